@@ -1,0 +1,15 @@
+"""The list of command modules. One line per module; each exposes `register(app)`."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"hyperliquid_ofi_trader.cli.{name}").register(app)

@@ -1,0 +1,41 @@
+"""Shared fixtures: where the real recorded data lives, and a skip when it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+HL_ARCHIVE_BTC = SHARED_DATA / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+HL_WS_CAPTURE_BTC = SHARED_DATA / "hyperliquid" / "ws_capture_BTC_20250126.gz"
+BINANCE_BTC = SHARED_DATA / "binance" / "usdm_btcusdt_20240808.gz"
+BINANCE_ETH = SHARED_DATA / "binance" / "usdm_ethusdt_20240808.gz"
+
+
+def require(path: Path) -> Path:
+    """Return `path`, or skip the calling test with the reason when the file is absent."""
+    if not path.exists():
+        pytest.skip(f"recorded data not available: {path} (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture
+def hl_archive_btc() -> Path:
+    return require(HL_ARCHIVE_BTC)
+
+
+@pytest.fixture
+def hl_ws_capture_btc() -> Path:
+    return require(HL_WS_CAPTURE_BTC)
+
+
+@pytest.fixture
+def binance_btc() -> Path:
+    return require(BINANCE_BTC)
+
+
+@pytest.fixture
+def binance_eth() -> Path:
+    return require(BINANCE_ETH)
