@@ -1,0 +1,360 @@
+"""The decision journal: an embedded SQLite database in WAL mode.
+
+Every decision the engine takes (including "skip", "halted", "no strategy configured")
+is one row of `decisions`, with the inputs that produced it as JSON, so any decision can
+be explained later (`hlofi explain ID`). Trading-state changes and caught stage errors go
+to `state_changes` and `errors`.
+
+Cost on the hot path: `record_*` serialises the inputs once (orjson, a few µs) and appends
+a tuple to an in-memory batch; the batch is written in one transaction every
+`batch_size` rows and whenever `flush()` is called (the engine's flush timer and shutdown).
+Durability contract: `journal_mode=WAL` + `synchronous=NORMAL` means a committed batch
+survives a process crash (the WAL is fsynced at checkpoints, so a power loss may lose the
+last committed transactions too); a crash loses at most the rows not yet flushed, i.e.
+fewer than `batch_size` rows plus whatever arrived since the last flush timer.
+
+Ids are assigned here, not by SQLite: they are sequential from the highest id already in
+the file, and `record_decision` returns the id immediately (before the row is committed)
+so that orders can cite the decision that caused them.
+
+Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
+`MIGRATIONS` is append-only. Room for the execution issue: it appends migration 2 here
+(one schema, one owner of its version) creating
+  orders(cloid TEXT PK, decision_id INTEGER REFERENCES decisions(id), coin, is_buy, px, sz,
+         tif, reduce_only, status, oid, created_ns, updated_ns),
+  fills(coin, tid, cloid, oid, px, sz, is_buy, fee, crossed, exchange_ns, PRIMARY KEY(coin, tid)),
+  positions(coin TEXT PK, size, entry_px, updated_ns),
+all in this same database file, so a decision -> order -> fill chain is one join away.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import orjson
+
+from hyperliquid_ofi_trader.core.state import Transition
+
+DEFAULT_BATCH_SIZE: Final = 64
+_log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: decisions, state changes, errors.
+    """
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        exchange_ns INTEGER NOT NULL,
+        local_ns INTEGER NOT NULL,
+        coin TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        trading_state TEXT NOT NULL,
+        inputs TEXT NOT NULL
+    );
+    CREATE INDEX decisions_local_ns ON decisions(local_ns);
+    CREATE TABLE state_changes (
+        id INTEGER PRIMARY KEY,
+        exchange_ns INTEGER NOT NULL,
+        local_ns INTEGER NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX state_changes_local_ns ON state_changes(local_ns);
+    CREATE TABLE errors (
+        id INTEGER PRIMARY KEY,
+        exchange_ns INTEGER NOT NULL,
+        local_ns INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        coin TEXT NOT NULL,
+        error_type TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX errors_local_ns ON errors(local_ns);
+    """,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+_INSERT_DECISION = ("INSERT INTO decisions (id, exchange_ns, local_ns, coin, trigger, outcome, "
+                    "reason, trading_state, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_STATE = ("INSERT INTO state_changes (id, exchange_ns, local_ns, from_state, to_state, "
+                 "trigger, reason) VALUES (?, ?, ?, ?, ?, ?, ?)")
+_INSERT_ERROR = ("INSERT INTO errors (id, exchange_ns, local_ns, stage, event_type, coin, "
+                 "error_type, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_JSON_OPTS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+class JournalError(Exception):
+    """The journal file cannot be used (bad path, not a journal, newer schema): user-facing."""
+
+
+def _json_default(obj: Any) -> Any:
+    # Structs (events, regime states) and anything else the inputs carry: never fail a
+    # decision record because one input has an unexpected type; store its text instead.
+    if isinstance(obj, msgspec.Struct):
+        return msgspec.to_builtins(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=repr)
+    return repr(obj)
+
+
+def encode_inputs(inputs: Mapping[str, Any]) -> str:
+    """Inputs as JSON text. Non-finite floats become null (orjson's rule)."""
+    return orjson.dumps(inputs, default=_json_default, option=_JSON_OPTS).decode()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except (OSError, sqlite3.Error) as exc:
+        raise JournalError(f"cannot open journal {path}: {exc}") from exc
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Apply pending migrations in one transaction each; return the resulting version."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{path} is not a journal database: {exc}") from exc
+    if version > SCHEMA_VERSION:
+        raise JournalError(f"{path} has schema version {version}, newer than this program "
+                           f"understands ({SCHEMA_VERSION}); upgrade hyperliquid_ofi_trader")
+    for number in range(version, SCHEMA_VERSION):
+        try:
+            conn.executescript(f"BEGIN; {MIGRATIONS[number]}; "
+                               f"PRAGMA user_version = {number + 1}; COMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise JournalError(f"{path}: migration {number + 1} failed: {exc}") from exc
+    return SCHEMA_VERSION
+
+
+def _max_id(conn: sqlite3.Connection, table: str) -> int:
+    row = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()
+    return int(row[0])
+
+
+class Journal:
+    """Append-only writer of decisions, state changes and errors, batched."""
+
+    __slots__ = ("_conn", "_decisions", "_errors", "_next_decision", "_next_error",
+                 "_next_state", "_states", "batch_size", "dropped", "flushes", "max_pending",
+                 "path", "write_errors")
+
+    def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_pending: int = 100_000) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"journal batch_size must be positive, got {batch_size}")
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self._conn = _connect(self.path)
+        migrate(self._conn, self.path)
+        self._next_decision = _max_id(self._conn, "decisions") + 1
+        self._next_state = _max_id(self._conn, "state_changes") + 1
+        self._next_error = _max_id(self._conn, "errors") + 1
+        self._decisions: list[tuple[Any, ...]] = []
+        self._states: list[tuple[Any, ...]] = []
+        self._errors: list[tuple[Any, ...]] = []
+        self.max_pending = max_pending
+        self.flushes = 0
+        self.write_errors = 0
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        """Rows recorded but not yet committed (what a crash right now would lose)."""
+        return len(self._decisions) + len(self._states) + len(self._errors)
+
+    def record_decision(self, *, exchange_ns: int, local_ns: int, coin: str, trigger: str,
+                        outcome: str, reason: str, trading_state: str,
+                        inputs: Mapping[str, Any]) -> int:
+        """Queue one decision row; return its id (sequential, usable at once)."""
+        did = self._next_decision
+        self._next_decision = did + 1
+        self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
+                                trading_state, encode_inputs(inputs)))
+        self._maybe_flush()
+        return did
+
+    def record_state_change(self, tr: Transition) -> int:
+        sid = self._next_state
+        self._next_state = sid + 1
+        self._states.append((sid, tr.exchange_ns, tr.local_ns, tr.from_state.value,
+                             tr.to_state.value, tr.trigger.value, tr.reason))
+        self._maybe_flush()
+        return sid
+
+    def record_error(self, *, exchange_ns: int, local_ns: int, stage: str, event_type: str,
+                     coin: str, error_type: str, message: str) -> int:
+        eid = self._next_error
+        self._next_error = eid + 1
+        self._errors.append((eid, exchange_ns, local_ns, stage, event_type, coin, error_type,
+                             message))
+        self._maybe_flush()
+        return eid
+
+    def _maybe_flush(self) -> None:
+        if self.pending < self.batch_size:
+            return
+        try:
+            self.flush()
+        except JournalError as exc:
+            # A full disk must not stop trading decisions on the hot path: keep the rows for
+            # the next attempt, bounded so memory cannot grow without limit.
+            self.write_errors += 1
+            _log.error("journal write failed (%s pending rows kept): %s", self.pending, exc)
+            if self.pending > self.max_pending:
+                self.dropped += self.pending
+                self._clear()
+
+    def flush(self) -> None:
+        """Commit every queued row in one transaction; raise `JournalError` if SQLite fails
+        (the rows stay queued and the next flush retries them)."""
+        if not self.pending:
+            return
+        conn = self._conn
+        try:
+            conn.execute("BEGIN")
+            conn.executemany(_INSERT_DECISION, self._decisions)
+            conn.executemany(_INSERT_STATE, self._states)
+            conn.executemany(_INSERT_ERROR, self._errors)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
+        self._clear()
+        self.flushes += 1
+
+    def _clear(self) -> None:
+        self._decisions.clear()
+        self._states.clear()
+        self._errors.clear()
+
+    def close(self) -> None:
+        """Flush and close. Idempotent."""
+        try:
+            self.flush()
+        finally:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------- read side (explain, reports)
+
+
+class DecisionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    exchange_ns: int
+    local_ns: int
+    coin: str
+    trigger: str
+    outcome: str
+    reason: str
+    trading_state: str
+    inputs: dict[str, Any]
+
+
+class StateChangeRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    exchange_ns: int
+    local_ns: int
+    from_state: str
+    to_state: str
+    trigger: str
+    reason: str
+
+
+class ErrorRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    exchange_ns: int
+    local_ns: int
+    stage: str
+    event_type: str
+    coin: str
+    error_type: str
+    message: str
+
+
+class JournalReader:
+    """Read-only access for `explain`, reports and tests. Never writes or migrates."""
+
+    __slots__ = ("_conn", "path")
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise JournalError(f"journal not found: {self.path}")
+        try:
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path} is not a journal database: {exc}") from exc
+        if version < 1:
+            raise JournalError(f"{self.path} is not a journal database (no schema)")
+        if version > SCHEMA_VERSION:
+            raise JournalError(f"{self.path} has schema version {version}, newer than this "
+                               f"program understands ({SCHEMA_VERSION})")
+
+    def journal_mode(self) -> str:
+        return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def decision(self, decision_id: int) -> DecisionRow | None:
+        row = self._conn.execute(
+            "SELECT id, exchange_ns, local_ns, coin, trigger, outcome, reason, trading_state, "
+            "inputs FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+        if row is None:
+            return None
+        return DecisionRow(id=row[0], exchange_ns=row[1], local_ns=row[2], coin=row[3],
+                           trigger=row[4], outcome=row[5], reason=row[6], trading_state=row[7],
+                           inputs=orjson.loads(row[8]))
+
+    def decisions(self, limit: int | None = None) -> list[DecisionRow]:
+        ids = self._conn.execute("SELECT id FROM decisions ORDER BY id LIMIT ?",
+                                 (-1 if limit is None else limit,)).fetchall()
+        return [d for (i,) in ids if (d := self.decision(int(i))) is not None]
+
+    def state_changes(self, lo_ns: int = 0, hi_ns: int = 2**63 - 1) -> list[StateChangeRow]:
+        rows = self._conn.execute(
+            "SELECT id, exchange_ns, local_ns, from_state, to_state, trigger, reason "
+            "FROM state_changes WHERE local_ns BETWEEN ? AND ? ORDER BY id", (lo_ns, hi_ns))
+        return [StateChangeRow(id=r[0], exchange_ns=r[1], local_ns=r[2], from_state=r[3],
+                               to_state=r[4], trigger=r[5], reason=r[6]) for r in rows]
+
+    def errors(self, lo_ns: int = 0, hi_ns: int = 2**63 - 1) -> list[ErrorRow]:
+        rows = self._conn.execute(
+            "SELECT id, exchange_ns, local_ns, stage, event_type, coin, error_type, message "
+            "FROM errors WHERE local_ns BETWEEN ? AND ? ORDER BY id", (lo_ns, hi_ns))
+        return [ErrorRow(id=r[0], exchange_ns=r[1], local_ns=r[2], stage=r[3], event_type=r[4],
+                         coin=r[5], error_type=r[6], message=r[7]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        return {t: int(self._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("decisions", "state_changes", "errors")}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
