@@ -1,0 +1,376 @@
+"""Incremental Level-2 order book for one Hyperliquid perpetual.
+
+Hyperliquid's `l2Book` channel pushes full snapshots (20 levels a side, no sequence number)
+and its `bbo` channel pushes Level 1 on every block where the top changed. The book is never
+rebuilt from scratch: a snapshot is diffed against the current levels and only the changed
+levels are written; a bbo is applied as a Level-1 diff that also removes the levels it proves
+stale. Downstream (OFI, liquidity regime) therefore sees one book whose changes are minimal.
+
+Layout, per side:
+- `levels`: dict price -> (size, orders). Size changes at an existing price (the common case in
+  a snapshot diff) are one dict store: O(1).
+- `keys`: the prices sorted ascending by `sign * price` (sign +1 for bids, -1 for asks), so the
+  BEST price of either side is always `keys[-1]`. Reading the best level is O(1). Inserting or
+  deleting a price is a binary search (O(log n)) plus a list memmove (O(n) in theory; with the
+  20-40 levels a Hyperliquid book holds, that memmove moves at most a few hundred bytes and
+  costs tens of nanoseconds). Removing the best level is a pop from the end: O(1).
+A heap would make insertion O(log n) but lose ordered reads (`levels`, `depth`); a sorted
+container library would be slower than a plain list at this size. Measured in
+`bench/bench_orderbook.py`.
+
+Decisions a user of this class must know:
+- Bad input (non-finite or non-positive price, negative or non-finite size, a snapshot or bbo
+  for another coin, duplicate prices in a snapshot, a bbo whose bid is at or above its ask) is
+  rejected and counted in `rejections[reason]`; nothing raises and the book is left unchanged.
+- A snapshot older than the last applied snapshot (exchange time) is rejected as `stale_snapshot`;
+  a bbo older than the last applied bbo or snapshot is rejected as `stale_bbo`.
+- After a snapshot the book equals the snapshot exactly, EXCEPT when a bbo newer than the
+  snapshot has already been applied: the snapshot is applied exactly, then that newer Level 1 is
+  re-applied on top. Otherwise a slow 20-level snapshot (pushed 0.5-5 s apart) would roll the top
+  of book back to an older block, and since bbo is only pushed when L1 changes, the stale top
+  could persist indefinitely.
+- A null side in a bbo means the venue's side is EMPTY (that is what the venue sends it for), so
+  that whole side is cleared. Keeping levels the venue says do not exist would show phantom
+  liquidity; an empty side makes `mid()` None and downstream stages stand aside, which is the
+  fail-safe direction. Counted in `bbo_null_sides`.
+- `apply_diff` is raw: it never removes other levels. A diff that crosses the book is applied and
+  reported (`is_crossed()`, `crossed_events` counts transitions into a crossed state, checked
+  after each public update; a snapshot's internal writes are checked once, at its end).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from typing import Final
+
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Level, Side
+
+_INF: Final = math.inf
+
+# Rejection reasons (stable codes, for metrics).
+BAD_LEVEL: Final = "bad_level"
+WRONG_COIN: Final = "wrong_coin"
+DUPLICATE_PRICE: Final = "duplicate_price"
+STALE_SNAPSHOT: Final = "stale_snapshot"
+STALE_BBO: Final = "stale_bbo"
+CROSSED_BBO: Final = "crossed_bbo"
+
+
+class _BookSide:
+    """One side: price -> (size, orders) plus prices sorted so the best is last."""
+
+    __slots__ = ("keys", "levels", "sign")
+
+    def __init__(self, sign: float) -> None:
+        self.sign = sign
+        self.levels: dict[float, tuple[float, int]] = {}
+        self.keys: list[float] = []  # sign * price, ascending: best at the end
+
+    def set(self, price: float, size: float, orders: int) -> bool:
+        """Write one level (size 0 removes it). True when the book changed."""
+        levels = self.levels
+        old = levels.get(price)
+        if size == 0.0:
+            if old is None:
+                return False
+            del levels[price]
+            self._unindex(price)
+            return True
+        if old is None:
+            insort(self.keys, self.sign * price)
+        elif old[0] == size and old[1] == orders:
+            return False
+        levels[price] = (size, orders)
+        return True
+
+    def _unindex(self, price: float) -> None:
+        keys = self.keys
+        key = self.sign * price
+        if keys[-1] == key:  # the best level: the usual removal, O(1)
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
+
+    def best(self) -> tuple[float, float] | None:
+        if not self.keys:
+            return None
+        price = self.sign * self.keys[-1]
+        return (price, self.levels[price][0])
+
+    def best_price(self) -> float | None:
+        return self.sign * self.keys[-1] if self.keys else None
+
+    def top(self, n: int) -> list[float]:
+        """Up to n best prices, best first."""
+        keys = self.keys
+        sign = self.sign
+        stop = max(len(keys) - n, 0)
+        return [sign * keys[i] for i in range(len(keys) - 1, stop - 1, -1)]
+
+    def depth(self, n: int) -> float:
+        levels = self.levels
+        return sum(levels[p][0] for p in self.top(n))
+
+    def notional(self, n: int) -> float:
+        levels = self.levels
+        return sum(p * levels[p][0] for p in self.top(n))
+
+    def remove_better_than(self, price: float) -> int:
+        """Remove levels strictly better than `price` (for bids: higher). Returns the count."""
+        key = self.sign * price
+        keys = self.keys
+        removed = 0
+        while keys and keys[-1] > key:
+            del self.levels[self.sign * keys.pop()]
+            removed += 1
+        return removed
+
+    def remove_at_or_better_than(self, price: float) -> int:
+        """Remove levels at `price` or better (used on the opposite side of a new best)."""
+        key = self.sign * price
+        keys = self.keys
+        removed = 0
+        while keys and keys[-1] >= key:
+            del self.levels[self.sign * keys.pop()]
+            removed += 1
+        return removed
+
+    def clear(self) -> int:
+        removed = len(self.keys)
+        self.levels.clear()
+        self.keys.clear()
+        return removed
+
+
+def _valid(price: float, size: float) -> bool:
+    # Chained comparisons are False for NaN, so this also rejects NaN.
+    return 0.0 < price < _INF and 0.0 <= size < _INF
+
+
+class OrderBook:
+    """The local L2 book of one coin, updated incrementally. Never raises on bad input."""
+
+    __slots__ = (
+        "_bbo_ns",
+        "_crossed",
+        "_last_bbo",
+        "_locked",
+        "_sides",
+        "_snapshot_ns",
+        "bbo_null_sides",
+        "bbos",
+        "coin",
+        "crossed_events",
+        "exchange_ns",
+        "locked_events",
+        "rejections",
+        "snapshots",
+        "updates",
+    )
+
+    def __init__(self, coin: str) -> None:
+        self.coin = coin
+        self.exchange_ns = 0
+        self.updates = 0
+        self.snapshots = 0
+        self.bbos = 0
+        self.bbo_null_sides = 0
+        self.crossed_events = 0
+        self.locked_events = 0
+        self.rejections: dict[str, int] = {}
+        self._sides = (_BookSide(1.0), _BookSide(-1.0))
+        self._crossed = False
+        self._locked = False
+        self._snapshot_ns = -1
+        self._bbo_ns = -1
+        self._last_bbo: Bbo | None = None
+
+    # ------------------------------------------------------------ updates
+
+    def apply_diff(self, side: Side, price: float, size: float, orders: int = 0) -> None:
+        """Set one level to `size` (0 removes it). O(1) for an existing price; see module doc."""
+        if not _valid(price, size):
+            self._reject(BAD_LEVEL)
+            return
+        if self._sides[side].set(price, size, orders):
+            self.updates += 1
+            self._check_cross()
+
+    def apply_snapshot(self, snap: BookSnapshot) -> int:
+        """Diff a full snapshot into the book; returns the number of levels changed."""
+        reason = self._snapshot_problem(snap)
+        if reason is not None:
+            self._reject(reason)
+            return 0
+        changed = self._sync_side(self._sides[Side.BID], snap.bids)
+        changed += self._sync_side(self._sides[Side.ASK], snap.asks)
+        self._snapshot_ns = snap.exchange_ns
+        self.snapshots += 1
+        self.updates += changed
+        self._advance_time(snap.exchange_ns)
+        last = self._last_bbo
+        if last is not None and last.exchange_ns > snap.exchange_ns:
+            changed += self._apply_l1(last)  # a newer top of book is already known
+        self._check_cross()
+        return changed
+
+    def apply_bbo(self, bbo: Bbo) -> None:
+        """Apply Level 1 as a diff, removing the levels the new best prices prove stale."""
+        reason = self._bbo_problem(bbo)
+        if reason is not None:
+            self._reject(reason)
+            return
+        self._bbo_ns = bbo.exchange_ns
+        self._last_bbo = bbo
+        self.bbos += 1
+        self.bbo_null_sides += (bbo.bid is None) + (bbo.ask is None)
+        self._apply_l1(bbo)
+        self._advance_time(bbo.exchange_ns)
+        self._check_cross()
+
+    # ------------------------------------------------------------ reads
+
+    def best_bid(self) -> tuple[float, float] | None:
+        return self._sides[0].best()
+
+    def best_ask(self) -> tuple[float, float] | None:
+        return self._sides[1].best()
+
+    def mid(self) -> float | None:
+        bid = self._sides[0].best_price()
+        ask = self._sides[1].best_price()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) * 0.5
+
+    def spread(self) -> float | None:
+        """Best ask minus best bid (negative when crossed), None when a side is empty."""
+        bid = self._sides[0].best_price()
+        ask = self._sides[1].best_price()
+        if bid is None or ask is None:
+            return None
+        return ask - bid
+
+    def depth(self, levels: int = 5) -> float:
+        """Total size (coin units) on the best `levels` levels of both sides."""
+        return self._sides[0].depth(levels) + self._sides[1].depth(levels)
+
+    def side_depth(self, side: Side, levels: int = 5) -> float:
+        return self._sides[side].depth(levels)
+
+    def notional_depth(self, levels: int = 5) -> float:
+        """Total price * size (USD) on the best `levels` levels of both sides."""
+        return self._sides[0].notional(levels) + self._sides[1].notional(levels)
+
+    def levels(self, side: Side, n: int) -> list[tuple[float, float]]:
+        """Up to n levels of one side, best first, as (price, size)."""
+        book_side = self._sides[side]
+        levels = book_side.levels
+        return [(p, levels[p][0]) for p in book_side.top(n)]
+
+    def level_count(self, side: Side) -> int:
+        return len(self._sides[side].keys)
+
+    def orders_at(self, side: Side, price: float) -> int:
+        """Number of orders the venue reported at `price` (0 when the level is absent)."""
+        level = self._sides[side].levels.get(price)
+        return 0 if level is None else level[1]
+
+    def is_crossed(self) -> bool:
+        """Best bid strictly above best ask."""
+        bid = self._sides[0].best_price()
+        ask = self._sides[1].best_price()
+        return bid is not None and ask is not None and bid > ask
+
+    def is_locked(self) -> bool:
+        """Best bid equal to best ask."""
+        bid = self._sides[0].best_price()
+        ask = self._sides[1].best_price()
+        return bid is not None and bid == ask
+
+    # ------------------------------------------------------------ internals
+
+    def _sync_side(self, book_side: _BookSide, wanted: tuple[Level, ...]) -> int:
+        """Make one side equal `wanted`, writing only the levels that differ."""
+        target = {level[0] for level in wanted}
+        changed = 0
+        for price in [p for p in book_side.levels if p not in target]:
+            book_side.set(price, 0.0, 0)
+            changed += 1
+        for price, size, orders in wanted:
+            changed += book_side.set(price, size, orders)
+        return changed
+
+    def _apply_l1(self, bbo: Bbo) -> int:
+        """Write the bbo's levels and remove what they cross; returns levels changed."""
+        bids, asks = self._sides
+        changed = 0
+        if bbo.bid is None:
+            changed += bids.clear()
+        else:
+            price, size, orders = bbo.bid
+            changed += bids.remove_better_than(price) + asks.remove_at_or_better_than(price)
+            changed += bids.set(price, size, orders)
+        if bbo.ask is None:
+            changed += asks.clear()
+        else:
+            price, size, orders = bbo.ask
+            changed += asks.remove_better_than(price) + bids.remove_at_or_better_than(price)
+            changed += asks.set(price, size, orders)
+        self.updates += changed
+        return changed
+
+    def _snapshot_problem(self, snap: BookSnapshot) -> str | None:
+        if snap.coin != self.coin:
+            return WRONG_COIN
+        if snap.exchange_ns < self._snapshot_ns:
+            return STALE_SNAPSHOT
+        for side in (snap.bids, snap.asks):
+            prices = set()
+            for price, size, _ in side:
+                if not (_valid(price, size) and size > 0.0):
+                    return BAD_LEVEL
+                prices.add(price)
+            if len(prices) != len(side):
+                return DUPLICATE_PRICE
+        return None
+
+    def _bbo_problem(self, bbo: Bbo) -> str | None:
+        if bbo.coin != self.coin:
+            return WRONG_COIN
+        if bbo.exchange_ns < self._bbo_ns or bbo.exchange_ns < self._snapshot_ns:
+            return STALE_BBO
+        bid, ask = bbo.bid, bbo.ask
+        for level in (bid, ask):
+            if level is not None and not (_valid(level[0], level[1]) and level[1] > 0.0):
+                return BAD_LEVEL
+        if bid is not None and ask is not None and bid[0] >= ask[0]:
+            return CROSSED_BBO
+        return None
+
+    def _advance_time(self, exchange_ns: int) -> None:
+        if exchange_ns > self.exchange_ns:
+            self.exchange_ns = exchange_ns
+
+    def _check_cross(self) -> None:
+        bid = self._sides[0].best_price()
+        ask = self._sides[1].best_price()
+        crossed = bid is not None and ask is not None and bid > ask
+        locked = bid is not None and bid == ask
+        if crossed and not self._crossed:
+            self.crossed_events += 1
+        if locked and not self._locked:
+            self.locked_events += 1
+        self._crossed = crossed
+        self._locked = locked
+
+    def _reject(self, reason: str) -> None:
+        self.rejections[reason] = self.rejections.get(reason, 0) + 1
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderBook({self.coin!r}, bid={self.best_bid()}, ask={self.best_ask()}, "
+            f"levels={self.level_count(Side.BID)}/{self.level_count(Side.ASK)}, "
+            f"exchange_ns={self.exchange_ns})"
+        )
