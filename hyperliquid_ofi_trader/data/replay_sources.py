@@ -1,0 +1,522 @@
+"""Readers for recorded raw frames: every file yields `(local_ns, raw_frame)` pairs.
+
+Formats are detected by content, not by file name:
+- compression by magic bytes: zstd (our `FrameRecorder` files), gzip, LZ4 frame, or none;
+- line format by the first line: `<local_ns> <frame>` (ours and the hftbacktest capture), or
+  Hyperliquid's archive JSON lines `{"time": "<ISO, ns, UTC>", "ver_num": 1, "raw": {...}}`,
+  whose `raw` object becomes the frame (re-serialised compactly) and `time` the local_ns.
+
+Damage is tolerated and counted, never raised: a file cut short (a recorder killed with -9,
+or a file still being written) yields every complete line; a malformed line is skipped; a
+corrupt compressed block ends that file. `ReadStats` holds the counts. Only problems the
+user must fix raise: a missing path, an unrecognised file, a directory with no recordings.
+
+A directory yields all recognised files merged in receive-time order. Files are opened
+only when the merge reaches their first frame, so hourly recordings over months do not
+exhaust file descriptors.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import lz4.frame
+import orjson
+import zstandard as zstd
+
+log = logging.getLogger(__name__)
+
+Frame = tuple[int, bytes]
+_CHUNK = 1 << 16
+_PEEK_LIMIT = 1 << 22  # a first line longer than 4 MiB is not a recording
+_MAX_LOGGED_MALFORMED = 5
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ReplaySourceError(Exception):
+    """Base: the user pointed at something we cannot replay."""
+
+
+class SourceNotFoundError(ReplaySourceError):
+    """The path does not exist."""
+
+
+class UnknownFormatError(ReplaySourceError):
+    """The file is not a recording format we know."""
+
+
+class NoRecordingsError(ReplaySourceError):
+    """A directory that holds no recognised recording."""
+
+
+# ---------------------------------------------------------------- formats
+
+
+class Compression(Enum):
+    ZSTD = "zstd"
+    GZIP = "gzip"
+    LZ4 = "lz4"
+    NONE = "none"
+
+
+class LineFormat(Enum):
+    NS_FRAME = "ns_frame"  # "<local_ns> <frame>"
+    HL_ARCHIVE = "hl_archive"  # {"time": ..., "ver_num": 1, "raw": {...}}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFormat:
+    compression: Compression
+    lines: LineFormat
+
+
+_MAGIC: tuple[tuple[bytes, Compression], ...] = (
+    (b"\x28\xb5\x2f\xfd", Compression.ZSTD),
+    (b"\x1f\x8b", Compression.GZIP),
+    (b"\x04\x22\x4d\x18", Compression.LZ4),
+)
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What a read found. Mutable: the reader fills it in as it goes."""
+
+    files: int = 0
+    frames: int = 0
+    malformed: int = 0
+    truncated_files: int = 0
+    corrupt_files: int = 0
+    skipped_files: int = 0
+    malformed_reasons: Counter[str] = field(default_factory=Counter)
+
+    def reject(self, reason: str, path: Path, line_no: int) -> None:
+        self.malformed += 1
+        self.malformed_reasons[reason] += 1
+        if self.malformed <= _MAX_LOGGED_MALFORMED:
+            log.warning("skipped malformed line %d of %s: %s", line_no, path, reason)
+
+
+class _Decompressor(Protocol):
+    """The shape zlib, zstandard and lz4 decompression objects share."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+class _Identity:
+    """A pass-through 'decompressor' for plain text files."""
+
+    eof = False
+    unused_data = b""
+
+    def decompress(self, data: bytes) -> bytes:
+        return data
+
+
+def _zstd() -> _Decompressor:
+    obj: _Decompressor = zstd.ZstdDecompressor().decompressobj()
+    return obj
+
+
+def _gzip() -> _Decompressor:
+    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+
+
+def _lz4() -> _Decompressor:
+    obj: _Decompressor = lz4.frame.LZ4FrameDecompressor()
+    return obj
+
+
+_FACTORIES: dict[Compression, Callable[[], _Decompressor]] = {
+    Compression.ZSTD: _zstd,
+    Compression.GZIP: _gzip,
+    Compression.LZ4: _lz4,
+    Compression.NONE: _Identity,
+}
+# Foreign exceptions a damaged stream raises, mapped once here.
+_CORRUPT_ERRORS: tuple[type[Exception], ...] = (zstd.ZstdError, zlib.error, RuntimeError,
+                                                EOFError, OSError)
+
+
+def _compression_of(head: bytes) -> Compression | None:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    stripped = head.lstrip()
+    if stripped[:1].isdigit() or stripped[:1] == b"{":
+        return Compression.NONE
+    return None
+
+
+def _line_format_of(first_line: bytes) -> LineFormat | None:
+    line = first_line.strip()
+    if line[:1].isdigit():
+        sep = line.find(b" ")
+        return LineFormat.NS_FRAME if sep > 0 and line[:sep].isdigit() else None
+    if line[:1] == b"{":
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(obj, dict) and "time" in obj and "raw" in obj:
+            return LineFormat.HL_ARCHIVE
+    return None
+
+
+# ---------------------------------------------------------------- decompression
+
+
+class _Chunks:
+    """Decompressed chunks of one file; records whether the stream ended cleanly."""
+
+    __slots__ = ("corrupt", "factory", "fh", "truncated")
+
+    def __init__(self, fh: IO[bytes], factory: Callable[[], _Decompressor]) -> None:
+        self.fh = fh
+        self.factory = factory
+        self.truncated = False
+        self.corrupt = ""
+
+    def __iter__(self) -> Iterator[bytes]:
+        dec, fed = self.factory(), False
+        try:
+            while chunk := self.fh.read(_CHUNK):
+                while chunk:
+                    fed = True
+                    out = dec.decompress(chunk)
+                    if out:
+                        yield out
+                    if not dec.eof:
+                        break
+                    # One compressed frame ended; concatenated frames may follow.
+                    chunk, dec, fed = dec.unused_data, self.factory(), False
+        except _CORRUPT_ERRORS as exc:
+            self.corrupt = f"{type(exc).__name__}: {exc}"
+            return
+        self.truncated = fed and not dec.eof and not isinstance(dec, _Identity)
+
+
+def _lines(chunks: Iterator[bytes], head: bytes) -> Iterator[tuple[bytes, bool]]:
+    """Split into lines: (line, complete). Only the last one can be incomplete."""
+    pending = head
+    for chunk in chunks:
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        parts = pending.split(b"\n")
+        pending = parts.pop()
+        for part in parts:
+            yield part, True
+    if pending:
+        yield pending, False
+
+
+# ---------------------------------------------------------------- line parsers
+
+_ISO = re.compile(
+    rb"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?"
+)
+
+
+class _IsoParser:
+    """ISO time with up to ns precision → epoch ns. Caches the whole-second part, which
+    consecutive archive lines (about 600 ms apart) share half of the time."""
+
+    __slots__ = ("_last_key", "_last_s")
+
+    def __init__(self) -> None:
+        self._last_key = b""
+        self._last_s = 0
+
+    def __call__(self, text: bytes) -> int | None:
+        m = _ISO.fullmatch(text)
+        if m is None:
+            return None
+        whole, frac, tz = m.group(1), m.group(2) or b"", m.group(3) or b""
+        key = whole + tz
+        if key != self._last_key:
+            try:
+                dt = datetime.fromisoformat((whole + (tz if tz != b"Z" else b"")).decode())
+            except ValueError:
+                return None
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=UTC)  # the archive writes UTC without a zone
+            self._last_key, self._last_s = key, int(dt.timestamp())
+        return self._last_s * 1_000_000_000 + int(frac.ljust(9, b"0") or b"0")
+
+
+def _parse_ns_frame(line: bytes) -> Frame | str:
+    """`<ns> <frame>` → (ns, frame), or a short reason."""
+    sep = line.find(b" ")
+    if sep <= 0:
+        return "no_separator"
+    stamp = line[:sep]
+    if not stamp.isdigit():
+        return "bad_timestamp"
+    frame = line[sep + 1:]
+    if frame.endswith(b"\r"):
+        frame = frame[:-1]
+    if not frame:
+        return "empty_frame"
+    return int(stamp), frame
+
+
+def _archive_parser() -> Callable[[bytes], Frame | str]:
+    iso = _IsoParser()
+
+    def parse(line: bytes) -> Frame | str:
+        try:
+            obj: Any = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return "bad_json"
+        if not isinstance(obj, dict):
+            return "not_an_object"
+        stamp, raw = obj.get("time"), obj.get("raw")
+        if not isinstance(stamp, str) or raw is None:
+            return "missing_time_or_raw"
+        ns = iso(stamp.encode())
+        if ns is None:
+            return "bad_time"
+        return ns, orjson.dumps(raw)
+
+    return parse
+
+
+def _parser_for(fmt: LineFormat) -> Callable[[bytes], Frame | str]:
+    return _parse_ns_frame if fmt is LineFormat.NS_FRAME else _archive_parser()
+
+
+def _last_line_usable(frame: bytes) -> bool:
+    """A final line without newline is whole only if its frame is complete JSON."""
+    try:
+        orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- one file
+
+
+def _first_line(fh: IO[bytes], compression: Compression) -> bytes:
+    """The first non-empty decompressed line (or what there is of it)."""
+    buf = b""
+    for chunk in _Chunks(fh, _FACTORIES[compression]):
+        buf += chunk
+        for line in buf.split(b"\n")[:-1]:
+            if line.strip():
+                return line
+        if len(buf) > _PEEK_LIMIT:
+            break
+    return buf.strip()
+
+
+def detect_format(path: Path) -> SourceFormat:
+    """Compression by magic bytes, line format by the first line. Raises UnknownFormatError."""
+    try:
+        with path.open("rb") as fh:
+            compression = _compression_of(fh.read(8))
+            if compression is None:
+                raise UnknownFormatError(f"{path}: not zstd, gzip, LZ4 or a text recording")
+            fh.seek(0)
+            first = _first_line(fh, compression)
+    except FileNotFoundError as exc:
+        raise SourceNotFoundError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise ReplaySourceError(f"{path}: cannot read ({exc.strerror})") from exc
+    lines = _line_format_of(first)
+    if lines is None:
+        raise UnknownFormatError(
+            f"{path}: {compression.value} data, but its first line is neither "
+            "'<local_ns> <frame>' nor a Hyperliquid archive record"
+        )
+    return SourceFormat(compression, lines)
+
+
+def _read_file(path: Path, fmt: SourceFormat, stats: ReadStats) -> Iterator[Frame]:
+    parse = _parser_for(fmt.lines)
+    partial = False
+    with path.open("rb") as fh:
+        chunks = _Chunks(fh, _FACTORIES[fmt.compression])
+        stats.files += 1
+        for line_no, (line, complete) in enumerate(_lines(iter(chunks), b""), start=1):
+            if not line or line == b"\r":
+                continue
+            got = parse(line)
+            if complete and isinstance(got, str):
+                stats.reject(got, path, line_no)
+                continue
+            if not complete and (isinstance(got, str) or not _last_line_usable(got[1])):
+                partial = True
+                continue
+            assert not isinstance(got, str)
+            stats.frames += 1
+            yield got
+    _account_end(path, chunks, partial, stats)
+
+
+def _account_end(path: Path, chunks: _Chunks, partial: bool, stats: ReadStats) -> None:
+    if chunks.corrupt:
+        stats.corrupt_files += 1
+        log.warning("%s is corrupt, read up to the damage: %s", path, chunks.corrupt)
+    elif chunks.truncated or partial:
+        stats.truncated_files += 1
+        log.warning("%s ends mid-record (killed recorder or still being written): "
+                    "read every complete line%s", path,
+                    ", dropped the partial last line" if partial else "")
+
+
+# ---------------------------------------------------------------- directories
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    first_ns: int
+    path: Path
+    fmt: SourceFormat
+
+
+def _candidate_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in
+                                             p.relative_to(directory).parts))
+
+
+def _plan_directory(directory: Path, stats: ReadStats) -> list[_Planned]:
+    planned: list[_Planned] = []
+    for path in _candidate_files(directory):
+        try:
+            fmt = detect_format(path)
+        except ReplaySourceError as exc:
+            stats.skipped_files += 1
+            log.info("skipped %s: %s", path, exc)
+            continue
+        first = _first_frame(path, fmt)
+        if first is None:
+            stats.skipped_files += 1
+            continue
+        planned.append(_Planned(first[0], path, fmt))
+    if not planned:
+        raise NoRecordingsError(f"{directory}: no recognised recording files")
+    planned.sort(key=lambda p: (p.first_ns, str(p.path)))
+    return planned
+
+
+def _first_frame(path: Path, fmt: SourceFormat) -> Frame | None:
+    frames = _read_file(path, fmt, ReadStats())
+    try:
+        return next(frames, None)
+    finally:
+        frames.close()  # release the file now, not at garbage collection
+
+
+def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
+    """k-way merge on local_ns that opens a file only when time reaches its first frame."""
+    heap: list[tuple[int, int, bytes, Iterator[Frame]]] = []
+    seq, nxt = 0, 0
+    while heap or nxt < len(planned):
+        while nxt < len(planned) and (not heap or planned[nxt].first_ns <= heap[0][0]):
+            src = planned[nxt]
+            nxt += 1
+            it = _read_file(src.path, src.fmt, stats)
+            for ns, frame in it:  # first frame only; the rest come from the heap
+                heapq.heappush(heap, (ns, seq, frame, it))
+                seq += 1
+                break
+        if not heap:
+            continue  # the admitted file turned out empty
+        ns, _, frame, it = heapq.heappop(heap)
+        yield ns, frame
+        for ns2, frame2 in it:
+            heapq.heappush(heap, (ns2, seq, frame2, it))
+            seq += 1
+            break
+
+
+# ---------------------------------------------------------------- public API
+
+
+def iter_frames(path: Path, stats: ReadStats | None = None) -> Iterator[Frame]:
+    """Yield (local_ns, raw frame) from a recording file or a directory of them.
+
+    Raises (eagerly, before the first frame) SourceNotFoundError, UnknownFormatError or
+    NoRecordingsError; damage inside files is counted in `stats`, never raised.
+    """
+    st = stats if stats is not None else ReadStats()
+    path = Path(path)
+    if path.is_dir():
+        return _merge(_plan_directory(path, st), st)
+    if not path.exists():
+        raise SourceNotFoundError(f"{path}: no such file or directory")
+    return _read_file(path, detect_format(path), st)
+
+
+@dataclass(slots=True)
+class SourceDescription:
+    """Summary of a recording, for `hlofi data describe` and sanity checks."""
+
+    path: Path
+    frames: int = 0
+    first_ns: int | None = None  # earliest receive time seen (not necessarily the first line)
+    last_ns: int | None = None  # latest receive time seen
+    out_of_order: int = 0
+    channels: Counter[str] = field(default_factory=Counter)
+    stats: ReadStats = field(default_factory=ReadStats)
+
+    @property
+    def span_s(self) -> float:
+        if self.first_ns is None or self.last_ns is None:
+            return 0.0
+        return (self.last_ns - self.first_ns) / 1e9
+
+
+_CHANNEL_PREFIX = b'{"channel":"'
+
+
+def channel_of(frame: bytes) -> str:
+    """The frame's `channel`, without a full parse when it comes first (as the venue sends)."""
+    if frame.startswith(_CHANNEL_PREFIX):
+        end = frame.find(b'"', len(_CHANNEL_PREFIX))
+        if end > 0:
+            return frame[len(_CHANNEL_PREFIX):end].decode(errors="replace")
+    try:
+        obj = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return "<text>"
+    channel = obj.get("channel") if isinstance(obj, dict) else None
+    return channel if isinstance(channel, str) else "<no channel>"
+
+
+def describe(path: Path) -> SourceDescription:
+    """Read everything once: frame count, time span, frames per channel, damage counts."""
+    desc = SourceDescription(path=Path(path))
+    last, lo, hi = -1, 0, 0
+    for ns, frame in iter_frames(desc.path, desc.stats):
+        if not desc.frames:
+            lo = hi = ns
+        lo, hi = min(lo, ns), max(hi, ns)
+        if ns < last:
+            desc.out_of_order += 1
+        last = ns
+        desc.frames += 1
+        desc.channels[channel_of(frame)] += 1
+    if desc.frames:
+        desc.first_ns, desc.last_ns = lo, hi
+    return desc
