@@ -1,0 +1,628 @@
+"""Sans-I/O Hyperliquid frame codec: one raw WebSocket frame in, domain events out.
+
+No sockets, no clock: the caller passes the frame and its local receive time. `decode`
+never raises for any input. Anything it refuses becomes a `Rejection` event with a stable
+short `reason` (for metrics) and a specific `detail` (for a human), and is counted; the
+next frame decodes as if nothing happened.
+
+Hot path: one envelope decode that leaves `data` raw, a dict dispatch on the channel, one
+typed decode of `data` (msgspec, `strict=False` so decimal strings become floats in C),
+then plain comparisons for validation. The slow, descriptive work happens only when a
+frame is actually bad.
+
+Reason codes: malformed_json, bad_envelope, missing_data, unknown_channel, schema,
+unknown_coin, bad_time, bad_level, unsorted_levels, crossed_book, crossed_bbo, bad_side,
+bad_value, unsupported, venue_error, internal_error.
+
+Coin filtering (`known_coins`) applies to market data only. Private channels (orders,
+fills, funding) are per account, not per subscription: an event for a coin we do not
+trade still moves our margin and must reach risk, so it is never dropped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.events import (
+    AnyEvent,
+    AssetCtx,
+    Bbo,
+    BookSnapshot,
+    Fill,
+    Funding,
+    Greeting,
+    Level,
+    Liquidation,
+    NonUserCancel,
+    OrderStatus,
+    OrderUpdate,
+    Pong,
+    PostResponse,
+    Rejection,
+    SubscriptionAck,
+    Trade,
+    Trades,
+    UserFills,
+)
+from hyperliquid_ofi_trader.data.wire import (
+    WireActiveAssetCtx,
+    WireAssetCtx,
+    WireBbo,
+    WireBook,
+    WireEnvelope,
+    WireFill,
+    WireFunding,
+    WireLevel,
+    WireNonUserCancel,
+    WireOrderUpdate,
+    WirePost,
+    WireSubscriptionAck,
+    WireTrade,
+    WireUserEvent,
+    WireUserFills,
+)
+
+T = TypeVar("T")
+Handler = Callable[[msgspec.Raw, int, list[AnyEvent]], None]
+
+_INF: Final = float("inf")
+_MS: Final = 1_000_000
+# Exchange times are ms since the epoch; 10**13 ms is the year 2286. Anything beyond, or
+# negative, is garbage rather than a time.
+_MAX_MS: Final = 10**13
+_DETAIL_MAX: Final = 300
+_GREETING: Final = "Websocket connection established."
+_GREETINGS: Final = frozenset({_GREETING, _GREETING.encode()})
+_IS_BUY: Final = {"B": True, "A": False}
+
+_STATUS: Final = {s.value: s for s in OrderStatus if s is not OrderStatus.UNKNOWN}
+
+
+def order_status(raw: str) -> OrderStatus:
+    """Map a venue status text. The venue has many specific cancel/reject texts
+    (`reduceOnlyCanceled`, `badAloPxRejected`, ...): they are terminal, and the order
+    manager must treat them so, hence the suffix rule before falling back to UNKNOWN."""
+    status = _STATUS.get(raw)
+    if status is not None:
+        return status
+    if raw.endswith(("Canceled", "Cancelled")) or raw == "scheduledCancel":
+        return OrderStatus.CANCELED
+    if raw.endswith("Rejected"):
+        return OrderStatus.REJECTED
+    return OrderStatus.UNKNOWN
+
+
+def _short(value: object) -> str:
+    """A bounded repr for details: garbage frames must not make huge log lines."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 3] + "..."
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and -_INF < x < _INF
+
+
+def _positive(x: float | None) -> bool:
+    return x is not None and 0.0 < x < _INF
+
+
+def _non_negative(x: float | None) -> bool:
+    return x is not None and 0.0 <= x < _INF
+
+
+# ---------------------------------------------------------------- book levels
+
+
+def _bid_side(levels: list[WireLevel]) -> tuple[Level, ...] | None:
+    """Bids as tuples, or None if any level is bad. One chained comparison per field:
+    `0 < px < prev` checks positive, strictly descending and not NaN at once."""
+    out: list[Level] = []
+    prev = _INF
+    for lv in levels:
+        px = lv.px
+        if not (0.0 < px < prev and 0.0 < lv.sz < _INF and lv.n > 0):
+            return None
+        out.append((px, lv.sz, lv.n))
+        prev = px
+    return tuple(out)
+
+
+def _ask_side(levels: list[WireLevel]) -> tuple[Level, ...] | None:
+    """Asks as tuples, or None: `prev < px < inf` checks ascending, positive, finite."""
+    out: list[Level] = []
+    prev = 0.0
+    for lv in levels:
+        px = lv.px
+        if not (prev < px < _INF and 0.0 < lv.sz < _INF and lv.n > 0):
+            return None
+        out.append((px, lv.sz, lv.n))
+        prev = px
+    return tuple(out)
+
+
+def _level_fault(lv: WireLevel, where: str) -> tuple[str, str] | None:
+    if not _positive(lv.px):
+        return "bad_level", f"{where}: price {lv.px!r} is not a positive finite number"
+    if not _positive(lv.sz):
+        return "bad_level", f"{where}: size {lv.sz!r} is not a positive finite number"
+    if lv.n <= 0:
+        return "bad_level", f"{where}: order count {lv.n} is not positive"
+    return None
+
+
+def _side_fault(levels: list[WireLevel], name: str, descending: bool) -> tuple[str, str]:
+    """Explain why `_bid_side`/`_ask_side` refused a side (slow path only)."""
+    for i, lv in enumerate(levels):
+        fault = _level_fault(lv, f"{name}[{i}]")
+        if fault is not None:
+            return fault
+        if i and (lv.px >= levels[i - 1].px if descending else lv.px <= levels[i - 1].px):
+            order = "descending" if descending else "ascending"
+            return ("unsorted_levels",
+                    f"{name}[{i}] price {lv.px} after {levels[i - 1].px}: not strictly {order}")
+    return "bad_level", f"{name}: refused without a located fault"
+
+
+class HyperliquidCodec:
+    """Decode Hyperliquid WebSocket frames into domain events; count what it refuses.
+
+    Counters (read them for metrics, never reset behind the caller's back):
+    `frames` frames seen, `rejections` reason -> count, `events_by_type` name -> count.
+    """
+
+    __slots__ = ("_dispatch", "_known", "events_by_type", "frames", "rejections")
+
+    _envelope = msgspec.json.Decoder(WireEnvelope)
+    _book = msgspec.json.Decoder(WireBook, strict=False)
+    _bbo = msgspec.json.Decoder(WireBbo, strict=False)
+    _trades = msgspec.json.Decoder(list[WireTrade], strict=False)
+    _trade = msgspec.json.Decoder(WireTrade, strict=False)
+    _ctx = msgspec.json.Decoder(WireActiveAssetCtx, strict=False)
+    _orders = msgspec.json.Decoder(list[WireOrderUpdate], strict=False)
+    _order = msgspec.json.Decoder(WireOrderUpdate, strict=False)
+    _user_fills = msgspec.json.Decoder(WireUserFills, strict=False)
+    _fills = msgspec.json.Decoder(list[WireFill], strict=False)
+    _fill = msgspec.json.Decoder(WireFill, strict=False)
+    _user_event = msgspec.json.Decoder(WireUserEvent)
+    _funding = msgspec.json.Decoder(WireFunding, strict=False)
+    _cancels = msgspec.json.Decoder(list[WireNonUserCancel], strict=False)
+    _post = msgspec.json.Decoder(WirePost, strict=False)
+    _ack = msgspec.json.Decoder(WireSubscriptionAck)
+    _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+    _any = msgspec.json.Decoder()
+
+    def __init__(self, known_coins: frozenset[str] | None = None) -> None:
+        self._known = known_coins
+        self.frames = 0
+        self.rejections: dict[str, int] = {}
+        self.events_by_type: dict[str, int] = {}
+        self._dispatch: dict[str, Handler] = {
+            "l2Book": self._on_book,
+            "bbo": self._on_bbo,
+            "trades": self._on_trades,
+            "activeAssetCtx": self._on_asset_ctx,
+            "activeSpotAssetCtx": self._on_spot_ctx,
+            "orderUpdates": self._on_order_updates,
+            "userFills": self._on_user_fills,
+            "user": self._on_user_event,
+            "post": self._on_post,
+            "subscriptionResponse": self._on_subscription_ack,
+            "error": self._on_venue_error,
+        }
+
+    # ------------------------------------------------------------ entry point
+
+    def decode(self, raw: bytes | str, local_ns: int) -> list[AnyEvent]:
+        """One raw frame in, zero or more events out. Never raises."""
+        self.frames += 1
+        out: list[AnyEvent] = []
+        try:
+            self._decode_into(raw, local_ns, out)
+        except Exception as exc:  # the contract is "never raises"
+            # Reaching here is our bug, not the venue's: report it loudly as its own reason
+            # (tests assert it never happens) instead of killing the feed.
+            self._reject(out, local_ns, "internal_error",
+                         f"{type(exc).__name__}: {exc}", "")
+        counts = self.events_by_type
+        for event in out:
+            name = type(event).__name__
+            counts[name] = counts.get(name, 0) + 1
+        return out
+
+    @property
+    def rejected(self) -> int:
+        """Total rejections over all reasons."""
+        return sum(self.rejections.values())
+
+    def _decode_into(self, raw: bytes | str, local_ns: int, out: list[AnyEvent]) -> None:
+        try:
+            env = self._envelope.decode(raw)
+        except msgspec.ValidationError as exc:
+            self._reject(out, local_ns, "bad_envelope", f"not a channel frame: {exc}", "")
+            return
+        except (msgspec.DecodeError, TypeError, ValueError) as exc:
+            self._on_not_json(raw, local_ns, out, exc)
+            return
+        channel = env.channel
+        if channel == "pong":
+            out.append(Pong(exchange_ns=0, local_ns=local_ns))
+            return
+        handler = self._dispatch.get(channel)
+        if handler is None:
+            self._reject(out, local_ns, "unknown_channel",
+                         f"channel {_short(channel)} is not handled", "")
+        elif not env.data:
+            self._reject(out, local_ns, "missing_data", "frame has no data", channel)
+        else:
+            handler(env.data, local_ns, out)
+
+    def _on_not_json(self, raw: bytes | str, local_ns: int, out: list[AnyEvent],
+                     exc: Exception) -> None:
+        """Only non-JSON frame the venue sends is its greeting; checked here, off the
+        hot path, so good frames never pay for the comparison."""
+        if isinstance(raw, bytes | str) and raw.strip() in _GREETINGS:
+            out.append(Greeting(exchange_ns=0, local_ns=local_ns))
+            return
+        self._reject(out, local_ns, "malformed_json", f"{exc} (frame {_short(raw)})", "")
+
+    # ------------------------------------------------------------ helpers
+
+    def _reject(self, out: list[AnyEvent], local_ns: int, reason: str, detail: str,
+                channel: str) -> None:
+        self.rejections[reason] = self.rejections.get(reason, 0) + 1
+        out.append(Rejection(exchange_ns=0, local_ns=local_ns, reason=reason,
+                             detail=_clip(detail), channel=channel))
+
+    def _typed(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, local_ns: int,
+               out: list[AnyEvent], channel: str) -> T | None:
+        try:
+            return decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            self._reject(out, local_ns, "schema", str(exc), channel)
+            return None
+
+    def _items(self, whole: msgspec.json.Decoder[list[T]], one: msgspec.json.Decoder[T],
+               data: msgspec.Raw, local_ns: int, out: list[AnyEvent],
+               channel: str) -> list[T]:
+        """Decode a list in one go; if that fails, item by item so that one malformed
+        entry is rejected alone and the others still reach the engine."""
+        try:
+            return whole.decode(data)
+        except msgspec.DecodeError:
+            pass
+        raws = self._typed(self._raw_list, data, local_ns, out, channel)
+        items: list[T] = []
+        for i, item in enumerate(raws or ()):
+            try:
+                items.append(one.decode(item))
+            except msgspec.DecodeError as exc:
+                self._reject(out, local_ns, "schema", f"item {i}: {exc}", channel)
+        return items
+
+    def _coin_ok(self, coin: str, local_ns: int, out: list[AnyEvent], channel: str) -> bool:
+        known = self._known
+        if known is None or coin in known:
+            return True
+        self._reject(out, local_ns, "unknown_coin", f"coin {_short(coin)} is not configured",
+                     channel)
+        return False
+
+    def _time_ok(self, ms: int, local_ns: int, out: list[AnyEvent], channel: str) -> bool:
+        if 0 <= ms <= _MAX_MS:
+            return True
+        self._reject(out, local_ns, "bad_time", f"time {ms} is not epoch milliseconds",
+                     channel)
+        return False
+
+    def _side_ok(self, side: str, where: str, local_ns: int, out: list[AnyEvent],
+                 channel: str) -> bool:
+        if side in _IS_BUY:
+            return True
+        self._reject(out, local_ns, "bad_side", f"{where}: side {_short(side)} is not B or A",
+                     channel)
+        return False
+
+    # ------------------------------------------------------------ market data
+
+    def _on_book(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        book = self._typed(self._book, data, local_ns, out, "l2Book")
+        if book is None or not self._coin_ok(book.coin, local_ns, out, "l2Book"):
+            return
+        if not self._time_ok(book.time, local_ns, out, "l2Book"):
+            return
+        raw_bids, raw_asks = book.levels
+        bids = _bid_side(raw_bids)
+        asks = _ask_side(raw_asks)
+        if bids is None or asks is None:
+            reason, detail = (_side_fault(raw_bids, "bids", True) if bids is None
+                              else _side_fault(raw_asks, "asks", False))
+            self._reject(out, local_ns, reason, f"{book.coin}: {detail}", "l2Book")
+        elif bids and asks and bids[0][0] >= asks[0][0]:
+            self._reject(out, local_ns, "crossed_book",
+                         f"{book.coin}: best bid {bids[0][0]} >= best ask {asks[0][0]}",
+                         "l2Book")
+        else:
+            out.append(BookSnapshot(exchange_ns=book.time * _MS, local_ns=local_ns,
+                                    coin=book.coin, bids=bids, asks=asks))
+
+    def _on_bbo(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        msg = self._typed(self._bbo, data, local_ns, out, "bbo")
+        if msg is None or not self._coin_ok(msg.coin, local_ns, out, "bbo"):
+            return
+        if not self._time_ok(msg.time, local_ns, out, "bbo"):
+            return
+        bid, ask = msg.bbo
+        for lv, name in ((bid, "bid"), (ask, "ask")):
+            fault = None if lv is None else _level_fault(lv, f"{msg.coin} {name}")
+            if fault is not None:
+                self._reject(out, local_ns, fault[0], fault[1], "bbo")
+                return
+        if bid is not None and ask is not None and bid.px >= ask.px:
+            self._reject(out, local_ns, "crossed_bbo",
+                         f"{msg.coin}: bid {bid.px} >= ask {ask.px}", "bbo")
+            return
+        out.append(Bbo(exchange_ns=msg.time * _MS, local_ns=local_ns, coin=msg.coin,
+                       bid=None if bid is None else (bid.px, bid.sz, bid.n),
+                       ask=None if ask is None else (ask.px, ask.sz, ask.n)))
+
+    def _on_trades(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        by_coin: dict[str, list[Trade]] = {}
+        for i, t in enumerate(self._items(self._trades, self._trade, data, local_ns, out,
+                                          "trades")):
+            trade = self._trade_event(t, i, local_ns, out)
+            if trade is not None:
+                by_coin.setdefault(t.coin, []).append(trade)
+        for coin, trades in by_coin.items():
+            latest = max(tr.exchange_ns for tr in trades)
+            out.append(Trades(exchange_ns=latest, local_ns=local_ns, coin=coin,
+                              trades=tuple(trades)))
+
+    def _trade_event(self, t: WireTrade, i: int, local_ns: int,
+                     out: list[AnyEvent]) -> Trade | None:
+        if not (self._coin_ok(t.coin, local_ns, out, "trades")
+                and self._side_ok(t.side, f"trade {i}", local_ns, out, "trades")
+                and self._time_ok(t.time, local_ns, out, "trades")):
+            return None
+        if not (0.0 < t.px < _INF and 0.0 < t.sz < _INF):
+            self._reject(out, local_ns, "bad_value",
+                         f"trade {i} ({t.coin}): px {t.px!r} / sz {t.sz!r} not positive finite",
+                         "trades")
+            return None
+        return Trade(coin=t.coin, price=t.px, size=t.sz, is_buy=_IS_BUY[t.side],
+                     exchange_ns=t.time * _MS, tid=t.tid, hash=t.hash)
+
+    def _on_asset_ctx(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        msg = self._typed(self._ctx, data, local_ns, out, "activeAssetCtx")
+        if msg is None or not self._coin_ok(msg.coin, local_ns, out, "activeAssetCtx"):
+            return
+        ctx = msg.ctx
+        if ctx.funding is None:
+            self._reject(out, local_ns, "unsupported",
+                         f"{msg.coin}: context has no funding (a spot asset?)",
+                         "activeAssetCtx")
+            return
+        fault = _ctx_fault(ctx)
+        if fault is not None:
+            self._reject(out, local_ns, "bad_value", f"{msg.coin}: {fault}", "activeAssetCtx")
+            return
+        out.append(_asset_ctx_event(msg.coin, ctx, local_ns))
+
+    def _on_spot_ctx(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        self._reject(out, local_ns, "unsupported", "spot asset contexts are not traded",
+                     "activeSpotAssetCtx")
+
+    # ------------------------------------------------------------ private
+
+    def _on_order_updates(self, data: msgspec.Raw, local_ns: int,
+                          out: list[AnyEvent]) -> None:
+        for i, u in enumerate(self._items(self._orders, self._order, data, local_ns, out,
+                                          "orderUpdates")):
+            event = self._order_event(u, i, local_ns, out)
+            if event is not None:
+                out.append(event)
+
+    def _order_event(self, u: WireOrderUpdate, i: int, local_ns: int,
+                     out: list[AnyEvent]) -> OrderUpdate | None:
+        o = u.order
+        where = f"order update {i} (oid {o.oid})"
+        if not (self._side_ok(o.side, where, local_ns, out, "orderUpdates")
+                and self._time_ok(u.status_timestamp, local_ns, out, "orderUpdates")
+                and self._time_ok(o.timestamp, local_ns, out, "orderUpdates")):
+            return None
+        # Remaining size is 0 once an order is filled or cancelled: only it may be zero.
+        if not (_positive(o.limit_px) and _non_negative(o.sz) and _positive(o.orig_sz)):
+            self._reject(out, local_ns, "bad_value",
+                         f"{where}: limitPx {o.limit_px!r}, sz {o.sz!r}, origSz "
+                         f"{o.orig_sz!r} out of range", "orderUpdates")
+            return None
+        return OrderUpdate(exchange_ns=u.status_timestamp * _MS, local_ns=local_ns,
+                           coin=o.coin, is_buy=_IS_BUY[o.side], limit_px=o.limit_px,
+                           size=o.sz, orig_size=o.orig_sz, oid=o.oid, cloid=o.cloid,
+                           status=order_status(u.status), raw_status=u.status,
+                           order_ns=o.timestamp * _MS)
+
+    def _on_user_fills(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        msg = self._typed(self._user_fills, data, local_ns, out, "userFills")
+        if msg is not None:
+            self._emit_fills(msg.fills, msg.user, msg.is_snapshot, local_ns, out, "userFills")
+
+    def _emit_fills(self, data: msgspec.Raw, user: str, is_snapshot: bool, local_ns: int,
+                    out: list[AnyEvent], channel: str) -> None:
+        fills: list[Fill] = []
+        for i, f in enumerate(self._items(self._fills, self._fill, data, local_ns, out,
+                                          channel)):
+            fill = self._fill_event(f, i, local_ns, out, channel)
+            if fill is not None:
+                fills.append(fill)
+        if fills or is_snapshot:
+            # An empty snapshot is information (no recent fills); an empty update is not.
+            latest = max((f.exchange_ns for f in fills), default=0)
+            out.append(UserFills(exchange_ns=latest, local_ns=local_ns, user=user,
+                                 is_snapshot=is_snapshot, fills=tuple(fills)))
+
+    def _fill_event(self, f: WireFill, i: int, local_ns: int, out: list[AnyEvent],
+                    channel: str) -> Fill | None:
+        where = f"fill {i} (tid {f.tid})"
+        if not (self._side_ok(f.side, where, local_ns, out, channel)
+                and self._time_ok(f.time, local_ns, out, channel)):
+            return None
+        if not (_positive(f.px) and _positive(f.sz) and _finite(f.start_position)
+                and _finite(f.closed_pnl) and _finite(f.fee)):
+            self._reject(out, local_ns, "bad_value",
+                         f"{where}: px {f.px!r}, sz {f.sz!r}, startPosition "
+                         f"{f.start_position!r}, closedPnl {f.closed_pnl!r}, fee {f.fee!r}",
+                         channel)
+            return None
+        return Fill(coin=f.coin, price=f.px, size=f.sz, is_buy=_IS_BUY[f.side],
+                    exchange_ns=f.time * _MS, start_position=f.start_position,
+                    direction=f.dir, closed_pnl=f.closed_pnl, hash=f.hash, oid=f.oid,
+                    crossed=f.crossed, fee=f.fee, tid=f.tid, fee_token=f.fee_token,
+                    cloid=f.cloid, liquidation=f.liquidation is not None)
+
+    def _on_user_event(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        msg = self._typed(self._user_event, data, local_ns, out, "user")
+        if msg is None:
+            return
+        if msg.fills:
+            self._emit_fills(msg.fills, "", False, local_ns, out, "user")
+        elif msg.funding:
+            self._on_funding(msg.funding, local_ns, out)
+        elif msg.liquidation:
+            self._on_liquidation(msg.liquidation, local_ns, out)
+        elif msg.non_user_cancel:
+            self._on_non_user_cancel(msg.non_user_cancel, local_ns, out)
+        else:
+            self._reject(out, local_ns, "unsupported",
+                         "user event is none of fills, funding, liquidation, nonUserCancel",
+                         "user")
+
+    def _on_funding(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        f = self._typed(self._funding, data, local_ns, out, "user")
+        if f is None or not self._time_ok(f.time, local_ns, out, "user"):
+            return
+        if not (_finite(f.usdc) and _finite(f.szi) and _finite(f.funding_rate)):
+            self._reject(out, local_ns, "bad_value",
+                         f"funding {f.coin}: usdc {f.usdc!r}, szi {f.szi!r}, rate "
+                         f"{f.funding_rate!r}", "user")
+            return
+        out.append(Funding(exchange_ns=f.time * _MS, local_ns=local_ns, coin=f.coin,
+                           usdc=f.usdc, size=f.szi, funding_rate=f.funding_rate))
+
+    def _on_liquidation(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        detail = self._typed(self._any, data, local_ns, out, "user")
+        if not isinstance(detail, dict):
+            self._reject(out, local_ns, "schema",
+                         f"liquidation is {type(detail).__name__}, not an object", "user")
+            return
+        out.append(Liquidation(exchange_ns=0, local_ns=local_ns, detail=detail))
+
+    def _on_non_user_cancel(self, data: msgspec.Raw, local_ns: int,
+                            out: list[AnyEvent]) -> None:
+        cancels = self._typed(self._cancels, data, local_ns, out, "user")
+        if cancels:
+            out.append(NonUserCancel(exchange_ns=0, local_ns=local_ns,
+                                     cancels=tuple((c.coin, c.oid) for c in cancels)))
+
+    # ------------------------------------------------------------ protocol
+
+    def _on_post(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        msg = self._typed(self._post, data, local_ns, out, "post")
+        if msg is not None:
+            out.append(PostResponse(exchange_ns=0, local_ns=local_ns, request_id=msg.id,
+                                    kind=msg.response.type, payload=msg.response.payload))
+
+    def _on_subscription_ack(self, data: msgspec.Raw, local_ns: int,
+                             out: list[AnyEvent]) -> None:
+        msg = self._typed(self._ack, data, local_ns, out, "subscriptionResponse")
+        if msg is not None:
+            out.append(SubscriptionAck(exchange_ns=0, local_ns=local_ns, method=msg.method,
+                                       subscription=msg.subscription))
+
+    def _on_venue_error(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
+        text = self._any.decode(data)
+        self._reject(out, local_ns, "venue_error",
+                     text if isinstance(text, str) else _short(text), "error")
+
+
+def _ctx_fault(ctx: WireAssetCtx) -> str | None:
+    """Why a perp context is unusable, or None. Volume and open interest may be zero (a
+    fresh listing), prices may not."""
+    if not (_positive(ctx.mark_px) and _positive(ctx.oracle_px)):
+        return f"markPx {ctx.mark_px!r} / oraclePx {ctx.oracle_px!r} not positive finite"
+    if not (_finite(ctx.funding) and _non_negative(ctx.open_interest)
+            and _non_negative(ctx.day_ntl_vlm) and _non_negative(ctx.prev_day_px)):
+        return (f"funding {ctx.funding!r}, openInterest {ctx.open_interest!r}, dayNtlVlm "
+                f"{ctx.day_ntl_vlm!r}, prevDayPx {ctx.prev_day_px!r} out of range")
+    if not ((ctx.mid_px is None or _positive(ctx.mid_px))
+            and (ctx.premium is None or _finite(ctx.premium))
+            and (ctx.impact_pxs is None or all(_positive(p) for p in ctx.impact_pxs))):
+        return (f"midPx {ctx.mid_px!r}, premium {ctx.premium!r}, impactPxs "
+                f"{ctx.impact_pxs!r} out of range")
+    return None
+
+
+def _asset_ctx_event(coin: str, ctx: WireAssetCtx, local_ns: int) -> AssetCtx:
+    """Build the event from a context `_ctx_fault` accepted (so the Nones are excluded)."""
+    impact = ctx.impact_pxs
+    return AssetCtx(exchange_ns=0, local_ns=local_ns, coin=coin, mark_px=ctx.mark_px,
+                    mid_px=ctx.mid_px, oracle_px=ctx.oracle_px or 0.0,
+                    funding=ctx.funding or 0.0, open_interest=ctx.open_interest or 0.0,
+                    day_notional_volume=ctx.day_ntl_vlm or 0.0,
+                    prev_day_px=ctx.prev_day_px or 0.0, premium=ctx.premium,
+                    impact_bid=None if impact is None else impact[0],
+                    impact_ask=None if impact is None else impact[1])
+
+
+# ---------------------------------------------------------------- outgoing messages
+
+
+class EncodeError(ValueError):
+    """Our own code built a bad outgoing message: a bug on our side, so it raises."""
+
+
+_encoder: Final = msgspec.json.Encoder()
+_PING: Final = b'{"method":"ping"}'
+_POST_KINDS: Final = frozenset({"info", "action"})
+
+
+def _check_subscription(subscription: Mapping[str, Any]) -> None:
+    kind = subscription.get("type") if isinstance(subscription, Mapping) else None
+    if not isinstance(kind, str) or not kind:
+        raise EncodeError(f"subscription needs a non-empty string 'type': {subscription!r}")
+
+
+def subscribe_message(subscription: Mapping[str, Any]) -> bytes:
+    """`{"method":"subscribe","subscription":{...}}` as bytes."""
+    _check_subscription(subscription)
+    return _encoder.encode({"method": "subscribe", "subscription": dict(subscription)})
+
+
+def unsubscribe_message(subscription: Mapping[str, Any]) -> bytes:
+    """The same subscription object the subscribe used, with method `unsubscribe`."""
+    _check_subscription(subscription)
+    return _encoder.encode({"method": "unsubscribe", "subscription": dict(subscription)})
+
+
+def ping_message() -> bytes:
+    """Heartbeat: the venue answers on channel `pong` and closes after 60 s of silence."""
+    return _PING
+
+
+def post_message(request_id: int, kind: str, payload: Mapping[str, Any]) -> bytes:
+    """A WebSocket `post`: kind "info" (an /info body) or "action" (a signed /exchange
+    body). The payload's key order is kept, which a signed action depends on."""
+    if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id < 0:
+        raise EncodeError(f"post request id must be a non-negative int, got {request_id!r}")
+    if kind not in _POST_KINDS:
+        raise EncodeError(f"post kind must be 'info' or 'action', got {kind!r}")
+    if not isinstance(payload, Mapping):
+        raise EncodeError(f"post payload must be a mapping, got {type(payload).__name__}")
+    return _encoder.encode({"method": "post", "id": request_id,
+                            "request": {"type": kind, "payload": dict(payload)}})
