@@ -1,1 +1,37 @@
+"""Market regimes: liquidity, volatility and liquidation cascades. Every regime rule lives here.
 
+`RegimeDetector` (regime/detector.py) combines the three per coin into a `RegimeState`.
+"""
+
+from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
+from hyperliquid_ofi_trader.regime.liquidity import (
+    LiquidityBook,
+    LiquidityParams,
+    LiquidityRegime,
+)
+from hyperliquid_ofi_trader.regime.state import (
+    LiquidityLevel,
+    Reason,
+    RegimeConfigError,
+    RegimeState,
+    VolLevel,
+)
+from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+
+__all__ = [
+    "CoinRegime",
+    "LiquidationDetector",
+    "LiquidationParams",
+    "LiquidityBook",
+    "LiquidityLevel",
+    "LiquidityParams",
+    "LiquidityRegime",
+    "Reason",
+    "RegimeConfigError",
+    "RegimeDetector",
+    "RegimeState",
+    "VolLevel",
+    "VolatilityParams",
+    "VolatilityRegime",
+]

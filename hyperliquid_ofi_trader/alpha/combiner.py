@@ -1,0 +1,237 @@
+"""AlphaCombiner: many signals in, one number in [-1, +1] out. It never touches orders.
+
+    raw         = sum over configured signals present and finite of  w_cfg * trust * value
+    compressed  = tanh(raw / compression_scale)                   (alpha.compression)
+    conditioned = regime conditioning of `compressed`              (alpha.conditioning)
+
+- Weighted SUM, not average: a missing signal contributes nothing (it does not shift weight
+  onto the others), so losing one feed can only shrink conviction, never inflate it.
+- A non-finite value (NaN/inf) or a non-number (text included) is rejected: excluded from the
+  sum and counted in `rejected[name]`; it never raises and never reaches the output.
+- Trust comes from the feedback layer through `TrustProvider.weight(name)` (default 1.0). A
+  trust outside [0, 1] is clamped (NaN -> 0) and counted in `trust_clamped`: a broken feedback
+  layer can switch a signal off but never amplify it.
+- If finite contributions overflow into inf - inf (NaN), the alpha is 0 with reason
+  `invalid_alpha` and `overflows` counts it; a one-sided overflow saturates to +-1.
+- Signals not named in the weights are ignored (configuration decides what trades).
+
+`explain()` returns the breakdown of the LAST `compute` for the journal; it is built lazily so
+`compute` itself allocates nothing but the floats of its arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Final, Protocol
+
+import msgspec
+
+from hyperliquid_ofi_trader.alpha.compression import (
+    AlphaConfigError,
+    compress,
+    validate_scale,
+)
+from hyperliquid_ofi_trader.alpha.conditioning import Conditioning, condition, validate_damping
+from hyperliquid_ofi_trader.regime.state import RegimeState
+
+_USED: Final = "used"
+_MISSING: Final = "missing"
+_REJECTED: Final = "rejected"
+_BIG: Final = 1e300  # clamp for a one-sided overflow, so compress sees a finite score
+
+
+class TrustProvider(Protocol):
+    """Per-signal trust in [0, 1] from the feedback layer (1 = full trust)."""
+
+    def weight(self, name: str) -> float: ...
+
+
+class SignalContribution(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """One signal's part in one alpha. `value` is NaN unless status is "used"."""
+
+    name: str
+    status: str  # "used" | "missing" | "rejected"
+    value: float
+    config_weight: float
+    trust: float
+    contribution: float
+
+
+class AlphaBreakdown(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """Everything that produced one alpha, for the decision journal."""
+
+    signals: tuple[SignalContribution, ...]
+    raw: float
+    compressed: float
+    conditioned: float
+    reason: str
+    regime_reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = msgspec.to_builtins(self)
+        return out
+
+
+class AlphaCombiner:
+    """Weighted fusion of named signals into a regime-conditioned alpha in [-1, +1]."""
+
+    __slots__ = (
+        "_damping",
+        "_names",
+        "_regime",
+        "_scale",
+        "_status",
+        "_trust",
+        "_trusts",
+        "_values",
+        "_weights",
+        "computes",
+        "last_alpha",
+        "last_compressed",
+        "last_raw",
+        "last_reason",
+        "overflows",
+        "rejected",
+        "trust_clamped",
+    )
+
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        compression_scale: float = 1.0,
+        high_vol_damping: float = 0.5,
+        trust: TrustProvider | None = None,
+    ) -> None:
+        self._names, self._weights = _validated_weights(weights)
+        self._scale = validate_scale(compression_scale)
+        self._damping = validate_damping(high_vol_damping)
+        self._trust = trust
+        n = len(self._names)
+        # Per-compute scratch, overwritten in place (no allocation on the hot path).
+        self._values = [math.nan] * n
+        self._trusts = [1.0] * n
+        self._status = [_MISSING] * n
+        self._regime: RegimeState | None = None
+        self.last_raw = 0.0
+        self.last_compressed = 0.0
+        self.last_alpha = 0.0
+        self.last_reason = Conditioning.OK
+        self.computes = 0
+        self.overflows = 0
+        self.trust_clamped = 0
+        self.rejected: dict[str, int] = dict.fromkeys(self._names, 0)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    def compute(self, signals: Mapping[str, float], regime: RegimeState) -> float:
+        """The conditioned alpha in [-1, +1] for these signals under this regime."""
+        self.computes += 1
+        self._regime = regime
+        raw = self._fuse(signals)
+        self.last_raw = raw
+        if math.isnan(raw):
+            self.overflows += 1
+            compressed = math.nan
+        else:
+            compressed = compress(max(-_BIG, min(_BIG, raw)), self._scale)
+        self.last_compressed = compressed
+        alpha, reason = condition(compressed, regime, self._damping)
+        self.last_alpha = alpha
+        self.last_reason = reason
+        return alpha
+
+    def explain(self) -> AlphaBreakdown:
+        """Breakdown of the last `compute` (valid until the next one)."""
+        regime = self._regime
+        return AlphaBreakdown(
+            signals=tuple(self._contribution(i) for i in range(len(self._names))),
+            raw=self.last_raw,
+            compressed=self.last_compressed,
+            conditioned=self.last_alpha,
+            reason=self.last_reason,
+            regime_reasons=() if regime is None else regime.reasons,
+        )
+
+    # ------------------------------------------------------------ internals
+
+    def _fuse(self, signals: Mapping[str, float]) -> float:
+        raw = 0.0
+        values, trusts, status = self._values, self._trusts, self._status
+        for i, name in enumerate(self._names):
+            value = signals.get(name)
+            if value is None:
+                values[i] = math.nan
+                status[i] = _MISSING
+                continue
+            x = _finite_float(value)
+            if x is None:
+                values[i] = math.nan
+                status[i] = _REJECTED
+                self.rejected[name] += 1
+                continue
+            trust = self._trust_of(name)
+            values[i] = x
+            trusts[i] = trust
+            status[i] = _USED
+            raw += self._weights[i] * trust * x
+        return raw
+
+    def _trust_of(self, name: str) -> float:
+        provider = self._trust
+        if provider is None:
+            return 1.0
+        t = provider.weight(name)
+        if 0.0 <= t <= 1.0:
+            return t
+        self.trust_clamped += 1
+        return 1.0 if t > 1.0 else 0.0  # NaN and negatives switch the signal off
+
+    def _contribution(self, i: int) -> SignalContribution:
+        used = self._status[i] == _USED
+        weight = self._weights[i]
+        trust = self._trusts[i] if used else math.nan
+        value = self._values[i]
+        return SignalContribution(
+            name=self._names[i],
+            status=self._status[i],
+            value=value,
+            config_weight=weight,
+            trust=trust,
+            contribution=weight * trust * value if used else 0.0,
+        )
+
+
+def _finite_float(value: object) -> float | None:
+    """`value` as a finite float, or None when it is NaN/inf or not a number.
+
+    Fast path for plain floats; numpy scalars and ints convert. Strings are refused even when
+    they parse: a producer sending text has a bug that must show up in the counters.
+    """
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, str | bytes):
+        return None
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _validated_weights(weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    if not weights:
+        raise AlphaConfigError("alpha weights are empty: no signal could ever contribute")
+    names: list[str] = []
+    values: list[float] = []
+    for name, w in weights.items():
+        if not isinstance(name, str) or not name:
+            raise AlphaConfigError(f"signal names must be non-empty strings, got {name!r}")
+        x = _finite_float(w)
+        if x is None:
+            raise AlphaConfigError(f"weight of {name!r} must be a finite number, got {w!r}")
+        names.append(name)
+        values.append(x)
+    return tuple(names), tuple(values)

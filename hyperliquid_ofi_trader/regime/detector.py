@@ -1,0 +1,147 @@
+"""RegimeDetector: the three regimes of every coin, combined into one `RegimeState`.
+
+The engine feeds it market data as it arrives (`on_book` after each book update, `on_trades`,
+`on_asset_ctx`) and asks `state(coin)` when a decision is due. Per-coin components are created
+on first sight of the coin. Liquidity thresholds are per coin (depth is in coin units); a coin
+with no liquidity thresholds is never tradable (`Reason.UNKNOWN_COIN`), because no data is no
+permission.
+
+Verdict rules (the only place they are combined):
+- tradable  = liquidity LIQUID and volatility warm and not EXTREME and no liquidation flag;
+- reasons   = every blocking or damping code, in the order liquidity, volatility, liquidation;
+  HIGH volatility adds `volatility_high` but keeps the coin tradable (alpha is damped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hyperliquid_ofi_trader.core.events import AssetCtx, Trades
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
+from hyperliquid_ofi_trader.regime.liquidity import (
+    LiquidityBook,
+    LiquidityParams,
+    LiquidityRegime,
+)
+from hyperliquid_ofi_trader.regime.state import (
+    LiquidityLevel,
+    Reason,
+    RegimeState,
+    VolLevel,
+)
+from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+
+
+class CoinRegime:
+    """The three regime components of one coin."""
+
+    __slots__ = ("coin", "liquidation", "liquidity", "volatility")
+
+    def __init__(
+        self,
+        coin: str,
+        liquidity: LiquidityRegime | None,
+        volatility: VolatilityRegime,
+        liquidation: LiquidationDetector,
+    ) -> None:
+        self.coin = coin
+        self.liquidity = liquidity
+        self.volatility = volatility
+        self.liquidation = liquidation
+
+    def state(self) -> RegimeState:
+        reasons: list[str] = []
+        liquid = self._liquidity_ok(reasons)
+        vol_ok = self._volatility_ok(reasons)
+        liq_flag = self.liquidation.active()
+        if liq_flag and self.liquidation.reason is not None:
+            reasons.append(self.liquidation.reason)
+        liq = self.liquidity
+        vol = self.volatility
+        return RegimeState(
+            tradable=liquid and vol_ok and not liq_flag,
+            liquidity=LiquidityLevel.THIN if liq is None else liq.level,
+            volatility=vol.level,
+            liquidation=liq_flag,
+            reasons=tuple(reasons),
+            coin=self.coin,
+            exchange_ns=max(self.liquidation.now_ns, vol.now_ns,
+                            0 if liq is None else liq.now_ns),
+            depth=float("nan") if liq is None else liq.depth,
+            spread_bps=float("nan") if liq is None else liq.spread_bps,
+            vol_bps_per_s=vol.vol_bps_per_s(),
+        )
+
+    def _liquidity_ok(self, reasons: list[str]) -> bool:
+        liq = self.liquidity
+        if liq is None:
+            reasons.append(Reason.UNKNOWN_COIN)
+            return False
+        if liq.reason is not None:
+            reasons.append(liq.reason)
+        return liq.tradable()
+
+    def _volatility_ok(self, reasons: list[str]) -> bool:
+        vol = self.volatility
+        if not vol.warm:
+            reasons.append(Reason.VOL_WARMUP)
+            return False
+        if vol.level is VolLevel.EXTREME:
+            reasons.append(Reason.VOL_EXTREME)
+            return False
+        if vol.level is VolLevel.HIGH:
+            reasons.append(Reason.VOL_HIGH)
+        return True
+
+
+class RegimeDetector:
+    """Per-coin regimes from market data; `state(coin)` gives the combined verdict."""
+
+    __slots__ = ("_coins", "_liquidation", "_liquidity", "_volatility")
+
+    def __init__(
+        self,
+        liquidity: LiquidityParams | Mapping[str, LiquidityParams],
+        volatility: VolatilityParams,
+        liquidation: LiquidationParams,
+    ) -> None:
+        self._liquidity = liquidity
+        self._volatility = volatility
+        self._liquidation = liquidation
+        self._coins: dict[str, CoinRegime] = {}
+
+    def coin(self, coin: str) -> CoinRegime:
+        """The components of `coin`, created on first use."""
+        regime = self._coins.get(coin)
+        if regime is None:
+            regime = self._coins[coin] = self._create(coin)
+        return regime
+
+    def on_book(self, book: LiquidityBook) -> None:
+        """After every applied book update (snapshot or bbo) of `book.coin`."""
+        regime = self.coin(book.coin)
+        if regime.liquidity is not None:
+            regime.liquidity.update(book)
+        regime.volatility.update(book)
+        regime.liquidation.observe(book.exchange_ns)
+
+    def on_trades(self, ev: Trades) -> None:
+        self.coin(ev.coin).liquidation.on_trades(ev)
+
+    def on_asset_ctx(self, ctx: AssetCtx) -> None:
+        self.coin(ctx.coin).liquidation.on_asset_ctx(ctx)
+
+    def state(self, coin: str) -> RegimeState:
+        return self.coin(coin).state()
+
+    def coins(self) -> tuple[str, ...]:
+        return tuple(self._coins)
+
+    def _create(self, coin: str) -> CoinRegime:
+        spec = self._liquidity
+        if isinstance(spec, LiquidityParams):
+            liquidity: LiquidityRegime | None = spec.build()
+        else:
+            params = spec.get(coin)
+            liquidity = None if params is None else params.build()
+        return CoinRegime(coin, liquidity, self._volatility.build(), self._liquidation.build())

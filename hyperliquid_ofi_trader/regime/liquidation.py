@@ -1,0 +1,246 @@
+"""Liquidation-cascade detector: one-sided taker bursts with a price jump, and OI drops.
+
+A cascade looks like this on the public feed: forced orders hit the book on ONE side, a lot of
+notional in a short time, and the price runs in the direction of the aggression; afterwards
+open interest is visibly lower. Two independent triggers, either of which flags the coin for
+`cooldown_ns` of exchange time (a new trigger extends the flag):
+
+1. Burst: within the trailing `window_ns` of taker trades, total notional >= burst_notional_usd,
+   the dominant side's share >= one_sided_ratio, and the price moved in the aggressor's
+   direction by >= jump_bps (sell burst: from the window's highest trade price down to the
+   last; buy burst: from the lowest up to the last). Evaluated after each `Trades` batch.
+2. Open-interest drop: an `AssetCtx` whose open interest is below the highest OI seen in the
+   trailing `oi_window_ns` (or, with oi_window_ns = 0, the previous context's) by >=
+   oi_drop_pct percent. After a trigger the reference restarts from the new level, so a
+   further drop must be a new one.
+
+Time: trade exchange times; `observe(ns)` lets the detector see book times so a cool-down
+expires without trades. `AssetCtx` carries no venue time (exchange_ns 0): it is stamped with
+the latest exchange time seen (see core/events.py).
+
+Bad input never raises: trades with a non-finite or non-positive price/size are counted in
+`rejected`; trades older than the window at arrival are counted in `stale` and ignored (a
+re-subscription replays recent trades); a trade id already in the window is counted in
+`duplicates` and ignored. Times within a batch that go backwards are clamped to the latest
+seen, which keeps the window deques ordered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
+from hyperliquid_ofi_trader.regime.state import (
+    Reason,
+    RegimeConfigError,
+    require_non_negative,
+    require_positive,
+)
+
+_BPS = 1e4
+
+
+class LiquidationParams(msgspec.Struct, frozen=True, kw_only=True):
+    """Trigger thresholds; validated on construction."""
+
+    window_ns: int
+    burst_notional_usd: float
+    one_sided_ratio: float
+    jump_bps: float
+    oi_drop_pct: float
+    cooldown_ns: int
+    oi_window_ns: int = 0
+
+    def __post_init__(self) -> None:
+        validate_liquidation(self)
+
+    def build(self) -> LiquidationDetector:
+        return LiquidationDetector(self)
+
+
+def validate_liquidation(p: LiquidationParams) -> None:
+    if p.window_ns <= 0:
+        raise RegimeConfigError(f"window_ns must be > 0, got {p.window_ns}")
+    require_positive("burst_notional_usd", p.burst_notional_usd)
+    require_positive("jump_bps", p.jump_bps)
+    require_positive("oi_drop_pct", p.oi_drop_pct)
+    require_non_negative("one_sided_ratio", p.one_sided_ratio)
+    if not 0.5 < p.one_sided_ratio <= 1.0:
+        raise RegimeConfigError(
+            f"one_sided_ratio is the dominant side's share, in (0.5, 1], got {p.one_sided_ratio}"
+        )
+    if p.oi_drop_pct >= 100.0:
+        raise RegimeConfigError(f"oi_drop_pct must be below 100, got {p.oi_drop_pct}")
+    if p.cooldown_ns < 0 or p.oi_window_ns < 0:
+        raise RegimeConfigError("cooldown_ns and oi_window_ns must be >= 0")
+
+
+class LiquidationDetector:
+    """Flags liquidation cascades for one coin."""
+
+    __slots__ = (
+        "_buy",
+        "_maxq",
+        "_minq",
+        "_oi",
+        "_p",
+        "_sell",
+        "_tids",
+        "_trades",
+        "duplicates",
+        "last_price",
+        "now_ns",
+        "reason",
+        "rejected",
+        "stale",
+        "triggers",
+        "until_ns",
+    )
+
+    def __init__(self, params: LiquidationParams) -> None:
+        self._p = params
+        self._trades: deque[tuple[int, float, bool, int]] = deque()  # (t, notional, buy, tid)
+        self._tids: set[int] = set()
+        self._maxq: deque[tuple[int, float]] = deque()  # (t, price), prices decreasing
+        self._minq: deque[tuple[int, float]] = deque()  # (t, price), prices increasing
+        self._oi: deque[tuple[int, float]] = deque()  # (t, open interest), OI decreasing
+        self._buy = 0.0
+        self._sell = 0.0
+        self.last_price = math.nan
+        self.now_ns = 0
+        self.until_ns = -1
+        self.reason: Reason | None = None
+        self.triggers = 0
+        self.rejected = 0
+        self.stale = 0
+        self.duplicates = 0
+
+    def active(self) -> bool:
+        """True while a trigger's cool-down lasts, at the latest exchange time seen."""
+        return self.now_ns < self.until_ns
+
+    def observe(self, exchange_ns: int) -> None:
+        """Advance time from any venue-stamped event (book updates), so cool-downs expire."""
+        if exchange_ns > self.now_ns:
+            self.now_ns = exchange_ns
+
+    # ------------------------------------------------------------ trades
+
+    def on_trades(self, ev: Trades) -> bool:
+        """Add a batch of taker trades; returns True when it triggered a burst flag."""
+        accepted = 0
+        for trade in ev.trades:
+            accepted += self._add_trade(trade)
+        if accepted == 0:
+            return False
+        self._evict(self.now_ns - self._p.window_ns)
+        return self._check_burst()
+
+    def _add_trade(self, tr: Trade) -> int:
+        price, size = tr.price, tr.size
+        if not (price > 0.0 and size > 0.0 and math.isfinite(price) and math.isfinite(size)):
+            self.rejected += 1
+            return 0
+        if tr.exchange_ns < self.now_ns - self._p.window_ns:
+            self.stale += 1
+            return 0
+        if tr.tid in self._tids:
+            self.duplicates += 1
+            return 0
+        self.observe(tr.exchange_ns)
+        self._push(self.now_ns, price, price * size, tr.is_buy, tr.tid)
+        return 1
+
+    def _push(self, t: int, price: float, notional: float, is_buy: bool, tid: int) -> None:
+        self._trades.append((t, notional, is_buy, tid))
+        self._tids.add(tid)
+        if is_buy:
+            self._buy += notional
+        else:
+            self._sell += notional
+        maxq, minq = self._maxq, self._minq
+        while maxq and maxq[-1][1] <= price:
+            maxq.pop()
+        maxq.append((t, price))
+        while minq and minq[-1][1] >= price:
+            minq.pop()
+        minq.append((t, price))
+        self.last_price = price
+
+    def _evict(self, horizon: int) -> None:
+        trades = self._trades
+        while trades and trades[0][0] < horizon:
+            _, notional, is_buy, tid = trades.popleft()
+            self._tids.discard(tid)
+            if is_buy:
+                self._buy -= notional
+            else:
+                self._sell -= notional
+        if not trades:
+            self._buy = self._sell = 0.0  # no float drift survives an empty window
+        for q in (self._maxq, self._minq):
+            while q and q[0][0] < horizon:
+                q.popleft()
+
+    def _check_burst(self) -> bool:
+        p = self._p
+        total = self._buy + self._sell
+        if total < p.burst_notional_usd or not self._maxq:
+            return False
+        last = self.last_price
+        if self._sell >= p.one_sided_ratio * total:
+            high = self._maxq[0][1]
+            if (high - last) / high * _BPS >= p.jump_bps:
+                self._flag(Reason.LIQN_BURST_SELL)
+                return True
+        elif self._buy >= p.one_sided_ratio * total:
+            low = self._minq[0][1]
+            if (last - low) / low * _BPS >= p.jump_bps:
+                self._flag(Reason.LIQN_BURST_BUY)
+                return True
+        return False
+
+    # ------------------------------------------------------------ open interest
+
+    def on_asset_ctx(self, ctx: AssetCtx) -> bool:
+        """Compare open interest with the trailing reference; returns True on a drop trigger."""
+        oi = ctx.open_interest
+        if not (oi >= 0.0 and math.isfinite(oi)):
+            self.rejected += 1
+            return False
+        self.observe(ctx.exchange_ns)
+        ref = self._oi_reference()
+        self._push_oi(self.now_ns, oi)
+        if ref > 0.0 and (ref - oi) / ref * 100.0 >= self._p.oi_drop_pct:
+            self._flag(Reason.LIQN_OI_DROP)
+            self._oi.clear()
+            self._oi.append((self.now_ns, oi))  # a further drop must be measured from here
+            return True
+        return False
+
+    def _oi_reference(self) -> float:
+        q = self._oi
+        horizon = self.now_ns - self._p.oi_window_ns
+        while len(q) > 1 and q[0][0] < horizon:
+            q.popleft()
+        return q[0][1] if q else math.nan
+
+    def _push_oi(self, t: int, oi: float) -> None:
+        q = self._oi
+        if self._p.oi_window_ns == 0:
+            q.clear()  # reference is the previous context only
+        while q and q[-1][1] <= oi:
+            q.pop()
+        q.append((t, oi))
+
+    # ------------------------------------------------------------ flag
+
+    def _flag(self, reason: Reason) -> None:
+        self.reason = reason
+        self.triggers += 1
+        until = self.now_ns + self._p.cooldown_ns
+        if until > self.until_ns:
+            self.until_ns = until

@@ -1,0 +1,222 @@
+"""Liquidity regime: is the book deep and tight enough to trade, without flapping?
+
+A switch with two thresholds per measure (hysteresis) and a minimum dwell time:
+- THIN -> LIQUID only when depth >= enter_depth AND spread <= enter_spread_bps;
+- LIQUID -> THIN only when depth < exit_depth OR spread > exit_spread_bps;
+- and no switch within `min_dwell_ns` of the previous switch (exchange time).
+A measure oscillating around any single threshold therefore cannot toggle the state: it must
+cross the whole band, and even then at most once per dwell period.
+
+Hard faults bypass the dwell (a deliberate exception to the rule above): a book with an empty
+side, a non-finite mid/depth, or a crossed/locked top goes THIN at once, because trading into
+a book that is not there, or that our local copy has visibly got wrong, is never right. The
+way BACK to LIQUID still waits for the dwell, so even a glitching book cannot flap faster than
+once per dwell period.
+
+Time is the book's `exchange_ns` (never the wall clock). Depth is in coin units summed over
+the best `depth_levels` levels of both sides, as `OrderBook.depth` reports it; thresholds are
+therefore per coin (BTC and ETH depths differ by an order of magnitude).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import msgspec
+
+from hyperliquid_ofi_trader.regime.state import (
+    LiquidityLevel,
+    Reason,
+    RegimeConfigError,
+    require_non_negative,
+    require_positive,
+)
+
+_BPS = 1e4
+
+
+class LiquidityBook(Protocol):
+    """The read-only slice of `data.orderbook.OrderBook` the regimes need."""
+
+    @property
+    def coin(self) -> str: ...
+
+    @property
+    def exchange_ns(self) -> int: ...
+
+    def mid(self) -> float | None: ...
+
+    def spread(self) -> float | None: ...
+
+    def depth(self, levels: int = 5) -> float: ...
+
+
+class LiquidityParams(msgspec.Struct, frozen=True, kw_only=True):
+    """Thresholds of the liquidity switch; validated on construction."""
+
+    enter_depth: float
+    exit_depth: float
+    enter_spread_bps: float
+    exit_spread_bps: float
+    min_dwell_ns: int
+    depth_levels: int = 5
+
+    def __post_init__(self) -> None:
+        validate_liquidity(self)
+
+    def build(self) -> LiquidityRegime:
+        return LiquidityRegime(
+            enter_depth=self.enter_depth,
+            exit_depth=self.exit_depth,
+            enter_spread_bps=self.enter_spread_bps,
+            exit_spread_bps=self.exit_spread_bps,
+            min_dwell_ns=self.min_dwell_ns,
+            depth_levels=self.depth_levels,
+        )
+
+
+def validate_liquidity(p: LiquidityParams) -> None:
+    """Ordering rules: a real hysteresis band on both measures, non-negative dwell."""
+    require_non_negative("exit_depth", p.exit_depth)
+    require_positive("enter_depth", p.enter_depth)
+    require_positive("enter_spread_bps", p.enter_spread_bps)
+    require_positive("exit_spread_bps", p.exit_spread_bps)
+    if p.enter_depth <= p.exit_depth:
+        raise RegimeConfigError(
+            f"enter_depth ({p.enter_depth}) must be greater than exit_depth ({p.exit_depth}): "
+            "the gap between them is what stops the regime from flapping"
+        )
+    if p.enter_spread_bps >= p.exit_spread_bps:
+        raise RegimeConfigError(
+            f"enter_spread_bps ({p.enter_spread_bps}) must be less than exit_spread_bps "
+            f"({p.exit_spread_bps}): the gap between them is what stops the regime from flapping"
+        )
+    if p.min_dwell_ns < 0:
+        raise RegimeConfigError(f"min_dwell_ns must be >= 0, got {p.min_dwell_ns}")
+    if p.depth_levels < 1:
+        raise RegimeConfigError(f"depth_levels must be >= 1, got {p.depth_levels}")
+
+
+class LiquidityRegime:
+    """Hysteresis switch between THIN and LIQUID for one coin. Starts THIN (no data)."""
+
+    __slots__ = (
+        "_enter_depth",
+        "_enter_spread",
+        "_exit_depth",
+        "_exit_spread",
+        "_last_switch_ns",
+        "_levels",
+        "_min_dwell",
+        "depth",
+        "level",
+        "now_ns",
+        "reason",
+        "spread_bps",
+        "switches",
+        "updates",
+    )
+
+    def __init__(
+        self,
+        enter_depth: float,
+        exit_depth: float,
+        enter_spread_bps: float,
+        exit_spread_bps: float,
+        min_dwell_ns: int,
+        depth_levels: int = 5,
+    ) -> None:
+        # Building the params struct runs the one shared validation.
+        LiquidityParams(
+            enter_depth=enter_depth, exit_depth=exit_depth,
+            enter_spread_bps=enter_spread_bps, exit_spread_bps=exit_spread_bps,
+            min_dwell_ns=min_dwell_ns, depth_levels=depth_levels,
+        )
+        self._enter_depth = enter_depth
+        self._exit_depth = exit_depth
+        self._enter_spread = enter_spread_bps
+        self._exit_spread = exit_spread_bps
+        self._min_dwell = min_dwell_ns
+        self._levels = depth_levels
+        self._last_switch_ns: int | None = None  # the first switch is never held
+        self.level = LiquidityLevel.THIN
+        self.reason: str | None = Reason.LIQ_NO_DATA  # why THIN; None when LIQUID
+        self.depth = math.nan
+        self.spread_bps = math.nan
+        self.now_ns = 0
+        self.switches = 0
+        self.updates = 0
+
+    def tradable(self) -> bool:
+        return self.level is LiquidityLevel.LIQUID
+
+    def update(self, book: LiquidityBook) -> LiquidityLevel:
+        """Re-evaluate from the book's current state at the book's exchange time."""
+        self.updates += 1
+        now = book.exchange_ns
+        if now > self.now_ns:
+            self.now_ns = now
+        fault = self._measure(book)
+        if fault is not None:
+            self._force_thin(fault)
+        elif self.level is LiquidityLevel.LIQUID:
+            self._maybe_exit()
+        else:
+            self._maybe_enter()
+        return self.level
+
+    # ------------------------------------------------------------ internals
+
+    def _measure(self, book: LiquidityBook) -> Reason | None:
+        """Read depth and spread into `self`; return a hard-fault reason, if any."""
+        mid = book.mid()
+        spread = book.spread()
+        if mid is None or spread is None or not mid > 0.0 or not math.isfinite(mid):
+            self.depth = math.nan
+            self.spread_bps = math.nan
+            return Reason.LIQ_NO_BOOK
+        depth = book.depth(self._levels)
+        self.depth = depth
+        self.spread_bps = spread / mid * _BPS
+        if not math.isfinite(depth) or not math.isfinite(spread):
+            return Reason.LIQ_NO_BOOK
+        if spread <= 0.0:
+            return Reason.LIQ_CROSSED
+        return None
+
+    def _force_thin(self, reason: Reason) -> None:
+        if self.level is LiquidityLevel.LIQUID:
+            self._switch(LiquidityLevel.THIN)
+        self.reason = reason
+
+    def _maybe_exit(self) -> None:
+        if self.depth < self._exit_depth:
+            reason = Reason.LIQ_THIN_DEPTH
+        elif self.spread_bps > self._exit_spread:
+            reason = Reason.LIQ_WIDE_SPREAD
+        else:
+            return
+        if self._dwell_over():
+            self._switch(LiquidityLevel.THIN)
+            self.reason = reason
+
+    def _maybe_enter(self) -> None:
+        if self.depth < self._enter_depth:
+            self.reason = Reason.LIQ_THIN_DEPTH
+        elif self.spread_bps > self._enter_spread:
+            self.reason = Reason.LIQ_WIDE_SPREAD
+        elif self._dwell_over():
+            self._switch(LiquidityLevel.LIQUID)
+            self.reason = None
+        else:
+            self.reason = Reason.LIQ_DWELL
+
+    def _dwell_over(self) -> bool:
+        last = self._last_switch_ns
+        return last is None or self.now_ns - last >= self._min_dwell
+
+    def _switch(self, level: LiquidityLevel) -> None:
+        self.level = level
+        self._last_switch_ns = self.now_ns
+        self.switches += 1
