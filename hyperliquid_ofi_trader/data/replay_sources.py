@@ -23,7 +23,7 @@ import logging
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 Frame = tuple[int, bytes]
 _CHUNK = 1 << 16
+# Decompressors are fed this much at a time: a corrupt block loses the output of the slice
+# that holds it, so small slices keep more of a damaged file (the call overhead is tiny).
+_SLICE = 1 << 12
 _PEEK_LIMIT = 1 << 22  # a first line longer than 4 MiB is not a recording
 _MAX_LOGGED_MALFORMED = 5
 
@@ -197,16 +200,18 @@ class _Chunks:
     def __iter__(self) -> Iterator[bytes]:
         dec, fed = self.factory(), False
         try:
-            while chunk := self.fh.read(_CHUNK):
-                while chunk:
-                    fed = True
-                    out = dec.decompress(chunk)
-                    if out:
-                        yield out
-                    if not dec.eof:
-                        break
-                    # One compressed frame ended; concatenated frames may follow.
-                    chunk, dec, fed = dec.unused_data, self.factory(), False
+            while block := self.fh.read(_CHUNK):
+                for start in range(0, len(block), _SLICE):
+                    chunk = block[start:start + _SLICE]
+                    while chunk:
+                        fed = True
+                        out = dec.decompress(chunk)
+                        if out:
+                            yield out
+                        if not dec.eof:
+                            break
+                        # One compressed frame ended; concatenated frames may follow.
+                        chunk, dec, fed = dec.unused_data, self.factory(), False
         except _CORRUPT_ERRORS as exc:
             self.corrupt = f"{type(exc).__name__}: {exc}"
             return
@@ -332,7 +337,10 @@ def detect_format(path: Path) -> SourceFormat:
     """Compression by magic bytes, line format by the first line. Raises UnknownFormatError."""
     try:
         with path.open("rb") as fh:
-            compression = _compression_of(fh.read(8))
+            head = fh.read(8)
+            if not head:
+                raise UnknownFormatError(f"{path}: empty file")
+            compression = _compression_of(head)
             if compression is None:
                 raise UnknownFormatError(f"{path}: not zstd, gzip, LZ4 or a text recording")
             fh.seek(0)
@@ -350,7 +358,7 @@ def detect_format(path: Path) -> SourceFormat:
     return SourceFormat(compression, lines)
 
 
-def _read_file(path: Path, fmt: SourceFormat, stats: ReadStats) -> Iterator[Frame]:
+def _read_file(path: Path, fmt: SourceFormat, stats: ReadStats) -> Generator[Frame, None, None]:
     parse = _parser_for(fmt.lines)
     partial = False
     with path.open("rb") as fh:
@@ -429,7 +437,7 @@ def _first_frame(path: Path, fmt: SourceFormat) -> Frame | None:
 
 def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
     """k-way merge on local_ns that opens a file only when time reaches its first frame."""
-    heap: list[tuple[int, int, bytes, Iterator[Frame]]] = []
+    heap: list[tuple[int, int, bytes, Generator[Frame, None, None]]] = []
     seq, nxt = 0, 0
     while heap or nxt < len(planned):
         while nxt < len(planned) and (not heap or planned[nxt].first_ns <= heap[0][0]):
