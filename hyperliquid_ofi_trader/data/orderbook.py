@@ -126,16 +126,6 @@ class _BookSide:
             removed += 1
         return removed
 
-    def remove_at_or_better_than(self, price: float) -> int:
-        """Remove levels at `price` or better (used on the opposite side of a new best)."""
-        key = self.sign * price
-        keys = self.keys
-        removed = 0
-        while keys and keys[-1] >= key:
-            del self.levels[self.sign * keys.pop()]
-            removed += 1
-        return removed
-
     def clear(self) -> int:
         removed = len(self.keys)
         self.levels.clear()
@@ -303,21 +293,25 @@ class OrderBook:
         return changed
 
     def _apply_l1(self, bbo: Bbo) -> int:
-        """Write the bbo's levels and remove what they cross; returns levels changed."""
+        """Write the bbo's levels and remove what they cross; returns levels changed.
+
+        Each side drops the levels better than its new best. That also removes every opposite
+        level the new best crosses: an accepted bbo has bid < ask, so an ask at or below the
+        new bid lies below the new ask and is dropped by the ask side's own removal (or by
+        clearing, when the ask side is null).
+        """
         bids, asks = self._sides
         changed = 0
         if bbo.bid is None:
             changed += bids.clear()
         else:
             price, size, orders = bbo.bid
-            changed += bids.remove_better_than(price) + asks.remove_at_or_better_than(price)
-            changed += bids.set(price, size, orders)
+            changed += bids.remove_better_than(price) + bids.set(price, size, orders)
         if bbo.ask is None:
             changed += asks.clear()
         else:
             price, size, orders = bbo.ask
-            changed += asks.remove_better_than(price) + bids.remove_at_or_better_than(price)
-            changed += asks.set(price, size, orders)
+            changed += asks.remove_better_than(price) + asks.set(price, size, orders)
         self.updates += changed
         return changed
 
