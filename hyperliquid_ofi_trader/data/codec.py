@@ -592,6 +592,13 @@ _PING: Final = b'{"method":"ping"}'
 _POST_KINDS: Final = frozenset({"info", "action"})
 
 
+def _encode(message: dict[str, Any]) -> bytes:
+    try:
+        return _encoder.encode(message)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise EncodeError(f"message is not JSON-encodable: {exc}") from exc
+
+
 def _check_subscription(subscription: Mapping[str, Any]) -> None:
     kind = subscription.get("type") if isinstance(subscription, Mapping) else None
     if not isinstance(kind, str) or not kind:
@@ -601,13 +608,13 @@ def _check_subscription(subscription: Mapping[str, Any]) -> None:
 def subscribe_message(subscription: Mapping[str, Any]) -> bytes:
     """`{"method":"subscribe","subscription":{...}}` as bytes."""
     _check_subscription(subscription)
-    return _encoder.encode({"method": "subscribe", "subscription": dict(subscription)})
+    return _encode({"method": "subscribe", "subscription": dict(subscription)})
 
 
 def unsubscribe_message(subscription: Mapping[str, Any]) -> bytes:
     """The same subscription object the subscribe used, with method `unsubscribe`."""
     _check_subscription(subscription)
-    return _encoder.encode({"method": "unsubscribe", "subscription": dict(subscription)})
+    return _encode({"method": "unsubscribe", "subscription": dict(subscription)})
 
 
 def ping_message() -> bytes:
@@ -624,5 +631,5 @@ def post_message(request_id: int, kind: str, payload: Mapping[str, Any]) -> byte
         raise EncodeError(f"post kind must be 'info' or 'action', got {kind!r}")
     if not isinstance(payload, Mapping):
         raise EncodeError(f"post payload must be a mapping, got {type(payload).__name__}")
-    return _encoder.encode({"method": "post", "id": request_id,
-                            "request": {"type": kind, "payload": dict(payload)}})
+    return _encode({"method": "post", "id": request_id,
+                    "request": {"type": kind, "payload": dict(payload)}})
