@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -66,10 +67,19 @@ def render_value(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        text = value if value and value.strip() == value else json.dumps(value)
+        text = value if _reads_back_as_itself(value) else json.dumps(value)
     else:
         text = json.dumps(value, default=str, separators=(", ", ": "))
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _reads_back_as_itself(text: str) -> bool:
+    # "5", "true", "null" or "" written bare would read as another type: quote those,
+    # so `= "5": must be an integer` is not mistaken for `= 5`.
+    try:
+        return bool(text) and yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
 
 
 def issues_from_validation(error: ValidationError, root: type[BaseModel]) -> list[ConfigIssue]:
@@ -85,6 +95,11 @@ def _issues_for(detail: ErrorDetails, root: type[BaseModel]) -> list[ConfigIssue
     exc = detail.get("ctx", {}).get("error")
     if isinstance(exc, ConfigRuleError):
         return [_rule_issue(loc, v.fields, v.rule) for v in exc.violations]
+    if loc and loc[-1] == "[key]":
+        # A mapping key (a coin name) failed: pydantic's loc is (..., key, "[key]").
+        file, key = _split(loc[:-2])
+        return [ConfigIssue(file, key, f"key {_problem(detail, root, loc)}",
+                            render_value(detail["input"]))]
     file, key = _split(loc)
     value = None if detail["type"] == "missing" else render_value(detail["input"])
     return [ConfigIssue(file, key, _problem(detail, root, loc), value)]
