@@ -216,4 +216,4 @@ class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     feeds_unhealthy: tuple[str, ...]
     last_exchange_ns: int
     last_local_ns: int
-    latency_ms: dict[str, float]
+    latency_ms: dict[str, dict[str, float]]  # per coin: count, p50, p90, p99, max

@@ -1,0 +1,590 @@
+"""The engine: one synchronous, deterministic pipeline from a domain event to a decision.
+
+`Engine.on_event(event)` is the only entry point on the hot path. It never reads the wall
+clock (time comes from the injected `Clock` and the events' own timestamps), never sleeps
+and never lets an exception escape: a stage that raises is caught, counted, logged with
+its context, journaled, and escalates the trading state per `risk.stage_errors`; the next
+event is processed normally.
+
+Per event type:
+- BookSnapshot / Bbo / Trades / AssetCtx: feed the coin's market data (book, tape, market
+  state) and latency monitor, then run one decision per traded coin the event concerns
+  (the coin itself when traded; every traded coin when it is the lead-lag lead coin).
+- OrderUpdate / UserFills / Funding / Liquidation / NonUserCancel: forwarded to the private
+  listeners (order manager, positions).
+- FeedState: DOWN or STALE on a needed channel moves ACTIVE to REDUCING (Trigger.FEED_LOST).
+  UP / RECOVERED mark it healthy again, but the state does NOT go back by itself: a
+  reconnect must first be reconciled (open orders, positions, fills) by the execution
+  layer, so leaving REDUCING is the operator's `resume()`, or, when
+  `EngineSettings.auto_resume_on_feed_recovery` is on, automatic once every needed channel
+  is healthy AND the REDUCING state was caused by a feed alone (never after stage errors,
+  a kill switch or a manual reduce). A connection-level UP (channel "") clears every
+  channel, because the client re-subscribes everything and resets its watchdog.
+  A channel is "needed" unless it names a coin ("l2Book:SOL") that is neither traded nor
+  the lead coin; connection ("") and private channels are always needed.
+- Rejection: counted per reason (the codec already logged its detail).
+- Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
+  to the kill switch.
+
+Every decision point writes one journal row, including "halted", "not configured",
+"not tradable" and "skip", with the inputs that produced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, TypeVar
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.clock import Clock, LatencyMonitor
+from hyperliquid_ofi_trader.core.events import (
+    AnyEvent,
+    AssetCtx,
+    Bbo,
+    BookSnapshot,
+    FeedState,
+    FeedStatus,
+    Funding,
+    Liquidation,
+    MarketEvent,
+    NonUserCancel,
+    OrderUpdate,
+    PrivateEvent,
+    Rejection,
+    Timer,
+    Trades,
+    UserFills,
+)
+from hyperliquid_ofi_trader.core.journal import Journal, JournalError
+from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.stages import (
+    AlphaStage,
+    BookView,
+    CoinMarket,
+    Explainer,
+    KillSwitch,
+    OrderIntent,
+    OrderSink,
+    PositionSource,
+    PrivateListener,
+    RegimeStage,
+    RegimeView,
+    RiskGate,
+    Router,
+    SignalStage,
+)
+from hyperliquid_ofi_trader.core.state import (
+    EngineSnapshot,
+    Escalation,
+    StageErrorTracker,
+    TradingState,
+    TradingStateMachine,
+    Transition,
+    Trigger,
+)
+
+_log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=RegimeView)
+_NS_PER_S: Final = 1_000_000_000
+
+
+class Outcome:
+    """Decision outcomes: stable strings stored in the journal and counted in snapshots."""
+
+    SUBMIT: Final = "submit"
+    SKIP: Final = "skip"
+    REJECTED: Final = "rejected"
+    NOT_TRADABLE: Final = "not_tradable"
+    NOT_CONFIGURED: Final = "not_configured"
+    HALTED: Final = "halted"
+    ERROR: Final = "error"
+
+
+# ---------------------------------------------------------------- settings
+
+
+class _CoinSets(Protocol):
+    @property
+    def coins(self) -> Mapping[str, object]: ...
+    @property
+    def traded(self) -> Sequence[str]: ...
+    @property
+    def lead_lag(self) -> _LeadLag: ...
+
+
+class _LeadLag(Protocol):
+    @property
+    def lead(self) -> str: ...
+    @property
+    def lag(self) -> str: ...
+
+
+class _StageErrors(Protocol):
+    @property
+    def reducing_after(self) -> int: ...
+    @property
+    def halted_after(self) -> int: ...
+    @property
+    def window_s(self) -> float: ...
+
+
+class _Risk(Protocol):
+    @property
+    def stage_errors(self) -> _StageErrors: ...
+
+
+class AppConfigLike(Protocol):
+    """The parts of `config.models.AppConfig` the engine reads (structural, no import)."""
+
+    @property
+    def symbols(self) -> _CoinSets: ...
+    @property
+    def risk(self) -> _Risk: ...
+
+
+class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the engine itself needs, frozen. Build it with `from_config`."""
+
+    coins: tuple[str, ...]
+    traded: tuple[str, ...]
+    lead: str | None = None
+    reducing_after: int = 3
+    halted_after: int = 10
+    error_window_ns: int = 60 * _NS_PER_S
+    auto_resume_on_feed_recovery: bool = False
+    flush_timer: str = "journal_flush"
+
+    @classmethod
+    def from_config(cls, cfg: AppConfigLike, **overrides: Any) -> EngineSettings:
+        se = cfg.risk.stage_errors
+        values: dict[str, Any] = {
+            "coins": tuple(cfg.symbols.coins), "traded": tuple(cfg.symbols.traded),
+            "lead": cfg.symbols.lead_lag.lead, "reducing_after": se.reducing_after,
+            "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S)}
+        values.update(overrides)
+        return cls(**values)
+
+    def decision_targets(self) -> dict[str, tuple[str, ...]]:
+        """Coin of a market event -> traded coins whose decision it triggers."""
+        targets: dict[str, tuple[str, ...]] = {}
+        for coin in self.coins:
+            own = (coin,) if coin in self.traded else ()
+            led = tuple(t for t in self.traded if t != coin) if coin == self.lead else ()
+            if own or led:
+                targets[coin] = own + led
+        return targets
+
+    def needed_coins(self) -> frozenset[str]:
+        return frozenset(self.traded) | ({self.lead} if self.lead else frozenset())
+
+
+# ---------------------------------------------------------------- the engine
+
+
+class _StageError(Exception):
+    """Internal: carries the failing stage's name out of the pipeline."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(stage)
+        self.stage = stage
+        self.cause = cause
+
+
+class Engine:
+    """The pipeline. See the module docstring for what each event does."""
+
+    def __init__(self, config: EngineSettings | AppConfigLike, clock: Clock, journal: Journal,
+                 *, markets: Mapping[str, CoinMarket] | None = None,
+                 signals: SignalStage | None = None, regime: RegimeStage[R] | None = None,
+                 alpha: AlphaStage[R] | None = None, router: Router | None = None,
+                 positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
+                 order_sink: OrderSink | None = None, kill_switch: KillSwitch | None = None,
+                 private_listeners: Sequence[PrivateListener] = ()) -> None:
+        self.settings = (config if isinstance(config, EngineSettings)
+                         else EngineSettings.from_config(config))
+        self._clock = clock
+        self._journal = journal
+        self.markets: Mapping[str, CoinMarket] = (
+            markets if markets is not None else default_markets(self.settings.coins))
+        self.latency = {coin: LatencyMonitor() for coin in self.markets}
+        self._signals = signals
+        self._regime: RegimeStage[RegimeView] | None = regime
+        self._alpha: AlphaStage[Any] | None = alpha
+        self._router = router
+        self._positions = positions
+        self._gate = risk_gate
+        self._sink = order_sink
+        self._kill = kill_switch
+        self._private = tuple(private_listeners)
+        self._alpha_explain = alpha.explain if isinstance(alpha, Explainer) else None
+        self._targets = self.settings.decision_targets()
+        self._needed = self.settings.needed_coins()
+        self._sm = TradingStateMachine()
+        self._errors = StageErrorTracker(self.settings.reducing_after,
+                                         self.settings.halted_after,
+                                         self.settings.error_window_ns)
+        self._unhealthy: set[str] = set()
+        self._by_type: dict[type, int] = {}
+        self._outcomes: dict[str, int] = {}
+        self._rejections: dict[str, int] = {}
+        self._stage_errors: dict[str, int] = {}
+        self.events = 0
+        self.decisions = 0
+        self.last_decision_id = 0
+        self._last_exchange_ns = 0
+        self._last_local_ns = 0
+        self._dispatch: dict[type, Callable[[Any], None]] = {
+            BookSnapshot: self._on_book, Bbo: self._on_bbo, Trades: self._on_trades,
+            AssetCtx: self._on_asset_ctx, FeedState: self._on_feed, Rejection: self._on_rejection,
+            Timer: self._on_timer, OrderUpdate: self._on_private, UserFills: self._on_private,
+            Funding: self._on_private, Liquidation: self._on_private,
+            NonUserCancel: self._on_private}
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> TradingState:
+        return self._sm.state
+
+    def on_event(self, event: AnyEvent) -> None:
+        """Process one event. Never raises for bad input or a failing stage."""
+        self.events += 1
+        etype = type(event)
+        self._by_type[etype] = self._by_type.get(etype, 0) + 1
+        self._last_local_ns = event.local_ns
+        if event.exchange_ns > 0:
+            self._last_exchange_ns = event.exchange_ns
+        if self._kill is not None:
+            self._check_kill_switch(self._kill, event)
+        handler = self._dispatch.get(etype)
+        if handler is not None:
+            handler(event)
+
+    on_ws_event = on_event  # the seed's name
+
+    def halt(self, reason: str) -> Transition:
+        """Operator halt: cancel everything and stop trading until `resume`."""
+        return self._transition(Trigger.MANUAL_HALT, f"operator: {reason}", *self._now())
+
+    def reduce(self, reason: str) -> Transition:
+        """Operator switch to reduce-only."""
+        return self._transition(Trigger.MANUAL_REDUCE, f"operator: {reason}", *self._now())
+
+    def resume(self, reason: str) -> Transition:
+        """Operator resume from REDUCING or HALTED. Raises `IllegalTransition` when ACTIVE."""
+        return self._transition(Trigger.RESUME, f"operator: {reason}", *self._now())
+
+    def flush(self) -> None:
+        """Commit the journal batch (shutdown, tests). Raises `JournalError` on failure."""
+        self._journal.flush()
+
+    def snapshot(self) -> EngineSnapshot:
+        """Counters and state in one immutable value (off the hot path: copies dicts)."""
+        cause = self._sm.cause
+        return EngineSnapshot(
+            trading_state=self._sm.state, state_cause=None if cause is None else cause.value,
+            events=self.events,
+            events_by_type={t.__name__: n for t, n in self._by_type.items()},
+            decisions=self.decisions, outcomes=dict(self._outcomes),
+            rejections=dict(self._rejections), stage_errors=dict(self._stage_errors),
+            feeds_unhealthy=tuple(sorted(self._unhealthy)),
+            last_exchange_ns=self._last_exchange_ns, last_local_ns=self._last_local_ns,
+            latency_ms={c: m.summary_ms() for c, m in self.latency.items() if m.count})
+
+    # ------------------------------------------------------------ market data
+
+    def _on_book(self, ev: BookSnapshot) -> None:
+        if self._feed_market(ev, "book"):
+            self._decide_all(ev)
+
+    def _on_bbo(self, ev: Bbo) -> None:
+        if self._feed_market(ev, "bbo"):
+            self._decide_all(ev)
+
+    def _on_trades(self, ev: Trades) -> None:
+        if self._feed_market(ev, "trades"):
+            self._decide_all(ev)
+
+    def _on_asset_ctx(self, ev: AssetCtx) -> None:
+        if self._feed_market(ev, "asset_ctx"):
+            self._decide_all(ev)
+
+    def _feed_market(self, ev: MarketEvent, kind: str) -> bool:
+        """Update the coin's data; False when the event cannot be used."""
+        market = self.markets.get(ev.coin)
+        if market is None:
+            self._count_rejection("engine_unknown_coin")
+            return False
+        self.latency[ev.coin].record(ev.exchange_ns, ev.local_ns)
+        try:
+            _apply(market, ev)
+        except Exception as exc:
+            self._stage_failed("data", ev, ev.coin, exc)
+            return False
+        return True
+
+    # ------------------------------------------------------------ decisions
+
+    def _decide_all(self, ev: MarketEvent) -> None:
+        for coin in self._targets.get(ev.coin, ()):
+            self._decide(coin, ev)
+
+    def _decide(self, coin: str, ev: MarketEvent) -> int:
+        inputs: dict[str, Any] = {"event": type(ev).__name__, "source_coin": ev.coin,
+                                  "book": _book_top(self.markets.get(coin))}
+        if self.settings.lead and self.settings.lead != coin:
+            inputs["lead_book"] = _book_top(self.markets.get(self.settings.lead))
+        state = self._sm.state
+        if state is TradingState.HALTED:
+            return self._record(coin, ev, Outcome.HALTED, self._halt_reason(), inputs)
+        signals, regime, alpha = self._signals, self._regime, self._alpha
+        if signals is None or regime is None or alpha is None:
+            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
+                                f"no strategy configured (absent: {self._missing_strategy()})",
+                                inputs)
+        try:
+            return self._run_strategy(coin, ev, state, (signals, regime, alpha), inputs)
+        except _StageError as err:
+            self._stage_failed(err.stage, ev, coin, err.cause)
+            inputs["failed_stage"] = err.stage
+            return self._record(coin, ev, Outcome.ERROR,
+                                f"stage {err.stage} raised {err.cause!r}", inputs)
+
+    def _missing_strategy(self) -> str:
+        absent = [name for name, stage in (("signals", self._signals), ("regime", self._regime),
+                                           ("alpha", self._alpha)) if stage is None]
+        return ", ".join(absent)
+
+    def _run_strategy(self, coin: str, ev: MarketEvent, state: TradingState,
+                      stages: tuple[SignalStage, RegimeStage[RegimeView], AlphaStage[Any]],
+                      inputs: dict[str, Any]) -> int:
+        signal_stage, regime_stage, alpha_stage = stages
+        now = self._clock.now_ns()
+        signals = _stage("signals", signal_stage.update, coin, ev, now)
+        inputs["signals"] = dict(signals)
+        regime = _stage("regime", regime_stage.update, coin, ev, now)
+        inputs["regime"] = _regime_inputs(regime)
+        if not regime.tradable:
+            why = "; ".join(regime.reasons) or "regime says not tradable"
+            return self._record(coin, ev, Outcome.NOT_TRADABLE, why, inputs)
+        alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
+        inputs["alpha"] = alpha
+        if self._alpha_explain is not None:
+            inputs["alpha_explain"] = _stage("alpha", self._alpha_explain)
+        if not math.isfinite(alpha):
+            raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
+        return self._execute(coin, ev, state, alpha, signals.get("ofi"), inputs)
+
+    def _execute(self, coin: str, ev: MarketEvent, state: TradingState, alpha: float,
+                 ofi: float | None, inputs: dict[str, Any]) -> int:
+        if self._router is None or self._positions is None:
+            absent = "router" if self._router is None else "position source"
+            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
+                                f"no {absent} configured: alpha computed, nothing executed",
+                                inputs)
+        position = float(_stage("positions", self._positions.position, coin))
+        inputs["position"] = position
+        intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
+        inputs["intents"] = [msgspec.to_builtins(i) for i in intents]
+        if not intents:
+            return self._record(coin, ev, Outcome.SKIP, "router produced no intent", inputs)
+        if state is TradingState.REDUCING:
+            intents = tuple(i for i in intents if i.reduce_only)
+            if not intents:
+                return self._record(coin, ev, Outcome.SKIP, "trading state REDUCING: only "
+                                    "reduce-only intents may pass", inputs)
+        return self._gate_and_submit(coin, ev, state, intents, inputs)
+
+    def _gate_and_submit(self, coin: str, ev: MarketEvent, state: TradingState,
+                         intents: tuple[OrderIntent, ...], inputs: dict[str, Any]) -> int:
+        if self._gate is None:
+            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
+                                "no risk gate configured: orders are never sent unchecked",
+                                inputs)
+        result = _stage("risk_gate", self._gate.check, intents, state, self._clock.now_ns())
+        inputs["rejected"] = [[msgspec.to_builtins(i), why] for i, why in result.rejected]
+        if not result.approved:
+            why = "; ".join(r for _, r in result.rejected) or "risk gate approved nothing"
+            return self._record(coin, ev, Outcome.REJECTED, why, inputs)
+        if self._sink is None:
+            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
+                                "no order sink configured: approved intents not sent", inputs)
+        inputs["approved"] = [msgspec.to_builtins(i) for i in result.approved]
+        did = self._record(coin, ev, Outcome.SUBMIT,
+                           f"{len(result.approved)} intent(s) approved", inputs)
+        try:
+            self._sink.submit(did, result.approved)
+        except Exception as exc:
+            self._stage_failed("order_sink", ev, coin, exc)
+        return did
+
+    def _record(self, coin: str, ev: AnyEvent, outcome: str, reason: str,
+                inputs: Mapping[str, Any]) -> int:
+        self.decisions += 1
+        self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        did = self._journal.record_decision(
+            exchange_ns=ev.exchange_ns, local_ns=ev.local_ns, coin=coin,
+            trigger=type(ev).__name__, outcome=outcome, reason=reason,
+            trading_state=self._sm.state.value, inputs=inputs)
+        self.last_decision_id = did
+        return did
+
+    def _halt_reason(self) -> str:
+        last = self._sm.last
+        return "trading halted" + ("" if last is None else f" ({last.trigger}: {last.reason})")
+
+    # ------------------------------------------------------------ failures and state
+
+    def _stage_failed(self, stage: str, ev: AnyEvent, coin: str, exc: BaseException) -> None:
+        self._stage_errors[stage] = self._stage_errors.get(stage, 0) + 1
+        etype = type(ev).__name__
+        _log.error("stage %s raised on %s coin=%s exchange_ns=%s local_ns=%s: %r", stage,
+                   etype, coin, ev.exchange_ns, ev.local_ns, exc, exc_info=exc)
+        self._journal.record_error(exchange_ns=ev.exchange_ns, local_ns=ev.local_ns,
+                                   stage=stage, event_type=etype, coin=coin,
+                                   error_type=type(exc).__name__, message=str(exc))
+        level = self._errors.record(stage, ev.local_ns)
+        if level is Escalation.NONE:
+            return
+        n = self._errors.count(stage, ev.local_ns)
+        window_s = self.settings.error_window_ns / _NS_PER_S
+        reason = f"{n} errors in stage {stage} within {window_s:g} s (last: {exc!r})"
+        trigger = (Trigger.STAGE_ERRORS_HALT if level is Escalation.HALT
+                   else Trigger.STAGE_ERRORS_REDUCE)
+        self._transition(trigger, reason, ev.exchange_ns, ev.local_ns)
+
+    def _transition(self, trigger: Trigger, reason: str, exchange_ns: int,
+                    local_ns: int) -> Transition:
+        tr = self._sm.apply(trigger, reason, exchange_ns, local_ns)
+        if tr.changed:
+            self._journal.record_state_change(tr)
+            _log.warning("trading state %s -> %s (%s: %s)", tr.from_state, tr.to_state,
+                         trigger, reason)
+            if tr.to_state is TradingState.HALTED:
+                self._cancel_all(reason)
+        return tr
+
+    def _cancel_all(self, reason: str) -> None:
+        if self._sink is None:
+            return
+        try:
+            self._sink.cancel_all(reason)
+        except Exception as exc:
+            # Already halted: count and report, no further escalation is possible.
+            self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
+            _log.error("cancel_all failed while halting: %r", exc, exc_info=exc)
+
+    def _now(self) -> tuple[int, int]:
+        # Operator actions have no event: stamp them with the injected clock on both axes.
+        now = self._clock.now_ns()
+        return now, now
+
+    def _check_kill_switch(self, kill: KillSwitch, ev: AnyEvent) -> None:
+        try:
+            why = kill.check(ev, self._clock.now_ns())
+        except Exception as exc:
+            self._stage_failed("kill_switch", ev, getattr(ev, "coin", ""), exc)
+            return
+        if why is not None and self._sm.state is not TradingState.HALTED:
+            self._transition(Trigger.KILL_SWITCH, why, ev.exchange_ns, ev.local_ns)
+
+    # ------------------------------------------------------------ feed, rejections, timers
+
+    def _on_feed(self, ev: FeedState) -> None:
+        if ev.status is FeedStatus.DOWN or ev.status is FeedStatus.STALE:
+            if not self._is_needed(ev.channel):
+                return
+            self._unhealthy.add(ev.channel)
+            where = ev.channel or "connection"
+            self._transition(Trigger.FEED_LOST, f"feed {ev.status.value} on {where}: "
+                             f"{ev.detail}", ev.exchange_ns, ev.local_ns)
+            return
+        if ev.channel == "" and ev.status is FeedStatus.UP:
+            self._unhealthy.clear()
+        else:
+            self._unhealthy.discard(ev.channel)
+        self._maybe_auto_resume(ev)
+
+    def _is_needed(self, channel: str) -> bool:
+        _, sep, coin = channel.partition(":")
+        return not sep or coin in self._needed
+
+    def _maybe_auto_resume(self, ev: FeedState) -> None:
+        if (self.settings.auto_resume_on_feed_recovery and not self._unhealthy
+                and self._sm.state is TradingState.REDUCING
+                and self._sm.cause is Trigger.FEED_LOST):
+            self._transition(Trigger.FEED_RESTORED, "every needed feed is healthy again",
+                             ev.exchange_ns, ev.local_ns)
+
+    def _on_rejection(self, ev: Rejection) -> None:
+        self._count_rejection(ev.reason)
+
+    def _count_rejection(self, reason: str) -> None:
+        self._rejections[reason] = self._rejections.get(reason, 0) + 1
+
+    def _on_timer(self, ev: Timer) -> None:
+        if ev.name != self.settings.flush_timer:
+            return
+        try:
+            self._journal.flush()
+        except JournalError as exc:
+            self._stage_failed("journal", ev, "", exc)
+
+    def _on_private(self, ev: PrivateEvent) -> None:
+        for listener in self._private:
+            try:
+                listener.on_private(ev)
+            except Exception as exc:
+                self._stage_failed("private", ev, getattr(ev, "coin", ""), exc)
+
+
+# ---------------------------------------------------------------- helpers
+
+T = TypeVar("T")
+
+
+def _stage(name: str, fn: Callable[..., T], *args: Any) -> T:
+    """Call one stage; any exception becomes `_StageError(name)` for the engine to handle."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        raise _StageError(name, exc) from exc
+
+
+def _apply(market: CoinMarket, ev: MarketEvent) -> None:
+    if isinstance(ev, BookSnapshot):
+        market.on_book(ev)
+    elif isinstance(ev, Bbo):
+        market.on_bbo(ev)
+    elif isinstance(ev, Trades):
+        market.on_trades(ev)
+    else:
+        market.on_asset_ctx(ev)
+
+
+def _book_top(market: CoinMarket | None) -> dict[str, Any] | None:
+    """Best levels, mid and 5-level depth of a coin's book, for the journal."""
+    if market is None:
+        return None
+    book: BookView = market.book
+    bid, ask = book.best_bid(), book.best_ask()
+    return {"bid": None if bid is None else bid[0], "bid_sz": None if bid is None else bid[1],
+            "ask": None if ask is None else ask[0], "ask_sz": None if ask is None else ask[1],
+            "mid": book.mid(), "depth5": book.depth(5), "exchange_ns": book.exchange_ns}
+
+
+def _regime_inputs(regime: RegimeView) -> Any:
+    # A msgspec struct (regime.state.RegimeState) keeps every field; anything else gives
+    # at least what the engine itself relied on.
+    if isinstance(regime, msgspec.Struct):
+        return msgspec.to_builtins(regime)
+    return {"tradable": regime.tradable, "reasons": list(regime.reasons)}
+
+
+def default_markets(coins: Sequence[str]) -> dict[str, CoinMarket]:
+    """Per-coin market data built from the real data classes (data/ package)."""
+    return {coin: CoinData(coin) for coin in coins}

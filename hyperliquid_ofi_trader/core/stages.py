@@ -1,0 +1,186 @@
+"""The pipeline's stage contracts, as Protocols: the engine depends on these, never on
+the concrete signals / regime / alpha / execution / risk classes (other issues build
+those; a composition root wires them in).
+
+Wiring rule: a stage the configuration does not provide is passed as `None`, never as a
+stand-in that "does nothing". The engine then records plainly why it could not trade
+("no strategy configured", "no router configured", ...). Fakes live in tests only.
+
+Data flow for one market event on coin C (see ARCHITECTURE.md "The event path"):
+    CoinMarket(C) updated  →  for each traded coin T the event concerns:
+    SignalStage.update(T, event, now_ns)     -> {name: value}
+    RegimeStage.update(T, event, now_ns)     -> RegimeView (tradable? why not?)
+    AlphaStage.compute(signals, regime)      -> alpha in [-1, +1]
+    Router.route(T, alpha, ofi, position)    -> order intents
+    RiskGate.check(intents, state, now_ns)   -> approved + rejected-with-reason
+    OrderSink.submit(decision_id, approved)  -> commands to the gateway
+Stages hold references to the market data they need (e.g. an OFI calculator built on the
+engine's OrderBook for the coin), so their `update` calls carry only the trigger.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.events import (
+    AnyEvent,
+    AssetCtx,
+    Bbo,
+    BookSnapshot,
+    MarketEvent,
+    PrivateEvent,
+    Trades,
+)
+from hyperliquid_ofi_trader.core.state import TradingState
+
+# ---------------------------------------------------------------- market data
+
+
+class BookView(Protocol):
+    """Read side of `data.orderbook.OrderBook` that stages and the journal use."""
+
+    @property
+    def exchange_ns(self) -> int: ...
+
+    def best_bid(self) -> tuple[float, float] | None: ...
+
+    def best_ask(self) -> tuple[float, float] | None: ...
+
+    def mid(self) -> float | None: ...
+
+    def depth(self, levels: int = 5) -> float: ...
+
+
+class CoinMarket(Protocol):
+    """Per-coin market data (book, trade tape, market state) as one unit the engine feeds.
+
+    Every method must refuse bad input by counting it, not by raising; the engine still
+    guards each call and reports a raise as a "data" stage error.
+    """
+
+    @property
+    def book(self) -> BookView: ...
+
+    def on_book(self, snap: BookSnapshot) -> int: ...
+
+    def on_bbo(self, bbo: Bbo) -> None: ...
+
+    def on_trades(self, trades: Trades) -> int: ...
+
+    def on_asset_ctx(self, ctx: AssetCtx) -> None: ...
+
+
+# ---------------------------------------------------------------- strategy stages
+
+
+class RegimeView(Protocol):
+    """What the engine needs from a regime state (e.g. `regime.state.RegimeState`)."""
+
+    @property
+    def tradable(self) -> bool: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+
+
+R_co = TypeVar("R_co", bound=RegimeView, covariant=True)
+R_contra = TypeVar("R_contra", bound=RegimeView, contravariant=True)
+
+
+class SignalStage(Protocol):
+    """Updates the signals of traded coin `coin` after `event`; returns fresh, finite values
+    by name ("ofi", "leadlag", "aggressive_volume", "microprice", ...)."""
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]: ...
+
+
+class RegimeStage(Protocol[R_co]):
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> R_co: ...
+
+
+class AlphaStage(Protocol[R_contra]):
+    """Fuses signals into one number in [-1, +1]. Never touches orders."""
+
+    def compute(self, signals: Mapping[str, float], regime: R_contra) -> float: ...
+
+
+@runtime_checkable
+class Explainer(Protocol):
+    """Optional on any stage: a breakdown of its last output, stored with the decision."""
+
+    def explain(self) -> Mapping[str, Any]: ...
+
+
+# ---------------------------------------------------------------- execution and risk
+
+
+class Tif(enum.StrEnum):
+    ALO = "Alo"  # post-only
+    IOC = "Ioc"
+    GTC = "Gtc"
+
+
+class OrderIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """What the router wants done, before risk and before the order manager gives it a
+    cloid. `price` is the limit (already rounded to the venue's tick by the router)."""
+
+    coin: str
+    is_buy: bool
+    size: float
+    price: float
+    tif: Tif
+    reduce_only: bool = False
+    tag: str = ""  # the router's reason, e.g. "ofi_high_ioc"
+
+
+class GateResult(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    approved: tuple[OrderIntent, ...]
+    rejected: tuple[tuple[OrderIntent, str], ...]  # (intent, reason)
+
+
+class PositionSource(Protocol):
+    """Signed position in coin units (risk/position.py)."""
+
+    def position(self, coin: str) -> float: ...
+
+
+class Router(Protocol):
+    """Turns alpha into order intents (possibly none). `ofi` is the normalised OFI signal,
+    None when no fresh OFI exists (the router decides what that means)."""
+
+    def route(self, coin: str, alpha: float, ofi: float | None,
+              position: float) -> Sequence[OrderIntent]: ...
+
+
+class RiskGate(Protocol):
+    """Exposure, position, rate budget. The engine has already applied the trading state
+    (nothing runs when HALTED; only reduce-only intents reach the gate when REDUCING)."""
+
+    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+              now_ns: int) -> GateResult: ...
+
+
+class OrderSink(Protocol):
+    """The order manager: receives approved intents (tagged with the decision that caused
+    them), and the cancel-all command when the engine halts."""
+
+    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None: ...
+
+    def cancel_all(self, reason: str) -> None: ...
+
+
+class PrivateListener(Protocol):
+    """Receives our own order updates, fills, funding, liquidations (order manager, positions)."""
+
+    def on_private(self, event: PrivateEvent) -> None: ...
+
+
+class KillSwitch(Protocol):
+    """risk/kill_switch.py: sees every event first and returns a reason to halt, or None.
+    It holds its own references (books, fills, latency) like the other stages."""
+
+    def check(self, event: AnyEvent, now_ns: int) -> str | None: ...
