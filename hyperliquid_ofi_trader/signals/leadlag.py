@@ -1,0 +1,193 @@
+"""Cross-asset lead-lag signal: the lead coin moved, the lag coin has not followed yet.
+
+Background: large-cap crypto perpetuals co-move, and the most liquid one (BTC) tends to
+incorporate information first; the lag is short (tens of milliseconds on recorded Binance
+data, where lag-0 co-movement dominates). See e.g. T. Hayashi, N. Yoshida (2005), "On
+covariance estimation of non-synchronously observed diffusion processes", Bernoulli 11(2),
+and M. Hoffmann, M. Rosenbaum, N. Yoshida (2013), "Estimation of the lead-lag parameter from
+non-synchronous data", Bernoulli 19(2), for lead-lag on asynchronous ticks. This detector is
+deliberately simple and conservative: a threshold in volatility units over one short window.
+
+Definition, at exchange time t = the latest exchange timestamp seen for either coin, with W
+the window and each coin's price taken "as of" a time (its last observation at or before it):
+
+    r_c     = log mid_c(t) − log mid_c(t − W)            (c = lead, lag)
+    σ_c     = sqrt(v_c · W)       v_c: EWMA realised variance rate of log mid, per ns
+    z_c     = r_c / σ_c
+    +1  if z_lead >  threshold_sigma and z_lag < follow_fraction · z_lead
+    −1  if z_lead < −threshold_sigma and z_lag > follow_fraction · z_lead
+     0  otherwise (also while either coin has no price at or before t − W, i.e. warming up)
+
+Windows are decided on exchange timestamps only, never on arrival order: a move the lead
+made more than W before the latest exchange time is outside the window however late its
+frame arrived.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+MAX_WINDOW_NS = 300_000_000
+"""Lead-lag on Hyperliquid is only meaningful well inside one block cadence: < 300 ms."""
+
+
+class _Series:
+    """Log mids of one coin over the last window, plus its EWMA variance rate."""
+
+    __slots__ = ("_decay_time", "_decay_var", "halflife_ns", "last_log", "last_ns", "logs",
+                 "samples", "times")
+
+    def __init__(self, halflife_ns: int) -> None:
+        self.halflife_ns = halflife_ns
+        self.times: deque[int] = deque()
+        self.logs: deque[float] = deque()
+        self.last_ns = -1
+        self.last_log = math.nan
+        self._decay_var = 0.0  # exponentially weighted sum of squared log returns
+        self._decay_time = 0.0  # exponentially weighted sum of elapsed ns
+        self.samples = 0
+
+    def push(self, log_mid: float, ns: int) -> None:
+        if self.last_ns >= 0:
+            self._update_variance(log_mid - self.last_log, ns - self.last_ns)
+        self.times.append(ns)
+        self.logs.append(log_mid)
+        self.last_ns, self.last_log = ns, log_mid
+
+    def _update_variance(self, r: float, dt: int) -> None:
+        # Realised variance per unit time with time-based exponential forgetting: the ratio
+        # of decayed sums is robust to irregular sampling (returns with dt = 0 add variance
+        # without adding time, as two changes inside one block should).
+        decay = 0.5 ** (dt / self.halflife_ns) if dt > 0 else 1.0
+        self._decay_var = self._decay_var * decay + r * r
+        self._decay_time = self._decay_time * decay + dt
+        self.samples += 1
+
+    def variance_rate(self) -> float:
+        return self._decay_var / self._decay_time if self._decay_time > 0.0 else math.nan
+
+    def as_of(self, t_ns: int) -> float:
+        """Log mid at the last observation at or before t_ns; NaN if none is kept."""
+        times = self.times
+        if not times or times[0] > t_ns:
+            return math.nan
+        for i in range(len(times) - 1, -1, -1):  # windows are short: a back-scan is cheap
+            if times[i] <= t_ns:
+                return self.logs[i]
+        return math.nan  # unreachable: times[0] <= t_ns
+
+    def trim(self, start_ns: int) -> None:
+        """Drop observations not needed to know the price as of `start_ns` or later."""
+        times, logs = self.times, self.logs
+        while len(times) > 1 and times[1] <= start_ns:
+            times.popleft()
+            logs.popleft()
+
+
+class LeadLagSignal:
+    """Lead-lag detector between two different coins on exchange time (see module doc).
+
+    `update(lead_mid, lag_mid, lead_ns, lag_ns)` takes each coin's latest mid with the exchange
+    time of the book state it comes from (pass the unchanged coin's previous values again when
+    only one moved). Invalid input (non-positive or non-finite mid) is counted in `rejected`
+    and ignored; an observation older than that coin's latest is counted in `out_of_order` and
+    ignored (its window position is already in the past).
+    """
+
+    __slots__ = ("_lag", "_lead", "follow_fraction", "lag_coin", "last_z_lag", "last_z_lead",
+                 "lead_coin", "min_samples", "min_sigma", "now_ns", "out_of_order", "rejected",
+                 "threshold_sigma", "window_ns")
+
+    def __init__(
+        self,
+        window_ns: int,
+        threshold_sigma: float,
+        vol_halflife_ns: int,
+        *,
+        follow_fraction: float = 0.5,
+        lead_coin: str = "BTC",
+        lag_coin: str = "ETH",
+        min_sigma: float = 1e-5,
+        min_samples: int = 20,
+    ) -> None:
+        _validate(window_ns, threshold_sigma, vol_halflife_ns, follow_fraction, lead_coin,
+                  lag_coin, min_sigma, min_samples)
+        self.window_ns = window_ns
+        self.threshold_sigma = threshold_sigma
+        self.follow_fraction = follow_fraction
+        self.lead_coin, self.lag_coin = lead_coin, lag_coin
+        self.min_sigma = min_sigma
+        self.min_samples = min_samples
+        self._lead = _Series(vol_halflife_ns)
+        self._lag = _Series(vol_halflife_ns)
+        self.now_ns = -1
+        self.last_z_lead = math.nan
+        self.last_z_lag = math.nan
+        self.rejected = 0
+        self.out_of_order = 0
+
+    def update(self, lead_mid: float, lag_mid: float, lead_ns: int, lag_ns: int) -> int:
+        """Feed the latest mids; returns +1, −1 or 0 for the window ending now."""
+        self._observe(self._lead, lead_mid, lead_ns)
+        self._observe(self._lag, lag_mid, lag_ns)
+        t = max(self._lead.last_ns, self._lag.last_ns)
+        if t < 0:
+            return 0
+        self.now_ns = t
+        start = t - self.window_ns
+        self._lead.trim(start)
+        self._lag.trim(start)
+        return self._decide(start)
+
+    def _observe(self, series: _Series, mid: float, ns: int) -> None:
+        if not (mid > 0.0 and math.isfinite(mid)):
+            self.rejected += 1
+            return
+        if ns < series.last_ns:
+            self.out_of_order += 1
+            return
+        log_mid = math.log(mid)
+        if ns == series.last_ns and log_mid == series.last_log:
+            return  # the same observation passed again
+        series.push(log_mid, ns)
+
+    def _decide(self, start_ns: int) -> int:
+        z_lead = self._z(self._lead, start_ns)
+        z_lag = self._z(self._lag, start_ns)
+        self.last_z_lead, self.last_z_lag = z_lead, z_lag
+        if not (math.isfinite(z_lead) and math.isfinite(z_lag)):
+            return 0
+        k = self.threshold_sigma
+        if z_lead > k and z_lag < self.follow_fraction * z_lead:
+            return 1
+        if z_lead < -k and z_lag > self.follow_fraction * z_lead:
+            return -1
+        return 0
+
+    def _z(self, series: _Series, start_ns: int) -> float:
+        """Window log return of `series` in units of its expected move over the window."""
+        if series.samples < self.min_samples:
+            return math.nan
+        past = series.as_of(start_ns)
+        sigma = max(math.sqrt(series.variance_rate() * self.window_ns), self.min_sigma)
+        return (series.last_log - past) / sigma  # NaN while `past` is unknown
+
+
+def _validate(window_ns: int, threshold_sigma: float, vol_halflife_ns: int,
+              follow_fraction: float, lead_coin: str, lag_coin: str, min_sigma: float,
+              min_samples: int) -> None:
+    if not 0 < window_ns < MAX_WINDOW_NS:
+        raise ValueError(f"lead-lag window must be in (0, 300 ms), got {window_ns / 1e6:g} ms")
+    if lead_coin == lag_coin:
+        raise ValueError(f"lead and lag coins must differ, both are {lead_coin!r}")
+    if not (math.isfinite(threshold_sigma) and threshold_sigma > 0.0):
+        raise ValueError(f"threshold_sigma must be positive, got {threshold_sigma}")
+    if vol_halflife_ns <= 0:
+        raise ValueError(f"vol_halflife_ns must be positive, got {vol_halflife_ns}")
+    if not 0.0 <= follow_fraction < 1.0:
+        raise ValueError(f"follow_fraction must be in [0, 1), got {follow_fraction}")
+    if not (math.isfinite(min_sigma) and min_sigma > 0.0):
+        raise ValueError(f"min_sigma must be positive, got {min_sigma}")
+    if min_samples < 1:
+        raise ValueError(f"min_samples must be at least 1, got {min_samples}")

@@ -1,0 +1,338 @@
+"""Order-flow imbalance (OFI): Level 1, multi-level, integrated, rolling sums, normalisation.
+
+References
+- R. Cont, A. Kukanov, S. Stoikov (2014), "The price impact of order book events",
+  Journal of Financial Econometrics 12(1): the Level-1 OFI event
+      e_n = 1{Pb_n >= Pb_{n-1}}·qb_n − 1{Pb_n <= Pb_{n-1}}·qb_{n-1}
+          − 1{Pa_n <= Pa_{n-1}}·qa_n + 1{Pa_n >= Pa_{n-1}}·qa_{n-1}
+  and the linear impact law ΔP ≈ β·OFI with β ∝ 1/depth.
+- K. Xu, M. D. Gould, S. D. Howison (2018), "Multi-level order-flow imbalance in a limit order
+  book", arXiv:1907.06230: the same event computed on each of the first M levels.
+- R. Cont, M. Cucuringu, C. Zhang (2023), "Cross-impact of order flow imbalance in equity
+  markets", Quantitative Finance 23(10): integrated OFI, the multi-level OFI projected on its
+  first principal component, weights normalised to unit L1 norm.
+
+OFI here is driven by changes of the book only; it never mixes in trades (a trade that
+consumes the best level already shows up as a size decrease or a price move).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperliquid_ofi_trader.core.events import Side
+from hyperliquid_ofi_trader.signals.book_view import BookView
+
+_INF = math.inf
+
+
+def l1_ofi_event(
+    pb: float, qb: float, pa: float, qa: float,
+    pb_prev: float, qb_prev: float, pa_prev: float, qa_prev: float,
+) -> float:
+    """One Cont-Kukanov-Stoikov OFI event from the previous and current best bid/ask.
+
+    Positive means net buying pressure: bid depth added or ask depth removed.
+    """
+    e = 0.0
+    if pb >= pb_prev:
+        e += qb
+    if pb <= pb_prev:
+        e -= qb_prev
+    if pa <= pa_prev:
+        e -= qa
+    if pa >= pa_prev:
+        e += qa_prev
+    return e
+
+
+class OFICalculator:
+    """Level-1 OFI over successive states of one book (Cont, Kukanov & Stoikov 2014).
+
+    Call `update()` after every book change; it compares the book's best bid/ask with the
+    previous call's. The first call (and the first after `reset()` or after a side went empty)
+    only records the state and returns 0, so a resync never produces a jump. When Level 1 is
+    unchanged it returns 0 and changes nothing, so calling it after a snapshot whose top is
+    unchanged adds nothing.
+    """
+
+    __slots__ = ("_book", "_pa", "_pb", "_qa", "_qb", "_ready", "events", "rejected")
+
+    def __init__(self, orderbook: BookView) -> None:
+        self._book = orderbook
+        self._pb = self._qb = self._pa = self._qa = 0.0
+        self._ready = False
+        self.events = 0
+        """Number of non-trivial OFI events produced."""
+        self.rejected = 0
+        """Updates refused because a side was empty or a value non-finite."""
+
+    def reset(self) -> None:
+        """Forget the previous state (call after a resync): the next update re-initialises."""
+        self._ready = False
+
+    def update(self) -> float:
+        """The OFI event since the previous call, in coin units; 0 when L1 is unchanged."""
+        bid = self._book.best_bid()
+        ask = self._book.best_ask()
+        if bid is None or ask is None:
+            return self._reject()
+        pb, qb = bid
+        pa, qa = ask
+        if self._ready and pb == self._pb and qb == self._qb and pa == self._pa and qa == self._qa:
+            return 0.0
+        # One call checks all four: any NaN or ±inf (even inf − inf) makes the sum non-finite.
+        if not math.isfinite(pb + qb + pa + qa):
+            return self._reject()
+        e = l1_ofi_event(pb, qb, pa, qa, self._pb, self._qb, self._pa, self._qa) if self._ready \
+            else 0.0
+        self._pb, self._qb, self._pa, self._qa = pb, qb, pa, qa
+        self._ready = True
+        if e != 0.0:
+            self.events += 1
+        return e
+
+    def _reject(self) -> float:
+        # Without both sides there is no L1 to difference against; start afresh afterwards.
+        self._ready = False
+        self.rejected += 1
+        return 0.0
+
+
+class RollingSum:
+    """Sum of the values added over the last `window_ns` of exchange time.
+
+    The window is the half-open interval (t − window_ns, t] where t is the latest exchange
+    time seen (by `add` or `advance`). Amortised O(1) per add. A value stamped earlier than the
+    latest time (e.g. an l2Book push older than the last bbo) is counted at the latest time,
+    because that is when its change became visible; `clamped` counts those. Non-finite values
+    are rejected and counted, never stored.
+    """
+
+    __slots__ = ("_evictions", "_now_ns", "_sum", "_times", "_values", "clamped", "rejected",
+                 "window_ns")
+
+    # Recompute the running sum exactly every so many evictions so float drift stays bounded.
+    _RESYNC_EVERY = 1024
+
+    def __init__(self, window_ns: int) -> None:
+        if window_ns <= 0:
+            raise ValueError(f"rolling window must be positive, got {window_ns} ns")
+        self.window_ns = window_ns
+        self._times: deque[int] = deque()
+        self._values: deque[float] = deque()
+        self._sum = 0.0
+        self._now_ns = -(1 << 62)
+        self._evictions = 0
+        self.clamped = 0
+        self.rejected = 0
+
+    def add(self, value: float, exchange_ns: int) -> bool:
+        """Add `value` at `exchange_ns`; False (and counted) when the value is not finite."""
+        if not math.isfinite(value):
+            self.rejected += 1
+            return False
+        if exchange_ns < self._now_ns:
+            self.clamped += 1
+            exchange_ns = self._now_ns
+        self.advance(exchange_ns)
+        if value != 0.0:
+            self._times.append(exchange_ns)
+            self._values.append(value)
+            self._sum += value
+        return True
+
+    def advance(self, now_ns: int) -> float:
+        """Move the window's end to `now_ns` (never backwards), evict, and return the total."""
+        if now_ns > self._now_ns:
+            self._now_ns = now_ns
+            self._evict(now_ns - self.window_ns)
+        return self._sum
+
+    def total(self) -> float:
+        """Sum over the window ending at the latest time seen."""
+        return self._sum
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _evict(self, cutoff_ns: int) -> None:
+        times, values = self._times, self._values
+        while times and times[0] <= cutoff_ns:
+            times.popleft()
+            self._sum -= values.popleft()
+            self._evictions += 1
+        if not values:
+            self._sum = 0.0
+        elif self._evictions >= self._RESYNC_EVERY:
+            self._sum = math.fsum(values)
+            self._evictions = 0
+
+
+def _padded_levels(
+    book: BookView, side: Side, n: int, pad_price: float,
+) -> list[tuple[float, float]]:
+    # A missing level is an empty level at an infinitely bad price: it then enters the OFI
+    # formula as depth that appeared or vanished, with the right sign and no special case.
+    lv = book.levels(side, n)
+    if len(lv) < n:
+        lv = lv + [(pad_price, 0.0)] * (n - len(lv))
+    return lv
+
+
+def multi_level_ofi_event(
+    bids: list[tuple[float, float]], asks: list[tuple[float, float]],
+    prev_bids: list[tuple[float, float]], prev_asks: list[tuple[float, float]],
+) -> tuple[float, ...]:
+    """Per-level OFI events (Xu, Gould & Howison 2018); all four lists have the same length."""
+    return tuple(
+        l1_ofi_event(b[0], b[1], a[0], a[1], pb[0], pb[1], pa[0], pa[1])
+        for b, a, pb, pa in zip(bids, asks, prev_bids, prev_asks, strict=True)
+    )
+
+
+class MultiLevelOFI:
+    """OFI on each of the first `levels` levels of one book (Xu, Gould & Howison 2018).
+
+    `update()` returns a tuple of `levels` floats (level 1 first). Missing levels are treated
+    as empty levels at −inf (bids) / +inf (asks). Same initialisation and unchanged-book rules
+    as `OFICalculator`; level 1 equals `OFICalculator`'s value.
+    """
+
+    __slots__ = ("_asks", "_bids", "_book", "_ready", "_zero", "levels", "rejected")
+
+    def __init__(self, orderbook: BookView, levels: int = 5) -> None:
+        if levels < 1:
+            raise ValueError(f"multi-level OFI needs at least one level, got {levels}")
+        self._book = orderbook
+        self.levels = levels
+        self._bids: list[tuple[float, float]] = []
+        self._asks: list[tuple[float, float]] = []
+        self._ready = False
+        self._zero = (0.0,) * levels
+        self.rejected = 0
+
+    def reset(self) -> None:
+        self._ready = False
+
+    def update(self) -> tuple[float, ...]:
+        bids = _padded_levels(self._book, Side.BID, self.levels, -_INF)
+        asks = _padded_levels(self._book, Side.ASK, self.levels, _INF)
+        if bids[0][1] <= 0.0 or asks[0][1] <= 0.0 or not _all_finite_sizes(bids, asks):
+            self._ready = False
+            self.rejected += 1
+            return self._zero
+        if self._ready and bids == self._bids and asks == self._asks:
+            return self._zero
+        out = multi_level_ofi_event(bids, asks, self._bids, self._asks) if self._ready \
+            else self._zero
+        self._bids, self._asks, self._ready = bids, asks, True
+        return out
+
+
+def _all_finite_sizes(bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> bool:
+    return all(math.isfinite(q) for _, q in bids) and all(math.isfinite(q) for _, q in asks)
+
+
+def fit_integrated_weights(multi_level_ofi: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Integration weights of Cont, Cucuringu & Zhang (2023) from a sample of multi-level OFIs.
+
+    `multi_level_ofi` is (n_samples, M): typically per-interval sums of the M level OFIs, each
+    divided by the average depth (the paper's normalisation). The weights are the first
+    principal component of the column covariance, signed so their sum is positive (integrated
+    OFI then moves with level-1 OFI) and scaled to unit L1 norm. Rows with a non-finite entry
+    are dropped. Raises ValueError when fewer than 2 usable rows remain or the sample has no
+    variance (nothing to fit; the caller's input is at fault).
+    """
+    x = np.asarray(multi_level_ofi, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 1:
+        raise ValueError(f"expected a 2-D (samples, levels) array, got shape {x.shape}")
+    x = x[np.isfinite(x).all(axis=1)]
+    if x.shape[0] < 2:
+        raise ValueError(f"need at least 2 finite samples to fit weights, got {x.shape[0]}")
+    cov = np.atleast_2d(np.cov(x, rowvar=False))
+    eigval, eigvec = np.linalg.eigh(cov)
+    if not eigval[-1] > 0.0:
+        raise ValueError("multi-level OFI sample has no variance: cannot fit weights")
+    w = eigvec[:, -1]
+    if w.sum() < 0.0:
+        w = -w
+    return np.asarray(w / np.abs(w).sum(), dtype=np.float64)
+
+
+def normalise_weights(weights: npt.ArrayLike) -> tuple[float, ...]:
+    """Validate integration weights and scale them to unit L1 norm."""
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    norm = float(np.abs(w).sum())
+    if w.size == 0 or not np.isfinite(w).all() or norm <= 0.0:
+        raise ValueError(f"integration weights must be finite and not all zero, got {w.tolist()}")
+    return tuple(float(v) for v in w / norm)
+
+
+class IntegratedOFI:
+    """Integrated OFI (Cont, Cucuringu & Zhang 2023): weights · multi-level OFI event."""
+
+    __slots__ = ("_multi", "weights")
+
+    def __init__(self, orderbook: BookView, weights: npt.ArrayLike) -> None:
+        self.weights = normalise_weights(weights)
+        self._multi = MultiLevelOFI(orderbook, len(self.weights))
+
+    def reset(self) -> None:
+        self._multi.reset()
+
+    def update(self) -> float:
+        e = self._multi.update()
+        return math.fsum(w * v for w, v in zip(self.weights, e, strict=True))
+
+
+def vol_in_ticks(sigma_per_sqrt_s: float, mid: float, tick: float, horizon_s: float) -> float:
+    """Convert a log-return volatility per sqrt(second) into ticks of mid over `horizon_s`.
+
+    Returns NaN when an input is not usable (non-positive tick or mid, negative horizon);
+    `OFINormalizer.scale` then rejects it.
+    """
+    if not (tick > 0.0 and mid > 0.0 and horizon_s >= 0.0):
+        return math.nan
+    return sigma_per_sqrt_s * math.sqrt(horizon_s) * mid / tick
+
+
+class OFINormalizer:
+    """Makes OFI comparable across regimes and coins.
+
+    Cont, Kukanov & Stoikov (2014) find ΔP ≈ β·OFI with β ≈ c / AD, AD the average depth at
+    the best levels (coin units), so OFI / AD is the implied mid move in ticks up to the
+    constant c. Dividing that by the typical mid move over the same horizon, in ticks, gives a
+    dimensionless figure in "sigmas of move", comparable across coins and volatility regimes:
+
+        scaled = ofi / (depth · max(volatility, vol_floor))
+
+    - `ofi`: OFI summed over a horizon (coin units).
+    - `depth`: average best-level depth over a comparable window (coin units, > 0). Pass the
+      mean of (best bid size + best ask size) / 2, or the per-level average over M levels for
+      multi-level/integrated OFI.
+    - `volatility`: standard deviation of the mid change over the OFI horizon, in ticks (see
+      `vol_in_ticks`). Use 1.0 to get the depth-only normalisation ofi / depth.
+
+    Guards: depth <= 0 or non-finite, volatility < 0 or non-finite, or non-finite OFI return 0.0
+    (no signal) and increment `rejected`; volatility in [0, vol_floor) is raised to vol_floor
+    so a flat market cannot blow the signal up.
+    """
+
+    __slots__ = ("rejected", "vol_floor")
+
+    def __init__(self, vol_floor: float = 0.5) -> None:
+        if not (math.isfinite(vol_floor) and vol_floor > 0.0):
+            raise ValueError(f"vol_floor must be a positive number of ticks, got {vol_floor}")
+        self.vol_floor = vol_floor
+        self.rejected = 0
+
+    def scale(self, ofi: float, depth: float, volatility: float = 1.0) -> float:
+        if not (depth > 0.0 and volatility >= 0.0) or not math.isfinite(ofi + depth + volatility):
+            self.rejected += 1
+            return 0.0
+        return ofi / (depth * max(volatility, self.vol_floor))
