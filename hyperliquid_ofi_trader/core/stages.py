@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -110,9 +110,10 @@ class AlphaStage(Protocol[R_contra]):
 
 @runtime_checkable
 class Explainer(Protocol):
-    """Optional on any stage: a breakdown of its last output, stored with the decision."""
+    """Optional on any stage: a breakdown of its last output, stored with the decision
+    (a mapping or a msgspec struct such as `alpha.combiner.AlphaBreakdown`)."""
 
-    def explain(self) -> Mapping[str, Any]: ...
+    def explain(self) -> object: ...
 
 
 # ---------------------------------------------------------------- execution and risk

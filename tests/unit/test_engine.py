@@ -1,0 +1,476 @@
+"""The engine pipeline: routing, decisions journaled with inputs, failures caught and
+escalated, feed health, trading-state effects. Stages are small test-only fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
+from hyperliquid_ofi_trader.core.events import (
+    AnyEvent,
+    Bbo,
+    FeedState,
+    FeedStatus,
+    MarketEvent,
+    Rejection,
+    Timer,
+)
+from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
+from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent, Tif
+from hyperliquid_ofi_trader.core.state import IllegalTransition, TradingState
+
+MS = 1_000_000
+
+
+# ---------------------------------------------------------------- fakes (tests only)
+
+
+class FakeRegime(msgspec.Struct, frozen=True):
+    tradable: bool = True
+    reasons: tuple[str, ...] = ()
+
+
+class FakeSignals:
+    def __init__(self, values: Mapping[str, float] | None = None) -> None:
+        self.values = dict(values or {"ofi": 1.5, "leadlag": 1.0})
+        self.calls: list[tuple[str, str, int]] = []
+        self.fail_on: set[int] = set()  # call numbers (1-based) that raise
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+        self.calls.append((coin, type(event).__name__, now_ns))
+        if len(self.calls) in self.fail_on:
+            raise ZeroDivisionError("boom in signals")
+        return self.values
+
+
+class FakeRegimeStage:
+    def __init__(self, regime: FakeRegime | None = None) -> None:
+        self.regime = regime or FakeRegime()
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+        return self.regime
+
+
+class FakeAlpha:
+    def __init__(self, value: float = 0.6) -> None:
+        self.value = value
+
+    def compute(self, signals: Mapping[str, float], regime: FakeRegime) -> float:
+        return self.value
+
+    def explain(self) -> dict[str, float]:
+        return {"raw": self.value}
+
+
+class FakeRouter:
+    def __init__(self, reduce_only: bool = False, none: bool = False) -> None:
+        self.reduce_only = reduce_only
+        self.none = none
+
+    def route(self, coin: str, alpha: float, ofi: float | None,
+              position: float) -> Sequence[OrderIntent]:
+        if self.none:
+            return ()
+        return (OrderIntent(coin=coin, is_buy=alpha > 0, size=0.01, price=2500.0,
+                            tif=Tif.IOC, reduce_only=self.reduce_only, tag="test"),)
+
+
+class FakePositions:
+    def position(self, coin: str) -> float:
+        return 0.25
+
+
+class FakeGate:
+    def __init__(self, reject: str | None = None) -> None:
+        self.reject = reject
+        self.states: list[TradingState] = []
+
+    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+              now_ns: int) -> GateResult:
+        self.states.append(state)
+        if self.reject:
+            return GateResult(approved=(), rejected=tuple((i, self.reject) for i in intents))
+        return GateResult(approved=tuple(intents), rejected=())
+
+
+class FakeSink:
+    def __init__(self) -> None:
+        self.submitted: list[tuple[int, tuple[OrderIntent, ...]]] = []
+        self.cancels: list[str] = []
+
+    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+        self.submitted.append((decision_id, tuple(intents)))
+
+    def cancel_all(self, reason: str) -> None:
+        self.cancels.append(reason)
+
+
+class FakeKill:
+    def __init__(self) -> None:
+        self.trip_at: int | None = None
+
+    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+        return "feed lag 900 ms > 500 ms" if event.local_ns == self.trip_at else None
+
+
+# ---------------------------------------------------------------- helpers
+
+SETTINGS = EngineSettings(coins=("BTC", "ETH", "SOL"), traded=("ETH",), lead="BTC",
+                          reducing_after=2, halted_after=3, error_window_ns=60_000 * MS)
+
+
+def bbo(coin: str, t_ms: int, bid: float = 2500.0, ask: float = 2500.1) -> Bbo:
+    return Bbo(exchange_ns=t_ms * MS, local_ns=t_ms * MS + 5 * MS, coin=coin,
+               bid=(bid, 3.0, 2), ask=(ask, 4.0, 3))
+
+
+def feed(status: FeedStatus, channel: str, t_ms: int) -> FeedState:
+    return FeedState(exchange_ns=0, local_ns=t_ms * MS, status=status, channel=channel,
+                     detail="test")
+
+
+class Rig:
+    """An engine on a replay clock with a journal in tmp_path and full fake stages."""
+
+    def __init__(self, tmp_path: Path, *, settings: EngineSettings = SETTINGS,
+                 full: bool = True, **stages: object) -> None:
+        self.clock = ReplayClock()
+        self.path = tmp_path / "journal.sqlite"
+        self.journal = Journal(self.path, batch_size=1000)
+        self.sink = FakeSink()
+        defaults: dict[str, object] = {}
+        if full:
+            defaults = {"signals": FakeSignals(), "regime": FakeRegimeStage(),
+                        "alpha": FakeAlpha(), "router": FakeRouter(),
+                        "positions": FakePositions(), "risk_gate": FakeGate(),
+                        "order_sink": self.sink}
+        defaults.update(stages)
+        self.engine = Engine(settings, self.clock, self.journal, **defaults)  # type: ignore[arg-type]
+
+    def send(self, *events: AnyEvent) -> None:
+        for ev in events:
+            self.clock.advance_to(ev.local_ns)
+            self.engine.on_event(ev)
+
+    def state(self) -> TradingState:
+        # A method, not the property: mypy would otherwise narrow it across events.
+        return self.engine.state
+
+    def reader(self) -> JournalReader:
+        self.journal.flush()
+        return JournalReader(self.path)
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def test_no_strategy_is_said_plainly(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, full=False)
+    rig.send(bbo("ETH", 1))
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert d.outcome == Outcome.NOT_CONFIGURED
+    assert d.reason == "no strategy configured (absent: signals, regime, alpha)"
+    assert d.inputs["book"]["bid"] == 2500.0
+    assert d.inputs["book"]["ask_sz"] == 4.0
+
+
+def test_full_pipeline_submits_with_decision_id_and_inputs(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(bbo("BTC", 1, 60000.0, 60001.0), bbo("ETH", 2))
+    # The BTC (lead) event decides for ETH too: two decisions, two submissions.
+    assert [d for d, _ in rig.sink.submitted] == [1, 2]
+    (intent,) = rig.sink.submitted[1][1]
+    assert (intent.coin, intent.is_buy) == ("ETH", True)
+    with rig.reader() as r:
+        first, second = r.decisions()
+    assert (first.coin, first.trigger, first.outcome) == ("ETH", "Bbo", Outcome.SUBMIT)
+    assert first.inputs["source_coin"] == "BTC"
+    assert first.inputs["lead_book"]["mid"] == pytest.approx(60000.5)
+    assert first.inputs["book"] is not None
+    assert first.inputs["book"]["bid"] is None  # ETH book still empty when BTC moved
+    assert second.inputs["signals"] == {"ofi": 1.5, "leadlag": 1.0}
+    assert second.inputs["regime"] == {"tradable": True, "reasons": []}
+    assert second.inputs["alpha"] == pytest.approx(0.6)
+    assert second.inputs["alpha_explain"] == {"raw": 0.6}
+    assert second.inputs["position"] == 0.25
+    assert second.inputs["approved"][0]["tif"] == "Ioc"
+    assert second.exchange_ns == 2 * MS
+    assert second.local_ns == 7 * MS
+
+
+def test_coins_outside_the_strategy_only_update_data(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(bbo("SOL", 1, 150.0, 150.01))
+    assert rig.engine.decisions == 0
+    assert rig.engine.markets["SOL"].book.mid() == pytest.approx(150.005)
+
+
+def test_unknown_coin_is_counted_not_raised(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(bbo("DOGE", 1, 0.1, 0.11), bbo("ETH", 2))
+    snap = rig.engine.snapshot()
+    assert snap.rejections == {"engine_unknown_coin": 1}
+    assert snap.decisions == 1
+
+
+def test_not_tradable_records_regime_reasons(tmp_path: Path) -> None:
+    regime = FakeRegimeStage(FakeRegime(tradable=False, reasons=("thin book", "wide spread")))
+    rig = Rig(tmp_path, regime=regime)
+    rig.send(bbo("ETH", 1))
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert (d.outcome, d.reason) == (Outcome.NOT_TRADABLE, "thin book; wide spread")
+    assert rig.sink.submitted == []
+
+
+def test_router_skip_and_gate_rejection(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, router=FakeRouter(none=True))
+    rig.send(bbo("ETH", 1))
+    rig2 = Rig(tmp_path / "b", risk_gate=FakeGate(reject="max position"))
+    rig2.send(bbo("ETH", 1))
+    with rig.reader() as r, rig2.reader() as r2:
+        assert [(d.outcome, d.reason) for d in r.decisions()] == [
+            (Outcome.SKIP, "router produced no intent")]
+        (d2,) = r2.decisions()
+    assert (d2.outcome, d2.reason) == (Outcome.REJECTED, "max position")
+    assert d2.inputs["rejected"][0][1] == "max position"
+    assert rig2.sink.submitted == []
+
+
+@pytest.mark.parametrize(("missing", "reason"), [
+    ("router", "no router configured"), ("positions", "no position source configured"),
+    ("risk_gate", "no risk gate configured"), ("order_sink", "no order sink configured")])
+def test_missing_execution_stages_never_fake(tmp_path: Path, missing: str, reason: str) -> None:
+    absent: dict[str, Any] = {missing: None}
+    rig = Rig(tmp_path, **absent)
+    rig.send(bbo("ETH", 1))
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert d.outcome == Outcome.NOT_CONFIGURED
+    assert d.reason.startswith(reason)
+    assert rig.sink.submitted == []
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_stage_error_is_caught_and_next_event_still_processed(tmp_path: Path) -> None:
+    signals = FakeSignals()
+    signals.fail_on = {1}
+    rig = Rig(tmp_path, signals=signals)
+    rig.send(bbo("ETH", 1), bbo("ETH", 2))
+    assert len(signals.calls) == 2
+    assert len(rig.sink.submitted) == 1
+    with rig.reader() as r:
+        d1, d2 = r.decisions()
+        (err,) = r.errors()
+    assert d1.outcome == Outcome.ERROR
+    assert d1.inputs["failed_stage"] == "signals"
+    assert "boom in signals" in d1.reason
+    assert d2.outcome == Outcome.SUBMIT
+    assert (err.stage, err.event_type, err.coin, err.error_type) == (
+        "signals", "Bbo", "ETH", "ZeroDivisionError")
+    assert err.exchange_ns == 1 * MS
+    assert rig.engine.snapshot().stage_errors == {"signals": 1}
+    assert rig.state() is TradingState.ACTIVE  # one error: below reducing_after=2
+
+
+def test_errors_escalate_to_reducing_then_halted(tmp_path: Path) -> None:
+    signals = FakeSignals()
+    signals.fail_on = {1, 2, 3}
+    rig = Rig(tmp_path, signals=signals)
+    rig.send(bbo("ETH", 1), bbo("ETH", 2))
+    assert rig.state() is TradingState.REDUCING
+    rig.send(bbo("ETH", 3))
+    assert rig.state() is TradingState.HALTED
+    assert len(rig.sink.cancels) == 1
+    assert "3 errors in stage signals" in rig.sink.cancels[0]
+    rig.send(bbo("ETH", 4))  # still processed: a "halted" decision, no strategy call
+    assert len(signals.calls) == 3
+    with rig.reader() as r:
+        outcomes = [d.outcome for d in r.decisions()]
+        changes = [(c.from_state, c.to_state, c.trigger) for c in r.state_changes()]
+        last = r.decision(4)
+    assert outcomes == [Outcome.ERROR] * 3 + [Outcome.HALTED]
+    assert changes == [("ACTIVE", "REDUCING", "stage_errors_reduce"),
+                       ("REDUCING", "HALTED", "stage_errors_halt")]
+    assert last is not None
+    assert "stage_errors_halt" in last.reason
+
+
+def test_errors_outside_the_window_do_not_escalate(tmp_path: Path) -> None:
+    signals = FakeSignals()
+    signals.fail_on = {1, 2}
+    rig = Rig(tmp_path, signals=signals)
+    rig.send(bbo("ETH", 1), bbo("ETH", 61_000))  # 61 s apart, window 60 s
+    assert rig.state() is TradingState.ACTIVE
+
+
+class ExplodingMarket:
+    """A data stage that raises (the real one never should): the engine must survive it."""
+
+    def __init__(self, inner: object) -> None:
+        self.book = inner
+
+    def on_bbo(self, bbo: Bbo) -> None:
+        raise RuntimeError("corrupt book")
+
+
+def test_data_stage_failure_is_caught(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    markets = dict(rig.engine.markets)
+    markets["ETH"] = ExplodingMarket(markets["ETH"].book)  # type: ignore[assignment]
+    rig.engine.markets = markets
+    rig.send(bbo("ETH", 1), bbo("BTC", 2))
+    snap = rig.engine.snapshot()
+    assert snap.stage_errors == {"data": 1}
+    assert snap.decisions == 1  # the BTC event still decided for ETH
+
+
+def test_non_finite_alpha_is_a_stage_error(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, alpha=FakeAlpha(float("nan")))
+    rig.send(bbo("ETH", 1))
+    assert rig.engine.snapshot().stage_errors == {"alpha": 1}
+    assert rig.sink.submitted == []
+
+
+def test_failing_sink_is_counted_after_the_decision(tmp_path: Path) -> None:
+    class BadSink(FakeSink):
+        def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+            raise ConnectionError("gateway gone")
+
+    rig = Rig(tmp_path, order_sink=BadSink())
+    rig.send(bbo("ETH", 1))
+    assert rig.engine.snapshot().stage_errors == {"order_sink": 1}
+    with rig.reader() as r:
+        assert [d.outcome for d in r.decisions()] == [Outcome.SUBMIT]
+        assert [e.stage for e in r.errors()] == ["order_sink"]
+
+
+# ---------------------------------------------------------------- feed and state
+
+
+def test_needed_feed_stale_reduces_and_filters_intents(tmp_path: Path) -> None:
+    gate = FakeGate()
+    rig = Rig(tmp_path, risk_gate=gate)
+    rig.send(feed(FeedStatus.STALE, "l2Book:SOL", 1))  # SOL is not needed
+    assert rig.state() is TradingState.ACTIVE
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 2))
+    assert rig.state() is TradingState.REDUCING
+    rig.send(bbo("ETH", 3))
+    assert rig.sink.submitted == []  # the fake router's intent is not reduce-only
+    assert gate.states == []
+    with rig.reader() as r:
+        (d,) = r.decisions()
+        (sc,) = r.state_changes()
+    assert d.outcome == Outcome.SKIP
+    assert "REDUCING" in d.reason
+    assert d.trading_state == "REDUCING"
+    assert sc.reason == "feed stale on bbo:ETH: test"
+
+
+def test_reduce_only_intents_pass_while_reducing(tmp_path: Path) -> None:
+    gate = FakeGate()
+    rig = Rig(tmp_path, router=FakeRouter(reduce_only=True), risk_gate=gate)
+    rig.send(feed(FeedStatus.DOWN, "", 1), bbo("ETH", 2))
+    assert len(rig.sink.submitted) == 1
+    assert gate.states == [TradingState.REDUCING]
+
+
+def test_recovery_does_not_resume_by_default(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 1), feed(FeedStatus.RECOVERED, "bbo:ETH", 2))
+    assert rig.state() is TradingState.REDUCING
+    assert rig.engine.snapshot().feeds_unhealthy == ()
+    rig.engine.resume("checked by hand")
+    assert rig.state() is TradingState.ACTIVE
+
+
+def test_auto_resume_only_after_every_needed_feed_recovers(tmp_path: Path) -> None:
+    settings = msgspec.structs.replace(SETTINGS, auto_resume_on_feed_recovery=True)
+    rig = Rig(tmp_path, settings=settings)
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 1), feed(FeedStatus.STALE, "bbo:BTC", 2),
+             feed(FeedStatus.RECOVERED, "bbo:ETH", 3))
+    assert rig.state() is TradingState.REDUCING
+    assert rig.engine.snapshot().feeds_unhealthy == ("bbo:BTC",)
+    rig.send(feed(FeedStatus.RECOVERED, "bbo:BTC", 4))
+    assert rig.state() is TradingState.ACTIVE
+    # A connection drop, then UP after re-subscribing clears every channel at once.
+    rig.send(feed(FeedStatus.DOWN, "", 5), feed(FeedStatus.STALE, "trades:ETH", 6),
+             feed(FeedStatus.UP, "", 7))
+    assert rig.state() is TradingState.ACTIVE
+
+
+def test_auto_resume_never_overrides_stage_errors(tmp_path: Path) -> None:
+    settings = msgspec.structs.replace(SETTINGS, auto_resume_on_feed_recovery=True)
+    signals = FakeSignals()
+    signals.fail_on = {1, 2}
+    rig = Rig(tmp_path, settings=settings, signals=signals)
+    rig.send(bbo("ETH", 1), bbo("ETH", 2))
+    assert rig.state() is TradingState.REDUCING
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 3), feed(FeedStatus.RECOVERED, "bbo:ETH", 4))
+    assert rig.state() is TradingState.REDUCING
+
+
+def test_operator_actions(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    with pytest.raises(IllegalTransition):
+        rig.engine.resume("nothing to resume")
+    rig.clock.advance_to(9 * MS)
+    tr = rig.engine.halt("maintenance")
+    assert (tr.to_state, tr.reason, tr.local_ns) == (TradingState.HALTED, "operator: maintenance",
+                                                     9 * MS)
+    assert rig.sink.cancels == ["operator: maintenance"]
+    rig.engine.resume("done")
+    rig.engine.reduce("careful")
+    assert rig.state() is TradingState.REDUCING
+    with rig.reader() as r:
+        assert [c.trigger for c in r.state_changes()] == ["manual_halt", "resume",
+                                                           "manual_reduce"]
+
+
+def test_kill_switch_halts_and_cancels(tmp_path: Path) -> None:
+    kill = FakeKill()
+    kill.trip_at = bbo("ETH", 2).local_ns
+    rig = Rig(tmp_path, kill_switch=kill)
+    rig.send(bbo("ETH", 1), bbo("ETH", 2), bbo("ETH", 3))
+    assert rig.state() is TradingState.HALTED
+    assert rig.sink.cancels == ["feed lag 900 ms > 500 ms"]
+    with rig.reader() as r:
+        assert [d.outcome for d in r.decisions()] == [Outcome.SUBMIT, Outcome.HALTED,
+                                                      Outcome.HALTED]
+
+
+# ---------------------------------------------------------------- counters, timers
+
+
+def test_rejections_timers_and_snapshot(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rej = Rejection(exchange_ns=0, local_ns=1, reason="bad_level", detail="x", channel="l2Book")
+    rig.send(rej, rej, bbo("ETH", 1))
+    assert rig.journal.pending == 1
+    rig.send(Timer(exchange_ns=0, local_ns=10 * MS, name="other"))
+    assert rig.journal.pending == 1
+    rig.send(Timer(exchange_ns=0, local_ns=11 * MS, name="journal_flush"))
+    assert rig.journal.pending == 0
+    snap = rig.engine.snapshot()
+    assert snap.rejections == {"bad_level": 2}
+    assert snap.events == 5
+    assert snap.events_by_type == {"Rejection": 2, "Bbo": 1, "Timer": 2}
+    assert snap.outcomes == {Outcome.SUBMIT: 1}
+    assert snap.trading_state is TradingState.ACTIVE
+    assert snap.latency_ms["ETH"]["p50"] == pytest.approx(5.0)
+    assert snap.last_exchange_ns == 1 * MS
+
+
+def test_on_ws_event_is_the_same_entry_point(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.engine.on_ws_event(bbo("ETH", 1))
+    assert rig.engine.decisions == 1
