@@ -8,6 +8,8 @@ import typer
 
 COMMAND_MODULES: tuple[str, ...] = (
     "config",
+    "record",
+    "data",
 )
 
 
