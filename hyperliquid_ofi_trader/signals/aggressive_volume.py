@@ -22,12 +22,17 @@ from hyperliquid_ofi_trader.signals.ofi import RollingSum
 
 
 def aggressive_imbalance(buy_volume: float, sell_volume: float) -> float:
-    """(buy − sell) / (buy + sell), clipped to [−1, 1]; 0 when there is no usable volume."""
+    """(buy − sell) / (buy + sell), clipped to [−1, 1]; 0 when there is no usable volume.
+
+    A non-finite input makes the whole reading unknown (0), not a one-sided ±1.
+    """
+    if not math.isfinite(buy_volume + sell_volume):
+        return 0.0
     # Rolling sums can leave a −1e-17 residue after eviction: treat negatives as zero.
     b = buy_volume if buy_volume > 0.0 else 0.0
     s = sell_volume if sell_volume > 0.0 else 0.0
     total = b + s
-    if not (total > 0.0 and math.isfinite(total)):
+    if not total > 0.0:
         return 0.0
     x = (b - s) / total
     return 1.0 if x > 1.0 else (-1.0 if x < -1.0 else x)

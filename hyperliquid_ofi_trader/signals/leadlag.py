@@ -12,7 +12,9 @@ Definition, at exchange time t = the latest exchange timestamp seen for either c
 the window and each coin's price taken "as of" a time (its last observation at or before it):
 
     r_c     = log mid_c(t) − log mid_c(t − W)            (c = lead, lag)
-    σ_c     = sqrt(v_c · W)       v_c: EWMA realised variance rate of log mid, per ns
+    σ_c     = sqrt(v_c · W)       v_c: EWMA realised variance rate of log mid, per ns, as
+                                  known at t − W (so the move being judged does not
+                                  inflate its own yardstick)
     z_c     = r_c / σ_c
     +1  if z_lead >  threshold_sigma and z_lag < follow_fraction · z_lead
     −1  if z_lead < −threshold_sigma and z_lag > follow_fraction · z_lead
@@ -36,12 +38,13 @@ class _Series:
     """Log mids of one coin over the last window, plus its EWMA variance rate."""
 
     __slots__ = ("_decay_time", "_decay_var", "halflife_ns", "last_log", "last_ns", "logs",
-                 "samples", "times")
+                 "rates", "samples", "times")
 
     def __init__(self, halflife_ns: int) -> None:
         self.halflife_ns = halflife_ns
         self.times: deque[int] = deque()
         self.logs: deque[float] = deque()
+        self.rates: deque[float] = deque()  # variance rate after each observation
         self.last_ns = -1
         self.last_log = math.nan
         self._decay_var = 0.0  # exponentially weighted sum of squared log returns
@@ -53,6 +56,7 @@ class _Series:
             self._update_variance(log_mid - self.last_log, ns - self.last_ns)
         self.times.append(ns)
         self.logs.append(log_mid)
+        self.rates.append(self.variance_rate())
         self.last_ns, self.last_log = ns, log_mid
 
     def _update_variance(self, r: float, dt: int) -> None:
@@ -67,22 +71,23 @@ class _Series:
     def variance_rate(self) -> float:
         return self._decay_var / self._decay_time if self._decay_time > 0.0 else math.nan
 
-    def as_of(self, t_ns: int) -> float:
-        """Log mid at the last observation at or before t_ns; NaN if none is kept."""
+    def as_of(self, t_ns: int) -> int:
+        """Index of the last observation at or before t_ns; −1 if none is kept."""
         times = self.times
         if not times or times[0] > t_ns:
-            return math.nan
+            return -1
         for i in range(len(times) - 1, -1, -1):  # windows are short: a back-scan is cheap
             if times[i] <= t_ns:
-                return self.logs[i]
-        return math.nan  # unreachable: times[0] <= t_ns
+                return i
+        return -1  # unreachable: times[0] <= t_ns
 
     def trim(self, start_ns: int) -> None:
         """Drop observations not needed to know the price as of `start_ns` or later."""
-        times, logs = self.times, self.logs
+        times = self.times
         while len(times) > 1 and times[1] <= start_ns:
             times.popleft()
-            logs.popleft()
+            self.logs.popleft()
+            self.rates.popleft()
 
 
 class LeadLagSignal:
@@ -169,9 +174,14 @@ class LeadLagSignal:
         """Window log return of `series` in units of its expected move over the window."""
         if series.samples < self.min_samples:
             return math.nan
-        past = series.as_of(start_ns)
-        sigma = max(math.sqrt(series.variance_rate() * self.window_ns), self.min_sigma)
-        return (series.last_log - past) / sigma  # NaN while `past` is unknown
+        i = series.as_of(start_ns)
+        if i < 0:
+            return math.nan  # no price known at the window start yet
+        rate = series.rates[i]
+        if not rate >= 0.0:
+            return math.nan  # no volatility known at the window start yet
+        sigma = max(math.sqrt(rate * self.window_ns), self.min_sigma)
+        return (series.last_log - series.logs[i]) / sigma
 
 
 def _validate(window_ns: int, threshold_sigma: float, vol_halflife_ns: int,

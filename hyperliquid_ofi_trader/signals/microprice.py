@@ -114,6 +114,8 @@ class MicropriceModel(msgspec.Struct, frozen=True, kw_only=True):
                 return f"row of length {len(row)}, expected {self.n_imbalance}"
             if any(g is not None and not math.isfinite(g) for g in row):
                 return "non-finite adjustment"
+        if [len(r) for r in self.state_counts] != [len(r) for r in self.adjustment_ticks]:
+            return "state_counts shape differs from adjustment_ticks"
         return None
 
 
