@@ -98,8 +98,8 @@ def _issues_for(detail: ErrorDetails, root: type[BaseModel]) -> list[ConfigIssue
     if loc and loc[-1] == "[key]":
         # A mapping key (a coin name) failed: pydantic's loc is (..., key, "[key]").
         file, key = _split(loc[:-2])
-        return [ConfigIssue(file, key, f"key {_problem(detail, root, loc)}",
-                            render_value(detail["input"]))]
+        problem = f"key {_problem(detail, root, loc)}"
+        return [ConfigIssue(file, key, problem, render_value(detail["input"]))]
     file, key = _split(loc)
     value = None if detail["type"] == "missing" else render_value(detail["input"])
     return [ConfigIssue(file, key, _problem(detail, root, loc), value)]
@@ -108,13 +108,19 @@ def _issues_for(detail: ErrorDetails, root: type[BaseModel]) -> list[ConfigIssue
 def _rule_issue(loc: KeyPath, fields: tuple[tuple[KeyPath, object], ...], rule: str) -> ConfigIssue:
     paths = [loc + path for path, _ in fields]
     file, first_key = _split(paths[0])
-    keys = [first_key] + [_split(p)[1] for p in paths[1:]]
+    keys = [first_key] + [_key_seen_from(file, p) for p in paths[1:]]
     # The first key leads the line; further keys follow with their values, so one line
     # names every key involved: `lead_lag.lead = ETH, lead_lag.lag = ETH: must differ`.
     tail = "".join(
         f", {k} = {render_value(v)}" for k, (_, v) in zip(keys[1:], fields[1:], strict=True)
     )
     return ConfigIssue(file, keys[0], rule, render_value(fields[0][1]) + tail)
+
+
+def _key_seen_from(file: str, loc: KeyPath) -> str:
+    """A key as written on a line about `file`: other files' keys name their file."""
+    other_file, key = _split(loc)
+    return key if other_file == file else f"{key} ({other_file})"
 
 
 def _split(loc: KeyPath) -> tuple[str, str]:

@@ -51,6 +51,7 @@ SCHEDULE_CANCEL_MAX_TRIGGERS: Final = 10
 SIGNAL_NAMES: Final = ("ofi", "leadlag", "aggressive_volume", "microprice")
 # Tolerance on the alpha-weight sum so that 0.5 + 0.3 + 0.1 + 0.1 is accepted as 1.
 _WEIGHT_SUM_EPS: Final = 1e-9
+_NS_PER_MS: Final = 1_000_000
 
 
 class _Frozen(BaseModel):
@@ -199,15 +200,24 @@ class ChannelCadenceMs(_Frozen):
         alias="activeAssetCtx", gt=0, description="activeAssetCtx cadence (ms)."
     )
 
+    def as_mapping(self) -> Mapping[str, int]:
+        """Cadence (ms) by wire channel name: `l2Book`, `bbo`, `trades`, `activeAssetCtx`."""
+        return MappingProxyType(
+            {
+                "l2Book": self.l2_book,
+                "bbo": self.bbo,
+                "trades": self.trades,
+                "activeAssetCtx": self.active_asset_ctx,
+            }
+        )
+
+    def as_ns_mapping(self) -> Mapping[str, int]:
+        """Cadence in ns by wire channel name, as data/feed_watchdog.py takes it."""
+        return MappingProxyType({k: v * _NS_PER_MS for k, v in self.as_mapping().items()})
+
     def for_channel(self, channel: str) -> int:
-        """Cadence by wire channel name (`l2Book`, `bbo`, `trades`, `activeAssetCtx`)."""
-        by_name = {
-            "l2Book": self.l2_book,
-            "bbo": self.bbo,
-            "trades": self.trades,
-            "activeAssetCtx": self.active_asset_ctx,
-        }
-        return by_name[channel]
+        """Cadence (ms) of one wire channel; KeyError for a channel not configured."""
+        return self.as_mapping()[channel]
 
 
 class FeedThresholds(_Frozen):
@@ -277,8 +287,12 @@ class SignalStaleAfterMs(_Frozen):
     microprice: int = Field(gt=0, description="Micro-price value lifetime (ms).")
 
     def as_mapping(self) -> Mapping[str, int]:
-        """By signal name, as used by signals/signal_state.py."""
+        """Lifetime (ms) by signal name."""
         return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
+
+    def as_ns_mapping(self) -> Mapping[str, int]:
+        """Lifetime in ns by signal name, as `signals.signal_state.SignalState` takes it."""
+        return MappingProxyType({k: v * _NS_PER_MS for k, v in self.as_mapping().items()})
 
 
 class SignalsThresholds(_Frozen):
@@ -295,10 +309,15 @@ class LiquidityRegimeThresholds(_Frozen):
     stricter bar on both (enter_depth > exit_depth, enter_spread_bps < exit_spread_bps).
     """
 
+    depth_levels: int = Field(
+        default=5,
+        ge=1,
+        le=BOOK_LEVELS,
+        description="Best levels per side summed into the depth compared with the thresholds.",
+    )
     enter_depth: float = Field(
         gt=0,
-        description="Depth (coin units, both sides over ofi.depth_levels) needed to become "
-        "tradable.",
+        description="Depth (coin units, both sides over depth_levels) needed to become tradable.",
     )
     exit_depth: float = Field(gt=0, description="Depth (coin units) below which trading stops.")
     enter_spread_bps: float = Field(
@@ -649,15 +668,20 @@ class AppConfig(_Frozen):
         if not self.symbols.book.fast:
             return []
         ofi = self.thresholds.ofi
+        level_keys = (
+            (("thresholds", "ofi", "levels"), ofi.levels),
+            (("thresholds", "ofi", "depth_levels"), ofi.depth_levels),
+            (
+                ("thresholds", "regime", "liquidity", "depth_levels"),
+                self.thresholds.regime.liquidity.depth_levels,
+            ),
+        )
         return [
             Violation(
-                (
-                    (("thresholds", "ofi", name), value),
-                    (("symbols", "book", "fast"), True),
-                ),
+                ((path, value), (("symbols", "book", "fast"), True)),
                 f"a fast l2Book carries only {FAST_BOOK_LEVELS} levels per side",
             )
-            for name, value in (("levels", ofi.levels), ("depth_levels", ofi.depth_levels))
+            for path, value in level_keys
             if value > FAST_BOOK_LEVELS
         ]
 

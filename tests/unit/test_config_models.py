@@ -76,3 +76,15 @@ def test_models_validate_when_built_in_code() -> None:
     with pytest.raises(ValidationError, match="must be > 0 and < 300 ms"):
         LeadLagPair(lead="BTC", lag="ETH", window_ms=300)
     assert LeadLagPair(lead="BTC", lag="ETH", window_ms=1).window_ms == 1
+
+
+def test_ns_views_scale_milliseconds() -> None:
+    thresholds = load_config().thresholds
+    assert thresholds.feed.cadence_ms.as_ns_mapping()["l2Book"] == 5_000 * 1_000_000
+    assert thresholds.signals.stale_after_ms.as_ns_mapping()["leadlag"] == 500 * 1_000_000
+    assert set(thresholds.signals.stale_after_ms.as_mapping()) == {
+        "ofi",
+        "leadlag",
+        "aggressive_volume",
+        "microprice",
+    }

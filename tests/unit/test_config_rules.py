@@ -195,18 +195,28 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
         ),
         pytest.param(
             {"risk.yaml": {"limits": {"max_leverage": 30.0}}},
-            "risk.yaml: limits.max_leverage = 30.0, coins.ETH.max_leverage = 25: "
+            "risk.yaml: limits.max_leverage = 30.0, coins.ETH.max_leverage (symbols.yaml) = 25: "
             "exceeds the venue maximum for traded coin ETH",
             id="leverage-above-venue",
         ),
         pytest.param(
             {"symbols.yaml": {"book": {"fast": True}}, "thresholds.yaml": {"ofi": {"levels": 10}}},
-            "thresholds.yaml: ofi.levels = 10, book.fast = true: a fast l2Book carries only 5",
+            "thresholds.yaml: ofi.levels = 10, book.fast (symbols.yaml) = true: a fast l2Book "
+            "carries only 5",
             id="fast-book-levels",
         ),
         pytest.param(
+            {
+                "symbols.yaml": {"book": {"fast": True}},
+                "thresholds.yaml": {"regime": {"liquidity": {"depth_levels": 6}}},
+            },
+            "thresholds.yaml: regime.liquidity.depth_levels = 6, book.fast (symbols.yaml) = true",
+            id="fast-book-liquidity-levels",
+        ),
+        pytest.param(
             {"thresholds.yaml": {"signals": {"stale_after_ms": {"leadlag": 100}}}},
-            "thresholds.yaml: signals.stale_after_ms.leadlag = 100, lead_lag.window_ms = 250: "
+            "thresholds.yaml: signals.stale_after_ms.leadlag = 100, "
+            "lead_lag.window_ms (symbols.yaml) = 250: "
             "a lead-lag value must outlive its own window",
             id="leadlag-staler-than-window",
         ),
