@@ -110,11 +110,20 @@ def _periodic_flush(loop: asyncio.AbstractEventLoop, recorder: FrameRecorder) ->
     loop.call_later(_FLUSH_TIMER_S, tick)
 
 
+async def _stop_on(event: asyncio.Event, client: HyperliquidWsClient) -> None:
+    await event.wait()
+    client.stop()
+
+
 async def run_recording(url: str, coins: Sequence[str], out_dir: Path, *,
                         duration_s: float | None = None, flush_every: int = 1,
                         quiet: bool = False, clock: Clock | None = None,
-                        config: WsClientConfig | None = None) -> RecordSummary:
-    """Record until stopped (signal or duration). Raises RecordingDiskError on disk failure."""
+                        config: WsClientConfig | None = None,
+                        stop: asyncio.Event | None = None) -> RecordSummary:
+    """Record until stopped: SIGINT/SIGTERM, `duration_s`, or `stop` being set (embedders).
+
+    Raises RecordingDiskError on disk failure.
+    """
     loop = asyncio.get_running_loop()
     recorder = FrameRecorder(out_dir, flush_every=flush_every)
     session = _Session(recorder, quiet)
@@ -123,6 +132,7 @@ async def run_recording(url: str, coins: Sequence[str], out_dir: Path, *,
                                  clock=clock if clock is not None else LiveClock(),
                                  config=config)
     installed = _install_stop(loop, client, duration_s)
+    watcher = asyncio.ensure_future(_stop_on(stop, client)) if stop is not None else None
     if flush_every > 1:
         _periodic_flush(loop, recorder)
     try:
@@ -132,6 +142,8 @@ async def run_recording(url: str, coins: Sequence[str], out_dir: Path, *,
             raise exc.__cause__ from None
         raise
     finally:
+        if watcher is not None:
+            watcher.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
         recorder.close()
