@@ -25,7 +25,8 @@ Behaviour
   websockets' own protocol-level keepalive is disabled so there is one mechanism, ours.
 - Reconnect on close, error or death, after a full-jitter backoff delay, and never more
   than `backoff.max_connects` new connections per rolling `backoff.window_s` (venue: 30/min
-  per IP). Every attempt counts, failed or not.
+  per IP). Every attempt counts, failed or not. Pass one shared `connect_limiter` to all
+  clients of a process (market data, order entry) so together they respect the IP limit.
 - Outgoing messages per rolling window are capped at `max_messages` (venue: 2000/min per
   IP, pings and posts included). `control_reserve` slots are kept for pings and
   subscriptions, which wait for room; `send()` for posts never waits: it raises
@@ -244,7 +245,8 @@ class HyperliquidWsClient:
     def __init__(self, url: str, subscriptions: Sequence[Mapping[str, Any]],
                  decode: DecodeFn, on_event: EventSink, *, on_raw: RawSink | None = None,
                  clock: Clock | None = None, config: WsClientConfig | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 connect_limiter: SlidingWindowLimiter | None = None) -> None:
         try:
             parse_uri(url)
         except InvalidURI as exc:
@@ -267,8 +269,10 @@ class HyperliquidWsClient:
             round(cfg.default_cadence_s * _NS_PER_S))
         self._backoff = ExponentialBackoff.from_config(
             cfg.backoff, rng if rng is not None else random.Random())
-        self.connect_limiter = SlidingWindowLimiter(
-            cfg.backoff.max_connects, round(cfg.backoff.window_s * _NS_PER_S))
+        # The venue's limit is per IP: clients of one process should share one limiter.
+        self.connect_limiter = connect_limiter if connect_limiter is not None else \
+            SlidingWindowLimiter(cfg.backoff.max_connects,
+                                 round(cfg.backoff.window_s * _NS_PER_S))
         self.message_limiter = SlidingWindowLimiter(
             cfg.max_messages, round(cfg.message_window_s * _NS_PER_S))
         self.stats = WsClientStats()
