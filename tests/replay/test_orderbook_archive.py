@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level, Side
+from hyperliquid_ofi_trader.data.market_state import MarketState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 
 pytestmark = pytest.mark.realdata
@@ -69,3 +70,18 @@ def test_book_equals_every_archive_snapshot(hl_archive_btc: Path) -> None:
     # Incremental: far fewer writes than rebuilding 40 levels on every snapshot.
     assert changed_total < full_total // 2  # measured: about 15%
     assert book.updates == changed_total
+
+
+def test_market_state_vol_on_archive_is_plausible(hl_archive_btc: Path) -> None:
+    """BTC realised vol on 2024-01-01 from ~0.6 s mids: a fraction of a bp to a few bps per
+    sqrt(second) (40% a year is 0.7 bp/sqrt(s); quote noise at this sampling adds some)."""
+    book = OrderBook("BTC")
+    state = MarketState("BTC", vol_halflife_ns=300 * 1_000_000_000)
+    for snap in read_archive(hl_archive_btc):
+        book.apply_snapshot(snap)
+        state.on_book(book, snap.exchange_ns)
+        assert state.mid == book.mid()
+    vol = state.volatility_bps()
+    assert vol is not None
+    assert 0.1 < vol < 10.0
+    assert state.skipped_samples == 0
