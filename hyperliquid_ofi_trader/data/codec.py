@@ -121,30 +121,32 @@ def _non_negative(x: float | None) -> bool:
 
 
 def _bid_side(levels: list[WireLevel]) -> tuple[Level, ...] | None:
-    """Bids as tuples, or None if any level is bad. One chained comparison per field:
-    `0 < px < prev` checks positive, strictly descending and not NaN at once."""
-    out: list[Level] = []
+    """Bids as tuples, or None if any level is bad. The tuples are built first by a
+    comprehension (cheaper than append in a loop), then checked with one chained
+    comparison per field: `0 < px < prev` is positive, strictly descending and not NaN."""
+    out = [(lv.px, lv.sz, lv.n) for lv in levels]
     prev = _INF
-    for lv in levels:
-        px = lv.px
-        if not (0.0 < px < prev and 0.0 < lv.sz < _INF and lv.n > 0):
+    for px, sz, n in out:
+        if not (0.0 < px < prev and 0.0 < sz < _INF and n > 0):
             return None
-        out.append((px, lv.sz, lv.n))
         prev = px
     return tuple(out)
 
 
 def _ask_side(levels: list[WireLevel]) -> tuple[Level, ...] | None:
-    """Asks as tuples, or None: `prev < px < inf` checks ascending, positive, finite."""
-    out: list[Level] = []
+    """Asks as tuples, or None: `prev < px < inf` is ascending, positive and finite."""
+    out = [(lv.px, lv.sz, lv.n) for lv in levels]
     prev = 0.0
-    for lv in levels:
-        px = lv.px
-        if not (prev < px < _INF and 0.0 < lv.sz < _INF and lv.n > 0):
+    for px, sz, n in out:
+        if not (prev < px < _INF and 0.0 < sz < _INF and n > 0):
             return None
-        out.append((px, lv.sz, lv.n))
         prev = px
     return tuple(out)
+
+
+def _level_good(lv: WireLevel | None) -> bool:
+    """An absent level is fine (that side is empty); a present one must be sane."""
+    return lv is None or (0.0 < lv.px < _INF and 0.0 < lv.sz < _INF and lv.n > 0)
 
 
 def _level_fault(lv: WireLevel, where: str) -> tuple[str, str] | None:
@@ -356,6 +358,17 @@ class HyperliquidCodec:
         msg = self._typed(self._bbo, data, local_ns, out, "bbo")
         if msg is None or not self._coin_ok(msg.coin, local_ns, out, "bbo"):
             return
+        bid, ask = msg.bbo
+        if (0 <= msg.time <= _MAX_MS and _level_good(bid) and _level_good(ask)
+                and (bid is None or ask is None or bid.px < ask.px)):
+            out.append(Bbo(exchange_ns=msg.time * _MS, local_ns=local_ns, coin=msg.coin,
+                           bid=None if bid is None else (bid.px, bid.sz, bid.n),
+                           ask=None if ask is None else (ask.px, ask.sz, ask.n)))
+        else:
+            self._reject_bbo(msg, local_ns, out)
+
+    def _reject_bbo(self, msg: WireBbo, local_ns: int, out: list[AnyEvent]) -> None:
+        """Say which check `_on_bbo` failed (slow path only)."""
         if not self._time_ok(msg.time, local_ns, out, "bbo"):
             return
         bid, ask = msg.bbo
@@ -364,13 +377,9 @@ class HyperliquidCodec:
             if fault is not None:
                 self._reject(out, local_ns, fault[0], fault[1], "bbo")
                 return
-        if bid is not None and ask is not None and bid.px >= ask.px:
-            self._reject(out, local_ns, "crossed_bbo",
-                         f"{msg.coin}: bid {bid.px} >= ask {ask.px}", "bbo")
-            return
-        out.append(Bbo(exchange_ns=msg.time * _MS, local_ns=local_ns, coin=msg.coin,
-                       bid=None if bid is None else (bid.px, bid.sz, bid.n),
-                       ask=None if ask is None else (ask.px, ask.sz, ask.n)))
+        px = (bid.px if bid else None, ask.px if ask else None)
+        self._reject(out, local_ns, "crossed_bbo", f"{msg.coin}: bid {px[0]} >= ask {px[1]}",
+                     "bbo")
 
     def _on_trades(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         by_coin: dict[str, list[Trade]] = {}
@@ -386,17 +395,18 @@ class HyperliquidCodec:
 
     def _trade_event(self, t: WireTrade, i: int, local_ns: int,
                      out: list[AnyEvent]) -> Trade | None:
-        if not (self._coin_ok(t.coin, local_ns, out, "trades")
+        # One cheap test for the good case; the descriptive checks run only on failure.
+        if (t.side in _IS_BUY and 0 <= t.time <= _MAX_MS and 0.0 < t.px < _INF
+                and 0.0 < t.sz < _INF and (self._known is None or t.coin in self._known)):
+            return Trade(coin=t.coin, price=t.px, size=t.sz, is_buy=_IS_BUY[t.side],
+                         exchange_ns=t.time * _MS, tid=t.tid, hash=t.hash)
+        if (self._coin_ok(t.coin, local_ns, out, "trades")
                 and self._side_ok(t.side, f"trade {i}", local_ns, out, "trades")
                 and self._time_ok(t.time, local_ns, out, "trades")):
-            return None
-        if not (0.0 < t.px < _INF and 0.0 < t.sz < _INF):
             self._reject(out, local_ns, "bad_value",
                          f"trade {i} ({t.coin}): px {t.px!r} / sz {t.sz!r} not positive finite",
                          "trades")
-            return None
-        return Trade(coin=t.coin, price=t.px, size=t.sz, is_buy=_IS_BUY[t.side],
-                     exchange_ns=t.time * _MS, tid=t.tid, hash=t.hash)
+        return None
 
     def _on_asset_ctx(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         msg = self._typed(self._ctx, data, local_ns, out, "activeAssetCtx")
@@ -431,22 +441,23 @@ class HyperliquidCodec:
     def _order_event(self, u: WireOrderUpdate, i: int, local_ns: int,
                      out: list[AnyEvent]) -> OrderUpdate | None:
         o = u.order
+        # Remaining size is 0 once an order is filled or cancelled: only it may be zero.
+        if (o.side in _IS_BUY and 0 <= u.status_timestamp <= _MAX_MS
+                and 0 <= o.timestamp <= _MAX_MS and 0.0 < o.limit_px < _INF
+                and 0.0 <= o.sz < _INF and 0.0 < o.orig_sz < _INF):
+            return OrderUpdate(exchange_ns=u.status_timestamp * _MS, local_ns=local_ns,
+                               coin=o.coin, is_buy=_IS_BUY[o.side], limit_px=o.limit_px,
+                               size=o.sz, orig_size=o.orig_sz, oid=o.oid, cloid=o.cloid,
+                               status=order_status(u.status), raw_status=u.status,
+                               order_ns=o.timestamp * _MS)
         where = f"order update {i} (oid {o.oid})"
-        if not (self._side_ok(o.side, where, local_ns, out, "orderUpdates")
+        if (self._side_ok(o.side, where, local_ns, out, "orderUpdates")
                 and self._time_ok(u.status_timestamp, local_ns, out, "orderUpdates")
                 and self._time_ok(o.timestamp, local_ns, out, "orderUpdates")):
-            return None
-        # Remaining size is 0 once an order is filled or cancelled: only it may be zero.
-        if not (_positive(o.limit_px) and _non_negative(o.sz) and _positive(o.orig_sz)):
             self._reject(out, local_ns, "bad_value",
                          f"{where}: limitPx {o.limit_px!r}, sz {o.sz!r}, origSz "
                          f"{o.orig_sz!r} out of range", "orderUpdates")
-            return None
-        return OrderUpdate(exchange_ns=u.status_timestamp * _MS, local_ns=local_ns,
-                           coin=o.coin, is_buy=_IS_BUY[o.side], limit_px=o.limit_px,
-                           size=o.sz, orig_size=o.orig_sz, oid=o.oid, cloid=o.cloid,
-                           status=order_status(u.status), raw_status=u.status,
-                           order_ns=o.timestamp * _MS)
+        return None
 
     def _on_user_fills(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         msg = self._typed(self._user_fills, data, local_ns, out, "userFills")
@@ -469,22 +480,22 @@ class HyperliquidCodec:
 
     def _fill_event(self, f: WireFill, i: int, local_ns: int, out: list[AnyEvent],
                     channel: str) -> Fill | None:
+        if (f.side in _IS_BUY and 0 <= f.time <= _MAX_MS and 0.0 < f.px < _INF
+                and 0.0 < f.sz < _INF and -_INF < f.start_position < _INF
+                and -_INF < f.closed_pnl < _INF and -_INF < f.fee < _INF):
+            return Fill(coin=f.coin, price=f.px, size=f.sz, is_buy=_IS_BUY[f.side],
+                        exchange_ns=f.time * _MS, start_position=f.start_position,
+                        direction=f.dir, closed_pnl=f.closed_pnl, hash=f.hash, oid=f.oid,
+                        crossed=f.crossed, fee=f.fee, tid=f.tid, fee_token=f.fee_token,
+                        cloid=f.cloid, liquidation=f.liquidation is not None)
         where = f"fill {i} (tid {f.tid})"
-        if not (self._side_ok(f.side, where, local_ns, out, channel)
+        if (self._side_ok(f.side, where, local_ns, out, channel)
                 and self._time_ok(f.time, local_ns, out, channel)):
-            return None
-        if not (_positive(f.px) and _positive(f.sz) and _finite(f.start_position)
-                and _finite(f.closed_pnl) and _finite(f.fee)):
             self._reject(out, local_ns, "bad_value",
                          f"{where}: px {f.px!r}, sz {f.sz!r}, startPosition "
                          f"{f.start_position!r}, closedPnl {f.closed_pnl!r}, fee {f.fee!r}",
                          channel)
-            return None
-        return Fill(coin=f.coin, price=f.px, size=f.sz, is_buy=_IS_BUY[f.side],
-                    exchange_ns=f.time * _MS, start_position=f.start_position,
-                    direction=f.dir, closed_pnl=f.closed_pnl, hash=f.hash, oid=f.oid,
-                    crossed=f.crossed, fee=f.fee, tid=f.tid, fee_token=f.fee_token,
-                    cloid=f.cloid, liquidation=f.liquidation is not None)
+        return None
 
     def _on_user_event(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         msg = self._typed(self._user_event, data, local_ns, out, "user")
