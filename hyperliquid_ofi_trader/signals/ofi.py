@@ -38,16 +38,11 @@ def l1_ofi_event(
 
     Positive means net buying pressure: bid depth added or ask depth removed.
     """
-    e = 0.0
-    if pb >= pb_prev:
-        e += qb
-    if pb <= pb_prev:
-        e -= qb_prev
-    if pa <= pa_prev:
-        e -= qa
-    if pa >= pa_prev:
-        e += qa_prev
-    return e
+    # Bid and ask contributions are formed separately and subtracted last, so swapping the
+    # sides (a mirrored book) negates the result exactly, not just up to rounding.
+    bid = (qb if pb >= pb_prev else 0.0) - (qb_prev if pb <= pb_prev else 0.0)
+    ask = (qa if pa <= pa_prev else 0.0) - (qa_prev if pa >= pa_prev else 0.0)
+    return bid - ask
 
 
 class OFICalculator:
