@@ -51,6 +51,7 @@ from hyperliquid_ofi_trader.core.events import (
 
 GREETING = "Websocket connection established."
 HOST = "127.0.0.1"
+_BASE_MS = 1_737_900_000_000  # 2025-01-26, like the recorded capture
 
 
 @dataclass
@@ -207,7 +208,7 @@ class HlTestServer:
         kind, coin = sub.get("type"), sub.get("coin")
         if f"{kind}:{coin}" in self.paused:
             return None
-        t = next(self._seq)
+        t = _BASE_MS + next(self._seq)  # realistic epoch ms, increasing server-wide
         bid, ask = {"px": "100.0", "sz": "1.5", "n": 2}, {"px": "101.0", "sz": "2.5", "n": 3}
         data: Any
         if kind == "l2Book":
