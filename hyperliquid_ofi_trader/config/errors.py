@@ -95,14 +95,25 @@ def _issues_for(detail: ErrorDetails, root: type[BaseModel]) -> list[ConfigIssue
     exc = detail.get("ctx", {}).get("error")
     if isinstance(exc, ConfigRuleError):
         return [_rule_issue(loc, v.fields, v.rule) for v in exc.violations]
-    if loc and loc[-1] == "[key]":
-        # A mapping key (a coin name) failed: pydantic's loc is (..., key, "[key]").
-        file, key = _split(loc[:-2])
-        problem = f"key {_problem(detail, root, loc)}"
-        return [ConfigIssue(file, key, problem, render_value(detail["input"]))]
+    if detail["type"] == "invalid_key" or (loc and loc[-1] == "[key]"):
+        return [_key_issue(detail, root, loc)]
     file, key = _split(loc)
     value = None if detail["type"] == "missing" else render_value(detail["input"])
     return [ConfigIssue(file, key, _problem(detail, root, loc), value)]
+
+
+def _key_issue(detail: ErrorDetails, root: type[BaseModel], loc: KeyPath) -> ConfigIssue:
+    """A bad mapping key: `file: parent.path: key <k> ...`."""
+    key = render_value(detail["input"])
+    if detail["type"] == "invalid_key":
+        # YAML turns bare `on`, `yes`, `1.5` or `~` keys into non-strings.
+        file, parent = _split(loc[:-1])
+        problem = f"key {key} is not a string (quote it: YAML reads on/yes/no/~/numbers as values)"
+    else:
+        # A typed key (a coin name) failed: pydantic's loc is (..., key, "[key]").
+        file, parent = _split(loc[:-2])
+        problem = f"key {key} {_problem(detail, root, loc)}"
+    return ConfigIssue(file, parent, problem)
 
 
 def _rule_issue(loc: KeyPath, fields: tuple[tuple[KeyPath, object], ...], rule: str) -> ConfigIssue:

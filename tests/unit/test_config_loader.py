@@ -180,3 +180,11 @@ def test_dump_yaml_round_trips_as_a_user_folder(tmp_path: Path) -> None:
     assert isinstance(reloaded, AppConfig)
     for section in ("symbols", "thresholds", "risk"):
         assert getattr(reloaded, section) == getattr(original, section)
+
+
+def test_non_string_keys_are_named_with_a_hint(tmp_path: Path) -> None:
+    # YAML 1.1 reads a bare `on` as true and `1.5` as a number.
+    _write(tmp_path, "risk.yaml", "on: 1\nlimits:\n  1.5: 2\n")
+    message = _error(tmp_path)
+    assert "risk.yaml: key true is not a string (quote it" in message
+    assert "risk.yaml: limits: key 1.5 is not a string" in message

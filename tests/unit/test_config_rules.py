@@ -114,7 +114,7 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
         ),
         pytest.param(
             {"symbols.yaml": {"coins": {"BAD COIN": {"sz_decimals": 1, "max_leverage": 3}}}},
-            "symbols.yaml: coins = BAD COIN: key must be a coin name",
+            "symbols.yaml: coins: key BAD COIN must be a coin name",
             id="bad-coin-name",
         ),
         pytest.param(
