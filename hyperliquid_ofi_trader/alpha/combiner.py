@@ -159,30 +159,29 @@ class AlphaCombiner:
 
     def _fuse(self, signals: Mapping[str, float]) -> float:
         raw = 0.0
-        values, trusts, status = self._values, self._trusts, self._status
+        values, trusts, status, weights = self._values, self._trusts, self._status, self._weights
+        provider = self._trust
         for i, name in enumerate(self._names):
             value = signals.get(name)
             if value is None:
                 values[i] = math.nan
                 status[i] = _MISSING
                 continue
-            x = _finite_float(value)
+            # Fast path: a finite plain float (x - x is NaN for inf and NaN).
+            x = value if type(value) is float and value - value == 0.0 else _finite_float(value)
             if x is None:
                 values[i] = math.nan
                 status[i] = _REJECTED
                 self.rejected[name] += 1
                 continue
-            trust = self._trust_of(name)
+            trust = 1.0 if provider is None else self._trust_of(provider, name)
             values[i] = x
             trusts[i] = trust
             status[i] = _USED
-            raw += self._weights[i] * trust * x
+            raw += weights[i] * trust * x
         return raw
 
-    def _trust_of(self, name: str) -> float:
-        provider = self._trust
-        if provider is None:
-            return 1.0
+    def _trust_of(self, provider: TrustProvider, name: str) -> float:
         t = provider.weight(name)
         if 0.0 <= t <= 1.0:
             return t
