@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.config.errors import ConfigError, ConfigIssue
-from hyperliquid_ofi_trader.config.loader import CONFIG_FILES, build_config, read_defaults
+from hyperliquid_ofi_trader.config.loader import (
+    CONFIG_FILES,
+    build_config,
+    load_config,
+    read_defaults,
+)
 
 _DEFAULTS = read_defaults()
 
@@ -64,3 +71,29 @@ def test_any_override_is_valid_or_a_config_error(
     for issue in issues:
         assert issue.file in CONFIG_FILES
         assert issue.problem
+
+
+yaml_like_text = st.lists(
+    st.sampled_from(
+        ["limits:", "  max_order_usd: 50", "network: mainnet", "  - a", "on: 1", "{", "]",
+         ": x", "? [a]", "kill_switch: {max_feed_lag_ms: -1}", "\t", "&a 1", "*a", "!!python/int 1",
+         "---", "traded: [BTC]", "~: ~", "'", "coins:", "  XRP: {sz_decimals: 9}"]
+    ),
+    max_size=6,
+).map("\n".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=st.sampled_from(CONFIG_FILES),
+    text=st.one_of(yaml_like_text, st.text(max_size=40)),
+)
+def test_any_user_file_text_is_valid_or_a_config_error(name: str, text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, name).write_text(text, encoding="utf-8")
+        issues: tuple[ConfigIssue, ...] = ()
+        try:
+            load_config(Path(folder))
+        except ConfigError as exc:
+            issues = exc.issues or (ConfigIssue("?", "", ""),)
+        assert all(issue.problem for issue in issues)
