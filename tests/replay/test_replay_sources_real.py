@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pytest
 
+from hyperliquid_ofi_trader.data.parquet_export import convert
 from hyperliquid_ofi_trader.data.recording import FrameRecorder
 from hyperliquid_ofi_trader.data.replay_sources import (
     Compression,
@@ -56,3 +58,19 @@ def test_real_frames_survive_a_record_replay_round_trip(hl_ws_capture_btc: Path,
         for ns, raw in original:
             rec.write(raw, ns)
     assert list(iter_frames(tmp_path)) == original
+
+
+def test_archive_hour_converts_to_flat_book_levels(hl_archive_btc: Path,
+                                                   tmp_path: Path) -> None:
+    res = convert(hl_archive_btc, tmp_path)
+    assert res.frames == 5587
+    assert not res.rejections
+    df = pl.read_parquet(tmp_path / "book_levels.parquet")
+    assert res.rows == {"book_levels": df.height}
+    assert df["snapshot_id"].n_unique() == 5587
+    assert df.height == 5587 * 40  # 20 levels a side in every snapshot of this hour
+    top = (df.filter(pl.col("level") == 0)
+             .pivot(on="side", index="snapshot_id", values="price"))
+    assert (top["bid"] < top["ask"]).all()  # never crossed at the top
+    # Both timestamps on every row; the archive captured each snapshot after its block time.
+    assert (df["local_ns"] >= df["exchange_ns"]).all()
