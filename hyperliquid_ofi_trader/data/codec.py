@@ -12,7 +12,7 @@ frame is actually bad.
 
 Reason codes: malformed_json, bad_envelope, missing_data, unknown_channel, schema,
 unknown_coin, bad_time, bad_level, unsorted_levels, crossed_book, crossed_bbo, bad_side,
-bad_value, unsupported, venue_error, internal_error.
+bad_value, unsupported, venue_error, too_deep, internal_error.
 
 Coin filtering (`known_coins`) applies to market data only. Private channels (orders,
 fills, funding) are per account, not per subscription: an event for a coin we do not
@@ -227,6 +227,10 @@ class HyperliquidCodec:
         out: list[AnyEvent] = []
         try:
             self._decode_into(raw, local_ns, out)
+        except RecursionError:
+            # msgspec refuses absurd nesting by raising this, at whatever stage met it;
+            # events already emitted for this frame were fully validated and stay.
+            self._reject(out, local_ns, "too_deep", "JSON nested too deeply to decode", "")
         except Exception as exc:  # the contract is "never raises"
             # Reaching here is our bug, not the venue's: report it loudly as its own reason
             # (tests assert it never happens) instead of killing the feed.

@@ -208,3 +208,16 @@ def test_encoded_messages_round_trip_through_the_codec_shape() -> None:
 def test_unencodable_payload_is_our_bug() -> None:
     with pytest.raises(EncodeError):
         post_message(1, "info", {"type": object()})
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda deep: deep,
+    lambda deep: b'{"channel":"l2Book","data":' + deep + b"}",
+    lambda deep: b'{"channel":"post","data":{"id":1,"response":{"type":"info","payload":'
+    + deep + b"}}}",
+    lambda deep: b'{"channel":"user","data":{"liquidation":' + deep + b"}}",
+])
+def test_absurd_nesting_is_rejected(codec: HyperliquidCodec, wrap: Any) -> None:
+    ev = one_rejection(codec, wrap(b"[" * 100_000 + b"]" * 100_000))
+    assert ev.reason in {"too_deep", "bad_envelope"}
+    assert codec.rejections.get("internal_error") is None
