@@ -231,6 +231,8 @@ def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ..
 
 _MARKET_PREFIX: Final[Mapping[type, str]] = MappingProxyType({
     BookSnapshot: "l2Book", Bbo: "bbo", Trades: "trades", AssetCtx: "activeAssetCtx"})
+# A tuple, not `A | B | ...`: that expression would build a new union object per call.
+_MARKET_TYPES: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
 _PRIVATE_KEY: Final[Mapping[type, str]] = MappingProxyType({
     OrderUpdate: "orderUpdates", UserFills: "userFills", Funding: "user",
     Liquidation: "user", NonUserCancel: "user"})
@@ -507,7 +509,7 @@ class HyperliquidWsClient:
             self._on_decoded(event, now_ns)
 
     def _on_decoded(self, event: AnyEvent, now_ns: int) -> None:
-        if isinstance(event, BookSnapshot | Bbo | Trades | AssetCtx):
+        if isinstance(event, _MARKET_TYPES):
             self._on_channel_data(self._market_key(event), now_ns)
         elif isinstance(event, SubscriptionAck):
             self._emit(event)
