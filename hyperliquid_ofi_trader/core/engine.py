@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
 
@@ -59,7 +59,11 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
-from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.market_data import (
+    DEFAULT_TRADE_WINDOW_NS,
+    DEFAULT_VOL_HALFLIFE_NS,
+    CoinData,
+)
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
     BookView,
@@ -86,6 +90,9 @@ from hyperliquid_ofi_trader.core.state import (
     Trigger,
 )
 
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
 _log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=RegimeView)
@@ -107,45 +114,6 @@ class Outcome:
 # ---------------------------------------------------------------- settings
 
 
-class _CoinSets(Protocol):
-    @property
-    def coins(self) -> Mapping[str, object]: ...
-    @property
-    def traded(self) -> Sequence[str]: ...
-    @property
-    def lead_lag(self) -> _LeadLag: ...
-
-
-class _LeadLag(Protocol):
-    @property
-    def lead(self) -> str: ...
-    @property
-    def lag(self) -> str: ...
-
-
-class _StageErrors(Protocol):
-    @property
-    def reducing_after(self) -> int: ...
-    @property
-    def halted_after(self) -> int: ...
-    @property
-    def window_s(self) -> float: ...
-
-
-class _Risk(Protocol):
-    @property
-    def stage_errors(self) -> _StageErrors: ...
-
-
-class AppConfigLike(Protocol):
-    """The parts of `config.models.AppConfig` the engine reads (structural, no import)."""
-
-    @property
-    def symbols(self) -> _CoinSets: ...
-    @property
-    def risk(self) -> _Risk: ...
-
-
 class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the engine itself needs, frozen. Build it with `from_config`."""
 
@@ -157,14 +125,21 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
     error_window_ns: int = 60 * _NS_PER_S
     auto_resume_on_feed_recovery: bool = False
     flush_timer: str = "journal_flush"
+    trade_window_ns: int = DEFAULT_TRADE_WINDOW_NS
+    vol_halflife_ns: int = DEFAULT_VOL_HALFLIFE_NS
 
     @classmethod
-    def from_config(cls, cfg: AppConfigLike, **overrides: Any) -> EngineSettings:
+    def from_config(cls, cfg: AppConfig, **overrides: Any) -> EngineSettings:
+        """Settings from the validated config; `overrides` set the engine-only knobs
+        (`auto_resume_on_feed_recovery`, `flush_timer`)."""
         se = cfg.risk.stage_errors
+        th = cfg.thresholds
         values: dict[str, Any] = {
             "coins": tuple(cfg.symbols.coins), "traded": tuple(cfg.symbols.traded),
             "lead": cfg.symbols.lead_lag.lead, "reducing_after": se.reducing_after,
-            "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S)}
+            "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S),
+            "trade_window_ns": th.aggressive_volume.window_ms * 1_000_000,
+            "vol_halflife_ns": th.leadlag.vol_halflife_ms * 1_000_000}
         values.update(overrides)
         return cls(**values)
 
@@ -197,7 +172,7 @@ class _StageError(Exception):
 class Engine:
     """The pipeline. See the module docstring for what each event does."""
 
-    def __init__(self, config: EngineSettings | AppConfigLike, clock: Clock, journal: Journal,
+    def __init__(self, config: EngineSettings | AppConfig, clock: Clock, journal: Journal,
                  *, markets: Mapping[str, CoinMarket] | None = None,
                  signals: SignalStage | None = None, regime: RegimeStage[R] | None = None,
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
@@ -209,7 +184,7 @@ class Engine:
         self._clock = clock
         self._journal = journal
         self.markets: Mapping[str, CoinMarket] = (
-            markets if markets is not None else default_markets(self.settings.coins))
+            markets if markets is not None else default_markets(self.settings))
         self.latency = {coin: LatencyMonitor() for coin in self.markets}
         self._signals = signals
         self._regime: RegimeStage[RegimeView] | None = regime
@@ -585,6 +560,8 @@ def _regime_inputs(regime: RegimeView) -> Any:
     return {"tradable": regime.tradable, "reasons": list(regime.reasons)}
 
 
-def default_markets(coins: Sequence[str]) -> dict[str, CoinMarket]:
+def default_markets(settings: EngineSettings) -> dict[str, CoinMarket]:
     """Per-coin market data built from the real data classes (data/ package)."""
-    return {coin: CoinData(coin) for coin in coins}
+    return {coin: CoinData(coin, trade_window_ns=settings.trade_window_ns,
+                           vol_halflife_ns=settings.vol_halflife_ns)
+            for coin in settings.coins}

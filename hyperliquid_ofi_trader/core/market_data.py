@@ -1,37 +1,52 @@
 """Per-coin market data as one unit the engine feeds: book, trade tape, market state.
 
-This is the engine's concrete data stage (`core.stages.CoinMarket`): it only forwards each
-event to the data/ classes in the right order (the book first, then the market state that
-reads it), so stages built on `coin_data.book` see the update before the strategy runs.
+This is the engine's concrete data stage (`core.stages.CoinMarket`). It only forwards each
+event to the data/ classes in the right order: the book first, then the market state that
+reads it, so stages built on `coin_data.book` / `.tape` / `.state` see the update before
+the strategy runs. Book events also advance the trade tape's window to their exchange
+time, so taker volume decays during a quiet tape instead of staying at its last value.
 """
 
 from __future__ import annotations
 
-from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from typing import Final
 
-DEFAULT_TRADE_WINDOW_NS = 5_000_000_000  # thresholds.aggressive_volume.window_ms default
-DEFAULT_VOL_HALFLIFE_NS = 30_000_000_000  # thresholds.leadlag.vol_halflife_ms default
+from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.data.market_state import MarketState
+from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from hyperliquid_ofi_trader.data.trades import TradeTape
+
+DEFAULT_TRADE_WINDOW_NS: Final = 5_000_000_000  # thresholds.aggressive_volume.window_ms
+DEFAULT_VOL_HALFLIFE_NS: Final = 30_000_000_000  # thresholds.leadlag.vol_halflife_ms
 
 
 class CoinData:
     """OrderBook + TradeTape + MarketState of one coin."""
 
-    __slots__ = ("book", "coin")
+    __slots__ = ("book", "coin", "state", "tape")
 
     def __init__(self, coin: str, *, trade_window_ns: int = DEFAULT_TRADE_WINDOW_NS,
                  vol_halflife_ns: int = DEFAULT_VOL_HALFLIFE_NS) -> None:
         self.coin = coin
         self.book = OrderBook(coin)
+        self.tape = TradeTape(coin, trade_window_ns)
+        self.state = MarketState(coin, vol_halflife_ns)
 
     def on_book(self, snap: BookSnapshot) -> int:
-        return self.book.apply_snapshot(snap)
+        changed = self.book.apply_snapshot(snap)
+        self._after_book(snap.exchange_ns)
+        return changed
 
     def on_bbo(self, bbo: Bbo) -> None:
         self.book.apply_bbo(bbo)
+        self._after_book(bbo.exchange_ns)
 
     def on_trades(self, trades: Trades) -> int:
-        return 0
+        return self.tape.on_trades(trades)
 
     def on_asset_ctx(self, ctx: AssetCtx) -> None:
-        return None
+        self.state.on_asset_ctx(ctx)
+
+    def _after_book(self, exchange_ns: int) -> None:
+        self.state.on_book(self.book, exchange_ns)
+        self.tape.advance_to(exchange_ns)

@@ -474,3 +474,43 @@ def test_on_ws_event_is_the_same_entry_point(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.engine.on_ws_event(bbo("ETH", 1))
     assert rig.engine.decisions == 1
+
+
+# ---------------------------------------------------------------- real config, real data
+
+
+def test_settings_from_the_packaged_config() -> None:
+    from hyperliquid_ofi_trader.config.loader import load_config
+
+    cfg = load_config()
+    s = EngineSettings.from_config(cfg, auto_resume_on_feed_recovery=True)
+    assert set(s.coins) == set(cfg.symbols.coins)
+    assert s.traded == tuple(cfg.symbols.traded)
+    assert s.lead == cfg.symbols.lead_lag.lead
+    assert s.reducing_after == cfg.risk.stage_errors.reducing_after
+    assert s.error_window_ns == int(cfg.risk.stage_errors.window_s * 1e9)
+    assert s.trade_window_ns == cfg.thresholds.aggressive_volume.window_ms * MS
+    assert s.auto_resume_on_feed_recovery
+    # The lead coin's events decide for the traded coins; the traded coin for itself.
+    assert s.decision_targets()[s.lead] == tuple(t for t in s.traded if t != s.lead)
+
+
+def test_default_markets_feed_book_tape_and_state(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
+    from hyperliquid_ofi_trader.core.market_data import CoinData
+
+    rig = Rig(tmp_path, full=False)
+    trade = Trade(coin="ETH", price=2500.05, size=2.0, is_buy=True, exchange_ns=2 * MS,
+                  tid=7, hash="0x1")
+    ctx = AssetCtx(exchange_ns=0, local_ns=3 * MS, coin="ETH", mark_px=2500.0, mid_px=None,
+                   oracle_px=2499.0, funding=1e-5, open_interest=1e5,
+                   day_notional_volume=1e9, prev_day_px=2400.0, premium=None,
+                   impact_bid=None, impact_ask=None)
+    rig.send(bbo("ETH", 1), Trades(exchange_ns=2 * MS, local_ns=2 * MS, coin="ETH",
+                                   trades=(trade, trade)), ctx)
+    eth = rig.engine.markets["ETH"]
+    assert isinstance(eth, CoinData)
+    assert eth.state.mid == pytest.approx(2500.05)
+    assert eth.tape.buy_volume() == pytest.approx(2.0)  # the duplicate tid is dropped
+    assert eth.state.mark_px == 2500.0
+    assert rig.engine.decisions == 3  # book, trades and asset context each decide

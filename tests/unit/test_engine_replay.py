@@ -87,7 +87,7 @@ def run(events: Iterable[AnyEvent], path: Path, settings: EngineSettings) -> Eng
     clock = ReplayClock()
     journal = Journal(path, batch_size=7)  # odd size: batches split at arbitrary points
     # The wiring a composition root does: market data first, stages built on its books.
-    markets = default_markets(settings.coins)
+    markets = default_markets(settings)
     books = {c: m.book for c, m in markets.items()}
     engine = Engine(settings, clock, journal, markets=markets, signals=BookSignals(books),
                     regime=SpreadRegime(books), alpha=Alpha(), positions=Positions(),
