@@ -1,0 +1,157 @@
+"""risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, journal."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, Field, Strict, WrapSerializer, model_validator
+
+from hyperliquid_ofi_trader.config.base import (
+    SCHEDULE_CANCEL_MAX_TRIGGERS,
+    SCHEDULE_CANCEL_MIN_AHEAD_S,
+    VENUE_MIN_ORDER_USD,
+    CoinName,
+    FrozenModel,
+    PositiveUsd,
+    dump_mapping,
+    freeze_mapping,
+)
+from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
+
+UsdPerCoin = Annotated[
+    Mapping[CoinName, PositiveUsd], AfterValidator(freeze_mapping), WrapSerializer(dump_mapping)
+]
+
+# ---------------------------------------------------------------- risk.yaml
+
+
+class Network(enum.StrEnum):
+    """Which Hyperliquid network to sign for and connect to. Never mainnet by default."""
+
+    TESTNET = "testnet"
+    MAINNET = "mainnet"
+
+
+class RiskLimits(FrozenModel):
+    """Hard exposure and activity limits checked before every order."""
+
+    max_position_usd: UsdPerCoin = Field(
+        description="Largest absolute position notional per coin (USD); every traded coin "
+        "needs an entry."
+    )
+    max_total_notional_usd: float = Field(
+        gt=0, description="Largest sum of absolute position notionals (USD)."
+    )
+    max_leverage: float = Field(
+        gt=0, le=100, description="Largest account leverage; at most each traded coin's max."
+    )
+    max_order_usd: float = Field(
+        ge=VENUE_MIN_ORDER_USD, description="Largest single order notional (USD); venue min $10."
+    )
+    max_orders_per_minute: int = Field(
+        gt=0, le=1200, description="Order actions per minute (venue weight budget: 1200/min/IP)."
+    )
+
+    @model_validator(mode="after")
+    def _limits_nested(self) -> Self:
+        cap = (("max_total_notional_usd",), self.max_total_notional_usd)
+        found = [
+            Violation(
+                ((("max_position_usd", coin), usd), cap), "must be <= max_total_notional_usd"
+            )
+            for coin, usd in self.max_position_usd.items()
+            if usd > self.max_total_notional_usd
+        ]
+        if self.max_order_usd > self.max_total_notional_usd:
+            found.append(
+                Violation(
+                    ((("max_order_usd",), self.max_order_usd), cap),
+                    "must be <= max_total_notional_usd",
+                )
+            )
+        raise_if_any(found)
+        return self
+
+
+class KillSwitchThresholds(FrozenModel):
+    """Conditions that halt trading (cancel all, stop)."""
+
+    max_feed_lag_ms: int = Field(gt=0, description="Exchange-to-local latency that halts (ms).")
+    max_order_rtt_ms: int = Field(gt=0, description="Order round trip that halts (ms).")
+    depth_vanish_fraction: float = Field(
+        gt=0,
+        lt=1,
+        description="Halt when depth falls by this fraction of its recent average (0.8 = -80%).",
+    )
+    depth_avg_window_s: float = Field(gt=0, description="Window of that depth average (s).")
+    consecutive_slippage_fills: int = Field(
+        ge=1, description="Halt after this many fills in a row worse than slippage_bps."
+    )
+    slippage_bps: float = Field(gt=0, description="Fill slippage counted as bad (bps).")
+    stale_feed_s: float = Field(gt=0, description="Halt when a needed feed is silent this long.")
+    daily_loss_usd: float = Field(gt=0, description="Halt at this realised+unrealised loss (USD).")
+    flatten_on_kill: bool = Field(
+        description="Also close positions on halt (false: cancel orders, keep positions)."
+    )
+
+
+class StageErrorThresholds(FrozenModel):
+    """Escalation when pipeline stages raise: ACTIVE -> REDUCING -> HALTED."""
+
+    reducing_after: int = Field(ge=1, description="Errors in the window that force REDUCING.")
+    halted_after: int = Field(ge=1, description="Errors in the window that force HALTED.")
+    window_s: float = Field(gt=0, description="Sliding window of event time (s).")
+
+    @model_validator(mode="after")
+    def _reducing_first(self) -> Self:
+        if self.reducing_after > self.halted_after:
+            raise_if_any(
+                [
+                    Violation(
+                        (
+                            (("reducing_after",), self.reducing_after),
+                            (("halted_after",), self.halted_after),
+                        ),
+                        "reducing_after (REDUCING) must be <= halted_after (HALTED)",
+                    )
+                ]
+            )
+        return self
+
+
+class DeadMansSwitch(FrozenModel):
+    """Venue scheduleCancel while orders rest, plus a client-side fallback."""
+
+    enabled: bool = Field(description="Arm scheduleCancel while orders rest.")
+    arm_ahead_s: float = Field(
+        ge=SCHEDULE_CANCEL_MIN_AHEAD_S, description="Cancel time set this far ahead (s, >= 5)."
+    )
+    max_triggers_per_day: int = Field(
+        ge=1,
+        le=SCHEDULE_CANCEL_MAX_TRIGGERS,
+        description="Own budget of triggers per day (venue allows 10).",
+    )
+    client_fallback_s: float = Field(
+        gt=0, description="Client cancels all itself after this long without a healthy feed (s)."
+    )
+
+
+class JournalSettings(FrozenModel):
+    """Where the decision journal (SQLite, WAL) lives."""
+
+    path: str = Field(min_length=1, description="Journal database file, relative to the cwd.")
+
+
+class RiskConfig(FrozenModel):
+    """risk.yaml: network, limits, kill switch, escalation, dead man's switch, journal."""
+
+    network: Annotated[Network, Strict(False)] = Field(
+        default=Network.TESTNET, description="testnet or mainnet; testnet unless set."
+    )
+    limits: RiskLimits = Field(description="Hard limits.")
+    kill_switch: KillSwitchThresholds = Field(description="Halt conditions.")
+    stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
+    dead_mans_switch: DeadMansSwitch = Field(description="Dead man's switch.")
+    journal: JournalSettings = Field(description="Decision journal.")

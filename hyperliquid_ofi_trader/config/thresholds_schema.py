@@ -1,0 +1,309 @@
+"""thresholds.yaml: feed liveness, signals, regimes, alpha fusion and order routing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from hyperliquid_ofi_trader.config.base import (
+    BOOK_LEVELS,
+    NS_PER_MS,
+    SIGNAL_NAMES,
+    VENUE_IDLE_TIMEOUT_S,
+    WEIGHT_SUM_EPS,
+    FrozenModel,
+)
+from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
+
+
+class ChannelCadenceMs(FrozenModel):
+    """Expected longest gap between two pushes of each channel, in ms."""
+
+    l2_book: int = Field(alias="l2Book", gt=0, description="l2Book push cadence (ms).")
+    bbo: int = Field(gt=0, description="bbo cadence (ms); quiet markets can go seconds.")
+    trades: int = Field(gt=0, description="trades cadence (ms); prints can pause for long.")
+    active_asset_ctx: int = Field(
+        alias="activeAssetCtx", gt=0, description="activeAssetCtx cadence (ms)."
+    )
+
+    def as_mapping(self) -> Mapping[str, int]:
+        """Cadence (ms) by wire channel name: `l2Book`, `bbo`, `trades`, `activeAssetCtx`."""
+        return MappingProxyType(
+            {
+                "l2Book": self.l2_book,
+                "bbo": self.bbo,
+                "trades": self.trades,
+                "activeAssetCtx": self.active_asset_ctx,
+            }
+        )
+
+    def as_ns_mapping(self) -> Mapping[str, int]:
+        """Cadence in ns by wire channel name, as data/feed_watchdog.py takes it."""
+        return MappingProxyType({k: v * NS_PER_MS for k, v in self.as_mapping().items()})
+
+    def for_channel(self, channel: str) -> int:
+        """Cadence (ms) of one wire channel; KeyError for a channel not configured."""
+        return self.as_mapping()[channel]
+
+
+class FeedThresholds(FrozenModel):
+    """Feed liveness: when a channel counts as stale, and the heartbeat."""
+
+    stale_factor: float = Field(
+        gt=1.0,
+        description="A channel is stale after stale_factor x its cadence without a push.",
+    )
+    cadence_ms: ChannelCadenceMs = Field(description="Expected cadence per channel (ms).")
+    ping_interval_s: float = Field(
+        gt=0,
+        lt=VENUE_IDLE_TIMEOUT_S,
+        description="Seconds between pings; below 60, where the venue drops idle sockets.",
+    )
+
+    def stale_after_ms(self, channel: str) -> float:
+        """Silence (ms) after which `channel` is stale."""
+        return self.stale_factor * self.cadence_ms.for_channel(channel)
+
+
+class OfiThresholds(FrozenModel):
+    """Order-flow imbalance signal parameters."""
+
+    window_ms: int = Field(gt=0, description="Summation window of OFI on exchange time (ms).")
+    levels: int = Field(
+        ge=1, le=BOOK_LEVELS, description="Book levels in multi-level OFI (1 = Level-1 OFI)."
+    )
+    integrated: bool = Field(
+        description="Use integrated OFI (levels combined into one factor) instead of Level-1."
+    )
+    depth_levels: int = Field(
+        ge=1, le=BOOK_LEVELS, description="Levels summed for the depth that normalises OFI."
+    )
+
+
+class LeadLagThresholds(FrozenModel):
+    """Lead-lag signal parameters (the pair and window are in symbols.yaml)."""
+
+    threshold_sigma: float = Field(
+        gt=0, description="Lead return must exceed this many sigmas of its own volatility."
+    )
+    vol_halflife_ms: int = Field(gt=0, description="Half-life of the lead's volatility EWMA (ms).")
+
+
+class AggressiveVolumeThresholds(FrozenModel):
+    """Taker-imbalance signal parameters."""
+
+    window_ms: int = Field(gt=0, description="Window of buy vs sell taker volume (ms).")
+
+
+class MicropriceThresholds(FrozenModel):
+    """Micro-price signal parameters."""
+
+    model_path: str | None = Field(
+        min_length=1,
+        description="Fitted micro-price model file; null = weighted mid (no fitted model).",
+    )
+
+
+class SignalStaleAfterMs(FrozenModel):
+    """Age (ms, exchange time) after which a signal value is ignored."""
+
+    ofi: int = Field(gt=0, description="OFI value lifetime (ms).")
+    leadlag: int = Field(gt=0, description="Lead-lag value lifetime (ms).")
+    aggressive_volume: int = Field(gt=0, description="Taker-imbalance value lifetime (ms).")
+    microprice: int = Field(gt=0, description="Micro-price value lifetime (ms).")
+
+    def as_mapping(self) -> Mapping[str, int]:
+        """Lifetime (ms) by signal name."""
+        return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
+
+    def as_ns_mapping(self) -> Mapping[str, int]:
+        """Lifetime in ns by signal name, as `signals.signal_state.SignalState` takes it."""
+        return MappingProxyType({k: v * NS_PER_MS for k, v in self.as_mapping().items()})
+
+
+class SignalsThresholds(FrozenModel):
+    """Signal bookkeeping shared by all signals."""
+
+    stale_after_ms: SignalStaleAfterMs = Field(description="Lifetime of each signal (ms).")
+
+
+class LiquidityRegimeThresholds(FrozenModel):
+    """Liquidity switch with hysteresis (regime/liquidity.py).
+
+    Become tradable only when depth >= enter_depth and spread <= enter_spread_bps;
+    stop only when depth < exit_depth or spread > exit_spread_bps; so enter is the
+    stricter bar on both (enter_depth > exit_depth, enter_spread_bps < exit_spread_bps).
+    """
+
+    depth_levels: int = Field(
+        default=5,
+        ge=1,
+        le=BOOK_LEVELS,
+        description="Best levels per side summed into the depth compared with the thresholds.",
+    )
+    enter_depth: float = Field(
+        gt=0,
+        description="Depth (coin units, both sides over depth_levels) needed to become tradable.",
+    )
+    exit_depth: float = Field(gt=0, description="Depth (coin units) below which trading stops.")
+    enter_spread_bps: float = Field(
+        gt=0, description="Spread (bps of mid) at or under which trading may start."
+    )
+    exit_spread_bps: float = Field(gt=0, description="Spread (bps) above which trading stops.")
+    min_dwell_ms: int = Field(ge=0, description="Minimum time between two switches (ms).")
+
+    @model_validator(mode="after")
+    def _hysteresis_ordered(self) -> Self:
+        found: list[Violation] = []
+        if not self.enter_depth > self.exit_depth:
+            found.append(
+                Violation(
+                    ((("enter_depth",), self.enter_depth), (("exit_depth",), self.exit_depth)),
+                    "enter_depth must be > exit_depth (hysteresis: entering needs more depth)",
+                )
+            )
+        if not self.enter_spread_bps < self.exit_spread_bps:
+            found.append(
+                Violation(
+                    (
+                        (("enter_spread_bps",), self.enter_spread_bps),
+                        (("exit_spread_bps",), self.exit_spread_bps),
+                    ),
+                    "enter_spread_bps must be < exit_spread_bps "
+                    "(hysteresis: entering needs a tighter spread)",
+                )
+            )
+        raise_if_any(found)
+        return self
+
+
+class VolatilityRegimeThresholds(FrozenModel):
+    """Realised-volatility levels (regime/volatility.py)."""
+
+    halflife_ms: int = Field(gt=0, description="Half-life of the realised-volatility EWMA (ms).")
+    high_vol_bps_per_s: float = Field(
+        gt=0, description="HIGH volatility from here (bps per square-root second)."
+    )
+    extreme_vol_bps_per_s: float = Field(
+        gt=0, description="EXTREME volatility from here (bps per square-root second)."
+    )
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> Self:
+        if not self.extreme_vol_bps_per_s > self.high_vol_bps_per_s:
+            raise_if_any(
+                [
+                    Violation(
+                        (
+                            (("high_vol_bps_per_s",), self.high_vol_bps_per_s),
+                            (("extreme_vol_bps_per_s",), self.extreme_vol_bps_per_s),
+                        ),
+                        "extreme_vol_bps_per_s must be > high_vol_bps_per_s",
+                    )
+                ]
+            )
+        return self
+
+
+class LiquidationRegimeThresholds(FrozenModel):
+    """Liquidation-cascade detector (regime/liquidation.py)."""
+
+    burst_window_ms: int = Field(gt=0, description="Window in which a taker burst is summed (ms).")
+    burst_notional_usd: float = Field(
+        gt=0, description="Taker notional in the window that counts as a burst (USD)."
+    )
+    one_sided_ratio: float = Field(
+        gt=0.5, le=1.0, description="Share of the burst on one side (0.5 = balanced, 1 = all)."
+    )
+    jump_bps: float = Field(gt=0, description="Price move within the window that confirms (bps).")
+    oi_drop_pct: float = Field(
+        gt=0, lt=100, description="Open-interest drop between two asset contexts (percent)."
+    )
+    cooldown_ms: int = Field(
+        default=30_000, ge=0, description="How long the flag stays raised after a detection (ms)."
+    )
+
+
+class RegimeThresholds(FrozenModel):
+    """All regime detectors."""
+
+    liquidity: LiquidityRegimeThresholds = Field(description="Liquidity switch.")
+    volatility: VolatilityRegimeThresholds = Field(description="Volatility levels.")
+    liquidation: LiquidationRegimeThresholds = Field(description="Liquidation detector.")
+
+
+class AlphaWeights(FrozenModel):
+    """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
+
+    ofi: float = Field(ge=0, le=1, description="Weight of the normalised OFI signal.")
+    leadlag: float = Field(ge=0, le=1, description="Weight of the lead-lag signal.")
+    aggressive_volume: float = Field(ge=0, le=1, description="Weight of taker imbalance.")
+    microprice: float = Field(ge=0, le=1, description="Weight of the micro-price deviation.")
+
+    @model_validator(mode="after")
+    def _sum_in_range(self) -> Self:
+        # Sum <= 1 keeps a fusion of [-1, 1] signals inside [-1, 1] before compression.
+        total = sum(self.as_mapping().values())
+        if not 0 < total <= 1 + WEIGHT_SUM_EPS:
+            fields = tuple(((name,), value) for name, value in self.as_mapping().items())
+            raise_if_any([Violation(fields, f"weights sum to {total:g}: must be > 0 and <= 1")])
+        return self
+
+    def as_mapping(self) -> Mapping[str, float]:
+        """By signal name, as `alpha.combiner.AlphaCombiner(weights=...)` takes them."""
+        return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
+
+
+class AlphaThresholds(FrozenModel):
+    """Alpha fusion and conditioning."""
+
+    weights: AlphaWeights = Field(description="Per-signal fusion weights.")
+    compression_scale: float = Field(
+        gt=0, description="alpha = tanh(raw / compression_scale), so smaller is more aggressive."
+    )
+    high_vol_damping: float = Field(
+        ge=0, le=1, description="Factor applied to alpha in HIGH volatility (0 = mute, 1 = none)."
+    )
+
+
+class RouterThresholds(FrozenModel):
+    """Order routing: when to cross the spread, when to rest, when to skip."""
+
+    ofi_high: float = Field(gt=0, description="|OFI| at or above which the router takes (IOC).")
+    ofi_mid: float = Field(gt=0, description="|OFI| at or above which it rests (post-only).")
+    min_abs_alpha: float = Field(
+        ge=0, lt=1, description="|alpha| below this is a skip (no order)."
+    )
+    ioc_slippage_bps: float = Field(
+        gt=0, le=500, description="IOC limit price offset through the touch (bps); 500 = 5%."
+    )
+
+    @model_validator(mode="after")
+    def _high_above_mid(self) -> Self:
+        if not self.ofi_high > self.ofi_mid:
+            raise_if_any(
+                [
+                    Violation(
+                        ((("ofi_high",), self.ofi_high), (("ofi_mid",), self.ofi_mid)),
+                        "ofi_high (HIGH) must be > ofi_mid (MID)",
+                    )
+                ]
+            )
+        return self
+
+
+class ThresholdsConfig(FrozenModel):
+    """thresholds.yaml: feed, signals, regimes, alpha and router parameters."""
+
+    feed: FeedThresholds = Field(description="Feed liveness.")
+    ofi: OfiThresholds = Field(description="OFI signal.")
+    leadlag: LeadLagThresholds = Field(description="Lead-lag signal.")
+    aggressive_volume: AggressiveVolumeThresholds = Field(description="Taker imbalance.")
+    microprice: MicropriceThresholds = Field(description="Micro-price signal.")
+    signals: SignalsThresholds = Field(description="Shared signal settings.")
+    regime: RegimeThresholds = Field(description="Regime detectors.")
+    alpha: AlphaThresholds = Field(description="Alpha fusion.")
+    router: RouterThresholds = Field(description="Order routing.")
