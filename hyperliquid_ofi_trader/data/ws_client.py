@@ -180,6 +180,8 @@ class WsClientConfig:
             raise WsConfigError("need 0 <= control_reserve < max_messages")
         if any(v < 0 for v in self.cadence_s.values()) or self.default_cadence_s < 0:
             raise WsConfigError("cadences must be >= 0 (0 = never stale)")
+        # Frozen means frozen: a caller's dict must not change the config afterwards.
+        object.__setattr__(self, "cadence_s", MappingProxyType(dict(self.cadence_s)))
 
 
 @dataclass(slots=True)
