@@ -1,0 +1,205 @@
+"""The concrete signal stage: the four signals of each traded coin, kept in a SignalState.
+
+Implements `core.stages.SignalStage` (`update(coin, event, now_ns) -> {name: value}`); the
+composition root builds it on the engine's per-coin books. Values it publishes, by name:
+- "ofi": rolling OFI over `ofi_window_ns` (Level 1, or integrated over M levels when weights
+  are given), divided by the average depth per level (`OFINormalizer`, depth-only: a
+  volatility in ticks can be supplied per coin with `volatility_ticks`).
+- "leadlag": −1 / 0 / +1 for the lag coin (only when the lag coin is traded).
+- "aggressive_volume": taker imbalance in [−1, 1] over its window.
+- "microprice": (micro-price − mid) / half-spread, in [−1, 1] for the weighted mid.
+Freshness is judged on exchange time (the latest exchange timestamp this stage has seen), not
+on `now_ns`: feed latency is the feed watchdog's business, and mixing the local clock with
+venue stamps would make every signal look older by the network delay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Side, Trades
+from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
+from hyperliquid_ofi_trader.signals.book_view import BookView
+from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
+from hyperliquid_ofi_trader.signals.microprice import MicropriceModel, MicropriceSignal
+from hyperliquid_ofi_trader.signals.ofi import (
+    IntegratedOFI,
+    OFICalculator,
+    OFINormalizer,
+    RollingSum,
+)
+from hyperliquid_ofi_trader.signals.signal_state import SignalState
+
+_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSettings:
+    """Parameters of the signal stage (the config layer maps thresholds.yaml onto these)."""
+
+    traded: tuple[str, ...]
+    ticks: Mapping[str, float]  # tick size per traded coin (micro-price units)
+    lead: str = "BTC"
+    lag: str = "ETH"
+    ofi_window_ns: int = 1_000 * _MS
+    ofi_weights: tuple[float, ...] | None = None  # None = Level-1 OFI; else integrated OFI
+    depth_levels: int = 5
+    depth_halflife_ns: int = 60_000 * _MS
+    leadlag_window_ns: int = 250 * _MS
+    leadlag_threshold_sigma: float = 2.0
+    leadlag_vol_halflife_ns: int = 30_000 * _MS
+    aggressive_window_ns: int = 5_000 * _MS
+    microprice_model: MicropriceModel | None = None
+    stale_after_ns: Mapping[str, int] = field(default_factory=lambda: {
+        "ofi": 2_000 * _MS, "leadlag": 500 * _MS, "aggressive_volume": 10_000 * _MS,
+        "microprice": 2_000 * _MS})
+
+
+class _DepthEWMA:
+    """Time-decayed mean of the per-level depth, the OFI normaliser's "average depth"."""
+
+    __slots__ = ("_halflife_ns", "_last_ns", "value")
+
+    def __init__(self, halflife_ns: int) -> None:
+        self._halflife_ns = halflife_ns
+        self._last_ns = -1
+        self.value = math.nan
+
+    def update(self, depth: float, ns: int) -> float:
+        if not (depth > 0.0 and math.isfinite(depth)):
+            return self.value
+        if self._last_ns < 0 or not math.isfinite(self.value):
+            self.value = depth
+        elif ns > self._last_ns:
+            w = 0.5 ** ((ns - self._last_ns) / self._halflife_ns)
+            self.value = w * self.value + (1.0 - w) * depth
+        self._last_ns = max(ns, self._last_ns)
+        return self.value
+
+
+class _CoinSignals:
+    """OFI, aggressive volume and micro-price of one traded coin, and its SignalState."""
+
+    __slots__ = ("book", "depth", "depth_levels", "flow", "micro", "normalizer", "ofi",
+                 "rolling", "state")
+
+    def __init__(self, book: BookView, tick: float, s: SignalSettings) -> None:
+        self.book = book
+        self.ofi: OFICalculator | IntegratedOFI = (
+            OFICalculator(book) if s.ofi_weights is None else IntegratedOFI(book, s.ofi_weights))
+        self.rolling = RollingSum(s.ofi_window_ns)
+        self.normalizer = OFINormalizer()
+        self.depth = _DepthEWMA(s.depth_halflife_ns)
+        self.depth_levels = s.depth_levels
+        self.flow = AggressiveVolume(s.aggressive_window_ns)
+        self.micro = MicropriceSignal(s.microprice_model, tick)
+        self.state = SignalState(s.stale_after_ns)
+
+    def on_book(self, ns: int, volatility_ticks: float) -> None:
+        self.rolling.add(self.ofi.update(), ns)
+        depth = self.depth.update(self._level_depth(), ns)
+        self.state.set("ofi", self.normalizer.scale(self.rolling.total(), depth,
+                                                    volatility_ticks), ns)
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        if bid is None or ask is None:
+            self.state.invalidate("microprice")
+            return
+        self.micro.update(bid[0], bid[1], ask[0], ask[1])
+        self.state.set("microprice", self.micro.half_spread_units, ns)
+
+    def _level_depth(self) -> float:
+        n = self.depth_levels
+        total = sum(q for _, q in self.book.levels(Side.BID, n))
+        total += sum(q for _, q in self.book.levels(Side.ASK, n))
+        return total / (2 * n)
+
+    def on_trades(self, event: Trades) -> None:
+        self.flow.on_trades(event)
+        self.state.set("aggressive_volume", self.flow.value(), event.exchange_ns)
+
+    def advance(self, ns: int) -> None:
+        # Time passes for the windowed signals even when this coin's own data is quiet.
+        self.flow.advance(ns)
+
+
+class SignalSuite:
+    """`core.stages.SignalStage` over the engine's books (see the module doc).
+
+    `books` maps every coin the signals read (traded coins and the lead coin) to its book.
+    `volatility_ticks(coin)` (optional) returns the std of the mid change over the OFI window
+    in ticks (NaN while unknown); without it OFI is normalised by depth only.
+    """
+
+    __slots__ = ("_coins", "_lag_ns", "_lead_ns", "_leadlag", "_now_ns", "_volatility",
+                 "books", "settings")
+
+    def __init__(self, books: Mapping[str, BookView], settings: SignalSettings,
+                 volatility_ticks: Callable[[str], float] | None = None) -> None:
+        missing = [c for c in (*settings.traded, settings.lead, settings.lag) if c not in books]
+        if missing:
+            raise ValueError(f"signal stage needs a book for {sorted(set(missing))}")
+        no_tick = [c for c in settings.traded if c not in settings.ticks]
+        if no_tick:
+            raise ValueError(f"signal stage needs a tick size for {no_tick}")
+        self.books, self.settings = books, settings
+        self._coins = {c: _CoinSignals(books[c], settings.ticks[c], settings)
+                       for c in settings.traded}
+        self._leadlag = LeadLagSignal(
+            settings.leadlag_window_ns, settings.leadlag_threshold_sigma,
+            settings.leadlag_vol_halflife_ns, lead_coin=settings.lead, lag_coin=settings.lag)
+        self._volatility = volatility_ticks
+        self._lead_ns = self._lag_ns = self._now_ns = -1
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+        """Update from `event` (of any coin) and return traded `coin`'s fresh signals."""
+        ev_coin = getattr(event, "coin", "")
+        if event.exchange_ns > self._now_ns:
+            self._now_ns = event.exchange_ns
+        if isinstance(event, BookSnapshot | Bbo):
+            self._on_book(ev_coin, event.exchange_ns)
+        elif isinstance(event, Trades) and ev_coin in self._coins:
+            self._coins[ev_coin].on_trades(event)
+        return self.fresh(coin)
+
+    def fresh(self, coin: str) -> Mapping[str, float]:
+        signals = self._coins.get(coin)
+        if signals is None:
+            return {}
+        signals.advance(self._now_ns)
+        return signals.state.fresh(self._now_ns)
+
+    def state(self, coin: str) -> SignalState | None:
+        """The coin's SignalState (for the journal's `snapshot`)."""
+        signals = self._coins.get(coin)
+        return None if signals is None else signals.state
+
+    def _on_book(self, coin: str, ns: int) -> None:
+        signals = self._coins.get(coin)
+        if signals is not None:
+            vol = self._volatility(coin) if self._volatility is not None else 1.0
+            signals.on_book(ns, vol)
+        s = self.settings
+        if coin == s.lead:
+            self._lead_ns = max(self._lead_ns, ns)
+        elif coin == s.lag:
+            self._lag_ns = max(self._lag_ns, ns)
+        else:
+            return
+        self._on_leadlag()
+
+    def _on_leadlag(self) -> None:
+        lead, lag = self.books[self.settings.lead], self.books[self.settings.lag]
+        lead_mid, lag_mid = _mid(lead), _mid(lag)
+        if lead_mid is None or lag_mid is None or self._lead_ns < 0 or self._lag_ns < 0:
+            return
+        value = self._leadlag.update(lead_mid, lag_mid, self._lead_ns, self._lag_ns)
+        target = self._coins.get(self.settings.lag)
+        if target is not None:
+            target.state.set("leadlag", float(value), self._leadlag.now_ns)
+
+
+def _mid(book: BookView) -> float | None:
+    bid, ask = book.best_bid(), book.best_ask()
+    return None if bid is None or ask is None else 0.5 * (bid[0] + ask[0])

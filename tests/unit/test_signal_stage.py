@@ -1,0 +1,80 @@
+"""SignalSuite: the concrete SignalStage wiring the four signals onto the engine's books."""
+
+from __future__ import annotations
+
+import pytest
+
+from hyperliquid_ofi_trader.core.events import Bbo, Trade, Trades
+from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+
+MS = 1_000_000
+
+
+def bbo(coin: str, ns: int, bid: tuple[float, float], ask: tuple[float, float]) -> Bbo:
+    return Bbo(exchange_ns=ns, local_ns=ns + 50 * MS, coin=coin, bid=(*bid, 1), ask=(*ask, 1))
+
+
+def suite() -> tuple[SignalSuite, dict[str, OrderBook]]:
+    books = {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}
+    settings = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1}, depth_levels=1,
+                              leadlag_window_ns=100 * MS, leadlag_vol_halflife_ns=2_000 * MS)
+    return SignalSuite(books, settings), books
+
+
+def feed(s: SignalSuite, books: dict[str, OrderBook], ev: Bbo) -> dict[str, float]:
+    books[ev.coin].apply_bbo(ev)  # the engine updates the book before the stages run
+    return dict(s.update("ETH", ev, ev.local_ns))
+
+
+def test_ofi_and_microprice_from_book_events() -> None:
+    s, books = suite()
+    out = feed(s, books, bbo("ETH", 1 * MS, (2000.0, 3.0), (2000.1, 1.0)))
+    assert out["ofi"] == 0.0  # first update only initialises
+    assert out["microprice"] == pytest.approx(0.5)  # I = 0.75 → (I − ½)·2
+    out = feed(s, books, bbo("ETH", 2 * MS, (2000.0, 5.0), (2000.1, 1.0)))
+    # OFI +2 (bid size 3 → 5) over a depth per level still ≈ (3 + 1) / 2 = 2 (60 s half-life)
+    assert out["ofi"] == pytest.approx(1.0, rel=1e-3)
+    assert "leadlag" not in out
+    assert "aggressive_volume" not in out
+
+
+def test_aggressive_volume_and_staleness_on_exchange_time() -> None:
+    s, books = suite()
+    trades = Trades(exchange_ns=10 * MS, local_ns=900 * MS, coin="ETH", trades=(
+        Trade(coin="ETH", price=2000.0, size=3.0, is_buy=True, exchange_ns=10 * MS, tid=1,
+              hash="0x"),
+        Trade(coin="ETH", price=2000.0, size=1.0, is_buy=False, exchange_ns=10 * MS, tid=2,
+              hash="0x")))
+    out = s.update("ETH", trades, trades.local_ns)
+    assert out["aggressive_volume"] == pytest.approx(0.5)  # fresh: latency does not age it
+    later = bbo("BTC", 10 * MS + 10_001 * MS, (42_000.0, 1.0), (42_001.0, 1.0))
+    out = feed(s, books, later)
+    assert "aggressive_volume" not in out  # 10 s of exchange time later: stale
+
+
+def test_leadlag_published_for_lag_coin() -> None:
+    s, books = suite()
+    t = 0
+    for i in range(60):
+        up = 0.5 if i % 2 else 0.0
+        feed(s, books, bbo("BTC", t, (42_000.0 + up, 1.0), (42_001.0 + up, 1.0)))
+        feed(s, books, bbo("ETH", t + 1, (2000.0, 1.0), (2000.1, 1.0)))
+        t += 10 * MS
+    out = feed(s, books, bbo("BTC", t, (42_400.0, 1.0), (42_401.0, 1.0)))
+    assert out["leadlag"] == 1.0
+
+
+def test_constructor_errors() -> None:
+    with pytest.raises(ValueError, match="book for"):
+        SignalSuite({"ETH": OrderBook("ETH")}, SignalSettings(traded=("ETH",),
+                                                              ticks={"ETH": 0.1}))
+    with pytest.raises(ValueError, match="tick size"):
+        SignalSuite({"ETH": OrderBook("ETH"), "BTC": OrderBook("BTC")},
+                    SignalSettings(traded=("ETH",), ticks={}))
+    assert s_state_is_exposed()
+
+
+def s_state_is_exposed() -> bool:
+    s, _ = suite()
+    return s.state("ETH") is not None and s.state("BTC") is None
