@@ -55,8 +55,9 @@ FILLS = _f({"channel": "userFills", "data": {"user": USER, "isSnapshot": True, "
 
 
 def _frames() -> list[tuple[int, bytes | str]]:
-    raws: list[bytes | str] = [BOOK, BBO, TRADES, CTX, ORDERS, FILLS, b'{"channel":"nope","data":{}}',
-            "Websocket connection established."]
+    raws: list[bytes | str] = [BOOK, BBO, TRADES, CTX, ORDERS, FILLS,
+                               b'{"channel":"nope","data":{}}',
+                               "Websocket connection established."]
     return [(T + i, raw) for i, raw in enumerate(raws)]
 
 
