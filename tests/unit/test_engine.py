@@ -514,3 +514,38 @@ def test_default_markets_feed_book_tape_and_state(tmp_path: Path) -> None:
     assert eth.tape.buy_volume() == pytest.approx(2.0)  # the duplicate tid is dropped
     assert eth.state.mark_px == 2500.0
     assert rig.engine.decisions == 3  # book, trades and asset context each decide
+
+
+class RealRegimeStateStage:
+    """Test-only: returns a fixed `regime.state.RegimeState` (the real type) per coin."""
+
+    def __init__(self) -> None:
+        from hyperliquid_ofi_trader.regime.state import (
+            LiquidityLevel,
+            RegimeState,
+            VolLevel,
+        )
+
+        self.regime = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
+                                  volatility=VolLevel.NORMAL, liquidation=False, coin="ETH")
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Any:
+        return self.regime
+
+
+def test_real_alpha_combiner_plugs_in_and_is_explained(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.alpha.build import build_combiner
+    from hyperliquid_ofi_trader.config.loader import load_config
+
+    combiner = build_combiner(load_config().thresholds.alpha)
+    regime = RealRegimeStateStage()
+    rig = Rig(tmp_path, alpha=combiner, regime=regime)
+    rig.send(bbo("ETH", 1))
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert d.outcome == Outcome.SUBMIT
+    assert -1.0 < d.inputs["alpha"] <= 1.0
+    assert d.inputs["alpha"] > 0  # ofi and leadlag from FakeSignals are both positive
+    assert d.inputs["regime"]["liquidity"] == regime.regime.liquidity.value
+    names = {c["name"] for c in d.inputs["alpha_explain"]["signals"]}
+    assert {"ofi", "leadlag"} <= names
