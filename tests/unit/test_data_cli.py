@@ -89,3 +89,13 @@ def test_parse_coins_and_subscriptions() -> None:
     subs = subscriptions_for(["BTC", "ETH"])
     assert len(subs) == 8
     assert {"type": "activeAssetCtx", "coin": "ETH"} in subs
+
+
+def test_record_unwritable_output_is_a_clear_disk_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(_app(), ["record", "--coins", "BTC", "--out",
+                                         str(blocker / "sub"), "--url", "ws://127.0.0.1:9/ws"])
+    assert result.exit_code == 1
+    assert "recording failed to create directory" in result.output
+    assert "Traceback" not in result.output
