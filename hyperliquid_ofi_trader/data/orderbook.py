@@ -58,71 +58,114 @@ CROSSED_BBO: Final = "crossed_bbo"
 
 
 class _BookSide:
-    """One side: price -> (size, orders) plus prices sorted so the best is last."""
+    """One side, keyed by `sign * price` so that the best level is always `keys[-1]`.
+
+    `levels` maps key -> (size, orders); `keys` holds the same keys in ascending order.
+    Keying the dict by the signed price (not the price) lets reads walk `keys[-n:]` with no
+    per-level sign arithmetic; prices are positive, so a key is never -0.0.
+    """
 
     __slots__ = ("keys", "levels", "sign")
 
     def __init__(self, sign: float) -> None:
         self.sign = sign
         self.levels: dict[float, tuple[float, int]] = {}
-        self.keys: list[float] = []  # sign * price, ascending: best at the end
+        self.keys: list[float] = []
 
     def set(self, price: float, size: float, orders: int) -> bool:
         """Write one level (size 0 removes it). True when the book changed."""
+        key = self.sign * price
         levels = self.levels
-        old = levels.get(price)
+        old = levels.get(key)
         if size == 0.0:
             if old is None:
                 return False
-            del levels[price]
-            self._unindex(price)
+            del levels[key]
+            self._unindex(key)
             return True
         if old is None:
-            insort(self.keys, self.sign * price)
+            insort(self.keys, key)
         elif old[0] == size and old[1] == orders:
             return False
-        levels[price] = (size, orders)
+        levels[key] = (size, orders)
         return True
 
-    def _unindex(self, price: float) -> None:
+    def _unindex(self, key: float) -> None:
         keys = self.keys
-        key = self.sign * price
         if keys[-1] == key:  # the best level: the usual removal, O(1)
             keys.pop()
         else:
             del keys[bisect_left(keys, key)]
 
+    def sync(self, wanted: tuple[Level, ...]) -> int:
+        """Make this side equal `wanted`, writing only the levels that differ."""
+        sign = self.sign
+        levels = self.levels
+        keys = self.keys
+        target = {sign * level[0] for level in wanted}
+        stale = [key for key in levels if key not in target]
+        for key in stale:
+            del levels[key]
+            self._unindex(key)
+        changed = len(stale)
+        for price, size, orders in wanted:
+            key = sign * price
+            old = levels.get(key)
+            if old is None:
+                insort(keys, key)
+            elif old[0] == size and old[1] == orders:
+                continue  # the common case: an unchanged level costs one lookup
+            levels[key] = (size, orders)
+            changed += 1
+        return changed
+
     def best(self) -> tuple[float, float] | None:
-        if not self.keys:
+        keys = self.keys
+        if not keys:
             return None
-        price = self.sign * self.keys[-1]
-        return (price, self.levels[price][0])
+        key = keys[-1]
+        return (self.sign * key, self.levels[key][0])
 
     def best_price(self) -> float | None:
         return self.sign * self.keys[-1] if self.keys else None
 
-    def top(self, n: int) -> list[float]:
-        """Up to n best prices, best first."""
-        keys = self.keys
+    def top(self, n: int) -> list[tuple[float, float]]:
+        """Up to n best levels as (price, size), best first."""
+        if n <= 0:
+            return []
         sign = self.sign
-        stop = max(len(keys) - n, 0)
-        return [sign * keys[i] for i in range(len(keys) - 1, stop - 1, -1)]
+        levels = self.levels
+        return [(sign * key, levels[key][0]) for key in reversed(self.keys[-n:])]
 
     def depth(self, n: int) -> float:
+        if n <= 0:
+            return 0.0
         levels = self.levels
-        return sum(levels[p][0] for p in self.top(n))
+        total = 0.0
+        for key in reversed(self.keys[-n:]):  # best first, as a reader would sum
+            total += levels[key][0]
+        return total
 
     def notional(self, n: int) -> float:
+        if n <= 0:
+            return 0.0
         levels = self.levels
-        return sum(p * levels[p][0] for p in self.top(n))
+        total = 0.0
+        for key in reversed(self.keys[-n:]):  # best first, as a reader would sum
+            total += key * levels[key][0]
+        return total * self.sign
+
+    def get(self, price: float) -> tuple[float, int] | None:
+        return self.levels.get(self.sign * price)
 
     def remove_better_than(self, price: float) -> int:
         """Remove levels strictly better than `price` (for bids: higher). Returns the count."""
         key = self.sign * price
         keys = self.keys
+        levels = self.levels
         removed = 0
         while keys and keys[-1] > key:
-            del self.levels[self.sign * keys.pop()]
+            del levels[keys.pop()]
             removed += 1
         return removed
 
@@ -180,7 +223,7 @@ class OrderBook:
 
     def apply_diff(self, side: Side, price: float, size: float, orders: int = 0) -> None:
         """Set one level to `size` (0 removes it). O(1) for an existing price; see module doc."""
-        if not _valid(price, size):
+        if not (0.0 < price < _INF and 0.0 <= size < _INF):  # also False for NaN
             self._reject(BAD_LEVEL)
             return
         if self._sides[side].set(price, size, orders):
@@ -193,8 +236,7 @@ class OrderBook:
         if reason is not None:
             self._reject(reason)
             return 0
-        changed = self._sync_side(self._sides[Side.BID], snap.bids)
-        changed += self._sync_side(self._sides[Side.ASK], snap.asks)
+        changed = self._sides[0].sync(snap.bids) + self._sides[1].sync(snap.asks)
         self._snapshot_ns = snap.exchange_ns
         self.snapshots += 1
         self.updates += changed
@@ -255,16 +297,14 @@ class OrderBook:
 
     def levels(self, side: Side, n: int) -> list[tuple[float, float]]:
         """Up to n levels of one side, best first, as (price, size)."""
-        book_side = self._sides[side]
-        levels = book_side.levels
-        return [(p, levels[p][0]) for p in book_side.top(n)]
+        return self._sides[side].top(n)
 
     def level_count(self, side: Side) -> int:
         return len(self._sides[side].keys)
 
     def orders_at(self, side: Side, price: float) -> int:
         """Number of orders the venue reported at `price` (0 when the level is absent)."""
-        level = self._sides[side].levels.get(price)
+        level = self._sides[side].get(price)
         return 0 if level is None else level[1]
 
     def is_crossed(self) -> bool:
@@ -280,17 +320,6 @@ class OrderBook:
         return bid is not None and bid == ask
 
     # ------------------------------------------------------------ internals
-
-    def _sync_side(self, book_side: _BookSide, wanted: tuple[Level, ...]) -> int:
-        """Make one side equal `wanted`, writing only the levels that differ."""
-        target = {level[0] for level in wanted}
-        changed = 0
-        for price in [p for p in book_side.levels if p not in target]:
-            book_side.set(price, 0.0, 0)
-            changed += 1
-        for price, size, orders in wanted:
-            changed += book_side.set(price, size, orders)
-        return changed
 
     def _apply_l1(self, bbo: Bbo) -> int:
         """Write the bbo's levels and remove what they cross; returns levels changed.
@@ -348,10 +377,15 @@ class OrderBook:
             self.exchange_ns = exchange_ns
 
     def _check_cross(self) -> None:
-        bid = self._sides[0].best_price()
-        ask = self._sides[1].best_price()
-        crossed = bid is not None and ask is not None and bid > ask
-        locked = bid is not None and bid == ask
+        bids = self._sides[0].keys
+        asks = self._sides[1].keys
+        if not (bids and asks):
+            self._crossed = self._locked = False
+            return
+        # Keys: bid = price, ask = -price, so bid + ask_key is (bid - ask).
+        gap = bids[-1] + asks[-1]
+        crossed = gap > 0.0
+        locked = gap == 0.0
         if crossed and not self._crossed:
             self.crossed_events += 1
         if locked and not self._locked:
