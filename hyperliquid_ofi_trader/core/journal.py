@@ -107,8 +107,14 @@ def _json_default(obj: Any) -> Any:
 
 
 def encode_inputs(inputs: Mapping[str, Any]) -> str:
-    """Inputs as JSON text. Non-finite floats become null (orjson's rule)."""
-    return orjson.dumps(inputs, default=_json_default, option=_JSON_OPTS).decode()
+    """Inputs as JSON text. Non-finite floats become null (orjson's rule). Never raises:
+    what orjson cannot encode even with `_json_default` (an int beyond 64 bits, a cycle)
+    is stored as its repr, so the decision itself is never lost."""
+    try:
+        return orjson.dumps(inputs, default=_json_default, option=_JSON_OPTS).decode()
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        fallback = {"unencodable_inputs": repr(inputs)[:10_000], "error": str(exc)}
+        return orjson.dumps(fallback).decode()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -149,3 +149,17 @@ def test_failed_write_keeps_rows_and_counts(tmp_path: Path) -> None:
 def test_bad_batch_size() -> None:
     with pytest.raises(ValueError, match="batch_size"):
         Journal(":memory:", batch_size=0)
+
+
+def test_unencodable_inputs_are_kept_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with Journal(path) as j:
+        _decision(j, 0, huge=2**80)
+        _decision(j, 1, cycle=loop)
+    with JournalReader(path) as r:
+        rows = r.decisions()
+    assert len(rows) == 2
+    assert "1208925819614629174706176" in rows[0].inputs["unencodable_inputs"]
+    assert "error" in rows[1].inputs
