@@ -6,10 +6,12 @@
 from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
 from hyperliquid_ofi_trader.regime.liquidity import (
+    CoinBook,
     LiquidityBook,
     LiquidityParams,
     LiquidityRegime,
 )
+from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
     Reason,
@@ -20,6 +22,7 @@ from hyperliquid_ofi_trader.regime.state import (
 from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
 
 __all__ = [
+    "CoinBook",
     "CoinRegime",
     "LiquidationDetector",
     "LiquidationParams",
@@ -30,6 +33,7 @@ __all__ = [
     "Reason",
     "RegimeConfigError",
     "RegimeDetector",
+    "RegimeStageAdapter",
     "RegimeState",
     "VolLevel",
     "VolatilityParams",

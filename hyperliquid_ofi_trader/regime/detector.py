@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trades
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
 from hyperliquid_ofi_trader.regime.liquidity import (
+    CoinBook,
     LiquidityBook,
     LiquidityParams,
     LiquidityRegime,
@@ -117,9 +118,13 @@ class RegimeDetector:
             regime = self._coins[coin] = self._create(coin)
         return regime
 
-    def on_book(self, book: LiquidityBook) -> None:
+    def on_book(self, book: CoinBook) -> None:
         """After every applied book update (snapshot or bbo) of `book.coin`."""
-        regime = self.coin(book.coin)
+        self.on_book_for(book.coin, book)
+
+    def on_book_for(self, coin: str, book: LiquidityBook) -> None:
+        """Same as `on_book`, for a book view that does not carry its coin."""
+        regime = self.coin(coin)
         if regime.liquidity is not None:
             regime.liquidity.update(book)
         regime.volatility.update(book)

@@ -37,19 +37,29 @@ _BPS = 1e4
 
 
 class LiquidityBook(Protocol):
-    """The read-only slice of `data.orderbook.OrderBook` the regimes need."""
+    """The read-only slice of a book the regimes need.
 
-    @property
-    def coin(self) -> str: ...
+    A subset of `core.stages.BookView`, so the engine's per-coin book (and
+    `data.orderbook.OrderBook`) satisfies it structurally.
+    """
 
     @property
     def exchange_ns(self) -> int: ...
 
+    def best_bid(self) -> tuple[float, float] | None: ...
+
+    def best_ask(self) -> tuple[float, float] | None: ...
+
     def mid(self) -> float | None: ...
 
-    def spread(self) -> float | None: ...
-
     def depth(self, levels: int = 5) -> float: ...
+
+
+class CoinBook(LiquidityBook, Protocol):
+    """A book that knows its coin (`data.orderbook.OrderBook` does)."""
+
+    @property
+    def coin(self) -> str: ...
 
 
 class LiquidityParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,16 +180,18 @@ class LiquidityRegime:
 
     def _measure(self, book: LiquidityBook) -> Reason | None:
         """Read depth and spread into `self`; return a hard-fault reason, if any."""
-        mid = book.mid()
-        spread = book.spread()
-        if mid is None or spread is None or not mid > 0.0 or not math.isfinite(mid):
+        bid = book.best_bid()
+        ask = book.best_ask()
+        if bid is None or ask is None:
             self.depth = math.nan
             self.spread_bps = math.nan
             return Reason.LIQ_NO_BOOK
+        mid = (bid[0] + ask[0]) * 0.5
+        spread = ask[0] - bid[0]
         depth = book.depth(self._levels)
         self.depth = depth
-        self.spread_bps = spread / mid * _BPS
-        if not math.isfinite(depth) or not math.isfinite(spread):
+        self.spread_bps = spread / mid * _BPS if mid > 0.0 else math.nan
+        if not (mid > 0.0 and math.isfinite(depth) and math.isfinite(self.spread_bps)):
             return Reason.LIQ_NO_BOOK
         if spread <= 0.0:
             return Reason.LIQ_CROSSED

@@ -160,3 +160,12 @@ def test_config_errors(kwargs: dict[str, object]) -> None:
     args: dict[str, object] = {"weights": WEIGHTS, **kwargs}
     with pytest.raises(AlphaConfigError):
         AlphaCombiner(**args)  # type: ignore[arg-type]
+
+
+def test_satisfies_the_engine_protocols() -> None:
+    from hyperliquid_ofi_trader.core.stages import AlphaStage, Explainer
+
+    comb = AlphaCombiner(WEIGHTS)
+    typed: AlphaStage[RegimeState] = comb  # mypy checks the structural match
+    assert isinstance(typed, AlphaCombiner)
+    assert isinstance(comb, Explainer)

@@ -37,10 +37,11 @@ class FakeBook:
             return None
         return (self.bid + self.ask) / 2
 
-    def spread(self) -> float | None:
-        if self.bid is None or self.ask is None:
-            return None
-        return self.ask - self.bid
+    def best_bid(self) -> tuple[float, float] | None:
+        return None if self.bid is None else (self.bid, self.total_depth / 2)
+
+    def best_ask(self) -> tuple[float, float] | None:
+        return None if self.ask is None else (self.ask, self.total_depth / 2)
 
     def depth(self, levels: int = 5) -> float:
         return self.total_depth

@@ -1,0 +1,51 @@
+"""The engine-facing regime stage: `core.stages.RegimeStage` over a `RegimeDetector`.
+
+The engine updates its per-coin market data first, then calls
+`update(traded_coin, event, now_ns)` once for every traded coin the event concerns (a BTC
+book event concerns ETH through lead-lag). This adapter feeds the event to the detector once
+(an event already fed is not fed again for the next traded coin, so nothing is counted twice)
+and returns the traded coin's `RegimeState`.
+
+Regimes run on exchange time carried by the events and books; `now_ns` (the engine's clock)
+is deliberately unused, so a replay and a live run see the same regimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
+from hyperliquid_ofi_trader.regime.detector import RegimeDetector
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityBook
+from hyperliquid_ofi_trader.regime.state import RegimeState
+
+
+class RegimeStageAdapter:
+    """`update(coin, event, now_ns) -> RegimeState`, reading books through `book_of(coin)`."""
+
+    __slots__ = ("_book_of", "_last", "detector", "missing_books")
+
+    def __init__(self, detector: RegimeDetector,
+                 book_of: Callable[[str], LiquidityBook | None]) -> None:
+        self.detector = detector
+        self._book_of = book_of
+        self._last: MarketEvent | None = None
+        self.missing_books = 0  # book events for a coin whose book could not be found
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> RegimeState:
+        if event is not self._last:
+            self._last = event
+            self._feed(event)
+        return self.detector.state(coin)
+
+    def _feed(self, event: MarketEvent) -> None:
+        if isinstance(event, BookSnapshot | Bbo):
+            book = self._book_of(event.coin)
+            if book is None:
+                self.missing_books += 1
+            else:
+                self.detector.on_book_for(event.coin, book)
+        elif isinstance(event, Trades):
+            self.detector.on_trades(event)
+        elif isinstance(event, AssetCtx):
+            self.detector.on_asset_ctx(event)
