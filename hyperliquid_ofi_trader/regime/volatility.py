@@ -9,8 +9,10 @@ is unbiased from the first sample on, and each return weighs by its age, not by 
 book updates happened to arrive (a burst of bbo frames does not inflate the estimate; it only
 splits the same move into smaller returns). Reported in bps per sqrt(second).
 
-`utils/ewma.py` (another module's) had not landed when this was written; this estimator is
-local to the regime because it needs the bias correction and the warm-up time anyway.
+Why not `utils/ewma.TimeEwmaVar`: it weights SAMPLES (each update adds weight 1), so its
+variance is per update, and its meaning shifts with the update rate. A regime threshold in
+bps per sqrt(second) needs a variance RATE per unit of exchange time, with the bias correction
+above and a warm-up clock; that is this small estimator.
 
 Levels LOW < NORMAL < HIGH < EXTREME with hysteresis: a level is entered when the estimate
 reaches its threshold and left downwards only when the estimate falls below
