@@ -205,3 +205,20 @@ def test_every_sample_decodes_cleanly() -> None:
         events = run(codec, json.dumps(sample))
         assert events, sample
         assert not any(isinstance(e, Rejection) for e in events), events
+
+
+decimal_text = st.builds(
+    lambda whole, frac: f"{whole}.{frac}" if frac else str(whole),
+    st.integers(1, 10**12), st.text(alphabet="0123456789", max_size=17))
+
+
+@FUZZ
+@given(decimal_text, decimal_text)
+def test_decimal_strings_parse_like_float(px: str, sz: str) -> None:
+    """msgspec parses the venue's decimal strings in C (lax mode); it must give exactly
+    the correctly rounded double that `float()` gives, digit for digit."""
+    raw = json.dumps({"channel": "bbo", "data": {"coin": "BTC", "time": T_MS,
+                                                 "bbo": [lvl(px, sz), None]}})
+    (ev,) = run(HyperliquidCodec(), raw)
+    assert isinstance(ev, Bbo)
+    assert ev.bid == (float(px), float(sz), 1)
