@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
@@ -549,3 +551,36 @@ def test_real_alpha_combiner_plugs_in_and_is_explained(tmp_path: Path) -> None:
     assert d.inputs["regime"]["liquidity"] == regime.regime.liquidity.value
     names = {c["name"] for c in d.inputs["alpha_explain"]["signals"]}
     assert {"ofi", "leadlag"} <= names
+
+
+# ---------------------------------------------------------------- never raises
+
+_prices = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(2500.0))
+_levels = st.one_of(st.none(), st.tuples(_prices, _prices, st.integers(-5, 50)))
+_events = st.one_of(
+    st.builds(lambda c, t, b, a: Bbo(exchange_ns=t, local_ns=t, coin=c, bid=b, ask=a),
+              st.sampled_from(["BTC", "ETH", "SOL", "XYZ", ""]), st.integers(0, 10**12),
+              _levels, _levels),
+    st.builds(lambda s, ch, t: FeedState(exchange_ns=0, local_ns=t, status=s, channel=ch,
+                                         detail=""),
+              st.sampled_from(list(FeedStatus)),
+              st.sampled_from(["", "bbo:ETH", "l2Book:BTC", "trades:SOL", "orderUpdates"]),
+              st.integers(0, 10**12)),
+    st.builds(lambda t: Timer(exchange_ns=0, local_ns=t, name="journal_flush"),
+              st.integers(0, 10**12)),
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_events, max_size=25), st.sets(st.integers(1, 25), max_size=10))
+def test_engine_never_raises_on_any_event_sequence(tmp_path: Path, events: list[AnyEvent],
+                                                   failing: set[int]) -> None:
+    signals = FakeSignals()
+    signals.fail_on = failing
+    rig = Rig(tmp_path / f"h{len(list(tmp_path.iterdir()))}", signals=signals)
+    rig.send(*events)
+    snap = rig.engine.snapshot()
+    assert snap.events == len(events)
+    with rig.reader() as r:
+        assert r.counts()["decisions"] == snap.decisions
