@@ -135,6 +135,7 @@ async def test_subscribes_goes_up_and_streams_in_order(
     assert harness.raw[0][0] == "Websocket connection established."
     assert len(harness.of(SubscriptionAck)) == 3  # l2Book ack carried extra null fields
     up = harness.states(FeedStatus.UP)[0]
+    assert up.detail == "3 subscriptions acked"  # matched although echoes differ
     assert harness.events.index(up) > harness.events.index(harness.of(SubscriptionAck)[-1])
     # on_raw sees each frame before its events; frames are delivered in server order.
     assert harness.order[0] == "raw"
@@ -196,10 +197,13 @@ async def test_server_restart_on_same_port(server: HlTestServer, harness: Harnes
     await server.stop()
     await wait_until(lambda: harness.client.stats.connect_failures >= 2)
     assert not harness.client.connected
+    await asyncio.sleep(0.3)  # stay down longer than the channels' stale limit (0.2 s)
     await server.start()
     assert server.port == port
-    await wait_until(lambda: ups(harness) == 2)
+    await wait_until(lambda: ups(harness) == 2 and len(harness.of(Bbo)) > 5)
     assert server.subscriptions_of(1) == SUBS
+    # Silence while disconnected is DOWN's business: the watchdog restarts from scratch.
+    assert harness.states(FeedStatus.STALE) == []
     assert "ConnectionRefusedError" in harness.client.stats.last_error or \
         "connect to" in harness.client.stats.last_error
 
@@ -319,6 +323,19 @@ async def test_ack_timeout_still_goes_up_and_names_unacked(server: HlTestServer)
     await wait_until(lambda: ups(h) == 1)
     assert "3 subscriptions unacked" in h.states(FeedStatus.UP)[0].detail
     assert h.client.stats.unacked_subscriptions == 3
+    await h.stop()
+
+
+async def test_acks_match_despite_extra_fields_and_address_case(
+        server: HlTestServer) -> None:
+    user = "0x6802B4267F7f2bF7003dcF993c51542245B38329"
+    subs = [{"type": "l2Book", "coin": "BTC"}, {"type": "orderUpdates", "user": user}]
+    server.ack_extra = {"fast": False}
+    h = make(server.url, replace(FAST, ack_timeout_s=5.0), subs=subs)
+    h.start()
+    await wait_until(lambda: ups(h) == 1)
+    assert h.states(FeedStatus.UP)[0].detail == "2 subscriptions acked"
+    assert server.subscriptions_of(0)[1]["user"] == user  # sent exactly as configured
     await h.stop()
 
 

@@ -52,7 +52,7 @@ async def test_real_codec_acks_data_and_rejections(server: HlTestServer) -> None
     await wait_until(lambda: any(isinstance(e, FeedState) and e.status is FeedStatus.UP
                                  for e in events))
     up = next(e for e in events if isinstance(e, FeedState))
-    assert "acked" in up.detail
+    assert up.detail == "3 subscriptions acked"
     await wait_until(lambda: count(BookSnapshot) > 3 and count(Bbo) > 3 and count(Trades) > 3)
     assert isinstance(events[0], Greeting)
     assert count(Rejection) == 0

@@ -71,6 +71,7 @@ class HlTestServer:
         self.push_interval_s = push_interval_s
         self.greeting = greeting
         self.acks = True
+        self.ack_extra: dict[str, Any] = {}  # fields added to every ack's subscription echo
         self.silent = False
         self.refuse = False
         self.paused: set[str] = set()
@@ -184,7 +185,8 @@ class HlTestServer:
             if self.acks:
                 await self._reply(state, {"channel": "subscriptionResponse",
                                           "data": {"method": "subscribe",
-                                                   "subscription": _echo(sub)}})
+                                                   "subscription": {
+                                                       **_echo(sub), **self.ack_extra}}})
         elif method == "post":
             await self._reply(state, {"channel": "post", "data": {
                 "id": msg["id"], "response": {"type": "info", "payload": {"echo": msg}}}})
@@ -224,10 +226,17 @@ class HlTestServer:
 
 
 def _echo(sub: Mapping[str, Any]) -> dict[str, Any]:
-    """The venue echoes optional l2Book fields as null; clients must tolerate that."""
+    """An ack's echo differs from the request the ways clients must tolerate.
+
+    Optional l2Book fields come back as null, and addresses may come back in another
+    case than sent (here lowercased, whatever the client sent).
+    """
+    echo = dict(sub)
+    if isinstance(echo.get("user"), str):
+        echo["user"] = echo["user"].lower()
     if sub.get("type") == "l2Book":
-        return {"nSigFigs": None, "mantissa": None, **sub}
-    return dict(sub)
+        return {"nSigFigs": None, "mantissa": None, **echo}
+    return echo
 
 
 async def _send_quietly(conn: ServerConnection, frame: str | bytes) -> None:
