@@ -175,6 +175,117 @@ class NonUserCancel(Event, frozen=True, gc=False, kw_only=True):
     cancels: tuple[tuple[str, int], ...]  # (coin, oid)
 
 
+# ---------------------------------------------------------------- gateway results
+# The async gateway turns the venue's answers to OUR requests (posted over the WebSocket or
+# REST) into these events, so the order manager learns about acks, rejects, timeouts and
+# reconciliation results on the same single-threaded event path as market data.
+# The venue gives no time for these answers: exchange_ns is 0 unless stated.
+
+
+class OrderAck(Event, frozen=True, gc=False, kw_only=True):
+    """The venue's per-order status for one order of an `order` or `batchModify` action.
+
+    `outcome` is "resting", "filled" or "error"; `error` holds the venue's exact text.
+    """
+
+    cloid: str
+    oid: int | None
+    outcome: str
+    filled_size: float
+    avg_px: float
+    error: str
+
+
+class CancelAck(Event, frozen=True, gc=False, kw_only=True):
+    """Per-cancel status of a `cancel` / `cancelByCloid` action ("success" or an error)."""
+
+    coin: str
+    cloid: str | None
+    oid: int | None
+    ok: bool
+    error: str
+
+
+class ActionFailed(Event, frozen=True, gc=False, kw_only=True):
+    """A whole request failed: `{"status":"err"}`, transport error or timeout.
+
+    `kind` is the action type ("order", "cancel", ...); `cloids` lists the client ids the
+    action carried (so the order manager can query them); `transient` says whether a retry
+    may succeed (timeouts, disconnects, rate limits) or not (signature, nonce, validation).
+    """
+
+    kind: str
+    cloids: tuple[str, ...]
+    error: str
+    transient: bool
+
+
+class OrderStatusReport(Event, frozen=True, gc=False, kw_only=True):
+    """Answer to an `orderStatus` info query (by oid or cloid).
+
+    `status` is the venue's order status text, or "unknownOid" when the venue has never
+    seen the order (then the order fields are zero / empty).
+    """
+
+    cloid: str | None
+    oid: int | None
+    status: str
+    coin: str
+    is_buy: bool
+    limit_px: float
+    size: float
+    orig_size: float
+
+
+class OpenOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    coin: str
+    is_buy: bool
+    limit_px: float
+    size: float
+    orig_size: float
+    oid: int
+    cloid: str | None
+    timestamp_ns: int
+
+
+class PositionSnapshot(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    coin: str
+    size: float  # signed, coin units (venue `szi`)
+    entry_px: float
+    unrealized_pnl: float
+    margin_used: float
+
+
+class AccountSnapshot(Event, frozen=True, gc=False, kw_only=True):
+    """Reconciliation result: what the venue says we have after a (re)connect or restart.
+
+    Built from `openOrders`/`frontendOpenOrders`, `clearinghouseState` and `userFills`
+    queried with the ACCOUNT address (never the API wallet's). Trading waits for it.
+    """
+
+    user: str
+    open_orders: tuple[OpenOrder, ...]
+    positions: tuple[PositionSnapshot, ...]
+    recent_fills: tuple[Fill, ...]
+    account_value: float
+    withdrawable: float
+
+
+class ScheduleCancelAck(Event, frozen=True, gc=False, kw_only=True):
+    """Answer to `scheduleCancel` (the venue-side dead man's switch)."""
+
+    time_ms: int | None
+    ok: bool
+    error: str
+
+
+class ControlCommand(Event, frozen=True, gc=False, kw_only=True):
+    """An operator command from outside the engine (`hlofi kill`, `hlofi resume`)."""
+
+    command: str
+    reason: str
+
+
 # ---------------------------------------------------------------- protocol
 
 
@@ -243,5 +354,11 @@ class Rejection(Event, frozen=True, gc=False, kw_only=True):
 
 MarketEvent: TypeAlias = BookSnapshot | Bbo | Trades | AssetCtx
 PrivateEvent: TypeAlias = OrderUpdate | UserFills | Funding | Liquidation | NonUserCancel
+GatewayEvent: TypeAlias = (
+    OrderAck | CancelAck | ActionFailed | OrderStatusReport | AccountSnapshot | ScheduleCancelAck
+)
 ProtocolEvent: TypeAlias = PostResponse | Pong | SubscriptionAck | Greeting
-AnyEvent: TypeAlias = MarketEvent | PrivateEvent | ProtocolEvent | Timer | FeedState | Rejection
+AnyEvent: TypeAlias = (
+    MarketEvent | PrivateEvent | GatewayEvent | ProtocolEvent | Timer | FeedState | Rejection
+    | ControlCommand
+)
