@@ -88,6 +88,7 @@ RawSink = Callable[[RawFrame, int], None]
 _NS_PER_S: Final = 1_000_000_000
 _MAX_PING_INTERVAL_S: Final = 50.0
 _PING: Final = orjson.dumps({"method": "ping"})
+_MAX_SUBSCRIPTIONS: Final = 1000  # venue limit per IP
 
 DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
     # Market channels: generous, so a quiet coin is not flagged. 0 = never stale.
@@ -225,10 +226,20 @@ def _canonical(sub: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
 
 
 def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    """Checked, private copies: a caller mutating its dicts later cannot change ours."""
+    if len(subs) > _MAX_SUBSCRIPTIONS:
+        raise WsConfigError(f"{len(subs)} subscriptions exceed the venue's limit of "
+                            f"{_MAX_SUBSCRIPTIONS} per IP")
+    out = []
     for sub in subs:
         if not isinstance(sub, Mapping) or not isinstance(sub.get("type"), str):
             raise WsConfigError(f"a subscription needs a string 'type': {sub!r}")
-    return tuple(subs)
+        try:
+            orjson.dumps(sub)
+        except TypeError as exc:
+            raise WsConfigError(f"subscription is not JSON-serialisable: {sub!r}") from exc
+        out.append(MappingProxyType(dict(sub)))
+    return tuple(out)
 
 
 _MARKET_PREFIX: Final[Mapping[type, str]] = MappingProxyType({
@@ -259,7 +270,7 @@ class HyperliquidWsClient:
         self._url = url
         self._cfg = cfg
         self._subs = _validated(subscriptions)
-        self._sub_msgs = tuple(orjson.dumps({"method": "subscribe", "subscription": s})
+        self._sub_msgs = tuple(orjson.dumps({"method": "subscribe", "subscription": dict(s)})
                                for s in self._subs)
         self._sub_keys = tuple(_canonical(s) for s in self._subs)
         self._channel_keys = tuple(dict.fromkeys(channel_key_for_subscription(s)

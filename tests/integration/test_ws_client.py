@@ -420,3 +420,10 @@ def test_configuration_errors_are_typed() -> None:
     with pytest.raises(WsConfigError, match="type"):
         HyperliquidWsClient("ws://127.0.0.1:1/ws", [{"coin": "BTC"}], simple_decode,
                             lambda e: None)
+    with pytest.raises(WsConfigError, match="limit"):
+        HyperliquidWsClient("ws://127.0.0.1:1/ws", [{"type": "bbo", "coin": str(i)}
+                                                    for i in range(1001)],
+                            simple_decode, lambda e: None)
+    with pytest.raises(WsConfigError, match="JSON"):
+        HyperliquidWsClient("ws://127.0.0.1:1/ws", [{"type": "bbo", "coin": object()}],
+                            simple_decode, lambda e: None)
