@@ -17,7 +17,11 @@ Behaviour
 - `FeedState(DOWN, channel="")` when a connected session ends, for whatever reason
   (including `stop()`). Failed connection attempts do not repeat DOWN.
 - STALE / RECOVERED per channel from `FeedWatchdog`, checked every `tick_s`. A RECOVERED is
-  emitted just before the data event that ended the silence.
+  emitted just before the data event that ended the silence. Channel keys come from the
+  decoded events: `"l2Book:BTC"`, `"bbo:ETH"`, `"trades:BTC"`, `"activeAssetCtx:BTC"`,
+  `"orderUpdates"`, `"userFills"`, `"user"`. Between DOWN and UP no STALE is reported
+  (DOWN already says every channel is unusable); a channel that was STALE at the drop
+  still gets its RECOVERED once its data flows again.
 - Heartbeat: `{"method":"ping"}` whenever nothing was sent for `ping_interval_s` (<= 50 s;
   the venue closes connections silent for 60 s), and as a liveness probe when nothing was
   received for half of `silence_timeout_s`. Nothing at all received (not even a pong) for
@@ -152,19 +156,19 @@ class WsCallbackError(WsError):
 class WsClientConfig:
     """Settings of the client (seconds). Defaults suit mainnet; tests shrink them to ms."""
 
-    ping_interval_s: float = _MAX_PING_INTERVAL_S
-    silence_timeout_s: float = 20.0
-    tick_s: float = 0.1
-    ack_timeout_s: float = 10.0
-    open_timeout_s: float = 10.0
-    close_timeout_s: float = 2.0
-    stale_factor: float = 3.0
+    ping_interval_s: float = _MAX_PING_INTERVAL_S  # ping after this much send-silence
+    silence_timeout_s: float = 20.0  # receive-silence that means a dead socket
+    tick_s: float = 0.1  # period of the watchdog / heartbeat / ack-timeout timer
+    ack_timeout_s: float = 10.0  # UP anyway (naming the unacked) after this
+    open_timeout_s: float = 10.0  # TCP + TLS + WebSocket handshake
+    close_timeout_s: float = 2.0  # wait for the close handshake on stop()
+    stale_factor: float = 3.0  # a channel is STALE after cadence × factor of silence
     cadence_s: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CADENCE_S)
-    default_cadence_s: float = 0.0
+    default_cadence_s: float = 0.0  # for channel types not in cadence_s; 0 = never stale
     backoff: BackoffConfig = field(default_factory=BackoffConfig)
     max_messages: int = 1900  # venue allows 2000/min; headroom for clock disagreement
     message_window_s: float = 60.0
-    control_reserve: int = 100
+    control_reserve: int = 100  # of max_messages, kept for pings and subscribes
     max_frame_bytes: int = 8 * 2**20  # a userFills snapshot can be several hundred KB
 
     def __post_init__(self) -> None:
