@@ -222,3 +222,47 @@ def test_decimal_strings_parse_like_float(px: str, sz: str) -> None:
     (ev,) = run(HyperliquidCodec(), raw)
     assert isinstance(ev, Bbo)
     assert ev.bid == (float(px), float(sz), 1)
+
+
+# Mostly plausible values with the edge cases mixed in often enough that a single bad
+# field in an otherwise valid book is common (that is the case a fast path gets wrong).
+px_text = st.sampled_from(["98", "99", "100", "100.5", "101"]) | numeric_text | decimal_text
+sz_text = st.sampled_from(["1", "0.5", "2.25"]) | numeric_text
+wire_levels = st.lists(st.fixed_dictionaries({"px": px_text, "sz": sz_text,
+                                              "n": st.integers(-1, 3)}), max_size=3)
+
+
+def reference_side(levels: list[dict[str, Any]], descending: bool) -> list[Level] | None:
+    """The obvious rules, spelled out with float(): the oracle for the codec's fast path."""
+    out: list[Level] = []
+    for lv in levels:
+        if lv["px"].strip() != lv["px"] or lv["sz"].strip() != lv["sz"]:
+            return None
+        try:
+            px, sz = float(lv["px"]), float(lv["sz"])
+        except ValueError:
+            return None
+        if not (positive(px) and positive(sz) and lv["n"] > 0):
+            return None
+        if out and (px >= out[-1][0] if descending else px <= out[-1][0]):
+            return None
+        out.append((px, sz, lv["n"]))
+    return out
+
+
+@settings(FUZZ, max_examples=600)
+@given(wire_levels, st.just([]) | wire_levels)
+def test_book_validation_matches_reference(bids: list[dict[str, Any]],
+                                           asks: list[dict[str, Any]]) -> None:
+    raw = json.dumps({"channel": "l2Book",
+                      "data": {"coin": "BTC", "time": T_MS, "levels": [bids, asks]}})
+    (ev,) = run(HyperliquidCodec(), raw)
+    ref_bids, ref_asks = reference_side(bids, True), reference_side(asks, False)
+    ok = (ref_bids is not None and ref_asks is not None
+          and not (ref_bids and ref_asks and ref_bids[0][0] >= ref_asks[0][0]))
+    if not ok:
+        assert isinstance(ev, Rejection), ev
+        return
+    assert isinstance(ev, BookSnapshot), ev
+    assert list(ev.bids) == ref_bids
+    assert list(ev.asks) == ref_asks
