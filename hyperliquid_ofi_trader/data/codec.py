@@ -96,8 +96,9 @@ def order_status(raw: str) -> OrderStatus:
 
 
 def _short(value: object) -> str:
-    """A bounded repr for details: garbage frames must not make huge log lines."""
-    text = repr(value)
+    """A bounded repr for details: garbage frames must not make huge log lines (and a
+    multi-megabyte frame is sliced before repr, not after)."""
+    text = repr(value[:80] if isinstance(value, bytes | str) else value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
