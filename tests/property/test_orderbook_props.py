@@ -95,6 +95,12 @@ def snapshots(draw: st.DrawFn) -> BookSnapshot:
     asks = tuple((p, draw(pos_sizes), 1) for p in ask_px)
     if draw(st.booleans()) and bids:  # sometimes a duplicate, which must be rejected
         bids = (*bids, bids[0])
+    if draw(st.integers(0, 5)) == 0 and asks:  # sometimes a garbage value, anywhere
+        i = draw(st.integers(0, len(asks) - 1))
+        value = draw(st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -1.0]))
+        field = draw(st.integers(0, 1))
+        bad_level = (value, asks[i][1], 1) if field == 0 else (asks[i][0], value, 1)
+        asks = (*asks[:i], bad_level, *asks[i + 1:])
     t = draw(times)
     return BookSnapshot(exchange_ns=t, local_ns=t, coin=COIN, bids=bids, asks=asks)
 

@@ -153,9 +153,13 @@ def test_bad_snapshots_rejected_whole(book: OrderBook) -> None:
     assert book.apply_snapshot(snap([(1.0, 1.0, 1), (1.0, 2.0, 1)], [], t=20)) == 0
     assert book.apply_snapshot(snap([(1.0, 0.0, 1)], [], t=20)) == 0
     assert book.apply_snapshot(snap([], [(math.nan, 1.0, 1)], t=20)) == 0
+    # NaN after smaller values: min() alone would not see it.
+    assert book.apply_snapshot(snap([(2.0, 1.0, 1), (1.0, math.nan, 1)], [], t=20)) == 0
+    assert book.apply_snapshot(snap([(2.0, 1.0, 1), (1.0, 5.0, 1)], [(3.0, math.inf, 1)],
+                                    t=20)) == 0
     assert (book.levels(BID, 10), book.levels(ASK, 10)) == before
     assert book.rejections == {
-        "wrong_coin": 1, "stale_snapshot": 1, "duplicate_price": 1, "bad_level": 2,
+        "wrong_coin": 1, "stale_snapshot": 1, "duplicate_price": 1, "bad_level": 4,
     }
 
 
