@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level, Side
+from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.market_state import MarketState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 
@@ -85,3 +86,20 @@ def test_market_state_vol_on_archive_is_plausible(hl_archive_btc: Path) -> None:
     assert vol is not None
     assert 0.1 < vol < 10.0
     assert state.skipped_samples == 0
+
+
+def test_codec_snapshots_build_the_same_book(hl_archive_btc: Path) -> None:
+    """The production codec and the tiny local parser feed the book identically."""
+    codec = HyperliquidCodec()
+    via_codec, via_local = OrderBook("BTC"), OrderBook("BTC")
+    with lz4.frame.open(hl_archive_btc, "rb") as fh:
+        lines = list(fh)
+    for line, local in zip(lines, read_archive(hl_archive_btc), strict=True):
+        rec = orjson.loads(line)
+        events = codec.decode(orjson.dumps(rec["raw"]), local.local_ns)
+        snaps = [e for e in events if isinstance(e, BookSnapshot)]
+        assert len(snaps) == 1
+        assert via_codec.apply_snapshot(snaps[0]) == via_local.apply_snapshot(local)
+        assert via_codec.levels(Side.BID, 20) == via_local.levels(Side.BID, 20)
+        assert via_codec.levels(Side.ASK, 20) == via_local.levels(Side.ASK, 20)
+    assert codec.rejected == 0
