@@ -47,12 +47,12 @@ class _Envelope(msgspec.Struct, gc=False):
 
 class _BookTicker(msgspec.Struct, gc=False):
     b: str
-    B: str  # noqa: N815 - Binance's field names
+    B: str
     a: str
-    A: str  # noqa: N815
+    A: str
     u: int = 0
-    T: int = 0  # noqa: N815
-    E: int = 0  # noqa: N815
+    T: int = 0
+    E: int = 0
 
 
 class _Trade(msgspec.Struct, gc=False):
@@ -60,9 +60,9 @@ class _Trade(msgspec.Struct, gc=False):
     q: str
     m: bool
     t: int
-    T: int = 0  # noqa: N815
-    E: int = 0  # noqa: N815
-    X: str = "MARKET"  # noqa: N815
+    T: int = 0
+    E: int = 0
+    X: str = "MARKET"
 
 
 _envelope = msgspec.json.Decoder(_Envelope)
@@ -107,7 +107,7 @@ def is_binance_capture(path: Path) -> bool:
     if first is None:
         return False
     head = first[1][:_PREFIX]
-    return head.startswith(b'{"stream":') or head.startswith(b'{"lastUpdateId":')
+    return head.startswith((b'{"stream":', b'{"lastUpdateId":'))
 
 
 def _stream_kind(frame: bytes) -> tuple[str, str]:
