@@ -180,19 +180,6 @@ class _BookSide:
         return removed
 
 
-def _values_problem(snap: BookSnapshot) -> str | None:
-    """Validate every level with C-level builtins over one transposition of both sides (a
-    Python loop over 40 levels cost as much as rebuilding the book). `min > 0` rejects zero,
-    negative and -inf values; a NaN can hide from min but not from sum, which is then NaN
-    and fails `< inf`, as does any +inf."""
-    if not (snap.bids or snap.asks):
-        return None
-    prices, sizes, _ = zip(*snap.bids, *snap.asks, strict=True)
-    if min(prices) > 0.0 and sum(prices) < _INF and min(sizes) > 0.0 and sum(sizes) < _INF:
-        return None
-    return BAD_LEVEL
-
-
 def _valid(price: float, size: float) -> bool:
     # Chained comparisons are False for NaN, so this also rejects NaN.
     return 0.0 < price < _INF and 0.0 <= size < _INF
@@ -249,15 +236,11 @@ class OrderBook:
 
     def apply_snapshot(self, snap: BookSnapshot) -> int:
         """Diff a full snapshot into the book; returns the number of levels changed."""
-        reason = self._snapshot_problem(snap)
-        bid_prices = {level[0] for level in snap.bids}  # also what sync diffs against
-        ask_prices = {level[0] for level in snap.asks}
-        if reason is None and (len(bid_prices) != len(snap.bids)
-                               or len(ask_prices) != len(snap.asks)):
-            reason = DUPLICATE_PRICE
-        if reason is not None:
-            self._reject(reason)
+        prices = self._snapshot_prices(snap)
+        if isinstance(prices, str):
+            self._reject(prices)
             return 0
+        bid_prices, ask_prices = prices
         bids, asks = self._sides
         changed = bids.sync(snap.bids, bid_prices) + asks.sync(snap.asks, ask_prices)
         self._snapshot_ns = snap.exchange_ns
@@ -367,12 +350,30 @@ class OrderBook:
         self.updates += changed
         return changed
 
-    def _snapshot_problem(self, snap: BookSnapshot) -> str | None:
+    def _snapshot_prices(self, snap: BookSnapshot) -> tuple[set[float], set[float]] | str:
+        """The price sets of both sides (what the diff needs), or why the snapshot is refused.
+
+        Validation uses C-level builtins over one transposition of both sides (a Python loop
+        over 40 levels cost as much as rebuilding the book). `min > 0` rejects zero, negative
+        and -inf values; a NaN can hide from min but not from sum, which is then NaN and
+        fails `< inf`, as does any +inf.
+        """
         if snap.coin != self.coin:
             return WRONG_COIN
         if snap.exchange_ns < self._snapshot_ns:
             return STALE_SNAPSHOT
-        return _values_problem(snap)
+        bids, asks = snap.bids, snap.asks
+        if not (bids or asks):
+            return set(), set()
+        prices, sizes, _ = zip(*bids, *asks, strict=True)
+        if not (min(prices) > 0.0 and sum(prices) < _INF and min(sizes) > 0.0
+                and sum(sizes) < _INF):
+            return BAD_LEVEL
+        n_bids = len(bids)
+        bid_prices, ask_prices = set(prices[:n_bids]), set(prices[n_bids:])
+        if len(bid_prices) != n_bids or len(ask_prices) != len(asks):
+            return DUPLICATE_PRICE
+        return bid_prices, ask_prices
 
     def _bbo_problem(self, bbo: Bbo) -> str | None:
         if bbo.coin != self.coin:
