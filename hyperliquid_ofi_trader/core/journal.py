@@ -18,13 +18,11 @@ the file, and `record_decision` returns the id immediately (before the row is co
 so that orders can cite the decision that caused them.
 
 Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
-`MIGRATIONS` is append-only. Room for the execution issue: it appends migration 2 here
-(one schema, one owner of its version) creating
-  orders(cloid TEXT PK, decision_id INTEGER REFERENCES decisions(id), coin, is_buy, px, sz,
-         tif, reduce_only, status, oid, created_ns, updated_ns),
-  fills(coin, tid, cloid, oid, px, sz, is_buy, fee, crossed, exchange_ns, PRIMARY KEY(coin, tid)),
-  positions(coin TEXT PK, size, entry_px, updated_ns),
-all in this same database file, so a decision -> order -> fill chain is one join away.
+`MIGRATIONS` is append-only (one schema, one owner of its version). Migration 2 adds the
+execution tables written by `execution/order_store.py`: orders (cloid PK, decision_id, ...),
+fills (PRIMARY KEY (coin, tid), decision_id), positions and order_meta (the cloid counter
+reservation), all in this same database file, so a decision -> order -> fill chain is one
+join away.
 """
 
 from __future__ import annotations
@@ -79,6 +77,62 @@ MIGRATIONS: tuple[str, ...] = (
         message TEXT NOT NULL
     );
     CREATE INDEX errors_local_ns ON errors(local_ns);
+    """,
+    # 2: orders, fills, positions (execution/order_store.py) and the cloid reservation.
+    # No REFERENCES to decisions: order rows may be committed before their decision's batch.
+    """
+    CREATE TABLE orders (
+        cloid TEXT PRIMARY KEY,
+        oid INTEGER,
+        decision_id INTEGER NOT NULL,
+        coin TEXT NOT NULL,
+        is_buy INTEGER NOT NULL,
+        px REAL NOT NULL,
+        sz REAL NOT NULL,
+        tif TEXT NOT NULL,
+        reduce_only INTEGER NOT NULL,
+        tag TEXT NOT NULL,
+        state TEXT NOT NULL,
+        filled REAL NOT NULL,
+        avg_px REAL NOT NULL,
+        fee REAL NOT NULL,
+        created_ns INTEGER NOT NULL,
+        updated_ns INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        replaces TEXT,
+        replaced_by TEXT
+    );
+    CREATE INDEX orders_state ON orders(state);
+    CREATE INDEX orders_decision ON orders(decision_id);
+    CREATE INDEX orders_oid ON orders(oid);
+    CREATE TABLE fills (
+        coin TEXT NOT NULL,
+        tid INTEGER NOT NULL,
+        cloid TEXT,
+        oid INTEGER NOT NULL,
+        px REAL NOT NULL,
+        sz REAL NOT NULL,
+        is_buy INTEGER NOT NULL,
+        fee REAL NOT NULL,
+        crossed INTEGER NOT NULL,
+        exchange_ns INTEGER NOT NULL,
+        local_ns INTEGER NOT NULL,
+        decision_id INTEGER,
+        PRIMARY KEY (coin, tid)
+    );
+    CREATE INDEX fills_cloid ON fills(cloid);
+    CREATE INDEX fills_decision ON fills(decision_id);
+    CREATE INDEX fills_local_ns ON fills(local_ns);
+    CREATE TABLE positions (
+        coin TEXT PRIMARY KEY,
+        size REAL NOT NULL,
+        entry_px REAL NOT NULL,
+        updated_ns INTEGER NOT NULL
+    );
+    CREATE TABLE order_meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
