@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "config",
     "record",
     "data",
+    "replay",
 )
 
 

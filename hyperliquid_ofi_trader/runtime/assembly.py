@@ -1,0 +1,124 @@
+"""Build the engine and its strategy stages from a validated `AppConfig`.
+
+One function per concern, so every run mode (replay, backtest, emulator, paper, live)
+assembles the SAME engine and differs only in the clock, the frame source and the order
+sink it plugs in (ARCHITECTURE.md: "There is no second, backtest-only decision path").
+Pydantic config objects stop here: stages receive plain values in their own units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperliquid_ofi_trader.alpha.build import build_combiner
+from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
+from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.stages import (
+    KillSwitch,
+    OrderSink,
+    PositionSource,
+    PrivateListener,
+    RiskGate,
+    Router,
+)
+from hyperliquid_ofi_trader.regime.build import build_detector
+from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
+from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
+from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+
+_NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """The three strategy stages, built on the engine's per-coin market data."""
+
+    signals: SignalSuite
+    regime: RegimeStageAdapter
+    alpha: AlphaCombiner
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What turns alpha into orders. Absent pieces stay None: the engine then journals
+    exactly which piece is missing instead of pretending to trade."""
+
+    router: Router | None = None
+    positions: PositionSource | None = None
+    risk_gate: RiskGate | None = None
+    order_sink: OrderSink | None = None
+    kill_switch: KillSwitch | None = None
+    private_listeners: Sequence[PrivateListener] = ()
+
+
+def build_markets(settings: EngineSettings) -> dict[str, CoinData]:
+    return {coin: CoinData(coin, trade_window_ns=settings.trade_window_ns,
+                           vol_halflife_ns=settings.vol_halflife_ns)
+            for coin in settings.coins}
+
+
+def min_price_increment(sz_decimals: int) -> float:
+    """The finest price step the venue allows for a coin (6 − szDecimals decimals).
+
+    The effective tick is coarser at high prices (5 significant figures); the signal stage
+    only uses this as the micro-price unit when no fitted model (which carries its own
+    tick) is configured, and the weighted mid it then publishes is unit-free.
+    """
+    return 10.0 ** -(6 - sz_decimals)
+
+
+def load_microprice_model(cfg: AppConfig) -> MicropriceModel | None:
+    path = cfg.thresholds.microprice.model_path
+    if path is None:
+        return None
+    resolved = Path(path)
+    if not resolved.is_absolute() and cfg.source_dir is not None:
+        resolved = Path(cfg.source_dir) / resolved
+    return MicropriceModel.load(resolved)
+
+
+def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSettings:
+    th, sym = cfg.thresholds, cfg.symbols
+    ticks = {coin: model.tick if model is not None
+             else min_price_increment(sym.coins[coin].sz_decimals)
+             for coin in sym.traded}
+    return SignalSettings(
+        traded=tuple(sym.traded), ticks=ticks, lead=sym.lead_lag.lead, lag=sym.lead_lag.lag,
+        ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
+        leadlag_window_ns=sym.lead_lag.window_ms * _NS_PER_MS,
+        leadlag_threshold_sigma=th.leadlag.threshold_sigma,
+        leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
+        aggressive_window_ns=th.aggressive_volume.window_ms * _NS_PER_MS,
+        microprice_model=model,
+        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()))
+
+
+def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
+                   trust: TrustProvider | None = None) -> Strategy:
+    books = {coin: data.book for coin, data in markets.items()}
+    signals = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
+    detector = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
+    regime = RegimeStageAdapter(detector, books.get)
+    return Strategy(signals=signals, regime=regime,
+                    alpha=build_combiner(cfg.thresholds.alpha, trust))
+
+
+def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
+                 execution: Execution | None = None,
+                 trust: TrustProvider | None = None) -> tuple[Engine, Strategy]:
+    """The engine with its market data and strategy; `execution` adds the order path."""
+    settings = EngineSettings.from_config(cfg)
+    markets = build_markets(settings)
+    strategy = build_strategy(cfg, markets, trust)
+    ex = execution or Execution()
+    engine = Engine(settings, clock, journal, markets=markets, signals=strategy.signals,
+                    regime=strategy.regime, alpha=strategy.alpha, router=ex.router,
+                    positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
+                    kill_switch=ex.kill_switch, private_listeners=ex.private_listeners)
+    return engine, strategy
