@@ -59,7 +59,7 @@ class LatencyMonitor:
     skew between our host and the venue, which a user must see rather than have hidden.
     """
 
-    __slots__ = ("_samples", "_last_ns", "count")
+    __slots__ = ("_last_ns", "_samples", "count")
 
     def __init__(self, window: int = 4096) -> None:
         if window <= 0:
