@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "record",
     "data",
     "replay",
+    "research",
 )
 
 
