@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,12 +64,12 @@ def replay_command(
 def _run(cfg_source: tuple[Any, Path, Path], limit: int | None, quiet: bool) -> ReplayResult:
     cfg, data, journal_path = cfg_source
     if quiet:
-        return replay(cfg, data, journal_path, limit=limit)
+        return replay(cfg, data, journal_path, limit=limit, stopwatch=time.perf_counter)
     columns = (TextColumn("replaying"), BarColumn(bar_width=None),
                TextColumn("{task.completed:,} frames"), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("replay", total=limit)
-        return replay(cfg, data, journal_path, limit=limit,
+        return replay(cfg, data, journal_path, limit=limit, stopwatch=time.perf_counter,
                       on_progress=lambda n: progress.update(task, completed=n))
 
 

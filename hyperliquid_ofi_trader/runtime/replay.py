@@ -2,14 +2,13 @@
 
 The driver is the only loop: for each recorded frame it moves the `ReplayClock` to the
 frame's receive time, fires the timers that became due, decodes the frame and hands every
-event to `Engine.on_event`. Nothing here sleeps, and nothing reads the wall clock except the
-throughput measurement, which never reaches the engine.
+event to `Engine.on_event`. Nothing here sleeps, and nothing reads the wall clock (the
+caller may pass a stopwatch to measure throughput).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +93,13 @@ class ReplayDriver:
 
 
 def replay(cfg: AppConfig, source: Path, journal_path: Path, *, limit: int | None = None,
-           on_progress: Callable[[int], None] | None = None) -> ReplayResult:
-    """Replay `source` (a recording file or folder) into a fresh journal at `journal_path`."""
+           on_progress: Callable[[int], None] | None = None,
+           stopwatch: Callable[[], float] | None = None) -> ReplayResult:
+    """Replay `source` (a recording file or folder) into a fresh journal at `journal_path`.
+
+    `stopwatch` (e.g. `time.perf_counter`, passed in by the CLI or a benchmark) measures the
+    wall time of the run for the throughput figure; the replay itself never reads a clock.
+    """
     stats = ReadStats()
     frames = iter_frames(source, stats)  # raises early for a missing or unknown source
     clock = ReplayClock()
@@ -103,10 +107,10 @@ def replay(cfg: AppConfig, source: Path, journal_path: Path, *, limit: int | Non
     with Journal(journal_path) as journal:
         engine, _ = build_engine(cfg, clock, journal)
         driver = ReplayDriver(engine, clock, HyperliquidCodec(frozenset(cfg.symbols.coins)))
-        started = time.perf_counter()
+        started = stopwatch() if stopwatch is not None else 0.0
         driver.run(frames, limit, on_progress)
         engine.flush()
-        result.wall_s = time.perf_counter() - started
+        result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
         result.frames, result.events = driver.frames, driver.events
         result.first_local_ns, result.last_local_ns = driver.first_local_ns, clock.now_ns()
         result.read = dataclasses.asdict(stats)
