@@ -163,8 +163,17 @@ def xcorr(lead: BookSeries, lag: BookSeries, *, max_lag_ms: float, step_ms: floa
         peak_corr=float(corr[peak]), lag0_corr=lag0, best_lead_lag_ms=lead_k * step_ms,
         best_lead_corr=lead_c, band=band, shift_null_95=null, shifts=shifts,
         lead_significant=significant,
-        lead_to_lag0_ratio=lead_c / lag0 if lag0 != 0.0 else math.nan,
+        lead_to_lag0_ratio=_ratio(lead_c, lag0),
     )
+
+
+def _ratio(lead_c: float, lag0: float) -> float:
+    """best lead ρ / lag-0 ρ; +inf when lag 0 shows no positive co-movement at all."""
+    if not (math.isfinite(lead_c) and math.isfinite(lag0)):
+        return math.nan
+    if lag0 <= 0.0:
+        return math.inf if lead_c > 0.0 else math.nan
+    return lead_c / lag0
 
 
 # ---------------------------------------------------------------- signal hit rate
@@ -244,7 +253,7 @@ def _notes(xc: XcorrResult, hr: HitRate) -> list[str]:
                      f"shift null {xc.shift_null_95:.3f})")
     else:
         notes.append("no lead above the nulls")
-    if math.isfinite(xc.lead_to_lag0_ratio):
+    if not math.isnan(xc.lead_to_lag0_ratio):
         verdict = ("lag 0 dominates" if xc.lead_to_lag0_ratio < 1.0 else
                    "comparable: the lead is weak" if xc.lead_to_lag0_ratio < 1.5 else
                    "the lead dominates")
