@@ -1,0 +1,751 @@
+"""The order manager: intents in, commands out, venue news folded into order state.
+
+Synchronous, on the engine's event path, never reading the wall clock (the injected `Clock`
+and the events' timestamps only). It never waits: commands go to a `CommandPort`, answers
+come back later as events (`on_gateway`, `on_private`), and `on_timer(now_ns)` acts on
+orders whose answers are late.
+
+Rules that keep real money safe:
+- Every order gets OUR cloid before it is sent ("0x" + 64-bit prefix + 64-bit counter; the
+  counter starts at max(reserved high-water in the store, clock ns) and blocks are reserved
+  durably before use), so an order whose answer was lost is still findable and cancellable,
+  and a restart never reuses a cloid.
+- An order whose fate is unknown is QUERIED, never re-placed: ack timeout → query by
+  cloid; still unresolved after `query_timeout_ns` → cancel by cloid. No path re-sends a
+  place.
+- Fills are facts: de-duplicated on (coin, tid), applied whatever the order's state (a
+  fill before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
+  reaches the fill listeners exactly once.
+- Status news is idempotent: duplicates and out-of-order updates (a late "open" after
+  "filled") are counted and dropped by the transition table (`order_state.py`), never
+  allowed to regress an order.
+- A terminal state we only inferred ("the venue never saw it") is revisited if the venue
+  later shows the order alive: that order is cancelled at once ("zombie").
+- Nothing here raises on venue input or a failing port/listener: those are counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
+    ActionFailed,
+    CancelAck,
+    Fill,
+    GatewayEvent,
+    NonUserCancel,
+    OpenOrder,
+    OrderAck,
+    OrderStatus,
+    OrderStatusReport,
+    OrderUpdate,
+    PositionSnapshot,
+    PrivateEvent,
+    ScheduleCancelAck,
+    UserFills,
+)
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.data.codec import order_status
+from hyperliquid_ofi_trader.execution.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
+from hyperliquid_ofi_trader.execution.order_records import (
+    FillReport,
+    Order,
+    OrderManagerSettings,
+    OrderRecord,
+    position_after,
+    valid_order_numbers,
+)
+from hyperliquid_ofi_trader.execution.order_state import (
+    OrderEvent,
+    OrderState,
+    is_live,
+    is_stale,
+    transition,
+)
+from hyperliquid_ofi_trader.execution.order_store import (
+    FillRow,
+    OrderStore,
+    OrderStoreError,
+    PositionRow,
+)
+from hyperliquid_ofi_trader.execution.venue_errors import (
+    IocCouldNotMatch,
+    VenueError,
+    classify,
+)
+
+__all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings"]
+
+FillListener = Callable[[FillReport], None]
+_log = logging.getLogger(__name__)
+S = OrderState
+E = OrderEvent
+_UNKNOWN_OID: Final = "unknownOid"
+_STATUS_EVENT: Final = {OrderStatus.OPEN: E.ACCEPTED, OrderStatus.TRIGGERED: E.ACCEPTED,
+                        OrderStatus.FILLED: E.FILLED, OrderStatus.CANCELED: E.CANCELLED,
+                        OrderStatus.MARGIN_CANCELED: E.CANCELLED,
+                        OrderStatus.REJECTED: E.REJECTED}
+
+
+class OrderManager:
+    """Implements `OrderSink` and `PrivateListener`; see the module docstring."""
+
+    def __init__(self, port: CommandPort, clock: Clock, store: OrderStore | None,
+                 settings: OrderManagerSettings | None = None) -> None:
+        self.settings = settings if settings is not None else OrderManagerSettings()
+        self._port = port
+        self._clock = clock
+        self._store = store
+        self._orders: dict[str, OrderRecord] = {}
+        self._live: dict[str, OrderRecord] = {}
+        self._by_oid: dict[int, str] = {}
+        self._terminal: deque[str] = deque()
+        self._seen: set[tuple[str, int]] = set()
+        self._seen_order: deque[tuple[str, int]] = deque()
+        self._listeners: list[FillListener] = []
+        self._fill_delta: dict[str, float] = {}
+        self._positions: dict[str, tuple[float, float]] = {}
+        self.counts: dict[str, int] = {}
+        self.outcomes: dict[str, int] = {}  # "<tif>:<terminal state>"
+        self.rejects: dict[str, int] = {}  # reason code -> count
+        self.last_schedule_cancel: ScheduleCancelAck | None = None
+        self._counter = clock.now_ns()
+        self._reserved = 0
+        if store is not None:
+            self._recover(store)
+
+    # ------------------------------------------------------------ OrderSink
+
+    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+        """Give each intent a cloid, record it PENDING, send one `place` for all."""
+        now = self._clock.now_ns()
+        cmds: list[PlaceOrder] = []
+        for it in intents:
+            if not valid_order_numbers(it.price, it.size):
+                self._count("invalid_intent")
+                continue
+            rec = self._new_order(decision_id, it.coin, it.is_buy, it.price, it.size, it.tif,
+                                  it.reduce_only, it.tag, now)
+            cmds.append(_place(rec))
+        if cmds:
+            self._call_port(self._port.place, cmds)
+
+    def cancel_all(self, reason: str) -> None:
+        """Cancel every live order by cloid (pending and unknown ones included)."""
+        self._count("cancel_all")
+        _log.warning("cancel_all (%s): %d live orders", reason, len(self._live))
+        self._send_cancels(list(self._live.values()), self._clock.now_ns())
+
+    def cancel(self, cloids: Sequence[str]) -> int:
+        """Cancel these orders (unknown or finished ones are skipped); returns how many."""
+        recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+        self._send_cancels(recs, self._clock.now_ns())
+        return len(recs)
+
+    def modify(self, cloid: str, new_price: float, new_size: float,
+               decision_id: int | None = None) -> str | None:
+        """Cancel-and-replace a resting order with a NEW cloid; returns it, or None when the
+        order cannot be modified now (unknown, not resting, or bad numbers: counted)."""
+        old = self._live.get(cloid)
+        if (old is None or old.state not in (S.RESTING, S.PARTIALLY_FILLED)
+                or not valid_order_numbers(new_price, new_size)):
+            self._count("modify_refused")
+            return None
+        now = self._clock.now_ns()
+        new = self._new_order(old.decision_id if decision_id is None else decision_id,
+                              old.coin, old.is_buy, new_price, new_size, old.tif,
+                              old.reduce_only, old.tag, now)
+        new.replaces = cloid
+        old.replaced_by = new.cloid
+        self._step(old, E.CANCEL_SENT, now)
+        old.deadline_ns = now + self.settings.cancel_timeout_ns
+        self._persist(new)
+        self._count("modify")
+        self._call_port(self._port.modify, [ModifyOrder(
+            target_cloid=cloid, target_oid=old.oid, replacement=_place(new))])
+        return new.cloid
+
+    # ------------------------------------------------------------ PrivateListener
+
+    def on_private(self, event: PrivateEvent) -> None:
+        if isinstance(event, OrderUpdate):
+            self._on_order_update(event)
+        elif isinstance(event, UserFills):
+            for fill in event.fills:
+                self._on_fill(fill, event.local_ns, event.is_snapshot)
+        elif isinstance(event, NonUserCancel):
+            self._on_non_user_cancel(event)
+        else:
+            self._count("private_ignored")
+
+    def _on_order_update(self, ev: OrderUpdate) -> None:
+        rec = self._find(ev.cloid, ev.oid)
+        if rec is None:
+            self._count("update_unknown_order")
+            return
+        self._learn_oid(rec, ev.oid)
+        event = _STATUS_EVENT.get(ev.status)
+        if event is None:
+            self._count("update_unknown_status")
+            return
+        if event is not E.ACCEPTED:
+            rec.last_error = ev.raw_status
+        self._venue(rec, self._ioc_cancel_is_expiry(rec, event), ev.local_ns)
+
+    def _on_non_user_cancel(self, ev: NonUserCancel) -> None:
+        for coin, oid in ev.cancels:
+            rec = self._find(None, oid)
+            if rec is None or rec.coin != coin:
+                self._count("update_unknown_order")
+                continue
+            rec.last_error = "non_user_cancel"
+            self._venue(rec, E.CANCELLED, ev.local_ns)
+
+    # ------------------------------------------------------------ fills
+
+    def _on_fill(self, fill: Fill, local_ns: int, snapshot: bool) -> None:
+        key = (fill.coin, fill.tid)
+        if key in self._seen:
+            self._count("fill_duplicate")
+            return
+        self._remember_fill(key)
+        rec = self._find(fill.cloid, fill.oid)
+        if rec is None and snapshot:
+            # History from before this process knew the account: positions come from the
+            # account snapshot, so counting these again would double the position.
+            self._count("fill_historical")
+            self._save_fill(fill, local_ns, None)
+            return
+        self._count("fills" if rec is not None else "fill_foreign")
+        if rec is not None:
+            self._apply_fill_to_order(rec, fill, local_ns)
+        self._apply_fill_to_position(fill, local_ns)
+        self._save_fill(fill, local_ns, rec)
+        self._notify(fill, local_ns, snapshot, rec)
+
+    def _apply_fill_to_order(self, rec: OrderRecord, fill: Fill, now: int) -> None:
+        self._learn_oid(rec, fill.oid)
+        rec.filled += fill.size
+        rec.notional += fill.size * fill.price
+        rec.fee += fill.fee
+        event = E.FILLED if rec.complete() else E.PARTIAL_FILL
+        if is_stale(rec.state, event):
+            # A fill that lands after the order ended (it happened before the cancel took
+            # effect): the size counts, the state stays.
+            self._count("fill_after_terminal")
+            rec.updated_ns = now
+            self._persist(rec)
+            return
+        self._venue(rec, event, now)
+
+    def _apply_fill_to_position(self, fill: Fill, now: int) -> None:
+        signed = fill.size if fill.is_buy else -fill.size
+        self._fill_delta[fill.coin] = self._fill_delta.get(fill.coin, 0.0) + signed
+        size, entry = self._positions.get(fill.coin, (0.0, 0.0))
+        size, entry = position_after(size, entry, signed, fill.price)
+        self._positions[fill.coin] = (size, entry)
+        self._save_position(fill.coin, size, entry, now)
+
+    def _remember_fill(self, key: tuple[str, int]) -> None:
+        self._seen.add(key)
+        self._seen_order.append(key)
+        if len(self._seen_order) > self.settings.max_fill_keys:
+            self._seen.discard(self._seen_order.popleft())
+
+    def _notify(self, fill: Fill, local_ns: int, snapshot: bool,
+                rec: OrderRecord | None) -> None:
+        if not self._listeners:
+            return
+        report = FillReport(
+            fill=fill, local_ns=local_ns, is_snapshot=snapshot,
+            cloid=rec.cloid if rec is not None else fill.cloid,
+            decision_id=rec.decision_id if rec is not None else None,
+            tif=rec.tif if rec is not None else None,
+            limit_px=rec.price if rec is not None else None,
+            intent_ns=rec.created_ns if rec is not None else None,
+            order_state=rec.state if rec is not None else None)
+        for cb in self._listeners:
+            try:
+                cb(report)
+            except Exception as exc:  # a broken listener must not corrupt order state
+                self._count("listener_error")
+                _log.error("fill listener %r failed: %r", cb, exc, exc_info=exc)
+
+    def add_fill_listener(self, cb: FillListener) -> None:
+        """`cb` sees each NEW fill exactly once, with the order that caused it."""
+        self._listeners.append(cb)
+
+    # ------------------------------------------------------------ gateway results
+
+    def on_gateway(self, event: GatewayEvent) -> None:
+        """OrderAck | CancelAck | ActionFailed | OrderStatusReport | AccountSnapshot |
+        ScheduleCancelAck; anything else is counted and ignored."""
+        if isinstance(event, OrderAck):
+            self._on_ack(event)
+        elif isinstance(event, CancelAck):
+            self._on_cancel_ack(event)
+        elif isinstance(event, ActionFailed):
+            self._on_action_failed(event)
+        elif isinstance(event, OrderStatusReport):
+            self._on_status_report(event)
+        elif isinstance(event, AccountSnapshot):
+            self._reconcile(event)
+        elif isinstance(event, ScheduleCancelAck):
+            self.last_schedule_cancel = event
+            self._count("schedule_cancel_ok" if event.ok else "schedule_cancel_refused")
+        else:
+            self._count("gateway_ignored")
+
+    def _on_ack(self, ev: OrderAck) -> None:
+        rec = self._orders.get(ev.cloid)
+        if rec is None:
+            self._count("ack_unknown_order")
+            return
+        self._learn_oid(rec, ev.oid)
+        now = ev.local_ns
+        if ev.outcome == "error":
+            self._on_ack_error(rec, ev.error, now)
+            return
+        if ev.outcome == "filled":
+            # An IOC reports "filled" with the matched total; the rest was cancelled.
+            done = ev.filled_size >= rec.orig_size * (1.0 - 1e-9)
+            self._venue(rec, E.FILLED if done else E.EXPIRED, now)
+        else:  # "resting", or "waitingForFill"/"waitingForTrigger": the venue holds it
+            self._venue(rec, E.ACCEPTED, now)
+        self._replacement_landed(rec, now)
+
+    def _on_ack_error(self, rec: OrderRecord, text: str, now: int) -> None:
+        reason = reject_reason(text)
+        rec.last_error = text
+        self.rejects[reason] = self.rejects.get(reason, 0) + 1
+        # An IOC that found nothing to match is an expiry of the normal kind, not a reject.
+        no_match = issubclass(classify(text), IocCouldNotMatch)
+        self._venue(rec, E.EXPIRED if no_match else E.REJECTED, now)
+        self._replacement_failed(rec, now)
+
+    def _replacement_landed(self, rec: OrderRecord, now: int) -> None:
+        # batchModify is atomic on the venue: the new order standing means the old is gone.
+        old = self._orders.get(rec.replaces) if rec.replaces else None
+        if old is not None and old.state is S.CANCEL_PENDING:
+            self._venue(old, E.CANCELLED, now)
+
+    def _replacement_failed(self, rec: OrderRecord, now: int) -> None:
+        # The old order may have been filled, cancelled, or still rest: ask, never assume.
+        old = self._orders.get(rec.replaces) if rec.replaces else None
+        if old is not None and is_live(old.state):
+            self._lose(old, now)
+
+    def _on_cancel_ack(self, ev: CancelAck) -> None:
+        rec = self._find(ev.cloid, ev.oid)
+        if rec is None:
+            self._count("cancel_ack_unknown_order")
+            return
+        if ev.ok:
+            self._venue(rec, E.CANCELLED, ev.local_ns)
+            return
+        # "never placed, already canceled, or filled" or worse: only a query tells which.
+        reason = reject_reason(ev.error)
+        self._count(f"cancel_refused:{reason}")
+        rec.last_error = ev.error
+        if is_live(rec.state):
+            self._lose(rec, ev.local_ns)
+
+    def _on_action_failed(self, ev: ActionFailed) -> None:
+        self._count("action_failed_transient" if ev.transient else "action_failed")
+        for cloid in ev.cloids:
+            rec = self._live.get(cloid)
+            if rec is None:
+                continue
+            rec.last_error = ev.error
+            if not ev.transient and rec.state is S.PENDING:
+                self._on_ack_error(rec, ev.error, ev.local_ns)  # never reached the book
+            else:
+                self._lose(rec, ev.local_ns)
+
+    def _on_status_report(self, ev: OrderStatusReport) -> None:
+        rec = self._find(ev.cloid, ev.oid)
+        if rec is None:
+            self._count("status_unknown_order")
+            return
+        now = ev.local_ns
+        if ev.status == _UNKNOWN_OID:
+            self._on_unknown_oid(rec, now)
+            return
+        self._learn_oid(rec, ev.oid)
+        event = _STATUS_EVENT.get(order_status(ev.status))
+        if event is None:
+            self._count("status_unknown_text")
+            return
+        if event is E.FILLED and not rec.complete() and ev.size > 0.0:
+            event = E.ACCEPTED  # defensive: "filled" with size left is not final
+        if event is not E.ACCEPTED:
+            rec.last_error = rec.last_error or ev.status
+        self._venue(rec, self._ioc_cancel_is_expiry(rec, event), now)
+
+    def _on_unknown_oid(self, rec: OrderRecord, now: int) -> None:
+        never_acked = rec.oid is None and rec.state in (S.PENDING, S.UNKNOWN, S.CANCEL_PENDING)
+        old_enough = now - rec.created_ns >= self.settings.ack_timeout_ns
+        if not (never_acked and old_enough):
+            # Too early (may still be in flight) or an order the venue acked: keep asking.
+            self._count("unknown_oid_inconclusive")
+            return
+        self._count("never_placed")
+        rec.last_error = "never placed (venue: unknownOid)"
+        rec.inferred = True
+        self._venue(rec, E.EXPIRED, now)
+
+    # ------------------------------------------------------------ reconciliation
+
+    def _reconcile(self, snap: AccountSnapshot) -> None:
+        """The venue's view after a (re)connect or restart wins; each gap is handled once."""
+        self._count("reconcile")
+        now = snap.local_ns
+        for fill in snap.recent_fills:  # first: a missed fill may already close an order
+            self._on_fill(fill, now, True)
+        venue_cloids: set[str] = set()
+        unknown: list[OpenOrder] = []
+        for oo in snap.open_orders:
+            rec = self._find(oo.cloid, oo.oid)
+            if rec is None:
+                unknown.append(oo)
+                continue
+            venue_cloids.add(rec.cloid)
+            self._learn_oid(rec, oo.oid)
+            self._venue(rec, E.ACCEPTED, now)
+        self._handle_unknown_open(unknown, now)
+        for rec in list(self._live.values()):
+            if rec.cloid not in venue_cloids and rec.state is not S.PENDING:
+                self._lose(rec, now)  # not open on the venue: filled or cancelled? ask.
+        self._take_positions(snap.positions, now)
+
+    def _handle_unknown_open(self, orders: list[OpenOrder], now: int) -> None:
+        if self.settings.adopt_unknown_orders:
+            for oo in orders:
+                self._adopt(oo, now)
+            return
+        if orders:
+            self._count("cancel_unknown_open", len(orders))
+            self._call_port(self._port.cancel, [CancelOrder(coin=o.coin, cloid=o.cloid,
+                                                            oid=o.oid) for o in orders])
+
+    def _adopt(self, oo: OpenOrder, now: int) -> None:
+        self._count("adopted")
+        cloid = oo.cloid if oo.cloid else f"oid:{oo.oid}"
+        rec = OrderRecord(cloid=cloid, decision_id=0, coin=oo.coin, is_buy=oo.is_buy,
+                          price=oo.limit_px, size=oo.orig_size, tif=Tif.GTC,
+                          reduce_only=False, tag="adopted", state=S.RESTING, now_ns=now)
+        rec.filled = max(oo.orig_size - oo.size, 0.0)
+        rec.notional = rec.filled * oo.limit_px  # best estimate: fills before adoption
+        self._register(rec)
+        self._learn_oid(rec, oo.oid)
+        self._persist(rec)
+
+    def _take_positions(self, positions: Sequence[PositionSnapshot], now: int) -> None:
+        venue = {p.coin: (p.size, p.entry_px) for p in positions}
+        for coin in set(self._positions) | set(venue):
+            size, entry = venue.get(coin, (0.0, 0.0))
+            self._positions[coin] = (size, entry)
+            self._save_position(coin, size, entry, now)
+
+    def request_reconcile(self) -> None:
+        """Ask the gateway for an `AccountSnapshot` (after a reconnect or on start)."""
+        self._call_port(self._port.reconcile)
+
+    # ------------------------------------------------------------ timers
+
+    def on_timer(self, now_ns: int) -> None:
+        """Act on every live order whose deadline has passed (see module docstring)."""
+        due = [r for r in self._live.values()
+               if r.deadline_ns is not None and r.deadline_ns <= now_ns]
+        cancels: list[OrderRecord] = []
+        for rec in due:
+            if rec.state is S.PENDING or (rec.state is S.UNKNOWN and not rec.queried):
+                self._count("ack_timeout" if rec.state is S.PENDING else "query_retry")
+                self._lose(rec, now_ns)
+            elif rec.state is S.UNKNOWN:
+                self._count("query_timeout")
+                cancels.append(rec)
+            elif rec.state is S.CANCEL_PENDING:
+                self._count("cancel_timeout")
+                self._cancel_unconfirmed(rec, now_ns)
+            else:
+                rec.deadline_ns = None
+        self._send_cancels(cancels, now_ns)
+
+    def _cancel_unconfirmed(self, rec: OrderRecord, now: int) -> None:
+        self._query(rec)
+        if rec.cancel_wanted:
+            self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+        rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
+        rec.deadline_ns = now + (self.settings.cancel_timeout_ns << rec.retries)
+
+    # ------------------------------------------------------------ queries
+
+    def order(self, cloid: str) -> Order | None:
+        rec = self._orders.get(cloid)
+        return rec.snapshot() if rec is not None else None
+
+    def open_orders(self, coin: str | None = None) -> list[Order]:
+        """Live orders (pending, resting, partially filled, cancel pending, unknown)."""
+        return [r.snapshot() for r in self._live.values() if coin is None or r.coin == coin]
+
+    def resting_size(self, coin: str, is_buy: bool) -> float:
+        """Open size on one side: every live order counts (an unknown one may rest)."""
+        return sum(r.remaining for r in self._live.values()
+                   if r.coin == coin and r.is_buy == is_buy)
+
+    def position_delta_from_fills(self, coin: str) -> float:
+        """Signed size our new fills added since this process started (coin units)."""
+        return self._fill_delta.get(coin, 0.0)
+
+    def position_estimate(self, coin: str) -> tuple[float, float]:
+        """(signed size, entry px): the last account snapshot plus fills since."""
+        return self._positions.get(coin, (0.0, 0.0))
+
+    def summary(self) -> dict[str, Any]:
+        return {"live": len(self._live), "known": len(self._orders), "counts": dict(self.counts),
+                "outcomes": dict(self.outcomes), "rejects": dict(self.rejects)}
+
+    def flush(self) -> None:
+        """Commit queued store rows (the composition root's flush timer and shutdown)."""
+        if self._store is not None:
+            try:
+                self._store.flush()
+            except OrderStoreError as exc:
+                self._count("store_error")
+                _log.error("order store flush failed: %s", exc)
+
+    # ------------------------------------------------------------ state moves
+
+    def _venue(self, rec: OrderRecord, event: OrderEvent, now: int) -> None:
+        """Apply venue news: stale news is counted and dropped; live news may move state."""
+        if is_stale(rec.state, event):
+            self._count("stale_update")
+            if event is E.ACCEPTED and rec.inferred and not is_live(rec.state):
+                self._zombie(rec)
+            return
+        self._step(rec, event, now)
+        if rec.cancel_wanted and rec.state in (S.RESTING, S.PARTIALLY_FILLED):
+            self._send_cancels([rec], now)  # our cancel was lost on the way: send it again
+
+    def _step(self, rec: OrderRecord, event: OrderEvent, now: int) -> None:
+        before = rec.state
+        rec.state = transition(before, event)
+        rec.updated_ns = now
+        if rec.state is not before:
+            self._entered(rec, before)
+        self._persist(rec)
+
+    def _entered(self, rec: OrderRecord, before: OrderState) -> None:
+        if rec.state in (S.RESTING, S.PARTIALLY_FILLED):
+            rec.deadline_ns = None
+            rec.retries = 0
+        if not is_live(rec.state):
+            self._finish(rec)
+        elif before is S.UNKNOWN:
+            rec.queried = False
+
+    def _finish(self, rec: OrderRecord) -> None:
+        rec.deadline_ns = None
+        if self._live.pop(rec.cloid, None) is None:
+            self._count("terminal_revised")  # e.g. CANCELLED -> FILLED by a late fill
+            return
+        key = f"{rec.tif.value}:{rec.state.value}"
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+        self._terminal.append(rec.cloid)
+        while len(self._terminal) > self.settings.max_terminal_orders:
+            self._forget(self._terminal.popleft())
+
+    def _forget(self, cloid: str) -> None:
+        rec = self._orders.pop(cloid, None)
+        if rec is not None and rec.oid is not None:
+            self._by_oid.pop(rec.oid, None)
+
+    def _lose(self, rec: OrderRecord, now: int) -> None:
+        """The order's fate is unknown: mark it so and ask the venue (never re-place)."""
+        self._step(rec, E.LOST, now)
+        self._query(rec)
+        rec.deadline_ns = now + self.settings.query_timeout_ns
+
+    def _query(self, rec: OrderRecord) -> None:
+        rec.queried = True
+        self._count("query")
+        self._call_port(self._port.query_order, rec.coin, _real_cloid(rec), rec.oid)
+
+    def _send_cancels(self, recs: Sequence[OrderRecord], now: int) -> None:
+        if not recs:
+            return
+        for rec in recs:
+            rec.cancel_wanted = True
+            self._step(rec, E.CANCEL_SENT, now)
+            rec.deadline_ns = now + self.settings.cancel_timeout_ns
+        self._count("cancel", len(recs))
+        self._call_port(self._port.cancel, [_cancel_cmd(r) for r in recs])
+
+    def _zombie(self, rec: OrderRecord) -> None:
+        # We concluded the venue never saw this order, and now it rests: take it down.
+        self._count("zombie_cancel")
+        _log.error("order %s concluded %s but the venue shows it open: cancelling",
+                   rec.cloid, rec.state.value)
+        self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+
+    def _ioc_cancel_is_expiry(self, rec: OrderRecord, event: OrderEvent) -> OrderEvent:
+        # The venue reports an IOC remainder as "canceled": for us that is expiry.
+        return E.EXPIRED if event is E.CANCELLED and rec.tif is Tif.IOC else event
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def _new_order(self, decision_id: int, coin: str, is_buy: bool, price: float, size: float,
+                   tif: Tif, reduce_only: bool, tag: str, now: int) -> OrderRecord:
+        rec = OrderRecord(cloid=self._next_cloid(), decision_id=decision_id, coin=coin,
+                          is_buy=is_buy, price=price, size=size, tif=tif,
+                          reduce_only=reduce_only, tag=tag, state=S.PENDING, now_ns=now)
+        rec.deadline_ns = now + self.settings.ack_timeout_ns
+        self._register(rec)
+        self._persist(rec)
+        self._count(f"submitted:{tif.value}")
+        return rec
+
+    def _register(self, rec: OrderRecord) -> None:
+        self._orders[rec.cloid] = rec
+        if is_live(rec.state):
+            self._live[rec.cloid] = rec
+
+    def _next_cloid(self) -> str:
+        n = self._counter
+        if n >= self._reserved:
+            self._reserve(n + self.settings.cloid_block)
+        self._counter = n + 1
+        return f"0x{self.settings.cloid_prefix:016x}{n & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+    def _reserve(self, high: int) -> None:
+        self._reserved = high
+        if self._store is None:
+            return
+        try:
+            self._store.reserve_cloids(high)
+        except OrderStoreError as exc:
+            # The clock floor of the counter still keeps restarts apart; say it loudly.
+            self._count("store_error")
+            _log.error("cannot reserve cloids in the store: %s", exc)
+
+    def _find(self, cloid: str | None, oid: int | None) -> OrderRecord | None:
+        if cloid is not None:
+            rec = self._orders.get(cloid)
+            if rec is not None:
+                return rec
+        if oid is not None:
+            key = self._by_oid.get(oid)
+            if key is not None:
+                return self._orders.get(key)
+        return None
+
+    def _learn_oid(self, rec: OrderRecord, oid: int | None) -> None:
+        if oid is None or oid <= 0 or rec.oid == oid:
+            return
+        if rec.oid is not None:
+            self._count("oid_changed")  # should not happen: modify gives a NEW cloid
+            self._by_oid.pop(rec.oid, None)
+        rec.oid = oid
+        self._by_oid[oid] = rec.cloid
+
+    def _count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def _call_port(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # the port must not raise; if it does, timers recover
+            self._count("port_error")
+            _log.error("command port %s failed: %r", getattr(fn, "__name__", fn), exc,
+                       exc_info=exc)
+
+    # ------------------------------------------------------------ persistence
+
+    def _persist(self, rec: OrderRecord) -> None:
+        if self._store is not None:
+            self._store.save_order(rec.row())
+
+    def _save_fill(self, fill: Fill, local_ns: int, rec: OrderRecord | None) -> None:
+        if self._store is None:
+            return
+        self._store.save_fill(FillRow(
+            coin=fill.coin, tid=fill.tid, cloid=rec.cloid if rec is not None else fill.cloid,
+            oid=fill.oid, px=fill.price, sz=fill.size, is_buy=fill.is_buy, fee=fill.fee,
+            crossed=fill.crossed, exchange_ns=fill.exchange_ns, local_ns=local_ns,
+            decision_id=rec.decision_id if rec is not None else None))
+
+    def _save_position(self, coin: str, size: float, entry: float, now: int) -> None:
+        if self._store is not None:
+            self._store.save_position(PositionRow(coin=coin, size=size, entry_px=entry,
+                                                  updated_ns=now))
+
+    def _recover(self, store: OrderStore) -> None:
+        """Restart: cloid counter, live orders, fill keys and positions from the store.
+        Orders whose fate was unknown are queried on the first timer, never re-placed."""
+        try:
+            self._counter = max(self._counter, store.load_cloid_counter())
+            rows = store.load_open_orders()
+            keys = store.load_fill_keys(self.settings.max_fill_keys)
+            positions = store.load_positions()
+        except OrderStoreError as exc:
+            self._count("store_error")
+            _log.error("order store recovery failed: %s", exc)
+            return
+        now = self._clock.now_ns()
+        for row in rows:
+            self._restore(OrderRecord.from_row(row), now)
+        for key in reversed(keys):
+            self._remember_fill(key)
+        self._positions = {c: (p.size, p.entry_px) for c, p in positions.items()}
+
+    def _restore(self, rec: OrderRecord, now: int) -> None:
+        if rec.state is S.PENDING:
+            rec.state = transition(rec.state, E.LOST)  # its answer died with the process
+        if rec.state in (S.UNKNOWN, S.CANCEL_PENDING):
+            rec.deadline_ns = now  # ask on the first timer
+        rec.cancel_wanted = rec.state is S.CANCEL_PENDING and rec.replaced_by is None
+        self._register(rec)
+        if rec.oid is not None:
+            self._by_oid[rec.oid] = rec.cloid
+        self._count("recovered")
+
+
+_REASONS: dict[type[VenueError], str] = {}
+
+
+def reject_reason(text: str) -> str:
+    """A stable snake_case code for a venue error text, via `venue_errors.classify` (the
+    one table of the venue's texts): "post_only_would_match", "unknown_venue_error", ..."""
+    cls = classify(text)
+    code = _REASONS.get(cls)
+    if code is None:
+        name = cls.__name__
+        code = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+        _REASONS[cls] = code
+    return code
+
+
+def _real_cloid(rec: OrderRecord) -> str | None:
+    # Adopted orders without a venue cloid are keyed "oid:<n>" internally.
+    return rec.cloid if rec.cloid.startswith("0x") else None
+
+
+def _cancel_cmd(rec: OrderRecord) -> CancelOrder:
+    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid)
+
+
+def _place(rec: OrderRecord) -> PlaceOrder:
+    return PlaceOrder(cloid=rec.cloid, coin=rec.coin, is_buy=rec.is_buy, price=rec.price,
+                      size=rec.orig_size, tif=rec.tif, reduce_only=rec.reduce_only,
+                      decision_id=rec.decision_id)

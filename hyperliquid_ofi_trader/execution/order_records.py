@@ -1,0 +1,207 @@
+"""Order records, public snapshots, fill reports and settings of the order manager.
+
+Kept apart from `order_manager.py` so the manager module is only the event handling.
+`_Order`-style mutable state lives in `OrderRecord` (slotted, owned by the manager, never
+handed out); callers get the immutable `Order` snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.events import Fill
+from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.execution.order_store import OrderRow
+
+_SECOND: Final = 1_000_000_000
+# "hlofi\0\0\0": the default cloid prefix. Two processes trading one account must set
+# different prefixes (cloids must be unique for the account's life).
+DEFAULT_CLOID_PREFIX: Final = int.from_bytes(b"hlofi\0\0\0", "big")
+_FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
+
+
+class OrderManagerSettings(msgspec.Struct, frozen=True, kw_only=True,
+                           forbid_unknown_fields=True):
+    """Timeouts are nanoseconds of the injected clock.
+
+    - `ack_timeout_ns`: no answer to a place after this → query the order by cloid.
+    - `query_timeout_ns`: still unresolved this long after the query → cancel by cloid.
+    - `cancel_timeout_ns`: a cancel unconfirmed this long → query (and re-send the cancel);
+      repeated with exponential backoff up to `max_backoff_exp` doublings.
+    - `adopt_unknown_orders`: venue open orders we have no record of (seen when reconciling)
+      are adopted and tracked (True) or cancelled (False, the safe default).
+    """
+
+    ack_timeout_ns: int = 5 * _SECOND
+    query_timeout_ns: int = 5 * _SECOND
+    cancel_timeout_ns: int = 5 * _SECOND
+    max_backoff_exp: int = 6
+    adopt_unknown_orders: bool = False
+    cloid_prefix: int = DEFAULT_CLOID_PREFIX
+    cloid_block: int = 1024
+    max_terminal_orders: int = 10_000
+    max_fill_keys: int = 200_000
+
+    def __post_init__(self) -> None:
+        for name in ("ack_timeout_ns", "query_timeout_ns", "cancel_timeout_ns", "cloid_block",
+                     "max_terminal_orders", "max_fill_keys"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"order manager {name} must be positive")
+        if not 0 <= self.max_backoff_exp <= 20:
+            raise ValueError("order manager max_backoff_exp must be in [0, 20]")
+        if not 0 <= self.cloid_prefix < 2**64:
+            raise ValueError("order manager cloid_prefix must fit in 64 bits")
+
+
+class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """Immutable view of one order. `size` is what remains open (as the venue reports it),
+    `orig_size` what was asked; `avg_px` is 0.0 before the first fill."""
+
+    cloid: str
+    oid: int | None
+    decision_id: int
+    coin: str
+    is_buy: bool
+    price: float
+    size: float
+    orig_size: float
+    filled: float
+    avg_px: float
+    fee: float
+    tif: Tif
+    reduce_only: bool
+    tag: str
+    state: OrderState
+    created_ns: int
+    updated_ns: int
+    last_error: str
+    replaces: str | None
+    replaced_by: str | None
+
+
+class FillReport(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """A NEW fill (never repeated) with the order that caused it, for risk and feedback.
+
+    The order fields are None for a fill of an order we have no record of (placed by
+    something else on the account)."""
+
+    fill: Fill
+    local_ns: int
+    is_snapshot: bool
+    cloid: str | None
+    decision_id: int | None
+    tif: Tif | None
+    limit_px: float | None
+    intent_ns: int | None
+    order_state: OrderState | None
+
+
+class OrderRecord:
+    """The manager's mutable state for one order."""
+
+    __slots__ = ("cancel_wanted", "cloid", "coin", "created_ns", "deadline_ns", "decision_id",
+                 "fee", "filled", "inferred", "is_buy", "last_error", "notional", "oid",
+                 "orig_size", "price", "queried", "reduce_only", "replaced_by", "replaces",
+                 "retries", "state", "tag", "tif", "updated_ns")
+
+    def __init__(self, *, cloid: str, decision_id: int, coin: str, is_buy: bool,
+                 price: float, size: float, tif: Tif, reduce_only: bool, tag: str,
+                 state: OrderState, now_ns: int) -> None:
+        self.cloid = cloid
+        self.oid: int | None = None
+        self.decision_id = decision_id
+        self.coin = coin
+        self.is_buy = is_buy
+        self.price = price
+        self.orig_size = size
+        self.tif = tif
+        self.reduce_only = reduce_only
+        self.tag = tag
+        self.state = state
+        self.filled = 0.0
+        self.notional = 0.0
+        self.fee = 0.0
+        self.created_ns = now_ns
+        self.updated_ns = now_ns
+        self.deadline_ns: int | None = None  # when the timer must act on this order next
+        self.queried = False  # a status query was sent in the current UNKNOWN episode
+        self.retries = 0  # backoff exponent for unconfirmed cancels
+        self.cancel_wanted = False  # we asked for a cancel: re-send if it turns out live
+        self.inferred = False  # terminal state concluded without the venue confirming it
+        self.last_error = ""
+        self.replaces: str | None = None
+        self.replaced_by: str | None = None
+
+    @property
+    def remaining(self) -> float:
+        return max(self.orig_size - self.filled, 0.0)
+
+    @property
+    def avg_px(self) -> float:
+        return self.notional / self.filled if self.filled > 0.0 else 0.0
+
+    def complete(self) -> bool:
+        return self.filled >= self.orig_size * (1.0 - _FILL_TOLERANCE)
+
+    def snapshot(self) -> Order:
+        return Order(cloid=self.cloid, oid=self.oid, decision_id=self.decision_id,
+                     coin=self.coin, is_buy=self.is_buy, price=self.price,
+                     size=self.remaining, orig_size=self.orig_size, filled=self.filled,
+                     avg_px=self.avg_px, fee=self.fee, tif=self.tif,
+                     reduce_only=self.reduce_only, tag=self.tag, state=self.state,
+                     created_ns=self.created_ns, updated_ns=self.updated_ns,
+                     last_error=self.last_error, replaces=self.replaces,
+                     replaced_by=self.replaced_by)
+
+    def row(self) -> OrderRow:
+        return OrderRow(cloid=self.cloid, oid=self.oid, decision_id=self.decision_id,
+                        coin=self.coin, is_buy=self.is_buy, px=self.price, sz=self.orig_size,
+                        tif=self.tif.value, reduce_only=self.reduce_only, tag=self.tag,
+                        state=self.state.value, filled=self.filled, avg_px=self.avg_px,
+                        fee=self.fee, created_ns=self.created_ns, updated_ns=self.updated_ns,
+                        last_error=self.last_error, replaces=self.replaces,
+                        replaced_by=self.replaced_by)
+
+    @classmethod
+    def from_row(cls, r: OrderRow) -> OrderRecord:
+        rec = cls(cloid=r.cloid, decision_id=r.decision_id, coin=r.coin, is_buy=r.is_buy,
+                  price=r.px, size=r.sz, tif=_tif(r.tif), reduce_only=r.reduce_only,
+                  tag=r.tag, state=OrderState(r.state), now_ns=r.created_ns)
+        rec.oid = r.oid
+        rec.filled = r.filled
+        rec.notional = r.avg_px * r.filled
+        rec.fee = r.fee
+        rec.updated_ns = r.updated_ns
+        rec.last_error = r.last_error
+        rec.replaces = r.replaces
+        rec.replaced_by = r.replaced_by
+        return rec
+
+
+def _tif(text: str) -> Tif:
+    try:
+        return Tif(text)
+    except ValueError:
+        return Tif.GTC  # adopted orders from an older schema; GTC is the venue default
+
+
+def valid_order_numbers(price: float, size: float) -> bool:
+    """Finite, positive price and size: anything else is refused before it reaches a port."""
+    return (math.isfinite(price) and math.isfinite(size) and price > 0.0 and size > 0.0)
+
+
+def position_after(size: float, entry_px: float, signed_qty: float,
+                   px: float) -> tuple[float, float]:
+    """Signed position and average entry after a fill (average cost; a flip starts anew)."""
+    new = size + signed_qty
+    if abs(new) < 1e-12:
+        return 0.0, 0.0
+    if size == 0.0 or (size > 0.0) == (signed_qty > 0.0):
+        return new, (abs(size) * entry_px + abs(signed_qty) * px) / abs(new)
+    if (new > 0.0) != (size > 0.0):
+        return new, px  # crossed through flat: the remainder opened at this fill
+    return new, entry_px  # a reduction keeps the entry price

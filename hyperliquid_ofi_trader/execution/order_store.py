@@ -1,0 +1,275 @@
+"""Persistence of orders, fills and positions in the journal's SQLite database (WAL).
+
+The tables come from `core.journal.MIGRATIONS` (migration 2), so a decision -> order ->
+fill chain is one join away in one file. Writes are batched like the journal's: `save_*`
+only queues (an order saved twice before a flush is written once, last state wins) and
+`flush()` commits everything in one transaction, automatically every `batch_size` rows
+and on the owner's flush timer / shutdown.
+
+The one synchronous write is `reserve_cloids`: the order manager reserves a block of cloid
+counter values and commits the reservation BEFORE using any of them, so a crash can never
+make a restarted process reuse a cloid the venue has already seen.
+
+Durability: as the journal's (a crash loses at most the unflushed rows). Lost fills are
+not lost for good: a restart reconciles against the venue's recent fills.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.journal import JournalError, migrate
+
+DEFAULT_BATCH_SIZE: Final = 64
+LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending", "unknown")
+_CLOID_KEY: Final = "cloid_counter"
+_log = logging.getLogger(__name__)
+
+
+class OrderStoreError(Exception):
+    """The database cannot be written or read (disk full, not a journal file): environment."""
+
+
+class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One order as persisted (columns of `orders`)."""
+
+    cloid: str
+    oid: int | None
+    decision_id: int
+    coin: str
+    is_buy: bool
+    px: float
+    sz: float
+    tif: str
+    reduce_only: bool
+    tag: str
+    state: str
+    filled: float
+    avg_px: float
+    fee: float
+    created_ns: int
+    updated_ns: int
+    last_error: str
+    replaces: str | None
+    replaced_by: str | None
+
+
+class FillRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One fill as persisted (columns of `fills`); identity is (coin, tid)."""
+
+    coin: str
+    tid: int
+    cloid: str | None
+    oid: int
+    px: float
+    sz: float
+    is_buy: bool
+    fee: float
+    crossed: bool
+    exchange_ns: int
+    local_ns: int
+    decision_id: int | None
+
+
+class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
+    coin: str
+    size: float
+    entry_px: float
+    updated_ns: int
+
+
+_ORDER_COLS: Final = tuple(OrderRow.__struct_fields__)
+_FILL_COLS: Final = tuple(FillRow.__struct_fields__)
+_UPSERT_ORDER: Final = (f"INSERT OR REPLACE INTO orders ({', '.join(_ORDER_COLS)}) "
+                        f"VALUES ({', '.join('?' * len(_ORDER_COLS))})")
+# A fill already stored (a replayed snapshot) is ignored by its (coin, tid) key.
+_INSERT_FILL: Final = (f"INSERT OR IGNORE INTO fills ({', '.join(_FILL_COLS)}) "
+                       f"VALUES ({', '.join('?' * len(_FILL_COLS))})")
+_UPSERT_POSITION: Final = ("INSERT OR REPLACE INTO positions (coin, size, entry_px, updated_ns) "
+                           "VALUES (?, ?, ?, ?)")
+_UPSERT_META: Final = "INSERT OR REPLACE INTO order_meta (key, value) VALUES (?, ?)"
+
+
+def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path]:
+    if isinstance(db, sqlite3.Connection):
+        # Explicit BEGIN/COMMIT below need autocommit mode (no implicit transactions).
+        db.isolation_level = None
+        return db, Path("<connection>")
+    path = Path(db)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # The journal writes the same file from another connection on the same thread:
+        # never concurrently, but an external reader's checkpoint may hold a lock briefly.
+        conn.execute("PRAGMA busy_timeout=200")
+    except (OSError, sqlite3.Error) as exc:
+        raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
+    return conn, path
+
+
+def _order_from_db(r: tuple[Any, ...]) -> OrderRow:
+    values = dict(zip(_ORDER_COLS, r, strict=True))
+    values["is_buy"] = bool(values["is_buy"])
+    values["reduce_only"] = bool(values["reduce_only"])
+    return OrderRow(**values)
+
+
+def _fill_from_db(r: tuple[Any, ...]) -> FillRow:
+    values = dict(zip(_FILL_COLS, r, strict=True))
+    values["is_buy"] = bool(values["is_buy"])
+    values["crossed"] = bool(values["crossed"])
+    return FillRow(**values)
+
+
+class OrderStore:
+    """Batched writer and restart reader of the execution tables."""
+
+    __slots__ = ("_conn", "_fills", "_orders", "_owns_conn", "_positions", "batch_size",
+                 "dropped", "flushes", "max_pending", "path", "write_errors")
+
+    def __init__(self, db: sqlite3.Connection | Path | str, *,
+                 batch_size: int = DEFAULT_BATCH_SIZE, max_pending: int = 100_000) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"order store batch_size must be positive, got {batch_size}")
+        self._owns_conn = not isinstance(db, sqlite3.Connection)
+        self._conn, self.path = _open(db)
+        try:
+            migrate(self._conn, self.path)
+        except JournalError as exc:
+            raise OrderStoreError(str(exc)) from exc
+        self.batch_size = batch_size
+        self.max_pending = max_pending
+        self._orders: dict[str, OrderRow] = {}
+        self._fills: list[FillRow] = []
+        self._positions: dict[str, PositionRow] = {}
+        self.flushes = 0
+        self.write_errors = 0
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._orders) + len(self._fills) + len(self._positions)
+
+    # ------------------------------------------------------------ writes (batched)
+
+    def save_order(self, row: OrderRow) -> None:
+        self._orders[row.cloid] = row
+        self._maybe_flush()
+
+    def save_fill(self, row: FillRow) -> None:
+        self._fills.append(row)
+        self._maybe_flush()
+
+    def save_position(self, row: PositionRow) -> None:
+        self._positions[row.coin] = row
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self.pending < self.batch_size:
+            return
+        try:
+            self.flush()
+        except OrderStoreError as exc:
+            # A full disk must not stop order handling: keep the rows (bounded) and retry.
+            self.write_errors += 1
+            _log.error("order store write failed (%s rows kept): %s", self.pending, exc)
+            if self.pending > self.max_pending:
+                self.dropped += self.pending
+                self._clear()
+
+    def flush(self) -> None:
+        """Commit every queued row in one transaction; `OrderStoreError` when SQLite fails
+        (rows stay queued for the next attempt)."""
+        if not self.pending:
+            return
+        self._transaction(self._write_pending)
+        self._clear()
+        self.flushes += 1
+
+    def _write_pending(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(_UPSERT_ORDER, (msgspec.structs.astuple(r)
+                                         for r in self._orders.values()))
+        conn.executemany(_INSERT_FILL, (msgspec.structs.astuple(r) for r in self._fills))
+        conn.executemany(_UPSERT_POSITION, (msgspec.structs.astuple(r)
+                                            for r in self._positions.values()))
+
+    def _transaction(self, body: Any) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN")
+            body(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
+
+    def _clear(self) -> None:
+        self._orders.clear()
+        self._fills.clear()
+        self._positions.clear()
+
+    def reserve_cloids(self, high: int) -> None:
+        """Durably record that cloid counters below `high` may be in use. Synchronous:
+        the caller must not use a counter before this returns."""
+        self._transaction(lambda c: c.execute(_UPSERT_META, (_CLOID_KEY, high)))
+
+    # ------------------------------------------------------------ reads (restart recovery)
+
+    def load_cloid_counter(self) -> int:
+        """The reserved high-water mark: every counter below it may have been used."""
+        row = self._read("SELECT value FROM order_meta WHERE key = ?", (_CLOID_KEY,))
+        return int(row[0][0]) if row else 0
+
+    def load_open_orders(self) -> list[OrderRow]:
+        """Orders whose last persisted state was not terminal, oldest first."""
+        marks = ", ".join("?" * len(LIVE_STATES))
+        rows = self._read(f"SELECT {', '.join(_ORDER_COLS)} FROM orders "
+                          f"WHERE state IN ({marks}) ORDER BY created_ns, cloid", LIVE_STATES)
+        return [_order_from_db(r) for r in rows]
+
+    def load_order(self, cloid: str) -> OrderRow | None:
+        pending = self._orders.get(cloid)
+        if pending is not None:
+            return pending
+        rows = self._read(f"SELECT {', '.join(_ORDER_COLS)} FROM orders WHERE cloid = ?",
+                          (cloid,))
+        return _order_from_db(rows[0]) if rows else None
+
+    def load_fills(self, cloid: str | None = None) -> list[FillRow]:
+        sql = f"SELECT {', '.join(_FILL_COLS)} FROM fills"
+        rows = (self._read(sql + " ORDER BY exchange_ns, tid") if cloid is None else
+                self._read(sql + " WHERE cloid = ? ORDER BY exchange_ns, tid", (cloid,)))
+        return [_fill_from_db(r) for r in rows]
+
+    def load_fill_keys(self, limit: int) -> list[tuple[str, int]]:
+        """(coin, tid) of the `limit` most recent stored fills: the de-duplication memory."""
+        rows = self._read("SELECT coin, tid FROM fills ORDER BY exchange_ns DESC, tid DESC "
+                          "LIMIT ?", (limit,))
+        return [(str(c), int(t)) for c, t in rows]
+
+    def load_positions(self) -> dict[str, PositionRow]:
+        rows = self._read("SELECT coin, size, entry_px, updated_ns FROM positions")
+        return {c: PositionRow(coin=c, size=s, entry_px=e, updated_ns=u) for c, s, e, u in rows}
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return list(self._conn.execute(sql, tuple(params)).fetchall())
+        except sqlite3.Error as exc:
+            raise OrderStoreError(f"cannot read order store {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Flush, and close the connection if this store opened it. Idempotent."""
+        try:
+            self.flush()
+        finally:
+            if self._owns_conn:
+                self._conn.close()
