@@ -95,6 +95,12 @@ class KillSwitchThresholds(FrozenModel):
     flatten_on_kill: bool = Field(
         description="Also close positions on halt (false: cancel orders, keep positions)."
     )
+    feed_lag_sustain_events: int = Field(
+        default=5,
+        ge=1,
+        description="Halt only after this many market events in a row lag above "
+        "max_feed_lag_ms (one late frame is jitter).",
+    )
 
 
 class StageErrorThresholds(FrozenModel):

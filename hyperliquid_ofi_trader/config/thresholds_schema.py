@@ -280,6 +280,19 @@ class RouterThresholds(FrozenModel):
     ioc_slippage_bps: float = Field(
         gt=0, le=500, description="IOC limit price offset through the touch (bps); 500 = 5%."
     )
+    ioc_depth_fraction: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="An IOC takes at most this fraction of the opposite depth inside its "
+        "limit price (1 = all of it).",
+    )
+    requote_ticks: int = Field(
+        default=3,
+        ge=1,
+        description="A resting post-only order this many ticks behind its ideal price is "
+        "re-quoted (cancel and replace).",
+    )
 
     @model_validator(mode="after")
     def _high_above_mid(self) -> Self:

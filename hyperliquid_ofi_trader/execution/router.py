@@ -1,0 +1,269 @@
+"""Execution router: alpha + normalised OFI + position -> order intents (or a reasoned skip).
+
+Decision table (thresholds from thresholds.yaml `router`):
+- |alpha| < min_abs_alpha                          -> skip "alpha_below_min"
+- OFI missing (no fresh value)                     -> skip "no_ofi"
+- |OFI| >= ofi_high and OFI agrees with alpha      -> IOC: the flow is strong and on our side
+- |OFI| >= ofi_high and OFI opposes alpha          -> skip "ofi_opposes_alpha": resting a
+  passive order against a strong one-sided flow is how a maker collects toxic fills
+- ofi_mid <= |OFI| < ofi_high                      -> post-only (ALO) at our touch
+- |OFI| < ofi_mid                                  -> skip "ofi_below_mid"
+Direction always comes from alpha.
+
+Size (coin units), smallest of:
+- |alpha| x max_order_usd / reference price (the risk budget per order);
+- the headroom to max_position_usd for the coin, counting our resting orders on the same
+  side as if they filled (never size beyond the limit);
+- when the order reduces the position: the position itself. Such an order is reduce-only,
+  so it can never flip the position (a flip, if alpha still wants it, is the next
+  decision's job, sized against a fresh position);
+- for an IOC: `ioc_depth_fraction` of the opposite depth at prices inside the IOC limit;
+then rounded DOWN to szDecimals. An order under the venue's $10 minimum is a skip.
+
+Every skip sets `last_reason` ("code: detail") and counts the code in `skips`; the engine
+journals it. The router holds no order state: it reads our resting orders through the
+optional `open_orders` callable (the order manager's view), so one post-only order per
+side rests at a time and re-pricing is `requotes()`' job.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from hyperliquid_ofi_trader.core.events import Side
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.data.instruments import Instrument
+from hyperliquid_ofi_trader.execution.tactics import (
+    OpenOrderView,
+    RequoteIntent,
+    Tactics,
+    TacticsSettings,
+)
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
+_NO_INTENTS: tuple[OrderIntent, ...] = ()
+_IOC_SCAN_LEVELS = 20  # the l2Book window: nothing beyond it is visible anyway
+
+
+class RouterBook(Protocol):
+    """The read side of `data.orderbook.OrderBook` the router needs."""
+
+    def best_bid(self) -> tuple[float, float] | None: ...
+
+    def best_ask(self) -> tuple[float, float] | None: ...
+
+    def levels(self, side: Side, n: int) -> list[tuple[float, float]]: ...
+
+
+OpenOrders = Callable[[str], Sequence[OpenOrderView]]
+
+
+def _no_open_orders(coin: str) -> Sequence[OpenOrderView]:
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class RouterSettings:
+    ofi_high: float
+    ofi_mid: float
+    min_abs_alpha: float
+    ioc_slippage_bps: float
+    ioc_depth_fraction: float
+    max_position_usd: Mapping[str, float]
+    max_order_usd: float
+    instruments: Mapping[str, Instrument]
+    requote_ticks: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ofi_mid < self.ofi_high:
+            raise ValueError(f"need 0 < ofi_mid < ofi_high, got {self.ofi_mid}, {self.ofi_high}")
+        if not 0 < self.ioc_depth_fraction <= 1:
+            raise ValueError(f"ioc_depth_fraction must be in (0, 1], got "
+                             f"{self.ioc_depth_fraction}")
+        if not self.max_order_usd > 0:
+            raise ValueError(f"max_order_usd must be > 0, got {self.max_order_usd}")
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> RouterSettings:
+        r = cfg.thresholds.router
+        insts = {name: Instrument(name=name, asset=i, sz_decimals=spec.sz_decimals,
+                                  max_leverage=spec.max_leverage)
+                 for i, (name, spec) in enumerate(cfg.symbols.coins.items())}
+        return cls(ofi_high=r.ofi_high, ofi_mid=r.ofi_mid, min_abs_alpha=r.min_abs_alpha,
+                   ioc_slippage_bps=r.ioc_slippage_bps, ioc_depth_fraction=r.ioc_depth_fraction,
+                   max_position_usd=dict(cfg.risk.limits.max_position_usd),
+                   max_order_usd=cfg.risk.limits.max_order_usd, instruments=insts,
+                   requote_ticks=r.requote_ticks)
+
+    def tactics_settings(self) -> TacticsSettings:
+        return TacticsSettings(ioc_slippage_bps=self.ioc_slippage_bps,
+                               min_abs_alpha=self.min_abs_alpha,
+                               requote_ticks=self.requote_ticks)
+
+
+class _SkipError(Exception):
+    """Internal: a reasoned skip; never escapes `route`."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+class ExecutionRouter:
+    """Implements `core.stages.Router`. See the module docstring for the rules."""
+
+    __slots__ = (
+        "_books",
+        "_open_orders",
+        "_tactics",
+        "last_reason",
+        "last_tag",
+        "routed",
+        "settings",
+        "skips",
+    )
+
+    def __init__(self, settings: RouterSettings, books: Mapping[str, RouterBook],
+                 tactics: Tactics | None = None, open_orders: OpenOrders | None = None) -> None:
+        self.settings = settings
+        self._books = books
+        self._tactics = tactics if tactics is not None else Tactics(settings.tactics_settings())
+        self._open_orders = open_orders if open_orders is not None else _no_open_orders
+        self.last_reason = ""
+        self.last_tag = ""
+        self.skips: dict[str, int] = {}
+        self.routed: dict[str, int] = {}
+
+    # ------------------------------------------------------------ Router
+
+    def route(self, coin: str, alpha: float, ofi: float | None,
+              position: float) -> Sequence[OrderIntent]:
+        try:
+            intent = self._route(coin, alpha, ofi, position)
+        except _SkipError as skip:
+            self.skips[skip.code] = self.skips.get(skip.code, 0) + 1
+            self.last_reason = f"{skip.code}: {skip.detail}"
+            self.last_tag = skip.code
+            return _NO_INTENTS
+        self.routed[intent.tag] = self.routed.get(intent.tag, 0) + 1
+        self.last_reason = intent.tag
+        self.last_tag = intent.tag
+        return (intent,)
+
+    def explain(self) -> dict[str, str]:
+        """The last routing outcome, for the journal."""
+        return {"router": self.last_reason}
+
+    def requotes(self, coin: str, alpha: float) -> list[RequoteIntent]:
+        """Cancel/replace decisions for our resting orders on `coin` (for the order manager)."""
+        inst = self.settings.instruments.get(coin)
+        book = self._books.get(coin)
+        if inst is None or book is None:
+            return []
+        bid, ask = _px(book.best_bid()), _px(book.best_ask())
+        return self._tactics.requote(inst, alpha, bid, ask, self._open_orders(coin))
+
+    # ------------------------------------------------------------ internals
+
+    def _route(self, coin: str, alpha: float, ofi: float | None,
+               position: float) -> OrderIntent:
+        s = self.settings
+        inst = s.instruments.get(coin)
+        if inst is None or coin not in s.max_position_usd:
+            raise _SkipError("unknown_coin", f"no instrument or position limit for {coin!r}")
+        _check_inputs(alpha, ofi, position, s)
+        assert ofi is not None  # _check_inputs refused None
+        tif = _choose_tif(alpha, ofi, s)
+        is_buy = alpha > 0
+        book = self._books.get(coin)
+        if book is None:
+            raise _SkipError("no_book", f"no order book for {coin}")
+        bid, ask = _px(book.best_bid()), _px(book.best_ask())
+        own = self._open_orders(coin)
+        if tif is Tif.ALO and any(o.is_buy == is_buy and o.coin == coin for o in own):
+            raise _SkipError("already_resting", f"a post-only {'buy' if is_buy else 'sell'} "
+                        "already rests (re-pricing is requotes()' job)")
+        price = self._price(inst, tif, is_buy, bid, ask, own)
+        size, reduce_only = self._size(inst, book, tif, is_buy, price, alpha, position, own,
+                                       bid, ask)
+        tag = ("ofi_high_ioc" if tif is Tif.IOC else "ofi_mid_alo") + (
+            "_reduce" if reduce_only else "")
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
+                           reduce_only=reduce_only, tag=tag)
+
+    def _price(self, inst: Instrument, tif: Tif, is_buy: bool, bid: float | None,
+               ask: float | None, own: Sequence[OpenOrderView]) -> float:
+        if tif is Tif.IOC:
+            price = self._tactics.ioc_price(inst, is_buy, bid, ask, own)
+        else:
+            price = self._tactics.post_only_price(inst, is_buy, bid, ask, own)
+        if price is None:
+            raise _SkipError("no_price", f"no safe {tif.value} price (bid={bid}, ask={ask}, "
+                        "or our own resting orders block it)")
+        return price
+
+    def _size(self, inst: Instrument, book: RouterBook, tif: Tif, is_buy: bool, price: float,
+              alpha: float, position: float, own: Sequence[OpenOrderView],
+              bid: float | None, ask: float | None) -> tuple[float, bool]:
+        s = self.settings
+        ref = (bid + ask) * 0.5 if bid is not None and ask is not None else price
+        direction = 1.0 if is_buy else -1.0
+        pending = sum(o.size for o in own if o.is_buy == is_buy and o.coin == inst.name)
+        reducing = position * direction < 0
+        if reducing:
+            room = abs(position) - pending
+        else:
+            room = s.max_position_usd[inst.name] / ref - abs(position) - pending
+        size = min(abs(alpha) * s.max_order_usd / ref, room)
+        if tif is Tif.IOC:
+            size = min(size, s.ioc_depth_fraction * _depth_inside(book, is_buy, price))
+        size = inst.round_size(max(size, 0.0))
+        if size <= 0:
+            raise _SkipError("no_room", f"size rounds to 0 (room {room:.8g}, position {position:g},"
+                        f" resting same side {pending:g})")
+        if not inst.meets_min_value(price, size):
+            raise _SkipError("below_min_notional", f"{size:g} x {price:g} = "
+                        f"${size * price:.2f} < $10 venue minimum")
+        return size, reducing
+
+
+def _px(level: tuple[float, float] | None) -> float | None:
+    return None if level is None else level[0]
+
+
+def _check_inputs(alpha: float, ofi: float | None, position: float,
+                  s: RouterSettings) -> None:
+    if not math.isfinite(alpha) or not math.isfinite(position):
+        raise _SkipError("invalid_input", f"alpha={alpha!r} position={position!r}")
+    if abs(alpha) < s.min_abs_alpha:
+        raise _SkipError("alpha_below_min", f"|alpha| {abs(alpha):.4f} < {s.min_abs_alpha:g}")
+    if ofi is None or not math.isfinite(ofi):
+        raise _SkipError("no_ofi", f"no fresh finite OFI ({ofi!r})")
+
+
+def _choose_tif(alpha: float, ofi: float, s: RouterSettings) -> Tif:
+    strength = abs(ofi)
+    if strength >= s.ofi_high:
+        if ofi * alpha > 0:
+            return Tif.IOC
+        raise _SkipError("ofi_opposes_alpha", f"|OFI| {strength:.3f} >= {s.ofi_high:g} against "
+                    f"alpha {alpha:+.3f}")
+    if strength >= s.ofi_mid:
+        return Tif.ALO
+    raise _SkipError("ofi_below_mid", f"|OFI| {strength:.3f} < {s.ofi_mid:g}")
+
+
+def _depth_inside(book: RouterBook, is_buy: bool, limit: float) -> float:
+    """Opposite-side size at prices an IOC with this limit may take."""
+    total = 0.0
+    for price, size in book.levels(Side.ASK if is_buy else Side.BID, _IOC_SCAN_LEVELS):
+        if (price > limit) if is_buy else (price < limit):
+            break
+        total += size
+    return total

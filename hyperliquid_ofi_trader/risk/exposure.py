@@ -1,0 +1,192 @@
+"""Pre-trade risk gate: hard limits every intent must pass before the order manager sees it.
+
+Checks, in order (the first failure is the intent's reason, "code: detail"):
+1. `invalid_intent`  non-finite or non-positive price/size;
+2. `trading_state`   HALTED refuses everything, REDUCING everything not reduce-only (the
+                     engine already filters, but the gate must hold on its own);
+3. `reduce_only`     a reduce-only intent must actually reduce the (projected) position
+                     and not by more than its size (the venue would refuse it anyway);
+4. `max_order_usd`   the intent's notional;
+5. `max_position_usd` per-coin |projected position| x mark, unless the intent reduces;
+6. `max_total_notional_usd` sum over coins, unless the intent reduces;
+7. `max_leverage`    total notional / account value; `account_value_unknown` when no
+                     account snapshot has told us the value yet (no leverage without it);
+8. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
+                     (counts approved intents; reduce-only ones too: the venue's budget
+                     does not care why we send).
+Intents of one batch are checked in sequence against the position projected by the
+earlier approved ones, so a batch cannot pass by splitting.
+
+Marks are the book mids (`marks(coin)`); the intent's own price stands in when the book
+has none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent
+from hyperliquid_ofi_trader.core.state import TradingState
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
+_NS_PER_MINUTE = 60_000_000_000
+
+
+class ExposureSource(Protocol):
+    """What the gate reads from `risk.position.PositionBook`."""
+
+    @property
+    def account_value(self) -> float | None: ...
+
+    def position(self, coin: str) -> float: ...
+
+    def coins(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureSettings:
+    max_position_usd: Mapping[str, float]
+    max_total_notional_usd: float
+    max_leverage: float
+    max_order_usd: float
+    max_orders_per_minute: int
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> ExposureSettings:
+        lim = cfg.risk.limits
+        return cls(max_position_usd=dict(lim.max_position_usd),
+                   max_total_notional_usd=lim.max_total_notional_usd,
+                   max_leverage=lim.max_leverage, max_order_usd=lim.max_order_usd,
+                   max_orders_per_minute=lim.max_orders_per_minute)
+
+
+class _RejectError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.reason = f"{code}: {detail}"
+        self.code = code
+
+
+class ExposureGate:
+    """Implements `core.stages.RiskGate`. Rejections are counted per code in `rejections`."""
+
+    def __init__(self, settings: ExposureSettings, positions: ExposureSource,
+                 marks: Callable[[str], float | None]) -> None:
+        self.settings = settings
+        self._positions = positions
+        self._marks = marks
+        self._sent: deque[int] = deque()
+        self.rejections: dict[str, int] = {}
+        self.approved = 0
+
+    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+              now_ns: int) -> GateResult:
+        approved: list[OrderIntent] = []
+        rejected: list[tuple[OrderIntent, str]] = []
+        projected: dict[str, float] = {}
+        self._expire(now_ns)
+        for intent in intents:
+            try:
+                delta = self._check_one(intent, state, projected)
+            except _RejectError as rej:
+                self.rejections[rej.code] = self.rejections.get(rej.code, 0) + 1
+                rejected.append((intent, rej.reason))
+                continue
+            projected[intent.coin] = self._pos(intent.coin, projected) + delta
+            self._sent.append(now_ns)
+            approved.append(intent)
+        self.approved += len(approved)
+        return GateResult(approved=tuple(approved), rejected=tuple(rejected))
+
+    # ------------------------------------------------------------ checks
+
+    def _check_one(self, intent: OrderIntent, state: TradingState,
+                   projected: dict[str, float]) -> float:
+        _valid(intent)
+        _state_allows(intent, state)
+        pos = self._pos(intent.coin, projected)
+        delta = intent.size if intent.is_buy else -intent.size
+        reduces = pos * delta < 0 and intent.size <= abs(pos) + 1e-12
+        if intent.reduce_only and not reduces:
+            raise _RejectError("reduce_only", f"{intent.coin} position {pos:g} would not be "
+                          f"reduced by {delta:+g}")
+        mark = self._mark(intent)
+        s = self.settings
+        notional = intent.size * intent.price
+        if notional > s.max_order_usd:
+            raise _RejectError("max_order_usd", f"${notional:.2f} > ${s.max_order_usd:.2f}")
+        if not reduces:
+            self._exposure_limits(intent, pos + delta, mark, projected)
+        self._rate_limit()
+        return delta
+
+    def _exposure_limits(self, intent: OrderIntent, new_pos: float, mark: float,
+                         projected: dict[str, float]) -> None:
+        s = self.settings
+        cap = s.max_position_usd.get(intent.coin)
+        coin_usd = abs(new_pos) * mark
+        if cap is None:
+            raise _RejectError("max_position_usd", f"no limit configured for {intent.coin}")
+        if coin_usd > cap:
+            raise _RejectError("max_position_usd", f"{intent.coin} ${coin_usd:.2f} > ${cap:.2f}")
+        total = coin_usd + self._others_usd(intent.coin, projected)
+        if total > s.max_total_notional_usd:
+            raise _RejectError("max_total_notional_usd",
+                          f"${total:.2f} > ${s.max_total_notional_usd:.2f}")
+        value = self._positions.account_value
+        if value is None or not math.isfinite(value):
+            raise _RejectError("account_value_unknown", "no account snapshot yet: leverage unknown")
+        if value <= 0 or total / value > s.max_leverage:
+            lev = math.inf if value <= 0 else total / value
+            raise _RejectError("max_leverage", f"{lev:.2f}x > {s.max_leverage:g}x "
+                          f"(account ${value:.2f})")
+
+    def _rate_limit(self) -> None:
+        limit = self.settings.max_orders_per_minute
+        if len(self._sent) >= limit:
+            raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
+
+    # ------------------------------------------------------------ helpers
+
+    def _expire(self, now_ns: int) -> None:
+        horizon = now_ns - _NS_PER_MINUTE
+        sent = self._sent
+        while sent and sent[0] <= horizon:
+            sent.popleft()
+
+    def _pos(self, coin: str, projected: dict[str, float]) -> float:
+        got = projected.get(coin)
+        return self._positions.position(coin) if got is None else got
+
+    def _mark(self, intent: OrderIntent) -> float:
+        mark = self._marks(intent.coin)
+        return mark if mark is not None and math.isfinite(mark) and mark > 0 else intent.price
+
+    def _others_usd(self, coin: str, projected: dict[str, float]) -> float:
+        total = 0.0
+        for other in set(self._positions.coins()) | set(projected):
+            if other == coin:
+                continue
+            mark = self._marks(other)
+            if mark is not None and math.isfinite(mark):
+                total += abs(self._pos(other, projected)) * mark
+        return total
+
+
+def _valid(intent: OrderIntent) -> None:
+    if not (math.isfinite(intent.price) and intent.price > 0 and math.isfinite(intent.size)
+            and intent.size > 0):
+        raise _RejectError("invalid_intent", f"price={intent.price!r} size={intent.size!r}")
+
+
+def _state_allows(intent: OrderIntent, state: TradingState) -> None:
+    if state is TradingState.HALTED:
+        raise _RejectError("trading_state", "HALTED")
+    if state is TradingState.REDUCING and not intent.reduce_only:
+        raise _RejectError("trading_state", "REDUCING: only reduce-only intents pass")

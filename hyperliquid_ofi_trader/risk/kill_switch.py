@@ -1,0 +1,398 @@
+"""Kill switch: sees every event first and names a reason to halt, or returns None.
+
+Triggers and their stable codes (the reason is "code: detail"):
+- `feed_lag`       `feed_lag_sustain_events` market events IN A ROW arrived more than
+                   max_feed_lag_ms after their exchange time (one late frame is jitter);
+- `order_rtt`      an order/cancel answer came back more than max_order_rtt_ms after it was
+                   sent, or no answer at all within that time (checked on timers). Send
+                   times come from `on_order_sent` (see `RoundTripProbe`);
+- `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side) fell below
+                   (1 - depth_vanish_fraction) of its average over depth_avg_window_s
+                   (event time), once `depth_min_samples` samples are in the window;
+- `consecutive_slippage` `consecutive_slippage_fills` of our fills in a row were worse
+                   than slippage_bps (signed against our side; vs the decision mid when a
+                   slippage source is given, else vs the current mid);
+- `stale_feed`     no market event for a traded coin within stale_feed_s (checked on
+                   Timer events, so a feed that never starts fires too);
+- `daily_loss`     realised + unrealised PnL minus fees fell daily_loss_usd below its value
+                   at the first check of the UTC day (event time);
+- `operator_kill`  a ControlCommand("kill").
+Once fired it stays fired (every `check` returns the same reason) until `reset()` or a
+ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
+without an operator looking at it. A runner resuming the engine must reset this first.
+
+Time: market-event arrival uses the events' own local_ns; timers use `now_ns` from the
+engine's injected clock. Nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.events import (
+    ActionFailed,
+    AnyEvent,
+    Bbo,
+    BookSnapshot,
+    CancelAck,
+    ControlCommand,
+    Fill,
+    OrderAck,
+    Timer,
+    Trades,
+    UserFills,
+)
+from hyperliquid_ofi_trader.execution.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
+FEED_LAG: Final = "feed_lag"
+ORDER_RTT: Final = "order_rtt"
+DEPTH_VANISH: Final = "depth_vanish"
+SLIPPAGE: Final = "consecutive_slippage"
+STALE_FEED: Final = "stale_feed"
+DAILY_LOSS: Final = "daily_loss"
+OPERATOR: Final = "operator_kill"
+CODES: Final = (FEED_LAG, ORDER_RTT, DEPTH_VANISH, SLIPPAGE, STALE_FEED, DAILY_LOSS, OPERATOR)
+
+_NS_PER_S: Final = 1_000_000_000
+_NS_PER_MS: Final = 1_000_000
+_NS_PER_DAY: Final = 86_400 * _NS_PER_S
+_MAX_PENDING: Final = 10_000  # sent-but-unanswered requests remembered for RTT
+
+
+class PnlSource(Protocol):
+    """`risk.position.PositionBook.total_pnl`."""
+
+    def total_pnl(self, marks: Callable[[str], float | None]) -> float: ...
+
+
+Marks = Callable[[str], float | None]
+SlippageFn = Callable[[Fill], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchSettings:
+    coins: tuple[str, ...]
+    max_feed_lag_ns: int
+    feed_lag_sustain_events: int
+    max_order_rtt_ns: int
+    depth_vanish_fraction: float
+    depth_avg_window_ns: int
+    consecutive_slippage_fills: int
+    slippage_bps: float
+    stale_feed_ns: int
+    daily_loss_usd: float
+    depth_levels: int = 5
+    depth_min_samples: int = 5
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> KillSwitchSettings:
+        k = cfg.risk.kill_switch
+        return cls(coins=tuple(cfg.symbols.traded), max_feed_lag_ns=k.max_feed_lag_ms * _NS_PER_MS,
+                   feed_lag_sustain_events=k.feed_lag_sustain_events,
+                   max_order_rtt_ns=k.max_order_rtt_ms * _NS_PER_MS,
+                   depth_vanish_fraction=k.depth_vanish_fraction,
+                   depth_avg_window_ns=int(k.depth_avg_window_s * _NS_PER_S),
+                   consecutive_slippage_fills=k.consecutive_slippage_fills,
+                   slippage_bps=k.slippage_bps, stale_feed_ns=int(k.stale_feed_s * _NS_PER_S),
+                   daily_loss_usd=k.daily_loss_usd,
+                   depth_levels=cfg.thresholds.regime.liquidity.depth_levels)
+
+
+class _DepthWindow:
+    """Rolling mean of depth samples over a window of event time (O(1) amortised)."""
+
+    __slots__ = ("_samples", "_sum", "_window")
+
+    def __init__(self, window_ns: int) -> None:
+        self._samples: deque[tuple[int, float]] = deque()
+        self._sum = 0.0
+        self._window = window_ns
+
+    def add(self, t_ns: int, depth: float) -> None:
+        self._samples.append((t_ns, depth))
+        self._sum += depth
+        horizon = t_ns - self._window
+        while self._samples and self._samples[0][0] < horizon:
+            self._sum -= self._samples.popleft()[1]
+
+    def mean(self) -> float:
+        return self._sum / len(self._samples) if self._samples else math.nan
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+
+class KillSwitch:
+    """Implements `core.stages.KillSwitch`. See the module docstring."""
+
+    def __init__(self, settings: KillSwitchSettings, *, pnl: PnlSource | None = None,
+                 marks: Marks | None = None, slippage: SlippageFn | None = None) -> None:
+        self.settings = settings
+        self._coins = frozenset(settings.coins)
+        self._pnl = pnl
+        self._marks: Marks = marks if marks is not None else _no_marks
+        self._slippage: SlippageFn = slippage if slippage is not None else self._vs_mid
+        self._fired: str | None = None
+        self.fired_code: str | None = None
+        self.fires: dict[str, int] = {}
+        self._lag_run = 0
+        self._slip_run = 0
+        self._sent: dict[str, int] = {}
+        self._last_market: dict[str, int] = {}
+        self._depth = {c: _DepthWindow(settings.depth_avg_window_ns) for c in settings.coins}
+        self._started_ns: int | None = None
+        self._day = -1
+        self._day_start_pnl = 0.0
+        self._dispatch: dict[type, Callable[[Any, int], str | None]] = {
+            BookSnapshot: self._on_book, Bbo: self._on_market, Trades: self._on_market,
+            UserFills: self._on_fills, OrderAck: self._on_answer, CancelAck: self._on_answer,
+            ActionFailed: self._on_failed, Timer: self._on_timer,
+            ControlCommand: self._on_control}
+
+    # ------------------------------------------------------------ KillSwitch
+
+    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+        handler = self._dispatch.get(type(event))
+        if self._fired is not None:
+            if handler is not None and type(event) is ControlCommand:
+                return handler(event, now_ns)
+            return self._fired
+        if handler is None:
+            return None
+        return handler(event, now_ns)
+
+    @property
+    def fired(self) -> str | None:
+        return self._fired
+
+    def reset(self, now_ns: int) -> None:
+        """Operator resume: clear the trigger and the run counters; windows are kept."""
+        self._fired = None
+        self.fired_code = None
+        self._lag_run = 0
+        self._slip_run = 0
+        self._sent.clear()
+        for coin in self._last_market:
+            self._last_market[coin] = max(self._last_market[coin], now_ns)
+        self._started_ns = now_ns
+        self._day = -1
+
+    def on_order_sent(self, key: str, local_ns: int) -> None:
+        """Record when a request keyed by `key` (its cloid) left us."""
+        if len(self._sent) >= _MAX_PENDING:
+            self._sent.pop(next(iter(self._sent)))
+        self._sent[key] = local_ns
+
+    # ------------------------------------------------------------ triggers
+
+    def _fire(self, code: str, detail: str) -> str:
+        self._fired = f"{code}: {detail}"
+        self.fired_code = code
+        self.fires[code] = self.fires.get(code, 0) + 1
+        return self._fired
+
+    def _on_market(self, ev: Bbo | Trades | BookSnapshot, now_ns: int) -> str | None:
+        if ev.coin in self._coins:
+            self._last_market[ev.coin] = ev.local_ns
+        if ev.exchange_ns <= 0:
+            return None
+        lag = ev.local_ns - ev.exchange_ns
+        if lag <= self.settings.max_feed_lag_ns:
+            self._lag_run = 0
+            return None
+        self._lag_run += 1
+        if self._lag_run < self.settings.feed_lag_sustain_events:
+            return None
+        return self._fire(FEED_LAG, f"{self._lag_run} events in a row lagged > "
+                          f"{self.settings.max_feed_lag_ns / _NS_PER_MS:g} ms "
+                          f"(last {lag / _NS_PER_MS:.0f} ms on {ev.coin})")
+
+    def _on_book(self, ev: BookSnapshot, now_ns: int) -> str | None:
+        why = self._on_market(ev, now_ns)
+        if why is not None:
+            return why
+        window = self._depth.get(ev.coin)
+        if window is None:
+            return None
+        n = self.settings.depth_levels
+        depth = _side_depth(ev.bids, n) + _side_depth(ev.asks, n)
+        t = ev.exchange_ns if ev.exchange_ns > 0 else ev.local_ns
+        avg = window.mean()
+        enough = len(window) >= self.settings.depth_min_samples
+        window.add(t, depth)
+        floor = (1.0 - self.settings.depth_vanish_fraction) * avg
+        if enough and depth < floor:
+            return self._fire(DEPTH_VANISH, f"{ev.coin} depth {depth:.4g} < {floor:.4g} "
+                              f"({1 - self.settings.depth_vanish_fraction:.0%} of avg "
+                              f"{avg:.4g})")
+        return None
+
+    def _on_fills(self, ev: UserFills, now_ns: int) -> str | None:
+        if ev.is_snapshot:
+            return None
+        s = self.settings
+        for fill in ev.fills:
+            bps = self._slippage(fill)
+            if bps is None or not math.isfinite(bps):
+                continue
+            self._slip_run = self._slip_run + 1 if bps > s.slippage_bps else 0
+            if self._slip_run >= s.consecutive_slippage_fills:
+                return self._fire(SLIPPAGE, f"{self._slip_run} fills in a row worse than "
+                                  f"{s.slippage_bps:g} bps (last {bps:.2f} bps on {fill.coin})")
+        return self._daily_loss(now_ns)
+
+    def _on_answer(self, ev: OrderAck | CancelAck, now_ns: int) -> str | None:
+        if ev.cloid is None:
+            return None
+        return self._rtt(ev.cloid, ev.local_ns)
+
+    def _on_failed(self, ev: ActionFailed, now_ns: int) -> str | None:
+        for cloid in ev.cloids:
+            why = self._rtt(cloid, ev.local_ns)
+            if why is not None:
+                return why
+        return None
+
+    def _rtt(self, key: str, local_ns: int) -> str | None:
+        sent = self._sent.pop(key, None)
+        if sent is None:
+            return None
+        rtt = local_ns - sent
+        if rtt > self.settings.max_order_rtt_ns:
+            return self._fire(ORDER_RTT, f"answer for {key} after {rtt / _NS_PER_MS:.0f} ms > "
+                              f"{self.settings.max_order_rtt_ns / _NS_PER_MS:g} ms")
+        return None
+
+    def _on_timer(self, ev: Timer, now_ns: int) -> str | None:
+        if self._started_ns is None:
+            self._started_ns = now_ns
+        return self._stale(now_ns) or self._unanswered(now_ns) or self._daily_loss(now_ns)
+
+    def _stale(self, now_ns: int) -> str | None:
+        limit = self.settings.stale_feed_ns
+        start = self._started_ns if self._started_ns is not None else now_ns
+        for coin in self.settings.coins:
+            last = self._last_market.get(coin, start)
+            if now_ns - last > limit:
+                return self._fire(STALE_FEED, f"no market event for {coin} in "
+                                  f"{(now_ns - last) / _NS_PER_S:.1f} s > "
+                                  f"{limit / _NS_PER_S:g} s")
+        return None
+
+    def _unanswered(self, now_ns: int) -> str | None:
+        limit = self.settings.max_order_rtt_ns
+        for key, sent in self._sent.items():
+            if now_ns - sent > limit:
+                return self._fire(ORDER_RTT, f"no answer for {key} after "
+                                  f"{(now_ns - sent) / _NS_PER_MS:.0f} ms")
+        return None
+
+    def _daily_loss(self, now_ns: int) -> str | None:
+        if self._pnl is None:
+            return None
+        pnl = self._pnl.total_pnl(self._marks)
+        day = now_ns // _NS_PER_DAY
+        if day != self._day:
+            self._day, self._day_start_pnl = day, pnl
+            return None
+        loss = self._day_start_pnl - pnl
+        if loss >= self.settings.daily_loss_usd:
+            return self._fire(DAILY_LOSS, f"down ${loss:.2f} today >= "
+                              f"${self.settings.daily_loss_usd:g}")
+        return None
+
+    def _on_control(self, ev: ControlCommand, now_ns: int) -> str | None:
+        if ev.command == "kill":
+            if self._fired is not None:
+                return self._fired
+            return self._fire(OPERATOR, ev.reason or "operator requested a halt")
+        if ev.command == "resume":
+            self.reset(now_ns)
+        return self._fired
+
+    def _vs_mid(self, fill: Fill) -> float | None:
+        mid = self._marks(fill.coin)
+        if mid is None or not mid > 0:
+            return None
+        return fill_slippage_bps(fill.is_buy, fill.price, mid)
+
+
+def fill_slippage_bps(is_buy: bool, price: float, reference: float) -> float:
+    """Slippage in bps against our side: positive = we paid more / received less."""
+    sign = 1.0 if is_buy else -1.0
+    return sign * (price - reference) / reference * 1e4
+
+
+def _side_depth(levels: Sequence[tuple[float, float, int]], n: int) -> float:
+    total = 0.0
+    for level in levels[:n]:
+        total += level[1]
+    return total
+
+
+def _no_marks(coin: str) -> float | None:
+    return None
+
+
+def marks_from_books(books: Mapping[str, Any]) -> Marks:
+    """A marks callable over objects with `mid() -> float | None` (e.g. OrderBook)."""
+    def mark(coin: str) -> float | None:
+        book = books.get(coin)
+        return None if book is None else book.mid()
+    return mark
+
+
+class RoundTripProbe:
+    """A `CommandPort` decorator that tells the kill switch when each request left.
+
+    Wrap the gateway's port with it where the order manager is wired; it adds one dict
+    write per order and forwards everything unchanged.
+    """
+
+    __slots__ = ("_clock", "_inner", "_kill")
+
+    def __init__(self, inner: CommandPort, clock: Clock, kill: KillSwitch) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._kill = kill
+
+    def place(self, orders: Sequence[PlaceOrder]) -> None:
+        now = self._clock.now_ns()
+        for o in orders:
+            self._kill.on_order_sent(o.cloid, now)
+        self._inner.place(orders)
+
+    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
+        now = self._clock.now_ns()
+        for c in cancels:
+            if c.cloid is not None:
+                self._kill.on_order_sent(c.cloid, now)
+        self._inner.cancel(cancels)
+
+    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
+        now = self._clock.now_ns()
+        for m in modifies:
+            self._kill.on_order_sent(m.replacement.cloid, now)
+        self._inner.modify(modifies)
+
+    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
+        self._inner.query_order(coin, cloid, oid)
+
+    def schedule_cancel(self, time_ms: int | None) -> None:
+        self._inner.schedule_cancel(time_ms)
+
+    def reconcile(self) -> None:
+        self._inner.reconcile()
