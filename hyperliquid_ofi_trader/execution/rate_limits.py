@@ -1,0 +1,257 @@
+"""Client-side rate budgets: slow ourselves down BEFORE the venue says no (sans-I/O).
+
+The venue's limits (HYPERLIQUID.md section 6 and section 2):
+- per IP: 1200 weight per rolling minute; an exchange action weighs 1 + floor(batch / 40),
+  `l2Book` / `allMids` / `clearinghouseState` / `orderStatus` weigh 2, other info 20;
+- per address: 10,000 initial requests + 1 per USDC traded (each order or cancel of a batch
+  is one request); once exhausted, one request per 10 s; cancels get extra room
+  (the venue documents min(cap + 100,000, 2 x cap) for them);
+- WebSocket: 2000 messages sent per minute (pings and posts count), 100 posts in flight.
+
+A refusal by the venue costs a round trip and, for an order, an opportunity; a refusal of a
+CANCEL can cost real money. So this module keeps a slice of every budget free for cancels:
+ORDER and INFO requests stop short of the limit, CANCEL requests may use all of it. The
+gateway drains cancels before places, so a cancel never waits behind a new order.
+
+`RateLimiter.try_acquire(kind, weight, now_ns, requests=n)` either records the request in
+every budget it touches and returns 0, or records nothing and returns how long to wait.
+No clock is read here: time comes in as `now_ns`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+_NS_PER_S: Final = 1_000_000_000
+_MINUTE_NS: Final = 60 * _NS_PER_S
+_LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus"})
+_CANCEL_EXTRA: Final = 100_000  # the venue's documented extra room for cancels
+
+
+class RateLimitConfigError(ValueError):
+    """Impossible rate-limit settings (operator error, found once at start-up)."""
+
+
+class RequestKind(enum.Enum):
+    """What a request is, which decides the budgets it draws on and its priority."""
+
+    ORDER = "order"  # place, modify, leverage: may wait
+    CANCEL = "cancel"  # cancel, cancelByCloid, scheduleCancel: may use the reserves
+    INFO = "info"  # /info queries: IP weight only
+    WS_MESSAGE = "ws_message"  # one frame sent on the socket (a post)
+
+
+def exchange_weight(batch_len: int) -> int:
+    """IP weight of an exchange action carrying `batch_len` orders or cancels."""
+    return 1 + max(batch_len, 0) // 40
+
+
+def info_weight(info_type: str) -> int:
+    """IP weight of an /info request of type `info_type`."""
+    return 2 if info_type in _LIGHT_INFO else 20
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """Budgets we allow ourselves. Defaults are the venue's limits with reserves carved
+    out for cancels (IP, address) and for the WS client's own pings/subscriptions."""
+
+    ip_weight_per_minute: int = 1200
+    ip_cancel_reserve: int = 200  # ORDER/INFO stop at 1000/min; cancels may go to 1200
+    address_initial_requests: int = 10_000
+    address_requests_per_usdc: float = 1.0
+    address_exhausted_interval_s: float = 10.0
+    address_cancel_reserve: int = 500  # orders stop this far short of the address cap
+    ws_messages_per_minute: int = 2000
+    ws_control_reserve: int = 100  # left for pings and (re)subscriptions
+    max_in_flight_posts: int = 100
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ip_cancel_reserve < self.ip_weight_per_minute:
+            raise RateLimitConfigError("need 0 <= ip_cancel_reserve < ip_weight_per_minute")
+        if not 0 <= self.ws_control_reserve < self.ws_messages_per_minute:
+            raise RateLimitConfigError("need 0 <= ws_control_reserve < ws_messages_per_minute")
+        if self.address_initial_requests <= 0 or self.address_cancel_reserve < 0:
+            raise RateLimitConfigError("address budget must be positive, reserve >= 0")
+        if self.address_requests_per_usdc < 0 or self.address_exhausted_interval_s <= 0:
+            raise RateLimitConfigError("per-USDC growth must be >= 0, interval positive")
+        if not 1 <= self.max_in_flight_posts <= 100:
+            raise RateLimitConfigError("max_in_flight_posts must be in 1..100 (venue limit)")
+
+
+class WeightWindow:
+    """Weighted events in a rolling window: at most `limit` total weight at any time."""
+
+    __slots__ = ("_events", "_limit", "_total", "_window_ns")
+
+    def __init__(self, limit: int, window_ns: int = _MINUTE_NS) -> None:
+        self._limit = limit
+        self._window_ns = window_ns
+        self._events: deque[tuple[int, int]] = deque()
+        self._total = 0
+
+    def used(self, now_ns: int) -> int:
+        self._expire(now_ns)
+        return self._total
+
+    def wait_ns(self, weight: int, now_ns: int, reserve: int = 0) -> int:
+        """Nanoseconds until `weight` more fits under `limit - reserve` (0 = now)."""
+        self._expire(now_ns)
+        allowed = self._limit - reserve
+        excess = self._total + weight - allowed
+        if excess <= 0:
+            return 0
+        if weight > allowed:  # can never fit: wait a whole window, the caller splits
+            return self._window_ns
+        freed = 0
+        for t, w in self._events:  # oldest first: find the event whose expiry frees enough
+            freed += w
+            if freed >= excess:
+                return max(1, t + self._window_ns - now_ns)
+        return self._window_ns  # unreachable: total >= excess
+
+    def record(self, weight: int, now_ns: int) -> None:
+        self._events.append((now_ns, weight))
+        self._total += weight
+
+    def _expire(self, now_ns: int) -> None:
+        cutoff = now_ns - self._window_ns
+        events = self._events
+        while events and events[0][0] <= cutoff:
+            self._total -= events.popleft()[1]
+
+
+class AddressBudget:
+    """The per-address cumulative request count against a cap that grows with volume.
+
+    Our count can drift from the venue's (a restart, another process on the same address):
+    `sync` takes the venue's own figures from a `userRateLimit` answer.
+    """
+
+    __slots__ = ("_initial", "_interval_ns", "_last_throttled_ns", "_per_usdc",
+                 "_reserve", "_traded_usdc", "_used", "_venue_cap")
+
+    def __init__(self, s: RateLimitSettings) -> None:
+        self._initial = s.address_initial_requests
+        self._per_usdc = s.address_requests_per_usdc
+        self._interval_ns = round(s.address_exhausted_interval_s * _NS_PER_S)
+        self._reserve = s.address_cancel_reserve
+        self._used = 0
+        self._traded_usdc = 0.0
+        self._venue_cap: int | None = None
+        self._last_throttled_ns: int | None = None
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    def cap(self) -> int:
+        if self._venue_cap is not None:
+            return self._venue_cap
+        return self._initial + int(self._traded_usdc * self._per_usdc)
+
+    def cancel_cap(self) -> int:
+        cap = self.cap()
+        return min(cap + _CANCEL_EXTRA, 2 * cap)
+
+    def note_traded(self, usdc: float) -> None:
+        """Our fills grow the cap (1 request per USDC of notional)."""
+        if usdc > 0:
+            self._traded_usdc += usdc
+            if self._venue_cap is not None:
+                self._venue_cap += int(usdc * self._per_usdc)
+
+    def sync(self, used: int, cap: int) -> None:
+        """Adopt the venue's figures (`userRateLimit`: nRequestsUsed, nRequestsCap)."""
+        self._used = max(0, used)
+        self._venue_cap = max(0, cap)
+
+    def wait_ns(self, requests: int, is_cancel: bool, now_ns: int) -> int:
+        limit = self.cancel_cap() if is_cancel else self.cap() - self._reserve
+        if self._used + requests <= limit:
+            return 0
+        last = self._last_throttled_ns  # exhausted: the venue lets one through per interval
+        if last is None or now_ns - last >= self._interval_ns:
+            return 0
+        return last + self._interval_ns - now_ns
+
+    def record(self, requests: int, is_cancel: bool, now_ns: int) -> None:
+        limit = self.cancel_cap() if is_cancel else self.cap() - self._reserve
+        if self._used + requests > limit:
+            self._last_throttled_ns = now_ns
+        self._used += requests
+
+
+@dataclass(slots=True)
+class RateLimitStats:
+    granted: int = 0
+    delayed: int = 0  # try_acquire calls answered with a wait
+    delayed_cancels: int = 0
+
+
+class RateLimiter:
+    """Every budget of one process (one IP, one trading address, one socket)."""
+
+    __slots__ = ("_address", "_ip", "_s", "_ws", "stats")
+
+    def __init__(self, settings: RateLimitSettings | None = None) -> None:
+        s = settings or RateLimitSettings()
+        self._s = s
+        self._ip = WeightWindow(s.ip_weight_per_minute)
+        self._ws = WeightWindow(s.ws_messages_per_minute)
+        self._address = AddressBudget(s)
+        self.stats = RateLimitStats()
+
+    @property
+    def settings(self) -> RateLimitSettings:
+        return self._s
+
+    @property
+    def address(self) -> AddressBudget:
+        return self._address
+
+    def ip_used(self, now_ns: int) -> int:
+        return self._ip.used(now_ns)
+
+    def ws_used(self, now_ns: int) -> int:
+        return self._ws.used(now_ns)
+
+    def try_acquire(self, kind: RequestKind, weight: int, now_ns: int, *,
+                    requests: int = 0) -> int:
+        """Record the request and return 0, or record nothing and return the wait in ns.
+
+        `weight` is IP weight (or, for WS_MESSAGE, the number of frames); `requests` is
+        the number of orders/cancels the action carries, for the address budget.
+        """
+        wait = self.wait_ns(kind, weight, now_ns, requests=requests)
+        if wait:
+            self.stats.delayed += 1
+            if kind is RequestKind.CANCEL:
+                self.stats.delayed_cancels += 1
+            return wait
+        self._record(kind, weight, now_ns, requests)
+        self.stats.granted += 1
+        return 0
+
+    def wait_ns(self, kind: RequestKind, weight: int, now_ns: int, *,
+                requests: int = 0) -> int:
+        """How long `try_acquire` would make this request wait, without recording it."""
+        if kind is RequestKind.WS_MESSAGE:
+            return self._ws.wait_ns(weight, now_ns, self._s.ws_control_reserve)
+        is_cancel = kind is RequestKind.CANCEL
+        reserve = 0 if is_cancel else self._s.ip_cancel_reserve
+        wait = self._ip.wait_ns(weight, now_ns, reserve)
+        if kind is not RequestKind.INFO and requests > 0:
+            wait = max(wait, self._address.wait_ns(requests, is_cancel, now_ns))
+        return wait
+
+    def _record(self, kind: RequestKind, weight: int, now_ns: int, requests: int) -> None:
+        if kind is RequestKind.WS_MESSAGE:
+            self._ws.record(weight, now_ns)
+            return
+        self._ip.record(weight, now_ns)
+        if kind is not RequestKind.INFO and requests > 0:
+            self._address.record(requests, kind is RequestKind.CANCEL, now_ns)
