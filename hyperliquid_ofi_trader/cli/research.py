@@ -94,7 +94,7 @@ def _tick(market: MarketSeries, tick: float | None) -> float:
 
 def _emit_json(obj: Any) -> None:
     # orjson writes NaN/inf as null: "unknown" stays visible instead of breaking parsers.
-    typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
+    typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
 def _f(x: float, digits: int = 3) -> str:

@@ -220,7 +220,7 @@ def analyse(book: BookSeries, intervals_ns: list[int], tick: float, *, levels: i
     d_series = series.get(d_ns / 1e9) or interval_series(book, d_ns, tick)
     buckets = depth_buckets(d_series, n_buckets)
     return OfiImpactReport(
-        coin=book.coin, tick=tick, rows=len(book), span_s=(book.ns[-1] - book.ns[0]) / 1e9,
+        coin=book.coin, tick=tick, rows=len(book), span_s=int(book.ns[-1] - book.ns[0]) / 1e9,
         levels=levels, impact=rows, depth_interval_s=d_ns / 1e9, depth_buckets=buckets,
         depth_exponent=depth_exponent(buckets), integrated_weights=weights, intervals=series,
     )
