@@ -156,10 +156,11 @@ class EmulatorServer:
         app.router.add_post("/exchange", self._on_exchange)
         app.router.add_post("/_control", self._on_control)
         app.router.add_get("/ws", self._on_ws)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                     shutdown_timeout=1.0)
         await self._runner.setup()
         sock = _bind(host, port)
-        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, sock).start()
         bound = sock.getsockname()
         self._address = (host, int(bound[1]))
         if self.source is not None:
