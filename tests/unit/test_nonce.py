@@ -1,0 +1,99 @@
+"""NonceCounter: max(now_ms, last + 1), strictly increasing across threads."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import time
+
+import pytest
+
+from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+
+MS = 1_000_000
+
+
+class BackwardsClock:
+    """A clock that steps back after its first reading (NTP correction)."""
+
+    def __init__(self, readings: list[int]) -> None:
+        self._readings = readings
+
+    def now_ns(self) -> int:
+        return self._readings.pop(0) if len(self._readings) > 1 else self._readings[0]
+
+
+def test_follows_the_clock_in_ms() -> None:
+    clock = ReplayClock(1_700_000_000_123 * MS + 999)
+    counter = NonceCounter(clock)
+    assert counter.next() == 1_700_000_000_123
+    clock.advance_to(1_700_000_000_500 * MS)
+    assert counter.next() == 1_700_000_000_500
+    assert counter.last == 1_700_000_000_500
+
+
+def test_same_millisecond_increments() -> None:
+    counter = NonceCounter(ReplayClock(5_000 * MS))
+    assert [counter.next() for _ in range(4)] == [5_000, 5_001, 5_002, 5_003]
+
+
+def test_clock_stepping_back_never_repeats() -> None:
+    counter = NonceCounter(BackwardsClock([10_000 * MS, 9_000 * MS]))
+    first = counter.next()
+    assert counter.next() == first + 1
+    assert counter.next() == first + 2
+
+
+def test_observe_skips_past_nonces_from_a_previous_run() -> None:
+    counter = NonceCounter(ReplayClock(1_000 * MS))
+    counter.observe(2_000)
+    assert counter.next() == 2_001
+    counter.observe(5)  # lower: no effect
+    assert counter.next() == 2_002
+
+
+class YieldingClock(ReplayClock):
+    """Gives up the GIL on every read: a thread switch lands inside `next()`, where an
+    unlocked read-modify-write of `last` would hand two threads the same nonce."""
+
+    def now_ns(self) -> int:
+        time.sleep(0)
+        return super().now_ns()
+
+
+@pytest.fixture
+def eager_thread_switching() -> object:
+    """Switch threads every microsecond so an unlocked read-modify-write would collide."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield None
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.usefixtures("eager_thread_switching")
+def test_strictly_increasing_and_unique_under_many_threads() -> None:
+    clock = YieldingClock(1_700_000_000_000 * MS)  # mostly frozen: forces collisions
+    counter = NonceCounter(clock)
+    per_thread, threads = 1_000, 8
+    results: list[list[int]] = [[] for _ in range(threads)]
+    start = threading.Barrier(threads)
+
+    def worker(out: list[int]) -> None:
+        start.wait()
+        for i in range(per_thread):
+            out.append(counter.next())
+            if i % 500 == 0:
+                clock.advance_to(clock.now_ns() + MS)  # the clock moves under contention
+
+    pool = [threading.Thread(target=worker, args=(r,)) for r in results]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    everything = [n for r in results for n in r]
+    assert len(set(everything)) == per_thread * threads
+    for r in results:  # each thread sees its own nonces strictly increasing
+        assert all(a < b for a, b in itertools.pairwise(r))
+    assert counter.last == max(everything)
