@@ -241,11 +241,13 @@ class OrderEntry:
 def _static_error(req: OrderReq, sz_decimals: int, min_value: float) -> str | None:
     if req.px <= 0 or not is_valid_price(float(req.px), sz_decimals):
         return texts.invalid_price(req.asset) if req.px <= 0 else texts.tick(req.asset)
+    if req.sz == 0:
+        return texts.zero_size(req.asset)
     exponent = req.sz.normalize().as_tuple().exponent
-    if req.sz <= 0 or (isinstance(exponent, int) and -exponent > sz_decimals):
+    if req.sz < 0 or (isinstance(exponent, int) and -exponent > sz_decimals):
         return texts.invalid_size(req.asset)
     if req.px * req.sz < min_value:
-        return texts.min_value(req.asset)
+        return texts.min_value(min_value, req.asset)
     return None
 
 

@@ -258,7 +258,7 @@ class SimVenue:
                                 mainnet=self.settings.mainnet, vault_address=env.vault_address,
                                 expires_after=env.expires_after)
         if signer is None:
-            return self._reject("bad_signature", (422, texts.DESERIALIZE))
+            return self._reject("bad_signature", err(texts.UNABLE_TO_RECOVER_SIGNER))
         user = self._resolve_user(signer)
         if user is None:
             return self._reject("unknown_user", err(texts.unknown_user(signer)))
@@ -300,7 +300,8 @@ class SimVenue:
             return texts.nonce_duplicate(nonce)
         if verdict is NonceVerdict.TOO_LOW:
             return texts.nonce_too_low(nonce, self._nonces.smallest_kept(signer) or 0)
-        return texts.nonce_window(nonce)
+        return texts.nonce_window(nonce, now_ms - self.settings.nonce_past_ms,
+                                  now_ms + self.settings.nonce_future_ms)
 
     # ------------------------------------------------------------ actions
 
@@ -361,7 +362,7 @@ class SimVenue:
             return err(texts.unknown_asset(asset))
         inst = self.instruments[asset]
         if not 1 <= leverage <= inst.max_leverage:
-            return err(texts.invalid_leverage(asset))
+            return err(texts.INVALID_LEVERAGE)
         acc.leverage[inst.name] = leverage
         acc.is_cross[inst.name] = is_cross
         return ok("default")
