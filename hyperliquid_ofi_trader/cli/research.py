@@ -112,7 +112,14 @@ def _source_line(market: MarketSeries, tick: float) -> str:
 # ---------------------------------------------------------------- ofi
 
 
-@research_app.command("ofi")
+_HELP_OFI = (
+    "Regress the mid change (ticks) per interval on summed L1 OFI, "
+    "contemporaneous and next-interval, raw and depth-normalised; fit β per "
+    "average-depth bucket."
+)
+
+
+@research_app.command("ofi", help=_HELP_OFI)
 def ofi_cmd(
     data: DataOption,
     intervals: Annotated[str, typer.Option(help="Comma-separated interval lengths.")]
@@ -127,8 +134,6 @@ def ofi_cmd(
     as_json: JsonOption = False,
     out: OutOption = None,
 ) -> None:
-    """Regress the mid change (ticks) per interval on summed L1 OFI, contemporaneous and
-    next-interval, raw and depth-normalised; fit β per average-depth bucket."""
     ivs = parse_durations(intervals)
     market = _load(data, coin, levels)
     t = _tick(market, tick)
@@ -185,7 +190,15 @@ def _depth_table(report: ofi_impact.OfiImpactReport) -> Table:
 # ---------------------------------------------------------------- leadlag
 
 
-@research_app.command("leadlag")
+_HELP_LEADLAG = (
+    "Cross-correlation of lead and lag returns by lag on a common "
+    "exchange-time grid (positive lag: the lead moves first), against a "
+    "white-noise band and a circular-shift null, and the hit rate of "
+    "LeadLagSignal over the next horizon."
+)
+
+
+@research_app.command("leadlag", help=_HELP_LEADLAG)
 def leadlag_cmd(
     lead: Annotated[Path, typer.Option("--lead", help="Recording of the leading coin.")],
     lag: Annotated[Path, typer.Option("--lag", help="Recording of the lagging coin.")],
@@ -208,9 +221,6 @@ def leadlag_cmd(
     as_json: JsonOption = False,
     out: OutOption = None,
 ) -> None:
-    """Cross-correlation of lead and lag returns by lag on a common exchange-time grid
-    (positive lag: the lead moves first), against a white-noise band and a circular-shift
-    null, and the hit rate of LeadLagSignal over the next horizon."""
     if step_ms > max_lag_ms:
         raise _fail(f"--step-ms ({step_ms}) must not exceed --max-lag-ms ({max_lag_ms})")
     a, b = _load(lead, lead_coin), _load(lag, lag_coin)
@@ -270,7 +280,14 @@ def _print_leadlag(report: leadlag_xcorr.LeadLagReport, plots: list[str]) -> Non
 # ---------------------------------------------------------------- signals
 
 
-@research_app.command("signals")
+_HELP_SIGNALS = (
+    "Information coefficient (Spearman) of each available signal against "
+    "the future mid move at each horizon, with the ±2/√n band over "
+    "non-overlapping horizons."
+)
+
+
+@research_app.command("signals", help=_HELP_SIGNALS)
 def signals_cmd(
     data: DataOption,
     horizons: Annotated[str, typer.Option(help="Comma-separated forecast horizons.")]
@@ -284,8 +301,6 @@ def signals_cmd(
     tick: TickOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Information coefficient (Spearman) of each available signal against the future mid
-    move at each horizon, with the ±2/√n band over non-overlapping horizons."""
     hs = parse_durations(horizons)
     ofi_ns, aggr_ns = parse_duration_ns(ofi_window), parse_duration_ns(aggr_window)
     mp = _load_model(model)
@@ -325,7 +340,13 @@ def _load_model(path: Path | None) -> MicropriceModel | None:
 # ---------------------------------------------------------------- microprice
 
 
-@research_app.command("microprice")
+_HELP_MICROPRICE = (
+    "Fit Stoikov's micro-price G*(imbalance, spread) on a recording, save "
+    "the model and print the adjustment table (ticks)."
+)
+
+
+@research_app.command("microprice", help=_HELP_MICROPRICE)
 def microprice_cmd(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Where to save the fitted model (JSON).",
@@ -338,8 +359,6 @@ def microprice_cmd(
     tick: TickOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit Stoikov's micro-price G*(imbalance, spread) on a recording, save the model and
-    print the adjustment table (ticks)."""
     market = _load(data, coin)
     t = _tick(market, tick)
     try:

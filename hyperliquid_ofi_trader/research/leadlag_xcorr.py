@@ -235,6 +235,9 @@ def analyse(lead: BookSeries, lag: BookSeries, *, max_lag_ms: float = 500.0,
             shifts: int = 100) -> LeadLagReport:
     if lead.coin == lag.coin:
         raise ValueError(f"lead and lag must be different coins, both are {lead.coin}")
+    if common_grid(lead, lag, round(step_ms * _MS)).size < 4 * (max_lag_ms / step_ms + 1):
+        raise ValueError(f"{lead.coin} and {lag.coin} overlap too little in exchange time "
+                         f"for lags up to {max_lag_ms:g} ms on a {step_ms:g} ms grid")
     xc = xcorr(lead, lag, max_lag_ms=max_lag_ms, step_ms=step_ms, shifts=shifts)
     sig = LeadLagSignal(round(window_ms * _MS), threshold_sigma, round(vol_halflife_ms * _MS),
                         lead_coin=lead.coin, lag_coin=lag.coin)

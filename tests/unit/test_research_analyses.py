@@ -221,3 +221,10 @@ def test_microprice_fit_learns_the_direction_of_imbalance() -> None:
     assert microprice_fit.agrees_with_weighted_mid(fit.model) == [True]
     assert fit.spread_share[1] == 1.0
     assert len(fit.table()) == 4
+
+
+def test_leadlag_refuses_series_that_do_not_overlap() -> None:
+    lead, lag = lead_lag_pair(10, n=5_000)
+    later = book(lag.ns + 10 * S, lag.mid, coin="F")
+    with pytest.raises(ValueError, match="overlap too little"):
+        leadlag_xcorr.analyse(lead, later, shifts=0)
