@@ -15,6 +15,11 @@ i.e. an exponent near −1 in log β = a + b·log AD.
 
 Intervals are on exchange time from the first book row; a trailing partial interval is
 dropped. Nothing here is tuned to the data: the figures are what the regression gives.
+
+Caveat: an interval's average depth comes from the book rows inside it. With l2Book
+snapshots ~600 ms apart, a 1 s interval holds one or two rows, and a momentarily thin top
+makes OFI/depth explode: the normalised R² at 1 s is then mostly noise, not evidence
+against the normalisation (Cont et al. measure depth over half-hour windows).
 """
 
 from __future__ import annotations
