@@ -88,6 +88,7 @@ __all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerS
 
 FillListener = Callable[[FillReport], None]
 _log = logging.getLogger(__name__)
+_MAX_ORPHAN_OIDS: Final = 1024
 S = OrderState
 E = OrderEvent
 _UNKNOWN_OID: Final = "unknownOid"
@@ -115,6 +116,7 @@ class OrderManager:
         self._listeners: list[FillListener] = []
         self._fill_delta: dict[str, float] = {}
         self._positions: dict[str, tuple[float, float]] = {}
+        self._orphans: dict[int, list[Fill]] = {}
         self.counts: dict[str, int] = {}
         self.outcomes: dict[str, int] = {}  # "<tif>:<terminal state>"
         self.rejects: dict[str, int] = {}  # reason code -> count
@@ -229,6 +231,8 @@ class OrderManager:
         self._count("fills" if rec is not None else "fill_foreign")
         if rec is not None:
             self._apply_fill_to_order(rec, fill, local_ns)
+        else:
+            self._keep_orphan(fill)
         self._apply_fill_to_position(fill, local_ns)
         self._save_fill(fill, local_ns, rec)
         self._notify(fill, local_ns, snapshot, rec)
@@ -247,6 +251,19 @@ class OrderManager:
             self._persist(rec)
             return
         self._venue(rec, event, now)
+
+    def _keep_orphan(self, fill: Fill) -> None:
+        # A fill without a cloid for an oid we do not know yet may be ours with its ack
+        # still in flight: the position counts it now, the order gets it when the ack
+        # tells us the oid (`_learn_oid`). Bounded: the oldest orphans are dropped.
+        self._orphans.setdefault(fill.oid, []).append(fill)
+        while len(self._orphans) > _MAX_ORPHAN_OIDS:
+            del self._orphans[next(iter(self._orphans))]
+
+    def _adopt_orphans(self, rec: OrderRecord, oid: int) -> None:
+        for fill in self._orphans.pop(oid, ()):
+            self._count("orphan_fill_linked")
+            self._apply_fill_to_order(rec, fill, rec.updated_ns)
 
     def _apply_fill_to_position(self, fill: Fill, now: int) -> None:
         signed = fill.size if fill.is_buy else -fill.size
@@ -422,23 +439,23 @@ class OrderManager:
             venue_cloids.add(rec.cloid)
             self._learn_oid(rec, oo.oid)
             self._venue(rec, E.ACCEPTED, now)
-        self._handle_unknown_open(unknown, now)
+        venue_cloids.update(self._handle_unknown_open(unknown, now))
         for rec in list(self._live.values()):
             if rec.cloid not in venue_cloids and rec.state is not S.PENDING:
                 self._lose(rec, now)  # not open on the venue: filled or cancelled? ask.
         self._take_positions(snap.positions, now)
 
-    def _handle_unknown_open(self, orders: list[OpenOrder], now: int) -> None:
+    def _handle_unknown_open(self, orders: list[OpenOrder], now: int) -> list[str]:
+        """Adopt (returning their keys) or cancel venue orders we have no record of."""
         if self.settings.adopt_unknown_orders:
-            for oo in orders:
-                self._adopt(oo, now)
-            return
+            return [self._adopt(oo, now) for oo in orders]
         if orders:
             self._count("cancel_unknown_open", len(orders))
             self._call_port(self._port.cancel, [CancelOrder(coin=o.coin, cloid=o.cloid,
                                                             oid=o.oid) for o in orders])
+        return []
 
-    def _adopt(self, oo: OpenOrder, now: int) -> None:
+    def _adopt(self, oo: OpenOrder, now: int) -> str:
         self._count("adopted")
         cloid = oo.cloid if oo.cloid else f"oid:{oo.oid}"
         rec = OrderRecord(cloid=cloid, decision_id=0, coin=oo.coin, is_buy=oo.is_buy,
@@ -449,6 +466,7 @@ class OrderManager:
         self._register(rec)
         self._learn_oid(rec, oo.oid)
         self._persist(rec)
+        return cloid
 
     def _take_positions(self, positions: Sequence[PositionSnapshot], now: int) -> None:
         venue = {p.coin: (p.size, p.entry_px) for p in positions}
@@ -658,6 +676,8 @@ class OrderManager:
             self._by_oid.pop(rec.oid, None)
         rec.oid = oid
         self._by_oid[oid] = rec.cloid
+        if self._orphans:
+            self._adopt_orphans(rec, oid)
 
     def _count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
