@@ -246,7 +246,7 @@ class EmulatorServer:
         body = await _json_body(request)
         if isinstance(body, web.Response):
             return body
-        status, answer = self.venue.handle_info(body, self.clock.now_ns())
+        status, answer = self.venue.handle_info(body, self.clock.now_ns(), _ip(request))
         return _venue_response(status, answer)
 
     async def _on_exchange(self, request: web.Request) -> web.StreamResponse:
@@ -254,7 +254,7 @@ class EmulatorServer:
         body = await _json_body(request)
         if isinstance(body, web.Response):
             return body
-        status, answer = self._execute(body)
+        status, answer = self._execute(body, _ip(request))
         fate = self.faults.ack_fate(self.clock.now_ns())
         if fate is AckFate.DROP:
             self.stats.acks_dropped += 1
@@ -266,7 +266,7 @@ class EmulatorServer:
             await asyncio.sleep(self.faults.ack_delay_s)
         return _venue_response(status, answer)
 
-    def _execute(self, body: dict[str, Any]) -> tuple[int, Any]:
+    def _execute(self, body: dict[str, Any], ip: str) -> tuple[int, Any]:
         """Run one signed action (HTTP or post), publish what it caused."""
         if self.faults.rate_limited(self.clock.now_ns()):
             self.stats.rate_limited += 1
@@ -274,7 +274,7 @@ class EmulatorServer:
                 return 429, texts.IP_RATE_LIMIT
             return 200, {"status": "err",
                          "response": texts.address_rate_limit(10_001, 10_000, 0.0)}
-        result = self.venue.handle_exchange(body, self.clock.now_ns())
+        result = self.venue.handle_exchange(body, self.clock.now_ns(), ip)
         self.publisher.after_action()
         return result
 
@@ -305,7 +305,7 @@ class EmulatorServer:
 
     async def _on_ws(self, request: web.Request) -> web.StreamResponse:
         now = self.clock.now_ns()
-        ip = request.remote or "?"
+        ip = _ip(request)
         if self.faults.refusing(now):
             self.stats.refused += 1
             return web.Response(status=503, text="Service Unavailable")
@@ -409,7 +409,8 @@ class EmulatorServer:
 
     def _post(self, conn: _Conn, reply: Reply, now_ns: int) -> None:
         self.stats.posts += 1
-        kind, payload = self._answer_post(reply.post_kind, reply.payload, now_ns)
+        kind, payload = self._answer_post(reply.post_kind, reply.payload, now_ns,
+                                          conn.session.ip)
         frame = post_frame(reply.post_id, kind, payload)
         fate = self.faults.ack_fate(now_ns)
         if fate is AckFate.DROP:
@@ -427,15 +428,16 @@ class EmulatorServer:
         if conn in self._conns:
             self._send_frame(conn, frame)
 
-    def _answer_post(self, kind: str, payload: Any, now_ns: int) -> tuple[str, Any]:
+    def _answer_post(self, kind: str, payload: Any, now_ns: int,
+                     ip: str) -> tuple[str, Any]:
         if not isinstance(payload, dict):
             return "error", f"{texts.DESERIALIZE}: payload must be a JSON object"
         if kind == "info":
-            status, answer = self.venue.handle_info(payload, now_ns)
+            status, answer = self.venue.handle_info(payload, now_ns, ip)
             if status != 200:
                 return "error", _text(answer)
             return "info", {"type": payload.get("type"), "data": answer}
-        status, answer = self._execute(payload)
+        status, answer = self._execute(payload, ip)
         if status != 200:
             return "error", _text(answer)
         return "action", answer
@@ -465,6 +467,10 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
     if not isinstance(body, dict):
         return web.Response(status=422, text=f"{texts.DESERIALIZE}: expected a JSON object")
     return body
+
+
+def _ip(request: web.Request) -> str:
+    return request.remote or "?"
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -35,7 +35,8 @@ class ScriptedVenue:
         self.exchange_bodies: list[dict[str, Any]] = []
         self.next_oid = 1
 
-    def handle_exchange(self, body: dict[str, Any], now_ns: int) -> tuple[int, Any]:
+    def handle_exchange(self, body: dict[str, Any], now_ns: int,
+                        ip: str = "") -> tuple[int, Any]:
         self.exchange_bodies.append(body)
         action = body.get("action")
         if not isinstance(action, dict) or "type" not in action:
@@ -47,7 +48,8 @@ class ScriptedVenue:
         return 200, {"status": "ok", "response": {"type": "order", "data": {
             "statuses": [{"resting": {"oid": oid}}]}}}
 
-    def handle_info(self, body: dict[str, Any], now_ns: int) -> tuple[int, Any]:
+    def handle_info(self, body: dict[str, Any], now_ns: int,
+                    ip: str = "") -> tuple[int, Any]:
         kind = body.get("type")
         if kind == "userFills":
             return 200, [{"coin": "BTC", "tid": 7, "oid": 1}]
