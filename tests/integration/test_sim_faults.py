@@ -4,6 +4,7 @@ a real WebSocket / HTTP client on loopback. Plus: same seed, same fault sequence
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -131,7 +132,7 @@ async def test_duplicate_frames(server: EmulatorServer, probe: WsProbe) -> None:
     await control(server, {"fault": "duplicate_frames", "count": 1})
     books = await probe.wait_for("l2Book", 4)
     times = [b["data"]["time"] for b in books[1:]]
-    assert any(a == b for a, b in zip(times, times[1:], strict=False))
+    assert any(a == b for a, b in itertools.pairwise(times))
 
 
 async def test_reorder_frames(server: EmulatorServer, probe: WsProbe) -> None:
@@ -157,7 +158,7 @@ async def test_refuse_connections(server: EmulatorServer) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
         await WsProbe.connect(server.ws_url)
     assert exc.value.status == 503
-    status, body = await control(server, {"fault": "clear"})
+    _status, body = await control(server, {"fault": "clear"})
     assert body["armed"] == {}
     p = await WsProbe.connect(server.ws_url)
     await p.close()
