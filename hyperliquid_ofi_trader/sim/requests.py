@@ -9,6 +9,7 @@ lot, margin, ...) come later, per order, in the venue.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -162,6 +163,21 @@ def schedule_time(action: dict[str, Any]) -> int | None:
 def leverage(action: dict[str, Any]) -> tuple[int, bool, int]:
     return (_int(action.get("asset"), "asset"), _bool(action.get("isCross"), "isCross"),
             _int(action.get("leverage"), "leverage"))
+
+
+_PARSERS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
+    "order": orders, "cancel": cancels, "cancelByCloid": cancels_by_cloid,
+    "batchModify": modifies, "scheduleCancel": schedule_time, "updateLeverage": leverage,
+    "noop": lambda action: None,
+}
+
+
+def parse_action(env: Envelope) -> Any:
+    """The action's typed content (see each parser), or BadRequestError."""
+    parser = _PARSERS.get(env.kind)
+    if parser is None:
+        raise BadRequestError(f"unknown action type {env.kind!r}")
+    return parser(env.action)
 
 
 def batch_len(env: Envelope) -> int:

@@ -99,7 +99,7 @@ class SimVenue:
         self._next_tid = 1
         self.entry = OrderEntry(self)
         self._info = InfoViews(self)
-        self._actions: dict[str, Callable[[Account, rq.Envelope, int, str], Response]] = {
+        self._actions: dict[str, Callable[[Account, Any, int, str], Response]] = {
             "order": self._do_order, "cancel": self._do_cancel,
             "cancelByCloid": self._do_cancel_by_cloid, "batchModify": self._do_modify,
             "scheduleCancel": self._do_schedule_cancel,
@@ -112,15 +112,14 @@ class SimVenue:
         """Execute one signed `/exchange` request at `now_ns`."""
         now_ms = now_ns // 1_000_000
         self.advance(now_ns)
-        try:
+        try:  # the venue deserialises the whole body before anything else
             env = rq.envelope(body)
-            if env.kind not in self._actions:
-                raise rq.BadRequestError(f"unknown action type {env.kind!r}")
+            parsed = rq.parse_action(env)
         except rq.BadRequestError:
             return self._reject("bad_exchange_body", (422, texts.DESERIALIZE))
         if not self._ip.charge(ip, exchange_weight(rq.batch_len(env)), now_ms):
             return self._reject("ip_rate_limited", (429, texts.IP_RATE_LIMIT))
-        response = self._authorised(env, now_ms)
+        response = self._authorised(env, parsed, now_ms)
         self._out.flush(self._pushes)
         return response
 
@@ -253,7 +252,7 @@ class SimVenue:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         return response
 
-    def _authorised(self, env: rq.Envelope, now_ms: int) -> Response:
+    def _authorised(self, env: rq.Envelope, parsed: Any, now_ms: int) -> Response:
         signer = recover_signer(env.action, env.nonce, env.signature,
                                 mainnet=self.settings.mainnet, vault_address=env.vault_address,
                                 expires_after=env.expires_after)
@@ -277,10 +276,7 @@ class SimVenue:
                                             self.addr_limits.cap(acc.cum_volume),
                                             acc.cum_volume)
             return self._reject("address_rate_limited", err(text))
-        try:
-            return self._actions[env.kind](acc, env, now_ms, _action_hash(signer, env.nonce))
-        except rq.BadRequestError:
-            return self._reject("bad_exchange_body", (422, texts.DESERIALIZE))
+        return self._actions[env.kind](acc, parsed, now_ms, _action_hash(signer, env.nonce))
 
     def _resolve_user(self, signer: str) -> str | None:
         owner = self.agents.get(signer)
@@ -305,33 +301,34 @@ class SimVenue:
 
     # ------------------------------------------------------------ actions
 
-    def _do_order(self, acc: Account, env: rq.Envelope, now_ms: int, hash_: str) -> Response:
-        reqs = rq.orders(env.action)
+    def _do_order(self, acc: Account, reqs: list[rq.OrderReq], now_ms: int,
+                  hash_: str) -> Response:
         return ok("order", {"statuses": [self.entry.place(acc, r, now_ms, hash_)
                                          for r in reqs]})
 
-    def _do_cancel(self, acc: Account, env: rq.Envelope, now_ms: int, hash_: str) -> Response:
+    def _do_cancel(self, acc: Account, cancels: list[tuple[int, int]], now_ms: int,
+                   hash_: str) -> Response:
         statuses = [self.entry.cancel(acc, asset, self.live.get(oid), now_ms)
-                    for asset, oid in rq.cancels(env.action)]
+                    for asset, oid in cancels]
         return ok("cancel", {"statuses": statuses})
 
-    def _do_cancel_by_cloid(self, acc: Account, env: rq.Envelope, now_ms: int,
+    def _do_cancel_by_cloid(self, acc: Account, cancels: list[tuple[int, str]], now_ms: int,
                             hash_: str) -> Response:
         statuses = [self.entry.cancel(acc, asset, self.by_cloid.get((acc.address, c)), now_ms)
-                    for asset, c in rq.cancels_by_cloid(env.action)]
+                    for asset, c in cancels]
         return ok("cancel", {"statuses": statuses})
 
-    def _do_modify(self, acc: Account, env: rq.Envelope, now_ms: int, hash_: str) -> Response:
+    def _do_modify(self, acc: Account, modifies: list[tuple[int | str, rq.OrderReq]],
+                   now_ms: int, hash_: str) -> Response:
         statuses = []
-        for target, req in rq.modifies(env.action):
+        for target, req in modifies:
             order = (self.by_cloid.get((acc.address, target)) if isinstance(target, str)
                      else self.live.get(target))
             statuses.append(self.entry.modify(acc, order, req, now_ms, hash_))
         return ok("order", {"statuses": statuses})
 
-    def _do_schedule_cancel(self, acc: Account, env: rq.Envelope, now_ms: int,
+    def _do_schedule_cancel(self, acc: Account, when: int | None, now_ms: int,
                             hash_: str) -> Response:
-        when = rq.schedule_time(env.action)
         s = self.settings
         if when is None:
             self._scheduled.pop(acc.address, None)
@@ -355,9 +352,9 @@ class SimVenue:
         for order in [o for o in self.live.values() if o.user == user]:
             self.entry.remove(order, "scheduledCancel", when_ms)
 
-    def _do_update_leverage(self, acc: Account, env: rq.Envelope, now_ms: int,
+    def _do_update_leverage(self, acc: Account, request: tuple[int, bool, int], now_ms: int,
                             hash_: str) -> Response:
-        asset, is_cross, leverage = rq.leverage(env.action)
+        asset, is_cross, leverage = request
         if not 0 <= asset < len(self.instruments):
             return err(texts.unknown_asset(asset))
         inst = self.instruments[asset]
@@ -367,7 +364,7 @@ class SimVenue:
         acc.is_cross[inst.name] = is_cross
         return ok("default")
 
-    def _do_noop(self, acc: Account, env: rq.Envelope, now_ms: int, hash_: str) -> Response:
+    def _do_noop(self, acc: Account, nothing: None, now_ms: int, hash_: str) -> Response:
         return ok("default")
 
     # ------------------------------------------------------------ market
