@@ -289,9 +289,14 @@ class _Fair:
 
 
 def _log_band(spec: CoinSpec) -> tuple[float, float]:
+    """Where the fair log-price may go: inside the constant-tick band, with a margin that
+    shrinks for a coin starting near an edge (half-way to the edge, not past its start)."""
     lo, hi = tick_band(spec.start_px, spec.sz_decimals)
-    log_lo = math.log(lo * (1 + _BAND_MARGIN)) if lo > 0 else -math.inf
-    log_hi = math.log(hi * (1 - _BAND_MARGIN)) if math.isfinite(hi) else math.inf
+    x0 = math.log(spec.start_px)
+    log_lo = min(math.log(lo * (1 + _BAND_MARGIN)), (x0 + math.log(lo)) / 2) if lo > 0 \
+        else -math.inf
+    log_hi = max(math.log(hi * (1 - _BAND_MARGIN)), (x0 + math.log(hi)) / 2) \
+        if math.isfinite(hi) else math.inf
     return log_lo, log_hi
 
 
