@@ -7,6 +7,7 @@ Vectors are the expected values from hyperliquid-python-sdk's tests/signing_test
 from __future__ import annotations
 
 import pickle
+import threading
 from typing import Any
 
 import pytest
@@ -163,3 +164,21 @@ def test_signer_holds_no_picklable_key() -> None:
     key = generate_throwaway_key()
     with pytest.raises(TypeError):
         pickle.dumps(key)
+
+
+def test_concurrent_signing_from_threads_matches_serial(key: SecretKey) -> None:
+    # keccak keeps one C state per thread: interleaved threads must not corrupt each other.
+    signer = L1Signer(key, mainnet=True)
+    actions = [wire.cancel_action([(i % 7, i)]) for i in range(200)]
+    expected = [signer.sign_action(a, 1_000 + i) for i, a in enumerate(actions)]
+    got: list[list[Any]] = [[] for _ in range(4)]
+
+    def work(out: list[Any]) -> None:
+        out.extend(signer.sign_action(a, 1_000 + i) for i, a in enumerate(actions))
+
+    threads = [threading.Thread(target=work, args=(g,)) for g in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(g == expected for g in got)
