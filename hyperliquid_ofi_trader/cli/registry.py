@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "replay",
     "research",
     "control",
+    "sim_exchange",
 )
 
 

@@ -23,13 +23,12 @@ from typing import Any, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.sim.accounts import num
+from hyperliquid_ofi_trader.sim.wire_encode import asset_ctx_data, trades_data
 from hyperliquid_ofi_trader.sim.ws_session import RouteKey, Subscription
 
 MarketEvent = BookSnapshot | Bbo | Trades | AssetCtx
 WireLevels = list[dict[str, Any]]
 _MS = 1_000_000
-_NO_USERS = ["0x0000000000000000000000000000000000000000"] * 2
 
 
 class VenuePort(Protocol):
@@ -186,32 +185,11 @@ def _bbo_frame(coin: str, time_ms: int, bid: Any, ask: Any) -> dict[str, Any]:
 
 
 def trades_frame(event: Trades) -> dict[str, Any]:
-    return {"channel": "trades", "data": [
-        {"coin": t.coin, "side": "B" if t.is_buy else "A", "px": num(t.price),
-         "sz": num(t.size), "hash": t.hash, "time": t.exchange_ns // _MS, "tid": t.tid,
-         "users": _NO_USERS}
-        for t in event.trades]}
+    return {"channel": "trades", "data": trades_data(event)}
 
 
 def ctx_frame(event: AssetCtx) -> dict[str, Any]:
-    ctx: dict[str, Any] = {
-        "funding": num(event.funding), "openInterest": num(event.open_interest),
-        "prevDayPx": num(event.prev_day_px), "dayNtlVlm": num(event.day_notional_volume),
-        "premium": None if event.premium is None else num(event.premium),
-        "oraclePx": num(event.oracle_px), "markPx": num(event.mark_px),
-        "midPx": None if event.mid_px is None else num(event.mid_px),
-        "impactPxs": None if event.impact_bid is None or event.impact_ask is None
-        else [num(event.impact_bid), num(event.impact_ask)],
-    }
-    return {"channel": "activeAssetCtx", "data": {"coin": event.coin, "ctx": ctx}}
-
-
-def vanish(levels_kept: int) -> Callable[[WireLevels, WireLevels], tuple[WireLevels,
-                                                                          WireLevels]]:
-    """A book filter that keeps only the first `levels_kept` levels per side."""
-    def cut(bids: WireLevels, asks: WireLevels) -> tuple[WireLevels, WireLevels]:
-        return bids[:levels_kept], asks[:levels_kept]
-    return cut
+    return {"channel": "activeAssetCtx", "data": asset_ctx_data(event)}
 
 
 @dataclass(slots=True)

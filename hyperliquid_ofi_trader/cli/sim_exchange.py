@@ -1,0 +1,185 @@
+"""`hlofi sim-exchange`: run the local Hyperliquid emulator until Ctrl-C.
+
+It serves Hyperliquid's REST (`/info`, `/exchange`) and WebSocket (`/ws`) protocol on one
+port, so the official SDK, our gateway and our feed client all run against it unchanged
+(point them at the printed URLs; it signs as TESTNET). Its market is either SYNTHETIC (a
+seeded model, not market data) or a replayed recording, re-timed to now. Faults can be
+armed at start (`--fault`) or at any time through `POST /_control` (loopback only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.sim.faults import FaultError, FaultInjector, parse_fault_flag
+from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
+from hyperliquid_ofi_trader.sim.pump import MarketSource
+from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
+from hyperliquid_ofi_trader.sim.settings import SimSettings, SimSettingsError
+from hyperliquid_ofi_trader.sim.synthetic import (
+    SyntheticConfigError,
+    SyntheticMarket,
+    SyntheticSettings,
+)
+from hyperliquid_ofi_trader.sim.venue import SimVenue
+
+_MS = 1_000_000
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class SimExchangeError(Exception):
+    """The user asked for something the emulator cannot start with."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimExchangeOptions:
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 0
+    source: str = "synthetic"
+    initial_usdc: float = 100_000.0
+    speed: float = 1.0
+    loop: bool = False
+    faults: tuple[dict[str, Any], ...] = ()
+    duration_s: float | None = None
+
+
+def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, str]:
+    """The market source and the sentence that tells the user what market this is."""
+    now_ns = clock.now_ns() // _MS * _MS
+    if opts.source == "synthetic":
+        market = SyntheticMarket(SyntheticSettings(start_ns=now_ns), seed=opts.seed)
+        return market, (f"market: SYNTHETIC (seeded model, seed {opts.seed}; NOT market "
+                        "data, nothing measured on it says anything about a real market)")
+    path = Path(opts.source)
+    try:
+        replay = ReplayMarketSource(path, opts.speed, opts.loop, rebase_ns=now_ns)
+    except (ReplaySourceError, ValueError) as exc:
+        raise SimExchangeError(f"cannot replay {path}: {exc}") from None
+    speed = f", {opts.speed:g}x" if opts.speed != 1.0 else ""
+    looping = ", looping" if opts.loop else ""
+    return replay, f"market: REPLAYED from {path}{speed}{looping}, re-timed to now"
+
+
+def build_server(opts: SimExchangeOptions, clock: Clock) -> tuple[EmulatorServer, str]:
+    try:
+        venue = SimVenue(SimSettings(initial_usdc=opts.initial_usdc), clock)
+        source, market = build_source(opts, clock)
+    except (SimSettingsError, SyntheticConfigError) as exc:
+        raise SimExchangeError(str(exc)) from None
+    server = EmulatorServer(venue, source, ServerSettings(fault_seed=opts.seed), clock)
+    _arm(server.faults, opts.faults)
+    return server, market
+
+
+def _arm(faults: FaultInjector, commands: Sequence[dict[str, Any]]) -> None:
+    for command in commands:
+        if command.get("fault") == "drop_connections":
+            raise SimExchangeError("drop_connections is an action: send it to /_control")
+        try:
+            faults.apply(command)
+        except FaultError as exc:
+            raise SimExchangeError(f"--fault: {exc}") from None
+
+
+async def run_emulator(opts: SimExchangeOptions, *, clock: Clock | None = None,
+                       stop: asyncio.Event | None = None) -> EmulatorServer:
+    """Start, print where it listens, serve until SIGINT/SIGTERM, `duration_s` or `stop`."""
+    server, market = build_server(opts, clock if clock is not None else LiveClock())
+    try:
+        await server.start(opts.host, opts.port)
+    except OSError as exc:
+        raise SimExchangeError(f"cannot listen on {opts.host}:{opts.port}: "
+                               f"{exc.strerror or exc}") from None
+    stop = stop if stop is not None else asyncio.Event()
+    installed = _install_stop(stop, opts.duration_s)
+    try:
+        _announce(server, market, opts)
+        await stop.wait()
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await server.stop()
+    return server
+
+
+def _install_stop(stop: asyncio.Event, duration_s: float | None) -> list[signal.Signals]:
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    if duration_s is not None:
+        loop.call_later(duration_s, stop.set)
+    return installed
+
+
+def _announce(server: EmulatorServer, market: str, opts: SimExchangeOptions) -> None:
+    typer.echo(f"Hyperliquid emulator (signs as TESTNET) on {server.base_url}")
+    typer.echo(f"  REST      {server.base_url}/info  {server.base_url}/exchange")
+    typer.echo(f"  WebSocket {server.ws_url}")
+    typer.echo(f"  control   POST {server.base_url}/_control (loopback only)")
+    typer.echo(f"  {market}")
+    typer.echo(f"  accounts: every new signer starts with {opts.initial_usdc:,.2f} USDC")
+    if opts.host not in _LOOPBACK:
+        typer.echo(f"warning: listening on {opts.host}, reachable from other hosts", err=True)
+    typer.echo("Ctrl-C to stop.")
+
+
+def _summary(server: EmulatorServer) -> None:
+    s = server.stats
+    pump = server.pump.stats if server.pump is not None else None
+    blocks = f"{pump.batches:,} market batches, " if pump is not None else ""
+    typer.echo(f"stopped: {blocks}{s.connections} WebSocket connection(s), "
+               f"{s.http_requests} HTTP request(s), {s.posts} post(s), "
+               f"{s.frames_sent:,} frames sent")
+    if pump is not None and pump.errors:
+        typer.echo(f"{pump.errors} market event(s) failed; last: {pump.last_error}", err=True)
+
+
+def sim_exchange(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 = any free port).", min=0, max=65535)]
+    = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic market and of the "
+                                           "fault injector.")] = 0,
+    source: Annotated[str, typer.Option(help="'synthetic', or the path of a recording "
+                                             "(file or directory) to replay.")]
+    = "synthetic",
+    initial_usdc: Annotated[float, typer.Option(help="USDC balance of each new account.",
+                                                min=0.0)] = 100_000.0,
+    speed: Annotated[float, typer.Option(help="Replay speed (2 = twice as fast).",
+                                         min=0.001)] = 1.0,
+    loop: Annotated[bool, typer.Option(help="Replay the recording in a loop.")] = False,
+    fault: Annotated[list[str] | None, typer.Option(
+        help="Arm a fault at start, e.g. 'drop_acks:probability=0.05' or "
+             "'delay_acks:delay_s=0.5,count=3' (repeatable; see sim/faults.py).")] = None,
+    duration: Annotated[float | None, typer.Option(
+        help="Stop after this many seconds (default: until Ctrl-C).", min=0.001)] = None,
+) -> None:
+    """Run the local Hyperliquid emulator (REST + WebSocket) until Ctrl-C."""
+    try:
+        faults = tuple(parse_fault_flag(spec) for spec in fault or ())
+        opts = SimExchangeOptions(host, port, seed, source, initial_usdc, speed, loop, faults,
+                                  duration)
+        server = asyncio.run(run_emulator(opts))
+    except (SimExchangeError, FaultError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    _summary(server)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sim-exchange")(sim_exchange)
