@@ -1,0 +1,210 @@
+"""KillSwitch: each trigger fires with its code, stays fired until resume, and normal
+traffic fires nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hyperliquid_ofi_trader.core.events import (
+    Bbo,
+    BookSnapshot,
+    ControlCommand,
+    Fill,
+    OrderAck,
+    Timer,
+    UserFills,
+)
+from hyperliquid_ofi_trader.risk import kill_switch as ks
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings, RoundTripProbe
+
+MS = 1_000_000
+S = 1_000_000_000
+T0 = 1_700_000_000 * S
+
+SETTINGS = KillSwitchSettings(
+    coins=("ETH",), max_feed_lag_ns=2000 * MS, feed_lag_sustain_events=3,
+    max_order_rtt_ns=3000 * MS, depth_vanish_fraction=0.8, depth_avg_window_ns=60 * S,
+    consecutive_slippage_fills=3, slippage_bps=10.0, stale_feed_ns=10 * S,
+    daily_loss_usd=100.0, depth_levels=5, depth_min_samples=5)
+
+
+class Pnl:
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def total_pnl(self, marks: Callable[[str], float | None]) -> float:
+        return self.value
+
+
+def bbo(t: int, lag: int = 100 * MS) -> Bbo:
+    return Bbo(exchange_ns=t, local_ns=t + lag, coin="ETH", bid=(2000.0, 10.0, 1),
+               ask=(2000.1, 10.0, 1))
+
+
+def snap(t: int, size: float) -> BookSnapshot:
+    lv = tuple((2000.0 - i * 0.1, size, 1) for i in range(5))
+    la = tuple((2000.1 + i * 0.1, size, 1) for i in range(5))
+    return BookSnapshot(exchange_ns=t, local_ns=t + 50 * MS, coin="ETH", bids=lv, asks=la)
+
+
+def timer(t: int) -> Timer:
+    return Timer(exchange_ns=0, local_ns=t, name="risk")
+
+
+def fills(*prices: float, snapshot: bool = False) -> UserFills:
+    fs = tuple(Fill(coin="ETH", price=p, size=0.01, is_buy=True, exchange_ns=T0, start_position=0,
+                    direction="", closed_pnl=0.0, hash="", oid=i, crossed=True, fee=0.0, tid=i,
+                    fee_token="USDC", cloid=None, liquidation=False)
+               for i, p in enumerate(prices))
+    return UserFills(exchange_ns=T0, local_ns=T0, user="0x", is_snapshot=snapshot, fills=fs)
+
+
+def make(pnl: Pnl | None = None) -> KillSwitch:
+    return KillSwitch(SETTINGS, pnl=pnl, marks=lambda c: 2000.05)
+
+
+def run_normal(k: KillSwitch, seconds: int = 120) -> None:
+    for i in range(seconds * 5):
+        t = T0 + i * 200 * MS
+        assert k.check(bbo(t), t) is None
+        if i % 10 == 0:
+            assert k.check(snap(t, 20.0 + (i % 7)), t) is None
+        if i % 5 == 0:
+            assert k.check(timer(t + 100 * MS), t + 100 * MS) is None
+
+
+def test_normal_traffic_fires_nothing() -> None:
+    pnl = Pnl()
+    k = make(pnl)
+    run_normal(k)
+    assert k.check(fills(2000.1, 2000.2, 2000.0), T0) is None
+    assert k.fired is None and k.fires == {}
+
+
+def test_feed_lag_needs_a_sustained_run() -> None:
+    k = make()
+    late = 2500 * MS
+    assert k.check(bbo(T0, late), T0) is None
+    assert k.check(bbo(T0 + 1, late), T0) is None
+    assert k.check(bbo(T0 + 2), T0) is None  # one on-time event resets the run
+    for i in range(2):
+        assert k.check(bbo(T0 + 3 + i, late), T0) is None
+    why = k.check(bbo(T0 + 9, late), T0)
+    assert why is not None and why.startswith("feed_lag:") and k.fired_code == ks.FEED_LAG
+
+
+def test_depth_vanishing() -> None:
+    k = make()
+    for i in range(6):
+        assert k.check(snap(T0 + i * S, 20.0), T0) is None
+    assert k.check(snap(T0 + 6 * S, 5.0), T0) is None  # -75%: not yet
+    why = k.check(snap(T0 + 7 * S, 3.0), T0)
+    assert why is not None and why.startswith("depth_vanish:")
+
+
+def test_depth_needs_warm_up() -> None:
+    k = make()
+    k.check(snap(T0, 20.0), T0)
+    assert k.check(snap(T0 + S, 0.1), T0) is None
+
+
+def test_consecutive_slippage() -> None:
+    k = make()
+    assert k.check(fills(2003.0, 2003.0, 2000.0, 2003.0, 2003.0), T0) is None  # reset by one
+    why = k.check(fills(2003.0), T0)
+    assert why is not None and why.startswith("consecutive_slippage:")
+
+
+def test_snapshot_fills_do_not_count_as_slippage() -> None:
+    k = make()
+    assert k.check(fills(2100.0, 2100.0, 2100.0, snapshot=True), T0) is None
+
+
+def test_stale_feed_on_timer() -> None:
+    k = make()
+    k.check(bbo(T0), T0)
+    assert k.check(timer(T0 + 10 * S), T0 + 10 * S) is None
+    why = k.check(timer(T0 + 11 * S), T0 + 11 * S)
+    assert why is not None and why.startswith("stale_feed:")
+
+
+def test_a_feed_that_never_starts_is_stale() -> None:
+    k = make()
+    assert k.check(timer(T0), T0) is None
+    assert k.check(timer(T0 + 11 * S), T0 + 11 * S) is not None
+
+
+def test_daily_loss_resets_each_utc_day() -> None:
+    pnl = Pnl()
+    k = make(pnl)
+    day = 86_400 * S
+    start = (T0 // day) * day
+    k.check(bbo(start + S), start + S)
+    assert k.check(timer(start + S), start + S) is None
+    pnl.value = -99.0
+    assert k.check(timer(start + 2 * S), start + 2 * S) is None
+    pnl.value = -100.0
+    why = k.check(timer(start + 3 * S), start + 3 * S)
+    assert why is not None and why.startswith("daily_loss:")
+    k.reset(start + day + S)
+    k.check(bbo(start + day + S), start + day + S)
+    assert k.check(timer(start + day + S), start + day + S) is None  # new day, new baseline
+    pnl.value = -199.0
+    assert k.check(timer(start + day + 2 * S), start + day + 2 * S) is None
+    pnl.value = -200.0
+    assert k.check(timer(start + day + 3 * S), start + day + 3 * S) is not None
+
+
+def test_order_round_trip_from_acks_and_missing_acks() -> None:
+    k = make()
+    k.on_order_sent("0xa", T0)
+    ack = OrderAck(exchange_ns=0, local_ns=T0 + 100 * MS, cloid="0xa", oid=1,
+                   outcome="resting", filled_size=0.0, avg_px=0.0, error="")
+    assert k.check(ack, T0) is None
+    k.on_order_sent("0xb", T0)
+    slow = OrderAck(exchange_ns=0, local_ns=T0 + 3500 * MS, cloid="0xb", oid=2,
+                    outcome="resting", filled_size=0.0, avg_px=0.0, error="")
+    why = k.check(slow, T0)
+    assert why is not None and why.startswith("order_rtt:")
+    k2 = make()
+    k2.check(bbo(T0), T0)
+    k2.on_order_sent("0xc", T0)
+    assert k2.check(timer(T0 + 2 * S), T0 + 2 * S) is None
+    assert (k2.check(timer(T0 + 4 * S), T0 + 4 * S) or "").startswith("order_rtt:")
+
+
+def test_operator_kill_stays_until_resume() -> None:
+    k = make()
+    kill = ControlCommand(exchange_ns=0, local_ns=T0, command="kill", reason="test")
+    assert k.check(kill, T0) == "operator_kill: test"
+    assert k.check(bbo(T0), T0) == "operator_kill: test"  # stays fired
+    resume = ControlCommand(exchange_ns=0, local_ns=T0, command="resume", reason="")
+    assert k.check(resume, T0) is None
+    assert k.check(bbo(T0), T0) is None and k.fires == {"operator_kill": 1}
+
+
+def test_probe_records_send_times() -> None:
+    sent: list[str] = []
+
+    class Port:
+        def place(self, orders: object) -> None:
+            sent.append("place")
+
+        def cancel(self, cancels: object) -> None: ...
+        def modify(self, modifies: object) -> None: ...
+        def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None: ...
+        def schedule_cancel(self, time_ms: int | None) -> None: ...
+        def reconcile(self) -> None: ...
+
+    class Clock:
+        def now_ns(self) -> int:
+            return T0
+
+    from hyperliquid_ofi_trader.core.stages import Tif
+    from hyperliquid_ofi_trader.execution.commands import PlaceOrder
+    k = make()
+    probe = RoundTripProbe(Port(), Clock(), k)
+    probe.place([PlaceOrder(cloid="0xd", coin="ETH", is_buy=True, price=1.0, size=1.0,
+                            tif=Tif.ALO, reduce_only=False, decision_id=1)])
+    assert sent == ["place"]
+    assert k.check(timer(T0 + 4 * S), T0 + 4 * S) is not None  # never answered
