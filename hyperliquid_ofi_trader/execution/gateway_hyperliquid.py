@@ -1,0 +1,523 @@
+"""The Hyperliquid gateway: the async edge that signs and sends our commands and turns the
+venue's answers into events.
+
+    order manager ──CommandPort (sync, never blocks)──▶ queues ──worker task──▶ sign ──▶
+        WS post (PostChannel) ──or, when the socket is down / saturated──▶ REST /exchange
+    answers ──gateway_actions (sans-I/O)──▶ OrderAck / CancelAck / ActionFailed /
+        ScheduleCancelAck / OrderStatusReport / AccountSnapshot ──emit──▶ engine
+
+Rules this module keeps:
+- Cancels before places. Three queues: urgent (cancels, scheduleCancel), queries (order
+  status, reconcile: they cost IP weight only), normal (places, modifies). The worker always
+  takes from the most urgent non-empty queue, and a place waiting for rate budget is
+  re-examined whenever anything new arrives, so a cancel never waits behind it.
+- Rate budgets are spent BEFORE sending (`RateLimiter`): non-urgent work waits instead of
+  being refused by the venue; cancels may use the budget's reserve.
+- One nonce per action, taken at signing time from the signer's `NonceCounter`, in the
+  worker (one task), so nonces strictly increase in sending order.
+- Never re-send an order. When the answer is lost (timeout, disconnect with the request in
+  flight, HTTP failure after sending), the gateway emits `ActionFailed(transient=True)` with
+  the cloids and the order manager asks the venue about them by cloid. The only fallback is
+  for a post that provably never left (`PostNotSentError`): that one goes over REST.
+- Network exceptions (aiohttp, OS, timeouts) are mapped here, once, to events.
+- The private key never reaches a log: only the signer holds it, and its repr is redacted.
+
+The composition root wires the socket side: `on_ws_event(event)` takes `PostResponse`
+(answers), `FeedState` (connection lost → in-flight posts fail) and `UserFills` (traded
+volume grows the address budget).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+import numpy as np
+import orjson
+
+from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.events import (
+    ActionFailed,
+    AnyEvent,
+    FeedState,
+    FeedStatus,
+    GatewayEvent,
+    PostResponse,
+    UserFills,
+)
+from hyperliquid_ofi_trader.execution import gateway_actions as ga
+from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
+from hyperliquid_ofi_trader.execution.info_client import (
+    InfoClient,
+    InfoError,
+    InfoRequestError,
+    check_address,
+)
+from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.post_channel import (
+    PostChannel,
+    PostNotSentError,
+    PostOutcomeUnknownError,
+    PostRejectedError,
+)
+from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
+from hyperliquid_ofi_trader.execution.reconcile import reconcile
+from hyperliquid_ofi_trader.execution.signing import L1Signer, SignatureError, exchange_body
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[AnyEvent], None]
+
+_NS_PER_S: Final = 1_000_000_000
+_LATENCY_WINDOW: Final = 4096
+_TEXT_MAX: Final = 300
+_HTTP_OK: Final = 200
+_HTTP_TOO_MANY: Final = 429
+_HTTP_SERVER_ERROR: Final = 500
+_JSON_HEADERS: Final = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    post_timeout_s: float = 5.0  # WS post: no answer by then → outcome unknown
+    rest_timeout_s: float = 10.0
+    use_post: bool = True  # False: REST only (e.g. no socket in this mode)
+    vault_address: str | None = None  # trading for a vault/sub-account
+    drain_timeout_s: float = 5.0  # stop(): how long queued and in-flight work may finish
+
+    def __post_init__(self) -> None:
+        if self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0:
+            raise ValueError("gateway timeouts must be positive")
+
+
+@dataclass(slots=True)
+class GatewayStats:
+    commands: int = 0  # port calls accepted
+    refused: int = 0  # commands refused before signing (our bug upstream)
+    sent: int = 0  # signed actions handed to a transport
+    sent_ws: int = 0
+    sent_rest: int = 0
+    ws_fallbacks: int = 0  # post provably not sent → REST
+    answered: int = 0  # the venue answered (ok or err)
+    venue_errors: int = 0  # whole-request `status: err`
+    failed: int = 0  # ActionFailed / failed ScheduleCancelAck emitted
+    outcome_unknown: int = 0  # sent, answer lost
+    rate_waits: int = 0  # times the worker waited for budget
+    queries: int = 0
+    query_failures: int = 0
+    emit_errors: int = 0  # the emit callback raised (the engine's bug; counted, logged)
+
+
+class _SendFailedError(Exception):
+    def __init__(self, error: str, *, transient: bool, outcome_unknown: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.transient = transient
+        self.outcome_unknown = outcome_unknown
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A command as the port received it; built into jobs by the worker (off the caller)."""
+
+    kind: str
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    kind: str  # "orderStatus" | "reconcile"
+    coin: str = ""
+    cloid: str | None = None
+    oid: int | None = None
+
+
+_Item = _Raw | ga.ActionJob | _Query
+
+
+class HyperliquidGateway:
+    """`CommandPort` over Hyperliquid: WS post first, REST `/exchange` as fallback."""
+
+    def __init__(self, signer: L1Signer, account_address: str, nonce: NonceCounter,
+                 assets: AssetRegistry, post: PostChannel | None, rest_base_url: str,
+                 session: aiohttp.ClientSession, emit: Emit, clock: Clock,
+                 limits: RateLimiter, settings: GatewaySettings | None = None,
+                 info: InfoClient | None = None) -> None:
+        self._s = settings or GatewaySettings()
+        self._signer = signer
+        self._account = check_address(account_address)
+        self._nonce = nonce
+        self._assets = assets
+        self._post = post if self._s.use_post else None
+        self._exchange_url = rest_base_url.rstrip("/") + "/exchange"
+        self._session = session
+        self._emit_cb = emit
+        self._clock = clock
+        self._limits = limits
+        self._info = info or InfoClient(rest_base_url, session, clock=clock, post=self._post,
+                                        limiter=limits, timeout_s=self._s.rest_timeout_s)
+        self._rest_timeout = aiohttp.ClientTimeout(total=self._s.rest_timeout_s)
+        self._urgent: deque[_Item] = deque()
+        self._queries: deque[_Item] = deque()
+        self._normal: deque[_Item] = deque()
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._worker: asyncio.Task[None] | None = None
+        self._accepting = True
+        self._latencies_ns: deque[int] = deque(maxlen=_LATENCY_WINDOW)
+        self.stats = GatewayStats()
+
+    def __repr__(self) -> str:
+        return (f"HyperliquidGateway(signer={self._signer.address}, account={self._account}, "
+                f"post={'on' if self._post else 'off'})")
+
+    @property
+    def account_address(self) -> str:
+        return self._account
+
+    @property
+    def info(self) -> InfoClient:
+        return self._info
+
+    # ------------------------------------------------------------ CommandPort (sync)
+
+    def place(self, orders: Sequence[PlaceOrder]) -> None:
+        self._enqueue(self._normal, _Raw("order", tuple(orders)), urgent=False)
+
+    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
+        self._enqueue(self._urgent, _Raw("cancel", tuple(cancels)), urgent=True)
+
+    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
+        self._enqueue(self._normal, _Raw("batchModify", tuple(modifies)), urgent=False)
+
+    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
+        self._enqueue(self._queries, _Query("orderStatus", coin, cloid, oid), urgent=True)
+
+    def schedule_cancel(self, time_ms: int | None) -> None:
+        self._enqueue(self._urgent, _Raw("scheduleCancel", (time_ms,)), urgent=True)
+
+    def reconcile(self) -> None:
+        self._enqueue(self._queries, _Query("reconcile"), urgent=True)
+
+    def _enqueue(self, queue: deque[_Item], item: _Item, *, urgent: bool) -> None:
+        # While stopping, only safety work (cancels, queries) is still taken.
+        if not self._accepting and not urgent:
+            self._refuse_later(item, "not sent: the gateway is stopping")
+            return
+        if isinstance(item, _Raw) and not item.items:
+            return
+        self.stats.commands += 1
+        queue.append(item)
+        self._wake.set()
+
+    # ------------------------------------------------------------ socket side
+
+    def on_ws_event(self, event: AnyEvent) -> None:
+        """Feed the socket's events: post answers, connection loss, our fills."""
+        post = self._post
+        if isinstance(event, PostResponse):
+            if post is not None:
+                post.on_response(event)
+        elif isinstance(event, FeedState):
+            if (post is not None and event.channel == ""
+                    and event.status is FeedStatus.DOWN):
+                post.on_disconnect(event.detail)
+        elif isinstance(event, UserFills) and not event.is_snapshot:
+            # Each USDC traded adds one request to the address budget.
+            self._limits.address.note_traded(sum(f.price * f.size for f in event.fills))
+
+    # ------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        if self._worker is None:
+            self._accepting = True
+            self._worker = asyncio.create_task(self._run(), name="hl-gateway-worker")
+
+    async def stop(self) -> None:
+        """Stop taking new orders, let queued and in-flight work finish (bounded by
+        `drain_timeout_s`), then fail whatever is left with transient `ActionFailed`."""
+        self._accepting = False
+        if self._worker is not None:
+            try:
+                await asyncio.wait_for(self._drained(), self._s.drain_timeout_s)
+            except TimeoutError:
+                log.warning("gateway stop: drain timed out; cancelling pending work")
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for queue in (self._urgent, self._queries, self._normal):
+            while queue:
+                self._fail_unsent(queue.popleft(), "not sent: the gateway stopped")
+
+    async def _drained(self) -> None:
+        while self._urgent or self._queries or self._normal or self._tasks:
+            self._progress.clear()
+            await self._progress.wait()
+
+    # ------------------------------------------------------------ worker
+
+    async def _run(self) -> None:
+        while True:
+            queue, item = self._head()
+            if item is None:
+                self._wake.clear()
+                self._progress.set()
+                await self._wake.wait()
+                continue
+            if isinstance(item, _Query):
+                queue.popleft()
+                self._spawn(self._run_query(item))
+                continue
+            wait = self._limits.try_acquire(item.request_kind, item.weight,
+                                            self._clock.now_ns(), requests=item.entries)
+            if wait:
+                self.stats.rate_waits += 1
+                await self._sleep_or_wake(wait)
+                continue
+            queue.popleft()
+            self._dispatch(item)
+
+    def _head(self) -> tuple[deque[_Item], ga.ActionJob | _Query | None]:
+        """The next item by priority, building raw commands into jobs in place."""
+        for queue in (self._urgent, self._queries, self._normal):
+            while queue:
+                item = queue[0]
+                if not isinstance(item, _Raw):
+                    return queue, item
+                queue.popleft()
+                queue.extendleft(reversed(self._build(item)))
+        return self._normal, None
+
+    def _build(self, raw: _Raw) -> list[ga.ActionJob]:
+        built = self._builder(raw)
+        for refusal in built.refusals:
+            self.stats.refused += 1
+            self.stats.failed += 1
+            log.error("gateway refused a %s command: %s", refusal.kind, refusal.reason)
+            self._emit(ActionFailed(exchange_ns=0, local_ns=self._clock.now_ns(),
+                                    kind=refusal.kind, cloids=refusal.cloids,
+                                    error=refusal.reason, transient=False))
+        return built.jobs
+
+    def _builder(self, raw: _Raw) -> ga.Built:
+        if raw.kind == "order":
+            return ga.build_place(raw.items, self._assets)
+        if raw.kind == "cancel":
+            return ga.build_cancel(raw.items, self._assets)
+        if raw.kind == "batchModify":
+            return ga.build_modify(raw.items, self._assets)
+        return ga.build_schedule_cancel(raw.items[0])
+
+    async def _sleep_or_wake(self, wait_ns: int) -> None:
+        # Woken early by any new command: it may be a cancel that must not wait.
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), wait_ns / _NS_PER_S)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._progress.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("gateway task failed: %r", task.exception())
+
+    # ------------------------------------------------------------ actions
+
+    def _dispatch(self, job: ga.ActionJob) -> None:
+        vault = self._s.vault_address
+        nonce = self._nonce.next()
+        try:
+            signature = self._signer.sign_action(job.action, nonce, vault)
+        except SignatureError as exc:  # an unsignable action is our bug
+            self._emit_all(ga.failure_events(job, f"not sent: cannot sign: {exc}", False,
+                                             self._clock.now_ns()))
+            self.stats.failed += 1
+            return
+        body = exchange_body(job.action, nonce, signature, vault, None)
+        self.stats.sent += 1
+        self._spawn(self._send(job, body))
+
+    async def _send(self, job: ga.ActionJob, body: dict[str, Any]) -> None:
+        sent_ns = self._clock.now_ns()
+        try:
+            payload = await self._transport(body)
+        except _SendFailedError as exc:
+            self._on_send_failed(job, exc)
+            return
+        except asyncio.CancelledError:
+            self._on_send_failed(job, _SendFailedError(
+                "outcome unknown: the gateway stopped with the request in flight",
+                transient=True, outcome_unknown=True))
+            raise
+        now = self._clock.now_ns()
+        self._latencies_ns.append(now - sent_ns)
+        self.stats.answered += 1
+        if isinstance(payload, dict) and payload.get("status") == "err":
+            self.stats.venue_errors += 1
+        self._emit_all(ga.response_events(job, payload, now))
+
+    def _on_send_failed(self, job: ga.ActionJob, exc: _SendFailedError) -> None:
+        self.stats.failed += 1
+        if exc.outcome_unknown:
+            self.stats.outcome_unknown += 1
+        self._emit_all(ga.failure_events(job, exc.error, exc.transient, self._clock.now_ns()))
+
+    async def _transport(self, body: dict[str, Any]) -> Any:
+        post = self._post
+        if (post is not None and not post.saturated and not self._limits.try_acquire(
+                RequestKind.WS_MESSAGE, 1, self._clock.now_ns())):
+            try:
+                result = await post.request("action", body, self._s.post_timeout_s)
+            except PostNotSentError:
+                self.stats.ws_fallbacks += 1  # provably never sent: REST is safe
+            except PostOutcomeUnknownError as exc:
+                raise _SendFailedError(f"outcome unknown: {exc}", transient=True,
+                                       outcome_unknown=True) from exc
+            except PostRejectedError as exc:
+                text = _clip(exc.payload)
+                raise _SendFailedError(text, transient=ga.is_transient(text),
+                                       outcome_unknown=False) from exc
+            else:
+                self.stats.sent_ws += 1
+                return result
+        self.stats.sent_rest += 1
+        return await self._rest_exchange(body)
+
+    async def _rest_exchange(self, body: dict[str, Any]) -> Any:
+        data = orjson.dumps(body)  # keeps the action's key order, which was signed
+        try:
+            async with self._session.post(self._exchange_url, data=data,
+                                          headers=_JSON_HEADERS,
+                                          timeout=self._rest_timeout) as resp:
+                status, text = resp.status, await resp.text()
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
+            raise _SendFailedError(f"not sent: cannot connect: {exc}", transient=True,
+                                   outcome_unknown=False) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise _SendFailedError(f"outcome unknown: {exc!r}", transient=True,
+                                   outcome_unknown=True) from exc
+        return _rest_answer(status, text)
+
+    # ------------------------------------------------------------ queries
+
+    async def _run_query(self, query: _Query) -> None:
+        self.stats.queries += 1
+        try:
+            event = await self._query_event(query)
+        except (InfoError, ValueError) as exc:
+            self.stats.query_failures += 1
+            # A malformed query (our bug) will fail again; transport/parse trouble may not.
+            transient = not isinstance(exc, InfoRequestError | ValueError)
+            cloids = (query.cloid,) if query.cloid is not None else ()
+            self._emit(ActionFailed(exchange_ns=0, local_ns=self._clock.now_ns(),
+                                    kind=query.kind, cloids=cloids,
+                                    error=_clip(str(exc)), transient=transient))
+            return
+        self._emit(event)
+
+    async def _query_event(self, query: _Query) -> GatewayEvent:
+        if query.kind == "reconcile":
+            snapshot = await reconcile(self._info, self._account)
+            await self._sync_address_budget()
+            return snapshot
+        target: int | str | None = query.cloid if query.cloid is not None else query.oid
+        if target is None:
+            raise ValueError("orderStatus query names neither a cloid nor an oid")
+        return await self._info.order_status(self._account, target)
+
+    async def _sync_address_budget(self) -> None:
+        # Best effort: our count drifts after restarts; the venue's own figures win.
+        try:
+            limit = await self._info.user_rate_limit(self._account)
+        except InfoError as exc:
+            log.warning("userRateLimit failed, keeping the local address budget: %s", exc)
+            return
+        self._limits.address.sync(limit.requests_used, limit.requests_cap)
+
+    # ------------------------------------------------------------ emitting
+
+    def _emit_all(self, events: list[GatewayEvent]) -> None:
+        for event in events:
+            self._emit(event)
+
+    def _emit(self, event: AnyEvent) -> None:
+        try:
+            self._emit_cb(event)
+        except Exception:
+            self.stats.emit_errors += 1
+            log.exception("gateway emit callback raised on %s", type(event).__name__)
+
+    def _refuse_later(self, item: _Item, reason: str) -> None:
+        # Called from inside a port method: emitting now would re-enter the engine.
+        asyncio.get_running_loop().call_soon(self._fail_unsent, item, reason)
+
+    def _fail_unsent(self, item: _Item, reason: str) -> None:
+        self.stats.failed += 1
+        now = self._clock.now_ns()
+        if isinstance(item, ga.ActionJob):
+            self._emit_all(ga.failure_events(item, reason, True, now))
+            return
+        if isinstance(item, _Query):
+            cloids = (item.cloid,) if item.cloid is not None else ()
+            self._emit(ActionFailed(exchange_ns=0, local_ns=now, kind=item.kind,
+                                    cloids=cloids, error=reason, transient=True))
+            return
+        self._emit(ActionFailed(exchange_ns=0, local_ns=now, kind=item.kind,
+                                cloids=_raw_cloids(item), error=reason, transient=True))
+
+    # ------------------------------------------------------------ figures
+
+    def ack_latency_us(self) -> dict[str, float]:
+        """p50/p99 of request → answer latency over the recent window (µs)."""
+        if not self._latencies_ns:
+            return {"count": 0.0, "p50": float("nan"), "p99": float("nan")}
+        arr = np.fromiter(self._latencies_ns, dtype=np.int64) / 1e3
+        p50, p99 = np.percentile(arr, [50, 99])
+        return {"count": float(arr.size), "p50": float(p50), "p99": float(p99)}
+
+
+def _raw_cloids(raw: _Raw) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in raw.items:
+        if isinstance(item, PlaceOrder | CancelOrder) and item.cloid is not None:
+            out.append(item.cloid)
+        elif isinstance(item, ModifyOrder):
+            out.append(item.replacement.cloid)
+    return tuple(out)
+
+
+def _clip(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _TEXT_MAX else text[:_TEXT_MAX] + "..."
+
+
+def _rest_answer(status: int, text: str) -> Any:
+    if status == _HTTP_TOO_MANY:  # refused before processing: nothing happened
+        raise _SendFailedError(f"rate limited (HTTP 429): {_clip(text)}", transient=True,
+                               outcome_unknown=False)
+    if status >= _HTTP_SERVER_ERROR:
+        raise _SendFailedError(f"outcome unknown: HTTP {status}: {_clip(text)}",
+                               transient=True, outcome_unknown=True)
+    if status != _HTTP_OK:  # the venue refused the request as malformed: our bug
+        raise _SendFailedError(f"HTTP {status}: {_clip(text)}", transient=False,
+                               outcome_unknown=False)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise _SendFailedError(f"outcome unknown: answer is not JSON: {_clip(text)}",
+                               transient=True, outcome_unknown=True) from None
