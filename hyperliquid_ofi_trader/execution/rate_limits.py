@@ -68,8 +68,11 @@ class RateLimitSettings:
     ws_messages_per_minute: int = 2000
     ws_control_reserve: int = 100  # left for pings and (re)subscriptions
     max_in_flight_posts: int = 100
+    window_s: float = 60.0  # the venue's rolling window; shorter only in tests
 
     def __post_init__(self) -> None:
+        if not self.window_s > 0:
+            raise RateLimitConfigError("window_s must be positive")
         if not 0 <= self.ip_cancel_reserve < self.ip_weight_per_minute:
             raise RateLimitConfigError("need 0 <= ip_cancel_reserve < ip_weight_per_minute")
         if not 0 <= self.ws_control_reserve < self.ws_messages_per_minute:
@@ -200,8 +203,9 @@ class RateLimiter:
     def __init__(self, settings: RateLimitSettings | None = None) -> None:
         s = settings or RateLimitSettings()
         self._s = s
-        self._ip = WeightWindow(s.ip_weight_per_minute)
-        self._ws = WeightWindow(s.ws_messages_per_minute)
+        window_ns = round(s.window_s * _NS_PER_S)
+        self._ip = WeightWindow(s.ip_weight_per_minute, window_ns)
+        self._ws = WeightWindow(s.ws_messages_per_minute, window_ns)
         self._address = AddressBudget(s)
         self.stats = RateLimitStats()
 
