@@ -48,7 +48,7 @@ class OrderEvent(enum.StrEnum):
     LOST = "lost"  # ours: the answer was lost or a request failed transiently
 
 
-class IllegalOrderTransition(RuntimeError):
+class IllegalOrderTransition(RuntimeError):  # noqa: N818 (the name other modules code against)
     """Our bug: the manager asked for a move the life cycle does not allow."""
 
     def __init__(self, state: OrderState, event: OrderEvent) -> None:
@@ -88,8 +88,8 @@ _OURS: Final[Mapping[OrderEvent, OrderState]] = {E.CANCEL_SENT: S.CANCEL_PENDING
 
 
 def _terminal_row(state: OrderState) -> dict[OrderEvent, OrderState]:
-    row = {ev: state for ev in (E.ACCEPTED, E.PARTIAL_FILL, E.REJECTED, E.CANCELLED,
-                                E.EXPIRED)}
+    row = dict.fromkeys((E.ACCEPTED, E.PARTIAL_FILL, E.REJECTED, E.CANCELLED, E.EXPIRED),
+                        state)
     row[E.FILLED] = S.FILLED
     return row
 
