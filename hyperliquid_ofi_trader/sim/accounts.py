@@ -91,6 +91,7 @@ class Account:
         "fills",
         "is_cross",
         "leverage",
+        "open_notional",
         "positions",
         "schedule_cancel_ms",
         "triggers_by_day",
@@ -103,6 +104,9 @@ class Account:
         self.leverage: dict[str, int] = {}
         self.is_cross: dict[str, bool] = {}
         self.cum_volume = 0.0
+        # sum of px * remaining size of resting, non-reduce-only orders per coin: their
+        # initial margin without a scan of every open order on each new order
+        self.open_notional: dict[str, float] = {}
         self.fills: deque[dict[str, Any]] = deque(maxlen=max_fills)  # wire dicts, oldest first
         self.schedule_cancel_ms: int | None = None
         self.triggers_by_day: dict[int, int] = {}
@@ -116,6 +120,9 @@ class Account:
     def szi(self, coin: str) -> float:
         pos = self.positions.get(coin)
         return pos.szi if pos else 0.0
+
+    def add_open_notional(self, coin: str, notional: float) -> None:
+        self.open_notional[coin] = max(0.0, self.open_notional.get(coin, 0.0) + notional)
 
     def apply_fill(self, coin: str, is_buy: bool, px: float, sz: float, fee: float,
                    sz_decimals: int) -> FillOutcome:

@@ -99,8 +99,7 @@ class InfoViews:
     # ------------------------------------------------------------ account
 
     def _orders_of(self, user: str) -> list[Any]:
-        return sorted((o for o in self._v.live.values() if o.user == user),
-                      key=lambda o: o.oid, reverse=True)
+        return self._v.user_orders(user)[::-1]  # newest first
 
     def _open_orders(self, body: dict[str, Any], now_ms: int) -> Any:
         out = []

@@ -82,8 +82,7 @@ class OrderEntry:
         return sz
 
     def _open_count(self, acc: Account, replacing: SimOrder | None) -> int:
-        return sum(1 for o in self._v.live.values() if o.user == acc.address
-                   and o is not replacing)
+        return self._v.user_order_count(acc.address) - (replacing is not None)
 
     def _margin_ok(self, acc: Account, coin: str, is_buy: bool, px: float, sz: float,
                    replacing: SimOrder | None) -> bool:
@@ -96,9 +95,10 @@ class OrderEntry:
         """Account value minus the initial margin of positions and open orders."""
         marks = self._v.marks()
         used = self.position_margin(acc, marks)
-        for o in self._v.live.values():
-            if o.user == acc.address and not o.reduce_only and o is not replacing:
-                used += o.px * o.sz / self._v.leverage_of(acc, o.coin)
+        for coin, notional in acc.open_notional.items():
+            used += notional / self._v.leverage_of(acc, coin)
+        if replacing is not None and not replacing.reduce_only:
+            used -= replacing.px * replacing.sz / self._v.leverage_of(acc, replacing.coin)
         return acc.account_value(marks) - used
 
     def position_margin(self, acc: Account, marks: dict[str, float]) -> float:
@@ -140,9 +140,7 @@ class OrderEntry:
                                            "avgPx": num(notional / filled), "oid": order.oid},
                                           order)}
         v.books[order.coin].rest(order)
-        v.live[order.oid] = order
-        if order.cloid is not None:
-            v.by_cloid[(order.user, order.cloid)] = order
+        v.track(order)
         v.record(order, "open", now_ms)
         v.out.order_update(order, "open", now_ms)
         return {"resting": _with_cloid({"oid": order.oid}, order)}
@@ -153,9 +151,7 @@ class OrderEntry:
         """Take a live order off the book with a final status, and tell its owner."""
         v = self._v
         v.books[order.coin].remove(order)
-        v.live.pop(order.oid, None)
-        if order.cloid is not None and v.by_cloid.get((order.user, order.cloid)) is order:
-            del v.by_cloid[(order.user, order.cloid)]
+        v.untrack(order)
         v.record(order, status, when_ms)
         v.out.order_update(order, status, when_ms)
 
@@ -215,6 +211,8 @@ class OrderEntry:
         acc.fills.append(fill)
         v.out.fill(order.user, fill)
         if not crossed:
+            if not order.reduce_only:  # the filled part no longer needs order margin
+                acc.add_open_notional(order.coin, -match.px * match.sz)
             self._maker_done(order, when_ms)
         self._reduce_only_cleanup(acc, order.coin, when_ms)
 
@@ -222,18 +220,15 @@ class OrderEntry:
         if order.sz > 0.0:
             return
         v = self._v
-        v.live.pop(order.oid, None)
-        if order.cloid is not None and v.by_cloid.get((order.user, order.cloid)) is order:
-            del v.by_cloid[(order.user, order.cloid)]
+        v.untrack(order)
         v.record(order, "filled", when_ms)
         v.out.order_update(order, "filled", when_ms)
 
     def _reduce_only_cleanup(self, acc: Account, coin: str, when_ms: int) -> None:
         """Reduce-only orders that would now increase the position are cancelled."""
         pos = acc.szi(coin)
-        stale = [o for o in self._v.live.values()
-                 if o.user == acc.address and o.coin == coin and o.reduce_only
-                 and (pos == 0.0 or (pos > 0) == o.is_buy)]
+        stale = [o for o in self._v.user_orders(acc.address)
+                 if o.coin == coin and o.reduce_only and (pos == 0.0 or (pos > 0) == o.is_buy)]
         for order in stale:
             self.remove(order, "reduceOnlyCanceled", when_ms)
 

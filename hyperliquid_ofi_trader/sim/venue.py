@@ -81,6 +81,7 @@ class SimVenue:
         self.agents = {a.lower(): u.lower() for a, u in settings.agents}
         self.live: dict[int, SimOrder] = {}
         self.by_cloid: dict[tuple[str, str], SimOrder] = {}
+        self._by_user: dict[str, dict[int, SimOrder]] = {}
         self.records: dict[int, OrderRecord] = {}
         self.cloid_records: dict[tuple[str, str], int] = {}
         self.ctx: dict[str, AssetCtx] = {}
@@ -214,6 +215,37 @@ class SimVenue:
         """Let `agent` sign for `account` (the venue's approveAgent, set up out of band)."""
         self.open_account(account)
         self.agents[agent.lower()] = account.lower()
+
+    # ------------------------------------------------------------ live orders
+
+    def track(self, order: SimOrder) -> None:
+        """Index a newly resting order (by oid, by (user, cloid), by user)."""
+        self.live[order.oid] = order
+        if order.cloid is not None:
+            self.by_cloid[(order.user, order.cloid)] = order
+        self._by_user.setdefault(order.user, {})[order.oid] = order
+        if not order.reduce_only:
+            self.accounts[order.user].add_open_notional(order.coin, order.px * order.sz)
+
+    def untrack(self, order: SimOrder) -> None:
+        self.live.pop(order.oid, None)
+        if order.cloid is not None and self.by_cloid.get((order.user, order.cloid)) is order:
+            del self.by_cloid[(order.user, order.cloid)]
+        mine = self._by_user.get(order.user)
+        if mine is None or mine.pop(order.oid, None) is None:
+            return
+        if not order.reduce_only:
+            acc = self.accounts[order.user]
+            acc.add_open_notional(order.coin, -order.px * order.sz)
+            if not any(o.coin == order.coin for o in mine.values()):
+                acc.open_notional[order.coin] = 0.0  # no float residue once none are left
+
+    def user_orders(self, user: str) -> list[SimOrder]:
+        """The user's live orders, oldest first (a copy: safe to cancel while iterating)."""
+        return list(self._by_user.get(user, {}).values())
+
+    def user_order_count(self, user: str) -> int:
+        return len(self._by_user.get(user, {}))
 
     # ------------------------------------------------------------ ids and records
 
@@ -349,7 +381,7 @@ class SimVenue:
         acc.schedule_cancel_ms = None
         day = when_ms // DAY_MS
         acc.triggers_by_day[day] = acc.triggers_by_day.get(day, 0) + 1
-        for order in [o for o in self.live.values() if o.user == user]:
+        for order in self.user_orders(user):
             self.entry.remove(order, "scheduledCancel", when_ms)
 
     def _do_update_leverage(self, acc: Account, request: tuple[int, bool, int], now_ms: int,
