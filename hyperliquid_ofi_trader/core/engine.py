@@ -41,19 +41,27 @@ import msgspec
 
 from hyperliquid_ofi_trader.core.clock import Clock, LatencyMonitor
 from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
+    ActionFailed,
     AnyEvent,
     AssetCtx,
     Bbo,
     BookSnapshot,
+    CancelAck,
+    ControlCommand,
     FeedState,
     FeedStatus,
     Funding,
+    GatewayEvent,
     Liquidation,
     MarketEvent,
     NonUserCancel,
+    OrderAck,
+    OrderStatusReport,
     OrderUpdate,
     PrivateEvent,
     Rejection,
+    ScheduleCancelAck,
     Timer,
     Trades,
     UserFills,
@@ -69,6 +77,7 @@ from hyperliquid_ofi_trader.core.stages import (
     BookView,
     CoinMarket,
     Explainer,
+    GatewayListener,
     KillSwitch,
     OrderIntent,
     OrderSink,
@@ -79,6 +88,7 @@ from hyperliquid_ofi_trader.core.stages import (
     RiskGate,
     Router,
     SignalStage,
+    TimerListener,
 )
 from hyperliquid_ofi_trader.core.state import (
     EngineSnapshot,
@@ -178,7 +188,9 @@ class Engine:
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
                  positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
                  order_sink: OrderSink | None = None, kill_switch: KillSwitch | None = None,
-                 private_listeners: Sequence[PrivateListener] = ()) -> None:
+                 private_listeners: Sequence[PrivateListener] = (),
+                 gateway_listeners: Sequence[GatewayListener] = (),
+                 timer_listeners: Sequence[TimerListener] = ()) -> None:
         self.settings = (config if isinstance(config, EngineSettings)
                          else EngineSettings.from_config(config))
         self._clock = clock
@@ -195,6 +207,12 @@ class Engine:
         self._sink = order_sink
         self._kill = kill_switch
         self._private = tuple(private_listeners)
+        self._gateway = tuple(gateway_listeners)
+        self._timer_listeners = tuple(timer_listeners)
+        # With an order path, a recovered feed is not enough to resume by itself: the
+        # venue does not replay private events, so open orders, positions and fills must
+        # first be reconciled (an AccountSnapshot after the reconnect).
+        self._needs_reconcile = bool(self._gateway)
         self._alpha_explain = alpha.explain if isinstance(alpha, Explainer) else None
         self._targets = self.settings.decision_targets()
         self._needed = self.settings.needed_coins()
@@ -217,7 +235,10 @@ class Engine:
             AssetCtx: self._on_asset_ctx, FeedState: self._on_feed, Rejection: self._on_rejection,
             Timer: self._on_timer, OrderUpdate: self._on_private, UserFills: self._on_private,
             Funding: self._on_private, Liquidation: self._on_private,
-            NonUserCancel: self._on_private}
+            NonUserCancel: self._on_private, OrderAck: self._on_gateway,
+            CancelAck: self._on_gateway, ActionFailed: self._on_gateway,
+            OrderStatusReport: self._on_gateway, AccountSnapshot: self._on_gateway,
+            ScheduleCancelAck: self._on_gateway, ControlCommand: self._on_control}
 
     # ------------------------------------------------------------ public API
 
@@ -361,6 +382,9 @@ class Engine:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
                                 f"no {absent} configured: alpha computed, nothing executed",
                                 inputs)
+        if self._needs_reconcile:
+            return self._record(coin, ev, Outcome.SKIP, "awaiting reconciliation with the "
+                                "venue (open orders, positions, fills) before trading", inputs)
         position = float(_stage("positions", self._positions.position, coin))
         inputs["position"] = position
         intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
@@ -480,6 +504,7 @@ class Engine:
             return
         if ev.channel == "" and ev.status is FeedStatus.UP:
             self._unhealthy.clear()
+            self._needs_reconcile = bool(self._gateway)
         else:
             self._unhealthy.discard(ev.channel)
         self._maybe_auto_resume(ev)
@@ -488,12 +513,14 @@ class Engine:
         _, sep, coin = channel.partition(":")
         return not sep or coin in self._needed
 
-    def _maybe_auto_resume(self, ev: FeedState) -> None:
+    def _maybe_auto_resume(self, ev: AnyEvent) -> None:
         if (self.settings.auto_resume_on_feed_recovery and not self._unhealthy
+                and not self._needs_reconcile
                 and self._sm.state is TradingState.REDUCING
                 and self._sm.cause is Trigger.FEED_LOST):
-            self._transition(Trigger.FEED_RESTORED, "every needed feed is healthy again",
-                             ev.exchange_ns, ev.local_ns)
+            why = ("every needed feed is healthy again" if not self._gateway
+                   else "every needed feed is healthy and the account is reconciled")
+            self._transition(Trigger.FEED_RESTORED, why, ev.exchange_ns, ev.local_ns)
 
     def _on_rejection(self, ev: Rejection) -> None:
         self._count_rejection(ev.reason)
@@ -502,12 +529,44 @@ class Engine:
         self._rejections[reason] = self._rejections.get(reason, 0) + 1
 
     def _on_timer(self, ev: Timer) -> None:
+        if self._timer_listeners:
+            now = self._clock.now_ns()
+            for listener in self._timer_listeners:
+                try:
+                    listener.on_timer(now)
+                except Exception as exc:
+                    self._stage_failed("timer", ev, "", exc)
         if ev.name != self.settings.flush_timer:
             return
         try:
             self._journal.flush()
         except JournalError as exc:
             self._stage_failed("journal", ev, "", exc)
+
+    def _on_gateway(self, ev: GatewayEvent) -> None:
+        for listener in self._gateway:
+            try:
+                listener.on_gateway(ev)
+            except Exception as exc:
+                self._stage_failed("execution", ev, getattr(ev, "coin", ""), exc)
+        if isinstance(ev, AccountSnapshot):
+            self._needs_reconcile = False
+            self._maybe_auto_resume(ev)
+
+    def _on_control(self, ev: ControlCommand) -> None:
+        """Operator commands (`hlofi kill` / `hlofi resume` from another terminal)."""
+        reason = f"operator {ev.command}: {ev.reason or 'no reason given'}"
+        if ev.command == "kill":
+            self._transition(Trigger.MANUAL_HALT, reason, ev.exchange_ns, ev.local_ns)
+        elif ev.command == "reduce":
+            self._transition(Trigger.MANUAL_REDUCE, reason, ev.exchange_ns, ev.local_ns)
+        elif ev.command == "resume" and self._sm.state is not TradingState.ACTIVE:
+            reset = getattr(self._kill, "reset", None)
+            if callable(reset):
+                reset()
+            self._transition(Trigger.RESUME, reason, ev.exchange_ns, ev.local_ns)
+        else:
+            self._count_rejection(f"control_{ev.command}_ignored")
 
     def _on_private(self, ev: PrivateEvent) -> None:
         for listener in self._private:

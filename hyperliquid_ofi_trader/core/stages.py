@@ -31,6 +31,7 @@ from hyperliquid_ofi_trader.core.events import (
     AssetCtx,
     Bbo,
     BookSnapshot,
+    GatewayEvent,
     MarketEvent,
     PrivateEvent,
     Trades,
@@ -178,6 +179,20 @@ class PrivateListener(Protocol):
     """Receives our own order updates, fills, funding, liquidations (order manager, positions)."""
 
     def on_private(self, event: PrivateEvent) -> None: ...
+
+
+class GatewayListener(Protocol):
+    """Receives the gateway's answers to our requests (acks, failures, order status,
+    reconciliation snapshots): the order manager, positions."""
+
+    def on_gateway(self, event: GatewayEvent) -> None: ...
+
+
+class TimerListener(Protocol):
+    """Called on every timer event with the injected clock's time (ack timeouts, the dead
+    man's switch cadence, markouts)."""
+
+    def on_timer(self, now_ns: int) -> None: ...
 
 
 class KillSwitch(Protocol):

@@ -1,0 +1,109 @@
+"""Engine wiring of the order path: gateway answers, timers, operator commands and the
+rule that an engine with an order path trades only after reconciling with the venue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
+    AnyEvent,
+    CancelAck,
+    ControlCommand,
+    FeedStatus,
+    GatewayEvent,
+    OrderAck,
+    Timer,
+)
+from hyperliquid_ofi_trader.core.state import TradingState
+from tests.unit.test_engine import MS, SETTINGS, FakeKill, Rig, bbo, feed
+
+
+class RecordingListener:
+    def __init__(self) -> None:
+        self.gateway: list[GatewayEvent] = []
+        self.timers: list[int] = []
+
+    def on_gateway(self, event: GatewayEvent) -> None:
+        self.gateway.append(event)
+
+    def on_timer(self, now_ns: int) -> None:
+        self.timers.append(now_ns)
+
+
+class ResettableKill(FakeKill):
+    def __init__(self) -> None:
+        super().__init__()
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def snapshot(t_ms: int) -> AccountSnapshot:
+    return AccountSnapshot(exchange_ns=0, local_ns=t_ms * MS, user="0xabc", open_orders=(),
+                           positions=(), recent_fills=(), account_value=1e5, withdrawable=1e5)
+
+
+def control(command: str, t_ms: int) -> ControlCommand:
+    return ControlCommand(exchange_ns=0, local_ns=t_ms * MS, command=command, reason="test")
+
+
+def test_gateway_events_reach_listeners_and_timers_carry_clock_time(tmp_path: Path) -> None:
+    listener = RecordingListener()
+    rig = Rig(tmp_path, gateway_listeners=[listener], timer_listeners=[listener])
+    ack = OrderAck(exchange_ns=0, local_ns=5 * MS, cloid="0x" + "0" * 32, oid=7,
+                   outcome="resting", filled_size=0.0, avg_px=0.0, error="")
+    cancel = CancelAck(exchange_ns=0, local_ns=6 * MS, coin="ETH", cloid=None, oid=7, ok=True,
+                       error="")
+    rig.send(ack, cancel, Timer(exchange_ns=0, local_ns=9 * MS, name="tick"))
+    assert listener.gateway == [ack, cancel]
+    assert listener.timers == [9 * MS]
+
+
+def test_no_order_before_the_account_is_reconciled(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, gateway_listeners=[RecordingListener()])
+    rig.send(bbo("ETH", 1))
+    assert rig.sink.submitted == []
+    assert rig.reader().decisions()[-1].reason.startswith("awaiting reconciliation")
+    rig.send(snapshot(2), bbo("ETH", 3))
+    assert len(rig.sink.submitted) == 1
+
+
+def test_reconnect_resumes_only_after_reconciliation(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.core.engine import EngineSettings
+
+    settings = EngineSettings(coins=SETTINGS.coins, traded=SETTINGS.traded, lead=SETTINGS.lead,
+                              auto_resume_on_feed_recovery=True)
+    rig = Rig(tmp_path, settings=settings, gateway_listeners=[RecordingListener()])
+    rig.send(snapshot(1), feed(FeedStatus.DOWN, "", 2))
+    assert rig.state() is TradingState.REDUCING
+    rig.send(feed(FeedStatus.UP, "", 3))
+    assert rig.state() is TradingState.REDUCING  # the feed is back, the account is not
+    submitted = len(rig.sink.submitted)
+    rig.send(bbo("ETH", 4))
+    assert len(rig.sink.submitted) == submitted
+    rig.send(snapshot(5))
+    assert rig.state() is TradingState.ACTIVE
+
+
+def test_operator_kill_halts_and_resume_resets_the_kill_switch(tmp_path: Path) -> None:
+    kill = ResettableKill()
+    rig = Rig(tmp_path, kill_switch=kill)
+    rig.send(control("kill", 1))
+    assert rig.state() is TradingState.HALTED
+    assert rig.sink.cancels, "halting must cancel every order"
+    rig.send(bbo("ETH", 2))
+    assert rig.sink.submitted == []
+    rig.send(control("resume", 3))
+    assert rig.state() is TradingState.ACTIVE
+    assert kill.resets == 1
+
+
+def test_unknown_or_pointless_control_is_counted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    events: list[AnyEvent] = [control("resume", 1), control("explode", 2)]
+    rig.send(*events)
+    assert rig.state() is TradingState.ACTIVE
+    rejections = rig.engine.snapshot().rejections
+    assert rejections == {"control_resume_ignored": 1, "control_explode_ignored": 1}
