@@ -74,6 +74,8 @@ def _check_accounts(venue: SimVenue, initial: float) -> None:
         for coin, pos in acc.positions.items():
             assert pos.szi == pytest.approx(position[coin], abs=1e-9)
         assert acc.balance == pytest.approx(initial + pnl_minus_fees, abs=1e-4)
+        resting = sum(o.px * o.sz for o in venue.user_orders(acc.address) if not o.reduce_only)
+        assert sum(acc.open_notional.values()) == pytest.approx(resting, abs=1e-6)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
