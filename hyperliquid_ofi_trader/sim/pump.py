@@ -134,14 +134,18 @@ class Publisher:
                 "data": {"coin": coin, "time": time_ms, "levels": [bids, asks]}}
 
     def _publish_bbo(self, coin: str, time_ms: int) -> None:
+        route = ("bbo", coin, 0)
+        if not self.sink.wants(route):
+            # Nobody listens: skip the merged-book read (the costliest part of an action's
+            # aftermath) and forget L1, so a future subscriber's first change is published.
+            self._last_bbo.pop(coin, None)
+            return
         bid, ask = self.venue.bbo(coin)
         last = self._last_bbo.get(coin)
         if last is not None and last[0] == bid and last[1] == ask:
             return
         self._last_bbo[coin] = (bid, ask)
-        route = ("bbo", coin, 0)
-        if self.sink.wants(route):
-            self.sink.publish(route, _bbo_frame(coin, time_ms, bid, ask))
+        self.sink.publish(route, _bbo_frame(coin, time_ms, bid, ask))
 
     def _publish_trades(self, event: Trades) -> None:
         route = ("trades", event.coin, 0)
