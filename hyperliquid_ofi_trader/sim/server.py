@@ -89,6 +89,7 @@ class ServerStats:
     acks_dropped: int = 0
     acks_delayed: int = 0
     rate_limited: int = 0
+    internal_errors: int = 0
 
 
 class _Conn:
@@ -409,8 +410,12 @@ class EmulatorServer:
 
     def _post(self, conn: _Conn, reply: Reply, now_ns: int) -> None:
         self.stats.posts += 1
-        kind, payload = self._answer_post(reply.post_kind, reply.payload, now_ns,
-                                          conn.session.ip)
+        try:
+            kind, payload = self._answer_post(reply.post_kind, reply.payload, now_ns,
+                                              conn.session.ip)
+        except Exception as exc:  # an emulator bug: answer it, keep the connection
+            self.stats.internal_errors += 1
+            kind, payload = "error", f"internal emulator error: {exc!r}"[:500]
         frame = post_frame(reply.post_id, kind, payload)
         fate = self.faults.ack_fate(now_ns)
         if fate is AckFate.DROP:
