@@ -220,7 +220,9 @@ class ExecutionRouter:
             room = abs(position) - pending
         else:
             room = s.max_position_usd[inst.name] / ref - abs(position) - pending
-        size = min(abs(alpha) * s.max_order_usd / ref, room)
+        # Budget at mid + |limit - mid|: never above the limit's notional (which the gate
+        # checks against max_order_usd), and the same for a buy and its mirrored sell.
+        size = min(abs(alpha) * s.max_order_usd / (ref + abs(price - ref)), room)
         if tif is Tif.IOC:
             size = min(size, s.ioc_depth_fraction * _depth_inside(book, is_buy, price))
         size = inst.round_size(max(size, 0.0))

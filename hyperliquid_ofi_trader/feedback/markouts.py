@@ -63,13 +63,13 @@ class Markouts:
         self.horizons_ms = tuple(sorted(set(horizons_ms)))
         self._pending: dict[str, list[deque[_Pending]]] = {}
         self._mid: dict[str, tuple[int, float]] = {}
-        self._listeners: list[Callable[[MarkoutResult], None]] = []
+        self._listeners: list[Callable[[MarkoutResult], object]] = []
         self.move_bps = {h: RunningStats() for h in self.horizons_ms}
         self.pnl_bps = {h: RunningStats() for h in self.horizons_ms}
         self.dropped = 0
         self.completed = 0
 
-    def add_listener(self, fn: Callable[[MarkoutResult], None]) -> None:
+    def add_listener(self, fn: Callable[[MarkoutResult], object]) -> None:
         self._listeners.append(fn)
 
     # ------------------------------------------------------------ inputs

@@ -22,7 +22,7 @@ SETTINGS = RouterSettings(ofi_high=2.0, ofi_mid=0.5, min_abs_alpha=0.1, ioc_slip
 
 
 @dataclass(frozen=True)
-class O:
+class Order:
     coin: str
     is_buy: bool
     price: float
@@ -59,9 +59,12 @@ def test_mirror_alpha_gives_the_mirrored_intent(book: OrderBook, alpha: float,
         return
     (x,), (y,) = a, b
     bid, ask = book.best_bid(), book.best_ask()
-    assert bid is not None and ask is not None
+    assert bid is not None
+    assert ask is not None
     mid = (bid[0] + ask[0]) / 2
-    assert x.is_buy != y.is_buy and x.tif is y.tif and x.reduce_only == y.reduce_only
+    assert x.is_buy != y.is_buy
+    assert x.tif is y.tif
+    assert x.reduce_only == y.reduce_only
     assert x.size == y.size
     # post-only: exactly symmetric; IOC: the tolerance is relative to different touches,
     # so tick rounding may differ by one tick
@@ -80,7 +83,8 @@ def test_intents_respect_book_and_limits(book: OrderBook, alpha: float, ofi: flo
         return
     (i,) = intents
     bid, ask = book.best_bid(), book.best_ask()
-    assert bid is not None and ask is not None
+    assert bid is not None
+    assert ask is not None
     if i.tif is Tif.ALO:
         assert (i.price < ask[0]) if i.is_buy else (i.price > bid[0])
     else:
@@ -90,7 +94,8 @@ def test_intents_respect_book_and_limits(book: OrderBook, alpha: float, ofi: flo
     mid = (bid[0] + ask[0]) / 2
     assert abs(new_pos) * mid <= 1000.0 + 1e-6 or abs(new_pos) < abs(pos)
     if i.reduce_only:
-        assert abs(new_pos) < abs(pos) and new_pos * pos >= 0
+        assert abs(new_pos) < abs(pos)
+        assert new_pos * pos >= 0
     assert i.size * i.price >= 10.0
     assert round(i.size, 4) == i.size
 
@@ -104,18 +109,22 @@ prices = st.integers(15_000, 35_000).map(lambda t: round(t * TICK, 1))
 def test_post_only_never_crosses_book_or_own_orders(bid: float, spread: int, is_buy: bool,
                                                     own_spec: list[tuple[bool, int]]) -> None:
     ask = round(bid + spread * TICK, 1)
-    own = [O("ETH", b, round(bid + k * TICK, 1), 1.0, f"c{n}")
+    own = [Order("ETH", b, round(bid + k * TICK, 1), 1.0, f"c{n}")
            for n, (b, k) in enumerate(own_spec) if bid + k * TICK > 0]
     t = Tactics(TacticsSettings(ioc_slippage_bps=5.0, min_abs_alpha=0.1))
     p = t.post_only_price(ETH, is_buy, bid, ask, own)
     assert p is not None
     if is_buy:
-        assert p < ask and all(p < o.price for o in own if not o.is_buy)
+        assert p < ask
+        assert all(p < o.price for o in own if not o.is_buy)
     else:
-        assert p > bid and all(p > o.price for o in own if o.is_buy)
+        assert p > bid
+        assert all(p > o.price for o in own if o.is_buy)
     io = t.ioc_price(ETH, is_buy, bid, ask, own)
     if io is not None:
         if is_buy:
-            assert all(io < o.price for o in own if not o.is_buy) and io >= ask
+            assert all(io < o.price for o in own if not o.is_buy)
+            assert io >= ask
         else:
-            assert all(io > o.price for o in own if o.is_buy) and io <= bid
+            assert all(io > o.price for o in own if o.is_buy)
+            assert io <= bid

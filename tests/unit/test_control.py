@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hyperliquid_ofi_trader.core.events import ControlCommand
 from hyperliquid_ofi_trader.cli import control as control_cli
+from hyperliquid_ofi_trader.core.events import ControlCommand
 from hyperliquid_ofi_trader.risk.control import (
     CONTROL_FILE,
     ControlError,
@@ -40,7 +40,8 @@ def test_round_trip(tmp_path: Path) -> None:
     assert reader.parse(read_control_file(tmp_path), local_ns=6) is None  # seen already
     write_command(tmp_path, "resume", "ok", NOW)
     again = reader.parse(read_control_file(tmp_path), local_ns=7)
-    assert again is not None and again.command == "resume"
+    assert again is not None
+    assert again.command == "resume"
 
 
 def test_seq_increases_even_with_a_clock_going_back(tmp_path: Path) -> None:
@@ -61,8 +62,10 @@ def test_garbage_is_counted_not_raised(tmp_path: Path) -> None:
     for content in (b"{", b'{"seq": 1, "command": "explode"}', b'{"seq": 0, "command": "kill"}',
                     b'{"seq": 1, "command": "kill", "extra": 1}', b"x" * 70_000, b"[]"):
         assert reader.parse(content, local_ns=1) is None
-    assert reader.rejections == 6 and reader.last_error
-    assert reader.parse(None, local_ns=1) is None and reader.rejections == 6
+    assert reader.rejections == 6
+    assert reader.last_error
+    assert reader.parse(None, local_ns=1) is None
+    assert reader.rejections == 6
 
 
 def test_a_corrupt_file_does_not_hide_the_next_kill(tmp_path: Path) -> None:
@@ -72,7 +75,8 @@ def test_a_corrupt_file_does_not_hide_the_next_kill(tmp_path: Path) -> None:
     (tmp_path / CONTROL_FILE).write_bytes(b"garbage")
     write_command(tmp_path, "kill", "second", NOW + 10**9)
     cmd = reader.parse(read_control_file(tmp_path), local_ns=2)
-    assert cmd is not None and cmd.reason == "second"
+    assert cmd is not None
+    assert cmd.reason == "second"
 
 
 def test_writer_refuses_bad_requests(tmp_path: Path) -> None:
@@ -88,20 +92,24 @@ def test_cli_kill_and_resume(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "kill #" in res.output
     cmd = ControlReader().parse(read_control_file(tmp_path), local_ns=1)
-    assert cmd is not None and (cmd.command, cmd.reason) == ("kill", "drill")
+    assert cmd is not None
+    assert (cmd.command, cmd.reason) == ("kill", "drill")
     res = runner.invoke(app, ["resume", "--run-dir", str(tmp_path)])
     assert res.exit_code == 0
     cmd = ControlReader().parse(read_control_file(tmp_path), local_ns=1)
-    assert cmd is not None and cmd.command == "resume"
+    assert cmd is not None
+    assert cmd.command == "resume"
 
 
 def test_cli_missing_run_dir_is_a_clean_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["kill", "--run-dir", str(tmp_path / "nope")])
     assert res.exit_code == 1
-    assert "no run directory" in res.output and "Traceback" not in res.output
+    assert "no run directory" in res.output
+    assert "Traceback" not in res.output
 
 
 def test_cli_help() -> None:
     for cmd in ("kill", "resume"):
         res = CliRunner().invoke(app, [cmd, "--help"])
-        assert res.exit_code == 0 and "--run-dir" in res.output
+        assert res.exit_code == 0
+        assert "--run-dir" in res.output

@@ -29,7 +29,8 @@ def heard(dms: DeadMansSwitch, t: int) -> None:
 def test_arms_ahead_and_rearms_before_expiry() -> None:
     d = DeadMansSwitch(SET)
     a = d.on_timer(T0, True)
-    assert a.kind is DmsKind.ARM and a.time_ms == T0 // MS + 10_000
+    assert a.kind is DmsKind.ARM
+    assert a.time_ms == T0 // MS + 10_000
     assert d.on_timer(T0 + S, True).kind is DmsKind.NONE  # waiting for the ack
     ack(d, a.time_ms)
     sent = []
@@ -44,7 +45,8 @@ def test_arms_ahead_and_rearms_before_expiry() -> None:
             ack(d, act.time_ms)
         else:
             assert act.kind is DmsKind.NONE
-    assert sent and all(b - a_ <= 5 for a_, b in zip([0, *sent], sent, strict=False))
+    assert sent
+    assert all(b - a_ <= 5 for a_, b in zip([0, *sent], sent, strict=False))
     assert d.triggers_today(T0 + 59 * S) == 0  # never expired
 
 
@@ -82,11 +84,13 @@ def test_refusal_switches_to_client_fallback() -> None:
     d = DeadMansSwitch(SET)
     d.on_timer(T0, True)
     ack(d, None, ok=False, err="Cannot set scheduled cancel time until enough volume traded")
-    assert d.refused is not None and d.refused.startswith("Cannot")
+    assert d.refused is not None
+    assert d.refused.startswith("Cannot")
     heard(d, T0 + S)
     assert d.on_timer(T0 + S, True).kind is DmsKind.NONE
     act = d.on_timer(T0 + 7 * S, True)  # 6 s of venue silence while orders rest
-    assert act.kind is DmsKind.CANCEL_ALL and "no venue message" in act.reason
+    assert act.kind is DmsKind.CANCEL_ALL
+    assert "no venue message" in act.reason
     assert d.on_timer(T0 + 8 * S, True).kind is DmsKind.NONE  # once per silence
     heard(d, T0 + 9 * S)
     assert d.on_timer(T0 + 15 * S, True).kind is DmsKind.CANCEL_ALL

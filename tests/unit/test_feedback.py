@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -36,8 +37,8 @@ class Port:
     def __init__(self) -> None:
         self.placed: list[PlaceOrder] = []
 
-    def place(self, orders: object) -> None:
-        self.placed.extend(orders)  # type: ignore[call-overload]
+    def place(self, orders: Sequence[PlaceOrder]) -> None:
+        self.placed.extend(orders)
 
     def cancel(self, cancels: object) -> None: ...
     def modify(self, modifies: object) -> None: ...
@@ -72,12 +73,16 @@ def test_slippage_vs_decision_mid_and_arrival() -> None:
     probe, slip, _, _, _ = setup()
     place(probe, "0xa", Tif.IOC)
     s = slip.on_fill(fill(True, 2001.5))
-    assert s is not None and s.tif == "Ioc"
+    assert s is not None
+    assert s.tif == "Ioc"
     assert s.vs_mid_bps == pytest.approx((2001.5 - 2000.5) / 2000.5 * 1e4)
     assert s.vs_arrival_bps == pytest.approx((2001.5 - 2001.0) / 2001.0 * 1e4)
     sell = slip.on_fill(fill(False, 2001.5))  # a sell above the mid is a gain
-    assert sell is not None and sell.vs_mid_bps is not None and sell.vs_mid_bps < 0
-    assert slip.on_fill(fill(True, 1.0, cloid="0xunknown")) is None and slip.unmatched == 1
+    assert sell is not None
+    assert sell.vs_mid_bps is not None
+    assert sell.vs_mid_bps < 0
+    assert slip.on_fill(fill(True, 1.0, cloid="0xunknown")) is None
+    assert slip.unmatched == 1
     assert slip.summary()["vs_mid"]["Ioc"]["count"] == 2
 
 
@@ -98,8 +103,10 @@ def test_fill_rate_post_only() -> None:
     rate.on_private(upd("0xb", OrderStatus.CANCELED, 0.1))
     rate.on_private(upd("0xb", OrderStatus.CANCELED, 0.1))  # repeated: counted once
     summary = rate.summary()["Alo"]
-    assert summary["placed"] == 3 and summary["closed"] == 2
-    assert rate.post_only_fill_ratio() == 0.5 and summary["cancel_ratio"] == 0.5
+    assert summary["placed"] == 3
+    assert summary["closed"] == 2
+    assert rate.post_only_fill_ratio() == 0.5
+    assert summary["cancel_ratio"] == 0.5
     assert summary["time_to_fill_ms_p50"] == pytest.approx(250.0)
     del clock
 
@@ -118,8 +125,10 @@ def test_markouts_complete_lazily_on_exchange_time() -> None:
     assert got[0].move_bps == pytest.approx(1.0 / 2000.5 * 1e4)
     assert got[0].pnl_bps == pytest.approx(0.5 / 2001.0 * 1e4)
     m.on_market(bbo(T0 + 1000 * MS, 1999.0, 2000.0))  # exactly at the horizon: new mid
-    assert got[1].horizon_ms == 1000 and got[1].mid_at_horizon == 1999.5
-    assert got[1].move_bps is not None and got[1].move_bps < 0
+    assert got[1].horizon_ms == 1000
+    assert got[1].mid_at_horizon == 1999.5
+    assert got[1].move_bps is not None
+    assert got[1].move_bps < 0
 
 
 def test_markouts_signed_by_side() -> None:
@@ -131,7 +140,8 @@ def test_markouts_signed_by_side() -> None:
     m.on_market(bbo(T0 + 50 * MS, 1990.0, 1991.0))  # price fell: good for a sell
     assert got == []
     m.on_market(bbo(T0 + 200 * MS, 1990.0, 1991.0))
-    assert got[0].move_bps is not None and got[0].move_bps > 0
+    assert got[0].move_bps is not None
+    assert got[0].move_bps > 0
 
 
 def test_trust_moves_the_right_way_and_stays_bounded() -> None:
@@ -140,10 +150,15 @@ def test_trust_moves_the_right_way_and_stays_bounded() -> None:
     for i in range(50):
         t.update("ofi", 1.0, fill(True, 2000.0, tid=i), 2.0)  # price rose after our buy
         t.update("leadlag", -1.0, fill(True, 2000.0, tid=i), 2.0)  # leadlag said down
-    assert t.weight("ofi") == 1.0 and t.p_hat("ofi") > 0.8
-    assert t.weight("leadlag") == 0.0 and t.p_hat("leadlag") < 0.2
+    assert t.weight("ofi") == 1.0
+    assert t.p_hat("ofi") > 0.8
+    assert t.weight("leadlag") == 0.0
+    assert t.p_hat("leadlag") < 0.2
     exp = t.explain()
-    assert exp["decay"] == 0.99 and "leadlag" in exp["signals"]  # type: ignore[operator]
+    assert exp["decay"] == 0.99
+    signals = exp["signals"]
+    assert isinstance(signals, dict)
+    assert "leadlag" in signals
 
 
 def test_trust_recovers_as_old_evidence_decays() -> None:
@@ -153,7 +168,8 @@ def test_trust_recovers_as_old_evidence_decays() -> None:
     low = t.weight("x")
     for i in range(30):
         t.update("x", 1.0, fill(True, 2000.0, tid=i), 1.0)
-    assert low == 0.0 and t.weight("x") == 1.0
+    assert low == 0.0
+    assert t.weight("x") == 1.0
 
 
 def test_trust_ignores_uninformative_observations() -> None:
@@ -161,7 +177,8 @@ def test_trust_ignores_uninformative_observations() -> None:
     assert not t.update("x", 0.0, fill(True, 1.0), 3.0)
     assert not t.update("x", 1.0, fill(True, 1.0), 0.0)
     assert not t.update("x", 1.0, fill(True, 1.0), math.nan)
-    assert t.skipped == 3 and t.weight("x") == 1.0
+    assert t.skipped == 3
+    assert t.weight("x") == 1.0
 
 
 def test_trust_fed_from_markouts_via_the_probe() -> None:
@@ -189,4 +206,5 @@ def test_trust_weight_always_in_unit_interval(obs: list[tuple[float, bool, float
     for sign, is_buy, mk in obs:
         t.update("s", sign, fill(is_buy, 100.0), mk)
         w = t.weight("s")
-        assert 0.0 <= w <= 1.0 and 0.0 < t.p_hat("s") < 1.0
+        assert 0.0 <= w <= 1.0
+        assert 0.0 < t.p_hat("s") < 1.0

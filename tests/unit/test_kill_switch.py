@@ -78,7 +78,8 @@ def test_normal_traffic_fires_nothing() -> None:
     k = make(pnl)
     run_normal(k)
     assert k.check(fills(2000.1, 2000.2, 2000.0), T0) is None
-    assert k.fired is None and k.fires == {}
+    assert k.fired is None
+    assert k.fires == {}
 
 
 def test_feed_lag_needs_a_sustained_run() -> None:
@@ -90,7 +91,9 @@ def test_feed_lag_needs_a_sustained_run() -> None:
     for i in range(2):
         assert k.check(bbo(T0 + 3 + i, late), T0) is None
     why = k.check(bbo(T0 + 9, late), T0)
-    assert why is not None and why.startswith("feed_lag:") and k.fired_code == ks.FEED_LAG
+    assert why is not None
+    assert why.startswith("feed_lag:")
+    assert k.fired_code == ks.FEED_LAG
 
 
 def test_depth_vanishing() -> None:
@@ -99,7 +102,8 @@ def test_depth_vanishing() -> None:
         assert k.check(snap(T0 + i * S, 20.0), T0) is None
     assert k.check(snap(T0 + 6 * S, 5.0), T0) is None  # -75%: not yet
     why = k.check(snap(T0 + 7 * S, 3.0), T0)
-    assert why is not None and why.startswith("depth_vanish:")
+    assert why is not None
+    assert why.startswith("depth_vanish:")
 
 
 def test_depth_needs_warm_up() -> None:
@@ -112,7 +116,8 @@ def test_consecutive_slippage() -> None:
     k = make()
     assert k.check(fills(2003.0, 2003.0, 2000.0, 2003.0, 2003.0), T0) is None  # reset by one
     why = k.check(fills(2003.0), T0)
-    assert why is not None and why.startswith("consecutive_slippage:")
+    assert why is not None
+    assert why.startswith("consecutive_slippage:")
 
 
 def test_snapshot_fills_do_not_count_as_slippage() -> None:
@@ -125,7 +130,8 @@ def test_stale_feed_on_timer() -> None:
     k.check(bbo(T0), T0)
     assert k.check(timer(T0 + 10 * S), T0 + 10 * S) is None
     why = k.check(timer(T0 + 11 * S), T0 + 11 * S)
-    assert why is not None and why.startswith("stale_feed:")
+    assert why is not None
+    assert why.startswith("stale_feed:")
 
 
 def test_a_feed_that_never_starts_is_stale() -> None:
@@ -145,7 +151,8 @@ def test_daily_loss_resets_each_utc_day() -> None:
     assert k.check(timer(start + 2 * S), start + 2 * S) is None
     pnl.value = -100.0
     why = k.check(timer(start + 3 * S), start + 3 * S)
-    assert why is not None and why.startswith("daily_loss:")
+    assert why is not None
+    assert why.startswith("daily_loss:")
     k.reset(start + day + S)
     k.check(bbo(start + day + S), start + day + S)
     assert k.check(timer(start + day + S), start + day + S) is None  # new day, new baseline
@@ -165,7 +172,8 @@ def test_order_round_trip_from_acks_and_missing_acks() -> None:
     slow = OrderAck(exchange_ns=0, local_ns=T0 + 3500 * MS, cloid="0xb", oid=2,
                     outcome="resting", filled_size=0.0, avg_px=0.0, error="")
     why = k.check(slow, T0)
-    assert why is not None and why.startswith("order_rtt:")
+    assert why is not None
+    assert why.startswith("order_rtt:")
     k2 = make()
     k2.check(bbo(T0), T0)
     k2.on_order_sent("0xc", T0)
@@ -180,7 +188,8 @@ def test_operator_kill_stays_until_resume() -> None:
     assert k.check(bbo(T0), T0) == "operator_kill: test"  # stays fired
     resume = ControlCommand(exchange_ns=0, local_ns=T0, command="resume", reason="")
     assert k.check(resume, T0) is None
-    assert k.check(bbo(T0), T0) is None and k.fires == {"operator_kill": 1}
+    assert k.check(bbo(T0), T0) is None
+    assert k.fires == {"operator_kill": 1}
 
 
 def test_probe_records_send_times() -> None:

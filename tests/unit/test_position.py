@@ -30,10 +30,13 @@ def test_vwap_entry_and_realised_pnl() -> None:
     pb = PositionBook()
     pb.on_private(push(fill(True, 100.0, 1.0, 1), fill(True, 110.0, 1.0, 2)))
     p = pb.get("ETH")
-    assert p.size == 2.0 and p.entry_px == pytest.approx(105.0)
+    assert p.size == 2.0
+    assert p.entry_px == pytest.approx(105.0)
     pb.on_private(push(fill(False, 120.0, 0.5, 3, fee=0.1)))
-    assert p.size == 1.5 and p.entry_px == pytest.approx(105.0)
-    assert p.realised == pytest.approx(7.5) and p.fees == pytest.approx(0.1)
+    assert p.size == 1.5
+    assert p.entry_px == pytest.approx(105.0)
+    assert p.realised == pytest.approx(7.5)
+    assert p.fees == pytest.approx(0.1)
     assert pb.total_pnl({"ETH": 100.0}) == pytest.approx(7.5 - 0.1 + 1.5 * -5.0)
 
 
@@ -42,7 +45,8 @@ def test_crossing_through_zero_opens_at_the_fill_price() -> None:
     pb.on_fill(fill(True, 100.0, 1.0, 1))
     pb.on_fill(fill(False, 90.0, 3.0, 2))
     p = pb.get("ETH")
-    assert p.size == pytest.approx(-2.0) and p.entry_px == 90.0
+    assert p.size == pytest.approx(-2.0)
+    assert p.entry_px == 90.0
     assert p.realised == pytest.approx(-10.0)
 
 
@@ -50,7 +54,8 @@ def test_short_side_realises_with_the_right_sign() -> None:
     pb = PositionBook()
     pb.on_fill(fill(False, 100.0, 2.0, 1))
     pb.on_fill(fill(True, 95.0, 2.0, 2))
-    assert pb.position("ETH") == 0.0 and pb.get("ETH").realised == pytest.approx(10.0)
+    assert pb.position("ETH") == 0.0
+    assert pb.get("ETH").realised == pytest.approx(10.0)
     assert pb.get("ETH").entry_px == 0.0
 
 
@@ -61,21 +66,24 @@ def test_duplicates_and_snapshots_do_not_move_positions() -> None:
     pb.on_private(push(fill(True, 100.0, 1.0, 7)))  # the snapshot's fill replayed
     pb.on_private(push(fill(True, 100.0, 1.0, 8)))
     pb.on_private(push(fill(True, 100.0, 1.0, 8)))
-    assert pb.position("ETH") == 1.0 and pb.duplicates == 2
+    assert pb.position("ETH") == 1.0
+    assert pb.duplicates == 2
 
 
 def test_same_tid_on_another_coin_is_not_a_duplicate() -> None:
     pb = PositionBook()
     pb.on_fill(fill(True, 100.0, 1.0, 1))
     pb.on_fill(fill(True, 100.0, 1.0, 1, coin="BTC"))
-    assert pb.position("ETH") == 1.0 and pb.position("BTC") == 1.0
+    assert pb.position("ETH") == 1.0
+    assert pb.position("BTC") == 1.0
 
 
 def test_malformed_fills_are_counted_not_raised() -> None:
     pb = PositionBook()
     assert not pb.on_fill(fill(True, float("nan"), 1.0, 1))
     assert not pb.on_fill(fill(True, 100.0, -1.0, 2))
-    assert pb.rejected == 2 and pb.position("ETH") == 0.0
+    assert pb.rejected == 2
+    assert pb.position("ETH") == 0.0
 
 
 def test_funding_counts_in_pnl() -> None:
@@ -96,8 +104,10 @@ def test_reconcile_adopts_the_venue_and_reports_differences() -> None:
         recent_fills=(fill(True, 100.0, 0.5, 9),), account_value=1234.0, withdrawable=1000.0)
     found = pb.reconcile(snap)
     assert [(d.coin, d.ours, d.venue) for d in found] == [("BTC", 1.0, 0.0), ("ETH", 1.0, 1.5)]
-    assert pb.position("ETH") == 1.5 and pb.get("ETH").entry_px == 101.0
-    assert pb.position("BTC") == 0.0 and pb.account_value == 1234.0
+    assert pb.position("ETH") == 1.5
+    assert pb.get("ETH").entry_px == 101.0
+    assert pb.position("BTC") == 0.0
+    assert pb.account_value == 1234.0
     assert pb.discrepancies == 2
     pb.on_private(push(fill(True, 100.0, 0.5, 9)))  # already in the venue's position
     assert pb.position("ETH") == 1.5

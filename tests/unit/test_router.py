@@ -25,10 +25,10 @@ def book(bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> Or
 
 
 def settings(**kw: object) -> RouterSettings:
-    base: dict[str, object] = dict(ofi_high=2.0, ofi_mid=0.5, min_abs_alpha=0.1,
-                                   ioc_slippage_bps=5.0, ioc_depth_fraction=0.5,
-                                   max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
-                                   instruments={"ETH": ETH})
+    base: dict[str, object] = {"ofi_high": 2.0, "ofi_mid": 0.5, "min_abs_alpha": 0.1,
+                                   "ioc_slippage_bps": 5.0, "ioc_depth_fraction": 0.5,
+                                   "max_position_usd": {"ETH": 1000.0}, "max_order_usd": 200.0,
+                                   "instruments": {"ETH": ETH}}
     base.update(kw)
     return RouterSettings(**base)  # type: ignore[arg-type]
 
@@ -52,7 +52,9 @@ def router(b: OrderBook = DEEP, **kw: object) -> ExecutionRouter:
 def test_high_ofi_agreeing_goes_ioc_through_the_ask() -> None:
     r = router()
     (i,) = r.route("ETH", 0.5, 3.0, 0.0)
-    assert i.tif is Tif.IOC and i.is_buy and not i.reduce_only
+    assert i.tif is Tif.IOC
+    assert i.is_buy
+    assert not i.reduce_only
     assert 2000.1 <= i.price <= 2000.1 * (1 + 5e-4)
     assert i.size == pytest.approx(0.5 * 200.0 / 2000.05, abs=1e-4)
     assert r.last_reason == "ofi_high_ioc"
@@ -60,12 +62,16 @@ def test_high_ofi_agreeing_goes_ioc_through_the_ask() -> None:
 
 def test_mid_ofi_rests_post_only_at_the_touch() -> None:
     (i,) = router().route("ETH", -0.5, -1.0, 0.0)
-    assert i.tif is Tif.ALO and not i.is_buy and i.price == 2000.1
+    assert i.tif is Tif.ALO
+    assert not i.is_buy
+    assert i.price == 2000.1
 
 
 def test_mid_ofi_of_either_sign_rests() -> None:
     (i,) = router().route("ETH", 0.5, -1.0, 0.0)
-    assert i.tif is Tif.ALO and i.is_buy and i.price == 2000.0
+    assert i.tif is Tif.ALO
+    assert i.is_buy
+    assert i.price == 2000.0
 
 
 @pytest.mark.parametrize(("alpha", "ofi", "code"), [
@@ -99,7 +105,8 @@ def test_size_never_exceeds_the_position_limit() -> None:
     # 0.45 ETH of room at ~2000 with a $1000 cap when already long 0.05 ETH short of it
     room_pos = 1000.0 / 2000.05 - 0.05
     (i,) = router(max_order_usd=1000.0).route("ETH", 1.0, 1.0, room_pos)
-    assert i.size <= 0.05 + 1e-12 and i.size > 0
+    assert i.size <= 0.05 + 1e-12
+    assert i.size > 0
 
 
 def test_at_the_limit_is_a_skip() -> None:
@@ -110,7 +117,9 @@ def test_at_the_limit_is_a_skip() -> None:
 
 def test_reducing_is_reduce_only_and_never_flips() -> None:
     (i,) = router(max_order_usd=1000.0).route("ETH", -1.0, -1.0, 0.02)
-    assert not i.is_buy and i.reduce_only and i.size == pytest.approx(0.02)
+    assert not i.is_buy
+    assert i.reduce_only
+    assert i.size == pytest.approx(0.02)
     assert i.tag == "ofi_mid_alo_reduce"
 
 
@@ -123,7 +132,8 @@ def test_below_ten_dollars_is_a_skip() -> None:
 def test_ioc_size_capped_by_depth_inside_the_limit() -> None:
     thin = book([(2000.0, 50.0)], [(2000.1, 0.02), (2000.2, 0.02), (2100.0, 50.0)])
     (i,) = router(thin).route("ETH", 1.0, 3.0, 0.0)
-    assert i.tif is Tif.IOC and i.size == pytest.approx(0.02)  # half of 0.04 inside 5 bps
+    assert i.tif is Tif.IOC
+    assert i.size == pytest.approx(0.02)
 
 
 def test_ioc_with_nothing_inside_the_limit_skips() -> None:
@@ -156,5 +166,6 @@ def test_sizes_and_prices_are_venue_valid() -> None:
 
 def test_settings_from_the_packaged_config() -> None:
     s = RouterSettings.from_config(load_config(None))
-    assert s.ofi_high > s.ofi_mid and s.instruments["ETH"].sz_decimals == 4
+    assert s.ofi_high > s.ofi_mid
+    assert s.instruments["ETH"].sz_decimals == 4
     assert 0 < s.ioc_depth_fraction <= 1

@@ -15,7 +15,7 @@ T = Tactics(TacticsSettings(ioc_slippage_bps=5.0, min_abs_alpha=0.1, requote_tic
 
 
 @dataclass(frozen=True)
-class O:
+class Order:
     coin: str
     is_buy: bool
     price: float
@@ -44,27 +44,30 @@ def test_post_only_one_side_empty() -> None:
 
 
 def test_post_only_never_meets_our_own_opposite_order() -> None:
-    own = [O("ETH", False, 2000.0, 1.0, "a")]  # our sell rests at the bid?!
+    own = [Order("ETH", False, 2000.0, 1.0, "a")]  # our sell rests at the bid?!
     assert T.post_only_price(ETH, True, 2000.0, 2000.5, own) == 1999.9
 
 
 def test_orders_on_other_coins_are_ignored() -> None:
-    own = [O("BTC", False, 2000.0, 1.0, "a")]
+    own = [Order("BTC", False, 2000.0, 1.0, "a")]
     assert T.post_only_price(ETH, True, 2000.0, 2000.5, own) == 2000.0
 
 
 def test_ioc_limit_within_tolerance_rounded_towards_the_touch() -> None:
     buy = T.ioc_price(ETH, True, 2000.0, 2000.1)
     sell = T.ioc_price(ETH, False, 2000.0, 2000.1)
-    assert buy is not None and sell is not None
-    assert 2000.1 <= buy <= 2000.1 * 1.0005 and buy == 2001.1
-    assert 2000.0 * 0.9995 <= sell <= 2000.0 and sell == 1999.0
+    assert buy is not None
+    assert sell is not None
+    assert 2000.1 <= buy <= 2000.1 * 1.0005
+    assert buy == 2001.1
+    assert 2000.0 * 0.9995 <= sell <= 2000.0
+    assert sell == 1999.0
 
 
 def test_ioc_stops_below_our_own_resting_sell() -> None:
-    own = [O("ETH", False, 2000.5, 1.0, "a")]
+    own = [Order("ETH", False, 2000.5, 1.0, "a")]
     assert T.ioc_price(ETH, True, 2000.0, 2000.1, own) == 2000.4
-    blocked = [O("ETH", False, 2000.1, 1.0, "a")]
+    blocked = [Order("ETH", False, 2000.1, 1.0, "a")]
     assert T.ioc_price(ETH, True, 2000.0, 2000.1, blocked) is None
 
 
@@ -74,34 +77,40 @@ def test_ioc_needs_the_opposite_side() -> None:
 
 
 def test_requote_cancels_on_flip_and_decay() -> None:
-    own = [O("ETH", True, 2000.0, 0.1, "b1")]
+    own = [Order("ETH", True, 2000.0, 0.1, "b1")]
     (flip,) = T.requote(ETH, -0.5, 2000.0, 2000.1, own)
-    assert flip.kind is RequoteKind.CANCEL and flip.reason == "alpha_flipped"
+    assert flip.kind is RequoteKind.CANCEL
+    assert flip.reason == "alpha_flipped"
     (decay,) = T.requote(ETH, 0.05, 2000.0, 2000.1, own)
-    assert decay.kind is RequoteKind.CANCEL and decay.reason == "alpha_decayed"
+    assert decay.kind is RequoteKind.CANCEL
+    assert decay.reason == "alpha_decayed"
 
 
 def test_requote_keeps_an_order_at_the_touch() -> None:
-    own = [O("ETH", True, 2000.0, 0.1, "b1")]
+    own = [Order("ETH", True, 2000.0, 0.1, "b1")]
     assert T.requote(ETH, 0.5, 2000.0, 2000.1, own) == []
 
 
 def test_requote_moves_an_order_left_behind() -> None:
-    own = [O("ETH", True, 1999.6, 0.1, "b1")]
+    own = [Order("ETH", True, 1999.6, 0.1, "b1")]
     (m,) = T.requote(ETH, 0.5, 2000.0, 2000.1, own)
-    assert m.kind is RequoteKind.MODIFY and m.new_price == 2000.0 and m.reason == "behind_touch"
-    close = [O("ETH", True, 1999.8, 0.1, "b1")]  # 2 ticks behind: within tolerance
+    assert m.kind is RequoteKind.MODIFY
+    assert m.new_price == 2000.0
+    assert m.reason == "behind_touch"
+    close = [Order("ETH", True, 1999.8, 0.1, "b1")]  # 2 ticks behind: within tolerance
     assert T.requote(ETH, 0.5, 2000.0, 2000.1, close) == []
 
 
 def test_requote_pulls_back_an_order_the_book_now_crosses() -> None:
-    own = [O("ETH", False, 2000.0, 0.1, "s1")]
+    own = [Order("ETH", False, 2000.0, 0.1, "s1")]
     (m,) = T.requote(ETH, -0.5, 2000.0, 2000.5, own)
-    assert m.kind is RequoteKind.MODIFY and m.reason == "would_cross" and m.new_price > 2000.0
+    assert m.kind is RequoteKind.MODIFY
+    assert m.reason == "would_cross"
+    assert m.new_price > 2000.0
 
 
 def test_settings_validate() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ioc_slippage_bps"):
         TacticsSettings(ioc_slippage_bps=0.0, min_abs_alpha=0.1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="min_abs_alpha"):
         TacticsSettings(ioc_slippage_bps=1.0, min_abs_alpha=1.0)
