@@ -7,10 +7,17 @@ import re
 import pytest
 
 from hyperliquid_ofi_trader.core.events import Funding, NonUserCancel, ScheduleCancelAck
-from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.core.stages import (
+    GatewayListener,
+    OrderSink,
+    PrivateListener,
+    Tif,
+    TimerListener,
+)
 from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.execution.order_manager import FillReport, reject_reason
 from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.execution.router import OpenOrders
 from tests.order_fakes import (
     T0,
     ack,
@@ -309,3 +316,15 @@ def test_terminal_orders_are_forgotten_beyond_the_bound() -> None:
     known = [p.cloid for p in port.placed if mgr.order(p.cloid) is not None]
     assert known == [p.cloid for p in port.placed[-3:]]
     assert mgr.summary()["outcomes"] == {"Alo:rejected": 5}
+
+
+def test_conforms_to_the_engine_and_router_contracts() -> None:
+    # Checked by mypy (structural typing) and at run time for the runtime-visible parts.
+    mgr, _, _ = make_manager()
+    sink: OrderSink = mgr
+    private: PrivateListener = mgr
+    gateway: GatewayListener = mgr
+    timer: TimerListener = mgr
+    views: OpenOrders = mgr.open_orders
+    assert all(x is mgr for x in (sink, private, gateway, timer))
+    assert list(views("ETH")) == []
