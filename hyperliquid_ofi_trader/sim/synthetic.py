@@ -4,6 +4,12 @@ THIS IS NOT MARKET DATA. It is a stochastic model built so that the emulator has
 that moves like a venue's and so that the strategy's signals have something TRUE (by
 construction) to find. Use recorded data (`sim/market_source.py`) to measure anything real.
 
+API: `SyntheticMarket(settings, seed)`; `next_block()` -> the events of one block;
+`run_for(duration_ns)` -> all events of that span; `iter_blocks()` -> endless (block ns,
+events); `next_batch()` -> (offset ns from `start_ns`, events), the `MarketSource` protocol
+of `sim/market_source.py` that the emulator's server pumps. For a live emulator, set
+`start_ns` to the wall-clock start (whole ms) so that event times look current.
+
 Time. The market advances in blocks (default every 100 ms, uniform jitter of +/- 30 ms, in
 whole milliseconds). Every event of a block carries the block time as `exchange_ns`, and
 `local_ns` equals it (the emulator's server stamps real send times). The first block is at
@@ -251,6 +257,8 @@ class _Fair:
             self.x[name] += log_move
         else:
             self.x[name] = self._reflect(name, self.x[name] + log_move)
+            if name == self._lead:  # the lag coin must see the jump `delay` after it
+                self._history[-1] = (self._history[-1][0], self.x[name])
 
     def _walk(self, name: str, x: float, sq: float, dt: float) -> float:
         x0 = self.x0[name]
