@@ -214,6 +214,7 @@ class Engine:
         # first be reconciled (an AccountSnapshot after the reconnect).
         self._needs_reconcile = bool(self._gateway)
         self._alpha_explain = alpha.explain if isinstance(alpha, Explainer) else None
+        self._router_explain = router.explain if isinstance(router, Explainer) else None
         self._targets = self.settings.decision_targets()
         self._needed = self.settings.needed_coins()
         self._sm = TradingStateMachine()
@@ -389,8 +390,11 @@ class Engine:
         inputs["position"] = position
         intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
         inputs["intents"] = [msgspec.to_builtins(i) for i in intents]
+        if self._router_explain is not None:
+            inputs["router"] = _stage("router", self._router_explain)
         if not intents:
-            return self._record(coin, ev, Outcome.SKIP, "router produced no intent", inputs)
+            why = getattr(self._router, "last_reason", "") or "router produced no intent"
+            return self._record(coin, ev, Outcome.SKIP, why, inputs)
         if state is TradingState.REDUCING:
             intents = tuple(i for i in intents if i.reduce_only)
             if not intents:
@@ -561,9 +565,8 @@ class Engine:
         elif ev.command == "reduce":
             self._transition(Trigger.MANUAL_REDUCE, reason, ev.exchange_ns, ev.local_ns)
         elif ev.command == "resume" and self._sm.state is not TradingState.ACTIVE:
-            reset = getattr(self._kill, "reset", None)
-            if callable(reset):
-                reset()
+            # The kill switch saw this command first (it checks every event) and cleared
+            # its trigger; otherwise it would re-halt on the next event.
             self._transition(Trigger.RESUME, reason, ev.exchange_ns, ev.local_ns)
         else:
             self._count_rejection(f"control_{ev.command}_ignored")

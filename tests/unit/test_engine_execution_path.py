@@ -31,13 +31,17 @@ class RecordingListener:
         self.timers.append(now_ns)
 
 
-class ResettableKill(FakeKill):
+class OperatorKill(FakeKill):
+    """Like risk.kill_switch.KillSwitch: fires on "kill", clears on "resume", sees all events."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.resets = 0
+        self.fired: str | None = None
 
-    def reset(self) -> None:
-        self.resets += 1
+    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+        if isinstance(event, ControlCommand):
+            self.fired = "operator_kill" if event.command == "kill" else None
+        return self.fired
 
 
 def snapshot(t_ms: int) -> AccountSnapshot:
@@ -87,8 +91,8 @@ def test_reconnect_resumes_only_after_reconciliation(tmp_path: Path) -> None:
     assert rig.state() is TradingState.ACTIVE
 
 
-def test_operator_kill_halts_and_resume_resets_the_kill_switch(tmp_path: Path) -> None:
-    kill = ResettableKill()
+def test_operator_kill_halts_and_resume_reaches_the_kill_switch_first(tmp_path: Path) -> None:
+    kill = OperatorKill()
     rig = Rig(tmp_path, kill_switch=kill)
     rig.send(control("kill", 1))
     assert rig.state() is TradingState.HALTED
@@ -97,7 +101,10 @@ def test_operator_kill_halts_and_resume_resets_the_kill_switch(tmp_path: Path) -
     assert rig.sink.submitted == []
     rig.send(control("resume", 3))
     assert rig.state() is TradingState.ACTIVE
-    assert kill.resets == 1
+    assert kill.fired is None
+    rig.send(bbo("ETH", 4))
+    assert rig.state() is TradingState.ACTIVE  # no re-halt on the next event
+    assert len(rig.sink.submitted) == 1
 
 
 def test_unknown_or_pointless_control_is_counted(tmp_path: Path) -> None:
