@@ -352,8 +352,10 @@ class OrderManager:
 
     def _replacement_landed(self, rec: OrderRecord, now: int) -> None:
         # batchModify is atomic on the venue: the new order standing means the old is gone.
+        # Even if we had lost track of it meanwhile (a query said "open" before the modify
+        # was processed), it is gone now.
         old = self._orders.get(rec.replaces) if rec.replaces else None
-        if old is not None and old.state is S.CANCEL_PENDING:
+        if old is not None and is_live(old.state):
             self._venue(old, E.CANCELLED, now)
 
     def _replacement_failed(self, rec: OrderRecord, now: int) -> None:
@@ -405,6 +407,11 @@ class OrderManager:
             return
         if event is E.FILLED and not rec.complete() and ev.size > 0.0:
             event = E.ACCEPTED  # defensive: "filled" with size left is not final
+        if event is E.ACCEPTED and rec.state is S.CANCEL_PENDING:
+            # Asked after the cancel timeout, the venue still shows it open: our cancel (or
+            # modify) did not take. Track it as resting again; a wanted cancel is re-sent.
+            self._count("cancel_did_not_take")
+            self._step(rec, E.LOST, now)
         if event is not E.ACCEPTED:
             rec.last_error = rec.last_error or ev.status
         self._venue(rec, self._ioc_cancel_is_expiry(rec, event), now)
@@ -496,6 +503,9 @@ class OrderManager:
             elif rec.state is S.CANCEL_PENDING:
                 self._count("cancel_timeout")
                 self._cancel_unconfirmed(rec, now_ns)
+            elif rec.cancel_wanted:  # resting again after a lost cancel: backed-off re-send
+                self._count("cancel_resend")
+                cancels.append(rec)
             else:
                 rec.deadline_ns = None
         self._send_cancels(cancels, now_ns)
@@ -554,7 +564,18 @@ class OrderManager:
             return
         self._step(rec, event, now)
         if rec.cancel_wanted and rec.state in (S.RESTING, S.PARTIALLY_FILLED):
-            self._send_cancels([rec], now)  # our cancel was lost on the way: send it again
+            self._resend_cancel(rec, now)
+
+    def _resend_cancel(self, rec: OrderRecord, now: int) -> None:
+        """Our cancel was lost or refused and the order still rests: send it again, at
+        once the first time, then with exponential backoff (a venue that keeps refusing
+        must not turn this into a request storm)."""
+        if rec.retries == 0:
+            rec.retries = 1
+            self._send_cancels([rec], now)
+            return
+        rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
+        rec.deadline_ns = now + (self.settings.cancel_timeout_ns << rec.retries)
 
     def _step(self, rec: OrderRecord, event: OrderEvent, now: int) -> None:
         before = rec.state
@@ -566,8 +587,7 @@ class OrderManager:
 
     def _entered(self, rec: OrderRecord, before: OrderState) -> None:
         if rec.state in (S.RESTING, S.PARTIALLY_FILLED):
-            rec.deadline_ns = None
-            rec.retries = 0
+            rec.deadline_ns = None  # (retries are kept: they pace repeated cancels)
         if not is_live(rec.state):
             self._finish(rec)
         elif before is S.UNKNOWN:

@@ -60,12 +60,17 @@ class World:
 
     @property
     def cloids(self) -> list[str]:
-        placed = [p.cloid for p in self.port.placed]
-        mods = [m.replacement.cloid for batch in self.port.of("modify") for m in batch]
-        return placed + mods
+        """Every cloid sent, in sending order (places and modify replacements)."""
+        out: list[str] = []
+        for name, arg in self.port.calls:
+            if name == "place":
+                out.extend(p.cloid for p in arg)
+            elif name == "modify":
+                out.extend(m.replacement.cloid for m in arg)
+        return out
 
     def oid(self, cloid: str) -> int:
-        return 1000 + self.cloids.index(cloid)
+        return 1000 + self.cloids.index(cloid)  # stable: the list only grows at its end
 
     def make_fill(self, cloid: str, part: int, with_cloid: bool) -> Fill:
         oid = self.oid(cloid)

@@ -242,3 +242,39 @@ def test_snapshot_history_of_unknown_orders_is_not_counted() -> None:
     mgr.on_private(fills(fill(6, tid=2, size=1.0)))  # a live fill of a manual order
     assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
     assert mgr.counts["fill_foreign"] == 1
+
+
+def test_refused_cancels_are_resent_with_backoff_not_in_a_storm() -> None:
+    mgr, port, _ = make_manager(cancel_timeout_ns=SEC)
+    mgr.submit(1, [intent()])
+    c = port.placed[0].cloid
+    mgr.on_gateway(ack(c, oid=9))
+    mgr.cancel([c])
+    for _ in range(3):  # the venue keeps refusing, the query keeps saying "open"
+        mgr.on_gateway(cancel_ack(c, ok=False, error="Too many cumulative requests sent"))
+        mgr.on_gateway(status(c, "open", oid=9, size=1.0))
+    assert len(port.cancelled) == 2  # the first re-send is immediate, the next waits
+    assert mgr.order(c).state is S.RESTING  # type: ignore[union-attr]
+    mgr.on_timer(T0 + 3 * SEC)
+    assert len(port.cancelled) == 2
+    mgr.on_timer(T0 + 60 * SEC)
+    assert len(port.cancelled) == 3
+    assert mgr.order(c).state is S.CANCEL_PENDING  # type: ignore[union-attr]
+
+
+def test_modify_that_did_not_take_leaves_the_old_order_resting() -> None:
+    mgr, port, _ = make_manager(cancel_timeout_ns=SEC)
+    mgr.submit(1, [intent()])
+    old = port.placed[0].cloid
+    mgr.on_gateway(ack(old, oid=100))
+    new = mgr.modify(old, 2501.0, 1.0)
+    assert new is not None
+    mgr.on_timer(T0 + SEC)  # the modify's answer is late: ask about the old order
+    assert port.queries[-1] == ("ETH", old, 100)
+    mgr.on_gateway(status(old, "open", oid=100, size=1.0, at=T0 + SEC))
+    assert mgr.order(old).state is S.RESTING  # type: ignore[union-attr]
+    assert port.cancelled == []
+    # The modify was processed after all: the old order is gone.
+    mgr.on_gateway(ack(new, "resting", oid=101, at=T0 + 2 * SEC))
+    assert mgr.order(old).state is S.CANCELLED  # type: ignore[union-attr]
+    assert [o.cloid for o in mgr.open_orders()] == [new]
