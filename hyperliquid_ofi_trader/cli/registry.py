@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "research",
     "control",
     "sim_exchange",
+    "report",
 )
 
 
