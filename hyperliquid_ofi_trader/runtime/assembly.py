@@ -8,9 +8,10 @@ Pydantic config objects stop here: stages receive plain values in their own unit
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hyperliquid_ofi_trader.alpha.build import build_combiner
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
@@ -20,12 +21,14 @@ from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.stages import (
+    GatewayListener,
     KillSwitch,
     OrderSink,
     PositionSource,
     PrivateListener,
     RiskGate,
     Router,
+    TimerListener,
 )
 from hyperliquid_ofi_trader.regime.build import build_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
@@ -55,6 +58,13 @@ class Execution:
     order_sink: OrderSink | None = None
     kill_switch: KillSwitch | None = None
     private_listeners: Sequence[PrivateListener] = ()
+    gateway_listeners: Sequence[GatewayListener] = ()
+    timer_listeners: Sequence[TimerListener] = ()
+
+
+# Builds the order path once the market data and strategy exist (it needs their books and
+# the signal stage's latest values); see runtime/execution_stack.py.
+ExecutionFactory = Callable[[Mapping[str, CoinData], Strategy], Execution]
 
 
 def build_markets(settings: EngineSettings) -> dict[str, CoinData]:
@@ -110,15 +120,21 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
 
 
 def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
-                 execution: Execution | None = None,
-                 trust: TrustProvider | None = None) -> tuple[Engine, Strategy]:
-    """The engine with its market data and strategy; `execution` adds the order path."""
-    settings = EngineSettings.from_config(cfg)
+                 execution: ExecutionFactory | None = None,
+                 trust: TrustProvider | None = None,
+                 **engine_overrides: Any) -> tuple[Engine, Strategy]:
+    """The engine with its market data and strategy; `execution` adds the order path.
+
+    `engine_overrides` set engine-only knobs (`auto_resume_on_feed_recovery`, ...).
+    """
+    settings = EngineSettings.from_config(cfg, **engine_overrides)
     markets = build_markets(settings)
     strategy = build_strategy(cfg, markets, trust)
-    ex = execution or Execution()
+    ex = execution(markets, strategy) if execution is not None else Execution()
     engine = Engine(settings, clock, journal, markets=markets, signals=strategy.signals,
                     regime=strategy.regime, alpha=strategy.alpha, router=ex.router,
                     positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
-                    kill_switch=ex.kill_switch, private_listeners=ex.private_listeners)
+                    kill_switch=ex.kill_switch, private_listeners=ex.private_listeners,
+                    gateway_listeners=ex.gateway_listeners,
+                    timer_listeners=ex.timer_listeners)
     return engine, strategy

@@ -1,0 +1,166 @@
+"""Build the order path (router, risk, order manager, feedback) for any venue port.
+
+The live gateway, the emulator-backed gateway and the backtest's simulated gateway all
+implement `execution.commands.CommandPort`; this builder wires the same objects in front of
+whichever one it is given, so every mode runs one decision path.
+
+Command flow:  OrderManager → FeedbackProbe → RoundTripProbe → port (gateway)
+Event flow:    engine → kill switch tap (kill switch, dead man's switch, markouts)
+               engine → private listeners (order manager, positions, feedback trackers)
+               engine → gateway listeners (order manager, account reconciler)
+               engine → timer listeners (order manager timeouts, dead man's switch)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
+    AnyEvent,
+    Bbo,
+    BookSnapshot,
+    GatewayEvent,
+)
+from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.execution.commands import CommandPort
+from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
+from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
+from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
+from hyperliquid_ofi_trader.feedback.markouts import Markouts
+from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
+from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
+from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
+from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch, DmsKind, DmsSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.kill_switch import (
+    KillSwitch,
+    KillSwitchSettings,
+    RoundTripProbe,
+    marks_from_books,
+)
+from hyperliquid_ofi_trader.risk.position import PositionBook
+from hyperliquid_ofi_trader.runtime.assembly import Execution
+
+SignalsOf = Callable[[str], Mapping[str, float] | None]
+
+
+class EventTap:
+    """The engine's kill-switch slot: every event passes here first.
+
+    Besides the kill switch itself, two observers need to see every event without being
+    pipeline stages: the dead man's switch (any venue message proves the venue is alive)
+    and the markouts (mid moves after each fill, on exchange time).
+    """
+
+    __slots__ = ("dms", "kill", "markouts")
+
+    def __init__(self, kill: KillSwitch, dms: DeadMansSwitch, markouts: Markouts) -> None:
+        self.kill, self.dms, self.markouts = kill, dms, markouts
+
+    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+        self.dms.observe(event)
+        if isinstance(event, BookSnapshot | Bbo):
+            self.markouts.on_market(event)
+        return self.kill.check(event, now_ns)
+
+
+class AccountReconciler:
+    """Gateway listener: the venue's account snapshot is the truth for positions and the
+    account value the exposure gate sizes against."""
+
+    __slots__ = ("discrepancies", "positions")
+
+    def __init__(self, positions: PositionBook) -> None:
+        self.positions = positions
+        self.discrepancies = 0
+
+    def on_gateway(self, event: GatewayEvent) -> None:
+        if isinstance(event, AccountSnapshot):
+            self.discrepancies += len(self.positions.reconcile(event))
+
+
+class DeadMansSwitchDriver:
+    """Timer listener: keeps the venue's scheduleCancel armed while orders rest, and
+    cancels everything from our side when the venue refuses it and goes quiet."""
+
+    __slots__ = ("dms", "orders", "port")
+
+    def __init__(self, dms: DeadMansSwitch, orders: OrderManager, port: CommandPort) -> None:
+        self.dms, self.orders, self.port = dms, orders, port
+
+    def on_timer(self, now_ns: int) -> None:
+        action = self.dms.on_timer(now_ns, bool(self.orders.open_orders()))
+        if action.kind is DmsKind.ARM:
+            self.port.schedule_cancel(action.time_ms)
+        elif action.kind is DmsKind.CLEAR:
+            self.port.schedule_cancel(None)
+        elif action.kind is DmsKind.CANCEL_ALL:
+            self.orders.cancel_all(action.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionStack:
+    """Everything on the order path, kept for status views and the run summary."""
+
+    execution: Execution
+    orders: OrderManager
+    positions: PositionBook
+    router: RequotingRouter
+    gate: ExposureGate
+    kill: KillSwitch
+    dms: DeadMansSwitch
+    slippage: SlippageTracker
+    fill_rate: FillRateTracker
+    markouts: Markouts
+    trust: SignalTrust
+    reconciler: AccountReconciler
+
+    def summary(self) -> dict[str, Any]:
+        return {"orders": self.orders.summary(), "positions": self.positions.summary(),
+                "router_skips": dict(self.router.router.skips),
+                "router_routed": dict(self.router.router.routed),
+                "requotes": dict(self.router.requoted),
+                "gate_rejections": dict(self.gate.rejections),
+                "kill_switch": {"fired": self.kill.fired, "fires": dict(self.kill.fires)},
+                "dead_mans_switch": self.dms.explain(),
+                "slippage_bps": self.slippage.summary(), "fill_rate": self.fill_rate.summary(),
+                "markouts_bps": self.markouts.summary(), "trust": self.trust.explain()}
+
+
+def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData],
+                    port: CommandPort, store: OrderStore | None, trust: SignalTrust,
+                    signals_of: SignalsOf,
+                    order_settings: OrderManagerSettings | None = None) -> ExecutionStack:
+    """Wire the order path in front of `port`. `trust` is shared with the alpha combiner."""
+    books = {coin: data.book for coin, data in markets.items()}
+    marks = marks_from_books(books)
+    positions = PositionBook()
+    slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
+    markouts.add_listener(trust.on_markout)
+    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
+                      slippage=slippage.fill_slippage_bps)
+    probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
+                           fill_rate, trust, signals_of)
+    orders = OrderManager(probed, clock, store, order_settings)
+    router = RequotingRouter(ExecutionRouter(RouterSettings.from_config(cfg), books,
+                                             open_orders=orders.open_orders), orders)
+    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks)
+    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    reconciler = AccountReconciler(positions)
+    execution = Execution(
+        router=router, positions=positions, risk_gate=gate, order_sink=orders,
+        kill_switch=EventTap(kill, dms, markouts),
+        private_listeners=(orders, positions, slippage, fill_rate, markouts),
+        gateway_listeners=(orders, reconciler),
+        timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed)))
+    return ExecutionStack(execution=execution, orders=orders, positions=positions,
+                          router=router, gate=gate, kill=kill, dms=dms, slippage=slippage,
+                          fill_rate=fill_rate, markouts=markouts, trust=trust,
+                          reconciler=reconciler)
