@@ -1,0 +1,333 @@
+"""The backtest: recorded frames through the exact live engine, against an in-process
+simulated venue, with modelled latencies.
+
+    recording ──iter_frames──▶ HyperliquidCodec ──market events──┐
+                                                                 ├─▶ EventQueue (time, seq)
+    each market event is scheduled TWICE:                        │
+      at its exchange time → SimVenue.on_market (the venue's book moves; our resting
+                              orders it crosses or reaches fill, in queue order)
+      at its receive time  → Engine.on_event (the recorded receive time, or exchange
+                              time + a modelled feed delay), with the ReplayClock there
+    our commands → SimulatedGateway → venue at + entry latency → answers at + ack latency,
+    private pushes at + feed latency → Engine.on_event
+
+The engine, strategy and order path are built by the same functions as every other mode
+(`runtime.assembly.build_engine` + `runtime.execution_stack.build_execution`): no
+backtest-only decision path. Timers fire as in `runtime/replay.py`, from the receive-time
+clock. Nothing sleeps, opens a socket or reads the wall clock (the caller may pass a
+stopwatch to time the run), so the same data, config and seed give the same journal.
+
+Frames are read lazily; the queue only runs entries older than the newest frame's receive
+time minus `lookahead_ns`, so a venue event whose exchange time precedes its receive time
+by up to that much still lands in time order. A later one (a recording whose receive time
+trails exchange time by more than the lookahead) runs at once and is counted in
+`late_market_events`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
+from hyperliquid_ofi_trader.backtest.latency import LatencyConfig, LatencyModel
+from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.engine import Engine
+from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.timers import PeriodicTimers
+from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
+from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
+from hyperliquid_ofi_trader.execution.keys import SecretKey
+from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
+from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
+from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
+from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
+from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
+from hyperliquid_ofi_trader.sim.venue import SimVenue
+
+JOURNAL_NAME: Final = "journal.sqlite"
+_MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
+# The simulated account's key is fixed, not random: the venue's fill hashes derive from the
+# signer's address, and a backtest must be repeatable. It only ever signs for the in-process
+# venue.
+_ACCOUNT_SEED: Final = b"hyperliquid_ofi_trader backtest account v1"
+
+
+class BacktestError(Exception):
+    """The backtest cannot start with what the user gave (output exists, no data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestSettings:
+    """Venue economics and mechanics of a backtest. Fees are fractions (0.00045 = 4.5 bps);
+    a negative maker fee is a rebate."""
+
+    taker_fee: float = 0.00045
+    maker_fee: float = 0.00015
+    initial_usdc: float = 100_000.0
+    lookahead_ns: int = 2_000_000_000
+    order_settings: OrderManagerSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.lookahead_ns < 0:
+            raise BacktestError("lookahead_ns must not be negative")
+
+    def venue_settings(self, cfg: AppConfig) -> SimSettings:
+        instruments = tuple(SimInstrument(name, spec.sz_decimals, spec.max_leverage)
+                            for name, spec in cfg.symbols.coins.items())
+        return SimSettings(instruments=instruments, taker_fee=self.taker_fee,
+                           maker_fee=self.maker_fee, initial_usdc=self.initial_usdc)
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    """What a backtest did, for the CLI summary, `--json` and tests."""
+
+    source: str
+    out_dir: str
+    journal: str
+    seed: int
+    latency: dict[str, str] = field(default_factory=dict)
+    frames: int = 0
+    market_events: int = 0
+    engine_events: int = 0
+    queue_entries: int = 0
+    late_market_events: int = 0
+    first_local_ns: int = 0
+    last_local_ns: int = 0
+    wall_s: float = 0.0
+    journal_sha256: str = ""
+    read: dict[str, Any] = field(default_factory=dict)
+    codec_rejections: dict[str, int] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=dict)
+    execution: dict[str, Any] = field(default_factory=dict)
+    gateway: dict[str, Any] = field(default_factory=dict)
+    venue: dict[str, Any] = field(default_factory=dict)
+    report: str | None = None
+
+    @property
+    def events_per_s(self) -> float:
+        return self.engine_events / self.wall_s if self.wall_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["recorded_span_s"] = ((self.last_local_ns - self.first_local_ns) / 1e9
+                                  if self.frames else 0.0)
+        out["events_per_s"] = self.events_per_s
+        return out
+
+
+def account_key() -> SecretKey:
+    return SecretKey(hashlib.sha256(_ACCOUNT_SEED).digest())
+
+
+class BacktestDriver:
+    """Schedules every frame's events on the queue and runs the queue in time order."""
+
+    __slots__ = ("clock", "codec", "engine", "engine_events", "first_local_ns", "frames",
+                 "gateway", "late", "latency", "lookahead_ns", "market_events", "queue",
+                 "timers", "venue")
+
+    def __init__(self, engine: Engine, clock: ReplayClock, queue: EventQueue,
+                 venue: SimVenue, gateway: SimulatedGateway, latency: LatencyModel,
+                 codec: HyperliquidCodec, lookahead_ns: int) -> None:
+        self.engine, self.clock, self.queue = engine, clock, queue
+        self.venue, self.gateway, self.latency, self.codec = venue, gateway, latency, codec
+        self.lookahead_ns = lookahead_ns
+        self.timers = PeriodicTimers({"journal_flush": JOURNAL_FLUSH_PERIOD_NS,
+                                      "status": STATUS_PERIOD_NS})
+        self.frames = self.market_events = self.engine_events = self.late = 0
+        self.first_local_ns = 0
+
+    # ------------------------------------------------------------ queue actions
+
+    def deliver(self, event: AnyEvent) -> None:
+        """The engine receives `event` now (queue time): clock, due timers, then the event."""
+        self.clock.advance_to(self.queue.now_ns())
+        on_event = self.engine.on_event
+        for timer in self.timers.due(self.clock.now_ns()):
+            on_event(timer)
+        self.engine_events += 1
+        on_event(event)
+
+    def to_venue(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> None:
+        """The market moves at the venue (exchange time)."""
+        self.venue.on_market(event)
+        self.gateway.drain_pushes(self.queue.now_ns())
+
+    def start(self, _: object) -> None:
+        # As after any connect: reconcile the account before the engine may trade.
+        self.gateway.reconcile()
+
+    # ------------------------------------------------------------ frames
+
+    def feed(self, local_ns: int, raw: bytes | str) -> None:
+        queue = self.queue
+        if not self.frames:
+            self.first_local_ns = local_ns
+            queue.push(local_ns, self.start)
+        queue.run_until(local_ns - self.lookahead_ns)
+        self.frames += 1
+        for event in self.codec.decode(raw, local_ns):
+            if isinstance(event, _MARKET):
+                self._schedule_market(event, local_ns)
+            else:  # codec rejections and the like: the engine counts them on receipt
+                queue.push(local_ns, self.deliver, event)
+
+    def _schedule_market(self, event: BookSnapshot | Bbo | Trades | AssetCtx,
+                         local_ns: int) -> None:
+        queue = self.queue
+        self.market_events += 1
+        venue_ns = event.exchange_ns or local_ns  # asset contexts carry no venue time
+        if venue_ns < queue.now_ns():
+            self.late += 1
+        queue.push(venue_ns, self.to_venue, event)
+        at = self.latency.market_receive_ns(event.exchange_ns, local_ns)
+        if at != local_ns:
+            event = msgspec.structs.replace(event, local_ns=at)
+        queue.push(at, self.deliver, event)
+
+    def run(self, frames: Iterable[Frame], limit: int | None = None,
+            on_progress: Callable[[int], None] | None = None) -> None:
+        for local_ns, raw in frames:
+            if limit is not None and self.frames >= limit:
+                break
+            self.feed(local_ns, raw)
+            if on_progress is not None and self.frames % 1000 == 0:
+                on_progress(self.frames)
+        self.queue.run_all()  # answers and pushes still in flight
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def _first(frames: Iterator[Frame]) -> tuple[int, Iterator[Frame]]:
+    """The first frame's receive time, and the frames with it put back in front."""
+    head = next(frames, None)
+    if head is None:
+        raise BacktestError("the data source holds no frames")
+    return head[0], itertools.chain((head,), frames)
+
+
+@dataclass(slots=True)
+class _Run:
+    engine: Engine
+    driver: BacktestDriver
+    stack: ExecutionStack
+    store: OrderStore
+
+
+def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
+              seed: int, latency: LatencyConfig | None, settings: BacktestSettings) -> _Run:
+    queue = EventQueue(clock.now_ns())
+    venue = SimVenue(settings.venue_settings(cfg), queue)
+    key = account_key()
+    venue.open_account(key.address)
+    model = LatencyModel(latency, seed)
+    assets = AssetRegistry.from_meta(venue.meta())
+    store = OrderStore(journal_path)
+    holder: list[BacktestDriver] = []
+    gateway = SimulatedGateway(venue, L1Signer(key, mainnet=venue.settings.mainnet),
+                               NonceCounter(clock), assets, model, queue,
+                               lambda ev: holder[0].deliver(ev))
+    stacks: list[ExecutionStack] = []
+    trust = SignalTrust()
+
+    def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
+        stack = build_execution(cfg, clock, markets, gateway, store, trust,
+                                strategy.signals.fresh, settings.order_settings)
+        stacks.append(stack)
+        return stack.execution
+
+    engine, _ = build_engine(cfg, clock, journal, execution=factory, trust=trust)
+    driver = BacktestDriver(engine, clock, queue, venue, gateway, model,
+                            HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
+    holder.append(driver)
+    return _Run(engine, driver, stacks[0], store)
+
+
+def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
+                 latency: LatencyConfig | None = None,
+                 settings: BacktestSettings | None = None, limit: int | None = None,
+                 on_progress: Callable[[int], None] | None = None,
+                 stopwatch: Callable[[], float] | None = None) -> BacktestResult:
+    """Backtest `cfg` over the recording at `data`; the journal goes to
+    `out_dir/journal.sqlite` (which must not exist yet). `stopwatch` (e.g.
+    `time.perf_counter`, from the CLI or a benchmark) only times the run."""
+    settings = settings or BacktestSettings()
+    journal_path = out_dir / JOURNAL_NAME
+    if journal_path.exists():
+        raise BacktestError(f"{journal_path} already exists: choose another output folder")
+    stats = ReadStats()
+    first_ns, frames = _first(iter_frames(data, stats))  # raises early for a bad source
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clock = ReplayClock(first_ns)
+    result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),
+                            seed=seed, latency=(latency or LatencyConfig()).describe())
+    with Journal(journal_path) as journal:
+        run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings)
+        started = stopwatch() if stopwatch is not None else 0.0
+        try:
+            run.driver.run(frames, limit, on_progress)
+        finally:
+            run.engine.flush()
+            run.stack.orders.flush()
+            run.store.close()
+        result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
+        _fill_result(result, run, stats)
+    result.journal_sha256 = journal_sha256(journal_path)
+    return result
+
+
+def _fill_result(result: BacktestResult, run: _Run, stats: ReadStats) -> None:
+    d = run.driver
+    result.frames, result.market_events = d.frames, d.market_events
+    result.engine_events, result.queue_entries = d.engine_events, d.queue.processed
+    result.late_market_events = d.late
+    result.first_local_ns, result.last_local_ns = d.first_local_ns, d.clock.now_ns()
+    result.read = dataclasses.asdict(stats)
+    result.codec_rejections = dict(d.codec.rejections)
+    result.engine = msgspec.to_builtins(run.engine.snapshot())
+    result.execution = msgspec.to_builtins(run.stack.summary())
+    result.gateway = dataclasses.asdict(d.gateway.stats)
+    result.venue = _venue_summary(d.venue, d.gateway.account)
+
+
+def _venue_summary(venue: SimVenue, account: str) -> dict[str, Any]:
+    """What the venue says the account ended with (its own ledger, not ours)."""
+    status, state = venue.handle_info({"type": "clearinghouseState", "user": account},
+                                      venue.clock.now_ns())
+    out: dict[str, Any] = {"rejected": dict(venue.rejected)}
+    if status == 200 and isinstance(state, dict):
+        out["account_value"] = state.get("marginSummary", {}).get("accountValue")
+        out["positions"] = {p["position"]["coin"]: p["position"]["szi"]
+                            for p in state.get("assetPositions", [])}
+    return out
+
+
+def write_html_report(result: BacktestResult) -> Path | None:
+    """The HTML report next to the journal, when the report module is installed."""
+    try:
+        from hyperliquid_ofi_trader.backtest.report_html import render_report
+    except ImportError:
+        return None
+    _, files = render_report(Path(result.journal), Path(result.out_dir))
+    result.report = str(files.html)
+    return files.html
