@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "control",
     "sim_exchange",
     "report",
+    "backtest",
 )
 
 

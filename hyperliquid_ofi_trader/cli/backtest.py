@@ -1,0 +1,177 @@
+"""`hlofi backtest --data PATH`: recorded frames through the live engine against the
+in-process simulated venue, with modelled latencies; writes the journal (and the HTML
+report) into `--out`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hyperliquid_ofi_trader.backtest.latency import (
+    DEFAULT_ACK,
+    DEFAULT_ENTRY,
+    DEFAULT_FEED,
+    Distribution,
+    LatencyConfig,
+    LatencyConfigError,
+    parse_distribution,
+)
+from hyperliquid_ofi_trader.backtest.runner import (
+    BacktestError,
+    BacktestResult,
+    BacktestSettings,
+    run_backtest,
+    write_html_report,
+)
+from hyperliquid_ofi_trader.config import ConfigError, load_config
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.sim.settings import SimSettingsError
+
+_SPEC_HELP = ("const:MS, uniform:LO,HI, lognormal:MEDIAN,P99 (ms), file:PATH[:COLUMN] "
+              "(JSON list or Parquet of one-way ms) or rtt-file:PATH[:COLUMN] (round trips, "
+              "halved)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest_command)
+
+
+def backtest_command(
+    data: Annotated[Path, typer.Option(
+        "--data", help="A recording file or folder (our .zst recordings, the Hyperliquid "
+        "archive LZ4 format, or `<ns> <json>` gzip captures).")],
+    config_dir: Annotated[Path | None, typer.Option(
+        "--config", help="User config folder overriding the packaged defaults.",
+        file_okay=False)] = None,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Seed of the latency samples: same data, config and seed give the "
+        "same journal.", min=0)] = 0,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Output folder for journal.sqlite and the report (default: "
+        "runs/backtest-<time>); must not hold a journal yet.", file_okay=False)] = None,
+    feed_mode: Annotated[str, typer.Option(
+        "--feed-mode", help="recorded: the engine receives market data at the recording's "
+        "receive times; modelled: at exchange time + a --feed-latency sample.")] = "recorded",
+    feed_latency: Annotated[str | None, typer.Option(
+        "--feed-latency", help=f"Venue -> us delay of pushes (and of market data when "
+        f"modelled): {_SPEC_HELP}. Default: {DEFAULT_FEED.describe()}.")] = None,
+    entry_latency: Annotated[str | None, typer.Option(
+        "--entry-latency", help=f"Our command -> venue: {_SPEC_HELP}. Default: "
+        f"{DEFAULT_ENTRY.describe()}.")] = None,
+    ack_latency: Annotated[str | None, typer.Option(
+        "--ack-latency", help=f"Venue answer -> us: {_SPEC_HELP}. Default: "
+        f"{DEFAULT_ACK.describe()}.")] = None,
+    taker_fee_bps: Annotated[float, typer.Option(
+        "--taker-fee-bps", help="Venue taker fee in basis points.")] = 4.5,
+    maker_fee_bps: Annotated[float, typer.Option(
+        "--maker-fee-bps", help="Venue maker fee in basis points (negative = rebate).")] = 1.5,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help="Stop after this many frames.", min=1)] = None,
+    report: Annotated[bool, typer.Option(
+        "--report/--no-report", help="Also write the HTML report into --out.")] = True,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the summary (incl. the journal SHA-256) as one JSON object.")
+    ] = False,
+) -> None:
+    """Backtest the configured strategy over recorded data: the exact live engine and order
+    path against an in-process simulated venue (queue position, fees, latency)."""
+    err = Console(stderr=True)
+    try:
+        cfg = load_config(config_dir)
+        latency = _latency(feed_mode, feed_latency, entry_latency, ack_latency)
+        settings = BacktestSettings(taker_fee=taker_fee_bps / 1e4,
+                                    maker_fee=maker_fee_bps / 1e4)
+        settings.venue_settings(cfg)  # validate fees and instruments before reading data
+    except ConfigError as exc:
+        _fail(err, f"invalid configuration:\n{exc}")
+    except (LatencyConfigError, SimSettingsError, BacktestError) as exc:
+        _fail(err, f"invalid backtest settings: {exc}")
+    out_dir = out or _default_out()
+    try:
+        result = _run((cfg, data, out_dir, seed), latency, settings, limit, quiet=as_json)
+        if report:
+            write_html_report(result)
+    except (ReplaySourceError, BacktestError) as exc:
+        _fail(err, f"cannot backtest {data}: {exc}")
+    if as_json:
+        typer.echo(orjson.dumps(result.as_dict(), default=str).decode())
+    else:
+        print_summary(Console(), result)
+
+
+def _fail(err: Console, message: str) -> NoReturn:
+    err.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+def _latency(mode: str, feed: str | None, entry: str | None,
+             ack: str | None) -> LatencyConfig:
+    def dist(spec: str | None, default: Distribution) -> Distribution:
+        return default if spec is None else parse_distribution(spec)
+
+    if mode not in ("recorded", "modelled"):
+        raise LatencyConfigError(f"--feed-mode must be recorded or modelled, got {mode!r}")
+    return LatencyConfig(feed_mode="recorded" if mode == "recorded" else "modelled",
+                         feed=dist(feed, DEFAULT_FEED), entry=dist(entry, DEFAULT_ENTRY),
+                         ack=dist(ack, DEFAULT_ACK))
+
+
+def _run(what: tuple[Any, Path, Path, int], latency: LatencyConfig,
+         settings: BacktestSettings, limit: int | None, quiet: bool) -> BacktestResult:
+    cfg, data, out_dir, seed = what
+    if quiet:
+        return run_backtest(cfg, data, out_dir, seed, latency=latency, settings=settings,
+                            limit=limit, stopwatch=time.perf_counter)
+    columns = (TextColumn("backtesting"), BarColumn(bar_width=None),
+               TextColumn("{task.completed:,} frames"), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("backtest", total=limit)
+        return run_backtest(cfg, data, out_dir, seed, latency=latency, settings=settings,
+                            limit=limit, stopwatch=time.perf_counter,
+                            on_progress=lambda n: progress.update(task, completed=n))
+
+
+def _default_out() -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return Path("runs") / f"backtest-{stamp}"
+
+
+def print_summary(console: Console, result: BacktestResult) -> None:
+    d = result.as_dict()
+    engine, orders = d["engine"], d["execution"].get("orders", {})
+    positions = d["execution"].get("positions", {})
+    table = Table(title="backtest summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rows: list[tuple[str, Any]] = [
+        ("source", d["source"]), ("journal", d["journal"]),
+        ("report", d["report"] or "not written"),
+        ("frames", f"{d['frames']:,} over {d['recorded_span_s']:,.1f} s of recording"),
+        ("throughput", f"{d['events_per_s']:,.0f} engine events/s ({d['wall_s']:.2f} s wall)"),
+        ("latency", ", ".join(f"{k} {v}" for k, v in d["latency"].items())),
+        ("decisions", f"{engine['decisions']:,}: {_kv(engine['outcomes'])}"),
+        ("orders", _kv(orders.get("outcomes", {})) or "none"),
+        ("positions", "; ".join(f"{c} {p['size']:+g} (fees {p['fees']:.2f}, realised "
+                                f"{p['realised']:.2f})" for c, p in positions.items())
+         or "flat"),
+        ("venue account value", d["venue"].get("account_value")),
+        ("stage errors", _kv(engine["stage_errors"]) or "none"),
+        ("trading state", engine["trading_state"]),
+        ("journal sha256", d["journal_sha256"]),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def _kv(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                     for k, v in sorted(mapping.items()))
