@@ -35,9 +35,15 @@ from pathlib import Path
 from typing import Any, Final
 
 import msgspec
+import numpy as np
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import LatencyConfig, LatencyModel
+from hyperliquid_ofi_trader.backtest.latency import (
+    DEFAULT_FEED,
+    Distribution,
+    LatencyConfig,
+    LatencyModel,
+)
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import ReplayClock
@@ -331,3 +337,33 @@ def write_html_report(result: BacktestResult) -> Path | None:
     _, files = render_report(Path(result.journal), Path(result.out_dir))
     result.report = str(files.html)
     return files.html
+
+
+# ---------------------------------------------------------------- synthetic recordings
+
+
+def record_synthetic(out_dir: Path, duration_s: float, seed: int = 0, *,
+                     receive_delay: Distribution | None = None) -> int:
+    """Record `duration_s` of the seeded synthetic market (sim/synthetic.py) as a
+    recording (wire frames via sim/wire_encode, written by `data.recording.FrameRecorder`),
+    as if a recorder had received each block `receive_delay` after it was published
+    (default: the default feed latency; never earlier than the previous block). Returns
+    the number of frames written. For tests, benchmarks and demos of the backtest."""
+    from hyperliquid_ofi_trader.data.recording import FrameRecorder
+    from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
+    from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+
+    market = SyntheticMarket(seed=seed)
+    delay = receive_delay or DEFAULT_FEED
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    end_ns = market.settings.start_ns + int(duration_s * 1e9)
+    local_ns = frames = 0
+    with FrameRecorder(out_dir, "synthetic") as recorder:
+        for block_ns, events in market.iter_blocks():
+            if block_ns > end_ns:
+                break
+            local_ns = max(block_ns + int(delay.draw(rng, 1)[0]), local_ns)
+            for event in events:
+                recorder.write(encode_market_event(event), local_ns)
+                frames += 1
+    return frames
