@@ -193,25 +193,34 @@ def _values_problem(values: object) -> str | None:
 
 
 def validate_grid(grid: Grid) -> None:
-    """Validate every point with the config loader; one GridError listing every problem."""
-    problems: dict[str, None] = {}  # ordered set: the same bad value recurs across points
+    """Validate every point with the config loader; one GridError listing every problem
+    (a problem shared by many points is listed once, with the first point and a count)."""
+    first: dict[str, str] = {}
+    count: dict[str, int] = {}
     for point in grid.points():
         try:
             build_config(point.overrides, source_dir=grid.base_dir)
         except ConfigError as exc:
             for issue in exc.issues:
-                problems[_describe(issue, point, len(grid))] = None
-        if len(problems) >= MAX_PROBLEMS:
+                text, named = _describe(issue, point, len(grid))
+                # A bad grid value is one problem; a problem outside the swept keys (the
+                # base folder) recurs in every point and is one problem too.
+                key = text if named else str(issue)
+                first.setdefault(key, text)
+                count[key] = count.get(key, 0) + 1
+        if len(first) >= MAX_PROBLEMS:
             break
-    if problems:
-        raise GridError(list(problems))
+    if first:
+        raise GridError([text + (f" (and {count[k] - 1} more points)" if count[k] > 1 else "")
+                         for k, text in first.items()])
 
 
-def _describe(issue: ConfigIssue, point: GridPoint, total: int) -> str:
-    """Name the grid key behind a config issue, or the whole point when none matches."""
+def _describe(issue: ConfigIssue, point: GridPoint, total: int) -> tuple[str, bool]:
+    """Name the grid key behind a config issue (True), or the whole point when none
+    matches (False)."""
     section = issue.file.removesuffix(".yaml")
     where = f"{section}.{issue.key}" if issue.key else section
     for key, value in point.params.items():
         if where == key or where.startswith(key + ".") or key.startswith(where + "."):
-            return f"grid key {key} = {render_value(value)}: {issue}"
-    return f"grid point {point.index + 1} of {total} ({point.label()}): {issue}"
+            return f"grid key {key} = {render_value(value)}: {issue}", True
+    return f"grid point {point.index + 1} of {total} ({point.label()}): {issue}", False

@@ -285,8 +285,20 @@ def default_run_one(overrides: Overrides, data: Path, run_dir: Path) -> dict[str
     from hyperliquid_ofi_trader.config.loader import build_config
 
     runner = import_runner()
-    runner.run_backtest(build_config(overrides), data, run_dir)
-    return flat_metrics(summarize(run_dir).as_dict())
+    result = runner.run_backtest(build_config(overrides), data, run_dir)
+    metrics = flat_metrics(summarize(run_dir).as_dict())
+    # What the venue's own ledger says, next to ours: a gap between them is a bug signal.
+    metrics["venue_account_value"] = _float_or_none(result.venue.get("account_value"))
+    metrics["engine_events"] = result.engine_events
+    metrics["late_market_events"] = result.late_market_events
+    return metrics
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def import_runner() -> Any:
