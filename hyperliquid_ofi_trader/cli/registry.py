@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim_exchange",
     "report",
     "backtest",
+    "sweep",
 )
 
 
