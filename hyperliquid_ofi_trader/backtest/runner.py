@@ -242,7 +242,9 @@ class _Run:
 
 def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
               seed: int, latency: LatencyConfig | None, settings: BacktestSettings) -> _Run:
-    queue = EventQueue(clock.now_ns())
+    # The queue starts one lookahead before the first receive time: the first frames'
+    # exchange times lie before it.
+    queue = EventQueue(clock.now_ns() - settings.lookahead_ns)
     venue = SimVenue(settings.venue_settings(cfg), queue)
     key = account_key()
     venue.open_account(key.address)

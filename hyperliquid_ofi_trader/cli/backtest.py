@@ -102,7 +102,8 @@ def backtest_command(
     except (ReplaySourceError, BacktestError) as exc:
         _fail(err, f"cannot backtest {data}: {exc}")
     if as_json:
-        typer.echo(orjson.dumps(result.as_dict(), default=str).decode())
+        typer.echo(orjson.dumps(result.as_dict(), default=str,
+                                option=orjson.OPT_NON_STR_KEYS).decode())
     else:
         print_summary(Console(), result)
 
