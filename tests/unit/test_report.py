@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.backtest.report import (
     ReportParams,
@@ -151,3 +153,18 @@ def test_decisions_only_journal(tmp_path: Path) -> None:
 def test_params_reject_non_positive_horizons() -> None:
     with pytest.raises(ValueError, match="positive"):
         ReportParams(interval_s=0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-50, 50).filter(bool), st.integers(900, 1100)),
+                min_size=1, max_size=30), st.integers(900, 1100))
+def test_round_trip_realises_all_cash(fills: list[tuple[int, int]], close_px: int) -> None:
+    """Whatever the path, once flat again every dollar of cash is realised PnL."""
+    sizes = [q / 10 for q, _ in fills]
+    prices = [float(px) for _, px in fills]
+    position = sum(q for q, _ in fills) / 10
+    if position:
+        sizes.append(-position)
+        prices.append(float(close_px))
+    cash = -sum(q * px for q, px in zip(sizes, prices, strict=True))
+    assert realised_path(sizes, prices)[-1] == pytest.approx(cash, abs=1e-6)
