@@ -7,6 +7,7 @@ import importlib
 import typer
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "run",
     "explain",
     "config",
     "record",

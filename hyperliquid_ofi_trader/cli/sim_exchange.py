@@ -52,6 +52,7 @@ class SimExchangeOptions:
     loop: bool = False
     faults: tuple[dict[str, Any], ...] = ()
     duration_s: float | None = None
+    funded_accounts: tuple[str, ...] = ()  # opened at start with initial_usdc (a deposit)
 
 
 def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, str]:
@@ -74,6 +75,8 @@ def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, 
 def build_server(opts: SimExchangeOptions, clock: Clock) -> tuple[EmulatorServer, str]:
     try:
         venue = SimVenue(SimSettings(initial_usdc=opts.initial_usdc), clock)
+        for address in opts.funded_accounts:
+            venue.open_account(address)
         source, market = build_source(opts, clock)
     except (SimSettingsError, SyntheticConfigError) as exc:
         raise SimExchangeError(str(exc)) from None

@@ -1,0 +1,113 @@
+"""The end-of-run summary of a live or emulator run: one plain dict (for `--json`), and a
+rich rendering of it. Built from the runner's components after the run has stopped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+from hyperliquid_ofi_trader.core.journal import JournalReader
+from hyperliquid_ofi_trader.runtime.live import LiveRunner
+
+
+def build_summary(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
+    engine, stack = runner.engine, runner.stack
+    summary: dict[str, Any] = {
+        "venue": runner.endpoints.name, "venue_note": venue_note,
+        "network": "mainnet" if runner.endpoints.mainnet else "testnet",
+        "account": runner.account, "journal": str(runner.journal_path),
+        "wall_s": (runner.clock.now_ns() - runner.started_ns) / 1e9,
+        "connects": runner.connects,
+        "pipeline_latency_us": runner.pipeline.percentiles_us(),
+    }
+    if engine is not None:
+        summary["engine"] = msgspec.to_builtins(engine.snapshot())
+    if stack is not None:
+        summary["execution"] = stack.summary()
+        summary["fills"] = _fill_stats(stack.positions.summary(), stack.summary())
+        marks = {coin: data.book.mid() for coin, data in engine.markets.items()} \
+            if engine is not None else {}
+        summary["pnl_usd"] = {
+            "total_incl_fees": stack.positions.total_pnl(lambda c: marks.get(c)),
+            "by_coin": stack.positions.summary()}
+    if runner.gateway is not None:
+        summary["gateway"] = {**msgspec.to_builtins(runner.gateway.stats),
+                              "ack_latency_us": runner.gateway.ack_latency_us()}
+    summary["state_changes"] = _state_changes(runner)
+    return summary
+
+
+def _fill_stats(positions: dict[str, Any], execution: dict[str, Any]) -> dict[str, Any]:
+    outcomes: dict[str, int] = execution["orders"].get("outcomes", {})
+    by_tif: dict[str, dict[str, int]] = {}
+    for key, count in outcomes.items():
+        tif, _, outcome = key.partition(":")
+        by_tif.setdefault(tif, {})[outcome] = count
+    return {"orders_by_tif_and_outcome": by_tif, "fill_rate": execution["fill_rate"],
+            "positions": positions}
+
+
+def _state_changes(runner: LiveRunner) -> list[dict[str, Any]]:
+    reader = JournalReader(runner.journal_path)
+    try:
+        return [{"local_ns": c.local_ns, "from": c.from_state, "to": c.to_state,
+                 "trigger": c.trigger, "reason": c.reason} for c in reader.state_changes()]
+    finally:
+        reader.close()
+
+
+def print_summary(console: Console, s: dict[str, Any]) -> None:
+    table = Table(title="run summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    engine = s.get("engine", {})
+    table.add_row("venue", f"{s['venue']} ({s['network']}): {s['venue_note']}")
+    table.add_row("account", s["account"])
+    table.add_row("duration", f"{s['wall_s']:.1f} s, {s['connects']} connect(s)")
+    table.add_row("journal", s["journal"])
+    table.add_row("trading state", str(engine.get("trading_state")))
+    table.add_row("decisions", f"{engine.get('decisions', 0):,}: "
+                  + _kv(engine.get("outcomes", {})))
+    fills = s.get("fills", {})
+    for tif, outcomes in sorted(fills.get("orders_by_tif_and_outcome", {}).items()):
+        table.add_row(f"orders {tif}", _kv(outcomes))
+    ex = s.get("execution", {})
+    if ex:
+        table.add_row("fill rate", _kv(_round(ex.get("fill_rate", {}))))
+        table.add_row("slippage (bps)", _kv(_round(ex.get("slippage_bps", {}))))
+        table.add_row("markouts (bps)", _kv(_round(ex.get("markouts_bps", {}))))
+        table.add_row("router skips", _kv(ex.get("router_skips", {})) or "none")
+        table.add_row("gate rejections", _kv(ex.get("gate_rejections", {})) or "none")
+    pnl = s.get("pnl_usd", {})
+    if pnl:
+        table.add_row("PnL (USD, after fees)", f"{pnl['total_incl_fees']:,.2f}")
+        table.add_row("positions", _kv(_round(pnl.get("by_coin", {}))))
+    events = s.get("state_changes", [])
+    table.add_row("state changes", "; ".join(f"{e['from']}->{e['to']} ({e['trigger']}: "
+                                             f"{e['reason']})" for e in events) or "none")
+    lat = s.get("pipeline_latency_us", {})
+    if lat:
+        table.add_row("pipeline latency", f"p50 {lat['p50']:.0f} µs, p99 {lat['p99']:.0f} µs "
+                      f"over {int(lat['count']):,} market events")
+    for coin, feed in engine.get("latency_ms", {}).items():
+        table.add_row(f"feed latency {coin}", f"p50 {feed['p50']:.1f} ms, p99 "
+                      f"{feed['p99']:.1f} ms")
+    gw = s.get("gateway", {})
+    if gw:
+        table.add_row("order acks", _kv(_round(gw.get("ack_latency_us", {}))) + " µs")
+    console.print(table)
+
+
+def _kv(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(mapping.items()))
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    return value
