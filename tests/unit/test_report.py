@@ -29,6 +29,7 @@ from hyperliquid_ofi_trader.backtest.report import (
 )
 from hyperliquid_ofi_trader.backtest.report_data import load_frames
 from hyperliquid_ofi_trader.backtest.report_pnl import realised_path
+from hyperliquid_ofi_trader.core.journal import Journal
 from tests.unit import report_support as rs
 
 PARAMS = ReportParams(interval_s=2.0, markout_horizons_s=(1.0, 5.0, 30.0), hit_horizon_s=5.0)
@@ -168,3 +169,23 @@ def test_round_trip_realises_all_cash(fills: list[tuple[int, int]], close_px: in
         prices.append(float(close_px))
     cash = -sum(q * px for q, px in zip(sizes, prices, strict=True))
     assert realised_path(sizes, prices)[-1] == pytest.approx(cash, abs=1e-6)
+
+
+def test_two_coins_sum_on_the_union_of_instants(tmp_path: Path) -> None:
+    """BTC bought 1 @ 50 at t=1, marked 55 from t=2: +5 on top of ETH's path, and ETH's
+    last value is carried between BTC's instants (not dropped or double counted)."""
+    path = rs.write_scenario(tmp_path / "journal.sqlite")
+    with Journal(path) as j:
+        for t, mid in ((0.7, 50.0), (2.0, 55.0)):
+            j.record_decision(exchange_ns=rs.ts(t), local_ns=rs.ts(t), coin="BTC",
+                              trigger="Bbo", outcome="skip", reason="test",
+                              trading_state="ACTIVE", inputs=rs.decision_inputs(mid))
+    btc = ("BTC", 21, None, 99, 50.0, 1.0, 1, 0.0, 1, rs.ts(1.0), rs.ts(1.0), None)
+    rs.insert_rows(path, orders=(), fills=(btc,))
+    report = build_report(load_frames(path), PARAMS)
+    assert report.summary.coins == ("BTC", "ETH")
+    assert report.summary.gross_pnl_usd == pytest.approx(0.8 + 5.0)
+    net = dict(zip(report.pnl["local_ns"].to_list(), report.pnl["net"].to_list(), strict=True))
+    assert net[rs.ts(1.0)] == pytest.approx(0.9)  # ETH 0.9, BTC bought at its mark
+    assert net[rs.ts(2.0)] == pytest.approx(2.9 + 5.0)
+    assert net[rs.ts(2.5)] == pytest.approx(2.92 + 5.0)
