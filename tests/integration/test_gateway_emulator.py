@@ -12,6 +12,8 @@ from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
     CancelAck,
+    FeedState,
+    FeedStatus,
     OrderAck,
     OrderStatusReport,
     ScheduleCancelAck,
@@ -251,3 +253,17 @@ async def test_stop_drains_queued_work() -> None:
         await rig.got.until(lambda: rig.got.of(ActionFailed))
         assert rig.got.of(ActionFailed)[0].cloids == (make_cloid(9),)
         assert rig.gateway.stats.sent == 3
+
+
+async def test_socket_down_means_rest_fallback_for_a_post_never_sent() -> None:
+    async with gateway_rig() as rig:
+        rig.server.faults.apply({"fault": "refuse_connections", "seconds": 10})
+        rig.server.drop_connections()
+        await rig.got.until(lambda: any(isinstance(e, FeedState) and e.status is FeedStatus.DOWN
+                                        for e in rig.got.events))
+        rig.place(1)
+        await rig.got.until(lambda: rig.got.of(OrderAck))
+        assert rig.got.of(OrderAck)[0].outcome == "resting"
+        assert rig.gateway.stats.ws_fallbacks == 1
+        assert rig.gateway.stats.sent_rest == 1
+        assert rig.open_cloids() == [make_cloid(1)]
