@@ -60,6 +60,7 @@ from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
@@ -90,6 +91,8 @@ class BacktestSettings:
     initial_usdc: float = 100_000.0
     lookahead_ns: int = 2_000_000_000
     order_settings: OrderManagerSettings | None = None
+    # The live gateway's client-side budgets (None: send at once and let the venue refuse).
+    rate_limits: RateLimitSettings | None = field(default_factory=RateLimitSettings)
 
     def __post_init__(self) -> None:
         if self.lookahead_ns < 0:
@@ -254,7 +257,9 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     holder: list[BacktestDriver] = []
     gateway = SimulatedGateway(venue, L1Signer(key, mainnet=venue.settings.mainnet),
                                NonceCounter(clock), assets, model, queue,
-                               lambda ev: holder[0].deliver(ev))
+                               lambda ev: holder[0].deliver(ev),
+                               limits=None if settings.rate_limits is None
+                               else RateLimiter(settings.rate_limits))
     stacks: list[ExecutionStack] = []
     trust = SignalTrust()
 

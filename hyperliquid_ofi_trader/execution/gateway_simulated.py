@@ -19,6 +19,10 @@ Ordering: a WebSocket is a FIFO, so answers never overtake earlier answers and p
 overtake earlier pushes (each stream's delivery time is max(sampled, previous)); commands
 reach the venue in the order sent (the uplink is a FIFO too).
 
+Rate budgets as live: with a `RateLimiter` (the live gateway's), an action waits for budget
+before it is signed and sent instead of being refused by the venue, and cancels go before
+places (two queues, the urgent one drained first), exactly the live worker's policy.
+
 Signatures are real: each action is signed with our `L1Signer` and the venue recovers the
 signer, exactly as over the network (the venue has no unsigned entry point, and checking
 signatures in every backtest keeps the signing path honest; `bench/bench_backtest.py`
@@ -28,6 +32,7 @@ prints what it costs).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -39,6 +44,7 @@ from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     AnyEvent,
     GatewayEvent,
+    UserFills,
 )
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.execution import gateway_actions as ga
@@ -52,6 +58,7 @@ from hyperliquid_ofi_trader.execution.info_client import (
     parse_order_status,
 )
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.execution.signing import L1Signer, SignatureError, exchange_body
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.wire_encode import encode_frame
@@ -81,6 +88,7 @@ class SimGatewayStats:
     pushes: int = 0  # private push frames delivered
     push_events: int = 0
     late_pushes: int = 0  # pushes held back to keep the stream's order
+    rate_waits: int = 0  # times an action waited for rate budget
 
 
 class SimulatedGateway:
@@ -89,7 +97,8 @@ class SimulatedGateway:
     def __init__(self, venue: SimVenue, signer: L1Signer, nonce: NonceCounter,
                  assets: AssetRegistry, latency: LatencyModel, queue: EventQueue,
                  emit: Emit, *, account: str | None = None,
-                 codec: HyperliquidCodec | None = None) -> None:
+                 codec: HyperliquidCodec | None = None,
+                 limits: RateLimiter | None = None) -> None:
         self._venue = venue
         self._signer = signer
         self._nonce = nonce
@@ -102,6 +111,10 @@ class SimulatedGateway:
         self._uplink_ns = 0  # last arrival time at the venue (FIFO)
         self._answers_ns = 0  # last delivery time of an answer (FIFO)
         self._pushes_ns = 0  # last delivery time of a push (FIFO)
+        self._limits = limits
+        self._urgent: deque[ga.ActionJob] = deque()
+        self._normal: deque[ga.ActionJob] = deque()
+        self._retry_at = 0  # time of the scheduled budget re-check, 0 when none
         self.stats = SimGatewayStats()
 
     def __repr__(self) -> str:
@@ -149,7 +162,37 @@ class SimulatedGateway:
                                                cloids=refusal.cloids, error=refusal.reason,
                                                transient=False))
         for job in built.jobs:
+            if self._limits is None:
+                self._sign_and_send(job, now)
+            else:
+                urgent = job.request_kind is RequestKind.CANCEL
+                (self._urgent if urgent else self._normal).append(job)
+        if self._limits is not None:
+            self._pump(now)
+
+    def _pump(self, now: int) -> None:
+        """Send queued actions while the budget allows, cancels first; else re-check when
+        the budget frees (one pending re-check at a time)."""
+        limits = self._limits
+        assert limits is not None  # only called with a limiter
+        while self._urgent or self._normal:
+            queue = self._urgent if self._urgent else self._normal
+            job = queue[0]
+            wait = limits.try_acquire(job.request_kind, job.weight, now, requests=job.entries)
+            if wait:
+                self.stats.rate_waits += 1
+                if not self._retry_at or now + wait < self._retry_at:
+                    self._retry_at = now + wait
+                    self._queue.push(now + wait, self._retry, now + wait)
+                return
+            queue.popleft()
             self._sign_and_send(job, now)
+
+    def _retry(self, at: int) -> None:
+        if at != self._retry_at:  # superseded by an earlier re-check
+            return
+        self._retry_at = 0
+        self._pump(self._queue.now_ns())
 
     def _sign_and_send(self, job: ga.ActionJob, now: int) -> None:
         nonce = self._nonce.next()
@@ -254,9 +297,18 @@ class SimulatedGateway:
             if not at:  # one venue step: one delivery time for all its frames
                 at = self._push_time(venue_ns)
             events = self._codec.decode(encode_frame(channel, data), at)
+            if self._limits is not None:
+                self._note_traded(events)
             self.stats.pushes += 1
             self.stats.push_events += len(events)
             self._deliver_all(at, events)
+
+    def _note_traded(self, events: Sequence[AnyEvent]) -> None:
+        # Each USDC traded adds one request to the address budget (as the live gateway).
+        assert self._limits is not None
+        for ev in events:
+            if isinstance(ev, UserFills) and not ev.is_snapshot:
+                self._limits.address.note_traded(sum(f.price * f.size for f in ev.fills))
 
     def _answer_time(self, venue_ns: int) -> int:
         at = max(venue_ns + self._latency.ack_ns(), self._answers_ns)

@@ -31,6 +31,7 @@ from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, 
 from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
@@ -195,4 +196,24 @@ def test_nonces_strictly_increase_within_one_millisecond() -> None:
         rig.call(T0, rig.gw.place, [place(20 + i, True, 99_990.0, 0.001, Tif.ALO)])
     rig.run()
     assert [e.outcome for _, e in rig.of(OrderAck)] == ["resting"] * 5
+    assert rig.venue.rejected == {}
+
+
+def test_rate_budget_delays_places_but_not_cancels() -> None:
+    rig = Rig()
+    rig.gw._limits = RateLimiter(RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1,
+                                                   window_s=1.0))
+    orders = [place(30 + i, True, 99_990.0 - i, 0.001, Tif.ALO) for i in range(3)]
+    for o in orders:
+        rig.call(T0, rig.gw.place, [o])
+    rig.call(T0, rig.gw.cancel, [CancelOrder(coin="BTC", cloid=orders[0].cloid, oid=None)])
+    rig.run()
+    acks = {e.cloid: t for t, e in rig.of(OrderAck)}
+    assert acks[orders[0].cloid] == T0 + ENTRY + ACK
+    assert acks[orders[1].cloid] == T0 + ENTRY + ACK
+    assert acks[orders[2].cloid] >= T0 + 1_000 * MS + ENTRY + ACK  # waited for the window
+    (t, cancel), = rig.of(CancelAck)
+    assert cancel.ok
+    assert t < acks[orders[2].cloid]  # the cancel used the reserve, ahead of the place
+    assert rig.gw.stats.rate_waits >= 1
     assert rig.venue.rejected == {}
