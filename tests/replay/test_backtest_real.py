@@ -3,7 +3,10 @@ recorded synthetic BTC→ETH market with the default config."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,27 @@ def test_synthetic_btc_eth_fills_alo_and_ioc_and_repeats(synthetic: Path,
     assert c.journal_sha256 != a.journal_sha256
     ours = {k: p["size"] for k, p in a.execution["positions"].items() if p["size"]}
     assert ours == pytest.approx({k: float(v) for k, v in a.venue["positions"].items()})
+
+
+_HASH_SCRIPT = """
+import sys
+from pathlib import Path
+from hyperliquid_ofi_trader.backtest.runner import run_backtest
+from hyperliquid_ofi_trader.config import load_config
+r = run_backtest(load_config(), Path(sys.argv[1]), Path(sys.argv[2]), seed=9, limit=4000)
+print(r.journal_sha256)
+"""
+
+
+def test_same_hash_across_processes_and_hash_seeds(synthetic: Path, tmp_path: Path) -> None:
+    # Nothing may depend on str hashing (set order) or on the process: two interpreters
+    # with different PYTHONHASHSEEDs must write the same journal.
+    hashes = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", _HASH_SCRIPT, str(synthetic),
+                              str(tmp_path / hash_seed)], env=env, cwd=REPO,
+                             capture_output=True, text=True, check=True, timeout=300)
+        hashes.append(out.stdout.strip().splitlines()[-1])
+    assert len(hashes[0]) == 64
+    assert hashes[0] == hashes[1]
