@@ -39,6 +39,7 @@ from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch, DmsKind, DmsSettings
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
     KillSwitchSettings,
@@ -162,13 +163,17 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
                            fill_rate, trust, signals_of)
     orders = OrderManager(probed, clock, store, order_settings)
-    router = RequotingRouter(ExecutionRouter(RouterSettings.from_config(cfg), books,
+    router_settings = RouterSettings.from_config(cfg)
+    router = RequotingRouter(ExecutionRouter(router_settings, books,
                                              open_orders=orders.open_orders), orders)
+    sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
+                          lambda: {c: positions.position(c) for c in positions.coins()},
+                          books, router_settings.instruments, router_settings.ioc_slippage_bps)
     gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
     reconciler = AccountReconciler(positions)
     execution = Execution(
-        router=router, positions=positions, risk_gate=gate, order_sink=orders,
+        router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
         private_listeners=(orders, positions, slippage, fill_rate, markouts),
         gateway_listeners=(orders, reconciler),
