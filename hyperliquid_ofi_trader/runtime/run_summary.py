@@ -76,15 +76,26 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         table.add_row(f"orders {tif}", _kv(outcomes))
     ex = s.get("execution", {})
     if ex:
-        table.add_row("fill rate", _kv(_round(ex.get("fill_rate", {}))))
-        table.add_row("slippage (bps)", _kv(_round(ex.get("slippage_bps", {}))))
-        table.add_row("markouts (bps)", _kv(_round(ex.get("markouts_bps", {}))))
+        for tif, fr in sorted(ex.get("fill_rate", {}).items()):
+            table.add_row(f"fill rate {tif}", _stats(fr, ("placed", "fill_ratio",
+                                                          "cancel_ratio",
+                                                          "time_to_fill_ms_p50")))
+        for ref, by_tif in sorted(ex.get("slippage_bps", {}).items()):
+            for tif, st in sorted(by_tif.items()):
+                table.add_row(f"slippage {ref} {tif} (bps)", _stats(st, ("count", "mean",
+                                                                          "p50", "p90")))
+        for horizon, st in sorted(ex.get("markouts_bps", {}).get("pnl_bps", {}).items(),
+                                  key=lambda kv: int(kv[0])):
+            table.add_row(f"markout {horizon} ms (bps)", _stats(st, ("count", "mean", "p50")))
         table.add_row("router skips", _kv(ex.get("router_skips", {})) or "none")
         table.add_row("gate rejections", _kv(ex.get("gate_rejections", {})) or "none")
     pnl = s.get("pnl_usd", {})
     if pnl:
         table.add_row("PnL (USD, after fees)", f"{pnl['total_incl_fees']:,.2f}")
-        table.add_row("positions", _kv(_round(pnl.get("by_coin", {}))))
+        for coin, pos in sorted(pnl.get("by_coin", {}).items()):
+            table.add_row(f"position {coin}", f"{pos['size']:+g} @ {pos['entry_px']:,.2f}, "
+                          f"realised {pos['realised']:+,.2f}, fees {pos['fees']:,.2f}, "
+                          f"{int(pos['fills'])} fills")
     events = s.get("state_changes", [])
     table.add_row("state changes", "; ".join(f"{e['from']}->{e['to']} ({e['trigger']}: "
                                              f"{e['reason']})" for e in events) or "none")
@@ -99,6 +110,10 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     if gw:
         table.add_row("order acks", _kv(_round(gw.get("ack_latency_us", {}))) + " µs")
     console.print(table)
+
+
+def _stats(values: dict[str, Any], keys: tuple[str, ...]) -> str:
+    return ", ".join(f"{k} {_round(values[k])}" for k in keys if k in values)
 
 
 def _kv(mapping: dict[str, Any]) -> str:
