@@ -37,6 +37,7 @@ from hyperliquid_ofi_trader.core.events import (
     OrderStatusReport,
     PositionSnapshot,
 )
+from hyperliquid_ofi_trader.data.wire import WireFill
 from hyperliquid_ofi_trader.execution.post_channel import PostChannel, PostError
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind, info_weight
 
@@ -85,25 +86,6 @@ class _WOpenOrder(msgspec.Struct, gc=False, rename="camel"):
     timestamp: int
     orig_sz: float | None = None
     cloid: str | None = None
-
-
-class _WFill(msgspec.Struct, gc=False, rename="camel"):
-    coin: str
-    px: float
-    sz: float
-    side: str
-    time: int
-    start_position: float
-    dir: str
-    closed_pnl: float
-    hash: str
-    oid: int
-    crossed: bool
-    fee: float
-    tid: int
-    fee_token: str = ""
-    cloid: str | None = None
-    liquidation: Any = None
 
 
 class _WPosition(msgspec.Struct, gc=False, rename="camel"):
@@ -217,7 +199,7 @@ def _open_order(w: _WOpenOrder, what: str) -> OpenOrder:
                      oid=w.oid, cloid=w.cloid, timestamp_ns=w.timestamp * _MS)
 
 
-def _fill(w: _WFill) -> Fill:
+def _fill(w: WireFill) -> Fill:
     _finite("fill", w.px, w.sz, w.start_position, w.closed_pnl, w.fee)
     return Fill(coin=w.coin, price=w.px, size=w.sz, is_buy=_side(w.side, "fill"),
                 exchange_ns=w.time * _MS, start_position=w.start_position,
@@ -243,7 +225,7 @@ def parse_open_orders(data: Any) -> tuple[OpenOrder, ...]:
 
 
 def parse_fills(data: Any) -> tuple[Fill, ...]:
-    return tuple(_fill(w) for w in _convert(data, list[_WFill], "userFills"))
+    return tuple(_fill(w) for w in _convert(data, list[WireFill], "userFills"))
 
 
 def parse_clearinghouse(data: Any) -> ClearinghouseState:
