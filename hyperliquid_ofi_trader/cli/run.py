@@ -18,7 +18,11 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
+from hyperliquid_ofi_trader.cli.sim_exchange import (
+    SimExchangeOptions,
+    build_relay_server,
+    build_server,
+)
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
@@ -35,7 +39,9 @@ from hyperliquid_ofi_trader.runtime.live import (
     VenueEndpoints,
 )
 from hyperliquid_ofi_trader.runtime.live_view import render
+from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
+from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
 ENDPOINTS = {
     "testnet": ("https://api.hyperliquid-testnet.xyz", "wss://api.hyperliquid-testnet.xyz/ws"),
@@ -46,6 +52,7 @@ ENDPOINTS = {
 class Venue(enum.StrEnum):
     SIM = "sim"
     HYPERLIQUID = "hyperliquid"
+    PAPER = "paper"  # the real feed relayed into the emulator: `hlofi paper`
 
 
 class Network(enum.StrEnum):
@@ -59,6 +66,7 @@ class RunAbortError(Exception):
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+    app.command("paper")(paper)
 
 
 def run(
@@ -104,6 +112,47 @@ def run(
     except (RunAbortError, LiveRunError, KeyLoadError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+    _print(summary, as_json)
+
+
+def paper(
+    feed: Annotated[Network, typer.Option(
+        help="Whose public market feed to trade on paper. Only subscriptions are sent "
+        "there; orders go to the local emulator.")] = Network.MAINNET,
+    feed_url: Annotated[str | None, typer.Option(
+        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+    duration: Annotated[float, typer.Option(
+        help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
+    config_dir: Annotated[Path | None, typer.Option(
+        "--config", help="User config folder overriding the packaged defaults.",
+        file_okay=False)] = None,
+    run_dir: Annotated[Path | None, typer.Option(
+        help="Run folder (journal, control file). Default: runs/paper-<time>.",
+        file_okay=False)] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="No live view; print the summary as one JSON object.")] = False,
+) -> None:
+    """Paper trading: the full live stack on the real market feed, with orders filled by
+    the local emulator (queue position, fees) instead of the venue."""
+    err = Console(stderr=True)
+    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        cfg = load_config(config_dir)
+        summary = asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
+                                    run_dir or _run_dir("paper"), None, None, 0,
+                                    metrics_port, as_json, feed_url=url))
+    except ConfigError as exc:
+        err.print(f"[red]invalid configuration:[/red]\n{exc}")
+        raise typer.Exit(1) from None
+    except (RunAbortError, LiveRunError, KeyLoadError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    _print(summary, as_json)
+
+
+def _print(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(orjson.dumps(summary, default=str,
                                 option=orjson.OPT_NON_STR_KEYS).decode())
@@ -112,23 +161,26 @@ def run(
 
 
 def _check_network(cfg: AppConfig, venue: Venue, network: Network, confirmed: bool) -> None:
+    if venue is Venue.PAPER:
+        raise RunAbortError("paper trading has its own command: hlofi paper")
     if venue is Venue.SIM:
         return
     if network is Network.MAINNET and not confirmed:
         raise RunAbortError("mainnet trades real money: add --confirm-mainnet to proceed")
     if network is Network.MAINNET and not cfg.is_mainnet:
-        raise RunAbortError("--network mainnet but risk.yaml says network: testnet; set both "
-                       "explicitly to trade on mainnet")
+        raise RunAbortError("--network mainnet but risk.yaml says network: testnet; set "
+                            "both explicitly to trade on mainnet")
 
 
-def _run_dir() -> Path:
-    return Path("runs") / f"run-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}"
+def _run_dir(kind: str = "run") -> Path:
+    return Path("runs") / f"{kind}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}"
 
 
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
-                metrics_port: int | None, quiet: bool) -> dict[str, Any]:
-    async with _venue(venue, network, seed) as (endpoints, note, key):
+                metrics_port: int | None, quiet: bool,
+                feed_url: str | None = None) -> dict[str, Any]:
+    async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
@@ -156,8 +208,9 @@ def _install_stop(runner: LiveRunner) -> None:
 
 
 @asynccontextmanager
-async def _venue(venue: Venue, network: Network,
-                 seed: int) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
+async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
+                 feed_url: str | None
+                 ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
@@ -166,11 +219,35 @@ async def _venue(venue: Venue, network: Network,
         return
     key = generate_throwaway_key()
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
-    server, market = build_server(SimExchangeOptions(seed=seed, funded_accounts=(key.address,)),
-                                  LiveClock())
+    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,))
+    if venue is Venue.PAPER:
+        assert feed_url is not None
+        async with _paper_emulator(options, cfg, feed_url) as (server, market):
+            yield (VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
+                                  mainnet=False, name="paper"), market, key)
+        return
+    server, market = build_server(options, LiveClock())
     await server.start("127.0.0.1", 0)
     try:
         yield (VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url, mainnet=False,
                               name="emulator"), f"local emulator, {market}", key)
     finally:
+        await server.stop()
+
+
+@asynccontextmanager
+async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
+                          feed_url: str) -> AsyncIterator[tuple[EmulatorServer, str]]:
+    """An emulator with no market of its own, fed by a relay of the real feed."""
+    clock = LiveClock()
+    server = build_relay_server(options, clock)
+    await server.start("127.0.0.1", 0)
+    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    task = asyncio.create_task(relay.run(), name="paper-relay")
+    try:
+        yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "
+                       "(no order reaches the venue)")
+    finally:
+        relay.stop()
+        await asyncio.gather(task, return_exceptions=True)
         await server.stop()

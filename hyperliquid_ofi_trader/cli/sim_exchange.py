@@ -85,6 +85,15 @@ def build_server(opts: SimExchangeOptions, clock: Clock) -> tuple[EmulatorServer
     return server, market
 
 
+def build_relay_server(opts: SimExchangeOptions, clock: Clock) -> EmulatorServer:
+    """An emulator without a market source: someone else feeds `server.publisher` (paper
+    trading relays the real feed into it)."""
+    venue = SimVenue(SimSettings(initial_usdc=opts.initial_usdc), clock)
+    for address in opts.funded_accounts:
+        venue.open_account(address)
+    return EmulatorServer(venue, None, ServerSettings(fault_seed=opts.seed), clock)
+
+
 def _arm(faults: FaultInjector, commands: Sequence[dict[str, Any]]) -> None:
     for command in commands:
         if command.get("fault") == "drop_connections":
