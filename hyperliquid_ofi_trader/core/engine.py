@@ -509,6 +509,11 @@ class Engine:
         if ev.channel == "" and ev.status is FeedStatus.UP:
             self._unhealthy.clear()
             self._needs_reconcile = bool(self._gateway)
+        elif ev.status is FeedStatus.RECOVERED:
+            # A stream was silent on a live socket: private pushes sent meanwhile (fills!)
+            # may be lost too, and the venue does not replay them.
+            self._unhealthy.discard(ev.channel)
+            self._needs_reconcile = bool(self._gateway)
         else:
             self._unhealthy.discard(ev.channel)
         self._maybe_auto_resume(ev)

@@ -71,6 +71,9 @@ TIMER_PERIODS_NS: Mapping[str, int] = {
     "tick": 250_000_000,  # order-manager timeouts, dead man's switch, stale-feed checks
     "control": 200_000_000,  # `hlofi kill` / `hlofi resume` halts within a second
     "status": 500_000_000,
+    # Private pushes lost without any visible feed fault (a silent stretch shorter than
+    # the staleness limit) are caught by reconciling periodically: 42 weight of 1200/min.
+    "reconcile": 30_000_000_000,
 }
 _TIMER_RESOLUTION_S = 0.05
 _PIPELINE_WINDOW = 65_536
@@ -127,6 +130,13 @@ def subscriptions(cfg: AppConfig, account: str) -> list[dict[str, Any]]:
     subs.extend({"type": kind, "user": account} for kind in ("orderUpdates", "userFills",
                                                               "userEvents"))
     return subs
+
+
+def _needs_reconcile(event: FeedState) -> bool:
+    if event.channel == "":
+        return event.status is FeedStatus.UP
+    # Any stream that was stale may have hidden private pushes sent on the same socket.
+    return event.status is FeedStatus.RECOVERED
 
 
 class LiveRunner:
@@ -192,11 +202,10 @@ class LiveRunner:
         if gateway is not None and isinstance(event, FeedState | UserFills):
             gateway.on_ws_event(event)
         self.dispatch(event)
-        if (isinstance(event, FeedState) and event.channel == ""
-                and event.status is FeedStatus.UP and gateway is not None):
-            # Resubscribed: reconcile before trading resumes (the venue does not replay
-            # private events missed while we were away).
-            self.connects += 1
+        if isinstance(event, FeedState) and gateway is not None and _needs_reconcile(event):
+            # Resubscribed, or a silent stream spoke again: reconcile before trading
+            # resumes (the venue does not replay private events missed meanwhile).
+            self.connects += event.status is FeedStatus.UP
             gateway.reconcile()
 
     def request_stop(self) -> None:
@@ -282,6 +291,8 @@ class LiveRunner:
             for timer in timers.due(self.clock.now_ns()):
                 if timer.name == "control":
                     self._poll_control()
+                elif timer.name == "reconcile" and self.gateway is not None:
+                    self.gateway.reconcile()
                 elif timer.name == "status":
                     self._publish_status()
                 self.dispatch(timer)
@@ -318,6 +329,10 @@ class LiveRunner:
         if engine is not None and self.stack is not None and self.stack.orders.open_orders():
             self.stack.orders.cancel_all("run ended")
             await self._await_no_open_orders(timeout_s=5.0)
+        if engine is not None:
+            # A last reconciliation, so fills whose pushes were lost still reach the
+            # journal and the summary before we close.
+            await self._reconcile_and_wait(gateway, engine, timeout_s=3.0)
         timer_task.cancel()
         await gateway.stop()
         self._closing = True
@@ -326,6 +341,20 @@ class LiveRunner:
         if engine is not None:
             self._publish_status()
             engine.flush()
+
+    async def _reconcile_and_wait(self, gateway: HyperliquidGateway, engine: Engine,
+                                  timeout_s: float) -> None:
+        def snapshots() -> int:
+            return engine.snapshot().events_by_type.get("AccountSnapshot", 0)
+
+        before = snapshots()
+        gateway.reconcile()
+        deadline = time.monotonic() + timeout_s
+        while snapshots() == before:
+            if time.monotonic() > deadline:
+                log.warning("final reconciliation did not answer within %.0f s", timeout_s)
+                return
+            await asyncio.sleep(0.05)
 
     async def _await_no_open_orders(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -1,12 +1,18 @@
-"""The live runner under injected faults, over real loopback sockets: the emulator cuts
-every WebSocket mid-run (twice). The system must reconnect, reconcile with the venue before
-trading again, never place an order twice and never lose a fill: at the end our own
-positions and fills equal the venue's ledger."""
+"""The live runner under injected faults, over real loopback sockets.
+
+For each fault the emulator can inject (sockets cut, silence, lost or late
+acknowledgements, rate-limit refusals, duplicated or reordered frames, a vanishing book)
+the whole live stack runs against the emulator, the fault is armed mid-run, and the run
+must end with: no stage error, no order placed twice, no fill lost (our fills and positions
+equal the venue's ledger) and nothing left open at the venue. Faults with a designed
+degradation also assert it (silence → REDUCING, lost acks → halted by the round-trip rule).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,8 @@ from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEnd
 
 FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
                                        "liquidity": {"min_dwell_ms": 1000}}}}
+RUN_S = 28.0
+FAULT_AT_S = 10.0
 
 
 def _venue_info(server: Any, body: dict[str, Any]) -> Any:
@@ -30,8 +38,7 @@ def _venue_info(server: Any, body: dict[str, Any]) -> Any:
     return answer
 
 
-@pytest.mark.timeout(120)
-async def test_reconnects_reconciles_and_loses_nothing(tmp_path: Path) -> None:
+async def _run_with_fault(tmp_path: Path, inject: Callable[[Any], None]) -> tuple[Any, Any, str]:
     key = generate_throwaway_key()
     server, _ = build_server(SimExchangeOptions(seed=5, funded_accounts=(key.address,)),
                              LiveClock())
@@ -41,26 +48,21 @@ async def test_reconnects_reconciles_and_loses_nothing(tmp_path: Path) -> None:
                         VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
                                        mainnet=False, name="emulator"),
                         key, key.address,
-                        RunOptions(run_dir=tmp_path / "run", duration_s=32.0, ws=ws))
+                        RunOptions(run_dir=tmp_path / "run", duration_s=RUN_S, ws=ws))
     task = asyncio.create_task(runner.run())
     try:
-        await asyncio.sleep(12)
-        assert server.drop_connections() >= 1
-        await asyncio.sleep(8)
-        assert server.drop_connections() >= 1
+        await asyncio.sleep(FAULT_AT_S)
+        inject(server)
         await task
     finally:
         await server.stop()
+    return runner, server, key.address.lower()
 
-    assert runner.connects >= 3  # the first connect and one per drop, each reconciled
+
+def _assert_nothing_lost_or_duplicated(runner: Any, server: Any, account: str) -> None:
     assert runner.engine is not None
     assert runner.stack is not None
-    snap = runner.engine.snapshot()
-    assert snap.stage_errors == {}
-    assert snap.events_by_type.get("AccountSnapshot", 0) >= 3
-
-    account = key.address.lower()
-    venue_fills = _venue_info(server, {"type": "userFills", "user": account})
+    assert runner.engine.snapshot().stage_errors == {}
     conn = sqlite3.connect(runner.journal_path)
     try:
         our_fills = conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
@@ -69,16 +71,15 @@ async def test_reconnects_reconciles_and_loses_nothing(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert placed > 0, runner.stack.summary()["router_skips"]
-    assert our_fills == len(venue_fills)  # no fill lost across the drops
-    venue_cloids = [f.get("cloid") for f in venue_fills]
-    assert all(c is not None for c in venue_cloids)
+    venue_fills = _venue_info(server, {"type": "userFills", "user": account})
+    assert our_fills == len(venue_fills)  # no fill lost
     state = _venue_info(server, {"type": "clearinghouseState", "user": account})
     venue_pos = {p["position"]["coin"]: float(p["position"]["szi"])
                  for p in state["assetPositions"]}
     for coin in set(venue_pos) | set(runner.stack.positions.coins()):
         assert runner.stack.positions.position(coin) == pytest.approx(
             venue_pos.get(coin, 0.0), abs=1e-9)
-    # No order was placed twice: the venue's one order per cloid is the one we recorded
+    # No order placed twice: the venue's one order per cloid is the one we recorded
     # (a second placement of a cloid would have given it another oid).
     venue: Any = server.venue
     venue_oids = {cloid: oid for (user, cloid), oid in venue.cloid_records.items()
@@ -89,3 +90,52 @@ async def test_reconnects_reconciles_and_loses_nothing(tmp_path: Path) -> None:
             assert acked[cloid] == oid, cloid
     assert len(set(acked.values())) == len(acked)
     assert _venue_info(server, {"type": "openOrders", "user": account}) == []
+
+
+def _drop_twice(server: Any) -> None:
+    assert server.drop_connections() >= 1
+    loop = asyncio.get_running_loop()
+    loop.call_later(6.0, server.drop_connections)
+
+
+FAULTS: dict[str, Callable[[Any], None]] = {
+    "drop_connections": _drop_twice,
+    "silence": lambda s: s.faults.apply({"fault": "silence", "seconds": 12}),
+    "drop_acks": lambda s: s.faults.apply({"fault": "drop_acks", "count": 3}),
+    "delay_acks": lambda s: s.faults.apply({"fault": "delay_acks", "delay_s": 1.5,
+                                            "count": 5}),
+    "rate_limit": lambda s: s.faults.apply({"fault": "rate_limit", "count": 5}),
+    "duplicate_frames": lambda s: s.faults.apply({"fault": "duplicate_frames",
+                                                  "probability": 0.3, "seconds": 8}),
+    "reorder_frames": lambda s: s.faults.apply({"fault": "reorder_frames",
+                                                "probability": 0.3, "seconds": 8}),
+    "vanish_book": lambda s: s.faults.apply({"fault": "vanish_book", "seconds": 5}),
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_no_duplicate_order_and_no_lost_fill_under_fault(tmp_path: Path,
+                                                               fault: str) -> None:
+    runner, server, account = await _run_with_fault(tmp_path, FAULTS[fault])
+    _assert_nothing_lost_or_duplicated(runner, server, account)
+    snap = runner.engine.snapshot()
+    if fault == "drop_connections":
+        assert runner.connects >= 3  # first connect + one per drop, each reconciled
+        assert snap.events_by_type.get("AccountSnapshot", 0) >= 3
+    elif fault == "silence":
+        states = [c.to_state for c in _state_changes(runner)]
+        assert "REDUCING" in states  # a stale feed stops new risk
+    elif fault == "drop_acks":
+        halts = [c for c in _state_changes(runner) if c.to_state == "HALTED"]
+        assert any("order_rtt" in c.reason for c in halts)  # unanswered orders halt
+
+
+def _state_changes(runner: Any) -> list[Any]:
+    from hyperliquid_ofi_trader.core.journal import JournalReader
+
+    reader = JournalReader(runner.journal_path)
+    try:
+        return reader.state_changes()
+    finally:
+        reader.close()

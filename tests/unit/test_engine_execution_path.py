@@ -114,3 +114,16 @@ def test_unknown_or_pointless_control_is_counted(tmp_path: Path) -> None:
     assert rig.state() is TradingState.ACTIVE
     rejections = rig.engine.snapshot().rejections
     assert rejections == {"control_resume_ignored": 1, "control_explode_ignored": 1}
+
+
+def test_a_recovered_stream_needs_reconciliation_before_trading(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, gateway_listeners=[RecordingListener()])
+    rig.send(snapshot(1), bbo("ETH", 2))
+    placed = len(rig.sink.submitted)
+    assert placed == 1
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 3), feed(FeedStatus.RECOVERED, "bbo:ETH", 4))
+    rig.engine.resume("operator after the stale feed")
+    rig.send(bbo("ETH", 5))
+    assert len(rig.sink.submitted) == placed  # pushes may have been lost while silent
+    rig.send(snapshot(6), bbo("ETH", 7))
+    assert len(rig.sink.submitted) == placed + 1
