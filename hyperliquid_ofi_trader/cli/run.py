@@ -8,7 +8,7 @@ import asyncio
 import datetime as dt
 import enum
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,19 +100,13 @@ def run(
 ) -> None:
     """Run the full trading system. Ends after --duration (or Ctrl-C) by cancelling every
     order, flushing the journal and printing a summary."""
-    err = Console(stderr=True)
-    try:
+    def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
-        summary = asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                    account, keystore, seed, metrics_port, as_json))
-    except ConfigError as exc:
-        err.print(f"[red]invalid configuration:[/red]\n{exc}")
-        raise typer.Exit(1) from None
-    except (RunAbortError, LiveRunError, KeyLoadError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    _print(summary, as_json)
+        return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
+                                 account, keystore, seed, metrics_port, as_json))
+
+    _print(_guarded(start), as_json)
 
 
 def paper(
@@ -136,20 +130,27 @@ def paper(
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    err = Console(stderr=True)
     url = feed_url or ENDPOINTS[feed.value][1]
-    try:
+
+    def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
-        summary = asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
-                                    run_dir or _run_dir("paper"), None, None, 0,
-                                    metrics_port, as_json, feed_url=url))
+        return asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
+                                 run_dir or _run_dir("paper"), None, None, 0,
+                                 metrics_port, as_json, feed_url=url))
+
+    _print(_guarded(start), as_json)
+
+
+def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run `start`; a user-facing failure becomes one red line and exit code 1."""
+    err = Console(stderr=True)
+    try:
+        return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-        raise typer.Exit(1) from None
     except (RunAbortError, LiveRunError, KeyLoadError) as exc:
         err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    _print(summary, as_json)
+    raise typer.Exit(1)
 
 
 def _print(summary: dict[str, Any], as_json: bool) -> None:
