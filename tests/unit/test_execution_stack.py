@@ -99,11 +99,12 @@ def test_decisions_become_orders_with_cloids_and_decision_ids(tmp_path: Path) ->
     assert len({o.cloid for o in port.placed}) == len(port.placed)
 
 
-def test_no_fills_means_orders_stay_pending_and_get_queried(tmp_path: Path) -> None:
+def test_an_unanswering_venue_halts_trading_and_cancels(tmp_path: Path) -> None:
     port, stack, _ = _run(tmp_path, minutes=1)
-    # Nothing ever answers this port: every order is still unacknowledged, the gate keeps
-    # counting them against the rate budget, and the dead man's switch was armed.
-    summary = stack.summary()
-    assert summary["orders"]
+    # Nothing ever answers this port: the round-trip rule of the kill switch fires, every
+    # live order is cancelled, and the dead man's switch had been armed meanwhile.
+    assert (stack.kill.fired or "").startswith("order_rtt")
+    assert stack.summary()["orders"]["counts"].get("cancel_all", 0) > 0
+    assert port.cancelled
     assert port.scheduled
     assert all(t is None or t > 0 for t in port.scheduled)
