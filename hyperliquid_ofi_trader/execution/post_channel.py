@@ -20,6 +20,8 @@ dropped, never raised: the socket pump must keep running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -74,16 +76,31 @@ class PostChannelStats:
     unknown_ids: int = 0  # answers to nothing we wait for: late (after timeout) or foreign
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedPost:
+    """A request that owns an in-flight slot and an id, its frame already encoded.
+
+    Made synchronously by `try_prepare`, so the signed bytes exist inside the event that
+    decided the order; `complete` (in a task) sends them and waits for the answer. Every
+    prepared post must end in `complete` or `abandon`, or its slot stays taken.
+    """
+
+    request_id: int
+    frame: bytes
+    future: asyncio.Future[Any]
+
+
 class PostChannel:
     """Sends `post` requests with unique increasing ids and matches their answers.
 
     At most `max_in_flight` requests wait for an answer at once (the venue allows 100);
     a caller beyond that waits for a slot, unless it checks `saturated` first and takes
-    another path (the gateway falls back to REST).
+    another path (the gateway falls back to REST). Slots are counted by hand rather than
+    with an `asyncio.Semaphore` because `try_prepare` must take one without awaiting.
     """
 
     __slots__ = ("_clock", "_in_flight", "_latencies_ns", "_max_in_flight", "_next_id",
-                 "_send", "_slots", "stats")
+                 "_send", "_slot_waiters", "_slots_used", "stats")
 
     def __init__(self, send: Send, clock: Clock, *, max_in_flight: int = 100,
                  first_id: int = 1) -> None:
@@ -92,7 +109,8 @@ class PostChannel:
         self._send = send
         self._clock = clock
         self._max_in_flight = max_in_flight
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._slots_used = 0
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
         self._next_id = first_id
         self._in_flight: dict[int, asyncio.Future[Any]] = {}
         self._latencies_ns: list[int] = []
@@ -105,7 +123,7 @@ class PostChannel:
     @property
     def saturated(self) -> bool:
         """True when a new request would have to wait for an in-flight slot."""
-        return self._slots.locked()
+        return self._slots_used >= self._max_in_flight or bool(self._slot_waiters)
 
     def latencies_ns(self) -> list[int]:
         """Recent request→answer latencies (bounded window), for stats and benches."""
@@ -113,15 +131,43 @@ class PostChannel:
 
     async def request(self, kind: str, payload: Mapping[str, Any], timeout_s: float) -> Any:
         """Post `payload` ("info" or "action") and return the venue's answer payload."""
-        async with self._slots:
-            request_id = self._take_id()
-            frame = post_message(request_id, kind, payload)  # EncodeError: caller's bug
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._in_flight[request_id] = future
-            try:
-                return await self._send_and_wait(request_id, frame, future, timeout_s)
-            finally:
-                self._in_flight.pop(request_id, None)
+        await self._acquire_slot()
+        try:
+            prepared = self._prepare(kind, payload)  # EncodeError: caller's bug
+        except BaseException:
+            self._release_slot()
+            raise
+        return await self.complete(prepared, timeout_s)
+
+    def try_prepare(self, kind: str, payload: Mapping[str, Any]) -> PreparedPost | None:
+        """Take a slot and an id and encode the frame now, without awaiting; None when
+        every slot is taken (the caller waits with `request` or goes another way)."""
+        if self.saturated:
+            return None
+        self._slots_used += 1
+        try:
+            return self._prepare(kind, payload)
+        except BaseException:
+            self._release_slot()
+            raise
+
+    async def complete(self, prepared: PreparedPost, timeout_s: float) -> Any:
+        """Send a prepared request and wait for its answer (see `request` for outcomes)."""
+        try:
+            return await self._send_and_wait(prepared.request_id, prepared.frame,
+                                             prepared.future, timeout_s)
+        finally:
+            self.abandon(prepared)
+
+    def abandon(self, prepared: PreparedPost) -> None:
+        """Free a prepared request's slot and id. Idempotent: `complete` calls it, and an
+        owner whose sending task was cancelled before it ever ran must call it too."""
+        future = self._in_flight.pop(prepared.request_id, None)
+        if future is None:
+            return
+        if not future.done():
+            future.cancel()
+        self._release_slot()
 
     def on_response(self, response: PostResponse) -> None:
         """Resolve the request `response` answers. Unknown or late ids are counted only."""
@@ -142,10 +188,38 @@ class PostChannel:
                 future.set_exception(PostDisconnected(
                     f"connection lost with post {request_id} in flight: {reason}"))
 
-    def _take_id(self) -> int:
+    def _prepare(self, kind: str, payload: Mapping[str, Any]) -> PreparedPost:
+        # The id is taken only once encoding succeeded: a refused payload burns nothing.
+        frame = post_message(self._next_id, kind, payload)
         request_id = self._next_id
         self._next_id = request_id + 1
-        return request_id
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._in_flight[request_id] = future
+        return PreparedPost(request_id, frame, future)
+
+    async def _acquire_slot(self) -> None:
+        if not self.saturated:
+            self._slots_used += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._slot_waiters.append(waiter)
+        try:
+            await waiter  # `_release_slot` hands its slot over: already counted as used
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release_slot()  # handed a slot, then cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._slot_waiters.remove(waiter)
+            raise
+
+    def _release_slot(self) -> None:
+        while self._slot_waiters:
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot changes hands; the count stays
+                return
+        self._slots_used -= 1
 
     async def _send_and_wait(self, request_id: int, frame: bytes,
                              future: asyncio.Future[Any], timeout_s: float) -> Any:

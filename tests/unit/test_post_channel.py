@@ -158,3 +158,77 @@ async def test_ids_keep_increasing_across_failures() -> None:
 def test_in_flight_limit_must_respect_the_venue() -> None:
     with pytest.raises(ValueError, match="max_in_flight"):
         PostChannel(FakeSocket().send, ReplayClock(), max_in_flight=101)
+
+
+async def test_prepared_post_has_its_frame_before_any_await() -> None:
+    sock = FakeSocket()
+    ch = channel(sock)
+    prepared = ch.try_prepare("action", {"x": 1})
+    assert prepared is not None
+    assert orjson.loads(prepared.frame) == {"method": "post", "id": prepared.request_id,
+                                            "request": {"type": "action",
+                                                        "payload": {"x": 1}}}
+    assert ch.in_flight == 1
+    assert sock.frames == []  # nothing left yet: sending is `complete`'s job
+    task = asyncio.create_task(ch.complete(prepared, 5.0))
+    await sock.wait_frames(1)
+    ch.on_response(answer(prepared.request_id, {"status": "ok"}))
+    assert await task == {"status": "ok"}
+    assert ch.in_flight == 0
+    assert not ch.saturated
+
+
+async def test_try_prepare_refuses_when_saturated_and_abandon_frees_the_slot() -> None:
+    ch = channel(FakeSocket(), max_in_flight=2)
+    first, second = ch.try_prepare("info", {}), ch.try_prepare("info", {})
+    assert first is not None
+    assert second is not None
+    assert ch.saturated
+    assert ch.try_prepare("info", {}) is None
+    ch.abandon(first)
+    ch.abandon(first)  # idempotent: a second call must not free a slot it does not hold
+    assert not ch.saturated
+    third = ch.try_prepare("info", {})
+    assert third is not None
+    assert ch.saturated
+    assert first.future.cancelled()
+
+
+async def test_a_freed_slot_goes_to_the_waiting_request_first() -> None:
+    sock = FakeSocket()
+    ch = channel(sock, max_in_flight=1)
+    held = ch.try_prepare("info", {"n": 0})
+    assert held is not None
+    waiting = asyncio.create_task(ch.request("info", {"n": 1}, 5.0))
+    await asyncio.sleep(0)
+    assert ch.try_prepare("info", {"n": 2}) is None  # no jumping the queue
+    ch.abandon(held)
+    await sock.wait_frames(1)
+    assert sock.frames[0]["request"]["payload"] == {"n": 1}
+    ch.on_response(answer(sock.frames[0]["id"], "done", "info"))
+    assert await waiting == "done"
+    assert not ch.saturated
+    assert ch.in_flight == 0
+
+
+async def test_a_cancelled_waiter_does_not_leak_a_slot() -> None:
+    ch = channel(FakeSocket(), max_in_flight=1)
+    held = ch.try_prepare("info", {})
+    assert held is not None
+    waiting = asyncio.create_task(ch.request("info", {}, 5.0))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    ch.abandon(held)
+    assert not ch.saturated
+    assert ch.try_prepare("info", {}) is not None
+
+
+async def test_an_unencodable_payload_burns_neither_slot_nor_id() -> None:
+    ch = channel(FakeSocket(), max_in_flight=1)
+    with pytest.raises(Exception, match="payload"):
+        ch.try_prepare("action", ["not", "a", "mapping"])  # type: ignore[arg-type]
+    ok = ch.try_prepare("action", {})
+    assert ok is not None
+    assert ok.request_id == 1
