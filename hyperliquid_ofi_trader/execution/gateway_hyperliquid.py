@@ -1,7 +1,8 @@
 """The Hyperliquid gateway: the async edge that signs and sends our commands and turns the
 venue's answers into events.
 
-    order manager ──CommandPort (sync, never blocks)──▶ queues ──worker task──▶ sign ──▶
+    order manager ──CommandPort (sync, never blocks)──▶ sign now when nothing is queued
+        and the budget allows (fast path) ──or──▶ queues ──worker task──▶ sign ──▶
         WS post (PostChannel) ──or, when the socket is down / saturated──▶ REST /exchange
     answers ──gateway_actions (sans-I/O)──▶ OrderAck / CancelAck / ActionFailed /
         ScheduleCancelAck / OrderStatusReport / AccountSnapshot ──emit──▶ engine
@@ -13,8 +14,13 @@ Rules this module keeps:
   re-examined whenever anything new arrives, so a cancel never waits behind it.
 - Rate budgets are spent BEFORE sending (`RateLimiter`): non-urgent work waits instead of
   being refused by the venue; cancels may use the budget's reserve.
-- One nonce per action, taken at signing time from the signer's `NonceCounter`, in the
-  worker (one task), so nonces strictly increase in sending order.
+- One nonce per action, taken at signing time from the signer's `NonceCounter`. Signing
+  happens on the event loop's thread only (in the port call or in the worker), so nonces
+  strictly increase in signing order, and sends start in that same order (tasks run FIFO).
+- The fast path: a command that finds every queue empty is built, budgeted, signed and
+  encoded as a WS post frame inside the port call, so the signed bytes exist before the
+  engine returns from the event that decided them; only the socket write waits for the
+  next loop step. Anything queued, a spent budget or a stopped worker sends it the slow way.
 - Never re-send an order. When the answer is lost (timeout, disconnect with the request in
   flight, HTTP failure after sending), the gateway emits `ActionFailed(transient=True)` with
   the cloids and the order manager asks the venue about them by cloid. The only fallback is
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
@@ -66,6 +73,7 @@ from hyperliquid_ofi_trader.execution.post_channel import (
     PostNotSentError,
     PostOutcomeUnknownError,
     PostRejectedError,
+    PreparedPost,
 )
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.execution.reconcile import reconcile
@@ -110,6 +118,7 @@ class GatewayStats:
     failed: int = 0  # ActionFailed / failed ScheduleCancelAck emitted
     outcome_unknown: int = 0  # sent, answer lost
     rate_waits: int = 0  # times the worker waited for budget
+    fast_path: int = 0  # actions signed inside the port call (nothing queued ahead)
     queries: int = 0
     query_failures: int = 0
     emit_errors: int = 0  # the emit callback raised (the engine's bug; counted, logged)
@@ -190,13 +199,13 @@ class HyperliquidGateway:
     # ------------------------------------------------------------ CommandPort (sync)
 
     def place(self, orders: Sequence[PlaceOrder]) -> None:
-        self._enqueue(self._normal, _Raw("order", tuple(orders)), urgent=False)
+        self._submit(self._normal, _Raw("order", tuple(orders)), urgent=False)
 
     def cancel(self, cancels: Sequence[CancelOrder]) -> None:
-        self._enqueue(self._urgent, _Raw("cancel", tuple(cancels)), urgent=True)
+        self._submit(self._urgent, _Raw("cancel", tuple(cancels)), urgent=True)
 
     def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        self._enqueue(self._normal, _Raw("batchModify", tuple(modifies)), urgent=False)
+        self._submit(self._normal, _Raw("batchModify", tuple(modifies)), urgent=False)
 
     def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
         self._enqueue(self._queries, _Query("orderStatus", coin, cloid, oid), urgent=True)
@@ -206,6 +215,33 @@ class HyperliquidGateway:
 
     def reconcile(self) -> None:
         self._enqueue(self._queries, _Query("reconcile"), urgent=True)
+
+    def _submit(self, queue: deque[_Item], raw: _Raw, *, urgent: bool) -> None:
+        """Sign and hand over now when nothing waits ahead (the fast path), else queue.
+
+        Signing inside the caller's event puts the signed bytes within microseconds of the
+        event that decided them, instead of after the rest of the event's work and a hop
+        through the worker task. Order is kept: the fast path is taken only when every
+        queue is empty, so nothing queued earlier (a cancel above all) is overtaken.
+        """
+        if not self._fast_path_open() or not raw.items:
+            self._enqueue(queue, raw, urgent=urgent)
+            return
+        self.stats.commands += 1
+        jobs = self._build(raw, deferred=True)
+        for i, job in enumerate(jobs):
+            if self._limits.try_acquire(job.request_kind, job.weight, self._clock.now_ns(),
+                                        requests=job.entries):
+                # Out of budget: the worker waits for it, this job first.
+                queue.extendleft(reversed(jobs[i:]))
+                self._wake.set()
+                return
+            self.stats.fast_path += 1
+            self._dispatch(job)
+
+    def _fast_path_open(self) -> bool:
+        return (self._worker is not None and self._accepting
+                and not (self._urgent or self._queries or self._normal))
 
     def _enqueue(self, queue: deque[_Item], item: _Item, *, urgent: bool) -> None:
         # While stopping, only safety work (cancels, queries) is still taken.
@@ -299,15 +335,19 @@ class HyperliquidGateway:
                 queue.extendleft(reversed(self._build(item)))
         return self._normal, None
 
-    def _build(self, raw: _Raw) -> list[ga.ActionJob]:
+    def _build(self, raw: _Raw, *, deferred: bool = False) -> list[ga.ActionJob]:
         built = self._builder(raw)
         for refusal in built.refusals:
             self.stats.refused += 1
             self.stats.failed += 1
             log.error("gateway refused a %s command: %s", refusal.kind, refusal.reason)
-            self._emit(ActionFailed(exchange_ns=0, local_ns=self._clock.now_ns(),
-                                    kind=refusal.kind, cloids=refusal.cloids,
-                                    error=refusal.reason, transient=False))
+            failure = ActionFailed(exchange_ns=0, local_ns=self._clock.now_ns(),
+                                   kind=refusal.kind, cloids=refusal.cloids,
+                                   error=refusal.reason, transient=False)
+            if deferred:  # inside a port call: emitting now would re-enter the engine
+                asyncio.get_running_loop().call_soon(self._emit, failure)
+            else:
+                self._emit(failure)
         return built.jobs
 
     def _builder(self, raw: _Raw) -> ga.Built:
@@ -325,10 +365,11 @@ class HyperliquidGateway:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), wait_ns / _NS_PER_S)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -350,12 +391,26 @@ class HyperliquidGateway:
             return
         body = exchange_body(job.action, nonce, signature, vault, None)
         self.stats.sent += 1
-        self._spawn(self._send(job, body))
+        prepared = self._prepare_post(body)
+        task = self._spawn(self._send(job, body, prepared))
+        if prepared is not None and self._post is not None:
+            # A task cancelled before its first step never runs its own cleanup.
+            task.add_done_callback(functools.partial(_abandon, self._post, prepared))
 
-    async def _send(self, job: ga.ActionJob, body: dict[str, Any]) -> None:
+    def _prepare_post(self, body: dict[str, Any]) -> PreparedPost | None:
+        """The signed WS post frame, built now; None means REST (no socket, every
+        in-flight slot taken, or the socket's message budget spent)."""
+        post = self._post
+        if (post is None or post.saturated
+                or self._limits.try_acquire(RequestKind.WS_MESSAGE, 1, self._clock.now_ns())):
+            return None
+        return post.try_prepare("action", body)
+
+    async def _send(self, job: ga.ActionJob, body: dict[str, Any],
+                    prepared: PreparedPost | None) -> None:
         sent_ns = self._clock.now_ns()
         try:
-            payload = await self._transport(body)
+            payload = await self._transport(body, prepared)
         except _SendFailedError as exc:
             self._on_send_failed(job, exc)
             return
@@ -377,12 +432,11 @@ class HyperliquidGateway:
             self.stats.outcome_unknown += 1
         self._emit_all(ga.failure_events(job, exc.error, exc.transient, self._clock.now_ns()))
 
-    async def _transport(self, body: dict[str, Any]) -> Any:
+    async def _transport(self, body: dict[str, Any], prepared: PreparedPost | None) -> Any:
         post = self._post
-        if (post is not None and not post.saturated and not self._limits.try_acquire(
-                RequestKind.WS_MESSAGE, 1, self._clock.now_ns())):
+        if post is not None and prepared is not None:
             try:
-                result = await post.request("action", body, self._s.post_timeout_s)
+                result = await post.complete(prepared, self._s.post_timeout_s)
             except PostNotSentError:
                 self.stats.ws_fallbacks += 1  # provably never sent: REST is safe
             except PostOutcomeUnknownError as exc:
@@ -489,6 +543,10 @@ class HyperliquidGateway:
         arr = np.fromiter(self._latencies_ns, dtype=np.int64) / 1e3
         p50, p99 = np.percentile(arr, [50, 99])
         return {"count": float(arr.size), "p50": float(p50), "p99": float(p99)}
+
+
+def _abandon(post: PostChannel, prepared: PreparedPost, _task: asyncio.Task[None]) -> None:
+    post.abandon(prepared)
 
 
 def _raw_cloids(raw: _Raw) -> tuple[str, ...]:

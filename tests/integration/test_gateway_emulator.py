@@ -267,3 +267,45 @@ async def test_socket_down_means_rest_fallback_for_a_post_never_sent() -> None:
         assert rig.gateway.stats.ws_fallbacks == 1
         assert rig.gateway.stats.sent_rest == 1
         assert rig.open_cloids() == [make_cloid(1)]
+
+
+async def test_an_idle_gateway_signs_and_encodes_inside_the_port_call() -> None:
+    async with gateway_rig() as rig:
+        rig.place(1)
+        # No await yet: the signed frame already exists and holds an in-flight slot; only
+        # the socket write waits for the next loop step.
+        assert rig.gateway.stats.fast_path == 1
+        assert rig.gateway.stats.sent == 1
+        assert rig.post.in_flight == 1
+        assert rig.sent_frames == []
+        await rig.got.until(lambda: rig.got.of(OrderAck))
+        assert rig.got.of(OrderAck)[0].outcome == "resting"
+        assert rig.sent_frames[0]["request"]["payload"]["action"]["orders"][0]["c"] == \
+            make_cloid(1)
+        assert rig.post.in_flight == 0
+
+
+async def test_nothing_overtakes_queued_work_when_the_budget_runs_out() -> None:
+    limits = RateLimitSettings(ip_weight_per_minute=2, ip_cancel_reserve=0, window_s=0.5)
+    async with gateway_rig(limits=limits) as rig:
+        for n in range(1, 5):
+            rig.place(n)
+        assert rig.gateway.stats.fast_path == 2  # the budget's two actions went at once
+        await rig.got.until(lambda: len(rig.got.of(OrderAck)) == 4, 10.0)
+        cloids = [f["request"]["payload"]["action"]["orders"][0]["c"]
+                  for f in rig.sent_frames]
+        assert cloids == [make_cloid(n) for n in range(1, 5)]
+        nonces = [f["request"]["payload"]["nonce"] for f in rig.sent_frames]
+        assert nonces == sorted(nonces)
+        assert rig.gateway.stats.fast_path == 2  # 3 and 4 waited in the queue, in order
+
+
+async def test_a_refusal_on_the_fast_path_is_reported_after_the_port_call() -> None:
+    async with gateway_rig() as rig:
+        before = len(rig.got.events)
+        rig.place(1, price=99_000.5)  # off tick: refused before signing
+        # Emitting inside the call would re-enter the engine that is placing the order.
+        assert len(rig.got.events) == before
+        await rig.got.until(lambda: rig.got.of(ActionFailed))
+        assert rig.got.of(ActionFailed)[0].cloids == (make_cloid(1),)
+        assert rig.gateway.stats.sent == 0
