@@ -8,19 +8,36 @@ Venue rules for perpetuals (HYPERLIQUID.md section 5):
 So the tick depends on the price's magnitude: BTC (szDecimals 5) near 100,000 has tick 1,
 near 42,000 tick 1, near 9,000 tick 0.1; ETH (szDecimals 4) near 2,500 has tick 0.1.
 
-Floats cannot represent most decimal ticks, so every computation goes through `Decimal`
-built from the float's shortest repr (`repr(0.1)` is "0.1": the value the caller meant),
-and results are snapped back to the nearest float. The `*_str` variants give the exact
-wire text (no exponent, no trailing zeros) for the gateway.
+Floats cannot represent most decimal ticks, so the rules are DEFINED on the `Decimal` built
+from the float's shortest repr (`repr(0.1)` is "0.1": the value the caller meant), with
+results snapped back to the nearest float: the `*_decimal` functions compute exactly that,
+and they are the reference. The float functions (`round_price`, `round_size`,
+`is_valid_price`, `is_valid_size`, `meets_min_value`, `tick_size`) sit on the order path, so
+they take a float fast path (see "Fast path" below) that returns exactly what the reference
+returns, and fall back to it whenever float arithmetic is too close to call. The `*_str`
+variants give the exact wire text (no exponent, no trailing zeros).
+
+Fast path (why it is exact). Let D = Decimal(repr(p)) and k the allowed decimals.
+- The decimal exponent of D is found by comparing p with the floats nearest to 1e-4..1e4:
+  rounding to nearest is monotonic, so p >= float(1e{e}) exactly when D >= 10**e.
+- D is on the k-decimal grid iff round(p * 10**k) / 10**k == p: the integer n / 10**k then
+  rounds to p, and the shortest repr of p has no more decimals than any decimal rounding to p.
+- Off the grid, x = p * 10**k is within ~2.3e-16*|x| of D * 10**k (half an ulp of p, scaled,
+  plus the product's rounding), so floor/ceil/round of x is that of D * 10**k whenever x is
+  farther than `_BAND`*max(1, |x|) (about 4e6 times that error) from an integer (DOWN/UP) or
+  from a .5 tie (NEAREST). Inside the band, or for |x| >= 2**52, the reference decides.
+- The float result q / 10**k is the correctly rounded quotient, i.e. float(Decimal(q)/10**k).
 
 Invalid arguments (non-finite or non-positive price, negative size, szDecimals outside
 0..max_decimals) are OUR bug, not the venue's: they raise `InstrumentError` (a ValueError).
 """
 
+
 from __future__ import annotations
 
 import enum
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
@@ -43,16 +60,49 @@ class RoundMode(enum.Enum):
     DOWN = "down"
 
 
+# Module-level names for the members the fast path compares against: a global lookup is
+# cheaper than an attribute lookup on an enum class, and these run on every order.
+_DOWN: Final = RoundMode.DOWN
+_UP: Final = RoundMode.UP
+_BID: Final = Side.BID
+
 _ROUNDING: Final = {
     RoundMode.NEAREST: ROUND_HALF_EVEN,
     RoundMode.UP: ROUND_CEILING,
     RoundMode.DOWN: ROUND_FLOOR,
 }
 
+# ------------------------------------------------------------------ fast-path tables
 
-def _dec(value: float, what: str) -> Decimal:
+# Decimals the fast path handles: every size (MAX_SZ_DECIMALS) and every price on a perp
+# (6 - szDecimals) or spot pair (8 - szDecimals). More falls back to the reference.
+_FAST_MAX_DECIMALS: Final = 8
+# 10**k and 10**-k parsed from text, so each is the correctly rounded float (10**k is exact).
+_SCALES: Final = tuple(float(f"1e{k}") for k in range(_FAST_MAX_DECIMALS + 1))
+_STEPS: Final = tuple(float(f"1e-{k}") for k in range(_FAST_MAX_DECIMALS + 1))
+# float(10**e) for e = -4..4: bisect_right(_MAGNITUDES, p) = i says the decimal exponent of
+# repr(p) is e = i - 5, clamped to -5..4 (at -5 and below the 5-significant-figure limit
+# allows 9+ decimals, more than any cap; at 4 and above it allows none), and
+# _SIG_DECIMALS[i] is the decimals that limit allows.
+_MIN_EXPONENT: Final = -(_FAST_MAX_DECIMALS + 1 - MAX_SIG_FIGS)
+_MAGNITUDES: Final = tuple(float(f"1e{e}") for e in range(_MIN_EXPONENT, MAX_SIG_FIGS))
+_SIG_DECIMALS: Final = tuple(
+    MAX_SIG_FIGS - 1 - e for e in range(_MIN_EXPONENT - 1, MAX_SIG_FIGS))
+# Half-width, relative to max(1, |x|), of the band around an integer or a .5 tie where float
+# arithmetic is not trusted to decide (its error is below 2.3e-16 relative; see above).
+_BAND: Final = 1e-9
+# Beyond this a scaled value's integer part is not exact in a float: leave it to Decimal.
+_SAFE_SCALED: Final = 2.0**52
+_MIN_VALUE: Final = float(MIN_ORDER_VALUE_USD)
+
+
+def _require_finite(value: float, what: str) -> None:
     if not math.isfinite(value):
         raise InstrumentError(f"{what} must be finite, got {value!r}")
+
+
+def _dec(value: float, what: str) -> Decimal:
+    _require_finite(value, what)
     return Decimal(repr(value))
 
 
@@ -74,10 +124,45 @@ def _decimals_at(d: Decimal, sz_decimals: int, max_decimals: int) -> int:
     return max(0, min(max_decimals - sz_decimals, by_sig_figs))
 
 
+def _fast_decimals(price: float, cap: int) -> int:
+    """`_decimals_at(Decimal(repr(price)), ...)` for 0 < price < inf and cap <= 8."""
+    return min(cap, _SIG_DECIMALS[bisect_right(_MAGNITUDES, price)])
+
+
+def _snap(value: float, scale: float, mode: RoundMode) -> float | None:
+    """`float(Decimal(repr(value)).quantize(1/scale, mode))` for a finite value >= 0.
+
+    None when the float arithmetic is too close to call: the caller asks the reference.
+    """
+    x = value * scale
+    if not x < _SAFE_SCALED:
+        return None
+    n = round(x)
+    off = x - n  # exact: x and n are within 0.5 of each other and n < 2**52
+    band = _BAND * x if x > 1.0 else _BAND
+    if -band <= off <= band:
+        # On the grid, where the reference returns the value itself (even -0.0), or just off
+        # it, where only exact arithmetic can tell which side of the integer it is.
+        return value if n / scale == value else None
+    if mode is _DOWN:
+        return math.floor(x) / scale
+    if mode is _UP:
+        return math.ceil(x) / scale
+    if -band <= abs(off) - 0.5 <= band:  # a near tie: half-even needs the exact value
+        return None
+    return n / scale
+
+
+# ------------------------------------------------------------------ prices
+
+
 def price_decimals(price: float, sz_decimals: int, max_decimals: int = PERP_MAX_DECIMALS) -> int:
     """How many decimals a price of this magnitude may carry (0 means integers only)."""
     _check_sz_decimals(sz_decimals, max_decimals)
-    return _decimals_at(_price_dec(price), sz_decimals, max_decimals)
+    cap = max_decimals - sz_decimals
+    if 0.0 < price < math.inf and cap <= _FAST_MAX_DECIMALS:
+        return _fast_decimals(price, cap)
+    return _decimals_at(_price_dec(price), sz_decimals, max_decimals)  # raises on bad prices
 
 
 def tick_size_decimal(
@@ -89,14 +174,15 @@ def tick_size_decimal(
 
 def tick_size(price: float, sz_decimals: int, max_decimals: int = PERP_MAX_DECIMALS) -> float:
     """The tick at this price's magnitude (1.0 for BTC near 100,000; 0.1 for ETH near 2,500)."""
-    return float(tick_size_decimal(price, sz_decimals, max_decimals))
+    k = price_decimals(price, sz_decimals, max_decimals)
+    return _STEPS[k] if k <= _FAST_MAX_DECIMALS else float(Decimal(1).scaleb(-k))
 
 
 def _mode(side_or_mode: Side | RoundMode) -> RoundMode:
     """A buy rounds its limit down and a sell rounds up: rounding never makes us pay more."""
     if isinstance(side_or_mode, RoundMode):
         return side_or_mode
-    return RoundMode.DOWN if side_or_mode is Side.BID else RoundMode.UP
+    return _DOWN if side_or_mode is _BID else _UP
 
 
 def round_price_decimal(
@@ -105,7 +191,7 @@ def round_price_decimal(
     side_or_mode: Side | RoundMode = RoundMode.NEAREST,
     max_decimals: int = PERP_MAX_DECIMALS,
 ) -> Decimal:
-    """Round to a valid venue price. Side.BID rounds down, Side.ASK rounds up."""
+    """Round to a valid venue price. Side.BID rounds down, Side.ASK rounds up (reference)."""
     _check_sz_decimals(sz_decimals, max_decimals)
     d = _price_dec(price)
     quantum = Decimal(1).scaleb(-_decimals_at(d, sz_decimals, max_decimals))
@@ -121,6 +207,14 @@ def round_price(
     side_or_mode: Side | RoundMode = RoundMode.NEAREST,
     max_decimals: int = PERP_MAX_DECIMALS,
 ) -> float:
+    """`float(round_price_decimal(...))`, without Decimal unless too close to call."""
+    _check_sz_decimals(sz_decimals, max_decimals)
+    cap = max_decimals - sz_decimals
+    if 0.0 < price < math.inf and cap <= _FAST_MAX_DECIMALS:
+        k = _fast_decimals(price, cap)
+        snapped = _snap(price, _SCALES[k], _mode(side_or_mode))
+        if snapped is not None:
+            return snapped if snapped > 0.0 else _STEPS[k]  # never 0: one tick instead
     return float(round_price_decimal(price, sz_decimals, side_or_mode, max_decimals))
 
 
@@ -131,6 +225,38 @@ def round_price_str(
     max_decimals: int = PERP_MAX_DECIMALS,
 ) -> str:
     return to_wire(round_price_decimal(price, sz_decimals, side_or_mode, max_decimals))
+
+
+def is_valid_price_decimal(
+    price: float, sz_decimals: int, max_decimals: int = PERP_MAX_DECIMALS
+) -> bool:
+    """The reference for `is_valid_price`, in Decimal."""
+    if not (math.isfinite(price) and price > 0):
+        return False
+    d = Decimal(repr(price))
+    if d == d.to_integral_value():
+        return True
+    return d == round_price_decimal(price, sz_decimals, RoundMode.NEAREST, max_decimals)
+
+
+def is_valid_price(price: float, sz_decimals: int, max_decimals: int = PERP_MAX_DECIMALS) -> bool:
+    """True when the venue accepts this price as is (no rounding needed)."""
+    if not (math.isfinite(price) and price > 0):
+        return False
+    # repr(p) is an integer exactly when the float is (below 2**52 a float next to an
+    # integer is not one; above, all floats are), and integer prices are always valid.
+    if price % 1.0 == 0.0:
+        return True
+    _check_sz_decimals(sz_decimals, max_decimals)
+    cap = max_decimals - sz_decimals
+    if cap > _FAST_MAX_DECIMALS:
+        return is_valid_price_decimal(price, sz_decimals, max_decimals)
+    # Not an integer, so price < 2**52, and price * 10**k < 10**5 for k > 0: round() is exact.
+    scale = _SCALES[_fast_decimals(price, cap)]
+    return round(price * scale) / scale == price
+
+
+# ------------------------------------------------------------------ sizes
 
 
 def round_size_decimal(
@@ -149,21 +275,58 @@ def round_size_decimal(
 
 
 def round_size(size: float, sz_decimals: int, mode: RoundMode = RoundMode.DOWN) -> float:
-    return float(round_size_decimal(size, sz_decimals, mode))
+    """`float(round_size_decimal(...))`, without Decimal unless too close to call."""
+    _check_sz_decimals(sz_decimals, MAX_SZ_DECIMALS)
+    if 0.0 <= size < math.inf:  # -0.0 too, as the reference accepts it
+        snapped = _snap(size, _SCALES[sz_decimals], mode)
+        if snapped is not None:
+            return snapped
+    return float(round_size_decimal(size, sz_decimals, mode))  # raises on bad sizes
 
 
 def round_size_str(size: float, sz_decimals: int, mode: RoundMode = RoundMode.DOWN) -> str:
     return to_wire(round_size_decimal(size, sz_decimals, mode))
 
 
-def is_valid_price(price: float, sz_decimals: int, max_decimals: int = PERP_MAX_DECIMALS) -> bool:
-    """True when the venue accepts this price as is (no rounding needed)."""
-    if not (math.isfinite(price) and price > 0):
+def is_valid_size_decimal(size: float, sz_decimals: int) -> bool:
+    """The reference for `is_valid_size`, in Decimal."""
+    _check_sz_decimals(sz_decimals, MAX_SZ_DECIMALS)
+    if not (math.isfinite(size) and size >= 0):
         return False
-    d = Decimal(repr(price))
-    if d == d.to_integral_value():
-        return True
-    return d == round_price_decimal(price, sz_decimals, RoundMode.NEAREST, max_decimals)
+    return round_size_decimal(size, sz_decimals, RoundMode.NEAREST) == Decimal(repr(size))
+
+
+def is_valid_size(size: float, sz_decimals: int) -> bool:
+    """True when `size` is finite, not negative and a multiple of the lot (0 included).
+
+    Whether a zero size may be sent is the caller's rule. szDecimals outside
+    0..MAX_SZ_DECIMALS raises `InstrumentError`.
+    """
+    _check_sz_decimals(sz_decimals, MAX_SZ_DECIMALS)
+    if not 0.0 <= size < math.inf:
+        return False
+    scale = _SCALES[sz_decimals]
+    x = size * scale
+    if x < _SAFE_SCALED:
+        return round(x) / scale == size
+    return is_valid_size_decimal(size, sz_decimals)
+
+
+def meets_min_value_decimal(price: float, size: float, sz_decimals: int) -> bool:
+    """The reference for `Instrument.meets_min_value`, in Decimal."""
+    value = _dec(price, "price") * round_size_decimal(size, sz_decimals)
+    return value >= MIN_ORDER_VALUE_USD
+
+
+def meets_min_value(price: float, size: float, sz_decimals: int) -> bool:
+    """Price times the rounded size is at least $10 (the venue refuses smaller orders)."""
+    _require_finite(price, "price")
+    # The float product is within 3.4e-16 relative of the exact one: only a value within
+    # the band around $10 needs the exact product.
+    value = price * round_size(size, sz_decimals)
+    if abs(value - _MIN_VALUE) > _BAND * _MIN_VALUE:
+        return value >= _MIN_VALUE
+    return meets_min_value_decimal(price, size, sz_decimals)
 
 
 def to_wire(value: Decimal) -> str:
@@ -197,12 +360,13 @@ class Instrument:
 
     @property
     def size_step(self) -> float:
+        if 0 <= self.sz_decimals <= _FAST_MAX_DECIMALS:
+            return _STEPS[self.sz_decimals]
         return float(Decimal(1).scaleb(-self.sz_decimals))
 
     def meets_min_value(self, price: float, size: float) -> bool:
         """The venue refuses orders under $10 of value (rounded size times rounded price)."""
-        value = _dec(price, "price") * round_size_decimal(size, self.sz_decimals)
-        return value >= MIN_ORDER_VALUE_USD
+        return meets_min_value(price, size, self.sz_decimals)
 
 
 def instruments_from_meta(meta: dict[str, Any]) -> dict[str, Instrument]:

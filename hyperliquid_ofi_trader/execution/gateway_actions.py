@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.events import (
@@ -36,9 +35,8 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.data.instruments import (
     InstrumentError,
-    RoundMode,
     is_valid_price,
-    round_size_decimal,
+    is_valid_size,
 )
 from hyperliquid_ofi_trader.execution import venue_errors, wire
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry, UnknownAssetError
@@ -101,8 +99,8 @@ class Built:
 
 def _on_lot(size: float, sz_decimals: int) -> bool:
     try:
-        return round_size_decimal(size, sz_decimals, RoundMode.NEAREST) == Decimal(repr(size))
-    except InstrumentError:
+        return is_valid_size(size, sz_decimals)
+    except InstrumentError:  # szDecimals out of range: the registry's bug, refuse the order
         return False
 
 

@@ -31,6 +31,9 @@ OrderWire = dict[str, Any]
 _ROUNDING_TOLERANCE: Final = 1e-12
 # Beyond this the SDK's Decimal.normalize() (28 significant digits) rounds the text.
 _MAX_MAGNITUDE: Final = 1e20
+_MAX_WIRE_DECIMALS: Final = 8
+# Below this |x| a float's repr (when it has <= 8 decimals) is its ".8f" text unpadded.
+_SHORT_REPR_LIMIT: Final = float(2**23)
 _CLOID_HEX_DIGITS: Final = 32
 _CLOID_LIMIT: Final = 1 << 128
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
@@ -44,6 +47,18 @@ class WireError(ValueError):
 
 def float_to_wire(x: float) -> str:
     """`x` as the venue's decimal text, or `WireError` if that would change its value."""
+    if -_SHORT_REPR_LIMIT < x < _SHORT_REPR_LIMIT and x != 0.0:
+        # Fast path: below 2**23 half an ulp is under 4.7e-10, so a repr with at most 8
+        # decimals is exactly what ".8f" prints (then rounds back to x): the same text,
+        # without the format-parse-compare round trip. Exponent forms take the long way.
+        text = repr(x)
+        if len(text) - text.find(".") <= _MAX_WIRE_DECIMALS + 1 and "e" not in text:
+            return text[:-2] if text.endswith(".0") else text
+    return _float_to_wire_checked(x)
+
+
+def _float_to_wire_checked(x: float) -> str:
+    """The general path: any float, the SDK's acceptance test verbatim."""
     if not -_MAX_MAGNITUDE < x < _MAX_MAGNITUDE:  # also false for NaN
         raise WireError(f"cannot put {x!r} on the wire: not finite or too large")
     text = f"{x:.8f}"
