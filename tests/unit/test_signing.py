@@ -155,9 +155,11 @@ def test_exchange_body_shape(key: SecretKey) -> None:
 
 
 def test_keccak_fast_path_agrees_with_reference() -> None:
+    assert signing.keccak256 is not signing._eth_hash_keccak  # the C extension is in use
     for n in (0, 1, 135, 136, 137, 272, 1000):
         data = bytes(range(256)) * 4
         assert signing.keccak256(data[:n]) == bytes(keccak(data[:n]))
+        assert signing._eth_hash_keccak(data[:n]) == bytes(keccak(data[:n]))
 
 
 def test_signer_holds_no_picklable_key() -> None:
@@ -167,7 +169,7 @@ def test_signer_holds_no_picklable_key() -> None:
 
 
 def test_concurrent_signing_from_threads_matches_serial(key: SecretKey) -> None:
-    # keccak keeps one C state per thread: interleaved threads must not corrupt each other.
+    # The signer is shared by the gateway's threads in tests: interleaving must not matter.
     signer = L1Signer(key, mainnet=True)
     actions = [wire.cancel_action([(i % 7, i)]) for i in range(200)]
     expected = [signer.sign_action(a, 1_000 + i) for i, a in enumerate(actions)]
