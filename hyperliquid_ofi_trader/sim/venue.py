@@ -98,6 +98,8 @@ class SimVenue:
         self._out = Outbox()
         self._next_oid = 1_000_000
         self._next_tid = 1
+        for _, account in settings.agents:  # as approve_agent does: the account exists
+            self.open_account(account)
         self.entry = OrderEntry(self)
         self._info = InfoViews(self)
         self._actions: dict[str, Callable[[Account, Any, int, str], Response]] = {

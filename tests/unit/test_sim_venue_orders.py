@@ -260,6 +260,18 @@ def test_an_approved_agent_trades_for_its_account() -> None:
     assert venue.account(agent.address) is None
 
 
+def test_agents_in_settings_trade_for_their_accounts_from_the_start() -> None:
+    owner_address = Trader(make_venue(), 1).address
+    agent_address = Trader(make_venue(), 2).address
+    venue = make_venue(SimSettings(auto_create_accounts=False,
+                                   agents=((agent_address, owner_address),)))
+    owner, agent = Trader(venue, 1), Trader(venue, 2)
+    btc_book(venue)
+    agent.order(limit(0, True, "100001", "0.01", "Ioc"))
+    assert owner.position("BTC") == 0.01
+    assert venue.account(agent.address) is None
+
+
 def test_mainnet_signature_on_a_testnet_venue_recovers_to_a_stranger() -> None:
     venue = make_venue(SimSettings(auto_create_accounts=False))
     alice = Trader(venue, 1, mainnet=True)
