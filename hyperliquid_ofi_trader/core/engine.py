@@ -331,25 +331,22 @@ class Engine:
             self._decide(coin, ev)
 
     def _decide(self, coin: str, ev: MarketEvent) -> int:
-        inputs: dict[str, Any] = {"event": type(ev).__name__, "source_coin": ev.coin,
-                                  "book": _book_top(self.markets.get(coin))}
-        if self.settings.lead and self.settings.lead != coin:
-            inputs["lead_book"] = _book_top(self.markets.get(self.settings.lead))
+        cap = _Capture(ev, coin)
         state = self._sm.state
         if state is TradingState.HALTED:
-            return self._record(coin, ev, Outcome.HALTED, self._halt_reason(), inputs)
+            return self._record(coin, ev, Outcome.HALTED, self._halt_reason(), cap)
         signals, regime, alpha = self._signals, self._regime, self._alpha
         if signals is None or regime is None or alpha is None:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
                                 f"no strategy configured (absent: {self._missing_strategy()})",
-                                inputs)
+                                cap)
         try:
-            return self._run_strategy(coin, ev, state, (signals, regime, alpha), inputs)
+            return self._run_strategy(coin, ev, state, (signals, regime, alpha), cap)
         except _StageError as err:
             self._stage_failed(err.stage, ev, coin, err.cause)
-            inputs["failed_stage"] = err.stage
+            cap.failed_stage = err.stage
             return self._record(coin, ev, Outcome.ERROR,
-                                f"stage {err.stage} raised {err.cause!r}", inputs)
+                                f"stage {err.stage} raised {err.cause!r}", cap)
 
     def _missing_strategy(self) -> str:
         absent = [name for name, stage in (("signals", self._signals), ("regime", self._regime),
@@ -358,83 +355,129 @@ class Engine:
 
     def _run_strategy(self, coin: str, ev: MarketEvent, state: TradingState,
                       stages: tuple[SignalStage, RegimeStage[RegimeView], AlphaStage[Any]],
-                      inputs: dict[str, Any]) -> int:
+                      cap: _Capture) -> int:
         signal_stage, regime_stage, alpha_stage = stages
         now = self._clock.now_ns()
         signals = _stage("signals", signal_stage.update, coin, ev, now)
-        inputs["signals"] = dict(signals)
+        cap.signals = signals
         regime = _stage("regime", regime_stage.update, coin, ev, now)
-        inputs["regime"] = _regime_inputs(regime)
+        cap.regime = regime
         if not regime.tradable:
             why = "; ".join(regime.reasons) or "regime says not tradable"
-            return self._record(coin, ev, Outcome.NOT_TRADABLE, why, inputs)
+            return self._record(coin, ev, Outcome.NOT_TRADABLE, why, cap)
         alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
-        inputs["alpha"] = alpha
-        if self._alpha_explain is not None:
-            inputs["alpha_explain"] = _stage("alpha", self._alpha_explain)
+        cap.alpha = alpha
         if not math.isfinite(alpha):
             raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
-        return self._execute(coin, ev, state, alpha, signals.get("ofi"), inputs)
+        return self._execute(coin, ev, state, alpha, signals.get("ofi"), cap)
 
     def _execute(self, coin: str, ev: MarketEvent, state: TradingState, alpha: float,
-                 ofi: float | None, inputs: dict[str, Any]) -> int:
+                 ofi: float | None, cap: _Capture) -> int:
         if self._router is None or self._positions is None:
             absent = "router" if self._router is None else "position source"
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
                                 f"no {absent} configured: alpha computed, nothing executed",
-                                inputs)
+                                cap)
         if self._needs_reconcile:
             return self._record(coin, ev, Outcome.SKIP, "awaiting reconciliation with the "
-                                "venue (open orders, positions, fills) before trading", inputs)
+                                "venue (open orders, positions, fills) before trading", cap)
         position = float(_stage("positions", self._positions.position, coin))
-        inputs["position"] = position
+        cap.position = position
         intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
-        inputs["intents"] = [msgspec.to_builtins(i) for i in intents]
-        if self._router_explain is not None:
-            inputs["router"] = _stage("router", self._router_explain)
+        cap.intents = intents
         if not intents:
             why = getattr(self._router, "last_reason", "") or "router produced no intent"
-            return self._record(coin, ev, Outcome.SKIP, why, inputs)
+            return self._record(coin, ev, Outcome.SKIP, why, cap)
         if state is TradingState.REDUCING:
             intents = tuple(i for i in intents if i.reduce_only)
             if not intents:
                 return self._record(coin, ev, Outcome.SKIP, "trading state REDUCING: only "
-                                    "reduce-only intents may pass", inputs)
-        return self._gate_and_submit(coin, ev, state, intents, inputs)
+                                    "reduce-only intents may pass", cap)
+        return self._gate_and_submit(coin, ev, state, intents, cap)
 
     def _gate_and_submit(self, coin: str, ev: MarketEvent, state: TradingState,
-                         intents: tuple[OrderIntent, ...], inputs: dict[str, Any]) -> int:
+                         intents: tuple[OrderIntent, ...], cap: _Capture) -> int:
         if self._gate is None:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                "no risk gate configured: orders are never sent unchecked",
-                                inputs)
+                                "no risk gate configured: orders are never sent unchecked", cap)
         result = _stage("risk_gate", self._gate.check, intents, state, self._clock.now_ns())
-        inputs["rejected"] = [[msgspec.to_builtins(i), why] for i, why in result.rejected]
+        cap.rejected = result.rejected
         if not result.approved:
             why = "; ".join(r for _, r in result.rejected) or "risk gate approved nothing"
-            return self._record(coin, ev, Outcome.REJECTED, why, inputs)
-        if self._sink is None:
+            return self._record(coin, ev, Outcome.REJECTED, why, cap)
+        sink = self._sink
+        if sink is None:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                "no order sink configured: approved intents not sent", inputs)
-        inputs["approved"] = [msgspec.to_builtins(i) for i in result.approved]
-        did = self._record(coin, ev, Outcome.SUBMIT,
-                           f"{len(result.approved)} intent(s) approved", inputs)
+                                "no order sink configured: approved intents not sent", cap)
+        cap.approved = result.approved
+        # Submit first, journal after: the orders cite the reserved id, and nothing that
+        # only serves the journal (building and encoding the inputs, a batch commit) sits
+        # between the event and the orders. `cap` holds values, not serialised text; they
+        # are still those of decision time when the row is built because submitting
+        # touches neither the market data (books), nor the stage outputs captured (the
+        # signals mapping and regime are only replaced by the next stage update, the
+        # explainers only by the next compute/route), nor the trading state.
+        trading_state = self._sm.state.value
+        did = self._journal.reserve_decision_id()
+        failure: Exception | None = None
         try:
-            self._sink.submit(did, result.approved)
+            sink.submit(did, result.approved)
         except Exception as exc:
-            self._stage_failed("order_sink", ev, coin, exc)
+            failure = exc
+        finally:
+            # Written even when submit raised: the orders may have left all the same.
+            self._record(coin, ev, Outcome.SUBMIT,
+                         f"{len(result.approved)} intent(s) approved", cap,
+                         decision_id=did, trading_state=trading_state)
+        if failure is not None:
+            self._stage_failed("order_sink", ev, coin, failure)
         return did
 
-    def _record(self, coin: str, ev: AnyEvent, outcome: str, reason: str,
-                inputs: Mapping[str, Any]) -> int:
+    def _record(self, coin: str, ev: AnyEvent, outcome: str, reason: str, cap: _Capture,
+                *, decision_id: int | None = None, trading_state: str | None = None) -> int:
         self.decisions += 1
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        inputs, explain_failures = self._inputs(cap)
         did = self._journal.record_decision(
             exchange_ns=ev.exchange_ns, local_ns=ev.local_ns, coin=coin,
             trigger=type(ev).__name__, outcome=outcome, reason=reason,
-            trading_state=self._sm.state.value, inputs=inputs)
+            trading_state=self._sm.state.value if trading_state is None else trading_state,
+            inputs=inputs, decision_id=decision_id)
         self.last_decision_id = did
+        for stage, exc in explain_failures:
+            self._stage_failed(stage, ev, coin, exc)
         return did
+
+    def _inputs(self, cap: _Capture) -> tuple[dict[str, Any], list[tuple[str, Exception]]]:
+        """The journal's inputs for a decision, in the order the pipeline reached them
+        (the key order is part of the row's text, hence of the journal's hash)."""
+        failures: list[tuple[str, Exception]] = []
+        inputs: dict[str, Any] = {"event": cap.event, "source_coin": cap.source_coin,
+                                  "book": _book_top(self.markets.get(cap.coin))}
+        lead = self.settings.lead
+        if lead and lead != cap.coin:
+            inputs["lead_book"] = _book_top(self.markets.get(lead))
+        if cap.signals is not None:
+            inputs["signals"] = dict(cap.signals)
+        if cap.regime is not None:
+            inputs["regime"] = _regime_inputs(cap.regime)
+        if cap.alpha is not None:
+            inputs["alpha"] = cap.alpha
+            if self._alpha_explain is not None:
+                inputs["alpha_explain"] = _explain("alpha", self._alpha_explain, failures)
+        if cap.position is not None:
+            inputs["position"] = cap.position
+        if cap.intents is not None:
+            inputs["intents"] = [msgspec.to_builtins(i) for i in cap.intents]
+            if self._router_explain is not None:
+                inputs["router"] = _explain("router", self._router_explain, failures)
+        if cap.rejected is not None:
+            inputs["rejected"] = [[msgspec.to_builtins(i), why] for i, why in cap.rejected]
+        if cap.approved is not None:
+            inputs["approved"] = [msgspec.to_builtins(i) for i in cap.approved]
+        if cap.failed_stage is not None:
+            inputs["failed_stage"] = cap.failed_stage
+        return inputs, failures
 
     def _halt_reason(self) -> str:
         last = self._sm.last
@@ -587,6 +630,40 @@ class Engine:
 # ---------------------------------------------------------------- helpers
 
 T = TypeVar("T")
+
+
+class _Capture:
+    """What one decision's journal row needs, captured as the pipeline reaches it: values
+    and references, never their serialised form (`Engine._inputs` builds that, after any
+    orders are submitted). None means the pipeline stopped before that point."""
+
+    __slots__ = ("alpha", "approved", "coin", "event", "failed_stage", "intents", "position",
+                 "regime", "rejected", "signals", "source_coin")
+
+    def __init__(self, ev: MarketEvent, coin: str) -> None:
+        self.event = type(ev).__name__
+        self.source_coin = ev.coin
+        self.coin = coin
+        self.signals: Mapping[str, float] | None = None
+        self.regime: RegimeView | None = None
+        self.alpha: float | None = None
+        self.position: float | None = None
+        self.intents: tuple[OrderIntent, ...] | None = None
+        self.rejected: tuple[tuple[OrderIntent, str], ...] | None = None
+        self.approved: tuple[OrderIntent, ...] | None = None
+        self.failed_stage: str | None = None
+
+
+def _explain(stage: str, explain: Callable[[], object],
+             failures: list[tuple[str, Exception]]) -> object:
+    # An explanation only serves the journal and is taken after the orders left: one that
+    # raises is counted against its stage (the caller reports it) and stored as its error,
+    # it does not undo the decision.
+    try:
+        return explain()
+    except Exception as exc:
+        failures.append((stage, exc))
+        return {"explain_error": repr(exc)}
 
 
 def _stage(name: str, fn: Callable[..., T], *args: Any) -> T:

@@ -15,7 +15,8 @@ fewer than `batch_size` rows plus whatever arrived since the last flush timer.
 
 Ids are assigned here, not by SQLite: they are sequential from the highest id already in
 the file, and `record_decision` returns the id immediately (before the row is committed)
-so that orders can cite the decision that caused them.
+so that orders can cite the decision that caused them. `reserve_decision_id` hands out the
+id before the row exists, so the engine can submit orders first and journal after.
 
 Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
 `MIGRATIONS` is append-only (one schema, one owner of its version). Migration 2 adds the
@@ -238,12 +239,33 @@ class Journal:
         """Rows recorded but not yet committed (what a crash right now would lose)."""
         return len(self._decisions) + len(self._states) + len(self._errors)
 
-    def record_decision(self, *, exchange_ns: int, local_ns: int, coin: str, trigger: str,
-                        outcome: str, reason: str, trading_state: str,
-                        inputs: Mapping[str, Any]) -> int:
-        """Queue one decision row; return its id (sequential, usable at once)."""
+    def reserve_decision_id(self) -> int:
+        """Take the next decision id now; write its row later with
+        `record_decision(decision_id=...)`.
+
+        Why: the engine must cite the decision in the orders it submits, but encoding the
+        row (and a batch commit it may trigger) has no business between a market event and
+        the order leaving. The caller must record every id it reserves, so ids stay
+        gap-free and sequential in the order decisions were taken."""
         did = self._next_decision
         self._next_decision = did + 1
+        return did
+
+    def record_decision(self, *, exchange_ns: int, local_ns: int, coin: str, trigger: str,
+                        outcome: str, reason: str, trading_state: str,
+                        inputs: Mapping[str, Any], decision_id: int | None = None) -> int:
+        """Queue one decision row; return its id (sequential, usable at once).
+
+        `decision_id` is one from `reserve_decision_id` (the row is written under it);
+        None takes the next id. An id never reserved is a programming error (ValueError)."""
+        if decision_id is None:
+            did = self._next_decision
+            self._next_decision = did + 1
+        elif 0 < decision_id < self._next_decision:
+            did = decision_id
+        else:
+            raise ValueError(f"decision id {decision_id} was not reserved "
+                             f"(next is {self._next_decision})")
         self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
                                 trading_state, encode_inputs(inputs)))
         self._maybe_flush()

@@ -112,7 +112,12 @@ class AlphaStage(Protocol[R_contra]):
 @runtime_checkable
 class Explainer(Protocol):
     """Optional on any stage: a breakdown of its last output, stored with the decision
-    (a mapping or a msgspec struct such as `alpha.combiner.AlphaBreakdown`)."""
+    (a mapping or a msgspec struct such as `alpha.combiner.AlphaBreakdown`).
+
+    The engine asks for it only when it writes the journal row, i.e. after the decision's
+    orders were submitted: it must describe the stage's last call and stay valid until its
+    next one, whatever the order sink does meanwhile. If it raises, the error is counted
+    against the stage and stored in its place; the decision stands."""
 
     def explain(self) -> object: ...
 

@@ -163,3 +163,43 @@ def test_unencodable_inputs_are_kept_as_text(tmp_path: Path) -> None:
     assert len(rows) == 2
     assert "1208925819614629174706176" in rows[0].inputs["unencodable_inputs"]
     assert "error" in rows[1].inputs
+
+
+# ---------------------------------------------------------------- reserved ids
+
+
+def test_reserved_id_is_written_later_and_ids_stay_sequential(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path, batch_size=100) as j:
+        assert _decision(j, 0) == 1
+        reserved = j.reserve_decision_id()
+        assert reserved == 2
+        assert j.pending == 1  # nothing queued for the reserved id yet
+        assert j.record_decision(exchange_ns=5, local_ns=6, coin="BTC", trigger="Bbo",
+                                 outcome="submit", reason="r", trading_state="ACTIVE",
+                                 inputs={"a": 1}, decision_id=reserved) == 2
+        assert _decision(j, 3) == 3
+    with JournalReader(path) as r:
+        rows = r.decisions()
+    assert [(d.id, d.outcome) for d in rows] == [(1, "skip"), (2, "submit"), (3, "skip")]
+    assert rows[1].inputs == {"a": 1}
+    assert (rows[1].exchange_ns, rows[1].coin) == (5, "BTC")
+
+
+def test_reserved_ids_continue_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        _decision(j, 0)
+    with Journal(path) as j:
+        assert j.reserve_decision_id() == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2, 99])
+def test_an_id_never_reserved_is_refused(tmp_path: Path, bad: int) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        _decision(j, 0)
+        with pytest.raises(ValueError, match="not reserved"):
+            j.record_decision(exchange_ns=1, local_ns=1, coin="ETH", trigger="Bbo",
+                              outcome="skip", reason="r", trading_state="ACTIVE", inputs={},
+                              decision_id=bad)
+        assert j.pending == 1
