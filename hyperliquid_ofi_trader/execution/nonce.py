@@ -8,6 +8,14 @@ close to real time, and it keeps increasing if the host clock steps backwards.
 
 Bursts run the counter ahead of the clock by one per action in the same millisecond; the
 venue's one-day allowance is ~86 million actions away, far beyond any rate limit.
+
+Across restarts: a new process must not reuse a nonce the previous one sent, even if the
+host clock stepped back meanwhile (the venue would answer "nonce too low" until the clock
+caught up). The owner saves `floor()` every second and at shutdown, and a restarted counter
+starts at the saved floor plus `RESTART_MARGIN_MS`, which covers what could be handed out
+between the last save and a crash (the rate limits allow far fewer than 60,000 actions a
+minute). Starting up to a minute ahead of the clock is harmless: the venue accepts nonces
+up to a day ahead.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import threading
 from hyperliquid_ofi_trader.core.clock import Clock
 
 _NS_PER_MS = 1_000_000
+RESTART_MARGIN_MS = 60_000
 
 
 class NonceCounter:
@@ -43,6 +52,17 @@ class NonceCounter:
         with self._lock:
             if nonce > self._last:
                 self._last = nonce
+
+    def floor(self) -> int:
+        """Every nonce this counter will hand out from now on is above this value: the
+        figure to save so that a restarted process never goes back (see module docstring)."""
+        with self._lock:
+            return max(self._last, self._clock.now_ns() // _NS_PER_MS)
+
+    @classmethod
+    def after_restart(cls, clock: Clock, saved_floor: int) -> NonceCounter:
+        """A counter for a signer whose previous process saved `saved_floor` (0: none)."""
+        return cls(clock, last=saved_floor + RESTART_MARGIN_MS if saved_floor > 0 else 0)
 
     @property
     def last(self) -> int:

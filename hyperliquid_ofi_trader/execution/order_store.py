@@ -6,7 +6,8 @@ only queues (an order saved twice before a flush is written once, last state win
 `flush()` commits everything in one transaction, automatically every `batch_size` rows
 and on the owner's flush timer / shutdown.
 
-The one synchronous write is `reserve_cloids`: the order manager reserves a block of cloid
+The synchronous writes are `save_nonce_floor` (a timer's, off the order path) and
+`reserve_cloids`: the order manager reserves a block of cloid
 counter values and commits the reservation BEFORE using any of them, so a crash can never
 make a restarted process reuse a cloid the venue has already seen.
 
@@ -29,6 +30,7 @@ from hyperliquid_ofi_trader.core.journal import JournalError, migrate
 DEFAULT_BATCH_SIZE: Final = 64
 LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending", "unknown")
 _CLOID_KEY: Final = "cloid_counter"
+_NONCE_KEY_PREFIX: Final = "nonce_floor:"
 _log = logging.getLogger(__name__)
 
 
@@ -113,6 +115,10 @@ def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path
     except (OSError, sqlite3.Error) as exc:
         raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
     return conn, path
+
+
+def _nonce_key(signer: str) -> str:
+    return _NONCE_KEY_PREFIX + signer.lower()
 
 
 def _order_from_db(r: tuple[Any, ...]) -> OrderRow:
@@ -222,7 +228,17 @@ class OrderStore:
         the caller must not use a counter before this returns."""
         self._transaction(lambda c: c.execute(_UPSERT_META, (_CLOID_KEY, high)))
 
+    def save_nonce_floor(self, signer: str, floor: int) -> None:
+        """Durably record that `signer` used no nonce above `floor` (+ the restart margin);
+        see execution/nonce.py. Synchronous: called from a timer, never per order."""
+        self._transaction(lambda c: c.execute(_UPSERT_META, (_nonce_key(signer), floor)))
+
     # ------------------------------------------------------------ reads (restart recovery)
+
+    def load_nonce_floor(self, signer: str) -> int:
+        """The floor a previous process saved for `signer`, 0 when none was saved."""
+        row = self._read("SELECT value FROM order_meta WHERE key = ?", (_nonce_key(signer),))
+        return int(row[0][0]) if row else 0
 
     def load_cloid_counter(self) -> int:
         """The reserved high-water mark: every counter below it may have been used."""

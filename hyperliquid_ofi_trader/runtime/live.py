@@ -54,7 +54,7 @@ from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
 from hyperliquid_ofi_trader.execution.info_client import InfoClient
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
 from hyperliquid_ofi_trader.execution.post_channel import PostChannel
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.execution.signing import L1Signer
@@ -74,6 +74,7 @@ TIMER_PERIODS_NS: Mapping[str, int] = {
     # Private pushes lost without any visible feed fault (a silent stretch shorter than
     # the staleness limit) are caught by reconciling periodically: 42 weight of 1200/min.
     "reconcile": 30_000_000_000,
+    "nonce_floor": 1_000_000_000,  # a restart never reuses a nonce (execution/nonce.py)
 }
 _TIMER_RESOLUTION_S = 0.05
 _PIPELINE_WINDOW = 65_536
@@ -163,6 +164,7 @@ class LiveRunner:
         self.strategy: Strategy | None = None
         self.gateway: HyperliquidGateway | None = None
         self.ws: HyperliquidWsClient | None = None
+        self._nonce_keeping: tuple[OrderStore, NonceCounter] | None = None
         self.started_ns = 0
         self.connects = 0
 
@@ -247,7 +249,10 @@ class LiveRunner:
                                  codec.decode, self.on_ws_event, clock=self.clock,
                                  config=self.options.ws)
         post = PostChannel(ws.send, self.clock)
-        gateway = HyperliquidGateway(self._signer, self.account, NonceCounter(self.clock),
+        nonce = NonceCounter.after_restart(self.clock,
+                                           store.load_nonce_floor(self._signer.address))
+        self._nonce_keeping = (store, nonce)
+        gateway = HyperliquidGateway(self._signer, self.account, nonce,
                                      assets, post, self.endpoints.rest_url, session,
                                      self.dispatch, self.clock, RateLimiter(),
                                      GatewaySettings())
@@ -295,7 +300,18 @@ class LiveRunner:
                     self.gateway.reconcile()
                 elif timer.name == "status":
                     self._publish_status()
+                elif timer.name == "nonce_floor":
+                    self._save_nonce_floor()
                 self.dispatch(timer)
+
+    def _save_nonce_floor(self) -> None:
+        if self._nonce_keeping is None:
+            return
+        store, nonce = self._nonce_keeping
+        try:
+            store.save_nonce_floor(self._signer.address, nonce.floor())
+        except OrderStoreError as exc:  # the restart margin still covers a missed save
+            log.error("cannot save the nonce floor: %s", exc)
 
     def _poll_control(self) -> None:
         command = self._control.parse(read_control_file(self.options.run_dir),
@@ -335,6 +351,7 @@ class LiveRunner:
             await self._reconcile_and_wait(gateway, engine, timeout_s=3.0)
         timer_task.cancel()
         await gateway.stop()
+        self._save_nonce_floor()
         self._closing = True
         ws.stop()
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)

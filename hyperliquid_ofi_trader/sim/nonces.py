@@ -69,6 +69,11 @@ class NonceBook:
         if len(state.heap) > self._kept:
             state.seen.discard(heapq.heappop(state.heap))
 
+    def kept(self, signer: str) -> tuple[int, ...]:
+        """The nonces currently kept for `signer`, ascending (inspection and tests)."""
+        state = self._signers.get(signer)
+        return tuple(sorted(state.heap)) if state else ()
+
     def smallest_kept(self, signer: str) -> int | None:
         state = self._signers.get(signer)
         return state.heap[0] if state and state.heap else None

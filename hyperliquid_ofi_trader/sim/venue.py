@@ -205,6 +205,11 @@ class SimVenue:
     def account(self, address: str) -> Account | None:
         return self.accounts.get(address.lower())
 
+    @property
+    def nonces(self) -> NonceBook:
+        """Every signer's accepted nonces (read it; only the venue records into it)."""
+        return self._nonces
+
     def open_account(self, address: str) -> Account:
         address = address.lower()
         acc = self.accounts.get(address)

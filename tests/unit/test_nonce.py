@@ -10,7 +10,7 @@ import time
 import pytest
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.nonce import RESTART_MARGIN_MS, NonceCounter
 
 MS = 1_000_000
 
@@ -52,6 +52,28 @@ def test_observe_skips_past_nonces_from_a_previous_run() -> None:
     assert counter.next() == 2_001
     counter.observe(5)  # lower: no effect
     assert counter.next() == 2_002
+
+
+def test_a_restart_never_goes_below_what_the_previous_run_could_have_sent() -> None:
+    # The previous run burst 500 actions ahead of its clock, saved its floor, then kept
+    # sending for a while before it crashed; the host clock has since stepped back an hour.
+    before = NonceCounter(ReplayClock(10_000_000 * MS))
+    sent = [before.next() for _ in range(500)]
+    saved = before.floor()
+    assert saved == sent[-1]
+    sent += [before.next() for _ in range(5_000)]  # after the last save, before the crash
+    after = NonceCounter.after_restart(ReplayClock((10_000_000 - 3_600_000) * MS), saved)
+    assert after.next() > max(sent)
+    assert after.next() == saved + RESTART_MARGIN_MS + 2
+
+
+def test_floor_follows_the_clock_when_idle_and_a_fresh_signer_starts_at_the_clock() -> None:
+    clock = ReplayClock(7_000 * MS)
+    counter = NonceCounter(clock)
+    assert counter.floor() == 7_000  # nothing sent yet: still never below the clock
+    clock.advance_to(9_000 * MS)
+    assert counter.floor() == 9_000
+    assert NonceCounter.after_restart(clock, 0).next() == 9_000
 
 
 class YieldingClock(ReplayClock):

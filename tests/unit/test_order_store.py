@@ -109,6 +109,21 @@ def test_cloid_reservation_and_positions_survive_reopen(tmp_path: Path) -> None:
     again.close()
 
 
+def test_nonce_floors_are_kept_per_signer_across_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    store = OrderStore(db)
+    assert store.load_nonce_floor("0xAB" + "0" * 38) == 0
+    store.save_nonce_floor("0xAB" + "0" * 38, 1_700_000_000_000)
+    store.save_nonce_floor("0xab" + "0" * 38, 1_700_000_000_500)  # same signer, any case
+    store.save_nonce_floor("0xcd" + "0" * 38, 5)
+    store.close()
+    again = OrderStore(db)
+    assert again.load_nonce_floor("0xab" + "0" * 38) == 1_700_000_000_500
+    assert again.load_nonce_floor("0xcd" + "0" * 38) == 5
+    assert again.load_cloid_counter() == 0  # a different key of the same table
+    again.close()
+
+
 def test_a_connection_can_be_shared(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "c.sqlite")
     store = OrderStore(conn)

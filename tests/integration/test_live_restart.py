@@ -1,0 +1,63 @@
+"""A restarted live runner never reuses a nonce, whatever its clock does.
+
+Two LiveRunner processes' worth of runs against one emulator, same signer, same run
+directory: the second run's nonces must all lie above everything the first one sent by the
+restart margin, which is what keeps the venue from answering "nonce too low" when the host
+clock stepped back between runs (execution/nonce.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
+from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
+from hyperliquid_ofi_trader.execution.nonce import RESTART_MARGIN_MS
+from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
+from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.sim.venue import SimVenue
+
+pytestmark = pytest.mark.timeout(90)
+
+FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
+                                       "liquidity": {"min_dwell_ms": 1000}}}}
+
+
+async def _run(server: EmulatorServer, key: SecretKey, run_dir: Path, seconds: float) -> None:
+    runner = LiveRunner(build_config(FAST),
+                        VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
+                                       mainnet=False, name="emulator"),
+                        key, key.address, RunOptions(run_dir=run_dir, duration_s=seconds))
+    await runner.run()
+
+
+async def test_second_run_starts_above_everything_the_first_sent(tmp_path: Path) -> None:
+    key = generate_throwaway_key()
+    server, _ = build_server(SimExchangeOptions(seed=5, funded_accounts=(key.address,)),
+                             LiveClock())
+    await server.start("127.0.0.1", 0)
+    venue = server.venue
+    assert isinstance(venue, SimVenue)
+    signer = key.address.lower()
+    try:
+        await _run(server, key, tmp_path / "run", 8.0)
+        first = venue.nonces.kept(signer)
+        assert first, "the first run sent no signed action"
+        store = OrderStore(tmp_path / "run" / "journal.sqlite")
+        saved = store.load_nonce_floor(signer)
+        store.close()
+        assert saved >= max(first)
+        await asyncio.sleep(0.1)
+        await _run(server, key, tmp_path / "run", 6.0)
+        second = sorted(set(venue.nonces.kept(signer)) - set(first))
+        assert second, "the second run sent no signed action"
+        assert min(second) > max(first) + RESTART_MARGIN_MS - 1
+        assert venue.rejected.get("nonce", 0) == 0
+    finally:
+        await server.stop()
