@@ -78,6 +78,7 @@ class AlphaCombiner:
 
     __slots__ = (
         "_damping",
+        "_idle",
         "_names",
         "_regime",
         "_scale",
@@ -113,6 +114,14 @@ class AlphaCombiner:
         self._trusts = [1.0] * n
         self._status = [_MISSING] * n
         self._regime: RegimeState | None = None
+        # The contribution of a signal that is not used depends on its name and status
+        # only (value and trust NaN, contribution 0): built once, shared by every breakdown
+        # (they are immutable).
+        self._idle = tuple(
+            {status: SignalContribution(name=name, status=status, value=math.nan,
+                                        config_weight=weight, trust=math.nan, contribution=0.0)
+             for status in (_MISSING, _REJECTED)}
+            for name, weight in zip(self._names, self._weights, strict=True))
         self.last_raw = 0.0
         self.last_compressed = 0.0
         self.last_alpha = 0.0
@@ -147,7 +156,7 @@ class AlphaCombiner:
         """Breakdown of the last `compute` (valid until the next one)."""
         regime = self._regime
         return AlphaBreakdown(
-            signals=tuple(self._contribution(i) for i in range(len(self._names))),
+            signals=self._contributions(),
             raw=self.last_raw,
             compressed=self.last_compressed,
             conditioned=self.last_alpha,
@@ -188,19 +197,20 @@ class AlphaCombiner:
         self.trust_clamped += 1
         return 1.0 if t > 1.0 else 0.0  # NaN and negatives switch the signal off
 
-    def _contribution(self, i: int) -> SignalContribution:
-        used = self._status[i] == _USED
-        weight = self._weights[i]
-        trust = self._trusts[i] if used else math.nan
-        value = self._values[i]
-        return SignalContribution(
-            name=self._names[i],
-            status=self._status[i],
-            value=value,
-            config_weight=weight,
-            trust=trust,
-            contribution=weight * trust * value if used else 0.0,
-        )
+    def _contributions(self) -> tuple[SignalContribution, ...]:
+        # Runs for the journal on every decision: one loop, and only used signals allocate.
+        names, status, values, weights, trusts = (
+            self._names, self._status, self._values, self._weights, self._trusts)
+        out: list[SignalContribution] = []
+        for i, idle in enumerate(self._idle):
+            if status[i] != _USED:
+                out.append(idle[status[i]])
+                continue
+            weight, trust, value = weights[i], trusts[i], values[i]
+            out.append(SignalContribution(
+                name=names[i], status=_USED, value=value, config_weight=weight, trust=trust,
+                contribution=weight * trust * value))
+        return tuple(out)
 
 
 def _finite_float(value: object) -> float | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+from typing import Final
 
 from hyperliquid_ofi_trader.alpha.compression import AlphaConfigError
 from hyperliquid_ofi_trader.regime.state import RegimeState, VolLevel
@@ -31,6 +32,18 @@ class Conditioning(enum.StrEnum):
     HIGH_VOL_DAMPED = "high_volatility_damped"
 
 
+# Members as module constants: Python 3.11 takes ~100 ns to read an enum member off its
+# class, a module global ~20 ns, and `condition` runs on every decision.
+_OK: Final = Conditioning.OK
+_INVALID_ALPHA: Final = Conditioning.INVALID_ALPHA
+_LIQUIDATION: Final = Conditioning.LIQUIDATION
+_EXTREME_VOLATILITY: Final = Conditioning.EXTREME_VOLATILITY
+_NOT_TRADABLE: Final = Conditioning.NOT_TRADABLE
+_HIGH_VOL_DAMPED: Final = Conditioning.HIGH_VOL_DAMPED
+_EXTREME: Final = VolLevel.EXTREME
+_HIGH: Final = VolLevel.HIGH
+
+
 def validate_damping(damping: float) -> float:
     """Return `damping` if it is a factor in [0, 1] (1 = no damping, 0 = stand aside)."""
     if not (math.isfinite(damping) and 0.0 <= damping <= 1.0):
@@ -41,11 +54,11 @@ def validate_damping(damping: float) -> float:
 def blocking_reason(regime: RegimeState) -> Conditioning | None:
     """The reason the regime zeroes any alpha, or None when it lets alpha through."""
     if regime.liquidation:
-        return Conditioning.LIQUIDATION
-    if regime.volatility is VolLevel.EXTREME:
-        return Conditioning.EXTREME_VOLATILITY
+        return _LIQUIDATION
+    if regime.volatility is _EXTREME:
+        return _EXTREME_VOLATILITY
     if not regime.tradable:
-        return Conditioning.NOT_TRADABLE
+        return _NOT_TRADABLE
     return None
 
 
@@ -54,10 +67,10 @@ def condition(
 ) -> tuple[float, Conditioning]:
     """Apply the regime to `alpha`; returns (conditioned alpha, reason)."""
     if not math.isfinite(alpha):
-        return 0.0, Conditioning.INVALID_ALPHA
+        return 0.0, _INVALID_ALPHA
     blocked = blocking_reason(regime)
     if blocked is not None:
         return 0.0, blocked
-    if regime.volatility is VolLevel.HIGH:
-        return alpha * high_vol_damping, Conditioning.HIGH_VOL_DAMPED
-    return alpha, Conditioning.OK
+    if regime.volatility is _HIGH:
+        return alpha * high_vol_damping, _HIGH_VOL_DAMPED
+    return alpha, _OK

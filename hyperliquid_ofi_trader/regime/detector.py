@@ -14,7 +14,9 @@ Verdict rules (the only place they are combined):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Final
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trades
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
@@ -31,6 +33,16 @@ from hyperliquid_ofi_trader.regime.state import (
     VolLevel,
 )
 from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+
+# Enum members as module constants: Python 3.11 takes ~100 ns to read a member off its
+# class (VolLevel.HIGH), a module global ~20 ns, and `state()` runs on every decision.
+_THIN: Final = LiquidityLevel.THIN
+_HIGH: Final = VolLevel.HIGH
+_EXTREME: Final = VolLevel.EXTREME
+_UNKNOWN_COIN: Final = Reason.UNKNOWN_COIN
+_VOL_WARMUP: Final = Reason.VOL_WARMUP
+_VOL_EXTREME: Final = Reason.VOL_EXTREME
+_VOL_HIGH: Final = Reason.VOL_HIGH
 
 
 class CoinRegime:
@@ -54,29 +66,29 @@ class CoinRegime:
         reasons: list[str] = []
         liquid = self._liquidity_ok(reasons)
         vol_ok = self._volatility_ok(reasons)
-        liq_flag = self.liquidation.active()
-        if liq_flag and self.liquidation.reason is not None:
-            reasons.append(self.liquidation.reason)
+        liquidation = self.liquidation
+        liq_flag = liquidation.active()
+        if liq_flag and liquidation.reason is not None:
+            reasons.append(liquidation.reason)
         liq = self.liquidity
         vol = self.volatility
         return RegimeState(
             tradable=liquid and vol_ok and not liq_flag,
-            liquidity=LiquidityLevel.THIN if liq is None else liq.level,
+            liquidity=_THIN if liq is None else liq.level,
             volatility=vol.level,
             liquidation=liq_flag,
             reasons=tuple(reasons),
             coin=self.coin,
-            exchange_ns=max(self.liquidation.now_ns, vol.now_ns,
-                            0 if liq is None else liq.now_ns),
-            depth=float("nan") if liq is None else liq.depth,
-            spread_bps=float("nan") if liq is None else liq.spread_bps,
+            exchange_ns=max(liquidation.now_ns, vol.now_ns, 0 if liq is None else liq.now_ns),
+            depth=math.nan if liq is None else liq.depth,
+            spread_bps=math.nan if liq is None else liq.spread_bps,
             vol_bps_per_s=vol.vol_bps_per_s(),
         )
 
     def _liquidity_ok(self, reasons: list[str]) -> bool:
         liq = self.liquidity
         if liq is None:
-            reasons.append(Reason.UNKNOWN_COIN)
+            reasons.append(_UNKNOWN_COIN)
             return False
         if liq.reason is not None:
             reasons.append(liq.reason)
@@ -85,13 +97,14 @@ class CoinRegime:
     def _volatility_ok(self, reasons: list[str]) -> bool:
         vol = self.volatility
         if not vol.warm:
-            reasons.append(Reason.VOL_WARMUP)
+            reasons.append(_VOL_WARMUP)
             return False
-        if vol.level is VolLevel.EXTREME:
-            reasons.append(Reason.VOL_EXTREME)
+        level = vol.level
+        if level is _EXTREME:
+            reasons.append(_VOL_EXTREME)
             return False
-        if vol.level is VolLevel.HIGH:
-            reasons.append(Reason.VOL_HIGH)
+        if level is _HIGH:
+            reasons.append(_VOL_HIGH)
         return True
 
 
@@ -124,7 +137,7 @@ class RegimeDetector:
 
     def on_book_for(self, coin: str, book: LiquidityBook) -> None:
         """Same as `on_book`, for a book view that does not carry its coin."""
-        regime = self.coin(coin)
+        regime = self._coins.get(coin) or self.coin(coin)
         if regime.liquidity is not None:
             regime.liquidity.update(book)
         regime.volatility.update(book)
@@ -137,7 +150,7 @@ class RegimeDetector:
         self.coin(ctx.coin).liquidation.on_asset_ctx(ctx)
 
     def state(self, coin: str) -> RegimeState:
-        return self.coin(coin).state()
+        return (self._coins.get(coin) or self.coin(coin)).state()
 
     def coins(self) -> tuple[str, ...]:
         return tuple(self._coins)

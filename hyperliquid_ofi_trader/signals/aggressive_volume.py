@@ -65,13 +65,20 @@ class AggressiveVolume:
 
     def on_trades(self, event: Trades) -> int:
         """Add every print of a `trades` push; returns how many were accepted."""
-        return sum(self.on_trade(t.size, t.is_buy, t.exchange_ns) for t in event.trades)
+        accepted = 0
+        for t in event.trades:  # a loop, not sum() over a generator: this runs per event
+            accepted += self.on_trade(t.size, t.is_buy, t.exchange_ns)
+        return accepted
 
     def advance(self, now_ns: int) -> float:
         """Let exchange time pass without trades (evicts old volume); returns the value."""
+        self.expire(now_ns)
+        return self.value()
+
+    def expire(self, now_ns: int) -> None:
+        """`advance` without computing the value, for callers that do not read it."""
         self._buy.advance(now_ns)
         self._sell.advance(now_ns)
-        return self.value()
 
     def buy_volume(self) -> float:
         return max(self._buy.total(), 0.0)

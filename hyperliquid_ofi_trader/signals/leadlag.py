@@ -37,8 +37,8 @@ MAX_WINDOW_NS = 300_000_000
 class _Series:
     """Log mids of one coin over the last window, plus its EWMA variance rate."""
 
-    __slots__ = ("_decay_time", "_decay_var", "halflife_ns", "last_log", "last_ns", "logs",
-                 "rates", "samples", "times")
+    __slots__ = ("_decay_time", "_decay_var", "halflife_ns", "last_log", "last_mid", "last_ns",
+                 "logs", "rates", "samples", "times")
 
     def __init__(self, halflife_ns: int) -> None:
         self.halflife_ns = halflife_ns
@@ -47,17 +47,18 @@ class _Series:
         self.rates: deque[float] = deque()  # variance rate after each observation
         self.last_ns = -1
         self.last_log = math.nan
+        self.last_mid = math.nan  # the mid whose log is last_log (skips a log() on repeats)
         self._decay_var = 0.0  # exponentially weighted sum of squared log returns
         self._decay_time = 0.0  # exponentially weighted sum of elapsed ns
         self.samples = 0
 
-    def push(self, log_mid: float, ns: int) -> None:
+    def push(self, log_mid: float, ns: int, mid: float = math.nan) -> None:
         if self.last_ns >= 0:
             self._update_variance(log_mid - self.last_log, ns - self.last_ns)
         self.times.append(ns)
         self.logs.append(log_mid)
         self.rates.append(self.variance_rate())
-        self.last_ns, self.last_log = ns, log_mid
+        self.last_ns, self.last_log, self.last_mid = ns, log_mid, mid
 
     def _update_variance(self, r: float, dt: int) -> None:
         # Realised variance per unit time with time-based exponential forgetting: the ratio
@@ -80,6 +81,15 @@ class _Series:
             if times[i] <= t_ns:
                 return i
         return -1  # unreachable: times[0] <= t_ns
+
+    def first_as_of(self, start_ns: int) -> int:
+        """`as_of(start_ns)` right after `trim(start_ns)`, in O(1).
+
+        After the trim every kept observation but the first is later than `start_ns`, so
+        the last one at or before it can only be the first.
+        """
+        times = self.times
+        return 0 if times and times[0] <= start_ns else -1
 
     def trim(self, start_ns: int) -> None:
         """Drop observations not needed to know the price as of `start_ns` or later."""
@@ -152,10 +162,12 @@ class LeadLagSignal:
         if ns < series.last_ns:
             self.out_of_order += 1
             return
+        if ns == series.last_ns and mid == series.last_mid:
+            return  # the same observation passed again (the unchanged coin, every update)
         log_mid = math.log(mid)
         if ns == series.last_ns and log_mid == series.last_log:
-            return  # the same observation passed again
-        series.push(log_mid, ns)
+            return  # a different mid with the same log is the same observation too
+        series.push(log_mid, ns, mid)
 
     def _decide(self, start_ns: int) -> int:
         z_lead = self._z(self._lead, start_ns)
@@ -174,7 +186,7 @@ class LeadLagSignal:
         """Window log return of `series` in units of its expected move over the window."""
         if series.samples < self.min_samples:
             return math.nan
-        i = series.as_of(start_ns)
+        i = series.first_as_of(start_ns)  # `update` trimmed both series to start_ns
         if i < 0:
             return math.nan  # no price known at the window start yet
         rate = series.rates[i]
