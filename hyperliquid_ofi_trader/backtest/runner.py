@@ -66,6 +66,7 @@ from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
+from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
@@ -90,7 +91,7 @@ class BacktestSettings:
     maker_fee: float = 0.00015
     initial_usdc: float = 100_000.0
     lookahead_ns: int = 2_000_000_000
-    order_settings: OrderManagerSettings | None = None
+    order_settings: OrderManagerSettings | None = None  # None: risk.yaml `execution`
     # The live gateway's client-side budgets (None: send at once and let the venue refuse).
     rate_limits: RateLimitSettings | None = field(default_factory=RateLimitSettings)
 
@@ -265,7 +266,8 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
 
     def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
         stack = build_execution(cfg, clock, markets, gateway, store, trust,
-                                strategy.signals.fresh, settings.order_settings)
+                                strategy.signals.fresh,
+                                settings.order_settings or order_manager_settings(cfg))
         stacks.append(stack)
         return stack.execution
 

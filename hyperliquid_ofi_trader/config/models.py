@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.config.base import (
 )
 from hyperliquid_ofi_trader.config.risk_schema import (
     DeadMansSwitch,
+    ExecutionTimeouts,
     JournalSettings,
     KillSwitchThresholds,
     Network,
@@ -73,6 +74,7 @@ __all__ = [
     "ChannelCadenceMs",
     "CoinSpec",
     "DeadMansSwitch",
+    "ExecutionTimeouts",
     "FeedThresholds",
     "JournalSettings",
     "KillSwitchThresholds",

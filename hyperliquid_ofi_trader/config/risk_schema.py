@@ -1,4 +1,5 @@
-"""risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, journal."""
+"""risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, execution
+timeouts, journal."""
 
 from __future__ import annotations
 
@@ -144,6 +145,31 @@ class DeadMansSwitch(FrozenModel):
     )
 
 
+class ExecutionTimeouts(FrozenModel):
+    """Order life-cycle timeouts and the gateway's transport settings."""
+
+    ack_timeout_ms: int = Field(
+        gt=0, description="No answer to a place this long: ask the venue about it by cloid (ms)."
+    )
+    query_timeout_ms: int = Field(
+        gt=0, description="Still unresolved this long after asking: cancel it by cloid (ms)."
+    )
+    cancel_timeout_ms: int = Field(
+        gt=0, description="A cancel unconfirmed this long: ask again and re-send, backing off (ms)."
+    )
+    adopt_unknown_orders: bool = Field(
+        description="Venue orders we have no record of: adopt and track them (true) or "
+        "cancel them (false, the safe choice)."
+    )
+    post_timeout_s: float = Field(
+        gt=0, description="A WebSocket post with no answer this long has an unknown outcome (s)."
+    )
+    rest_timeout_s: float = Field(gt=0, description="HTTP /exchange and /info timeout (s).")
+    use_ws_post: bool = Field(
+        description="Send orders as WebSocket posts (REST only as fallback); false: REST only."
+    )
+
+
 class JournalSettings(FrozenModel):
     """Where the decision journal (SQLite, WAL) lives."""
 
@@ -160,4 +186,5 @@ class RiskConfig(FrozenModel):
     kill_switch: KillSwitchThresholds = Field(description="Halt conditions.")
     stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
     dead_mans_switch: DeadMansSwitch = Field(description="Dead man's switch.")
+    execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
     journal: JournalSettings = Field(description="Decision journal.")

@@ -48,7 +48,6 @@ from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
-    GatewaySettings,
     HyperliquidGateway,
 )
 from hyperliquid_ofi_trader.execution.info_client import InfoClient
@@ -63,6 +62,10 @@ from hyperliquid_ofi_trader.risk.control import ControlReader, read_control_file
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
+from hyperliquid_ofi_trader.runtime.venue_settings import (
+    gateway_settings,
+    order_manager_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +258,7 @@ class LiveRunner:
         gateway = HyperliquidGateway(self._signer, self.account, nonce,
                                      assets, post, self.endpoints.rest_url, session,
                                      self.dispatch, self.clock, RateLimiter(),
-                                     GatewaySettings())
+                                     gateway_settings(self.cfg))
         self.ws, self.gateway = ws, gateway
         self._build_engine(journal, store, gateway)
         self._control.prime(read_control_file(self.options.run_dir))
@@ -273,7 +276,8 @@ class LiveRunner:
 
         def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
             self.stack = build_execution(self.cfg, self.clock, markets, gateway, store, trust,
-                                         strategy.signals.fresh)
+                                         strategy.signals.fresh,
+                                         order_manager_settings(self.cfg))
             return self.stack.execution
 
         self.engine, self.strategy = build_engine(self.cfg, self.clock, journal,

@@ -183,6 +183,11 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
             id="schedule-cancel-budget",
         ),
         pytest.param(
+            {"risk.yaml": {"execution": {"ack_timeout_ms": 0}}},
+            "risk.yaml: execution.ack_timeout_ms = 0: must be > 0",
+            id="ack-timeout-zero",
+        ),
+        pytest.param(
             {"symbols.yaml": {"traded": ["BTC"]}},
             "risk.yaml: limits.max_position_usd = {\"ETH\": 1000.0}: "
             "no entry for traded coin BTC",

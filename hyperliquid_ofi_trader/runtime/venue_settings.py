@@ -1,0 +1,30 @@
+"""risk.yaml `execution` → the order manager's and the gateway's own settings types.
+
+The execution layer keeps plain, typed settings in its own units (nanoseconds of the
+injected clock, seconds for transports); pydantic config objects stop here, as in
+runtime/assembly.py.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
+
+_NS_PER_MS: Final = 1_000_000
+
+
+def order_manager_settings(cfg: AppConfig) -> OrderManagerSettings:
+    e = cfg.risk.execution
+    return OrderManagerSettings(ack_timeout_ns=e.ack_timeout_ms * _NS_PER_MS,
+                                query_timeout_ns=e.query_timeout_ms * _NS_PER_MS,
+                                cancel_timeout_ns=e.cancel_timeout_ms * _NS_PER_MS,
+                                adopt_unknown_orders=e.adopt_unknown_orders)
+
+
+def gateway_settings(cfg: AppConfig) -> GatewaySettings:
+    e = cfg.risk.execution
+    return GatewaySettings(post_timeout_s=e.post_timeout_s, rest_timeout_s=e.rest_timeout_s,
+                           use_post=e.use_ws_post)

@@ -1,0 +1,27 @@
+"""risk.yaml `execution` reaches the order manager and the gateway in their own units."""
+
+from __future__ import annotations
+
+from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
+from hyperliquid_ofi_trader.runtime.venue_settings import gateway_settings, order_manager_settings
+
+
+def test_defaults_match_the_settings_types_own_defaults() -> None:
+    cfg = build_config({})
+    om, gw = order_manager_settings(cfg), gateway_settings(cfg)
+    assert om == OrderManagerSettings()
+    assert gw == GatewaySettings()
+
+
+def test_overrides_arrive_converted() -> None:
+    cfg = build_config({"risk.yaml": {"execution": {
+        "ack_timeout_ms": 1500, "query_timeout_ms": 2500, "cancel_timeout_ms": 700,
+        "adopt_unknown_orders": True, "post_timeout_s": 2.0, "rest_timeout_s": 4.0,
+        "use_ws_post": False}}})
+    om, gw = order_manager_settings(cfg), gateway_settings(cfg)
+    assert (om.ack_timeout_ns, om.query_timeout_ns, om.cancel_timeout_ns) == (
+        1_500_000_000, 2_500_000_000, 700_000_000)
+    assert om.adopt_unknown_orders
+    assert (gw.post_timeout_s, gw.rest_timeout_s, gw.use_post) == (2.0, 4.0, False)
