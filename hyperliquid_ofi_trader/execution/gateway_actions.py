@@ -23,8 +23,10 @@ carrying their cloids: the order manager asks the venue about them by cloid.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
+
+import msgspec
 
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
@@ -46,9 +48,12 @@ from hyperliquid_ofi_trader.execution.rate_limits import RequestKind, exchange_w
 _TEXT_MAX: Final = 300
 
 
-@dataclass(frozen=True, slots=True)
-class ActionJob:
+class ActionJob(msgspec.Struct, frozen=True):
     """One exchange action ready to sign, with what is needed to read its answer.
+
+    A msgspec Struct rather than a frozen dataclass: one is built per placed order on the
+    hot path, and a frozen dataclass's `__init__` (one `object.__setattr__` per field)
+    costs ~1 µs more.
 
     `order_cloids` (order, batchModify) and `cancels` (cancel, cancelByCloid) are aligned
     with the statuses the venue returns, one per entry.
@@ -88,10 +93,9 @@ class Refusal:
     reason: str
 
 
-@dataclass(slots=True)
-class Built:
-    jobs: list[ActionJob] = field(default_factory=list)
-    refusals: list[Refusal] = field(default_factory=list)
+class Built(msgspec.Struct):
+    jobs: list[ActionJob] = msgspec.field(default_factory=list)
+    refusals: list[Refusal] = msgspec.field(default_factory=list)
 
 
 # ------------------------------------------------------------------ building
