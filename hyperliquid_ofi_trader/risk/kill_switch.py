@@ -165,9 +165,10 @@ class KillSwitch:
     # ------------------------------------------------------------ KillSwitch
 
     def check(self, event: AnyEvent, now_ns: int) -> str | None:
-        handler = self._dispatch.get(type(event))
+        etype = type(event)
+        handler = self._dispatch.get(etype)
         if self._fired is not None:
-            if handler is not None and type(event) is ControlCommand:
+            if handler is not None and etype is ControlCommand:
                 return handler(event, now_ns)
             return self._fired
         if handler is None:

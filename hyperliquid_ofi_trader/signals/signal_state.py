@@ -45,13 +45,14 @@ class _Slot:
 class SignalState:
     """Latest finite value per signal name, judged fresh against a per-signal age limit."""
 
-    __slots__ = ("_slots", "rejections")
+    __slots__ = ("_items", "_slots", "rejections")
 
     def __init__(self, stale_after_ns: Mapping[str, int]) -> None:
         for name, limit in stale_after_ns.items():
             if limit <= 0:
                 raise ValueError(f"stale_after for signal {name!r} must be positive, got {limit}")
         self._slots = {name: _Slot(limit) for name, limit in stale_after_ns.items()}
+        self._items = tuple(self._slots.items())  # fixed after construction; read per event
         self.rejections: dict[str, int] = {}
 
     @property
@@ -80,7 +81,7 @@ class SignalState:
 
     def fresh(self, now_ns: int) -> dict[str, float]:
         """Valid signals whose age (now − their exchange time) is within their limit."""
-        return {name: s.value for name, s in self._slots.items()
+        return {name: s.value for name, s in self._items
                 if s.valid and now_ns - s.exchange_ns <= s.stale_after_ns}
 
     def snapshot(self, now_ns: int) -> dict[str, SignalReading]:
