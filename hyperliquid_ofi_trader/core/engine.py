@@ -27,7 +27,10 @@ Per event type:
   to the kill switch.
 
 Every decision point writes one journal row, including "halted", "not configured",
-"not tradable" and "skip", with the inputs that produced it.
+"not tradable" and "skip", with the inputs that produced it. A decision that sends orders
+reserves its id, submits, and only then builds and writes its row (also when submit
+raises): the journal's cost (inputs, encoding, a batch commit) is never between a market
+event and the orders it causes.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ be explained later (`hlofi explain ID`). Trading-state changes and caught stage 
 to `state_changes` and `errors`.
 
 Cost on the hot path: `record_*` serialises the inputs once (orjson, a few µs) and appends
-a tuple to an in-memory batch; the batch is written in one transaction every
-`batch_size` rows and whenever `flush()` is called (the engine's flush timer and shutdown).
+a tuple to an in-memory batch (the engine does it after submitting a decision's orders);
+the batch is written in one transaction every `batch_size` rows and whenever `flush()` is
+called (the engine's flush timer and shutdown).
 Durability contract: `journal_mode=WAL` + `synchronous=NORMAL` means a committed batch
 survives a process crash (the WAL is fsynced at checkpoints, so a power loss may lose the
 last committed transactions too); a crash loses at most the rows not yet flushed, i.e.
@@ -212,8 +213,8 @@ class Journal:
     """Append-only writer of decisions, state changes and errors, batched."""
 
     __slots__ = ("_conn", "_decisions", "_errors", "_next_decision", "_next_error",
-                 "_next_state", "_states", "batch_size", "dropped", "flushes", "max_pending",
-                 "path", "write_errors")
+                 "_next_state", "_reserved", "_states", "batch_size", "dropped", "flushes",
+                 "max_pending", "path", "write_errors")
 
     def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_pending: int = 100_000) -> None:
@@ -227,6 +228,7 @@ class Journal:
         self._next_state = _max_id(self._conn, "state_changes") + 1
         self._next_error = _max_id(self._conn, "errors") + 1
         self._decisions: list[tuple[Any, ...]] = []
+        self._reserved: set[int] = set()  # reserved decision ids whose row is not written
         self._states: list[tuple[Any, ...]] = []
         self._errors: list[tuple[Any, ...]] = []
         self.max_pending = max_pending
@@ -249,6 +251,7 @@ class Journal:
         gap-free and sequential in the order decisions were taken."""
         did = self._next_decision
         self._next_decision = did + 1
+        self._reserved.add(did)
         return did
 
     def record_decision(self, *, exchange_ns: int, local_ns: int, coin: str, trigger: str,
@@ -257,15 +260,17 @@ class Journal:
         """Queue one decision row; return its id (sequential, usable at once).
 
         `decision_id` is one from `reserve_decision_id` (the row is written under it);
-        None takes the next id. An id never reserved is a programming error (ValueError)."""
+        None takes the next id. An id not reserved, or already written, is a programming
+        error (ValueError): a duplicate would make every later batch commit fail."""
         if decision_id is None:
             did = self._next_decision
             self._next_decision = did + 1
-        elif 0 < decision_id < self._next_decision:
+        elif decision_id in self._reserved:
+            self._reserved.discard(decision_id)
             did = decision_id
         else:
-            raise ValueError(f"decision id {decision_id} was not reserved "
-                             f"(next is {self._next_decision})")
+            raise ValueError(f"decision id {decision_id} was not reserved or is already "
+                             "written")
         self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
                                 trading_state, encode_inputs(inputs)))
         self._maybe_flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,4 +203,16 @@ def test_an_id_never_reserved_is_refused(tmp_path: Path, bad: int) -> None:
             j.record_decision(exchange_ns=1, local_ns=1, coin="ETH", trigger="Bbo",
                               outcome="skip", reason="r", trading_state="ACTIVE", inputs={},
                               decision_id=bad)
+        assert j.pending == 1
+
+
+def test_a_reserved_id_is_written_once(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        did = j.reserve_decision_id()
+        kw: dict[str, Any] = {"exchange_ns": 1, "local_ns": 1, "coin": "ETH",
+                              "trigger": "Bbo", "outcome": "skip", "reason": "r",
+                              "trading_state": "ACTIVE", "inputs": {}}
+        assert j.record_decision(**kw, decision_id=did) == did
+        with pytest.raises(ValueError, match="already written"):
+            j.record_decision(**kw, decision_id=did)
         assert j.pending == 1
