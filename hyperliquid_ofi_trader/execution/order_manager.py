@@ -59,6 +59,8 @@ from hyperliquid_ofi_trader.execution.commands import (
 )
 from hyperliquid_ofi_trader.execution.order_records import (
     FillReport,
+    LiveOrders,
+    OpenOrderRef,
     Order,
     OrderManagerSettings,
     OrderRecord,
@@ -96,6 +98,8 @@ _STATUS_EVENT: Final = {OrderStatus.OPEN: E.ACCEPTED, OrderStatus.TRIGGERED: E.A
                         OrderStatus.FILLED: E.FILLED, OrderStatus.CANCELED: E.CANCELLED,
                         OrderStatus.MARGIN_CANCELED: E.CANCELLED,
                         OrderStatus.REJECTED: E.REJECTED}
+_SUBMITTED_KEY: Final = {tif: f"submitted:{tif.value}" for tif in Tif}
+_FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
 
 
 class OrderManager:
@@ -108,10 +112,12 @@ class OrderManager:
         self._clock = clock
         self._store = store
         self._orders: dict[str, OrderRecord] = {}
-        self._live: dict[str, OrderRecord] = {}
+        self._live = LiveOrders()
         self._by_oid: dict[int, str] = {}
         self._terminal: deque[str] = deque()
-        self._seen: set[tuple[str, int]] = set()
+        # (coin, tid) -> fingerprint of the fill's content (None: known only by key, e.g.
+        # recovered from the store), to tell a plain re-delivery from a conflicting one.
+        self._seen: dict[tuple[str, int], int | None] = {}
         self._seen_order: deque[tuple[str, int]] = deque()
         self._listeners: list[FillListener] = []
         self._fill_delta: dict[str, float] = {}
@@ -123,6 +129,7 @@ class OrderManager:
         self.last_schedule_cancel: ScheduleCancelAck | None = None
         self._counter = clock.now_ns()
         self._reserved = 0
+        self._cloid_head = f"0x{self.settings.cloid_prefix:016x}"
         if store is not None:
             self._recover(store)
 
@@ -202,6 +209,7 @@ class OrderManager:
             return
         if event is not E.ACCEPTED:
             rec.last_error = ev.raw_status
+        _announce(rec, rec.orig_size if event is E.FILLED else ev.orig_size - ev.size)
         self._venue(rec, self._ioc_cancel_is_expiry(rec, event), ev.local_ns)
 
     def _on_non_user_cancel(self, ev: NonUserCancel) -> None:
@@ -217,10 +225,11 @@ class OrderManager:
 
     def _on_fill(self, fill: Fill, local_ns: int, snapshot: bool) -> None:
         key = (fill.coin, fill.tid)
+        print_ = _fingerprint(fill)
         if key in self._seen:
-            self._count("fill_duplicate")
+            self._on_repeated_fill(fill, print_, self._seen[key])
             return
-        self._remember_fill(key)
+        self._remember_fill(key, print_)
         rec = self._find(fill.cloid, fill.oid)
         if rec is None and snapshot:
             # History from before this process knew the account: positions come from the
@@ -237,6 +246,17 @@ class OrderManager:
         self._save_fill(fill, local_ns, rec)
         self._notify(fill, local_ns, snapshot, rec)
 
+    def _on_repeated_fill(self, fill: Fill, print_: int, first: int | None) -> None:
+        # Every fill normally arrives more than once: the userFills and userEvents streams
+        # both carry it, and snapshots and reconciliations repeat recent ones. Only a fill
+        # whose content differs from the first copy under the same trade id is news.
+        if first is None or first == print_:
+            self._count("fill_redelivered")
+            return
+        self._count("fill_conflict")
+        _log.error("fill %s tid %d re-delivered with different content (ignored): %r",
+                   fill.coin, fill.tid, fill)
+
     def _apply_fill_to_order(self, rec: OrderRecord, fill: Fill, now: int) -> None:
         self._learn_oid(rec, fill.oid)
         rec.filled += fill.size
@@ -244,9 +264,11 @@ class OrderManager:
         rec.fee += fill.fee
         event = E.FILLED if rec.complete() else E.PARTIAL_FILL
         if is_stale(rec.state, event):
-            # A fill that lands after the order ended (it happened before the cancel took
-            # effect): the size counts, the state stays.
-            self._count("fill_after_terminal")
+            # A fill that lands after the order ended: the size counts, the state stays.
+            if not _announced(rec):
+                # The venue's news did not account for it (it happened before a cancel
+                # took effect, or contradicts what we were told): worth a count.
+                self._count("fill_after_terminal")
             rec.updated_ns = now
             self._persist(rec)
             return
@@ -273,11 +295,11 @@ class OrderManager:
         self._positions[fill.coin] = (size, entry)
         self._save_position(fill.coin, size, entry, now)
 
-    def _remember_fill(self, key: tuple[str, int]) -> None:
-        self._seen.add(key)
+    def _remember_fill(self, key: tuple[str, int], print_: int | None) -> None:
+        self._seen[key] = print_
         self._seen_order.append(key)
         if len(self._seen_order) > self.settings.max_fill_keys:
-            self._seen.discard(self._seen_order.popleft())
+            self._seen.pop(self._seen_order.popleft(), None)
 
     def _notify(self, fill: Fill, local_ns: int, snapshot: bool,
                 rec: OrderRecord | None) -> None:
@@ -336,6 +358,7 @@ class OrderManager:
         if ev.outcome == "filled":
             # An IOC reports "filled" with the matched total; the rest was cancelled.
             done = ev.filled_size >= rec.orig_size * (1.0 - 1e-9)
+            _announce(rec, rec.orig_size if done else ev.filled_size)
             self._venue(rec, E.FILLED if done else E.EXPIRED, now)
         else:  # "resting", or "waitingForFill"/"waitingForTrigger": the venue holds it
             self._venue(rec, E.ACCEPTED, now)
@@ -407,6 +430,7 @@ class OrderManager:
             return
         if event is E.FILLED and not rec.complete() and ev.size > 0.0:
             event = E.ACCEPTED  # defensive: "filled" with size left is not final
+        _announce(rec, rec.orig_size if event is E.FILLED else ev.orig_size - ev.size)
         if event is E.ACCEPTED and rec.state is S.CANCEL_PENDING:
             # Asked after the cancel timeout, the venue still shows it open: our cancel (or
             # modify) did not take. Track it as resting again; a wanted cancel is re-sent.
@@ -525,12 +549,22 @@ class OrderManager:
 
     def open_orders(self, coin: str | None = None) -> list[Order]:
         """Live orders (pending, resting, partially filled, cancel pending, unknown)."""
-        return [r.snapshot() for r in self._live.values() if coin is None or r.coin == coin]
+        recs = self._live.values() if coin is None else self._live.of_coin(coin)
+        return [r.snapshot() for r in recs]
+
+    def open_order_views(self, coin: str) -> tuple[OpenOrderRef, ...]:
+        """The same orders as `open_orders(coin)`, in the same order, as read-only views
+        (cloid, coin, side, price, open size) that copy nothing: the router's read, made
+        on every decision."""
+        return self._live.views(coin)
+
+    def live_count(self) -> int:
+        """How many orders are live (what `len(open_orders())` is, without the copies)."""
+        return len(self._live)
 
     def resting_size(self, coin: str, is_buy: bool) -> float:
         """Open size on one side: every live order counts (an unknown one may rest)."""
-        return sum(r.remaining for r in self._live.values()
-                   if r.coin == coin and r.is_buy == is_buy)
+        return sum(r.remaining for r in self._live.of_coin(coin) if r.is_buy == is_buy)
 
     def position_delta_from_fills(self, coin: str) -> float:
         """Signed size our new fills added since this process started (coin units)."""
@@ -595,7 +629,7 @@ class OrderManager:
 
     def _finish(self, rec: OrderRecord) -> None:
         rec.deadline_ns = None
-        if self._live.pop(rec.cloid, None) is None:
+        if self._live.pop(rec.cloid) is None:
             self._count("terminal_revised")  # e.g. CANCELLED -> FILLED by a late fill
             return
         key = f"{rec.tif.value}:{rec.state.value}"
@@ -651,20 +685,20 @@ class OrderManager:
         rec.deadline_ns = now + self.settings.ack_timeout_ns
         self._register(rec)
         self._persist(rec)
-        self._count(f"submitted:{tif.value}")
+        self._count(_SUBMITTED_KEY[tif])
         return rec
 
     def _register(self, rec: OrderRecord) -> None:
         self._orders[rec.cloid] = rec
         if is_live(rec.state):
-            self._live[rec.cloid] = rec
+            self._live.add(rec)
 
     def _next_cloid(self) -> str:
         n = self._counter
         if n >= self._reserved:
             self._reserve(n + self.settings.cloid_block)
         self._counter = n + 1
-        return f"0x{self.settings.cloid_prefix:016x}{n & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+        return f"{self._cloid_head}{n & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
     def _reserve(self, high: int) -> None:
         self._reserved = high
@@ -746,7 +780,7 @@ class OrderManager:
         for row in rows:
             self._restore(OrderRecord.from_row(row), now)
         for key in reversed(keys):
-            self._remember_fill(key)
+            self._remember_fill(key, None)
         self._positions = {c: (p.size, p.entry_px) for c, p in positions.items()}
 
     def _restore(self, rec: OrderRecord, now: int) -> None:
@@ -774,6 +808,24 @@ def reject_reason(text: str) -> str:
         code = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
         _REASONS[cls] = code
     return code
+
+
+def _fingerprint(fill: Fill) -> int:
+    # What identifies a fill's content beyond its trade id. Hashes of ints, floats and
+    # bools do not depend on PYTHONHASHSEED, so runs stay reproducible.
+    return hash((fill.oid, fill.price, fill.size, fill.is_buy))
+
+
+def _announce(rec: OrderRecord, matched: float) -> None:
+    if matched > rec.venue_filled:
+        rec.venue_filled = matched
+
+
+def _announced(rec: OrderRecord) -> bool:
+    """The order's filled size (this late fill included) is within what the venue already
+    announced as matched: the fill detail is only catching up with the status news (an
+    IOC acknowledged "filled", then its fills; an update "filled" before the fills)."""
+    return rec.filled <= rec.venue_filled * (1.0 + _FILL_TOLERANCE) + 1e-12
 
 
 def _real_cloid(rec: OrderRecord) -> str | None:

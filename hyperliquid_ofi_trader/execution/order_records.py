@@ -8,6 +8,7 @@ handed out); callers get the immutable `Order` snapshot.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, ValuesView
 from typing import Final
 
 import msgspec
@@ -106,7 +107,7 @@ class OrderRecord:
     __slots__ = ("cancel_wanted", "cloid", "coin", "created_ns", "deadline_ns", "decision_id",
                  "fee", "filled", "inferred", "is_buy", "last_error", "notional", "oid",
                  "orig_size", "price", "queried", "reduce_only", "replaced_by", "replaces",
-                 "retries", "state", "tag", "tif", "updated_ns")
+                 "retries", "state", "tag", "tif", "updated_ns", "venue_filled")
 
     def __init__(self, *, cloid: str, decision_id: int, coin: str, is_buy: bool,
                  price: float, size: float, tif: Tif, reduce_only: bool, tag: str,
@@ -135,6 +136,11 @@ class OrderRecord:
         self.last_error = ""
         self.replaces: str | None = None
         self.replaced_by: str | None = None
+        # The largest matched size the venue's status news has announced (an ack's
+        # "filled" total, an update's orig - remaining). Fill details that arrive after
+        # the order ended are ordinary as long as they stay within it. In memory only:
+        # after a restart it starts at 0 again.
+        self.venue_filled = 0.0
 
     @property
     def remaining(self) -> float:
@@ -180,6 +186,91 @@ class OrderRecord:
         rec.replaces = r.replaces
         rec.replaced_by = r.replaced_by
         return rec
+
+
+class OpenOrderRef:
+    """A read-only view of one live order for the router and tactics (`OpenOrderView`).
+
+    Made once per order and kept while the order is live, so reading our open orders on
+    every decision copies nothing. `size` (what remains open) is read from the record at
+    each access, so the view is never stale; the other fields never change for an order
+    (a modify makes a new order with a new cloid)."""
+
+    __slots__ = ("_rec", "cloid", "coin", "is_buy", "price")
+
+    def __init__(self, rec: OrderRecord) -> None:
+        self._rec = rec
+        self.cloid = rec.cloid
+        self.coin = rec.coin
+        self.is_buy = rec.is_buy
+        self.price = rec.price
+
+    @property
+    def size(self) -> float:
+        return self._rec.remaining
+
+    def __repr__(self) -> str:
+        side = "buy" if self.is_buy else "sell"
+        return f"OpenOrderRef({self.cloid} {self.coin} {side} {self.size:g}@{self.price:g})"
+
+
+class LiveOrders:
+    """The manager's live orders: by cloid in registration order, plus a per-coin index.
+
+    The router reads one coin's open orders once or twice per decision; scanning every
+    live order and copying each into a snapshot cost microseconds on the order path. Here
+    membership changes (an order registered, an order finished) update the coin's index
+    and drop its cached tuple of views; reads between changes return that tuple as is.
+    The views read `size` through to the record, so only membership is cached, and
+    membership only changes through `add` and `pop`.
+    """
+
+    __slots__ = ("_all", "_by_coin", "_views")
+
+    def __init__(self) -> None:
+        self._all: dict[str, OrderRecord] = {}
+        self._by_coin: dict[str, dict[str, OrderRecord]] = {}
+        self._views: dict[str, tuple[OpenOrderRef, ...]] = {}
+
+    def add(self, rec: OrderRecord) -> None:
+        self._all[rec.cloid] = rec
+        self._by_coin.setdefault(rec.coin, {})[rec.cloid] = rec
+        self._views.pop(rec.coin, None)
+
+    def pop(self, cloid: str) -> OrderRecord | None:
+        rec = self._all.pop(cloid, None)
+        if rec is not None:
+            del self._by_coin[rec.coin][cloid]
+            self._views.pop(rec.coin, None)
+        return rec
+
+    def get(self, cloid: str) -> OrderRecord | None:
+        return self._all.get(cloid)
+
+    def values(self) -> ValuesView[OrderRecord]:
+        return self._all.values()
+
+    def of_coin(self, coin: str) -> ValuesView[OrderRecord]:
+        """This coin's live orders, in registration order (the order `values()` has)."""
+        got = self._by_coin.get(coin)
+        return got.values() if got is not None else _NO_RECORDS
+
+    def views(self, coin: str) -> tuple[OpenOrderRef, ...]:
+        got = self._views.get(coin)
+        if got is None:
+            got = tuple(OpenOrderRef(r) for r in self.of_coin(coin))
+            self._views[coin] = got
+        return got
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all)
+
+
+_NONE_LIVE: Final[dict[str, OrderRecord]] = {}
+_NO_RECORDS: Final = _NONE_LIVE.values()
 
 
 def _tif(text: str) -> Tif:

@@ -4,11 +4,23 @@ The order manager hands each PlaceOrder to the gateway's port synchronously, ins
 decision that caused it, so at that moment the book still shows the decision's mid and
 touch and the signal stage's last values for the coin are the decision's signals. The
 probe records them (slippage context, fill-rate start, trust's signal signs) keyed by the
-order's cloid, then forwards the command unchanged. Everything else passes straight on.
+order's cloid. Everything else passes straight on.
+
+Order of work: forward first, record second. Recording costs ~15 µs and nothing in it is
+needed to send the order, so it stays off the event-to-wire latency. Nothing is lost by
+the swap:
+- the forward is a synchronous call on the engine's thread (every port queues the command
+  and returns), so the book and the signal values cannot change between the forward and
+  the recording, and the send time is read from the clock BEFORE forwarding, as before;
+- the venue's answers and fills come back as later events through the engine, so no fill
+  can be processed before its order's context is recorded;
+- a failure while recording is counted (`record_errors`) and cannot unsend or lose the
+  order, which has already been handed to the port.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -31,6 +43,7 @@ class TouchView(Protocol):
 
 
 SignalsOf = Callable[[str], Mapping[str, float] | None]
+_log = logging.getLogger(__name__)
 
 
 class FeedbackProbe:
@@ -47,16 +60,23 @@ class FeedbackProbe:
         self._fill_rate = fill_rate
         self._trust = trust
         self._signals_of = signals_of
+        self.record_errors = 0
 
     def place(self, orders: Sequence[PlaceOrder]) -> None:
-        for o in orders:
-            self._record(o)
-        self._inner.place(orders)
+        now = self._clock.now_ns()
+        try:
+            self._inner.place(orders)
+        finally:  # recorded even if the port raised: the order may have left
+            for o in orders:
+                self._record_safely(o, now)
 
     def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        for m in modifies:
-            self._record(m.replacement)
-        self._inner.modify(modifies)
+        now = self._clock.now_ns()
+        try:
+            self._inner.modify(modifies)
+        finally:
+            for m in modifies:
+                self._record_safely(m.replacement, now)
 
     def cancel(self, cancels: Sequence[CancelOrder]) -> None:
         self._inner.cancel(cancels)
@@ -70,8 +90,14 @@ class FeedbackProbe:
     def reconcile(self) -> None:
         self._inner.reconcile()
 
-    def _record(self, o: PlaceOrder) -> None:
-        now = self._clock.now_ns()
+    def _record_safely(self, o: PlaceOrder, now: int) -> None:
+        try:
+            self._record(o, now)
+        except Exception as exc:  # feedback is advisory: never let it touch the order path
+            self.record_errors += 1
+            _log.error("feedback probe could not record order %s: %r", o.cloid, exc)
+
+    def _record(self, o: PlaceOrder, now: int) -> None:
         book = self._books.get(o.coin)
         bid = ask = None
         if book is not None:

@@ -97,7 +97,7 @@ class DeadMansSwitchDriver:
         self.dms, self.orders, self.port = dms, orders, port
 
     def on_timer(self, now_ns: int) -> None:
-        action = self.dms.on_timer(now_ns, bool(self.orders.open_orders()))
+        action = self.dms.on_timer(now_ns, self.orders.live_count() > 0)
         if action.kind is DmsKind.ARM:
             self.port.schedule_cancel(action.time_ms)
         elif action.kind is DmsKind.CLEAR:
@@ -165,7 +165,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     orders = OrderManager(probed, clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
-                                             open_orders=orders.open_orders), orders)
+                                             open_orders=orders.open_order_views), orders)
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
