@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, insort
+from operator import neg
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Level, Side
@@ -101,13 +102,15 @@ class _BookSide:
         else:
             del keys[bisect_left(keys, key)]
 
-    def sync(self, wanted: tuple[Level, ...], prices: set[float]) -> int:
-        """Make this side equal `wanted` (whose prices are `prices`), writing only the
-        levels that differ."""
+    def sync(self, wanted: tuple[Level, ...], wanted_keys: set[float]) -> int:
+        """Make this side equal `wanted` (whose keys, `sign * price`, are `wanted_keys`),
+        writing only the levels that differ."""
         sign = self.sign
         levels = self.levels
         keys = self.keys
-        stale = [key for key in levels if sign * key not in prices]
+        # A C-level set difference; the deletion order does not matter (each `_unindex`
+        # removes one key from a sorted list, the result is the same in any order).
+        stale = levels.keys() - wanted_keys
         for key in stale:
             del levels[key]
             self._unindex(key)
@@ -238,9 +241,9 @@ class OrderBook:
         if isinstance(prices, str):
             self._reject(prices)
             return 0
-        bid_prices, ask_prices = prices
+        bid_keys, ask_keys = prices
         bids, asks = self._sides
-        changed = bids.sync(snap.bids, bid_prices) + asks.sync(snap.asks, ask_prices)
+        changed = bids.sync(snap.bids, bid_keys) + asks.sync(snap.asks, ask_keys)
         self._snapshot_ns = snap.exchange_ns
         self.snapshots += 1
         self.updates += changed
@@ -363,7 +366,8 @@ class OrderBook:
         return changed
 
     def _snapshot_prices(self, snap: BookSnapshot) -> tuple[set[float], set[float]] | str:
-        """The price sets of both sides (what the diff needs), or why the snapshot is refused.
+        """The key sets of both sides (bid prices, negated ask prices: what the diff needs),
+        or why the snapshot is refused.
 
         Validation uses C-level builtins over one transposition of both sides (a Python loop
         over 40 levels cost as much as rebuilding the book). `min > 0` rejects zero, negative
@@ -382,10 +386,11 @@ class OrderBook:
                 and sum(sizes) < _INF):
             return BAD_LEVEL
         n_bids = len(bids)
-        bid_prices, ask_prices = set(prices[:n_bids]), set(prices[n_bids:])
-        if len(bid_prices) != n_bids or len(ask_prices) != len(asks):
+        # Negation is exact and one-to-one, so the ask keys also reveal duplicate prices.
+        bid_keys, ask_keys = set(prices[:n_bids]), set(map(neg, prices[n_bids:]))
+        if len(bid_keys) != n_bids or len(ask_keys) != len(asks):
             return DUPLICATE_PRICE
-        return bid_prices, ask_prices
+        return bid_keys, ask_keys
 
     def _bbo_problem(self, bbo: Bbo) -> str | None:
         if bbo.coin != self.coin:
