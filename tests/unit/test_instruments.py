@@ -16,6 +16,8 @@ from hyperliquid_ofi_trader.data.instruments import (
     RoundMode,
     instruments_from_meta,
     is_valid_price,
+    is_valid_size,
+    meets_min_value,
     price_decimals,
     round_price,
     round_price_str,
@@ -102,6 +104,29 @@ def test_is_valid_price() -> None:
     assert not is_valid_price(1.23456, 0)  # 6 sig figs
     assert not is_valid_price(math.nan, 0)
     assert not is_valid_price(-1.0, 0)
+
+
+def test_is_valid_size() -> None:
+    assert is_valid_size(0.0123, 4)
+    assert is_valid_size(0.0, 4)  # whether 0 may be sent is the caller's rule
+    assert is_valid_size(12.0, 0)
+    assert not is_valid_size(0.01234, 3)
+    assert not is_valid_size(0.5, 0)
+    assert not is_valid_size(-1.0, 2)
+    assert not is_valid_size(math.nan, 2)
+    assert not is_valid_size(math.inf, 2)
+    with pytest.raises(InstrumentError):
+        is_valid_size(1.0, 9)
+
+
+def test_meets_min_value_rounds_the_size_down_first() -> None:
+    assert meets_min_value(2_500.0, 0.004, 4)  # exactly $10
+    assert not meets_min_value(2_500.0, 0.00399, 4)  # rounds to 0.0039: $9.75
+    assert not meets_min_value(-1.0, 100.0, 2)
+    with pytest.raises(InstrumentError):
+        meets_min_value(math.nan, 1.0, 2)
+    with pytest.raises(InstrumentError):
+        meets_min_value(100.0, -1.0, 2)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, 0.0, -5.0])
