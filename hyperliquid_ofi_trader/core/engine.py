@@ -638,7 +638,11 @@ T = TypeVar("T")
 class _Capture:
     """What one decision's journal row needs, captured as the pipeline reaches it: values
     and references, never their serialised form (`Engine._inputs` builds that, after any
-    orders are submitted). None means the pipeline stopped before that point."""
+    orders are submitted). None means the pipeline stopped before that point.
+
+    The book tops are not captured: `_inputs` reads them when the row is built, which gives
+    the decision-time books because only the engine's `_apply` writes market data, and it
+    runs for the next market event, never inside a decision."""
 
     __slots__ = ("alpha", "approved", "coin", "event", "failed_stage", "intents", "position",
                  "regime", "rejected", "signals", "source_coin")
