@@ -35,6 +35,7 @@ _MAX_MAGNITUDE: Final = 1e20
 _MAX_WIRE_DECIMALS: Final = 8
 # Below this |x| a float's repr (when it has <= 8 decimals) is its ".8f" text unpadded.
 _SHORT_REPR_LIMIT: Final = float(2**23)
+_FIXED_REPR_MIN: Final = 1e-4  # repr uses an exponent below this magnitude ("1e-05")
 _CLOID_HEX_DIGITS: Final = 32
 _CLOID_LIMIT: Final = 1 << 128
 # One C-level match instead of a per-character set test: same strings accepted.
@@ -50,12 +51,12 @@ class WireError(ValueError):
 
 def float_to_wire(x: float) -> str:
     """`x` as the venue's decimal text, or `WireError` if that would change its value."""
-    if -_SHORT_REPR_LIMIT < x < _SHORT_REPR_LIMIT and x != 0.0:
+    if _FIXED_REPR_MIN <= x < _SHORT_REPR_LIMIT or -_SHORT_REPR_LIMIT < x <= -_FIXED_REPR_MIN:
         # Fast path: below 2**23 half an ulp is under 4.7e-10, so a repr with at most 8
         # decimals is exactly what ".8f" prints (then rounds back to x): the same text,
-        # without the format-parse-compare round trip. Exponent forms take the long way.
+        # without the format-parse-compare round trip. From 1e-4 up, repr has no exponent.
         text = repr(x)
-        if len(text) - text.find(".") <= _MAX_WIRE_DECIMALS + 1 and "e" not in text:
+        if len(text) - text.find(".") <= _MAX_WIRE_DECIMALS + 1:
             return text[:-2] if text.endswith(".0") else text
     return _float_to_wire_checked(x)
 
