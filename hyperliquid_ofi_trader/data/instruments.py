@@ -20,8 +20,9 @@ variants give the exact wire text (no exponent, no trailing zeros).
 Fast path (why it is exact). Let D = Decimal(repr(p)) and k the allowed decimals.
 - The decimal exponent of D is found by comparing p with the floats nearest to 1e-4..1e4:
   rounding to nearest is monotonic, so p >= float(1e{e}) exactly when D >= 10**e.
-- D is on the k-decimal grid iff round(p * 10**k) / 10**k == p: the integer n / 10**k then
-  rounds to p, and the shortest repr of p has no more decimals than any decimal rounding to p.
+- D is on the k-decimal grid iff round(p * 10**k) / 10**k == p: if so, the decimal n / 10**k
+  rounds to p, and the shortest repr of p has no more decimals than any decimal rounding to
+  p; conversely, D on the grid makes round(p * 10**k) exactly D * 10**k.
 - Off the grid, x = p * 10**k is within ~2.3e-16*|x| of D * 10**k (half an ulp of p, scaled,
   plus the product's rounding), so floor/ceil/round of x is that of D * 10**k whenever x is
   farther than `_BAND`*max(1, |x|) (about 4e6 times that error) from an integer (DOWN/UP) or
@@ -31,7 +32,6 @@ Fast path (why it is exact). Let D = Decimal(repr(p)) and k the allowed decimals
 Invalid arguments (non-finite or non-positive price, negative size, szDecimals outside
 0..max_decimals) are OUR bug, not the venue's: they raise `InstrumentError` (a ValueError).
 """
-
 
 from __future__ import annotations
 
