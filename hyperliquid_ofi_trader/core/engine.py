@@ -229,6 +229,7 @@ class Engine:
         self._outcomes: dict[str, int] = {}
         self._rejections: dict[str, int] = {}
         self._stage_errors: dict[str, int] = {}
+        self._halted_failures: set[str] = set()  # stages that already logged during a halt
         self.events = 0
         self.decisions = 0
         self.last_decision_id = 0
@@ -337,6 +338,7 @@ class Engine:
         cap = _Capture(ev, coin)
         state = self._sm.state
         if state is TradingState.HALTED:
+            self._keep_stages_current(coin, ev)
             return self._record(coin, ev, Outcome.HALTED, self._halt_reason(), cap)
         signals, regime, alpha = self._signals, self._regime, self._alpha
         if signals is None or regime is None or alpha is None:
@@ -350,6 +352,25 @@ class Engine:
             cap.failed_stage = err.stage
             return self._record(coin, ev, Outcome.ERROR,
                                 f"stage {err.stage} raised {err.cause!r}", cap)
+
+    def _keep_stages_current(self, coin: str, ev: MarketEvent) -> None:
+        """While halted nothing is decided, but the signal and regime stages carry state
+        from event to event (OFI's previous touch, volatility, the liquidation detector):
+        starved, the first decision after a resume would compare against a stale past and
+        could fire an IOC on a jump that is only the halt's length. Failures are counted;
+        each stage logs only its first one per halt (it may be why we halted)."""
+        now = self._clock.now_ns()
+        for name, stage in (("signals", self._signals), ("regime", self._regime)):
+            if stage is None:
+                continue
+            try:
+                stage.update(coin, ev, now)
+            except Exception as exc:
+                self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
+                if name not in self._halted_failures:
+                    self._halted_failures.add(name)
+                    _log.error("stage %s raised while halted (counted; logged once per "
+                               "halt): %r", name, exc, exc_info=exc)
 
     def _missing_strategy(self) -> str:
         absent = [name for name, stage in (("signals", self._signals), ("regime", self._regime),
@@ -515,6 +536,8 @@ class Engine:
                          trigger, reason)
             if tr.to_state is TradingState.HALTED:
                 self._cancel_all(reason)
+            elif tr.from_state is TradingState.HALTED:
+                self._halted_failures.clear()
         return tr
 
     def _cancel_all(self, reason: str) -> None:

@@ -294,8 +294,9 @@ def test_errors_escalate_to_reducing_then_halted(tmp_path: Path) -> None:
     assert rig.state() is TradingState.HALTED
     assert len(rig.sink.cancels) == 1
     assert "3 errors in stage signals" in rig.sink.cancels[0]
-    rig.send(bbo("ETH", 4))  # still processed: a "halted" decision, no strategy call
-    assert len(signals.calls) == 3
+    rig.send(bbo("ETH", 4))  # a "halted" decision; signals still fed, nothing decided
+    assert len(signals.calls) == 4
+    assert rig.sink.submitted == []
     with rig.reader() as r:
         outcomes = [d.outcome for d in r.decisions()]
         changes = [(c.from_state, c.to_state, c.trigger) for c in r.state_changes()]
@@ -305,6 +306,49 @@ def test_errors_escalate_to_reducing_then_halted(tmp_path: Path) -> None:
                        ("REDUCING", "HALTED", "stage_errors_halt")]
     assert last is not None
     assert "stage_errors_halt" in last.reason
+
+
+class CountingRegimeStage(FakeRegimeStage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[int] = []
+
+    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+        self.seen.append(event.local_ns)
+        return self.regime
+
+
+def test_halted_engine_keeps_signals_and_regime_current_and_decides_nothing(
+        tmp_path: Path) -> None:
+    signals, regime = FakeSignals(), CountingRegimeStage()
+    rig = Rig(tmp_path, signals=signals, regime=regime)
+    rig.send(bbo("ETH", 1))
+    rig.engine.halt("maintenance")
+    rig.send(bbo("BTC", 2, 60000.0, 60001.0), bbo("ETH", 3))
+    assert [c[:2] for c in signals.calls] == [("ETH", "Bbo")] * 3
+    assert regime.seen == [bbo("ETH", 1).local_ns, bbo("BTC", 2).local_ns,
+                           bbo("ETH", 3).local_ns]
+    assert len(rig.sink.submitted) == 1  # only the decision before the halt
+    rig.engine.resume("done")
+    rig.send(bbo("ETH", 4))
+    assert len(rig.sink.submitted) == 2
+    with rig.reader() as r:
+        assert [d.outcome for d in r.decisions()] == [Outcome.SUBMIT, Outcome.HALTED,
+                                                      Outcome.HALTED, Outcome.SUBMIT]
+
+
+def test_a_stage_failing_while_halted_is_counted_and_logged_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    signals = FakeSignals()
+    rig = Rig(tmp_path, signals=signals)
+    rig.engine.halt("maintenance")
+    signals.fail_on = {1, 2, 3}
+    rig.send(bbo("ETH", 1), bbo("ETH", 2), bbo("ETH", 3))
+    assert rig.engine.snapshot().stage_errors == {"signals": 3}
+    assert caplog.text.count("raised while halted") == 1
+    assert rig.state() is TradingState.HALTED
+    with rig.reader() as r:
+        assert [d.outcome for d in r.decisions()] == [Outcome.HALTED] * 3
 
 
 def test_errors_outside_the_window_do_not_escalate(tmp_path: Path) -> None:
