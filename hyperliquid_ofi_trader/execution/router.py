@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 _NO_INTENTS: tuple[OrderIntent, ...] = ()
 _IOC_SCAN_LEVELS = 20  # the l2Book window: nothing beyond it is visible anyway
+# (is IOC, reduces) -> the intent's tag.
+_TAGS = {(True, False): "ofi_high_ioc", (True, True): "ofi_high_ioc_reduce",
+         (False, False): "ofi_mid_alo", (False, True): "ofi_mid_alo_reduce"}
 
 
 class RouterBook(Protocol):
@@ -186,16 +189,16 @@ class ExecutionRouter:
             raise _SkipError("no_book", f"no order book for {coin}")
         bid, ask = _px(book.best_bid()), _px(book.best_ask())
         own = self._open_orders(coin)
-        if tif is Tif.ALO and any(o.is_buy == is_buy and o.coin == coin for o in own):
+        # One pass over our resting orders (usually none) for both uses below.
+        pending, same_side = _same_side(own, coin, is_buy)
+        if tif is Tif.ALO and same_side:
             raise _SkipError("already_resting", f"a post-only {'buy' if is_buy else 'sell'} "
                         "already rests (re-pricing is requotes()' job)")
         price = self._price(inst, tif, is_buy, bid, ask, own)
-        size, reduce_only = self._size(inst, book, tif, is_buy, price, alpha, position, own,
-                                       bid, ask)
-        tag = ("ofi_high_ioc" if tif is Tif.IOC else "ofi_mid_alo") + (
-            "_reduce" if reduce_only else "")
+        size, reduce_only = self._size(inst, book, tif, is_buy, price, alpha, position,
+                                       pending, bid, ask)
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
-                           reduce_only=reduce_only, tag=tag)
+                           reduce_only=reduce_only, tag=_TAGS[tif is Tif.IOC, reduce_only])
 
     def _price(self, inst: Instrument, tif: Tif, is_buy: bool, bid: float | None,
                ask: float | None, own: Sequence[OpenOrderView]) -> float:
@@ -209,12 +212,12 @@ class ExecutionRouter:
         return price
 
     def _size(self, inst: Instrument, book: RouterBook, tif: Tif, is_buy: bool, price: float,
-              alpha: float, position: float, own: Sequence[OpenOrderView],
+              alpha: float, position: float, pending: float,
               bid: float | None, ask: float | None) -> tuple[float, bool]:
+        """`pending`: the open size of our resting orders on this side (see `_same_side`)."""
         s = self.settings
         ref = (bid + ask) * 0.5 if bid is not None and ask is not None else price
         direction = 1.0 if is_buy else -1.0
-        pending = sum(o.size for o in own if o.is_buy == is_buy and o.coin == inst.name)
         reducing = position * direction < 0
         if reducing:
             room = abs(position) - pending
@@ -261,8 +264,20 @@ def _choose_tif(alpha: float, ofi: float, s: RouterSettings) -> Tif:
     raise _SkipError("ofi_below_mid", f"|OFI| {strength:.3f} < {s.ofi_mid:g}")
 
 
+def _same_side(own: Sequence[OpenOrderView], coin: str, is_buy: bool) -> tuple[float, bool]:
+    """(open size of our orders on this coin and side, whether there is any), summed in
+    the order `own` lists them (as the generator sum it replaces did)."""
+    pending = 0.0
+    found = False
+    for o in own:
+        if o.is_buy == is_buy and o.coin == coin:
+            pending += o.size
+            found = True
+    return pending, found
+
+
 def _depth_inside(book: RouterBook, is_buy: bool, limit: float) -> float:
-    """Opposite-side size at prices an IOC with this limit may take."""
+    """Opposite-side size at prices an IOC with this limit may take, best level first."""
     total = 0.0
     for price, size in book.levels(Side.ASK if is_buy else Side.BID, _IOC_SCAN_LEVELS):
         if (price > limit) if is_buy else (price < limit):

@@ -116,13 +116,12 @@ class ExposureGate:
         if intent.reduce_only and not reduces:
             raise _RejectError("reduce_only", f"{intent.coin} position {pos:g} would not be "
                           f"reduced by {delta:+g}")
-        mark = self._mark(intent)
         s = self.settings
         notional = intent.size * intent.price
         if notional > s.max_order_usd:
             raise _RejectError("max_order_usd", f"${notional:.2f} > ${s.max_order_usd:.2f}")
-        if not reduces:
-            self._exposure_limits(intent, pos + delta, mark, projected)
+        if not reduces:  # only the exposure limits need a mark
+            self._exposure_limits(intent, pos + delta, self._mark(intent), projected)
         self._rate_limit()
         return delta
 
@@ -169,14 +168,26 @@ class ExposureGate:
         return mark if mark is not None and math.isfinite(mark) and mark > 0 else intent.price
 
     def _others_usd(self, coin: str, projected: dict[str, float]) -> float:
+        """|position| x mark summed over every other coin we hold or this batch touches.
+
+        Coins in the position book's order, then coins only the batch touches: a fixed
+        order (a set's order would depend on string hashing), built without the two sets
+        and their union the old form made on every check."""
         total = 0.0
-        for other in set(self._positions.coins()) | set(projected):
-            if other == coin:
-                continue
-            mark = self._marks(other)
-            if mark is not None and math.isfinite(mark):
-                total += abs(self._pos(other, projected)) * mark
+        held = self._positions.coins()
+        for other in held:
+            if other != coin:
+                total += self._usd(other, projected)
+        for other in projected:
+            if other != coin and other not in held:
+                total += self._usd(other, projected)
         return total
+
+    def _usd(self, coin: str, projected: dict[str, float]) -> float:
+        mark = self._marks(coin)
+        if mark is not None and math.isfinite(mark):
+            return abs(self._pos(coin, projected)) * mark
+        return 0.0
 
 
 def _valid(intent: OrderIntent) -> None:

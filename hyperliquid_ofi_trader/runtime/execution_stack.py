@@ -50,6 +50,8 @@ from hyperliquid_ofi_trader.risk.position import PositionBook
 from hyperliquid_ofi_trader.runtime.assembly import Execution
 
 SignalsOf = Callable[[str], Mapping[str, float] | None]
+# Built once: `isinstance(event, BookSnapshot | Bbo)` built the union on every event.
+_BOOK_EVENTS = (BookSnapshot, Bbo)
 
 
 class EventTap:
@@ -67,7 +69,7 @@ class EventTap:
 
     def check(self, event: AnyEvent, now_ns: int) -> str | None:
         self.dms.observe(event)
-        if isinstance(event, BookSnapshot | Bbo):
+        if isinstance(event, _BOOK_EVENTS):
             self.markouts.on_market(event)
         return self.kill.check(event, now_ns)
 
