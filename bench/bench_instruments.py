@@ -6,9 +6,10 @@ answers (tests/property/test_instruments_props.py). Inputs cycle through realist
 and sizes for BTC, ETH, SOL and a small coin, so no single value is cached by the CPU.
 
 Calls are timed in blocks of --block calls (a clock read costs about as much as the fast
-path itself), so p50 / p99 are of the per-call mean within each block, in ns.
+path itself), so p50 / p99 are of the per-call mean within each block, in ns; before and
+after blocks alternate, so load from other processes skews both alike.
 order_to_wire / build_place "before" run the same code with the gateway's checks and
-`float_to_wire` switched back to their reference paths.
+`float_to_wire` switched back to their reference paths for each "before" block.
 
 Run: .venv/bin/python bench/bench_instruments.py [--blocks N] [--block B]
 """
@@ -20,7 +21,8 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +46,29 @@ SIDES = [Side.BID, Side.ASK]
 
 def measure(fn: Callable[[int], object], blocks: int, block: int) -> Samples:
     """Per-call ns: the mean over each block of `block` calls, one sample per block."""
-    for i in range(block * 10):  # warm-up
-        fn(i)
-    out = np.empty(blocks, dtype=np.float64)
+    return measure_pair(fn, fn, blocks, block)[0]
+
+
+def measure_pair(before: Callable[[int], object], after: Callable[[int], object], blocks: int,
+                 block: int, before_in: Callable[[], AbstractContextManager[None]] = nullcontext,
+                 ) -> tuple[Samples, Samples]:
+    """Like `measure` for two functions, alternating blocks so that a load change on a
+    shared machine hits both alike. `before` blocks run inside `before_in()`."""
+    contexts = (before_in, nullcontext)
+    for fn, ctx in zip((before, after), contexts, strict=True):
+        with ctx():
+            for i in range(block * 10):  # warm-up
+                fn(i)
+    out = (np.empty(blocks, dtype=np.float64), np.empty(blocks, dtype=np.float64))
     clock = time.perf_counter_ns
     for b in range(blocks):
         base = b * block
-        t0 = clock()
-        for i in range(base, base + block):
-            fn(i)
-        out[b] = (clock() - t0) / block
+        for fn, ctx, samples in zip((before, after), contexts, out, strict=True):
+            with ctx():
+                t0 = clock()
+                for i in range(base, base + block):
+                    fn(i)
+                samples[b] = (clock() - t0) / block
     return out
 
 
@@ -79,6 +94,13 @@ def reference_paths() -> Iterator[None]:
     finally:
         for module, name, fast in saved:
             setattr(module, name, fast)
+
+
+def reference_tick_size(price: float, sz_decimals: int) -> float:
+    """`tick_size` as it was: the decimals from the Decimal's exponent."""
+    ins._check_sz_decimals(sz_decimals, ins.PERP_MAX_DECIMALS)
+    k = ins._decimals_at(ins._price_dec(price), sz_decimals, ins.PERP_MAX_DECIMALS)
+    return float(Decimal(1).scaleb(-k))
 
 
 def inputs(n: int, seed: int = 7) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
@@ -118,7 +140,7 @@ def main() -> None:
     m = n - 1
 
     def both(name: str, before: Callable[[int], object], after: Callable[[int], object]) -> None:
-        report(name, measure(before, blocks, block), measure(after, blocks, block))
+        report(name, *measure_pair(before, after, blocks, block))
 
     print(f"per call, ns; {blocks} blocks of {block} calls; inputs cycle over {n} values")
     both("round_price",
@@ -128,7 +150,7 @@ def main() -> None:
          lambda i: float(ins.round_size_decimal(*sizes[i & m])),
          lambda i: ins.round_size(*sizes[i & m]))
     both("tick_size",
-         lambda i: float(ins.tick_size_decimal(*prices[i & m])),
+         lambda i: reference_tick_size(*prices[i & m]),
          lambda i: ins.tick_size(*prices[i & m]))
     both("is_valid_price",
          lambda i: ins.is_valid_price_decimal(*rounded[i & m]),
@@ -139,16 +161,14 @@ def main() -> None:
     both("float_to_wire",
          lambda i: wire._float_to_wire_checked(rounded[i & m][0]),
          lambda i: wire.float_to_wire(rounded[i & m][0]))
-    with reference_paths():
-        otw_before = measure(lambda i: gateway_actions.order_to_wire(placed[i & m], assets),
-                             blocks, block)
-        bp_before = measure(lambda i: gateway_actions.build_place([placed[i & m]], assets),
-                            blocks, block)
-    report("order_to_wire", otw_before,
-           measure(lambda i: gateway_actions.order_to_wire(placed[i & m], assets), blocks, block))
-    report("build_place (1)", bp_before,
-           measure(lambda i: gateway_actions.build_place([placed[i & m]], assets), blocks, block))
-
+    report("order_to_wire", *measure_pair(
+        lambda i: gateway_actions.order_to_wire(placed[i & m], assets),
+        lambda i: gateway_actions.order_to_wire(placed[i & m], assets),
+        blocks, block, before_in=reference_paths))
+    report("build_place (1)", *measure_pair(
+        lambda i: gateway_actions.build_place([placed[i & m]], assets),
+        lambda i: gateway_actions.build_place([placed[i & m]], assets),
+        blocks, block, before_in=reference_paths))
 
 if __name__ == "__main__":
     main()
