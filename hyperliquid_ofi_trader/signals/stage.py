@@ -151,8 +151,8 @@ class SignalSuite:
     in ticks (NaN while unknown); without it OFI is normalised by depth only.
     """
 
-    __slots__ = ("_coins", "_lag_ns", "_lead_ns", "_leadlag", "_now_ns", "_volatility",
-                 "books", "settings")
+    __slots__ = ("_coins", "_lag_ns", "_last_event", "_lead_ns", "_leadlag", "_now_ns",
+                 "_volatility", "books", "settings")
 
     def __init__(self, books: Mapping[str, BookView], settings: SignalSettings,
                  volatility_ticks: Callable[[str], float] | None = None) -> None:
@@ -170,9 +170,18 @@ class SignalSuite:
             settings.leadlag_vol_halflife_ns, lead_coin=settings.lead, lag_coin=settings.lag)
         self._volatility = volatility_ticks
         self._lead_ns = self._lag_ns = self._now_ns = -1
+        self._last_event: MarketEvent | None = None
 
     def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
-        """Update from `event` (of any coin) and return traded `coin`'s fresh signals."""
+        """Update from `event` (of any coin) and return traded `coin`'s fresh signals.
+
+        The engine asks once per traded coin the event concerns (a lead-coin event decides
+        for every traded coin): the event is applied once, or trades would be counted twice
+        and OFI would see a zero change for a touch it already took.
+        """
+        if event is self._last_event:
+            return self.fresh(coin)
+        self._last_event = event
         ns = event.exchange_ns
         if ns > self._now_ns:
             self._now_ns = ns

@@ -65,6 +65,26 @@ def test_leadlag_published_for_lag_coin() -> None:
     assert out["leadlag"] == 1.0
 
 
+def test_an_event_asked_about_for_several_coins_is_applied_once() -> None:
+    # BTC traded and leading ETH: every BTC event is asked about for BTC and for ETH.
+    books = {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}
+    settings = SignalSettings(traded=("BTC", "ETH"), ticks={"BTC": 1.0, "ETH": 0.1},
+                              depth_levels=1, leadlag_window_ns=100 * MS,
+                              leadlag_vol_halflife_ns=2_000 * MS)
+    once, twice = SignalSuite(books, settings), SignalSuite(books, settings)
+    for i, (size, is_buy) in enumerate(((3.0, True), (1.0, False), (2.0, True))):
+        ev = Trades(exchange_ns=(i + 1) * MS, local_ns=(i + 2) * MS, coin="BTC", trades=(
+            Trade(coin="BTC", price=42_000.0, size=size, is_buy=is_buy,
+                  exchange_ns=(i + 1) * MS, tid=i, hash="0x"),))
+        assert dict(twice.update("BTC", ev, ev.local_ns)) == dict(
+            once.update("BTC", ev, ev.local_ns))
+        twice.update("ETH", ev, ev.local_ns)
+    # Each print counted once (the taker flow behind the aggressive-volume signal).
+    flow_once, flow_twice = once._coins["BTC"].flow, twice._coins["BTC"].flow
+    assert (flow_twice.buy_volume(), flow_twice.sell_volume()) == (5.0, 1.0)
+    assert (flow_once.buy_volume(), flow_once.sell_volume()) == (5.0, 1.0)
+
+
 def test_constructor_errors() -> None:
     with pytest.raises(ValueError, match="book for"):
         SignalSuite({"ETH": OrderBook("ETH")}, SignalSettings(traded=("ETH",),
