@@ -6,8 +6,8 @@ only queues (an order saved twice before a flush is written once, last state win
 `flush()` commits everything in one transaction, automatically every `batch_size` rows
 and on the owner's flush timer / shutdown.
 
-The synchronous writes are `save_nonce_floor` (a timer's, off the order path) and
-`reserve_cloids`: the order manager reserves a block of cloid
+The synchronous writes are `save_nonce_floor` and `save_daily_pnl` (a timer's, off the
+order path) and `reserve_cloids`: the order manager reserves a block of cloid
 counter values and commits the reservation BEFORE using any of them, so a crash can never
 make a restarted process reuse a cloid the venue has already seen.
 
@@ -31,6 +31,8 @@ DEFAULT_BATCH_SIZE: Final = 64
 LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending", "unknown")
 _CLOID_KEY: Final = "cloid_counter"
 _NONCE_KEY_PREFIX: Final = "nonce_floor:"
+_DAILY_PNL_KEY_PREFIX: Final = "daily_pnl_micro_usd:"  # order_meta values are integers
+_MICRO: Final = 1_000_000
 _log = logging.getLogger(__name__)
 
 
@@ -233,7 +235,20 @@ class OrderStore:
         see execution/nonce.py. Synchronous: called from a timer, never per order."""
         self._transaction(lambda c: c.execute(_UPSERT_META, (_nonce_key(signer), floor)))
 
+    def save_daily_pnl(self, day: int, pnl_usd: float) -> None:
+        """Durably record the PnL made on UTC day `day` so far (the kill switch's daily
+        loss survives a restart). Synchronous: called from a timer, never per order."""
+        value = round(pnl_usd * _MICRO)
+        self._transaction(lambda c: c.execute(_UPSERT_META,
+                                              (f"{_DAILY_PNL_KEY_PREFIX}{day}", value)))
+
     # ------------------------------------------------------------ reads (restart recovery)
+
+    def load_daily_pnl(self, day: int) -> float | None:
+        """The PnL saved for UTC day `day`, None when no run saved one."""
+        row = self._read("SELECT value FROM order_meta WHERE key = ?",
+                         (f"{_DAILY_PNL_KEY_PREFIX}{day}",))
+        return int(row[0][0]) / _MICRO if row else None
 
     def load_nonce_floor(self, signer: str) -> int:
         """The floor a previous process saved for `signer`, 0 when none was saved."""

@@ -15,7 +15,10 @@ Triggers and their stable codes (the reason is "code: detail"):
 - `stale_feed`     no market event for a traded coin within stale_feed_s (checked on
                    Timer events, so a feed that never starts fires too);
 - `daily_loss`     realised + unrealised PnL minus fees fell daily_loss_usd below its value
-                   at the first check of the UTC day (event time);
+                   at the first check of the UTC day (event time), counting what earlier
+                   runs made that day (`carry_in`): a restart does not renew the allowance.
+                   The baseline is taken again once, after the first account snapshot, so
+                   a position reconciled at start-up is not counted as today's loss twice;
 - `operator_kill`  a ControlCommand("kill").
 Once fired it stays fired (every `check` returns the same reason) until `reset()` or a
 ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
     ActionFailed,
     AnyEvent,
     Bbo,
@@ -156,7 +160,10 @@ class KillSwitch:
         self._started_ns: int | None = None
         self._day = -1
         self._day_start_pnl = 0.0
+        self._carry: tuple[int, float] | None = None  # (UTC day, PnL earlier runs made)
+        self._account_seen = False
         self._dispatch: dict[type, Callable[[Any, int], str | None]] = {
+            AccountSnapshot: self._on_account,
             BookSnapshot: self._on_book, Bbo: self._on_market, Trades: self._on_market,
             UserFills: self._on_fills, OrderAck: self._on_answer, CancelAck: self._on_answer,
             ActionFailed: self._on_failed, Timer: self._on_timer,
@@ -189,7 +196,23 @@ class KillSwitch:
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
         self._started_ns = now_ns
+        self._day = -1  # the operator looked at today's loss: a fresh allowance
+        self._carry = None
+
+    def carry_in(self, day: int, pnl_usd: float) -> None:
+        """Start UTC day `day` (ns // 86400 s) with `pnl_usd` that earlier runs made that
+        day, as saved through `today_pnl`; any other day starts from zero."""
+        if not math.isfinite(pnl_usd):
+            raise ValueError(f"carried PnL must be finite, got {pnl_usd!r}")
+        self._carry = (day, pnl_usd)
         self._day = -1
+
+    def today_pnl(self, now_ns: int) -> tuple[int, float] | None:
+        """(UTC day, PnL made that day including earlier runs), the figure to save for a
+        restart; None before the day's baseline exists or without a PnL source."""
+        if self._pnl is None or self._day != now_ns // _NS_PER_DAY:
+            return None
+        return self._day, self._pnl.total_pnl(self._marks) - self._day_start_pnl
 
     def on_order_sent(self, key: str, local_ns: int) -> None:
         """Record when a request keyed by `key` (its cloid) left us."""
@@ -255,6 +278,14 @@ class KillSwitch:
                                   f"{s.slippage_bps:g} bps (last {bps:.2f} bps on {fill.coin})")
         return self._daily_loss(now_ns)
 
+    def _on_account(self, ev: AccountSnapshot, now_ns: int) -> str | None:
+        # The engine applies the snapshot to the positions after this check: re-baseline
+        # at the next check, once, so reconciled start-up positions are in the baseline.
+        if not self._account_seen:
+            self._account_seen = True
+            self._day = -1
+        return None
+
     def _on_answer(self, ev: OrderAck | CancelAck, now_ns: int) -> str | None:
         if ev.cloid is None:
             return None
@@ -307,8 +338,9 @@ class KillSwitch:
         pnl = self._pnl.total_pnl(self._marks)
         day = now_ns // _NS_PER_DAY
         if day != self._day:
-            self._day, self._day_start_pnl = day, pnl
-            return None
+            carry = self._carry
+            carried = carry[1] if carry is not None and carry[0] == day else 0.0
+            self._day, self._day_start_pnl = day, pnl - carried
         loss = self._day_start_pnl - pnl
         if loss >= self.settings.daily_loss_usd:
             return self._fire(DAILY_LOSS, f"down ${loss:.2f} today >= "

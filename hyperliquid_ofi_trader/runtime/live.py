@@ -77,9 +77,12 @@ TIMER_PERIODS_NS: Mapping[str, int] = {
     # Private pushes lost without any visible feed fault (a silent stretch shorter than
     # the staleness limit) are caught by reconciling periodically: 42 weight of 1200/min.
     "reconcile": 30_000_000_000,
-    "nonce_floor": 1_000_000_000,  # a restart never reuses a nonce (execution/nonce.py)
+    # What a restart must not forget: the nonce floor (execution/nonce.py) and today's PnL
+    # (the daily loss limit, risk/kill_switch.py).
+    "persist": 1_000_000_000,
 }
 _TIMER_RESOLUTION_S = 0.05
+_NS_PER_DAY = 86_400 * 1_000_000_000
 _PIPELINE_WINDOW = 65_536
 
 
@@ -261,6 +264,7 @@ class LiveRunner:
                                      gateway_settings(self.cfg))
         self.ws, self.gateway = ws, gateway
         self._build_engine(journal, store, gateway)
+        self._carry_daily_pnl(store)
         self._control.prime(read_control_file(self.options.run_dir))
         await gateway.start()
         ws_task = asyncio.create_task(ws.run(), name="hl-ws")
@@ -284,6 +288,14 @@ class LiveRunner:
                                                   execution=execution, trust=trust,
                                                   auto_resume_on_feed_recovery=True)
 
+    def _carry_daily_pnl(self, store: OrderStore) -> None:
+        # UTC day of the live clock: the kill switch counts days of the engine's clock.
+        day = self.clock.now_ns() // _NS_PER_DAY
+        carried = store.load_daily_pnl(day)
+        if carried is not None and self.stack is not None:
+            self.stack.kill.carry_in(day, carried)
+            log.info("today's PnL so far from earlier runs: %.2f USD", carried)
+
     async def _wait_for_end(self, ws_task: asyncio.Task[None]) -> None:
         stop_task = asyncio.create_task(self._stop.wait())
         timeout = self.options.duration_s
@@ -304,18 +316,22 @@ class LiveRunner:
                     self.gateway.reconcile()
                 elif timer.name == "status":
                     self._publish_status()
-                elif timer.name == "nonce_floor":
-                    self._save_nonce_floor()
+                elif timer.name == "persist":
+                    self._persist_restart_state()
                 self.dispatch(timer)
 
-    def _save_nonce_floor(self) -> None:
+    def _persist_restart_state(self) -> None:
         if self._nonce_keeping is None:
             return
         store, nonce = self._nonce_keeping
+        now = self.clock.now_ns()
+        today = self.stack.kill.today_pnl(now) if self.stack is not None else None
         try:
             store.save_nonce_floor(self._signer.address, nonce.floor())
-        except OrderStoreError as exc:  # the restart margin still covers a missed save
-            log.error("cannot save the nonce floor: %s", exc)
+            if today is not None:
+                store.save_daily_pnl(*today)
+        except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
+            log.error("cannot save restart state: %s", exc)
 
     def _poll_control(self) -> None:
         command = self._control.parse(read_control_file(self.options.run_dir),
@@ -355,7 +371,7 @@ class LiveRunner:
             await self._reconcile_and_wait(gateway, engine, timeout_s=3.0)
         timer_task.cancel()
         await gateway.stop()
-        self._save_nonce_floor()
+        self._persist_restart_state()
         self._closing = True
         ws.stop()
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)

@@ -1,4 +1,5 @@
-"""A restarted live runner never reuses a nonce, whatever its clock does.
+"""A restarted live runner never reuses a nonce, whatever its clock does, and keeps the
+day's PnL for the daily loss limit.
 
 Two LiveRunner processes' worth of runs against one emulator, same signer, same run
 directory: the second run's nonces must all lie above everything the first one sent by the
@@ -29,12 +30,14 @@ FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
                                        "liquidity": {"min_dwell_ms": 1000}}}}
 
 
-async def _run(server: EmulatorServer, key: SecretKey, run_dir: Path, seconds: float) -> None:
+async def _run(server: EmulatorServer, key: SecretKey, run_dir: Path,
+               seconds: float) -> LiveRunner:
     runner = LiveRunner(build_config(FAST),
                         VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
                                        mainnet=False, name="emulator"),
                         key, key.address, RunOptions(run_dir=run_dir, duration_s=seconds))
     await runner.run()
+    return runner
 
 
 async def test_second_run_starts_above_everything_the_first_sent(tmp_path: Path) -> None:
@@ -46,13 +49,17 @@ async def test_second_run_starts_above_everything_the_first_sent(tmp_path: Path)
     assert isinstance(venue, SimVenue)
     signer = key.address.lower()
     try:
-        await _run(server, key, tmp_path / "run", 8.0)
+        runner = await _run(server, key, tmp_path / "run", 8.0)
         first = venue.nonces.kept(signer)
         assert first, "the first run sent no signed action"
+        assert runner.stack is not None
+        today = runner.stack.kill.today_pnl(LiveClock().now_ns())
+        assert today is not None
         store = OrderStore(tmp_path / "run" / "journal.sqlite")
-        saved = store.load_nonce_floor(signer)
+        saved, saved_pnl = store.load_nonce_floor(signer), store.load_daily_pnl(today[0])
         store.close()
         assert saved >= max(first)
+        assert saved_pnl == pytest.approx(today[1], abs=1e-6)  # saved at shutdown
         await asyncio.sleep(0.1)
         await _run(server, key, tmp_path / "run", 6.0)
         second = sorted(set(venue.nonces.kept(signer)) - set(first))

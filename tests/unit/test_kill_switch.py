@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hyperliquid_ofi_trader.core.events import (
+    AccountSnapshot,
     Bbo,
     BookSnapshot,
     ControlCommand,
@@ -160,6 +161,68 @@ def test_daily_loss_resets_each_utc_day() -> None:
     assert k.check(timer(start + day + 2 * S), start + day + 2 * S) is None
     pnl.value = -200.0
     assert k.check(timer(start + day + 3 * S), start + day + 3 * S) is not None
+
+
+def account(t: int) -> AccountSnapshot:
+    return AccountSnapshot(exchange_ns=0, local_ns=t, user="0x" + "1" * 40, open_orders=(),
+                           positions=(), recent_fills=(), account_value=1e4,
+                           withdrawable=1e4)
+
+
+def test_a_restart_carries_todays_loss_instead_of_renewing_the_allowance() -> None:
+    day = 86_400 * S
+    start = (T0 // day) * day
+    before = Pnl()
+    first = make(before)
+    first.check(timer(start + S), start + S)
+    before.value = -60.0
+    saved = first.today_pnl(start + 2 * S)
+    assert saved == (start // day, -60.0)
+    # The next run's own PnL starts at 0 again; what it saved says 60 are already gone.
+    after = Pnl()
+    second = make(after)
+    second.carry_in(*saved)
+    assert second.check(timer(start + 5 * S), start + 5 * S) is None
+    after.value = -39.0
+    assert second.check(timer(start + 6 * S), start + 6 * S) is None
+    assert second.today_pnl(start + 6 * S) == (start // day, -99.0)
+    after.value = -40.0
+    why = second.check(timer(start + 7 * S), start + 7 * S)
+    assert why is not None
+    assert why.startswith("daily_loss: down $100.00")
+
+
+def test_a_carried_loss_beyond_the_limit_halts_at_the_first_check() -> None:
+    day = 86_400 * S
+    start = (T0 // day) * day
+    k = make(Pnl())
+    k.carry_in(start // day, -150.0)
+    assert k.check(timer(start + S), start + S) is not None
+
+
+def test_a_carry_from_another_day_is_ignored() -> None:
+    day = 86_400 * S
+    start = (T0 // day) * day
+    k = make(Pnl())
+    k.carry_in(start // day - 1, -150.0)
+    assert k.check(timer(start + S), start + S) is None
+    assert k.today_pnl(start + S) == (start // day, 0.0)
+
+
+def test_positions_reconciled_at_start_are_in_the_baseline_not_todays_loss() -> None:
+    day = 86_400 * S
+    start = (T0 // day) * day
+    pnl = Pnl()
+    k = make(pnl)
+    assert k.check(timer(start + S), start + S) is None  # baseline before the snapshot
+    k.check(account(start + 2 * S), start + 2 * S)
+    pnl.value = -120.0  # the snapshot brought a position 120 under its entry price
+    assert k.check(timer(start + 3 * S), start + 3 * S) is None
+    pnl.value = -219.0
+    assert k.check(timer(start + 4 * S), start + 4 * S) is None
+    k.check(account(start + 5 * S), start + 5 * S)  # later reconciliations change nothing
+    pnl.value = -220.0
+    assert k.check(timer(start + 6 * S), start + 6 * S) is not None
 
 
 def test_order_round_trip_from_acks_and_missing_acks() -> None:

@@ -124,6 +124,19 @@ def test_nonce_floors_are_kept_per_signer_across_reopen(tmp_path: Path) -> None:
     again.close()
 
 
+def test_daily_pnl_is_kept_per_utc_day_to_the_micro_dollar(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    store = OrderStore(db)
+    assert store.load_daily_pnl(20_000) is None
+    store.save_daily_pnl(20_000, -12.3456789)
+    store.save_daily_pnl(20_001, 4.0)
+    store.close()
+    again = OrderStore(db)
+    assert again.load_daily_pnl(20_000) == -12.345679
+    assert again.load_daily_pnl(20_001) == 4.0
+    again.close()
+
+
 def test_a_connection_can_be_shared(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "c.sqlite")
     store = OrderStore(conn)
