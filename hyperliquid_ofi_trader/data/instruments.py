@@ -39,7 +39,7 @@ import enum
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.events import Side
@@ -195,7 +195,7 @@ def round_price_decimal(
     _check_sz_decimals(sz_decimals, max_decimals)
     d = _price_dec(price)
     quantum = Decimal(1).scaleb(-_decimals_at(d, sz_decimals, max_decimals))
-    rounded = d.quantize(quantum, rounding=_ROUNDING[_mode(side_or_mode)])
+    rounded = _quantize(d, quantum, _ROUNDING[_mode(side_or_mode)], "price")
     if rounded <= 0:  # a tiny price rounded down to zero: the smallest valid price instead
         rounded = quantum
     return rounded
@@ -271,7 +271,14 @@ def round_size_decimal(
     d = _dec(size, "size")
     if d < 0:
         raise InstrumentError(f"size must not be negative, got {size!r}")
-    return d.quantize(Decimal(1).scaleb(-sz_decimals), rounding=_ROUNDING[mode])
+    return _quantize(d, Decimal(1).scaleb(-sz_decimals), _ROUNDING[mode], "size")
+
+
+def _quantize(d: Decimal, quantum: Decimal, rounding: str, what: str) -> Decimal:
+    try:
+        return d.quantize(quantum, rounding=rounding)
+    except InvalidOperation:  # more digits than Decimal's 28: no venue takes such a value
+        raise InstrumentError(f"{what} {d} is too large to round exactly") from None
 
 
 def round_size(size: float, sz_decimals: int, mode: RoundMode = RoundMode.DOWN) -> float:
@@ -293,7 +300,10 @@ def is_valid_size_decimal(size: float, sz_decimals: int) -> bool:
     _check_sz_decimals(sz_decimals, MAX_SZ_DECIMALS)
     if not (math.isfinite(size) and size >= 0):
         return False
-    return round_size_decimal(size, sz_decimals, RoundMode.NEAREST) == Decimal(repr(size))
+    try:
+        return round_size_decimal(size, sz_decimals, RoundMode.NEAREST) == Decimal(repr(size))
+    except InstrumentError:  # szDecimals was checked above: the size is beyond exact rounding
+        return False
 
 
 def is_valid_size(size: float, sz_decimals: int) -> bool:

@@ -56,6 +56,7 @@ def test_place_builds_the_venue_wire_in_key_order() -> None:
     (order(1, px=2500.15), "tick"), (order(1, px=123456.7, coin="BTC"), "tick"),
     (order(1, sz=0.00001), "lot"), (order(1, coin="DOGE"), "DOGE"),
     (order(1, px=float("nan")), "tick"), (order(1, sz=0.0), "positive"),
+    (order(1, sz=1e30), "lot"),  # beyond exact rounding: refused, never an exception
 ])
 def test_values_needing_rounding_are_refused_not_rounded(bad: PlaceOrder, why: str) -> None:
     built = ga.build_place([bad, order(2)], ASSETS)

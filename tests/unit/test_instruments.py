@@ -199,3 +199,11 @@ def test_rounded_prices_are_valid_and_close(price: float, sz: int, mode: RoundMo
         digits = d.normalize().as_tuple().digits
         assert len(digits) <= 5
         assert -d.normalize().as_tuple().exponent <= 6 - sz  # type: ignore[operator]
+
+
+def test_values_beyond_exact_rounding_are_our_error_not_a_decimal_crash() -> None:
+    with pytest.raises(InstrumentError, match="too large"):
+        round_size(1e30, 4)
+    with pytest.raises(InstrumentError, match="too large"):
+        round_price(1e30, 4, RoundMode.DOWN)
+    assert not is_valid_size(1e30, 4)
