@@ -71,6 +71,7 @@ from hyperliquid_ofi_trader.execution.order_state import (
     OrderEvent,
     OrderState,
     is_live,
+    is_repeat,
     is_stale,
     transition,
 )
@@ -592,7 +593,7 @@ class OrderManager:
     def _venue(self, rec: OrderRecord, event: OrderEvent, now: int) -> None:
         """Apply venue news: stale news is counted and dropped; live news may move state."""
         if is_stale(rec.state, event):
-            self._count("stale_update")
+            self._count("news_repeated" if is_repeat(rec.state, event) else "stale_update")
             if event is E.ACCEPTED and rec.inferred and not is_live(rec.state):
                 self._zombie(rec)
             return

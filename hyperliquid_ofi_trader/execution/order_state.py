@@ -124,6 +124,19 @@ def transition(state: OrderState, event: OrderEvent) -> OrderState:
     return nxt
 
 
+# Stale news that only repeats what the state already says (the post answer "resting" after
+# the orderUpdates push "open" got there first: routine on Hyperliquid, where pushes and
+# post answers race). Counted apart from news that really arrives out of order.
+_REPEATS: Final = frozenset({(S.RESTING, E.ACCEPTED), (S.PARTIALLY_FILLED, E.ACCEPTED),
+                             (S.FILLED, E.FILLED), (S.CANCELLED, E.CANCELLED),
+                             (S.EXPIRED, E.EXPIRED), (S.REJECTED, E.REJECTED)})
+
+
+def is_repeat(state: OrderState, event: OrderEvent) -> bool:
+    """True when stale `event` merely repeats what `state` already says."""
+    return (state, event) in _REPEATS
+
+
 def is_stale(state: OrderState, event: OrderEvent) -> bool:
     """True when `event` in `state` is duplicate / out-of-order news to drop and count."""
     return (state, event) in _STALE

@@ -163,6 +163,19 @@ def test_late_open_after_filled_is_ignored_and_counted() -> None:
     mgr.on_private(update(4, "open", cloid=c))
     assert mgr.order(c).state is S.FILLED  # type: ignore[union-attr]
     assert mgr.counts["stale_update"] == 1
+    assert "news_repeated" not in mgr.counts
+
+
+def test_an_answer_repeating_a_pushed_update_is_not_counted_as_out_of_order() -> None:
+    # Hyperliquid's orderUpdates push often beats the post answer for the same order.
+    mgr, port, _ = make_manager()
+    mgr.submit(1, [intent(size=1.0)])
+    c = port.placed[0].cloid
+    mgr.on_private(update(4, "open", cloid=c))
+    mgr.on_gateway(ack(c, oid=4))
+    assert mgr.order(c).state is S.RESTING  # type: ignore[union-attr]
+    assert mgr.counts["news_repeated"] == 1
+    assert "stale_update" not in mgr.counts
 
 
 @pytest.mark.parametrize(("text", "reason", "state"), [
