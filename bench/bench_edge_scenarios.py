@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-instal
 
 from hyperliquid_ofi_trader.config import load_config  # noqa: E402
 from hyperliquid_ofi_trader.research.oracle import OracleSettings, oracle  # noqa: E402
-from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, describe  # noqa: E402
+from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, describe, settings_for  # noqa: E402
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario  # noqa: E402
 
 DEFAULT_REV = "52d2d2c"
@@ -90,8 +90,21 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def _fingerprint(scenario: str) -> str:
+    """Short hash of the scenario's settings and of the recorder's own code: a changed
+    scenario or writer never reuses a stale cached recording (or baseline figures)."""
+    import hashlib
+    import inspect
+
+    from hyperliquid_ofi_trader.sim import synthetic, synthetic_recording
+
+    text = repr(settings_for(scenario)) + inspect.getsource(synthetic_recording) \
+        + inspect.getsource(synthetic)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 def recording(cache: Path, scenario: str, seed: int, duration: float) -> Path:
-    path = cache / f"rec-{scenario}-s{seed}-{duration:g}s"
+    path = cache / f"rec-{scenario}-s{seed}-{duration:g}s-{_fingerprint(scenario)}"
     if not (path / "recording.json").exists():
         tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".rec-"))
         record_scenario(scenario, seed, duration, tmp / "r")
