@@ -32,6 +32,7 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.regime.build import build_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
+from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
 from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
 
@@ -136,5 +137,6 @@ def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
                     positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
                     kill_switch=ex.kill_switch, private_listeners=ex.private_listeners,
                     gateway_listeners=ex.gateway_listeners,
-                    timer_listeners=ex.timer_listeners)
+                    timer_listeners=(*ex.timer_listeners,
+                                     PersistenceWatch({"journal": journal.health})))
     return engine, strategy

@@ -42,8 +42,9 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
@@ -156,7 +157,7 @@ class LiveRunner:
         self.clock = LiveClock()
         self.account = account.lower()
         self._signer = L1Signer(key, mainnet=endpoints.mainnet)
-        options.run_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(options.run_dir)  # the journal holds the account's history
         self.journal_path = options.run_dir / "journal.sqlite"
         self.metrics = RunMetrics()
         self.pipeline = PipelineTimes()
@@ -382,7 +383,10 @@ class LiveRunner:
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)
         if engine is not None:
             self._publish_status()
-            engine.flush()
+            try:
+                engine.flush()
+            except JournalError as exc:  # close() counts what is lost; the run still ends
+                log.error("last journal flush failed: %s", exc)
 
     async def _reconcile_and_wait(self, gateway: HyperliquidGateway, engine: Engine,
                                   timeout_s: float) -> None:
