@@ -103,7 +103,7 @@ def connect_wal(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def atomic(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
+def atomic(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], object]) -> None:
     """Run `body` in one transaction: committed entirely, or rolled back on any exception
     (which is re-raised as it was)."""
     if conn.in_transaction:
