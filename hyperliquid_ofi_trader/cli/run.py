@@ -32,6 +32,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -243,7 +244,8 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock,
+                        config=ws_client_config(cfg.thresholds.feed))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "

@@ -102,6 +102,7 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
     return SignalSettings(
         traded=tuple(sym.traded), ticks=ticks, lead=sym.lead_lag.lead, lag=sym.lead_lag.lag,
         ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
+        ofi_weights=th.ofi.signal_weights(),
         leadlag_window_ns=sym.lead_lag.window_ms * _NS_PER_MS,
         leadlag_threshold_sigma=th.leadlag.threshold_sigma,
         leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,

@@ -63,6 +63,7 @@ from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import ControlReader, read_control_file
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.venue_settings import (
     gateway_settings,
@@ -158,7 +159,7 @@ class LiveRunner:
         self.account = account.lower()
         self._signer = L1Signer(key, mainnet=endpoints.mainnet)
         make_private_dir(options.run_dir)  # the journal holds the account's history
-        self.journal_path = options.run_dir / "journal.sqlite"
+        self.journal_path = cfg.risk.journal.in_run_dir(options.run_dir)
         self.metrics = RunMetrics()
         self.pipeline = PipelineTimes()
         self._pending: deque[AnyEvent] = deque()
@@ -255,7 +256,8 @@ class LiveRunner:
         codec = HyperliquidCodec(frozenset(self.cfg.symbols.coins))
         ws = HyperliquidWsClient(self.endpoints.ws_url, subscriptions(self.cfg, self.account),
                                  codec.decode, self.on_ws_event, clock=self.clock,
-                                 config=self.options.ws)
+                                 config=ws_client_config(self.cfg.thresholds.feed,
+                                                         self.options.ws))
         post = PostChannel(ws.send, self.clock)
         nonce = NonceCounter.after_restart(self.clock,
                                            store.load_nonce_floor(self._signer.address))
