@@ -183,7 +183,7 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 metrics_port: int | None, quiet: bool,
                 feed_url: str | None = None) -> dict[str, Any]:
     async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
-        key = key or load_private_key(keystore_path=keystore)
+        key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
                                        metrics_port=metrics_port))
