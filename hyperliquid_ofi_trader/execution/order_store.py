@@ -46,6 +46,7 @@ LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending"
 _CLOID_KEY: Final = "cloid_counter"
 _NONCE_KEY_PREFIX: Final = "nonce_floor:"
 _DAILY_PNL_KEY_PREFIX: Final = "daily_pnl_micro_usd:"  # order_meta values are integers
+_DAY_OPEN_KEY_PREFIX: Final = "day_open_account_micro_usd:"
 _MICRO: Final = 1_000_000
 _log = logging.getLogger(__name__)
 
@@ -263,7 +264,20 @@ class OrderStore:
         self._transaction(lambda c: c.execute(_UPSERT_META,
                                               (f"{_DAILY_PNL_KEY_PREFIX}{day}", value)))
 
+    def save_day_open(self, day: int, account_value: float) -> None:
+        """Durably record the venue's account value when UTC day `day` opened (the kill
+        switch's daily loss is measured against it in every run of that day)."""
+        value = round(account_value * _MICRO)
+        self._transaction(lambda c: c.execute(_UPSERT_META,
+                                              (f"{_DAY_OPEN_KEY_PREFIX}{day}", value)))
+
     # ------------------------------------------------------------ reads (restart recovery)
+
+    def load_day_open(self, day: int) -> float | None:
+        """The account value saved for UTC day `day`'s open, None when no run saved one."""
+        row = self._read("SELECT value FROM order_meta WHERE key = ?",
+                         (f"{_DAY_OPEN_KEY_PREFIX}{day}",))
+        return int(row[0][0]) / _MICRO if row else None
 
     def load_daily_pnl(self, day: int) -> float | None:
         """The PnL saved for UTC day `day`, None when no run saved one."""

@@ -303,6 +303,10 @@ class LiveRunner:
         if carried is not None and self.stack is not None:
             self.stack.kill.carry_in(day, carried)
             log.info("today's PnL so far from earlier runs: %.2f USD", carried)
+        opened = store.load_day_open(day)
+        if opened is not None and opened > 0 and self.stack is not None:
+            self.stack.kill.carry_in_open(day, opened)
+            log.info("account value at today's open (UTC): %.2f USD", opened)
 
     async def _wait_for_end(self, ws_task: asyncio.Task[None]) -> None:
         stop_task = asyncio.create_task(self._stop.wait())
@@ -334,10 +338,13 @@ class LiveRunner:
         store, nonce = self._nonce_keeping
         now = self.clock.now_ns()
         today = self.stack.kill.today_pnl(now) if self.stack is not None else None
+        opened = self.stack.kill.day_open() if self.stack is not None else None
         try:
             store.save_nonce_floor(self._signer.address, nonce.floor())
             if today is not None:
                 store.save_daily_pnl(*today)
+            if opened is not None:
+                store.save_day_open(*opened)
         except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 

@@ -281,3 +281,12 @@ def test_a_failing_journal_reduces_then_halts_the_engine(tmp_path: Path) -> None
     assert states[9] is TradingState.HALTED  # halted_after: 10
     assert engine.snapshot().stage_errors["timer"] == 11
     journal.close()
+
+
+def test_day_open_account_value_round_trips(tmp_path: Path) -> None:
+    store = OrderStore(tmp_path / "j.sqlite")
+    assert store.load_day_open(20_000) is None
+    store.save_day_open(20_000, 10_123.456789)
+    store.save_day_open(20_001, 9_000.0)
+    assert store.load_day_open(20_000) == pytest.approx(10_123.456789)
+    store.close()
