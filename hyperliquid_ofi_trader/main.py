@@ -7,7 +7,12 @@ touches another command's code.
 
 from __future__ import annotations
 
+import enum
+from typing import Annotated
+
 import typer
+
+from hyperliquid_ofi_trader.utils.logger import setup_logging
 
 app = typer.Typer(
     name="hlofi",
@@ -16,6 +21,34 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold keys: never print them
 )
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormatChoice(enum.StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+@app.callback()
+def _logging(
+    log_level: Annotated[LogLevel, typer.Option(
+        envvar="HLOFI_LOG_LEVEL", case_sensitive=False,
+        help="Log records at or above this level go to stderr.")] = LogLevel.INFO,
+    log_format: Annotated[LogFormatChoice, typer.Option(
+        envvar="HLOFI_LOG_FORMAT",
+        help="console (for people) or json (one object per line, for machines).",
+    )] = LogFormatChoice.CONSOLE,
+) -> None:
+    """Order-flow-imbalance trading system for Hyperliquid perpetuals."""
+    # Without a handler, Python only prints WARNING and above (its last-resort handler):
+    # a run's INFO records (state changes, carried-over PnL, reconciliations) were lost.
+    setup_logging(log_level.value, log_format.value)
 
 
 def _register_commands() -> None:

@@ -33,6 +33,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -190,7 +191,7 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     async with _venue(venue, network, seed, cfg, feed_url, scenario) as (endpoints, note,
                                                                          key):
-        key = key or load_private_key(keystore_path=keystore)
+        key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
                                        metrics_port=metrics_port))
@@ -251,7 +252,8 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock,
+                        config=ws_client_config(cfg.thresholds.feed))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "

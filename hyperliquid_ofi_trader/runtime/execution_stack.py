@@ -49,6 +49,7 @@ from hyperliquid_ofi_trader.risk.kill_switch import (
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook
 from hyperliquid_ofi_trader.runtime.assembly import Execution
+from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 
 SignalsOf = Callable[[str], Mapping[str, float] | None]
 # Built once: `isinstance(event, BookSnapshot | Bbo)` built the union on every event.
@@ -182,7 +183,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
         private_listeners=(orders, positions, OncePerFill((slippage, fill_rate, markouts))),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
-                         OrderStoreFlusher(orders)))
+                         OrderStoreFlusher(orders),
+                         *([] if store is None else
+                           [PersistenceWatch({"order store": store.health})])))
     return ExecutionStack(execution=execution, orders=orders, positions=positions,
                           router=router, gate=gate, kill=kill, dms=dms, slippage=slippage,
                           fill_rate=fill_rate, markouts=markouts, trust=trust,

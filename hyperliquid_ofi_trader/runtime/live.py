@@ -42,8 +42,9 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
@@ -62,6 +63,7 @@ from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import ControlReader, read_control_file
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.venue_settings import (
     gateway_settings,
@@ -156,8 +158,8 @@ class LiveRunner:
         self.clock = LiveClock()
         self.account = account.lower()
         self._signer = L1Signer(key, mainnet=endpoints.mainnet)
-        options.run_dir.mkdir(parents=True, exist_ok=True)
-        self.journal_path = options.run_dir / "journal.sqlite"
+        make_private_dir(options.run_dir)  # the journal holds the account's history
+        self.journal_path = cfg.risk.journal.in_run_dir(options.run_dir)
         self.metrics = RunMetrics()
         self.pipeline = PipelineTimes()
         self._pending: deque[AnyEvent] = deque()
@@ -254,7 +256,8 @@ class LiveRunner:
         codec = HyperliquidCodec(frozenset(self.cfg.symbols.coins))
         ws = HyperliquidWsClient(self.endpoints.ws_url, subscriptions(self.cfg, self.account),
                                  codec.decode, self.on_ws_event, clock=self.clock,
-                                 config=self.options.ws)
+                                 config=ws_client_config(self.cfg.thresholds.feed,
+                                                         self.options.ws))
         post = PostChannel(ws.send, self.clock)
         nonce = NonceCounter.after_restart(self.clock,
                                            store.load_nonce_floor(self._signer.address))
@@ -300,6 +303,10 @@ class LiveRunner:
         if carried is not None and self.stack is not None:
             self.stack.kill.carry_in(day, carried)
             log.info("today's PnL so far from earlier runs: %.2f USD", carried)
+        opened = store.load_day_open(day)
+        if opened is not None and opened > 0 and self.stack is not None:
+            self.stack.kill.carry_in_open(day, opened)
+            log.info("account value at today's open (UTC): %.2f USD", opened)
 
     async def _wait_for_end(self, ws_task: asyncio.Task[None]) -> None:
         stop_task = asyncio.create_task(self._stop.wait())
@@ -331,10 +338,13 @@ class LiveRunner:
         store, nonce = self._nonce_keeping
         now = self.clock.now_ns()
         today = self.stack.kill.today_pnl(now) if self.stack is not None else None
+        opened = self.stack.kill.day_open() if self.stack is not None else None
         try:
             store.save_nonce_floor(self._signer.address, nonce.floor())
             if today is not None:
                 store.save_daily_pnl(*today)
+            if opened is not None:
+                store.save_day_open(*opened)
         except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 
@@ -382,7 +392,10 @@ class LiveRunner:
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)
         if engine is not None:
             self._publish_status()
-            engine.flush()
+            try:
+                engine.flush()
+            except JournalError as exc:  # close() counts what is lost; the run still ends
+                log.error("last journal flush failed: %s", exc)
 
     async def _reconcile_and_wait(self, gateway: HyperliquidGateway, engine: Engine,
                                   timeout_s: float) -> None:
