@@ -12,7 +12,13 @@ Rules that keep real money safe:
   and a restart never reuses a cloid.
 - An order whose fate is unknown is QUERIED, never re-placed: ack timeout → query by
   cloid; still unresolved after `query_timeout_ns` → cancel by cloid. No path re-sends a
-  place.
+  place. A query that gets no answer is tried again spaced out (`retry_base_ns`, doubling),
+  at most `max_query_failures` times in a row, never at once: under a rate limit a query
+  answered by a failure answered by a query is a storm.
+- A request the venue provably did not act on (`ActionFailed.not_acted`: refused for a
+  rate limit, never sent) is not a mystery: its orders were never placed (rejected, no
+  query, no cancel) and its cancels never took effect (the order rests; the cancel is
+  re-sent later, spaced out).
 - Fills are facts: de-duplicated on (coin, tid), applied whatever the order's state (a
   fill before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
   reaches the fill listeners exactly once.
@@ -99,6 +105,7 @@ _STATUS_EVENT: Final = {OrderStatus.OPEN: E.ACCEPTED, OrderStatus.TRIGGERED: E.A
                         OrderStatus.FILLED: E.FILLED, OrderStatus.CANCELED: E.CANCELLED,
                         OrderStatus.MARGIN_CANCELED: E.CANCELLED,
                         OrderStatus.REJECTED: E.REJECTED}
+_QUERY_KINDS: Final = frozenset({"orderStatus", "reconcile"})
 _SUBMITTED_KEY: Final = {tif: f"submitted:{tif.value}" for tif in Tif}
 _FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
 
@@ -206,7 +213,12 @@ class OrderManager:
         self._learn_oid(rec, ev.oid)
         event = _STATUS_EVENT.get(ev.status)
         if event is None:
+            # A status text no table knows: the order may be gone. Ask, never assume.
             self._count("update_unknown_status")
+            _log.warning("order %s: unknown venue status %r, asking the venue", rec.cloid,
+                         ev.raw_status)
+            if is_live(rec.state) and not rec.queried:
+                self._query(rec)
             return
         if event is not E.ACCEPTED:
             rec.last_error = ev.raw_status
@@ -366,13 +378,16 @@ class OrderManager:
         self._replacement_landed(rec, now)
 
     def _on_ack_error(self, rec: OrderRecord, text: str, now: int) -> None:
+        self._reject(rec, text, now)
+        self._replacement_failed(rec, now)
+
+    def _reject(self, rec: OrderRecord, text: str, now: int) -> None:
         reason = reject_reason(text)
         rec.last_error = text
         self.rejects[reason] = self.rejects.get(reason, 0) + 1
         # An IOC that found nothing to match is an expiry of the normal kind, not a reject.
         no_match = issubclass(classify(text), IocCouldNotMatch)
         self._venue(rec, E.EXPIRED if no_match else E.REJECTED, now)
-        self._replacement_failed(rec, now)
 
     def _replacement_landed(self, rec: OrderRecord, now: int) -> None:
         # batchModify is atomic on the venue: the new order standing means the old is gone.
@@ -405,15 +420,58 @@ class OrderManager:
 
     def _on_action_failed(self, ev: ActionFailed) -> None:
         self._count("action_failed_transient" if ev.transient else "action_failed")
+        if ev.kind in _QUERY_KINDS:
+            self._on_query_failed(ev)
+            return
+        if ev.not_acted:
+            self._count("action_not_acted")
         for cloid in ev.cloids:
             rec = self._live.get(cloid)
             if rec is None:
                 continue
             rec.last_error = ev.error
-            if not ev.transient and rec.state is S.PENDING:
+            if ev.not_acted:
+                self._not_acted(rec, ev.error, ev.local_ns)
+            elif not ev.transient and rec.state is S.PENDING:
                 self._on_ack_error(rec, ev.error, ev.local_ns)  # never reached the book
             else:
                 self._lose(rec, ev.local_ns)
+
+    def _not_acted(self, rec: OrderRecord, error: str, now: int) -> None:
+        """The venue never acted on the request that carried this order or its cancel."""
+        if rec.state is S.PENDING:
+            self._reject(rec, error, now)  # never placed: nothing to ask or cancel
+            old = self._orders.get(rec.replaces) if rec.replaces else None
+            if old is not None and old.state is S.CANCEL_PENDING:
+                self._cancel_not_sent(old, now)  # the modify never happened: old still rests
+        elif rec.state is S.CANCEL_PENDING:
+            self._cancel_not_sent(rec, now)
+        # Anything else: later news already moved the order on; nothing to undo.
+
+    def _cancel_not_sent(self, rec: OrderRecord, now: int) -> None:
+        """Our cancel (or modify) never took effect: the order rests as before. A wanted
+        cancel is sent again after a spaced-out pause, not at once."""
+        self._count("cancel_not_acted")
+        self._step(rec, E.UNSENT, now)
+        if rec.filled > 0.0:
+            self._step(rec, E.PARTIAL_FILL, now)
+        rec.replaced_by = None
+        if rec.cancel_wanted:
+            rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
+            rec.deadline_ns = now + (self.settings.retry_base_ns << rec.retries)
+
+    def _on_query_failed(self, ev: ActionFailed) -> None:
+        """A status query got no answer: ask again later, spaced out and bounded; then
+        cancel by cloid (its answer settles the order too)."""
+        self._count("query_failed")
+        for cloid in ev.cloids:
+            rec = self._live.get(cloid)
+            if rec is None or rec.state is not S.UNKNOWN:
+                continue
+            rec.query_failures += 1
+            rec.queried = rec.query_failures >= self.settings.max_query_failures
+            exp = min(rec.query_failures, self.settings.max_backoff_exp)
+            rec.deadline_ns = ev.local_ns + (self.settings.retry_base_ns << exp)
 
     def _on_status_report(self, ev: OrderStatusReport) -> None:
         rec = self._find(ev.cloid, ev.oid)
@@ -627,6 +685,7 @@ class OrderManager:
             self._finish(rec)
         elif before is S.UNKNOWN:
             rec.queried = False
+            rec.query_failures = 0
 
     def _finish(self, rec: OrderRecord) -> None:
         rec.deadline_ns = None
