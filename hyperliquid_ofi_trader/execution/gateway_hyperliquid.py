@@ -33,7 +33,7 @@ Rules this module keeps:
 - A refused nonce is reported and recovered from, never retried blindly: "too low" moves
   the counter above the venue's floor, "outside the window" rebases it on the clock.
 - `stop()` ends: it drains for at most `drain_timeout_s`, then fails what is left as
-  not sent, and refuses (counts, never queues) whatever the failures provoke meanwhile.
+  not sent; whatever arrives after that is refused on a later loop step, never queued.
 - Network exceptions (aiohttp, OS, timeouts) are mapped here, once, to events.
 - The private key never reaches a log: only the signer holds it, and its repr is redacted.
 
@@ -274,9 +274,14 @@ class HyperliquidGateway:
 
     def _enqueue(self, queue: deque[_Item], item: _Item, *, urgent: bool) -> None:
         if self._stopped:
-            # Stopped: nothing will ever take it. Not even a failure is emitted: answering
-            # a failure with a query that fails again is how shutdowns used to never end.
+            # Stopped: nothing will ever take it, and it is never queued: a failure
+            # answered by a query queued into the queue being emptied was a synchronous
+            # loop that kept shutdowns from ever ending. Actions are refused on a later
+            # loop step (their owner must learn they were not sent); a query is only
+            # dropped, so a listener that answers failures with queries cannot spin.
             self.stats.after_stop += 1
+            if not isinstance(item, _Query):
+                self._refuse_later(item, "not sent: the gateway stopped")
             return
         # While stopping, only safety work (cancels, queries) is still taken.
         if not self._accepting and not urgent:
@@ -311,6 +316,15 @@ class HyperliquidGateway:
             self._accepting = True
             self._stopped = False
             self._worker = asyncio.create_task(self._run(), name="hl-gateway-worker")
+
+    @property
+    def drain_timeout_s(self) -> float:
+        return self._s.drain_timeout_s
+
+    def stop_accepting_orders(self) -> None:
+        """Shutdown's first step: refuse new places and modifies (reported as not sent),
+        keep taking cancels and queries."""
+        self._accepting = False
 
     async def stop(self, drain_timeout_s: float | None = None) -> None:
         """Stop taking new orders, let queued and in-flight work finish (bounded by
