@@ -673,7 +673,7 @@ def _post_error(payload: Any) -> _SendFailedError:
 
 def _rest_answer(status: int, text: str) -> Any:
     if status == _HTTP_TOO_MANY:  # refused before processing: nothing happened
-        raise _SendFailedError(f"rate limited (HTTP 429): {_clip(text)}", transient=True,
+        raise _SendFailedError(f"429 Too Many Requests: {_clip(text)}", transient=True,
                                outcome_unknown=False, rate_limit="ip")
     if status >= _HTTP_SERVER_ERROR:
         raise _SendFailedError(f"outcome unknown: HTTP {status}: {_clip(text)}",

@@ -345,6 +345,8 @@ def classify(text: str) -> type[VenueError]:
         for prefix, cls in _PREFIXES:
             if text.startswith(prefix):
                 return cls
+        if http_status_of(text) == HTTP_TOO_MANY_REQUESTS:  # "429 Too Many Requests"
+            return IpRateLimited
     return UnknownVenueError
 
 
