@@ -65,6 +65,7 @@ class ActionJob(msgspec.Struct, frozen=True):
     order_cloids: tuple[str, ...] = ()
     cancels: tuple[CancelOrder, ...] = ()
     schedule_time_ms: int | None = None
+    queued_ns: int = 0  # when the port took the command (0: sent at once, never waited)
 
     @property
     def entries(self) -> int:

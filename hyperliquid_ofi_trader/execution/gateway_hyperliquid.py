@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
+import msgspec
 import numpy as np
 import orjson
 
@@ -119,9 +120,14 @@ class GatewaySettings:
     use_post: bool = True  # False: REST only (e.g. no socket in this mode)
     vault_address: str | None = None  # trading for a vault/sub-account
     drain_timeout_s: float = 5.0  # stop(): how long queued and in-flight work may finish
+    # A place or modify that waited this long for the rate budget is not sent at all
+    # (reported not sent): the decision behind it is stale, and the venue is telling us to
+    # slow down. Below the order manager's ack timeout, so it never has to ask about it.
+    max_order_wait_s: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0:
+        if (self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0
+                or self.max_order_wait_s <= 0):
             raise ValueError("gateway timeouts must be positive")
 
 
@@ -139,6 +145,8 @@ class GatewayStats:
     outcome_unknown: int = 0  # sent, answer lost
     rate_waits: int = 0  # times the worker waited for budget
     fast_path: int = 0  # actions signed inside the port call (nothing queued ahead)
+    expired_in_queue: int = 0  # places/modifies that waited too long for budget: not sent
+    withdrawn: int = 0  # queued places cancelled before they were sent: never sent
     queries: int = 0
     query_failures: int = 0
     emit_errors: int = 0  # the emit callback raised (the engine's bug; counted, logged)
@@ -166,6 +174,7 @@ class _Raw:
 
     kind: str
     items: tuple[Any, ...]
+    queued_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +219,7 @@ class HyperliquidGateway:
         self._worker: asyncio.Task[None] | None = None
         self._accepting = True
         self._stopped = False  # stop() has finished: nothing is queued any more
+        self._max_order_wait_ns = round(self._s.max_order_wait_s * _NS_PER_S)
         self._latencies_ns: deque[int] = deque(maxlen=_LATENCY_WINDOW)
         self.stats = GatewayStats()
 
@@ -228,13 +238,42 @@ class HyperliquidGateway:
     # ------------------------------------------------------------ CommandPort (sync)
 
     def place(self, orders: Sequence[PlaceOrder]) -> None:
-        self._submit(self._normal, _Raw("order", tuple(orders)), urgent=False)
+        self._submit(self._normal, _Raw("order", tuple(orders), self._clock.now_ns()),
+                     urgent=False)
 
     def cancel(self, cancels: Sequence[CancelOrder]) -> None:
+        self._withdraw_queued_places(cancels)
         self._submit(self._urgent, _Raw("cancel", tuple(cancels)), urgent=True)
 
     def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        self._submit(self._normal, _Raw("batchModify", tuple(modifies)), urgent=False)
+        self._submit(self._normal, _Raw("batchModify", tuple(modifies), self._clock.now_ns()),
+                     urgent=False)
+
+    def _withdraw_queued_places(self, cancels: Sequence[CancelOrder]) -> None:
+        """A cancel for an order whose place still waits in the queue: the place is never
+        sent (reported not sent). Otherwise the cancel, sent first, would find nothing and
+        the place would land afterwards and rest. The cancel still goes (harmless)."""
+        targets = {c.cloid for c in cancels if c.cloid is not None}
+        if not targets or not self._normal:
+            return
+        kept: deque[_Item] = deque()
+        for item in self._normal:
+            if isinstance(item, _Raw) and item.kind == "order":
+                gone = tuple(o for o in item.items if o.cloid in targets)
+                if gone:
+                    self.stats.withdrawn += len(gone)
+                    self._refuse_later(_Raw("order", gone), "not sent: cancelled while queued")
+                    rest = tuple(o for o in item.items if o.cloid not in targets)
+                    if rest:
+                        kept.append(_Raw("order", rest, item.queued_ns))
+                    continue
+            elif (isinstance(item, ga.ActionJob) and item.kind == "order"
+                  and set(item.order_cloids) <= targets):
+                self.stats.withdrawn += len(item.order_cloids)
+                self._refuse_later(item, "not sent: cancelled while queued")
+                continue
+            kept.append(item)
+        self._normal = kept
 
     def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
         self._enqueue(self._queries, _Query("orderStatus", coin, cloid, oid), urgent=True)
@@ -262,7 +301,7 @@ class HyperliquidGateway:
             if self._limits.try_acquire(job.request_kind, job.weight, self._clock.now_ns(),
                                         requests=job.entries):
                 # Out of budget: the worker waits for it, this job first.
-                queue.extendleft(reversed(jobs[i:]))
+                queue.extendleft(reversed(_stamped(jobs[i:], raw.queued_ns)))
                 self._wake.set()
                 return
             self.stats.fast_path += 1
@@ -370,14 +409,25 @@ class HyperliquidGateway:
                 queue.popleft()
                 self._spawn(self._run_query(item))
                 continue
-            wait = self._limits.try_acquire(item.request_kind, item.weight,
-                                            self._clock.now_ns(), requests=item.entries)
+            now = self._clock.now_ns()
+            if self._stale_order(item, now):
+                queue.popleft()
+                self.stats.expired_in_queue += 1
+                self._fail_unsent(item, f"not sent: waited {(now - item.queued_ns) / 1e6:.0f} "
+                                  "ms for the rate budget (the venue is limiting us)")
+                continue
+            wait = self._limits.try_acquire(item.request_kind, item.weight, now,
+                                            requests=item.entries)
             if wait:
                 self.stats.rate_waits += 1
-                await self._sleep_or_wake(wait)
+                await self._sleep_or_wake(min(wait, self._max_order_wait_ns))
                 continue
             queue.popleft()
             self._dispatch(item)
+
+    def _stale_order(self, job: ga.ActionJob, now_ns: int) -> bool:
+        return (job.request_kind is RequestKind.ORDER and job.queued_ns > 0
+                and now_ns - job.queued_ns > self._max_order_wait_ns)
 
     def _head(self) -> tuple[deque[_Item], ga.ActionJob | _Query | None]:
         """The next item by priority, building raw commands into jobs in place."""
@@ -392,6 +442,8 @@ class HyperliquidGateway:
 
     def _build(self, raw: _Raw, *, deferred: bool = False) -> list[ga.ActionJob]:
         built = self._builder(raw)
+        if raw.queued_ns and not deferred:  # (fast path: stamped only if it must wait)
+            built.jobs = _stamped(built.jobs, raw.queued_ns)
         for refusal in built.refusals:
             self.stats.refused += 1
             self.stats.failed += 1
@@ -634,6 +686,12 @@ class HyperliquidGateway:
         arr = np.fromiter(self._latencies_ns, dtype=np.int64) / 1e3
         p50, p99 = np.percentile(arr, [50, 99])
         return {"count": float(arr.size), "p50": float(p50), "p99": float(p99)}
+
+
+def _stamped(jobs: list[ga.ActionJob], queued_ns: int) -> list[ga.ActionJob]:
+    """`jobs` marked with when their command arrived (bounds their wait for budget)."""
+    return [msgspec.structs.replace(j, queued_ns=queued_ns) for j in jobs] if queued_ns \
+        else jobs
 
 
 def _abandon(post: PostChannel, prepared: PreparedPost, _task: asyncio.Task[None]) -> None:

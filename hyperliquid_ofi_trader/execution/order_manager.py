@@ -106,6 +106,8 @@ _STATUS_EVENT: Final = {OrderStatus.OPEN: E.ACCEPTED, OrderStatus.TRIGGERED: E.A
                         OrderStatus.MARGIN_CANCELED: E.CANCELLED,
                         OrderStatus.REJECTED: E.REJECTED}
 _QUERY_KINDS: Final = frozenset({"orderStatus", "reconcile"})
+_PLACING_KINDS: Final = frozenset({"order", "batchModify"})
+NOT_SENT_PREFIX: Final = "not sent: "  # the gateway's words for a command it never sent
 _SUBMITTED_KEY: Final = {tif: f"submitted:{tif.value}" for tif in Tif}
 _FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
 
@@ -184,7 +186,7 @@ class OrderManager:
                               old.reduce_only, old.tag, now)
         new.replaces = cloid
         old.replaced_by = new.cloid
-        self._step(old, E.CANCEL_SENT, now)
+        self._cancel_sent(old, now)
         old.deadline_ns = now + self.settings.cancel_timeout_ns
         self._persist(new)
         self._count("modify")
@@ -431,34 +433,57 @@ class OrderManager:
                 continue
             rec.last_error = ev.error
             if ev.not_acted:
-                self._not_acted(rec, ev.error, ev.local_ns)
+                self._not_acted(rec, ev.kind, ev.error, ev.local_ns)
             elif not ev.transient and rec.state is S.PENDING:
                 self._on_ack_error(rec, ev.error, ev.local_ns)  # never reached the book
             else:
                 self._lose(rec, ev.local_ns)
 
-    def _not_acted(self, rec: OrderRecord, error: str, now: int) -> None:
-        """The venue never acted on the request that carried this order or its cancel."""
-        if rec.state is S.PENDING:
-            self._reject(rec, error, now)  # never placed: nothing to ask or cancel
+    def _not_acted(self, rec: OrderRecord, kind: str, error: str, now: int) -> None:
+        """The venue never acted on the request (`kind`) that carried this order, its
+        replacement or its cancel."""
+        if kind in _PLACING_KINDS:
+            # Never placed, whatever we did meanwhile (a cancel sent, a query asked):
+            # nothing to ask about and nothing to cancel.
+            if rec.filled == 0.0:  # (a fill would prove it was placed after all)
+                self._reject(rec, error, now)
             old = self._orders.get(rec.replaces) if rec.replaces else None
-            if old is not None and old.state is S.CANCEL_PENDING:
+            if old is not None and old.state is S.CANCEL_PENDING and old.replaced_by == rec.cloid:
                 self._cancel_not_sent(old, now)  # the modify never happened: old still rests
         elif rec.state is S.CANCEL_PENDING:
             self._cancel_not_sent(rec, now)
         # Anything else: later news already moved the order on; nothing to undo.
 
+    def _cancel_sent(self, rec: OrderRecord, now: int) -> None:
+        if rec.state is not S.CANCEL_PENDING:
+            rec.before_cancel = rec.state  # what the order is again if the cancel never ran
+        self._step(rec, E.CANCEL_SENT, now)
+
     def _cancel_not_sent(self, rec: OrderRecord, now: int) -> None:
-        """Our cancel (or modify) never took effect: the order rests as before. A wanted
-        cancel is sent again after a spaced-out pause, not at once."""
+        """Our cancel (or modify) never took effect: the order is as it was before it. A
+        wanted cancel is sent again after a spaced-out pause, not at once."""
         self._count("cancel_not_acted")
-        self._step(rec, E.UNSENT, now)
-        if rec.filled > 0.0:
-            self._step(rec, E.PARTIAL_FILL, now)
+        before = rec.before_cancel if rec.before_cancel is not None else S.UNKNOWN
+        rec.before_cancel = None
+        # Not a venue transition: the cancel is undone, so the state it replaced returns.
+        rec.state = before
+        rec.updated_ns = now
         rec.replaced_by = None
-        if rec.cancel_wanted:
-            rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
-            rec.deadline_ns = now + (self.settings.retry_base_ns << rec.retries)
+        self._persist(rec)
+        exp = min(rec.retries + 1, self.settings.max_backoff_exp)
+        spaced = now + (self.settings.retry_base_ns << exp)
+        if before is S.PENDING:
+            # Its place is still unanswered: the usual ack deadline applies; once it
+            # rests, the wanted cancel goes again (`_resend_cancel`).
+            rec.deadline_ns = max(rec.created_ns + self.settings.ack_timeout_ns, spaced)
+        elif before is S.UNKNOWN:
+            rec.queried = False  # the timer asks about it again, spaced out
+            rec.deadline_ns = spaced
+        elif rec.cancel_wanted:  # resting: the timer re-sends the cancel, spaced out
+            rec.retries = exp
+            rec.deadline_ns = spaced
+        else:
+            rec.deadline_ns = None
 
     def _on_query_failed(self, ev: ActionFailed) -> None:
         """A status query got no answer: ask again later, spaced out and bounded; then
@@ -719,7 +744,7 @@ class OrderManager:
             return
         for rec in recs:
             rec.cancel_wanted = True
-            self._step(rec, E.CANCEL_SENT, now)
+            self._cancel_sent(rec, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
         self._call_port(self._port.cancel, [_cancel_cmd(r) for r in recs])
@@ -860,7 +885,10 @@ _REASONS: dict[type[VenueError], str] = {}
 
 def reject_reason(text: str) -> str:
     """A stable snake_case code for a venue error text, via `venue_errors.classify` (the
-    one table of the venue's texts): "post_only_would_match", "unknown_venue_error", ..."""
+    one table of the venue's texts): "post_only_would_match", "unknown_venue_error", ...;
+    "not_sent" for an order the gateway never sent (see `gateway_hyperliquid`)."""
+    if text.startswith(NOT_SENT_PREFIX):
+        return "not_sent"
     cls = classify(text)
     code = _REASONS.get(cls)
     if code is None:

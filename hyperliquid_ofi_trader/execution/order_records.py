@@ -111,7 +111,8 @@ class FillReport(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 class OrderRecord:
     """The manager's mutable state for one order."""
 
-    __slots__ = ("cancel_wanted", "cloid", "coin", "created_ns", "deadline_ns", "decision_id",
+    __slots__ = ("before_cancel", "cancel_wanted", "cloid", "coin", "created_ns",
+                 "deadline_ns", "decision_id",
                  "fee", "filled", "inferred", "is_buy", "last_error", "notional", "oid",
                  "orig_size", "price", "queried", "query_failures", "reduce_only",
                  "replaced_by", "replaces", "retries", "state", "tag", "tif", "updated_ns",
@@ -141,6 +142,8 @@ class OrderRecord:
         self.query_failures = 0  # status queries in a row that got no answer (spacing)
         self.retries = 0  # backoff exponent for unconfirmed cancels
         self.cancel_wanted = False  # we asked for a cancel: re-send if it turns out live
+        # The state a cancel (or modify) replaced, restored if the venue never acted on it.
+        self.before_cancel: OrderState | None = None
         self.inferred = False  # terminal state concluded without the venue confirming it
         self.last_error = ""
         self.replaces: str | None = None

@@ -46,7 +46,6 @@ class OrderEvent(enum.StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     LOST = "lost"  # ours: the answer was lost or a request failed transiently
-    UNSENT = "unsent"  # ours: a cancel/modify the venue provably never acted on
 
 
 class IllegalOrderTransition(RuntimeError):  # noqa: N818 (the name other modules code against)
@@ -86,9 +85,6 @@ _NON_TERMINAL_VENUE: Final[Mapping[OrderState, Mapping[OrderEvent, OrderState]]]
 # is pending keeps CANCEL_PENDING).
 _OURS: Final[Mapping[OrderEvent, OrderState]] = {E.CANCEL_SENT: S.CANCEL_PENDING,
                                                  E.LOST: S.UNKNOWN}
-# A cancel (or the cancel half of a modify) refused before the venue acted: the order rests
-# as it did. Only from CANCEL_PENDING; anywhere else the news already moved it on.
-_UNSENT: Final[Mapping[OrderState, OrderState]] = {S.CANCEL_PENDING: S.RESTING}
 
 
 def _terminal_row(state: OrderState) -> dict[OrderEvent, OrderState]:
@@ -102,8 +98,6 @@ def _build() -> dict[OrderState, dict[OrderEvent, OrderState]]:
     table: dict[OrderState, dict[OrderEvent, OrderState]] = {}
     for state, row in _NON_TERMINAL_VENUE.items():
         table[state] = {**row, **_OURS}
-    for state, after in _UNSENT.items():
-        table[state][E.UNSENT] = after
     for state in TERMINAL:
         table[state] = _terminal_row(state)
     return table

@@ -209,3 +209,33 @@ def test_failed_status_queries_are_spaced_and_bounded() -> None:
         mgr.on_timer(now)
     assert len(port.queries) == 3  # first + two spaced retries, then ...
     assert len(port.cancelled) == 1  # ... a cancel by cloid settles it
+
+
+def test_a_place_refused_while_its_cancel_is_in_flight_is_still_never_placed() -> None:
+    mgr, port, clock = make_manager()
+    mgr.submit(1, [intent()])
+    cloid = port.placed[0].cloid
+    mgr.cancel_all("stop")  # shutdown cancels the pending order too
+    mgr.on_gateway(not_acted([cloid]))  # ... and then the place's refusal arrives
+    assert mgr.order(cloid).state is S.REJECTED  # type: ignore[union-attr]
+    for step in range(1, 61):
+        clock.advance_to(T0 + step * SECOND)
+        mgr.on_timer(clock.now_ns())
+    assert len(port.cancelled) == 1
+    assert port.queries == []
+
+
+def test_a_cancel_of_a_pending_order_refused_before_acting_leaves_it_pending() -> None:
+    mgr, port, clock = make_manager()
+    mgr.submit(1, [intent()])
+    cloid = port.placed[0].cloid
+    mgr.cancel([cloid])
+    mgr.on_gateway(not_acted([cloid], kind="cancelByCloid"))
+    assert mgr.order(cloid).state is S.PENDING  # type: ignore[union-attr]
+    clock.advance_to(T0 + SECOND)
+    mgr.on_timer(clock.now_ns())
+    assert port.queries == []  # still waiting for its place's answer: nothing to ask
+    mgr.on_gateway(ack(cloid, "resting", oid=9))  # the place's own answer
+    assert len(port.cancelled) == 2  # it rests: the wanted cancel goes again
+    assert mgr.order(cloid).state is S.CANCEL_PENDING  # type: ignore[union-attr]
+    assert port.queries == []
