@@ -450,16 +450,12 @@ class EmulatorServer:
         if kind == "info":
             status, answer = self.venue.handle_info(payload, now_ns, ip)
             if status != 200:
-                return "error", _text(answer)
+                return "error", post_error_payload(status, answer)
             return "info", {"type": payload.get("type"), "data": answer}
         status, answer = self._execute(payload, ip)
         if status != 200:
             return "error", post_error_payload(status, answer)
         return "action", answer
-
-
-def _text(answer: Any) -> str:
-    return answer if isinstance(answer, str) else orjson.dumps(answer).decode()
 
 
 def _venue_response(status: int, answer: Any) -> web.Response:
