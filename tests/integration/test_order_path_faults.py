@@ -119,3 +119,22 @@ async def test_a_server_error_that_did_not_apply_is_resolved_as_never_placed() -
         await run_timers(rig, mgr, 1.5)
         assert state_of(mgr, cloid) is OrderState.EXPIRED  # never placed (unknownOid)
         assert rig.open_cloids() == []
+
+
+async def test_a_nonce_out_of_window_is_reported_and_recovered_not_retried() -> None:
+    async with gateway_rig() as rig:
+        mgr = wire_manager(rig)
+        now_ms = LiveClock().now_ns() // MS
+        rig.gateway._nonce.observe(now_ms + 36 * 3_600_000)  # a day and a half ahead
+        mgr.submit(1, [buy(90_000.0)])
+        first = mgr.open_orders()[0].cloid
+        await rig.got.until(lambda: rig.got.of(ActionFailed), 5.0)
+        assert rig.got.of(ActionFailed)[0].not_acted
+        assert state_of(mgr, first) is OrderState.REJECTED
+        assert mgr.rejects == {"nonce_rejected": 1}
+        assert rig.gateway.stats.nonce_refusals == 1
+        assert rig.gateway.stats.sent == 1  # reported, not re-sent
+        mgr.submit(2, [buy(90_001.0)])  # the counter is back on the clock
+        second = mgr.open_orders()[0].cloid
+        await rig.got.until(lambda: state_of(mgr, second) is OrderState.RESTING, 5.0)
+        assert rig.gateway._nonce.last < LiveClock().now_ns() // MS + 1_000
