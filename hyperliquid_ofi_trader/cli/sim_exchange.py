@@ -21,7 +21,13 @@ import typer
 
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
-from hyperliquid_ofi_trader.sim.faults import FaultError, FaultInjector, parse_fault_flag
+from hyperliquid_ofi_trader.sim.faults import (
+    ENV_FAULTS,
+    FaultError,
+    FaultInjector,
+    faults_from_env,
+    parse_fault_flag,
+)
 from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
 from hyperliquid_ofi_trader.sim.pump import MarketSource
 from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, describe, settings_for
@@ -80,7 +86,11 @@ def build_server(opts: SimExchangeOptions, clock: Clock) -> tuple[EmulatorServer
     except (SimSettingsError, SyntheticConfigError) as exc:
         raise SimExchangeError(str(exc)) from None
     server = EmulatorServer(venue, source, ServerSettings(fault_seed=opts.seed), clock)
-    _arm(server.faults, opts.faults)
+    try:
+        from_env = faults_from_env()  # HLOFI_SIM_FAULTS: also for emulators a run starts
+    except FaultError as exc:
+        raise SimExchangeError(f"{ENV_FAULTS}: {exc}") from None
+    _arm(server.faults, (*opts.faults, *from_env))
     return server, market
 
 

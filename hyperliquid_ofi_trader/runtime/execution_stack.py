@@ -38,7 +38,12 @@ from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
 from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
-from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch, DmsKind, DmsSettings
+from hyperliquid_ofi_trader.risk.dead_mans_switch import (
+    ArmingPort,
+    DeadMansSwitch,
+    DmsKind,
+    DmsSettings,
+)
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
 from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
@@ -166,7 +171,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                       slippage=slippage.fill_slippage_bps)
     probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
                            fill_rate, trust, signals_of)
-    orders = OrderManager(probed, clock, store, order_settings)
+    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
+    orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
                                              open_orders=orders.open_order_views), orders)
@@ -174,7 +181,6 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
     gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks)
-    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,

@@ -7,7 +7,12 @@ It owns the event loop side of a live, testnet or emulator run:
 - a timer task that turns time into `Timer` events (journal flush, order timeouts, dead
   man's switch, operator control file, status refresh);
 - reconciliation: after every (re)connect the gateway queries the venue, and the engine
-  does not trade until that `AccountSnapshot` has been applied.
+  does not trade until that `AccountSnapshot` has been applied;
+- shutdown (`_shutdown`), bounded in time and work whatever the venue does: no new order
+  is taken, every order is cancelled, a last reconciliation runs, then the gateway gets
+  what is left of `shutdown_timeout_s`. A second stop request (Ctrl-C, SIGTERM) skips the
+  waiting but still stops the gateway, journals and flushes. Orders still open at the end
+  are named in the log, the journal (`errors`, stage "shutdown") and the summary.
 
 Every event reaches `Engine.on_event` through `dispatch`, which never re-enters the engine:
 an event produced while the engine is running (e.g. a gateway refusal) is queued and
@@ -107,6 +112,16 @@ class RunOptions:
     duration_s: float | None
     metrics_port: int | None = None
     ws: WsClientConfig = field(default_factory=WsClientConfig)
+    shutdown_timeout_s: float = 15.0  # the whole shutdown, cancels to flush
+
+
+@dataclass(slots=True)
+class ShutdownReport:
+    """How the run ended: for the summary (and the journal, for the open orders)."""
+
+    forced: bool = False  # a second stop request cut the waiting short
+    duration_s: float = 0.0
+    open_orders: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -166,6 +181,9 @@ class LiveRunner:
         self._in_engine = False
         self._closing = False
         self._stop = asyncio.Event()
+        self._force = asyncio.Event()
+        self.shutdown: ShutdownReport | None = None
+        self._journal: Journal | None = None
         self._control = ControlReader()
         self.status_listeners: list[Callable[[LiveRunner], None]] = []
         self.engine: Engine | None = None
@@ -220,6 +238,12 @@ class LiveRunner:
             gateway.reconcile()
 
     def request_stop(self) -> None:
+        """First call: a graceful, bounded shutdown. Any later call: a fast one (the
+        waiting is skipped; the journal is still written and flushed)."""
+        if self._stop.is_set():
+            if not self._force.is_set():
+                log.warning("second stop request: shutting down now, without waiting")
+            self._force.set()
         self._stop.set()
 
     # ------------------------------------------------------------ life cycle
@@ -267,6 +291,7 @@ class LiveRunner:
                                      self.dispatch, self.clock, RateLimiter(),
                                      gateway_settings(self.cfg))
         self.ws, self.gateway = ws, gateway
+        self._journal = journal
         self._build_engine(journal, store, gateway)
         self._carry_daily_pnl(store)
         # Everything built so far lives as long as the run: move it out of the collector's
@@ -375,21 +400,33 @@ class LiveRunner:
 
     async def _shutdown(self, ws: HyperliquidWsClient, gateway: HyperliquidGateway,
                         ws_task: asyncio.Task[None], timer_task: asyncio.Task[None]) -> None:
-        """Cancel every order, let the answers arrive, then close and flush."""
-        engine = self.engine
-        if engine is not None and self.stack is not None and self.stack.orders.open_orders():
-            self.stack.orders.cancel_all("run ended")
-            await self._await_no_open_orders(timeout_s=5.0)
-        if engine is not None:
+        """Take no new order, cancel every order, reconcile, stop the gateway, then close
+        and flush: every step bounded by one deadline; a second stop request skips the
+        waiting (see the module docstring)."""
+        report = self.shutdown = ShutdownReport()
+        started = time.monotonic()
+        deadline = started + self.options.shutdown_timeout_s
+        engine, stack = self.engine, self.stack
+        gateway.stop_accepting_orders()
+        if stack is not None and stack.orders.live_count():
+            stack.orders.cancel_all("run ended")
+            await self._until(lambda: not stack.orders.live_count(), deadline)
+        if engine is not None and not self._force.is_set():
             # A last reconciliation, so fills whose pushes were lost still reach the
             # journal and the summary before we close.
-            await self._reconcile_and_wait(gateway, engine, timeout_s=3.0)
+            await self._reconcile_and_wait(gateway, engine, deadline)
+        if stack is not None and stack.orders.live_count() == 0:
+            self._clear_dead_mans_switch(gateway)
         timer_task.cancel()
-        await gateway.stop()
+        drain_s = 0.0 if self._force.is_set() else max(0.0, deadline - time.monotonic())
+        await gateway.stop(drain_timeout_s=min(drain_s, gateway.drain_timeout_s))
         self._persist_restart_state()
         self._closing = True
         ws.stop()
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)
+        report.forced = self._force.is_set()
+        report.open_orders = self._record_open_orders()
+        report.duration_s = time.monotonic() - started
         if engine is not None:
             self._publish_status()
             try:
@@ -397,26 +434,50 @@ class LiveRunner:
             except JournalError as exc:  # close() counts what is lost; the run still ends
                 log.error("last journal flush failed: %s", exc)
 
+    async def _until(self, done: Callable[[], bool], deadline: float) -> bool:
+        """Wait until `done()`, the deadline or a forced stop; True when done."""
+        while not done():
+            if self._force.is_set() or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def _clear_dead_mans_switch(self, gateway: HyperliquidGateway) -> None:
+        # Nothing rests: a switch left armed would trigger after we are gone and spend
+        # one of the venue's 10 daily triggers for nothing.
+        stack = self.stack
+        if stack is not None and stack.dms.armed_until_ms is not None:
+            gateway.schedule_cancel(None)
+
+    def _record_open_orders(self) -> list[dict[str, Any]]:
+        """Name every order still open (the venue's dead man's switch, if armed, cancels
+        them) in the log and the journal; returns them for the summary."""
+        stack, journal = self.stack, self._journal
+        if stack is None:
+            return []
+        now = self.clock.now_ns()
+        left: list[dict[str, Any]] = []
+        for order in stack.orders.open_orders():
+            entry = {"cloid": order.cloid, "oid": order.oid, "coin": order.coin,
+                     "side": "buy" if order.is_buy else "sell", "price": order.price,
+                     "size": order.size, "state": order.state.value,
+                     "last_error": order.last_error}
+            left.append(entry)
+            log.error("order left open at shutdown: %s", entry)
+            if journal is not None:
+                journal.record_error(exchange_ns=0, local_ns=now, stage="shutdown",
+                                     event_type="Shutdown", coin=order.coin,
+                                     error_type="order_left_open",
+                                     message=" ".join(f"{k}={v}" for k, v in entry.items()))
+        return left
+
     async def _reconcile_and_wait(self, gateway: HyperliquidGateway, engine: Engine,
-                                  timeout_s: float) -> None:
+                                  deadline: float, timeout_s: float = 3.0) -> None:
         def snapshots() -> int:
             return engine.snapshot().events_by_type.get("AccountSnapshot", 0)
 
         before = snapshots()
         gateway.reconcile()
-        deadline = time.monotonic() + timeout_s
-        while snapshots() == before:
-            if time.monotonic() > deadline:
-                log.warning("final reconciliation did not answer within %.0f s", timeout_s)
-                return
-            await asyncio.sleep(0.05)
-
-    async def _await_no_open_orders(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.stack is not None and self.stack.orders.open_orders():
-            if time.monotonic() > deadline:
-                log.warning("orders still open at shutdown: %d (the venue's dead man's "
-                            "switch, if armed, cancels them)",
-                            len(self.stack.orders.open_orders()))
-                return
-            await asyncio.sleep(0.05)
+        if not await self._until(lambda: snapshots() != before,
+                                 min(deadline, time.monotonic() + timeout_s)):
+            log.warning("final reconciliation did not answer in time")
