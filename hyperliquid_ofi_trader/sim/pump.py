@@ -50,6 +50,10 @@ class VenuePort(Protocol):
 
     def meta(self) -> dict[str, Any]: ...
 
+    def fund(self, address: str, usdc: float | None = None) -> float:
+        """Deposit USDC into `address` (the faucet): the amount; `FundingError` if bad."""
+        ...
+
 
 class MarketSource(Protocol):
     """`next_batch()` → (due offset from the start of the run, ns; events) or None at end."""

@@ -211,12 +211,29 @@ class SimVenue:
         return self._nonces
 
     def open_account(self, address: str) -> Account:
+        """The address's account, opened with `initial_usdc` if it has none (a deposit)."""
         address = address.lower()
         acc = self.accounts.get(address)
         if acc is None:
             acc = self.accounts[address] = Account(address, self.settings.initial_usdc,
                                                    self.settings.max_fills_kept)
         return acc
+
+    def fund(self, address: str, usdc: float | None = None) -> float:
+        """Deposit `usdc` (default `initial_usdc`) into `address`, opening its account;
+        returns the amount deposited.
+
+        The emulator's stand-in for a bridge deposit or the testnet faucet: the only way an
+        address comes to exist unless `auto_create_accounts` is on. `FundingError` on a
+        malformed address or amount."""
+        amount = self.settings.initial_usdc if usdc is None else usdc
+        check_funding(address, amount)
+        address = address.lower()
+        acc = self.accounts.get(address)
+        if acc is None:
+            acc = self.accounts[address] = Account(address, 0.0, self.settings.max_fills_kept)
+        acc.balance += amount
+        return amount
 
     def approve_agent(self, account: str, agent: str) -> None:
         """Let `agent` sign for `account` (the venue's approveAgent, set up out of band)."""
@@ -440,6 +457,33 @@ class SimVenue:
 
     def side_text(self, is_buy: bool) -> str:
         return side_text(is_buy)
+
+
+class FundingError(ValueError):
+    """A funding request names no valid address or no positive, finite USDC amount."""
+
+
+_MAX_FUNDING = 1e12  # more than any account could hold: a typo, not a deposit
+
+
+def check_funding(address: str, usdc: float) -> None:
+    if not is_address(address):
+        raise FundingError(f"not an address: {address!r} (expected 0x and 40 hex digits)")
+    if isinstance(usdc, bool) or not isinstance(usdc, int | float) or not (
+            0 < usdc <= _MAX_FUNDING):
+        raise FundingError(f"USDC amount must be a number in (0, {_MAX_FUNDING:,.0f}], "
+                           f"got {usdc!r}")
+
+
+def is_address(text: object) -> bool:
+    """`0x` and 40 hex digits (any case), as the venue's addresses."""
+    if not isinstance(text, str) or len(text) != 42 or not text.startswith("0x"):
+        return False
+    try:
+        int(text[2:], 16)
+    except ValueError:
+        return False
+    return "_" not in text and text[2:].isalnum()
 
 
 def _action_hash(signer: str, nonce: int) -> str:

@@ -71,6 +71,7 @@ def test_sdk_info_reads_meta_books_and_mids(venue: SimVenue) -> None:
 
 def test_sdk_exchange_round_trip(venue: SimVenue) -> None:
     wallet = eth_account.Account.from_key("0x" + "07" * 32)
+    venue.fund(wallet.address)
     ex = Exchange(wallet, BASE)
     resting = ex.order("BTC", True, 0.01, 99_000, {"limit": {"tif": "Gtc"}},
                        cloid=Cloid.from_int(5))
