@@ -27,6 +27,7 @@ from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
 from hyperliquid_ofi_trader.sim.auth import recover_signer
+from hyperliquid_ofi_trader.sim.candles import CandleBook
 from hyperliquid_ofi_trader.sim.info_views import InfoViews
 from hyperliquid_ofi_trader.sim.matching import ASK, BID, CoinBook, Match, SimOrder
 from hyperliquid_ofi_trader.sim.nonces import NonceBook, NonceVerdict
@@ -86,6 +87,7 @@ class SimVenue:
         self.cloid_records: dict[tuple[str, str], int] = {}
         self.ctx: dict[str, AssetCtx] = {}
         self.last_trade_px: dict[str, float] = {}
+        self.candles = CandleBook()  # every print, for candleSnapshot
         self.rejected: dict[str, int] = {}
         self._nonces = NonceBook(settings.nonces_kept, settings.nonce_past_ms,
                                  settings.nonce_future_ms)
@@ -169,8 +171,16 @@ class SimVenue:
             self._out.flush(self._pushes)
 
     def meta(self) -> dict[str, Any]:
-        return {"universe": [{"name": i.name, "szDecimals": i.sz_decimals,
-                              "maxLeverage": i.max_leverage} for i in self.instruments]}
+        """`meta` as the venue answers it. Each asset's margin table is a single tier at
+        its max leverage, numbered by that leverage (the venue's ids for such tables); the
+        collateral is spot token 0, USDC."""
+        universe = [{"szDecimals": i.sz_decimals, "name": i.name,
+                     "maxLeverage": i.max_leverage, "marginTableId": i.max_leverage}
+                    for i in self.instruments]
+        tables = [[lev, {"description": "", "marginTiers": [{"lowerBound": "0.0",
+                                                             "maxLeverage": lev}]}]
+                  for lev in sorted({i.max_leverage for i in self.instruments})]
+        return {"universe": universe, "marginTables": tables, "collateralToken": 0}
 
     def book_levels(self, coin: str, n: int = 20) -> tuple[list[dict[str, Any]],
                                                          list[dict[str, Any]]]:
@@ -434,6 +444,8 @@ class SimVenue:
         if isinstance(event, Trades):
             if event.trades:
                 self.last_trade_px[event.coin] = event.trades[-1].price
+            for t in event.trades:
+                self.candles.record(event.coin, t.exchange_ns // 1_000_000, t.price, t.size)
             hash_ = event.trades[-1].hash if event.trades else ""
             return book.on_trades(event.trades), hash_
         self.ctx[event.coin] = event
