@@ -199,17 +199,9 @@ class InfoViews:
         return out
 
     def _candle_snapshot(self, body: dict[str, Any], now_ms: int) -> Any:
-        req = body.get("req")
-        if not isinstance(req, dict):
-            raise rq.BadRequestError("req must be an object")
-        coin, interval = req.get("coin"), req.get("interval")
-        start, end = req.get("startTime"), req.get("endTime")
-        if not isinstance(coin, str) or not is_interval(interval) or not _ms(start) or (
-                end is not None and not _ms(end)):
-            raise rq.BadRequestError("candleSnapshot needs coin, interval, startTime")
-        assert isinstance(interval, str) and isinstance(start, int)
+        coin, interval, start, end = _candle_request(body.get("req"))
         return self._v.candles.snapshot(coin, interval, start,
-                                        end if isinstance(end, int) else now_ms)
+                                        end if end is not None else now_ms)
 
     def _user_fills(self, body: dict[str, Any], now_ms: int) -> Any:
         acc = self._v.account(_user(body))
@@ -255,6 +247,20 @@ class InfoViews:
 
 def _ms(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _candle_request(req: Any) -> tuple[str, str, int, int | None]:
+    """(coin, interval, startTime, endTime or None) of a candleSnapshot `req`."""
+    if not isinstance(req, dict):
+        raise rq.BadRequestError("req must be an object")
+    coin, interval = req.get("coin"), req.get("interval")
+    start, end = req.get("startTime"), req.get("endTime")
+    if not isinstance(coin, str) or not isinstance(interval, str) or not is_interval(
+            interval) or not isinstance(start, int) or not _ms(start):
+        raise rq.BadRequestError("candleSnapshot needs coin, interval, startTime")
+    if end is not None and not (isinstance(end, int) and _ms(end)):
+        raise rq.BadRequestError("endTime must be a time in ms")
+    return coin, interval, start, end
 
 
 def _leverage(is_cross: bool, lev: int, pos: Position) -> dict[str, Any]:

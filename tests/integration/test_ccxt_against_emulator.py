@@ -82,7 +82,8 @@ async def client(emulator: EmulatorServer) -> AsyncIterator[LoopbackHyperliquid]
         yield exchange
     finally:
         await exchange.close()
-    assert exchange.requested and all(u.startswith(emulator.base_url)
+    assert exchange.requested
+    assert all(u.startswith(emulator.base_url)
                                       for u in exchange.requested)
 
 
@@ -102,10 +103,13 @@ async def test_markets_book_balance_fees_candles(client: LoopbackHyperliquid) ->
     markets = await client.load_markets()
     assert {"BTC/USDC:USDC", "ETH/USDC:USDC"} <= set(markets)
     btc = markets[BTC]
-    assert btc["swap"] and btc["baseId"] == "0" and btc["precision"]["amount"] == 0.00001
+    assert btc["swap"]
+    assert btc["baseId"] == "0"
+    assert btc["precision"]["amount"] == 0.00001
     assert btc["limits"]["leverage"]["max"] == 40
     book = await client.fetch_order_book(BTC)
-    assert book["bids"][0] == [100_000.0, 0.5] and book["asks"][0] == [100_001.0, 0.5]
+    assert book["bids"][0] == [100_000.0, 0.5]
+    assert book["asks"][0] == [100_001.0, 0.5]
     assert len(book["bids"]) == 20
     balance = await client.fetch_balance()
     assert balance["USDC"]["total"] == 50_000.0
@@ -180,7 +184,8 @@ async def test_positions_leverage_and_cancel_all_after(emulator: EmulatorServer,
     before_ms = int(time.time() * 1000)
     assert (await client.cancel_all_orders_after(60_000))["status"] == "ok"
     account = _venue(emulator).account(client.walletAddress)
-    assert account is not None and account.schedule_cancel_ms is not None
+    assert account is not None
+    assert account.schedule_cancel_ms is not None
     assert 0 <= account.schedule_cancel_ms - before_ms - 60_000 < 5_000
 
 
@@ -205,7 +210,8 @@ async def test_unfunded_and_wrong_network_keys_are_refused(emulator: EmulatorSer
         with pytest.raises(ccxt.ExchangeError) as wrong:
             await mainnet.create_order(BTC, "limit", "buy", 0.001, 99_990)
         text = str(wrong.value)
-        assert "User or API Wallet 0x" in text and wallet.address.lower() not in text
+        assert "User or API Wallet 0x" in text
+        assert wallet.address.lower() not in text
     finally:
         await mainnet.close()
     assert list(_venue(emulator).accounts) == [wallet.address.lower()]

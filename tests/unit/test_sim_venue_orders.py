@@ -254,7 +254,8 @@ def test_an_unfunded_signer_is_refused_by_default() -> None:
     venue.fund(alice.address, 2_500.0)
     assert alice.send({"type": "noop"})[1]["status"] == "ok"
     acc = venue.account(alice.address)
-    assert acc is not None and acc.balance == 2_500.0
+    assert acc is not None
+    assert acc.balance == 2_500.0
 
 
 def test_a_tampered_action_is_refused_not_traded_as_a_stranger() -> None:
@@ -278,7 +279,8 @@ def test_auto_create_is_an_explicit_opt_in() -> None:
     stranger = Trader(venue, 9, funded=False)
     assert stranger.send({"type": "noop"})[1]["status"] == "ok"
     acc = venue.account(stranger.address)
-    assert acc is not None and acc.balance == 7_000.0
+    assert acc is not None
+    assert acc.balance == 7_000.0
 
 
 def test_funding_adds_to_a_balance_and_refuses_bad_input() -> None:
@@ -287,7 +289,8 @@ def test_funding_adds_to_a_balance_and_refuses_bad_input() -> None:
     assert venue.fund(address) == 1_000.0
     assert venue.fund(address, 250.5) == 250.5
     acc = venue.account(address)
-    assert acc is not None and acc.balance == 1_250.5
+    assert acc is not None
+    assert acc.balance == 1_250.5
     for bad_address, usdc in (("0x12", 1.0), ("0x" + "zz" * 20, 1.0), (address, 0.0),
                               (address, -5.0), (address, float("nan")),
                               (address, float("inf"))):

@@ -22,13 +22,14 @@ def test_meta_has_margin_tables_and_collateral() -> None:
     alice = Trader(make_venue())
     meta = _info(alice, {"type": "meta"})
     assert meta["collateralToken"] == 0
-    tables = dict((table_id, table) for table_id, table in meta["marginTables"])
+    tables = dict(meta["marginTables"])
     for asset in meta["universe"]:
         table = tables[asset["marginTableId"]]
         assert table["marginTiers"][0] == {"lowerBound": "0.0",
                                            "maxLeverage": asset["maxLeverage"]}
     meta2, ctxs = _info(alice, {"type": "metaAndAssetCtxs"})
-    assert meta2 == meta and len(ctxs) == len(meta["universe"])
+    assert meta2 == meta
+    assert len(ctxs) == len(meta["universe"])
 
 
 def test_fills_carry_twap_id_and_fee_token_after_cloid() -> None:
@@ -61,7 +62,8 @@ def test_isolated_positions_have_raw_usd_cross_do_not() -> None:
     alice.order(limit(0, True, "100001", "0.01", "Ioc"))
     [pos] = alice.info("clearinghouseState")["assetPositions"]
     lev = pos["position"]["leverage"]
-    assert lev["type"] == "isolated" and lev["value"] == 10
+    assert lev["type"] == "isolated"
+    assert lev["value"] == 10
     # margin 100.0001 put up for a 1000.01 long: the USD side is margin - cost
     assert float(lev["rawUsd"]) == -900.009
     assert alice.send({"type": "updateLeverage", "asset": 0, "isCross": True,
@@ -79,7 +81,8 @@ def test_unknown_coin_book_is_null_not_an_error() -> None:
 def test_spot_side_and_perp_dexs_as_ccxt_loads_them() -> None:
     alice = Trader(make_venue())
     spot, ctxs = _info(alice, {"type": "spotMetaAndAssetCtxs"})
-    assert spot["universe"] == [] and ctxs == []
+    assert spot["universe"] == []
+    assert ctxs == []
     assert [t["name"] for t in spot["tokens"]] == ["USDC"]
     assert _info(alice, {"type": "spotMeta"}) == spot
     assert _info(alice, {"type": "perpDexs"}) == [None]
@@ -96,7 +99,7 @@ def test_user_fees_are_the_emulator_rates_in_the_venue_shape() -> None:
     fees = alice.info("userFees")
     assert (fees["userCrossRate"], fees["userAddRate"]) == ("0.0004", "-0.00001")
     assert fees["feeSchedule"]["cross"] == "0.0004"
-    assert [t["ntlCutoff"] for t in fees["feeSchedule"]["tiers"]["vip"]][0] == "5000000.0"
+    assert fees["feeSchedule"]["tiers"]["vip"][0]["ntlCutoff"] == "5000000.0"
     today = fees["dailyUserVlm"][-1]
     assert len(fees["dailyUserVlm"]) == 15
     assert (today["userCross"], today["userAdd"]) == ("51000.51", "0")
@@ -129,17 +132,18 @@ def test_candle_snapshot_buckets_prints() -> None:
     for i, (offset_ms, px, sz) in enumerate(((1_000, 100.0, 1.0), (20_000, 105.0, 2.0),
                                              (59_000, 99.0, 0.5), (61_000, 101.0, 1.0))):
         trade(venue, "BTC", px, sz, True, t_ms=minute + offset_ms, tid=i + 1)
-    body = {"type": "candleSnapshot",
-            "req": {"coin": "BTC", "interval": "1m", "startTime": minute,
-                    "endTime": minute + 120_000}}
+    req: dict[str, Any] = {"coin": "BTC", "interval": "1m", "startTime": minute,
+                           "endTime": minute + 120_000}
+    body = {"type": "candleSnapshot", "req": req}
     first, second = _info(alice, body)
     assert first == {"t": minute, "T": minute + 59_999, "s": "BTC", "i": "1m", "o": "100",
                      "c": "99", "h": "105", "l": "99", "v": "3.5", "n": 3}
     assert (second["t"], second["o"], second["n"]) == (minute + 60_000, "101", 1)
-    body["req"]["interval"] = "1d"
+    req["interval"] = "1d"
     [day] = _info(alice, body)
-    assert day["t"] == T0_MS - T0_MS % DAY_MS and day["n"] == 4
-    body["req"]["interval"] = "1M"
+    assert day["t"] == T0_MS - T0_MS % DAY_MS
+    assert day["n"] == 4
+    req["interval"] = "1M"
     assert _info(alice, body)[0]["n"] == 4
-    body["req"]["coin"] = "ETH"
+    req["coin"] = "ETH"
     assert _info(alice, body) == []
