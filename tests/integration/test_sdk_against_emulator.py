@@ -268,3 +268,35 @@ def _wait_ready(info: Info) -> None:
     while not info.ws_manager.ws_ready and time.monotonic() < deadline:
         time.sleep(0.01)
     assert info.ws_manager.ws_ready
+
+
+async def test_sdk_reads_fees_history_candles_and_spot(emulator: EmulatorServer) -> None:
+    info, exchange, address = await _clients(emulator)
+    ioc = _status(await _call(exchange.order, "BTC", True, 0.001, 100_010.0, IOC))
+    fees = await _call(info.user_fees, address)
+    assert (fees["userCrossRate"], fees["userAddRate"]) == ("0.00045", "0.00015")
+    assert fees["dailyUserVlm"][-1]["userCross"] == "100"  # 0.001 at 100,001, 2 decimals
+    [order] = await _call(info.historical_orders, address)
+    assert (order["order"]["oid"], order["status"]) == (ioc["filled"]["oid"], "filled")
+    now_ms = int(time.time() * 1000)
+    [candle] = await _call(info.candles_snapshot, "BTC", "1m", now_ms - 60_000, now_ms)
+    assert (candle["o"], candle["v"], candle["n"]) == ("100001", "0.001", 1)
+    spot, ctxs = await _call(info.spot_meta_and_asset_ctxs)
+    assert spot["tokens"][0]["name"] == "USDC"
+    assert ctxs == []
+    assert await _call(info.post, "/info", {"type": "l2Book", "coin": "NOPE"}) is None
+
+
+async def test_sdk_websocket_manager_all_mids(emulator: EmulatorServer) -> None:
+    mids: list[Any] = []
+    arrived = threading.Event()
+    info = await _call(Info, emulator.base_url, skip_ws=False)
+    try:
+        await _call(_wait_ready, info)
+        info.subscribe({"type": "allMids"}, _collector(mids, arrived))
+        assert await _call(arrived.wait, 5)
+    finally:
+        await _call(info.disconnect_websocket)
+        if info.ws_manager is not None:
+            await _call(info.ws_manager.join, 5)
+    assert mids[0] == {"channel": "allMids", "data": {"mids": {"BTC": "100000.5"}}}
