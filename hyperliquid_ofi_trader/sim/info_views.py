@@ -124,13 +124,7 @@ class InfoViews:
         return self._v.user_orders(user)[::-1]  # newest first
 
     def _open_orders(self, body: dict[str, Any], now_ms: int) -> Any:
-        out = []
-        for o in self._orders_of(_user(body)):
-            wire = order_wire(o)
-            if o.reduce_only:  # the venue omits the key on ordinary orders
-                wire["reduceOnly"] = True
-            out.append(wire)
-        return out
+        return [order_wire(o) for o in self._orders_of(_user(body))]
 
     def _frontend_orders(self, body: dict[str, Any], now_ms: int) -> Any:
         return [frontend_order_wire(o) for o in self._orders_of(_user(body))]

@@ -52,6 +52,9 @@ def test_open_orders_send_reduce_only_only_when_true() -> None:
     assert reducing["reduceOnly"] is True
     frontend = alice.info("frontendOpenOrders")
     assert sorted(o["reduceOnly"] for o in frontend) == [False, True]  # always there
+    pushed = [u["order"] for channel, _, updates in alice.venue.take_pushes()
+              if channel == "orderUpdates" for u in updates if u["status"] == "open"]
+    assert [o.get("reduceOnly") for o in pushed] == [None, True]  # as openOrders
 
 
 def test_isolated_positions_have_raw_usd_cross_do_not() -> None:
