@@ -11,7 +11,8 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import typer
@@ -93,6 +94,10 @@ def run(
         "HLOFI_KEYSTORE_PASSWORD). Default: the key in HLOFI_PRIVATE_KEY.",
         dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
+    url: Annotated[str | None, typer.Option(
+        help="With --venue hyperliquid: the API base URL to use instead of --network's "
+        "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
+        "is URL/ws. Signing still follows --network.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
@@ -103,8 +108,10 @@ def run(
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
+        custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                 account, keystore, seed, metrics_port, as_json))
+                                 account, keystore, seed, metrics_port, as_json,
+                                 custom=custom))
 
     _print(_guarded(start), as_json)
 
@@ -114,7 +121,10 @@ def paper(
         help="Whose public market feed to trade on paper. Only subscriptions are sent "
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
-        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+        "--feed-url", "--url",
+        help="URL of the feed (overrides --feed; e.g. another emulator or a private "
+        "node): a WebSocket URL, or an http(s) API base whose WebSocket is URL/ws.")]
+    = None,
     duration: Annotated[float, typer.Option(
         help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
     config_dir: Annotated[Path | None, typer.Option(
@@ -130,7 +140,10 @@ def paper(
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
+    except RunAbortError as exc:
+        _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
@@ -139,6 +152,46 @@ def paper(
                                  metrics_port, as_json, feed_url=url))
 
     _print(_guarded(start), as_json)
+
+
+def ws_url_of(url: str) -> str:
+    """A WebSocket URL from a ws(s) URL or an http(s) API base (whose WebSocket is /ws)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme in ("ws", "wss") and parts.netloc:
+        return urlunsplit(parts)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return api_endpoints(url)[1]
+    raise RunAbortError(f"not a usable URL: {url!r} (expected http(s)://host[:port] or "
+                        "ws(s)://host[:port]/ws)")
+
+
+def api_endpoints(url: str) -> tuple[str, str]:
+    """(REST base, WebSocket URL) of an http(s) API base such as http://127.0.0.1:8080."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise RunAbortError(f"--url must be an http(s) API base such as "
+                            f"http://127.0.0.1:8080, got {url!r}")
+    rest = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    ws_scheme = "wss" if parts.scheme == "https" else "ws"
+    ws = urlunsplit((ws_scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
+    return rest, ws
+
+
+def _custom_endpoints(venue: Venue, network: Network, url: str | None
+                      ) -> VenueEndpoints | None:
+    if url is None:
+        return None
+    if venue is not Venue.HYPERLIQUID:
+        raise RunAbortError("--url points the real-venue path elsewhere: use it with "
+                            "--venue hyperliquid (--venue sim starts its own emulator)")
+    rest, ws = api_endpoints(url)
+    return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
+                          name=f"{network.value}@{urlsplit(rest).netloc}")
+
+
+def _guarded_fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
 
 
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -180,12 +233,19 @@ def _run_dir(kind: str = "run") -> Path:
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 metrics_port: int | None, quiet: bool,
-                feed_url: str | None = None) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
+                feed_url: str | None = None,
+                custom: VenueEndpoints | None = None) -> dict[str, Any]:
+    async with _venue(venue, network, seed, cfg, feed_url, custom) as (endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore)
+        mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=metrics_port))
+                                       metrics_port=metrics_port, mode=mode,
+                                       venue_note=note))
+        if runner.durable_halt is not None:
+            Console(stderr=True).print(
+                f"[bold red]starting HALTED[/bold red]: a kill is recorded "
+                f"({runner.durable_halt.describe()}); `hlofi resume` to trade")
         _install_stop(runner)
         if quiet:
             await runner.run()
@@ -210,9 +270,13 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None
+                 feed_url: str | None, custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
+    if custom is not None:
+        yield (custom, f"Hyperliquid API at {custom.rest_url} (signing as "
+               f"{'mainnet' if custom.mainnet else 'testnet'})", None)
+        return
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
         yield (VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
