@@ -45,7 +45,7 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
@@ -457,6 +457,14 @@ class LiveRunner:
         detail = self._keep_halt_durable(command)
         self._acknowledge(command, detail)
 
+    def _flush_journal(self) -> None:
+        if self.engine is None:
+            return
+        try:
+            self.engine.flush()
+        except JournalError as exc:
+            log.error("cannot flush the journal after an operator command: %s", exc)
+
     def _keep_halt_durable(self, command: ControlCommand) -> str:
         """Record a kill so a restart stays HALTED; forget it once resumed."""
         engine = self.engine
@@ -482,6 +490,7 @@ class LiveRunner:
         ack = ControlAck(seq=self._control.last_seq, command=command.command,
                          trading_state=state, applied_ns=self.clock.now_ns(),
                          pid=self.identity.pid, detail=detail)
+        self._flush_journal()  # the state change is on disk before anyone is told
         try:
             write_ack(self.options.run_dir, ack)
         except OSError as exc:
