@@ -38,6 +38,7 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
+    halt_account,
     halt_paths,
     write_halt,
 )
@@ -124,7 +125,7 @@ def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
     try:
         # Durable first: if the run dies before it reads the command, its restart is
         # still HALTED.
-        write_halt(halt_paths(run_dir, _root(), entry.account),
+        write_halt(halt_paths(run_dir, _root(), halt_account(entry.venue, entry.account)),
                    HaltRecord(reason=reason, written_ns=now, source="hlofi kill"))
         record = write_command(run_dir, "kill", reason, now)
     except (ControlError, HaltStoreError) as exc:

@@ -3,7 +3,8 @@
 `hlofi kill` (and a running system acting on a kill) records the halt in two places:
 - `<run_dir>/halt.json`: a restart from the same run folder comes back HALTED;
 - `<state dir>/halts/<account>.json`: any run trading that account comes back HALTED,
-  whatever its run folder (a fresh `runs/run-<time>` each start is the default).
+  whatever its run folder (a fresh `runs/run-<time>` each start is the default). Not for
+  the emulator and paper venues: they sign with a fresh throwaway key each run.
 A run starting with either file present enters HALTED before it trades (journaled as an
 operator kill, said at start) and stays there until `hlofi resume`, which removes both.
 The files are written atomically and fsynced: a power loss right after the kill keeps it.
@@ -51,6 +52,16 @@ def account_halt_path(state_dir: Path, account: str) -> Path | None:
     if not _ADDRESS.fullmatch(account):
         return None
     return state_dir / _HALTS / f"{account}.json"
+
+
+# Venues where every run signs with a fresh throwaway key: a halt keyed on that account
+# could never apply again, so only the run folder keeps it.
+THROWAWAY_KEY_VENUES: Final = frozenset({"emulator", "paper"})
+
+
+def halt_account(venue: str, account: str) -> str | None:
+    """The account a durable halt is keyed on for a run on `venue` (None: run dir only)."""
+    return None if venue in THROWAWAY_KEY_VENUES else account
 
 
 def halt_paths(run_dir: Path | None, state_dir: Path, account: str | None) -> list[Path]:

@@ -75,6 +75,7 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
+    halt_account,
     halt_paths,
     read_halt,
     write_halt,
@@ -206,7 +207,8 @@ class LiveRunner:
         self._state_dir = options.state_dir if options.state_dir is not None else state_dir()
         self._registry = RunRegistry(self._state_dir)
         self._registered: RunEntry | None = None
-        self._halt_paths = halt_paths(options.run_dir, self._state_dir, self.account)
+        self._halt_paths = halt_paths(options.run_dir, self._state_dir,
+                                      halt_account(endpoints.name, self.account))
         # Read now, so the command line can say so before the run starts.
         self.durable_halt: HaltRecord | None = read_halt(self._halt_paths)
         self.status = StatusPublisher(options.run_dir, self.journal_path)
@@ -319,7 +321,7 @@ class LiveRunner:
         record = self.durable_halt
         if record is None:
             return
-        log.warning("starting HALTED: a kill is recorded (%s); `hlofi resume` to trade",
+        log.info("starting HALTED: a kill is recorded (%s); `hlofi resume` to trade",
                     record.describe())
         now = self.clock.now_ns()
         self.dispatch(ControlCommand(exchange_ns=0, local_ns=now, command="kill",

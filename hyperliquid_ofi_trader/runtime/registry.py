@@ -62,15 +62,20 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     return base / "hlofi"
 
 
-def process_start(pid: int) -> int | None:
-    """The kernel's start time of `pid` (ticks since boot), None when unknown."""
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields 3.. of /proc/<pid>/stat (state first), None when unavailable."""
     raw = read_small(Path(f"/proc/{pid}/stat"), 4096)
     if raw is None:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    fields = raw.rpartition(b")")[2].split()
+    return raw.rpartition(b")")[2].split()
+
+
+def process_start(pid: int) -> int | None:
+    """The kernel's start time of `pid` (ticks since boot), None when unknown."""
+    fields = _proc_stat(pid)
     try:
-        return int(fields[19])  # field 22 of the whole line
+        return int(fields[19]) if fields is not None else None  # field 22 of the line
     except (IndexError, ValueError):
         return None
 
@@ -85,6 +90,11 @@ def is_alive(pid: int, proc_start: int | None) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True  # no /proc: the signal probe is all we know
+    if fields[:1] in ([b"Z"], [b"X"]):
+        return False  # killed, not yet reaped by its parent
     if proc_start is None:
         return True
     now = process_start(pid)
