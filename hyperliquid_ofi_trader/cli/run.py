@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import orjson
 import typer
 from rich.console import Console
 from rich.live import Live
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeOptions,
     build_relay_server,
@@ -142,7 +143,7 @@ def paper(
     the local emulator (queue position, fees) instead of the venue."""
     try:
         url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
-    except RunAbortError as exc:
+    except EndpointError as exc:
         _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
@@ -154,29 +155,6 @@ def paper(
     _print(_guarded(start), as_json)
 
 
-def ws_url_of(url: str) -> str:
-    """A WebSocket URL from a ws(s) URL or an http(s) API base (whose WebSocket is /ws)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme in ("ws", "wss") and parts.netloc:
-        return urlunsplit(parts)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return api_endpoints(url)[1]
-    raise RunAbortError(f"not a usable URL: {url!r} (expected http(s)://host[:port] or "
-                        "ws(s)://host[:port]/ws)")
-
-
-def api_endpoints(url: str) -> tuple[str, str]:
-    """(REST base, WebSocket URL) of an http(s) API base such as http://127.0.0.1:8080."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise RunAbortError(f"--url must be an http(s) API base such as "
-                            f"http://127.0.0.1:8080, got {url!r}")
-    rest = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-    ws_scheme = "wss" if parts.scheme == "https" else "ws"
-    ws = urlunsplit((ws_scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
-    return rest, ws
-
-
 def _custom_endpoints(venue: Venue, network: Network, url: str | None
                       ) -> VenueEndpoints | None:
     if url is None:
@@ -184,7 +162,10 @@ def _custom_endpoints(venue: Venue, network: Network, url: str | None
     if venue is not Venue.HYPERLIQUID:
         raise RunAbortError("--url points the real-venue path elsewhere: use it with "
                             "--venue hyperliquid (--venue sim starts its own emulator)")
-    rest, ws = api_endpoints(url)
+    try:
+        rest, ws = api_endpoints(url)
+    except EndpointError as exc:
+        raise RunAbortError(str(exc)) from None
     return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
                           name=f"{network.value}@{urlsplit(rest).netloc}")
 

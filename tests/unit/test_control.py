@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.cli import control as control_cli
 from hyperliquid_ofi_trader.core.events import ControlCommand
-from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE, read_halt
 from hyperliquid_ofi_trader.risk.control import (
     CONTROL_FILE,
     ControlError,
@@ -18,6 +17,7 @@ from hyperliquid_ofi_trader.risk.control import (
     read_control_file,
     write_command,
 )
+from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE, read_halt
 
 NOW = 1_700_000_000_000_000_000
 
