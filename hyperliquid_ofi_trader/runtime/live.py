@@ -80,6 +80,12 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     read_halt,
     write_halt,
 )
+from hyperliquid_ofi_trader.risk.recovery import (
+    Action,
+    RecoveryPolicy,
+    RecoverySettings,
+    trigger_name,
+)
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
@@ -212,6 +218,10 @@ class LiveRunner:
         # Read now, so the command line can say so before the run starts.
         self.durable_halt: HaltRecord | None = read_halt(self._halt_paths)
         self.status = StatusPublisher(options.run_dir, self.journal_path)
+        self.recovery = RecoveryPolicy(RecoverySettings.from_config(cfg))
+        # A book whose last update is older than the kill switch's lag limit (plus a
+        # second of slack) is not a healthy feed to recover on.
+        self._fresh_book_ns = (cfg.risk.kill_switch.max_feed_lag_ms + 1000) * 1_000_000
         self.status_listeners: list[Callable[[LiveRunner], None]] = []
         self.engine: Engine | None = None
         self.stack: ExecutionStack | None = None
@@ -343,7 +353,46 @@ class LiveRunner:
                              rejections=c.rejections, last_error=c.last_error)
 
     def recovery_status(self) -> dict[str, Any]:
-        return {}
+        return self.recovery.explain(self.clock.now_ns())
+
+    # ------------------------------------------------------------ recovery policy
+
+    def _recover_if_allowed(self) -> None:
+        engine, stack, gateway = self.engine, self.stack, self.gateway
+        if engine is None or stack is None or gateway is None:
+            return
+        snap = engine.snapshot()
+        trigger = trigger_name(snap.state_cause, stack.kill.fired_code)
+        now = self.clock.now_ns()
+        action = self.recovery.observe(
+            now, trigger=trigger, healthy=self._feed_healthy(snap.feeds_unhealthy, now),
+            reconciliations=snap.events_by_type.get("AccountSnapshot", 0))
+        if action is Action.RECONCILE:
+            log.info("recovery: %s cleared, feed healthy; reconciling the account", trigger)
+            gateway.reconcile()
+        elif action is Action.RECOVER:
+            stack.kill.reset(now, keep_day=True)
+            engine.recover(f"{trigger} cleared: feed healthy for "
+                           f"{self.recovery.settings.healthy_for_ns / 1e9:g} s and the "
+                           "account reconciled")
+
+    def _feed_healthy(self, unhealthy: tuple[str, ...], now_ns: int) -> bool:
+        """Connected, no needed channel stale, and a fresh two-sided book for every coin
+        a decision needs."""
+        if unhealthy or self.connects == 0 or self.engine is None:
+            return False
+        needed = set(self.cfg.symbols.traded)
+        if self.cfg.symbols.lead_lag.lead:
+            needed.add(self.cfg.symbols.lead_lag.lead)
+        for coin in needed:
+            market = self.engine.markets.get(coin)
+            if market is None:
+                return False
+            book = market.book
+            if (book.best_bid() is None or book.best_ask() is None
+                    or now_ns - book.exchange_ns > self._fresh_book_ns):
+                return False
+        return True
 
     async def _load_assets(self, session: aiohttp.ClientSession) -> AssetRegistry:
         info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
@@ -398,9 +447,11 @@ class LiveRunner:
                                          order_manager_settings(self.cfg))
             return self.stack.execution
 
+        # Leaving a degraded state by itself is the recovery policy's call (risk.yaml
+        # `recovery`, `_recover_if_allowed`), with its hourly cap, not the engine's.
         self.engine, self.strategy = build_engine(self.cfg, self.clock, journal,
                                                   execution=execution, trust=trust,
-                                                  auto_resume_on_feed_recovery=True)
+                                                  auto_resume_on_feed_recovery=False)
 
     def _carry_daily_pnl(self, store: OrderStore) -> None:
         # UTC day of the live clock: the kill switch counts days of the engine's clock.
@@ -432,6 +483,8 @@ class LiveRunner:
                     self._publish_status()
                 elif timer.name == "status_file":
                     self.status.publish(self)
+                elif timer.name == "tick":
+                    self._recover_if_allowed()
                 elif timer.name == "persist":
                     self._persist_restart_state()
                 self.dispatch(timer)
