@@ -14,7 +14,8 @@ Protocol (one file, `<run_dir>/control.json`):
   switch halts on "kill" (cancel all) and resets on "resume" (the runner then calls
   `Engine.resume`). Poll period 200 ms + one event => a kill halts well within 1 s.
 - At start the runner primes the reader with the file as it finds it (`ControlReader.prime`)
-  so a command left over from an earlier run is not replayed (a kill that must outlive the
+  so a command left over from an earlier run is not replayed (one written after this run
+  registered is for this run, and is applied) (a kill that must outlive the
   process is the durable halt, risk/halt_store.py, not this file).
 - Having applied a command, the runner answers in `<run_dir>/control_ack.json`
   (`ControlAck`: the seq it applied and the trading state that resulted), so the writer
@@ -86,11 +87,16 @@ class ControlReader:
         self.accepted = 0
         self.last_error = ""
 
-    def prime(self, content: bytes | None) -> None:
-        """Adopt the file's current seq without acting on it (start of a run)."""
+    def prime(self, content: bytes | None, *, started_ns: int | None = None) -> None:
+        """Adopt the file's current seq without acting on it (start of a run). A command
+        written at or after `started_ns` (while this run was starting: `hlofi kill` found
+        it registered) is left for the first `parse`."""
         record = self._decode(content)
-        if record is not None:
-            self.last_seq = max(self.last_seq, record.seq)
+        if record is None:
+            return
+        if started_ns is not None and record.written_ns >= started_ns:
+            return
+        self.last_seq = max(self.last_seq, record.seq)
 
     def parse(self, content: bytes | None, *, exchange_ns: int = 0,
               local_ns: int) -> ControlCommand | None:

@@ -328,7 +328,7 @@ class LiveRunner:
     def _apply_durable_halt(self) -> None:
         """A kill recorded before this start (an earlier run, or `hlofi kill` while
         nothing ran): enter HALTED before anything can trade."""
-        record = self.durable_halt
+        record = self.durable_halt = read_halt(self._halt_paths)  # `hlofi kill` meanwhile?
         if record is None:
             return
         log.info("starting HALTED: a kill is recorded (%s); `hlofi resume` to trade",
@@ -427,7 +427,8 @@ class LiveRunner:
         # reach, so full collections (the ms-long pauses a long run otherwise meets on
         # the order path) only scan what the run allocated since.
         gc.freeze()
-        self._control.prime(read_control_file(self.options.run_dir))
+        self._control.prime(read_control_file(self.options.run_dir),
+                            started_ns=self.started_ns)
         self._apply_durable_halt()
         await gateway.start()
         ws_task = asyncio.create_task(ws.run(), name="hl-ws")

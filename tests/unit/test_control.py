@@ -131,3 +131,16 @@ def test_cli_help() -> None:
         res = CliRunner().invoke(app, [cmd, "--help"])
         assert res.exit_code == 0
         assert "--run-dir" in res.output
+
+
+def test_a_command_written_while_the_run_started_is_applied(tmp_path: Path) -> None:
+    write_command(tmp_path, "kill", "old", NOW)
+    reader = ControlReader()
+    reader.prime(read_control_file(tmp_path), started_ns=NOW + 1)
+    assert reader.parse(read_control_file(tmp_path), local_ns=1) is None  # from before
+    write_command(tmp_path, "kill", "during start-up", NOW + 5)
+    reader = ControlReader()
+    reader.prime(read_control_file(tmp_path), started_ns=NOW + 1)
+    cmd = reader.parse(read_control_file(tmp_path), local_ns=2)
+    assert cmd is not None
+    assert cmd.reason == "during start-up"
