@@ -8,6 +8,7 @@ touches another command's code.
 from __future__ import annotations
 
 import enum
+import sys
 from typing import Annotated
 
 import typer
@@ -51,11 +52,23 @@ def _logging(
     setup_logging(log_level.value, log_format.value)
 
 
-def _register_commands() -> None:
+# Operator commands used in a hurry (`hlofi kill` while a run misbehaves) load only their
+# own module: importing every command (plots, polars, the emulator) costs over a second.
+_LIGHT_COMMANDS = {"kill": "control", "resume": "control", "status": "status"}
+
+
+def _register_commands(argv: list[str] | None = None) -> None:
     # Imported here so that `import hyperliquid_ofi_trader.main` stays cheap for tests.
     from hyperliquid_ofi_trader.cli import registry
 
-    registry.register_all(app)
+    args = sys.argv[1:] if argv is None else argv
+    light = _LIGHT_COMMANDS.get(args[0]) if args else None
+    if light is not None:
+        # The group callback (logging) is registered above, so a lone command stays a
+        # sub-command (`hlofi status`, not `hlofi`).
+        registry.register_one(app, light)
+    else:
+        registry.register_all(app)
 
 
 def main() -> None:

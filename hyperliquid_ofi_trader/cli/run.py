@@ -11,13 +11,15 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import orjson
 import typer
 from rich.console import Console
 from rich.live import Live
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeError,
     SimExchangeOptions,
@@ -99,6 +101,10 @@ def run(
     scenario: Annotated[str, typer.Option(
         help=f"The emulator's SYNTHETIC market scenario: {', '.join(SCENARIOS)} "
         "(sim/scenarios.py).")] = DEFAULT_SCENARIO,
+    url: Annotated[str | None, typer.Option(
+        help="With --venue hyperliquid: the API base URL to use instead of --network's "
+        "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
+        "is URL/ws. Signing still follows --network.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
@@ -109,9 +115,10 @@ def run(
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
+        custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
                                  account, keystore, seed, metrics_port, as_json,
-                                 scenario=scenario))
+                                 scenario=scenario, custom=custom))
 
     _print(_guarded(start), as_json)
 
@@ -121,7 +128,10 @@ def paper(
         help="Whose public market feed to trade on paper. Only subscriptions are sent "
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
-        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+        "--feed-url", "--url",
+        help="URL of the feed (overrides --feed; e.g. another emulator or a private "
+        "node): a WebSocket URL, or an http(s) API base whose WebSocket is URL/ws.")]
+    = None,
     duration: Annotated[float, typer.Option(
         help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
     config_dir: Annotated[Path | None, typer.Option(
@@ -137,7 +147,10 @@ def paper(
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
+    except EndpointError as exc:
+        _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
@@ -146,6 +159,26 @@ def paper(
                                  metrics_port, as_json, feed_url=url))
 
     _print(_guarded(start), as_json)
+
+
+def _custom_endpoints(venue: Venue, network: Network, url: str | None
+                      ) -> VenueEndpoints | None:
+    if url is None:
+        return None
+    if venue is not Venue.HYPERLIQUID:
+        raise RunAbortError("--url points the real-venue path elsewhere: use it with "
+                            "--venue hyperliquid (--venue sim starts its own emulator)")
+    try:
+        rest, ws = api_endpoints(url)
+    except EndpointError as exc:
+        raise RunAbortError(str(exc)) from None
+    return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
+                          name=f"{network.value}@{urlsplit(rest).netloc}")
+
+
+def _guarded_fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
 
 
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -188,13 +221,20 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 metrics_port: int | None, quiet: bool,
                 feed_url: str | None = None,
-                scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url, scenario) as (endpoints, note,
-                                                                         key):
+                scenario: str = DEFAULT_SCENARIO,
+                custom: VenueEndpoints | None = None) -> dict[str, Any]:
+    async with _venue(venue, network, seed, cfg, feed_url, scenario, custom) as (
+            endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
+        mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=metrics_port))
+                                       metrics_port=metrics_port, mode=mode,
+                                       venue_note=note))
+        if runner.durable_halt is not None:
+            Console(stderr=True).print(
+                f"[bold red]starting HALTED[/bold red]: a kill is recorded "
+                f"({runner.durable_halt.describe()}); `hlofi resume` to trade")
         _install_stop(runner)
         if quiet:
             await runner.run()
@@ -219,9 +259,14 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None, scenario: str = DEFAULT_SCENARIO
+                 feed_url: str | None, scenario: str = DEFAULT_SCENARIO,
+                 custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
+    if custom is not None:
+        yield (custom, f"Hyperliquid API at {custom.rest_url} (signing as "
+               f"{'mainnet' if custom.mainnet else 'testnet'})", None)
+        return
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
         yield (VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
