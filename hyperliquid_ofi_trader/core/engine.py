@@ -78,12 +78,14 @@ from hyperliquid_ofi_trader.core.market_data import (
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
     BookView,
+    CancelIntent,
     CoinMarket,
     Explainer,
     GatewayListener,
     KillSwitch,
-    OrderIntent,
+    ModifyIntent,
     OrderSink,
+    PlanIntent,
     PositionSource,
     PrivateListener,
     RegimeStage,
@@ -407,20 +409,19 @@ class Engine:
                                 "venue (open orders, positions, fills) before trading", cap)
         position = float(_stage("positions", self._positions.position, coin))
         cap.position = position
-        intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
-        cap.intents = intents
-        if not intents:
+        plan = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
+        cap.intents = plan
+        if not plan:
             why = getattr(self._router, "last_reason", "") or "router produced no intent"
             return self._record(coin, ev, Outcome.SKIP, why, cap)
-        if state is TradingState.REDUCING:
-            intents = tuple(i for i in intents if i.reduce_only)
-            if not intents:
-                return self._record(coin, ev, Outcome.SKIP, "trading state REDUCING: only "
-                                    "reduce-only intents may pass", cap)
-        return self._gate_and_submit(coin, ev, state, intents, cap)
+        if state is not TradingState.ACTIVE:
+            plan = allowed_in(state, plan)
+            if not plan:
+                return self._record(coin, ev, Outcome.SKIP, _STATE_SKIP[state], cap)
+        return self._gate_and_submit(coin, ev, state, plan, cap)
 
     def _gate_and_submit(self, coin: str, ev: MarketEvent, state: TradingState,
-                         intents: tuple[OrderIntent, ...], cap: _Capture) -> int:
+                         intents: tuple[PlanIntent, ...], cap: _Capture) -> int:
         if self._gate is None:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
                                 "no risk gate configured: orders are never sent unchecked", cap)
@@ -678,10 +679,38 @@ class _Capture:
         self.regime: RegimeView | None = None
         self.alpha: float | None = None
         self.position: float | None = None
-        self.intents: tuple[OrderIntent, ...] | None = None
-        self.rejected: tuple[tuple[OrderIntent, str], ...] | None = None
-        self.approved: tuple[OrderIntent, ...] | None = None
+        self.intents: tuple[PlanIntent, ...] | None = None
+        self.rejected: tuple[tuple[PlanIntent, str], ...] | None = None
+        self.approved: tuple[PlanIntent, ...] | None = None
         self.failed_stage: str | None = None
+
+
+_STATE_SKIP: Final = {
+    TradingState.REDUCING: "trading state REDUCING: only reduce-only intents may pass",
+    TradingState.HALTED: "trading state HALTED: only cancels may pass"}
+
+
+def allowed_in(state: TradingState, plan: tuple[PlanIntent, ...]) -> tuple[PlanIntent, ...]:
+    """The part of a plan the trading state lets through, before the risk gate.
+
+    HALTED: cancels only. REDUCING: cancels, and places/modifies that are reduce-only (a
+    reduce-only order can never increase exposure, whatever fills). A modify that is not
+    reduce-only becomes a cancel of that order: moving it would re-arm an order that can
+    add exposure, and leaving it behind the touch is no safer than pulling it. A place
+    that is not reduce-only is dropped. ACTIVE: the whole plan."""
+    if state is TradingState.ACTIVE:
+        return plan
+    kept: list[PlanIntent] = []
+    for intent in plan:
+        if isinstance(intent, CancelIntent):
+            kept.append(intent)
+        elif isinstance(intent, ModifyIntent) and (
+                state is TradingState.HALTED or not intent.reduce_only):
+            kept.append(CancelIntent(coin=intent.coin, cloid=intent.cloid,
+                                     tag=f"{state.value.lower()}:{intent.tag}"))
+        elif state is TradingState.REDUCING and intent.reduce_only:
+            kept.append(intent)
+    return tuple(kept)
 
 
 def _explain(stage: str, explain: Callable[[], object],

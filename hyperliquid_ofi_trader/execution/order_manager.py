@@ -49,7 +49,13 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.data.codec import order_status
 from hyperliquid_ofi_trader.execution.commands import (
     CancelOrder,
@@ -136,19 +142,51 @@ class OrderManager:
 
     # ------------------------------------------------------------ OrderSink
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
-        """Give each intent a cloid, record it PENDING, send one `place` for all."""
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
+        """Execute an approved plan, every action citing `decision_id`: cancels first (one
+        `cancel` command), then modifies (cancel-and-replace, the replacement recorded
+        under this decision), then new orders (each given a cloid, recorded PENDING, one
+        `place` for all). The order is the one the plan was decided in: moves and pulls
+        of resting orders before the new order that was priced around them."""
         now = self._clock.now_ns()
         cmds: list[PlaceOrder] = []
+        moves: list[PlanIntent] | None = None
         for it in intents:
+            if type(it) is not OrderIntent:  # rare: only re-quotes make them
+                if moves is None:
+                    moves = []
+                moves.append(it)
+                continue
             if not valid_order_numbers(it.price, it.size):
                 self._count("invalid_intent")
                 continue
             rec = self._new_order(decision_id, it.coin, it.is_buy, it.price, it.size, it.tif,
                                   it.reduce_only, it.tag, now)
             cmds.append(_place(rec))
+        if moves is not None:
+            self._apply_moves(decision_id, moves)
         if cmds:
             self._call_port(self._port.place, cmds)
+
+    def _apply_moves(self, decision_id: int, moves: Sequence[PlanIntent]) -> None:
+        cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
+        if cancels:
+            self._count("plan_cancel", len(cancels))
+            self.cancel(cancels)
+        for m in moves:
+            if isinstance(m, ModifyIntent):
+                self._modify_as_planned(decision_id, m)
+
+    def _modify_as_planned(self, decision_id: int, m: ModifyIntent) -> None:
+        # What the gate approved is what would rest after the move: refuse a modify whose
+        # order is not the one it describes (side, TIF, reduce-only), never send it
+        # with the live order's flags instead.
+        old = self._live.get(m.cloid)
+        if old is not None and (old.coin != m.coin or old.is_buy != m.is_buy
+                                or old.tif is not m.tif or old.reduce_only != m.reduce_only):
+            self._count("modify_mismatch")
+            return
+        self.modify(m.cloid, m.price, m.size, decision_id)
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every live order by cloid (pending and unknown ones included)."""
