@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
 
 _NS_PER_MINUTE = 60_000_000_000
+_MIN_VALUE_CLEARLY_MET = 10.01  # USD: above it the venue's $10 minimum holds beyond doubt
 # What the gate judges: a place, or a modify (the order as it would rest after the move).
 _Exposing = OrderIntent | ModifyIntent
 
@@ -237,7 +238,10 @@ def _venue_rules(intent: _Exposing, inst: Instrument | None) -> None:
     if not is_valid_size(intent.size, inst.sz_decimals):
         raise _RejectError("off_lot", f"{intent.coin} size {intent.size!r} is not a multiple "
                            f"of {inst.size_step:g}")
-    if not inst.meets_min_value(intent.price, intent.size):
+    # On the lot, size x price is the order's value to ~1e-16: only a value near $10 needs
+    # the venue's exact rule (the common case costs one multiplication).
+    if (intent.size * intent.price < _MIN_VALUE_CLEARLY_MET
+            and not inst.meets_min_value(intent.price, intent.size)):
         raise _RejectError("below_min_notional", f"{intent.size:g} x {intent.price:g} = "
                            f"${intent.size * intent.price:.2f} < $10 venue minimum")
 
