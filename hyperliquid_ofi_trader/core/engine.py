@@ -26,6 +26,12 @@ Per event type:
 - Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
   to the kill switch.
 
+A decision's router returns a plan (new orders, moves and pulls of resting ones). Every
+intent of it passes the trading state first (`allowed_in`: HALTED keeps cancels only;
+REDUCING keeps cancels and reduce-only actions and turns a move of an order that is not
+reduce-only into its cancel), then the risk gate, and the order sink executes what was
+approved citing the decision's id, which the journal row lists (ARCHITECTURE.md rule 6).
+
 Every decision point writes one journal row, including "halted", "not configured",
 "not tradable" and "skip", with the inputs that produced it. A decision that sends orders
 reserves its id, submits, and only then builds and writes its row (also when submit
