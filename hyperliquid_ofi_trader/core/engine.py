@@ -26,6 +26,9 @@ Per event type:
 - Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
   to the kill switch.
 
+Entering REDUCING also cancels every live order that is not reduce-only (when the order
+sink can: `ExposurePuller`), as entering HALTED cancels all of them.
+
 A decision's router returns a plan (new orders, moves and pulls of resting ones). Every
 intent of it passes the trading state first (`allowed_in`: HALTED keeps cancels only;
 REDUCING keeps cancels and reduce-only actions and turns a move of an order that is not
@@ -87,6 +90,7 @@ from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
     CoinMarket,
     Explainer,
+    ExposurePuller,
     GatewayListener,
     KillSwitch,
     ModifyIntent,
@@ -545,6 +549,8 @@ class Engine:
                 self._cancel_all(reason)
             elif tr.from_state is TradingState.HALTED:
                 self._halted_failures.clear()
+            if tr.to_state is TradingState.REDUCING:
+                self._pull_exposing(reason)
         return tr
 
     def _cancel_all(self, reason: str) -> None:
@@ -556,6 +562,18 @@ class Engine:
             # Already halted: count and report, no further escalation is possible.
             self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
             _log.error("cancel_all failed while halting: %r", exc, exc_info=exc)
+
+    def _pull_exposing(self, reason: str) -> None:
+        sink = self._sink
+        if not isinstance(sink, ExposurePuller):
+            return
+        try:
+            sink.cancel_exposing(reason)
+        except Exception as exc:
+            # Counted and reported; the state is REDUCING already and the gate holds.
+            self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
+            _log.error("cancelling exposing orders failed while reducing: %r", exc,
+                       exc_info=exc)
 
     def _now(self) -> tuple[int, int]:
         # Operator actions have no event: stamp them with the injected clock on both axes.

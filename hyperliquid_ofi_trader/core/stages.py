@@ -231,6 +231,16 @@ class OrderSink(Protocol):
     def cancel_all(self, reason: str) -> None: ...
 
 
+@runtime_checkable
+class ExposurePuller(Protocol):
+    """Optional on the order sink: cancel every live order that could add exposure (those
+    not reduce-only). The engine calls it when trading becomes REDUCING: quotes placed while
+    ACTIVE must not fill into more exposure, and when a feed is what went away they rest
+    on a book we no longer see. Returns how many cancels were sent."""
+
+    def cancel_exposing(self, reason: str) -> int: ...
+
+
 class PrivateListener(Protocol):
     """Receives our own order updates, fills, funding, liquidations (order manager, positions)."""
 

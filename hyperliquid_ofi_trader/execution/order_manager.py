@@ -194,6 +194,16 @@ class OrderManager:
         _log.warning("cancel_all (%s): %d live orders", reason, len(self._live))
         self._send_cancels(list(self._live.values()), self._clock.now_ns())
 
+    def cancel_exposing(self, reason: str) -> int:
+        """Cancel every live order that is not reduce-only (the engine entering REDUCING);
+        returns how many."""
+        recs = [r for r in self._live.values() if not r.reduce_only]
+        self._count("cancel_exposing")
+        _log.warning("cancel_exposing (%s): %d live orders are not reduce-only", reason,
+                     len(recs))
+        self._send_cancels(recs, self._clock.now_ns())
+        return len(recs)
+
     def cancel(self, cloids: Sequence[str]) -> int:
         """Cancel these orders (unknown or finished ones are skipped); returns how many."""
         recs = [r for c in cloids if (r := self._live.get(c)) is not None]

@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.core.stages import OrderIntent, OrderSink, PlanIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    ExposurePuller,
+    OrderIntent,
+    OrderSink,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.data.instruments import Instrument
 
 FLATTEN_DECISION_ID = 0  # orders not caused by a strategy decision: the halt itself
@@ -69,6 +75,11 @@ class FlatteningSink:
 
     def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
         self.inner.submit(decision_id, intents)
+
+    def cancel_exposing(self, reason: str) -> int:
+        """Passed on when the inner sink can (see `core.stages.ExposurePuller`)."""
+        inner = self.inner
+        return inner.cancel_exposing(reason) if isinstance(inner, ExposurePuller) else 0
 
     def cancel_all(self, reason: str) -> None:
         self.inner.cancel_all(reason)

@@ -27,7 +27,16 @@ from hyperliquid_ofi_trader.core.stages import (
     may_add_exposure,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from tests.unit.test_engine import MS, SETTINGS, FakeGate, FakeKill, Rig, bbo, feed
+from tests.unit.test_engine import (
+    MS,
+    SETTINGS,
+    FakeGate,
+    FakeKill,
+    FakeSink,
+    Rig,
+    bbo,
+    feed,
+)
 
 
 class RecordingListener:
@@ -229,3 +238,27 @@ def test_a_halted_engine_never_asks_the_router(tmp_path: Path) -> None:
     rig.send(bbo("ETH", 1))
     assert rig.sink.submitted == []
     assert rig.sink.cancels  # cancel_all on the way into HALTED
+
+
+class PullingSink(FakeSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pulled: list[str] = []
+
+    def cancel_exposing(self, reason: str) -> int:
+        self.pulled.append(reason)
+        return 1
+
+
+def test_entering_reducing_asks_the_sink_to_pull_exposing_orders(tmp_path: Path) -> None:
+    sink = PullingSink()
+    rig = Rig(tmp_path, order_sink=sink)
+    rig.send(feed(FeedStatus.DOWN, "", 1))
+    assert rig.state() is TradingState.REDUCING
+    assert len(sink.pulled) == 1
+    assert sink.pulled[0].startswith("feed down on connection")
+    rig.engine.reduce("again")  # already REDUCING: no transition, nothing more
+    assert len(sink.pulled) == 1
+    rig.engine.halt("test")  # HALTED cancels everything instead
+    assert sink.cancels
+    assert len(sink.pulled) == 1

@@ -61,3 +61,12 @@ def test_a_plan_cancel_of_an_unknown_or_finished_order_sends_nothing() -> None:
     mgr, port, _ = make_manager()
     mgr.submit(1, [CancelIntent(coin="ETH", cloid="0x" + "0" * 32)])
     assert port.of("cancel") == []
+
+
+def test_cancel_exposing_pulls_only_orders_that_are_not_reduce_only() -> None:
+    mgr, port, _ = make_manager()
+    quote = _resting(mgr, port, 1, 100)
+    _resting(mgr, port, 2, 101, is_buy=False, reduce_only=True)
+    port.calls.clear()
+    assert mgr.cancel_exposing("reducing") == 1
+    assert [c.cloid for c in port.cancelled] == [quote]

@@ -173,3 +173,17 @@ def test_a_modify_is_journaled_under_the_decision_that_moved_it(tmp_path: Path) 
             ).items()
             # ... not under the decision that first placed the order it moves
             assert placed[mod.target_cloid].decision_id != mod.replacement.decision_id
+
+
+def test_entering_reducing_pulls_every_quote_that_is_not_reduce_only(tmp_path: Path) -> None:
+    with journal_at(tmp_path) as journal:
+        rig = build_rig(journal, 0)
+        _until_a_quote_rests(rig)
+        exposing = {o.cloid for o in rig.stack.orders.open_orders() if not o.reduce_only}
+        before = len(rig.port.sent)
+        rig.engine.reduce("test")  # no market event yet: the transition itself acts
+        pulled = {s.action.cloid for s in rig.port.sent[before:]
+                  if isinstance(s.action, CancelOrder)}
+    assert exposing
+    assert pulled == exposing
+    assert rig.stack.orders.counts["cancel_exposing"] == 1
