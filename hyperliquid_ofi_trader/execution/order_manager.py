@@ -172,7 +172,7 @@ class OrderManager:
         cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
         if cancels:
             self._count("plan_cancel", len(cancels))
-            self.cancel(cancels)
+            self.cancel(cancels, decision_id)
         for m in moves:
             if isinstance(m, ModifyIntent):
                 self._modify_as_planned(decision_id, m)
@@ -204,10 +204,11 @@ class OrderManager:
         self._send_cancels(recs, self._clock.now_ns())
         return len(recs)
 
-    def cancel(self, cloids: Sequence[str]) -> int:
-        """Cancel these orders (unknown or finished ones are skipped); returns how many."""
+    def cancel(self, cloids: Sequence[str], decision_id: int | None = None) -> int:
+        """Cancel these orders (unknown or finished ones are skipped); returns how many.
+        `decision_id`: the decision that wants them pulled, cited by the commands."""
         recs = [r for c in cloids if (r := self._live.get(c)) is not None]
-        self._send_cancels(recs, self._clock.now_ns())
+        self._send_cancels(recs, self._clock.now_ns(), decision_id)
         return len(recs)
 
     def modify(self, cloid: str, new_price: float, new_size: float,
@@ -703,7 +704,8 @@ class OrderManager:
         self._count("query")
         self._call_port(self._port.query_order, rec.coin, _real_cloid(rec), rec.oid)
 
-    def _send_cancels(self, recs: Sequence[OrderRecord], now: int) -> None:
+    def _send_cancels(self, recs: Sequence[OrderRecord], now: int,
+                      decision_id: int | None = None) -> None:
         if not recs:
             return
         for rec in recs:
@@ -711,7 +713,7 @@ class OrderManager:
             self._step(rec, E.CANCEL_SENT, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
-        self._call_port(self._port.cancel, [_cancel_cmd(r) for r in recs])
+        self._call_port(self._port.cancel, [_cancel_cmd(r, decision_id) for r in recs])
 
     def _zombie(self, rec: OrderRecord) -> None:
         # We concluded the venue never saw this order, and now it rests: take it down.
@@ -882,8 +884,9 @@ def _real_cloid(rec: OrderRecord) -> str | None:
     return rec.cloid if rec.cloid.startswith("0x") else None
 
 
-def _cancel_cmd(rec: OrderRecord) -> CancelOrder:
-    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid)
+def _cancel_cmd(rec: OrderRecord, decision_id: int | None = None) -> CancelOrder:
+    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid,
+                       decision_id=decision_id)
 
 
 def _place(rec: OrderRecord) -> PlaceOrder:

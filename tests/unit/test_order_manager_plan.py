@@ -33,7 +33,7 @@ def test_a_plan_runs_cancels_then_modifies_then_places_under_its_decision() -> N
     mgr.submit(9, [intent(tag="new"), _move(b), CancelIntent(coin="ETH", cloid=a, tag="x")])
     assert [name for name, _ in port.calls] == ["cancel", "modify", "place"]
     ((cancel,),) = port.of("cancel")
-    assert cancel.cloid == a
+    assert (cancel.cloid, cancel.decision_id) == (a, 9)
     ((mod,),) = port.of("modify")
     assert mod.target_cloid == b
     assert mod.replacement.decision_id == 9  # the moving decision, not decision 2

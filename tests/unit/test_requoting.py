@@ -173,6 +173,15 @@ def test_a_modify_is_journaled_under_the_decision_that_moved_it(tmp_path: Path) 
             ).items()
             # ... not under the decision that first placed the order it moves
             assert placed[mod.target_cloid].decision_id != mod.replacement.decision_id
+        pulls = [s.action for s in rig.port.sent if isinstance(s.action, CancelOrder)
+                 and s.action.decision_id is not None]
+        assert pulls, "seed 1 pulls quotes (alpha flips or decays) within two minutes"
+        for pull in pulls:
+            assert pull.decision_id is not None
+            puller = reader.decision(pull.decision_id)
+            assert puller is not None
+            assert {"action": "cancel", "cloid": pull.cloid} in [
+                {k: a.get(k) for k in ("action", "cloid")} for a in puller.inputs["approved"]]
 
 
 def test_entering_reducing_pulls_every_quote_that_is_not_reduce_only(tmp_path: Path) -> None:
