@@ -180,7 +180,8 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
-    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks)
+    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks,
+                        router_settings.instruments)
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
