@@ -8,8 +8,10 @@ import asyncio
 import datetime as dt
 import enum
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +34,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -60,8 +63,22 @@ class Network(enum.StrEnum):
     MAINNET = "mainnet"
 
 
+# Exit codes: 0 the run ended normally, 1 it could not start (message on stderr),
+# 3 it ran but ended HALTED (kill switch or operator kill): a script must not read it as
+# success. 2 is click's own usage error.
+EXIT_HALTED = 3
+
+
 class RunAbortError(Exception):
     """A user-facing reason not to start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Loopback ports a run serves on (None: not served)."""
+
+    metrics: int | None = None
+    ui: int | None = None
 
 
 def register(app: typer.Typer) -> None:
@@ -95,6 +112,9 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
+    ui_port: Annotated[int | None, typer.Option(
+        help="Serve the live web dashboard on this loopback port (0: any free port); its "
+        "URL and control token are printed at start.", min=0, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="No live view; print the summary as one JSON object.")] = False,
 ) -> None:
@@ -104,9 +124,10 @@ def run(
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                 account, keystore, seed, metrics_port, as_json))
+                                 account, keystore, seed, Ports(metrics_port, ui_port),
+                                 as_json))
 
-    _print(_guarded(start), as_json)
+    _finish(_guarded(start), as_json)
 
 
 def paper(
@@ -125,6 +146,9 @@ def paper(
         file_okay=False)] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
+    ui_port: Annotated[int | None, typer.Option(
+        help="Serve the live web dashboard on this loopback port (0: any free port); its "
+        "URL and control token are printed at start.", min=0, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="No live view; print the summary as one JSON object.")] = False,
 ) -> None:
@@ -136,9 +160,9 @@ def paper(
         cfg = load_config(config_dir)
         return asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
                                  run_dir or _run_dir("paper"), None, None, 0,
-                                 metrics_port, as_json, feed_url=url))
+                                 Ports(metrics_port, ui_port), as_json, feed_url=url))
 
-    _print(_guarded(start), as_json)
+    _finish(_guarded(start), as_json)
 
 
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -148,17 +172,22 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-    except (RunAbortError, LiveRunError, KeyLoadError) as exc:
+    except (RunAbortError, LiveRunError, KeyLoadError, DashboardError) as exc:
         err.print(f"[red]{exc}[/red]")
     raise typer.Exit(1)
 
 
-def _print(summary: dict[str, Any], as_json: bool) -> None:
+def _finish(summary: dict[str, Any], as_json: bool) -> None:
+    """Print the summary; a run that ended HALTED exits with EXIT_HALTED."""
     if as_json:
         typer.echo(orjson.dumps(summary, default=str,
                                 option=orjson.OPT_NON_STR_KEYS).decode())
     else:
         print_summary(Console(), summary)
+    if summary.get("engine", {}).get("trading_state") == "HALTED":
+        Console(stderr=True).print("[red]the run ended HALTED (see state changes above); "
+                                   f"exit code {EXIT_HALTED}[/red]")
+        raise typer.Exit(EXIT_HALTED)
 
 
 def _check_network(cfg: AppConfig, venue: Venue, network: Network, confirmed: bool) -> None:
@@ -179,19 +208,54 @@ def _run_dir(kind: str = "run") -> Path:
 
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
-                metrics_port: int | None, quiet: bool,
+                ports: Ports, quiet: bool,
                 feed_url: str | None = None) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
+    # Ports first: a busy port is one line, before any run folder exists.
+    _check_port_free(ports.metrics, "--metrics-port")
+    async with _dashboard(ports.ui) as dashboard, \
+            _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=metrics_port))
+                                       metrics_port=ports.metrics))
+        if dashboard is not None:
+            dashboard.attach(runner, note)
         _install_stop(runner)
         if quiet:
             await runner.run()
         else:
             await _run_with_view(runner, note)
         return build_summary(runner, note)
+
+
+def _check_port_free(port: int | None, option: str) -> None:
+    if port is None:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As an HTTP server binds: a port in TIME_WAIT is free, a listening one is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise RunAbortError(f"{option} {port} is not available on 127.0.0.1: "
+                                f"{exc.strerror or exc}") from exc
+
+
+@asynccontextmanager
+async def _dashboard(port: int | None) -> AsyncIterator[Dashboard | None]:
+    """The web dashboard when --ui-port is given; its URL and token go to stderr."""
+    if port is None:
+        yield None
+        return
+    dashboard = Dashboard(port)
+    await dashboard.start()
+    Console(stderr=True).print(f"dashboard: {dashboard.url_with_token}  (read-only without "
+                               "the #token part; the token allows kill/resume)",
+                               highlight=False, soft_wrap=True)
+    try:
+        yield dashboard
+    finally:
+        await dashboard.stop()
 
 
 async def _run_with_view(runner: LiveRunner, note: str) -> None:
