@@ -83,9 +83,10 @@ class Dashboard:
             web.get("/api/explain-order/{cloid}", self._explain_order),
             web.post("/api/control", self._control),
         ])
-        self._web = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._web = web.AppRunner(app, access_log=None, handle_signals=False,
+                                  shutdown_timeout=0.5)
         await self._web.setup()
-        site = web.TCPSite(self._web, self.host, self.port, shutdown_timeout=0.5)
+        site = web.TCPSite(self._web, self.host, self.port)
         try:
             await site.start()
         except OSError as exc:
