@@ -23,6 +23,17 @@ def _register_commands() -> None:
     from hyperliquid_ofi_trader.cli import registry
 
     registry.register_all(app)
+    _short_helps(app)
+
+
+def _short_helps(app: typer.Typer) -> None:
+    """The command list shows each command's first sentence on its own: docstrings are
+    wrapped for the source, and typer would keep their line breaks in an 80-column list."""
+    for info in app.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback is not None else None)
+        if info.short_help is None and doc:
+            first = " ".join(doc.split("\n\n", 1)[0].split())
+            info.short_help = first.split(". ", 1)[0].rstrip(".") + "."
 
 
 def main() -> None:
