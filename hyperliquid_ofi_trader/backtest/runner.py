@@ -53,6 +53,7 @@ from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
@@ -292,6 +293,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
         raise BacktestError(f"{journal_path} already exists: choose another output folder")
     stats = ReadStats()
     first_ns, frames = _first(iter_frames(data, stats))  # raises early for a bad source
+    frames = require_traded_coins(frames, cfg.symbols.traded)  # before any output exists
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = ReplayClock(first_ns)
     result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),

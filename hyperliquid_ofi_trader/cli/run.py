@@ -19,6 +19,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeOptions,
@@ -71,6 +72,14 @@ EXIT_HALTED = 3
 
 class RunAbortError(Exception):
     """A user-facing reason not to start."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFeed:
+    """Where paper trading reads the market, and how long it waits for it at start."""
+
+    url: str
+    connect_timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,9 @@ def paper(
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
         help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+    connect_timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for the feed's first market data before giving up "
+        "(exit code 1).", min=0.1)] = 20.0,
     duration: Annotated[float, typer.Option(
         help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
     config_dir: Annotated[Path | None, typer.Option(
@@ -160,7 +172,8 @@ def paper(
         cfg = load_config(config_dir)
         return asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
                                  run_dir or _run_dir("paper"), None, None, 0,
-                                 Ports(metrics_port, ui_port), as_json, feed_url=url))
+                                 Ports(metrics_port, ui_port), as_json,
+                                 PaperFeed(url, connect_timeout)))
 
     _finish(_guarded(start), as_json)
 
@@ -173,7 +186,7 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
     except (RunAbortError, LiveRunError, KeyLoadError, DashboardError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
     raise typer.Exit(1)
 
 
@@ -209,11 +222,11 @@ def _run_dir(kind: str = "run") -> Path:
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 ports: Ports, quiet: bool,
-                feed_url: str | None = None) -> dict[str, Any]:
+                feed: PaperFeed | None = None) -> dict[str, Any]:
     # Ports first: a busy port is one line, before any run folder exists.
     _check_port_free(ports.metrics, "--metrics-port")
     async with _dashboard(ports.ui) as dashboard, \
-            _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
+            _venue(venue, network, seed, cfg, feed) as (endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
@@ -274,7 +287,7 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None
+                 feed: PaperFeed | None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
     if venue is Venue.HYPERLIQUID:
@@ -286,8 +299,8 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
     options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,))
     if venue is Venue.PAPER:
-        assert feed_url is not None
-        async with _paper_emulator(options, cfg, feed_url) as (server, market):
+        assert feed is not None
+        async with _paper_emulator(options, cfg, feed) as (server, market):
             yield (VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
                                   mainnet=False, name="paper"), market, key)
         return
@@ -302,15 +315,21 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
 
 @asynccontextmanager
 async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
-                          feed_url: str) -> AsyncIterator[tuple[EmulatorServer, str]]:
-    """An emulator with no market of its own, fed by a relay of the real feed."""
+                          feed: PaperFeed) -> AsyncIterator[tuple[EmulatorServer, str]]:
+    """An emulator with no market of its own, fed by a relay of the real feed. A feed that
+    sends no market data within its connect budget stops the command (no run starts)."""
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock)
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
-        yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "
+        if not await relay.wait_for_market(feed.connect_timeout_s):
+            cause = relay.last_error or "connected, but no market data arrived"
+            raise RunAbortError(f"paper: no market data from {feed.url} within "
+                                f"{feed.connect_timeout_s:g} s ({cause}); check the URL and "
+                                "the network (--feed-url, --connect-timeout)")
+        yield server, (f"PAPER: real market from {feed.url}, fills emulated locally "
                        "(no order reaches the venue)")
     finally:
         relay.stop()
