@@ -42,7 +42,7 @@ from hyperliquid_ofi_trader.runtime.live import (
     RunOptions,
     VenueEndpoints,
 )
-from hyperliquid_ofi_trader.runtime.live_view import render
+from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
@@ -273,9 +273,10 @@ async def _dashboard(port: int | None) -> AsyncIterator[Dashboard | None]:
 
 async def _run_with_view(runner: LiveRunner, note: str) -> None:
     console = Console()
-    with Live(render(runner, note), console=console, refresh_per_second=4,
+    view = TerminalView(runner, note)
+    with Live(view.render(), console=console, refresh_per_second=4,
               transient=False) as live:
-        runner.status_listeners.append(lambda r: live.update(render(r, note)))
+        runner.status_listeners.append(lambda _: live.update(view.render()))
         await runner.run()
 
 
