@@ -67,6 +67,7 @@ from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
+from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
@@ -345,6 +346,7 @@ def write_html_report(result: BacktestResult) -> Path | None:
         from hyperliquid_ofi_trader.backtest.report_html import render_report
     except ImportError:
         return None
+    write_run_context(Path(result.out_dir), recording_context(Path(result.source)))
     _, files = render_report(Path(result.journal), Path(result.out_dir))
     result.report = str(files.html)
     return files.html

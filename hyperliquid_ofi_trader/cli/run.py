@@ -44,6 +44,7 @@ from hyperliquid_ofi_trader.runtime.live import (
 )
 from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
+from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
@@ -231,6 +232,7 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
                                        metrics_port=ports.metrics))
+        write_run_context(run_dir, live_context(venue.value, endpoints.name, note))
         if dashboard is not None:
             dashboard.attach(runner, note)
         _install_stop(runner)
