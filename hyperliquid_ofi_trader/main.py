@@ -7,6 +7,8 @@ touches another command's code.
 
 from __future__ import annotations
 
+import shutil
+
 import typer
 
 app = typer.Typer(
@@ -36,8 +38,15 @@ def _short_helps(app: typer.Typer) -> None:
             info.short_help = first.split(". ", 1)[0].rstrip(".") + "."
 
 
+# Below this many columns, help is plain two-column text: rich's option tables give the
+# help text a third of an 80-column terminal.
+_RICH_HELP_COLUMNS = 100
+
+
 def main() -> None:
     _register_commands()
+    if shutil.get_terminal_size().columns < _RICH_HELP_COLUMNS:
+        app.rich_markup_mode = None
     app()
 
 
