@@ -8,6 +8,7 @@ touches another command's code.
 from __future__ import annotations
 
 import shutil
+import sys
 
 import typer
 
@@ -20,11 +21,26 @@ app = typer.Typer(
 )
 
 
-def _register_commands() -> None:
+# Operator commands used in a hurry (`hlofi kill` while a run misbehaves) load only their
+# own module: importing every command (plots, polars, the emulator) costs over a second.
+_LIGHT_COMMANDS = {"kill": "control", "resume": "control", "status": "status"}
+
+
+def _group() -> None:
+    """Order-flow-imbalance trading system for Hyperliquid perpetuals."""
+
+
+def _register_commands(argv: list[str] | None = None) -> None:
     # Imported here so that `import hyperliquid_ofi_trader.main` stays cheap for tests.
     from hyperliquid_ofi_trader.cli import registry
 
-    registry.register_all(app)
+    args = sys.argv[1:] if argv is None else argv
+    light = _LIGHT_COMMANDS.get(args[0]) if args else None
+    if light is not None:
+        app.callback()(_group)  # keeps `hlofi status` a sub-command when it is alone
+        registry.register_one(app, light)
+    else:
+        registry.register_all(app)
     _short_helps(app)
 
 

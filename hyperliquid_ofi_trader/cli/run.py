@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import orjson
 import typer
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeOptions,
     build_relay_server,
@@ -120,6 +122,10 @@ def run(
         "HLOFI_KEYSTORE_PASSWORD). Default: the key in HLOFI_PRIVATE_KEY.",
         dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
+    url: Annotated[str | None, typer.Option(
+        help="With --venue hyperliquid: the API base URL to use instead of --network's "
+        "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
+        "is URL/ws. Signing still follows --network.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
     ui_port: Annotated[int | None, typer.Option(
@@ -133,9 +139,10 @@ def run(
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
+        custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
                                  account, keystore, seed, Ports(metrics_port, ui_port),
-                                 as_json))
+                                 as_json, custom=custom))
 
     _finish(_guarded(start), as_json)
 
@@ -145,7 +152,10 @@ def paper(
         help="Whose public market feed to trade on paper. Only subscriptions are sent "
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
-        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+        "--feed-url", "--url",
+        help="URL of the feed (overrides --feed; e.g. another emulator or a private "
+        "node): a WebSocket URL, or an http(s) API base whose WebSocket is URL/ws.")]
+    = None,
     connect_timeout: Annotated[float, typer.Option(
         help="Seconds to wait for the feed's first market data before giving up "
         "(exit code 1).", min=0.1)] = 20.0,
@@ -167,7 +177,10 @@ def paper(
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
+    except EndpointError as exc:
+        _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
@@ -177,6 +190,26 @@ def paper(
                                  PaperFeed(url, connect_timeout)))
 
     _finish(_guarded(start), as_json)
+
+
+def _custom_endpoints(venue: Venue, network: Network, url: str | None
+                      ) -> VenueEndpoints | None:
+    if url is None:
+        return None
+    if venue is not Venue.HYPERLIQUID:
+        raise RunAbortError("--url points the real-venue path elsewhere: use it with "
+                            "--venue hyperliquid (--venue sim starts its own emulator)")
+    try:
+        rest, ws = api_endpoints(url)
+    except EndpointError as exc:
+        raise RunAbortError(str(exc)) from None
+    return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
+                          name=f"{network.value}@{urlsplit(rest).netloc}")
+
+
+def _guarded_fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
 
 
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -222,19 +255,25 @@ def _run_dir(kind: str = "run") -> Path:
 
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
-                ports: Ports, quiet: bool,
-                feed: PaperFeed | None = None) -> dict[str, Any]:
+                ports: Ports, quiet: bool, feed: PaperFeed | None = None,
+                custom: VenueEndpoints | None = None) -> dict[str, Any]:
     # Ports first: a busy port is one line, before any run folder exists.
     _check_port_free(ports.metrics, "--metrics-port")
     async with _dashboard(ports.ui) as dashboard, \
-            _venue(venue, network, seed, cfg, feed) as (endpoints, note, key):
+            _venue(venue, network, seed, cfg, feed, custom) as (endpoints, note, key):
         key = key or load_private_key(keystore_path=keystore)
+        mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=ports.metrics))
+                                       metrics_port=ports.metrics, mode=mode,
+                                       venue_note=note))
         write_run_context(run_dir, live_context(venue.value, endpoints.name, note))
         if dashboard is not None:
             dashboard.attach(runner, note)
+        if runner.durable_halt is not None:
+            Console(stderr=True).print(
+                f"[bold red]starting HALTED[/bold red]: a kill is recorded "
+                f"({runner.durable_halt.describe()}); `hlofi resume` to trade")
         _install_stop(runner)
         if quiet:
             await runner.run()
@@ -290,9 +329,13 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed: PaperFeed | None
+                 feed: PaperFeed | None, custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
+    if custom is not None:
+        yield (custom, f"Hyperliquid API at {custom.rest_url} (signing as "
+               f"{'mainnet' if custom.mainnet else 'testnet'})", None)
+        return
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
         yield (VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,

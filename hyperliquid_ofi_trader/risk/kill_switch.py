@@ -186,8 +186,10 @@ class KillSwitch:
     def fired(self) -> str | None:
         return self._fired
 
-    def reset(self, now_ns: int) -> None:
-        """Operator resume: clear the trigger and the run counters; windows are kept."""
+    def reset(self, now_ns: int, *, keep_day: bool = False) -> None:
+        """Operator resume: clear the trigger and the run counters; windows are kept.
+        `keep_day` (an automatic recovery) keeps the day's loss baseline: only an operator
+        grants a fresh daily allowance."""
         self._fired = None
         self.fired_code = None
         self._lag_run = 0
@@ -196,8 +198,9 @@ class KillSwitch:
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
         self._started_ns = now_ns
-        self._day = -1  # the operator looked at today's loss: a fresh allowance
-        self._carry = None
+        if not keep_day:
+            self._day = -1  # the operator looked at today's loss: a fresh allowance
+            self._carry = None
 
     def carry_in(self, day: int, pnl_usd: float) -> None:
         """Start UTC day `day` (ns // 86400 s) with `pnl_usd` that earlier runs made that

@@ -145,6 +145,9 @@ def test_dashboard_in_a_browser(run: Run, tmp_path: Path) -> None:
         clicked_ns = time.time_ns()
         page.locator("#kill").click()
         expect(page.locator("#state")).to_have_text("HALTED", timeout=5_000)
+        # The run's own acknowledgement (the channel `hlofi kill` confirms with).
+        expect(page.locator("#message")).to_contain_text("HALTED", timeout=5_000)
+        expect(page.locator("#message")).to_contain_text("s after the click")
         browser.close()
     halted_ns = None
     deadline = time.monotonic() + 5  # the journal commits its batch every second

@@ -28,7 +28,14 @@ import orjson
 from aiohttp import web
 
 from hyperliquid_ofi_trader.cli.explain import ExplainError, explain_text, resolve_decision
-from hyperliquid_ofi_trader.risk.control import COMMANDS, ControlError, write_command
+from hyperliquid_ofi_trader.risk.control import (
+    ACK_FILE,
+    COMMANDS,
+    ControlAck,
+    ControlError,
+    read_ack,
+    write_command,
+)
 from hyperliquid_ofi_trader.runtime.dashboard.history import ChartHistory, chart_point
 from hyperliquid_ofi_trader.runtime.dashboard.snapshot import journal_snapshot, live_snapshot
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
@@ -41,6 +48,7 @@ _CONTENT_TYPES = {".html": "text/html", ".js": "application/javascript",
 _STATIC_FILES = frozenset({"index.html", "app.js", "app.css", "uPlot.iife.min.js",
                            "uPlot.min.css", "uPlot.LICENSE"})
 _MAX_REASON = 200
+_ACK_WAIT_S = 2.0  # the runner polls every 200 ms; an answer later than this is news
 
 
 class DashboardError(Exception):
@@ -194,7 +202,13 @@ class Dashboard:
         except ControlError as exc:
             raise web.HTTPInternalServerError(text=str(exc)) from exc
         log.warning("dashboard %s #%d: %s", command, record.seq, reason)
-        return _json({"command": command, "seq": record.seq})
+        ack = await _await_ack(run_dir, record.seq)
+        answer: dict[str, Any] = {"command": command, "seq": record.seq, "acknowledged": False}
+        if ack is not None:
+            answer.update(acknowledged=True, trading_state=ack.trading_state,
+                          applied_after_s=(ack.applied_ns - record.written_ns) / 1e9,
+                          detail=ack.detail)
+        return _json(answer)
 
     def _authorise(self, request: web.Request) -> None:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -203,6 +217,17 @@ class Dashboard:
                                        "Authorization: Bearer <token>")
         if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
             raise web.HTTPForbidden(text="wrong token for this run")
+
+
+async def _await_ack(run_dir: Path, seq: int) -> ControlAck | None:
+    """The runner's answer to command `seq` (same channel as `hlofi kill`), None if late."""
+    deadline = time.monotonic() + _ACK_WAIT_S
+    while time.monotonic() < deadline:
+        ack = await asyncio.to_thread(read_ack, run_dir / ACK_FILE)
+        if ack is not None and ack.seq >= seq:
+            return ack
+        await asyncio.sleep(0.05)
+    return None
 
 
 async def _command_of(request: web.Request) -> tuple[str, str]:

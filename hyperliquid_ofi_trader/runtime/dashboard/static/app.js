@@ -252,8 +252,9 @@ async function explain(url, title) {
   $("explain-text").textContent = body.text;
 }
 
-function message(text) {
+function message(text, ok = false) {
   $("message").hidden = !text;
+  $("message").className = ok ? "message ok" : "message";
   $("message").textContent = text || "";
 }
 
@@ -264,7 +265,11 @@ async function control(command) {
     headers: { "Authorization": `Bearer ${token}`, "Content-Type": "application/json" },
     body: JSON.stringify({ command, reason: `${command} button` }),
   });
-  message(resp.ok ? "" : `${command} refused (${resp.status}): ${await resp.text()}`);
+  if (!resp.ok) { message(`${command} refused (${resp.status}): ${await resp.text()}`); return; }
+  const answer = await resp.json();
+  message(answer.acknowledged
+    ? `${command} #${answer.seq}: ${answer.trading_state} ${answer.applied_after_s.toFixed(2)} s after the click`
+    : `${command} #${answer.seq} written; the run has not answered yet`, answer.acknowledged);
 }
 
 function setupControls() {
