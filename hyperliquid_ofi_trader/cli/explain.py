@@ -42,7 +42,8 @@ def explain(
     decision_id: Annotated[int, typer.Argument(help="Decision id (as cited by orders and "
                                                "shown by status views).", min=1)],
     db: Annotated[Path | None, typer.Option(
-        "--db", help="Journal database. Default: risk.journal.path of the configuration.",
+        "--db", help="Journal database. Default: risk.journal.path in the newest run "
+        "folder under runs/.",
         dir_okay=False)] = None,
     config_dir: Annotated[Path | None, typer.Option(
         "--dir", help="User config folder, used only to find the journal when --db is "
@@ -80,15 +81,25 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
+_RUNS_ROOT = Path("runs")
+
+
 def _journal_from_config(config_dir: Path | None) -> Path:
     # Imported here: loading the config stack is only needed when --db is absent.
     from hyperliquid_ofi_trader.config.errors import ConfigError
     from hyperliquid_ofi_trader.config.loader import load_config
 
     try:
-        return Path(load_config(config_dir).risk.journal.path)
+        journal = load_config(config_dir).risk.journal
     except ConfigError as exc:
         _fail(f"invalid configuration (pass --db to skip it): {exc}")
+    # risk.journal.path is per run folder: the newest run under runs/ (hlofi run's default
+    # place) is the one an operator asks about; an absolute path is the one shared file.
+    runs = [journal.in_run_dir(d) for d in _RUNS_ROOT.glob("*") if d.is_dir()]
+    found = [p for p in runs if p.is_file()]
+    if Path(journal.path).is_absolute() or not found:
+        return journal.in_run_dir(_RUNS_ROOT)
+    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 def _as_dict(row: DecisionRow) -> dict[str, Any]:

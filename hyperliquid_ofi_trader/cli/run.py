@@ -11,14 +11,17 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import orjson
 import typer
 from rich.console import Console
 from rich.live import Live
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
+    SimExchangeError,
     SimExchangeOptions,
     build_relay_server,
     build_server,
@@ -32,6 +35,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -41,6 +45,7 @@ from hyperliquid_ofi_trader.runtime.live import (
 from hyperliquid_ofi_trader.runtime.live_view import render
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
+from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
 ENDPOINTS = {
@@ -93,6 +98,13 @@ def run(
         "HLOFI_KEYSTORE_PASSWORD). Default: the key in HLOFI_PRIVATE_KEY.",
         dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
+    scenario: Annotated[str, typer.Option(
+        help=f"The emulator's SYNTHETIC market scenario: {', '.join(SCENARIOS)} "
+        "(sim/scenarios.py).")] = DEFAULT_SCENARIO,
+    url: Annotated[str | None, typer.Option(
+        help="With --venue hyperliquid: the API base URL to use instead of --network's "
+        "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
+        "is URL/ws. Signing still follows --network.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
@@ -103,8 +115,10 @@ def run(
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
+        custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                 account, keystore, seed, metrics_port, as_json))
+                                 account, keystore, seed, metrics_port, as_json,
+                                 scenario=scenario, custom=custom))
 
     _print(_guarded(start), as_json)
 
@@ -114,7 +128,10 @@ def paper(
         help="Whose public market feed to trade on paper. Only subscriptions are sent "
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
-        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+        "--feed-url", "--url",
+        help="URL of the feed (overrides --feed; e.g. another emulator or a private "
+        "node): a WebSocket URL, or an http(s) API base whose WebSocket is URL/ws.")]
+    = None,
     duration: Annotated[float, typer.Option(
         help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
     config_dir: Annotated[Path | None, typer.Option(
@@ -130,7 +147,10 @@ def paper(
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
+    except EndpointError as exc:
+        _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
@@ -141,6 +161,26 @@ def paper(
     _print(_guarded(start), as_json)
 
 
+def _custom_endpoints(venue: Venue, network: Network, url: str | None
+                      ) -> VenueEndpoints | None:
+    if url is None:
+        return None
+    if venue is not Venue.HYPERLIQUID:
+        raise RunAbortError("--url points the real-venue path elsewhere: use it with "
+                            "--venue hyperliquid (--venue sim starts its own emulator)")
+    try:
+        rest, ws = api_endpoints(url)
+    except EndpointError as exc:
+        raise RunAbortError(str(exc)) from None
+    return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
+                          name=f"{network.value}@{urlsplit(rest).netloc}")
+
+
+def _guarded_fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run `start`; a user-facing failure becomes one red line and exit code 1."""
     err = Console(stderr=True)
@@ -148,7 +188,7 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-    except (RunAbortError, LiveRunError, KeyLoadError) as exc:
+    except (RunAbortError, LiveRunError, KeyLoadError, SimExchangeError) as exc:
         err.print(f"[red]{exc}[/red]")
     raise typer.Exit(1)
 
@@ -180,12 +220,21 @@ def _run_dir(kind: str = "run") -> Path:
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 metrics_port: int | None, quiet: bool,
-                feed_url: str | None = None) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
-        key = key or load_private_key(keystore_path=keystore)
+                feed_url: str | None = None,
+                scenario: str = DEFAULT_SCENARIO,
+                custom: VenueEndpoints | None = None) -> dict[str, Any]:
+    async with _venue(venue, network, seed, cfg, feed_url, scenario, custom) as (
+            endpoints, note, key):
+        key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
+        mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=metrics_port))
+                                       metrics_port=metrics_port, mode=mode,
+                                       venue_note=note))
+        if runner.durable_halt is not None:
+            Console(stderr=True).print(
+                f"[bold red]starting HALTED[/bold red]: a kill is recorded "
+                f"({runner.durable_halt.describe()}); `hlofi resume` to trade")
         _install_stop(runner)
         if quiet:
             await runner.run()
@@ -210,9 +259,14 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None
+                 feed_url: str | None, scenario: str = DEFAULT_SCENARIO,
+                 custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
+    if custom is not None:
+        yield (custom, f"Hyperliquid API at {custom.rest_url} (signing as "
+               f"{'mainnet' if custom.mainnet else 'testnet'})", None)
+        return
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
         yield (VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
@@ -220,7 +274,7 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
         return
     key = generate_throwaway_key()
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
-    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,))
+    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,), scenario=scenario)
     if venue is Venue.PAPER:
         assert feed_url is not None
         async with _paper_emulator(options, cfg, feed_url) as (server, market):
@@ -243,7 +297,8 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock,
+                        config=ws_client_config(cfg.thresholds.feed))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "

@@ -291,6 +291,12 @@ class Engine:
         """Operator resume from REDUCING or HALTED. Raises `IllegalTransition` when ACTIVE."""
         return self._transition(Trigger.RESUME, f"operator: {reason}", *self._now())
 
+    def recover(self, reason: str) -> Transition:
+        """Recovery policy (risk/recovery.py): leave REDUCING or HALTED once what caused it
+        has cleared. Raises `IllegalTransition` when ACTIVE."""
+        return self._transition(Trigger.AUTO_RECOVER, f"recovery policy: {reason}",
+                                *self._now())
+
     def flush(self) -> None:
         """Commit the journal batch (shutdown, tests). Raises `JournalError` on failure."""
         self._journal.flush()

@@ -14,11 +14,18 @@ Triggers and their stable codes (the reason is "code: detail"):
                    slippage source is given, else vs the current mid);
 - `stale_feed`     no market event for a traded coin within stale_feed_s (checked on
                    Timer events, so a feed that never starts fires too);
-- `daily_loss`     realised + unrealised PnL minus fees fell daily_loss_usd below its value
-                   at the first check of the UTC day (event time), counting what earlier
-                   runs made that day (`carry_in`): a restart does not renew the allowance.
-                   The baseline is taken again once, after the first account snapshot, so
-                   a position reconciled at start-up is not counted as today's loss twice;
+- `daily_loss`     the account lost daily_loss_usd since the UTC day opened (event time).
+                   With account snapshots (live): the venue's account value at the day's
+                   open (`day_open`, saved by the runner and carried into every later run
+                   of the day with `carry_in_open`) against the latest snapshot's value
+                   plus our own PnL change since it. Fees, funding and price moves while
+                   no process ran are all in the venue's figure, so crashes cannot make
+                   it under-count (an incremental save lost the moves between the last
+                   save and the crash, and while down). Deposits and withdrawals move
+                   it too. Without snapshots (backtests): realised + unrealised PnL minus
+                   fees against the first check of the day, counting what earlier runs
+                   made that day (`carry_in`), re-baselined once after the first account
+                   snapshot so a reconciled position is not counted as today's loss;
 - `operator_kill`  a ControlCommand("kill").
 Once fired it stays fired (every `check` returns the same reason) until `reset()` or a
 ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
@@ -173,6 +180,9 @@ class KillSwitch:
         self._day_start_pnl = 0.0
         self._carry: tuple[int, float] | None = None  # (UTC day, PnL earlier runs made)
         self._account_seen = False
+        self._open: tuple[int, float] | None = None  # (UTC day, account value at its open)
+        self._anchor: tuple[float, float] | None = None  # (account value, our PnL then)
+        self._snapshot_value: float | None = None  # anchored at the next check
         self._dispatch: dict[type, Callable[[Any, int], str | None]] = {
             AccountSnapshot: self._on_account,
             BookSnapshot: self._on_book, Bbo: self._on_market, Trades: self._on_market,
@@ -219,8 +229,10 @@ class KillSwitch:
     def fired(self) -> str | None:
         return self._fired
 
-    def reset(self, now_ns: int) -> None:
-        """Operator resume: clear the trigger and the run counters; windows are kept."""
+    def reset(self, now_ns: int, *, keep_day: bool = False) -> None:
+        """Operator resume: clear the trigger and the run counters; windows are kept.
+        `keep_day` (an automatic recovery) keeps the day's loss baseline: only an operator
+        grants a fresh daily allowance."""
         self._fired = None
         self.fired_code = None
         self._lag_run = 0
@@ -229,8 +241,10 @@ class KillSwitch:
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
         self._started_ns = now_ns
-        self._day = -1  # the operator looked at today's loss: a fresh allowance
-        self._carry = None
+        if not keep_day:
+            self._day = -1  # the operator looked at today's loss: a fresh allowance
+            self._carry = None
+            self._open = None  # re-opened at the current account value on the next check
 
     def carry_in(self, day: int, pnl_usd: float) -> None:
         """Start UTC day `day` (ns // 86400 s) with `pnl_usd` that earlier runs made that
@@ -239,6 +253,19 @@ class KillSwitch:
             raise ValueError(f"carried PnL must be finite, got {pnl_usd!r}")
         self._carry = (day, pnl_usd)
         self._day = -1
+
+    def carry_in_open(self, day: int, account_value: float) -> None:
+        """Start UTC day `day` from the account value it opened with, as an earlier run of
+        the day saved it through `day_open` (the venue-anchored daily loss)."""
+        if not (math.isfinite(account_value) and account_value > 0.0):
+            raise ValueError(f"account value at the open must be positive, got "
+                             f"{account_value!r}")
+        self._open = (day, account_value)
+
+    def day_open(self) -> tuple[int, float] | None:
+        """(UTC day, account value at its open), the figure to save for a restart; None
+        before an account snapshot anchored it."""
+        return self._open
 
     def today_pnl(self, now_ns: int) -> tuple[int, float] | None:
         """(UTC day, PnL made that day including earlier runs), the figure to save for a
@@ -317,6 +344,9 @@ class KillSwitch:
         if not self._account_seen:
             self._account_seen = True
             self._day = -1
+        value = ev.account_value
+        if math.isfinite(value) and value > 0.0:
+            self._snapshot_value = value  # anchored with our PnL once positions applied it
         return None
 
     def _on_answer(self, ev: OrderAck | CancelAck, now_ns: int) -> str | None:
@@ -374,11 +404,26 @@ class KillSwitch:
             carry = self._carry
             carried = carry[1] if carry is not None and carry[0] == day else 0.0
             self._day, self._day_start_pnl = day, pnl - carried
-        loss = self._day_start_pnl - pnl
+        loss = self._venue_loss(day, pnl)
+        if loss is None:
+            loss = self._day_start_pnl - pnl
         if loss >= self.settings.daily_loss_usd:
             return self._fire(DAILY_LOSS, f"down ${loss:.2f} today >= "
                               f"${self.settings.daily_loss_usd:g}")
         return None
+
+    def _venue_loss(self, day: int, pnl: float) -> float | None:
+        """Today's loss against the venue's account value, None before a snapshot."""
+        if self._snapshot_value is not None:
+            self._anchor = (self._snapshot_value, pnl)
+            self._snapshot_value = None
+        anchor = self._anchor
+        if anchor is None:
+            return None
+        value = anchor[0] + (pnl - anchor[1])
+        if self._open is None or self._open[0] != day:
+            self._open = (day, value)  # first look of the day (or after a resume)
+        return self._open[1] - value
 
     def _on_control(self, ev: ControlCommand, now_ns: int) -> str | None:
         if ev.command == "kill":
