@@ -128,17 +128,6 @@ def test_liquidity_regime_update_and_tradable_as_written() -> None:
 # ---------------------------------------------------------------- signals: lead-lag
 
 
-class SteppingClock:
-    """Stands in for the monotonic clock: 20 ms per call."""
-
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> int:
-        self.now += 20_000_000
-        return self.now
-
-
 def _warm(sig: LeadLagSignal, n: int = 60) -> None:
     for i in range(n):
         wiggle = 1e-5 * math.sin(i)
@@ -158,9 +147,24 @@ def test_leadlag_update_with_two_mids_as_written() -> None:
 @pytest.mark.parametrize(("jump", "expect"), [(1.003, 1), (0.997, -1)])
 def test_leadlag_two_mid_form_signals_a_lead_move_the_lag_has_not_followed(
         jump: float, expect: int) -> None:
-    sig = LeadLagSignal(clock=SteppingClock())
+    # Each time-less call is one observation a block after the previous: a tight loop of
+    # calls is judged as the same sequence of blocks, every time.
+    sig = LeadLagSignal()
     _warm(sig)
     assert sig.update(60000.0 * jump, 3000.0) == expect
+
+
+def test_leadlag_two_mid_form_a_lead_move_the_lag_followed_is_no_signal() -> None:
+    sig = LeadLagSignal()
+    _warm(sig)
+    assert sig.update(60000.0 * 1.003, 3000.0 * 1.003) == 0
+
+
+def test_leadlag_two_mid_form_with_a_real_clock() -> None:
+    ticks = iter(range(0, 10**12, 40_000_000))  # 40 ms apart, as a live caller might be
+    sig = LeadLagSignal(clock=lambda: next(ticks))
+    _warm(sig)
+    assert sig.update(60000.0 * 1.003, 3000.0) == 1
 
 
 # ---------------------------------------------------------------- execution: router
