@@ -65,6 +65,7 @@ def test_the_fast_interface_still_works_beside_the_seed_one() -> None:
     book.apply_diff(Side.BID, 60000.0, 1.0)
     book.apply_diff("ASK", 60001.0, 1.0)  # any case
     book.apply_diff("b", 59999.0, 1.0)  # the venue's own letters
+    book.apply_diff("asks", 60002.0, 1.0)
     assert book.best_bid() == (60000.0, 1.0)
     assert book.best_ask() == (60001.0, 1.0)
     assert book.level_count(Side.BID) == 2
