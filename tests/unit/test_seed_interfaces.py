@@ -214,6 +214,8 @@ def test_kill_switch_check_on_a_mapping_of_trigger_inputs() -> None:
     kill = KillSwitch()
     assert kill.check({}) is False
     assert kill.check({"feed_lag_ms": 10.0, "daily_pnl_usd": 5.0}) is False
+    assert kill.check({"consecutive_slippage_fills": 1, "depth_vanish_fraction": 0.1,
+                       "daily_loss_usd": 1.0, "operator_kill": False}) is False
     assert kill.check({"feed_lag_ms": 60_000.0}) is True
     assert kill.fired_code == "feed_lag"
     assert kill.check({}) is True  # latched until an operator resets it
@@ -230,6 +232,9 @@ def test_kill_switch_check_on_a_mapping_of_trigger_inputs() -> None:
     ({"operator_kill": True}, "operator_kill"),
     ({"feed_lag_ms": float("nan")}, "feed_lag"),  # unreadable: fail safe
     ({"depth": "deep", "avg_depth": 1.0}, "depth_vanish"),
+    ({"consecutive_slippage_fills": 99}, "consecutive_slippage"),
+    ({"depth_vanish_fraction": 0.99}, "depth_vanish"),
+    ({"daily_loss_usd": 1e9}, "daily_loss"),
 ])
 def test_each_trigger_fires_from_its_input(inputs: dict[str, object], code: str) -> None:
     kill = KillSwitch()
