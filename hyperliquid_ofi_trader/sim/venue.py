@@ -246,7 +246,9 @@ class SimVenue:
         return amount
 
     def approve_agent(self, account: str, agent: str) -> None:
-        """Let `agent` sign for `account` (the venue's approveAgent, set up out of band)."""
+        """Let `agent` sign for `account` (the venue's approveAgent, set up out of band).
+        An account approves agents only once it exists: one with no funding yet is opened
+        with `initial_usdc`. The agent itself never gets an account."""
         self.open_account(account)
         self.agents[agent.lower()] = account.lower()
 
