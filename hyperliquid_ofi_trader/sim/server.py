@@ -57,6 +57,7 @@ from hyperliquid_ofi_trader.sim.ws_session import (
     RouteKey,
     WsLimits,
     WsSession,
+    post_error_payload,
     post_frame,
 )
 
@@ -96,6 +97,7 @@ class ServerStats:
     acks_dropped: int = 0
     acks_delayed: int = 0
     rate_limited: int = 0
+    server_errors: int = 0
     internal_errors: int = 0
 
 
@@ -283,6 +285,14 @@ class EmulatorServer:
                 return 429, texts.IP_RATE_LIMIT
             return 200, {"status": "err",
                          "response": texts.address_rate_limit(10_001, 10_000, 0.0)}
+        server_error = self.faults.server_error_fate(self.clock.now_ns())
+        if server_error is not None:
+            self.stats.server_errors += 1
+            if server_error.applied:  # it happened; the client cannot know
+                self.venue.handle_exchange(body, self.clock.now_ns(), ip)
+                self.publisher.after_action()
+            garbled = {"unexpected": "upstream failure"}
+            return server_error.status, garbled if server_error.garbled else "Server Error"
         result = self.venue.handle_exchange(body, self.clock.now_ns(), ip)
         self.publisher.after_action()
         return result
@@ -466,16 +476,12 @@ class EmulatorServer:
         if kind == "info":
             status, answer = self.venue.handle_info(payload, now_ns, ip)
             if status != 200:
-                return "error", _text(answer)
+                return "error", post_error_payload(status, answer)
             return "info", {"type": payload.get("type"), "data": answer}
         status, answer = self._execute(payload, ip)
         if status != 200:
-            return "error", _text(answer)
+            return "error", post_error_payload(status, answer)
         return "action", answer
-
-
-def _text(answer: Any) -> str:
-    return answer if isinstance(answer, str) else orjson.dumps(answer).decode()
 
 
 def _venue_response(status: int, answer: Any) -> web.Response:

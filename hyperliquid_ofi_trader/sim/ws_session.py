@@ -32,6 +32,7 @@ import enum
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Final, TypeAlias
 
 import orjson
@@ -354,6 +355,20 @@ class WsSession:
 def _ack(method: str, sub: Subscription) -> dict[str, Any]:
     return {"channel": "subscriptionResponse",
             "data": {"method": method, "subscription": sub.echo}}
+
+
+def post_error_payload(status: int, answer: Any) -> Any:
+    """A post error mirrors the HTTP status and its description ("429 Too Many Requests",
+    "502 Bad Gateway") for rate limits and server errors; other refusals keep the venue's
+    text. A non-text `answer` to a server error is sent as it is (a garbled payload)."""
+    if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if not isinstance(answer, str) and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            return answer
+        try:
+            return f"{status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            return f"{status} Server Error"
+    return answer if isinstance(answer, str) else _dump(answer)
 
 
 def post_frame(post_id: int, kind: str, payload: Any) -> dict[str, Any]:
