@@ -16,12 +16,11 @@ mode is switched on (which copies them over the production URLs).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
-
-import asyncio
 
 import ccxt.async_support as ccxt
 import ccxt.pro as ccxtpro
