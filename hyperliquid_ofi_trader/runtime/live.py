@@ -360,7 +360,7 @@ class LiveRunner:
             store.save_nonce_floor(self._signer.address, nonce.floor())
             if today is not None:
                 store.save_daily_pnl(*today)
-        except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
+        except OrderStoreError as exc:  # nonces: the clock covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 
     def _poll_control(self) -> None:
