@@ -55,7 +55,13 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.data.codec import order_status
 from hyperliquid_ofi_trader.execution.commands import (
     CancelOrder,
@@ -145,19 +151,52 @@ class OrderManager:
 
     # ------------------------------------------------------------ OrderSink
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
-        """Give each intent a cloid, record it PENDING, send one `place` for all."""
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
+        """Execute an approved plan, every action citing `decision_id`: cancels first (one
+        `cancel` command), then modifies (cancel-and-replace, the replacement recorded
+        under this decision), then new orders (each given a cloid, recorded PENDING, one
+        `place` for all). The order is the one the plan was decided in: moves and pulls
+        of resting orders before the new order that was priced around them."""
         now = self._clock.now_ns()
         cmds: list[PlaceOrder] = []
+        moves: list[PlanIntent] | None = None
         for it in intents:
+            if type(it) is not OrderIntent:  # rare: only re-quotes make them
+                if moves is None:
+                    moves = []
+                moves.append(it)
+                continue
             if not valid_order_numbers(it.price, it.size):
                 self._count("invalid_intent")
                 continue
             rec = self._new_order(decision_id, it.coin, it.is_buy, it.price, it.size, it.tif,
                                   it.reduce_only, it.tag, now)
             cmds.append(_place(rec))
+        if moves is not None:
+            self._apply_moves(decision_id, moves)
         if cmds:
+            self._write_ahead()
             self._call_port(self._port.place, cmds)
+
+    def _apply_moves(self, decision_id: int, moves: Sequence[PlanIntent]) -> None:
+        cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
+        if cancels:
+            self._count("plan_cancel", len(cancels))
+            self.cancel(cancels, decision_id)
+        for m in moves:
+            if isinstance(m, ModifyIntent):
+                self._modify_as_planned(decision_id, m)
+
+    def _modify_as_planned(self, decision_id: int, m: ModifyIntent) -> None:
+        # What the gate approved is what would rest after the move: refuse a modify whose
+        # order is not the one it describes (side, TIF, reduce-only), never send it
+        # with the live order's flags instead.
+        old = self._live.get(m.cloid)
+        if old is not None and (old.coin != m.coin or old.is_buy != m.is_buy
+                                or old.tif is not m.tif or old.reduce_only != m.reduce_only):
+            self._count("modify_mismatch")
+            return
+        self.modify(m.cloid, m.price, m.size, decision_id)
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every live order by cloid (pending and unknown ones included)."""
@@ -165,10 +204,21 @@ class OrderManager:
         _log.warning("cancel_all (%s): %d live orders", reason, len(self._live))
         self._send_cancels(list(self._live.values()), self._clock.now_ns())
 
-    def cancel(self, cloids: Sequence[str]) -> int:
-        """Cancel these orders (unknown or finished ones are skipped); returns how many."""
-        recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+    def cancel_exposing(self, reason: str) -> int:
+        """Cancel every live order that is not reduce-only (the engine entering REDUCING);
+        returns how many."""
+        recs = [r for r in self._live.values() if not r.reduce_only]
+        self._count("cancel_exposing")
+        _log.warning("cancel_exposing (%s): %d live orders are not reduce-only", reason,
+                     len(recs))
         self._send_cancels(recs, self._clock.now_ns())
+        return len(recs)
+
+    def cancel(self, cloids: Sequence[str], decision_id: int | None = None) -> int:
+        """Cancel these orders (unknown or finished ones are skipped); returns how many.
+        `decision_id`: the decision that wants them pulled, cited by the commands."""
+        recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+        self._send_cancels(recs, self._clock.now_ns(), decision_id)
         return len(recs)
 
     def modify(self, cloid: str, new_price: float, new_size: float,
@@ -190,6 +240,7 @@ class OrderManager:
         old.deadline_ns = now + self.settings.cancel_timeout_ns
         self._persist(new)
         self._count("modify")
+        self._write_ahead()
         self._call_port(self._port.modify, [ModifyOrder(
             target_cloid=cloid, target_oid=old.oid, replacement=_place(new))])
         return new.cloid
@@ -739,7 +790,8 @@ class OrderManager:
         self._count("query")
         self._call_port(self._port.query_order, rec.coin, _real_cloid(rec), rec.oid)
 
-    def _send_cancels(self, recs: Sequence[OrderRecord], now: int) -> None:
+    def _send_cancels(self, recs: Sequence[OrderRecord], now: int,
+                      decision_id: int | None = None) -> None:
         if not recs:
             return
         for rec in recs:
@@ -747,7 +799,7 @@ class OrderManager:
             self._cancel_sent(rec, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
-        self._call_port(self._port.cancel, [_cancel_cmd(r) for r in recs])
+        self._call_port(self._port.cancel, [_cancel_cmd(r, decision_id) for r in recs])
 
     def _zombie(self, rec: OrderRecord) -> None:
         # We concluded the venue never saw this order, and now it rests: take it down.
@@ -835,6 +887,17 @@ class OrderManager:
         if self._store is not None:
             self._store.save_order(rec.row())
 
+    def _write_ahead(self) -> None:
+        """Commit the new orders' rows before they are sent (one ~15 us commit): whatever
+        kills the process next, every order the venue sees has a row citing its decision."""
+        if self._store is None:
+            return
+        try:
+            self._store.flush()
+        except OrderStoreError as exc:  # the persistence watch degrades the system
+            self._count("store_error")
+            _log.error("order rows not committed before sending: %s", exc)
+
     def _save_fill(self, fill: Fill, local_ns: int, rec: OrderRecord | None) -> None:
         if self._store is None:
             return
@@ -921,8 +984,9 @@ def _real_cloid(rec: OrderRecord) -> str | None:
     return rec.cloid if rec.cloid.startswith("0x") else None
 
 
-def _cancel_cmd(rec: OrderRecord) -> CancelOrder:
-    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid)
+def _cancel_cmd(rec: OrderRecord, decision_id: int | None = None) -> CancelOrder:
+    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid,
+                       decision_id=decision_id)
 
 
 def _place(rec: OrderRecord) -> PlaceOrder:
