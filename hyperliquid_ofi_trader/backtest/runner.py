@@ -30,6 +30,7 @@ import dataclasses
 import gc
 import hashlib
 import itertools
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
@@ -257,6 +259,18 @@ class _Run:
     driver: BacktestDriver
     stack: ExecutionStack
     store: OrderStore
+    store_conn: sqlite3.Connection  # the store's; closed by the run (the store did not open it)
+
+
+def _backtest_connection(path: Path) -> sqlite3.Connection:
+    """The order store's connection to the run database, without fsyncs (see
+    `Journal(durable=False)`)."""
+    try:
+        conn = connect_wal(path)
+        conn.execute("PRAGMA synchronous=OFF")
+    except (OSError, sqlite3.Error) as exc:
+        raise BacktestError(f"cannot open {path}: {exc}") from exc
+    return conn
 
 
 def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
@@ -269,7 +283,8 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     venue.open_account(key.address)
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
-    store = OrderStore(journal_path, batch_size=BACKTEST_WRITE_BATCH)
+    store_conn = _backtest_connection(journal_path)
+    store = OrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
     gateway = SimulatedGateway(venue, L1Signer(key, mainnet=venue.settings.mainnet),
                                NonceCounter(clock), assets, model, queue,
@@ -290,7 +305,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     driver = BacktestDriver(engine, clock, queue, venue, gateway, model,
                             HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
     holder.append(driver)
-    return _Run(engine, driver, stacks[0], store)
+    return _Run(engine, driver, stacks[0], store, store_conn)
 
 
 @contextmanager
@@ -329,8 +344,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
     clock = ReplayClock(first_ns)
     result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),
                             seed=seed, latency=(latency or LatencyConfig()).describe())
-    with Journal(journal_path, batch_size=BACKTEST_WRITE_BATCH,
-                 commit_cited=False) as journal:
+    with Journal(journal_path, batch_size=BACKTEST_WRITE_BATCH, durable=False) as journal:
         run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings)
         started = stopwatch() if stopwatch is not None else 0.0
         try:
@@ -340,6 +354,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
             run.engine.flush()
             run.stack.orders.flush()
             run.store.close()
+            run.store_conn.close()
         result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
         _fill_result(result, run, stats)
     result.journal_sha256 = journal_sha256(journal_path)

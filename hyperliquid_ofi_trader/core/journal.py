@@ -25,9 +25,10 @@ A decision row written under a reserved id (orders cite it) is committed at once
 after the orders left; if the process died in between, the next open writes a `lost`
 decision row for every order whose decision row never arrived, so every order and fill
 still maps to exactly one decision.
-A backtest (`commit_cited=False`, a large `batch_size`) writes cited rows with their batch
-instead: its "wire" is an in-process venue, a crash loses the run whatever was committed,
-and one commit per order was most of its journal cost.
+A backtest (`durable=False`, a large `batch_size`) writes cited rows with their batch
+instead, and its connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
+venue and a crashed backtest is rerun, so none of that protects anything there, while one
+commit per order and the checkpoint fsyncs were most of its journal cost.
 
 Writes go through `core.persistence`: one transaction that rolls back on any exception, a
 poisoned row set aside alone (`health.quarantined`), a 50 ms busy timeout, an owner-only
@@ -261,18 +262,20 @@ class Journal:
 
     __slots__ = ("_conn", "_decision_high", "_decisions", "_errors", "_next_decision",
                  "_next_error", "_next_state", "_reserved", "_states", "batch_size",
-                 "commit_cited", "flushes", "health", "max_pending", "path", "recovered_lost")
+                 "durable", "flushes", "health", "max_pending", "path", "recovered_lost")
 
     def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 max_pending: int = 100_000, commit_cited: bool = True) -> None:
+                 max_pending: int = 100_000, durable: bool = True) -> None:
         if batch_size <= 0:
             raise ValueError(f"journal batch_size must be positive, got {batch_size}")
         self.path = Path(path)
         self.batch_size = batch_size
-        self.commit_cited = commit_cited  # False only where no order leaves the process
+        self.durable = durable  # False only where no order leaves the process
         self._conn = _connect(self.path)
         migrate(self._conn, self.path)
         try:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=OFF")
             self.recovered_lost = recover_lost_decisions(self._conn)
             self._next_decision = max(_max_id(self._conn, "decisions") + 1,
                                       _decision_high(self._conn))
@@ -346,7 +349,7 @@ class Journal:
         error (ValueError): a duplicate would make every later batch commit fail.
 
         A row under a reserved id is committed at once (its orders are already on the
-        wire; a crash must not leave them citing nothing) unless `commit_cited` is off;
+        wire; a crash must not leave them citing nothing) unless `durable` is off;
         other rows are batched."""
         cited = decision_id is not None
         if decision_id is None:
@@ -359,7 +362,7 @@ class Journal:
                              "written")
         self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
                                 trading_state, encode_inputs(inputs)))
-        self._maybe_flush(now=cited and self.commit_cited)
+        self._maybe_flush(now=cited and self.durable)
         return did
 
     def record_state_change(self, tr: Transition) -> int:

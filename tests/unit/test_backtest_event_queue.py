@@ -66,3 +66,21 @@ def test_any_schedule_runs_sorted_and_stable(times: list[int]) -> None:
         q.push(t, rec, i)
     q.run_all()
     assert log == sorted(((t, i) for i, t in enumerate(times)))
+
+
+def test_an_entry_that_raises_is_counted_and_the_rest_still_runs() -> None:
+    q = EventQueue()
+    log: list[tuple[int, Any]] = []
+
+    def boom(_: object) -> None:
+        raise RuntimeError("boom")
+
+    q.push(10, boom)
+    q.push(20, _recorder(log, q), "after")
+    try:
+        q.run_all()
+    except RuntimeError:
+        pass
+    assert q.processed == 1 and q.now_ns() == 10
+    assert q.run_all() == 1
+    assert log == [(20, "after")] and q.processed == 2

@@ -3,6 +3,7 @@ determinism, modelled feed, refusals; and the `hlofi backtest` command."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.backtest.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
+from hyperliquid_ofi_trader.backtest import runner
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
     record_synthetic,
@@ -22,6 +24,7 @@ from hyperliquid_ofi_trader.cli.backtest import register
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
@@ -156,3 +159,23 @@ def test_cli_missing_data_and_help(tmp_path: Path) -> None:
     help_text = CliRunner().invoke(app, ["backtest", "--help"]).output
     assert "--seed" in help_text
     assert "--entry-latency" in help_text
+
+
+def test_batched_backtest_writes_leave_the_journal_durable_writes_would(
+        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config()
+    fast = run_backtest(cfg, recording, tmp_path / "fast", seed=3, limit=3000)
+    # As live: every cited decision and every new order committed at once, small batches.
+    monkeypatch.setattr(runner, "BACKTEST_WRITE_BATCH", 1)
+    monkeypatch.setattr(runner, "Journal", lambda path, **_: Journal(path))
+    durable = run_backtest(cfg, recording, tmp_path / "durable", seed=3, limit=3000)
+    assert fast.gateway["sent"] > 0
+    assert fast.journal_sha256 == durable.journal_sha256
+
+
+def test_garbage_collector_settings_are_restored_after_a_backtest(
+        recording: Path, tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    run_backtest(load_config(), recording, tmp_path / "a", seed=3, limit=200)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
