@@ -313,8 +313,8 @@ def _quiet_gc() -> Iterator[None]:
     """Fewer, cheaper garbage collections while the queue runs: what exists before (config,
     engine, instruments, numpy state) is frozen out of every collection, and the youngest
     generation collects less often (a backtest allocates events by the million, almost
-    none in cycles). Collection timing never changes a decision."""
-    gc.collect()
+    none in cycles). Collection timing never changes a decision. (No collection first:
+    a full one over the start-up heap costs more than the garbage it would free.)"""
     gc.freeze()
     threshold = gc.get_threshold()
     gc.set_threshold(_GC_GEN0_THRESHOLD, *threshold[1:])

@@ -383,7 +383,9 @@ class Journal:
         return eid
 
     def _maybe_flush(self, now: bool = False) -> None:
-        if not now and self.pending < self.batch_size:
+        # `pending` spelled out: this runs for every decision
+        if not now and (len(self._decisions) + len(self._states) + len(self._errors)
+                        < self.batch_size):
             return
         try:
             self.flush()
