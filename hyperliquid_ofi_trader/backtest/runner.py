@@ -53,8 +53,8 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins

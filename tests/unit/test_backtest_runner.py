@@ -12,9 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from hyperliquid_ofi_trader.backtest import runner
 from hyperliquid_ofi_trader.backtest.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
-from hyperliquid_ofi_trader.backtest import runner
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
     record_synthetic,
