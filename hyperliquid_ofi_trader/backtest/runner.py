@@ -27,12 +27,10 @@ trails exchange time by more than the lookahead) runs at once and is counted in
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -66,7 +64,7 @@ from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
-from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
@@ -82,7 +80,6 @@ JOURNAL_NAME: Final = "journal.sqlite"
 # leave the process and a crashed backtest is rerun, so it commits rarely (and at each
 # flush timer, as live).
 BACKTEST_WRITE_BATCH: Final = 4096
-_GC_GEN0_THRESHOLD: Final = 50_000
 _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
 # The simulated account's key is fixed, not random: the venue's fill hashes derive from the
 # signer's address, and a backtest must be repeatable. It only ever signs for the in-process
@@ -281,12 +278,15 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     venue = SimVenue(settings.venue_settings(cfg), queue)
     key = account_key()
     venue.open_account(key.address)
+    # The venue recovers every action our signer made in this process: known at once.
+    venue.signatures = RecoveryMemo()
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
     store_conn = _backtest_connection(journal_path)
     store = OrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
-    gateway = SimulatedGateway(venue, L1Signer(key, mainnet=venue.settings.mainnet),
+    signer = L1Signer(key, mainnet=venue.settings.mainnet, memo=venue.signatures)
+    gateway = SimulatedGateway(venue, signer,
                                NonceCounter(clock), assets, model, queue,
                                lambda ev: holder[0].deliver(ev),
                                limits=None if settings.rate_limits is None
@@ -306,23 +306,6 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
                             HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
     holder.append(driver)
     return _Run(engine, driver, stacks[0], store, store_conn)
-
-
-@contextmanager
-def _quiet_gc() -> Iterator[None]:
-    """Fewer, cheaper garbage collections while the queue runs: what exists before (config,
-    engine, instruments, numpy state) is frozen out of every collection, and the youngest
-    generation collects less often (a backtest allocates events by the million, almost
-    none in cycles). Collection timing never changes a decision. (No collection first:
-    a full one over the start-up heap costs more than the garbage it would free.)"""
-    gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(_GC_GEN0_THRESHOLD, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
@@ -348,8 +331,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
         run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings)
         started = stopwatch() if stopwatch is not None else 0.0
         try:
-            with _quiet_gc():
-                run.driver.run(frames, limit, on_progress)
+            run.driver.run(frames, limit, on_progress)
         finally:
             run.engine.flush()
             run.stack.orders.flush()
@@ -379,7 +361,9 @@ def _venue_summary(venue: SimVenue, account: str) -> dict[str, Any]:
     """What the venue says the account ended with (its own ledger, not ours)."""
     status, state = venue.handle_info({"type": "clearinghouseState", "user": account},
                                       venue.clock.now_ns())
-    out: dict[str, Any] = {"rejected": dict(venue.rejected)}
+    memo = venue.signatures
+    out: dict[str, Any] = {"rejected": dict(venue.rejected),
+                           "signatures_known": 0 if memo is None else memo.hits}
     if status == 200 and isinstance(state, dict):
         out["account_value"] = state.get("marginSummary", {}).get("accountValue")
         out["positions"] = {p["position"]["coin"]: p["position"]["szi"]
