@@ -10,6 +10,7 @@ import pickle
 import threading
 from typing import Any
 
+import coincurve
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -197,7 +198,7 @@ def test_memo_knows_its_own_signatures_without_curve_work(
     sig = L1Signer(key, mainnet=True, memo=memo).sign_action(a, 100)
     assert len(memo) == 1
     with monkeypatch.context() as m:
-        m.setattr(signing.coincurve.PublicKey, "from_signature_and_message", _no_curve_work)
+        m.setattr(coincurve.PublicKey, "from_signature_and_message", _no_curve_work)
         assert signing.recover_action_signer(a, 100, sig, mainnet=True,
                                              memo=memo) == key.address
     assert memo.hits == 1
