@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
-from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
@@ -74,6 +75,7 @@ from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
+_log = logging.getLogger(__name__)
 JOURNAL_NAME: Final = "journal.sqlite"
 # Rows per journal / order-store commit. Live trading commits small batches (and every
 # order's rows before it leaves) to bound what a crash loses; a backtest's orders never
@@ -259,6 +261,26 @@ class _Run:
     store_conn: sqlite3.Connection  # the store's; closed by the run (the store did not open it)
 
 
+class _BacktestOrderStore(OrderStore):
+    """The order store of a backtest commits full batches only, and the rest at close:
+    live, the order manager commits a new order's rows before it leaves and the flush
+    timer bounds what a crash loses; in a backtest no order leaves the process, and
+    nothing reads these tables back during the run."""
+
+    __slots__ = ()
+
+    def flush(self) -> None:
+        if self.pending >= self.batch_size:
+            super().flush()
+
+    def close(self) -> None:
+        try:
+            super().flush()
+        except OrderStoreError as exc:  # close() below counts and logs what is lost
+            _log.error("backtest order store: last write failed: %s", exc)
+        super().close()
+
+
 def _backtest_connection(path: Path) -> sqlite3.Connection:
     """The order store's connection to the run database, without fsyncs (see
     `Journal(durable=False)`)."""
@@ -283,7 +305,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
     store_conn = _backtest_connection(journal_path)
-    store = OrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
+    store = _BacktestOrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
     signer = L1Signer(key, mainnet=venue.settings.mainnet, memo=venue.signatures)
     gateway = SimulatedGateway(venue, signer,

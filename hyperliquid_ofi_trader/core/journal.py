@@ -26,7 +26,8 @@ after the orders left; if the process died in between, the next open writes a `l
 decision row for every order whose decision row never arrived, so every order and fill
 still maps to exactly one decision.
 A backtest (`durable=False`, a large `batch_size`) writes cited rows with their batch
-instead, and its connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
+instead, commits only full batches (and the rest at close) whoever calls `flush`, and its
+connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
 venue and a crashed backtest is rerun, so none of that protects anything there, while one
 commit per order and the checkpoint fsyncs were most of its journal cost.
 
@@ -401,7 +402,14 @@ class Journal:
         """Commit every queued row in one transaction; raise `JournalError` if the write
         failed for a reason that may pass (the rows stay queued for the next flush). A row
         SQLite refuses by value is set aside alone (counted in `health`, logged) so that
-        it cannot block every later write."""
+        it cannot block every later write. Not `durable`: only a full batch is committed
+        (the flush timer of a backtest bounds no loss worth a commit); `close` writes the
+        rest."""
+        if not self.durable and self.pending < self.batch_size:
+            return
+        self._write()
+
+    def _write(self) -> None:
         if not self.pending:
             return
         try:
@@ -432,7 +440,7 @@ class Journal:
         Never raises for a failed last write (a shutdown must end): the rows it could not
         write are logged and counted as dropped."""
         try:
-            self.flush()
+            self._write()
             self._release_unused_ids()
         except JournalError as exc:
             self.health.dropped += self.pending

@@ -239,3 +239,17 @@ def test_a_journal_that_need_not_be_durable_batches_cited_rows_and_skips_fsyncs(
         assert [d.outcome for d in r.decisions()] == ["submit"]  # written at close
     with Journal(path) as j:
         assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+def test_a_journal_that_need_not_be_durable_commits_only_full_batches(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path, batch_size=3, durable=False) as j:
+        _decision(j, 0)
+        j.flush()  # a flush timer: nothing worth a commit yet
+        assert j.pending == 1
+        _decision(j, 1)
+        _decision(j, 2)  # the batch is full: committed
+        assert j.pending == 0
+        _decision(j, 3)
+    with JournalReader(path) as r:
+        assert [d.id for d in r.decisions()] == [1, 2, 3, 4]  # the rest at close
