@@ -210,11 +210,13 @@ class OrderStore:
                 self.health.dropped += self.pending
                 self._clear()
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         """Commit every queued row in one transaction; `OrderStoreError` when the write
         failed for a reason that may pass (rows stay queued for the next attempt). A row
-        SQLite refuses by value is set aside alone (counted in `health`, logged)."""
-        if not self.pending:
+        SQLite refuses by value is set aside alone (counted in `health`, logged). While
+        writes keep failing, an attempt is only made now and then
+        (`WriteHealth.should_retry`) unless `force` (close does)."""
+        if not self.pending or not (force or self.health.should_retry()):
             return
         try:
             refused = write_batch(self._conn, self._pending_statements())
@@ -223,7 +225,7 @@ class OrderStore:
             raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
-        self.health.failing = False
+        self.health.note_success()
         if refused:
             self.health.note_quarantine(refused)
             for q in refused:
@@ -337,7 +339,7 @@ class OrderStore:
         raises for a failed last write (a shutdown must end): lost rows are logged and
         counted as dropped."""
         try:
-            self.flush()
+            self.flush(force=True)
         except OrderStoreError as exc:
             self.health.dropped += self.pending
             _log.error("order store: %d rows lost at close: %s", self.pending, exc)

@@ -236,8 +236,7 @@ class LiveRunner:
                 try:
                     await self._run_with(session, assets, journal, store)
                 finally:
-                    store.flush()
-                    store.close()
+                    store.close()  # flushes; a failed last write is logged, never raised
 
     async def _load_assets(self, session: aiohttp.ClientSession) -> AssetRegistry:
         info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)

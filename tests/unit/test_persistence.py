@@ -9,6 +9,8 @@ process failed; a bbo time of 9.3e12 ms did the same to the journal.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import sqlite3
 import stat
 import time
@@ -133,6 +135,8 @@ def test_meta_write_failing_with_a_foreign_exception_is_an_order_store_error(
 def test_a_locked_database_fails_fast_and_keeps_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     j = Journal(path)
+    _decide(j)  # reserves the first block of ids
+    j.flush()
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     _decide(j)
@@ -144,10 +148,35 @@ def test_a_locked_database_fails_fast_and_keeps_the_rows(tmp_path: Path) -> None
     assert j.health.failing
     other.execute("ROLLBACK")
     other.close()
-    j.flush()
+    j.flush(force=True)
     assert not j.health.failing
     assert j.pending == 0
     j.close()
+
+
+def test_automatic_retries_back_off_while_writes_fail(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    store = OrderStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    store.save_fill(_fill(1))
+    attempts = []
+    for call in range(200):  # e.g. the flush timer, many times a second
+        before = store.health.write_errors
+        with contextlib.suppress(OrderStoreError):
+            store.flush()
+        if store.health.write_errors > before:
+            attempts.append(call)
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert gaps[:5] == [2, 4, 8, 16, 32]
+    assert set(gaps[5:]) == {64}  # capped: a stuck lock still gets retried
+    other.execute("ROLLBACK")
+    other.close()
+    for _ in range(64):
+        store.flush()
+    assert store.pending == 0
+    assert not store.health.failing
+    store.close()
 
 
 def test_close_after_a_failed_last_write_does_not_raise(tmp_path: Path) -> None:
