@@ -95,19 +95,40 @@ _GREETING: Final = "Websocket connection established."
 _GREETINGS: Final = frozenset({_GREETING, _GREETING.encode()})
 _IS_BUY: Final = {"B": True, "A": False}
 
+# Every order status the venue documents (the official SDKs and @nktkas/hyperliquid's
+# OrderProcessingStatus, plus `internalCancel` seen live). Each one but "open" and
+# "triggered" is terminal: a cancelled order must never stay open in the order manager.
+VENUE_CANCEL_STATUSES: Final = frozenset({
+    "canceled", "marginCanceled", "vaultWithdrawalCanceled", "openInterestCapCanceled",
+    "selfTradeCanceled", "reduceOnlyCanceled", "siblingFilledCanceled", "delistedCanceled",
+    "liquidatedCanceled", "scheduledCancel", "internalCancel"})
+VENUE_REJECT_STATUSES: Final = frozenset({
+    "rejected", "tickRejected", "minTradeNtlRejected", "perpMarginRejected",
+    "reduceOnlyRejected", "badAloPxRejected", "iocCancelRejected", "badTriggerPxRejected",
+    "marketOrderNoLiquidityRejected", "positionIncreaseAtOpenInterestCapRejected",
+    "positionFlipAtOpenInterestCapRejected", "tooAggressiveAtOpenInterestCapRejected",
+    "openInterestIncreaseRejected", "insufficientSpotBalanceRejected", "oracleRejected",
+    "perpMaxPositionRejected"})
 _STATUS: Final = {s.value: s for s in OrderStatus if s is not OrderStatus.UNKNOWN}
+_STATUS.update({text: OrderStatus.CANCELED for text in VENUE_CANCEL_STATUSES
+                if text not in _STATUS})
+_STATUS.update({text: OrderStatus.REJECTED for text in VENUE_REJECT_STATUSES
+                if text not in _STATUS})
 
 
 def order_status(raw: str) -> OrderStatus:
-    """Map a venue status text. The venue has many specific cancel/reject texts
-    (`reduceOnlyCanceled`, `badAloPxRejected`, ...): they are terminal, and the order
-    manager must treat them so, hence the suffix rule before falling back to UNKNOWN."""
+    """Map a venue status text (the table above). A text the table does not know yet but
+    that names a cancel or a rejection ("fooCanceled", "barRejected", "someCancel") is
+    terminal all the same; anything else is UNKNOWN (the order manager then asks)."""
     status = _STATUS.get(raw)
     if status is not None:
         return status
-    if raw.endswith(("Canceled", "Cancelled")) or raw == "scheduledCancel":
+    if not isinstance(raw, str):
+        return OrderStatus.UNKNOWN
+    lowered = raw.lower()
+    if "cancel" in lowered:
         return OrderStatus.CANCELED
-    if raw.endswith("Rejected"):
+    if "reject" in lowered:
         return OrderStatus.REJECTED
     return OrderStatus.UNKNOWN
 

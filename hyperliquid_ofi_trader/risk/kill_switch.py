@@ -31,6 +31,11 @@ Once fired it stays fired (every `check` returns the same reason) until `reset()
 ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
 without an operator looking at it. A runner resuming the engine must reset this first.
 
+The seed's `KillSwitch().check(state) -> bool` works as written: built without settings it
+takes the packaged config's, and `check` with one argument (the engine's `EngineSnapshot`,
+or a mapping of trigger inputs) judges the same triggers on that state
+(`risk/kill_state.py`); a trigger that fires latches like one from the event path.
+
 Time: market-event arrival uses the events' own local_ns; timers use `now_ns` from the
 engine's injected clock. Nothing here reads the wall clock.
 """
@@ -41,7 +46,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
@@ -64,6 +69,7 @@ from hyperliquid_ofi_trader.execution.commands import (
     ModifyOrder,
     PlaceOrder,
 )
+from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -149,8 +155,13 @@ class _DepthWindow:
 class KillSwitch:
     """Implements `core.stages.KillSwitch`. See the module docstring."""
 
-    def __init__(self, settings: KillSwitchSettings, *, pnl: PnlSource | None = None,
-                 marks: Marks | None = None, slippage: SlippageFn | None = None) -> None:
+    def __init__(self, settings: KillSwitchSettings | None = None, *,
+                 pnl: PnlSource | None = None, marks: Marks | None = None,
+                 slippage: SlippageFn | None = None) -> None:
+        if settings is None:  # the seed's `KillSwitch()`: the packaged config's limits
+            from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+            settings = KillSwitchSettings.from_config(packaged_config())
         self.settings = settings
         self._coins = frozenset(settings.coins)
         self._pnl = pnl
@@ -181,7 +192,18 @@ class KillSwitch:
 
     # ------------------------------------------------------------ KillSwitch
 
-    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+    @overload
+    def check(self, event: AnyEvent, now_ns: int) -> str | None: ...
+
+    @overload
+    def check(self, state: KillState, /) -> bool: ...
+
+    def check(self, event: Any, now_ns: int | None = None) -> str | bool | None:
+        """`check(event, now_ns)`: the reason to halt, or None (the engine's call, on every
+        event). `check(state)`: the seed's form, True when the state fires a trigger or
+        the switch has fired already (see `risk/kill_state.py`)."""
+        if now_ns is None:
+            return self._check_state(event)
         etype = type(event)
         handler = self._dispatch.get(etype)
         if self._fired is not None:
@@ -192,12 +214,25 @@ class KillSwitch:
             return None
         return handler(event, now_ns)
 
+    def _check_state(self, state: KillState) -> bool:
+        verdict = judge(state, self.settings)
+        if self._fired is not None:
+            return True
+        if verdict is None:
+            return False
+        code, detail = verdict
+        if code != HALTED_ALREADY:  # an engine halted for its own reasons: nothing to latch
+            self._fire(code, detail)
+        return True
+
     @property
     def fired(self) -> str | None:
         return self._fired
 
-    def reset(self, now_ns: int) -> None:
-        """Operator resume: clear the trigger and the run counters; windows are kept."""
+    def reset(self, now_ns: int, *, keep_day: bool = False) -> None:
+        """Operator resume: clear the trigger and the run counters; windows are kept.
+        `keep_day` (an automatic recovery) keeps the day's loss baseline: only an operator
+        grants a fresh daily allowance."""
         self._fired = None
         self.fired_code = None
         self._lag_run = 0
@@ -206,9 +241,10 @@ class KillSwitch:
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
         self._started_ns = now_ns
-        self._day = -1  # the operator looked at today's loss: a fresh allowance
-        self._carry = None
-        self._open = None  # re-opened at the current account value on the next check
+        if not keep_day:
+            self._day = -1  # the operator looked at today's loss: a fresh allowance
+            self._carry = None
+            self._open = None  # re-opened at the current account value on the next check
 
     def carry_in(self, day: int, pnl_usd: float) -> None:
         """Start UTC day `day` (ns // 86400 s) with `pnl_usd` that earlier runs made that
