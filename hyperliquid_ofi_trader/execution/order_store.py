@@ -130,6 +130,10 @@ def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path
     return conn, path
 
 
+def _day_open_key(account: str, day: int) -> str:
+    return f"{_DAY_OPEN_KEY_PREFIX}{account.lower()}:{day}"
+
+
 def _nonce_key(signer: str) -> str:
     return _NONCE_KEY_PREFIX + signer.lower()
 
@@ -266,19 +270,19 @@ class OrderStore:
         self._transaction(lambda c: c.execute(_UPSERT_META,
                                               (f"{_DAILY_PNL_KEY_PREFIX}{day}", value)))
 
-    def save_day_open(self, day: int, account_value: float) -> None:
-        """Durably record the venue's account value when UTC day `day` opened (the kill
-        switch's daily loss is measured against it in every run of that day)."""
+    def save_day_open(self, account: str, day: int, account_value: float) -> None:
+        """Durably record `account`'s value at the venue when UTC day `day` opened (the
+        kill switch's daily loss is measured against it in every run of that day)."""
         value = round(account_value * _MICRO)
         self._transaction(lambda c: c.execute(_UPSERT_META,
-                                              (f"{_DAY_OPEN_KEY_PREFIX}{day}", value)))
+                                              (_day_open_key(account, day), value)))
 
     # ------------------------------------------------------------ reads (restart recovery)
 
-    def load_day_open(self, day: int) -> float | None:
-        """The account value saved for UTC day `day`'s open, None when no run saved one."""
+    def load_day_open(self, account: str, day: int) -> float | None:
+        """`account`'s value saved for UTC day `day`'s open, None when no run saved one."""
         row = self._read("SELECT value FROM order_meta WHERE key = ?",
-                         (f"{_DAY_OPEN_KEY_PREFIX}{day}",))
+                         (_day_open_key(account, day),))
         return int(row[0][0]) / _MICRO if row else None
 
     def load_daily_pnl(self, day: int) -> float | None:

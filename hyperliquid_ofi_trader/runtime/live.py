@@ -488,7 +488,7 @@ class LiveRunner:
         if carried is not None and self.stack is not None:
             self.stack.kill.carry_in(day, carried)
             log.info("today's PnL so far from earlier runs: %.2f USD", carried)
-        opened = store.load_day_open(day)
+        opened = store.load_day_open(self.account, day)
         if opened is not None and opened > 0 and self.stack is not None:
             self.stack.kill.carry_in_open(day, opened)
             log.info("account value at today's open (UTC): %.2f USD", opened)
@@ -533,7 +533,7 @@ class LiveRunner:
             if today is not None:
                 store.save_daily_pnl(*today)
             if opened is not None:
-                store.save_day_open(*opened)
+                store.save_day_open(self.account, *opened)
         except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 

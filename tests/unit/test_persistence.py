@@ -314,8 +314,10 @@ def test_a_failing_journal_reduces_then_halts_the_engine(tmp_path: Path) -> None
 
 def test_day_open_account_value_round_trips(tmp_path: Path) -> None:
     store = OrderStore(tmp_path / "j.sqlite")
-    assert store.load_day_open(20_000) is None
-    store.save_day_open(20_000, 10_123.456789)
-    store.save_day_open(20_001, 9_000.0)
-    assert store.load_day_open(20_000) == pytest.approx(10_123.456789)
+    assert store.load_day_open("0xAb", 20_000) is None
+    store.save_day_open("0xAb", 20_000, 10_123.456789)
+    store.save_day_open("0xab", 20_001, 9_000.0)
+    store.save_day_open("0xcd", 20_000, 5.0)  # another account's day is its own
+    assert store.load_day_open("0xab", 20_000) == pytest.approx(10_123.456789)
+    assert store.load_day_open("0xcd", 20_000) == pytest.approx(5.0)
     store.close()
