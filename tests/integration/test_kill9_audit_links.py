@@ -107,6 +107,9 @@ async def test_every_venue_order_and_fill_maps_to_exactly_one_decision(
         assert 0 <= created_ns - decided_ns < 5 * S, (cloid, decision_id)
         cited.setdefault(decision_id, []).append(cloid)
 
+    lost = sum(1 for outcome, _ in decisions.values() if outcome == LOST_OUTCOME)
+    print(f"{KILLS} SIGKILLs: {len(venue_orders)} venue orders citing {len(cited)} "
+          f"decisions ({lost} recovered as lost), {len(venue_fills)} venue fills")
     oid_to_cloid = {oid: cloid for cloid, oid in venue_orders.items()}
     for fill in venue_fills:
         cloid = fill.get("cloid") or oid_to_cloid.get(fill["oid"])
