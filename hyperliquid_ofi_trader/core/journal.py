@@ -227,9 +227,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
         try:
             conn.executescript(f"BEGIN; {MIGRATIONS[number]}; "
                                f"PRAGMA user_version = {number + 1}; COMMIT;")
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # any exception: never leave the migration open
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error):
+                raise
             raise JournalError(f"{path}: migration {number + 1} failed: {exc}") from exc
     return SCHEMA_VERSION
 
