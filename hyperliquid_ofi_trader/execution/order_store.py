@@ -125,6 +125,10 @@ def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path
         # The journal writes the same file from another connection on the same thread:
         # never concurrently; a lock held elsewhere is waited for 50 ms at most.
         conn = connect_wal(path)
+        # This connection commits on the order path (the write-ahead before a send): never
+        # let one of those commits run a WAL checkpoint (milliseconds). The journal's
+        # connection, which commits off the order path, keeps checkpointing the shared file.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     except (OSError, sqlite3.Error) as exc:
         raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
     return conn, path
