@@ -8,9 +8,10 @@ citing them, its decision rows still in memory) were handed out again by the nex
 for a filled IOC buy); and order rows were batched, so an order sent 12 ms before a
 SIGKILL never reached the journal (its fill was kept with no order and no decision).
 
-The trader runs in its own process (tests/integration/live_child.py: the `hlofi run` live
-stack) against an emulator in this process, is SIGKILLed at random moments several
-times, then runs once more to the end so the venue's fills are reconciled. Then, from the
+The trader is the real CLI in its own process (`hlofi run --venue hyperliquid --url` against
+an emulator in this process, the regime tuned to trade within seconds), SIGKILLed at
+random moments several times, then run once more to the end so the venue's fills are
+reconciled. Then, from the
 venue's own records: every order the venue saw has one order row citing one decision row,
 and that decision is the one that placed it (a `submit` taken just before the order, or
 the `lost` row written for a decision its process died before journaling).
@@ -38,16 +39,24 @@ from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
 pytestmark = pytest.mark.timeout(240)
 
-CHILD = Path(__file__).with_name("live_child.py")
 KILLS = 6
+FAST_THRESHOLDS = """
+regime:
+  volatility: {halflife_ms: 2000}
+  liquidity: {min_dwell_ms: 1000}
+"""
 S = 1_000_000_000
 
 
 async def _run_child(server: EmulatorServer, env: dict[str, str], run_dir: Path,
                      seconds: float, kill_after_s: float | None) -> int:
+    config = run_dir.parent / "config"
+    config.mkdir(exist_ok=True)
+    (config / "thresholds.yaml").write_text(FAST_THRESHOLDS)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(CHILD), server.base_url, server.ws_url, str(run_dir),
-        str(seconds), env=env, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable, "-m", "hyperliquid_ofi_trader.main", "run", "--venue", "hyperliquid",
+        "--url", server.base_url, "--config", str(config), "--run-dir", str(run_dir),
+        "--duration", str(seconds), "--json", env=env, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
     if kill_after_s is None:
         return await asyncio.wait_for(proc.wait(), timeout=seconds + 60)
