@@ -5,36 +5,46 @@ OverflowError, then "cannot start a transaction within a transaction"); one fill
 `"tid": 2**63` left the order store inside an open transaction and every later write
 failed ("database is locked" x26), the trader halted and never exited.
 
-Here the emulator's server publishes the poisoned frames to the runner's own
+Here the real CLI (`hlofi run --venue hyperliquid --url`) trades against an emulator in
+this process, whose server publishes the poisoned frames to the trader's own
 subscriptions mid-run (the venue's frame path: socket, codec, engine, persistence). The run
 must keep trading, count the frames as rejections, keep every write healthy and end on
-time. A database locked by another process must degrade the run (REDUCING, then HALTED)
-without ever blocking the event loop for long, and the run must still end cleanly.
+time with exit code 0. A database locked by another process must degrade the run
+(REDUCING, then HALTED) without ever blocking the event loop for long, and the run must
+still end cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sqlite3
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
-from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.journal import JournalReader
-from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
-from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
+from hyperliquid_ofi_trader.execution.keys import (
+    PRIVATE_KEY_ENV,
+    SecretKey,
+    generate_throwaway_key,
+)
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(150)
 
-FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
-                                       "liquidity": {"min_dwell_ms": 1000}}}}
+FAST_THRESHOLDS = """
+regime:
+  volatility: {halflife_ms: 2000}
+  liquidity: {min_dwell_ms: 1000}
+"""
 
 
 def _poison_bbo(coin: str) -> dict[str, Any]:
@@ -60,12 +70,24 @@ async def _start(key: SecretKey) -> EmulatorServer:
     return server
 
 
-def _runner(server: EmulatorServer, key: SecretKey, run_dir: Path,
-            seconds: float) -> LiveRunner:
-    return LiveRunner(build_config(FAST),
-                      VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
-                                     mainnet=False, name="emulator"),
-                      key, key.address, RunOptions(run_dir=run_dir, duration_s=seconds))
+async def _start_cli(server: EmulatorServer, key: SecretKey, tmp_path: Path,
+                     seconds: float) -> asyncio.subprocess.Process:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "thresholds.yaml").write_text(FAST_THRESHOLDS)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hyperliquid_ofi_trader.main", "run", "--venue", "hyperliquid",
+        "--url", server.base_url, "--config", str(config), "--run-dir",
+        str(tmp_path / "run"), "--duration", str(seconds), "--json",
+        env={**os.environ, PRIVATE_KEY_ENV: key.reveal().hex()},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+
+
+async def _summary(proc: asyncio.subprocess.Process, code: int = 0) -> dict[str, Any]:
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == code
+    summary: dict[str, Any] = json.loads(out)
+    return summary
 
 
 def _poison(server: EmulatorServer, account: str) -> None:
@@ -81,30 +103,29 @@ async def test_poisoned_time_and_tid_leave_the_run_trading(tmp_path: Path) -> No
     key = generate_throwaway_key()
     account = key.address.lower()
     server = await _start(key)
-    runner = _runner(server, key, tmp_path / "run", 14.0)
     try:
-        task = asyncio.create_task(runner.run())
-        await asyncio.sleep(5.0)
+        proc = await _start_cli(server, key, tmp_path, 16.0)
+        await asyncio.sleep(8.0)  # started, reconciled, trading
         poisoned_ns = LiveClock().now_ns()
         _poison(server, account)
         started = time.monotonic()
-        await task
-        assert time.monotonic() - started < 20.0  # ended on time, cleanly
+        summary = await _summary(proc)
+        assert time.monotonic() - started < 25.0  # ended on time, cleanly
     finally:
         await server.stop()
-    assert runner.engine is not None
-    assert runner.stack is not None
-    snap = runner.engine.snapshot()
-    assert snap.rejections.get("bad_time", 0) >= 2, snap.rejections
-    assert snap.rejections.get("schema", 0) >= 1, snap.rejections
-    assert snap.rejections.get("unknown_coin", 0) >= 2, snap.rejections
-    assert "timer" not in snap.stage_errors  # the persistence watch never complained
-    assert snap.trading_state is not TradingState.HALTED
-    with JournalReader(runner.journal_path) as reader:
+    engine = summary["engine"]
+    rejections = engine["rejections"]
+    assert rejections.get("bad_time", 0) >= 2, rejections
+    assert rejections.get("schema", 0) >= 1, rejections
+    assert rejections.get("unknown_coin", 0) >= 2, rejections
+    assert "timer" not in engine["stage_errors"]  # the persistence watch never complained
+    assert engine["trading_state"] != "HALTED"
+    journal = tmp_path / "run" / "journal.sqlite"
+    with JournalReader(journal) as reader:
         later = [d for d in reader.decisions() if d.local_ns > poisoned_ns]
         assert later, "no decision after the poison: the run stopped deciding"
         assert reader.errors() == []
-    conn = sqlite3.connect(runner.journal_path)
+    conn = sqlite3.connect(journal)
     try:
         tids = [t for (t,) in conn.execute("SELECT tid FROM fills")]
         orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
@@ -117,34 +138,33 @@ async def test_poisoned_time_and_tid_leave_the_run_trading(tmp_path: Path) -> No
 async def test_a_locked_database_degrades_the_run_and_it_still_ends(tmp_path: Path) -> None:
     key = generate_throwaway_key()
     server = await _start(key)
-    runner = _runner(server, key, tmp_path / "run", 24.0)
+    journal = tmp_path / "run" / "journal.sqlite"
     blocker: sqlite3.Connection | None = None
     try:
-        task = asyncio.create_task(runner.run())
-        await asyncio.sleep(5.0)
+        proc = await _start_cli(server, key, tmp_path, 28.0)
+        await asyncio.sleep(8.0)
         # Another process holds the write lock for 14 s, then lets go.
-        blocker = sqlite3.connect(runner.journal_path, isolation_level=None)
+        blocker = sqlite3.connect(journal, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
         started = time.monotonic()
         await asyncio.sleep(14.0)
         blocker.execute("ROLLBACK")
-        await asyncio.wait_for(task, timeout=60.0)
-        assert time.monotonic() - started < 40.0
+        summary = await _summary(proc, EXIT_HALTED)  # ended HALTED: said by the exit code
+        assert time.monotonic() - started < 45.0
     finally:
         if blocker is not None:
             blocker.close()
         await server.stop()
-    assert runner.engine is not None
-    snap = runner.engine.snapshot()
-    assert snap.trading_state is TradingState.HALTED
-    assert snap.stage_errors.get("timer", 0) >= 10  # the persistence watch, once a second
+    engine = summary["engine"]
+    assert engine["trading_state"] == "HALTED"
+    assert engine["stage_errors"].get("timer", 0) >= 10  # the persistence watch, 1/s
     # A failed write waits 50 ms at most: no event ever held the loop for long.
-    assert runner.pipeline.percentiles_us()["max"] < 1_000_000
-    with JournalReader(runner.journal_path) as reader:  # the rows kept were written later
+    assert summary["pipeline_latency_us"]["max"] < 1_000_000
+    with JournalReader(journal) as reader:  # the rows kept were written later
         states = [c.to_state for c in reader.state_changes()]
         errors = {e.error_type for e in reader.errors()}
         decisions = reader.counts()["decisions"]
     assert "REDUCING" in states
     assert "HALTED" in states
     assert "PersistenceError" in errors
-    assert decisions == runner.engine.decisions  # nothing lost: kept, written after
+    assert decisions == engine["decisions"]  # nothing lost: kept, written after
