@@ -119,8 +119,9 @@ def _create_private_file(path: Path) -> None:
 def connect_wal(path: Path) -> sqlite3.Connection:
     """An autocommit connection in WAL mode with a short busy timeout; the folder and the
     file are created owner-only when missing. Raises OSError or sqlite3.Error."""
-    make_private_dir(path.parent)
-    _create_private_file(path)
+    if str(path) != ":memory:":
+        make_private_dir(path.parent)
+        _create_private_file(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                            timeout=BUSY_TIMEOUT_S)
     conn.execute("PRAGMA journal_mode=WAL")

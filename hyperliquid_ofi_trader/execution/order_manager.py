@@ -900,15 +900,16 @@ class OrderManager:
         return self._grid.snap(coin, is_buy, price, size)
 
     def _write_ahead(self) -> None:
-        """Commit the new orders' rows before they are sent (one ~15 us commit): whatever
-        kills the process next, every order the venue sees has a row citing its decision."""
+        """Make the new orders' rows durable before they are sent (the store's ahead log:
+        a few µs): whatever kills the process next, every order the venue sees has a row
+        citing its decision."""
         if self._store is None:
             return
         try:
-            self._store.flush()
+            self._store.write_ahead()
         except OrderStoreError as exc:  # the persistence watch degrades the system
             self._count("store_error")
-            _log.error("order rows not committed before sending: %s", exc)
+            _log.error("order rows not made durable before sending: %s", exc)
 
     def _save_fill(self, fill: Fill, local_ns: int, rec: OrderRecord | None) -> None:
         if self._store is None:

@@ -16,6 +16,7 @@ import stat
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hyperliquid_ofi_trader.config import build_config
@@ -30,6 +31,7 @@ from hyperliquid_ofi_trader.core.journal import (
 )
 from hyperliquid_ofi_trader.core.persistence import BUSY_TIMEOUT_S, WriteHealth, atomic
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.execution.order_ahead_log import log_path
 from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,
     OrderRow,
@@ -320,4 +322,58 @@ def test_day_open_account_value_round_trips(tmp_path: Path) -> None:
     store.save_day_open("0xcd", 20_000, 5.0)  # another account's day is its own
     assert store.load_day_open("0xab", 20_000) == pytest.approx(10_123.456789)
     assert store.load_day_open("0xcd", 20_000) == pytest.approx(5.0)
+    store.close()
+
+
+# ---------------------------------------------------------------- the order ahead log
+
+
+def test_a_new_order_logged_before_the_send_survives_a_kill(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        j.reserve_decision_id()  # its process dies before journaling it (id 1)
+    store = OrderStore(path)
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    assert log_path(path).stat().st_size > 0
+    store._conn.close()  # SIGKILL: the batch was never committed
+    again = OrderStore(path)
+    assert again.recovered_ahead == 1
+    assert again.load_order("0xa") == _order("0xa", 1)
+    assert log_path(path).stat().st_size == 0
+    again.close()
+    with JournalReader(path) as r:
+        lost = r.decision(1)
+        assert lost is not None
+        assert lost.outcome == LOST_OUTCOME
+
+
+def test_a_committed_batch_truncates_the_log_and_newer_rows_win(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    store = OrderStore(path)
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    store.write_ahead()  # nothing new: nothing appended twice
+    assert log_path(path).read_bytes().count(b"\n") == 1
+    store.flush()
+    assert log_path(path).stat().st_size == 0
+    # A log left by a crash never overwrites a newer row already in the database.
+    store.save_order(msgspec.structs.replace(_order("0xa", 1), state="resting"))
+    store.flush()
+    log_path(path).write_bytes(msgspec.json.encode(_order("0xa", 1)) + b"\n{torn")
+    store._conn.close()
+    again = OrderStore(path)
+    assert again.recovered_ahead == 0
+    row = again.load_order("0xa")
+    assert row is not None
+    assert row.state == "resting"
+    again.close()
+
+
+def test_without_a_log_file_the_write_ahead_commits(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    store = OrderStore(conn)  # a connection given: no file of our own for a log
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    assert store.pending == 0
     store.close()
