@@ -68,6 +68,7 @@ def figures(data, config_dir):
             "maker_fills": s.maker_fills, "taker_fills": s.taker_fills,
             "halts": [f"{(c.local_ns - s.start_ns) / 1e9:.0f} s: {c.reason}"
                       for c in s.state_changes if c.to_state == "HALTED"],
+            "recoveries": sum(1 for c in s.state_changes if c.trigger == "auto_recover"),
             "engine_trading_state": result.engine.get("trading_state")}
 
 if __name__ == "__main__":
@@ -176,7 +177,8 @@ def print_row(row: dict[str, Any]) -> None:
     base = row.get("baseline")
     base_txt = f" | today net {base['net_pnl_usd']:+8.2f} ({base['fills']} fills)" \
         if base else ""
-    halts = f" HALTED {now['halts'][0]}" if now["halts"] else ""
+    halts = (f" | {len(now['halts'])} halt(s), {now.get('recoveries', 0)} recovered; first "
+             f"{now['halts'][0]}") if now["halts"] else ""
     print(f"{row['scenario']:>11} s{row['seed']:<4} gross {now['gross_pnl_usd']:+8.2f} "
           f"fees {now['fees_usd']:7.2f} net {now['net_pnl_usd']:+8.2f} turnover "
           f"{now['turnover_usd']:>9,.0f} fills {now['fills']:>4} (maker {now['maker_fills']}, "
