@@ -61,3 +61,15 @@ def test_emulator_scenario_flag_picks_the_market() -> None:
     assert isinstance(source, SyntheticMarket)
     assert source.settings.lead_lag is None
     assert "SYNTHETIC (scenario no-edge, seed 2)" in note
+
+
+def test_replay_says_the_recording_is_synthetic(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    assert CliRunner().invoke(_app(), ["sim", "record", "--scenario", "no-edge", "--seed",
+                                       "6", "--duration", "10", "--out", str(out)]
+                              ).exit_code == 0
+    result = CliRunner().invoke(_app(), ["replay", "--data", str(out), "--journal",
+                                         str(tmp_path / "j.sqlite"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(result.output.strip().splitlines()[-1])
+    assert doc["data"] == "SYNTHETIC (scenario no-edge, seed 6)"
