@@ -183,7 +183,8 @@ def print_row(row: dict[str, Any]) -> None:
           f"fees {now['fees_usd']:7.2f} net {now['net_pnl_usd']:+8.2f} turnover "
           f"{now['turnover_usd']:>9,.0f} fills {now['fills']:>4} (maker {now['maker_fills']}, "
           f"taker {now['taker_fills']}) | bound taker {taker['net_usd']:+6.2f} "
-          f"({taker['trades']} trips, {taker['net_bps']:.1f} bps){base_txt}{halts}",
+          f"({taker['trades']} trips, {taker['net_bps']:.1f} bps, "
+          f"{row['bound']['opportunities']['taker_per_hour']:.0f}/h >= 3 bps){base_txt}{halts}",
           flush=True)
 
 

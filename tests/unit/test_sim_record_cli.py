@@ -36,6 +36,7 @@ def test_record_then_oracle_json_says_synthetic(tmp_path: Path) -> None:
     for variant in ("taker", "maker"):
         assert {"trades", "gross_usd", "fees_usd", "net_usd", "net_bps"} <= set(doc[variant])
     assert doc["settings"]["notional_usd"] == 200.0  # packaged max_order_usd
+    assert doc["opportunities"]["min_net_bps"] == 3.0
     assert "lognormal median 100 ms" in doc["settings"]["entry_latency"]
 
 
