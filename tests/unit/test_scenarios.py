@@ -137,3 +137,17 @@ def test_realistic_and_no_edge_offer_next_to_nothing(tmp_path: Path) -> None:
         record_scenario(name, 44, 900.0, tmp_path / name)
         result = oracle(tmp_path / name, OracleSettings())
         assert result["opportunities"]["taker_per_hour"] < 25.0, (name, result)
+
+
+def test_no_edge_ofi_impact_is_only_contemporaneous(tmp_path: Path) -> None:
+    """no-edge: OFI explains the move of its own second and forecasts nothing after it."""
+    from hyperliquid_ofi_trader.research import ofi_impact
+    from hyperliquid_ofi_trader.research.series import load_market
+
+    record_scenario("no-edge", 9, 600.0, tmp_path / "rec")
+    book = load_market(tmp_path / "rec", "ETH").book
+    report = ofi_impact.analyse(book, [1_000_000_000], 0.1)
+    now = ofi_impact.find(report, 1.0, "ofi", ofi_impact.CONTEMPORANEOUS)
+    later = ofi_impact.find(report, 1.0, "ofi", ofi_impact.PREDICTIVE)
+    assert now.r2 > 0.3
+    assert later.r2 < 0.02
