@@ -74,3 +74,14 @@ def test_replay_says_the_recording_is_synthetic(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.output.strip().splitlines()[-1])
     assert doc["data"] == "SYNTHETIC (scenario no-edge, seed 6)"
+
+
+def test_data_describe_says_the_recording_is_synthetic(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    assert CliRunner().invoke(_app(), ["sim", "record", "--scenario", "realistic", "--seed",
+                                       "8", "--duration", "5", "--out", str(out)]
+                              ).exit_code == 0
+    result = CliRunner().invoke(_app(), ["data", "describe", "--data", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("SYNTHETIC (scenario realistic, seed 8)")
+    assert "1 file(s)" in result.output  # recording.json is metadata, not a recording
