@@ -110,6 +110,15 @@ def _halted_ns(run_dir: Path) -> int | None:
 def test_dashboard_in_a_browser(run: Run, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    from hyperliquid_ofi_trader.runtime.registry import RunRegistry
+
+    # `hlofi status` finds the dashboard through the run registry (never its token).
+    deadline = time.monotonic() + 20  # the run registers once it has started
+    while not (entries := RunRegistry().select(run_dir=run.run_dir)):
+        assert time.monotonic() < deadline, "the run never registered"
+        time.sleep(0.1)
+    assert [e.ui_url for e in entries] == [run.url]
+    assert run.token not in (RunRegistry().root / f"{entries[0].pid}.json").read_text()
     # Reads are open; control without the token (or with a wrong one) is refused.
     assert _post(run.url, {}) == 401
     assert _post(run.url, {"Authorization": "Bearer not-the-token"}) == 403
