@@ -173,9 +173,16 @@ def _journal_from_config(config_dir: Path | None) -> Path:
     from hyperliquid_ofi_trader.config.loader import load_config
 
     try:
-        return Path(load_config(config_dir).risk.journal.path)
+        journal = load_config(config_dir).risk.journal
     except ConfigError as exc:
         _fail(f"invalid configuration (pass --db to skip it): {exc}")
+    # risk.journal.path is per run folder: the newest run under runs/ (hlofi run's default
+    # place) is the one an operator asks about; an absolute path is the one shared file.
+    runs = [journal.in_run_dir(d) for d in RUNS_DIR.glob("*") if d.is_dir()]
+    found = [p for p in runs if p.is_file()]
+    if Path(journal.path).is_absolute() or not found:
+        return journal.in_run_dir(RUNS_DIR)
+    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 def _as_dict(row: DecisionRow) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
+    SimExchangeError,
     SimExchangeOptions,
     build_relay_server,
     build_server,
@@ -38,6 +39,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     load_private_key,
 )
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -48,6 +50,7 @@ from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
+from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
 ENDPOINTS = {
@@ -122,6 +125,9 @@ def run(
         "HLOFI_KEYSTORE_PASSWORD). Default: the key in HLOFI_PRIVATE_KEY.",
         dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
+    scenario: Annotated[str, typer.Option(
+        help=f"The emulator's SYNTHETIC market scenario: {', '.join(SCENARIOS)} "
+        "(sim/scenarios.py).")] = DEFAULT_SCENARIO,
     url: Annotated[str | None, typer.Option(
         help="With --venue hyperliquid: the API base URL to use instead of --network's "
         "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
@@ -142,7 +148,7 @@ def run(
         custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
                                  account, keystore, seed, Ports(metrics_port, ui_port),
-                                 as_json, custom=custom))
+                                 as_json, scenario=scenario, custom=custom))
 
     _finish(_guarded(start), as_json)
 
@@ -219,7 +225,8 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-    except (RunAbortError, LiveRunError, KeyLoadError, DashboardError) as exc:
+    except (RunAbortError, LiveRunError, KeyLoadError, DashboardError,
+            SimExchangeError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
     raise typer.Exit(1)
 
@@ -256,12 +263,13 @@ def _run_dir(kind: str = "run") -> Path:
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 ports: Ports, quiet: bool, feed: PaperFeed | None = None,
+                scenario: str = DEFAULT_SCENARIO,
                 custom: VenueEndpoints | None = None) -> dict[str, Any]:
     # Ports first: a busy port is one line, before any run folder exists.
     _check_port_free(ports.metrics, "--metrics-port")
     async with _dashboard(ports.ui) as dashboard, \
-            _venue(venue, network, seed, cfg, feed, custom) as (endpoints, note, key):
-        key = key or load_private_key(keystore_path=keystore)
+            _venue(venue, network, seed, cfg, feed, scenario, custom) as (endpoints, note, key):
+        key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
         mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
@@ -330,7 +338,8 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed: PaperFeed | None, custom: VenueEndpoints | None = None
+                 feed: PaperFeed | None, scenario: str = DEFAULT_SCENARIO,
+                 custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
     if custom is not None:
@@ -344,7 +353,7 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
         return
     key = generate_throwaway_key()
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
-    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,))
+    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,), scenario=scenario)
     if venue is Venue.PAPER:
         assert feed is not None
         async with _paper_emulator(options, cfg, feed) as (server, market):
@@ -368,7 +377,8 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock,
+                        config=ws_client_config(cfg.thresholds.feed))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         if not await relay.wait_for_market(feed.connect_timeout_s):
