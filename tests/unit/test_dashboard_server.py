@@ -107,6 +107,15 @@ def test_economics_finds_forecast_and_cost_fields_at_any_top_nesting() -> None:
     assert economics(inputs) == {"forecast_bps": 2.5, "edge.cost_bps": 1.25}
 
 
+def test_economics_reads_the_edge_routers_case() -> None:
+    inputs = {"alpha": 0.4, "router": {
+        "router": "ok", "forecast": {"bps": 3.5, "std_bps": 1.0, "horizon_ms": 500},
+        "economics": {"expected_edge_bps": 2.0, "expected_cost_bps": 1.5, "margin_bps": 0.5,
+                      "maker_cost_bps": 0.1, "taker_cost_bps": 4.5}}}
+    assert economics(inputs) == {"forecast_bps": 3.5, "expected_edge_bps": 2.0,
+                                 "expected_cost_bps": 1.5, "margin_bps": 0.5}
+
+
 def test_chart_history_is_bounded_and_plots_pnl_and_economics() -> None:
     history = ChartHistory(maxlen=3)
     for i in range(5):

@@ -22,6 +22,13 @@ from hyperliquid_ofi_trader.runtime.live import LiveRunner
 # Decision-input keys carrying the economic case of a decision (forecast, cost, edge in
 # bps): shown whenever the strategy journals them, under whatever nesting it uses.
 _ECONOMIC_WORDS = ("forecast", "cost", "edge")
+_MAX_ECONOMICS = 4
+# Where the edge router journals its case (execution/router.py `explain`), and the names
+# the dashboard charts them under.
+_KNOWN_ECONOMICS = {"router.forecast.bps": "forecast_bps",
+                    "router.economics.expected_edge_bps": "expected_edge_bps",
+                    "router.economics.expected_cost_bps": "expected_cost_bps",
+                    "router.economics.margin_bps": "margin_bps"}
 _RECENT = 25
 
 
@@ -149,23 +156,31 @@ def _decision(d: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def economics(inputs: Mapping[str, Any]) -> dict[str, float]:
-    """Numeric forecast / cost / edge fields of a decision's inputs, flattened one level
-    ("forecast_bps", "costs.expected_bps" -> "costs.expected_bps")."""
-    found: dict[str, float] = {}
-    for key, value in inputs.items():
-        if isinstance(value, Mapping):
-            for sub, inner in value.items():
-                name = f"{key}.{sub}"
-                if _economic(name) and _finite(inner) is not None:
-                    found[name] = float(inner)
-        elif _economic(key) and _finite(value) is not None:
-            found[key] = float(value)
-    return found
+    """The economic case of a decision, in bps: the router's forecast, expected edge, cost
+    and margin where the strategy journals them (`inputs.router`), else any numeric
+    forecast / cost / edge field found up to three levels down (at most `_MAX_ECONOMICS`)."""
+    leaves = dict(_numeric_leaves(inputs, "", 3))
+    known = {name: leaves[path] for path, name in _KNOWN_ECONOMICS.items() if path in leaves}
+    if known:
+        return known
+    found = {path: v for path, v in leaves.items() if _economic(path)}
+    return dict(sorted(found.items())[:_MAX_ECONOMICS])
 
 
 def _economic(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _ECONOMIC_WORDS)
+
+
+def _numeric_leaves(value: Any, path: str, depth: int) -> list[tuple[str, float]]:
+    if isinstance(value, Mapping):
+        if depth == 0:
+            return []
+        return [leaf for key, inner in value.items()
+                for leaf in _numeric_leaves(inner, f"{path}.{key}" if path else str(key),
+                                            depth - 1)]
+    number = _finite(value)
+    return [] if number is None or not path else [(path, number)]
 
 
 def _journal_order(o: Mapping[str, Any]) -> dict[str, Any]:
