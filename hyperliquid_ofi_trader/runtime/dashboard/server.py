@@ -19,7 +19,6 @@ import contextlib
 import hmac
 import logging
 import secrets
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -198,7 +197,7 @@ class Dashboard:
         run_dir: Path = runner.options.run_dir
         try:
             record = await asyncio.to_thread(write_command, run_dir, command,
-                                             f"dashboard: {reason}", time.time_ns())
+                                             f"dashboard: {reason}", runner.clock.now_ns())
         except ControlError as exc:
             raise web.HTTPInternalServerError(text=str(exc)) from exc
         log.warning("dashboard %s #%d: %s", command, record.seq, reason)
@@ -221,8 +220,9 @@ class Dashboard:
 
 async def _await_ack(run_dir: Path, seq: int) -> ControlAck | None:
     """The runner's answer to command `seq` (same channel as `hlofi kill`), None if late."""
-    deadline = time.monotonic() + _ACK_WAIT_S
-    while time.monotonic() < deadline:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _ACK_WAIT_S
+    while loop.time() < deadline:
         ack = await asyncio.to_thread(read_ack, run_dir / ACK_FILE)
         if ack is not None and ack.seq >= seq:
             return ack

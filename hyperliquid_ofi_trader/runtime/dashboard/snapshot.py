@@ -10,7 +10,6 @@ thread: it holds the operator's "what did it do, and why" with decision ids.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,8 @@ _RECENT = 25
 
 def live_snapshot(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
     """The runner's state now: trading state, books, signals, positions, PnL, orders."""
-    snap: dict[str, Any] = {"t_ms": time.time() * 1e3, "run": _run(runner, venue_note)}
+    snap: dict[str, Any] = {"t_ms": runner.clock.now_ns() / 1e6,
+                            "run": _run(runner, venue_note)}
     engine = runner.engine
     if engine is None:
         snap["state"] = {"trading_state": "STARTING", "cause": None}
