@@ -28,9 +28,10 @@ frame arrived.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from collections.abc import Callable
+
+from hyperliquid_ofi_trader.core.clock import LiveClock
 
 MAX_WINDOW_NS = 300_000_000
 """Lead-lag on Hyperliquid is only meaningful well inside one block cadence: < 300 ms."""
@@ -113,9 +114,9 @@ class LeadLagSignal:
 
     The seed's form works too: `LeadLagSignal()` takes the window, threshold, volatility
     half-life and the coin pair from the packaged config, and `update(lead_mid, lag_mid)`
-    without times stamps both mids with `clock()` (by default the monotonic clock: the
-    two-argument form is for live use outside the engine; the engine and replays always
-    pass exchange times, so they stay deterministic).
+    without times stamps both mids with `clock()` (by default the system clock of
+    core.clock.LiveClock: the two-argument form is for live use outside the engine; the
+    engine and replays always pass exchange times, so they stay deterministic).
     """
 
     __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_z_lag",
@@ -133,7 +134,7 @@ class LeadLagSignal:
         lag_coin: str | None = None,
         min_sigma: float = 1e-5,
         min_samples: int = 20,
-        clock: Callable[[], int] = time.monotonic_ns,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         """Arguments left out (None) are the packaged config's values."""
         if (window_ns is None or threshold_sigma is None or vol_halflife_ns is None
@@ -144,7 +145,9 @@ class LeadLagSignal:
             vol_halflife_ns = d.vol_halflife_ns if vol_halflife_ns is None else vol_halflife_ns
             lead_coin = d.lead_coin if lead_coin is None else lead_coin
             lag_coin = d.lag_coin if lag_coin is None else lag_coin
-        self._clock = clock
+        # The seed's call carries no times: stamp them with the system clock (the one
+        # place allowed to read it), unless a clock is injected (replays, tests).
+        self._clock = clock if clock is not None else LiveClock().now_ns
         _validate(window_ns, threshold_sigma, vol_halflife_ns, follow_fraction, lead_coin,
                   lag_coin, min_sigma, min_samples)
         self.window_ns = window_ns
