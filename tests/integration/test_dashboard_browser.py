@@ -37,6 +37,7 @@ regime:
   liquidity:
     min_dwell_ms: 1000
 """
+_KEY_LIKE = re.compile(r"(?i)(?<![0-9a-f])(0x)?[0-9a-f]{64}(?![0-9a-f])")
 _URL = re.compile(r"dashboard: (http://127\.0\.0\.1:\d+/)#token=(\S+)")
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -96,6 +97,14 @@ def _post(url: str, headers: dict[str, str]) -> int:
         return exc.code
 
 
+def _assert_no_key_served(url: str) -> None:
+    """A private key is 32 bytes (64 hex digits); nothing the dashboard serves is that long
+    in hex (cloids are 32, addresses 40), so no key can hide in a response."""
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body = resp.read().decode()
+    assert not _KEY_LIKE.search(body), url
+
+
 def _halted_ns(run_dir: Path) -> int | None:
     conn = sqlite3.connect(f"{(run_dir / 'journal.sqlite').as_uri()}?mode=ro", uri=True)
     try:
@@ -145,6 +154,8 @@ def test_dashboard_in_a_browser(run: Run, tmp_path: Path) -> None:
         page.locator("#explain .close").click()
         # An order or fill names its decision too (wait for the router to trade).
         expect(page.locator("#orders a.decision").first).to_be_visible(timeout=30_000)
+        for path in ("api/snapshot", "api/history", f"api/explain/{decision}"):
+            _assert_no_key_served(run.url + path)
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         shot = os.environ.get("HLOFI_DASHBOARD_SCREENSHOT")
         if shot:
