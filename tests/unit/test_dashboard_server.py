@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import aiohttp
 import pytest
@@ -15,7 +17,8 @@ from typer.testing import CliRunner
 from hyperliquid_ofi_trader.cli import run as run_cli
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
 from hyperliquid_ofi_trader.runtime.dashboard.history import ChartHistory, chart_point
-from hyperliquid_ofi_trader.runtime.dashboard.snapshot import economics
+from hyperliquid_ofi_trader.runtime.dashboard.snapshot import PipelineCache, economics
+from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 
 @pytest.fixture
@@ -129,3 +132,18 @@ def test_chart_history_is_bounded_and_plots_pnl_and_economics() -> None:
     assert points[-1]["mid"] == {"ETH": 3304.0}
     assert points[-1]["net"] == 0.75
     assert points[-1]["economics"] == {"forecast_bps": 4.0}
+
+
+def test_pipeline_percentiles_are_recomputed_only_every_few_snapshots() -> None:
+    calls: list[int] = []
+
+    class Pipeline:
+        def percentiles_us(self) -> dict[str, float]:
+            calls.append(1)
+            return {"p50": float(len(calls))}
+
+    runner = cast(LiveRunner, SimpleNamespace(pipeline=Pipeline()))
+    cache = PipelineCache(every=4)
+    seen = [cache.get(runner)["p50"] for _ in range(9)]
+    assert len(calls) == 3  # calls 1, 5 and 9
+    assert seen == [1.0] * 4 + [2.0] * 4 + [3.0]

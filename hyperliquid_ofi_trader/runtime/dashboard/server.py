@@ -36,7 +36,11 @@ from hyperliquid_ofi_trader.risk.control import (
     write_command,
 )
 from hyperliquid_ofi_trader.runtime.dashboard.history import ChartHistory, chart_point
-from hyperliquid_ofi_trader.runtime.dashboard.snapshot import journal_snapshot, live_snapshot
+from hyperliquid_ofi_trader.runtime.dashboard.snapshot import (
+    PipelineCache,
+    journal_snapshot,
+    live_snapshot,
+)
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ class Dashboard:
         self._latest: dict[str, Any] = {"state": {"trading_state": "STARTING"}}
         self._journal: dict[str, Any] = {}
         self._history = ChartHistory()
+        self._pipeline = PipelineCache()
         self._changed = asyncio.Event()
         self._closing = False
         self._web: web.AppRunner | None = None
@@ -128,7 +133,7 @@ class Dashboard:
             if tick % 2 == 0 and runner.journal_path.is_file():
                 self._journal = await asyncio.to_thread(journal_snapshot, runner.journal_path)
             tick += 1
-            self.publish(live_snapshot(runner, self._note))
+            self.publish(live_snapshot(runner, self._note, self._pipeline.get(runner)))
 
     def publish(self, live: dict[str, Any]) -> None:
         """Merge a live snapshot with the latest journal view and wake the streams."""
