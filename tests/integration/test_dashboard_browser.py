@@ -145,7 +145,7 @@ def test_dashboard_in_a_browser(run: Run, tmp_path: Path) -> None:
         page.wait_for_function("window.hlofiCharts && window.hlofiCharts[0].points > 2")
         before = page.evaluate("window.hlofiCharts[0].points")
         page.wait_for_function(f"window.hlofiCharts[0].points > {before + 2}", timeout=10_000)
-        assert page.locator(".chart canvas").count() >= 6
+        assert page.locator(".chart canvas").count() >= 7
         # A decision opens its explanation: the same chain `hlofi explain` prints.
         link = page.locator("#decisions a.decision").first
         expect(link).to_be_visible(timeout=15_000)

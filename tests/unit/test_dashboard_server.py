@@ -123,13 +123,16 @@ def test_chart_history_is_bounded_and_plots_pnl_and_economics() -> None:
     history = ChartHistory(maxlen=3)
     for i in range(5):
         history.add(chart_point({
-            "t_ms": 1000.0 * i, "markets": {"ETH": {"mid": 3300.0 + i, "spread_bps": 0.3}},
+            "t_ms": 1000.0 * i, "markets": {"ETH": {"mid": 3300.0 + i, "spread_bps": 0.3,
+                                                    "signals": {"ofi": 0.5 * i}},
+                                            "BTC": {"mid": 95000.0, "spread_bps": 0.1}},
             "pnl": {"gross": 1.0, "fees": 0.25, "net": 0.75, "exposure_usd": 10.0},
             "positions": [{"coin": "ETH", "size": 0.1}],
             "decisions": [{"economics": {"forecast_bps": float(i)}}]}))
     points = history.points()
     assert [p["t"] for p in points] == [2.0, 3.0, 4.0]
-    assert points[-1]["mid"] == {"ETH": 3304.0}
+    assert points[-1]["mid"] == {"ETH": 3304.0, "BTC": 95000.0}
+    assert points[-1]["signals"] == {"ofi": 2.0}  # the traded coin's, by signal name
     assert points[-1]["net"] == 0.75
     assert points[-1]["economics"] == {"forecast_bps": 4.0}
 
