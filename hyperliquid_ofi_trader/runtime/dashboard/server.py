@@ -51,6 +51,7 @@ _CONTENT_TYPES = {".html": "text/html", ".js": "application/javascript",
 _STATIC_FILES = frozenset({"index.html", "app.js", "app.css", "uPlot.iife.min.js",
                            "uPlot.min.css", "uPlot.LICENSE"})
 _MAX_REASON = 200
+_EXPLAIN_WIDTH = 160  # the page scrolls sideways; a narrower text cuts long inputs short
 _ACK_WAIT_S = 2.0  # the runner polls every 200 ms; an answer later than this is news
 
 
@@ -183,7 +184,8 @@ class Dashboard:
 
         def text() -> tuple[int, str]:
             decision_id = resolve_decision(runner.journal_path, decision, cloid)
-            return decision_id, explain_text(runner.journal_path, decision_id)
+            return decision_id, explain_text(runner.journal_path, decision_id,
+                                             width=_EXPLAIN_WIDTH)
 
         try:
             decision_id, body = await asyncio.to_thread(text)
