@@ -31,10 +31,28 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-from hyperliquid_ofi_trader.core.clock import LiveClock
-
 MAX_WINDOW_NS = 300_000_000
 """Lead-lag on Hyperliquid is only meaningful well inside one block cadence: < 300 ms."""
+
+
+SEED_STEP_NS = 100_000_000
+"""Spacing of the seed's time-less observations: about one block plus its bbo push."""
+
+
+class StepClock:
+    """A clock that moves `step_ns` forward on every read: observation n is at n * step."""
+
+    __slots__ = ("now_ns", "step_ns")
+
+    def __init__(self, step_ns: int) -> None:
+        if step_ns <= 0:
+            raise ValueError(f"step_ns must be positive, got {step_ns}")
+        self.step_ns = step_ns
+        self.now_ns = 0
+
+    def __call__(self) -> int:
+        self.now_ns += self.step_ns
+        return self.now_ns
 
 
 class _Series:
@@ -114,9 +132,12 @@ class LeadLagSignal:
 
     The seed's form works too: `LeadLagSignal()` takes the window, threshold, volatility
     half-life and the coin pair from the packaged config, and `update(lead_mid, lag_mid)`
-    without times stamps both mids with `clock()` (by default the system clock of
-    core.clock.LiveClock: the two-argument form is for live use outside the engine; the
-    engine and replays always pass exchange times, so they stay deterministic).
+    without times stamps both mids with `clock()`. By default that clock is a step clock:
+    each such call is one observation `SEED_STEP_NS` after the previous one (a block's
+    cadence), so a sequence of seed calls is judged the same way however fast it is made,
+    deterministically, with no wall clock in a signal. Pass `clock=time.monotonic_ns` to
+    stamp live observations with their real spacing instead. The engine and replays always
+    pass exchange times.
     """
 
     __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_z_lag",
@@ -145,9 +166,7 @@ class LeadLagSignal:
             vol_halflife_ns = d.vol_halflife_ns if vol_halflife_ns is None else vol_halflife_ns
             lead_coin = d.lead_coin if lead_coin is None else lead_coin
             lag_coin = d.lag_coin if lag_coin is None else lag_coin
-        # The seed's call carries no times: stamp them with the system clock (the one
-        # place allowed to read it), unless a clock is injected (replays, tests).
-        self._clock = clock if clock is not None else LiveClock().now_ns
+        self._clock = clock if clock is not None else StepClock(SEED_STEP_NS)
         _validate(window_ns, threshold_sigma, vol_halflife_ns, follow_fraction, lead_coin,
                   lag_coin, min_sigma, min_samples)
         self.window_ns = window_ns
