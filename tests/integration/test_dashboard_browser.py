@@ -140,6 +140,9 @@ def test_dashboard_in_a_browser(run: Run, tmp_path: Path) -> None:
         page.goto(f"{run.url}#token={run.token}")
         expect(page.locator("#state")).to_have_text("ACTIVE", timeout=30_000)
         expect(page.locator("#markets tbody tr")).to_have_count(2, timeout=10_000)
+        shown = subprocess.run([sys.executable, "-m", "hyperliquid_ofi_trader.main", "status"],
+                               capture_output=True, text=True, timeout=30, check=False)
+        assert f"dashboard {run.url} " in shown.stdout, shown.stdout + shown.stderr
         expect(page.locator("#synthetic")).to_be_visible()
         # Charts update: the point count grows while we watch.
         page.wait_for_function("window.hlofiCharts && window.hlofiCharts[0].points > 2")
