@@ -126,15 +126,19 @@ def _headline(st: RunStatus) -> str:
     age = (dt.datetime.now(dt.UTC).timestamp() * 1e9 - st.updated_ns) / 1e9
     stale = f" (status {age:.0f} s old: the run may be stuck)" if (
         st.running and age > _STALE_AFTER_S) else ""
+    ui = f"\n  dashboard {st.ui_url}" if st.ui_url else ""
     return (f"pid {st.pid} {st.mode} on {st.venue} ({st.network}), {running}, up "
             f"{_duration(st.uptime_s)}, account {st.account}\n  run dir   {st.run_dir}"
-            f"{stale}")
+            f"{stale}{ui}")
 
 
 def _state_line(st: RunStatus) -> str:
     line = f"  state     {st.trading_state}"
     if st.state_cause:
         line += f" ({st.state_reason or st.state_cause})"
+    waiting = st.recovery.get("waiting_for") if st.recovery else None
+    if waiting and st.trading_state != "ACTIVE":
+        line += f"\n  recovery  waiting for {waiting}"
     if st.durable_halt:
         line += f"\n  halt      recorded, survives restarts: {st.durable_halt}"
     if st.kill_switch:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import numpy as np
 
 from hyperliquid_ofi_trader.config.models import AppConfig
@@ -65,6 +66,7 @@ from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
+    COMMANDS,
     CONTROL_FILE,
     ControlAck,
     ControlReader,
@@ -508,10 +510,34 @@ class LiveRunner:
                                       local_ns=self.clock.now_ns())
         if command is None:
             return
+        ack = self._apply_operator(command, seq=self._control.last_seq)
+        try:
+            write_ack(self.options.run_dir, ack)
+        except OSError as exc:
+            log.error("cannot acknowledge operator command %s: %s", command.command, exc)
+
+    def operator_command(self, command: str, reason: str) -> ControlAck:
+        """Apply "kill" or "resume" from inside this process (the dashboard's button) by
+        the same path as `hlofi kill`: engine state change, durable halt, journal flushed.
+        Call on the event loop's thread. Raises ValueError for an unknown command."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown operator command {command!r}")
+        event = ControlCommand(exchange_ns=0, local_ns=self.clock.now_ns(), command=command,
+                               reason=reason)
+        return self._apply_operator(event, seq=0)
+
+    def _apply_operator(self, command: ControlCommand, *, seq: int) -> ControlAck:
         log.warning("operator command %s: %s", command.command, command.reason)
         self.dispatch(command)
         detail = self._keep_halt_durable(command)
-        self._acknowledge(command, detail)
+        self._flush_journal()  # the state change is on disk before anyone is told
+        engine = self.engine
+        ack = ControlAck(seq=seq, command=command.command,
+                         trading_state=engine.state.value if engine is not None
+                         else "STARTING", applied_ns=self.clock.now_ns(),
+                         pid=self.identity.pid, detail=detail)
+        self.status.publish(self)
+        return ack
 
     def _flush_journal(self) -> None:
         if self.engine is None:
@@ -540,18 +566,20 @@ class LiveRunner:
             return str(exc)
         return ""
 
-    def _acknowledge(self, command: ControlCommand, detail: str) -> None:
-        engine = self.engine
-        state = engine.state.value if engine is not None else "STARTING"
-        ack = ControlAck(seq=self._control.last_seq, command=command.command,
-                         trading_state=state, applied_ns=self.clock.now_ns(),
-                         pid=self.identity.pid, detail=detail)
-        self._flush_journal()  # the state change is on disk before anyone is told
+    @property
+    def ui_url(self) -> str:
+        return self._registered.ui_url if self._registered is not None else ""
+
+    def publish_ui_url(self, url: str) -> None:
+        """Tell the registry where this run's dashboard is (`hlofi status` shows it)."""
+        entry = self._registered
+        if entry is None:
+            return
+        self._registered = msgspec.structs.replace(entry, ui_url=url)
         try:
-            write_ack(self.options.run_dir, ack)
+            self._registry.update(self._registered)
         except OSError as exc:
-            log.error("cannot acknowledge operator command %s: %s", command.command, exc)
-        self.status.publish(self)
+            log.error("cannot update the run registry: %s", exc)
 
     def _publish_status(self) -> None:
         engine = self.engine

@@ -135,6 +135,7 @@ class RunStatus(msgspec.Struct, frozen=True, kw_only=True):
     counters: dict[str, Any]
     control: ControlStatus
     recovery: dict[str, Any] = msgspec.field(default_factory=dict)
+    ui_url: str = ""  # the run's dashboard, when it serves one
 
 
 _encoder = msgspec.json.Encoder()
@@ -229,7 +230,8 @@ def build_status(runner: LiveRunner, tail: JournalTail, *, running: bool = True)
         books=books, positions=positions, pnl=_pnl(positions),
         open_orders=_orders(runner, now), last_decisions=tail.recent_decisions(),
         feed=_feed(runner, snap, now), counters=_counters(runner, snap),
-        control=runner.control_status(), recovery=runner.recovery_status())
+        control=runner.control_status(), recovery=runner.recovery_status(),
+        ui_url=runner.ui_url)
 
 
 def _books(runner: LiveRunner) -> dict[str, BookTop]:
