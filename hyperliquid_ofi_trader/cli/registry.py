@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "control",
     "status",
     "sim_exchange",
+    "sim_record",
+    "research_oracle",
     "report",
     "backtest",
     "sweep",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, Strict, WrapSerializer, model_validator
@@ -227,7 +228,15 @@ class RecoveryPolicy(FrozenModel):
 class JournalSettings(FrozenModel):
     """Where the decision journal (SQLite, WAL) lives."""
 
-    path: str = Field(min_length=1, description="Journal database file, relative to the cwd.")
+    path: str = Field(
+        min_length=1,
+        description="Journal database file of a run, relative to the run folder (--run-dir); "
+        "an absolute path puts every run's journal in that one file.",
+    )
+
+    def in_run_dir(self, run_dir: Path) -> Path:
+        """The journal file of a run whose folder is `run_dir`."""
+        return run_dir / self.path  # an absolute `path` replaces run_dir
 
 
 class RiskConfig(FrozenModel):

@@ -7,7 +7,12 @@ It owns the event loop side of a live, testnet or emulator run:
 - a timer task that turns time into `Timer` events (journal flush, order timeouts, dead
   man's switch, operator control file, status refresh);
 - reconciliation: after every (re)connect the gateway queries the venue, and the engine
-  does not trade until that `AccountSnapshot` has been applied.
+  does not trade until that `AccountSnapshot` has been applied;
+- shutdown (`_shutdown`), bounded in time and work whatever the venue does: no new order
+  is taken, every order is cancelled, a last reconciliation runs, then the gateway gets
+  what is left of `shutdown_timeout_s`. A second stop request (Ctrl-C, SIGTERM) skips the
+  waiting but still stops the gateway, journals and flushes. Orders still open at the end
+  are named in the log, the journal (`errors`, stage "shutdown") and the summary.
 
 Every event reaches `Engine.on_event` through `dispatch`, which never re-enters the engine:
 an event produced while the engine is running (e.g. a gateway refusal) is queued and
@@ -48,6 +53,7 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
@@ -90,6 +96,7 @@ from hyperliquid_ofi_trader.risk.recovery import (
 )
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.registry import (
     RunEntry,
@@ -141,9 +148,19 @@ class RunOptions:
     duration_s: float | None
     metrics_port: int | None = None
     ws: WsClientConfig = field(default_factory=WsClientConfig)
+    shutdown_timeout_s: float = 15.0  # the whole shutdown, cancels to flush
     mode: str = "run"  # "run" | "paper": how the registry and status name it
     venue_note: str = ""
     state_dir: Path | None = None  # registry + durable halts; None: runtime.registry.state_dir()
+
+
+@dataclass(slots=True)
+class ShutdownReport:
+    """How the run ended: for the summary (and the journal, for the open orders)."""
+
+    forced: bool = False  # a second stop request cut the waiting short
+    duration_s: float = 0.0
+    open_orders: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,14 +219,17 @@ class LiveRunner:
         self.clock = LiveClock()
         self.account = account.lower()
         self._signer = L1Signer(key, mainnet=endpoints.mainnet)
-        options.run_dir.mkdir(parents=True, exist_ok=True)
-        self.journal_path = options.run_dir / "journal.sqlite"
+        make_private_dir(options.run_dir)  # the journal holds the account's history
+        self.journal_path = cfg.risk.journal.in_run_dir(options.run_dir)
         self.metrics = RunMetrics()
         self.pipeline = PipelineTimes()
         self._pending: deque[AnyEvent] = deque()
         self._in_engine = False
         self._closing = False
         self._stop = asyncio.Event()
+        self._force = asyncio.Event()
+        self.shutdown: ShutdownReport | None = None
+        self._journal: Journal | None = None
         self._control = ControlReader()
         self.identity = RunIdentity(os.getpid(), options.mode, options.venue_note)
         self._state_dir = options.state_dir if options.state_dir is not None else state_dir()
@@ -279,6 +299,12 @@ class LiveRunner:
             gateway.reconcile()
 
     def request_stop(self) -> None:
+        """First call: a graceful, bounded shutdown. Any later call: a fast one (the
+        waiting is skipped; the journal is still written and flushed)."""
+        if self._stop.is_set():
+            if not self._force.is_set():
+                log.warning("second stop request: shutting down now, without waiting")
+            self._force.set()
         self._stop.set()
 
     # ------------------------------------------------------------ life cycle
@@ -413,7 +439,8 @@ class LiveRunner:
         codec = HyperliquidCodec(frozenset(self.cfg.symbols.coins))
         ws = HyperliquidWsClient(self.endpoints.ws_url, subscriptions(self.cfg, self.account),
                                  codec.decode, self.on_ws_event, clock=self.clock,
-                                 config=self.options.ws)
+                                 config=ws_client_config(self.cfg.thresholds.feed,
+                                                         self.options.ws))
         post = PostChannel(ws.send, self.clock)
         nonce = NonceCounter.after_restart(self.clock,
                                            store.load_nonce_floor(self._signer.address))
@@ -423,6 +450,7 @@ class LiveRunner:
                                      self.dispatch, self.clock, RateLimiter(),
                                      gateway_settings(self.cfg))
         self.ws, self.gateway = ws, gateway
+        self._journal = journal
         self._build_engine(journal, store, gateway)
         self._carry_daily_pnl(store)
         # Everything built so far lives as long as the run: move it out of the collector's
@@ -463,6 +491,10 @@ class LiveRunner:
         if carried is not None and self.stack is not None:
             self.stack.kill.carry_in(day, carried)
             log.info("today's PnL so far from earlier runs: %.2f USD", carried)
+        opened = store.load_day_open(day)
+        if opened is not None and opened > 0 and self.stack is not None:
+            self.stack.kill.carry_in_open(day, opened)
+            log.info("account value at today's open (UTC): %.2f USD", opened)
 
     async def _wait_for_end(self, ws_task: asyncio.Task[None]) -> None:
         stop_task = asyncio.create_task(self._stop.wait())
@@ -498,10 +530,13 @@ class LiveRunner:
         store, nonce = self._nonce_keeping
         now = self.clock.now_ns()
         today = self.stack.kill.today_pnl(now) if self.stack is not None else None
+        opened = self.stack.kill.day_open() if self.stack is not None else None
         try:
             store.save_nonce_floor(self._signer.address, nonce.floor())
             if today is not None:
                 store.save_daily_pnl(*today)
+            if opened is not None:
+                store.save_day_open(*opened)
         except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 
@@ -601,45 +636,84 @@ class LiveRunner:
 
     async def _shutdown(self, ws: HyperliquidWsClient, gateway: HyperliquidGateway,
                         ws_task: asyncio.Task[None], timer_task: asyncio.Task[None]) -> None:
-        """Cancel every order, let the answers arrive, then close and flush."""
-        engine = self.engine
-        if engine is not None and self.stack is not None and self.stack.orders.open_orders():
-            self.stack.orders.cancel_all("run ended")
-            await self._await_no_open_orders(timeout_s=5.0)
-        if engine is not None:
+        """Take no new order, cancel every order, reconcile, stop the gateway, then close
+        and flush: every step bounded by one deadline; a second stop request skips the
+        waiting (see the module docstring)."""
+        report = self.shutdown = ShutdownReport()
+        started = time.monotonic()
+        deadline = started + self.options.shutdown_timeout_s
+        engine, stack = self.engine, self.stack
+        gateway.stop_accepting_orders()
+        if stack is not None and stack.orders.live_count():
+            stack.orders.cancel_all("run ended")
+            await self._until(lambda: not stack.orders.live_count(), deadline)
+        if engine is not None and not self._force.is_set():
             # A last reconciliation, so fills whose pushes were lost still reach the
             # journal and the summary before we close.
-            await self._reconcile_and_wait(gateway, engine, timeout_s=3.0)
+            await self._reconcile_and_wait(gateway, engine, deadline)
+        if stack is not None and stack.orders.live_count() == 0:
+            self._clear_dead_mans_switch(gateway)
         timer_task.cancel()
-        await gateway.stop()
+        drain_s = 0.0 if self._force.is_set() else max(0.0, deadline - time.monotonic())
+        await gateway.stop(drain_timeout_s=min(drain_s, gateway.drain_timeout_s))
         self._persist_restart_state()
         self._closing = True
         ws.stop()
         await asyncio.gather(ws_task, timer_task, return_exceptions=True)
+        report.forced = self._force.is_set()
+        report.open_orders = self._record_open_orders()
+        report.duration_s = time.monotonic() - started
         if engine is not None:
             self._publish_status()
-            engine.flush()
+            try:
+                engine.flush()
+            except JournalError as exc:  # close() counts what is lost; the run still ends
+                log.error("last journal flush failed: %s", exc)
+
+    async def _until(self, done: Callable[[], bool], deadline: float) -> bool:
+        """Wait until `done()`, the deadline or a forced stop; True when done."""
+        while not done():
+            if self._force.is_set() or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def _clear_dead_mans_switch(self, gateway: HyperliquidGateway) -> None:
+        # Nothing rests: a switch left armed would trigger after we are gone and spend
+        # one of the venue's 10 daily triggers for nothing.
+        stack = self.stack
+        if stack is not None and stack.dms.armed_until_ms is not None:
+            gateway.schedule_cancel(None)
+
+    def _record_open_orders(self) -> list[dict[str, Any]]:
+        """Name every order still open (the venue's dead man's switch, if armed, cancels
+        them) in the log and the journal; returns them for the summary."""
+        stack, journal = self.stack, self._journal
+        if stack is None:
+            return []
+        now = self.clock.now_ns()
+        left: list[dict[str, Any]] = []
+        for order in stack.orders.open_orders():
+            entry = {"cloid": order.cloid, "oid": order.oid, "coin": order.coin,
+                     "side": "buy" if order.is_buy else "sell", "price": order.price,
+                     "size": order.size, "state": order.state.value,
+                     "last_error": order.last_error}
+            left.append(entry)
+            log.error("order left open at shutdown: %s", entry)
+            if journal is not None:
+                journal.record_error(exchange_ns=0, local_ns=now, stage="shutdown",
+                                     event_type="Shutdown", coin=order.coin,
+                                     error_type="order_left_open",
+                                     message=" ".join(f"{k}={v}" for k, v in entry.items()))
+        return left
 
     async def _reconcile_and_wait(self, gateway: HyperliquidGateway, engine: Engine,
-                                  timeout_s: float) -> None:
+                                  deadline: float, timeout_s: float = 3.0) -> None:
         def snapshots() -> int:
             return engine.snapshot().events_by_type.get("AccountSnapshot", 0)
 
         before = snapshots()
         gateway.reconcile()
-        deadline = time.monotonic() + timeout_s
-        while snapshots() == before:
-            if time.monotonic() > deadline:
-                log.warning("final reconciliation did not answer within %.0f s", timeout_s)
-                return
-            await asyncio.sleep(0.05)
-
-    async def _await_no_open_orders(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.stack is not None and self.stack.orders.open_orders():
-            if time.monotonic() > deadline:
-                log.warning("orders still open at shutdown: %d (the venue's dead man's "
-                            "switch, if armed, cancels them)",
-                            len(self.stack.orders.open_orders()))
-                return
-            await asyncio.sleep(0.05)
+        if not await self._until(lambda: snapshots() != before,
+                                 min(deadline, time.monotonic() + timeout_s)):
+            log.warning("final reconciliation did not answer in time")
