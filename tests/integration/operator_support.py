@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.runtime.registry import RunEntry, RunRegistry, state_dir
 from hyperliquid_ofi_trader.runtime.status import RunStatus, StatusError, read_status
 
@@ -68,8 +69,10 @@ def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0
     """SIGTERM, then the run's JSON summary and its stderr."""
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err[-3000:]
     summary: dict[str, Any] = json.loads(out)
+    # A run that ended HALTED says so with its own exit code.
+    halted = summary["engine"]["trading_state"] == "HALTED"
+    assert proc.returncode == (EXIT_HALTED if halted else 0), err[-3000:]
     return summary, err
 
 

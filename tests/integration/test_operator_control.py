@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.risk.control import read_ack
 from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE
 from hyperliquid_ofi_trader.runtime.registry import RunRegistry, state_dir
@@ -138,7 +139,7 @@ def test_a_kill_written_while_nothing_ran_applies_at_the_next_start(tmp_path: Pa
         [*HLOFI, "run", "--json", "--duration", "15",
          "--config", str(fast_config(tmp_path)), "--run-dir", str(run_dir)],
         capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == EXIT_HALTED, done.stderr[-3000:]
     assert "starting HALTED" in done.stderr
     summary = json.loads(done.stdout)
     assert summary["engine"]["trading_state"] == "HALTED"
