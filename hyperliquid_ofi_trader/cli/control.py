@@ -230,9 +230,11 @@ def _await_ack(entry: RunEntry, record: ControlRecord, timeout: float) -> Contro
                        f"{record.command}", err=True)
             return None
         time.sleep(_ACK_POLL_S)
+    kept = ("; the halt is recorded: it applies when the run reads its control file, and "
+            "at its next start" if record.command == "kill" else
+            "; the command stays in its control file")
     typer.echo(f"error: {entry.describe()} did not acknowledge the {record.command} within "
-               f"{timeout:g} s (it may be stuck; the command stays in its control file)",
-               err=True)
+               f"{timeout:g} s (still starting, or stuck){kept}", err=True)
     return None
 
 

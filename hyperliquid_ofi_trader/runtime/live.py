@@ -345,6 +345,7 @@ class LiveRunner:
                                f"HLOFI_STATE_DIR to a writable folder): "
                                f"{exc.strerror or exc}") from exc
         self._registered = entry
+        self.status.publish(self)  # STARTING: `hlofi status` has something to read at once
 
     def _unregister(self) -> None:
         if self._registered is not None:

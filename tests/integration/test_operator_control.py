@@ -145,3 +145,30 @@ def test_a_kill_written_while_nothing_ran_applies_at_the_next_start(tmp_path: Pa
     assert summary["engine"]["trading_state"] == "HALTED"
     assert summary["engine"]["outcomes"].get("submit", 0) == 0
     assert summary["engine"]["outcomes"].get("halted", 0) > 0
+
+
+def test_with_two_runs_kill_halts_both_and_resume_needs_a_pick(tmp_path: Path) -> None:
+    config = fast_config(tmp_path)
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    procs = [start_run(["--duration", "120", "--config", str(config), "--run-dir", str(d),
+                        "--seed", str(i + 1)]) for i, d in enumerate(dirs)]
+    try:
+        entries = [wait_registered(p, d)[0] for p, d in zip(procs, dirs, strict=True)]
+        res = hlofi("status", "--json")
+        assert res.returncode == 0, res.stderr
+        assert sorted(r["pid"] for r in json.loads(res.stdout)["runs"]) == \
+            sorted(e.pid for e in entries)
+        res = hlofi("kill")
+        assert res.returncode == 0, res.stderr
+        for entry in entries:
+            assert f"halted pid {entry.pid}" in res.stdout
+        res = hlofi("resume")
+        assert res.returncode == 2
+        assert "resume one at a time" in res.stderr
+        res = hlofi("resume", "--run-dir", str(dirs[0]))
+        assert res.returncode == 0, res.stderr
+        assert read_status(dirs[0] / "status.json").trading_state == "ACTIVE"
+        assert read_status(dirs[1] / "status.json").trading_state == "HALTED"
+    finally:
+        summaries = [stop_run(p)[0] for p in procs]
+    assert [s["engine"]["trading_state"] for s in summaries] == ["ACTIVE", "HALTED"]
