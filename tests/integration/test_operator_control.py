@@ -92,6 +92,11 @@ def test_kill_with_no_args_halts_the_running_run_and_status_shows_it(tmp_path: P
     assert read_status(run_dir / "status.json").running is False
     res = hlofi("kill")  # a finished run is not "killed" again
     assert res.returncode == 1
+    res = hlofi("status", "--run-dir", str(run_dir))  # its last status, marked stopped
+    assert res.returncode == 1
+    assert "the run is not running" in res.stdout
+    assert "STOPPED" in res.stdout
+    assert "state     HALTED" in res.stdout
 
 
 def test_kill_then_sigkill_then_restart_stays_halted_until_resume(tmp_path: Path) -> None:
