@@ -15,7 +15,8 @@ that answer and says what happened; it never promises what it could not confirm.
   (recorded, but nothing was halted now).
 - `hlofi resume` resumes ONE system: resuming adds risk, so with several running it needs
   --pid or --run-dir. It clears the durable halt. With nothing running it removes the
-  halt recorded for --run-dir / --account (exit 0), or says there was nothing (exit 1).
+  halt recorded for --run-dir / --account, or with neither every halt recorded in the
+  state dir (exit 0), or says there was nothing (exit 1).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
-    halt_account,
     halt_paths,
+    halt_scope,
+    recorded_scope_halts,
     write_halt,
 )
 from hyperliquid_ofi_trader.runtime.registry import RunEntry, RunRegistry, is_alive, state_dir
@@ -125,7 +127,7 @@ def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
     try:
         # Durable first: if the run dies before it reads the command, its restart is
         # still HALTED.
-        write_halt(halt_paths(run_dir, _root(), halt_account(entry.venue, entry.account)),
+        write_halt(halt_paths(run_dir, _root(), halt_scope(entry.venue, entry.account)),
                    HaltRecord(reason=reason, written_ns=now, source="hlofi kill"))
         record = write_command(run_dir, "kill", reason, now)
     except (ControlError, HaltStoreError) as exc:
@@ -203,7 +205,10 @@ def _current_state(entry: RunEntry) -> str | None:
 
 
 def _clear_for_next_start(selector: Selector, registry: RunRegistry) -> None:
-    paths = halt_paths(selector.run_dir, _root(), selector.account)
+    # No selector: every halt recorded in the state dir (accounts, emulator, paper); a run
+    # folder's own halt.json needs its --run-dir.
+    paths = (halt_paths(selector.run_dir, _root(), selector.account) if selector.given
+             else recorded_scope_halts(_root()))
     try:
         removed = clear_halt(paths)
     except HaltStoreError as exc:

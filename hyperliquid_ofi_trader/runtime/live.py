@@ -83,8 +83,8 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
-    halt_account,
     halt_paths,
+    halt_scope,
     read_halt,
     write_halt,
 )
@@ -236,7 +236,7 @@ class LiveRunner:
         self._registry = RunRegistry(self._state_dir)
         self._registered: RunEntry | None = None
         self._halt_paths = halt_paths(options.run_dir, self._state_dir,
-                                      halt_account(endpoints.name, self.account))
+                                      halt_scope(endpoints.name, self.account))
         # Read now, so the command line can say so before the run starts.
         self.durable_halt: HaltRecord | None = read_halt(self._halt_paths)
         self.status = StatusPublisher(options.run_dir, self.journal_path)

@@ -34,10 +34,10 @@ def fast_config(tmp_path: Path) -> Path:
     return config
 
 
-def start_run(args: Sequence[str], env: dict[str, str] | None = None
-              ) -> subprocess.Popen[str]:
+def start_run(args: Sequence[str], env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen([*HLOFI, "run", "--json", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd,
                             env=env if env is not None else dict(os.environ))
 
 
@@ -46,7 +46,8 @@ def hlofi(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]
                           check=False)
 
 
-def wait_registered(proc: subprocess.Popen[str], run_dir: Path, *, timeout: float = 60.0,
+def wait_registered(proc: subprocess.Popen[str], run_dir: Path | None, *,
+                    timeout: float = 60.0,
                     state: str | None = "ACTIVE") -> tuple[RunEntry, RunStatus]:
     """The run's registry entry and a status showing `state` (None: any)."""
     deadline = time.monotonic() + timeout

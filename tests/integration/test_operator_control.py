@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -100,29 +101,29 @@ def test_kill_with_no_args_halts_the_running_run_and_status_shows_it(tmp_path: P
 
 
 def test_kill_then_sigkill_then_restart_stays_halted_until_resume(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    config = fast_config(tmp_path)
-    args = ["--duration", "120", "--config", str(config), "--run-dir", str(run_dir)]
-    proc = start_run(args)
+    # As a user does it: no --run-dir, so each start gets a fresh runs/run-<time> folder
+    # and (on the emulator) a fresh throwaway key; the halt must hold all the same.
+    args = ["--duration", "120", "--config", str(fast_config(tmp_path))]
+    proc = start_run(args, cwd=tmp_path)
     try:
-        wait_registered(proc, run_dir)
+        wait_registered(proc, None)
         res = hlofi("kill")
         assert res.returncode == 0, res.stderr
     finally:
         sigkill(proc)
-    assert (run_dir / HALT_FILE).exists()
-    proc = start_run(args)
+    time.sleep(1.1)  # run folders are named to the second
+    proc = start_run(args, cwd=tmp_path)
     try:
-        entry, status = wait_registered(proc, run_dir, state="HALTED")
+        entry, status = wait_registered(proc, None, state="HALTED")
         assert status.durable_halt
-        restarted_ns = entry.started_ns
-        assert _orders_after(run_dir, restarted_ns) == 0
+        run_dir = Path(entry.run_dir)
+        assert _orders_after(run_dir, entry.started_ns) == 0
         res = hlofi("resume", "--pid", str(entry.pid))
         assert res.returncode == 0, res.stderr
         assert "resumed" in res.stdout
         assert read_status(run_dir / "status.json").trading_state == "ACTIVE"
         assert not (run_dir / HALT_FILE).exists()
-        assert not (state_dir() / "halts").exists()  # emulator keys are throwaway
+        assert not list((state_dir() / "halts").glob("*.json"))
         res = hlofi("resume")
         assert res.returncode == 1  # already ACTIVE: nothing to resume
         assert "not halted" in res.stderr
@@ -132,6 +133,7 @@ def test_kill_then_sigkill_then_restart_stays_halted_until_resume(tmp_path: Path
     assert summary["engine"]["trading_state"] == "ACTIVE"
     changes = [(c["to"], c["reason"]) for c in summary["state_changes"]]
     assert any(to == "HALTED" and "durable halt" in why for to, why in changes), changes
+    assert len(list((tmp_path / "runs").iterdir())) == 2
 
 
 def test_a_kill_written_while_nothing_ran_applies_at_the_next_start(tmp_path: Path) -> None:
