@@ -350,7 +350,7 @@ class LiveRunner:
     def _unregister(self) -> None:
         if self._registered is not None:
             self.status.publish(self, running=False)
-            self._registry.unregister(self._registered.pid)
+            self._registry.unregister(self._registered)
             self._registered = None
         self.status.close()
 
