@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, NoReturn
 
 import msgspec
 import typer
@@ -70,33 +70,26 @@ def status(
         raise typer.Exit(EXIT_UNREADABLE)
 
 
-def _none_running(registry: RunRegistry, run_dir: Path | None, as_json: bool) -> None:
+def _none_running(registry: RunRegistry, run_dir: Path | None, as_json: bool) -> NoReturn:
     message = f"no running hlofi system found (registry {registry.root})"
     last: RunStatus | None = None
     if run_dir is not None:
-        try:
-            last = read_status(run_dir / STATUS_FILE)
+        try:  # the folder's last snapshot: a killed process never wrote its final one
+            last = msgspec.structs.replace(read_status(run_dir / STATUS_FILE), running=False)
         except StatusError:
             last = None
     if as_json:
-        typer.echo(_json([last] if last is not None else [], [message], running=False))
+        typer.echo(_json([last] if last is not None else [], [message]))
     else:
-        typer.echo(f"{message}", err=True)
+        typer.echo(message, err=True)
         if last is not None:
             typer.echo(f"last status of {run_dir} (the run is not running):")
-            typer.echo(render(_stopped(last), 5))
+            typer.echo(render(last, 5))
     raise typer.Exit(EXIT_NONE_RUNNING)
 
 
-def _stopped(st: RunStatus) -> RunStatus:
-    return msgspec.structs.replace(st, running=False)
-
-
-def _json(found: list[RunStatus], problems: list[str], *, running: bool = True) -> str:
-    body = {"runs": [msgspec.to_builtins(s) for s in found], "errors": problems}
-    if not running:
-        body["runs"] = [{**r, "running": False} for r in body["runs"]]
-    return msgspec.json.encode(body).decode()
+def _json(found: list[RunStatus], problems: list[str]) -> str:
+    return msgspec.json.encode({"runs": found, "errors": problems}).decode()
 
 
 # ---------------------------------------------------------------- text rendering
