@@ -52,13 +52,19 @@ class RecoverySettings:
     auto_recover: frozenset[str]
     healthy_for_ns: int
     max_per_hour: int
+    # The config lists every trigger in exactly one of the two; a name in neither (a
+    # trigger this code learnt after the config was written) latches.
+    latch: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> RecoverySettings:
         r = cfg.risk.recovery
-        return cls(auto_recover=frozenset(r.auto_recover),
+        return cls(auto_recover=frozenset(r.auto_recover), latch=frozenset(r.latch),
                    healthy_for_ns=int(r.healthy_for_s * _NS_PER_S),
                    max_per_hour=r.max_auto_recoveries_per_hour)
+
+    def recovers(self, trigger: str) -> bool:
+        return trigger in self.auto_recover and trigger not in self.latch
 
 
 class RecoveryPolicy:
@@ -78,7 +84,7 @@ class RecoveryPolicy:
         if trigger is None:
             self._reset("")
             return Action.NONE
-        if trigger not in self.settings.auto_recover:
+        if not self.settings.recovers(trigger):
             self._reset(f"{trigger} latches: `hlofi resume` to trade")
             return Action.NONE
         if not healthy:
@@ -114,6 +120,7 @@ class RecoveryPolicy:
 
     def explain(self, now_ns: int) -> dict[str, Any]:
         return {"auto_recover": sorted(self.settings.auto_recover),
+                "latch": sorted(self.settings.latch),
                 "recoveries_last_hour": self.recent(now_ns),
                 "max_per_hour": self.settings.max_per_hour,
                 "waiting_for": self.waiting_for}

@@ -87,6 +87,13 @@ def test_hourly_cap() -> None:
     assert p.explain(HOUR + 10 * S)["recoveries_last_hour"] == 2
 
 
+def test_a_trigger_listed_to_latch_latches() -> None:
+    p = RecoveryPolicy(RecoverySettings(auto_recover=frozenset({"stale_feed"}),
+                                        latch=frozenset({"stale_feed"}),
+                                        healthy_for_ns=S, max_per_hour=9))
+    assert Action.RECOVER not in _recover(p, 0)
+
+
 def test_packaged_defaults() -> None:
     r = build_config({}).risk.recovery
     assert set(r.auto_recover) == {"feed_lost", "stale_feed", "depth_vanish", "order_rtt",
