@@ -392,6 +392,11 @@ class LiveRunner:
             return
         snap = engine.snapshot()
         trigger = trigger_name(snap.state_cause, stack.kill.fired_code)
+        if trigger is not None and self.durable_halt is not None:
+            # An operator's kill landing on a system already halted by, say, a stale
+            # feed changes neither the state's cause nor the kill switch's code: the
+            # recorded halt is what says an operator holds it.
+            trigger = "operator_kill"
         now = self.clock.now_ns()
         action = self.recovery.observe(
             now, trigger=trigger, healthy=self._feed_healthy(snap.feeds_unhealthy, now),

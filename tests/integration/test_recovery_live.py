@@ -32,8 +32,8 @@ def _config(recovery: dict[str, Any]) -> Any:
         "risk.yaml": {"kill_switch": {"stale_feed_s": 3.0}, "recovery": recovery}})
 
 
-async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any]
-                            ) -> list[tuple[str, str, str]]:
+async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any], *,
+                            kill_at_s: float | None = None) -> list[tuple[str, str, str]]:
     key = generate_throwaway_key()
     server, _ = build_server(SimExchangeOptions(seed=6, funded_accounts=(key.address,)),
                              LiveClock())
@@ -47,6 +47,11 @@ async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any]
     try:
         await asyncio.sleep(SILENCE_AT_S)
         server.faults.apply({"fault": "silence", "seconds": SILENCE_S})
+        if kill_at_s is not None:
+            await asyncio.sleep(kill_at_s - SILENCE_AT_S)
+            assert runner.engine is not None
+            assert runner.engine.state.value == "HALTED"  # by the stale feed already
+            runner.operator_command("kill", "operator on top of the stale feed")
         await task
     finally:
         await server.stop()
@@ -81,3 +86,10 @@ async def test_the_hourly_cap_latches(tmp_path: Path) -> None:
                                                  "max_auto_recoveries_per_hour": 0})
     assert changes[-1][0] == "HALTED", changes
     assert not [c for c in changes if c[1] == "auto_recover"]
+
+
+async def test_an_operator_kill_on_top_of_a_stale_feed_halt_never_auto_recovers(
+        tmp_path: Path) -> None:
+    changes = await _run_with_silence(tmp_path, {"healthy_for_s": 1.0}, kill_at_s=12.5)
+    assert changes[-1][0] == "HALTED", changes
+    assert not [c for c in changes if c[1] == "auto_recover"], changes
