@@ -597,8 +597,8 @@ class LiveRunner:
                 record = HaltRecord(reason=command.reason or "operator kill",
                                     written_ns=self.clock.now_ns(),
                                     source=f"run pid {self.identity.pid}")
+                self.durable_halt = record  # latches this process even if the write fails
                 write_halt(self._halt_paths, record)
-                self.durable_halt = record
             elif command.command == "resume" and not halted:
                 clear_halt(self._halt_paths)
                 self.durable_halt = None
