@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 _NS_PER_S: Final = 1_000_000_000
 _HOUR_NS: Final = 3600 * _NS_PER_S
+# A reconciliation request whose answer never came (the request failed, REST is down):
+# ask again after this long rather than wait forever.
+REASK_AFTER_NS: Final = 10 * _NS_PER_S
 
 # Engine causes (core/state.py Trigger values) -> policy names; a kill switch halt is
 # named by the kill switch's own code (risk/kill_switch.py).
@@ -70,12 +73,14 @@ class RecoverySettings:
 class RecoveryPolicy:
     """See the module docstring. One instance per run."""
 
-    __slots__ = ("_asked_at", "_healthy_since", "_recoveries", "settings", "waiting_for")
+    __slots__ = ("_asked_at", "_asked_ns", "_healthy_since", "_recoveries", "settings",
+                 "waiting_for")
 
     def __init__(self, settings: RecoverySettings) -> None:
         self.settings = settings
         self._healthy_since: int | None = None
         self._asked_at: int | None = None  # reconciliations seen when we asked for one
+        self._asked_ns = 0
         self._recoveries: deque[int] = deque()
         self.waiting_for = ""  # for status views: what the policy waits for, if anything
 
@@ -102,8 +107,9 @@ class RecoveryPolicy:
         return self._reconcile_then_recover(now_ns, reconciliations)
 
     def _reconcile_then_recover(self, now_ns: int, reconciliations: int) -> Action:
-        if self._asked_at is None:
-            self._asked_at = reconciliations
+        if self._asked_at is None or (reconciliations <= self._asked_at
+                                      and now_ns - self._asked_ns >= REASK_AFTER_NS):
+            self._asked_at, self._asked_ns = reconciliations, now_ns
             self.waiting_for = "the account reconciliation"
             return Action.RECONCILE
         if reconciliations <= self._asked_at:

@@ -51,11 +51,15 @@ def test_recovers_only_after_the_healthy_period_and_a_fresh_reconciliation() -> 
     assert actions.count(Action.RECOVER) == 1
 
 
-def test_no_recovery_without_the_reconciliation() -> None:
+def test_no_recovery_without_the_reconciliation_which_is_asked_again() -> None:
     p = _policy()
-    for t in range(0, 20 * S, S // 2):
-        assert p.observe(t, trigger="stale_feed", healthy=True, reconciliations=0) \
-            is not Action.RECOVER
+    asked = []
+    for t in range(0, 30 * S, S // 2):
+        action = p.observe(t, trigger="stale_feed", healthy=True, reconciliations=0)
+        assert action is not Action.RECOVER
+        if action is Action.RECONCILE:
+            asked.append(t // S)
+    assert asked == [5, 15, 25]  # after 5 s of health, then every 10 s without an answer
     assert p.waiting_for == "the account reconciliation"
 
 
