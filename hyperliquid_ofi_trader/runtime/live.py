@@ -523,7 +523,7 @@ class LiveRunner:
                 elif timer.name == "status":
                     self._publish_status()
                 elif timer.name == "status_file":
-                    self.status.publish(self)
+                    self.status.publish(self, background=True)
                 elif timer.name == "tick":
                     self._recover_if_allowed()
                 elif timer.name == "persist":
