@@ -543,7 +543,7 @@ class LiveRunner:
                 store.save_daily_pnl(*today)
             if opened is not None:
                 store.save_day_open(*opened)
-        except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
+        except OrderStoreError as exc:  # nonces: the clock covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 
     def _poll_control(self) -> None:

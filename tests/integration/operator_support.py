@@ -65,15 +65,18 @@ def wait_registered(proc: subprocess.Popen[str], run_dir: Path | None, *,
     raise AssertionError(f"no registered run from {run_dir} in {state} within {timeout} s")
 
 
-def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0
-             ) -> tuple[dict[str, Any], str]:
-    """SIGTERM, then the run's JSON summary and its stderr."""
+def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0, *,
+             expected_rc: int | None = None) -> tuple[dict[str, Any], str]:
+    """SIGTERM, then the run's JSON summary and its stderr. The exit code must be
+    `expected_rc`, by default the one the summary calls for: a run that ended HALTED exits
+    with `cli.run.EXIT_HALTED` (3), any other with 0."""
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=timeout)
     summary: dict[str, Any] = json.loads(out)
-    # A run that ended HALTED says so with its own exit code.
-    halted = summary["engine"]["trading_state"] == "HALTED"
-    assert proc.returncode == (EXIT_HALTED if halted else 0), err[-3000:]
+    if expected_rc is None:
+        halted = summary["engine"]["trading_state"] == "HALTED"
+        expected_rc = EXIT_HALTED if halted else 0
+    assert proc.returncode == expected_rc, err[-3000:]
     return summary, err
 
 
