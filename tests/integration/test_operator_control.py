@@ -7,6 +7,7 @@ Every test has its own HLOFI_STATE_DIR (tests/conftest.py), inherited by the pro
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -179,3 +180,16 @@ def test_with_two_runs_kill_halts_both_and_resume_needs_a_pick(tmp_path: Path) -
     finally:
         summaries = [stop_run(p)[0] for p in procs]
     assert [s["engine"]["trading_state"] for s in summaries] == ["ACTIVE", "HALTED"]
+
+
+def test_a_run_that_cannot_register_refuses_to_start(tmp_path: Path) -> None:
+    # A run nobody could find with `hlofi kill` must not trade.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    env = {**os.environ, "HLOFI_STATE_DIR": str(blocker)}
+    done = subprocess.run([*HLOFI, "run", "--json", "--duration", "5", "--run-dir",
+                           str(tmp_path / "run")], capture_output=True, text=True,
+                          timeout=120, env=env, check=False)
+    assert done.returncode == 1
+    assert "cannot register the run" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
