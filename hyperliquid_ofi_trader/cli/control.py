@@ -95,7 +95,10 @@ def kill(run_dir: RunDirOption = None, pid: PidOption = None, account: AccountOp
     targets = selector.find(registry)
     if not targets:
         _record_for_next_start(selector, registry, reason)
-    failures = [entry for entry in targets if not _kill_one(entry, reason, timeout)]
+    # Every command first, then the answers: several runs halt together, not in turn.
+    sent = [(entry, _send_kill(entry, reason)) for entry in targets]
+    failures = [entry for entry, record in sent
+                if record is None or not _confirm_kill(entry, record, timeout)]
     if failures:
         _fail(f"{len(failures)} of {len(targets)} run(s) did not confirm the halt: "
               + "; ".join(e.describe() for e in failures))
@@ -121,7 +124,7 @@ def resume(run_dir: RunDirOption = None, pid: PidOption = None, account: Account
 # ---------------------------------------------------------------- kill
 
 
-def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
+def _send_kill(entry: RunEntry, reason: str) -> ControlRecord | None:
     run_dir = Path(entry.run_dir)
     now = time.time_ns()
     try:
@@ -129,10 +132,13 @@ def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
         # still HALTED.
         write_halt(halt_paths(run_dir, _root(), halt_scope(entry.venue, entry.account)),
                    HaltRecord(reason=reason, written_ns=now, source="hlofi kill"))
-        record = write_command(run_dir, "kill", reason, now)
+        return write_command(run_dir, "kill", reason, now)
     except (ControlError, HaltStoreError) as exc:
         typer.echo(f"error: {entry.describe()}: {exc}", err=True)
-        return False
+        return None
+
+
+def _confirm_kill(entry: RunEntry, record: ControlRecord, timeout: float) -> bool:
     ack = _await_ack(entry, record, timeout)
     if ack is None:
         return False
@@ -140,7 +146,7 @@ def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
         typer.echo(f"error: {entry.describe()} answered {ack.trading_state}, not HALTED"
                    + (f": {ack.detail}" if ack.detail else ""), err=True)
         return False
-    waited = (ack.applied_ns - now) / 1e9
+    waited = (ack.applied_ns - record.written_ns) / 1e9
     typer.echo(f"halted {entry.describe()}: HALTED {waited:.2f} s after the command, "
                "its orders are being cancelled; it stays halted across restarts until "
                "`hlofi resume`")
