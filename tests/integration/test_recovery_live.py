@@ -32,8 +32,15 @@ def _config(recovery: dict[str, Any]) -> Any:
         "risk.yaml": {"kill_switch": {"stale_feed_s": 3.0}, "recovery": recovery}})
 
 
+async def _until_halted(runner: LiveRunner, timeout_s: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while runner.engine is None or runner.engine.state.value != "HALTED":
+        assert asyncio.get_running_loop().time() < deadline, "the stale feed never halted"
+        await asyncio.sleep(0.05)
+
+
 async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any], *,
-                            kill_at_s: float | None = None) -> list[tuple[str, str, str]]:
+                            kill_on_halt: bool = False) -> list[tuple[str, str, str]]:
     key = generate_throwaway_key()
     server, _ = build_server(SimExchangeOptions(seed=6, funded_accounts=(key.address,)),
                              LiveClock())
@@ -47,10 +54,8 @@ async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any], *,
     try:
         await asyncio.sleep(SILENCE_AT_S)
         server.faults.apply({"fault": "silence", "seconds": SILENCE_S})
-        if kill_at_s is not None:
-            await asyncio.sleep(kill_at_s - SILENCE_AT_S)
-            assert runner.engine is not None
-            assert runner.engine.state.value == "HALTED"  # by the stale feed already
+        if kill_on_halt:
+            await _until_halted(runner, timeout_s=SILENCE_S)  # by the stale feed
             runner.operator_command("kill", "operator on top of the stale feed")
         await task
     finally:
@@ -90,6 +95,6 @@ async def test_the_hourly_cap_latches(tmp_path: Path) -> None:
 
 async def test_an_operator_kill_on_top_of_a_stale_feed_halt_never_auto_recovers(
         tmp_path: Path) -> None:
-    changes = await _run_with_silence(tmp_path, {"healthy_for_s": 1.0}, kill_at_s=12.5)
+    changes = await _run_with_silence(tmp_path, {"healthy_for_s": 1.0}, kill_on_halt=True)
     assert changes[-1][0] == "HALTED", changes
     assert not [c for c in changes if c[1] == "auto_recover"], changes
