@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -63,19 +62,25 @@ from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
-from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
+from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
+from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.recovery_tick import (
+    books_fresh,
+    fresh_book_ns,
+    needed_coins,
+    recovery_tick,
+)
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
-_log = logging.getLogger(__name__)
 JOURNAL_NAME: Final = "journal.sqlite"
 # Rows per journal / order-store commit. Live trading commits small batches (and every
 # order's rows before it leaves) to bound what a crash loses; a backtest's orders never
@@ -163,8 +168,8 @@ class BacktestDriver:
     """Schedules every frame's events on the queue and runs the queue in time order."""
 
     __slots__ = ("clock", "codec", "engine", "engine_events", "first_local_ns", "frames",
-                 "gateway", "late", "latency", "lookahead_ns", "market_events", "queue",
-                 "timers", "timers_next_ns", "venue")
+                 "gateway", "late", "latency", "lookahead_ns", "market_events", "on_status",
+                 "queue", "timers", "timers_next_ns", "venue")
 
     def __init__(self, engine: Engine, clock: ReplayClock, queue: EventQueue,
                  venue: SimVenue, gateway: SimulatedGateway, latency: LatencyModel,
@@ -177,6 +182,8 @@ class BacktestDriver:
         self.timers_next_ns = 0  # before this no timer is due (skips `due` per event)
         self.frames = self.market_events = self.engine_events = self.late = 0
         self.first_local_ns = 0
+        # Called after each status timer with its time (the recovery policy, as live).
+        self.on_status: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------ queue actions
 
@@ -189,6 +196,8 @@ class BacktestDriver:
         if now >= self.timers_next_ns:
             for timer in self.timers.due(now):
                 on_event(timer)
+                if timer.name == "status" and self.on_status is not None:
+                    self.on_status(timer.local_ns)
             self.timers_next_ns = self.timers.next_ns()
         self.engine_events += 1
         on_event(event)
@@ -263,22 +272,15 @@ class _Run:
 
 class _BacktestOrderStore(OrderStore):
     """The order store of a backtest commits full batches only, and the rest at close:
-    live, the order manager commits a new order's rows before it leaves and the flush
-    timer bounds what a crash loses; in a backtest no order leaves the process, and
-    nothing reads these tables back during the run."""
+    live, a new order is made durable before it leaves and the flush timer bounds what a
+    crash loses; in a backtest no order leaves the process, and nothing reads these
+    tables back during the run. (Its connection is not its own: no ahead-log file.)"""
 
     __slots__ = ()
 
-    def flush(self) -> None:
-        if self.pending >= self.batch_size:
-            super().flush()
-
-    def close(self) -> None:
-        try:
-            super().flush()
-        except OrderStoreError as exc:  # close() below counts and logs what is lost
-            _log.error("backtest order store: last write failed: %s", exc)
-        super().close()
+    def flush(self, *, force: bool = False) -> None:
+        if force or self.pending >= self.batch_size:  # close() forces
+            super().flush(force=force)
 
 
 def _backtest_connection(path: Path) -> sqlite3.Connection:
@@ -327,7 +329,22 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     driver = BacktestDriver(engine, clock, queue, venue, gateway, model,
                             HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
     holder.append(driver)
+    driver.on_status = _recovery(cfg, engine, stacks[0], gateway)
     return _Run(engine, driver, stacks[0], store, store_conn)
+
+
+def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
+              gateway: SimulatedGateway) -> Callable[[int], None]:
+    """The live runner's recovery policy on the status tick (runtime/recovery_tick.py): a
+    halt that live trading leaves by itself must not latch for the rest of a backtest."""
+    policy = RecoveryPolicy(RecoverySettings.from_config(cfg))
+    coins, max_age = needed_coins(cfg), fresh_book_ns(cfg)
+
+    def on_status(now_ns: int) -> None:
+        recovery_tick(policy, engine, stack.kill, gateway.reconcile, now_ns,
+                      books_ok=books_fresh(engine.markets, coins, now_ns, max_age))
+
+    return on_status
 
 
 def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
@@ -359,8 +376,9 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
             run.stack.orders.flush()
             run.store.close()
             run.store_conn.close()
-        result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
         _fill_result(result, run, stats)
+    # After the journal's close: its last (in a backtest, most) rows are committed there.
+    result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
     result.journal_sha256 = journal_sha256(journal_path)
     return result
 

@@ -26,7 +26,7 @@ after the orders left; if the process died in between, the next open writes a `l
 decision row for every order whose decision row never arrived, so every order and fill
 still maps to exactly one decision.
 A backtest (`durable=False`, a large `batch_size`) writes cited rows with their batch
-instead, commits only full batches (and the rest at close) whoever calls `flush`, and its
+instead, commits only full batches (and the rest at close) unless a flush is forced, and its
 connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
 venue and a crashed backtest is rerun, so none of that protects anything there, while one
 commit per order and the checkpoint fsyncs were most of its journal cost.
@@ -232,9 +232,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
         try:
             conn.executescript(f"BEGIN; {MIGRATIONS[number]}; "
                                f"PRAGMA user_version = {number + 1}; COMMIT;")
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # any exception: never leave the migration open
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error):
+                raise
             raise JournalError(f"{path}: migration {number + 1} failed: {exc}") from exc
     return SCHEMA_VERSION
 
@@ -398,19 +400,17 @@ class Journal:
                 self.health.dropped += self.pending
                 self._clear()
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         """Commit every queued row in one transaction; raise `JournalError` if the write
         failed for a reason that may pass (the rows stay queued for the next flush). A row
         SQLite refuses by value is set aside alone (counted in `health`, logged) so that
-        it cannot block every later write. Not `durable`: only a full batch is committed
-        (the flush timer of a backtest bounds no loss worth a commit); `close` writes the
-        rest."""
-        if not self.durable and self.pending < self.batch_size:
+        it cannot block every later write. While writes keep failing, an attempt is only
+        made now and then (`WriteHealth.should_retry`) unless `force` (close does). Not
+        `durable`: only a full batch is committed unless `force` (the flush timer of a
+        backtest bounds no loss worth a commit)."""
+        if not self.durable and not force and self.pending < self.batch_size:
             return
-        self._write()
-
-    def _write(self) -> None:
-        if not self.pending:
+        if not self.pending or not (force or self.health.should_retry()):
             return
         try:
             refused = write_batch(self._conn, ((_INSERT_DECISION, self._decisions),
@@ -421,7 +421,7 @@ class Journal:
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
-        self.health.failing = False
+        self.health.note_success()
         if refused:
             self._report_quarantine(refused)
 
@@ -440,7 +440,7 @@ class Journal:
         Never raises for a failed last write (a shutdown must end): the rows it could not
         write are logged and counted as dropped."""
         try:
-            self._write()
+            self.flush(force=True)
             self._release_unused_ids()
         except JournalError as exc:
             self.health.dropped += self.pending
