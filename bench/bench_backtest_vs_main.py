@@ -12,7 +12,10 @@ Inputs (the same files for both sides):
 
 Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
 over its CPU time (steadier on a loaded machine), medians over the rounds, the ratio, and
-whether the journal hashes agree (same engine, same decisions: they must).
+whether the journal hashes agree. Against `--baseline main` they must (a speed change
+never changes a decision); against an older revision they differ when the strategy or the
+order path changed since, and the ratio then also reflects that the two runs did different
+work (e.g. more orders, each signed, sent, matched and journaled).
 
 Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV] [--rounds N]
      [--duration S] [--skip-archive] [--skip-synthetic]
@@ -127,6 +130,9 @@ def report(inp: Input, base: Side, cand: Side) -> None:
     print(f"    ratio     {cw / bw:9.2f}x wall         {cc / bc:9.2f}x cpu")
     print(f"    journal sha256 {'identical' if same else 'DIFFERENT'}: "
           f"baseline {sorted(base.hashes)} candidate {sorted(cand.hashes)}", flush=True)
+    if not same:
+        print("    (different decisions: strategy or order path changed between the revisions, "
+              "so the two did different work; --baseline main gives a same-decisions ratio)")
 
 
 def main() -> None:
