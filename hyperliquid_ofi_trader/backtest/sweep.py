@@ -14,7 +14,9 @@ metrics. A point that raises, returns garbage or kills its worker process is rec
 an error row; no point is ever dropped. The table is written to `<out_dir>/sweep.parquet`.
 
 `run_one` must be picklable (a module-level function) because it travels to the workers.
-With Ray, `data` and `out_dir` must be visible at the same paths on every node.
+`data` is a local path or an `s3://` URI (staged to local disk first, see ray_data.py).
+With Ray (ray_sweep.py) the tasks receive the data as a URI, never a driver path, and
+return their metrics and files as values: only the driver writes into `out_dir`.
 """
 
 from __future__ import annotations
@@ -62,9 +64,13 @@ class _Task:
     run_dir: Path
 
 
-def run_sweep(grid: Grid, data: Path, workers: int | None, run_one: RunOne | None,
-              out_dir: Path, ray_address: str | None = None) -> pl.DataFrame:
-    """Run every grid point; return (and write to out_dir/sweep.parquet) the results."""
+def run_sweep(grid: Grid, data: Path | str, workers: int | None, run_one: RunOne | None,
+              out_dir: Path, ray_address: str | None = None, *,
+              max_retries: int = 3, progress: bool = False) -> pl.DataFrame:
+    """Run every grid point; return (and write to out_dir/sweep.parquet) the results.
+
+    `max_retries`: Ray only, how often a point whose worker died is re-run elsewhere.
+    `progress`: Ray only, a progress bar on stderr."""
     if run_one is None:
         import_runner()  # fail before any work when the default cannot run at all
     fn = run_one if run_one is not None else default_run_one
@@ -73,12 +79,36 @@ def run_sweep(grid: Grid, data: Path, workers: int | None, run_one: RunOne | Non
     tasks = [_Task(p.index, p.overrides, out_dir / f"point_{p.index:04d}") for p in points]
     out_dir.mkdir(parents=True, exist_ok=True)
     if ray_address is not None:
-        results = _run_ray(fn, data, tasks, ray_address)
+        from hyperliquid_ofi_trader.backtest.ray_sweep import run_on_ray
+
+        results = run_on_ray(fn, _uri(data), tasks, ray_address, max_retries=max_retries,
+                             progress=progress)
     else:
-        results = _run_local(fn, data, tasks, _workers(workers, len(tasks)))
+        results = _run_local(fn, _local_data(data), tasks, _workers(workers, len(tasks)))
     table = results_table(grid, points, results, tasks)
     write_table(table, out_dir / TABLE_NAME)
     return table
+
+
+def _uri(data: Path | str) -> str:
+    from hyperliquid_ofi_trader.backtest import ray_data
+
+    try:
+        return ray_data.data_uri(str(data))
+    except ray_data.DataUriError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def _local_data(data: Path | str) -> Path:
+    """Local workers share the driver's disk: an s3:// URI is staged once, here."""
+    if isinstance(data, Path):
+        return data
+    from hyperliquid_ofi_trader.backtest import ray_data
+
+    try:
+        return ray_data.stage(data) if ray_data.is_remote_uri(data) else Path(data)
+    except ray_data.DataUriError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _workers(workers: int | None, n_tasks: int) -> int:
@@ -180,32 +210,13 @@ def _collect(task: _Task, future: Future[PointResult]) -> PointResult | None:
 # ---------------------------------------------------------------- Ray
 
 
-def _run_ray(fn: RunOne, data: Path, tasks: Sequence[_Task],
-             address: str) -> list[PointResult]:
-    ray = import_ray()
-    try:
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    except Exception as exc:
-        raise SweepError(f"cannot connect to the Ray cluster at {address!r}: "
-                         f"{error_text(exc)}") from None
-    remote = ray.remote(run_point)
-    refs = [remote.remote(fn, data, t.index, t.overrides, t.run_dir) for t in tasks]
-    results: list[PointResult] = []
-    for task, ref in zip(tasks, refs, strict=True):
-        try:
-            results.append(ray.get(ref))
-        except Exception as exc:  # the task's worker died or the node was lost
-            results.append(PointResult(task.index, ERROR, error_text(exc), {}))
-    return results
-
-
 def import_ray() -> Any:
     """The `ray` module, or a SweepError saying how to get it (an optional extra)."""
     try:
         return importlib.import_module("ray")
     except ImportError:
-        raise SweepError("--ray needs Ray, which is not installed here: install it with "
-                         "`pip install 'ray[default]'` (same version as the cluster), or "
+        raise SweepError("--ray needs Ray, which is not installed here: install ray with "
+                         "`pip install 'ray[default]==2.60.0'` (the cluster's version), or "
                          "run without --ray to use local processes") from None
 
 

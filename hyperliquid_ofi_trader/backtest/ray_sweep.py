@@ -1,0 +1,169 @@
+"""The Ray backend of sweeps: grid points as Ray tasks on any cluster, results as values.
+
+Nothing a task does depends on the driver's disk:
+- a task receives the data as a URI (`ray_data.stage` downloads it to the worker's own
+  cache) and the point's overrides, never a driver path;
+- it runs the point in a scratch folder of its own and returns its metrics AND every file
+  the run wrote (journal, report) as bytes; the driver writes them into `run_dir`, so the
+  sweep folder is complete however many nodes ran it, and the driver writes the table.
+
+A task whose worker process or node dies is retried by Ray (`max_retries`); a point
+that still has no result then is an error row saying so, never a dropped point. Failures
+inside the point (an exception from run_one) are not retried: they are deterministic and
+come back as the point's error row. Progress shows on the driver as points complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hyperliquid_ofi_trader.backtest import ray_data
+from hyperliquid_ofi_trader.backtest.grid import Overrides
+from hyperliquid_ofi_trader.backtest.sweep import (
+    ERROR,
+    PointResult,
+    RunOne,
+    SweepError,
+    error_text,
+    import_ray,
+    run_point,
+)
+
+DEFAULT_MAX_RETRIES: Final = 3
+RUN_SUBDIR: Final = "run"
+
+
+class PointTask(Protocol):
+    """What the driver knows of a point (sweep._Task): its number, config and folder."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def overrides(self) -> Overrides: ...
+    @property
+    def run_dir(self) -> Path: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteOutcome:
+    """A point's result and the files its run wrote (path relative to run_dir -> bytes)."""
+
+    result: PointResult
+    artefacts: dict[str, bytes]
+
+
+# ---------------------------------------------------------------- on the worker
+
+
+def remote_point(fn: RunOne, uri: str, index: int, overrides: Overrides) -> RemoteOutcome:
+    """Stage the data, run the point in a private scratch folder, return everything."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"hlofi-point-{index:04d}-"))
+    try:
+        try:
+            data = ray_data.stage(uri)
+        except ray_data.DataUriError as exc:
+            return RemoteOutcome(PointResult(index, ERROR, error_text(exc), {}), {})
+        run_dir = scratch / RUN_SUBDIR
+        result = run_point(fn, data, index, overrides, run_dir)
+        return RemoteOutcome(result, read_artefacts(run_dir))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_artefacts(run_dir: Path) -> dict[str, bytes]:
+    if not run_dir.is_dir():
+        return {}
+    return {p.relative_to(run_dir).as_posix(): p.read_bytes()
+            for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def write_artefacts(artefacts: dict[str, bytes], run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    root = run_dir.resolve()
+    for rel, body in artefacts.items():
+        path = (run_dir / rel).resolve()
+        if not path.is_relative_to(root):  # a hostile or broken name never escapes
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+# ---------------------------------------------------------------- on the driver
+
+
+def run_on_ray(fn: RunOne, uri: str, tasks: Sequence[PointTask], address: str, *,
+               max_retries: int = DEFAULT_MAX_RETRIES,
+               progress: bool = False) -> list[PointResult]:
+    """Run every task on the cluster at `address`; one PointResult per task."""
+    if max_retries < 0:
+        raise SweepError(f"max_retries must be 0 or more, got {max_retries}")
+    ray = import_ray()
+    with connected(ray, address):
+        remote = ray.remote(num_cpus=1, max_retries=max_retries,
+                            retry_exceptions=False)(remote_point)
+        pending = {remote.remote(fn, uri, t.index, t.overrides): t for t in tasks}
+        results: list[PointResult] = []
+        with progress_bar(len(tasks), "sweep points", progress) as advance:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    results.append(receive(ray, ref, pending.pop(ref), max_retries))
+                    advance()
+    return results
+
+
+def receive(ray: Any, ref: Any, task: PointTask, max_retries: int) -> PointResult:
+    """The task's result, its files written into its run_dir; a lost task is an error."""
+    try:
+        outcome: RemoteOutcome = ray.get(ref)
+    except Exception as exc:  # WorkerCrashedError, NodeDiedError, ObjectLostError, ...
+        return PointResult(task.index, ERROR, lost_message(exc, max_retries), {})
+    write_artefacts(outcome.artefacts, task.run_dir)
+    return outcome.result
+
+
+def lost_message(exc: BaseException, max_retries: int) -> str:
+    return (f"the Ray worker running this point was lost on {max_retries + 1} attempts "
+            f"(retries exhausted): {error_text(exc)}")
+
+
+@contextmanager
+def connected(ray: Any, address: str) -> Iterator[None]:
+    """Connect to the cluster (or reuse this process's connection); disconnect after
+    only when we connected here."""
+    if ray.is_initialized():
+        yield
+        return
+    # A fresh local instance gets no dashboard; an existing cluster keeps its own.
+    extra: dict[str, Any] = {"include_dashboard": False} if address == "local" else {}
+    try:
+        ray.init(address=address, log_to_driver=False, **extra)
+    except Exception as exc:
+        raise SweepError(f"cannot connect to the Ray cluster at {address!r}: "
+                         f"{error_text(exc)}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@contextmanager
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A rich bar on stderr counting completed items; a no-op when disabled."""
+    if not enabled:
+        yield lambda: None
+        return
+    columns = (TextColumn(label), BarColumn(bar_width=None), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
