@@ -59,6 +59,7 @@ class RemoteOutcome:
 
     result: PointResult
     artefacts: dict[str, bytes]
+    worker_run_dir: str  # where the files were on the worker (metrics may name it)
 
 
 # ---------------------------------------------------------------- on the worker
@@ -71,10 +72,10 @@ def remote_point(fn: RunOne, uri: str, index: int, overrides: Overrides) -> Remo
         try:
             data = ray_data.stage(uri)
         except ray_data.DataUriError as exc:
-            return RemoteOutcome(PointResult(index, ERROR, error_text(exc), {}), {})
+            return RemoteOutcome(PointResult(index, ERROR, error_text(exc), {}), {}, "")
         run_dir = scratch / RUN_SUBDIR
         result = run_point(fn, data, index, overrides, run_dir)
-        return RemoteOutcome(result, read_artefacts(run_dir))
+        return RemoteOutcome(result, read_artefacts(run_dir), str(run_dir))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -128,7 +129,18 @@ def receive(ray: Any, ref: Any, task: PointTask, max_retries: int) -> PointResul
     except Exception as exc:  # WorkerCrashedError, NodeDiedError, ObjectLostError, ...
         return PointResult(task.index, ERROR, lost_message(exc, max_retries), {})
     write_artefacts(outcome.artefacts, task.run_dir)
-    return outcome.result
+    return relocated(outcome.result, outcome.worker_run_dir, task.run_dir)
+
+
+def relocated(result: PointResult, worker_dir: str, run_dir: Path) -> PointResult:
+    """Text metrics naming the worker's scratch folder (the journal path) name the
+    driver's copy instead: the table must point at files that exist."""
+    if not worker_dir:
+        return result
+    metrics = {k: str(run_dir) + v[len(worker_dir):]
+               if isinstance(v, str) and v.startswith(worker_dir) else v
+               for k, v in result.metrics.items()}
+    return PointResult(result.index, result.status, result.error, metrics)
 
 
 def lost_message(exc: BaseException, max_retries: int) -> str:

@@ -1,4 +1,4 @@
-"""`hlofi sweep --grid grid.yaml --data PATH [--workers N] [--ray ADDRESS] [--out DIR]`.
+"""`hlofi sweep --grid grid.yaml --data PATH|s3://URI [--workers N] [--ray ADDRESS] [--out DIR]`.
 
 Validates the whole grid first (a bad key or value stops here, before any run), then runs
 one backtest per grid point in parallel and writes one Parquet table, one row per point.
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridError, load_grid
+from hyperliquid_ofi_trader.backtest.ray_data import is_remote_uri
 from hyperliquid_ofi_trader.backtest.sweep import ERROR, TABLE_NAME, RunOne, SweepError, run_sweep
 
 EXIT_SOME_FAILED = 3
@@ -35,15 +36,20 @@ def sweep(
         "--grid", help="grid.yaml: optional `base:` config folder and `params:` mapping "
         "dotted config keys (thresholds.router.ofi_high) to lists of values.",
         dir_okay=False)],
-    data: Annotated[Path, typer.Option("--data", help="Recorded data for the backtests "
-                                       "(a file or a folder).")],
+    data: Annotated[str, typer.Option("--data", help="Recorded data for the backtests: a "
+                                      "file or folder, or an s3://bucket/key URI (one object "
+                                      "or a prefix; AWS_ENDPOINT_URL is honoured).")],
     workers: Annotated[int | None, typer.Option(
         "--workers", help="Local worker processes. Default: the number of CPUs.",
         min=1)] = None,
     ray: Annotated[str | None, typer.Option(
-        "--ray", help="Address of an existing Ray cluster (e.g. 'auto' or "
-        "'ray://host:10001'); needs the optional Ray extra. Data and --out must be at "
-        "the same paths on every node.")] = None,
+        "--ray", help="Address of an existing Ray cluster ('auto' on a cluster node, "
+        "'ray://host:10001' from outside, 'local' for a throwaway one); needs Ray "
+        "installed. Workers read --data as a URI (s3:// unless every node mounts the path) "
+        "and send their results back: only this machine writes --out.")] = None,
+    max_retries: Annotated[int, typer.Option(
+        "--max-retries", help="With --ray: re-run a point whose worker or node died this "
+        "many times before recording it as failed.", min=0)] = 3,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Output folder (one sub-folder per point + sweep.parquet). "
         "Default: runs/sweep_<grid name>.", file_okay=False)] = None,
@@ -56,7 +62,7 @@ def sweep(
     """Run a parameter sweep: one backtest per grid point, results in one Parquet table
     (exit 0 all ok, 3 some points failed, 1 could not run)."""
     grid = _load(grid_path)
-    if not data.exists():
+    if not is_remote_uri(data) and not Path(data).exists():
         _fail(f"no such data: {data}")
     out_dir = out if out is not None else Path("runs") / f"sweep_{grid_path.stem}"
     if (out_dir / TABLE_NAME).exists() and not force:
@@ -65,7 +71,9 @@ def sweep(
     typer.echo(f"sweep: {len(grid)} points -> {out_dir}", err=True)
     started = time.monotonic()
     try:
-        table = run_sweep(grid, data, workers, fn, out_dir, ray_address=ray)
+        table = run_sweep(grid, data if is_remote_uri(data) else Path(data), workers, fn,
+                          out_dir, ray_address=ray, max_retries=max_retries,
+                          progress=ray is not None)
     except SweepError as exc:
         _fail(str(exc))
     elapsed = time.monotonic() - started
