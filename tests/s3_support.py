@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+import lz4.frame
+import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -51,3 +55,42 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalS3]:
         yield LocalS3(endpoint, boto3.client("s3", endpoint_url=endpoint))
     finally:
         server.stop()
+
+
+_SRC_HOUR = datetime(2024, 1, 1, 12, tzinfo=UTC)
+
+
+def rekeyed_archive_hour(src: Path, coin: str, hour: datetime,
+                         limit: int | None = None) -> bytes:
+    """The shared archive hour (BTC, 2024-01-01 12 UTC) as if it were `coin` at `hour`:
+    capture and exchange times shifted, coin renamed, LZ4 frame like the real objects.
+    `limit` keeps only the first lines (faster tests)."""
+    shift = hour - _SRC_HOUR
+    shift_ms = int(shift.total_seconds() * 1000)
+    out = []
+    for n, line in enumerate(lz4.frame.decompress(src.read_bytes()).splitlines()):
+        if limit is not None and n >= limit:
+            break
+        rec = orjson.loads(line)
+        stamp, _, frac = rec["time"].partition(".")
+        moved = datetime.fromisoformat(stamp) + shift
+        rec["time"] = f"{moved:%Y-%m-%dT%H:%M:%S}.{frac}" if frac else f"{moved:%Y-%m-%dT%H:%M:%S}"
+        rec["raw"]["data"]["coin"] = coin
+        rec["raw"]["data"]["time"] += shift_ms
+        out.append(orjson.dumps(rec))
+    return bytes(lz4.frame.compress(b"\n".join(out) + b"\n"))
+
+
+def seed_archive(s3: LocalS3, src: Path, coins: list[str], hours: list[datetime], *,
+                 limit: int | None = None, bucket: str = "hyperliquid-archive"
+                 ) -> dict[str, bytes]:
+    """Put re-keyed archive hours under the real key layout; returns key -> bytes."""
+    if bucket not in [b["Name"] for b in s3.client.list_buckets().get("Buckets", [])]:
+        s3.make_bucket(bucket)
+    objects = {}
+    for hour in hours:
+        for coin in coins:
+            key = f"market_data/{hour:%Y%m%d}/{hour.hour}/l2Book/{coin}.lz4"
+            objects[key] = rekeyed_archive_hour(src, coin, hour, limit)
+            s3.client.put_object(Bucket=bucket, Key=key, Body=objects[key])
+    return objects
