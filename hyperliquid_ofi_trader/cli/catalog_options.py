@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from hyperliquid_ofi_trader.catalog.query import CatalogQuery, HourFormatError, parse_hour
-
-ReplaySource = Path | CatalogQuery
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
 
 CatalogOption = Annotated[str | None, typer.Option(
     "--catalog", help="Read from a data catalog (local folder or s3://bucket/prefix) "

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, TypeAlias
 
 import lz4.frame
 import msgspec
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Frame = tuple[int, bytes]
+# What every replaying reader takes: a recording path, or a selection of a data catalog.
+ReplaySource: TypeAlias = "Path | CatalogQuery"
 _CHUNK = 1 << 16
 # Decompressors are fed this much at a time: a corrupt block loses the output of the slice
 # that holds it, so small slices keep more of a damaged file (the call overhead is tiny).
@@ -495,7 +497,7 @@ def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
 # ---------------------------------------------------------------- public API
 
 
-def iter_frames(path: Path | CatalogQuery, stats: ReadStats | None = None) -> Iterator[Frame]:
+def iter_frames(path: ReplaySource, stats: ReadStats | None = None) -> Iterator[Frame]:
     """Yield (local_ns, raw frame) from a recording file, a directory of them, or a
     catalog selection (`catalog.CatalogQuery`: local folder or s3:// URI).
 
