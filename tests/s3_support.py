@@ -8,6 +8,8 @@ a `LocalS3` with a boto3 client and the endpoint URL. Subprocesses inherit the e
 
 from __future__ import annotations
 
+import logging
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,10 +42,12 @@ class LocalS3:
 
 @pytest.fixture
 def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalS3]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    _reset(endpoint)  # moto keeps its buckets in process-global state: start empty
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
@@ -54,7 +58,14 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalS3]:
     try:
         yield LocalS3(endpoint, boto3.client("s3", endpoint_url=endpoint))
     finally:
+        _reset(endpoint)
         server.stop()
+
+
+def _reset(endpoint: str) -> None:
+    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        resp.read()
 
 
 _SRC_HOUR = datetime(2024, 1, 1, 12, tzinfo=UTC)

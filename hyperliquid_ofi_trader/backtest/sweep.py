@@ -36,7 +36,9 @@ import polars as pl
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridPoint, Overrides
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
 
-RunOne = Callable[[Overrides, ReplaySource, Path], Mapping[str, Any]]
+# The data argument is a recording Path or a catalog.CatalogQuery; Any keeps functions
+# written for paths only (the test helpers, user --run-one functions) acceptable.
+RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
 FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"

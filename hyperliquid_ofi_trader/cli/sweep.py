@@ -29,6 +29,7 @@ from hyperliquid_ofi_trader.cli.catalog_options import (
     ToOption,
     resolve_source,
 )
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 
 EXIT_SOME_FAILED = 3
 _SHOWN_METRICS = ("net_pnl_usd", "sharpe", "max_drawdown_usd", "fills", "hit_rate")
@@ -79,7 +80,9 @@ def sweep(
     if (out_dir / TABLE_NAME).exists() and not force:
         _fail(f"{out_dir / TABLE_NAME} exists: choose another --out or pass --force")
     fn = _resolve(run_one) if run_one else None
-    typer.echo(f"sweep: {len(grid)} points -> {out_dir}", err=True)
+    label = synthetic_label(source)
+    on = f" on {label}" if label is not None else ""
+    typer.echo(f"sweep: {len(grid)} points{on} -> {out_dir}", err=True)
     started = time.monotonic()
     try:
         table = run_sweep(grid, source, workers, fn, out_dir, ray_address=ray)
@@ -88,7 +91,7 @@ def sweep(
     elapsed = time.monotonic() - started
     Console(width=None if Console().is_terminal else 140).print(results_table(grid, table))
     failed = int((table["status"] == ERROR).sum())
-    typer.echo(f"{table.height - failed} ok, {failed} failed in {elapsed:.1f} s; "
+    typer.echo(f"{table.height - failed} ok, {failed} failed in {elapsed:.1f} s{on}; "
                f"table: {out_dir / TABLE_NAME}")
     if failed:
         raise typer.Exit(code=EXIT_SOME_FAILED)

@@ -5,6 +5,7 @@ archive hour; from a local and an s3:// catalog; through the runners and the CLI
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -31,6 +32,11 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("synthetic") / "data"
     record_synthetic(path, 90.0, seed=3)
     return path
+
+
+def _json_line(out: str) -> Any:
+    # Another test's logging setup may leave a handler on stdout: take the JSON line.
+    return orjson.loads(next(line for line in out.splitlines() if line.startswith("{")))
 
 
 def _cli() -> typer.Typer:
@@ -80,7 +86,7 @@ def test_cli_backtest_on_an_s3_catalog_says_synthetic(tmp_path: Path,
                                       "--coins", "BTC,ETH", "--out", str(tmp_path / "cat"),
                                       "--json", "--no-report"])
     assert res.exit_code == 0, res.output
-    doc, ref = orjson.loads(res.output), orjson.loads(raw.output)
+    doc, ref = _json_line(res.stdout), _json_line(raw.stdout)
     assert doc["data"] == "SYNTHETIC (scenario no-edge, seed 5)"
     assert doc["journal_sha256"] == ref["journal_sha256"]
     assert doc["frames"] == ref["frames"]
