@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import polars as pl
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -17,6 +18,7 @@ from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location, parse_ho
 from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
 from hyperliquid_ofi_trader.cli import backtest as backtest_cli
 from hyperliquid_ofi_trader.cli import replay as replay_cli
+from hyperliquid_ofi_trader.cli import sweep as sweep_cli
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.runtime.replay import replay
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
@@ -109,3 +111,23 @@ def test_cli_rejects_contradictory_or_empty_selections(synthetic: Path,
     assert none.exit_code == 1
     assert "nothing matches" in none.output
     assert "Traceback" not in none.output
+
+
+def test_sweep_on_a_catalog_equals_the_sweep_on_the_raw_recording(synthetic: Path,
+                                                                   tmp_path: Path) -> None:
+    ingest_recording(open_location(tmp_path / "cat"), synthetic)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("params:\n  thresholds.router.ofi_high: [1.5, 3.0]\n", encoding="utf-8")
+    app = typer.Typer()
+    sweep_cli.register(app)
+    app.command("noop")(lambda: None)
+    tables = []
+    for name, source in (("raw", ["--data", str(synthetic)]),
+                         ("cat", ["--catalog", str(tmp_path / "cat"), "--coins", "BTC,ETH"])):
+        res = CliRunner().invoke(app, ["sweep", "--grid", str(grid), *source, "--workers", "1",
+                                       "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        table = pl.read_parquet(tmp_path / name / "sweep.parquet")
+        tables.append(table.drop("run_dir", "journal"))  # the only columns that are paths
+    assert tables[0].equals(tables[1])
+    assert tables[0].height == 2
