@@ -218,7 +218,7 @@ class _Fetcher:
         if obj.coin is None:
             return write_asset_ctxs(self.location, obj, path, etag, sha)
         res = ingest_recording(self.location, path, kind="archive", origin=origin, etag=etag,
-                               sha256=sha)
+                               sha256=sha, previous=self.known.get(origin))
         return res.entry.frames
 
 

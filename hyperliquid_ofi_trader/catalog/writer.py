@@ -56,6 +56,7 @@ class _Buffer:
 @dataclass(slots=True)
 class WriteStats:
     frames: int = 0
+    invalid_utf8: int = 0  # dropped: no JSON decoder accepts them, so no replay sees them
     first_local_ns: int | None = None
     last_local_ns: int | None = None
 
@@ -82,6 +83,11 @@ class PartWriter:
         return self.parts
 
     def add(self, local_ns: int, frame: bytes) -> None:
+        try:
+            text = frame.decode("utf-8")
+        except UnicodeDecodeError:
+            self.stats.invalid_utf8 += 1
+            return
         row = decode_row(frame)
         epoch_hour = local_ns // NS_PER_HOUR
         key = (row.channel, row.coin, epoch_hour)
@@ -91,7 +97,7 @@ class PartWriter:
             buf = self._buffers[key] = _Buffer()
         self._order_ns = max(self._order_ns, local_ns)
         values = (local_ns, self._order_ns, self.stats.frames, row.exchange_ms, row.bid_px,
-                  row.bid_sz, row.ask_px, row.ask_sz, frame.decode("utf-8", "replace"))
+                  row.bid_sz, row.ask_px, row.ask_sz, text)
         for column, value in zip(buf.columns, values, strict=True):
             column.append(value)
         self._note(local_ns)

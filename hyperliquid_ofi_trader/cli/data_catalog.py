@@ -36,7 +36,7 @@ from hyperliquid_ofi_trader.catalog.archive import (
     fetch_archive,
     plan,
 )
-from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
+from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog
 from hyperliquid_ofi_trader.catalog.location import (
     CatalogLocation,
@@ -154,17 +154,19 @@ def ingest_cmd(
         "files, captures, `hlofi sim record` folders (flagged SYNTHETIC).")],
     catalog: CatalogArg,
 ) -> None:
-    """Put recordings into the catalog (content-addressed: data already there is skipped)."""
+    """Put recordings into the catalog, one source per file (content-addressed: files
+    already there are skipped, so a growing recording folder can be ingested again)."""
     location = _open(catalog)
     for path in data:
         try:
-            res = ingest_recording(location, path)
+            results = ingest_path(location, path)
         except ReplaySourceError as exc:
             raise _fail(str(exc)) from None
-        entry = res.entry
-        verb = "already in the catalog" if res.skipped else "ingested"
-        typer.echo(f"{path}: {verb} as source {entry.source_id} ({entry.label}): "
-                   f"{entry.frames:,} frames in {len(entry.parts)} part(s)")
+        for res in results:
+            entry = res.entry
+            verb = "already in the catalog" if res.skipped else "ingested"
+            typer.echo(f"{entry.origin}: {verb} as source {entry.source_id} ({entry.label}): "
+                       f"{entry.frames:,} frames in {len(entry.parts)} part(s)")
 
 
 def ls_cmd(catalog: CatalogArg) -> None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.backtest.runner import record_synthetic, run_backtest
 from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location, parse_hour
-from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
+from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.cli import backtest as backtest_cli
 from hyperliquid_ofi_trader.cli import replay as replay_cli
 from hyperliquid_ofi_trader.cli import sweep as sweep_cli
@@ -50,7 +50,7 @@ def _cli() -> typer.Typer:
 
 def test_backtest_from_catalog_matches_the_raw_recording(synthetic: Path,
                                                          tmp_path: Path) -> None:
-    ingest_recording(open_location(tmp_path / "cat"), synthetic)
+    ingest_path(open_location(tmp_path / "cat"), synthetic)
     cfg = load_config()
     raw = run_backtest(cfg, synthetic, tmp_path / "raw", seed=2)
     cat = run_backtest(cfg, CatalogQuery(str(tmp_path / "cat")), tmp_path / "cat-run", seed=2)
@@ -61,7 +61,7 @@ def test_backtest_from_catalog_matches_the_raw_recording(synthetic: Path,
 
 def test_archive_hour_replay_from_catalog_matches(hl_archive_btc: Path,
                                                   tmp_path: Path) -> None:
-    ingest_recording(open_location(tmp_path / "cat"), hl_archive_btc)
+    ingest_path(open_location(tmp_path / "cat"), hl_archive_btc)
     cfg = load_config(BTC_OFI_CONFIG)
     q = CatalogQuery(str(tmp_path / "cat"), coins=("BTC",), start=parse_hour("2024-01-01T12"),
                      end=parse_hour("2024-01-01T12"))
@@ -80,7 +80,7 @@ def test_cli_backtest_on_an_s3_catalog_says_synthetic(tmp_path: Path,
     session = tmp_path / "session"
     record_scenario("no-edge", 5, 60.0, session)
     bucket = s3_server.make_bucket("research")
-    ingest_recording(open_location(f"s3://{bucket}/cat"), session)
+    ingest_path(open_location(f"s3://{bucket}/cat"), session)
     raw = CliRunner().invoke(_cli(), ["backtest", "--data", str(session), "--out",
                                       str(tmp_path / "raw"), "--json", "--no-report"])
     assert raw.exit_code == 0, raw.output
@@ -96,7 +96,7 @@ def test_cli_backtest_on_an_s3_catalog_says_synthetic(tmp_path: Path,
 
 def test_cli_rejects_contradictory_or_empty_selections(synthetic: Path,
                                                        tmp_path: Path) -> None:
-    ingest_recording(open_location(tmp_path / "cat"), synthetic)
+    ingest_path(open_location(tmp_path / "cat"), synthetic)
     both = CliRunner().invoke(_cli(), ["replay", "--data", str(synthetic), "--catalog",
                                        str(tmp_path / "cat")])
     assert both.exit_code == 1
@@ -115,7 +115,7 @@ def test_cli_rejects_contradictory_or_empty_selections(synthetic: Path,
 
 def test_sweep_on_a_catalog_equals_the_sweep_on_the_raw_recording(synthetic: Path,
                                                                    tmp_path: Path) -> None:
-    ingest_recording(open_location(tmp_path / "cat"), synthetic)
+    ingest_path(open_location(tmp_path / "cat"), synthetic)
     grid = tmp_path / "grid.yaml"
     grid.write_text("params:\n  thresholds.router.ofi_high: [1.5, 3.0]\n", encoding="utf-8")
     app = typer.Typer()

@@ -21,7 +21,7 @@ from hyperliquid_ofi_trader.catalog import (
     parse_hour,
     selection_labels,
 )
-from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
+from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
@@ -76,7 +76,7 @@ def test_read_back_is_exactly_the_raw_order(recording: tuple[Path, list[tuple[in
                                             tmp_path: Path) -> None:
     path, frames = recording
     loc = open_location(tmp_path / "cat")
-    res = ingest_recording(loc, path)
+    (res,) = ingest_path(loc, path)
     assert not res.skipped
     assert res.entry.frames == len(frames)
     stats = ReadStats()
@@ -89,7 +89,7 @@ def test_read_back_is_exactly_the_raw_order(recording: tuple[Path, list[tuple[in
 def test_layout_is_hive_partitioned_and_polars_reads_it(
         recording: tuple[Path, list[tuple[int, bytes]]], tmp_path: Path) -> None:
     path, frames = recording
-    ingest_recording(open_location(tmp_path / "cat"), path)
+    ingest_path(open_location(tmp_path / "cat"), path)
     parts = sorted(str(p.relative_to(tmp_path / "cat"))
                    for p in (tmp_path / "cat").rglob("*.parquet"))
     assert any(p.startswith("channel=l2Book/coin=BTC/date=2024-03-05/hour=10/part-")
@@ -111,7 +111,7 @@ def test_layout_is_hive_partitioned_and_polars_reads_it(
 def test_selection_by_coin_and_hour(recording: tuple[Path, list[tuple[int, bytes]]],
                                     tmp_path: Path) -> None:
     path, frames = recording
-    ingest_recording(open_location(tmp_path / "cat"), path)
+    ingest_path(open_location(tmp_path / "cat"), path)
     q = CatalogQuery(str(tmp_path / "cat"), coins=("ETH",), start=parse_hour("2024-03-05T11"),
                      end=parse_hour("2024-03-05T11"))
     got = list(iter_catalog_frames(q))
@@ -124,7 +124,7 @@ def test_selection_by_coin_and_hour(recording: tuple[Path, list[tuple[int, bytes
 def test_empty_selection_says_what_the_catalog_holds(
         recording: tuple[Path, list[tuple[int, bytes]]], tmp_path: Path) -> None:
     path, _ = recording
-    ingest_recording(open_location(tmp_path / "cat"), path)
+    ingest_path(open_location(tmp_path / "cat"), path)
     with pytest.raises(EmptySelectionError, match="holds BTC, ETH, PURR/USDC from "
                        "2024-03-05T10 to 2024-03-05T12"):
         iter_frames(CatalogQuery(str(tmp_path / "cat"), coins=("SOL",)))
@@ -136,11 +136,11 @@ def test_reingest_is_skipped_and_a_broken_part_is_rewritten(
         recording: tuple[Path, list[tuple[int, bytes]]], tmp_path: Path) -> None:
     path, frames = recording
     loc = open_location(tmp_path / "cat")
-    first = ingest_recording(loc, path)
-    assert ingest_recording(loc, path).skipped
+    (first,) = ingest_path(loc, path)
+    assert ingest_path(loc, path)[0].skipped
     victim = tmp_path / "cat" / first.entry.parts[0].path
     victim.write_bytes(b"garbage")
-    again = ingest_recording(loc, path)
+    (again,) = ingest_path(loc, path)
     assert not again.skipped
     assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == frames
     assert len(read_sources(loc)) == 1
@@ -151,7 +151,7 @@ def test_synthetic_sessions_are_flagged(tmp_path: Path) -> None:
     session.mkdir()
     _write_ns_file(session / "frames.gz", [(T0, _book("BTC", 1, "1", "2"))])
     write_metadata(session, {"synthetic": True, "scenario": "trend", "seed": 7})
-    ingest_recording(open_location(tmp_path / "cat"), session)
+    ingest_path(open_location(tmp_path / "cat"), session)
     (entry,) = read_sources(open_location(tmp_path / "cat"))
     assert (entry.kind, entry.synthetic, entry.scenario, entry.seed) == (
         "synthetic", True, "trend", 7)
@@ -163,8 +163,8 @@ def test_two_sources_interleave_by_receive_time(tmp_path: Path) -> None:
     a = [(T0 + i * 10, _book("BTC", i, "1", "2")) for i in range(50)]
     b = [(T0 + i * 10 + 5, _book("ETH", i, "1", "2")) for i in range(50)]
     loc = open_location(tmp_path / "cat")
-    ingest_recording(loc, _write_ns_file(tmp_path / "a.gz", a))
-    ingest_recording(loc, _write_ns_file(tmp_path / "b.gz", b))
+    ingest_path(loc, _write_ns_file(tmp_path / "a.gz", a))
+    ingest_path(loc, _write_ns_file(tmp_path / "b.gz", b))
     assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == sorted(a + b)
 
 
@@ -194,10 +194,38 @@ def test_s3_catalog_on_a_local_server(recording: tuple[Path, list[tuple[int, byt
     path, frames = recording
     bucket = s3_server.make_bucket("research")
     uri = f"s3://{bucket}/catalog"
-    res = ingest_recording(open_location(uri), path)
+    (res,) = ingest_path(open_location(uri), path)
     keys = [o["Key"] for o in s3_server.client.list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(k.startswith("catalog/channel=l2Book/coin=BTC/date=2024-03-05/hour=10/")
                for k in keys)
     assert f"catalog/_manifest/{res.entry.source_id}.json" in keys
     assert list(iter_frames(CatalogQuery(uri))) == frames
-    assert ingest_recording(open_location(uri), path).skipped
+    assert ingest_path(open_location(uri), path)[0].skipped
+
+
+def test_a_growing_recording_folder_is_ingested_again_without_duplicates(
+        tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    hour1 = [(T0 + i, _book("BTC", i, "1", "2")) for i in range(10)]
+    hour2 = [(T0 + H + i, _book("BTC", i, "1", "2")) for i in range(10)]
+    _write_ns_file(rec / "frames-1.gz", hour1)
+    _write_ns_file(rec / "frames-2.gz", hour2[:4])  # still being written
+    loc = open_location(tmp_path / "cat")
+    assert [r.skipped for r in ingest_path(loc, rec)] == [False, False]
+    _write_ns_file(rec / "frames-2.gz", hour2)  # the recorder finished the hour
+    hour3 = [(T0 + 2 * H, _book("BTC", 1, "1", "2"))]
+    _write_ns_file(rec / "frames-3.gz", hour3)
+    assert [r.skipped for r in ingest_path(loc, rec)] == [True, False, False]
+    assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == hour1 + hour2 + hour3
+    assert len(read_sources(loc)) == 3  # the short version of frames-2 was retired
+    assert len(list((tmp_path / "cat").rglob("*.parquet"))) == 3
+
+
+def test_frames_that_are_not_utf8_are_dropped_and_counted(tmp_path: Path) -> None:
+    bad = b'{"channel":"l2Book","data":{"coin":"BTC\xff"}}'
+    good = [(T0, _book("BTC", 1, "1", "2"))]
+    path = _write_ns_file(tmp_path / "r.gz", [(T0 - 1, bad), *good])
+    (res,) = ingest_path(open_location(tmp_path / "cat"), path)
+    assert res.entry.damage == {"invalid_utf8": 1}
+    assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == good
