@@ -11,6 +11,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.catalog import (
     CatalogQuery,
@@ -23,6 +25,7 @@ from hyperliquid_ofi_trader.catalog import (
 )
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
+from hyperliquid_ofi_trader.cli import data as data_cli
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
 from tests.s3_support import LocalS3, s3_server
@@ -229,3 +232,32 @@ def test_frames_that_are_not_utf8_are_dropped_and_counted(tmp_path: Path) -> Non
     (res,) = ingest_path(open_location(tmp_path / "cat"), path)
     assert res.entry.damage == {"invalid_utf8": 1}
     assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == good
+
+
+def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
+    session = tmp_path / "session"
+    session.mkdir()
+    _write_ns_file(session / "frames.gz", [(T0 + i, _book("ETH", i, "1", "2"))
+                                           for i in range(5)])
+    write_metadata(session, {"synthetic": True, "scenario": "no-edge", "seed": 3})
+    real = _write_ns_file(tmp_path / "real.gz", [(T0 + H, _book("BTC", 1, "1", "2"))])
+    app = typer.Typer()
+    data_cli.register(app)
+    app.command("noop")(lambda: None)
+    cat = str(tmp_path / "cat")
+    res = CliRunner().invoke(app, ["data", "ingest", "--data", str(session), "--data",
+                                   str(real), "--catalog", cat])
+    assert res.exit_code == 0, res.output
+    assert "ingested as source" in res.output
+    assert "(SYNTHETIC (scenario no-edge, seed 3)): 5 frames in 1 part(s)" in res.output
+    ls = CliRunner().invoke(app, ["data", "ls", "--catalog", cat])
+    assert ls.exit_code == 0, ls.output
+    assert "2 source(s) (1 recording, 1 synthetic), 6 frames" in ls.output
+    eth = next(line for line in ls.output.splitlines() if " ETH " in line)
+    assert "SYNTHETIC (scenario no-edge, seed 3)" in eth
+    btc = next(line for line in ls.output.splitlines() if " BTC " in line)
+    assert btc.rstrip().endswith("recorded market data")
+    missing = CliRunner().invoke(app, ["data", "ingest", "--data", str(tmp_path / "nope"),
+                                       "--catalog", cat])
+    assert missing.exit_code == 1
+    assert "no such file or directory" in missing.output
