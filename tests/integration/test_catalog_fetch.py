@@ -43,10 +43,11 @@ def archive(s3_server: LocalS3, hl_archive_btc: Path) -> dict[str, bytes]:
     return objects
 
 
-def _fetch(catalog: str, *extra: str) -> tuple[int, str]:
+def _fetch(catalog: str, *extra: str, quiet: bool = True) -> tuple[int, str]:
     res = CliRunner().invoke(_app(), ["data", "fetch", "--coins", "BTC,ETH", "--from",
-                                   "2024-01-01T11", "--to", "2024-01-01T12", "--catalog",
-                                   catalog, "--no-asset-ctxs", "--quiet", *extra])
+                                      "2024-01-01T11", "--to", "2024-01-01T12", "--catalog",
+                                      catalog, "--no-asset-ctxs",
+                                      "--quiet" if quiet else "--no-quiet", *extra])
     return res.exit_code, res.output
 
 
@@ -147,7 +148,7 @@ def test_asset_contexts_land_as_parquet(s3_server: LocalS3, tmp_path: Path) -> N
 def test_fetch_into_an_s3_catalog(archive: dict[str, bytes], s3_server: LocalS3,
                                   tmp_path: Path) -> None:
     s3_server.make_bucket("research")
-    code, out = _fetch("s3://research/cat", "--cache", str(tmp_path / "cache"))
+    code, out = _fetch("s3://research/cat", "--cache", str(tmp_path / "cache"), quiet=False)
     assert code == 1, out
     assert "3 fetched" in out
     got = list(iter_catalog_frames(CatalogQuery("s3://research/cat", coins=("ETH",))))
