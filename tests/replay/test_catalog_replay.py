@@ -18,6 +18,7 @@ from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location, parse_ho
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.cli import backtest as backtest_cli
 from hyperliquid_ofi_trader.cli import replay as replay_cli
+from hyperliquid_ofi_trader.cli import research as research_cli
 from hyperliquid_ofi_trader.cli import sweep as sweep_cli
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.runtime.replay import replay
@@ -131,3 +132,20 @@ def test_sweep_on_a_catalog_equals_the_sweep_on_the_raw_recording(synthetic: Pat
         tables.append(table.drop("run_dir", "journal"))  # the only columns that are paths
     assert tables[0].equals(tables[1])
     assert tables[0].height == 2
+
+
+def test_research_reads_a_catalog_like_the_raw_file(hl_archive_btc: Path,
+                                                    tmp_path: Path) -> None:
+    ingest_path(open_location(tmp_path / "cat"), hl_archive_btc)
+    app = typer.Typer()
+    research_cli.register(app)
+    app.command("noop")(lambda: None)
+    args = ["research", "ofi", "--intervals", "10s", "--json"]
+    raw = CliRunner().invoke(app, [*args, "--data", str(hl_archive_btc)])
+    cat = CliRunner().invoke(app, [*args, "--catalog", str(tmp_path / "cat"), "--coin", "BTC",
+                                   "--from", "2024-01-01T12", "--to", "2024-01-01T12"])
+    assert raw.exit_code == 0, raw.output
+    assert cat.exit_code == 0, cat.output
+    a, b = orjson.loads(raw.stdout), orjson.loads(cat.stdout)
+    assert a == b
+    assert b["data"] == "recorded market data"
