@@ -1,8 +1,9 @@
-"""`hlofi data fetch|ingest|ls`: the data catalog from the command line.
+"""`hlofi data fetch|ingest|ls|verify`: the data catalog from the command line.
 
     hlofi data fetch --coins BTC,ETH --from 2024-01-01T00 --to 2024-01-07T23 --catalog DIR
     hlofi data ingest --data RECORDING_OR_FOLDER --catalog DIR
     hlofi data ls --catalog DIR
+    hlofi data verify --catalog DIR
 
 Exit codes: 0 done; 1 something the user must fix (no credentials, bad arguments, an
 unreadable catalog) or some hours missing/failed (the others are in the catalog).
@@ -37,7 +38,7 @@ from hyperliquid_ofi_trader.catalog.archive import (
     plan,
 )
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
-from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog
+from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog, verify_catalog
 from hyperliquid_ofi_trader.catalog.location import (
     CatalogLocation,
     CatalogLocationError,
@@ -179,7 +180,23 @@ def ls_cmd(catalog: CatalogArg) -> None:
     typer.echo(format_listing(listing))
 
 
+def verify_cmd(catalog: CatalogArg) -> None:
+    """Read every Parquet part and check it against the manifest's SHA-256 (exit 1 on any
+    missing or altered part; re-ingest or re-fetch its source to repair it)."""
+    location = _open(catalog)
+    try:
+        checked, problems = verify_catalog(location)
+    except (ReplaySourceError, CatalogLocationError) as exc:
+        raise _fail(str(exc)) from None
+    for p in problems:
+        typer.echo(f"{p.problem}: {p.path} (source {p.source_id})")
+    typer.echo(f"{checked} part(s) checked, {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(code=1)
+
+
 def register_catalog_commands(app: typer.Typer) -> None:
     app.command("fetch")(fetch_cmd)
     app.command("ingest")(ingest_cmd)
     app.command("ls")(ls_cmd)
+    app.command("verify")(verify_cmd)

@@ -257,6 +257,14 @@ def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
     assert "SYNTHETIC (scenario no-edge, seed 3)" in eth
     btc = next(line for line in ls.output.splitlines() if " BTC " in line)
     assert btc.rstrip().endswith("recorded market data")
+    ok = CliRunner().invoke(app, ["data", "verify", "--catalog", cat])
+    assert ok.exit_code == 0, ok.output
+    assert "2 part(s) checked, 0 problem(s)" in ok.output
+    part = next((tmp_path / "cat").rglob("*.parquet"))
+    part.write_bytes(part.read_bytes()[:-1] + b"X")  # same size: only the hash can tell
+    bad = CliRunner().invoke(app, ["data", "verify", "--catalog", cat])
+    assert bad.exit_code == 1
+    assert f"sha256 mismatch: {part.relative_to(tmp_path / 'cat')}" in bad.output
     missing = CliRunner().invoke(app, ["data", "ingest", "--data", str(tmp_path / "nope"),
                                        "--catalog", cat])
     assert missing.exit_code == 1
