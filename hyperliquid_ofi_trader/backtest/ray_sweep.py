@@ -1,8 +1,9 @@
 """The Ray backend of sweeps: grid points as Ray tasks on any cluster, results as values.
 
 Nothing a task does depends on the driver's disk:
-- a task receives the data as a URI (`ray_data.stage` downloads it to the worker's own
-  cache) and the point's overrides, never a driver path;
+- a task receives the data as a catalog selection (`CatalogQuery`: the worker reads its
+  URI, e.g. s3://) or a recording URI (`ray_data.stage` downloads it to the worker's own
+  cache), and the point's overrides; never a path on the driver's disk;
 - it runs the point in a scratch folder of its own and returns its metrics AND every file
   the run wrote (journal, report) as bytes; the driver writes them into `run_dir`, so the
   sweep folder is complete however many nodes ran it, and the driver writes the table.
@@ -37,8 +38,10 @@ from hyperliquid_ofi_trader.backtest.sweep import (
     import_ray,
     run_point,
 )
+from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
 DEFAULT_MAX_RETRIES: Final = 3
+RemoteData = CatalogQuery | str  # a catalog selection, or the URI of recordings
 RUN_SUBDIR: Final = "run"
 
 
@@ -65,12 +68,14 @@ class RemoteOutcome:
 # ---------------------------------------------------------------- on the worker
 
 
-def remote_point(fn: RunOne, uri: str, index: int, overrides: Overrides) -> RemoteOutcome:
+def remote_point(fn: RunOne, source: RemoteData, index: int,
+                 overrides: Overrides) -> RemoteOutcome:
     """Stage the data, run the point in a private scratch folder, return everything."""
     scratch = Path(tempfile.mkdtemp(prefix=f"hlofi-point-{index:04d}-"))
     try:
         try:
-            data = ray_data.stage(uri)
+            # A catalog selection is read straight from its URI by the backtest itself.
+            data = source if isinstance(source, CatalogQuery) else ray_data.stage(source)
         except ray_data.DataUriError as exc:
             return RemoteOutcome(PointResult(index, ERROR, error_text(exc), {}), {}, "")
         run_dir = scratch / RUN_SUBDIR
@@ -101,7 +106,7 @@ def write_artefacts(artefacts: dict[str, bytes], run_dir: Path) -> None:
 # ---------------------------------------------------------------- on the driver
 
 
-def run_on_ray(fn: RunOne, uri: str, tasks: Sequence[PointTask], address: str, *,
+def run_on_ray(fn: RunOne, source: RemoteData, tasks: Sequence[PointTask], address: str, *,
                max_retries: int = DEFAULT_MAX_RETRIES,
                progress: bool = False) -> list[PointResult]:
     """Run every task on the cluster at `address`; one PointResult per task."""
@@ -111,7 +116,7 @@ def run_on_ray(fn: RunOne, uri: str, tasks: Sequence[PointTask], address: str, *
     with connected(ray, address):
         remote = ray.remote(num_cpus=1, max_retries=max_retries,
                             retry_exceptions=False)(remote_point)
-        pending = {remote.remote(fn, uri, t.index, t.overrides): t for t in tasks}
+        pending = {remote.remote(fn, source, t.index, t.overrides): t for t in tasks}
         results: list[PointResult] = []
         with progress_bar(len(tasks), "sweep points", progress) as advance:
             while pending:

@@ -36,8 +36,12 @@ import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridPoint, Overrides
+from hyperliquid_ofi_trader.catalog.query import CatalogQuery
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
 
-RunOne = Callable[[Overrides, Path, Path], Mapping[str, Any]]
+# The data argument is a recording Path or a catalog.CatalogQuery; Any keeps functions
+# written for paths only (the test helpers, user --run-one functions) acceptable.
+RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
 FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"
@@ -64,11 +68,13 @@ class _Task:
     run_dir: Path
 
 
-def run_sweep(grid: Grid, data: Path | str, workers: int | None, run_one: RunOne | None,
+def run_sweep(grid: Grid, data: ReplaySource | str, workers: int | None, run_one: RunOne | None,
               out_dir: Path, ray_address: str | None = None, *,
               max_retries: int = 3, progress: bool = False) -> pl.DataFrame:
     """Run every grid point; return (and write to out_dir/sweep.parquet) the results.
 
+    `data`: a recording path, a catalog selection (CatalogQuery) or an s3:// URI of a
+    recording object or prefix (ray_data.py).
     `max_retries`: Ray only, how often a point whose worker died is re-run elsewhere.
     `progress`: Ray only, a progress bar on stderr."""
     if run_one is None:
@@ -81,7 +87,7 @@ def run_sweep(grid: Grid, data: Path | str, workers: int | None, run_one: RunOne
     if ray_address is not None:
         from hyperliquid_ofi_trader.backtest.ray_sweep import run_on_ray
 
-        results = run_on_ray(fn, _uri(data), tasks, ray_address, max_retries=max_retries,
+        results = run_on_ray(fn, _remote_data(data), tasks, ray_address, max_retries=max_retries,
                              progress=progress)
     else:
         results = _run_local(fn, _local_data(data), tasks, _workers(workers, len(tasks)))
@@ -90,7 +96,11 @@ def run_sweep(grid: Grid, data: Path | str, workers: int | None, run_one: RunOne
     return table
 
 
-def _uri(data: Path | str) -> str:
+def _remote_data(data: ReplaySource | str) -> CatalogQuery | str:
+    """What a Ray task receives: a catalog selection (each worker opens its URI) or a URI
+    string (staged by the worker); never a path that only the driver's disk has."""
+    if isinstance(data, CatalogQuery):
+        return data
     from hyperliquid_ofi_trader.backtest import ray_data
 
     try:
@@ -99,9 +109,9 @@ def _uri(data: Path | str) -> str:
         raise SweepError(str(exc)) from None
 
 
-def _local_data(data: Path | str) -> Path:
+def _local_data(data: ReplaySource | str) -> ReplaySource:
     """Local workers share the driver's disk: an s3:// URI is staged once, here."""
-    if isinstance(data, Path):
+    if not isinstance(data, str):
         return data
     from hyperliquid_ofi_trader.backtest import ray_data
 
@@ -129,7 +139,7 @@ def _check_picklable(fn: RunOne) -> None:
 # ---------------------------------------------------------------- one point (in a worker)
 
 
-def run_point(fn: RunOne, data: Path, index: int, overrides: Overrides,
+def run_point(fn: RunOne, data: ReplaySource, index: int, overrides: Overrides,
               run_dir: Path) -> PointResult:
     """Run one point; every failure becomes an error result (never an exception)."""
     try:
@@ -166,7 +176,7 @@ def error_text(exc: BaseException) -> str:
 # ---------------------------------------------------------------- local processes
 
 
-def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _run_local(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> list[PointResult]:
     results, broken = _pool_pass(fn, data, tasks, workers)
     # A worker that died took its pool down with it: every unfinished point failed with
@@ -180,7 +190,7 @@ def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
     return sorted(results, key=lambda r: r.index)
 
 
-def _pool_pass(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _pool_pass(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> tuple[list[PointResult], list[_Task]]:
     done: list[PointResult] = []
     broken: list[_Task] = []
@@ -289,7 +299,8 @@ _NESTED: Final = ("coins", "decisions_by_outcome", "orders_by_state", "slippage_
                   "markouts", "fill_rates", "state_changes", "errors_by_stage", "per_coin")
 
 
-def default_run_one(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
+def default_run_one(overrides: Overrides, data: ReplaySource,
+                    run_dir: Path) -> dict[str, Any]:
     """One backtest (backtest/runner.py) of `data` with this config, into `run_dir`; the
     metrics are the run report's summary, so sweeps and single runs read the same."""
     from hyperliquid_ofi_trader.backtest.report import summarize

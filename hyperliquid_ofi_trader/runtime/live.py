@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import numpy as np
 
 from hyperliquid_ofi_trader.config.models import AppConfig
@@ -150,6 +151,7 @@ class RunOptions:
     mode: str = "run"  # "run" | "paper": how the registry and status name it
     venue_note: str = ""
     state_dir: Path | None = None  # registry + durable halts; None: runtime.registry.state_dir()
+    ui_url: str = ""  # the run's web dashboard (without its token), for `hlofi status`
 
 
 @dataclass(slots=True)
@@ -336,6 +338,8 @@ class LiveRunner:
             account=self.account, started_ns=self.started_ns,
             control_file=run_dir / CONTROL_FILE, ack_file=run_dir / ACK_FILE,
             status_file=run_dir / STATUS_FILE)
+        if self.options.ui_url:
+            entry = msgspec.structs.replace(entry, ui_url=self.options.ui_url)
         try:
             self._registry.register(entry)
         except OSError as exc:
