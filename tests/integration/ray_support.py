@@ -2,9 +2,9 @@
 to a tracker actor, for the Ray sweep tests.
 
 `tracked_backtest` runs the real backtest (sweep.default_run_one). On a Ray worker it
-first proves it was handed worker-staged data (under the worker cache, never a driver
-path) and tells the tracker which process runs which point, so the test can SIGKILL a
-worker mid-point and check the point ran again.
+first proves it was handed a catalog selection on S3 (never a path on the driver's disk)
+and tells the tracker which process runs which point, so the test can SIGKILL a worker
+mid-point and check the point ran again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import orjson
 from hyperliquid_ofi_trader.backtest.grid import Overrides
 from hyperliquid_ofi_trader.backtest.ray_data import CACHE_ENV
 from hyperliquid_ofi_trader.backtest.sweep import default_run_one
+from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
 TRACKER: Final = "hlofi-test-tracker"
 NAMESPACE: Final = "hlofi-test"
@@ -52,14 +53,13 @@ def point_key(overrides: Overrides) -> str:
     return orjson.dumps(overrides, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def tracked_backtest(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
+def tracked_backtest(overrides: Overrides, data: Any, run_dir: Path) -> dict[str, Any]:
     import ray
 
     if not ray.is_initialized():  # a local-process sweep: nothing to prove or report
         return default_run_one(overrides, data, run_dir)
-    cache = os.environ.get(CACHE_ENV)
-    if not cache or not data.resolve().is_relative_to(Path(cache).resolve()):
-        raise RuntimeError(f"worker was handed {data}, not data staged under {cache}")
+    if not isinstance(data, CatalogQuery) or not data.uri.startswith("s3://"):
+        raise RuntimeError(f"worker was handed {data!r}, not a catalog selection on S3")
     tracker = ray.get_actor(TRACKER, namespace=NAMESPACE)
     key = point_key(overrides)
     ray.get(tracker.start.remote(key, os.getpid()))
@@ -112,3 +112,10 @@ def two_node_cluster(worker_env: dict[str, str]) -> Iterator[Any]:
 def always_crash(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
     """Kill the worker process on every attempt (a segfault, an OOM kill)."""
     os._exit(3)
+
+
+def staged_size(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
+    """How much data the worker was handed, and whether it sits in the worker's cache."""
+    cache = Path(os.environ[CACHE_ENV]).resolve()
+    return {"data_bytes": data.stat().st_size,
+            "under_worker_cache": data.resolve().is_relative_to(cache)}

@@ -1,7 +1,8 @@
 """Sweeps on a real two-node Ray cluster (ray.cluster_utils.Cluster, loopback, one CPU
-per node) reading their data from a loopback S3 server (moto): the data exists only in
-S3 when the Ray sweep runs, workers get URIs, a worker SIGKILLed mid-point has its point
-retried, and the results table equals a local-process sweep of the same grid."""
+per node) reading a catalog that `hlofi data fetch` filled from a loopback S3 server
+(moto): the catalog exists only in S3, tasks receive catalog selections (never driver
+paths), a worker SIGKILLed mid-point has its point retried, and the results table equals
+a local-process sweep of the same grid."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import lz4.frame
 import polars as pl
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, grid_from_mapping, validate_grid
 from hyperliquid_ofi_trader.backtest.ray_data import CACHE_ENV
 from hyperliquid_ofi_trader.backtest.sweep import run_sweep
+from hyperliquid_ofi_trader.catalog import CatalogQuery
+from hyperliquid_ofi_trader.cli import data as data_cli
 from tests.conftest import HL_ARCHIVE_BTC, REPO_ROOT, require
 from tests.integration import ray_support as sup
 
@@ -29,31 +34,53 @@ pytestmark = [
                        or importlib.util.find_spec("moto") is None,
                        reason="needs the dev extras ray and moto[server]"),
     pytest.mark.timeout(420),
+    pytest.mark.realdata,
 ]
-SNAPSHOTS = 300  # the first ~3 minutes of the archive hour: about a second per backtest
+SNAPSHOTS = 300  # the first ~3 minutes of each archive hour: about a second per backtest
+DAYS = (datetime(2024, 1, 1, 12, tzinfo=UTC), datetime(2024, 1, 2, 12, tzinfo=UTC))
+CATALOG = f"s3://{sup.BUCKET}/catalog"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """moto S3 + a two-node Ray cluster whose workers see only S3 and their own cache."""
+    """moto S3 holding a fetched catalog + a two-node Ray cluster whose workers see it."""
     import boto3
     import ray.cloudpickle
 
-    saved = {k: os.environ.get(k) for k in [*sup.FAKE_AWS, "AWS_ENDPOINT_URL"]}
+    from tests.s3_support import LocalS3, seed_archive
+
+    keys = [*sup.FAKE_AWS, "AWS_ENDPOINT_URL", "XDG_CACHE_HOME"]
+    saved = {k: os.environ.get(k) for k in keys}
     with sup.moto_server() as endpoint:
-        os.environ.update(sup.FAKE_AWS, AWS_ENDPOINT_URL=endpoint)
-        boto3.client("s3").create_bucket(Bucket=sup.BUCKET)
+        os.environ.update(sup.FAKE_AWS, AWS_ENDPOINT_URL=endpoint,
+                          XDG_CACHE_HOME=str(tmp_path_factory.mktemp("xdg")))
+        s3 = LocalS3(endpoint, boto3.client("s3"))
+        s3.make_bucket(sup.BUCKET)
+        seed_archive(s3, require(HL_ARCHIVE_BTC), ["BTC"], list(DAYS), limit=SNAPSHOTS)
+        _fetch_into_catalog()
         cache = tmp_path_factory.mktemp("worker-cache")
-        # Workers pickle tracked_backtest by value: they need not import the tests.
+        # Workers pickle the test's run_one by value: they need not import the tests.
         ray.cloudpickle.register_pickle_by_value(sup)
         try:
             with sup.two_node_cluster({CACHE_ENV: str(cache), **sup.FAKE_AWS,
                                        "AWS_ENDPOINT_URL": endpoint}) as cluster:
-                yield {"endpoint": endpoint, "cluster": cluster, "cache": cache}
+                yield {"endpoint": endpoint, "cluster": cluster, "s3": s3}
         finally:
             ray.cloudpickle.unregister_pickle_by_value(sup)
             for key, value in saved.items():
                 os.environ.pop(key, None) if value is None else os.environ.update({key: value})
+
+
+def _fetch_into_catalog() -> None:
+    app = typer.Typer()
+    data_cli.register(app)
+    app.command("noop")(lambda: None)  # keep typer in multi-command mode
+    for day in DAYS:
+        hour = f"{day:%Y-%m-%dT%H}"
+        res = CliRunner().invoke(app, ["data", "fetch", "--coins", "BTC", "--from", hour,
+                                       "--to", hour, "--catalog", CATALOG,
+                                       "--no-asset-ctxs", "--quiet"])
+        assert res.exit_code == 0, res.output
 
 
 def _grid() -> Grid:
@@ -64,23 +91,9 @@ def _grid() -> Grid:
     return grid
 
 
-def _short_recording(path: Path) -> Path:
-    raw = lz4.frame.decompress(require(HL_ARCHIVE_BTC).read_bytes())
-    path.write_bytes(lz4.frame.compress(b"".join(raw.splitlines(True)[:SNAPSHOTS])))
-    return path
-
-
-def _upload(path: Path, key: str) -> str:
-    import boto3
-
-    boto3.client("s3").upload_file(str(path), sup.BUCKET, key)
-    return f"s3://{sup.BUCKET}/{key}"
-
-
 def _comparable(table: pl.DataFrame, out_dir: Path) -> pl.DataFrame:
     """The table without where it was written (run_dir and paths under it)."""
-    root = str(out_dir)
-    return table.with_columns(pl.col(pl.Utf8).str.replace(root, "OUT", literal=True))
+    return table.with_columns(pl.col(pl.Utf8).str.replace(str(out_dir), "OUT", literal=True))
 
 
 class _Killer(threading.Thread):
@@ -105,24 +118,21 @@ class _Killer(threading.Thread):
                 return
 
 
-@pytest.mark.realdata
-def test_two_node_sweep_from_s3_survives_a_killed_worker(env: dict[str, Any],
-                                                        tmp_path: Path) -> None:
+def test_two_node_sweep_of_an_s3_catalog_survives_a_killed_worker(
+        env: dict[str, Any], tmp_path: Path) -> None:
     import ray
 
     grid = _grid()
-    local_file = _short_recording(tmp_path / "BTC.lz4")
-    local = run_sweep(grid, local_file, 2, sup.tracked_backtest, tmp_path / "local")
-    assert local["status"].to_list() == ["ok"] * 8
-    uri = _upload(local_file, "recordings/20240101/BTC.lz4")
-    local_file.unlink()  # from here on the data exists only in S3
+    query = CatalogQuery(CATALOG, ("BTC",), DAYS[0], DAYS[0])
+    local = run_sweep(grid, query, 2, sup.tracked_backtest, tmp_path / "local")
+    assert local["status"].to_list() == ["ok"] * 8, local["error"].to_list()
 
     tracker = ray.remote(sup.Tracker).options(name=sup.TRACKER,
                                               namespace=sup.NAMESPACE).remote()
     killer = _Killer()
     killer.start()
     try:
-        remote = run_sweep(grid, uri, None, sup.tracked_backtest, tmp_path / "ray",
+        remote = run_sweep(grid, query, None, sup.tracked_backtest, tmp_path / "ray",
                            ray_address=env["cluster"].address, max_retries=2)
     finally:
         killer.stop.set()
@@ -140,14 +150,27 @@ def test_two_node_sweep_from_s3_survives_a_killed_worker(env: dict[str, Any],
         assert Path(row["journal"]).is_relative_to(tmp_path / "ray")
 
 
+def test_a_recording_uri_is_staged_on_the_workers(env: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    key = "recordings/BTC.lz4"
+    env["s3"].client.put_object(Bucket=sup.BUCKET, Key=key, Body=b"0123456789")
+    grid = grid_from_mapping({"params": {"thresholds.router.ofi_high": [2.0, 2.5]}})
+    table = run_sweep(grid, f"s3://{sup.BUCKET}/{key}", None, sup.staged_size,
+                      tmp_path / "out", ray_address=env["cluster"].address)
+    assert table["status"].to_list() == ["ok", "ok"], table["error"].to_list()
+    assert table["data_bytes"].to_list() == [10, 10]
+    assert table["under_worker_cache"].to_list() == [True, True]
+    missing = run_sweep(grid, f"s3://{sup.BUCKET}/nothing/here", None, sup.staged_size,
+                        tmp_path / "missing", ray_address=env["cluster"].address)
+    assert missing["error"].to_list() == [
+        f"DataUriError: no objects at s3://{sup.BUCKET}/nothing/here"] * 2
+
+
 def test_lost_worker_after_retries_is_a_clear_error_row(env: dict[str, Any],
                                                         tmp_path: Path) -> None:
-    data = tmp_path / "tiny.txt"
-    data.write_text("x", encoding="utf-8")
-    uri = _upload(data, "tiny/one.txt")
     grid = grid_from_mapping({"params": {"thresholds.router.ofi_high": [2.0, 2.5]}})
     started = time.monotonic()
-    table = run_sweep(grid, uri, None, sup.always_crash, tmp_path / "out",
+    table = run_sweep(grid, CatalogQuery(CATALOG), None, sup.always_crash, tmp_path / "out",
                       ray_address=env["cluster"].address, max_retries=1)
     assert table["status"].to_list() == ["error", "error"]
     for error in table["error"].to_list():
