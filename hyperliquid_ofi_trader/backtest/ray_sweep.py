@@ -109,16 +109,24 @@ def write_artefacts(artefacts: dict[str, bytes], run_dir: Path) -> None:
 def run_on_ray(fn: RunOne, source: RemoteData, tasks: Sequence[PointTask], address: str, *,
                max_retries: int = DEFAULT_MAX_RETRIES,
                progress: bool = False) -> list[PointResult]:
-    """Run every task on the cluster at `address`; one PointResult per task."""
+    """Run every task on the cluster at `address` on the same data; one PointResult each."""
+    return run_jobs_on_ray(fn, [(t, source) for t in tasks], address,
+                           max_retries=max_retries, progress=progress, label="sweep points")
+
+
+def run_jobs_on_ray(fn: RunOne, jobs: Sequence[tuple[PointTask, RemoteData]], address: str,
+                    *, max_retries: int = DEFAULT_MAX_RETRIES, progress: bool = False,
+                    label: str = "tasks") -> list[PointResult]:
+    """Run every (task, its data) on the cluster; one PointResult per job, any order."""
     if max_retries < 0:
         raise SweepError(f"max_retries must be 0 or more, got {max_retries}")
     ray = import_ray()
     with connected(ray, address):
         remote = ray.remote(num_cpus=1, max_retries=max_retries,
                             retry_exceptions=False)(remote_point)
-        pending = {remote.remote(fn, source, t.index, t.overrides): t for t in tasks}
+        pending = {remote.remote(fn, data, t.index, t.overrides): t for t, data in jobs}
         results: list[PointResult] = []
-        with progress_bar(len(tasks), "sweep points", progress) as advance:
+        with progress_bar(len(jobs), label, progress) as advance:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:

@@ -245,13 +245,13 @@ def results_table(grid: Grid, points: Sequence[GridPoint], results: Sequence[Poi
     columns["status"] = pl.Series("status", [r.status for r in ordered], pl.Utf8)
     columns["error"] = pl.Series("error", [r.error for r in ordered], pl.Utf8)
     columns["run_dir"] = pl.Series("run_dir", [str(t.run_dir) for t in tasks], pl.Utf8)
-    for name in _metric_names(ordered):
+    for name in metric_names(ordered):
         col = name if name not in columns else f"metric.{name}"
         columns[col] = column(col, [r.metrics.get(name) for r in ordered])
     return pl.DataFrame(list(columns.values()))
 
 
-def _metric_names(results: Sequence[PointResult]) -> list[str]:
+def metric_names(results: Sequence[PointResult]) -> list[str]:
     seen: dict[str, None] = {}
     for r in results:
         seen.update(dict.fromkeys(r.metrics))

@@ -24,6 +24,7 @@ from hyperliquid_ofi_trader.backtest.latency import (
     LatencyConfigError,
     parse_distribution,
 )
+from hyperliquid_ofi_trader.backtest.ray_backtest import DayRun
 from hyperliquid_ofi_trader.backtest.report import run_figures
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
@@ -32,6 +33,7 @@ from hyperliquid_ofi_trader.backtest.runner import (
     run_backtest,
     write_html_report,
 )
+from hyperliquid_ofi_trader.cli.backtest_ray import backtest_by_day
 from hyperliquid_ofi_trader.cli.catalog_options import (
     CatalogOption,
     CoinsOption,
@@ -94,6 +96,13 @@ def backtest_command(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the summary (incl. the journal SHA-256) as one JSON object.")
     ] = False,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Split the --catalog selection by UTC day and backtest the days in "
+        "parallel on this Ray cluster ('auto', 'ray://host:10001', 'local'); each day "
+        "starts flat. Writes <out>/date=YYYY-MM-DD/ and days.parquet.")] = None,
+    max_retries: Annotated[int, typer.Option(
+        "--max-retries", help="With --ray: re-run a day whose worker or node died this "
+        "many times before recording it as failed.", min=0)] = 3,
 ) -> None:
     """Backtest the configured strategy over recorded data: the exact live engine and order
     path against an in-process simulated venue (queue position, fees, latency)."""
@@ -113,6 +122,10 @@ def backtest_command(
     except (LatencyConfigError, SimSettingsError, BacktestError) as exc:
         _fail(err, f"invalid backtest settings: {exc}")
     out_dir = out or _default_out()
+    if ray is not None:
+        backtest_by_day(source, config_dir, DayRun(seed, latency, settings, limit, report),
+                        out_dir, ray, max_retries)
+        return
     try:
         result = _run((cfg, source, out_dir, seed), latency, settings, limit, quiet=as_json)
         if report:

@@ -94,7 +94,7 @@ def two_node_cluster(worker_env: dict[str, str]) -> Iterator[Any]:
     # where nothing listens. Any 127/8 address is loopback on Linux. A private temp dir
     # (short: it holds Unix sockets) keeps other Ray users' sessions out of sight.
     temp_dir = tempfile.mkdtemp(prefix="hlray", dir="/tmp")
-    node = {"num_cpus": 1, "node_ip_address": LOOPBACK, "include_dashboard": False,
+    node: dict[str, Any] = {"num_cpus": 1, "node_ip_address": LOOPBACK, "include_dashboard": False,
             "object_store_memory": 80 * 1024 * 1024}
     cluster = Cluster(initialize_head=True, head_node_args={**node, "temp_dir": temp_dir})
     try:
@@ -105,7 +105,7 @@ def two_node_cluster(worker_env: dict[str, str]) -> Iterator[Any]:
         yield cluster
     finally:
         ray.shutdown()
-        cluster.shutdown()
+        cluster.shutdown()  # type: ignore[no-untyped-call]
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 

@@ -60,13 +60,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         _fetch_into_catalog()
         cache = tmp_path_factory.mktemp("worker-cache")
         # Workers pickle the test's run_one by value: they need not import the tests.
-        ray.cloudpickle.register_pickle_by_value(sup)
+        ray.cloudpickle.register_pickle_by_value(sup)  # type: ignore[no-untyped-call]
         try:
             with sup.two_node_cluster({CACHE_ENV: str(cache), **sup.FAKE_AWS,
                                        "AWS_ENDPOINT_URL": endpoint}) as cluster:
                 yield {"endpoint": endpoint, "cluster": cluster, "s3": s3}
         finally:
-            ray.cloudpickle.unregister_pickle_by_value(sup)
+            ray.cloudpickle.unregister_pickle_by_value(sup)  # type: ignore[no-untyped-call]
             for key, value in saved.items():
                 os.environ.pop(key, None) if value is None else os.environ.update({key: value})
 
@@ -107,7 +107,7 @@ class _Killer(threading.Thread):
     def run(self) -> None:
         import ray
 
-        tracker = ray.get_actor(sup.TRACKER, namespace=sup.NAMESPACE)
+        tracker: Any = ray.get_actor(sup.TRACKER, namespace=sup.NAMESPACE)
         while not self.stop.wait(0.05):
             started, finished = ray.get(tracker.state.remote())
             running = [(k, pid) for k, pid in started if k not in finished]
@@ -127,7 +127,7 @@ def test_two_node_sweep_of_an_s3_catalog_survives_a_killed_worker(
     local = run_sweep(grid, query, 2, sup.tracked_backtest, tmp_path / "local")
     assert local["status"].to_list() == ["ok"] * 8, local["error"].to_list()
 
-    tracker = ray.remote(sup.Tracker).options(name=sup.TRACKER,
+    tracker: Any = ray.remote(sup.Tracker).options(name=sup.TRACKER,
                                               namespace=sup.NAMESPACE).remote()
     killer = _Killer()
     killer.start()
