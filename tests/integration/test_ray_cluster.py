@@ -176,3 +176,60 @@ def test_lost_worker_after_retries_is_a_clear_error_row(env: dict[str, Any],
     for error in table["error"].to_list():
         assert "lost on 2 attempts (retries exhausted)" in error
     assert time.monotonic() - started < 120
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from hyperliquid_ofi_trader.cli import backtest as backtest_cli
+    from hyperliquid_ofi_trader.cli import sweep as sweep_cli
+
+    app = typer.Typer()
+    backtest_cli.register(app)
+    sweep_cli.register(app)
+    res = CliRunner().invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+def test_backtest_by_day_on_the_cluster_matches_single_day_runs(
+        env: dict[str, Any], tmp_path: Path) -> None:
+    config = str(REPO_ROOT / "configs" / "btc-ofi")
+    code, out = _cli("backtest", "--catalog", CATALOG, "--coins", "BTC", "--from",
+                     "2024-01-01", "--to", "2024-01-02", "--config", config,
+                     "--ray", env["cluster"].address, "--out", str(tmp_path / "days"))
+    assert code == 0, out
+    assert "2 day(s) ok, 0 failed" in out
+    table = pl.read_parquet(tmp_path / "days" / "days.parquet")
+    assert [str(d) for d in table["day"].to_list()] == ["2024-01-01", "2024-01-02"]
+    assert table["frames"].to_list() == [SNAPSHOTS, SNAPSHOTS]
+    for row in table.iter_rows(named=True):
+        day = tmp_path / "days" / f"date={row['day']}"
+        assert row["run_dir"] == str(day)
+        assert (day / "journal.sqlite").is_file()
+        assert (day / "report.html").is_file()
+    # Each day equals a plain single-process backtest of that day's hours.
+    for hour, sha in zip(DAYS, table["journal_sha256"].to_list(), strict=True):
+        code, out = _cli("backtest", "--catalog", CATALOG, "--coins", "BTC", "--from",
+                         f"{hour:%Y-%m-%dT%H}", "--to", f"{hour:%Y-%m-%dT%H}", "--config",
+                         config, "--no-report", "--json", "--out",
+                         str(tmp_path / f"single-{hour:%d}"))
+        assert code == 0, out
+        assert f'"journal_sha256":"{sha}"' in out
+
+
+def test_sweep_cli_on_the_cluster(env: dict[str, Any], tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base: {REPO_ROOT / 'configs' / 'btc-ofi'}\n"
+                    "params:\n  thresholds.router.ofi_high: [2.0, 3.0]\n", encoding="utf-8")
+    code, out = _cli("sweep", "--grid", str(grid), "--catalog", CATALOG, "--coins", "BTC",
+                     "--ray", env["cluster"].address, "--out", str(tmp_path / "sweep"))
+    assert code == 0, out
+    assert "2 ok, 0 failed" in out
+    table = pl.read_parquet(tmp_path / "sweep" / "sweep.parquet")
+    assert all(Path(j).is_file() for j in table["journal"].to_list())
+
+
+def test_backtest_ray_needs_a_catalog(env: dict[str, Any], tmp_path: Path) -> None:
+    data = tmp_path / "x.lz4"
+    data.write_bytes(b"")
+    code, out = _cli("backtest", "--data", str(data), "--ray", env["cluster"].address)
+    assert code == 1
+    assert "--ray splits a catalog selection by day" in out
