@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -233,3 +235,19 @@ def test_backtest_ray_needs_a_catalog(env: dict[str, Any], tmp_path: Path) -> No
     code, out = _cli("backtest", "--data", str(data), "--ray", env["cluster"].address)
     assert code == 1
     assert "--ray splits a catalog selection by day" in out
+
+
+def test_a_separate_driver_process_connects_to_the_cluster(env: dict[str, Any],
+                                                           tmp_path: Path) -> None:
+    """What a user does: `hlofi sweep --ray HOST:PORT` from a fresh process."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base: {REPO_ROOT / 'configs' / 'btc-ofi'}\n"
+                    "params:\n  thresholds.router.ofi_high: [2.0, 3.0]\n", encoding="utf-8")
+    hlofi = Path(sys.executable).with_name("hlofi")
+    proc = subprocess.run([str(hlofi), "sweep", "--grid", str(grid), "--catalog", CATALOG,
+                           "--ray", env["cluster"].address, "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 ok, 0 failed" in proc.stdout
+    assert "sweep points" in proc.stderr  # the driver's progress bar
+    assert pl.read_parquet(tmp_path / "s" / "sweep.parquet")["status"].to_list() == ["ok"] * 2
