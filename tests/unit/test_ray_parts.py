@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hyperliquid_ofi_trader.backtest import ray_data, sweep
+from hyperliquid_ofi_trader.backtest import ray_data
 from hyperliquid_ofi_trader.backtest.ray_backtest import split_by_day
 from hyperliquid_ofi_trader.backtest.ray_sweep import read_artefacts, relocated, write_artefacts
 from hyperliquid_ofi_trader.backtest.sweep import OK, PointResult
@@ -96,7 +96,7 @@ def test_sweep_ray_without_ray_says_install_ray(tmp_path: Path,
             raise ImportError("No module named 'ray'")
         return real(name, package)
 
-    monkeypatch.setattr(sweep.importlib, "import_module", no_ray)
+    monkeypatch.setattr(importlib, "import_module", no_ray)
     grid = tmp_path / "grid.yaml"
     grid.write_text("params:\n  thresholds.router.ofi_high: [1.5]\n", encoding="utf-8")
     data = tmp_path / "data.bin"
