@@ -134,7 +134,7 @@ class PartWriter:
             path=rel, channel=channel, coin=coin, date=f"{hour:%Y-%m-%d}", hour=hour.hour,
             rows=len(buf), bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
             first_local_ns=min(local), last_local_ns=max(local),
-            first_order_ns=buf.columns[1][0]))
+            first_order_ns=buf.columns[1][0], last_order_ns=buf.columns[1][-1]))
         self._rows -= len(buf)
 
 

@@ -21,10 +21,12 @@ from hyperliquid_ofi_trader.catalog import (
     iter_catalog_frames,
     open_location,
     parse_hour,
+    reader,
     selection_labels,
 )
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
+from hyperliquid_ofi_trader.catalog.reader import clusters, select
 from hyperliquid_ofi_trader.cli import data as data_cli
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
@@ -269,3 +271,24 @@ def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
                                        "--catalog", cat])
     assert missing.exit_code == 1
     assert "no such file or directory" in missing.output
+
+
+def test_heap_merge_and_sorted_clusters_agree(recording: tuple[Path, list[tuple[int, bytes]]],
+                                              tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path, frames = recording
+    ingest_path(open_location(tmp_path / "cat"), path)
+    a = _write_ns_file(tmp_path / "a.gz", [(T0 + i * 10, _book("SOL", i, "1", "2"))
+                                           for i in range(30)])
+    ingest_path(open_location(tmp_path / "cat"), a)  # a second source, interleaved
+    q = CatalogQuery(str(tmp_path / "cat"))
+    _, parts = select(q)
+    # Hour 10 (two sources) is one cluster; the clock step back stretches the hour-11 BTC
+    # part's order_ns range into hour 12, which chains hours 11 and 12 into the other.
+    assert [len({sp.part.hour for sp in c}) for c in clusters(parts)] == [1, 2]
+    sorted_read = list(iter_frames(q))
+    monkeypatch.setattr(reader, "_MAX_CLUSTER_ROWS", 0)
+    stats = ReadStats()
+    heap_read = list(iter_frames(q, stats))
+    assert heap_read == sorted_read
+    assert len(heap_read) == len(frames) + 30 == stats.frames
