@@ -24,10 +24,13 @@ from hyperliquid_ofi_trader.catalog import (
     reader,
     selection_labels,
 )
+from hyperliquid_ofi_trader.catalog.archive import ArchiveObject, l2book_key
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
+from hyperliquid_ofi_trader.catalog.query import HOUR
 from hyperliquid_ofi_trader.catalog.reader import clusters, select
 from hyperliquid_ofi_trader.cli import data as data_cli
+from hyperliquid_ofi_trader.cli.data_catalog import hour_runs
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
 from tests.s3_support import LocalS3, s3_server
@@ -292,3 +295,14 @@ def test_heap_merge_and_sorted_clusters_agree(recording: tuple[Path, list[tuple[
     heap_read = list(iter_frames(q, stats))
     assert heap_read == sorted_read
     assert len(heap_read) == len(frames) + 30 == stats.frames
+
+
+def test_missing_hours_are_folded_into_ranges() -> None:
+    day = datetime(2024, 1, 3, tzinfo=UTC)
+    objs = [ArchiveObject(l2book_key("ETH", day + i * HOUR), "ETH", day + i * HOUR)
+            for i in range(24)]
+    objs.append(ArchiveObject(l2book_key("BTC", day), "BTC", day + 5 * HOUR))
+    objs.append(ArchiveObject(l2book_key("BTC", day), "BTC", day + 7 * HOUR))
+    objs.append(ArchiveObject("asset_ctxs/20240103.csv.lz4", None, day))
+    assert hour_runs(objs) == ("ETH 2024-01-03T00..2024-01-03T23 (24 h), "
+                               "BTC 2024-01-03T05, BTC 2024-01-03T07, asset contexts 2024-01-03")
