@@ -29,6 +29,7 @@ from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
 from hyperliquid_ofi_trader.catalog.query import HOUR
 from hyperliquid_ofi_trader.catalog.reader import clusters, select
+from hyperliquid_ofi_trader.catalog.rows import decode_row
 from hyperliquid_ofi_trader.cli import data as data_cli
 from hyperliquid_ofi_trader.cli.data_catalog import hour_runs
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
@@ -114,6 +115,9 @@ def test_layout_is_hive_partitioned_and_polars_reads_it(
     assert btc["ask_sz"][0] == 2.0
     assert btc["exchange_ms"][0] == T0 // 1_000_000
     assert orjson.loads(btc["frame"][0])["data"]["coin"] == "BTC"
+    eth_trades = df.filter(pl.col("channel") == "trades")
+    assert eth_trades["n_trades"].to_list() == [1] * eth_trades.height
+    assert eth_trades["vwap"].to_list() == [10.0] * eth_trades.height
 
 
 def test_selection_by_coin_and_hour(recording: tuple[Path, list[tuple[int, bytes]]],
@@ -306,3 +310,20 @@ def test_missing_hours_are_folded_into_ranges() -> None:
     objs.append(ArchiveObject("asset_ctxs/20240103.csv.lz4", None, day))
     assert hour_runs(objs) == ("ETH 2024-01-03T00..2024-01-03T23 (24 h), "
                                "BTC 2024-01-03T05, BTC 2024-01-03T07, asset contexts 2024-01-03")
+
+
+def test_typed_columns_of_trades_and_asset_contexts() -> None:
+    trades = orjson.dumps({"channel": "trades", "data": [
+        {"coin": "ETH", "side": "B", "px": "10", "sz": "1", "time": 5, "tid": 1},
+        {"coin": "ETH", "side": "A", "px": "13", "sz": "2", "time": 6, "tid": 2}]})
+    row = decode_row(trades)
+    assert (row.channel, row.coin, row.exchange_ms) == ("trades", "ETH", 5)
+    assert (row.n_trades, row.buy_sz, row.sell_sz, row.vwap) == (2, 1.0, 2.0, 12.0)
+    ctx = orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {
+        "funding": "0.0000125", "openInterest": "100.5", "oraclePx": "42001.0",
+        "markPx": "42000.5"}}})
+    row = decode_row(ctx)
+    assert (row.mark_px, row.oracle_px, row.funding, row.open_interest) == (
+        42000.5, 42001.0, 0.0000125, 100.5)
+    assert decode_row(b"not json").channel == "_other"
+    assert decode_row(b'{"channel":"pong"}').coin == "_all"
