@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -39,7 +40,12 @@ from hyperliquid_ofi_trader.catalog.archive import (
     plan,
 )
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
-from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog, verify_catalog
+from hyperliquid_ofi_trader.catalog.listing import (
+    format_listing,
+    list_catalog,
+    listing_dict,
+    verify_catalog,
+)
 from hyperliquid_ofi_trader.catalog.location import (
     CatalogLocation,
     CatalogLocationError,
@@ -199,14 +205,19 @@ def ingest_cmd(
                        f"{entry.frames:,} frames in {len(entry.parts)} part(s)")
 
 
-def ls_cmd(catalog: CatalogArg) -> None:
+def ls_cmd(catalog: CatalogArg,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+           ) -> None:
     """List what the catalog holds: channel / coin / day, hours, frames, size, data kind."""
     location = _open(catalog)
     try:
         listing = list_catalog(location)
     except (ReplaySourceError, CatalogLocationError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(format_listing(listing))
+    if as_json:
+        typer.echo(orjson.dumps(listing_dict(listing), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(format_listing(listing))
 
 
 def verify_cmd(catalog: CatalogArg) -> None:

@@ -266,6 +266,13 @@ def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
     assert "SYNTHETIC (scenario no-edge, seed 3)" in eth
     btc = next(line for line in ls.output.splitlines() if " BTC " in line)
     assert btc.rstrip().endswith("recorded market data")
+    doc = orjson.loads(CliRunner().invoke(app, ["data", "ls", "--catalog", cat, "--json"])
+                       .stdout)
+    assert doc["frames"] == 6
+    assert {(d["coin"], d["hours"][0], d["data"][0]) for d in doc["days"]} == {
+        ("ETH", 10, "SYNTHETIC (scenario no-edge, seed 3)"),
+        ("BTC", 11, "recorded market data")}
+    assert sorted(s["kind"] for s in doc["sources"]) == ["recording", "synthetic"]
     ok = CliRunner().invoke(app, ["data", "verify", "--catalog", cat])
     assert ok.exit_code == 0, ok.output
     assert "2 part(s) checked, 0 problem(s)" in ok.output
