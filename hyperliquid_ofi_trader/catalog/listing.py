@@ -67,6 +67,21 @@ def _day_key(row: DayRow) -> tuple[str, str, str]:
     return row.channel, row.coin, row.date
 
 
+def listing_dict(listing: Listing) -> dict[str, object]:
+    """The listing as plain data (`hlofi data ls --json`): days and sources."""
+    return {
+        "uri": listing.uri, "frames": listing.rows,
+        "days": [{"channel": d.channel, "coin": d.coin, "date": d.date,
+                  "hours": sorted(d.hours), "frames": d.rows, "bytes": d.bytes,
+                  "data": sorted(d.labels)} for d in listing.days],
+        "sources": [{"source_id": s.source_id, "kind": s.kind, "origin": s.origin,
+                     "frames": s.frames, "parts": len(s.parts), "synthetic": s.synthetic,
+                     "scenario": s.scenario, "seed": s.seed, "sha256": s.origin_sha256,
+                     "damage": s.damage} for s in listing.sources],
+        "asset_ctx_days": listing.asset_ctx_days,
+    }
+
+
 def format_listing(listing: Listing) -> str:
     if not listing.sources and not listing.asset_ctx_days:
         return f"{listing.uri}: empty catalog"

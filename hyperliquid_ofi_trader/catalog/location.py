@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class CatalogLocation:
             with self.fs.open_output_stream(path) as fh:
                 fh.write(data)
             return
-        tmp = f"{path}.tmp-{os.getpid()}"
+        tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
         with self.fs.open_output_stream(tmp) as fh:
             fh.write(data)
         self.fs.move(tmp, path)

@@ -32,7 +32,8 @@ class PartEntry(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
     first_local_ns: int
     last_local_ns: int
-    first_order_ns: int
+    first_order_ns: int  # the merge key's range: order_ns never decreases inside a part
+    last_order_ns: int
 
 
 class SourceEntry(msgspec.Struct, frozen=True, kw_only=True):

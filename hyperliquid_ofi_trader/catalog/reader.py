@@ -3,8 +3,13 @@
 `iter_catalog_frames(query, stats)` yields `(local_ns, raw_frame)` like
 `data/replay_sources.iter_frames` (which dispatches here for a `CatalogQuery`). Parts are
 merged on `(order_ns, source_id, seq)`: within one source that is exactly the source's own
-frame order; across sources it interleaves by receive time. A part is opened only when the
-merge reaches its first frame, so a month of hourly parts does not open a month of files.
+frame order; across sources it interleaves by receive time.
+
+Parts are read in clusters: parts whose `order_ns` ranges overlap (in practice, the parts
+of one hour) are read whole and sorted at once with numpy, which is several times cheaper
+per frame than a heap; clusters follow each other in time, so memory holds about one hour
+of the selection. A cluster too big to hold (a clock jump that chains hours together) is
+merged part by part with a heap instead, opening each part only when the merge reaches it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -39,6 +45,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
 
 _COLUMNS = ["order_ns", "seq", "local_ns", "frame"]
 _BATCH = 8192
+_MAX_CLUSTER_ROWS = 1_500_000  # above this a cluster is heap-merged part by part
 
 
 class CatalogError(ReplaySourceError):
@@ -140,12 +147,63 @@ def _merge(location: CatalogLocation, parts: list[SelectedPart],
             heapq.heappop(heap)
 
 
+def clusters(parts: list[SelectedPart]) -> list[list[SelectedPart]]:
+    """Split parts (sorted by first order_ns) into runs whose order_ns ranges overlap."""
+    out: list[list[SelectedPart]] = []
+    end = -(1 << 63)
+    for sp in parts:
+        if out and sp.part.first_order_ns <= end:
+            out[-1].append(sp)
+            end = max(end, sp.part.last_order_ns)
+        else:
+            out.append([sp])
+            end = sp.part.last_order_ns
+    return out
+
+
+def _read_whole(location: CatalogLocation, sp: SelectedPart, stats: ReadStats) -> pa.Table:
+    path = location.path(sp.part.path)
+    try:
+        with location.fs.open_input_file(path) as fh:
+            table = pq.read_table(fh, columns=_COLUMNS)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise CatalogError(f"{location.uri}: cannot read part {sp.part.path}: {exc}") from exc
+    stats.files += 1
+    return table
+
+
+def _sorted_cluster(location: CatalogLocation, cluster: list[SelectedPart],
+                    stats: ReadStats) -> Iterator[Frame]:
+    """Read a cluster whole and yield it in (order_ns, source_id, seq) order."""
+    tables = [_read_whole(location, sp, stats) for sp in cluster]
+    ranks = {sid: i for i, sid in enumerate(sorted({sp.source.source_id for sp in cluster}))}
+    rank = np.concatenate([np.full(t.num_rows, ranks[sp.source.source_id], dtype=np.int64)
+                           for t, sp in zip(tables, cluster, strict=True)])
+    table = pa.concat_tables(tables)
+    order = np.lexsort((table.column("seq").to_numpy(), rank,
+                        table.column("order_ns").to_numpy()))
+    local = table.column("local_ns").take(order).to_pylist()
+    frames = table.column("frame").take(order).cast(pa.binary()).to_pylist()
+    for item in zip(local, frames, strict=True):
+        stats.frames += 1  # counted as yielded, as the raw readers do (a --limit stops early)
+        yield item
+
+
+def _read(location: CatalogLocation, parts: list[SelectedPart],
+          stats: ReadStats) -> Iterator[Frame]:
+    for cluster in clusters(parts):
+        if sum(sp.part.rows for sp in cluster) > _MAX_CLUSTER_ROWS:
+            yield from _merge(location, cluster, stats)
+        else:
+            yield from _sorted_cluster(location, cluster, stats)
+
+
 def iter_catalog_frames(query: CatalogQuery, stats: ReadStats | None = None) -> Iterator[Frame]:
     """Yield (local_ns, raw frame) for the query. Raises (eagerly, before the first frame)
     CatalogError or EmptySelectionError, both ReplaySourceErrors."""
     st = stats if stats is not None else ReadStats()
     location, parts = select(query)
-    return _merge(location, parts, st)
+    return _read(location, parts, st)
 
 
 def selection_labels(query: CatalogQuery) -> list[str]:

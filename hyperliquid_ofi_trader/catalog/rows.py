@@ -1,12 +1,15 @@
 """Decode each raw frame once into a catalog row: partition keys plus typed columns.
 
 The row keeps the raw frame JSON exactly as recorded (so a replay from the catalog feeds
-the codec the same bytes as a replay of the raw file) beside typed research columns: the
-exchange time and the top of book of `l2Book` and `bbo` frames.
+the codec the same bytes as a replay of the raw file) beside typed research columns, null
+where they do not apply: the exchange time; the top of book of `l2Book` and `bbo` frames;
+for `trades` frames the trade count, bought and sold size (taker side) and the VWAP; for
+`activeAssetCtx` frames the mark and oracle price, funding and open interest.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +18,9 @@ import orjson
 
 NO_COIN = "_all"  # frames that belong to no coin (account channels, allMids, pongs)
 UNKNOWN_CHANNEL = "_other"
+
+
+_EMPTY_TOP: tuple[None, None, None, None] = (None, None, None, None)  # no top of book
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +32,20 @@ class FrameRow:
     bid_sz: float | None
     ask_px: float | None
     ask_sz: float | None
+    n_trades: int | None = None
+    buy_sz: float | None = None
+    sell_sz: float | None = None
+    vwap: float | None = None
+    mark_px: float | None = None
+    oracle_px: float | None = None
+    funding: float | None = None
+    open_interest: float | None = None
 
-
-_EMPTY_TOP: tuple[None, None, None, None] = (None, None, None, None)
+    def typed(self) -> tuple[object, ...]:
+        """The typed columns in writer.SCHEMA order (after the time/order columns)."""
+        return (self.exchange_ms, self.bid_px, self.bid_sz, self.ask_px, self.ask_sz,
+                self.n_trades, self.buy_sz, self.sell_sz, self.vwap, self.mark_px,
+                self.oracle_px, self.funding, self.open_interest)
 
 
 def decode_row(frame: bytes) -> FrameRow:
@@ -47,8 +64,49 @@ def decode_row(frame: bytes) -> FrameRow:
     if not isinstance(head, dict):
         return FrameRow(channel, NO_COIN, None, *_EMPTY_TOP)
     coin = head.get("coin")
-    return FrameRow(channel, coin if isinstance(coin, str) and coin else NO_COIN,
-                    _int(head.get("time")), *_top_of_book(channel, head))
+    row = FrameRow(channel, coin if isinstance(coin, str) and coin else NO_COIN,
+                   _int(head.get("time")), *_top_of_book(channel, head))
+    if channel == "trades" and isinstance(data, list):
+        return _with_trades(row, data)
+    if channel == "activeAssetCtx":
+        return _with_ctx(row, head.get("ctx"))
+    return row
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _with_trades(row: FrameRow, trades: list[Any]) -> FrameRow:
+    buy = sell = notional = 0.0
+    n = 0
+    for t in trades:
+        if not isinstance(t, dict):
+            continue
+        px, sz = _float(t.get("px")), _float(t.get("sz"))
+        if px is None or sz is None:
+            continue
+        n += 1
+        notional += px * sz
+        if t.get("side") == "B":
+            buy += sz
+        else:
+            sell += sz
+    size = buy + sell
+    return dataclasses.replace(row, n_trades=n, buy_sz=buy, sell_sz=sell,
+                               vwap=notional / size if size > 0 else None)
+
+
+def _with_ctx(row: FrameRow, ctx: Any) -> FrameRow:
+    if not isinstance(ctx, dict):
+        return row
+    return dataclasses.replace(row, mark_px=_float(ctx.get("markPx")),
+                               oracle_px=_float(ctx.get("oraclePx")),
+                               funding=_float(ctx.get("funding")),
+                               open_interest=_float(ctx.get("openInterest")))
 
 
 def _int(value: Any) -> int | None:
@@ -64,7 +122,10 @@ def _level(level: Any) -> tuple[float | None, float | None]:
         return None, None
 
 
-def _top_of_book(channel: str, data: dict[str, Any]) -> tuple[float | None, ...]:
+_Top = tuple[float | None, float | None, float | None, float | None]
+
+
+def _top_of_book(channel: str, data: dict[str, Any]) -> _Top:
     if channel == "l2Book":
         levels = data.get("levels")
         if not (isinstance(levels, list) and len(levels) == 2):

@@ -6,7 +6,9 @@ Partitions are by the frame's local receive time (UTC). Columns of every part:
 `local_ns` (receive time), `order_ns` (the running maximum of receive times within the
 source: the replay merge key, which keeps the source's own frame order exactly even where
 its clock stepped back), `seq` (frame index within the source), `exchange_ms`, top of book
-(`bid_px bid_sz ask_px ask_sz`, for l2Book and bbo) and `frame` (the raw JSON, exact).
+(`bid_px bid_sz ask_px ask_sz`, for l2Book and bbo), trade aggregates (`n_trades buy_sz
+sell_sz vwap`), asset context (`mark_px oracle_px funding open_interest`) and `frame`
+(the raw JSON, exact).
 
 Memory stays bounded: an hour's buffers are written out once the stream is two hours past
 it (recordings arrive in time order), and everything is written when the buffered rows
@@ -38,6 +40,14 @@ SCHEMA = pa.schema([
     ("bid_sz", pa.float64()),
     ("ask_px", pa.float64()),
     ("ask_sz", pa.float64()),
+    ("n_trades", pa.int32()),
+    ("buy_sz", pa.float64()),
+    ("sell_sz", pa.float64()),
+    ("vwap", pa.float64()),
+    ("mark_px", pa.float64()),
+    ("oracle_px", pa.float64()),
+    ("funding", pa.float64()),
+    ("open_interest", pa.float64()),
     ("frame", pa.string()),
 ])
 _ROW_GROUP = 65_536
@@ -96,8 +106,7 @@ class PartWriter:
             self._flush_older_than(epoch_hour - 1)
             buf = self._buffers[key] = _Buffer()
         self._order_ns = max(self._order_ns, local_ns)
-        values = (local_ns, self._order_ns, self.stats.frames, row.exchange_ms, row.bid_px,
-                  row.bid_sz, row.ask_px, row.ask_sz, text)
+        values = (local_ns, self._order_ns, self.stats.frames, *row.typed(), text)
         for column, value in zip(buf.columns, values, strict=True):
             column.append(value)
         self._note(local_ns)
@@ -134,7 +143,7 @@ class PartWriter:
             path=rel, channel=channel, coin=coin, date=f"{hour:%Y-%m-%d}", hour=hour.hour,
             rows=len(buf), bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
             first_local_ns=min(local), last_local_ns=max(local),
-            first_order_ns=buf.columns[1][0]))
+            first_order_ns=buf.columns[1][0], last_order_ns=buf.columns[1][-1]))
         self._rows -= len(buf)
 
 

@@ -12,9 +12,11 @@ unreadable catalog) or some hours missing/failed (the others are in the catalog)
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -38,16 +40,22 @@ from hyperliquid_ofi_trader.catalog.archive import (
     plan,
 )
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
-from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog, verify_catalog
+from hyperliquid_ofi_trader.catalog.listing import (
+    format_listing,
+    list_catalog,
+    listing_dict,
+    verify_catalog,
+)
 from hyperliquid_ofi_trader.catalog.location import (
     CatalogLocation,
     CatalogLocationError,
     open_location,
 )
-from hyperliquid_ofi_trader.catalog.query import HourFormatError, hours_between, parse_hour
+from hyperliquid_ofi_trader.catalog.query import HOUR, HourFormatError, hours_between, parse_hour
 from hyperliquid_ofi_trader.cli.catalog_options import SourceChoiceError, parse_coins
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 
+DAY = timedelta(days=1)
 CatalogArg = Annotated[str, typer.Option(
     "--catalog", help="The catalog: a local folder or s3://bucket/prefix.")]
 
@@ -135,16 +143,43 @@ def _progress_fn(bar: Progress, objs: TaskID, data: TaskID) -> ProgressFn:
     return on
 
 
+def hour_runs(objects: list[ArchiveObject]) -> str:
+    """Missing objects, consecutive hours of a coin folded into one range:
+    `ETH 2024-01-03T00..2024-01-03T23 (24 h), BTC 2024-01-05T07`."""
+    by_coin: dict[str, list[datetime]] = {}
+    for obj in objects:
+        by_coin.setdefault(obj.coin or "asset contexts", []).append(obj.hour)
+    parts = []
+    for coin, hours in by_coin.items():
+        daily = coin == "asset contexts"
+        step, fmt, unit = (DAY, "%Y-%m-%d", "days") if daily else (HOUR, "%Y-%m-%dT%H", "h")
+        for first, last, n in _runs(sorted(hours), step):
+            span = (first.strftime(fmt) if n == 1
+                    else f"{first.strftime(fmt)}..{last.strftime(fmt)} ({n} {unit})")
+            parts.append(f"{coin} {span}")
+    return ", ".join(parts)
+
+
+def _runs(hours: list[datetime], step: timedelta) -> list[tuple[datetime, datetime, int]]:
+    runs: list[tuple[datetime, datetime, int]] = []
+    for h in hours:
+        if runs and h - runs[-1][1] == step:
+            runs[-1] = (runs[-1][0], h, runs[-1][2] + 1)
+        else:
+            runs.append((h, h, 1))
+    return runs
+
+
 def format_fetch(report: FetchReport, planned: int) -> str:
     lines = [f"{planned} object(s): {len(report.fetched)} fetched "
              f"({report.bytes_downloaded / 2**20:,.1f} MiB, {report.frames:,} rows), "
              f"{len(report.skipped)} already in the catalog (verified)"]
     if report.missing:
         lines.append(f"missing from the archive ({len(report.missing)}): "
-                     + ", ".join(o.label for o in report.missing))
+                     + hour_runs(report.missing))
     if report.denied:
         lines.append(f"access denied (missing, or not permitted) ({len(report.denied)}): "
-                     + ", ".join(o.label for o in report.denied))
+                     + hour_runs(report.denied))
     lines += [f"failed: {o.label}: {reason}" for o, reason in report.failed]
     return "\n".join(lines)
 
@@ -170,14 +205,19 @@ def ingest_cmd(
                        f"{entry.frames:,} frames in {len(entry.parts)} part(s)")
 
 
-def ls_cmd(catalog: CatalogArg) -> None:
+def ls_cmd(catalog: CatalogArg,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+           ) -> None:
     """List what the catalog holds: channel / coin / day, hours, frames, size, data kind."""
     location = _open(catalog)
     try:
         listing = list_catalog(location)
     except (ReplaySourceError, CatalogLocationError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(format_listing(listing))
+    if as_json:
+        typer.echo(orjson.dumps(listing_dict(listing), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(format_listing(listing))
 
 
 def verify_cmd(catalog: CatalogArg) -> None:

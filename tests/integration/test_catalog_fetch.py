@@ -4,6 +4,7 @@ from the shared archive hour: parallel, resumable, checksummed, missing hours na
 from __future__ import annotations
 
 import hashlib
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,3 +154,18 @@ def test_fetch_into_an_s3_catalog(archive: dict[str, bytes], s3_server: LocalS3,
     assert "3 fetched" in out
     got = list(iter_catalog_frames(CatalogQuery("s3://research/cat", coins=("ETH",))))
     assert len(got) == LIMIT
+
+
+def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for key, value in {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                       "AWS_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1",
+                       "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
+        monkeypatch.setenv(key, value)
+    code, out = _fetch(str(tmp_path / "cat"), "--workers", "2")
+    assert code == 1
+    assert "error: cannot reach S3" in out
+    assert "Traceback" not in out

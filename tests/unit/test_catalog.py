@@ -21,11 +21,17 @@ from hyperliquid_ofi_trader.catalog import (
     iter_catalog_frames,
     open_location,
     parse_hour,
+    reader,
     selection_labels,
 )
+from hyperliquid_ofi_trader.catalog.archive import ArchiveObject, l2book_key
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
+from hyperliquid_ofi_trader.catalog.query import HOUR
+from hyperliquid_ofi_trader.catalog.reader import clusters, select
+from hyperliquid_ofi_trader.catalog.rows import decode_row
 from hyperliquid_ofi_trader.cli import data as data_cli
+from hyperliquid_ofi_trader.cli.data_catalog import hour_runs
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
 from tests.s3_support import LocalS3, s3_server
@@ -109,6 +115,9 @@ def test_layout_is_hive_partitioned_and_polars_reads_it(
     assert btc["ask_sz"][0] == 2.0
     assert btc["exchange_ms"][0] == T0 // 1_000_000
     assert orjson.loads(btc["frame"][0])["data"]["coin"] == "BTC"
+    eth_trades = df.filter(pl.col("channel") == "trades")
+    assert eth_trades["n_trades"].to_list() == [1] * eth_trades.height
+    assert eth_trades["vwap"].to_list() == [10.0] * eth_trades.height
 
 
 def test_selection_by_coin_and_hour(recording: tuple[Path, list[tuple[int, bytes]]],
@@ -257,6 +266,13 @@ def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
     assert "SYNTHETIC (scenario no-edge, seed 3)" in eth
     btc = next(line for line in ls.output.splitlines() if " BTC " in line)
     assert btc.rstrip().endswith("recorded market data")
+    doc = orjson.loads(CliRunner().invoke(app, ["data", "ls", "--catalog", cat, "--json"])
+                       .stdout)
+    assert doc["frames"] == 6
+    assert {(d["coin"], d["hours"][0], d["data"][0]) for d in doc["days"]} == {
+        ("ETH", 10, "SYNTHETIC (scenario no-edge, seed 3)"),
+        ("BTC", 11, "recorded market data")}
+    assert sorted(s["kind"] for s in doc["sources"]) == ["recording", "synthetic"]
     ok = CliRunner().invoke(app, ["data", "verify", "--catalog", cat])
     assert ok.exit_code == 0, ok.output
     assert "2 part(s) checked, 0 problem(s)" in ok.output
@@ -269,3 +285,52 @@ def test_cli_ingest_and_ls_show_what_is_synthetic(tmp_path: Path) -> None:
                                        "--catalog", cat])
     assert missing.exit_code == 1
     assert "no such file or directory" in missing.output
+
+
+def test_heap_merge_and_sorted_clusters_agree(recording: tuple[Path, list[tuple[int, bytes]]],
+                                              tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path, frames = recording
+    ingest_path(open_location(tmp_path / "cat"), path)
+    a = _write_ns_file(tmp_path / "a.gz", [(T0 + i * 10, _book("SOL", i, "1", "2"))
+                                           for i in range(30)])
+    ingest_path(open_location(tmp_path / "cat"), a)  # a second source, interleaved
+    q = CatalogQuery(str(tmp_path / "cat"))
+    _, parts = select(q)
+    # Hour 10 (two sources) is one cluster; the clock step back stretches the hour-11 BTC
+    # part's order_ns range into hour 12, which chains hours 11 and 12 into the other.
+    assert [len({sp.part.hour for sp in c}) for c in clusters(parts)] == [1, 2]
+    sorted_read = list(iter_frames(q))
+    monkeypatch.setattr(reader, "_MAX_CLUSTER_ROWS", 0)
+    stats = ReadStats()
+    heap_read = list(iter_frames(q, stats))
+    assert heap_read == sorted_read
+    assert len(heap_read) == len(frames) + 30 == stats.frames
+
+
+def test_missing_hours_are_folded_into_ranges() -> None:
+    day = datetime(2024, 1, 3, tzinfo=UTC)
+    objs = [ArchiveObject(l2book_key("ETH", day + i * HOUR), "ETH", day + i * HOUR)
+            for i in range(24)]
+    objs.append(ArchiveObject(l2book_key("BTC", day), "BTC", day + 5 * HOUR))
+    objs.append(ArchiveObject(l2book_key("BTC", day), "BTC", day + 7 * HOUR))
+    objs.append(ArchiveObject("asset_ctxs/20240103.csv.lz4", None, day))
+    assert hour_runs(objs) == ("ETH 2024-01-03T00..2024-01-03T23 (24 h), "
+                               "BTC 2024-01-03T05, BTC 2024-01-03T07, asset contexts 2024-01-03")
+
+
+def test_typed_columns_of_trades_and_asset_contexts() -> None:
+    trades = orjson.dumps({"channel": "trades", "data": [
+        {"coin": "ETH", "side": "B", "px": "10", "sz": "1", "time": 5, "tid": 1},
+        {"coin": "ETH", "side": "A", "px": "13", "sz": "2", "time": 6, "tid": 2}]})
+    row = decode_row(trades)
+    assert (row.channel, row.coin, row.exchange_ms) == ("trades", "ETH", 5)
+    assert (row.n_trades, row.buy_sz, row.sell_sz, row.vwap) == (2, 1.0, 2.0, 12.0)
+    ctx = orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {
+        "funding": "0.0000125", "openInterest": "100.5", "oraclePx": "42001.0",
+        "markPx": "42000.5"}}})
+    row = decode_row(ctx)
+    assert (row.mark_px, row.oracle_px, row.funding, row.open_interest) == (
+        42000.5, 42001.0, 0.0000125, 100.5)
+    assert decode_row(b"not json").channel == "_other"
+    assert decode_row(b'{"channel":"pong"}').coin == "_all"
