@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
 TRACKER: Final = "hlofi-test-tracker"
 NAMESPACE: Final = "hlofi-test"
+VICTIM_WAIT_S: Final = 60.0
 LOOPBACK: Final = "127.0.0.2"
 BUCKET: Final = "hlofi-test-data"
 FAKE_AWS: Final = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -33,20 +35,30 @@ FAKE_AWS: Final = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
 
 
 class Tracker:
-    """Ray actor: which worker process started / finished which point, in order."""
+    """Ray actor: which worker process started / finished which point, in order, and the
+    victim: the first point to start after another finished (mid-sweep). The victim's
+    worker waits to be killed, so the test's SIGKILL always lands inside that point."""
 
     def __init__(self) -> None:
         self.started: list[tuple[str, int]] = []
         self.finished: list[str] = []
+        self.victim: tuple[str, int] | None = None
 
-    def start(self, key: str, pid: int) -> None:
+    def start(self, key: str, pid: int) -> bool:
         self.started.append((key, pid))
+        if self.victim is None and self.finished:
+            self.victim = (key, pid)
+            return True
+        return False
 
     def finish(self, key: str) -> None:
         self.finished.append(key)
 
     def state(self) -> tuple[list[tuple[str, int]], list[str]]:
         return self.started, self.finished
+
+    def chosen(self) -> tuple[str, int] | None:
+        return self.victim
 
 
 def point_key(overrides: Overrides) -> str:
@@ -62,7 +74,9 @@ def tracked_backtest(overrides: Overrides, data: Any, run_dir: Path) -> dict[str
         raise RuntimeError(f"worker was handed {data!r}, not a catalog selection on S3")
     tracker = ray.get_actor(TRACKER, namespace=NAMESPACE)
     key = point_key(overrides)
-    ray.get(tracker.start.remote(key, os.getpid()))
+    if ray.get(tracker.start.remote(key, os.getpid())):
+        time.sleep(VICTIM_WAIT_S)  # the test kills this process meanwhile
+        raise RuntimeError("the victim worker was not killed")
     metrics = default_run_one(overrides, data, run_dir)
     ray.get(tracker.finish.remote(key))
     return metrics

@@ -99,7 +99,7 @@ def _comparable(table: pl.DataFrame, out_dir: Path) -> pl.DataFrame:
 
 
 class _Killer(threading.Thread):
-    """SIGKILL the worker running a point once another point has finished (mid-sweep)."""
+    """SIGKILL the worker of the tracker's victim point (it waits for us, mid-sweep)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -111,10 +111,9 @@ class _Killer(threading.Thread):
 
         tracker: Any = ray.get_actor(sup.TRACKER, namespace=sup.NAMESPACE)
         while not self.stop.wait(0.05):
-            started, finished = ray.get(tracker.state.remote())
-            running = [(k, pid) for k, pid in started if k not in finished]
-            if finished and running:
-                key, pid = running[0]
+            victim = ray.get(tracker.chosen.remote())
+            if victim is not None:
+                key, pid = victim
                 os.kill(pid, signal.SIGKILL)
                 self.killed = key
                 return
