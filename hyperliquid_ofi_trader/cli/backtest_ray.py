@@ -39,7 +39,7 @@ def backtest_by_day(source: ReplaySource, config_dir: Path | None, run: DayRun,
                                 max_retries=max_retries, progress=True)
     except (SweepError, CatalogError, CatalogLocationError, ManifestError) as exc:
         _fail(str(exc))
-    Console().print(days_table(table))
+    Console(width=None if Console().is_terminal else 140).print(days_table(table))
     failed = int((table["status"] == ERROR).sum())
     typer.echo(f"{table.height - failed} day(s) ok, {failed} failed; "
                f"table: {out_dir / TABLE_NAME}")
@@ -49,7 +49,7 @@ def backtest_by_day(source: ReplaySource, config_dir: Path | None, run: DayRun,
 
 def days_table(table: pl.DataFrame) -> Table:
     shown = [c for c in _SHOWN if c in table.columns]
-    out = Table(title=f"backtest by day ({table.height} days; each starts flat)")
+    out = Table(title=f"backtest by day ({table.height} day(s), each starting flat)")
     for col in ["day", "status", *shown]:
         out.add_column(col, justify="left" if col in ("day", "status") else "right")
     for row in table.iter_rows(named=True):
@@ -64,6 +64,8 @@ def days_table(table: pl.DataFrame) -> Table:
 def _cell(value: object) -> str:
     if value is None:
         return "–"
+    if isinstance(value, str) and len(value) == 64:  # a SHA-256: its head identifies it
+        return value[:12]
     return f"{value:,.4g}" if isinstance(value, float) else str(value)
 
 

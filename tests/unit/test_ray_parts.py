@@ -109,3 +109,18 @@ def test_sweep_ray_without_ray_says_install_ray(tmp_path: Path,
                                    "--run-one", "tests.unit.sweep_support:score_config"])
     assert res.exit_code == 1
     assert "install ray with `pip install 'ray[default]==2.60.0'`" in res.output
+
+
+def test_backtest_ray_on_a_selection_without_data_is_one_clear_error(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.cli import backtest as backtest_cli
+
+    app = typer.Typer()
+    backtest_cli.register(app)
+    app.command("noop")(lambda: None)
+    res = CliRunner().invoke(app, ["backtest", "--catalog", str(tmp_path / "empty"),
+                                   "--coins", "BTC", "--ray", "local", "--out",
+                                   str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "no data in catalog" in res.output
+    assert "hlofi data ls --catalog" in res.output
+    assert not (tmp_path / "o").exists()
