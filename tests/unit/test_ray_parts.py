@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hyperliquid_ofi_trader.backtest import ray_data
+from hyperliquid_ofi_trader.backtest import ray_data, sweep
 from hyperliquid_ofi_trader.backtest.ray_backtest import split_by_day
 from hyperliquid_ofi_trader.backtest.ray_sweep import read_artefacts, relocated, write_artefacts
 from hyperliquid_ofi_trader.backtest.sweep import OK, PointResult
@@ -124,3 +124,20 @@ def test_backtest_ray_on_a_selection_without_data_is_one_clear_error(tmp_path: P
     assert "no data in catalog" in res.output
     assert "hlofi data ls --catalog" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_local_sweep_of_a_recording_uri_stages_it_once(s3_server: LocalS3, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperliquid_ofi_trader.backtest.grid import grid_from_mapping
+    from hyperliquid_ofi_trader.backtest.sweep import run_sweep
+    from tests.unit import sweep_support
+
+    monkeypatch.setenv(ray_data.CACHE_ENV, str(tmp_path / "cache"))
+    s3_server.make_bucket("rec")
+    s3_server.client.put_object(Bucket="rec", Key="a/data.bin", Body=b"abcd")
+    grid = grid_from_mapping({"params": {"thresholds.router.ofi_high": [1.5, 2.0]}})
+    table = run_sweep(grid, "s3://rec/a/data.bin", 1, sweep_support.score_config,
+                      tmp_path / "out")
+    assert table["data_bytes"].to_list() == [4, 4]
+    with pytest.raises(sweep.SweepError, match="no objects at s3://rec/b"):
+        run_sweep(grid, "s3://rec/b", 1, sweep_support.score_config, tmp_path / "out2")
