@@ -17,6 +17,7 @@ come back as the point's error row. Progress shows on the driver as points compl
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from hyperliquid_ofi_trader.backtest.sweep import (
 from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
 DEFAULT_MAX_RETRIES: Final = 3
+CONNECT_PROBE_S: Final = 5.0
 RemoteData = CatalogQuery | str  # a catalog selection, or the URI of recordings
 RUN_SUBDIR: Final = "run"
 
@@ -168,6 +170,7 @@ def connected(ray: Any, address: str) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    check_reachable(address)
     # A fresh local instance gets no dashboard; an existing cluster keeps its own.
     extra: dict[str, Any] = {"include_dashboard": False} if address == "local" else {}
     try:
@@ -179,6 +182,19 @@ def connected(ray: Any, address: str) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def check_reachable(address: str, timeout_s: float = CONNECT_PROBE_S) -> None:
+    """A HOST:PORT nobody listens on is refused here, at once: ray.init would retry the
+    cluster's control service for minutes. `auto`, `local` and `ray://` are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise SweepError(f"no Ray cluster answers at {address}: {exc} (start one with "
+                         "`ray start --head`, or check the address)") from None
 
 
 @contextmanager

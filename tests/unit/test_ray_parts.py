@@ -141,3 +141,25 @@ def test_local_sweep_of_a_recording_uri_stages_it_once(s3_server: LocalS3, tmp_p
     assert table["data_bytes"].to_list() == [4, 4]
     with pytest.raises(sweep.SweepError, match="no objects at s3://rec/b"):
         run_sweep(grid, "s3://rec/b", 1, sweep_support.score_config, tmp_path / "out2")
+
+
+def test_an_address_nobody_listens_on_fails_at_once(tmp_path: Path) -> None:
+    import socket
+
+    from hyperliquid_ofi_trader.backtest.grid import grid_from_mapping
+    from hyperliquid_ofi_trader.backtest.ray_sweep import check_reachable
+    from tests.unit import sweep_support
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    grid = grid_from_mapping({"params": {"thresholds.router.ofi_high": [1.5]}})
+    with pytest.raises(sweep.SweepError, match=f"no Ray cluster answers at 127.0.0.1:{port}"):
+        sweep.run_sweep(grid, tmp_path, 1, sweep_support.score_config, tmp_path / "o",
+                        ray_address=f"127.0.0.1:{port}")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")  # something answers
+    check_reachable("auto")
+    check_reachable("ray://nowhere.invalid:10001")  # the Ray client has its own timeout
