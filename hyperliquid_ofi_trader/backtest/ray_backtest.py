@@ -5,7 +5,8 @@ Each day is an independent backtest of that day's hours (it starts flat, as a fr
 process would): days run in parallel, and a day's figures do not depend on which worker
 ran it or on the other days. The tasks receive the day's `CatalogQuery` (the worker reads
 the catalog URI itself, e.g. s3://) and return the metrics and the run's files as values
-(ray_sweep.py); the driver writes `<out>/date=YYYY-MM-DD/` per day and `days.parquet`,
+(ray_sweep.py); the driver writes `<out>/date=YYYY-MM-DD/` per day (journal, report,
+summary.json: the full summary `hlofi backtest --json` prints) and `days.parquet`,
 one row per day: `day`, `status`, `error`, `run_dir`, then the metrics.
 """
 
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.backtest.grid import Overrides
@@ -37,6 +39,7 @@ from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location
 from hyperliquid_ofi_trader.catalog.listing import list_catalog
 
 TABLE_NAME: Final = "days.parquet"
+SUMMARY_NAME: Final = "summary.json"
 LAST_HOUR: Final = timedelta(hours=23)
 
 
@@ -106,7 +109,7 @@ def run_days_on_ray(query: CatalogQuery, overrides: Overrides, run: DayRun, out_
 def day_backtest(run: DayRun, overrides: Overrides, data: CatalogQuery,
                  run_dir: Path) -> dict[str, Any]:
     """One day's backtest into run_dir (on the worker); its summary as one row."""
-    from hyperliquid_ofi_trader.backtest.report import summarize
+    from hyperliquid_ofi_trader.backtest.report import run_figures, summarize
     from hyperliquid_ofi_trader.backtest.runner import run_backtest, write_html_report
     from hyperliquid_ofi_trader.config.loader import build_config
 
@@ -114,11 +117,22 @@ def day_backtest(run: DayRun, overrides: Overrides, data: CatalogQuery,
                           latency=run.latency, settings=run.settings, limit=run.limit)
     if run.report:
         write_html_report(result)
+    write_summary(result.as_dict() | run_figures(result.journal), run_dir)
     metrics = flat_metrics(summarize(run_dir).as_dict())
     metrics |= {"frames": result.frames, "engine_events": result.engine_events,
                 "late_market_events": result.late_market_events,
                 "venue_account_value": _number(result.venue.get("account_value"))}
     return metrics
+
+
+def write_summary(doc: dict[str, Any], run_dir: Path) -> None:
+    """The day's full summary (what `hlofi backtest --json` prints) as summary.json, with
+    paths inside the run folder made relative: the folder travels to the driver."""
+    prefix = str(run_dir)
+    doc = {k: v.replace(prefix, ".", 1) if isinstance(v, str) and v.startswith(prefix)
+           else v for k, v in doc.items()}
+    (run_dir / SUMMARY_NAME).write_bytes(orjson.dumps(
+        doc, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2))
 
 
 def _number(value: Any) -> float | None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 import pytest
 import typer
@@ -206,6 +207,10 @@ def test_backtest_by_day_on_the_cluster_matches_single_day_runs(
         assert row["run_dir"] == str(day)
         assert (day / "journal.sqlite").is_file()
         assert (day / "report.html").is_file()
+        summary = orjson.loads((day / "summary.json").read_bytes())
+        assert summary["frames"] == SNAPSHOTS
+        assert summary["journal"] == "./journal.sqlite"
+        assert summary["journal_sha256"] == row["journal_sha256"]
     # Each day equals a plain single-process backtest of that day's hours.
     for hour, sha in zip(DAYS, table["journal_sha256"].to_list(), strict=True):
         code, out = _cli("backtest", "--catalog", CATALOG, "--coins", "BTC", "--from",
