@@ -31,6 +31,7 @@ from hyperliquid_ofi_trader.catalog.query import HOUR
 from hyperliquid_ofi_trader.catalog.reader import clusters, select
 from hyperliquid_ofi_trader.catalog.rows import decode_row
 from hyperliquid_ofi_trader.cli import data as data_cli
+from hyperliquid_ofi_trader.cli.catalog_options import SourceChoiceError, resolve_source
 from hyperliquid_ofi_trader.cli.data_catalog import hour_runs
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
@@ -334,3 +335,18 @@ def test_typed_columns_of_trades_and_asset_contexts() -> None:
         42000.5, 42001.0, 0.0000125, 100.5)
     assert decode_row(b"not json").channel == "_other"
     assert decode_row(b'{"channel":"pong"}').coin == "_all"
+
+
+def test_cli_source_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    q = resolve_source(None, "cat", "BTC, ETH,BTC", "2024-01-01T00", "2024-01-02")
+    assert q == CatalogQuery(str(tmp_path / "cat"), ("BTC", "ETH"),
+                             parse_hour("2024-01-01T00"), parse_hour("2024-01-02T23"))
+    assert resolve_source(None, "s3://b/c") == CatalogQuery("s3://b/c")
+    assert resolve_source(tmp_path, None) == tmp_path
+    with pytest.raises(SourceChoiceError, match="give --data PATH or --catalog"):
+        resolve_source(None, None)
+    with pytest.raises(SourceChoiceError, match="select from a --catalog"):
+        resolve_source(tmp_path, None, "BTC")
+    with pytest.raises(SourceChoiceError, match="--coins is empty"):
+        resolve_source(None, "cat", " , ")
