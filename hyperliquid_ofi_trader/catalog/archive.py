@@ -156,37 +156,41 @@ class _Fetcher:
     def cached_path(self, obj: ArchiveObject) -> Path:
         return self.cache / self.bucket / obj.key
 
-    def download(self, obj: ArchiveObject, size: int, etag: str) -> tuple[Path, str]:
-        """The verified local copy and its SHA-256, downloading what is not there yet."""
+    def download(self, obj: ArchiveObject, size: int, etag: str) -> tuple[Path, str, int]:
+        """The verified local copy, its SHA-256 and the bytes downloaded for it now."""
         final = self.cached_path(obj)
         if final.exists() and final.stat().st_size == size:
             sha, md5 = _digests(final)
             if _etag_matches(etag, md5):
-                return final, sha
+                self.progress("bytes", size)  # the bar counts bytes in hand, not fetched
+                return final, sha, 0
         partial = final.with_name(final.name + ".part")
         partial.parent.mkdir(parents=True, exist_ok=True)
         offset = partial.stat().st_size if partial.exists() else 0
         if offset > size:
             partial.unlink()
             offset = 0
-        if offset < size:
-            self._get(obj, partial, offset, size)
+        self.progress("bytes", offset)
+        got = self._get(obj, partial, offset) if offset < size else 0
         sha, md5 = _digests(partial)
         if partial.stat().st_size != size or not _etag_matches(etag, md5):
             partial.unlink()  # the next run starts this object afresh
             raise ValueError(f"checksum mismatch for {obj.key} (ETag {etag}, MD5 {md5})")
         partial.replace(final)
-        return final, sha
+        return final, sha, got
 
-    def _get(self, obj: ArchiveObject, partial: Path, offset: int, size: int) -> None:
+    def _get(self, obj: ArchiveObject, partial: Path, offset: int) -> int:
+        """Append the object from `offset` on (a Range request resumes a partial file)."""
         extra = {"Range": f"bytes={offset}-"} if offset else {}
         resp = self.client.get_object(Bucket=self.bucket, Key=obj.key,
                                       RequestPayer="requester", **extra)
-        body = resp["Body"]
+        body, got = resp["Body"], 0
         with partial.open("ab") as fh:
             while chunk := body.read(_CHUNK):
                 fh.write(chunk)
+                got += len(chunk)
                 self.progress("bytes", len(chunk))
+        return got
 
     def fetch_one(self, obj: ArchiveObject, report: FetchReport) -> None:
         size, etag = self.head(obj)
@@ -198,20 +202,12 @@ class _Fetcher:
             with self.lock:
                 report.skipped.append(obj)
             return
-        before = self._partial_size(obj)
-        path, sha = self.download(obj, size, etag)
+        path, sha, got = self.download(obj, size, etag)
         frames = self._ingest(obj, path, origin, etag, sha)
         with self.lock:
             report.fetched.append(obj)
-            report.bytes_downloaded += max(0, size - before)
+            report.bytes_downloaded += got
             report.frames += frames
-
-    def _partial_size(self, obj: ArchiveObject) -> int:
-        final = self.cached_path(obj)
-        if final.exists():
-            return final.stat().st_size
-        partial = final.with_name(final.name + ".part")
-        return partial.stat().st_size if partial.exists() else 0
 
     def _ingest(self, obj: ArchiveObject, path: Path, origin: str, etag: str,
                 sha: str) -> int:
