@@ -350,3 +350,19 @@ def test_cli_source_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         resolve_source(tmp_path, None, "BTC")
     with pytest.raises(SourceChoiceError, match="--coins is empty"):
         resolve_source(None, "cat", " , ")
+
+
+def test_duckdb_reads_the_layout_directly(recording: tuple[Path, list[tuple[int, bytes]]],
+                                          tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    path, frames = recording
+    ingest_path(open_location(tmp_path / "cat"), path)
+    glob = str(tmp_path / "cat" / "*" / "*" / "*" / "*" / "*.parquet")
+    rows = duckdb.connect().sql(
+        f"SELECT channel, coin, hour, count(*), min(bid_px) FROM read_parquet('{glob}', "
+        "hive_partitioning = true) WHERE channel = 'l2Book' AND coin = 'BTC' "
+        "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("l2Book", "BTC", 10, 20, 100.0), ("l2Book", "BTC", 11, 21, 1.0),
+                    ("l2Book", "BTC", 12, 20, 140.0)]
+    total = duckdb.connect().sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
+    assert total == [(len(frames),)]
