@@ -196,8 +196,7 @@ class _Fetcher:
         size, etag = self.head(obj)
         self.progress("total_bytes", size)
         origin = f"s3://{self.bucket}/{obj.key}"
-        known = self.known.get(origin)
-        if known is not None and known.etag == etag and parts_present(self.location, known):
+        if self._already_in_catalog(obj, origin, etag):
             self.progress("bytes", size)
             with self.lock:
                 report.skipped.append(obj)
@@ -208,6 +207,14 @@ class _Fetcher:
             report.fetched.append(obj)
             report.bytes_downloaded += got
             report.frames += frames
+
+    def _already_in_catalog(self, obj: ArchiveObject, origin: str, etag: str) -> bool:
+        """Ingested from this key at this ETag, with every part still there."""
+        if obj.coin is None:
+            return asset_ctxs_present(self.location, obj, etag)
+        known = self.known.get(origin)
+        return (known is not None and known.etag == etag
+                and parts_present(self.location, known))
 
     def _ingest(self, obj: ArchiveObject, path: Path, origin: str, etag: str,
                 sha: str) -> int:
@@ -254,10 +261,25 @@ def write_asset_ctxs(location: CatalogLocation, obj: ArchiveObject, path: Path, 
     record = {"origin": f"s3://{BUCKET}/{obj.key}", "etag": etag, "origin_sha256": sha,
               "path": rel, "rows": table.num_rows, "bytes": len(data),
               "sha256": hashlib.sha256(data).hexdigest(), "columns": table.column_names}
-    location.write_bytes(location.path(MANIFEST_DIR, ASSET_CTX_DIR,
-                                       f"{obj.hour:%Y%m%d}.json"),
+    location.write_bytes(_asset_ctx_record(location, obj),
                          orjson.dumps(record, option=orjson.OPT_INDENT_2))
     return int(table.num_rows)
+
+
+def _asset_ctx_record(location: CatalogLocation, obj: ArchiveObject) -> str:
+    return location.path(MANIFEST_DIR, ASSET_CTX_DIR, f"{obj.hour:%Y%m%d}.json")
+
+
+def asset_ctxs_present(location: CatalogLocation, obj: ArchiveObject, etag: str) -> bool:
+    path = _asset_ctx_record(location, obj)
+    if not location.exists(path):
+        return False
+    try:
+        record = orjson.loads(location.read_bytes(path))
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    info = location.fs.get_file_info(location.path(str(record.get("path", ""))))
+    return bool(record.get("etag") == etag and info.size == record.get("bytes"))
 
 
 # ---------------------------------------------------------------- the run
