@@ -30,19 +30,11 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
-import lz4.frame
-import orjson
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.csv as pacsv  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from hyperliquid_ofi_trader.catalog.asset_ctxs import asset_ctxs_present, write_asset_ctxs
 from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
 from hyperliquid_ofi_trader.catalog.location import CatalogLocation
-from hyperliquid_ofi_trader.catalog.manifest import (
-    MANIFEST_DIR,
-    SourceEntry,
-    parts_present,
-)
+from hyperliquid_ofi_trader.catalog.manifest import SourceEntry, parts_present
 from hyperliquid_ofi_trader.catalog.reader import load_sources
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 
@@ -211,7 +203,7 @@ class _Fetcher:
     def _already_in_catalog(self, obj: ArchiveObject, origin: str, etag: str) -> bool:
         """Ingested from this key at this ETag, with every part still there."""
         if obj.coin is None:
-            return asset_ctxs_present(self.location, obj, etag)
+            return asset_ctxs_present(self.location, obj.hour, etag)
         known = self.known.get(origin)
         return (known is not None and known.etag == etag
                 and parts_present(self.location, known))
@@ -219,7 +211,7 @@ class _Fetcher:
     def _ingest(self, obj: ArchiveObject, path: Path, origin: str, etag: str,
                 sha: str) -> int:
         if obj.coin is None:
-            return write_asset_ctxs(self.location, obj, path, etag, sha)
+            return write_asset_ctxs(self.location, obj.hour, path, origin, etag, sha)
         res = ingest_recording(self.location, path, kind="archive", origin=origin, etag=etag,
                                sha256=sha, previous=self.known.get(origin))
         return res.entry.frames
@@ -238,48 +230,6 @@ def _etag_matches(etag: str, md5: str) -> bool:
     """A single-part upload's ETag is the MD5 of the object; a multipart ETag ("<hex>-N")
     is not, so only the size and the recorded SHA-256 vouch for those."""
     return "-" in etag or etag.lower() == md5
-
-
-# ---------------------------------------------------------------- asset contexts
-
-ASSET_CTX_DIR = "asset_ctxs"
-
-
-def write_asset_ctxs(location: CatalogLocation, obj: ArchiveObject, path: Path, etag: str,
-                     sha: str) -> int:
-    """A day of asset contexts → `asset_ctxs/date=YYYY-MM-DD/part-<sha16>.parquet` (the
-    CSV's own columns, types inferred), recorded under `_manifest/asset_ctxs/`."""
-    try:
-        table = pacsv.read_csv(pa.BufferReader(lz4.frame.decompress(path.read_bytes())))
-    except (RuntimeError, pa.ArrowInvalid) as exc:
-        raise ValueError(f"{obj.key}: not an LZ4 CSV of asset contexts: {exc}") from exc
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    data = bytes(sink.getvalue().to_pybytes())
-    rel = f"{ASSET_CTX_DIR}/date={obj.hour:%Y-%m-%d}/part-{sha[:16]}.parquet"
-    location.write_bytes(location.path(rel), data)
-    record = {"origin": f"s3://{BUCKET}/{obj.key}", "etag": etag, "origin_sha256": sha,
-              "path": rel, "rows": table.num_rows, "bytes": len(data),
-              "sha256": hashlib.sha256(data).hexdigest(), "columns": table.column_names}
-    location.write_bytes(_asset_ctx_record(location, obj),
-                         orjson.dumps(record, option=orjson.OPT_INDENT_2))
-    return int(table.num_rows)
-
-
-def _asset_ctx_record(location: CatalogLocation, obj: ArchiveObject) -> str:
-    return location.path(MANIFEST_DIR, ASSET_CTX_DIR, f"{obj.hour:%Y%m%d}.json")
-
-
-def asset_ctxs_present(location: CatalogLocation, obj: ArchiveObject, etag: str) -> bool:
-    path = _asset_ctx_record(location, obj)
-    if not location.exists(path):
-        return False
-    try:
-        record = orjson.loads(location.read_bytes(path))
-    except (OSError, orjson.JSONDecodeError):
-        return False
-    info = location.fs.get_file_info(location.path(str(record.get("path", ""))))
-    return bool(record.get("etag") == etag and info.size == record.get("bytes"))
 
 
 # ---------------------------------------------------------------- the run

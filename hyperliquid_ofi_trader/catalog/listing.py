@@ -8,7 +8,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hyperliquid_ofi_trader.catalog.archive import ASSET_CTX_DIR
+from hyperliquid_ofi_trader.catalog.asset_ctxs import ASSET_CTX_DIR
 from hyperliquid_ofi_trader.catalog.location import CatalogLocation
 from hyperliquid_ofi_trader.catalog.manifest import MANIFEST_DIR, SourceEntry
 from hyperliquid_ofi_trader.catalog.reader import load_sources
