@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.catalog import (
 )
 from hyperliquid_ofi_trader.catalog.archive import ArchiveObject, l2book_key
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
+from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
 from hyperliquid_ofi_trader.catalog.query import HOUR
 from hyperliquid_ofi_trader.catalog.reader import clusters, select
@@ -179,6 +180,12 @@ def test_two_sources_interleave_by_receive_time(tmp_path: Path) -> None:
     ingest_path(loc, _write_ns_file(tmp_path / "a.gz", a))
     ingest_path(loc, _write_ns_file(tmp_path / "b.gz", b))
     assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == sorted(a + b)
+    assert list_catalog(loc).overlaps == []
+    # A second source of the same coin and hour (say the archive beside a recording).
+    ingest_path(loc, _write_ns_file(tmp_path / "c.gz", [(T0 + 3, _book("BTC", 1, "1", "2"))]))
+    listing = list_catalog(loc)
+    assert listing.overlaps == ["l2Book BTC 2024-03-05T10"]
+    assert "1 hour(s) hold more than one source" in format_listing(listing)
 
 
 def test_hours_parse_strictly() -> None:
