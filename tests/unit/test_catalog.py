@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.catalog import (
+    CatalogError,
     CatalogQuery,
     EmptySelectionError,
     HourFormatError,
@@ -221,6 +222,8 @@ def test_s3_catalog_on_a_local_server(recording: tuple[Path, list[tuple[int, byt
     assert f"catalog/_manifest/{res.entry.source_id}.json" in keys
     assert list(iter_frames(CatalogQuery(uri))) == frames
     assert ingest_path(open_location(uri), path)[0].skipped
+    with pytest.raises(CatalogError, match="bucket 'nobucket' does not exist"):
+        iter_frames(CatalogQuery("s3://nobucket/cat"))
 
 
 def test_a_growing_recording_folder_is_ingested_again_without_duplicates(
