@@ -19,8 +19,10 @@ recording path reads a catalog selection too. A `CatalogQuery` is a frozen, pick
 hand it (not a local path) to remote workers; each opens the URI itself. S3 access uses the
 standard AWS credential chain and honours `AWS_ENDPOINT_URL`.
 
-Write API: `ingest_recording(open_location(uri), path)` (content-addressed: re-ingesting is
-a no-op), and `catalog.archive.fetch_archive` for Hyperliquid's public S3 archive.
+Write API: `catalog.ingest.ingest_path(open_location(uri), path)` (a recording file or a
+folder, one source per file, content-addressed: re-ingesting is a no-op), and
+`catalog.archive.fetch_archive` for Hyperliquid's public S3 archive. Tests get a local S3
+server from `tests/s3_support.py` (`s3_server` fixture, `seed_archive`).
 """
 
 from hyperliquid_ofi_trader.catalog.location import (

@@ -30,19 +30,11 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
-import lz4.frame
-import orjson
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.csv as pacsv  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from hyperliquid_ofi_trader.catalog.asset_ctxs import asset_ctxs_present, write_asset_ctxs
 from hyperliquid_ofi_trader.catalog.ingest import ingest_recording
 from hyperliquid_ofi_trader.catalog.location import CatalogLocation
-from hyperliquid_ofi_trader.catalog.manifest import (
-    MANIFEST_DIR,
-    SourceEntry,
-    parts_present,
-)
+from hyperliquid_ofi_trader.catalog.manifest import SourceEntry, parts_present
 from hyperliquid_ofi_trader.catalog.reader import load_sources
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 
@@ -156,67 +148,70 @@ class _Fetcher:
     def cached_path(self, obj: ArchiveObject) -> Path:
         return self.cache / self.bucket / obj.key
 
-    def download(self, obj: ArchiveObject, size: int, etag: str) -> tuple[Path, str]:
-        """The verified local copy and its SHA-256, downloading what is not there yet."""
+    def download(self, obj: ArchiveObject, size: int, etag: str) -> tuple[Path, str, int]:
+        """The verified local copy, its SHA-256 and the bytes downloaded for it now."""
         final = self.cached_path(obj)
         if final.exists() and final.stat().st_size == size:
             sha, md5 = _digests(final)
             if _etag_matches(etag, md5):
-                return final, sha
+                self.progress("bytes", size)  # the bar counts bytes in hand, not fetched
+                return final, sha, 0
         partial = final.with_name(final.name + ".part")
         partial.parent.mkdir(parents=True, exist_ok=True)
         offset = partial.stat().st_size if partial.exists() else 0
         if offset > size:
             partial.unlink()
             offset = 0
-        if offset < size:
-            self._get(obj, partial, offset, size)
+        self.progress("bytes", offset)
+        got = self._get(obj, partial, offset) if offset < size else 0
         sha, md5 = _digests(partial)
         if partial.stat().st_size != size or not _etag_matches(etag, md5):
             partial.unlink()  # the next run starts this object afresh
             raise ValueError(f"checksum mismatch for {obj.key} (ETag {etag}, MD5 {md5})")
         partial.replace(final)
-        return final, sha
+        return final, sha, got
 
-    def _get(self, obj: ArchiveObject, partial: Path, offset: int, size: int) -> None:
+    def _get(self, obj: ArchiveObject, partial: Path, offset: int) -> int:
+        """Append the object from `offset` on (a Range request resumes a partial file)."""
         extra = {"Range": f"bytes={offset}-"} if offset else {}
         resp = self.client.get_object(Bucket=self.bucket, Key=obj.key,
                                       RequestPayer="requester", **extra)
-        body = resp["Body"]
+        body, got = resp["Body"], 0
         with partial.open("ab") as fh:
             while chunk := body.read(_CHUNK):
                 fh.write(chunk)
+                got += len(chunk)
                 self.progress("bytes", len(chunk))
+        return got
 
     def fetch_one(self, obj: ArchiveObject, report: FetchReport) -> None:
         size, etag = self.head(obj)
         self.progress("total_bytes", size)
         origin = f"s3://{self.bucket}/{obj.key}"
-        known = self.known.get(origin)
-        if known is not None and known.etag == etag and parts_present(self.location, known):
+        if self._already_in_catalog(obj, origin, etag):
             self.progress("bytes", size)
             with self.lock:
                 report.skipped.append(obj)
             return
-        before = self._partial_size(obj)
-        path, sha = self.download(obj, size, etag)
+        path, sha, got = self.download(obj, size, etag)
         frames = self._ingest(obj, path, origin, etag, sha)
         with self.lock:
             report.fetched.append(obj)
-            report.bytes_downloaded += max(0, size - before)
+            report.bytes_downloaded += got
             report.frames += frames
 
-    def _partial_size(self, obj: ArchiveObject) -> int:
-        final = self.cached_path(obj)
-        if final.exists():
-            return final.stat().st_size
-        partial = final.with_name(final.name + ".part")
-        return partial.stat().st_size if partial.exists() else 0
+    def _already_in_catalog(self, obj: ArchiveObject, origin: str, etag: str) -> bool:
+        """Ingested from this key at this ETag, with every part still there."""
+        if obj.coin is None:
+            return asset_ctxs_present(self.location, obj.hour, etag)
+        known = self.known.get(origin)
+        return (known is not None and known.etag == etag
+                and parts_present(self.location, known))
 
     def _ingest(self, obj: ArchiveObject, path: Path, origin: str, etag: str,
                 sha: str) -> int:
         if obj.coin is None:
-            return write_asset_ctxs(self.location, obj, path, etag, sha)
+            return write_asset_ctxs(self.location, obj.hour, path, origin, etag, sha)
         res = ingest_recording(self.location, path, kind="archive", origin=origin, etag=etag,
                                sha256=sha, previous=self.known.get(origin))
         return res.entry.frames
@@ -235,33 +230,6 @@ def _etag_matches(etag: str, md5: str) -> bool:
     """A single-part upload's ETag is the MD5 of the object; a multipart ETag ("<hex>-N")
     is not, so only the size and the recorded SHA-256 vouch for those."""
     return "-" in etag or etag.lower() == md5
-
-
-# ---------------------------------------------------------------- asset contexts
-
-ASSET_CTX_DIR = "asset_ctxs"
-
-
-def write_asset_ctxs(location: CatalogLocation, obj: ArchiveObject, path: Path, etag: str,
-                     sha: str) -> int:
-    """A day of asset contexts → `asset_ctxs/date=YYYY-MM-DD/part-<sha16>.parquet` (the
-    CSV's own columns, types inferred), recorded under `_manifest/asset_ctxs/`."""
-    try:
-        table = pacsv.read_csv(pa.BufferReader(lz4.frame.decompress(path.read_bytes())))
-    except (RuntimeError, pa.ArrowInvalid) as exc:
-        raise ValueError(f"{obj.key}: not an LZ4 CSV of asset contexts: {exc}") from exc
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    data = bytes(sink.getvalue().to_pybytes())
-    rel = f"{ASSET_CTX_DIR}/date={obj.hour:%Y-%m-%d}/part-{sha[:16]}.parquet"
-    location.write_bytes(location.path(rel), data)
-    record = {"origin": f"s3://{BUCKET}/{obj.key}", "etag": etag, "origin_sha256": sha,
-              "path": rel, "rows": table.num_rows, "bytes": len(data),
-              "sha256": hashlib.sha256(data).hexdigest(), "columns": table.column_names}
-    location.write_bytes(location.path(MANIFEST_DIR, ASSET_CTX_DIR,
-                                       f"{obj.hour:%Y%m%d}.json"),
-                         orjson.dumps(record, option=orjson.OPT_INDENT_2))
-    return int(table.num_rows)
 
 
 # ---------------------------------------------------------------- the run

@@ -8,7 +8,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hyperliquid_ofi_trader.catalog.archive import ASSET_CTX_DIR
+from hyperliquid_ofi_trader.catalog.asset_ctxs import ASSET_CTX_DIR
 from hyperliquid_ofi_trader.catalog.location import CatalogLocation
 from hyperliquid_ofi_trader.catalog.manifest import MANIFEST_DIR, SourceEntry
 from hyperliquid_ofi_trader.catalog.reader import load_sources
@@ -41,6 +41,9 @@ class Listing:
     sources: list[SourceEntry]
     days: list[DayRow]
     asset_ctx_days: list[str]
+    # "channel coin YYYY-MM-DDTHH" partitions fed by more than one source: a replay of
+    # such an hour sees every source's frames (e.g. a live recording and the archive).
+    overlaps: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -50,8 +53,11 @@ class Listing:
 def list_catalog(location: CatalogLocation) -> Listing:
     sources = load_sources(location)
     days: dict[tuple[str, str, str], DayRow] = {}
+    feeders: dict[tuple[str, str, str, int], set[str]] = {}
     for src in sources:
         for part in src.parts:
+            feeders.setdefault((part.channel, part.coin, part.date, part.hour),
+                               set()).add(src.source_id)
             key = (part.channel, part.coin, part.date)
             row = days.get(key) or days.setdefault(key, DayRow(*key))
             row.hours.add(part.hour)
@@ -60,7 +66,10 @@ def list_catalog(location: CatalogLocation) -> Listing:
             row.labels.add(src.label)
     ctx = [p.rsplit("/", 1)[-1].removesuffix(".json")
            for p in location.list_files(location.path(MANIFEST_DIR, ASSET_CTX_DIR))]
-    return Listing(location.uri, sources, sorted(days.values(), key=_day_key), sorted(ctx))
+    overlaps = sorted(f"{ch} {coin} {date}T{hour:02d}"
+                      for (ch, coin, date, hour), ids in feeders.items() if len(ids) > 1)
+    return Listing(location.uri, sources, sorted(days.values(), key=_day_key), sorted(ctx),
+                   overlaps)
 
 
 def _day_key(row: DayRow) -> tuple[str, str, str]:
@@ -79,6 +88,7 @@ def listing_dict(listing: Listing) -> dict[str, object]:
                      "scenario": s.scenario, "seed": s.seed, "sha256": s.origin_sha256,
                      "damage": s.damage} for s in listing.sources],
         "asset_ctx_days": listing.asset_ctx_days,
+        "overlaps": listing.overlaps,
     }
 
 
@@ -96,6 +106,10 @@ def format_listing(listing: Listing) -> str:
     for d in listing.days:
         lines.append(f"  {d.channel:<14} {d.coin:<10} {d.date:<10}  {d.hours_text():<12} "
                      f"{d.rows:>10,} {d.bytes / 2**20:>8.2f}  {'; '.join(sorted(d.labels))}")
+    if listing.overlaps:
+        shown = ", ".join(listing.overlaps[:5]) + (", ..." if len(listing.overlaps) > 5 else "")
+        lines.append(f"  note: {len(listing.overlaps)} hour(s) hold more than one source, and "
+                     f"a replay sees all of them: {shown}")
     if listing.asset_ctx_days:
         lines.append(f"  asset contexts: {len(listing.asset_ctx_days)} day(s), "
                      f"{listing.asset_ctx_days[0]}..{listing.asset_ctx_days[-1]}")

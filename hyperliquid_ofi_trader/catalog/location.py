@@ -90,8 +90,13 @@ def open_location(uri: str | Path) -> CatalogLocation:
             raise CatalogLocationError(f"{text}: an s3:// catalog needs a bucket name")
         try:
             fs = _s3_filesystem()
+            bucket = fs.get_file_info(bucket_prefix.split("/", 1)[0])
         except (OSError, pa.ArrowInvalid) as exc:
             raise CatalogLocationError(f"{text}: cannot open S3: {exc}") from exc
+        if bucket.type == pafs.FileType.NotFound:
+            raise CatalogLocationError(
+                f"{text}: bucket {bucket.path!r} does not exist (or these AWS credentials "
+                "cannot see it); create it first")
         return CatalogLocation(text, fs, bucket_prefix)
     if "://" in text:
         raise CatalogLocationError(f"{text}: a catalog is a local folder or an s3:// URI")

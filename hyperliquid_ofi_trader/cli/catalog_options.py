@@ -47,6 +47,9 @@ def resolve_source(data: Path | None, catalog: str | None, coins: str | None = N
         return data
     if data is not None:
         raise SourceChoiceError("give either --data or --catalog, not both")
+    if "://" not in catalog:
+        # Absolute, so a worker process started elsewhere reads the same folder.
+        catalog = str(Path(catalog).absolute())
     try:
         return CatalogQuery(catalog, parse_coins(coins),
                             parse_hour(start) if start is not None else None,

@@ -11,6 +11,7 @@ unreadable catalog) or some hours missing/failed (the others are in the catalog)
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,6 +108,7 @@ def fetch_cmd(
         raise _fail(str(exc)) from None
     location = _open(catalog)
     objects = plan(coin_list, hours, asset_ctxs=asset_ctxs)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # not one line per credential
     try:
         report = _run_fetch(location, objects, cache or default_cache(location), workers,
                             bucket, quiet)

@@ -144,6 +144,8 @@ def test_asset_contexts_land_as_parquet(s3_server: LocalS3, tmp_path: Path) -> N
     df = pl.read_parquet(next((tmp_path / "cat" / "asset_ctxs").rglob("*.parquet")))
     assert df["coin"].to_list() == ["BTC", "ETH"]
     assert df["mark_px"].to_list() == [42000.5, 2300.1]
+    again = fetch_archive(loc, plan([], [H11], asset_ctxs=True), tmp_path / "cache")
+    assert (len(again.skipped), len(again.fetched)) == (1, 0)
 
 
 def test_fetch_into_an_s3_catalog(archive: dict[str, bytes], s3_server: LocalS3,

@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.catalog import (
+    CatalogError,
     CatalogQuery,
     EmptySelectionError,
     HourFormatError,
@@ -26,11 +27,13 @@ from hyperliquid_ofi_trader.catalog import (
 )
 from hyperliquid_ofi_trader.catalog.archive import ArchiveObject, l2book_key
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
+from hyperliquid_ofi_trader.catalog.listing import format_listing, list_catalog
 from hyperliquid_ofi_trader.catalog.manifest import read_sources
 from hyperliquid_ofi_trader.catalog.query import HOUR
 from hyperliquid_ofi_trader.catalog.reader import clusters, select
 from hyperliquid_ofi_trader.catalog.rows import decode_row
 from hyperliquid_ofi_trader.cli import data as data_cli
+from hyperliquid_ofi_trader.cli.catalog_options import SourceChoiceError, resolve_source
 from hyperliquid_ofi_trader.cli.data_catalog import hour_runs
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
@@ -178,6 +181,12 @@ def test_two_sources_interleave_by_receive_time(tmp_path: Path) -> None:
     ingest_path(loc, _write_ns_file(tmp_path / "a.gz", a))
     ingest_path(loc, _write_ns_file(tmp_path / "b.gz", b))
     assert list(iter_frames(CatalogQuery(str(tmp_path / "cat")))) == sorted(a + b)
+    assert list_catalog(loc).overlaps == []
+    # A second source of the same coin and hour (say the archive beside a recording).
+    ingest_path(loc, _write_ns_file(tmp_path / "c.gz", [(T0 + 3, _book("BTC", 1, "1", "2"))]))
+    listing = list_catalog(loc)
+    assert listing.overlaps == ["l2Book BTC 2024-03-05T10"]
+    assert "1 hour(s) hold more than one source" in format_listing(listing)
 
 
 def test_hours_parse_strictly() -> None:
@@ -213,6 +222,8 @@ def test_s3_catalog_on_a_local_server(recording: tuple[Path, list[tuple[int, byt
     assert f"catalog/_manifest/{res.entry.source_id}.json" in keys
     assert list(iter_frames(CatalogQuery(uri))) == frames
     assert ingest_path(open_location(uri), path)[0].skipped
+    with pytest.raises(CatalogError, match="bucket 'nobucket' does not exist"):
+        iter_frames(CatalogQuery("s3://nobucket/cat"))
 
 
 def test_a_growing_recording_folder_is_ingested_again_without_duplicates(
@@ -334,3 +345,34 @@ def test_typed_columns_of_trades_and_asset_contexts() -> None:
         42000.5, 42001.0, 0.0000125, 100.5)
     assert decode_row(b"not json").channel == "_other"
     assert decode_row(b'{"channel":"pong"}').coin == "_all"
+
+
+def test_cli_source_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    q = resolve_source(None, "cat", "BTC, ETH,BTC", "2024-01-01T00", "2024-01-02")
+    assert q == CatalogQuery(str(tmp_path / "cat"), ("BTC", "ETH"),
+                             parse_hour("2024-01-01T00"), parse_hour("2024-01-02T23"))
+    assert resolve_source(None, "s3://b/c") == CatalogQuery("s3://b/c")
+    assert resolve_source(tmp_path, None) == tmp_path
+    with pytest.raises(SourceChoiceError, match="give --data PATH or --catalog"):
+        resolve_source(None, None)
+    with pytest.raises(SourceChoiceError, match="select from a --catalog"):
+        resolve_source(tmp_path, None, "BTC")
+    with pytest.raises(SourceChoiceError, match="--coins is empty"):
+        resolve_source(None, "cat", " , ")
+
+
+def test_duckdb_reads_the_layout_directly(recording: tuple[Path, list[tuple[int, bytes]]],
+                                          tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    path, frames = recording
+    ingest_path(open_location(tmp_path / "cat"), path)
+    glob = str(tmp_path / "cat" / "*" / "*" / "*" / "*" / "*.parquet")
+    rows = duckdb.connect().sql(
+        f"SELECT channel, coin, hour, count(*), min(bid_px) FROM read_parquet('{glob}', "
+        "hive_partitioning = true) WHERE channel = 'l2Book' AND coin = 'BTC' "
+        "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("l2Book", "BTC", 10, 20, 100.0), ("l2Book", "BTC", 11, 21, 1.0),
+                    ("l2Book", "BTC", 12, 20, 140.0)]
+    total = duckdb.connect().sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
+    assert total == [(len(frames),)]
