@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,13 +128,26 @@ def run_jobs_on_ray(fn: RunOne, jobs: Sequence[tuple[PointTask, RemoteData]], ad
                             retry_exceptions=False)(remote_point)
         pending = {remote.remote(fn, data, t.index, t.overrides): t for t, data in jobs}
         results: list[PointResult] = []
-        with progress_bar(len(jobs), label, progress) as advance:
-            while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
-                for ref in done:
-                    results.append(receive(ray, ref, pending.pop(ref), max_retries))
-                    advance()
+        try:
+            with progress_bar(len(jobs), label, progress) as advance:
+                while pending:
+                    done, _ = ray.wait(list(pending), num_returns=1)
+                    for ref in done:
+                        results.append(receive(ray, ref, pending.pop(ref), max_retries))
+                        advance()
+        except BaseException:  # Ctrl-C, a driver crash: free the cluster, then go
+            cancel_all(ray, pending)
+            raise
     return results
+
+
+def cancel_all(ray: Any, refs: Iterable[Any]) -> None:
+    """Cancel unfinished tasks (on a shared cluster they would run on for nobody)."""
+    for ref in refs:
+        try:
+            ray.cancel(ref, force=True)
+        except Exception:  # already finished or its node is gone: nothing to free
+            continue
 
 
 def receive(ray: Any, ref: Any, task: PointTask, max_retries: int) -> PointResult:

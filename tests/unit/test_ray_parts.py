@@ -163,3 +163,51 @@ def test_an_address_nobody_listens_on_fails_at_once(tmp_path: Path) -> None:
         check_reachable(f"127.0.0.1:{server.getsockname()[1]}")  # something answers
     check_reachable("auto")
     check_reachable("ray://nowhere.invalid:10001")  # the Ray client has its own timeout
+
+
+class _FakeRay:
+    """Just enough of the ray module to interrupt a sweep while tasks are pending."""
+
+    def __init__(self) -> None:
+        self.cancelled: list[int] = []
+        self.submitted = 0
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def remote(self, **_: object) -> object:
+        fake = self
+
+        class _Remote:
+            def __init__(self, fn: object) -> None:
+                self.fn = fn
+
+            def remote(self, *args: object) -> int:
+                fake.submitted += 1
+                return fake.submitted
+
+        return _Remote
+
+    def wait(self, refs: list[int], num_returns: int) -> tuple[list[int], list[int]]:
+        raise KeyboardInterrupt
+
+    def cancel(self, ref: int, force: bool) -> None:
+        if ref == 2:
+            raise ValueError("already finished")
+        self.cancelled.append(ref)
+
+
+def test_an_interrupted_driver_cancels_the_pending_tasks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperliquid_ofi_trader.backtest import ray_sweep
+    from hyperliquid_ofi_trader.backtest.grid import grid_from_mapping
+    from tests.unit import sweep_support
+
+    fake = _FakeRay()
+    monkeypatch.setattr(ray_sweep, "import_ray", lambda: fake)
+    grid = grid_from_mapping({"params": {"thresholds.router.ofi_high": [1.5, 2.0, 2.5]}})
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(grid, tmp_path, None, sweep_support.score_config, tmp_path / "o",
+                        ray_address="auto")
+    assert fake.submitted == 3
+    assert fake.cancelled == [1, 3]  # the second had finished: its refusal is ignored
