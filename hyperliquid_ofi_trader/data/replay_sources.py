@@ -488,6 +488,17 @@ def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
             continue  # the admitted file turned out empty
         ns, _, frame, it = heapq.heappop(heap)
         yield ns, frame
+        if not heap:
+            # One file open (the usual case): stream it without the heap until the next
+            # file is due, then hand its frame back to the heap exactly as below.
+            due = planned[nxt].first_ns if nxt < len(planned) else None
+            for ns2, frame2 in it:
+                if due is not None and due <= ns2:
+                    heapq.heappush(heap, (ns2, seq, frame2, it))
+                    seq += 1
+                    break
+                yield ns2, frame2
+            continue
         for ns2, frame2 in it:
             heapq.heappush(heap, (ns2, seq, frame2, it))
             seq += 1
