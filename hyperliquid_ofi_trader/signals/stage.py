@@ -8,6 +8,10 @@ composition root builds it on the engine's per-coin books. Values it publishes, 
 - "leadlag": −1 / 0 / +1 for the lag coin (only when the lag coin is traded).
 - "aggressive_volume": taker imbalance in [−1, 1] over its window.
 - "microprice": (micro-price − mid) / half-spread, in [−1, 1] for the weighted mid.
+- "lead_ret_bps", "lag_ret_bps" (lag coin only): the lead's and the lag coin's own log
+  returns over the lead-lag window, in bps: the continuous inputs of the fitted forecast
+  (alpha/forecast.py), which the ternary "leadlag" throws away. They live as long as
+  "leadlag" does.
 Freshness is judged on exchange time (the latest exchange timestamp this stage has seen), not
 on `now_ns`: feed latency is the feed watchdog's business, and mixing the local clock with
 venue stamps would make every signal look older by the network delay.
@@ -34,6 +38,9 @@ from hyperliquid_ofi_trader.signals.ofi import (
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 _MS = 1_000_000
+_BPS = 1e4
+LEADLAG_RETURNS: Final = ("lead_ret_bps", "lag_ret_bps")
+"""Signals published next to "leadlag" for the lag coin (the forecast's lead-lag features)."""
 # Module aliases: reading an enum member off its class costs ~100 ns on every event.
 _BID: Final = Side.BID
 _ASK: Final = Side.ASK
@@ -100,7 +107,7 @@ class _CoinSignals:
         self._levels_x2 = 2 * s.depth_levels  # both sides' levels, the per-level divisor
         self.flow = AggressiveVolume(s.aggressive_window_ns)
         self.micro = MicropriceSignal(s.microprice_model, tick)
-        self.state = SignalState(s.stale_after_ns)
+        self.state = SignalState(_with_leadlag_returns(s.stale_after_ns))
         self._advanced_ns = -(1 << 62)  # latest time the flow window was advanced to
 
     def on_book(self, ns: int, volatility_ticks: float) -> None:
@@ -235,7 +242,23 @@ class SignalSuite:
         value = leadlag.update(lead_mid, lag_mid, self._lead_ns, self._lag_ns)
         target = self._coins.get(s.lag)
         if target is not None:
-            target.state.set("leadlag", float(value), leadlag.now_ns)
+            state, now = target.state, leadlag.now_ns
+            state.set("leadlag", float(value), now)
+            lead, lag = leadlag.last_ret_lead, leadlag.last_ret_lag
+            if lead - lead == 0.0 and lag - lag == 0.0:  # both finite (not warming up)
+                state.set("lead_ret_bps", lead * _BPS, now)
+                state.set("lag_ret_bps", lag * _BPS, now)
+
+
+def _with_leadlag_returns(stale_after_ns: Mapping[str, int]) -> dict[str, int]:
+    """The staleness limits plus the lead-lag returns', which age like "leadlag" (the
+    configuration names the four seed signals only)."""
+    limits = dict(stale_after_ns)
+    leadlag = limits.get("leadlag")
+    if leadlag is not None:
+        for name in LEADLAG_RETURNS:
+            limits.setdefault(name, leadlag)
+    return limits
 
 
 def _mid(book: BookView) -> float | None:
