@@ -62,8 +62,7 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
-from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
-from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
+from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
@@ -262,7 +261,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
                                limits=None if settings.rate_limits is None
                                else RateLimiter(settings.rate_limits))
     stacks: list[ExecutionStack] = []
-    trust = SignalTrust()
+    trust = build_trust(cfg)
 
     def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
         stack = build_execution(cfg, clock, markets, gateway, store, trust,

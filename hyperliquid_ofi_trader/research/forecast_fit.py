@@ -31,7 +31,7 @@ import numpy.typing as npt
 from hyperliquid_ofi_trader.alpha.forecast_model import FitSummary, ForecastModel
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
-from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError, asof

@@ -28,6 +28,7 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.execution.commands import CommandPort
+from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
@@ -166,8 +167,12 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                            fill_rate, trust, signals_of)
     orders = OrderManager(probed, clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
+    costs = CostModel(cost_settings(cfg))
+    markouts.add_listener(costs.on_markout)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
-                                             open_orders=orders.open_order_views), orders)
+                                             open_orders=orders.open_order_views,
+                                             edge_of=trust.edge_of, costs=costs,
+                                             clock_ns=clock.now_ns), orders)
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
@@ -177,7 +182,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
-        private_listeners=(orders, positions, slippage, fill_rate, markouts),
+        private_listeners=(orders, positions, slippage, fill_rate, costs, markouts),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
                          OrderStoreFlusher(orders)))

@@ -58,9 +58,8 @@ from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreE
 from hyperliquid_ofi_trader.execution.post_channel import PostChannel
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.execution.signing import L1Signer
-from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import ControlReader, read_control_file
-from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
+from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.venue_settings import (
@@ -281,7 +280,7 @@ class LiveRunner:
 
     def _build_engine(self, journal: Journal, store: OrderStore,
                       gateway: HyperliquidGateway) -> None:
-        trust = SignalTrust()
+        trust = build_trust(self.cfg)
 
         def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
             self.stack = build_execution(self.cfg, self.clock, markets, gateway, store, trust,

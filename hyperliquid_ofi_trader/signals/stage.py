@@ -204,6 +204,11 @@ class SignalSuite:
                 signals.on_trades(event)  # type: ignore[arg-type]
         return self.fresh(coin)
 
+    @property
+    def now_ns(self) -> int:
+        """The latest exchange time this stage has seen (-1 before any event)."""
+        return self._now_ns
+
     def fresh(self, coin: str) -> Mapping[str, float]:
         signals = self._coins.get(coin)
         if signals is None:
