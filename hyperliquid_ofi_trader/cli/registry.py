@@ -16,6 +16,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "research",
     "control",
     "sim_exchange",
+    "sim_record",
+    "research_oracle",
     "report",
     "backtest",
     "sweep",

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 
 from hyperliquid_ofi_trader.cli.sim_exchange import (
+    SimExchangeError,
     SimExchangeOptions,
     build_relay_server,
     build_server,
@@ -41,6 +42,7 @@ from hyperliquid_ofi_trader.runtime.live import (
 from hyperliquid_ofi_trader.runtime.live_view import render
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
+from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 
 ENDPOINTS = {
@@ -93,6 +95,9 @@ def run(
         "HLOFI_KEYSTORE_PASSWORD). Default: the key in HLOFI_PRIVATE_KEY.",
         dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's synthetic market.")] = 1,
+    scenario: Annotated[str, typer.Option(
+        help=f"The emulator's SYNTHETIC market scenario: {', '.join(SCENARIOS)} "
+        "(sim/scenarios.py).")] = DEFAULT_SCENARIO,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
@@ -104,7 +109,8 @@ def run(
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                 account, keystore, seed, metrics_port, as_json))
+                                 account, keystore, seed, metrics_port, as_json,
+                                 scenario=scenario))
 
     _print(_guarded(start), as_json)
 
@@ -148,7 +154,7 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-    except (RunAbortError, LiveRunError, KeyLoadError) as exc:
+    except (RunAbortError, LiveRunError, KeyLoadError, SimExchangeError) as exc:
         err.print(f"[red]{exc}[/red]")
     raise typer.Exit(1)
 
@@ -180,8 +186,10 @@ def _run_dir(kind: str = "run") -> Path:
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
                 metrics_port: int | None, quiet: bool,
-                feed_url: str | None = None) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url) as (endpoints, note, key):
+                feed_url: str | None = None,
+                scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
+    async with _venue(venue, network, seed, cfg, feed_url, scenario) as (endpoints, note,
+                                                                         key):
         key = key or load_private_key(keystore_path=keystore)
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
@@ -210,7 +218,7 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None
+                 feed_url: str | None, scenario: str = DEFAULT_SCENARIO
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
     if venue is Venue.HYPERLIQUID:
@@ -220,7 +228,7 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
         return
     key = generate_throwaway_key()
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
-    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,))
+    options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,), scenario=scenario)
     if venue is Venue.PAPER:
         assert feed_url is not None
         async with _paper_emulator(options, cfg, feed_url) as (server, market):

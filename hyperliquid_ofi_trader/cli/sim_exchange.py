@@ -24,13 +24,10 @@ from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 from hyperliquid_ofi_trader.sim.faults import FaultError, FaultInjector, parse_fault_flag
 from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
 from hyperliquid_ofi_trader.sim.pump import MarketSource
+from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, describe, settings_for
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings, SimSettingsError
-from hyperliquid_ofi_trader.sim.synthetic import (
-    SyntheticConfigError,
-    SyntheticMarket,
-    SyntheticSettings,
-)
+from hyperliquid_ofi_trader.sim.synthetic import SyntheticConfigError, SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 _MS = 1_000_000
@@ -53,15 +50,17 @@ class SimExchangeOptions:
     faults: tuple[dict[str, Any], ...] = ()
     duration_s: float | None = None
     funded_accounts: tuple[str, ...] = ()  # opened at start with initial_usdc (a deposit)
+    scenario: str = "realistic"  # sim/scenarios.py, for the synthetic source
 
 
 def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, str]:
     """The market source and the sentence that tells the user what market this is."""
     now_ns = clock.now_ns() // _MS * _MS
     if opts.source == "synthetic":
-        market = SyntheticMarket(SyntheticSettings(start_ns=now_ns), seed=opts.seed)
-        return market, (f"market: SYNTHETIC (seeded model, seed {opts.seed}; NOT market "
-                        "data, nothing measured on it says anything about a real market)")
+        market = SyntheticMarket(settings_for(opts.scenario, now_ns), seed=opts.seed)
+        return market, (f"market: {describe(opts.scenario, opts.seed)}: a seeded model, NOT "
+                        "market data; nothing measured on it says anything about a real "
+                        "market")
     path = Path(opts.source)
     try:
         replay = ReplayMarketSource(path, opts.speed, opts.loop, rebase_ns=now_ns)
@@ -180,12 +179,15 @@ def sim_exchange(
              "'delay_acks:delay_s=0.5,count=3' (repeatable; see sim/faults.py).")] = None,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: until Ctrl-C).", min=0.001)] = None,
+    scenario: Annotated[str, typer.Option(
+        help=f"Synthetic market scenario: {', '.join(SCENARIOS)} (sim/scenarios.py).")]
+    = "realistic",
 ) -> None:
     """Run the local Hyperliquid emulator (REST + WebSocket) until Ctrl-C."""
     try:
         faults = tuple(parse_fault_flag(spec) for spec in fault or ())
         opts = SimExchangeOptions(host, port, seed, source, initial_usdc, speed, loop, faults,
-                                  duration)
+                                  duration, scenario=scenario)
         server = asyncio.run(run_emulator(opts))
     except (SimExchangeError, FaultError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -44,6 +44,7 @@ _CHUNK = 1 << 16
 _SLICE = 1 << 12
 _PEEK_LIMIT = 1 << 22  # a first line longer than 4 MiB is not a recording
 _MAX_LOGGED_MALFORMED = 5
+_SYNTHETIC_METADATA = "recording.json"  # data/synthetic_meta.py METADATA_NAME
 
 
 # ---------------------------------------------------------------- errors
@@ -430,9 +431,11 @@ class _Planned:
 
 
 def _candidate_files(directory: Path) -> list[Path]:
+    # A synthetic recording's metadata (data/synthetic_meta.py) is not a recording.
     return sorted(p for p in directory.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in
-                                             p.relative_to(directory).parts))
+                  if p.is_file() and p.name != _SYNTHETIC_METADATA
+                  and not any(part.startswith(".") for part in
+                              p.relative_to(directory).parts))
 
 
 def _plan_directory(directory: Path, stats: ReadStats) -> list[_Planned]:

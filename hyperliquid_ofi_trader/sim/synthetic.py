@@ -141,17 +141,26 @@ SWITCH_RATES: Final = ((0.0, 1 / 120, 1 / 1800), (1 / 60, 0.0, 1 / 300), (0.0, 1
 
 @dataclass(frozen=True, slots=True)
 class LeadLagSpec:
-    """The lag coin's fair log-return is `beta` times the lead's, `delay_ms` later."""
+    """The lag coin's fair log-return is `beta` times the lead's, `delay_ms` later.
+
+    With `catchup_ms` > 0 the response is spread over time, as real catch-up is: from
+    `delay_ms` on, the lag's lead-driven component closes the gap to `beta` times the
+    delayed lead return exponentially with that time constant (63 % after `catchup_ms`),
+    instead of all at once. 0 (the default) is the immediate response.
+    """
 
     lead: str = "BTC"
     lag: str = "ETH"
     delay_ms: int = 150
     beta: float = 1.2
+    catchup_ms: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.lead != self.lag, "lead and lag coins must differ")
         _check(0 <= self.delay_ms <= 10_000, "lead-lag delay must be in 0..10000 ms")
         _check(math.isfinite(self.beta), "beta must be finite")
+        _check(math.isfinite(self.catchup_ms) and 0.0 <= self.catchup_ms <= 60_000.0,
+               "lead-lag catchup_ms must be in 0..60000 ms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +233,8 @@ def _poisson(rng: random.Random, lam: float) -> int:
 class _Fair:
     """Latent fair log-prices of all coins, advanced to each block time."""
 
-    __slots__ = ("_bands", "_beta", "_delay_ms", "_history", "_idio", "_lag", "_lead", "_rng",
-                 "_theta", "_vol", "x", "x0")
+    __slots__ = ("_bands", "_beta", "_catchup_s", "_delay_ms", "_history", "_idio", "_lag",
+                 "_lead", "_led", "_rng", "_theta", "_vol", "x", "x0")
 
     def __init__(self, settings: SyntheticSettings, rng: random.Random, t_ms: int) -> None:
         self._rng = rng
@@ -239,7 +248,9 @@ class _Fair:
         self._lag = ll.lag if ll else ""
         self._beta = ll.beta if ll else 0.0
         self._delay_ms = ll.delay_ms if ll else 0
+        self._catchup_s = ll.catchup_ms / 1000.0 if ll else 0.0
         self._idio = 0.0  # the lag coin's own component (log)
+        self._led = 0.0  # the lag coin's lead-driven component (log)
         self._history: deque[tuple[int, float]] = deque([(t_ms, self.x0.get(self._lead, 0.0))])
 
     def advance(self, t_ms: int, dt: float, vol_mult: float) -> None:
@@ -278,7 +289,12 @@ class _Fair:
         self._idio += (self._vol[lag] * sq * self._rng.gauss(0.0, 1.0)
                        - self._theta * self._idio * dt)
         lead_then = self._lead_at(t_ms - self._delay_ms)
-        x = self.x0[lag] + self._beta * (lead_then - self.x0[self._lead]) + self._idio
+        target = self._beta * (lead_then - self.x0[self._lead])
+        if self._catchup_s > 0.0:
+            self._led += (target - self._led) * -math.expm1(-dt / self._catchup_s)
+        else:
+            self._led = target
+        x = self.x0[lag] + self._led + self._idio
         reflected = self._reflect(lag, x)
         self._idio += reflected - x  # keep the band by moving the idiosyncratic part only
         self.x[lag] = reflected
