@@ -77,6 +77,7 @@ class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     horizon_ms: int
     latency_ms: int
     exchange_ns: int
+    n_eff: float = 0.0  # market evidence behind it (effective samples, after forgetting)
 
 
 class _Pending:

@@ -414,7 +414,9 @@ _HELP_FIT = (
 
 @research_app.command("fit", help=_HELP_FIT)
 def fit_cmd(
-    data: DataOption,
+    data: Annotated[list[Path], typer.Option(
+        "--data", help="A recording file or directory; repeat to pool several recordings "
+        "(each is split in time on its own).")],
     coin: Annotated[str, typer.Option("--coin", help="The traded coin to forecast.")] = "ETH",
     horizon_ms: Annotated[int, typer.Option("--horizon-ms", min=1,
                                             help="Forecast horizon (ms).")] = 1000,
@@ -446,10 +448,11 @@ def fit_cmd(
         raise _fail("--features names no signal")
     try:
         cfg = load_config(config_dir)
-        samples = forecast_fit.collect_samples(data, cfg, coin, names, sample_ms)
+        samples = [forecast_fit.collect_samples(d, cfg, coin, names, sample_ms) for d in data]
         report = forecast_fit.fit(samples, latency_ms=latency_ms, horizon_ms=horizon_ms,
                                   sample_ms=sample_ms, train_fraction=train_fraction,
-                                  source=str(data), synthetic=synthetic)
+                                  source=", ".join(map(str, data)),
+                                  synthetic=synthetic or all(map(_is_synthetic, data)))
     except (ConfigError, ReplaySourceError, ResearchError) as exc:
         raise _fail(str(exc)) from None
     if out is not None:
@@ -458,6 +461,15 @@ def fit_cmd(
         _emit_json({**report.as_dict(), "model_file": None if out is None else str(out)})
         return
     _print_fit(report, out)
+
+
+def _is_synthetic(path: Path) -> bool:
+    """A recording written by `hlofi sim record` says so in its recording.json."""
+    meta = (path if path.is_dir() else path.parent) / "recording.json"
+    try:
+        return b"SYNTHETIC" in meta.read_bytes()
+    except OSError:
+        return False
 
 
 def _print_fit(report: Any, out: Path | None) -> None:

@@ -328,6 +328,9 @@ class ForecastThresholds(FrozenModel):
         default=50.0, gt=0, description="Bound on each coefficient (bps per feature std).")
     max_forecast_bps: float = Field(default=100.0, gt=0,
                                     description="Bound on the forecast itself (bps).")
+    min_evidence: float = Field(
+        default=5.0, ge=0, description="No entry before the forecast is backed by this many "
+        "effective samples of the market's own forward moves (a prior alone never trades).")
     trust_z_full: float = Field(
         default=3.0, gt=0, description="A signal's trust is 1 once its coefficient is this "
         "many standard errors away from 0 in its expected direction.")
@@ -352,7 +355,7 @@ class CostThresholds(FrozenModel):
     min_margin_bps: float = Field(
         default=0.5, ge=0, description="Edge must beat cost by at least this (bps).")
     uncertainty_k: float = Field(
-        default=1.0, ge=0, description="Trade on forecast - k x its standard error.")
+        default=0.5, ge=0, description="Trade on forecast - k x its standard error.")
     fill_probability: float = Field(
         default=0.3, gt=0, le=1, description="Expected fill probability of a post-only order "
         "(IOC is preferred when its margin beats this times the post-only margin).")

@@ -60,7 +60,7 @@ class CostSettings:
     expected_slippage_bps: float = 0.5
     edge_halflife_ms: float = 300.0
     min_margin_bps: float = 0.5
-    uncertainty_k: float = 1.0
+    uncertainty_k: float = 0.5
     fill_probability: float = 0.3
 
     def __post_init__(self) -> None:

@@ -109,6 +109,7 @@ class RouterSettings:
     instruments: Mapping[str, Instrument]
     requote_ticks: int = 3
     exit_cooldown_ms: int = 500  # one exit IOC in flight at a time per coin
+    min_forecast_evidence: float = 0.0  # effective samples of market data before entries
 
     def __post_init__(self) -> None:
         if not 0 < self.ofi_mid < self.ofi_high:
@@ -129,7 +130,8 @@ class RouterSettings:
                    ioc_slippage_bps=r.ioc_slippage_bps, ioc_depth_fraction=r.ioc_depth_fraction,
                    max_position_usd=dict(cfg.risk.limits.max_position_usd),
                    max_order_usd=cfg.risk.limits.max_order_usd, instruments=insts,
-                   requote_ticks=r.requote_ticks)
+                   requote_ticks=r.requote_ticks,
+                   min_forecast_evidence=cfg.thresholds.forecast.min_evidence)
 
     def tactics_settings(self) -> TacticsSettings:
         return TacticsSettings(ioc_slippage_bps=self.ioc_slippage_bps,
@@ -280,6 +282,10 @@ class ExecutionRouter:
         exit_intent = self._maybe_exit(inst, book, coin, edge, position, bid, ask)
         if exit_intent is not None:
             return exit_intent
+        if edge.n_eff < s.min_forecast_evidence:
+            raise _SkipError("forecast_warming_up", f"forecast backed by {edge.n_eff:.1f} "
+                             f"effective samples < {s.min_forecast_evidence:g}: the market "
+                             "has not been seen long enough to trust a prior")
         if edge.bps == 0.0 or abs(alpha) < s.min_abs_alpha:
             raise _SkipError("alpha_below_min", f"|alpha| {abs(alpha):.4f} < "
                              f"{s.min_abs_alpha:g} (forecast {edge.bps:+.3f} bps)")
@@ -305,7 +311,9 @@ class ExecutionRouter:
                     position: float, bid: float, ask: float) -> OrderIntent | None:
         """The explicit exit of an open position (see the module doc), or None."""
         now = self._clock_ns() if self._clock_ns is not None else edge.exchange_ns
-        if position == 0.0 or not inst.round_size(abs(position)) > 0:
+        mid = 0.5 * (bid + ask)
+        if not inst.meets_min_value(mid, inst.round_size(abs(position))):
+            # Flat, or dust no order can close (under the venue minimum): nothing to exit.
             self._opened_ns.pop(coin, None)
             return None
         opened = self._opened_ns.setdefault(coin, now)
@@ -325,7 +333,10 @@ class ExecutionRouter:
                              f"{self.settings.exit_cooldown_ms} ms ago")
         is_buy = position < 0
         price = self._price(inst, Tif.IOC, is_buy, bid, ask, self._open_orders(coin))
-        size = inst.round_size(abs(position))
+        # Within the per-order budget the gate enforces: a larger position leaves in
+        # several exits, one per cooldown.
+        size = inst.round_size(min(abs(position),
+                                   self.settings.max_order_usd / (mid + abs(price - mid))))
         if not inst.meets_min_value(price, size):
             raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
                              "$10 venue minimum")

@@ -37,7 +37,9 @@ from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 
 _MAX_DECISIONS = 20_000
 DEFAULT_FEATURES: tuple[str, ...] = (
-    "lead_ret_bps", "lag_ret_bps", "ofi", "aggressive_volume", "microprice")
+    "lead_ret_bps", "lead_trend_1000ms_bps", "lag_trend_1000ms_bps",
+    "lead_trend_3000ms_bps", "lag_trend_3000ms_bps", "ofi", "aggressive_volume",
+    "microprice")
 _SEED_ALIASES = {"av": "aggressive_volume"}
 
 MidOf = Callable[[str], float | None]
@@ -115,7 +117,7 @@ class SignalTrust:
             self._report(coin, est, "forward_moves", exchange_ns)
         m = est.model
         return EdgeEstimate(coin=coin, bps=bps, std_bps=std, horizon_ms=m.horizon_ms,
-                            latency_ms=m.latency_ms, exchange_ns=exchange_ns)
+                            latency_ms=m.latency_ms, exchange_ns=exchange_ns, n_eff=est.n_eff)
 
     def publish(self, edge: EdgeEstimate) -> None:
         """The forecast as the alpha stage conditioned it (regime), for the router."""

@@ -44,7 +44,9 @@ from hyperliquid_ofi_trader.signals.stage import SignalSuite
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_FEATURES: tuple[str, ...] = (
-    "lead_ret_bps", "lag_ret_bps", "ofi", "aggressive_volume", "microprice")
+    "lead_ret_bps", "lead_trend_1000ms_bps", "lag_trend_1000ms_bps",
+    "lead_trend_3000ms_bps", "lag_trend_3000ms_bps", "ofi", "aggressive_volume",
+    "microprice")
 _MS = 1_000_000
 _RIDGE = 1e-3  # on standardised columns: only keeps a near-constant column from exploding
 
@@ -157,22 +159,22 @@ def forward_moves(s: Samples, latency_ms: int, horizon_ms: int) -> FloatArray:
 # ---------------------------------------------------------------- fitting
 
 
-def fit(s: Samples, *, latency_ms: int, horizon_ms: int, sample_ms: int,
-        train_fraction: float = 0.7, source: str = "", synthetic: bool = False) -> FitReport:
+def fit(s: Samples | Sequence[Samples], *, latency_ms: int, horizon_ms: int,
+        sample_ms: int, train_fraction: float = 0.7, source: str = "",
+        synthetic: bool = False) -> FitReport:
+    """Fit on one recording's samples, or pool several (each split in time on its own:
+    its head trains, its tail tests)."""
     if not 0.1 <= train_fraction <= 0.95:
         raise ResearchError(f"train fraction must be in [0.1, 0.95], got {train_fraction}")
-    y = forward_moves(s, latency_ms, horizon_ms)
-    ok = np.isfinite(y) & np.all(np.isfinite(s.x), axis=1)
-    x, y, ns = s.x[ok], y[ok], s.ns[ok]
-    cut = int(len(y) * train_fraction)
-    if cut < 30 or len(y) - cut < 30:
-        raise ResearchError(f"only {len(y)} scored samples: too few to fit and test "
-                            "(record longer, or lower --sample-ms)")
-    embargo_end = ns[cut - 1] + (latency_ms + horizon_ms) * _MS
-    test = np.nonzero(ns > embargo_end)[0]
-    if test.size < 30:
-        raise ResearchError("too few test samples after the embargo: record longer")
-    xtr, ytr, xte, yte = x[:cut], y[:cut], x[test], y[test]
+    parts = [s] if isinstance(s, Samples) else list(s)
+    if not parts or len({p.features for p in parts}) != 1 or len({p.coin for p in parts}) != 1:
+        raise ResearchError("pooled samples must share one coin and one feature list")
+    splits = [_split(p, latency_ms, horizon_ms, train_fraction) for p in parts]
+    xtr = np.concatenate([sp[0] for sp in splits])
+    ytr = np.concatenate([sp[1] for sp in splits])
+    xte = np.concatenate([sp[2] for sp in splits])
+    yte = np.concatenate([sp[3] for sp in splits])
+    s = parts[0]
     used = np.std(xtr, axis=0) > 0
     coef = np.zeros(len(s.features))
     cov_diag = np.zeros(len(s.features))
@@ -193,6 +195,24 @@ def fit(s: Samples, *, latency_ms: int, horizon_ms: int, sample_ms: int,
                        ic_oos=_spearman(pred, yte)))
     dropped = tuple(f for f, u in zip(s.features, used, strict=True) if not u)
     return FitReport(model=model, calibration=_deciles(pred, yte), dropped_features=dropped)
+
+
+def _split(s: Samples, latency_ms: int, horizon_ms: int,
+           train_fraction: float) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(x train, y train, x test, y test): time-ordered, with an embargo of latency +
+    horizon so no training target overlaps a test one."""
+    y = forward_moves(s, latency_ms, horizon_ms)
+    ok = np.isfinite(y) & np.all(np.isfinite(s.x), axis=1)
+    x, y, ns = s.x[ok], y[ok], s.ns[ok]
+    cut = int(len(y) * train_fraction)
+    if cut < 30 or len(y) - cut < 30:
+        raise ResearchError(f"only {len(y)} scored samples: too few to fit and test "
+                            "(record longer, or lower --sample-ms)")
+    embargo_end = ns[cut - 1] + (latency_ms + horizon_ms) * _MS
+    test = np.nonzero(ns > embargo_end)[0]
+    if test.size < 30:
+        raise ResearchError("too few test samples after the embargo: record longer")
+    return x[:cut], y[:cut], x[test], y[test]
 
 
 def _ridge(x: FloatArray, y: FloatArray, overlap: float) -> tuple[FloatArray, FloatArray]:
