@@ -16,7 +16,15 @@ Sign conventions, stated once:
 - a hit is a fill whose markout at `hit_horizon_s` is strictly positive;
 - sharpe: mean / standard deviation (ddof 1) of net PnL changes over consecutive whole
   intervals of `interval_s`, not annualised (None with fewer than 2 intervals or no
-  variation).
+  variation);
+- by order type (TIF): each fill's share of gross PnL is q * (last mark - px) (q signed,
+  buy > 0), which sums over all fills to the coin's gross PnL (cash + position x mark);
+  net = that - the fill's fee. The edge/cost figures are the means, over fills, of the
+  deciding router's expected edge, expected cost and their margin (bps; journaled in edge
+  mode, else absent).
+
+`run_figures(journal)` is the one source of the headline figures every run output shows
+(`hlofi run`, `hlofi backtest --json`, `hlofi report`): gross, fees, net, turnover, fills.
 """
 
 from __future__ import annotations
@@ -93,6 +101,24 @@ class StateChangeItem(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class OrderTypeSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """The fills of one order type (TIF) and what they earned."""
+
+    tif: str
+    fills: int
+    maker_fills: int
+    taker_fills: int
+    turnover_usd: float
+    fees_usd: float
+    gross_pnl_usd: float
+    net_pnl_usd: float
+    slippage_bps_mean: float | None
+    expected_edge_bps_mean: float | None
+    expected_cost_bps_mean: float | None
+    margin_bps_mean: float | None
+    decisions_with_economics: int  # fills whose deciding router journaled edge and cost
+
+
 class CoinSummary(msgspec.Struct, frozen=True, kw_only=True):
     coin: str
     fills: int
@@ -143,6 +169,7 @@ class ReportSummary(msgspec.Struct, frozen=True, kw_only=True):
     halts: int
     errors_by_stage: dict[str, int]
     per_coin: tuple[CoinSummary, ...]
+    by_order_type: tuple[OrderTypeSummary, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = msgspec.to_builtins(self)
@@ -198,7 +225,8 @@ def enrich_fills(frames: JournalFrames, horizons_s: tuple[float, ...]) -> pl.Dat
     orders = frames.orders.select("cloid", pl.col("tif"), pl.col("tag"),
                                   pl.col("decision_id").alias("order_decision"))
     dmid = frames.decisions.select(pl.col("id").alias("decision"), pl.col("mid")
-                                   .alias("decision_mid"))
+                                   .alias("decision_mid"), "expected_edge_bps",
+                                   "expected_cost_bps", "margin_bps")
     side = pl.when(pl.col("is_buy")).then(1.0).otherwise(-1.0)
     out = (frames.fills.sort("local_ns", "coin", "tid")
            .join(orders, on="cloid", how="left", maintain_order="left")
@@ -264,7 +292,8 @@ def _summary(frames: JournalFrames, p: ReportParams, paths: list[CoinPath],
         fill_rates=fill_rates(frames.orders), state_changes=_timeline(frames),
         halts=int((frames.state_changes["to_state"] == "HALTED").sum()),
         errors_by_stage=_counts(frames.errors, "stage"),
-        per_coin=tuple(_coin_summary(c, fills) for c in paths))
+        per_coin=tuple(_coin_summary(c, fills) for c in paths),
+        by_order_type=order_types(fills, {c.coin: c.mark for c in paths}))
 
 
 def _span(frames: JournalFrames) -> tuple[int | None, int | None]:
@@ -337,6 +366,53 @@ def _timeline(frames: JournalFrames) -> tuple[StateChangeItem, ...]:
     return tuple(StateChangeItem(local_ns=r["local_ns"], from_state=r["from_state"],
                                  to_state=r["to_state"], trigger=r["trigger"],
                                  reason=r["reason"]) for r in rows)
+
+
+def order_types(fills: pl.DataFrame, marks: dict[str, float | None]
+                ) -> tuple[OrderTypeSummary, ...]:
+    """Per TIF: fills, turnover, fees, the gross PnL share of its fills (see module doc)."""
+    if fills.is_empty():
+        return ()
+    mark = pl.col("coin").replace_strict(
+        {c: m for c, m in marks.items() if m is not None}, default=None,
+        return_dtype=pl.Float64)
+    q = pl.when(pl.col("is_buy")).then(pl.col("sz")).otherwise(-pl.col("sz"))
+    share = fills.with_columns((q * (pl.coalesce(mark, pl.col("px")) - pl.col("px")))
+                               .alias("_gross"))
+    out: list[OrderTypeSummary] = []
+    for (tif,), g in share.group_by("tif", maintain_order=True):
+        gross, fees = float(g["_gross"].sum()), float(g["fee"].sum())
+        econ = g.filter(pl.col("expected_edge_bps").is_not_null())
+        out.append(OrderTypeSummary(
+            tif=str(tif), fills=g.height, maker_fills=int((~g["crossed"]).sum()),
+            taker_fills=int(g["crossed"].sum()),
+            turnover_usd=float((g["px"] * g["sz"]).sum()), fees_usd=fees,
+            gross_pnl_usd=gross, net_pnl_usd=gross - fees,
+            slippage_bps_mean=_mean(g["slippage_bps"]),
+            expected_edge_bps_mean=_mean(g["expected_edge_bps"]),
+            expected_cost_bps_mean=_mean(g["expected_cost_bps"]),
+            margin_bps_mean=_mean(g["margin_bps"]), decisions_with_economics=econ.height))
+    return tuple(sorted(out, key=lambda o: o.tif))
+
+
+def _mean(values: pl.Series) -> float | None:
+    arr = values.drop_nulls().cast(pl.Float64).to_numpy()
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else None
+
+
+def run_figures(journal_path: Path | str) -> dict[str, Any]:
+    """The headline figures of a run, from its journal: the keys every run output shares
+    (`gross_pnl_usd`, `fees_usd`, `net_pnl_usd`, `turnover_usd`, `fills`), maker/taker
+    fills, and the same by order type."""
+    return headline(summarize(journal_path))
+
+
+def headline(s: ReportSummary) -> dict[str, Any]:
+    return {"gross_pnl_usd": s.gross_pnl_usd, "fees_usd": s.fees_net_usd,
+            "net_pnl_usd": s.net_pnl_usd, "turnover_usd": s.turnover_usd, "fills": s.fills,
+            "maker_fills": s.maker_fills, "taker_fills": s.taker_fills,
+            "by_order_type": {o.tif: msgspec.to_builtins(o) for o in s.by_order_type}}
 
 
 def _coin_summary(path: CoinPath, fills: pl.DataFrame) -> CoinSummary:

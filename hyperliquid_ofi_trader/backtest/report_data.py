@@ -39,6 +39,10 @@ DECISION_SCHEMA: Final[dict[str, Any]] = {
     "mid": pl.Float64, "bid": pl.Float64, "ask": pl.Float64, "alpha": pl.Float64,
     "ofi": pl.Float64, "tradable": pl.Boolean, "liquidity": pl.Utf8,
     "volatility": pl.Utf8, "liquidation": pl.Boolean, "position": pl.Float64,
+    # The router's economics of the decision (edge mode): expected edge, the cost of the
+    # chosen order type, and their margin, in bps. Null when the router journals none.
+    "expected_edge_bps": pl.Float64, "expected_cost_bps": pl.Float64,
+    "margin_bps": pl.Float64,
 }
 ORDER_SCHEMA: Final[dict[str, Any]] = {
     "cloid": pl.Utf8, "oid": pl.Int64, "decision_id": pl.Int64, "coin": pl.Utf8,
@@ -223,11 +227,13 @@ def _input_fields(inputs: Mapping[str, Any]) -> tuple[Any, ...]:
     book = _mapping(inputs.get("book"))
     signals = _mapping(inputs.get("signals"))
     regime = _mapping(inputs.get("regime"))
+    economics = _mapping(_mapping(inputs.get("router")).get("economics"))
     return (_num(book.get("mid")), _num(book.get("bid")), _num(book.get("ask")),
               _num(inputs.get("alpha")), _num(signals.get("ofi")),
               _bool(regime.get("tradable")), _str(regime.get("liquidity")),
               _str(regime.get("volatility")), _bool(regime.get("liquidation")),
-              _num(inputs.get("position")))
+              _num(inputs.get("position")), _num(economics.get("expected_edge_bps")),
+              _num(economics.get("expected_cost_bps")), _num(economics.get("margin_bps")))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

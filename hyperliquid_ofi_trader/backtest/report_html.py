@@ -88,7 +88,9 @@ def render_html(s: ReportSummary, images: list[tuple[str, bytes]]) -> str:
     if s.fills == 0:
         parts.append("<p class='warn'>No fills in this run: PnL, slippage and markouts "
                      "are empty.</p>")
-    parts += [_h2("Summary"), _kv_table(_headline(s)), _h2("Per coin"), _per_coin(s),
+    parts += [_h2("Summary"), _kv_table(_headline(s)),
+              _h2("By order type (gross before fees, fees, net; expected edge and cost of "
+                  "the trades taken)"), _order_types(s), _h2("Per coin"), _per_coin(s),
               _h2("Markouts"), _markouts(s), _h2("Fill rate by tactic"), _fill_rates(s),
               _h2("Decisions and orders"), _outcomes(s), _h2("Trading state changes"),
               _timeline(s)]
@@ -155,6 +157,16 @@ def _per_coin(s: ReportSummary) -> str:
                    "unrealised USD", "final position", "last mark"],
                   [[c.coin, c.fills, c.volume, c.turnover_usd, c.fees_usd, c.realised_pnl_usd,
                     c.unrealised_pnl_usd, c.final_position, c.last_mark] for c in s.per_coin])
+
+
+def _order_types(s: ReportSummary) -> str:
+    return _table(["order type", "fills", "maker / taker", "turnover USD", "gross USD",
+                   "fees USD", "net USD", "slippage bps", "expected edge bps",
+                   "expected cost bps", "margin bps"],
+                  [[o.tif, o.fills, f"{o.maker_fills} / {o.taker_fills}", o.turnover_usd,
+                    o.gross_pnl_usd, o.fees_usd, o.net_pnl_usd, o.slippage_bps_mean,
+                    o.expected_edge_bps_mean, o.expected_cost_bps_mean, o.margin_bps_mean]
+                   for o in s.by_order_type])
 
 
 def _markouts(s: ReportSummary) -> str:

@@ -24,6 +24,7 @@ from hyperliquid_ofi_trader.backtest.latency import (
     LatencyConfigError,
     parse_distribution,
 )
+from hyperliquid_ofi_trader.backtest.report import run_figures
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
     BacktestResult,
@@ -33,6 +34,7 @@ from hyperliquid_ofi_trader.backtest.runner import (
 )
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.sim.settings import SimSettingsError
 
 _SPEC_HELP = ("const:MS, uniform:LO,HI, lognormal:MEDIAN,P99 (ms), file:PATH[:COLUMN] "
@@ -101,11 +103,18 @@ def backtest_command(
             write_html_report(result)
     except (ReplaySourceError, BacktestError) as exc:
         _fail(err, f"cannot backtest {data}: {exc}")
+    doc = summary_dict(result, data)
     if as_json:
-        typer.echo(orjson.dumps(result.as_dict(), default=str,
-                                option=orjson.OPT_NON_STR_KEYS).decode())
+        typer.echo(orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode())
     else:
-        print_summary(Console(), result)
+        print_summary(Console(), result, doc)
+
+
+def summary_dict(result: BacktestResult, data: Path) -> dict[str, Any]:
+    """The result, what data it ran on (SYNTHETIC when it was), and the run's headline
+    figures from its journal (the same source as `hlofi report`)."""
+    return {"data": synthetic_label(data) or "recorded market data", **result.as_dict(),
+            **run_figures(result.journal)}
 
 
 def _fail(err: Console, message: str) -> NoReturn:
@@ -145,15 +154,16 @@ def _default_out() -> Path:
     return Path("runs") / f"backtest-{stamp}"
 
 
-def print_summary(console: Console, result: BacktestResult) -> None:
-    d = result.as_dict()
+def print_summary(console: Console, result: BacktestResult,
+                  doc: dict[str, Any] | None = None) -> None:
+    d = doc if doc is not None else result.as_dict()
     engine, orders = d["engine"], d["execution"].get("orders", {})
     positions = d["execution"].get("positions", {})
     table = Table(title="backtest summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     rows: list[tuple[str, Any]] = [
-        ("source", d["source"]), ("journal", d["journal"]),
+        ("data", d.get("data", "")), ("source", d["source"]), ("journal", d["journal"]),
         ("report", d["report"] or "not written"),
         ("frames", f"{d['frames']:,} over {d['recorded_span_s']:,.1f} s of recording"),
         ("throughput", f"{d['events_per_s']:,.0f} engine events/s ({d['wall_s']:.2f} s wall)"),
@@ -164,6 +174,7 @@ def print_summary(console: Console, result: BacktestResult) -> None:
                                 f"{p['realised']:.2f})" for c, p in positions.items())
          or "flat"),
         ("venue account value", d["venue"].get("account_value")),
+        *_pnl_rows(d),
         ("stage errors", _kv(engine["stage_errors"]) or "none"),
         ("trading state", engine["trading_state"]),
         ("journal sha256", d["journal_sha256"]),
@@ -171,6 +182,31 @@ def print_summary(console: Console, result: BacktestResult) -> None:
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)
+
+
+def _pnl_rows(d: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Gross, fees, net, turnover and fills, in total and by order type."""
+    if "net_pnl_usd" not in d:
+        return []
+    rows: list[tuple[str, Any]] = [(
+        "PnL (USD)", f"gross {d['gross_pnl_usd']:+,.2f} - fees {d['fees_usd']:,.2f} = net "
+        f"{d['net_pnl_usd']:+,.2f}; turnover {d['turnover_usd']:,.0f}; {d['fills']:,} fills "
+        f"(maker {d['maker_fills']:,}, taker {d['taker_fills']:,})")]
+    for tif, o in sorted(d.get("by_order_type", {}).items()):
+        rows.append((f"  {tif}", order_type_line(o)))
+    return rows
+
+
+def order_type_line(o: dict[str, Any]) -> str:
+    """One order type's figures; edge/cost means when the router journaled them."""
+    line = (f"{o['fills']:,} fills, gross {o['gross_pnl_usd']:+,.2f}, fees "
+            f"{o['fees_usd']:,.2f}, net {o['net_pnl_usd']:+,.2f}, turnover "
+            f"{o['turnover_usd']:,.0f}")
+    if o.get("expected_edge_bps_mean") is not None:
+        line += (f"; expected edge {o['expected_edge_bps_mean']:.2f} bps, cost "
+                 f"{o['expected_cost_bps_mean'] or 0.0:.2f} bps, margin "
+                 f"{o['margin_bps_mean'] or 0.0:+.2f} bps")
+    return line
 
 
 def _kv(mapping: dict[str, Any]) -> str:

@@ -86,6 +86,14 @@ def summary_table(s: ReportSummary) -> Table:
         (f"hit rate at {s.hit_rate_horizon_s:g} s", s.hit_rate),
         ("slippage mean bps (+ = cost)", s.slippage_bps.mean), ("halts", s.halts),
         ("content sha256", s.journal_sha256[:16] + "…")]
+    for o in s.by_order_type:
+        rows.append((f"{o.tif}: fills / gross / fees / net (USD)",
+                     f"{o.fills} / {fmt(o.gross_pnl_usd)} / {fmt(o.fees_usd)} / "
+                     f"{fmt(o.net_pnl_usd)}"))
+        if o.expected_edge_bps_mean is not None:
+            rows.append((f"{o.tif}: expected edge / cost / margin (bps)",
+                         f"{fmt(o.expected_edge_bps_mean)} / {fmt(o.expected_cost_bps_mean)}"
+                         f" / {fmt(o.margin_bps_mean)}"))
     for key, value in rows:
         table.add_row(key, fmt(value))
     return table

@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hyperliquid_ofi_trader.backtest.latency import DEFAULT_ENTRY, DEFAULT_FEED
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.research import leadlag_xcorr, microprice_fit, ofi_impact, signal_ic
 from hyperliquid_ofi_trader.research.series import (
     MarketSeries,
@@ -44,6 +46,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 OutOption = Annotated[Path | None, typer.Option(
     "--out", help="Directory for PNG plots (none when omitted).", file_okay=False)]
 
+# When our order could reach the venue after the lead moved: median feed + entry delay.
+DEFAULT_REACTION_MS = DEFAULT_FEED.median_ms + DEFAULT_ENTRY.median_ms
 _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m)\s*$")
 
@@ -92,9 +96,24 @@ def _tick(market: MarketSeries, tick: float | None) -> float:
     return t
 
 
-def _emit_json(obj: Any) -> None:
+def data_note(*paths: Path) -> str:
+    """What the data is: "SYNTHETIC (scenario X, seed N)" for a synthetic recording (each
+    one named when several differ), else "recorded market data"."""
+    labels = list(dict.fromkeys(synthetic_label(p) or "recorded market data" for p in paths))
+    return " + ".join(labels)
+
+
+def _emit_json(obj: Any, *paths: Path) -> None:
+    """Print `obj` as JSON; with `paths`, a "data" key says what the data was."""
+    if paths and isinstance(obj, dict):
+        obj = {"data": data_note(*paths), **obj}
     # orjson writes NaN/inf as null: "unknown" stays visible instead of breaking parsers.
     typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+def _say_data(con: Console, *paths: Path) -> None:
+    note = data_note(*paths)
+    con.print(f"[bold]{note}[/bold]" if note.startswith("SYNTHETIC") else note)
 
 
 def _f(x: float, digits: int = 3) -> str:
@@ -140,9 +159,10 @@ def ofi_cmd(
     report = ofi_impact.analyse(market.book, ivs, t, levels=levels, n_buckets=depth_buckets)
     plots = _ofi_plots(report, out)
     if as_json:
-        _emit_json({**report.as_dict(), "source": market.source, "plots": plots})
+        _emit_json({**report.as_dict(), "source": market.source, "plots": plots}, data)
         return
     con = Console()
+    _say_data(con, data)
     con.print(_source_line(market, t))
     con.print(_impact_table(report))
     con.print(_depth_table(report))
@@ -218,6 +238,10 @@ def leadlag_cmd(
     horizon_ms: Annotated[float, typer.Option(help="Hit-rate horizon, ms.", min=0.001)]
     = 500.0,
     shifts: Annotated[int, typer.Option(help="Circular shifts for the null.", min=0)] = 100,
+    latency_ms: Annotated[float, typer.Option(
+        "--latency-ms", help="Reaction delay: the lag's move is measured from this long "
+        "after the lead's move (default: the backtest's median feed + entry latency).",
+        min=0.0)] = DEFAULT_REACTION_MS,
     as_json: JsonOption = False,
     out: OutOption = None,
 ) -> None:
@@ -228,13 +252,14 @@ def leadlag_cmd(
         report = leadlag_xcorr.analyse(
             a.book, b.book, max_lag_ms=max_lag_ms, step_ms=step_ms, window_ms=window_ms,
             threshold_sigma=threshold_sigma, vol_halflife_ms=vol_halflife_ms,
-            horizon_ms=horizon_ms, shifts=shifts)
+            horizon_ms=horizon_ms, shifts=shifts, latency_ms=latency_ms)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     plots = _xcorr_plot(report, out)
     if as_json:
-        _emit_json({**report.as_dict(), "plots": plots})
+        _emit_json({**report.as_dict(), "plots": plots}, lead, lag)
         return
+    _say_data(Console(), lead, lag)
     _print_leadlag(report, plots)
 
 
@@ -256,6 +281,8 @@ def _print_leadlag(report: leadlag_xcorr.LeadLagReport, plots: list[str]) -> Non
                   f"({x.step_ms:g} ms grid, n={x.n:,})")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    for k, v in _regression_rows(report.regression):
+        table.add_row(k, v)
     for k, v in (("peak lag", f"{x.peak_lag_ms:+g} ms (ρ {_f(x.peak_corr)})"),
                  ("lag 0", f"ρ {_f(x.lag0_corr)}"),
                  ("best lead (lag > 0)", f"{x.best_lead_lag_ms:+g} ms (ρ {_f(x.best_lead_corr)})"),
@@ -265,9 +292,13 @@ def _print_leadlag(report: leadlag_xcorr.LeadLagReport, plots: list[str]) -> Non
                  ("lead significant", "yes" if x.lead_significant else "no"),
                  (f"signal fires (window {h.window_ms:g} ms, {h.threshold_sigma:g}σ)",
                   str(h.fires)),
-                 (f"hit / miss / flat after {h.horizon_ms:g} ms",
+                 (f"hit / miss / flat {h.latency_ms:g}-{h.latency_ms + h.horizon_ms:g} ms "
+                  "after onset",
                   f"{h.hits} / {h.misses} / {h.flats}"),
-                 ("hit rate (non-flat)", f"{_f(h.hit_rate)} (z vs 50%: {_f(h.z_vs_half, 1)})")):
+                 ("hit rate (non-flat)", f"{_f(h.hit_rate)} (z vs 50%: {_f(h.z_vs_half, 1)})"
+                  + (" SMALL SAMPLE" if h.small_sample else "")),
+                 (f"mean move after {h.latency_ms:g} ms (bps, signed)",
+                  f"{_f(h.mean_move_bps)} (t {_f(h.move_t, 1)})")):
         table.add_row(k, v)
     con = Console()
     con.print(table)
@@ -275,6 +306,15 @@ def _print_leadlag(report: leadlag_xcorr.LeadLagReport, plots: list[str]) -> Non
         con.print(f"- {note}")
     for p in plots:
         con.print(f"wrote {p}")
+
+
+def _regression_rows(reg: leadlag_xcorr.BlockRegression | None) -> list[tuple[str, str]]:
+    if reg is None:
+        return []
+    return [("VERDICT (grid-free)", reg.verdict),
+            (f"block regression ({reg.block_ms:g} ms blocks)",
+             f"slope {_f(reg.slope)}, t {_f(reg.t_stat, 1)}, R² {_f(reg.r2, 4)}, n {reg.n:,}"
+             + (" SMALL SAMPLE" if reg.small_sample else ""))]
 
 
 # ---------------------------------------------------------------- signals
@@ -309,9 +349,10 @@ def signals_cmd(
     report = signal_ic.analyse(market, t, hs, ofi_window_ns=ofi_ns, aggr_window_ns=aggr_ns,
                                model=mp)
     if as_json:
-        _emit_json(report.as_dict())
+        _emit_json(report.as_dict(), data)
         return
     con = Console()
+    _say_data(con, data)
     con.print(_source_line(market, t))
     table = Table(title="Information coefficient (Spearman) vs future mid move; "
                   "n_ind = span / horizon")
@@ -370,8 +411,9 @@ def microprice_cmd(
     except OSError as exc:
         raise _fail(f"cannot write {out}: {exc.strerror or exc}") from None
     if as_json:
-        _emit_json({**result.as_dict(), "model_path": str(out)})
+        _emit_json({**result.as_dict(), "model_path": str(out)}, data)
         return
+    _say_data(Console(), data)
     _print_microprice(market, t, result, out)
 
 

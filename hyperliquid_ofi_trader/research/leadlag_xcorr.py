@@ -13,8 +13,18 @@
    lag 0 dominates is reported as the ratio ρ(peak lead)/ρ(0).
 3. The hit rate of the production `LeadLagSignal` fed both mid series merged in exchange-time
    order: at each onset (the signal turns from 0 or the opposite sign to ±1), did the lag
-   coin's mid move in the signalled direction over the next horizon? Flat outcomes are
-   counted apart; the hit rate is over non-flat outcomes, with a binomial z against 50%.
+   coin's mid move in the signalled direction over the next horizon, measured from a
+   reaction delay after the onset (`latency_ms`: when our order could reach the venue)?
+   Flat outcomes are counted apart; the hit rate is over non-flat outcomes, with a
+   binomial z against 50%, beside the mean signed move in bps and its t.
+4. The VERDICT, which does not depend on the grid step (the correlogram's significance
+   does: a fine grid is full of zero and bouncing returns): a regression on block-sampled
+   returns. At times t_i spaced one block (window + latency + horizon) apart, so that no
+   two observations share a return, the lag coin's log return from t_i + latency to
+   t_i + latency + horizon (bps) is regressed on the lead's over [t_i - window, t_i].
+   The lead forecasts the lag when the slope is positive with t >= 2.58 (1 %, two-sided).
+Samples too small to judge (fewer than 50 blocks, fewer than 30 decided signal onsets)
+are flagged and no verdict is claimed.
 
 Research only: it uses exchange times of both series, which must come from the same venue
 clock (e.g. two Binance streams, or two Hyperliquid coins).
@@ -29,10 +39,14 @@ from typing import Any
 import numpy as np
 
 from hyperliquid_ofi_trader.research.series import BookSeries, FloatArray, IntArray, asof
-from hyperliquid_ofi_trader.research.stats import cross_correlation, white_noise_band
+from hyperliquid_ofi_trader.research.stats import cross_correlation, ols, white_noise_band
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 
 _MS = 1_000_000
+_BPS = 1e4
+MIN_BLOCKS = 50  # regression observations below which no verdict is given
+MIN_DECIDED = 30  # decided signal onsets below which the hit rate is flagged
+T_FORECAST = 2.58  # two-sided 1 %: a claim of forecast power needs at least this
 Int8Array = np.ndarray[Any, np.dtype[np.int8]]
 
 
@@ -68,6 +82,31 @@ class HitRate:
     flats: int
     hit_rate: float
     z_vs_half: float
+    latency_ms: float = 0.0  # the move is measured from onset + latency
+    mean_move_bps: float = math.nan  # lag move in the signalled direction, per onset
+    move_t: float = math.nan  # t of that mean
+    small_sample: bool = True  # fewer than MIN_DECIDED decided onsets
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRegression:
+    """The lag's return after a reaction delay on the lead's preceding return, one
+    observation per non-overlapping block (see the module doc, point 4)."""
+
+    window_ms: float
+    latency_ms: float
+    horizon_ms: float
+    block_ms: float
+    n: int
+    slope: float  # lag bps per lead bps
+    t_stat: float
+    r2: float
+    small_sample: bool
+    forecasts: bool
+    verdict: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,9 +120,16 @@ class LeadLagReport:
     xcorr: XcorrResult
     hit_rate: HitRate
     notes: list[str] = field(default_factory=list)
+    regression: BlockRegression | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.regression.verdict if self.regression is not None else "no verdict"
 
     def as_dict(self) -> dict[str, Any]:
         return {"lead": self.lead, "lag": self.lag, "span_s": self.span_s,
+                "verdict": self.verdict,
+                "regression": None if self.regression is None else self.regression.as_dict(),
                 "xcorr": self.xcorr.as_dict(), "hit_rate": self.hit_rate.as_dict(),
                 "notes": self.notes}
 
@@ -213,26 +259,82 @@ def signal_fires(lead: BookSeries, lag: BookSeries,
 
 
 def hit_rate(lead: BookSeries, lag: BookSeries, signal: LeadLagSignal,
-             horizon_ns: int) -> HitRate:
+             horizon_ns: int, latency_ns: int = 0) -> HitRate:
+    """Onsets of the signal and the lag's move from onset + latency over the horizon."""
     times, dirs = signal_fires(lead, lag, signal)
-    valid = times + horizon_ns <= lag.ns[-1]
-    times, dirs = times[valid], dirs[valid]
-    move = np.sign(asof(lag.ns, lag.mid, times + horizon_ns) - asof(lag.ns, lag.mid, times))
+    start = times + latency_ns
+    valid = start + horizon_ns <= lag.ns[-1]
+    start, dirs = start[valid], dirs[valid]
+    before = asof(lag.ns, lag.mid, start)
+    after = asof(lag.ns, lag.mid, start + horizon_ns)
+    signed = dirs * np.log(after / before) * _BPS
+    move = np.sign(after - before)
     hits = int((move == dirs).sum())
     flats = int((move == 0).sum())
-    misses = int(times.size) - hits - flats
+    misses = int(start.size) - hits - flats
     decided = hits + misses
     rate = hits / decided if decided else math.nan
     z = (rate - 0.5) / math.sqrt(0.25 / decided) if decided else math.nan
+    mean, t = _mean_t(signed)
     return HitRate(window_ms=signal.window_ns / _MS, horizon_ms=horizon_ns / _MS,
-                   threshold_sigma=signal.threshold_sigma, fires=int(times.size), hits=hits,
-                   misses=misses, flats=flats, hit_rate=rate, z_vs_half=z)
+                   threshold_sigma=signal.threshold_sigma, fires=int(start.size), hits=hits,
+                   misses=misses, flats=flats, hit_rate=rate, z_vs_half=z,
+                   latency_ms=latency_ns / _MS, mean_move_bps=mean, move_t=t,
+                   small_sample=decided < MIN_DECIDED)
+
+
+def _mean_t(values: FloatArray) -> tuple[float, float]:
+    v = values[np.isfinite(values)]
+    if v.size < 2:
+        return (float(v.mean()) if v.size else math.nan), math.nan
+    sd = float(v.std(ddof=1))
+    mean = float(v.mean())
+    return mean, (mean / (sd / math.sqrt(v.size)) if sd > 0.0 else math.nan)
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+def block_regression(lead: BookSeries, lag: BookSeries, *, window_ms: float,
+                     latency_ms: float, horizon_ms: float) -> BlockRegression:
+    """Regress the lag's return after the reaction delay on the lead's preceding return,
+    one observation per block of window + latency + horizon (no shared returns)."""
+    window, latency, horizon = (round(x * _MS) for x in (window_ms, latency_ms, horizon_ms))
+    block = window + latency + horizon
+    start = max(int(lead.ns[0]), int(lag.ns[0])) + window
+    end = min(int(lead.ns[-1]), int(lag.ns[-1])) - latency - horizon
+    t = np.arange(start, end + 1, block, dtype=np.int64) if end >= start else \
+        np.empty(0, dtype=np.int64)
+    x = np.log(asof(lead.ns, lead.mid, t) / asof(lead.ns, lead.mid, t - window)) * _BPS
+    y = np.log(asof(lag.ns, lag.mid, t + latency + horizon)
+               / asof(lag.ns, lag.mid, t + latency)) * _BPS
+    fit = ols(x, y)
+    small = fit.n < MIN_BLOCKS or not math.isfinite(fit.t_stat)
+    forecasts = (not small) and fit.slope > 0.0 and fit.t_stat >= T_FORECAST
+    return BlockRegression(window_ms=window_ms, latency_ms=latency_ms, horizon_ms=horizon_ms,
+                           block_ms=block / _MS, n=fit.n, slope=fit.slope, t_stat=fit.t_stat,
+                           r2=fit.r2, small_sample=small, forecasts=forecasts,
+                           verdict=_verdict(lead.coin, lag.coin, fit.slope, fit.t_stat,
+                                            fit.n, small, forecasts, latency_ms, horizon_ms))
+
+
+def _verdict(lead: str, lag: str, slope: float, t: float, n: int, small: bool,
+             forecasts: bool, latency_ms: float, horizon_ms: float) -> str:
+    after = f"{lag} {latency_ms:g}-{latency_ms + horizon_ms:g} ms after the {lead} move"
+    if small:
+        return (f"too few samples to judge ({n} blocks, need {MIN_BLOCKS}): no claim about "
+                f"{lead} leading {lag}")
+    if forecasts:
+        return (f"{lead} forecasts {after}: {slope:+.3f} bps per bps of {lead} move "
+                f"(t {t:.1f}, n {n})")
+    return (f"no forecast power: {lead}'s move does not predict {after} (slope "
+            f"{slope:+.3f}, t {t:.1f}, n {n}; a claim needs t >= {T_FORECAST})")
 
 
 def analyse(lead: BookSeries, lag: BookSeries, *, max_lag_ms: float = 500.0,
             step_ms: float = 10.0, window_ms: float = 100.0, threshold_sigma: float = 2.0,
             vol_halflife_ms: float = 30_000.0, horizon_ms: float = 500.0,
-            shifts: int = 100) -> LeadLagReport:
+            shifts: int = 100, latency_ms: float = 0.0) -> LeadLagReport:
     if lead.coin == lag.coin:
         raise ValueError(f"lead and lag must be different coins, both are {lead.coin}")
     if common_grid(lead, lag, round(step_ms * _MS)).size < 4 * (max_lag_ms / step_ms + 1):
@@ -241,13 +343,21 @@ def analyse(lead: BookSeries, lag: BookSeries, *, max_lag_ms: float = 500.0,
     xc = xcorr(lead, lag, max_lag_ms=max_lag_ms, step_ms=step_ms, shifts=shifts)
     sig = LeadLagSignal(round(window_ms * _MS), threshold_sigma, round(vol_halflife_ms * _MS),
                         lead_coin=lead.coin, lag_coin=lag.coin)
-    hr = hit_rate(lead, lag, sig, round(horizon_ms * _MS))
+    hr = hit_rate(lead, lag, sig, round(horizon_ms * _MS), round(latency_ms * _MS))
+    reg = block_regression(lead, lag, window_ms=window_ms, latency_ms=latency_ms,
+                           horizon_ms=horizon_ms)
     span = (min(lead.ns[-1], lag.ns[-1]) - max(lead.ns[0], lag.ns[0])) / 1e9
-    return LeadLagReport(lead.coin, lag.coin, float(span), xc, hr, _notes(xc, hr))
+    return LeadLagReport(lead.coin, lag.coin, float(span), xc, hr, _notes(xc, hr, reg), reg)
 
 
-def _notes(xc: XcorrResult, hr: HitRate) -> list[str]:
-    notes = []
+def _notes(xc: XcorrResult, hr: HitRate, reg: BlockRegression | None = None) -> list[str]:
+    notes = [] if reg is None else [f"verdict (grid-free): {reg.verdict}"]
+    if xc.lead_significant != (reg is not None and reg.forecasts) and reg is not None \
+            and not reg.small_sample:
+        notes.append(f"the {xc.step_ms:g} ms correlogram "
+                     f"{'shows' if xc.lead_significant else 'does not show'} a lead above "
+                     "its nulls; the correlogram depends on the grid step, the verdict does "
+                     "not")
     if xc.peak_lag_ms == 0.0:
         notes.append("lag-0 co-movement is the strongest correlation")
     if xc.lead_significant:
@@ -262,6 +372,9 @@ def _notes(xc: XcorrResult, hr: HitRate) -> list[str]:
                    "the lead dominates")
         notes.append(f"best lead correlation is {xc.lead_to_lag0_ratio:.2f}x the lag-0 "
                      f"correlation ({verdict})")
-    if math.isfinite(hr.z_vs_half) and abs(hr.z_vs_half) < 2.0:
+    if hr.small_sample:
+        notes.append(f"small sample: {hr.hits + hr.misses} decided signal onsets (fewer "
+                     f"than {MIN_DECIDED}); the hit rate says little")
+    elif math.isfinite(hr.z_vs_half) and abs(hr.z_vs_half) < 2.0:
         notes.append("signal hit rate is not distinguishable from a coin flip (|z| < 2)")
     return notes

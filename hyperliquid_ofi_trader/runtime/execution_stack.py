@@ -33,6 +33,7 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderMa
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.feedback.fill_once import OncePerFill
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -182,7 +183,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
-        private_listeners=(orders, positions, slippage, fill_rate, costs, markouts),
+        # The trackers count each fill once although live fills arrive on two channels.
+        private_listeners=(orders, positions,
+                           OncePerFill((slippage, fill_rate, costs, markouts))),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
                          OrderStoreFlusher(orders)))

@@ -1,5 +1,11 @@
 """The end-of-run summary of a live or emulator run: one plain dict (for `--json`), and a
-rich rendering of it. Built from the runner's components after the run has stopped."""
+rich rendering of it. Built after the run has stopped.
+
+The headline figures (gross PnL before fees, fees, net, turnover, fills, by order type)
+come from the run's journal through `backtest.report.run_figures`, the same source as
+`hlofi report` and `hlofi backtest --json`, so the three never disagree. The live
+trackers (slippage, markouts, fill rates) are shown beside them for diagnosis; they see
+each fill once (`feedback/fill_once.py`)."""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from hyperliquid_ofi_trader.backtest.report import run_figures
+from hyperliquid_ofi_trader.backtest.report_data import ReportDataError
 from hyperliquid_ofi_trader.core.journal import JournalReader
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
@@ -25,9 +33,10 @@ def build_summary(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
     }
     if engine is not None:
         summary["engine"] = msgspec.to_builtins(engine.snapshot())
+    summary.update(_journal_figures(runner))
     if stack is not None:
         summary["execution"] = stack.summary()
-        summary["fills"] = _fill_stats(stack.positions.summary(), stack.summary())
+        summary["fill_stats"] = _fill_stats(stack.positions.summary(), stack.summary())
         marks = {coin: data.book.mid() for coin, data in engine.markets.items()} \
             if engine is not None else {}
         summary["pnl_usd"] = {
@@ -38,6 +47,15 @@ def build_summary(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
                               "ack_latency_us": runner.gateway.ack_latency_us()}
     summary["state_changes"] = _state_changes(runner)
     return summary
+
+
+def _journal_figures(runner: LiveRunner) -> dict[str, Any]:
+    """`gross_pnl_usd`, `fees_usd`, `net_pnl_usd`, `turnover_usd`, `fills`, ... from the
+    journal; empty (and said so) when it cannot be read."""
+    try:
+        return run_figures(runner.journal_path)
+    except ReportDataError as exc:
+        return {"figures_error": str(exc)}
 
 
 def _fill_stats(positions: dict[str, Any], execution: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +89,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     table.add_row("trading state", str(engine.get("trading_state")))
     table.add_row("decisions", f"{engine.get('decisions', 0):,}: "
                   + _kv(engine.get("outcomes", {})))
-    fills = s.get("fills", {})
+    _add_pnl_rows(table, s)
+    fills = s.get("fill_stats", {})
     for tif, outcomes in sorted(fills.get("orders_by_tif_and_outcome", {}).items()):
         table.add_row(f"orders {tif}", _kv(outcomes))
     ex = s.get("execution", {})
@@ -91,7 +110,6 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         table.add_row("gate rejections", _kv(ex.get("gate_rejections", {})) or "none")
     pnl = s.get("pnl_usd", {})
     if pnl:
-        table.add_row("PnL (USD, after fees)", f"{pnl['total_incl_fees']:,.2f}")
         for coin, pos in sorted(pnl.get("by_coin", {}).items()):
             table.add_row(f"position {coin}", f"{pos['size']:+g} @ {pos['entry_px']:,.2f}, "
                           f"realised {pos['realised']:+,.2f}, fees {pos['fees']:,.2f}, "
@@ -110,6 +128,26 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     if gw:
         table.add_row("order acks", _kv(_round(gw.get("ack_latency_us", {}))) + " µs")
     console.print(table)
+
+
+def _add_pnl_rows(table: Table, s: dict[str, Any]) -> None:
+    """Gross before fees, fees, net, turnover and fills, in total and by order type."""
+    if "net_pnl_usd" not in s:
+        if "figures_error" in s:
+            table.add_row("PnL", f"unavailable: {s['figures_error']}")
+        return
+    table.add_row("PnL (USD)", f"gross {s['gross_pnl_usd']:+,.2f} - fees "
+                  f"{s['fees_usd']:,.2f} = net {s['net_pnl_usd']:+,.2f}")
+    table.add_row("turnover, fills", f"{s['turnover_usd']:,.0f} USD, {s['fills']:,} fills "
+                  f"(maker {s['maker_fills']:,}, taker {s['taker_fills']:,})")
+    for tif, o in sorted(s.get("by_order_type", {}).items()):
+        line = (f"{o['fills']:,} fills, gross {o['gross_pnl_usd']:+,.2f}, fees "
+                f"{o['fees_usd']:,.2f}, net {o['net_pnl_usd']:+,.2f}, turnover "
+                f"{o['turnover_usd']:,.0f}")
+        if o.get("expected_edge_bps_mean") is not None:
+            line += (f"; expected edge {o['expected_edge_bps_mean']:.2f} bps, cost "
+                     f"{o['expected_cost_bps_mean'] or 0.0:.2f} bps")
+        table.add_row(f"  {tif}", line)
 
 
 def _stats(values: dict[str, Any], keys: tuple[str, ...]) -> str:

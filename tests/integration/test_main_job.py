@@ -37,7 +37,7 @@ def test_hlofi_run_trades_against_the_emulator(tmp_path: Path) -> None:
     engine = summary["engine"]
     assert engine["stage_errors"] == {}
     assert engine["outcomes"].get("submit", 0) > 0
-    orders = summary["fills"]["orders_by_tif_and_outcome"]
+    orders = summary["fill_stats"]["orders_by_tif_and_outcome"]
     assert orders, summary["execution"]["router_skips"]
     assert summary["gateway"]["answered"] > 0
     assert summary["gateway"]["failed"] == 0

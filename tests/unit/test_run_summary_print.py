@@ -19,7 +19,12 @@ def _summary(with_execution: bool) -> dict[str, Any]:
         "state_changes": [], "pipeline_latency_us": {"count": 3.0, "p50": 90.0, "p99": 300.0},
     }
     if with_execution:
-        s["fills"] = {"orders_by_tif_and_outcome": {"Ioc": {"filled": 2}}}
+        s["fill_stats"] = {"orders_by_tif_and_outcome": {"Ioc": {"filled": 2}}}
+        s.update(gross_pnl_usd=0.25, fees_usd=1.75, net_pnl_usd=-1.5, turnover_usd=3000.0,
+                 fills=2, maker_fills=0, taker_fills=2, by_order_type={"Ioc": {
+                     "fills": 2, "gross_pnl_usd": 0.25, "fees_usd": 1.75,
+                     "net_pnl_usd": -1.5, "turnover_usd": 3000.0,
+                     "expected_edge_bps_mean": 6.5, "expected_cost_bps_mean": 5.0}})
         s["execution"] = {
             "fill_rate": {"Ioc": {"placed": 2, "fill_ratio": 1.0}},
             "slippage_bps": {"vs_mid": {"Ioc": {"count": 2.0, "mean": 0.25}}},
@@ -40,6 +45,8 @@ def test_full_summary_has_every_section() -> None:
     text = _render(_summary(True))
     for expected in ("orders Ioc", "filled 2", "fill rate Ioc", "slippage vs_mid Ioc",
                      "markout 1000 ms", "rate_limit 1", "-1.50", "position ETH",
+                     "gross +0.25 - fees 1.75 = net -1.50", "3,000 USD, 2 fills",
+                     "expected edge 6.50 bps", "5.00 bps",
                      "+0.01 @ 3,000.00", "p50 90 µs", "feed latency ETH"):
         assert expected in text, expected
 
