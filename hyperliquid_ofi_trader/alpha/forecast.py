@@ -46,11 +46,13 @@ from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 _MS = 1_000_000
 _NS_PER_S = 1_000_000_000
 _SIGMA2_BOUNDS = (1e-4, 1e6)  # bps^2: a frozen mid or a garbage print cannot break the solve
+_MAX_FEATURE = 1e6  # beyond this a signal value is garbage: clipped (forecast), refused (learn)
+_MAX_MOVE_BPS = 1e4  # a 100 % move over a few seconds is a bad print, not a lesson
 
 
 @dataclass(frozen=True, slots=True)
 class OnlineSettings:
-    prior_n_eff: float = 150.0
+    prior_n_eff: float = 10.0
     halflife_s: float = 600.0
     sample_ms: int = 100
     coef_bound_bps: float = 50.0
@@ -111,6 +113,7 @@ class OnlineForecast:
         "features",
         "model",
         "n_eff",
+        "refused",
         "samples",
         "settings",
         "sigma2",
@@ -136,6 +139,7 @@ class OnlineForecast:
         self._last_data_ns = -1
         self.n_eff = 0.0
         self.samples = 0
+        self.refused = 0
         self.coef: list[float] = list(model.coef_bps)
         self._cov = np.zeros((k, k))
         self._cov_rows: list[list[float]] = self._cov.tolist()
@@ -151,7 +155,7 @@ class OnlineForecast:
             mean += c * v
         cap = self.settings.max_forecast_bps
         mean = max(-cap, min(cap, mean))
-        return mean, math.sqrt(max(self._quad(x), 0.0)), x
+        return mean, min(math.sqrt(max(self._quad(x), 0.0)), cap), x
 
     def observe(self, ns: int, mid: float | None, x: list[float]) -> int:
         """A decision at exchange time `ns` with the coin's mid: matures pending samples
@@ -170,7 +174,8 @@ class OnlineForecast:
               weight: float = 1.0) -> None:
         """One realised (features, move) pair at exchange time `ns` (None: no time passes,
         nothing is forgotten); `weight` in (0, 1] (overlap)."""
-        if not math.isfinite(move_bps) or not all(math.isfinite(v) for v in x):
+        if not abs(move_bps) <= _MAX_MOVE_BPS or not all(abs(v) <= _MAX_FEATURE for v in x):
+            self.refused += 1  # NaN fails both comparisons too
             return
         if ns is not None:
             self._forget(ns)
@@ -251,12 +256,20 @@ def _value(signals: Mapping[str, float], name: str) -> float:
     v = signals.get(name)
     if v is None:
         return 0.0
-    return v if type(v) is float and v - v == 0.0 else _finite_or_zero(v)
+    if type(v) is float and -_MAX_FEATURE <= v <= _MAX_FEATURE:
+        return v
+    return _clipped_or_zero(v)
 
 
-def _finite_or_zero(v: object) -> float:
+def _clipped_or_zero(v: object) -> float:
+    """A usable number within the feature bound, or 0 (no information) for NaN, inf and
+    non-numbers (text is refused even when it parses: a producer sending it has a bug)."""
+    if isinstance(v, str | bytes):
+        return 0.0
     try:
         x = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return 0.0
-    return x if math.isfinite(x) else 0.0
+    if not math.isfinite(x):
+        return 0.0
+    return max(-_MAX_FEATURE, min(_MAX_FEATURE, x))

@@ -318,7 +318,7 @@ class ForecastThresholds(FrozenModel):
     alpha_scale_bps: float = Field(
         default=5.0, gt=0, description="alpha = tanh(forecast bps / this): the order size.")
     prior_n_eff: float = Field(
-        default=150.0, gt=0, description="How many independent samples the fitted prior is "
+        default=10.0, gt=0, description="How many independent samples the fitted prior is "
         "worth against the market's own forward moves.")
     halflife_s: float = Field(default=600.0, gt=0,
                               description="Forgetting half-life of the online data (s).")
