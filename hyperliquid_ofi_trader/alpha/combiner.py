@@ -240,7 +240,8 @@ class AlphaCombiner:
             edge = EdgeEstimate(coin=edge.coin, bps=edge.bps * factor,
                                 std_bps=edge.std_bps * abs(factor),
                                 horizon_ms=edge.horizon_ms, latency_ms=edge.latency_ms,
-                                exchange_ns=edge.exchange_ns, n_eff=edge.n_eff)
+                                exchange_ns=edge.exchange_ns, n_eff=edge.n_eff,
+                                lead_share=edge.lead_share)
         self._edges[regime.coin] = edge
         self._last_edge = edge
         forecaster.publish(edge)

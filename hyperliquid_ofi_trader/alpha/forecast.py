@@ -48,6 +48,7 @@ _NS_PER_S = 1_000_000_000
 _SIGMA2_BOUNDS = (1e-4, 1e6)  # bps^2: a frozen mid or a garbage print cannot break the solve
 _MAX_FEATURE = 1e6  # beyond this a signal value is garbage: clipped (forecast), refused (learn)
 _MAX_MOVE_BPS = 1e4  # a 100 % move over a few seconds is a bad print, not a lesson
+_LEAD_PREFIXES = ("lead_", "lag_", "leadlag")  # the lead-lag features (signals/stage.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     latency_ms: int
     exchange_ns: int
     n_eff: float = 0.0  # market evidence behind it (effective samples, after forgetting)
+    lead_share: float = 0.0  # share of |forecast| from lead-lag features (its order budget)
 
 
 class _Pending:
@@ -104,6 +106,7 @@ class OnlineForecast:
         "_cov_rows",
         "_entry_ns",
         "_exit_ns",
+        "_lead_mask",
         "_last_data_ns",
         "_next_sample_ns",
         "_pending",
@@ -111,6 +114,7 @@ class OnlineForecast:
         "_sample_weight",
         "coef",
         "features",
+        "last_lead_share",
         "model",
         "n_eff",
         "refused",
@@ -140,6 +144,9 @@ class OnlineForecast:
         self.n_eff = 0.0
         self.samples = 0
         self.refused = 0
+        # Which features carry the lead coin's information (the lead-lag path's share).
+        self._lead_mask = [f.startswith(_LEAD_PREFIXES) for f in self.features]
+        self.last_lead_share = 0.0
         self.coef: list[float] = list(model.coef_bps)
         self._cov = np.zeros((k, k))
         self._cov_rows: list[list[float]] = self._cov.tolist()
@@ -150,9 +157,14 @@ class OnlineForecast:
     def forecast(self, signals: Mapping[str, float]) -> tuple[float, float, list[float]]:
         """(forecast bps, std of its mean in bps, feature vector) for these signals."""
         x = [_value(signals, f) for f in self.features]
-        mean = 0.0
-        for c, v in zip(self.coef, x, strict=True):
-            mean += c * v
+        mean = lead = total = 0.0
+        for c, v, is_lead in zip(self.coef, x, self._lead_mask, strict=True):
+            part = c * v
+            mean += part
+            total += abs(part)
+            if is_lead:
+                lead += abs(part)
+        self.last_lead_share = lead / total if total > 0.0 else 0.0
         cap = self.settings.max_forecast_bps
         mean = max(-cap, min(cap, mean))
         return mean, min(math.sqrt(max(self._quad(x), 0.0)), cap), x

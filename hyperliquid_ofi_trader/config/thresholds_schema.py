@@ -293,6 +293,9 @@ class RouterThresholds(FrozenModel):
         description="A resting post-only order this many ticks behind its ideal price is "
         "re-quoted (cancel and replace).",
     )
+    lead_reserved_orders_per_minute: int = Field(
+        default=20, ge=0, description="Part of risk.limits.max_orders_per_minute kept for "
+        "lead-lag entries (their edge lives for a few hundred ms).")
 
     @model_validator(mode="after")
     def _high_above_mid(self) -> Self:

@@ -77,6 +77,9 @@ _TAGS = {(True, False): "ofi_high_ioc", (True, True): "ofi_high_ioc_reduce",
 _EDGE_TAGS = {(True, False): "edge_ioc", (True, True): "edge_ioc_reduce",
               (False, False): "edge_alo", (False, True): "edge_alo_reduce"}
 _NS_PER_MS = 1_000_000
+LEAD_TAG_SUFFIX = "_lead"
+"""Tag suffix of an entry whose forecast comes mostly from the lead coin (risk/exposure.py
+keeps part of the order budget for these)."""
 EdgeSource = Callable[[str], EdgeEstimate | None]
 
 
@@ -304,8 +307,11 @@ class ExecutionRouter:
         price = self._price(inst, tif, is_buy, bid, ask, own)
         size, reduce_only = self._size(inst, book, tif, is_buy, price, alpha, position,
                                        pending, bid, ask)
+        tag = _EDGE_TAGS[tif is Tif.IOC, reduce_only]
+        if edge.lead_share >= 0.5:  # a lead-lag trade: it draws on the lead-lag budget
+            tag += LEAD_TAG_SUFFIX
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
-                           reduce_only=reduce_only, tag=_EDGE_TAGS[tif is Tif.IOC, reduce_only])
+                           reduce_only=reduce_only, tag=tag)
 
     def _maybe_exit(self, inst: Instrument, book: RouterBook, coin: str, edge: EdgeEstimate,
                     position: float, bid: float, ask: float) -> OrderIntent | None:

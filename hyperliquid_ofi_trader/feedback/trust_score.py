@@ -117,7 +117,8 @@ class SignalTrust:
             self._report(coin, est, "forward_moves", exchange_ns)
         m = est.model
         return EdgeEstimate(coin=coin, bps=bps, std_bps=std, horizon_ms=m.horizon_ms,
-                            latency_ms=m.latency_ms, exchange_ns=exchange_ns, n_eff=est.n_eff)
+                            latency_ms=m.latency_ms, exchange_ns=exchange_ns, n_eff=est.n_eff,
+                            lead_share=est.last_lead_share)
 
     def publish(self, edge: EdgeEstimate) -> None:
         """The forecast as the alpha stage conditioned it (regime), for the router."""

@@ -13,7 +13,10 @@ Checks, in order (the first failure is the intent's reason, "code: detail"):
                      account snapshot has told us the value yet (no leverage without it);
 8. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
                      (counts approved intents; reduce-only ones too: the venue's budget
-                     does not care why we send).
+                     does not care why we send). `lead_reserved_per_minute` of it is kept
+                     for lead-lag entries (tag ending "_lead"): other orders stop at
+                     the limit minus the reserve, so a burst of them can never starve
+                     the one signal whose edge lives for a few hundred ms.
 Intents of one batch are checked in sequence against the position projected by the
 earlier approved ones, so a batch cannot pass by splitting.
 
@@ -56,6 +59,7 @@ class ExposureSettings:
     max_leverage: float
     max_order_usd: float
     max_orders_per_minute: int
+    lead_reserved_per_minute: int = 0
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> ExposureSettings:
@@ -63,7 +67,10 @@ class ExposureSettings:
         return cls(max_position_usd=dict(lim.max_position_usd),
                    max_total_notional_usd=lim.max_total_notional_usd,
                    max_leverage=lim.max_leverage, max_order_usd=lim.max_order_usd,
-                   max_orders_per_minute=lim.max_orders_per_minute)
+                   max_orders_per_minute=lim.max_orders_per_minute,
+                   lead_reserved_per_minute=min(
+                       cfg.thresholds.router.lead_reserved_orders_per_minute,
+                       lim.max_orders_per_minute))
 
 
 class _RejectError(Exception):
@@ -122,7 +129,7 @@ class ExposureGate:
             raise _RejectError("max_order_usd", f"${notional:.2f} > ${s.max_order_usd:.2f}")
         if not reduces:  # only the exposure limits need a mark
             self._exposure_limits(intent, pos + delta, self._mark(intent), projected)
-        self._rate_limit()
+        self._rate_limit(intent)
         return delta
 
     def _exposure_limits(self, intent: OrderIntent, new_pos: float, mark: float,
@@ -146,8 +153,11 @@ class ExposureGate:
             raise _RejectError("max_leverage", f"{lev:.2f}x > {s.max_leverage:g}x "
                           f"(account ${value:.2f})")
 
-    def _rate_limit(self) -> None:
-        limit = self.settings.max_orders_per_minute
+    def _rate_limit(self, intent: OrderIntent) -> None:
+        s = self.settings
+        limit = s.max_orders_per_minute
+        if not intent.tag.endswith("_lead"):
+            limit -= s.lead_reserved_per_minute
         if len(self._sent) >= limit:
             raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
 

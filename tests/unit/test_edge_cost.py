@@ -218,3 +218,12 @@ def test_missing_forecast_skips() -> None:
     box.value = edge(math.nan)
     assert r.route("ETH", 0.9, 1.0, 0.0) == ()
     assert r.last_reason.startswith("no_forecast")
+
+
+def test_a_lead_driven_entry_is_tagged_for_the_lead_lag_budget() -> None:
+    lead = EdgeEstimate(coin="ETH", bps=15.0, std_bps=0.0, horizon_ms=5000, latency_ms=200,
+                        exchange_ns=0, n_eff=100.0, lead_share=0.8)
+    (intent,) = router(lead).route("ETH", 0.9, None, 0.0)
+    assert intent.tag == "edge_ioc_lead"
+    (own,) = router(edge(15.0)).route("ETH", 0.9, None, 0.0)
+    assert own.tag == "edge_ioc"

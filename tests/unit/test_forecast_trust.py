@@ -165,3 +165,11 @@ def test_the_packaged_model_says_it_is_synthetic() -> None:
     m = packaged_model("ETH")
     assert m is not None and m.fit.synthetic
     assert packaged_model("DOGE") is None
+
+
+def test_the_lead_share_of_a_forecast() -> None:
+    est = OnlineForecast(model((2.0, 1.0, 0.0)))
+    est.forecast({"lead_ret_bps": 3.0, "ofi": 2.0})
+    assert est.last_lead_share == pytest.approx(6.0 / 8.0)
+    est.forecast({})
+    assert est.last_lead_share == 0.0
