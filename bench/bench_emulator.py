@@ -62,7 +62,9 @@ def _serve_forever(conn: Connection) -> None:
 
 async def _serve(conn: Connection) -> None:
     clock = LiveClock()
-    settings = SimSettings(ip_weight_per_minute=10**9, address_initial_requests=10**9)
+    # the client's throwaway key is made in the other process: let any signer trade
+    settings = SimSettings(ip_weight_per_minute=10**9, address_initial_requests=10**9,
+                           auto_create_accounts=True)
     venue = SimVenue(settings, clock)
     now = clock.now_ns()
     venue.on_market(BookSnapshot(

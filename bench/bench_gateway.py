@@ -126,6 +126,7 @@ async def bench_round_trips(n_orders: int) -> None:
     key = generate_throwaway_key()
     venue = SimVenue(SimSettings(ip_weight_per_minute=10**9,
                                  address_initial_requests=10**9), clock)
+    venue.fund(key.address)
     server = EmulatorServer(venue, None, ServerSettings(), clock)
     await server.start()
     now = clock.now_ns()

@@ -35,6 +35,7 @@ from hyperliquid_ofi_trader.core.journal import Journal  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import (  # noqa: E402
     GateResult,
     OrderIntent,
+    PlanIntent,
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState  # noqa: E402
@@ -121,11 +122,11 @@ class Stages:
               position: float) -> Sequence[OrderIntent]:
         return (OrderIntent(coin=coin, is_buy=True, size=0.01, price=3300.0, tif=Tif.IOC),)
 
-    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+    def check(self, intents: Sequence[PlanIntent], state: TradingState,
               now_ns: int) -> GateResult:
         return GateResult(approved=tuple(intents), rejected=())
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
         pass
 
     def cancel_all(self, reason: str) -> None:

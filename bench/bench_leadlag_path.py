@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_event_to_wire import (  # noqa: E402
+from bench_event_to_wire import (
     META,
     AnsweringSocket,
     TimedPostChannel,
@@ -38,29 +38,29 @@ from bench_event_to_wire import (  # noqa: E402
     _settle,
 )
 
-from hyperliquid_ofi_trader.config import build_config  # noqa: E402
-from hyperliquid_ofi_trader.core.clock import ReplayClock  # noqa: E402
-from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer  # noqa: E402
-from hyperliquid_ofi_trader.core.journal import Journal  # noqa: E402
-from hyperliquid_ofi_trader.core.market_data import CoinData  # noqa: E402
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry  # noqa: E402
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway  # noqa: E402
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key  # noqa: E402
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter  # noqa: E402
-from hyperliquid_ofi_trader.execution.rate_limits import (  # noqa: E402
+from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
+from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway
+from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.rate_limits import (
     RateLimiter,
     RateLimitSettings,
 )
-from hyperliquid_ofi_trader.execution.signing import L1Signer  # noqa: E402
-from hyperliquid_ofi_trader.runtime.assembly import (  # noqa: E402
+from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.runtime.assembly import (
     Execution,
     Strategy,
     build_engine,
     build_trust,
 )
-from hyperliquid_ofi_trader.runtime.execution_stack import build_execution  # noqa: E402
-from hyperliquid_ofi_trader.sim.scenarios import settings_for  # noqa: E402
-from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket  # noqa: E402
+from hyperliquid_ofi_trader.runtime.execution_stack import build_execution
+from hyperliquid_ofi_trader.sim.scenarios import settings_for
+from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 
 _EAGER = {
     "thresholds.yaml": {

@@ -71,7 +71,8 @@ def build(book: OrderBook) -> tuple[ExecutionRouter, ExposureGate, KillSwitch]:
     marks = marks_from_books(books)
     gate = ExposureGate(ExposureSettings(
         max_position_usd={"BTC": 5000.0}, max_total_notional_usd=5000.0, max_leverage=3.0,
-        max_order_usd=500.0, max_orders_per_minute=1200), positions, marks)
+        max_order_usd=500.0, max_orders_per_minute=1200), positions, marks,
+        {"BTC": BTC})  # as wired in the app: the venue rules (tick, lot, $10) checked too
     # The archive's capture time is not a receive time: lag is not meaningful here, so the
     # lag threshold is wide; depth, which is, uses the real settings' 80% / 60 s.
     kill = KillSwitch(KillSwitchSettings(

@@ -39,6 +39,7 @@ def _venue() -> SimVenue:
 def bench_orders() -> None:
     venue = _venue()
     signer = L1Signer(SecretKey.from_hex("0x" + "11" * 32), mainnet=False)
+    venue.fund(signer.address)
     bodies = []
     for i in range(N):  # pre-sign: measure the venue, not the client
         px = str(99_000 + (i % 500))

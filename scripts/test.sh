@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, from nothing: venv, install, lint, types, tests.
+# The whole test suite, from nothing: venv, install, lint, types, docs, tests.
 # The README's second command and .ci/run both call this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,15 @@ PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# The dashboard's browser tests drive Debian's Chromium; install it on a fresh CI machine
+# (or as root with apt). Without it those tests are skipped with a message.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 \
+    && { [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; }; then
+  echo "== installing chromium (dashboard browser tests)"
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
 echo "== ruff"; .venv/bin/ruff check hyperliquid_ofi_trader tests bench
 echo "== mypy --strict"; .venv/bin/mypy
+echo "== docs (mkdocs build --strict)"; .venv/bin/mkdocs build --strict -q -d "$(mktemp -d)"
 echo "== pytest"; .venv/bin/pytest "$@"

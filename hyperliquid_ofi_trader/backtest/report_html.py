@@ -1,9 +1,12 @@
 """The run report as files: one self-contained HTML page, the PNGs, and summary.json.
 
-The HTML embeds every figure as a base64 data URI and carries its CSS inline, so the one
-file can be mailed or archived on its own; the PNGs are also written next to it for
-slides and diffs. Every text taken from the journal (reasons, tags, coin names) is
-HTML-escaped: a journal is data, not markup.
+The HTML embeds every figure as a base64 data URI and carries its CSS and its one
+interactive chart (PnL gross / fees / net and position, drawn by the uPlot library shipped
+in the package) inline, so the one file can be mailed or archived on its own and needs no
+network; the PNGs are also written next to it for slides and diffs. It opens with the market
+and scenario the run saw (SYNTHETIC said loudly when it was), from the run's `run.json`,
+and ends with the fills and orders, each with the decision that caused it. Every text taken
+from the journal (reasons, tags, coin names) is HTML-escaped: a journal is data, not markup.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from hyperliquid_ofi_trader.backtest.report import (
     build_report,
 )
 from hyperliquid_ofi_trader.backtest.report_data import load_frames
+from hyperliquid_ofi_trader.backtest.report_interactive import interactive_chart
 from hyperliquid_ofi_trader.backtest.report_plots import FIGURES
+from hyperliquid_ofi_trader.backtest.report_tables import fills_table, orders_table
+from hyperliquid_ofi_trader.runtime.run_context import read_run_context
 
 HTML_NAME: Final = "report.html"
 JSON_NAME: Final = "summary.json"
@@ -38,7 +44,18 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th { background: #f3f3f3; } td.l, th.l { text-align: left; }
 .note { color: #666; font-size: 0.85em; } .warn { color: #a40; font-weight: bold; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
+.synthetic { background: #f5c542; color: #000; font-weight: bold; padding: 6px 10px; }
+.market { font-size: 1.05em; } nav a { margin-right: 1em; }
 """
+# Section titles of the figures (the PNG file names stay for slides and diffs).
+FIGURE_TITLES: Final = {
+    "pnl_position.png": "PnL and position",
+    "alpha_ofi_regimes.png": "Alpha, OFI and regimes",
+    "fills_price.png": "Fills on the price",
+    "slippage_markouts.png": "Slippage and markouts",
+    "fill_rates.png": "Fill rates",
+    "trading_state.png": "Trading state",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +83,9 @@ def write_report(report: Report, out_dir: Path) -> ReportFiles:
     summary_json.write_bytes(orjson.dumps(report.summary.as_dict(),
                                           option=orjson.OPT_INDENT_2))
     page = out_dir / HTML_NAME
-    page.write_text(render_html(report.summary, images), encoding="utf-8")
+    page.write_text(render_html(report.summary, images, report=report,
+                                context=read_run_context(Path(report.summary.journal))),
+                    encoding="utf-8")
     return ReportFiles(page, summary_json, tuple(out_dir / n for n, _ in images))
 
 
@@ -79,33 +98,69 @@ def png_bytes(fig: Figure) -> bytes:
 # ---------------------------------------------------------------- HTML
 
 
-def render_html(s: ReportSummary, images: list[tuple[str, bytes]]) -> str:
+def render_html(s: ReportSummary, images: list[tuple[str, bytes]], *,
+                report: Report | None = None,
+                context: dict[str, Any] | None = None) -> str:
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Run report: "
-             f"{_e(Path(s.journal).name)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>Run report</h1><p class='note'>journal {_e(s.journal)}<br>content "
+             f"{_e(_title(context, s))}</title><style>{_CSS}</style></head><body>",
+             f"<h1>Run report: {_e(_title(context, s))}</h1>", _market(context),
+             f"<p class='note'>journal {_e(s.journal)}<br>content "
              f"SHA-256 {_e(s.journal_sha256)}<br>time axis: {_e(s.time_axis)} (our receive "
-             f"clock; the replay clock in a backtest)</p>"]
+             f"clock; the replay clock in a backtest)</p>", _nav(report is not None)]
     if s.fills == 0:
         parts.append("<p class='warn'>No fills in this run: PnL, slippage and markouts "
                      "are empty.</p>")
-    parts += [_h2("Summary"), _kv_table(_headline(s)),
-              _h2("By order type (gross before fees, fees, net; expected edge and cost of "
+    parts += [_h2("Summary", "summary"), _kv_table(_headline(s))]
+    if report is not None:
+        parts += [_h2("PnL over time (interactive: drag to zoom, double-click to reset)",
+                      "pnl"), interactive_chart(report)]
+    parts += [_h2("By order type (gross before fees, fees, net; expected edge and cost of "
                   "the trades taken)"), _order_types(s), _h2("Per coin"), _per_coin(s),
               _h2("Markouts"), _markouts(s), _h2("Fill rate by tactic"), _fill_rates(s),
               _h2("Decisions and orders"), _outcomes(s), _h2("Trading state changes"),
               _timeline(s)]
-    parts += [f"<h2>{_e(name)}</h2><img alt='{_e(name)}' src='data:image/png;base64,"
-              f"{base64.b64encode(data).decode()}'>" for name, data in images]
+    parts += [f"<h2>{_e(FIGURE_TITLES.get(name, name))}</h2><img alt='{_e(name)}' "
+              f"src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+              for name, data in images]
+    if report is not None:
+        parts += [_h2("Fills (with the decision that caused each)", "fills"),
+                  fills_table(report.frames.fills, report.frames.orders),
+                  _h2("Orders (with the decision that placed each)", "orders"),
+                  orders_table(report.frames.orders)]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _title(context: dict[str, Any] | None, s: ReportSummary) -> str:
+    kind = (context or {}).get("kind")
+    name = Path(s.journal).parent.name or Path(s.journal).name
+    return f"{kind} {name}" if kind else name
+
+
+def _market(context: dict[str, Any] | None) -> str:
+    if context is None:
+        return ("<p class='note'>market: not recorded with this run (no run.json beside "
+                "the journal)</p>")
+    banner = ("<p class='synthetic'>SYNTHETIC market: generated by a model, not market "
+              "data. Nothing measured here says anything about a real market.</p>"
+              if context.get("synthetic") else "")
+    venue = f" (venue {_e(context['venue'])})" if context.get("venue") else ""
+    return f"{banner}<p class='market'>market: {_e(context.get('market', '?'))}{venue}</p>"
+
+
+def _nav(full: bool) -> str:
+    links = [("summary", "Summary")] + ([("pnl", "PnL chart"), ("fills", "Fills"),
+                                         ("orders", "Orders")] if full else [])
+    return "<nav>" + "".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in links) + "</nav>"
 
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _h2(text: str) -> str:
-    return f"<h2>{_e(text)}</h2>"
+def _h2(text: str, anchor: str | None = None) -> str:
+    ident = f" id='{_e(anchor)}'" if anchor else ""
+    return f"<h2{ident}>{_e(text)}</h2>"
 
 
 def fmt(value: object) -> str:

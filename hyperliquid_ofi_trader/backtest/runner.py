@@ -53,6 +53,7 @@ from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
@@ -65,6 +66,7 @@ from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
+from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
@@ -291,6 +293,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
         raise BacktestError(f"{journal_path} already exists: choose another output folder")
     stats = ReadStats()
     first_ns, frames = _first(iter_frames(data, stats))  # raises early for a bad source
+    frames = require_traded_coins(frames, cfg.symbols.traded)  # before any output exists
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = ReplayClock(first_ns)
     result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),
@@ -342,6 +345,7 @@ def write_html_report(result: BacktestResult) -> Path | None:
         from hyperliquid_ofi_trader.backtest.report_html import render_report
     except ImportError:
         return None
+    write_run_context(Path(result.out_dir), recording_context(Path(result.source)))
     _, files = render_report(Path(result.journal), Path(result.out_dir))
     result.report = str(files.html)
     return files.html

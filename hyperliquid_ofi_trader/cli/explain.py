@@ -1,4 +1,9 @@
-"""`hlofi explain DECISION_ID`: show one journaled decision and the inputs behind it.
+"""`hlofi explain [DECISION_ID | last] [--order CLOID]`: show one journaled decision and the
+inputs behind it.
+
+Without `--db` the journal is the newest run's (`runs/*/journal.sqlite`, the folder `hlofi
+run` and `hlofi paper` write to), then the configured `risk.journal.path`. `last` (the
+default) is the newest decision; `--order CLOID` is the decision that placed that order.
 
 Reads the journal read-only (safe while a run is writing to it: WAL readers do not block
 the writer) and prints, for that decision: exchange and local time, coin, trading state,
@@ -9,6 +14,7 @@ its reason, and the state changes and stage errors recorded near it in time.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,6 +26,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from hyperliquid_ofi_trader.core import journal_views
 from hyperliquid_ofi_trader.core.journal import (
     DecisionRow,
     ErrorRow,
@@ -29,6 +36,8 @@ from hyperliquid_ofi_trader.core.journal import (
 )
 
 _NS = 1_000_000_000
+# Where `hlofi run` / `hlofi paper` put their run folders by default (cli/run.py).
+RUNS_DIR = Path("runs")
 # Input keys rendered in their own sections; anything else is listed under "other inputs".
 _SECTIONS = ("event", "source_coin", "book", "lead_book", "signals", "regime", "alpha",
              "alpha_explain", "position", "intents", "approved", "rejected", "failed_stage")
@@ -39,14 +48,18 @@ def register(app: typer.Typer) -> None:
 
 
 def explain(
-    decision_id: Annotated[int, typer.Argument(help="Decision id (as cited by orders and "
-                                               "shown by status views).", min=1)],
+    decision: Annotated[str, typer.Argument(
+        help="Decision id (as cited by orders, fills and status views), or 'last' for the "
+        "newest decision.")] = "last",
+    order: Annotated[str | None, typer.Option(
+        "--order", help="Explain the decision that placed this order (client order id, "
+        "as shown next to orders and fills).")] = None,
     db: Annotated[Path | None, typer.Option(
-        "--db", help="Journal database. Default: risk.journal.path of the configuration.",
-        dir_okay=False)] = None,
+        "--db", help="Journal database. Default: the newest run under runs/, else "
+        "risk.journal.path of the configuration.", dir_okay=False)] = None,
     config_dir: Annotated[Path | None, typer.Option(
         "--dir", help="User config folder, used only to find the journal when --db is "
-        "not given.", file_okay=False)] = None,
+        "not given and no run is found.", file_okay=False)] = None,
     window_s: Annotated[float, typer.Option(
         "--window-s", help="Show state changes and errors within this many seconds of the "
         "decision (local time).", min=0.0)] = 60.0,
@@ -54,20 +67,12 @@ def explain(
         "--json", help="Print the decision row as JSON instead of the readable view.")] = False,
 ) -> None:
     """Explain one decision: its inputs, outcome and reason, and what happened around it."""
-    path = db if db is not None else _journal_from_config(config_dir)
+    path = db if db is not None else default_journal(config_dir)
     try:
-        reader = JournalReader(path)
-    except JournalError as exc:
+        decision_id = resolve_decision(path, decision, order)
+        row, changes, errors = load(path, decision_id, window_s)
+    except ExplainError as exc:
         _fail(str(exc))
-    with reader:
-        row = reader.decision(decision_id)
-        if row is None:
-            n = reader.counts()["decisions"]
-            _fail(f"no decision {decision_id} in {path} ("
-                  + (f"ids 1..{n})" if n else "the journal has no decisions yet)"))
-        span = int(window_s * _NS)
-        changes = reader.state_changes(row.local_ns - span, row.local_ns + span)
-        errors = reader.errors(row.local_ns - span, row.local_ns + span)
     if as_json:
         typer.echo(orjson.dumps(_as_dict(row), option=orjson.OPT_INDENT_2).decode())
         return
@@ -75,20 +80,96 @@ def explain(
     console.print(render(row, changes, errors))
 
 
+class ExplainError(Exception):
+    """The decision cannot be shown (no journal, unknown id or order): the user's input."""
+
+
+def resolve_decision(path: Path, decision: str, order: str | None) -> int:
+    """The decision id meant by the command line: an id, 'last', or an order's cloid."""
+    try:
+        if order is not None:
+            found = journal_views.decision_of_order(path, order)
+            if found is None:
+                raise ExplainError(f"no order with cloid {order} in {path}")
+            return found
+        if decision.strip().lower() == "last":
+            last = journal_views.last_decision_id(path)
+            if last is None:
+                raise ExplainError(f"the journal {path} has no decisions yet")
+            return last
+    except JournalError as exc:
+        raise ExplainError(str(exc)) from exc
+    if not decision.isdigit() or int(decision) < 1:
+        raise ExplainError(f"decision must be a positive id or 'last', got {decision!r}")
+    return int(decision)
+
+
+def load(path: Path, decision_id: int,
+         window_s: float) -> tuple[DecisionRow, list[StateChangeRow], list[ErrorRow]]:
+    """The decision row and the state changes and errors within `window_s` of it."""
+    try:
+        reader = JournalReader(path)
+    except JournalError as exc:
+        raise ExplainError(str(exc)) from exc
+    with reader:
+        row = reader.decision(decision_id)
+        if row is None:
+            n = reader.counts()["decisions"]
+            raise ExplainError(f"no decision {decision_id} in {path} ("
+                               + (f"ids 1..{n})" if n else "the journal has no decisions "
+                                  "yet)"))
+        span = int(window_s * _NS)
+        changes = reader.state_changes(row.local_ns - span, row.local_ns + span)
+        errors = reader.errors(row.local_ns - span, row.local_ns + span)
+    return row, changes, errors
+
+
+def explain_text(path: Path, decision_id: int, *, window_s: float = 60.0,
+                 width: int = 110) -> str:
+    """The same explanation `hlofi explain` prints, as plain text (dashboard, reports)."""
+    row, changes, errors = load(path, decision_id, window_s)
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    console.print(render(row, changes, errors))
+    return console.export_text()
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=1)
 
 
+def newest_run_journal(runs_dir: Path = RUNS_DIR) -> Path | None:
+    """The journal of the most recently started run under `runs_dir` (None: no run)."""
+    # run / paper / backtest folders hold journal.sqlite; `hlofi replay` writes a file.
+    found = (*runs_dir.glob("*/journal.sqlite"), *runs_dir.glob("*.sqlite"))
+    journals = [p for p in found if p.is_file()]
+    if not journals:
+        return None
+    return max(journals, key=lambda p: (p.stat().st_mtime_ns, str(p)))
+
+
+def default_journal(config_dir: Path | None) -> Path:
+    """The newest run's journal, else the configured one."""
+    newest = newest_run_journal()
+    return newest if newest is not None else _journal_from_config(config_dir)
+
+
 def _journal_from_config(config_dir: Path | None) -> Path:
-    # Imported here: loading the config stack is only needed when --db is absent.
+    # Imported here: loading the config stack is only needed when no run is found.
     from hyperliquid_ofi_trader.config.errors import ConfigError
     from hyperliquid_ofi_trader.config.loader import load_config
 
     try:
-        return Path(load_config(config_dir).risk.journal.path)
+        journal = load_config(config_dir).risk.journal
     except ConfigError as exc:
         _fail(f"invalid configuration (pass --db to skip it): {exc}")
+    # risk.journal.path is per run folder: the newest run under runs/ (hlofi run's default
+    # place) is the one an operator asks about; an absolute path is the one shared file.
+    runs = [journal.in_run_dir(d) for d in RUNS_DIR.glob("*") if d.is_dir()]
+    found = [p for p in runs if p.is_file()]
+    if Path(journal.path).is_absolute() or not found:
+        return journal.in_run_dir(RUNS_DIR)
+    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 def _as_dict(row: DecisionRow) -> dict[str, Any]:

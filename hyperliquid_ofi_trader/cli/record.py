@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, ws_url_of
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
@@ -170,8 +171,10 @@ def record(
     coins: Annotated[str, typer.Option(help="Comma-separated coins, e.g. BTC,ETH.")],
     out: Annotated[Path, typer.Option(help="Directory for the hourly .ndjson.zst files.",
                                       file_okay=False)],
-    url: Annotated[str, typer.Option(help="WebSocket URL (default: Hyperliquid testnet; "
-                                          "mainnet is wss://api.hyperliquid.xyz/ws).")]
+    url: Annotated[str, typer.Option(help="WebSocket URL, or an http(s) API base whose "
+                                          "WebSocket is URL/ws (default: Hyperliquid "
+                                          "testnet; mainnet is wss://api.hyperliquid.xyz/ws)."
+                                     )]
     = TESTNET_WS_URL,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: until Ctrl-C / SIGTERM).", min=0.001)]
@@ -186,9 +189,10 @@ def record(
     """Record raw l2Book, bbo, trades and activeAssetCtx frames for each coin."""
     try:
         coin_list = parse_coins(coins)
-        summary = asyncio.run(run_recording(url, coin_list, out, duration_s=duration,
+        ws_url = ws_url_of(url)
+        summary = asyncio.run(run_recording(ws_url, coin_list, out, duration_s=duration,
                                             flush_every=flush_every, quiet=quiet))
-    except (RecordError, WsConfigError) as exc:
+    except (RecordError, WsConfigError, EndpointError) as exc:
         raise _fail(str(exc), code=2) from None
     except RecordingDiskError as exc:
         raise _fail(str(exc)) from None

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "replay",
     "research",
     "control",
+    "status",
     "sim_exchange",
     "sim_record",
     "research_oracle",
@@ -27,3 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 def register_all(app: typer.Typer) -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"hyperliquid_ofi_trader.cli.{name}").register(app)
+
+
+def register_one(app: typer.Typer, name: str) -> None:
+    importlib.import_module(f"hyperliquid_ofi_trader.cli.{name}").register(app)

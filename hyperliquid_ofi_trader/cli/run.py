@@ -8,16 +8,21 @@ import asyncio
 import datetime as dt
 import enum
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import orjson
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
+from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeError,
     SimExchangeOptions,
@@ -33,14 +38,17 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
     RunOptions,
     VenueEndpoints,
 )
-from hyperliquid_ofi_trader.runtime.live_view import render
+from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
+from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
@@ -62,8 +70,30 @@ class Network(enum.StrEnum):
     MAINNET = "mainnet"
 
 
+# Exit codes: 0 the run ended normally, 1 it could not start (message on stderr),
+# 3 it ran but ended HALTED (kill switch or operator kill): a script must not read it as
+# success. 2 is click's own usage error.
+EXIT_HALTED = 3
+
+
 class RunAbortError(Exception):
     """A user-facing reason not to start."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFeed:
+    """Where paper trading reads the market, and how long it waits for it at start."""
+
+    url: str
+    connect_timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Loopback ports a run serves on (None: not served)."""
+
+    metrics: int | None = None
+    ui: int | None = None
 
 
 def register(app: typer.Typer) -> None:
@@ -98,8 +128,15 @@ def run(
     scenario: Annotated[str, typer.Option(
         help=f"The emulator's SYNTHETIC market scenario: {', '.join(SCENARIOS)} "
         "(sim/scenarios.py).")] = DEFAULT_SCENARIO,
+    url: Annotated[str | None, typer.Option(
+        help="With --venue hyperliquid: the API base URL to use instead of --network's "
+        "(e.g. a separately started `hlofi sim-exchange` or a private node); the WebSocket "
+        "is URL/ws. Signing still follows --network.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
+    ui_port: Annotated[int | None, typer.Option(
+        help="Serve the live web dashboard on this loopback port (0: any free port); its "
+        "URL and control token are printed at start.", min=0, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="No live view; print the summary as one JSON object.")] = False,
 ) -> None:
@@ -108,11 +145,12 @@ def run(
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         _check_network(cfg, venue, network, confirm_mainnet)
+        custom = _custom_endpoints(venue, network, url)
         return asyncio.run(_main(cfg, venue, network, duration, run_dir or _run_dir(),
-                                 account, keystore, seed, metrics_port, as_json,
-                                 scenario=scenario))
+                                 account, keystore, seed, Ports(metrics_port, ui_port),
+                                 as_json, scenario=scenario, custom=custom))
 
-    _print(_guarded(start), as_json)
+    _finish(_guarded(start), as_json)
 
 
 def paper(
@@ -120,7 +158,13 @@ def paper(
         help="Whose public market feed to trade on paper. Only subscriptions are sent "
         "there; orders go to the local emulator.")] = Network.MAINNET,
     feed_url: Annotated[str | None, typer.Option(
-        help="WebSocket URL of the feed (overrides --feed; e.g. another emulator).")] = None,
+        "--feed-url", "--url",
+        help="URL of the feed (overrides --feed; e.g. another emulator or a private "
+        "node): a WebSocket URL, or an http(s) API base whose WebSocket is URL/ws.")]
+    = None,
+    connect_timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for the feed's first market data before giving up "
+        "(exit code 1).", min=0.1)] = 20.0,
     duration: Annotated[float, typer.Option(
         help="Seconds to run before cancelling everything and stopping.", min=1.0)] = 180.0,
     config_dir: Annotated[Path | None, typer.Option(
@@ -131,20 +175,47 @@ def paper(
         file_okay=False)] = None,
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on this loopback port.", min=1, max=65535)] = None,
+    ui_port: Annotated[int | None, typer.Option(
+        help="Serve the live web dashboard on this loopback port (0: any free port); its "
+        "URL and control token are printed at start.", min=0, max=65535)] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="No live view; print the summary as one JSON object.")] = False,
 ) -> None:
     """Paper trading: the full live stack on the real market feed, with orders filled by
     the local emulator (queue position, fees) instead of the venue."""
-    url = feed_url or ENDPOINTS[feed.value][1]
+    try:
+        url = ws_url_of(feed_url) if feed_url else ENDPOINTS[feed.value][1]
+    except EndpointError as exc:
+        _guarded_fail(str(exc))
 
     def start() -> dict[str, Any]:
         cfg = load_config(config_dir)
         return asyncio.run(_main(cfg, Venue.PAPER, Network.TESTNET, duration,
                                  run_dir or _run_dir("paper"), None, None, 0,
-                                 metrics_port, as_json, feed_url=url))
+                                 Ports(metrics_port, ui_port), as_json,
+                                 PaperFeed(url, connect_timeout)))
 
-    _print(_guarded(start), as_json)
+    _finish(_guarded(start), as_json)
+
+
+def _custom_endpoints(venue: Venue, network: Network, url: str | None
+                      ) -> VenueEndpoints | None:
+    if url is None:
+        return None
+    if venue is not Venue.HYPERLIQUID:
+        raise RunAbortError("--url points the real-venue path elsewhere: use it with "
+                            "--venue hyperliquid (--venue sim starts its own emulator)")
+    try:
+        rest, ws = api_endpoints(url)
+    except EndpointError as exc:
+        raise RunAbortError(str(exc)) from None
+    return VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
+                          name=f"{network.value}@{urlsplit(rest).netloc}")
+
+
+def _guarded_fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
 
 
 def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -154,17 +225,23 @@ def _guarded(start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return start()
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
-    except (RunAbortError, LiveRunError, KeyLoadError, SimExchangeError) as exc:
-        err.print(f"[red]{exc}[/red]")
+    except (RunAbortError, LiveRunError, KeyLoadError, DashboardError,
+            SimExchangeError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
     raise typer.Exit(1)
 
 
-def _print(summary: dict[str, Any], as_json: bool) -> None:
+def _finish(summary: dict[str, Any], as_json: bool) -> None:
+    """Print the summary; a run that ended HALTED exits with EXIT_HALTED."""
     if as_json:
         typer.echo(orjson.dumps(summary, default=str,
                                 option=orjson.OPT_NON_STR_KEYS).decode())
     else:
         print_summary(Console(), summary)
+    if summary.get("engine", {}).get("trading_state") == "HALTED":
+        Console(stderr=True).print("[red]the run ended HALTED (see state changes above); "
+                                   f"exit code {EXIT_HALTED}[/red]")
+        raise typer.Exit(EXIT_HALTED)
 
 
 def _check_network(cfg: AppConfig, venue: Venue, network: Network, confirmed: bool) -> None:
@@ -185,15 +262,26 @@ def _run_dir(kind: str = "run") -> Path:
 
 async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
                 run_dir: Path, account: str | None, keystore: Path | None, seed: int,
-                metrics_port: int | None, quiet: bool,
-                feed_url: str | None = None,
-                scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
-    async with _venue(venue, network, seed, cfg, feed_url, scenario) as (endpoints, note,
-                                                                         key):
-        key = key or load_private_key(keystore_path=keystore)
+                ports: Ports, quiet: bool, feed: PaperFeed | None = None,
+                scenario: str = DEFAULT_SCENARIO,
+                custom: VenueEndpoints | None = None) -> dict[str, Any]:
+    # Ports first: a busy port is one line, before any run folder exists.
+    _check_port_free(ports.metrics, "--metrics-port")
+    async with _dashboard(ports.ui) as dashboard, \
+            _venue(venue, network, seed, cfg, feed, scenario, custom) as (endpoints, note, key):
+        key = key or load_private_key(keystore_path=keystore, mainnet=endpoints.mainnet)
+        mode = "paper" if venue is Venue.PAPER else "run"
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
-                                       metrics_port=metrics_port))
+                                       metrics_port=ports.metrics, mode=mode,
+                                       venue_note=note))
+        write_run_context(run_dir, live_context(venue.value, endpoints.name, note))
+        if dashboard is not None:
+            dashboard.attach(runner, note)
+        if runner.durable_halt is not None:
+            Console(stderr=True).print(
+                f"[bold red]starting HALTED[/bold red]: a kill is recorded "
+                f"({runner.durable_halt.describe()}); `hlofi resume` to trade")
         _install_stop(runner)
         if quiet:
             await runner.run()
@@ -202,11 +290,42 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
         return build_summary(runner, note)
 
 
+def _check_port_free(port: int | None, option: str) -> None:
+    if port is None:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As an HTTP server binds: a port in TIME_WAIT is free, a listening one is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise RunAbortError(f"{option} {port} is not available on 127.0.0.1: "
+                                f"{exc.strerror or exc}") from exc
+
+
+@asynccontextmanager
+async def _dashboard(port: int | None) -> AsyncIterator[Dashboard | None]:
+    """The web dashboard when --ui-port is given; its URL and token go to stderr."""
+    if port is None:
+        yield None
+        return
+    dashboard = Dashboard(port)
+    await dashboard.start()
+    Console(stderr=True).print(f"dashboard: {dashboard.url_with_token}  (read-only without "
+                               "the #token part; the token allows kill/resume)",
+                               highlight=False, soft_wrap=True)
+    try:
+        yield dashboard
+    finally:
+        await dashboard.stop()
+
+
 async def _run_with_view(runner: LiveRunner, note: str) -> None:
     console = Console()
-    with Live(render(runner, note), console=console, refresh_per_second=4,
+    view = TerminalView(runner, note)
+    with Live(view.render(), console=console, refresh_per_second=4,
               transient=False) as live:
-        runner.status_listeners.append(lambda r: live.update(render(r, note)))
+        runner.status_listeners.append(lambda _: live.update(view.render()))
         await runner.run()
 
 
@@ -218,9 +337,14 @@ def _install_stop(runner: LiveRunner) -> None:
 
 @asynccontextmanager
 async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
-                 feed_url: str | None, scenario: str = DEFAULT_SCENARIO
+                 feed: PaperFeed | None, scenario: str = DEFAULT_SCENARIO,
+                 custom: VenueEndpoints | None = None
                  ) -> AsyncIterator[tuple[VenueEndpoints, str, SecretKey | None]]:
     """The endpoints to trade against; for the emulator, start it and make a throwaway key."""
+    if custom is not None:
+        yield (custom, f"Hyperliquid API at {custom.rest_url} (signing as "
+               f"{'mainnet' if custom.mainnet else 'testnet'})", None)
+        return
     if venue is Venue.HYPERLIQUID:
         rest, ws = ENDPOINTS[network.value]
         yield (VenueEndpoints(rest_url=rest, ws_url=ws, mainnet=network is Network.MAINNET,
@@ -230,8 +354,8 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
     # The throwaway account starts funded (SimSettings.initial_usdc), like a deposit.
     options = SimExchangeOptions(seed=seed, funded_accounts=(key.address,), scenario=scenario)
     if venue is Venue.PAPER:
-        assert feed_url is not None
-        async with _paper_emulator(options, cfg, feed_url) as (server, market):
+        assert feed is not None
+        async with _paper_emulator(options, cfg, feed) as (server, market):
             yield (VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
                                   mainnet=False, name="paper"), market, key)
         return
@@ -246,15 +370,22 @@ async def _venue(venue: Venue, network: Network, seed: int, cfg: AppConfig,
 
 @asynccontextmanager
 async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
-                          feed_url: str) -> AsyncIterator[tuple[EmulatorServer, str]]:
-    """An emulator with no market of its own, fed by a relay of the real feed."""
+                          feed: PaperFeed) -> AsyncIterator[tuple[EmulatorServer, str]]:
+    """An emulator with no market of its own, fed by a relay of the real feed. A feed that
+    sends no market data within its connect budget stops the command (no run starts)."""
     clock = LiveClock()
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
-    relay = MarketRelay(feed_url, tuple(cfg.symbols.coins), server.publisher, clock)
+    relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock,
+                        config=ws_client_config(cfg.thresholds.feed))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
-        yield server, (f"PAPER: real market from {feed_url}, fills emulated locally "
+        if not await relay.wait_for_market(feed.connect_timeout_s):
+            cause = relay.last_error or "connected, but no market data arrived"
+            raise RunAbortError(f"paper: no market data from {feed.url} within "
+                                f"{feed.connect_timeout_s:g} s ({cause}); check the URL and "
+                                "the network (--feed-url, --connect-timeout)")
+        yield server, (f"PAPER: real market from {feed.url}, fills emulated locally "
                        "(no order reaches the venue)")
     finally:
         relay.stop()

@@ -5,6 +5,10 @@ port, so the official SDK, our gateway and our feed client all run against it un
 (point them at the printed URLs; it signs as TESTNET). Its market is either SYNTHETIC (a
 seeded model, not market data) or a replayed recording, re-timed to now. Faults can be
 armed at start (`--fault`) or at any time through `POST /_control` (loopback only).
+
+Accounts exist only once funded, as on the venue (an unfunded signer gets "User or API
+Wallet 0x... does not exist."): `--fund ADDRESS[:USDC]` at start, `POST /_faucet` while it
+runs (loopback only), or `--auto-fund` to open an account for every new signer.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ import typer
 
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
-from hyperliquid_ofi_trader.sim.faults import FaultError, FaultInjector, parse_fault_flag
+from hyperliquid_ofi_trader.sim.faults import (
+    ENV_FAULTS,
+    FaultError,
+    FaultInjector,
+    faults_from_env,
+    parse_fault_flag,
+)
 from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
 from hyperliquid_ofi_trader.sim.pump import MarketSource
 from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, describe, settings_for
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings, SimSettingsError
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticConfigError, SyntheticMarket
-from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.sim.venue import FundingError, SimVenue, check_funding
 
 _MS = 1_000_000
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -49,8 +59,41 @@ class SimExchangeOptions:
     loop: bool = False
     faults: tuple[dict[str, Any], ...] = ()
     duration_s: float | None = None
-    funded_accounts: tuple[str, ...] = ()  # opened at start with initial_usdc (a deposit)
+    # "ADDRESS" (initial_usdc) or "ADDRESS:USDC", each deposited at start
+    funded_accounts: tuple[str, ...] = ()
+    auto_fund: bool = False  # every new signer gets an account with initial_usdc
     scenario: str = "realistic"  # sim/scenarios.py, for the synthetic source
+
+
+def parse_fund_spec(spec: str, default_usdc: float) -> tuple[str, float]:
+    """`ADDRESS[:USDC]` -> (address, usdc); `SimExchangeError` with the reason otherwise."""
+    address, sep, amount_text = spec.strip().partition(":")
+    usdc = default_usdc
+    if sep:
+        try:
+            usdc = float(amount_text.replace("_", ""))
+        except ValueError:
+            raise SimExchangeError(f"--fund {spec!r}: USDC amount {amount_text!r} is not a "
+                                   "number") from None
+    try:
+        check_funding(address, usdc)
+    except FundingError as exc:
+        raise SimExchangeError(f"--fund {spec!r}: {exc}") from None
+    return address.lower(), usdc
+
+
+def build_venue(opts: SimExchangeOptions, clock: Clock) -> SimVenue:
+    """The venue with the options' accounts funded (`SimExchangeError` on a bad one)."""
+    try:
+        settings = SimSettings(initial_usdc=opts.initial_usdc,
+                               auto_create_accounts=opts.auto_fund)
+    except SimSettingsError as exc:
+        raise SimExchangeError(str(exc)) from None
+    fundings = [parse_fund_spec(spec, opts.initial_usdc) for spec in opts.funded_accounts]
+    venue = SimVenue(settings, clock)
+    for address, usdc in fundings:
+        venue.fund(address, usdc)
+    return venue
 
 
 def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, str]:
@@ -72,24 +115,24 @@ def build_source(opts: SimExchangeOptions, clock: Clock) -> tuple[MarketSource, 
 
 
 def build_server(opts: SimExchangeOptions, clock: Clock) -> tuple[EmulatorServer, str]:
+    venue = build_venue(opts, clock)
     try:
-        venue = SimVenue(SimSettings(initial_usdc=opts.initial_usdc), clock)
-        for address in opts.funded_accounts:
-            venue.open_account(address)
         source, market = build_source(opts, clock)
     except (SimSettingsError, SyntheticConfigError) as exc:
         raise SimExchangeError(str(exc)) from None
     server = EmulatorServer(venue, source, ServerSettings(fault_seed=opts.seed), clock)
-    _arm(server.faults, opts.faults)
+    try:
+        from_env = faults_from_env()  # HLOFI_SIM_FAULTS: also for emulators a run starts
+    except FaultError as exc:
+        raise SimExchangeError(f"{ENV_FAULTS}: {exc}") from None
+    _arm(server.faults, (*opts.faults, *from_env))
     return server, market
 
 
 def build_relay_server(opts: SimExchangeOptions, clock: Clock) -> EmulatorServer:
     """An emulator without a market source: someone else feeds `server.publisher` (paper
     trading relays the real feed into it)."""
-    venue = SimVenue(SimSettings(initial_usdc=opts.initial_usdc), clock)
-    for address in opts.funded_accounts:
-        venue.open_account(address)
+    venue = build_venue(opts, clock)
     return EmulatorServer(venue, None, ServerSettings(fault_seed=opts.seed), clock)
 
 
@@ -142,11 +185,22 @@ def _announce(server: EmulatorServer, market: str, opts: SimExchangeOptions) -> 
     typer.echo(f"  REST      {server.base_url}/info  {server.base_url}/exchange")
     typer.echo(f"  WebSocket {server.ws_url}")
     typer.echo(f"  control   POST {server.base_url}/_control (loopback only)")
+    typer.echo(f"  faucet    POST {server.base_url}/_faucet "
+               '{"user": "0x...", "usdc": N} (loopback only)')
     typer.echo(f"  {market}")
-    typer.echo(f"  accounts: every new signer starts with {opts.initial_usdc:,.2f} USDC")
+    typer.echo(f"  accounts: {_accounts_sentence(opts)}")
     if opts.host not in _LOOPBACK:
         typer.echo(f"warning: listening on {opts.host}, reachable from other hosts", err=True)
     typer.echo("Ctrl-C to stop.")
+
+
+def _accounts_sentence(opts: SimExchangeOptions) -> str:
+    if opts.auto_fund:
+        return (f"--auto-fund: every new signer starts with {opts.initial_usdc:,.2f} USDC "
+                "(the venue refuses unknown signers; this emulator does not)")
+    funded = len(opts.funded_accounts)
+    return (f"{funded} funded at start; any other signer is refused as on the venue "
+            "(\"User or API Wallet 0x... does not exist.\"): fund it with --fund or the faucet")
 
 
 def _summary(server: EmulatorServer) -> None:
@@ -169,8 +223,16 @@ def sim_exchange(
     source: Annotated[str, typer.Option(help="'synthetic', or the path of a recording "
                                              "(file or directory) to replay.")]
     = "synthetic",
-    initial_usdc: Annotated[float, typer.Option(help="USDC balance of each new account.",
-                                                min=0.0)] = 100_000.0,
+    initial_usdc: Annotated[float, typer.Option(
+        help="USDC of a funding that names no amount (--fund ADDRESS, faucet, --auto-fund).",
+        min=0.0)] = 100_000.0,
+    fund: Annotated[list[str] | None, typer.Option(
+        help="Deposit USDC into an address at start: ADDRESS or ADDRESS:USDC "
+             "(repeatable). Unfunded signers are refused, as on the venue.")] = None,
+    auto_fund: Annotated[bool, typer.Option(
+        "--auto-fund", help="Open an account with --initial-usdc for ANY signer (unlike the "
+                            "venue: a mis-signed action then trades as a stranger).")]
+    = False,
     speed: Annotated[float, typer.Option(help="Replay speed (2 = twice as fast).",
                                          min=0.001)] = 1.0,
     loop: Annotated[bool, typer.Option(help="Replay the recording in a loop.")] = False,
@@ -187,7 +249,8 @@ def sim_exchange(
     try:
         faults = tuple(parse_fault_flag(spec) for spec in fault or ())
         opts = SimExchangeOptions(host, port, seed, source, initial_usdc, speed, loop, faults,
-                                  duration, scenario=scenario)
+                                  duration, tuple(fund or ()), auto_fund,
+                                  scenario=scenario)
         server = asyncio.run(run_emulator(opts))
     except (SimExchangeError, FaultError) as exc:
         typer.echo(f"error: {exc}", err=True)

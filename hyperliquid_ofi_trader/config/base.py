@@ -23,8 +23,10 @@ BOOK_LEVELS: Final = 20
 FAST_BOOK_LEVELS: Final = 5
 # The venue refuses orders below $10 notional.
 VENUE_MIN_ORDER_USD: Final = 10.0
-# The venue closes a connection silent for 60 s: pings must come before that.
+# The venue closes a connection silent for 60 s: pings must come before that, with room
+# for a late timer and the network (the SDKs ping every 50 s; data/ws_client.py's bound).
 VENUE_IDLE_TIMEOUT_S: Final = 60.0
+MAX_PING_INTERVAL_S: Final = 50.0
 # scheduleCancel must be at least 5 s ahead and triggers at most 10 times a day.
 SCHEDULE_CANCEL_MIN_AHEAD_S: Final = 5.0
 SCHEDULE_CANCEL_MAX_TRIGGERS: Final = 10

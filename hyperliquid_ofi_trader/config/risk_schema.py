@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, Strict, WrapSerializer, model_validator
@@ -170,10 +171,72 @@ class ExecutionTimeouts(FrozenModel):
     )
 
 
+RECOVERY_TRIGGERS: tuple[str, ...] = (
+    "feed_lost", "stale_feed", "depth_vanish", "order_rtt", "feed_lag",
+    "consecutive_slippage", "daily_loss", "stage_errors", "operator_kill", "manual")
+ALWAYS_LATCH: frozenset[str] = frozenset({"operator_kill", "manual"})
+TriggerNames = Annotated[tuple[str, ...], Strict(False)]
+
+
+class RecoveryPolicy(FrozenModel):
+    """After a short outage: which triggers recover by themselves, and which latch.
+
+    A trigger in `auto_recover` leaves REDUCING / HALTED without an operator once every
+    needed feed is healthy again for `healthy_for_s` and a fresh account reconciliation
+    has arrived, at most `max_auto_recoveries_per_hour` times per rolling hour (then it
+    latches). A trigger in `latch` waits for `hlofi resume`. Every trigger is in exactly
+    one list; an operator's kill or reduce always latches."""
+
+    auto_recover: TriggerNames = Field(
+        default=("feed_lost", "stale_feed", "depth_vanish", "order_rtt", "feed_lag"),
+        description="Triggers that recover automatically once the feed is healthy and the "
+        "account reconciled.")
+    latch: TriggerNames = Field(
+        default=("consecutive_slippage", "daily_loss", "stage_errors", "operator_kill",
+                 "manual"),
+        description="Triggers that hold until `hlofi resume`.")
+    healthy_for_s: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="How long every needed feed must be healthy before recovering (s).")
+    max_auto_recoveries_per_hour: int = Field(
+        default=6, ge=0, le=60,
+        description="Automatic recoveries allowed per rolling hour; beyond it, latch.")
+
+    @model_validator(mode="after")
+    def _partition(self) -> Self:
+        auto, latch = self.auto_recover, self.latch
+        found: list[Violation] = []
+        for where, names in (("auto_recover", auto), ("latch", latch)):
+            found += [Violation((((where,), name),), "unknown trigger; known: "
+                                + ", ".join(RECOVERY_TRIGGERS))
+                      for name in names if name not in RECOVERY_TRIGGERS]
+        found += [Violation(((("auto_recover",), name),), "an operator's action never "
+                            "recovers by itself: put it under latch")
+                  for name in auto if name in ALWAYS_LATCH]
+        found += [Violation(((("auto_recover",), name), (("latch",), name)),
+                            "listed both to recover and to latch")
+                  for name in set(auto) & set(latch)]
+        missing = [n for n in RECOVERY_TRIGGERS if n not in auto and n not in latch]
+        if missing:
+            found.append(Violation(((("latch",), list(latch)),),
+                                   "every trigger must be in auto_recover or latch; "
+                                   f"missing: {', '.join(missing)}"))
+        raise_if_any(found)
+        return self
+
+
 class JournalSettings(FrozenModel):
     """Where the decision journal (SQLite, WAL) lives."""
 
-    path: str = Field(min_length=1, description="Journal database file, relative to the cwd.")
+    path: str = Field(
+        min_length=1,
+        description="Journal database file of a run, relative to the run folder (--run-dir); "
+        "an absolute path puts every run's journal in that one file.",
+    )
+
+    def in_run_dir(self, run_dir: Path) -> Path:
+        """The journal file of a run whose folder is `run_dir`."""
+        return run_dir / self.path  # an absolute `path` replaces run_dir
 
 
 class RiskConfig(FrozenModel):
@@ -188,3 +251,6 @@ class RiskConfig(FrozenModel):
     dead_mans_switch: DeadMansSwitch = Field(description="Dead man's switch.")
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
     journal: JournalSettings = Field(description="Decision journal.")
+    recovery: RecoveryPolicy = Field(
+        default_factory=RecoveryPolicy,
+        description="Which degradations recover by themselves after a short outage.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
 from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
+    MAX_PING_INTERVAL_S,
     NS_PER_MS,
     SIGNAL_NAMES,
     VENUE_IDLE_TIMEOUT_S,
@@ -17,6 +18,10 @@ from hyperliquid_ofi_trader.config.base import (
     FrozenModel,
 )
 from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
+
+# A YAML list is accepted for a tuple (Strict(False) on the container), its items stay
+# strictly typed: no "0.5" strings, no NaN.
+StrictFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
 
 class ChannelCadenceMs(FrozenModel):
@@ -59,8 +64,9 @@ class FeedThresholds(FrozenModel):
     cadence_ms: ChannelCadenceMs = Field(description="Expected cadence per channel (ms).")
     ping_interval_s: float = Field(
         gt=0,
-        lt=VENUE_IDLE_TIMEOUT_S,
-        description="Seconds between pings; below 60, where the venue drops idle sockets.",
+        le=MAX_PING_INTERVAL_S,
+        description=f"Seconds between pings; at most {MAX_PING_INTERVAL_S:g} (the venue "
+        f"drops sockets silent for {VENUE_IDLE_TIMEOUT_S:g} s).",
     )
 
     def stale_after_ms(self, channel: str) -> float:
@@ -69,18 +75,59 @@ class FeedThresholds(FrozenModel):
 
 
 class OfiThresholds(FrozenModel):
-    """Order-flow imbalance signal parameters."""
+    """Order-flow imbalance signal parameters.
+
+    The signal stage publishes one OFI value per event: Level-1 OFI (`levels: 1`), the
+    equally weighted mean of the per-level OFIs of the `levels` best levels (multi-level
+    OFI), or, with `integrated: true`, integrated OFI: the per-level OFIs combined with
+    fitted `integration_weights` (Cont, Cucuringu & Zhang 2023; `hlofi research ofi`
+    prints them as `integrated_weights`).
+    """
 
     window_ms: int = Field(gt=0, description="Summation window of OFI on exchange time (ms).")
     levels: int = Field(
         ge=1, le=BOOK_LEVELS, description="Book levels in multi-level OFI (1 = Level-1 OFI)."
     )
     integrated: bool = Field(
-        description="Use integrated OFI (levels combined into one factor) instead of Level-1."
+        description="Use integrated OFI (levels combined with fitted integration_weights) "
+        "instead of equal weights."
+    )
+    integration_weights: Annotated[tuple[StrictFloat, ...], Strict(False)] | None = Field(
+        default=None,
+        description="One fitted weight per level (level 1 first), required by integrated: "
+        "true; scaled to unit L1 norm.",
     )
     depth_levels: int = Field(
         ge=1, le=BOOK_LEVELS, description="Levels summed for the depth that normalises OFI."
     )
+
+    @model_validator(mode="after")
+    def _weights_match_mode(self) -> Self:
+        raise_if_any(self._weight_violations())
+        return self
+
+    def _weight_violations(self) -> list[Violation]:
+        weights = self.integration_weights
+        key = (("integration_weights",), None if weights is None else list(weights))
+        mode = (("integrated",), self.integrated)
+        if not self.integrated:
+            return [] if weights is None else [
+                Violation((key, mode), "weights are only used with integrated: true")]
+        if weights is None:
+            return [Violation((mode, key), "integrated OFI needs fitted weights "
+                                           "(hlofi research ofi prints integrated_weights)")]
+        if len(weights) != self.levels:
+            return [Violation((key, (("levels",), self.levels)),
+                              "needs exactly one weight per level")]
+        if not any(weights):
+            return [Violation((key,), "weights must not all be zero")]
+        return []
+
+    def signal_weights(self) -> tuple[float, ...] | None:
+        """Per-level weights of the published OFI: None = Level-1 OFI."""
+        if self.integrated:
+            return self.integration_weights
+        return None if self.levels == 1 else (1.0,) * self.levels
 
 
 class LeadLagThresholds(FrozenModel):

@@ -26,6 +26,15 @@ Per event type:
 - Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
   to the kill switch.
 
+Entering REDUCING also cancels every live order that is not reduce-only (when the order
+sink can: `ExposurePuller`), as entering HALTED cancels all of them.
+
+A decision's router returns a plan (new orders, moves and pulls of resting ones). Every
+intent of it passes the trading state first (`allowed_in`: HALTED keeps cancels only;
+REDUCING keeps cancels and reduce-only actions and turns a move of an order that is not
+reduce-only into its cancel), then the risk gate, and the order sink executes what was
+approved citing the decision's id, which the journal row lists (ARCHITECTURE.md rule 6).
+
 Every decision point writes one journal row, including "halted", "not configured",
 "not tradable" and "skip", with the inputs that produced it. A decision that sends orders
 reserves its id, submits, and only then builds and writes its row (also when submit
@@ -78,12 +87,15 @@ from hyperliquid_ofi_trader.core.market_data import (
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
     BookView,
+    CancelIntent,
     CoinMarket,
     Explainer,
+    ExposurePuller,
     GatewayListener,
     KillSwitch,
-    OrderIntent,
+    ModifyIntent,
     OrderSink,
+    PlanIntent,
     PositionSource,
     PrivateListener,
     RegimeStage,
@@ -279,6 +291,12 @@ class Engine:
         """Operator resume from REDUCING or HALTED. Raises `IllegalTransition` when ACTIVE."""
         return self._transition(Trigger.RESUME, f"operator: {reason}", *self._now())
 
+    def recover(self, reason: str) -> Transition:
+        """Recovery policy (risk/recovery.py): leave REDUCING or HALTED once what caused it
+        has cleared. Raises `IllegalTransition` when ACTIVE."""
+        return self._transition(Trigger.AUTO_RECOVER, f"recovery policy: {reason}",
+                                *self._now())
+
     def flush(self) -> None:
         """Commit the journal batch (shutdown, tests). Raises `JournalError` on failure."""
         self._journal.flush()
@@ -407,20 +425,19 @@ class Engine:
                                 "venue (open orders, positions, fills) before trading", cap)
         position = float(_stage("positions", self._positions.position, coin))
         cap.position = position
-        intents = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
-        cap.intents = intents
-        if not intents:
+        plan = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
+        cap.intents = plan
+        if not plan:
             why = getattr(self._router, "last_reason", "") or "router produced no intent"
             return self._record(coin, ev, Outcome.SKIP, why, cap)
-        if state is TradingState.REDUCING:
-            intents = tuple(i for i in intents if i.reduce_only)
-            if not intents:
-                return self._record(coin, ev, Outcome.SKIP, "trading state REDUCING: only "
-                                    "reduce-only intents may pass", cap)
-        return self._gate_and_submit(coin, ev, state, intents, cap)
+        if state is not TradingState.ACTIVE:
+            plan = allowed_in(state, plan)
+            if not plan:
+                return self._record(coin, ev, Outcome.SKIP, _STATE_SKIP[state], cap)
+        return self._gate_and_submit(coin, ev, state, plan, cap)
 
     def _gate_and_submit(self, coin: str, ev: MarketEvent, state: TradingState,
-                         intents: tuple[OrderIntent, ...], cap: _Capture) -> int:
+                         intents: tuple[PlanIntent, ...], cap: _Capture) -> int:
         if self._gate is None:
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
                                 "no risk gate configured: orders are never sent unchecked", cap)
@@ -538,6 +555,8 @@ class Engine:
                 self._cancel_all(reason)
             elif tr.from_state is TradingState.HALTED:
                 self._halted_failures.clear()
+            if tr.to_state is TradingState.REDUCING:
+                self._pull_exposing(reason)
         return tr
 
     def _cancel_all(self, reason: str) -> None:
@@ -549,6 +568,18 @@ class Engine:
             # Already halted: count and report, no further escalation is possible.
             self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
             _log.error("cancel_all failed while halting: %r", exc, exc_info=exc)
+
+    def _pull_exposing(self, reason: str) -> None:
+        sink = self._sink
+        if not isinstance(sink, ExposurePuller):
+            return
+        try:
+            sink.cancel_exposing(reason)
+        except Exception as exc:
+            # Counted and reported; the state is REDUCING already and the gate holds.
+            self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
+            _log.error("cancelling exposing orders failed while reducing: %r", exc,
+                       exc_info=exc)
 
     def _now(self) -> tuple[int, int]:
         # Operator actions have no event: stamp them with the injected clock on both axes.
@@ -678,10 +709,38 @@ class _Capture:
         self.regime: RegimeView | None = None
         self.alpha: float | None = None
         self.position: float | None = None
-        self.intents: tuple[OrderIntent, ...] | None = None
-        self.rejected: tuple[tuple[OrderIntent, str], ...] | None = None
-        self.approved: tuple[OrderIntent, ...] | None = None
+        self.intents: tuple[PlanIntent, ...] | None = None
+        self.rejected: tuple[tuple[PlanIntent, str], ...] | None = None
+        self.approved: tuple[PlanIntent, ...] | None = None
         self.failed_stage: str | None = None
+
+
+_STATE_SKIP: Final = {
+    TradingState.REDUCING: "trading state REDUCING: only reduce-only intents may pass",
+    TradingState.HALTED: "trading state HALTED: only cancels may pass"}
+
+
+def allowed_in(state: TradingState, plan: tuple[PlanIntent, ...]) -> tuple[PlanIntent, ...]:
+    """The part of a plan the trading state lets through, before the risk gate.
+
+    HALTED: cancels only. REDUCING: cancels, and places/modifies that are reduce-only (a
+    reduce-only order can never increase exposure, whatever fills). A modify that is not
+    reduce-only becomes a cancel of that order: moving it would re-arm an order that can
+    add exposure, and leaving it behind the touch is no safer than pulling it. A place
+    that is not reduce-only is dropped. ACTIVE: the whole plan."""
+    if state is TradingState.ACTIVE:
+        return plan
+    kept: list[PlanIntent] = []
+    for intent in plan:
+        if isinstance(intent, CancelIntent):
+            kept.append(intent)
+        elif isinstance(intent, ModifyIntent) and (
+                state is TradingState.HALTED or not intent.reduce_only):
+            kept.append(CancelIntent(coin=intent.coin, cloid=intent.cloid,
+                                     tag=f"{state.value.lower()}:{intent.tag}"))
+        elif state is TradingState.REDUCING and intent.reduce_only:
+            kept.append(intent)
+    return tuple(kept)
 
 
 def _explain(stage: str, explain: Callable[[], object],

@@ -212,12 +212,17 @@ class ActionFailed(Event, frozen=True, gc=False, kw_only=True):
     `kind` is the action type ("order", "cancel", ...); `cloids` lists the client ids the
     action carried (so the order manager can query them); `transient` says whether a retry
     may succeed (timeouts, disconnects, rate limits) or not (signature, nonce, validation).
+    `not_acted` says the venue provably did not act on it (never sent, refused before
+    processing: a rate limit, a whole-request `status: err`): an order in it was never
+    placed and a cancel never took effect, so there is nothing to ask the venue about.
+    False means the outcome is unknown (lost answer, 5xx, unreadable).
     """
 
     kind: str
     cloids: tuple[str, ...]
     error: str
     transient: bool
+    not_acted: bool = False
 
 
 class OrderStatusReport(Event, frozen=True, gc=False, kw_only=True):

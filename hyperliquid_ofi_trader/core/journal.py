@@ -14,10 +14,21 @@ survives a process crash (the WAL is fsynced at checkpoints, so a power loss may
 last committed transactions too); a crash loses at most the rows not yet flushed, i.e.
 fewer than `batch_size` rows plus whatever arrived since the last flush timer.
 
-Ids are assigned here, not by SQLite: they are sequential from the highest id already in
-the file, and `record_decision` returns the id immediately (before the row is committed)
-so that orders can cite the decision that caused them. `reserve_decision_id` hands out the
-id before the row exists, so the engine can submit orders first and journal after.
+Ids are assigned here, not by SQLite, and `record_decision` returns the id immediately
+(before the row is committed) so that orders can cite the decision that caused them.
+`reserve_decision_id` hands out the id before the row exists, so the engine can submit
+orders first and journal after. Ids are reserved durably in blocks (`order_meta` key
+`decision_id_high`, committed before the first id of a block is handed out, as cloids
+are): a process killed before its batch was written can never make the next one reuse an
+id its orders already cite. A clean close gives the unused rest of the block back.
+A decision row written under a reserved id (orders cite it) is committed at once, right
+after the orders left; if the process died in between, the next open writes a `lost`
+decision row for every order whose decision row never arrived, so every order and fill
+still maps to exactly one decision.
+
+Writes go through `core.persistence`: one transaction that rolls back on any exception, a
+poisoned row set aside alone (`health.quarantined`), a 50 ms busy timeout, an owner-only
+file. `health` tells the degrade watch (runtime/persistence_watch.py) when writes fail.
 
 Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
 `MIGRATIONS` is append-only (one schema, one owner of its version). Migration 2 adds the
@@ -31,16 +42,28 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 import orjson
 
+from hyperliquid_ofi_trader.core.persistence import (
+    Quarantined,
+    TransientWriteError,
+    WriteHealth,
+    atomic,
+    connect_wal,
+    write_batch,
+)
 from hyperliquid_ofi_trader.core.state import Transition
 
 DEFAULT_BATCH_SIZE: Final = 64
+# Decision ids reserved per durable commit: one ~15 us commit per this many decisions.
+DECISION_ID_BLOCK: Final = 1024
+DECISION_HIGH_KEY: Final = "decision_id_high"
+LOST_OUTCOME: Final = "lost"
 _log = logging.getLogger(__name__)
 
 MIGRATIONS: tuple[str, ...] = (
@@ -146,6 +169,17 @@ _INSERT_STATE = ("INSERT INTO state_changes (id, exchange_ns, local_ns, from_sta
 _INSERT_ERROR = ("INSERT INTO errors (id, exchange_ns, local_ns, stage, event_type, coin, "
                  "error_type, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _JSON_OPTS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_SET_META: Final = "INSERT OR REPLACE INTO order_meta (key, value) VALUES (?, ?)"
+# Orders whose decision row never reached the file (the process died between sending
+# and journaling): one `lost` decision each, so the order still cites exactly one row.
+_RECOVER_LOST: Final = (
+    "INSERT INTO decisions (id, exchange_ns, local_ns, coin, trigger, outcome, reason, "
+    "trading_state, inputs) "
+    "SELECT o.decision_id, 0, MIN(o.created_ns), MIN(o.coin), 'recovery', ?, "
+    "'the process ended after sending these orders and before journaling the decision; "
+    "its inputs are lost', 'UNKNOWN', json_object('orders', json_group_array(o.cloid)) "
+    "FROM orders o LEFT JOIN decisions d ON d.id = o.decision_id "
+    "WHERE d.id IS NULL AND o.decision_id > 0 GROUP BY o.decision_id")
 
 
 class JournalError(Exception):
@@ -175,13 +209,9 @@ def encode_inputs(inputs: Mapping[str, Any]) -> str:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        return connect_wal(path)
     except (OSError, sqlite3.Error) as exc:
         raise JournalError(f"cannot open journal {path}: {exc}") from exc
-    return conn
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> int:
@@ -209,12 +239,26 @@ def _max_id(conn: sqlite3.Connection, table: str) -> int:
     return int(row[0])
 
 
+def _decision_high(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM order_meta WHERE key = ?",
+                       (DECISION_HIGH_KEY,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def recover_lost_decisions(conn: sqlite3.Connection) -> int:
+    """Write a `lost` decision for every order citing a decision with no row; returns how
+    many. Run at open, before this process writes anything."""
+    before = conn.total_changes
+    atomic(conn, lambda c: c.execute(_RECOVER_LOST, (LOST_OUTCOME,)))
+    return conn.total_changes - before
+
+
 class Journal:
     """Append-only writer of decisions, state changes and errors, batched."""
 
-    __slots__ = ("_conn", "_decisions", "_errors", "_next_decision", "_next_error",
-                 "_next_state", "_reserved", "_states", "batch_size", "dropped", "flushes",
-                 "max_pending", "path", "write_errors")
+    __slots__ = ("_conn", "_decision_high", "_decisions", "_errors", "_next_decision",
+                 "_next_error", "_next_state", "_reserved", "_states", "batch_size", "flushes",
+                 "health", "max_pending", "path", "recovered_lost")
 
     def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_pending: int = 100_000) -> None:
@@ -224,22 +268,57 @@ class Journal:
         self.batch_size = batch_size
         self._conn = _connect(self.path)
         migrate(self._conn, self.path)
-        self._next_decision = _max_id(self._conn, "decisions") + 1
-        self._next_state = _max_id(self._conn, "state_changes") + 1
-        self._next_error = _max_id(self._conn, "errors") + 1
+        try:
+            self.recovered_lost = recover_lost_decisions(self._conn)
+            self._next_decision = max(_max_id(self._conn, "decisions") + 1,
+                                      _decision_high(self._conn))
+            self._next_state = _max_id(self._conn, "state_changes") + 1
+            self._next_error = _max_id(self._conn, "errors") + 1
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise JournalError(f"cannot read journal {self.path}: {exc}") from exc
+        if self.recovered_lost:
+            _log.warning("journal: %d order decision(s) of an earlier process were never "
+                         "written; recorded as '%s'", self.recovered_lost, LOST_OUTCOME)
+        self._decision_high = self._next_decision  # nothing reserved by this process yet
+        self.health = WriteHealth()
         self._decisions: list[tuple[Any, ...]] = []
         self._reserved: set[int] = set()  # reserved decision ids whose row is not written
         self._states: list[tuple[Any, ...]] = []
         self._errors: list[tuple[Any, ...]] = []
         self.max_pending = max_pending
         self.flushes = 0
-        self.write_errors = 0
-        self.dropped = 0
+
+    @property
+    def write_errors(self) -> int:
+        return self.health.write_errors
+
+    @property
+    def dropped(self) -> int:
+        return self.health.dropped
 
     @property
     def pending(self) -> int:
         """Rows recorded but not yet committed (what a crash right now would lose)."""
         return len(self._decisions) + len(self._states) + len(self._errors)
+
+    def _take_decision_id(self) -> int:
+        did = self._next_decision
+        if did >= self._decision_high:
+            self._reserve_decision_ids(did + DECISION_ID_BLOCK)
+        self._next_decision = did + 1
+        return did
+
+    def _reserve_decision_ids(self, high: int) -> None:
+        """Commit that ids below `high` may be in use before handing any of them out."""
+        self._decision_high = high
+        try:
+            atomic(self._conn, lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY, high)))
+        except Exception as exc:
+            # Deciding must go on (the degrade watch sees `failing`); ids of this block may
+            # be reused only if the process also dies before its next successful flush.
+            self.health.note_failure(f"cannot reserve decision ids: {exc}")
+            _log.error("journal: cannot reserve decision ids below %d: %s", high, exc)
 
     def reserve_decision_id(self) -> int:
         """Take the next decision id now; write its row later with
@@ -249,8 +328,7 @@ class Journal:
         row (and a batch commit it may trigger) has no business between a market event and
         the order leaving. The caller must record every id it reserves, so ids stay
         gap-free and sequential in the order decisions were taken."""
-        did = self._next_decision
-        self._next_decision = did + 1
+        did = self._take_decision_id()
         self._reserved.add(did)
         return did
 
@@ -261,10 +339,13 @@ class Journal:
 
         `decision_id` is one from `reserve_decision_id` (the row is written under it);
         None takes the next id. An id not reserved, or already written, is a programming
-        error (ValueError): a duplicate would make every later batch commit fail."""
+        error (ValueError): a duplicate would make every later batch commit fail.
+
+        A row under a reserved id is committed at once (its orders are already on the
+        wire; a crash must not leave them citing nothing); other rows are batched."""
+        cited = decision_id is not None
         if decision_id is None:
-            did = self._next_decision
-            self._next_decision = did + 1
+            did = self._take_decision_id()
         elif decision_id in self._reserved:
             self._reserved.discard(decision_id)
             did = decision_id
@@ -273,7 +354,7 @@ class Journal:
                              "written")
         self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
                                 trading_state, encode_inputs(inputs)))
-        self._maybe_flush()
+        self._maybe_flush(now=cited)
         return did
 
     def record_state_change(self, tr: Transition) -> int:
@@ -293,38 +374,43 @@ class Journal:
         self._maybe_flush()
         return eid
 
-    def _maybe_flush(self) -> None:
-        if self.pending < self.batch_size:
+    def _maybe_flush(self, now: bool = False) -> None:
+        if not now and self.pending < self.batch_size:
             return
         try:
             self.flush()
         except JournalError as exc:
             # A full disk must not stop trading decisions on the hot path: keep the rows for
             # the next attempt, bounded so memory cannot grow without limit.
-            self.write_errors += 1
             _log.error("journal write failed (%s pending rows kept): %s", self.pending, exc)
             if self.pending > self.max_pending:
-                self.dropped += self.pending
+                self.health.dropped += self.pending
                 self._clear()
 
     def flush(self) -> None:
-        """Commit every queued row in one transaction; raise `JournalError` if SQLite fails
-        (the rows stay queued and the next flush retries them)."""
+        """Commit every queued row in one transaction; raise `JournalError` if the write
+        failed for a reason that may pass (the rows stay queued for the next flush). A row
+        SQLite refuses by value is set aside alone (counted in `health`, logged) so that
+        it cannot block every later write."""
         if not self.pending:
             return
-        conn = self._conn
         try:
-            conn.execute("BEGIN")
-            conn.executemany(_INSERT_DECISION, self._decisions)
-            conn.executemany(_INSERT_STATE, self._states)
-            conn.executemany(_INSERT_ERROR, self._errors)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            refused = write_batch(self._conn, ((_INSERT_DECISION, self._decisions),
+                                               (_INSERT_STATE, self._states),
+                                               (_INSERT_ERROR, self._errors)))
+        except TransientWriteError as exc:
+            self.health.note_failure(str(exc))
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
+        self.health.failing = False
+        if refused:
+            self._report_quarantine(refused)
+
+    def _report_quarantine(self, refused: Sequence[Quarantined]) -> None:
+        self.health.note_quarantine(refused)
+        for q in refused:
+            _log.error("journal: %s", q.describe())
 
     def _clear(self) -> None:
         self._decisions.clear()
@@ -332,11 +418,28 @@ class Journal:
         self._errors.clear()
 
     def close(self) -> None:
-        """Flush and close. Idempotent."""
+        """Flush, give back the unused decision ids of the block, and close. Idempotent.
+        Never raises for a failed last write (a shutdown must end): the rows it could not
+        write are logged and counted as dropped."""
         try:
             self.flush()
+            self._release_unused_ids()
+        except JournalError as exc:
+            self.health.dropped += self.pending
+            _log.error("journal: %d rows lost at close: %s", self.pending, exc)
+            self._clear()
         finally:
             self._conn.close()
+
+    def _release_unused_ids(self) -> None:
+        # Only after a successful flush: every id handed out is then in the file.
+        if self._reserved or self._decision_high <= self._next_decision:
+            return
+        try:
+            atomic(self._conn, lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY,
+                                                               self._next_decision)))
+        except sqlite3.Error as exc:  # closed already, another process: keep the gap
+            _log.warning("journal: unused decision ids not released: %s", exc)
 
     def __enter__(self) -> Journal:
         return self

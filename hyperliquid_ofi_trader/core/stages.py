@@ -11,9 +11,15 @@ Data flow for one market event on coin C (see ARCHITECTURE.md "The event path"):
     SignalStage.update(T, event, now_ns)     -> {name: value}
     RegimeStage.update(T, event, now_ns)     -> RegimeView (tradable? why not?)
     AlphaStage.compute(signals, regime)      -> alpha in [-1, +1]
-    Router.route(T, alpha, ofi, position)    -> order intents
-    RiskGate.check(intents, state, now_ns)   -> approved + rejected-with-reason
+    Router.route(T, alpha, ofi, position)    -> a plan: place / modify / cancel intents
+    (engine: trading-state filter)           -> HALTED: cancels only; REDUCING: cancels and
+                                                reduce-only places/modifies only
+    RiskGate.check(plan, state, now_ns)      -> approved + rejected-with-reason
     OrderSink.submit(decision_id, approved)  -> commands to the gateway
+A router proposes and never acts (ARCHITECTURE.md rule 6): every action on an order,
+including moving or pulling one that already rests, is an intent of the plan, so it passes
+the same trading state and risk gate as a new order and is journaled under the decision
+that caused it.
 Stages hold references to the market data they need (e.g. an OFI calculator built on the
 engine's OrderBook for the coin), so their `update` calls carry only the trigger.
 """
@@ -144,9 +150,50 @@ class OrderIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     tag: str = ""  # the router's reason, e.g. "ofi_high_ioc"
 
 
+class ModifyIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag="modify",
+                   tag_field="action"):
+    """Move our resting order `cloid` to `price` / `size` (the order manager sends a
+    cancel-and-replace; the replacement gets a new cloid and cites the moving decision).
+
+    It carries the whole order as it will stand (side, TIF, reduce-only), so the gate
+    judges exactly what would rest after the move, like a new order. The order manager
+    refuses it when these do not match the live order (a move never changes what the
+    order is, only where it rests)."""
+
+    coin: str
+    cloid: str
+    is_buy: bool
+    size: float
+    price: float
+    tif: Tif
+    reduce_only: bool = False
+    tag: str = ""  # why, e.g. "requote:behind_touch"
+
+
+class CancelIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag="cancel",
+                   tag_field="action"):
+    """Pull our live order `cloid`. Always allowed (it can only reduce risk), always
+    journaled with the decision that wanted it."""
+
+    coin: str
+    cloid: str
+    tag: str = ""  # why, e.g. "requote:alpha_flipped"
+
+
+# One step of a router's plan. A plain `OrderIntent` is a new order; its journal form
+# has no "action" key (rows of plans without re-quotes stay what they always were).
+PlanIntent = OrderIntent | ModifyIntent | CancelIntent
+
+
+def may_add_exposure(intent: PlanIntent) -> bool:
+    """True when executing `intent` could increase |position| on some fill: a place or a
+    modify that is not reduce-only. Cancels never can."""
+    return not isinstance(intent, CancelIntent) and not intent.reduce_only
+
+
 class GateResult(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    approved: tuple[OrderIntent, ...]
-    rejected: tuple[tuple[OrderIntent, str], ...]  # (intent, reason)
+    approved: tuple[PlanIntent, ...]
+    rejected: tuple[tuple[PlanIntent, str], ...]  # (intent, reason)
 
 
 class PositionSource(Protocol):
@@ -156,28 +203,42 @@ class PositionSource(Protocol):
 
 
 class Router(Protocol):
-    """Turns alpha into order intents (possibly none). `ofi` is the normalised OFI signal,
-    None when no fresh OFI exists (the router decides what that means)."""
+    """Turns alpha into a plan (possibly empty): new orders, and moves or cancels of our
+    resting ones. `ofi` is the normalised OFI signal, None when no fresh OFI exists (the
+    router decides what that means). It never acts on orders itself."""
 
     def route(self, coin: str, alpha: float, ofi: float | None,
-              position: float) -> Sequence[OrderIntent]: ...
+              position: float) -> Sequence[PlanIntent]: ...
 
 
 class RiskGate(Protocol):
-    """Exposure, position, rate budget. The engine has already applied the trading state
-    (nothing runs when HALTED; only reduce-only intents reach the gate when REDUCING)."""
+    """Exposure, position, price/size validity, rate budget, for every place and modify of
+    a plan; cancels are approved. The engine has already applied the trading state
+    (nothing runs when HALTED; only cancels and reduce-only intents reach the gate when
+    REDUCING), but the gate must hold on its own."""
 
-    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+    def check(self, intents: Sequence[PlanIntent], state: TradingState,
               now_ns: int) -> GateResult: ...
 
 
 class OrderSink(Protocol):
-    """The order manager: receives approved intents (tagged with the decision that caused
-    them), and the cancel-all command when the engine halts."""
+    """The order manager: executes an approved plan (cancels, then modifies, then places),
+    every action citing the decision that caused it, and the cancel-all command when the
+    engine halts."""
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None: ...
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None: ...
 
     def cancel_all(self, reason: str) -> None: ...
+
+
+@runtime_checkable
+class ExposurePuller(Protocol):
+    """Optional on the order sink: cancel every live order that could add exposure (those
+    not reduce-only). The engine calls it when trading becomes REDUCING: quotes placed while
+    ACTIVE must not fill into more exposure, and when a feed is what went away they rest
+    on a book we no longer see. Returns how many cancels were sent."""
+
+    def cancel_exposing(self, reason: str) -> int: ...
 
 
 class PrivateListener(Protocol):

@@ -8,15 +8,17 @@ Meaning of the states:
 - ACTIVE: the strategy may open and close positions.
 - REDUCING: only reduce-only intents pass; the system is degraded (a needed feed is down
   or stale, a stage keeps failing, or the operator asked for it).
-- HALTED: no strategy runs, all resting orders are cancelled; only an operator `resume`
-  leaves it.
+- HALTED: no strategy runs, all resting orders are cancelled; an operator's `resume`
+  leaves it, or the recovery policy for the triggers risk.yaml lets recover.
 
-Escalation is one-way except for two explicit exits: the operator's RESUME (REDUCING or
-HALTED -> ACTIVE) and the automatic FEED_RESTORED (REDUCING -> ACTIVE), which the engine
+Escalation is one-way except for three explicit exits: the operator's RESUME (REDUCING or
+HALTED -> ACTIVE), the automatic FEED_RESTORED (REDUCING -> ACTIVE), which the engine
 fires only when the REDUCING state was caused by a feed problem alone and the feature is
-switched on (see `core/engine.py`). Repeated degradation triggers in an already degraded
-state are legal no-ops (a second stale feed while REDUCING changes nothing), so callers
-never have to pre-check the state.
+switched on (see `core/engine.py`), and AUTO_RECOVER (REDUCING or HALTED -> ACTIVE), which
+the live runner fires for the triggers risk.yaml's recovery policy names, once the feed is
+healthy and the account reconciled (risk/recovery.py). Repeated degradation triggers in
+an already degraded state are legal no-ops (a second stale feed while REDUCING changes
+nothing), so callers never have to pre-check the state.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Trigger(enum.StrEnum):
     MANUAL_REDUCE = "manual_reduce"
     MANUAL_HALT = "manual_halt"
     RESUME = "resume"  # explicit operator action only
+    AUTO_RECOVER = "auto_recover"  # the risk.yaml recovery policy (risk/recovery.py)
 
 
 class IllegalTransition(Exception):  # noqa: N818 (name fixed by the issue text)
@@ -74,8 +77,12 @@ def _build_table() -> dict[tuple[TradingState, Trigger], TradingState]:
     table[(_R, Trigger.RESUME)] = _A
     table[(_H, Trigger.RESUME)] = _A
     table[(_R, Trigger.FEED_RESTORED)] = _A
-    # Deliberately absent: (ACTIVE, RESUME), (ACTIVE, FEED_RESTORED), (HALTED, FEED_RESTORED):
-    # a halt is left only by an operator, and resuming what is running is a caller bug.
+    # Only for the triggers risk.yaml's recovery policy lets recover, once the feed is
+    # healthy and the account reconciled (never an operator's kill: the policy refuses).
+    table[(_R, Trigger.AUTO_RECOVER)] = _A
+    table[(_H, Trigger.AUTO_RECOVER)] = _A
+    # Deliberately absent: (ACTIVE, RESUME), (ACTIVE, FEED_RESTORED), (ACTIVE, AUTO_RECOVER),
+    # (HALTED, FEED_RESTORED): resuming what is running is a caller bug.
     return table
 
 

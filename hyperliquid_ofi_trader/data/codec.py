@@ -10,13 +10,25 @@ typed decode of `data` (msgspec, `strict=False` so decimal strings become floats
 then plain comparisons for validation. The slow, descriptive work happens only when a
 frame is actually bad.
 
-Reason codes: malformed_json, bad_envelope, missing_data, unknown_channel, schema,
-unknown_coin, bad_time, bad_level, unsorted_levels, crossed_book, crossed_bbo, bad_side,
-bad_value, unsupported, venue_error, too_deep, internal_error.
+Reason codes: malformed_json, bad_utf8, bad_envelope, missing_data, unknown_channel,
+schema, unknown_coin, bad_time, bad_level, unsorted_levels, crossed_book, crossed_bbo,
+bad_side, bad_value, unsupported, venue_error, too_deep, internal_error.
 
-Coin filtering (`known_coins`) applies to market data only. Private channels (orders,
-fills, funding) are per account, not per subscription: an event for a coin we do not
-trade still moves our margin and must reach risk, so it is never dropped here.
+Sane ranges. Everything accepted here ends up in SQLite (journal, order store) and in
+integer nanoseconds, so the codec refuses what those cannot hold: ids (`oid`, `tid`,
+level counts) beyond a signed 64-bit integer are a `schema` rejection (bounded in the wire
+types), and a time is `bad_time` unless it is epoch milliseconds whose nanoseconds fit in
+64 bits and, when the receive time is itself an epoch time, within `max_ahead_ms` after it
+(a host clock may be off; a venue time hours ahead is garbage) and, for market data,
+within `max_behind_ms` before it. Private history (a fills snapshot, an order resting for
+weeks) may be arbitrarily old. A receive time before 2020 means the caller's clock is not
+the epoch (unit tests, synthetic clocks from 0): only the absolute range applies then.
+
+Coin filtering (`known_coins`) applies to market data and to our own orders and fills: a
+fill for a coin outside the configured set (`btc`, `BTC `, a Cyrillic look-alike) is not
+an instrument this process can price, size or reconcile, so it is refused as
+`unknown_coin` (counted, visible) rather than becoming a phantom position. Funding is per
+account and still reaches risk whatever its coin (it moves our margin).
 """
 
 from __future__ import annotations
@@ -70,27 +82,53 @@ Handler = Callable[[msgspec.Raw, int, list[AnyEvent]], None]
 
 _INF: Final = float("inf")
 _MS: Final = 1_000_000
-# Exchange times are ms since the epoch; 10**13 ms is the year 2286. Anything beyond, or
-# negative, is garbage rather than a time.
-_MAX_MS: Final = 10**13
+# Exchange times are ms since the epoch and become int64 nanoseconds: beyond this (the
+# year 2262) the nanoseconds overflow every integer column and counter downstream.
+_MAX_MS: Final = (2**63 - 1) // 1_000_000
+# Receive times before 2020 come from a clock that is not the epoch (tests, synthetic
+# clocks starting at 0): the window relative to the receive time is skipped for them.
+_EPOCH_FLOOR_MS: Final = 1_577_836_800_000
+DEFAULT_MAX_AHEAD_MS: Final = 3_600_000  # venue time vs a badly set host clock: 1 h
+DEFAULT_MAX_BEHIND_MS: Final = 3_600_000  # market data an hour old is not market data
 _DETAIL_MAX: Final = 300
 _GREETING: Final = "Websocket connection established."
 _GREETINGS: Final = frozenset({_GREETING, _GREETING.encode()})
 _IS_BUY: Final = {"B": True, "A": False}
 
+# Every order status the venue documents (the official SDKs and @nktkas/hyperliquid's
+# OrderProcessingStatus, plus `internalCancel` seen live). Each one but "open" and
+# "triggered" is terminal: a cancelled order must never stay open in the order manager.
+VENUE_CANCEL_STATUSES: Final = frozenset({
+    "canceled", "marginCanceled", "vaultWithdrawalCanceled", "openInterestCapCanceled",
+    "selfTradeCanceled", "reduceOnlyCanceled", "siblingFilledCanceled", "delistedCanceled",
+    "liquidatedCanceled", "scheduledCancel", "internalCancel"})
+VENUE_REJECT_STATUSES: Final = frozenset({
+    "rejected", "tickRejected", "minTradeNtlRejected", "perpMarginRejected",
+    "reduceOnlyRejected", "badAloPxRejected", "iocCancelRejected", "badTriggerPxRejected",
+    "marketOrderNoLiquidityRejected", "positionIncreaseAtOpenInterestCapRejected",
+    "positionFlipAtOpenInterestCapRejected", "tooAggressiveAtOpenInterestCapRejected",
+    "openInterestIncreaseRejected", "insufficientSpotBalanceRejected", "oracleRejected",
+    "perpMaxPositionRejected"})
 _STATUS: Final = {s.value: s for s in OrderStatus if s is not OrderStatus.UNKNOWN}
+_STATUS.update({text: OrderStatus.CANCELED for text in VENUE_CANCEL_STATUSES
+                if text not in _STATUS})
+_STATUS.update({text: OrderStatus.REJECTED for text in VENUE_REJECT_STATUSES
+                if text not in _STATUS})
 
 
 def order_status(raw: str) -> OrderStatus:
-    """Map a venue status text. The venue has many specific cancel/reject texts
-    (`reduceOnlyCanceled`, `badAloPxRejected`, ...): they are terminal, and the order
-    manager must treat them so, hence the suffix rule before falling back to UNKNOWN."""
+    """Map a venue status text (the table above). A text the table does not know yet but
+    that names a cancel or a rejection ("fooCanceled", "barRejected", "someCancel") is
+    terminal all the same; anything else is UNKNOWN (the order manager then asks)."""
     status = _STATUS.get(raw)
     if status is not None:
         return status
-    if raw.endswith(("Canceled", "Cancelled")) or raw == "scheduledCancel":
+    if not isinstance(raw, str):
+        return OrderStatus.UNKNOWN
+    lowered = raw.lower()
+    if "cancel" in lowered:
         return OrderStatus.CANCELED
-    if raw.endswith("Rejected"):
+    if "reject" in lowered:
         return OrderStatus.REJECTED
     return OrderStatus.UNKNOWN
 
@@ -180,7 +218,8 @@ class HyperliquidCodec:
     `frames` frames seen, `rejections` reason -> count, `events_by_type` name -> count.
     """
 
-    __slots__ = ("_dispatch", "_known", "events_by_type", "frames", "rejections")
+    __slots__ = ("_dispatch", "_hi_ms", "_known", "_lo_ms", "_max_ahead_ms", "_max_behind_ms",
+                 "events_by_type", "frames", "rejections")
 
     _envelope = msgspec.json.Decoder(WireEnvelope)
     _book = msgspec.json.Decoder(WireBook, strict=False)
@@ -201,8 +240,17 @@ class HyperliquidCodec:
     _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
     _any = msgspec.json.Decoder()
 
-    def __init__(self, known_coins: frozenset[str] | None = None) -> None:
+    def __init__(self, known_coins: frozenset[str] | None = None, *,
+                 max_ahead_ms: int = DEFAULT_MAX_AHEAD_MS,
+                 max_behind_ms: int = DEFAULT_MAX_BEHIND_MS) -> None:
+        if max_ahead_ms < 0 or max_behind_ms < 0:
+            raise ValueError("max_ahead_ms and max_behind_ms must be >= 0")
         self._known = known_coins
+        self._max_ahead_ms = max_ahead_ms
+        self._max_behind_ms = max_behind_ms
+        # Window of acceptable times for the frame being decoded (set per frame).
+        self._lo_ms = 0
+        self._hi_ms = _MAX_MS
         self.frames = 0
         self.rejections: dict[str, int] = {}
         self.events_by_type: dict[str, int] = {}
@@ -226,8 +274,13 @@ class HyperliquidCodec:
         """One raw frame in, zero or more events out. Never raises."""
         self.frames += 1
         out: list[AnyEvent] = []
+        self._set_time_window(local_ns)
         try:
             self._decode_into(raw, local_ns, out)
+        except UnicodeError as exc:
+            # Invalid UTF-8 inside a string (the envelope parsed, a field did not): the
+            # venue sent bytes no JSON text may hold.
+            self._reject(out, local_ns, "bad_utf8", f"invalid UTF-8 in frame: {exc}", "")
         except RecursionError:
             # msgspec refuses absurd nesting by raising this, at whatever stage met it;
             # events already emitted for this frame were fully validated and stay.
@@ -243,6 +296,14 @@ class HyperliquidCodec:
             counts[name] = counts.get(name, 0) + 1
         return out
 
+    def _set_time_window(self, local_ns: int) -> None:
+        local_ms = local_ns // _MS
+        if local_ms < _EPOCH_FLOOR_MS:
+            self._lo_ms, self._hi_ms = 0, _MAX_MS
+        else:
+            self._lo_ms = max(0, local_ms - self._max_behind_ms)
+            self._hi_ms = min(_MAX_MS, local_ms + self._max_ahead_ms)
+
     @property
     def rejected(self) -> int:
         """Total rejections over all reasons."""
@@ -253,6 +314,9 @@ class HyperliquidCodec:
             env = self._envelope.decode(raw)
         except msgspec.ValidationError as exc:
             self._reject(out, local_ns, "bad_envelope", f"not a channel frame: {exc}", "")
+            return
+        except UnicodeError as exc:
+            self._reject(out, local_ns, "bad_utf8", f"{exc} (frame {_short(raw)})", "")
             return
         except (msgspec.DecodeError, TypeError, ValueError) as exc:
             self._on_not_json(raw, local_ns, out, exc)
@@ -321,12 +385,24 @@ class HyperliquidCodec:
                      channel)
         return False
 
-    def _time_ok(self, ms: int, local_ns: int, out: list[AnyEvent], channel: str) -> bool:
-        if 0 <= ms <= _MAX_MS:
+    def _time_ok(self, ms: int, local_ns: int, out: list[AnyEvent], channel: str,
+                 private: bool = False) -> bool:
+        """Market times must lie in [lo, hi] of the frame's window; private ones (history
+        may be old) in [0, hi]. Slow path only when it fails."""
+        if (0 if private else self._lo_ms) <= ms <= self._hi_ms:
             return True
-        self._reject(out, local_ns, "bad_time", f"time {ms} is not epoch milliseconds",
-                     channel)
+        self._reject(out, local_ns, "bad_time", self._time_fault(ms, local_ns), channel)
         return False
+
+    def _time_fault(self, ms: int, local_ns: int) -> str:
+        if not 0 <= ms <= _MAX_MS:
+            return f"time {ms} is not epoch milliseconds (0 to {_MAX_MS})"
+        offset_s = (ms - local_ns // _MS) / 1000
+        if offset_s > 0:
+            return (f"time {ms} is {offset_s:.0f} s ahead of the receive time (limit "
+                    f"{self._max_ahead_ms / 1000:g} s)")
+        return (f"time {ms} is {-offset_s:.0f} s behind the receive time (limit "
+                f"{self._max_behind_ms / 1000:g} s for market data)")
 
     def _side_ok(self, side: str, where: str, local_ns: int, out: list[AnyEvent],
                  channel: str) -> bool:
@@ -364,7 +440,7 @@ class HyperliquidCodec:
         if msg is None or not self._coin_ok(msg.coin, local_ns, out, "bbo"):
             return
         bid, ask = msg.bbo
-        if (0 <= msg.time <= _MAX_MS and _level_good(bid) and _level_good(ask)
+        if (self._lo_ms <= msg.time <= self._hi_ms and _level_good(bid) and _level_good(ask)
                 and (bid is None or ask is None or bid.px < ask.px)):
             out.append(Bbo(exchange_ns=msg.time * _MS, local_ns=local_ns, coin=msg.coin,
                            bid=None if bid is None else (bid.px, bid.sz, bid.n),
@@ -401,7 +477,7 @@ class HyperliquidCodec:
     def _trade_event(self, t: WireTrade, i: int, local_ns: int,
                      out: list[AnyEvent]) -> Trade | None:
         # One cheap test for the good case; the descriptive checks run only on failure.
-        if (t.side in _IS_BUY and 0 <= t.time <= _MAX_MS and 0.0 < t.px < _INF
+        if (t.side in _IS_BUY and self._lo_ms <= t.time <= self._hi_ms and 0.0 < t.px < _INF
                 and 0.0 < t.sz < _INF and (self._known is None or t.coin in self._known)):
             return Trade(coin=t.coin, price=t.px, size=t.sz, is_buy=_IS_BUY[t.side],
                          exchange_ns=t.time * _MS, tid=t.tid, hash=t.hash)
@@ -447,18 +523,20 @@ class HyperliquidCodec:
                      out: list[AnyEvent]) -> OrderUpdate | None:
         o = u.order
         # Remaining size is 0 once an order is filled or cancelled: only it may be zero.
-        if (o.side in _IS_BUY and 0 <= u.status_timestamp <= _MAX_MS
-                and 0 <= o.timestamp <= _MAX_MS and 0.0 < o.limit_px < _INF
-                and 0.0 <= o.sz < _INF and 0.0 < o.orig_sz < _INF):
+        hi = self._hi_ms
+        if (o.side in _IS_BUY and 0 <= u.status_timestamp <= hi and 0 <= o.timestamp <= hi
+                and 0.0 < o.limit_px < _INF and 0.0 <= o.sz < _INF and 0.0 < o.orig_sz < _INF
+                and (self._known is None or o.coin in self._known)):
             return OrderUpdate(exchange_ns=u.status_timestamp * _MS, local_ns=local_ns,
                                coin=o.coin, is_buy=_IS_BUY[o.side], limit_px=o.limit_px,
                                size=o.sz, orig_size=o.orig_sz, oid=o.oid, cloid=o.cloid,
                                status=order_status(u.status), raw_status=u.status,
                                order_ns=o.timestamp * _MS)
         where = f"order update {i} (oid {o.oid})"
-        if (self._side_ok(o.side, where, local_ns, out, "orderUpdates")
-                and self._time_ok(u.status_timestamp, local_ns, out, "orderUpdates")
-                and self._time_ok(o.timestamp, local_ns, out, "orderUpdates")):
+        if (self._coin_ok(o.coin, local_ns, out, "orderUpdates")
+                and self._side_ok(o.side, where, local_ns, out, "orderUpdates")
+                and self._time_ok(u.status_timestamp, local_ns, out, "orderUpdates", True)
+                and self._time_ok(o.timestamp, local_ns, out, "orderUpdates", True)):
             self._reject(out, local_ns, "bad_value",
                          f"{where}: limitPx {o.limit_px!r}, sz {o.sz!r}, origSz "
                          f"{o.orig_sz!r} out of range", "orderUpdates")
@@ -485,17 +563,19 @@ class HyperliquidCodec:
 
     def _fill_event(self, f: WireFill, i: int, local_ns: int, out: list[AnyEvent],
                     channel: str) -> Fill | None:
-        if (f.side in _IS_BUY and 0 <= f.time <= _MAX_MS and 0.0 < f.px < _INF
+        if (f.side in _IS_BUY and 0 <= f.time <= self._hi_ms and 0.0 < f.px < _INF
                 and 0.0 < f.sz < _INF and -_INF < f.start_position < _INF
-                and -_INF < f.closed_pnl < _INF and -_INF < f.fee < _INF):
+                and -_INF < f.closed_pnl < _INF and -_INF < f.fee < _INF
+                and (self._known is None or f.coin in self._known)):
             return Fill(coin=f.coin, price=f.px, size=f.sz, is_buy=_IS_BUY[f.side],
                         exchange_ns=f.time * _MS, start_position=f.start_position,
                         direction=f.dir, closed_pnl=f.closed_pnl, hash=f.hash, oid=f.oid,
                         crossed=f.crossed, fee=f.fee, tid=f.tid, fee_token=f.fee_token,
                         cloid=f.cloid, liquidation=f.liquidation is not None)
         where = f"fill {i} (tid {f.tid})"
-        if (self._side_ok(f.side, where, local_ns, out, channel)
-                and self._time_ok(f.time, local_ns, out, channel)):
+        if (self._coin_ok(f.coin, local_ns, out, channel)
+                and self._side_ok(f.side, where, local_ns, out, channel)
+                and self._time_ok(f.time, local_ns, out, channel, True)):
             self._reject(out, local_ns, "bad_value",
                          f"{where}: px {f.px!r}, sz {f.sz!r}, startPosition "
                          f"{f.start_position!r}, closedPnl {f.closed_pnl!r}, fee {f.fee!r}",
@@ -521,7 +601,7 @@ class HyperliquidCodec:
 
     def _on_funding(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         f = self._typed(self._funding, data, local_ns, out, "user")
-        if f is None or not self._time_ok(f.time, local_ns, out, "user"):
+        if f is None or not self._time_ok(f.time, local_ns, out, "user", True):
             return
         if not (_finite(f.usdc) and _finite(f.szi) and _finite(f.funding_rate)):
             self._reject(out, local_ns, "bad_value",

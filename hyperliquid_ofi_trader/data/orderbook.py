@@ -37,6 +37,11 @@ Decisions a user of this class must know:
   that whole side is cleared. Keeping levels the venue says do not exist would show phantom
   liquidity; an empty side makes `mid()` None and downstream stages stand aside, which is the
   fail-safe direction. Counted in `bbo_null_sides`.
+- The seed's calls work as written: `OrderBook(depth=5)` (the coin defaults to the packaged
+  config's traded coin; `depth` is the level count `depth()` sums when not told), and
+  `apply_diff('bid' | 'ask', price, size)` besides `Side.BID` / `Side.ASK`. A side that is
+  neither, or a price/size that is not a number, is a counted rejection (`bad_side`,
+  `bad_level`) like any other bad input.
 - `apply_diff` is raw: it never removes other levels. A diff that crosses the book is applied and
   reported (`is_crossed()`, `crossed_events` counts transitions into a crossed state, checked
   after each public update; a snapshot's internal writes are checked once, at its end).
@@ -60,6 +65,21 @@ DUPLICATE_PRICE: Final = "duplicate_price"
 STALE_SNAPSHOT: Final = "stale_snapshot"
 STALE_BBO: Final = "stale_bbo"
 CROSSED_BBO: Final = "crossed_bbo"
+BAD_SIDE: Final = "bad_side"
+
+# The seed's side names (and the venue's "B"/"A"), case-insensitive.
+_SIDE_NAMES: Final = {"bid": Side.BID, "b": Side.BID, "ask": Side.ASK, "a": Side.ASK}
+
+
+def side_of(side: object) -> Side | None:
+    """`Side` for a `Side`, 0/1, or a name ("bid"/"ask", "b"/"a"); None for anything else."""
+    if isinstance(side, Side):
+        return side
+    if isinstance(side, str):
+        return _SIDE_NAMES.get(side.lower())
+    if type(side) is int and 0 <= side <= 1:  # not bool: True is no side
+        return Side(side)
+    return None
 
 
 class _BookSide:
@@ -199,6 +219,7 @@ class OrderBook:
         "bbos",
         "coin",
         "crossed_events",
+        "depth_levels",
         "exchange_ns",
         "locked_events",
         "rejections",
@@ -206,8 +227,17 @@ class OrderBook:
         "updates",
     )
 
-    def __init__(self, coin: str) -> None:
+    def __init__(self, coin: str | None = None, depth: int = 5) -> None:
+        """`coin`: None means the packaged config's traded coin (the seed's `OrderBook()`).
+        `depth`: how many levels per side `depth()` sums when called without `levels`."""
+        if type(depth) is not int or depth < 1:
+            raise ValueError(f"depth must be a positive number of levels, got {depth!r}")
+        if coin is None:
+            from hyperliquid_ofi_trader.config.packaged import default_coin
+
+            coin = default_coin()
         self.coin = coin
+        self.depth_levels = depth
         self.exchange_ns = 0
         self.updates = 0
         self.snapshots = 0
@@ -226,9 +256,20 @@ class OrderBook:
 
     # ------------------------------------------------------------ updates
 
-    def apply_diff(self, side: Side, price: float, size: float, orders: int = 0) -> None:
-        """Set one level to `size` (0 removes it). O(1) for an existing price; see module doc."""
-        if not (0.0 < price < _INF and 0.0 <= size < _INF):  # also False for NaN
+    def apply_diff(self, side: Side | str, price: float, size: float, orders: int = 0) -> None:
+        """Set one level to `size` (0 removes it). O(1) for an existing price; see module doc.
+        `side`: `Side.BID` / `Side.ASK`, or the seed's 'bid' / 'ask'."""
+        if type(side) is not Side:
+            named = side_of(side)
+            if named is None:
+                self._reject(BAD_SIDE)
+                return
+            side = named
+        try:
+            ok = 0.0 < price < _INF and 0.0 <= size < _INF  # also False for NaN
+        except TypeError:  # not a number at all (None, a string): bad input, not our bug
+            ok = False
+        if not ok:
             self._reject(BAD_LEVEL)
             return
         if self._sides[side].write(price, size, orders):
@@ -305,9 +346,11 @@ class OrderBook:
             return None
         return ask - bid
 
-    def depth(self, levels: int = 5) -> float:
-        """Total size (coin units) on the best `levels` levels of both sides."""
-        return self._bids.depth(levels) + self._asks.depth(levels)
+    def depth(self, levels: int | None = None) -> float:
+        """Total size (coin units) on the best `levels` levels of both sides (default: the
+        book's `depth_levels`, 5 unless built with another `depth`)."""
+        n = self.depth_levels if levels is None else levels
+        return self._bids.depth(n) + self._asks.depth(n)
 
     def side_depth(self, side: Side, levels: int = 5) -> float:
         return self._sides[side].depth(levels)

@@ -8,13 +8,18 @@ These are decode targets for `msgspec.json.Decoder`, not domain types. Rules:
   every value with plain comparisons.
 - `gc=False`: these objects are transient and never form cycles.
 - Field names are snake_case here and camelCase on the wire (`rename="camel"`).
+- Integers are `Int64`: JSON integers are unbounded and msgspec keeps them exact, but
+  SQLite, numpy and nanosecond arithmetic hold 64 bits; a `tid` of 2**63 would only fail
+  later, inside a journal transaction. Refused here, as a `schema` rejection of its item.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class WireEnvelope(msgspec.Struct, gc=False):
@@ -29,14 +34,14 @@ class WireLevel(msgspec.Struct, gc=False):
 
     px: float
     sz: float
-    n: int
+    n: Int64
 
 
 class WireBook(msgspec.Struct, gc=False):
     """`l2Book` data: levels are [bids best-first, asks best-first]."""
 
     coin: str
-    time: int
+    time: Int64
     levels: tuple[list[WireLevel], list[WireLevel]]
 
 
@@ -44,7 +49,7 @@ class WireBbo(msgspec.Struct, gc=False):
     """`bbo` data: `[bid or null, ask or null]`."""
 
     coin: str
-    time: int
+    time: Int64
     bbo: tuple[WireLevel | None, WireLevel | None]
 
 
@@ -55,8 +60,8 @@ class WireTrade(msgspec.Struct, gc=False):
     side: str
     px: float
     sz: float
-    time: int
-    tid: int
+    time: Int64
+    tid: Int64
     hash: str = ""
 
 
@@ -85,8 +90,8 @@ class WireOrder(msgspec.Struct, gc=False, rename="camel"):
     side: str
     limit_px: float
     sz: float
-    oid: int
-    timestamp: int
+    oid: Int64
+    timestamp: Int64
     orig_sz: float
     cloid: str | None = None
 
@@ -96,7 +101,7 @@ class WireOrderUpdate(msgspec.Struct, gc=False, rename="camel"):
 
     order: WireOrder
     status: str
-    status_timestamp: int
+    status_timestamp: Int64
 
 
 class WireFill(msgspec.Struct, gc=False, rename="camel"):
@@ -106,15 +111,15 @@ class WireFill(msgspec.Struct, gc=False, rename="camel"):
     px: float
     sz: float
     side: str
-    time: int
+    time: Int64
     start_position: float
     dir: str
     closed_pnl: float
     hash: str
-    oid: int
+    oid: Int64
     crossed: bool
     fee: float
-    tid: int
+    tid: Int64
     fee_token: str = ""
     cloid: str | None = None
     liquidation: Any = None
@@ -138,7 +143,7 @@ class WireUserEvent(msgspec.Struct, gc=False, rename="camel"):
 
 
 class WireFunding(msgspec.Struct, gc=False, rename="camel"):
-    time: int
+    time: Int64
     coin: str
     usdc: float
     szi: float
@@ -147,7 +152,7 @@ class WireFunding(msgspec.Struct, gc=False, rename="camel"):
 
 class WireNonUserCancel(msgspec.Struct, gc=False):
     coin: str
-    oid: int
+    oid: Int64
 
 
 class WirePostBody(msgspec.Struct, gc=False):
@@ -158,7 +163,7 @@ class WirePostBody(msgspec.Struct, gc=False):
 class WirePost(msgspec.Struct, gc=False):
     """`post` data: `{"id": N, "response": {"type": ..., "payload": ...}}`."""
 
-    id: int
+    id: Int64
     response: WirePostBody
 
 

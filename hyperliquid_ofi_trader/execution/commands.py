@@ -35,11 +35,15 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 
 
 class CancelOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """Cancel by our cloid when we have it (works even if the ack was lost), else by oid."""
+    """Cancel by our cloid when we have it (works even if the ack was lost), else by oid.
+
+    `decision_id`: the decision whose plan pulled the order (journaled with it); None for
+    the system's own cancels (halt, reducing, timeouts, zombies)."""
 
     coin: str
     cloid: str | None
     oid: int | None
+    decision_id: int | None = None
 
 
 class ModifyOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True):

@@ -14,8 +14,9 @@ Interpreting an answer (HYPERLIQUID.md section 3):
   order (resting / filled / error); `ok` can still carry per-order errors;
 - `cancel` / `cancelByCloid`: statuses "success" or `{"error": text}`;
 - `scheduleCancel`: `{"status":"ok","response":{"type":"default"}}`;
-- `{"status":"err","response":"<text>"}`: the whole request failed; whether retrying may
-  help comes from `venue_errors.classify`.
+- `{"status":"err","response":"<text>"}`: the whole request was refused, nothing in it
+  was acted on (`ActionFailed(not_acted=True)`); whether retrying may help comes from
+  `venue_errors.classify`.
 Orders whose status is missing or unreadable are reported as a transient `ActionFailed`
 carrying their cloids: the order manager asks the venue about them by cloid.
 """
@@ -64,6 +65,7 @@ class ActionJob(msgspec.Struct, frozen=True):
     order_cloids: tuple[str, ...] = ()
     cancels: tuple[CancelOrder, ...] = ()
     schedule_time_ms: int | None = None
+    queued_ns: int = 0  # when the port took the command (0: sent at once, never waited)
 
     @property
     def entries(self) -> int:
@@ -222,22 +224,24 @@ def is_transient(text: str) -> bool:
     return venue_errors.classify(text).transient
 
 
-def failure_events(job: ActionJob, error: str, transient: bool,
-                   local_ns: int) -> list[GatewayEvent]:
-    """The whole action failed (transport, timeout, `status: err`, unreadable answer)."""
+def failure_events(job: ActionJob, error: str, transient: bool, local_ns: int, *,
+                   not_acted: bool = False) -> list[GatewayEvent]:
+    """The whole action failed (transport, timeout, `status: err`, unreadable answer).
+    `not_acted`: the venue provably did not act on it (see `ActionFailed`)."""
     if job.kind == "scheduleCancel":  # the dead man's switch waits for exactly this answer
         return [ScheduleCancelAck(exchange_ns=0, local_ns=local_ns,
                                   time_ms=job.schedule_time_ms, ok=False, error=error)]
     return [ActionFailed(exchange_ns=0, local_ns=local_ns, kind=job.kind, cloids=job.cloids(),
-                         error=error, transient=transient)]
+                         error=error, transient=transient, not_acted=not_acted)]
 
 
 def response_events(job: ActionJob, payload: Any, local_ns: int) -> list[GatewayEvent]:
     """Events for the venue's answer `payload` to `job` (never raises)."""
     status = payload.get("status") if isinstance(payload, dict) else None
     if status == "err":
+        # The whole request was refused before anything in it was processed.
         text = _clip(payload.get("response"))
-        return failure_events(job, text, is_transient(text), local_ns)
+        return failure_events(job, text, is_transient(text), local_ns, not_acted=True)
     if status != "ok":
         return failure_events(job, f"unreadable answer: {_clip(payload)}", True, local_ns)
     response = payload.get("response")

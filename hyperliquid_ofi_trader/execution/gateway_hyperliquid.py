@@ -22,9 +22,18 @@ Rules this module keeps:
   engine returns from the event that decided them; only the socket write waits for the
   next loop step. Anything queued, a spent budget or a stopped worker sends it the slow way.
 - Never re-send an order. When the answer is lost (timeout, disconnect with the request in
-  flight, HTTP failure after sending), the gateway emits `ActionFailed(transient=True)` with
-  the cloids and the order manager asks the venue about them by cloid. The only fallback is
-  for a post that provably never left (`PostNotSentError`): that one goes over REST.
+  flight, HTTP failure after sending, a post error mirroring a 5xx, an unreadable error),
+  the gateway emits `ActionFailed(transient=True)` with the cloids and the order manager
+  asks the venue about them by cloid. The only fallback is for a post that provably never
+  left (`PostNotSentError`): that one goes over REST.
+- A refusal the venue gave before acting (rate limits: HTTP 429 or a post error "429 ...",
+  the address budget text; any whole-request `status: err`) is `ActionFailed(not_acted=
+  True)`: nothing to ask about. A rate-limit refusal also tells the shared `RateLimiter`,
+  so every later request waits on one backed-off budget instead of retrying on its own.
+- A refused nonce is reported and recovered from, never retried blindly: "too low" moves
+  the counter above the venue's floor, "outside the window" rebases it on the clock.
+- `stop()` ends: it drains for at most `drain_timeout_s`, then fails what is left as
+  not sent; whatever arrives after that is refused on a later loop step, never queued.
 - Network exceptions (aiohttp, OS, timeouts) are mapped here, once, to events.
 - The private key never reaches a log: only the signer holds it, and its repr is redacted.
 
@@ -45,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
+import msgspec
 import numpy as np
 import orjson
 
@@ -78,6 +88,17 @@ from hyperliquid_ofi_trader.execution.post_channel import (
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.execution.reconcile import reconcile
 from hyperliquid_ofi_trader.execution.signing import L1Signer, SignatureError, exchange_body
+from hyperliquid_ofi_trader.execution.venue_errors import (
+    IpRateLimited,
+    NonceRejected,
+    PostFate,
+    RateLimited,
+    UnknownVenueError,
+    classify,
+    classify_post_error,
+    is_duplicate_nonce,
+    nonce_floor_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +120,14 @@ class GatewaySettings:
     use_post: bool = True  # False: REST only (e.g. no socket in this mode)
     vault_address: str | None = None  # trading for a vault/sub-account
     drain_timeout_s: float = 5.0  # stop(): how long queued and in-flight work may finish
+    # A place or modify that waited this long for the rate budget is not sent at all
+    # (reported not sent): the decision behind it is stale, and the venue is telling us to
+    # slow down. Below the order manager's ack timeout, so it never has to ask about it.
+    max_order_wait_s: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0:
+        if (self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0
+                or self.max_order_wait_s <= 0):
             raise ValueError("gateway timeouts must be positive")
 
 
@@ -119,17 +145,27 @@ class GatewayStats:
     outcome_unknown: int = 0  # sent, answer lost
     rate_waits: int = 0  # times the worker waited for budget
     fast_path: int = 0  # actions signed inside the port call (nothing queued ahead)
+    expired_in_queue: int = 0  # places/modifies that waited too long for budget: not sent
+    withdrawn: int = 0  # queued places cancelled before they were sent: never sent
     queries: int = 0
     query_failures: int = 0
     emit_errors: int = 0  # the emit callback raised (the engine's bug; counted, logged)
+    rate_refusals: int = 0  # the venue refused for a rate limit (not acted; budget backs off)
+    nonce_refusals: int = 0  # the venue refused our nonce (counter recovered, not retried)
+    after_stop: int = 0  # commands that arrived after stop() finished: dropped, counted
 
 
 class _SendFailedError(Exception):
-    def __init__(self, error: str, *, transient: bool, outcome_unknown: bool) -> None:
+    """`outcome_unknown` False: the venue provably did not act on the request.
+    `rate_limit` names the budget a rate-limit refusal was for ("ip", "address") or "" ."""
+
+    def __init__(self, error: str, *, transient: bool, outcome_unknown: bool,
+                 rate_limit: str = "") -> None:
         super().__init__(error)
         self.error = error
         self.transient = transient
         self.outcome_unknown = outcome_unknown
+        self.rate_limit = rate_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +174,7 @@ class _Raw:
 
     kind: str
     items: tuple[Any, ...]
+    queued_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +218,8 @@ class HyperliquidGateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._accepting = True
+        self._stopped = False  # stop() has finished: nothing is queued any more
+        self._max_order_wait_ns = round(self._s.max_order_wait_s * _NS_PER_S)
         self._latencies_ns: deque[int] = deque(maxlen=_LATENCY_WINDOW)
         self.stats = GatewayStats()
 
@@ -199,13 +238,42 @@ class HyperliquidGateway:
     # ------------------------------------------------------------ CommandPort (sync)
 
     def place(self, orders: Sequence[PlaceOrder]) -> None:
-        self._submit(self._normal, _Raw("order", tuple(orders)), urgent=False)
+        self._submit(self._normal, _Raw("order", tuple(orders), self._clock.now_ns()),
+                     urgent=False)
 
     def cancel(self, cancels: Sequence[CancelOrder]) -> None:
+        self._withdraw_queued_places(cancels)
         self._submit(self._urgent, _Raw("cancel", tuple(cancels)), urgent=True)
 
     def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        self._submit(self._normal, _Raw("batchModify", tuple(modifies)), urgent=False)
+        self._submit(self._normal, _Raw("batchModify", tuple(modifies), self._clock.now_ns()),
+                     urgent=False)
+
+    def _withdraw_queued_places(self, cancels: Sequence[CancelOrder]) -> None:
+        """A cancel for an order whose place still waits in the queue: the place is never
+        sent (reported not sent). Otherwise the cancel, sent first, would find nothing and
+        the place would land afterwards and rest. The cancel still goes (harmless)."""
+        targets = {c.cloid for c in cancels if c.cloid is not None}
+        if not targets or not self._normal:
+            return
+        kept: deque[_Item] = deque()
+        for item in self._normal:
+            if isinstance(item, _Raw) and item.kind == "order":
+                gone = tuple(o for o in item.items if o.cloid in targets)
+                if gone:
+                    self.stats.withdrawn += len(gone)
+                    self._refuse_later(_Raw("order", gone), "not sent: cancelled while queued")
+                    rest = tuple(o for o in item.items if o.cloid not in targets)
+                    if rest:
+                        kept.append(_Raw("order", rest, item.queued_ns))
+                    continue
+            elif (isinstance(item, ga.ActionJob) and item.kind == "order"
+                  and set(item.order_cloids) <= targets):
+                self.stats.withdrawn += len(item.order_cloids)
+                self._refuse_later(item, "not sent: cancelled while queued")
+                continue
+            kept.append(item)
+        self._normal = kept
 
     def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
         self._enqueue(self._queries, _Query("orderStatus", coin, cloid, oid), urgent=True)
@@ -233,7 +301,7 @@ class HyperliquidGateway:
             if self._limits.try_acquire(job.request_kind, job.weight, self._clock.now_ns(),
                                         requests=job.entries):
                 # Out of budget: the worker waits for it, this job first.
-                queue.extendleft(reversed(jobs[i:]))
+                queue.extendleft(reversed(_stamped(jobs[i:], raw.queued_ns)))
                 self._wake.set()
                 return
             self.stats.fast_path += 1
@@ -244,6 +312,16 @@ class HyperliquidGateway:
                 and not (self._urgent or self._queries or self._normal))
 
     def _enqueue(self, queue: deque[_Item], item: _Item, *, urgent: bool) -> None:
+        if self._stopped:
+            # Stopped: nothing will ever take it, and it is never queued: a failure
+            # answered by a query queued into the queue being emptied was a synchronous
+            # loop that kept shutdowns from ever ending. Actions are refused on a later
+            # loop step (their owner must learn they were not sent); a query is only
+            # dropped, so a listener that answers failures with queries cannot spin.
+            self.stats.after_stop += 1
+            if not isinstance(item, _Query):
+                self._refuse_later(item, "not sent: the gateway stopped")
+            return
         # While stopping, only safety work (cancels, queries) is still taken.
         if not self._accepting and not urgent:
             self._refuse_later(item, "not sent: the gateway is stopping")
@@ -275,26 +353,42 @@ class HyperliquidGateway:
     async def start(self) -> None:
         if self._worker is None:
             self._accepting = True
+            self._stopped = False
             self._worker = asyncio.create_task(self._run(), name="hl-gateway-worker")
 
-    async def stop(self) -> None:
-        """Stop taking new orders, let queued and in-flight work finish (bounded by
-        `drain_timeout_s`), then fail whatever is left with transient `ActionFailed`."""
+    @property
+    def drain_timeout_s(self) -> float:
+        return self._s.drain_timeout_s
+
+    def stop_accepting_orders(self) -> None:
+        """Shutdown's first step: refuse new places and modifies (reported as not sent),
+        keep taking cancels and queries."""
         self._accepting = False
+
+    async def stop(self, drain_timeout_s: float | None = None) -> None:
+        """Stop taking new orders, let queued and in-flight work finish (bounded by
+        `drain_timeout_s`, default from the settings), then fail whatever is left as not
+        sent. Bounded in time and work: anything submitted while the leftovers are failed
+        (an order manager answering a failure with a query) is dropped and counted."""
+        self._accepting = False
+        timeout = self._s.drain_timeout_s if drain_timeout_s is None else drain_timeout_s
         if self._worker is not None:
             try:
-                await asyncio.wait_for(self._drained(), self._s.drain_timeout_s)
+                await asyncio.wait_for(self._drained(), timeout)
             except TimeoutError:
                 log.warning("gateway stop: drain timed out; cancelling pending work")
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
+        self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        leftovers = [*self._urgent, *self._queries, *self._normal]
         for queue in (self._urgent, self._queries, self._normal):
-            while queue:
-                self._fail_unsent(queue.popleft(), "not sent: the gateway stopped")
+            queue.clear()
+        for item in leftovers:
+            self._fail_unsent(item, "not sent: the gateway stopped")
 
     async def _drained(self) -> None:
         while self._urgent or self._queries or self._normal or self._tasks:
@@ -315,14 +409,25 @@ class HyperliquidGateway:
                 queue.popleft()
                 self._spawn(self._run_query(item))
                 continue
-            wait = self._limits.try_acquire(item.request_kind, item.weight,
-                                            self._clock.now_ns(), requests=item.entries)
+            now = self._clock.now_ns()
+            if self._stale_order(item, now):
+                queue.popleft()
+                self.stats.expired_in_queue += 1
+                self._fail_unsent(item, f"not sent: waited {(now - item.queued_ns) / 1e6:.0f} "
+                                  "ms for the rate budget (the venue is limiting us)")
+                continue
+            wait = self._limits.try_acquire(item.request_kind, item.weight, now,
+                                            requests=item.entries)
             if wait:
                 self.stats.rate_waits += 1
-                await self._sleep_or_wake(wait)
+                await self._sleep_or_wake(min(wait, self._max_order_wait_ns))
                 continue
             queue.popleft()
             self._dispatch(item)
+
+    def _stale_order(self, job: ga.ActionJob, now_ns: int) -> bool:
+        return (job.request_kind is RequestKind.ORDER and job.queued_ns > 0
+                and now_ns - job.queued_ns > self._max_order_wait_ns)
 
     def _head(self) -> tuple[deque[_Item], ga.ActionJob | _Query | None]:
         """The next item by priority, building raw commands into jobs in place."""
@@ -337,6 +442,8 @@ class HyperliquidGateway:
 
     def _build(self, raw: _Raw, *, deferred: bool = False) -> list[ga.ActionJob]:
         built = self._builder(raw)
+        if raw.queued_ns and not deferred:  # (fast path: stamped only if it must wait)
+            built.jobs = _stamped(built.jobs, raw.queued_ns)
         for refusal in built.refusals:
             self.stats.refused += 1
             self.stats.failed += 1
@@ -392,7 +499,7 @@ class HyperliquidGateway:
         body = exchange_body(job.action, nonce, signature, vault, None)
         self.stats.sent += 1
         prepared = self._prepare_post(body)
-        task = self._spawn(self._send(job, body, prepared))
+        task = self._spawn(self._send(job, body, prepared, nonce))
         if prepared is not None and self._post is not None:
             # A task cancelled before its first step never runs its own cleanup.
             task.add_done_callback(functools.partial(_abandon, self._post, prepared))
@@ -407,7 +514,7 @@ class HyperliquidGateway:
         return post.try_prepare("action", body)
 
     async def _send(self, job: ga.ActionJob, body: dict[str, Any],
-                    prepared: PreparedPost | None) -> None:
+                    prepared: PreparedPost | None, nonce: int) -> None:
         sent_ns = self._clock.now_ns()
         try:
             payload = await self._transport(body, prepared)
@@ -424,13 +531,49 @@ class HyperliquidGateway:
         self.stats.answered += 1
         if isinstance(payload, dict) and payload.get("status") == "err":
             self.stats.venue_errors += 1
+            self._on_whole_request_refusal(payload.get("response"), nonce, now)
+        else:
+            self._nonce.confirm(nonce)
         self._emit_all(ga.response_events(job, payload, now))
+
+    def _on_whole_request_refusal(self, text: Any, nonce: int, now_ns: int) -> None:
+        """Learn from a `status: err` answer: back the budget off, recover the nonce."""
+        cls = classify(text) if isinstance(text, str) else UnknownVenueError
+        if issubclass(cls, RateLimited):
+            self._note_rate_refusal("address", now_ns)
+        elif issubclass(cls, NonceRejected):
+            self._recover_nonce(str(text), nonce)
+
+    def _note_rate_refusal(self, budget: str, now_ns: int) -> None:
+        self.stats.rate_refusals += 1
+        self._limits.note_refusal(ip=budget == "ip", now_ns=now_ns)
+        self._wake.set()  # the worker re-reads its wait against the backed-off budget
+
+    def _recover_nonce(self, text: str, nonce: int) -> None:
+        self.stats.nonce_refusals += 1
+        least = nonce_floor_in(text)
+        if least is not None:
+            self._nonce.observe(least)
+            log.error("venue refused nonce %d as too low (least %d): counter moved above "
+                      "it; the action was not executed", nonce, least)
+        elif is_duplicate_nonce(text):
+            self._nonce.observe(nonce)
+            log.error("venue refused nonce %d as a duplicate: another process signs with "
+                      "this key? the action was not executed", nonce)
+        else:
+            ahead_ms = self._nonce.rebase_to_clock()
+            log.error("venue refused nonce %d (%s): the counter was %d ms ahead of the "
+                      "clock; rebased on the clock; the action was not executed",
+                      nonce, _clip(text), ahead_ms)
 
     def _on_send_failed(self, job: ga.ActionJob, exc: _SendFailedError) -> None:
         self.stats.failed += 1
         if exc.outcome_unknown:
             self.stats.outcome_unknown += 1
-        self._emit_all(ga.failure_events(job, exc.error, exc.transient, self._clock.now_ns()))
+        if exc.rate_limit:
+            self._note_rate_refusal(exc.rate_limit, self._clock.now_ns())
+        self._emit_all(ga.failure_events(job, exc.error, exc.transient, self._clock.now_ns(),
+                                         not_acted=not exc.outcome_unknown))
 
     async def _transport(self, body: dict[str, Any], prepared: PreparedPost | None) -> Any:
         post = self._post
@@ -443,9 +586,7 @@ class HyperliquidGateway:
                 raise _SendFailedError(f"outcome unknown: {exc}", transient=True,
                                        outcome_unknown=True) from exc
             except PostRejectedError as exc:
-                text = _clip(exc.payload)
-                raise _SendFailedError(text, transient=ga.is_transient(text),
-                                       outcome_unknown=False) from exc
+                raise _post_error(exc.payload) from exc
             else:
                 self.stats.sent_ws += 1
                 return result
@@ -524,15 +665,17 @@ class HyperliquidGateway:
         self.stats.failed += 1
         now = self._clock.now_ns()
         if isinstance(item, ga.ActionJob):
-            self._emit_all(ga.failure_events(item, reason, True, now))
+            self._emit_all(ga.failure_events(item, reason, True, now, not_acted=True))
             return
         if isinstance(item, _Query):
             cloids = (item.cloid,) if item.cloid is not None else ()
             self._emit(ActionFailed(exchange_ns=0, local_ns=now, kind=item.kind,
-                                    cloids=cloids, error=reason, transient=True))
+                                    cloids=cloids, error=reason, transient=True,
+                                    not_acted=True))
             return
         self._emit(ActionFailed(exchange_ns=0, local_ns=now, kind=item.kind,
-                                cloids=_raw_cloids(item), error=reason, transient=True))
+                                cloids=_raw_cloids(item), error=reason, transient=True,
+                                not_acted=True))
 
     # ------------------------------------------------------------ figures
 
@@ -543,6 +686,12 @@ class HyperliquidGateway:
         arr = np.fromiter(self._latencies_ns, dtype=np.int64) / 1e3
         p50, p99 = np.percentile(arr, [50, 99])
         return {"count": float(arr.size), "p50": float(p50), "p99": float(p99)}
+
+
+def _stamped(jobs: list[ga.ActionJob], queued_ns: int) -> list[ga.ActionJob]:
+    """`jobs` marked with when their command arrived (bounds their wait for budget)."""
+    return [msgspec.structs.replace(j, queued_ns=queued_ns) for j in jobs] if queued_ns \
+        else jobs
 
 
 def _abandon(post: PostChannel, prepared: PreparedPost, _task: asyncio.Task[None]) -> None:
@@ -564,10 +713,26 @@ def _clip(value: object) -> str:
     return text if len(text) <= _TEXT_MAX else text[:_TEXT_MAX] + "..."
 
 
+def _post_error(payload: Any) -> _SendFailedError:
+    """What a post `error` answer means (HYPERLIQUID.md §5: it mirrors the HTTP status)."""
+    text = _clip(payload)
+    fate, cls = classify_post_error(payload)
+    if fate is PostFate.UNKNOWN:
+        return _SendFailedError(f"outcome unknown: post error {text}", transient=True,
+                                outcome_unknown=True)
+    rate_limit = ""
+    if issubclass(cls, IpRateLimited):
+        rate_limit = "ip"
+    elif issubclass(cls, RateLimited):
+        rate_limit = "address"
+    return _SendFailedError(text, transient=cls.transient, outcome_unknown=False,
+                            rate_limit=rate_limit)
+
+
 def _rest_answer(status: int, text: str) -> Any:
     if status == _HTTP_TOO_MANY:  # refused before processing: nothing happened
-        raise _SendFailedError(f"rate limited (HTTP 429): {_clip(text)}", transient=True,
-                               outcome_unknown=False)
+        raise _SendFailedError(f"429 Too Many Requests: {_clip(text)}", transient=True,
+                               outcome_unknown=False, rate_limit="ip")
     if status >= _HTTP_SERVER_ERROR:
         raise _SendFailedError(f"outcome unknown: HTTP {status}: {_clip(text)}",
                                transient=True, outcome_unknown=True)

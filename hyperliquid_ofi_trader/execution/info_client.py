@@ -38,8 +38,13 @@ from hyperliquid_ofi_trader.core.events import (
     PositionSnapshot,
 )
 from hyperliquid_ofi_trader.data.wire import WireFill
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel, PostError
+from hyperliquid_ofi_trader.execution.post_channel import (
+    PostChannel,
+    PostError,
+    PostRejectedError,
+)
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind, info_weight
+from hyperliquid_ofi_trader.execution.venue_errors import IpRateLimited, classify_post_error
 
 T = TypeVar("T")
 
@@ -343,6 +348,14 @@ class InfoClient:
         if post is not None and not post.saturated:
             try:
                 result = await post.request("info", body, self._timeout_s)
+            except PostRejectedError as exc:
+                if classify_post_error(exc.payload)[1] is IpRateLimited:
+                    # "429 Too Many Requests": asking again over REST now would only be
+                    # refused too; back the shared budget off and report it.
+                    if self._limiter is not None:
+                        self._limiter.note_refusal(ip=True, now_ns=self._clock.now_ns())
+                    raise InfoRateLimitedError(f"info {body.get('type')}: {exc}") from exc
+                self.stats.post_fallbacks += 1  # idempotent: asking again over REST is safe
             except PostError:
                 self.stats.post_fallbacks += 1  # idempotent: asking again over REST is safe
             else:

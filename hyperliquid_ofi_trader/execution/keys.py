@@ -10,6 +10,10 @@ Sources, in order of preference for production:
   the environment variable `HLOFI_KEYSTORE_PASSWORD`;
 - the raw hex key in the environment variable `HLOFI_PRIVATE_KEY`.
 
+A keystore file that group or others may read is a key one `cat` away from anyone with
+an account on the host: it loads with a logged warning on testnet, and is refused for
+mainnet (`mainnet=True`) until it is made owner-only (chmod 600).
+
 Every failure is a `KeyLoadError` (the user's configuration is at fault) whose message
 names the source and what is wrong with it, never the value: a mistyped key is still
 mostly a key. Foreign exceptions are re-raised `from None` so their text (and any
@@ -20,8 +24,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, NoReturn
@@ -35,6 +41,8 @@ _SECRET_LEN: Final = 32
 _HEX_LEN: Final = 2 * _SECRET_LEN
 # secp256k1 group order: a secret must lie in [1, n).
 _CURVE_ORDER: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_GROUP_OR_OTHERS: Final = stat.S_IRWXG | stat.S_IRWXO
+_log = logging.getLogger(__name__)
 
 
 class KeyLoadError(Exception):
@@ -165,9 +173,26 @@ def _decrypt_keystore(data: dict[str, Any], password: str, path: Path) -> bytes:
                             f"({type(exc).__name__})") from None
 
 
-def load_keystore(path: str | Path, password: str) -> SecretKey:
-    """Decrypt an eth-account keystore JSON file (scrypt or pbkdf2)."""
+def check_keystore_mode(path: Path, *, mainnet: bool) -> None:
+    """Warn (testnet) or refuse (mainnet) a keystore file group or others may access."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return  # reading it says what is wrong, with the usual message
+    if not mode & _GROUP_OR_OTHERS:
+        return
+    problem = (f"keystore file {path} is accessible by group or others (mode {mode:04o}); "
+               f"make it owner-only: chmod 600 {path}")
+    if mainnet:
+        raise KeystoreError(f"{problem} (refused for mainnet)")
+    _log.warning("%s", problem)
+
+
+def load_keystore(path: str | Path, password: str, *, mainnet: bool = False) -> SecretKey:
+    """Decrypt an eth-account keystore JSON file (scrypt or pbkdf2); its file mode is
+    checked first (`check_keystore_mode`)."""
     p = Path(path)
+    check_keystore_mode(p, mainnet=mainnet)
     secret = _decrypt_keystore(_keystore_json(p), password, p)
     if not _valid_secret(secret):
         raise KeystoreError(f"keystore file {p} does not hold a valid secp256k1 key")
@@ -175,16 +200,18 @@ def load_keystore(path: str | Path, password: str) -> SecretKey:
 
 
 def load_private_key(*, keystore_path: str | Path | None = None,
-                     environ: Mapping[str, str] | None = None) -> SecretKey:
+                     environ: Mapping[str, str] | None = None,
+                     mainnet: bool = False) -> SecretKey:
     """The trading key: from `keystore_path` (password in HLOFI_KEYSTORE_PASSWORD) when
-    given, else from HLOFI_PRIVATE_KEY. `environ` defaults to `os.environ`."""
+    given, else from HLOFI_PRIVATE_KEY. `environ` defaults to `os.environ`. `mainnet`
+    refuses a keystore file others can read."""
     env = os.environ if environ is None else environ
     if keystore_path is not None:
         password = env.get(KEYSTORE_PASSWORD_ENV)
         if password is None:
             raise KeystoreError(f"keystore {keystore_path} needs its password in the "
                                 f"environment variable {KEYSTORE_PASSWORD_ENV}")
-        return load_keystore(keystore_path, password)
+        return load_keystore(keystore_path, password, mainnet=mainnet)
     text = env.get(PRIVATE_KEY_ENV)
     if text is None or not text.strip():
         raise KeyNotConfiguredError(f"no private key configured: set {PRIVATE_KEY_ENV} or "

@@ -12,7 +12,13 @@ Rules that keep real money safe:
   and a restart never reuses a cloid.
 - An order whose fate is unknown is QUERIED, never re-placed: ack timeout → query by
   cloid; still unresolved after `query_timeout_ns` → cancel by cloid. No path re-sends a
-  place.
+  place. A query that gets no answer is tried again spaced out (`retry_base_ns`, doubling),
+  at most `max_query_failures` times in a row, never at once: under a rate limit a query
+  answered by a failure answered by a query is a storm.
+- A request the venue provably did not act on (`ActionFailed.not_acted`: refused for a
+  rate limit, never sent) is not a mystery: its orders were never placed (rejected, no
+  query, no cancel) and its cancels never took effect (the order rests; the cancel is
+  re-sent later, spaced out).
 - Fills are facts: de-duplicated on (coin, tid), applied whatever the order's state (a
   fill before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
   reaches the fill listeners exactly once.
@@ -49,7 +55,13 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
     UserFills,
 )
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.data.codec import order_status
 from hyperliquid_ofi_trader.execution.commands import (
     CancelOrder,
@@ -99,6 +111,9 @@ _STATUS_EVENT: Final = {OrderStatus.OPEN: E.ACCEPTED, OrderStatus.TRIGGERED: E.A
                         OrderStatus.FILLED: E.FILLED, OrderStatus.CANCELED: E.CANCELLED,
                         OrderStatus.MARGIN_CANCELED: E.CANCELLED,
                         OrderStatus.REJECTED: E.REJECTED}
+_QUERY_KINDS: Final = frozenset({"orderStatus", "reconcile"})
+_PLACING_KINDS: Final = frozenset({"order", "batchModify"})
+NOT_SENT_PREFIX: Final = "not sent: "  # the gateway's words for a command it never sent
 _SUBMITTED_KEY: Final = {tif: f"submitted:{tif.value}" for tif in Tif}
 _FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
 
@@ -136,19 +151,52 @@ class OrderManager:
 
     # ------------------------------------------------------------ OrderSink
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
-        """Give each intent a cloid, record it PENDING, send one `place` for all."""
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
+        """Execute an approved plan, every action citing `decision_id`: cancels first (one
+        `cancel` command), then modifies (cancel-and-replace, the replacement recorded
+        under this decision), then new orders (each given a cloid, recorded PENDING, one
+        `place` for all). The order is the one the plan was decided in: moves and pulls
+        of resting orders before the new order that was priced around them."""
         now = self._clock.now_ns()
         cmds: list[PlaceOrder] = []
+        moves: list[PlanIntent] | None = None
         for it in intents:
+            if type(it) is not OrderIntent:  # rare: only re-quotes make them
+                if moves is None:
+                    moves = []
+                moves.append(it)
+                continue
             if not valid_order_numbers(it.price, it.size):
                 self._count("invalid_intent")
                 continue
             rec = self._new_order(decision_id, it.coin, it.is_buy, it.price, it.size, it.tif,
                                   it.reduce_only, it.tag, now)
             cmds.append(_place(rec))
+        if moves is not None:
+            self._apply_moves(decision_id, moves)
         if cmds:
+            self._write_ahead()
             self._call_port(self._port.place, cmds)
+
+    def _apply_moves(self, decision_id: int, moves: Sequence[PlanIntent]) -> None:
+        cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
+        if cancels:
+            self._count("plan_cancel", len(cancels))
+            self.cancel(cancels, decision_id)
+        for m in moves:
+            if isinstance(m, ModifyIntent):
+                self._modify_as_planned(decision_id, m)
+
+    def _modify_as_planned(self, decision_id: int, m: ModifyIntent) -> None:
+        # What the gate approved is what would rest after the move: refuse a modify whose
+        # order is not the one it describes (side, TIF, reduce-only), never send it
+        # with the live order's flags instead.
+        old = self._live.get(m.cloid)
+        if old is not None and (old.coin != m.coin or old.is_buy != m.is_buy
+                                or old.tif is not m.tif or old.reduce_only != m.reduce_only):
+            self._count("modify_mismatch")
+            return
+        self.modify(m.cloid, m.price, m.size, decision_id)
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every live order by cloid (pending and unknown ones included)."""
@@ -156,10 +204,21 @@ class OrderManager:
         _log.warning("cancel_all (%s): %d live orders", reason, len(self._live))
         self._send_cancels(list(self._live.values()), self._clock.now_ns())
 
-    def cancel(self, cloids: Sequence[str]) -> int:
-        """Cancel these orders (unknown or finished ones are skipped); returns how many."""
-        recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+    def cancel_exposing(self, reason: str) -> int:
+        """Cancel every live order that is not reduce-only (the engine entering REDUCING);
+        returns how many."""
+        recs = [r for r in self._live.values() if not r.reduce_only]
+        self._count("cancel_exposing")
+        _log.warning("cancel_exposing (%s): %d live orders are not reduce-only", reason,
+                     len(recs))
         self._send_cancels(recs, self._clock.now_ns())
+        return len(recs)
+
+    def cancel(self, cloids: Sequence[str], decision_id: int | None = None) -> int:
+        """Cancel these orders (unknown or finished ones are skipped); returns how many.
+        `decision_id`: the decision that wants them pulled, cited by the commands."""
+        recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+        self._send_cancels(recs, self._clock.now_ns(), decision_id)
         return len(recs)
 
     def modify(self, cloid: str, new_price: float, new_size: float,
@@ -177,10 +236,11 @@ class OrderManager:
                               old.reduce_only, old.tag, now)
         new.replaces = cloid
         old.replaced_by = new.cloid
-        self._step(old, E.CANCEL_SENT, now)
+        self._cancel_sent(old, now)
         old.deadline_ns = now + self.settings.cancel_timeout_ns
         self._persist(new)
         self._count("modify")
+        self._write_ahead()
         self._call_port(self._port.modify, [ModifyOrder(
             target_cloid=cloid, target_oid=old.oid, replacement=_place(new))])
         return new.cloid
@@ -206,7 +266,12 @@ class OrderManager:
         self._learn_oid(rec, ev.oid)
         event = _STATUS_EVENT.get(ev.status)
         if event is None:
+            # A status text no table knows: the order may be gone. Ask, never assume.
             self._count("update_unknown_status")
+            _log.warning("order %s: unknown venue status %r, asking the venue", rec.cloid,
+                         ev.raw_status)
+            if is_live(rec.state) and not rec.queried:
+                self._query(rec)
             return
         if event is not E.ACCEPTED:
             rec.last_error = ev.raw_status
@@ -366,13 +431,16 @@ class OrderManager:
         self._replacement_landed(rec, now)
 
     def _on_ack_error(self, rec: OrderRecord, text: str, now: int) -> None:
+        self._reject(rec, text, now)
+        self._replacement_failed(rec, now)
+
+    def _reject(self, rec: OrderRecord, text: str, now: int) -> None:
         reason = reject_reason(text)
         rec.last_error = text
         self.rejects[reason] = self.rejects.get(reason, 0) + 1
         # An IOC that found nothing to match is an expiry of the normal kind, not a reject.
         no_match = issubclass(classify(text), IocCouldNotMatch)
         self._venue(rec, E.EXPIRED if no_match else E.REJECTED, now)
-        self._replacement_failed(rec, now)
 
     def _replacement_landed(self, rec: OrderRecord, now: int) -> None:
         # batchModify is atomic on the venue: the new order standing means the old is gone.
@@ -405,15 +473,81 @@ class OrderManager:
 
     def _on_action_failed(self, ev: ActionFailed) -> None:
         self._count("action_failed_transient" if ev.transient else "action_failed")
+        if ev.kind in _QUERY_KINDS:
+            self._on_query_failed(ev)
+            return
+        if ev.not_acted:
+            self._count("action_not_acted")
         for cloid in ev.cloids:
             rec = self._live.get(cloid)
             if rec is None:
                 continue
             rec.last_error = ev.error
-            if not ev.transient and rec.state is S.PENDING:
+            if ev.not_acted:
+                self._not_acted(rec, ev.kind, ev.error, ev.local_ns)
+            elif not ev.transient and rec.state is S.PENDING:
                 self._on_ack_error(rec, ev.error, ev.local_ns)  # never reached the book
             else:
                 self._lose(rec, ev.local_ns)
+
+    def _not_acted(self, rec: OrderRecord, kind: str, error: str, now: int) -> None:
+        """The venue never acted on the request (`kind`) that carried this order, its
+        replacement or its cancel."""
+        if kind in _PLACING_KINDS:
+            # Never placed, whatever we did meanwhile (a cancel sent, a query asked):
+            # nothing to ask about and nothing to cancel.
+            if rec.filled == 0.0:  # (a fill would prove it was placed after all)
+                self._reject(rec, error, now)
+            old = self._orders.get(rec.replaces) if rec.replaces else None
+            if old is not None and old.state is S.CANCEL_PENDING and old.replaced_by == rec.cloid:
+                self._cancel_not_sent(old, now)  # the modify never happened: old still rests
+        elif rec.state is S.CANCEL_PENDING:
+            self._cancel_not_sent(rec, now)
+        # Anything else: later news already moved the order on; nothing to undo.
+
+    def _cancel_sent(self, rec: OrderRecord, now: int) -> None:
+        if rec.state is not S.CANCEL_PENDING:
+            rec.before_cancel = rec.state  # what the order is again if the cancel never ran
+        self._step(rec, E.CANCEL_SENT, now)
+
+    def _cancel_not_sent(self, rec: OrderRecord, now: int) -> None:
+        """Our cancel (or modify) never took effect: the order is as it was before it. A
+        wanted cancel is sent again after a spaced-out pause, not at once."""
+        self._count("cancel_not_acted")
+        before = rec.before_cancel if rec.before_cancel is not None else S.UNKNOWN
+        rec.before_cancel = None
+        # Not a venue transition: the cancel is undone, so the state it replaced returns.
+        rec.state = before
+        rec.updated_ns = now
+        rec.replaced_by = None
+        self._persist(rec)
+        exp = min(rec.retries + 1, self.settings.max_backoff_exp)
+        spaced = now + (self.settings.retry_base_ns << exp)
+        if before is S.PENDING:
+            # Its place is still unanswered: the usual ack deadline applies; once it
+            # rests, the wanted cancel goes again (`_resend_cancel`).
+            rec.deadline_ns = max(rec.created_ns + self.settings.ack_timeout_ns, spaced)
+        elif before is S.UNKNOWN:
+            rec.queried = False  # the timer asks about it again, spaced out
+            rec.deadline_ns = spaced
+        elif rec.cancel_wanted:  # resting: the timer re-sends the cancel, spaced out
+            rec.retries = exp
+            rec.deadline_ns = spaced
+        else:
+            rec.deadline_ns = None
+
+    def _on_query_failed(self, ev: ActionFailed) -> None:
+        """A status query got no answer: ask again later, spaced out and bounded; then
+        cancel by cloid (its answer settles the order too)."""
+        self._count("query_failed")
+        for cloid in ev.cloids:
+            rec = self._live.get(cloid)
+            if rec is None or rec.state is not S.UNKNOWN:
+                continue
+            rec.query_failures += 1
+            rec.queried = rec.query_failures >= self.settings.max_query_failures
+            exp = min(rec.query_failures, self.settings.max_backoff_exp)
+            rec.deadline_ns = ev.local_ns + (self.settings.retry_base_ns << exp)
 
     def _on_status_report(self, ev: OrderStatusReport) -> None:
         rec = self._find(ev.cloid, ev.oid)
@@ -627,6 +761,7 @@ class OrderManager:
             self._finish(rec)
         elif before is S.UNKNOWN:
             rec.queried = False
+            rec.query_failures = 0
 
     def _finish(self, rec: OrderRecord) -> None:
         rec.deadline_ns = None
@@ -655,15 +790,16 @@ class OrderManager:
         self._count("query")
         self._call_port(self._port.query_order, rec.coin, _real_cloid(rec), rec.oid)
 
-    def _send_cancels(self, recs: Sequence[OrderRecord], now: int) -> None:
+    def _send_cancels(self, recs: Sequence[OrderRecord], now: int,
+                      decision_id: int | None = None) -> None:
         if not recs:
             return
         for rec in recs:
             rec.cancel_wanted = True
-            self._step(rec, E.CANCEL_SENT, now)
+            self._cancel_sent(rec, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
-        self._call_port(self._port.cancel, [_cancel_cmd(r) for r in recs])
+        self._call_port(self._port.cancel, [_cancel_cmd(r, decision_id) for r in recs])
 
     def _zombie(self, rec: OrderRecord) -> None:
         # We concluded the venue never saw this order, and now it rests: take it down.
@@ -751,6 +887,17 @@ class OrderManager:
         if self._store is not None:
             self._store.save_order(rec.row())
 
+    def _write_ahead(self) -> None:
+        """Commit the new orders' rows before they are sent (one ~15 us commit): whatever
+        kills the process next, every order the venue sees has a row citing its decision."""
+        if self._store is None:
+            return
+        try:
+            self._store.flush()
+        except OrderStoreError as exc:  # the persistence watch degrades the system
+            self._count("store_error")
+            _log.error("order rows not committed before sending: %s", exc)
+
     def _save_fill(self, fill: Fill, local_ns: int, rec: OrderRecord | None) -> None:
         if self._store is None:
             return
@@ -801,7 +948,10 @@ _REASONS: dict[type[VenueError], str] = {}
 
 def reject_reason(text: str) -> str:
     """A stable snake_case code for a venue error text, via `venue_errors.classify` (the
-    one table of the venue's texts): "post_only_would_match", "unknown_venue_error", ..."""
+    one table of the venue's texts): "post_only_would_match", "unknown_venue_error", ...;
+    "not_sent" for an order the gateway never sent (see `gateway_hyperliquid`)."""
+    if text.startswith(NOT_SENT_PREFIX):
+        return "not_sent"
     cls = classify(text)
     code = _REASONS.get(cls)
     if code is None:
@@ -834,8 +984,9 @@ def _real_cloid(rec: OrderRecord) -> str | None:
     return rec.cloid if rec.cloid.startswith("0x") else None
 
 
-def _cancel_cmd(rec: OrderRecord) -> CancelOrder:
-    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid)
+def _cancel_cmd(rec: OrderRecord, decision_id: int | None = None) -> CancelOrder:
+    return CancelOrder(coin=rec.coin, cloid=_real_cloid(rec), oid=rec.oid,
+                       decision_id=decision_id)
 
 
 def _place(rec: OrderRecord) -> PlaceOrder:

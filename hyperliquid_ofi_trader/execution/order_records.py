@@ -35,12 +35,18 @@ class OrderManagerSettings(msgspec.Struct, frozen=True, kw_only=True,
       repeated with exponential backoff up to `max_backoff_exp` doublings.
     - `adopt_unknown_orders`: venue open orders we have no record of (seen when reconciling)
       are adopted and tracked (True) or cancelled (False, the safe default).
+    - `retry_base_ns`: a cancel the venue refused before acting (rate limit) or a status
+      query that got no answer is tried again after this, doubling per attempt up to
+      `max_backoff_exp` doublings; after `max_query_failures` failed queries in a row the
+      order is cancelled by cloid instead (a cancel answers the question too).
     """
 
     ack_timeout_ns: int = 5 * _SECOND
     query_timeout_ns: int = 5 * _SECOND
     cancel_timeout_ns: int = 5 * _SECOND
     max_backoff_exp: int = 6
+    retry_base_ns: int = _SECOND
+    max_query_failures: int = 4
     adopt_unknown_orders: bool = False
     cloid_prefix: int = DEFAULT_CLOID_PREFIX
     cloid_block: int = 1024
@@ -49,7 +55,8 @@ class OrderManagerSettings(msgspec.Struct, frozen=True, kw_only=True,
 
     def __post_init__(self) -> None:
         for name in ("ack_timeout_ns", "query_timeout_ns", "cancel_timeout_ns", "cloid_block",
-                     "max_terminal_orders", "max_fill_keys"):
+                     "max_terminal_orders", "max_fill_keys", "retry_base_ns",
+                     "max_query_failures"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"order manager {name} must be positive")
         if not 0 <= self.max_backoff_exp <= 20:
@@ -104,10 +111,12 @@ class FillReport(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 class OrderRecord:
     """The manager's mutable state for one order."""
 
-    __slots__ = ("cancel_wanted", "cloid", "coin", "created_ns", "deadline_ns", "decision_id",
+    __slots__ = ("before_cancel", "cancel_wanted", "cloid", "coin", "created_ns",
+                 "deadline_ns", "decision_id",
                  "fee", "filled", "inferred", "is_buy", "last_error", "notional", "oid",
-                 "orig_size", "price", "queried", "reduce_only", "replaced_by", "replaces",
-                 "retries", "state", "tag", "tif", "updated_ns", "venue_filled")
+                 "orig_size", "price", "queried", "query_failures", "reduce_only",
+                 "replaced_by", "replaces", "retries", "state", "tag", "tif", "updated_ns",
+                 "venue_filled")
 
     def __init__(self, *, cloid: str, decision_id: int, coin: str, is_buy: bool,
                  price: float, size: float, tif: Tif, reduce_only: bool, tag: str,
@@ -130,8 +139,11 @@ class OrderRecord:
         self.updated_ns = now_ns
         self.deadline_ns: int | None = None  # when the timer must act on this order next
         self.queried = False  # a status query was sent in the current UNKNOWN episode
+        self.query_failures = 0  # status queries in a row that got no answer (spacing)
         self.retries = 0  # backoff exponent for unconfirmed cancels
         self.cancel_wanted = False  # we asked for a cancel: re-send if it turns out live
+        # The state a cancel (or modify) replaced, restored if the venue never acted on it.
+        self.before_cancel: OrderState | None = None
         self.inferred = False  # terminal state concluded without the venue confirming it
         self.last_error = ""
         self.replaces: str | None = None

@@ -11,27 +11,42 @@ order path) and `reserve_cloids`: the order manager reserves a block of cloid
 counter values and commits the reservation BEFORE using any of them, so a crash can never
 make a restarted process reuse a cloid the venue has already seen.
 
-Durability: as the journal's (a crash loses at most the unflushed rows). Lost fills are
-not lost for good: a restart reconciles against the venue's recent fills.
+Durability: as the journal's (a crash loses at most the unflushed rows), except for new
+orders: the order manager commits the batch holding a new order's row before the order
+is sent (write-ahead, ~15 us), so every order the venue ever sees has a row. Lost fills
+are not lost for good: a restart reconciles against the venue's recent fills.
+
+Writes go through `core.persistence`: a transaction rolls back on any exception (a value
+SQLite cannot bind raises OverflowError, not sqlite3.Error), a row refused by value is
+set aside alone (`health.quarantined`) instead of failing every later batch, and a lock
+is waited for 50 ms at most. `health.failing` feeds the degrade watch.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 
 from hyperliquid_ofi_trader.core.journal import JournalError, migrate
+from hyperliquid_ofi_trader.core.persistence import (
+    TransientWriteError,
+    WriteHealth,
+    atomic,
+    connect_wal,
+    write_batch,
+)
 
 DEFAULT_BATCH_SIZE: Final = 64
 LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending", "unknown")
 _CLOID_KEY: Final = "cloid_counter"
 _NONCE_KEY_PREFIX: Final = "nonce_floor:"
 _DAILY_PNL_KEY_PREFIX: Final = "daily_pnl_micro_usd:"  # order_meta values are integers
+_DAY_OPEN_KEY_PREFIX: Final = "day_open_account_micro_usd:"
 _MICRO: Final = 1_000_000
 _log = logging.getLogger(__name__)
 
@@ -107,13 +122,9 @@ def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path
         return db, Path("<connection>")
     path = Path(db)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
         # The journal writes the same file from another connection on the same thread:
-        # never concurrently, but an external reader's checkpoint may hold a lock briefly.
-        conn.execute("PRAGMA busy_timeout=200")
+        # never concurrently; a lock held elsewhere is waited for 50 ms at most.
+        conn = connect_wal(path)
     except (OSError, sqlite3.Error) as exc:
         raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
     return conn, path
@@ -141,7 +152,7 @@ class OrderStore:
     """Batched writer and restart reader of the execution tables."""
 
     __slots__ = ("_conn", "_fills", "_orders", "_owns_conn", "_positions", "batch_size",
-                 "dropped", "flushes", "max_pending", "path", "write_errors")
+                 "flushes", "health", "max_pending", "path")
 
     def __init__(self, db: sqlite3.Connection | Path | str, *,
                  batch_size: int = DEFAULT_BATCH_SIZE, max_pending: int = 100_000) -> None:
@@ -159,8 +170,15 @@ class OrderStore:
         self._fills: list[FillRow] = []
         self._positions: dict[str, PositionRow] = {}
         self.flushes = 0
-        self.write_errors = 0
-        self.dropped = 0
+        self.health = WriteHealth()
+
+    @property
+    def write_errors(self) -> int:
+        return self.health.write_errors
+
+    @property
+    def dropped(self) -> int:
+        return self.health.dropped
 
     @property
     def pending(self) -> int:
@@ -187,37 +205,41 @@ class OrderStore:
             self.flush()
         except OrderStoreError as exc:
             # A full disk must not stop order handling: keep the rows (bounded) and retry.
-            self.write_errors += 1
             _log.error("order store write failed (%s rows kept): %s", self.pending, exc)
             if self.pending > self.max_pending:
-                self.dropped += self.pending
+                self.health.dropped += self.pending
                 self._clear()
 
     def flush(self) -> None:
-        """Commit every queued row in one transaction; `OrderStoreError` when SQLite fails
-        (rows stay queued for the next attempt)."""
+        """Commit every queued row in one transaction; `OrderStoreError` when the write
+        failed for a reason that may pass (rows stay queued for the next attempt). A row
+        SQLite refuses by value is set aside alone (counted in `health`, logged)."""
         if not self.pending:
             return
-        self._transaction(self._write_pending)
+        try:
+            refused = write_batch(self._conn, self._pending_statements())
+        except TransientWriteError as exc:
+            self.health.note_failure(str(exc))
+            raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
+        self.health.failing = False
+        if refused:
+            self.health.note_quarantine(refused)
+            for q in refused:
+                _log.error("order store: %s", q.describe())
 
-    def _write_pending(self, conn: sqlite3.Connection) -> None:
-        conn.executemany(_UPSERT_ORDER, (msgspec.structs.astuple(r)
-                                         for r in self._orders.values()))
-        conn.executemany(_INSERT_FILL, (msgspec.structs.astuple(r) for r in self._fills))
-        conn.executemany(_UPSERT_POSITION, (msgspec.structs.astuple(r)
-                                            for r in self._positions.values()))
+    def _pending_statements(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        astuple = msgspec.structs.astuple
+        return [(_UPSERT_ORDER, [astuple(r) for r in self._orders.values()]),
+                (_INSERT_FILL, [astuple(r) for r in self._fills]),
+                (_UPSERT_POSITION, [astuple(r) for r in self._positions.values()])]
 
-    def _transaction(self, body: Any) -> None:
-        conn = self._conn
+    def _transaction(self, body: Callable[[sqlite3.Connection], Any]) -> None:
         try:
-            conn.execute("BEGIN")
-            body(conn)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            atomic(self._conn, body)
+        except Exception as exc:  # any exception: atomic() has rolled back already
+            self.health.note_failure(str(exc))
             raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
 
     def _clear(self) -> None:
@@ -242,7 +264,20 @@ class OrderStore:
         self._transaction(lambda c: c.execute(_UPSERT_META,
                                               (f"{_DAILY_PNL_KEY_PREFIX}{day}", value)))
 
+    def save_day_open(self, day: int, account_value: float) -> None:
+        """Durably record the venue's account value when UTC day `day` opened (the kill
+        switch's daily loss is measured against it in every run of that day)."""
+        value = round(account_value * _MICRO)
+        self._transaction(lambda c: c.execute(_UPSERT_META,
+                                              (f"{_DAY_OPEN_KEY_PREFIX}{day}", value)))
+
     # ------------------------------------------------------------ reads (restart recovery)
+
+    def load_day_open(self, day: int) -> float | None:
+        """The account value saved for UTC day `day`'s open, None when no run saved one."""
+        row = self._read("SELECT value FROM order_meta WHERE key = ?",
+                         (f"{_DAY_OPEN_KEY_PREFIX}{day}",))
+        return int(row[0][0]) / _MICRO if row else None
 
     def load_daily_pnl(self, day: int) -> float | None:
         """The PnL saved for UTC day `day`, None when no run saved one."""
@@ -298,9 +333,15 @@ class OrderStore:
             raise OrderStoreError(f"cannot read order store {self.path}: {exc}") from exc
 
     def close(self) -> None:
-        """Flush, and close the connection if this store opened it. Idempotent."""
+        """Flush, and close the connection if this store opened it. Idempotent. Never
+        raises for a failed last write (a shutdown must end): lost rows are logged and
+        counted as dropped."""
         try:
             self.flush()
+        except OrderStoreError as exc:
+            self.health.dropped += self.pending
+            _log.error("order store: %d rows lost at close: %s", self.pending, exc)
+            self._clear()
         finally:
             if self._owns_conn:
                 self._conn.close()

@@ -16,6 +16,15 @@ gateway drains cancels before places, so a cancel never waits behind a new order
 `RateLimiter.try_acquire(kind, weight, now_ns, requests=n)` either records the request in
 every budget it touches and returns 0, or records nothing and returns how long to wait.
 No clock is read here: time comes in as `now_ns`.
+
+When the venue says no anyway (our count drifted: a restart, another client on the same
+IP or address), `note_refusal` makes the budget agree with it, so every later request waits
+on this one shared budget instead of each caller retrying on its own:
+- address refusal: the budget counts as exhausted (one request per 10 s, cancels keep their
+  extra room) until the venue's own figures (`sync`, at each reconcile) say otherwise;
+- HTTP 429 (IP): orders and queries pause for a backoff that doubles with each refusal in a
+  row (1 s .. 60 s); cancels are not held back (a refused cancel is re-sent, spaced, by
+  the order manager).
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ _NS_PER_S: Final = 1_000_000_000
 _MINUTE_NS: Final = 60 * _NS_PER_S
 _LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus"})
 _CANCEL_EXTRA: Final = 100_000  # the venue's documented extra room for cancels
+_IP_BACKOFF_FIRST_NS: Final = _NS_PER_S
+_IP_BACKOFF_MAX_NS: Final = 60 * _NS_PER_S
 
 
 class RateLimitConfigError(ValueError):
@@ -187,18 +198,48 @@ class AddressBudget:
             self._last_throttled_ns = now_ns
         self._used += requests
 
+    def note_refused(self, now_ns: int) -> None:
+        """The venue refused a request for this address's budget: it is spent, whatever
+        our count said. Orders now go one per interval; cancels keep their extra room."""
+        self._used = max(self._used, self.cap())
+        self._last_throttled_ns = now_ns
+
 
 @dataclass(slots=True)
 class RateLimitStats:
     granted: int = 0
     delayed: int = 0  # try_acquire calls answered with a wait
     delayed_cancels: int = 0
+    venue_refusals: int = 0  # the venue said "rate limited" although we had budget
+
+
+class IpBackoff:
+    """After an HTTP 429: no order or query until `until_ns`; the pause doubles with each
+    refusal that comes before the previous pause has been over for a whole window."""
+
+    __slots__ = ("_pause_ns", "_window_ns", "until_ns")
+
+    def __init__(self, window_ns: int) -> None:
+        self._window_ns = window_ns
+        self._pause_ns = 0
+        self.until_ns = 0
+
+    def refused(self, now_ns: int) -> None:
+        calm = now_ns - self.until_ns > self._window_ns
+        if calm or self._pause_ns == 0:
+            self._pause_ns = _IP_BACKOFF_FIRST_NS
+        else:
+            self._pause_ns = min(self._pause_ns * 2, _IP_BACKOFF_MAX_NS)
+        self.until_ns = max(self.until_ns, now_ns + self._pause_ns)
+
+    def wait_ns(self, now_ns: int) -> int:
+        return max(0, self.until_ns - now_ns)
 
 
 class RateLimiter:
     """Every budget of one process (one IP, one trading address, one socket)."""
 
-    __slots__ = ("_address", "_ip", "_s", "_ws", "stats")
+    __slots__ = ("_address", "_ip", "_ip_backoff", "_s", "_ws", "stats")
 
     def __init__(self, settings: RateLimitSettings | None = None) -> None:
         s = settings or RateLimitSettings()
@@ -207,6 +248,7 @@ class RateLimiter:
         self._ip = WeightWindow(s.ip_weight_per_minute, window_ns)
         self._ws = WeightWindow(s.ws_messages_per_minute, window_ns)
         self._address = AddressBudget(s)
+        self._ip_backoff = IpBackoff(window_ns)
         self.stats = RateLimitStats()
 
     @property
@@ -216,6 +258,15 @@ class RateLimiter:
     @property
     def address(self) -> AddressBudget:
         return self._address
+
+    def note_refusal(self, *, ip: bool, now_ns: int) -> None:
+        """The venue refused a request for a rate limit: `ip` for HTTP 429 (the IP's
+        weight), else the address's cumulative budget. See the module docstring."""
+        self.stats.venue_refusals += 1
+        if ip:
+            self._ip_backoff.refused(now_ns)
+        else:
+            self._address.note_refused(now_ns)
 
     def ip_used(self, now_ns: int) -> int:
         return self._ip.used(now_ns)
@@ -248,6 +299,8 @@ class RateLimiter:
         is_cancel = kind is RequestKind.CANCEL
         reserve = 0 if is_cancel else self._s.ip_cancel_reserve
         wait = self._ip.wait_ns(weight, now_ns, reserve)
+        if not is_cancel:
+            wait = max(wait, self._ip_backoff.wait_ns(now_ns))
         if kind is not RequestKind.INFO and requests > 0:
             wait = max(wait, self._address.wait_ns(requests, is_cancel, now_ns))
         return wait

@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import msgspec
 
@@ -70,6 +70,13 @@ if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
 
 _NO_INTENTS: tuple[OrderIntent, ...] = ()
+
+
+class _SeedCall:
+    """Sentinel: `route` was called the seed's way (three arguments)."""
+
+
+_SEED_CALL: Any = _SeedCall()
 _IOC_SCAN_LEVELS = 20  # the l2Book window: nothing beyond it is visible anyway
 # (is IOC, reduces) -> the intent's tag.
 _TAGS = {(True, False): "ofi_high_ioc", (True, True): "ofi_high_ioc_reduce",
@@ -172,11 +179,18 @@ class ExecutionRouter:
         "skips",
     )
 
-    def __init__(self, settings: RouterSettings, books: Mapping[str, RouterBook],
+    def __init__(self, settings: RouterSettings | None = None,
+                 books: Mapping[str, RouterBook] | None = None,
                  tactics: Tactics | None = None, open_orders: OpenOrders | None = None,
                  *, edge_of: EdgeSource | None = None, costs: CostModel | None = None,
                  clock_ns: Callable[[], int] | None = None) -> None:
+        """Without `settings` / `books` (the seed's `ExecutionRouter()`): the packaged
+        config's settings, and an empty book per configured coin (see `books`). With
+        `edge_of` (and `costs`) it decides on edge - cost (see the module doc)."""
+        if settings is None:
+            settings = RouterSettings.from_config(_packaged_config())
         self.settings = settings
+        self._books = books if books is not None else _empty_books(settings)
         self._edge_of = edge_of
         self._costs = costs if costs is not None or edge_of is None else CostModel()
         self._clock_ns = clock_ns
@@ -184,7 +198,6 @@ class ExecutionRouter:
         self._exit_sent_ns: dict[str, int] = {}
         self.last_edge: EdgeEstimate | None = None
         self.last_quote: CostQuote | None = None
-        self._books = books
         self._tactics = tactics if tactics is not None else Tactics(settings.tactics_settings())
         self._open_orders = open_orders if open_orders is not None else _no_open_orders
         self.last_reason = ""
@@ -194,8 +207,27 @@ class ExecutionRouter:
 
     # ------------------------------------------------------------ Router
 
+    @property
+    def books(self) -> Mapping[str, RouterBook]:
+        """The books the router prices from (its own empty ones when built without)."""
+        return self._books
+
+    @overload
     def route(self, coin: str, alpha: float, ofi: float | None,
-              position: float) -> Sequence[OrderIntent]:
+              position: float) -> Sequence[OrderIntent]: ...
+
+    @overload
+    def route(self, alpha: float, ofi: float | None,
+              position_state: PositionState, /) -> Sequence[OrderIntent]: ...
+
+    def route(self, coin: Any, alpha: Any, ofi: Any = None,
+              position: Any = _SEED_CALL) -> Sequence[OrderIntent]:
+        """`route(coin, alpha, ofi, position)`, or the seed's `route(alpha, ofi,
+        position_state)` for the packaged config's traded coin, where `position_state`
+        is a signed position in coin units, a position source (`position(coin)`), or a
+        mapping of coin -> position."""
+        if position is _SEED_CALL:
+            return self._route_seed(coin, alpha, ofi)
         self.last_edge = self.last_quote = None
         try:
             if self._edge_of is not None and self._costs is not None:
@@ -211,6 +243,18 @@ class ExecutionRouter:
         self.last_reason = intent.tag
         self.last_tag = intent.tag
         return (intent,)
+
+    def _route_seed(self, alpha: float, ofi: float | None,
+                    position_state: PositionState) -> Sequence[OrderIntent]:
+        coin = _default_coin()
+        position = _position_of(position_state, coin)
+        if position is None:
+            self.skips["bad_position"] = self.skips.get("bad_position", 0) + 1
+            self.last_tag = "bad_position"
+            self.last_reason = (f"bad_position: no position for {coin} in a "
+                                f"{type(position_state).__name__}")
+            return _NO_INTENTS
+        return self.route(coin, alpha, ofi, position)
 
     def explain(self) -> dict[str, object]:
         """The last routing outcome and, in edge mode, its economics, for the journal."""
@@ -394,6 +438,49 @@ class ExecutionRouter:
             raise _SkipError("below_min_notional", f"{size:g} x {price:g} = "
                         f"${size * price:.2f} < $10 venue minimum")
         return size, reducing
+
+
+class _PositionSource(Protocol):
+    def position(self, coin: str) -> float: ...
+
+
+# The seed's `position_state`: a signed size, a position source, or coin -> size.
+PositionState = float | _PositionSource | Mapping[str, float]
+
+
+def _position_of(state: PositionState, coin: str) -> float | None:
+    """The signed position in `coin` a seed-style `position_state` describes; None when
+    it describes none (a missing coin is flat, a mapping of coin -> size)."""
+    if isinstance(state, bool):  # an int to Python, never a position
+        return None
+    try:
+        if isinstance(state, Mapping):
+            value = state.get(coin, 0.0)
+        elif isinstance(state, (int, float)):
+            value = state
+        else:
+            value = state.position(coin)
+        return float(value)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _packaged_config() -> AppConfig:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return packaged_config()
+
+
+def _default_coin() -> str:
+    from hyperliquid_ofi_trader.config.packaged import default_coin
+
+    return default_coin()
+
+
+def _empty_books(settings: RouterSettings) -> dict[str, RouterBook]:
+    from hyperliquid_ofi_trader.data.orderbook import OrderBook
+
+    return {coin: OrderBook(coin) for coin in settings.instruments}
 
 
 def _px(level: tuple[float, float] | None) -> float | None:

@@ -6,7 +6,13 @@ classifies the venue's answers with `classify`, so the two cannot drift apart.
 Texts are from the venue's error table and live answers (HYPERLIQUID.md §3). Order-level
 errors may end with " asset=<id>" (e.g. "Post only order would have immediately matched,
 bbo was 0.56057@0.56086. asset=31"), and some carry numbers, so `classify` matches by
-prefix: a longer variant of a known text still lands in the right class.
+prefix: a longer variant of a known text still lands in the right class. The venue may
+prefix any of them with "L1 error: ": classified the same as without it.
+
+WebSocket `post` errors mirror the HTTP status and its description ("429 Too Many
+Requests"); `classify_post_error` says what such an answer means for the request's fate:
+not acted on (429, a whole-request refusal), acted on or not (5xx, a text we cannot read),
+or refused for good (another 4xx).
 
 Classes are split by what the caller must do (and say who is at fault):
 - `SkipOrder`        the market or the account refused this order now; log, skip, go on.
@@ -61,8 +67,14 @@ SCHEDULE_CANCEL_VOLUME_PREFIX: Final = (
     "Cannot set scheduled cancel time until enough volume traded")
 UNIFIED_ACCOUNT_DISABLED: Final = "Action disabled when unified account is active"
 HTTP_TOO_MANY_REQUESTS: Final = 429
+L1_ERROR_PREFIX: Final = "L1 error: "
 
 _ASSET_SUFFIX: Final = re.compile(r" asset=(\d+)$")
+# "429 Too Many Requests", "502 Bad Gateway", "500" (a post error mirroring an HTTP status).
+_HTTP_STATUS_TEXT: Final = re.compile(r"\A\s*(?:HTTP\s*)?([1-5]\d\d)(?:\s|:|\Z)")
+_HTTP_SERVER_ERROR: Final = 500
+_NONCE_TOO_LOW: Final = re.compile(r"nonce too low \d+ < (\d+)")
+_HTTP_CLIENT_ERROR: Final = 400
 
 # ------------------------------------------------------------------ formatters
 
@@ -95,6 +107,16 @@ def duplicate_nonce(nonce: int) -> str:
 
 def nonce_too_low(nonce: int, least: int) -> str:
     return f"{INVALID_NONCE_PREFIX}: nonce too low {nonce} < {least}"
+
+
+def nonce_floor_in(text: str) -> int | None:
+    """The venue's least acceptable nonce from a "nonce too low N < least" text, else None."""
+    m = _NONCE_TOO_LOW.search(strip_l1_prefix(text))
+    return int(m.group(1)) if m is not None else None
+
+
+def is_duplicate_nonce(text: str) -> bool:
+    return strip_l1_prefix(text).startswith(DUPLICATE_NONCE_PREFIX)
 
 
 def user_does_not_exist(address: str) -> str:
@@ -308,15 +330,64 @@ _PREFIXES: Final[tuple[tuple[str, type[VenueError]], ...]] = (
 )
 
 
+def strip_l1_prefix(text: str) -> str:
+    """`text` without the venue's "L1 error: " prefix (repeated ones included)."""
+    while text.startswith(L1_ERROR_PREFIX):
+        text = text[len(L1_ERROR_PREFIX):]
+    return text
+
+
 def classify(text: str) -> type[VenueError]:
-    """The class for a venue error text (order-level or whole-request)."""
+    """The class for a venue error text (order-level or whole-request), with or without
+    the "L1 error: " prefix."""
     if isinstance(text, str):
+        text = strip_l1_prefix(text.lstrip())
         for prefix, cls in _PREFIXES:
             if text.startswith(prefix):
                 return cls
+        if http_status_of(text) == HTTP_TOO_MANY_REQUESTS:  # "429 Too Many Requests"
+            return IpRateLimited
     return UnknownVenueError
 
 
 def classify_http(status: int) -> type[VenueError] | None:
     """The class for an HTTP status with no usable body (429), else None."""
     return IpRateLimited if status == HTTP_TOO_MANY_REQUESTS else None
+
+
+class PostFate(enum.StrEnum):
+    """What a WebSocket `post` error answer says about the request it answers."""
+
+    NOT_ACTED = "not_acted"  # refused before processing (429, rate limits): never placed
+    UNKNOWN = "unknown"      # 5xx or unreadable: the venue may have acted; ask by cloid
+    REFUSED = "refused"      # a final refusal of the request (4xx, a known venue text)
+
+
+def http_status_of(text: str) -> int | None:
+    """The HTTP status a post error text mirrors ("429 Too Many Requests" -> 429)."""
+    m = _HTTP_STATUS_TEXT.match(text)
+    return int(m.group(1)) if m is not None else None
+
+
+def classify_post_error(payload: object) -> tuple[PostFate, type[VenueError]]:
+    """The fate of a request the venue answered with a post `error`, and the error class.
+
+    - "429 ..." or a rate-limit text: not acted on, retry later on the backed-off budget;
+    - "5xx ...", a non-text payload or a text we do not know: the outcome is unknown;
+    - another status ("400 Bad Request") or a known venue text: refused, not acted on.
+    """
+    if not isinstance(payload, str):
+        return PostFate.UNKNOWN, UnknownVenueError
+    status = http_status_of(payload)
+    if status is not None:
+        if status == HTTP_TOO_MANY_REQUESTS:
+            return PostFate.NOT_ACTED, IpRateLimited
+        if status >= _HTTP_SERVER_ERROR or status < _HTTP_CLIENT_ERROR:
+            return PostFate.UNKNOWN, UnknownVenueError
+        return PostFate.REFUSED, UnknownVenueError
+    cls = classify(payload)
+    if cls is UnknownVenueError:
+        return PostFate.UNKNOWN, cls
+    if issubclass(cls, RetryWithBackoff):
+        return PostFate.NOT_ACTED, cls
+    return PostFate.REFUSED, cls

@@ -21,7 +21,7 @@ therefore per coin (BTC and ETH depths differ by an order of magnitude).
 from __future__ import annotations
 
 import math
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 import msgspec
 
@@ -118,6 +118,39 @@ def validate_liquidity(p: LiquidityParams) -> None:
         raise RegimeConfigError(f"depth_levels must be >= 1, got {p.depth_levels}")
 
 
+def _params(enter_depth: float | None, exit_depth: float | None,
+            enter_spread_bps: float | None, exit_spread_bps: float | None,
+            min_dwell_ns: int | None, depth_levels: int | None) -> LiquidityParams:
+    """The given thresholds, the packaged config's in place of those left out (None)."""
+    d = _packaged_params() if None in (enter_depth, exit_depth, enter_spread_bps,
+                                       exit_spread_bps, min_dwell_ns, depth_levels) else None
+    return LiquidityParams(
+        enter_depth=_given(enter_depth, None if d is None else d.enter_depth),
+        exit_depth=_given(exit_depth, None if d is None else d.exit_depth),
+        enter_spread_bps=_given(enter_spread_bps, None if d is None else d.enter_spread_bps),
+        exit_spread_bps=_given(exit_spread_bps, None if d is None else d.exit_spread_bps),
+        min_dwell_ns=_given(min_dwell_ns, None if d is None else d.min_dwell_ns),
+        depth_levels=_given(depth_levels, None if d is None else d.depth_levels))
+
+
+T = TypeVar("T", int, float)
+
+
+def _given(value: T | None, default: T | None) -> T:
+    if value is not None:
+        return value
+    assert default is not None  # loaded whenever a value is missing
+    return default
+
+
+def _packaged_params() -> LiquidityParams:
+    # Imported here: the hot-path module stays free of the config (pydantic) machinery.
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+    from hyperliquid_ofi_trader.regime.build import liquidity_params
+
+    return liquidity_params(packaged_config().thresholds.regime.liquidity)
+
+
 class LiquidityRegime:
     """Hysteresis switch between THIN and LIQUID for one coin. Starts THIN (no data)."""
 
@@ -140,25 +173,24 @@ class LiquidityRegime:
 
     def __init__(
         self,
-        enter_depth: float,
-        exit_depth: float,
-        enter_spread_bps: float,
-        exit_spread_bps: float,
-        min_dwell_ns: int,
-        depth_levels: int = 5,
+        enter_depth: float | None = None,
+        exit_depth: float | None = None,
+        enter_spread_bps: float | None = None,
+        exit_spread_bps: float | None = None,
+        min_dwell_ns: int | None = None,
+        depth_levels: int | None = None,
     ) -> None:
-        # Building the params struct runs the one shared validation.
-        LiquidityParams(
-            enter_depth=enter_depth, exit_depth=exit_depth,
-            enter_spread_bps=enter_spread_bps, exit_spread_bps=exit_spread_bps,
-            min_dwell_ns=min_dwell_ns, depth_levels=depth_levels,
-        )
-        self._enter_depth = enter_depth
-        self._exit_depth = exit_depth
-        self._enter_spread = enter_spread_bps
-        self._exit_spread = exit_spread_bps
-        self._min_dwell = min_dwell_ns
-        self._levels = depth_levels
+        """Every threshold left out (the seed's `LiquidityRegime()`) is the packaged
+        config's `regime.liquidity` value. Building the params struct runs the one shared
+        validation."""
+        p = _params(enter_depth, exit_depth, enter_spread_bps, exit_spread_bps, min_dwell_ns,
+                    depth_levels)
+        self._enter_depth = p.enter_depth
+        self._exit_depth = p.exit_depth
+        self._enter_spread = p.enter_spread_bps
+        self._exit_spread = p.exit_spread_bps
+        self._min_dwell = p.min_dwell_ns
+        self._levels = p.depth_levels
         self._last_switch_ns: int | None = None  # the first switch is never held
         self.level = LiquidityLevel.THIN
         self.reason: str | None = Reason.LIQ_NO_DATA  # why THIN; None when LIQUID

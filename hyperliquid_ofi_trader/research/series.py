@@ -272,12 +272,33 @@ def _others(stats: ExtractStats) -> str:
     return " (it holds: " + ", ".join(sorted(stats.other_coins)) + "; pick one with --coin)"
 
 
+def binance_symbol(coin: str) -> str:
+    """The USDⓈ-M perpetual of a coin: ETH -> ETHUSDT (a full symbol is kept)."""
+    upper = coin.strip().upper()
+    return upper if upper.endswith(("USDT", "USDC")) else f"{upper}USDT"
+
+
+def _binance_holds(path: Path, symbol: str | None) -> str:
+    from hyperliquid_ofi_trader.data import binance_reader
+
+    try:
+        held = binance_reader.load_binance(path).coin if symbol is not None else ""
+    except ResearchError:
+        return ""
+    return f" (it holds: {held}; pick it with --coin {held.removesuffix('USDT')})" if held else ""
+
+
 def load_market(path: Path, coin: str | None = None, levels: int = 1) -> MarketSeries:
     """Any supported recording: Binance USDⓈ-M capture or Hyperliquid frames."""
     from hyperliquid_ofi_trader.data import binance_reader  # research-only dependency
 
     if binance_reader.is_binance_capture(path):
-        return binance_reader.load_binance(path)
+        # --coin ETH means the ETHUSDT stream; a capture without it says what it holds.
+        symbol = None if coin is None else binance_symbol(coin)
+        try:
+            return binance_reader.load_binance(path, symbol)
+        except ResearchError as exc:
+            raise ResearchError(f"{exc}{_binance_holds(path, symbol)}") from exc
     market = load_hyperliquid(path, coin, levels)
     if coin is None and market.stats.other_coins:
         raise ResearchError(f"{path}: several coins in this recording, using {market.coin} "

@@ -14,7 +14,12 @@ Protocol (one file, `<run_dir>/control.json`):
   switch halts on "kill" (cancel all) and resets on "resume" (the runner then calls
   `Engine.resume`). Poll period 200 ms + one event => a kill halts well within 1 s.
 - At start the runner primes the reader with the file as it finds it (`ControlReader.prime`)
-  so a command left over from an earlier run is not replayed.
+  so a command left over from an earlier run is not replayed (one written after this run
+  registered is for this run, and is applied) (a kill that must outlive the
+  process is the durable halt, risk/halt_store.py, not this file).
+- Having applied a command, the runner answers in `<run_dir>/control_ack.json`
+  (`ControlAck`: the seq it applied and the trading state that resulted), so the writer
+  can confirm what happened instead of promising it.
 Bad content is a counted, reasoned rejection (`rejections`, `last_error`), never a raise.
 """
 
@@ -23,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -31,8 +35,10 @@ from typing import Final
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import ControlCommand
+from hyperliquid_ofi_trader.utils.atomic_file import atomic_write, read_small
 
 CONTROL_FILE: Final = "control.json"
+ACK_FILE: Final = "control_ack.json"
 LOCK_FILE: Final = "control.lock"
 COMMANDS: Final = frozenset({"kill", "resume"})
 POLL_INTERVAL_MS: Final = 200
@@ -51,7 +57,19 @@ class ControlRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     written_ns: int = 0
 
 
+class ControlAck(msgspec.Struct, frozen=True, kw_only=True):
+    """The runner's answer to command `seq`: the trading state once it was applied."""
+
+    seq: int
+    command: str
+    trading_state: str
+    applied_ns: int
+    pid: int
+    detail: str = ""
+
+
 _decoder = msgspec.json.Decoder(ControlRecord)
+_ack_decoder = msgspec.json.Decoder(ControlAck)
 _encoder = msgspec.json.Encoder()
 
 
@@ -69,11 +87,16 @@ class ControlReader:
         self.accepted = 0
         self.last_error = ""
 
-    def prime(self, content: bytes | None) -> None:
-        """Adopt the file's current seq without acting on it (start of a run)."""
+    def prime(self, content: bytes | None, *, started_ns: int | None = None) -> None:
+        """Adopt the file's current seq without acting on it (start of a run). A command
+        written at or after `started_ns` (while this run was starting: `hlofi kill` found
+        it registered) is left for the first `parse`."""
         record = self._decode(content)
-        if record is not None:
-            self.last_seq = max(self.last_seq, record.seq)
+        if record is None:
+            return
+        if started_ns is not None and record.written_ns >= started_ns:
+            return
+        self.last_seq = max(self.last_seq, record.seq)
 
     def parse(self, content: bytes | None, *, exchange_ns: int = 0,
               local_ns: int) -> ControlCommand | None:
@@ -168,20 +191,23 @@ def _current_seq(run_dir: Path) -> int:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".control.", dir=path.parent)
+    atomic_write(path, data, durable=True)
+
+
+# ---------------------------------------------------------------- acknowledgement
+
+
+def write_ack(run_dir: Path, ack: ControlAck) -> None:
+    """The runner's side (raises OSError). Not fsynced: it only serves a waiting CLI."""
+    atomic_write(run_dir / ACK_FILE, _encoder.encode(ack), durable=False, mode=0o644)
+
+
+def read_ack(path: Path) -> ControlAck | None:
+    """The last acknowledgement, None when absent or unreadable (the CLI keeps waiting)."""
+    raw = read_small(path, _MAX_BYTES)
+    if raw is None:
+        return None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        return _ack_decoder.decode(raw)
+    except msgspec.DecodeError:
+        return None

@@ -6,6 +6,10 @@ Two layers, because either can fail alone:
   re-armed when less than half of arm_ahead_s remains (so the time sent is always at least
   arm_ahead_s >= 5 s ahead, as the venue requires) and cleared (`time=None`) once nothing
   rests. If our process dies, the venue cancels our orders at most arm_ahead_s later.
+  It is armed BEFORE an order that may rest is sent, not after its ack: `ArmingPort` puts
+  the `scheduleCancel` ahead of the place or modify (the gateway sends urgent work first,
+  on the same socket), so there is no moment when an order rests and the switch is not
+  armed (a process that died between a resting ack and the next timer left orders open).
   The venue allows 10 triggers (executed cancels) per UTC day; we count triggers that
   happen (armed time passed without a re-arm) per UTC day of event time and stop arming
   once `max_triggers_per_day` is used up. A refusal (e.g. "Cannot set scheduled cancel
@@ -24,11 +28,13 @@ its timer (cadence well below arm_ahead_s / 2), executes the returned `DmsAction
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     ControlCommand,
@@ -36,6 +42,13 @@ from hyperliquid_ofi_trader.core.events import (
     Rejection,
     ScheduleCancelAck,
     Timer,
+)
+from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.execution.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
 )
 
 if TYPE_CHECKING:
@@ -94,6 +107,7 @@ class DeadMansSwitch:
         self.armed_until_ms: int | None = None
         self.refused: str | None = None
         self._pending_since: int | None = None
+        self._pending_time_ms: int | None = None  # what the request in flight asked for
         self._last_venue_ns: int | None = None
         self._fallback_fired = False
         self._triggers: dict[int, int] = {}
@@ -118,14 +132,27 @@ class DeadMansSwitch:
         self._fallback_fired = False
 
     def on_ack(self, ack: ScheduleCancelAck) -> None:
-        if self._pending_since is None:
+        if self._pending_since is None or (ack.ok and ack.time_ms != self._pending_time_ms):
+            # No request in flight, or the answer to an earlier one (a clear overtaken by
+            # an arm before a new order): the venue's state is what it last processed.
             self.stale_acks += 1
+            if ack.ok and self._pending_since is None:
+                self.armed_until_ms = ack.time_ms
             return
         self._pending_since = None
         if not ack.ok:
             self.refused = ack.error or "scheduleCancel refused"
             return
         self.armed_until_ms = ack.time_ms
+
+    def before_resting(self, now_ns: int) -> DmsAction:
+        """Called before an order that may rest is sent: ARM when the switch is not
+        armed (or not armed far enough ahead) and no arm is already on its way."""
+        if not self.settings.enabled or self.refused is not None:
+            return NOTHING
+        if self._pending_since is not None and self._pending_time_ms is not None:
+            return NOTHING  # an arm is already ahead of this order
+        return self._arm(now_ns)
 
     # ------------------------------------------------------------ timer
 
@@ -144,19 +171,24 @@ class DeadMansSwitch:
         return self._arm_or_clear(now_ns, orders_resting)
 
     def _arm_or_clear(self, now_ns: int, orders_resting: bool) -> DmsAction:
-        now_ms = now_ns // _NS_PER_MS
         if not orders_resting:
             if self.armed_until_ms is None:
                 return NOTHING
             self._pending_since = now_ns
+            self._pending_time_ms = None
             self.clears += 1
             return DmsAction(kind=DmsKind.CLEAR, reason="no order rests")
+        return self._arm(now_ns)
+
+    def _arm(self, now_ns: int) -> DmsAction:
+        now_ms = now_ns // _NS_PER_MS
         ahead_ms = self.settings.arm_ahead_ns // _NS_PER_MS
         if self.armed_until_ms is not None and self.armed_until_ms - now_ms > ahead_ms // 2:
             return NOTHING
         if self.triggers_today(now_ns) >= self.settings.max_triggers_per_day:
             return NOTHING  # budget spent: the client fallback is all that is left today
         self._pending_since = now_ns
+        self._pending_time_ms = now_ms + ahead_ms
         self.arms += 1
         return DmsAction(kind=DmsKind.ARM, time_ms=now_ms + ahead_ms,
                          reason="re-arm" if self.armed_until_ms is not None else "arm")
@@ -191,3 +223,44 @@ class DeadMansSwitch:
                 "pending": self._pending_since is not None, "arms": self.arms,
                 "clears": self.clears, "fallback_cancels": self.fallback_cancels,
                 "triggers_by_day": dict(self._triggers)}
+
+
+class ArmingPort:
+    """A `CommandPort` in front of the real one that arms the dead man's switch before any
+    order that may rest (ALO, GTC; a modify's replacement) goes out. IOC orders never rest
+    and pass straight through. The arm request is handed over first; the gateway sends
+    urgent work (scheduleCancel) before places, on the same connection."""
+
+    __slots__ = ("_clock", "_dms", "_inner")
+
+    def __init__(self, inner: CommandPort, dms: DeadMansSwitch, clock: Clock) -> None:
+        self._inner = inner
+        self._dms = dms
+        self._clock = clock
+
+    def place(self, orders: Sequence[PlaceOrder]) -> None:
+        if any(o.tif is not Tif.IOC for o in orders):
+            self._arm_first()
+        self._inner.place(orders)
+
+    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
+        if any(m.replacement.tif is not Tif.IOC for m in modifies):
+            self._arm_first()
+        self._inner.modify(modifies)
+
+    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
+        self._inner.cancel(cancels)
+
+    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
+        self._inner.query_order(coin, cloid, oid)
+
+    def schedule_cancel(self, time_ms: int | None) -> None:
+        self._inner.schedule_cancel(time_ms)
+
+    def reconcile(self) -> None:
+        self._inner.reconcile()
+
+    def _arm_first(self) -> None:
+        action = self._dms.before_resting(self._clock.now_ns())
+        if action.kind is DmsKind.ARM:
+            self._inner.schedule_cancel(action.time_ms)

@@ -1,22 +1,31 @@
-"""Pre-trade risk gate: hard limits every intent must pass before the order manager sees it.
+"""Pre-trade risk gate: hard limits every order action must pass before the order manager
+sees it.
+
+A plan holds places (`OrderIntent`), modifies (`ModifyIntent`: a resting order moved, i.e.
+a new order at the new price and size as far as risk is concerned) and cancels
+(`CancelIntent`). Cancels are always approved (they can only reduce risk) and never spend
+the rate budget; places and modifies pass every check below, the same way.
 
 Checks, in order (the first failure is the intent's reason, "code: detail"):
 1. `invalid_intent`  non-finite or non-positive price/size;
 2. `trading_state`   HALTED refuses everything, REDUCING everything not reduce-only (the
                      engine already filters, but the gate must hold on its own);
-3. `reduce_only`     a reduce-only intent must actually reduce the (projected) position
+3. venue rules, when the gate knows the coin's instrument: `unknown_instrument`,
+   `off_tick` (price not on the tick / significant-figure grid), `off_lot` (size not a
+   multiple of the lot), `below_min_notional` (under the venue's $10);
+4. `reduce_only`     a reduce-only intent must actually reduce the (projected) position
                      and not by more than its size (the venue would refuse it anyway);
-4. `max_order_usd`   the intent's notional;
-5. `max_position_usd` per-coin |projected position| x mark, unless the intent reduces;
-6. `max_total_notional_usd` sum over coins, unless the intent reduces;
-7. `max_leverage`    total notional / account value; `account_value_unknown` when no
+5. `max_order_usd`   the intent's notional;
+6. `max_position_usd` per-coin |projected position| x mark, unless the intent reduces;
+7. `max_total_notional_usd` sum over coins, unless the intent reduces;
+8. `max_leverage`    total notional / account value; `account_value_unknown` when no
                      account snapshot has told us the value yet (no leverage without it);
-8. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
-                     (counts approved intents; reduce-only ones too: the venue's budget
-                     does not care why we send). `lead_reserved_per_minute` of it is kept
-                     for lead-lag entries (tag ending "_lead"): other orders stop at
-                     the limit minus the reserve, so a burst of them can never starve
-                     the one signal whose edge lives for a few hundred ms.
+9. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
+                     (counts approved places and modifies; reduce-only ones too: the
+                     venue's budget does not care why we send). `lead_reserved_per_minute`
+                     of it is kept for lead-lag entries (tag ending "_lead"): other orders
+                     stop at the limit minus the reserve, so a burst of them can never
+                     starve the one signal whose edge lives for a few hundred ms.
 Intents of one batch are checked in sequence against the position projected by the
 earlier approved ones, so a batch cannot pass by splitting.
 
@@ -32,13 +41,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    GateResult,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+)
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.data.instruments import Instrument, is_valid_price, is_valid_size
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
 
 _NS_PER_MINUTE = 60_000_000_000
+_MIN_VALUE_CLEARLY_MET = 10.01  # USD: above it the venue's $10 minimum holds beyond doubt
+# What the gate judges: a place, or a modify (the order as it would rest after the move).
+_Exposing = OrderIntent | ModifyIntent
 
 
 class ExposureSource(Protocol):
@@ -84,21 +103,31 @@ class ExposureGate:
     """Implements `core.stages.RiskGate`. Rejections are counted per code in `rejections`."""
 
     def __init__(self, settings: ExposureSettings, positions: ExposureSource,
-                 marks: Callable[[str], float | None]) -> None:
+                 marks: Callable[[str], float | None],
+                 instruments: Mapping[str, Instrument] | None = None) -> None:
+        """`instruments`: the venue's rules per coin (tick, lot, $10 minimum). Without
+        them (unit tests of the limits alone) those checks are skipped; with them, a coin
+        they do not list is refused."""
         self.settings = settings
         self._positions = positions
         self._marks = marks
+        self._instruments = instruments
         self._sent: deque[int] = deque()
         self.rejections: dict[str, int] = {}
         self.approved = 0
+        self.cancels = 0
 
-    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+    def check(self, intents: Sequence[PlanIntent], state: TradingState,
               now_ns: int) -> GateResult:
-        approved: list[OrderIntent] = []
-        rejected: list[tuple[OrderIntent, str]] = []
+        approved: list[PlanIntent] = []
+        rejected: list[tuple[PlanIntent, str]] = []
         projected: dict[str, float] = {}
         self._expire(now_ns)
         for intent in intents:
+            if isinstance(intent, CancelIntent):
+                self.cancels += 1
+                approved.append(intent)
+                continue
             try:
                 delta = self._check_one(intent, state, projected)
             except _RejectError as rej:
@@ -113,10 +142,12 @@ class ExposureGate:
 
     # ------------------------------------------------------------ checks
 
-    def _check_one(self, intent: OrderIntent, state: TradingState,
+    def _check_one(self, intent: _Exposing, state: TradingState,
                    projected: dict[str, float]) -> float:
         _valid(intent)
         _state_allows(intent, state)
+        if self._instruments is not None:
+            _venue_rules(intent, self._instruments.get(intent.coin))
         pos = self._pos(intent.coin, projected)
         delta = intent.size if intent.is_buy else -intent.size
         reduces = pos * delta < 0 and intent.size <= abs(pos) + 1e-12
@@ -132,7 +163,7 @@ class ExposureGate:
         self._rate_limit(intent)
         return delta
 
-    def _exposure_limits(self, intent: OrderIntent, new_pos: float, mark: float,
+    def _exposure_limits(self, intent: _Exposing, new_pos: float, mark: float,
                          projected: dict[str, float]) -> None:
         s = self.settings
         cap = s.max_position_usd.get(intent.coin)
@@ -153,7 +184,7 @@ class ExposureGate:
             raise _RejectError("max_leverage", f"{lev:.2f}x > {s.max_leverage:g}x "
                           f"(account ${value:.2f})")
 
-    def _rate_limit(self, intent: OrderIntent) -> None:
+    def _rate_limit(self, intent: _Exposing) -> None:
         s = self.settings
         limit = s.max_orders_per_minute
         if not intent.tag.endswith("_lead"):
@@ -173,7 +204,7 @@ class ExposureGate:
         got = projected.get(coin)
         return self._positions.position(coin) if got is None else got
 
-    def _mark(self, intent: OrderIntent) -> float:
+    def _mark(self, intent: _Exposing) -> float:
         mark = self._marks(intent.coin)
         return mark if mark is not None and math.isfinite(mark) and mark > 0 else intent.price
 
@@ -200,13 +231,32 @@ class ExposureGate:
         return 0.0
 
 
-def _valid(intent: OrderIntent) -> None:
+def _valid(intent: _Exposing) -> None:
     if not (math.isfinite(intent.price) and intent.price > 0 and math.isfinite(intent.size)
             and intent.size > 0):
         raise _RejectError("invalid_intent", f"price={intent.price!r} size={intent.size!r}")
 
 
-def _state_allows(intent: OrderIntent, state: TradingState) -> None:
+def _venue_rules(intent: _Exposing, inst: Instrument | None) -> None:
+    """What the venue would refuse anyway, refused before it costs a nonce and a round
+    trip (and before an off-grid price can be rounded into one nobody decided)."""
+    if inst is None:
+        raise _RejectError("unknown_instrument", f"no instrument rules for {intent.coin!r}")
+    if not is_valid_price(intent.price, inst.sz_decimals, inst.max_decimals):
+        raise _RejectError("off_tick", f"{intent.coin} price {intent.price!r} is not on the "
+                           f"venue's grid (tick {inst.tick_size(intent.price):g})")
+    if not is_valid_size(intent.size, inst.sz_decimals):
+        raise _RejectError("off_lot", f"{intent.coin} size {intent.size!r} is not a multiple "
+                           f"of {inst.size_step:g}")
+    # On the lot, size x price is the order's value to ~1e-16: only a value near $10 needs
+    # the venue's exact rule (the common case costs one multiplication).
+    if (intent.size * intent.price < _MIN_VALUE_CLEARLY_MET
+            and not inst.meets_min_value(intent.price, intent.size)):
+        raise _RejectError("below_min_notional", f"{intent.size:g} x {intent.price:g} = "
+                           f"${intent.size * intent.price:.2f} < $10 venue minimum")
+
+
+def _state_allows(intent: _Exposing, state: TradingState) -> None:
     if state is TradingState.HALTED:
         raise _RejectError("trading_state", "HALTED")
     if state is TradingState.REDUCING and not intent.reduce_only:

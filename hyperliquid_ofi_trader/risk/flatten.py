@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.core.stages import OrderIntent, OrderSink, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    ExposurePuller,
+    OrderIntent,
+    OrderSink,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.data.instruments import Instrument
 
 FLATTEN_DECISION_ID = 0  # orders not caused by a strategy decision: the halt itself
@@ -67,8 +73,13 @@ class FlatteningSink:
         self._slippage_bps = slippage_bps
         self.flattened = 0
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
         self.inner.submit(decision_id, intents)
+
+    def cancel_exposing(self, reason: str) -> int:
+        """Passed on when the inner sink can (see `core.stages.ExposurePuller`)."""
+        inner = self.inner
+        return inner.cancel_exposing(reason) if isinstance(inner, ExposurePuller) else 0
 
     def cancel_all(self, reason: str) -> None:
         self.inner.cancel_all(reason)

@@ -14,15 +14,27 @@ Triggers and their stable codes (the reason is "code: detail"):
                    slippage source is given, else vs the current mid);
 - `stale_feed`     no market event for a traded coin within stale_feed_s (checked on
                    Timer events, so a feed that never starts fires too);
-- `daily_loss`     realised + unrealised PnL minus fees fell daily_loss_usd below its value
-                   at the first check of the UTC day (event time), counting what earlier
-                   runs made that day (`carry_in`): a restart does not renew the allowance.
-                   The baseline is taken again once, after the first account snapshot, so
-                   a position reconciled at start-up is not counted as today's loss twice;
+- `daily_loss`     the account lost daily_loss_usd since the UTC day opened (event time).
+                   With account snapshots (live): the venue's account value at the day's
+                   open (`day_open`, saved by the runner and carried into every later run
+                   of the day with `carry_in_open`) against the latest snapshot's value
+                   plus our own PnL change since it. Fees, funding and price moves while
+                   no process ran are all in the venue's figure, so crashes cannot make
+                   it under-count (an incremental save lost the moves between the last
+                   save and the crash, and while down). Deposits and withdrawals move
+                   it too. Without snapshots (backtests): realised + unrealised PnL minus
+                   fees against the first check of the day, counting what earlier runs
+                   made that day (`carry_in`), re-baselined once after the first account
+                   snapshot so a reconciled position is not counted as today's loss;
 - `operator_kill`  a ControlCommand("kill").
 Once fired it stays fired (every `check` returns the same reason) until `reset()` or a
 ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
 without an operator looking at it. A runner resuming the engine must reset this first.
+
+The seed's `KillSwitch().check(state) -> bool` works as written: built without settings it
+takes the packaged config's, and `check` with one argument (the engine's `EngineSnapshot`,
+or a mapping of trigger inputs) judges the same triggers on that state
+(`risk/kill_state.py`); a trigger that fires latches like one from the event path.
 
 Time: market-event arrival uses the events' own local_ns; timers use `now_ns` from the
 engine's injected clock. Nothing here reads the wall clock.
@@ -34,7 +46,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
@@ -57,6 +69,7 @@ from hyperliquid_ofi_trader.execution.commands import (
     ModifyOrder,
     PlaceOrder,
 )
+from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -142,8 +155,13 @@ class _DepthWindow:
 class KillSwitch:
     """Implements `core.stages.KillSwitch`. See the module docstring."""
 
-    def __init__(self, settings: KillSwitchSettings, *, pnl: PnlSource | None = None,
-                 marks: Marks | None = None, slippage: SlippageFn | None = None) -> None:
+    def __init__(self, settings: KillSwitchSettings | None = None, *,
+                 pnl: PnlSource | None = None, marks: Marks | None = None,
+                 slippage: SlippageFn | None = None) -> None:
+        if settings is None:  # the seed's `KillSwitch()`: the packaged config's limits
+            from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+            settings = KillSwitchSettings.from_config(packaged_config())
         self.settings = settings
         self._coins = frozenset(settings.coins)
         self._pnl = pnl
@@ -162,6 +180,9 @@ class KillSwitch:
         self._day_start_pnl = 0.0
         self._carry: tuple[int, float] | None = None  # (UTC day, PnL earlier runs made)
         self._account_seen = False
+        self._open: tuple[int, float] | None = None  # (UTC day, account value at its open)
+        self._anchor: tuple[float, float] | None = None  # (account value, our PnL then)
+        self._snapshot_value: float | None = None  # anchored at the next check
         self._dispatch: dict[type, Callable[[Any, int], str | None]] = {
             AccountSnapshot: self._on_account,
             BookSnapshot: self._on_book, Bbo: self._on_market, Trades: self._on_market,
@@ -171,7 +192,18 @@ class KillSwitch:
 
     # ------------------------------------------------------------ KillSwitch
 
-    def check(self, event: AnyEvent, now_ns: int) -> str | None:
+    @overload
+    def check(self, event: AnyEvent, now_ns: int) -> str | None: ...
+
+    @overload
+    def check(self, state: KillState, /) -> bool: ...
+
+    def check(self, event: Any, now_ns: int | None = None) -> str | bool | None:
+        """`check(event, now_ns)`: the reason to halt, or None (the engine's call, on every
+        event). `check(state)`: the seed's form, True when the state fires a trigger or
+        the switch has fired already (see `risk/kill_state.py`)."""
+        if now_ns is None:
+            return self._check_state(event)
         etype = type(event)
         handler = self._dispatch.get(etype)
         if self._fired is not None:
@@ -182,12 +214,25 @@ class KillSwitch:
             return None
         return handler(event, now_ns)
 
+    def _check_state(self, state: KillState) -> bool:
+        verdict = judge(state, self.settings)
+        if self._fired is not None:
+            return True
+        if verdict is None:
+            return False
+        code, detail = verdict
+        if code != HALTED_ALREADY:  # an engine halted for its own reasons: nothing to latch
+            self._fire(code, detail)
+        return True
+
     @property
     def fired(self) -> str | None:
         return self._fired
 
-    def reset(self, now_ns: int) -> None:
-        """Operator resume: clear the trigger and the run counters; windows are kept."""
+    def reset(self, now_ns: int, *, keep_day: bool = False) -> None:
+        """Operator resume: clear the trigger and the run counters; windows are kept.
+        `keep_day` (an automatic recovery) keeps the day's loss baseline: only an operator
+        grants a fresh daily allowance."""
         self._fired = None
         self.fired_code = None
         self._lag_run = 0
@@ -196,8 +241,10 @@ class KillSwitch:
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
         self._started_ns = now_ns
-        self._day = -1  # the operator looked at today's loss: a fresh allowance
-        self._carry = None
+        if not keep_day:
+            self._day = -1  # the operator looked at today's loss: a fresh allowance
+            self._carry = None
+            self._open = None  # re-opened at the current account value on the next check
 
     def carry_in(self, day: int, pnl_usd: float) -> None:
         """Start UTC day `day` (ns // 86400 s) with `pnl_usd` that earlier runs made that
@@ -206,6 +253,19 @@ class KillSwitch:
             raise ValueError(f"carried PnL must be finite, got {pnl_usd!r}")
         self._carry = (day, pnl_usd)
         self._day = -1
+
+    def carry_in_open(self, day: int, account_value: float) -> None:
+        """Start UTC day `day` from the account value it opened with, as an earlier run of
+        the day saved it through `day_open` (the venue-anchored daily loss)."""
+        if not (math.isfinite(account_value) and account_value > 0.0):
+            raise ValueError(f"account value at the open must be positive, got "
+                             f"{account_value!r}")
+        self._open = (day, account_value)
+
+    def day_open(self) -> tuple[int, float] | None:
+        """(UTC day, account value at its open), the figure to save for a restart; None
+        before an account snapshot anchored it."""
+        return self._open
 
     def today_pnl(self, now_ns: int) -> tuple[int, float] | None:
         """(UTC day, PnL made that day including earlier runs), the figure to save for a
@@ -284,6 +344,9 @@ class KillSwitch:
         if not self._account_seen:
             self._account_seen = True
             self._day = -1
+        value = ev.account_value
+        if math.isfinite(value) and value > 0.0:
+            self._snapshot_value = value  # anchored with our PnL once positions applied it
         return None
 
     def _on_answer(self, ev: OrderAck | CancelAck, now_ns: int) -> str | None:
@@ -341,11 +404,26 @@ class KillSwitch:
             carry = self._carry
             carried = carry[1] if carry is not None and carry[0] == day else 0.0
             self._day, self._day_start_pnl = day, pnl - carried
-        loss = self._day_start_pnl - pnl
+        loss = self._venue_loss(day, pnl)
+        if loss is None:
+            loss = self._day_start_pnl - pnl
         if loss >= self.settings.daily_loss_usd:
             return self._fire(DAILY_LOSS, f"down ${loss:.2f} today >= "
                               f"${self.settings.daily_loss_usd:g}")
         return None
+
+    def _venue_loss(self, day: int, pnl: float) -> float | None:
+        """Today's loss against the venue's account value, None before a snapshot."""
+        if self._snapshot_value is not None:
+            self._anchor = (self._snapshot_value, pnl)
+            self._snapshot_value = None
+        anchor = self._anchor
+        if anchor is None:
+            return None
+        value = anchor[0] + (pnl - anchor[1])
+        if self._open is None or self._open[0] != day:
+            self._open = (day, value)  # first look of the day (or after a resume)
+        return self._open[1] - value
 
     def _on_control(self, ev: ControlCommand, now_ns: int) -> str | None:
         if ev.command == "kill":

@@ -33,6 +33,7 @@ from hyperliquid_ofi_trader.core.stages import (
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 from hyperliquid_ofi_trader.regime.build import build_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
+from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
 from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
 
@@ -102,6 +103,7 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
     return SignalSettings(
         traded=tuple(sym.traded), ticks=ticks, lead=sym.lead_lag.lead, lag=sym.lead_lag.lag,
         ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
+        ofi_weights=th.ofi.signal_weights(),
         leadlag_window_ns=sym.lead_lag.window_ms * _NS_PER_MS,
         leadlag_threshold_sigma=th.leadlag.threshold_sigma,
         leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
@@ -157,5 +159,6 @@ def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
                     positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
                     kill_switch=ex.kill_switch, private_listeners=ex.private_listeners,
                     gateway_listeners=ex.gateway_listeners,
-                    timer_listeners=ex.timer_listeners)
+                    timer_listeners=(*ex.timer_listeners,
+                                     PersistenceWatch({"journal": journal.health})))
     return engine, strategy

@@ -39,7 +39,12 @@ from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
 from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
-from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch, DmsKind, DmsSettings
+from hyperliquid_ofi_trader.risk.dead_mans_switch import (
+    ArmingPort,
+    DeadMansSwitch,
+    DmsKind,
+    DmsSettings,
+)
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
 from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
@@ -50,6 +55,7 @@ from hyperliquid_ofi_trader.risk.kill_switch import (
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook
 from hyperliquid_ofi_trader.runtime.assembly import Execution
+from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 
 SignalsOf = Callable[[str], Mapping[str, float] | None]
 # Built once: `isinstance(event, BookSnapshot | Bbo)` built the union on every event.
@@ -166,7 +172,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                       slippage=slippage.fill_slippage_bps)
     probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
                            fill_rate, trust, signals_of)
-    orders = OrderManager(probed, clock, store, order_settings)
+    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
+    orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
     costs = CostModel(cost_settings(cfg))
     markouts.add_listener(costs.on_markout)
@@ -177,8 +185,8 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
-    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks)
-    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks,
+                        router_settings.instruments)
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
@@ -188,7 +196,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                            OncePerFill((slippage, fill_rate, costs, markouts))),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
-                         OrderStoreFlusher(orders)))
+                         OrderStoreFlusher(orders),
+                         *([] if store is None else
+                           [PersistenceWatch({"order store": store.health})])))
     return ExecutionStack(execution=execution, orders=orders, positions=positions,
                           router=router, gate=gate, kill=kill, dms=dms, slippage=slippage,
                           fill_rate=fill_rate, markouts=markouts, trust=trust,

@@ -10,6 +10,8 @@ real venue but subscriptions: no key of a real account is involved.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -47,6 +49,20 @@ class MarketRelay:
 
     async def run(self) -> None:
         await self.client.run()
+
+    async def wait_for_market(self, budget_s: float) -> bool:
+        """True once the first market event has been relayed; False after `budget_s`
+        without one (feed unreachable, or reachable but silent: useless either way)."""
+        deadline = time.monotonic() + budget_s
+        while self.relayed == 0:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    @property
+    def last_error(self) -> str:
+        return self.client.stats.last_error
 
     def stop(self) -> None:
         self.client.stop()

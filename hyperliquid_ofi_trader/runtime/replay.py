@@ -22,6 +22,7 @@ from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
 from hyperliquid_ofi_trader.runtime.assembly import build_engine
 
@@ -102,6 +103,7 @@ def replay(cfg: AppConfig, source: Path, journal_path: Path, *, limit: int | Non
     """
     stats = ReadStats()
     frames = iter_frames(source, stats)  # raises early for a missing or unknown source
+    frames = require_traded_coins(frames, cfg.symbols.traded)  # before the journal exists
     clock = ReplayClock()
     result = ReplayResult(source=str(source), journal=str(journal_path))
     with Journal(journal_path) as journal:

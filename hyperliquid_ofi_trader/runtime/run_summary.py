@@ -46,6 +46,8 @@ def build_summary(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
         summary["gateway"] = {**msgspec.to_builtins(runner.gateway.stats),
                               "ack_latency_us": runner.gateway.ack_latency_us()}
     summary["state_changes"] = _state_changes(runner)
+    if runner.shutdown is not None:
+        summary["shutdown"] = msgspec.to_builtins(runner.shutdown)
     return summary
 
 
@@ -127,6 +129,7 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     gw = s.get("gateway", {})
     if gw:
         table.add_row("order acks", _kv(_round(gw.get("ack_latency_us", {}))) + " µs")
+    _shutdown_rows(table, s.get("shutdown"))
     console.print(table)
 
 
@@ -148,6 +151,18 @@ def _add_pnl_rows(table: Table, s: dict[str, Any]) -> None:
             line += (f"; expected edge {o['expected_edge_bps_mean']:.2f} bps, cost "
                      f"{o['expected_cost_bps_mean'] or 0.0:.2f} bps")
         table.add_row(f"  {tif}", line)
+
+
+def _shutdown_rows(table: Table, shutdown: dict[str, Any] | None) -> None:
+    if not shutdown:
+        return
+    how = "forced (second stop request)" if shutdown["forced"] else "graceful"
+    left = shutdown["open_orders"]
+    table.add_row("shutdown", f"{how}, {shutdown['duration_s']:.1f} s, "
+                  f"{len(left)} order(s) left open")
+    for o in left:
+        table.add_row("  left open", f"{o['coin']} {o['side']} {o['size']:g} @ {o['price']:g} "
+                      f"cloid {o['cloid']} ({o['state']})")
 
 
 def _stats(values: dict[str, Any], keys: tuple[str, ...]) -> str:

@@ -28,7 +28,9 @@ frame arrived.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
+from collections.abc import Callable
 
 MAX_WINDOW_NS = 300_000_000
 """Lead-lag on Hyperliquid is only meaningful well inside one block cadence: < 300 ms."""
@@ -105,28 +107,45 @@ class LeadLagSignal:
 
     `update(lead_mid, lag_mid, lead_ns, lag_ns)` takes each coin's latest mid with the exchange
     time of the book state it comes from (pass the unchanged coin's previous values again when
-    only one moved). Invalid input (non-positive or non-finite mid) is counted in `rejected`
-    and ignored; an observation older than that coin's latest is counted in `out_of_order` and
-    ignored (its window position is already in the past).
+    only one moved). Invalid input (non-positive or non-finite mid, or not a number) is
+    counted in `rejected` and ignored; an observation older than that coin's latest is
+    counted in `out_of_order` and ignored (its window position is already in the past).
+
+    The seed's form works too: `LeadLagSignal()` takes the window, threshold, volatility
+    half-life and the coin pair from the packaged config, and `update(lead_mid, lag_mid)`
+    without times stamps both mids with `clock()` (by default the monotonic clock: the
+    two-argument form is for live use outside the engine; the engine and replays always
+    pass exchange times, so they stay deterministic).
     """
 
-    __slots__ = ("_lag", "_lead", "follow_fraction", "lag_coin", "last_ret_lag",
+    __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_ret_lag",
                  "last_ret_lead", "last_z_lag", "last_z_lead", "lead_coin", "min_samples",
                  "min_sigma", "now_ns", "out_of_order", "rejected", "threshold_sigma",
                  "window_ns")
 
     def __init__(
         self,
-        window_ns: int,
-        threshold_sigma: float,
-        vol_halflife_ns: int,
+        window_ns: int | None = None,
+        threshold_sigma: float | None = None,
+        vol_halflife_ns: int | None = None,
         *,
         follow_fraction: float = 0.5,
-        lead_coin: str = "BTC",
-        lag_coin: str = "ETH",
+        lead_coin: str | None = None,
+        lag_coin: str | None = None,
         min_sigma: float = 1e-5,
         min_samples: int = 20,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
+        """Arguments left out (None) are the packaged config's values."""
+        if (window_ns is None or threshold_sigma is None or vol_halflife_ns is None
+                or lead_coin is None or lag_coin is None):
+            d = _packaged()
+            window_ns = d.window_ns if window_ns is None else window_ns
+            threshold_sigma = d.threshold_sigma if threshold_sigma is None else threshold_sigma
+            vol_halflife_ns = d.vol_halflife_ns if vol_halflife_ns is None else vol_halflife_ns
+            lead_coin = d.lead_coin if lead_coin is None else lead_coin
+            lag_coin = d.lag_coin if lag_coin is None else lag_coin
+        self._clock = clock
         _validate(window_ns, threshold_sigma, vol_halflife_ns, follow_fraction, lead_coin,
                   lag_coin, min_sigma, min_samples)
         self.window_ns = window_ns
@@ -147,8 +166,14 @@ class LeadLagSignal:
         self.rejected = 0
         self.out_of_order = 0
 
-    def update(self, lead_mid: float, lag_mid: float, lead_ns: int, lag_ns: int) -> int:
-        """Feed the latest mids; returns +1, −1 or 0 for the window ending now."""
+    def update(self, lead_mid: float, lag_mid: float, lead_ns: int | None = None,
+               lag_ns: int | None = None) -> int:
+        """Feed the latest mids; returns +1, −1 or 0 for the window ending now. Without
+        times (the seed's call) both mids are stamped with `clock()`."""
+        if lead_ns is None or lag_ns is None:
+            now = self._clock()
+            lead_ns = now if lead_ns is None else lead_ns
+            lag_ns = now if lag_ns is None else lag_ns
         self._observe(self._lead, lead_mid, lead_ns)
         self._observe(self._lag, lag_mid, lag_ns)
         t = max(self._lead.last_ns, self._lag.last_ns)
@@ -161,7 +186,11 @@ class LeadLagSignal:
         return self._decide(start)
 
     def _observe(self, series: _Series, mid: float, ns: int) -> None:
-        if not (mid > 0.0 and math.isfinite(mid)):
+        try:
+            valid = mid > 0.0 and math.isfinite(mid)
+        except TypeError:  # not a number at all: bad input, counted like a bad mid
+            valid = False
+        if not valid:
             self.rejected += 1
             return
         if ns < series.last_ns:
@@ -207,6 +236,27 @@ def _window_return(series: _Series, start_ns: int) -> float:
     """Log return of `series` over the window (its series was trimmed to `start_ns`)."""
     i = series.first_as_of(start_ns)
     return series.last_log - series.logs[i] if i >= 0 else math.nan
+
+
+class _Defaults:
+    """The packaged config's lead-lag settings, in the units this module speaks."""
+
+    __slots__ = ("lag_coin", "lead_coin", "threshold_sigma", "vol_halflife_ns", "window_ns")
+
+    def __init__(self, window_ns: int, threshold_sigma: float, vol_halflife_ns: int,
+                 lead_coin: str, lag_coin: str) -> None:
+        self.window_ns, self.threshold_sigma = window_ns, threshold_sigma
+        self.vol_halflife_ns, self.lead_coin, self.lag_coin = vol_halflife_ns, lead_coin, lag_coin
+
+
+def _packaged() -> _Defaults:
+    # Imported here: the hot-path module stays free of the config (pydantic) machinery.
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    cfg = packaged_config()
+    pair = cfg.symbols.lead_lag
+    return _Defaults(pair.window_ms * 1_000_000, cfg.thresholds.leadlag.threshold_sigma,
+                     cfg.thresholds.leadlag.vol_halflife_ms * 1_000_000, pair.lead, pair.lag)
 
 
 def _validate(window_ns: int, threshold_sigma: float, vol_halflife_ns: int,

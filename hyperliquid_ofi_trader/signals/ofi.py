@@ -313,7 +313,8 @@ class OFINormalizer:
     - `volatility`: standard deviation of the mid change over the OFI horizon, in ticks (see
       `vol_in_ticks`). Use 1.0 to get the depth-only normalisation ofi / depth.
 
-    Guards: depth <= 0 or non-finite, volatility < 0 or non-finite, or non-finite OFI return 0.0
+    Guards: depth <= 0 or non-finite, volatility < 0 or non-finite, non-finite OFI, or an
+    argument that is not a number at all return 0.0
     (no signal) and increment `rejected`; volatility in [0, vol_floor) is raised to vol_floor
     so a flat market cannot blow the signal up.
     """
@@ -327,7 +328,11 @@ class OFINormalizer:
         self.rejected = 0
 
     def scale(self, ofi: float, depth: float, volatility: float = 1.0) -> float:
-        if not (depth > 0.0 and volatility >= 0.0) or not math.isfinite(ofi + depth + volatility):
+        try:
+            ok = depth > 0.0 and volatility >= 0.0 and math.isfinite(ofi + depth + volatility)
+        except TypeError:  # not numbers at all: rejected like any other bad input
+            ok = False
+        if not ok:
             self.rejected += 1
             return 0.0
         return ofi / (depth * max(volatility, self.vol_floor))

@@ -17,19 +17,30 @@ Faults (names as the control endpoint spells them):
 - `drop_acks` {probability=1, count?, seconds?}: never answer (post: no frame; HTTP: the
   connection is cut after the action took effect): the lost-acknowledgement case.
 - `rate_limit` {probability=1, count?, seconds?, kind="address"|"ip"}: refuse actions with
-  the venue's rate-limit answer instead of executing them.
+  the venue's rate-limit answer instead of executing them (address: `status: err` with
+  the cumulative-requests text; ip: HTTP 429, and on a WebSocket post an error payload
+  mirroring it, "429 Too Many Requests").
+- `server_error` {probability=1, count?, seconds?, status=500, applied="yes"|"no",
+  shape="status"|"garbled"}: answer actions with a server error, after executing them
+  (`applied=yes`, the default: the dangerous case) or not. HTTP gets the status; a post
+  gets an error payload mirroring it ("502 Bad Gateway"), or with `shape=garbled` one no
+  client can read (a JSON object instead of a text). The outcome is unknown to the client.
 - `duplicate_frames` / `reorder_frames` {probability, count?, seconds?}: a data frame is
   sent twice, or held back and sent after the next one.
 - `clear`: every fault off. `status`: report only.
 
 `count` bounds how many times a fault fires ("for the next N"), `seconds` how long it stays
 armed; with neither it stays armed until cleared.
+
+`HLOFI_SIM_FAULTS` (see `faults_from_env`) arms faults in an emulator a command starts for
+itself (`hlofi run --venue sim`), so a whole CLI run can be tested under faults.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,8 +95,8 @@ class Trigger:
                 "until_ns": self.until_ns}
 
 
-_TRIGGERED: Final = ("delay_acks", "drop_acks", "rate_limit", "duplicate_frames",
-                     "reorder_frames")
+_TRIGGERED: Final = ("delay_acks", "drop_acks", "rate_limit", "server_error",
+                     "duplicate_frames", "reorder_frames")
 _WINDOWED: Final = ("silence", "vanish_book", "refuse_connections")
 _ACTIONS: Final = ("drop_connections", "clear", "status")
 FAULT_NAMES: Final = _TRIGGERED + _WINDOWED + _ACTIONS
@@ -93,7 +104,18 @@ _TRIGGER_KEYS: Final = frozenset({"probability", "count", "seconds"})
 _EXTRA_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "delay_acks": frozenset({"delay_s"}), "rate_limit": frozenset({"kind"}),
     "vanish_book": frozenset({"levels"}),
+    "server_error": frozenset({"status", "applied", "shape"}),
 }
+ENV_FAULTS: Final = "HLOFI_SIM_FAULTS"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerErrorFate:
+    """What an armed `server_error` does to the action it fires on."""
+
+    status: int  # 500..599
+    applied: bool  # the action takes effect before the error answer
+    garbled: bool  # the post error payload is unreadable (not a status text)
 
 
 class FaultInjector:
@@ -107,6 +129,7 @@ class FaultInjector:
         self._windows: dict[str, int] = {}  # name -> until_ns
         self.ack_delay_s = 0.0
         self.rate_limit_kind = "address"
+        self.server_error = ServerErrorFate(500, applied=True, garbled=False)
         self.book_levels = 1
         self.fired: dict[str, int] = dict.fromkeys(_TRIGGERED, 0)
 
@@ -131,6 +154,10 @@ class FaultInjector:
 
     def rate_limited(self, now_ns: int) -> bool:
         return self._fires("rate_limit", now_ns)
+
+    def server_error_fate(self, now_ns: int) -> ServerErrorFate | None:
+        """The server error to answer this action with, or None (answer normally)."""
+        return self.server_error if self._fires("server_error", now_ns) else None
 
     def frame_fate(self, now_ns: int) -> FrameFate:
         if not self._triggers:  # the common case: no fault armed, no draws
@@ -200,6 +227,11 @@ class FaultInjector:
             self.ack_delay_s = _number(params, "delay_s", math.nan, 0.0, 3600.0)
         if name == "rate_limit":
             self.rate_limit_kind = _choice(params, "kind", ("address", "ip"))
+        if name == "server_error":
+            self.server_error = ServerErrorFate(
+                int(_number(params, "status", 500.0, 500.0, 599.0)),
+                applied=_choice(params, "applied", ("yes", "no")) == "yes",
+                garbled=_choice(params, "shape", ("status", "garbled")) == "garbled")
         self._triggers[name] = Trigger(probability, count, until)
 
     def _arm_window(self, name: str, params: Mapping[str, Any]) -> None:
@@ -263,3 +295,11 @@ def _parse_scalar(raw: str) -> int | float | str:
         except ValueError:
             continue
     return raw
+
+
+def faults_from_env(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], ...]:
+    """Fault commands from `HLOFI_SIM_FAULTS`: flags as `--fault` spells them, separated by
+    ";" (e.g. "rate_limit:kind=ip,probability=0.5;delay_acks:delay_s=0.2"). Raises
+    FaultError on bad syntax; unknown faults are refused when armed."""
+    spec = (os.environ if environ is None else environ).get(ENV_FAULTS, "")
+    return tuple(parse_fault_flag(part) for part in spec.split(";") if part.strip())

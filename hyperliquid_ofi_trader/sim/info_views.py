@@ -3,7 +3,14 @@ SDK and our gateway read). Addresses are matched lowercase; an address the venue
 seen gets the empty answers the venue gives (no positions, no orders, no fills).
 
 Lists: `userFills` is newest first, at most 2000; `userFillsByTime` is oldest first in
-[startTime, endTime], at most 2000 (paginate by startTime). Numbers are decimal strings.
+[startTime, endTime], at most 2000 (paginate by startTime); `historicalOrders` newest first,
+at most 2000. Numbers are decimal strings.
+
+Shapes follow the venue as the TypeScript SDK `@nktkas/hyperliquid` types it (its types are
+tested against the live venue) and as ccxt reads it: `l2Book` of a coin that does not
+exist is `null` (not an error); `openOrders` carries `reduceOnly: true` only on reduce-only
+orders; an isolated position's leverage has `rawUsd`; the spot side is a USDC-only spot
+universe with no pairs, and `perpDexs` lists only the main dex (`null`).
 """
 
 from __future__ import annotations
@@ -12,13 +19,26 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hyperliquid_ofi_trader.sim import requests as rq
-from hyperliquid_ofi_trader.sim.accounts import Account, num
+from hyperliquid_ofi_trader.sim.accounts import Account, Position, num
+from hyperliquid_ofi_trader.sim.candles import is_interval
+from hyperliquid_ofi_trader.sim.fee_view import DAY_MS, DAYS_SHOWN, user_fees
 from hyperliquid_ofi_trader.sim.pushes import frontend_order_wire, order_wire
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 MAX_FILLS_ANSWER = 2000
+MAX_ORDERS_ANSWER = 2000
+# the spot token every account's perp collateral is (index 0 on the venue)
+USDC_TOKEN: dict[str, Any] = {
+    "name": "USDC", "szDecimals": 8, "weiDecimals": 8, "index": 0,
+    "tokenId": "0x6d1e7cde53ba9467b783cb7c530ce054", "isCanonical": True,
+    "evmContract": None, "fullName": None, "deployerTradingFeeShare": "0.0",
+}
+
+
+def spot_meta() -> dict[str, Any]:
+    return {"universe": [], "tokens": [dict(USDC_TOKEN)]}
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -26,13 +46,6 @@ def _user(body: dict[str, Any]) -> str:
     if not isinstance(user, str) or not user.startswith("0x"):
         raise rq.BadRequestError("user must be an address")
     return user.lower()
-
-
-def _coin(body: dict[str, Any], venue: SimVenue) -> str:
-    coin = body.get("coin")
-    if not isinstance(coin, str) or coin not in venue.books:
-        raise rq.BadRequestError("unknown coin")
-    return coin
 
 
 class InfoViews:
@@ -44,8 +57,13 @@ class InfoViews:
         self._v = venue
         self._handlers: dict[str, Callable[[dict[str, Any], int], Any]] = {
             "meta": lambda b, t: venue.meta(),
-            "spotMeta": lambda b, t: {"universe": [], "tokens": []},
+            "spotMeta": lambda b, t: spot_meta(),
+            "spotMetaAndAssetCtxs": lambda b, t: [spot_meta(), []],
+            "perpDexs": lambda b, t: [None],
             "metaAndAssetCtxs": lambda b, t: [venue.meta(), self._ctxs()],
+            "spotClearinghouseState": self._spot_clearinghouse,
+            "userFees": self._user_fees, "historicalOrders": self._historical_orders,
+            "candleSnapshot": self._candle_snapshot,
             "l2Book": self._l2_book, "allMids": self._all_mids,
             "openOrders": self._open_orders, "frontendOpenOrders": self._frontend_orders,
             "clearinghouseState": self._clearinghouse, "userFills": self._user_fills,
@@ -84,7 +102,11 @@ class InfoViews:
         return out
 
     def _l2_book(self, body: dict[str, Any], now_ms: int) -> Any:
-        coin = _coin(body, self._v)
+        coin = body.get("coin")
+        if not isinstance(coin, str):
+            raise rq.BadRequestError("coin must be a string")
+        if coin not in self._v.books:
+            return None  # the venue's answer for a market that does not exist
         bids, asks = self._v.book_levels(coin, 20)
         return {"coin": coin, "time": now_ms, "levels": [bids, asks]}
 
@@ -102,12 +124,7 @@ class InfoViews:
         return self._v.user_orders(user)[::-1]  # newest first
 
     def _open_orders(self, body: dict[str, Any], now_ms: int) -> Any:
-        out = []
-        for o in self._orders_of(_user(body)):
-            wire = order_wire(o)
-            wire["reduceOnly"] = o.reduce_only
-            out.append(wire)
-        return out
+        return [order_wire(o) for o in self._orders_of(_user(body))]
 
     def _frontend_orders(self, body: dict[str, Any], now_ms: int) -> Any:
         return [frontend_order_wire(o) for o in self._orders_of(_user(body))]
@@ -148,13 +165,37 @@ class InfoViews:
                 "positionValue": num(abs(pos.szi) * mark, 6), "unrealizedPnl": num(upnl, 6),
                 "returnOnEquity": num(upnl / margin if margin else 0.0, 6),
                 "liquidationPx": None, "marginUsed": num(margin, 6),
-                "leverage": {"type": "cross" if acc.is_cross.get(coin, True) else "isolated",
-                             "value": lev},
+                "leverage": _leverage(acc.is_cross.get(coin, True), lev, pos),
                 "maxLeverage": self._v.instruments[self._v.asset_of[coin]].max_leverage,
                 "cumFunding": {"allTime": num(pos.cum_funding), "sinceOpen": "0",
                                "sinceChange": "0"},
             }})
         return out
+
+    def _spot_clearinghouse(self, body: dict[str, Any], now_ms: int) -> Any:
+        _user(body)
+        return {"balances": []}  # perp collateral is not a spot balance; no spot emulated
+
+    def _user_fees(self, body: dict[str, Any], now_ms: int) -> Any:
+        v = self._v
+        since = (now_ms // DAY_MS - DAYS_SHOWN + 1) * DAY_MS
+        return user_fees(v.account(_user(body)), v.candles.daily_notional(since, DAY_MS),
+                         v.settings.taker_fee, v.settings.maker_fee, now_ms)
+
+    def _historical_orders(self, body: dict[str, Any], now_ms: int) -> Any:
+        user, out = _user(body), []
+        for rec in reversed(self._v.records.values()):
+            if rec.order.user == user:
+                out.append({"order": frontend_order_wire(rec.order), "status": rec.status,
+                            "statusTimestamp": rec.status_ms})
+                if len(out) == MAX_ORDERS_ANSWER:
+                    break
+        return out
+
+    def _candle_snapshot(self, body: dict[str, Any], now_ms: int) -> Any:
+        coin, interval, start, end = _candle_request(body.get("req"))
+        return self._v.candles.snapshot(coin, interval, start,
+                                        end if end is not None else now_ms)
 
     def _user_fills(self, body: dict[str, Any], now_ms: int) -> Any:
         acc = self._v.account(_user(body))
@@ -196,3 +237,30 @@ class InfoViews:
         volume = acc.cum_volume if acc else 0.0
         return {"cumVlm": num(volume, 2), "nRequestsUsed": self._v.addr_limits.used(user),
                 "nRequestsCap": self._v.addr_limits.cap(volume), "nRequestsSurplus": 0}
+
+
+def _ms(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _candle_request(req: Any) -> tuple[str, str, int, int | None]:
+    """(coin, interval, startTime, endTime or None) of a candleSnapshot `req`."""
+    if not isinstance(req, dict):
+        raise rq.BadRequestError("req must be an object")
+    coin, interval = req.get("coin"), req.get("interval")
+    start, end = req.get("startTime"), req.get("endTime")
+    if not isinstance(coin, str) or not isinstance(interval, str) or not is_interval(
+            interval) or not isinstance(start, int) or not _ms(start):
+        raise rq.BadRequestError("candleSnapshot needs coin, interval, startTime")
+    if end is not None and not (isinstance(end, int) and _ms(end)):
+        raise rq.BadRequestError("endTime must be a time in ms")
+    return coin, interval, start, end
+
+
+def _leverage(is_cross: bool, lev: int, pos: Position) -> dict[str, Any]:
+    if is_cross:
+        return {"type": "cross", "value": lev}
+    # rawUsd: the isolated margin's USD balance net of the position's cost (negative for a
+    # long), so rawUsd + szi * mark is the isolated account's value, as on the venue
+    margin = abs(pos.szi) * pos.entry_px / lev
+    return {"type": "isolated", "value": lev, "rawUsd": num(margin - pos.szi * pos.entry_px, 6)}

@@ -185,7 +185,8 @@ class OrderEntry:
             if order is not None:
                 self._fill_side(order, crossed, match, when_ms, hash_, tid)
         v.last_trade_px[coin] = match.px
-        if not match.external_print:
+        if not match.external_print:  # an external print was recorded as the market's
+            v.candles.record(coin, when_ms, match.px, match.sz)
             v.out.trade(coin, {"coin": coin, "side": side_text(match.taker_is_buy),
                                "px": num(match.px), "sz": num(match.sz), "hash": hash_,
                                "time": when_ms, "tid": tid, "users": v.trade_users(match)})
@@ -204,10 +205,12 @@ class OrderEntry:
             "side": side_text(order.is_buy), "time": when_ms,
             "startPosition": num(outcome.start_position), "dir": outcome.direction,
             "closedPnl": num(outcome.closed_pnl, 6), "hash": hash_, "oid": order.oid,
-            "crossed": crossed, "fee": num(fee, 6), "tid": tid, "feeToken": "USDC",
+            "crossed": crossed, "fee": num(fee, 6), "tid": tid,
         }
         if order.cloid is not None:
             fill["cloid"] = order.cloid
+        fill["feeToken"] = "USDC"
+        fill["twapId"] = None  # no TWAP orders in the emulator; the venue always sends it
         acc.fills.append(fill)
         v.out.fill(order.user, fill)
         if not crossed:

@@ -5,7 +5,9 @@ times (its `asyncio.sleep` is what schedules the venue's "blocks"; nothing else 
 emulator sleeps), feeds every event to `venue.on_market`, and has the `Publisher` turn the
 result into wire frames for subscribed clients:
 - `l2Book` at the source's book cadence (each BookSnapshot), built from the venue's MERGED
-  book (market + emulated orders), 20 levels, 5 for `fast` subscribers;
+  book (market + emulated orders), 20 levels, 5 for `fast` subscribers (whose frames carry
+  `"fast": true`, as the venue's);
+- `allMids` whenever a mid of the merged books changed, `{"mids": {coin: mid}}`;
 - `bbo` whenever Level 1 of the merged book changed (after market events and after actions);
 - `trades` and `activeAssetCtx` from the source's events;
 - the venue's private pushes (`take_pushes()`: orderUpdates, userFills, user, trades of
@@ -23,8 +25,9 @@ from typing import Any, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.sim.accounts import num
 from hyperliquid_ofi_trader.sim.wire_encode import asset_ctx_data, trades_data
-from hyperliquid_ofi_trader.sim.ws_session import RouteKey, Subscription
+from hyperliquid_ofi_trader.sim.ws_session import ALL_MIDS_ROUTE, RouteKey, Subscription
 
 MarketEvent = BookSnapshot | Bbo | Trades | AssetCtx
 WireLevels = list[dict[str, Any]]
@@ -49,6 +52,10 @@ class VenuePort(Protocol):
     def take_pushes(self) -> list[tuple[str, str, Any]]: ...
 
     def meta(self) -> dict[str, Any]: ...
+
+    def fund(self, address: str, usdc: float | None = None) -> float:
+        """Deposit USDC into `address` (the faucet): the amount; `FundingError` if bad."""
+        ...
 
 
 class MarketSource(Protocol):
@@ -88,6 +95,7 @@ class Publisher:
         self._last_bbo: dict[str, tuple[Any, Any]] = {}
         self._last_ctx: dict[str, dict[str, Any]] = {}
         self._last_book_ms: dict[str, int] = {}
+        self._last_mids: dict[str, str] | None = None
 
     # ---------------------------------------------------------------- market side
 
@@ -104,6 +112,8 @@ class Publisher:
         else:
             self._publish_ctx(event)
         self.publish_pushes()
+        if not isinstance(event, AssetCtx):
+            self._publish_mids()
 
     def after_action(self) -> None:
         """An action may have rested, filled or cancelled orders: pushes, then any L1 change."""
@@ -111,6 +121,25 @@ class Publisher:
         now_ms = self.clock.now_ns() // _MS
         for coin in self.coins:
             self._publish_bbo(coin, now_ms)
+        self._publish_mids()
+
+    def all_mids(self) -> dict[str, str]:
+        """Mid of each coin whose merged book has both sides, as `allMids` writes it."""
+        mids = {}
+        for coin in sorted(self.coins):
+            bid, ask = self.venue.bbo(coin)
+            if bid is not None and ask is not None:
+                mids[coin] = num((float(bid["px"]) + float(ask["px"])) / 2)
+        return mids
+
+    def _publish_mids(self) -> None:
+        if not self.sink.wants(ALL_MIDS_ROUTE):
+            self._last_mids = None  # a future subscriber's first change is published
+            return
+        mids = self.all_mids()
+        if mids != self._last_mids:
+            self._last_mids = mids
+            self.sink.publish(ALL_MIDS_ROUTE, {"channel": "allMids", "data": {"mids": mids}})
 
     def publish_pushes(self) -> None:
         sink = self.sink
@@ -121,17 +150,20 @@ class Publisher:
 
     def _publish_books(self, coin: str, time_ms: int) -> None:
         self._last_book_ms[coin] = time_ms
-        for variant, depth in ((0, self.depths.normal), (1, self.depths.fast)):
+        for variant in (0, 1):
             route = ("l2Book", coin, variant)
             if self.sink.wants(route):
-                self.sink.publish(route, self.book_frame(coin, depth, time_ms))
+                self.sink.publish(route, self.book_frame(coin, time_ms, fast=bool(variant)))
 
-    def book_frame(self, coin: str, depth: int, time_ms: int) -> dict[str, Any]:
-        bids, asks = self.venue.book_levels(coin, depth)
+    def book_frame(self, coin: str, time_ms: int, *, fast: bool = False) -> dict[str, Any]:
+        bids, asks = self.venue.book_levels(coin, self.depths.fast if fast
+                                            else self.depths.normal)
         if self.book_filter is not None:
             bids, asks = self.book_filter(bids, asks)
-        return {"channel": "l2Book",
-                "data": {"coin": coin, "time": time_ms, "levels": [bids, asks]}}
+        data: dict[str, Any] = {"coin": coin, "time": time_ms, "levels": [bids, asks]}
+        if fast:
+            data["fast"] = True
+        return {"channel": "l2Book", "data": data}
 
     def _publish_bbo(self, coin: str, time_ms: int) -> None:
         route = ("bbo", coin, 0)
@@ -167,11 +199,13 @@ class Publisher:
         channel, key, variant = sub.route
         if channel == "userFills":
             return [self._fills_snapshot(key, now_ns)]
+        if channel == "allMids":
+            self._last_mids = self.all_mids()
+            return [{"channel": "allMids", "data": {"mids": self._last_mids}}]
         if key not in self.coins:
             return []  # unknown coin: acked, never any data (as the venue does)
         if channel == "l2Book":
-            depth = self.depths.fast if variant else self.depths.normal
-            return [self.book_frame(key, depth, now_ns // _MS)]
+            return [self.book_frame(key, now_ns // _MS, fast=bool(variant))]
         if channel == "activeAssetCtx" and key in self._last_ctx:
             return [self._last_ctx[key]]
         return []

@@ -22,7 +22,8 @@ def side_text(is_buy: bool) -> str:
 
 
 def order_wire(order: SimOrder) -> dict[str, Any]:
-    """The `order` object of orderUpdates / openOrders (cloid only when the order has one)."""
+    """The `order` object of orderUpdates / openOrders: `cloid` only when the order has one,
+    `reduceOnly` only when it is true (the venue omits both otherwise)."""
     out: dict[str, Any] = {
         "coin": order.coin, "side": side_text(order.is_buy), "limitPx": num(order.px),
         "sz": num(order.sz), "oid": order.oid, "timestamp": order.timestamp_ms,
@@ -30,6 +31,8 @@ def order_wire(order: SimOrder) -> dict[str, Any]:
     }
     if order.cloid is not None:
         out["cloid"] = order.cloid
+    if order.reduce_only:
+        out["reduceOnly"] = True
     return out
 
 

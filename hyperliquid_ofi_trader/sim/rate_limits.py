@@ -14,7 +14,8 @@ from collections import deque
 from typing import Final
 
 _WINDOW_MS: Final = 60_000
-_LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus"})
+_LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus",
+                                "spotClearinghouseState"})
 
 
 def exchange_weight(batch_len: int) -> int:

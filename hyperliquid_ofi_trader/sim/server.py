@@ -7,6 +7,11 @@ Endpoints (HYPERLIQUID.md sections 1-3):
   object), never a traceback.
 - `GET /ws`: the WebSocket (greeting, subscriptions, posts, ping; see ws_session.py).
 - `POST /_control`: fault injection (faults.py), loopback clients only.
+- `POST /_faucet` `{"user": "0x...", "usdc": N}` (`usdc` optional: the venue's
+  `initial_usdc`): EMULATOR-ONLY deposit, loopback clients only. The venue's testnet faucet
+  is a button in its web app, not an API; accounts exist only once funded, so this is how
+  a test or a bot funds a fresh key while the emulator runs. Answers
+  `{"status": "ok", "user": .., "usdc": ..}` or a 400 with the reason.
 
 Threading model: one asyncio loop. The venue is synchronous, so an action is executed,
 its pushes are published and its L1 change is checked before the next request runs:
@@ -33,6 +38,7 @@ from aiohttp import WSMsgType, web
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.sim import texts
+from hyperliquid_ofi_trader.sim.accounts import num
 from hyperliquid_ofi_trader.sim.faults import AckFate, FaultError, FaultInjector, FrameFate
 from hyperliquid_ofi_trader.sim.pump import (
     BookDepths,
@@ -42,6 +48,7 @@ from hyperliquid_ofi_trader.sim.pump import (
     VenuePort,
     WireLevels,
 )
+from hyperliquid_ofi_trader.sim.venue import FundingError
 from hyperliquid_ofi_trader.sim.ws_session import (
     GREETING,
     IpLedger,
@@ -50,6 +57,7 @@ from hyperliquid_ofi_trader.sim.ws_session import (
     RouteKey,
     WsLimits,
     WsSession,
+    post_error_payload,
     post_frame,
 )
 
@@ -89,6 +97,7 @@ class ServerStats:
     acks_dropped: int = 0
     acks_delayed: int = 0
     rate_limited: int = 0
+    server_errors: int = 0
     internal_errors: int = 0
 
 
@@ -156,6 +165,7 @@ class EmulatorServer:
         app.router.add_post("/info", self._on_info)
         app.router.add_post("/exchange", self._on_exchange)
         app.router.add_post("/_control", self._on_control)
+        app.router.add_post("/_faucet", self._on_faucet)
         app.router.add_get("/ws", self._on_ws)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
                                      shutdown_timeout=1.0)
@@ -275,6 +285,14 @@ class EmulatorServer:
                 return 429, texts.IP_RATE_LIMIT
             return 200, {"status": "err",
                          "response": texts.address_rate_limit(10_001, 10_000, 0.0)}
+        server_error = self.faults.server_error_fate(self.clock.now_ns())
+        if server_error is not None:
+            self.stats.server_errors += 1
+            if server_error.applied:  # it happened; the client cannot know
+                self.venue.handle_exchange(body, self.clock.now_ns(), ip)
+                self.publisher.after_action()
+            garbled = {"unexpected": "upstream failure"}
+            return server_error.status, garbled if server_error.garbled else "Server Error"
         result = self.venue.handle_exchange(body, self.clock.now_ns(), ip)
         self.publisher.after_action()
         return result
@@ -292,6 +310,24 @@ class EmulatorServer:
         if body.get("fault") == "drop_connections":
             status["dropped"] = self.drop_connections()
         return web.json_response(status)
+
+    async def _on_faucet(self, request: web.Request) -> web.StreamResponse:
+        if request.remote not in _LOOPBACK:
+            return web.Response(status=403, text="faucet endpoint is loopback only")
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        user, usdc = body.get("user"), body.get("usdc")
+        if usdc is not None and (isinstance(usdc, bool) or not isinstance(usdc, int | float)):
+            return web.Response(status=400, text=f"usdc must be a number, got {usdc!r}")
+        if not isinstance(user, str):
+            return web.Response(status=400, text="user must be an address string")
+        try:
+            deposited = self.venue.fund(user, usdc)
+        except FundingError as exc:
+            return web.Response(status=400, text=str(exc))
+        return web.json_response({"status": "ok", "user": user.lower(),
+                                  "usdc": num(deposited)})
 
     def drop_connections(self) -> int:
         """Cut every WebSocket without a close frame; returns how many."""
@@ -440,16 +476,12 @@ class EmulatorServer:
         if kind == "info":
             status, answer = self.venue.handle_info(payload, now_ns, ip)
             if status != 200:
-                return "error", _text(answer)
+                return "error", post_error_payload(status, answer)
             return "info", {"type": payload.get("type"), "data": answer}
         status, answer = self._execute(payload, ip)
         if status != 200:
-            return "error", _text(answer)
+            return "error", post_error_payload(status, answer)
         return "action", answer
-
-
-def _text(answer: Any) -> str:
-    return answer if isinstance(answer, str) else orjson.dumps(answer).decode()
 
 
 def _venue_response(status: int, answer: Any) -> web.Response:

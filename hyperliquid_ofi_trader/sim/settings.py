@@ -57,8 +57,11 @@ class SimSettings:
 
     instruments: tuple[SimInstrument, ...] = DEFAULT_INSTRUMENTS
     mainnet: bool = False  # signatures use source "a" when True, testnet "b" by default
-    initial_usdc: float = 100_000.0
-    auto_create_accounts: bool = True  # a fresh key trades at once, as on a faucet testnet
+    initial_usdc: float = 100_000.0  # a funding's default amount (--fund, faucet, opt-in)
+    # As on the venue, an address that never deposited does not exist: a signature that
+    # recovers to it is refused with "User or API Wallet 0x... does not exist.". True opens
+    # an account with `initial_usdc` for any signer (explicit opt-in, `--auto-fund`).
+    auto_create_accounts: bool = False
     taker_fee: float = 0.00045
     maker_fee: float = 0.00015  # negative = rebate
     min_order_value: float = 10.0

@@ -27,6 +27,7 @@ from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
 from hyperliquid_ofi_trader.sim.auth import recover_signer
+from hyperliquid_ofi_trader.sim.candles import CandleBook
 from hyperliquid_ofi_trader.sim.info_views import InfoViews
 from hyperliquid_ofi_trader.sim.matching import ASK, BID, CoinBook, Match, SimOrder
 from hyperliquid_ofi_trader.sim.nonces import NonceBook, NonceVerdict
@@ -86,6 +87,7 @@ class SimVenue:
         self.cloid_records: dict[tuple[str, str], int] = {}
         self.ctx: dict[str, AssetCtx] = {}
         self.last_trade_px: dict[str, float] = {}
+        self.candles = CandleBook()  # every print, for candleSnapshot
         self.rejected: dict[str, int] = {}
         self._nonces = NonceBook(settings.nonces_kept, settings.nonce_past_ms,
                                  settings.nonce_future_ms)
@@ -169,8 +171,16 @@ class SimVenue:
             self._out.flush(self._pushes)
 
     def meta(self) -> dict[str, Any]:
-        return {"universe": [{"name": i.name, "szDecimals": i.sz_decimals,
-                              "maxLeverage": i.max_leverage} for i in self.instruments]}
+        """`meta` as the venue answers it. Each asset's margin table is a single tier at
+        its max leverage, numbered by that leverage (the venue's ids for such tables); the
+        collateral is spot token 0, USDC."""
+        universe = [{"szDecimals": i.sz_decimals, "name": i.name,
+                     "maxLeverage": i.max_leverage, "marginTableId": i.max_leverage}
+                    for i in self.instruments]
+        tables = [[lev, {"description": "", "marginTiers": [{"lowerBound": "0.0",
+                                                             "maxLeverage": lev}]}]
+                  for lev in sorted({i.max_leverage for i in self.instruments})]
+        return {"universe": universe, "marginTables": tables, "collateralToken": 0}
 
     def book_levels(self, coin: str, n: int = 20) -> tuple[list[dict[str, Any]],
                                                          list[dict[str, Any]]]:
@@ -211,12 +221,29 @@ class SimVenue:
         return self._nonces
 
     def open_account(self, address: str) -> Account:
+        """The address's account, opened with `initial_usdc` if it has none (a deposit)."""
         address = address.lower()
         acc = self.accounts.get(address)
         if acc is None:
             acc = self.accounts[address] = Account(address, self.settings.initial_usdc,
                                                    self.settings.max_fills_kept)
         return acc
+
+    def fund(self, address: str, usdc: float | None = None) -> float:
+        """Deposit `usdc` (default `initial_usdc`) into `address`, opening its account;
+        returns the amount deposited.
+
+        The emulator's stand-in for a bridge deposit or the testnet faucet: the only way an
+        address comes to exist unless `auto_create_accounts` is on. `FundingError` on a
+        malformed address or amount."""
+        amount = self.settings.initial_usdc if usdc is None else usdc
+        check_funding(address, amount)
+        address = address.lower()
+        acc = self.accounts.get(address)
+        if acc is None:
+            acc = self.accounts[address] = Account(address, 0.0, self.settings.max_fills_kept)
+        acc.balance += amount
+        return amount
 
     def approve_agent(self, account: str, agent: str) -> None:
         """Let `agent` sign for `account` (the venue's approveAgent, set up out of band)."""
@@ -417,6 +444,8 @@ class SimVenue:
         if isinstance(event, Trades):
             if event.trades:
                 self.last_trade_px[event.coin] = event.trades[-1].price
+            for t in event.trades:
+                self.candles.record(event.coin, t.exchange_ns // 1_000_000, t.price, t.size)
             hash_ = event.trades[-1].hash if event.trades else ""
             return book.on_trades(event.trades), hash_
         self.ctx[event.coin] = event
@@ -440,6 +469,33 @@ class SimVenue:
 
     def side_text(self, is_buy: bool) -> str:
         return side_text(is_buy)
+
+
+class FundingError(ValueError):
+    """A funding request names no valid address or no positive, finite USDC amount."""
+
+
+_MAX_FUNDING = 1e12  # more than any account could hold: a typo, not a deposit
+
+
+def check_funding(address: str, usdc: float) -> None:
+    if not is_address(address):
+        raise FundingError(f"not an address: {address!r} (expected 0x and 40 hex digits)")
+    if isinstance(usdc, bool) or not isinstance(usdc, int | float) or not (
+            0 < usdc <= _MAX_FUNDING):
+        raise FundingError(f"USDC amount must be a number in (0, {_MAX_FUNDING:,.0f}], "
+                           f"got {usdc!r}")
+
+
+def is_address(text: object) -> bool:
+    """`0x` and 40 hex digits (any case), as the venue's addresses."""
+    if not isinstance(text, str) or len(text) != 42 or not text.startswith("0x"):
+        return False
+    try:
+        int(text[2:], 16)
+    except ValueError:
+        return False
+    return "_" not in text and text[2:].isalnum()
 
 
 def _action_hash(signer: str, nonce: int) -> str:

@@ -17,8 +17,13 @@ Venue behaviour reproduced (HYPERLIQUID.md section 2), and choices where it is v
   not documented), 100 posts in flight ("too many pending post requests id=N": that post is
   not executed). Connection limits (10 open, 30 new a minute) are checked at the handshake
   by `IpBudget.admit` and answered with HTTP 429.
-- l2Book `nSigFigs` other than null/5 (aggregation) and `mantissa` are not emulated: error
-  frame. Subscription types the emulator does not serve get an error frame too.
+- `allMids` (main dex only) is served; its frames are `{"mids": {coin: mid}}`.
+- Error frames for a subscription the emulator refuses echo the request, as the venue's do,
+  so a client can match the error to its pending subscribe instead of waiting for a
+  timeout: a malformed coin/user is `Invalid subscription <subscription json>`; an unknown
+  type is the venue's `Error parsing JSON into valid websocket request: <request json>`;
+  a venue type the emulator does not serve, and l2Book aggregation (`nSigFigs` other than
+  null/5, `mantissa`), are said so, followed by the request json.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import enum
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Final, TypeAlias
 
 import orjson
@@ -35,6 +41,16 @@ GREETING: Final = "Websocket connection established."
 _MINUTE_NS: Final = 60_000_000_000
 _ADDRESS_LEN: Final = 42
 _COIN_TYPES: Final = frozenset({"l2Book", "bbo", "trades", "activeAssetCtx"})
+ALL_MIDS_ROUTE: Final = ("allMids", "", 0)
+# types the venue serves and the emulator does not (the TypeScript SDK's list)
+_VENUE_ONLY_TYPES: Final = frozenset({
+    "activeAssetData", "activeSpotAssetCtx", "allDexsAssetCtxs", "allDexsClearinghouseState",
+    "assetCtxs", "candle", "clearinghouseState", "fastAssetCtxs", "notification",
+    "openOrders", "outcomeMetaUpdates", "spotAssetCtxs", "spotState", "twapStates",
+    "userFundings", "userHistoricalOrders", "userNonFundingLedgerUpdates", "userTwapHistory",
+    "userTwapSliceFills", "webData2", "webData3",
+})
+_PARSE_ERROR: Final = "Error parsing JSON into valid websocket request"
 # subscription type -> the channel its frames arrive on
 _USER_CHANNELS: Final[Mapping[str, str]] = {
     "orderUpdates": "orderUpdates", "userFills": "userFills", "userEvents": "user",
@@ -122,18 +138,40 @@ class Subscription:
 
 
 class SubscriptionError(ValueError):
-    """The client asked for something the emulator does not serve (error frame text)."""
+    """The client asked for something the emulator does not serve. `str()` is the error
+    frame's text when it already echoes the subscription; otherwise (`echo_request`) the
+    session appends the whole request."""
+
+    def __init__(self, text: str, *, echo_request: bool = False) -> None:
+        super().__init__(text)
+        self.echo_request = echo_request
+
+    def frame_text(self, method: str, raw: Any) -> str:
+        if not self.echo_request:
+            return str(self)
+        return f"{self}: {_dump({'method': method, 'subscription': raw})}"
 
 
 def parse_subscription(raw: Any) -> Subscription:
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-        raise SubscriptionError(f"Invalid subscription {_dump(raw)}")
+        raise SubscriptionError(_PARSE_ERROR, echo_request=True)
     kind = raw["type"]
     if kind in _COIN_TYPES:
         return _coin_subscription(kind, raw)
     if kind in _USER_CHANNELS:
         return _user_subscription(kind, raw)
-    raise SubscriptionError(f"Unsupported subscription type in the emulator: {kind}")
+    if kind == "allMids":
+        return _all_mids_subscription(raw)
+    if kind in _VENUE_ONLY_TYPES:
+        raise SubscriptionError(f"Subscription type {kind} is not supported by the emulator",
+                                echo_request=True)
+    raise SubscriptionError(_PARSE_ERROR, echo_request=True)
+
+
+def _all_mids_subscription(raw: dict[str, Any]) -> Subscription:
+    if raw.get("dex") not in (None, ""):
+        raise SubscriptionError("Only the main dex is emulated", echo_request=True)
+    return Subscription("allMids", ALL_MIDS_ROUTE, None, dict(raw))
 
 
 def _coin_subscription(kind: str, raw: dict[str, Any]) -> Subscription:
@@ -153,8 +191,8 @@ def _coin_subscription(kind: str, raw: dict[str, Any]) -> Subscription:
 def _l2_variant(raw: dict[str, Any]) -> int:
     sig, mantissa, fast = raw.get("nSigFigs"), raw.get("mantissa"), raw.get("fast", False)
     if sig not in (None, 5) or mantissa is not None:
-        raise SubscriptionError("l2Book aggregation (nSigFigs < 5, mantissa) is not "
-                                  f"emulated: {_dump(raw)}")
+        raise SubscriptionError("l2Book aggregation (nSigFigs < 5, mantissa) is not emulated",
+                                echo_request=True)
     if not isinstance(fast, bool):
         raise SubscriptionError(f"Invalid subscription {_dump(raw)}")
     return 1 if fast else 0
@@ -250,7 +288,7 @@ class WsSession:
         try:
             sub = parse_subscription(raw)
         except SubscriptionError as exc:
-            return self._err(str(exc))
+            return self._err(exc.frame_text("subscribe", raw))
         if sub.route in self.subscriptions:
             return self._err(f"Already subscribed: {_dump(raw)}")
         refused = self._take_room(sub)
@@ -274,7 +312,7 @@ class WsSession:
         try:
             sub = parse_subscription(raw)
         except SubscriptionError as exc:
-            return self._err(str(exc))
+            return self._err(exc.frame_text("unsubscribe", raw))
         if self.subscriptions.pop(sub.route, None) is None:
             return self._err(f"Already unsubscribed: {_dump(raw)}")
         self._give_back(sub)
@@ -317,6 +355,20 @@ class WsSession:
 def _ack(method: str, sub: Subscription) -> dict[str, Any]:
     return {"channel": "subscriptionResponse",
             "data": {"method": method, "subscription": sub.echo}}
+
+
+def post_error_payload(status: int, answer: Any) -> Any:
+    """A post error mirrors the HTTP status and its description ("429 Too Many Requests",
+    "502 Bad Gateway") for rate limits and server errors; other refusals keep the venue's
+    text. A non-text `answer` to a server error is sent as it is (a garbled payload)."""
+    if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if not isinstance(answer, str) and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            return answer
+        try:
+            return f"{status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            return f"{status} Server Error"
+    return answer if isinstance(answer, str) else _dump(answer)
 
 
 def post_frame(post_id: int, kind: str, payload: Any) -> dict[str, Any]:

@@ -41,23 +41,37 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=repr).decode()
 
 
-def _console_handler(stream: TextIO) -> logging.Handler:
+class _CurrentStderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever `sys.stderr` is at emit time (test runners swap it per call)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current sys.stderr
+
+
+def _console_handler(stream: TextIO | None) -> logging.Handler:
     from rich.console import Console  # rich only when console logs are asked for
     from rich.logging import RichHandler
 
-    return RichHandler(console=Console(file=stream, stderr=stream is sys.stderr),
+    # file=None: rich resolves sys.stderr when it writes, not now.
+    return RichHandler(console=Console(file=stream, stderr=stream is None),
                        show_path=False, rich_tracebacks=False, markup=False)
 
 
 def setup_logging(level: int | str = logging.INFO, fmt: LogFormat = "console",
                   stream: TextIO | None = None) -> logging.Handler:
-    """Install one handler on the root logger (replacing a previous one of ours)."""
-    target = stream if stream is not None else sys.stderr
+    """Install one handler on the root logger (replacing a previous one of ours).
+    `stream` None: the process's stderr as it is when each record is written."""
     if fmt == "json":
-        handler: logging.Handler = logging.StreamHandler(target)
+        handler: logging.Handler = (logging.StreamHandler(stream) if stream is not None
+                                    else _CurrentStderrHandler())
         handler.setFormatter(JsonFormatter())
     elif fmt == "console":
-        handler = _console_handler(target)
+        handler = _console_handler(stream)
     else:
         raise ValueError(f"log format must be 'json' or 'console', got {fmt!r}")
     setattr(handler, _HANDLER_MARK, True)

@@ -34,6 +34,7 @@ class ScriptedVenue:
         self.pushes: list[tuple[str, str, Any]] = []
         self.exchange_bodies: list[dict[str, Any]] = []
         self.next_oid = 1
+        self.funded: list[tuple[str, float | None]] = []
 
     def handle_exchange(self, body: dict[str, Any], now_ns: int,
                         ip: str = "") -> tuple[int, Any]:
@@ -77,6 +78,10 @@ class ScriptedVenue:
 
     def meta(self) -> dict[str, Any]:
         return {"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40}]}
+
+    def fund(self, address: str, usdc: float | None = None) -> float:
+        self.funded.append((address, usdc))
+        return 1.0 if usdc is None else usdc
 
 
 def book(best_bid: float, i: int) -> BookSnapshot:

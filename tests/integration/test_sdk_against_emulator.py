@@ -3,8 +3,9 @@
 `Info(base_url, skip_ws=True)` and `Exchange(wallet, base_url)` with a throwaway
 `eth_account` wallet: meta, every order type with cloids, order status by oid and cloid,
 open orders, user state, fills, cancel, cancel by cloid, modify (a NEW oid), schedule
-cancel; the venue's error texts for a tampered signature, a reused nonce, a bad tick and
-a $5 order; the SDK's own WebsocketManager thread on l2Book and userFills.
+cancel; the venue's error texts for a tampered signature, an unfunded key (then funded
+through the emulator's faucet), a reused nonce, a bad tick and a $5 order; the SDK's own
+WebsocketManager thread on l2Book and userFills.
 
 The SDK is synchronous (requests, websocket-client threads): its calls run in worker
 threads while the server serves on the test's event loop. The emulator signs as testnet
@@ -19,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 from eth_account import Account
 from hyperliquid.exchange import Exchange
@@ -49,9 +51,9 @@ def _btc_book() -> BookSnapshot:
 @pytest.fixture
 async def emulator() -> AsyncIterator[EmulatorServer]:
     clock = LiveClock()
-    # Accounts exist only when funded, as on the venue: a signature that recovers to any
-    # other address must be refused, not welcomed as a new account.
-    venue = SimVenue(SimSettings(mainnet=False, auto_create_accounts=False), clock)
+    # The DEFAULT settings: accounts exist only when funded, as on the venue, so a
+    # signature that recovers to any other address is refused, not welcomed as a new account.
+    venue = SimVenue(SimSettings(mainnet=False), clock)
     venue.on_market(_btc_book())
     server = EmulatorServer(venue, None, ServerSettings(), clock)
     await server.start()
@@ -66,7 +68,7 @@ async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 async def _clients(server: EmulatorServer) -> tuple[Info, Exchange, str]:
     wallet = Account.create()
     assert isinstance(server.venue, SimVenue)
-    server.venue.open_account(wallet.address.lower())
+    server.venue.fund(wallet.address)
     info = await _call(Info, server.base_url, skip_ws=True)
     exchange = await _call(Exchange, wallet, server.base_url)
     return info, exchange, wallet.address
@@ -179,6 +181,34 @@ async def test_tampered_signature_names_another_user(emulator: EmulatorServer) -
     assert text.startswith("User or API Wallet 0x")
     assert text.endswith(" does not exist.")
     assert address.lower() not in text.lower()
+    venue = emulator.venue
+    assert isinstance(venue, SimVenue)
+    assert list(venue.accounts) == [address.lower()]  # no stranger's account was opened
+    assert venue.live == {}  # and nothing rests anywhere
+
+
+async def test_unfunded_key_is_refused_until_the_faucet_funds_it(
+        emulator: EmulatorServer) -> None:
+    wallet = Account.create()
+    exchange = await _call(Exchange, wallet, emulator.base_url)
+    refused = await _call(exchange.order, "BTC", True, 0.001, 99_990.0, GTC)
+    assert refused == {"status": "err",
+                       "response": f"User or API Wallet {wallet.address.lower()} "
+                                   "does not exist."}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{emulator.base_url}/_faucet",
+                             json={"user": wallet.address, "usdc": 1_000}) as r:
+            assert r.status == 200
+            assert await r.json() == {"status": "ok", "user": wallet.address.lower(),
+                                      "usdc": "1000"}
+        async with http.post(f"{emulator.base_url}/_faucet", json={"user": "0x12"}) as r:
+            assert r.status == 400
+            assert "not an address" in await r.text()
+    resting = _status(await _call(exchange.order, "BTC", True, 0.001, 99_990.0, GTC))
+    assert "resting" in resting
+    info = await _call(Info, emulator.base_url, skip_ws=True)
+    state = await _call(info.user_state, wallet.address)
+    assert float(state["marginSummary"]["accountValue"]) == 1_000.0
 
 
 class _frozen_ms:  # noqa: N801 - reads as a context manager name
@@ -238,3 +268,35 @@ def _wait_ready(info: Info) -> None:
     while not info.ws_manager.ws_ready and time.monotonic() < deadline:
         time.sleep(0.01)
     assert info.ws_manager.ws_ready
+
+
+async def test_sdk_reads_fees_history_candles_and_spot(emulator: EmulatorServer) -> None:
+    info, exchange, address = await _clients(emulator)
+    ioc = _status(await _call(exchange.order, "BTC", True, 0.001, 100_010.0, IOC))
+    fees = await _call(info.user_fees, address)
+    assert (fees["userCrossRate"], fees["userAddRate"]) == ("0.00045", "0.00015")
+    assert fees["dailyUserVlm"][-1]["userCross"] == "100"  # 0.001 at 100,001, 2 decimals
+    [order] = await _call(info.historical_orders, address)
+    assert (order["order"]["oid"], order["status"]) == (ioc["filled"]["oid"], "filled")
+    now_ms = int(time.time() * 1000)
+    [candle] = await _call(info.candles_snapshot, "BTC", "1m", now_ms - 60_000, now_ms)
+    assert (candle["o"], candle["v"], candle["n"]) == ("100001", "0.001", 1)
+    spot, ctxs = await _call(info.spot_meta_and_asset_ctxs)
+    assert spot["tokens"][0]["name"] == "USDC"
+    assert ctxs == []
+    assert await _call(info.post, "/info", {"type": "l2Book", "coin": "NOPE"}) is None
+
+
+async def test_sdk_websocket_manager_all_mids(emulator: EmulatorServer) -> None:
+    mids: list[Any] = []
+    arrived = threading.Event()
+    info = await _call(Info, emulator.base_url, skip_ws=False)
+    try:
+        await _call(_wait_ready, info)
+        info.subscribe({"type": "allMids"}, _collector(mids, arrived))
+        assert await _call(arrived.wait, 5)
+    finally:
+        await _call(info.disconnect_websocket)
+        if info.ws_manager is not None:
+            await _call(info.ws_manager.join, 5)
+    assert mids[0] == {"channel": "allMids", "data": {"mids": {"BTC": "100000.5"}}}

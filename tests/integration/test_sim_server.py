@@ -261,3 +261,25 @@ async def test_server_stop_closes_clients() -> None:
     await srv.stop()
     await asyncio.wait_for(p.closed.wait(), 5)
     await p.close()
+
+
+async def test_faucet_funds_through_the_venue_and_refuses_bad_bodies(
+        server: EmulatorServer) -> None:
+    venue = server.venue
+    assert isinstance(venue, ScriptedVenue)
+    url = server.base_url + "/_faucet"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"user": USER, "usdc": 250}) as r:
+            assert r.status == 200
+            assert await r.json() == {"status": "ok", "user": USER, "usdc": "250"}
+        async with http.post(url, json={"user": USER}) as r:  # the venue's default amount
+            assert (await r.json())["usdc"] == "1"
+        for body, reason in (({"user": USER, "usdc": "lots"}, "usdc must be a number"),
+                             ({"user": USER, "usdc": True}, "usdc must be a number"),
+                             ({"usdc": 5}, "user must be an address")):
+            async with http.post(url, json=body) as r:
+                assert r.status == 400
+                assert reason in await r.text()
+        async with http.post(url, data=b"{}") as r:
+            assert r.status == 415
+    assert venue.funded == [(USER, 250), (USER, None)]

@@ -70,6 +70,8 @@ class Collector:
 async def test_feed_and_orders_over_ws_post(emulator: EmulatorServer) -> None:
     signer = L1Signer(generate_throwaway_key(), mainnet=False)
     user = signer.address
+    assert isinstance(emulator.venue, SimVenue)
+    emulator.venue.fund(user)
     subs = [{"type": "l2Book", "coin": "BTC"}, {"type": "bbo", "coin": "BTC"},
             {"type": "trades", "coin": "BTC"}, {"type": "orderUpdates", "user": user},
             {"type": "userFills", "user": user}]

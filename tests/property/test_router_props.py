@@ -1,18 +1,34 @@
-"""Router and tactics properties: symmetry, never crossing, never beyond the limits."""
+"""Router and tactics properties: symmetry, never crossing, never beyond the limits; and
+whatever a router wants, a REDUCING or HALTED system sends nothing that can add exposure."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot
-from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+    may_add_exposure,
+)
+from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from hyperliquid_ofi_trader.execution.commands import CancelOrder
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from tests.unit.requote_rig import build_rig, journal_at
+from tests.unit.test_engine import Rig, bbo
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 TICK = 0.1
@@ -128,3 +144,124 @@ def test_post_only_never_crosses_book_or_own_orders(bid: float, spread: int, is_
         else:
             assert all(io > o.price for o in own if o.is_buy)
             assert io <= bid
+
+
+# ---------------------------------------------------------------- one gate for every plan
+
+_TIFS = st.sampled_from([Tif.ALO, Tif.IOC, Tif.GTC])
+_SIZES = st.floats(0.001, 0.2).map(lambda x: round(x, 4))
+_PRICES = st.integers(20_000, 30_000).map(lambda t: round(t * TICK, 1))
+_CLOIDS = st.sampled_from([f"0x{n:032x}" for n in range(4)])
+_places = st.builds(OrderIntent, coin=st.just("ETH"), is_buy=st.booleans(), size=_SIZES,
+                    price=_PRICES, tif=_TIFS, reduce_only=st.booleans(), tag=st.just("any"))
+_modifies = st.builds(ModifyIntent, coin=st.just("ETH"), cloid=_CLOIDS, is_buy=st.booleans(),
+                      size=_SIZES, price=_PRICES, tif=_TIFS, reduce_only=st.booleans(),
+                      tag=st.just("requote:any"))
+_cancels = st.builds(CancelIntent, coin=st.just("ETH"), cloid=_CLOIDS, tag=st.just("any"))
+_plans = st.lists(st.one_of(_places, _modifies, _cancels), max_size=6).map(tuple)
+# A step: a market event on which the router wants `plan`, or an operator command.
+_steps = st.lists(st.one_of(
+    st.tuples(st.just("bbo"), st.integers(24_990, 25_010), _plans),
+    st.tuples(st.sampled_from(["reduce", "halt", "resume"]), st.just(0), st.just(()))),
+    min_size=1, max_size=25)
+
+
+class _WantsAnything:
+    """The router of the property: wants whatever hypothesis drew, on every decision."""
+
+    def __init__(self) -> None:
+        self.plan: tuple[PlanIntent, ...] = ()
+
+    def route(self, coin: str, alpha: float, ofi: float | None,
+              position: float) -> tuple[PlanIntent, ...]:
+        return self.plan
+
+
+class _Positions:
+    def __init__(self, pos: float) -> None:
+        self.pos = pos
+        self.account_value: float | None = 100_000.0
+
+    def position(self, coin: str) -> float:
+        return self.pos if coin == "ETH" else 0.0
+
+    def coins(self) -> tuple[str, ...]:
+        return ("ETH",)
+
+
+class _StateSink:
+    """Records each submitted action with the engine's state at that moment."""
+
+    def __init__(self) -> None:
+        self.state: Callable[[], TradingState] = lambda: TradingState.ACTIVE
+        self.sent: list[tuple[TradingState, PlanIntent]] = []
+
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
+        now = self.state()
+        self.sent.extend((now, i) for i in intents)
+
+    def cancel_all(self, reason: str) -> None:
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(_steps, st.floats(-0.3, 0.3).map(lambda x: round(x, 4)))
+def test_no_state_but_active_sends_an_action_that_can_add_exposure(
+        steps: list[tuple[str, int, tuple[PlanIntent, ...]]], pos: float) -> None:
+    router, sink = _WantsAnything(), _StateSink()
+    limits = ExposureSettings(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
+                              max_leverage=100.0, max_order_usd=1e6,
+                              max_orders_per_minute=1000)
+    positions = _Positions(pos)
+    gate = ExposureGate(limits, positions, lambda coin: 2500.0, {"ETH": ETH})
+    with tempfile.TemporaryDirectory() as tmp:
+        rig = Rig(Path(tmp), router=router, positions=positions, risk_gate=gate,
+                  order_sink=sink)
+        sink.state = lambda: rig.engine.state
+        for t, (kind, ticks, plan) in enumerate(steps, start=1):
+            _step(rig, router, kind, ticks, plan, t)
+        rig.journal.close()
+    for state, intent in sink.sent:
+        if state is TradingState.HALTED:
+            assert isinstance(intent, CancelIntent)
+        elif state is TradingState.REDUCING:
+            assert not may_add_exposure(intent), intent
+
+
+def _step(rig: Rig, router: _WantsAnything, kind: str, ticks: int,
+          plan: tuple[PlanIntent, ...], t: int) -> None:
+    engine = rig.engine
+    if kind == "bbo":
+        router.plan = plan
+        px = round(ticks * TICK, 1)
+        rig.send(bbo("ETH", t, px, round(px + TICK, 1)))
+    elif kind == "reduce":
+        engine.reduce("property")
+    elif kind == "halt":
+        engine.halt("property")
+    elif engine.state is not TradingState.ACTIVE:
+        engine.resume("property")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(0, 60), st.sampled_from(["reduce", "halt"]))
+def test_the_real_system_with_requotes_never_adds_exposure_unless_active(
+        seed: int, extra_blocks: int, switch: str) -> None:
+    """The seeded synthetic market against the simulated venue, re-quoting on: the state
+    switches when a quote rests (plus a few blocks); nothing sent afterwards may add
+    exposure, whatever the router wanted."""
+    with tempfile.TemporaryDirectory() as tmp, journal_at(Path(tmp)) as journal:
+        rig = build_rig(journal, seed)
+        for _ in range(1500):
+            rig.run_blocks(1)
+            if rig.stack.orders.live_count():
+                break
+        rig.run_blocks(extra_blocks)
+        (rig.engine.reduce if switch == "reduce" else rig.engine.halt)("property")
+        rig.run_blocks(300)
+        rig.finish()
+    for sent in rig.port.sent:
+        if sent.state is TradingState.HALTED:
+            assert isinstance(sent.action, CancelOrder)
+        elif sent.state is TradingState.REDUCING:
+            assert not sent.may_add_exposure(), sent.action

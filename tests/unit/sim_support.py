@@ -52,12 +52,16 @@ def cloid(n: int) -> str:
 
 
 class Trader:
-    """One signing key talking to a venue; nonces from a simple counter."""
+    """One signing key talking to a venue; nonces from a simple counter. Its account is
+    funded with the venue's `initial_usdc` unless `funded=False` (agents, strangers)."""
 
-    def __init__(self, venue: SimVenue, seed: int = 1, mainnet: bool = False) -> None:
+    def __init__(self, venue: SimVenue, seed: int = 1, mainnet: bool = False,
+                 funded: bool = True) -> None:
         self.venue = venue
         self.signer = L1Signer(SecretKey.from_hex("0x" + format(seed, "064x")), mainnet=mainnet)
         self.address = self.signer.address
+        if funded:
+            venue.fund(self.address)
         self.nonce = T0_MS
         self.now_ms = T0_MS
 

@@ -58,8 +58,7 @@ def reasons(events: list[AnyEvent]) -> list[str]:
 
 @pytest.fixture
 def codec() -> HyperliquidCodec:
-    # Private events are per account: a coin outside known_coins still gets through.
-    return HyperliquidCodec(frozenset({"ETH"}))
+    return HyperliquidCodec(frozenset({"BTC", "ETH"}))
 
 
 # ---------------------------------------------------------------- orderUpdates

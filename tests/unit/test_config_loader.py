@@ -45,7 +45,7 @@ def test_defaults_load_with_the_documented_values() -> None:
         {"ofi": 0.5, "leadlag": 0.3, "aggressive_volume": 0.1, "microprice": 0.1}
     )
     assert config.risk.stage_errors.reducing_after == 3
-    assert config.risk.journal.path == "runs/journal.sqlite"
+    assert config.risk.journal.path == "journal.sqlite"
 
 
 def test_mainnet_is_never_the_default(tmp_path: Path) -> None:

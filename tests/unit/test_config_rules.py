@@ -151,8 +151,8 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
             id="weights-sum",
         ),
         pytest.param(
-            {"thresholds.yaml": {"feed": {"ping_interval_s": 60}}},
-            "thresholds.yaml: feed.ping_interval_s = 60: must be < 60.0",
+            {"thresholds.yaml": {"feed": {"ping_interval_s": 51}}},
+            "thresholds.yaml: feed.ping_interval_s = 51: must be <= 50.0",
             id="ping-after-venue-timeout",
         ),
         pytest.param(

@@ -17,6 +17,7 @@ from hyperliquid_ofi_trader.risk.control import (
     read_control_file,
     write_command,
 )
+from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE, read_halt
 
 NOW = 1_700_000_000_000_000_000
 
@@ -86,26 +87,43 @@ def test_writer_refuses_bad_requests(tmp_path: Path) -> None:
         write_command(tmp_path, "reboot", "", NOW)
 
 
-def test_cli_kill_and_resume(tmp_path: Path) -> None:
+def test_cli_kill_with_nothing_running_records_the_halt_and_says_so(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["kill", "--run-dir", str(tmp_path), "--reason", "drill"])
-    assert res.exit_code == 0, res.output
-    assert "kill #" in res.output
-    cmd = ControlReader().parse(read_control_file(tmp_path), local_ns=1)
-    assert cmd is not None
-    assert (cmd.command, cmd.reason) == ("kill", "drill")
+    assert res.exit_code == 3, res.output  # recorded for the next start, nothing halted now
+    assert "nothing was halted now" in res.output
+    assert read_halt([tmp_path / HALT_FILE]) is not None
     res = runner.invoke(app, ["resume", "--run-dir", str(tmp_path)])
-    assert res.exit_code == 0
-    cmd = ControlReader().parse(read_control_file(tmp_path), local_ns=1)
-    assert cmd is not None
-    assert cmd.command == "resume"
+    assert res.exit_code == 0, res.output
+    assert "removed the recorded halt" in res.output
+    assert read_halt([tmp_path / HALT_FILE]) is None
+    res = runner.invoke(app, ["resume", "--run-dir", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "nothing to resume" in res.output
+
+
+def test_cli_kill_with_no_run_at_all_fails(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["kill"])
+    assert res.exit_code == 1
+    assert "no running hlofi system found" in res.output
+    assert "nothing was halted" in res.output
+
+
+def test_cli_kill_for_an_account_records_it(tmp_path: Path) -> None:
+    account = "0x" + "ab" * 20
+    res = CliRunner().invoke(app, ["kill", "--account", account.upper().replace("0X", "0x")])
+    assert res.exit_code == 3, res.output
+    res = CliRunner().invoke(app, ["kill", "--account", "bob"])
+    assert res.exit_code == 1
+    assert "not an account address" in res.output
 
 
 def test_cli_missing_run_dir_is_a_clean_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["kill", "--run-dir", str(tmp_path / "nope")])
     assert res.exit_code == 1
-    assert "no run directory" in res.output
+    assert "no run folder" in res.output
     assert "Traceback" not in res.output
+    assert not (tmp_path / "nope").exists()
 
 
 def test_cli_help() -> None:
@@ -113,3 +131,16 @@ def test_cli_help() -> None:
         res = CliRunner().invoke(app, [cmd, "--help"])
         assert res.exit_code == 0
         assert "--run-dir" in res.output
+
+
+def test_a_command_written_while_the_run_started_is_applied(tmp_path: Path) -> None:
+    write_command(tmp_path, "kill", "old", NOW)
+    reader = ControlReader()
+    reader.prime(read_control_file(tmp_path), started_ns=NOW + 1)
+    assert reader.parse(read_control_file(tmp_path), local_ns=1) is None  # from before
+    write_command(tmp_path, "kill", "during start-up", NOW + 5)
+    reader = ControlReader()
+    reader.prime(read_control_file(tmp_path), started_ns=NOW + 1)
+    cmd = reader.parse(read_control_file(tmp_path), local_ns=2)
+    assert cmd is not None
+    assert cmd.reason == "during start-up"

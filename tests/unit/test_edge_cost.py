@@ -121,7 +121,9 @@ def test_adverse_selection_learns_from_maker_markouts_only() -> None:
 def test_edge_above_taker_cost_goes_ioc() -> None:
     r = router(edge(15.0))
     (intent,) = r.route("ETH", 0.9, None, 0.0)
-    assert intent.tif is Tif.IOC and intent.is_buy and intent.tag == "edge_ioc"
+    assert intent.tif is Tif.IOC
+    assert intent.is_buy
+    assert intent.tag == "edge_ioc"
     econ = r.explain()["economics"]
     assert isinstance(econ, dict)
     assert econ["margin_bps"] == pytest.approx(econ["expected_edge_bps"]
@@ -131,7 +133,8 @@ def test_edge_above_taker_cost_goes_ioc() -> None:
 def test_edge_between_maker_and_taker_cost_rests_post_only() -> None:
     r = router(edge(-8.5))  # maker round trip ~7 bps, taker ~10 bps on a 1-bp spread
     (intent,) = r.route("ETH", -0.8, 0.0, 0.0)
-    assert intent.tif is Tif.ALO and not intent.is_buy
+    assert intent.tif is Tif.ALO
+    assert not intent.is_buy
 
 
 def test_edge_below_cost_skips_and_says_why() -> None:
@@ -153,8 +156,11 @@ def test_ofi_sets_urgency_not_direction() -> None:
     (calm,) = r.route("ETH", 0.9, 0.0, 0.0)
     (urgent,) = r.route("ETH", 0.9, 3.0, 0.0)  # strong buy flow: a resting bid is run over
     (against,) = r.route("ETH", 0.9, -3.0, 0.0)  # strong sell flow: never flips our side
-    assert calm.tif is Tif.ALO and urgent.tif is Tif.IOC
-    assert calm.is_buy and urgent.is_buy and against.is_buy
+    assert calm.tif is Tif.ALO
+    assert urgent.tif is Tif.IOC
+    assert calm.is_buy
+    assert urgent.is_buy
+    assert against.is_buy
 
 
 def test_stale_ofi_is_no_veto() -> None:
@@ -174,7 +180,9 @@ def test_position_exits_at_its_horizon_by_ioc() -> None:
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
     (intent,) = r.route("ETH", 0.2, None, 0.05)
-    assert intent.tag == "exit_horizon_ioc" and not intent.is_buy and intent.reduce_only
+    assert intent.tag == "exit_horizon_ioc"
+    assert not intent.is_buy
+    assert intent.reduce_only
     assert intent.size == pytest.approx(0.05)
 
 
@@ -190,7 +198,8 @@ def test_horizon_renews_while_the_forecast_still_pays() -> None:
 def test_position_exits_when_the_edge_reverses() -> None:
     r = router(edge(-4.0, std=1.0), clock=Clock())
     (intent,) = r.route("ETH", -0.6, None, 0.05)
-    assert intent.tag == "exit_reversed_ioc" and not intent.is_buy
+    assert intent.tag == "exit_reversed_ioc"
+    assert not intent.is_buy
 
 
 def test_large_position_leaves_in_order_sized_exits() -> None:

@@ -501,6 +501,10 @@ def test_rejections_timers_and_snapshot(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rej = Rejection(exchange_ns=0, local_ns=1, reason="bad_level", detail="x", channel="l2Book")
     rig.send(rej, rej, bbo("ETH", 1))
+    assert rig.journal.pending == 0  # a decision that sent orders is committed at once
+    rig.journal.record_decision(exchange_ns=0, local_ns=1, coin="ETH", trigger="test",
+                                outcome="skip", reason="batched", trading_state="ACTIVE",
+                                inputs={})
     assert rig.journal.pending == 1
     rig.send(Timer(exchange_ns=0, local_ns=10 * MS, name="other"))
     assert rig.journal.pending == 1

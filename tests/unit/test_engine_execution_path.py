@@ -1,10 +1,13 @@
-"""Engine wiring of the order path: gateway answers, timers, operator commands and the
-rule that an engine with an order path trades only after reconciling with the venue."""
+"""Engine wiring of the order path: gateway answers, timers, operator commands, the rule
+that an engine with an order path trades only after reconciling with the venue, and the
+one gate every action of a router's plan (place, modify, cancel) passes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from hyperliquid_ofi_trader.core.engine import allowed_in
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     AnyEvent,
@@ -15,8 +18,25 @@ from hyperliquid_ofi_trader.core.events import (
     OrderAck,
     Timer,
 )
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+    may_add_exposure,
+)
 from hyperliquid_ofi_trader.core.state import TradingState
-from tests.unit.test_engine import MS, SETTINGS, FakeKill, Rig, bbo, feed
+from tests.unit.test_engine import (
+    MS,
+    SETTINGS,
+    FakeGate,
+    FakeKill,
+    FakeSink,
+    Rig,
+    bbo,
+    feed,
+)
 
 
 class RecordingListener:
@@ -127,3 +147,118 @@ def test_a_recovered_stream_needs_reconciliation_before_trading(tmp_path: Path) 
     assert len(rig.sink.submitted) == placed  # pushes may have been lost while silent
     rig.send(snapshot(6), bbo("ETH", 7))
     assert len(rig.sink.submitted) == placed + 1
+
+
+# ---------------------------------------------------------------- plans: one gate for all
+
+
+class PlanRouter:
+    """Wants the same plan on every decision, whatever the state."""
+
+    def __init__(self, plan: tuple[PlanIntent, ...]) -> None:
+        self.plan = plan
+
+    def route(self, coin: str, alpha: float, ofi: float | None,
+              position: float) -> Sequence[PlanIntent]:
+        return self.plan
+
+
+def _modify(cloid: str, reduce_only: bool) -> ModifyIntent:
+    return ModifyIntent(coin="ETH", cloid=cloid, is_buy=False, size=0.01, price=2500.5,
+                        tif=Tif.ALO, reduce_only=reduce_only, tag="requote:behind_touch")
+
+
+def _place(reduce_only: bool) -> OrderIntent:
+    return OrderIntent(coin="ETH", is_buy=False, size=0.01, price=2500.0, tif=Tif.IOC,
+                       reduce_only=reduce_only, tag="test")
+
+
+PLAN: tuple[PlanIntent, ...] = (
+    _modify("0xm1", reduce_only=False), _modify("0xm2", reduce_only=True),
+    _place(reduce_only=False), _place(reduce_only=True),
+    CancelIntent(coin="ETH", cloid="0xc1", tag="requote:alpha_flipped"))
+
+
+def test_active_sends_the_whole_plan_through_the_gate_under_one_decision(
+        tmp_path: Path) -> None:
+    gate = FakeGate()
+    rig = Rig(tmp_path, router=PlanRouter(PLAN), risk_gate=gate)
+    rig.send(bbo("ETH", 1))
+    ((did, sent),) = rig.sink.submitted
+    assert sent == PLAN
+    with rig.reader() as r:
+        (row,) = r.decisions()
+    assert row.id == did
+    assert [a.get("action") for a in row.inputs["approved"]] == [
+        "modify", "modify", None, None, "cancel"]
+    assert row.inputs["approved"][0]["cloid"] == "0xm1"
+
+
+def test_reducing_lets_through_only_cancels_and_reduce_only_actions(tmp_path: Path) -> None:
+    gate = FakeGate()
+    rig = Rig(tmp_path, router=PlanRouter(PLAN), risk_gate=gate)
+    rig.engine.reduce("test")
+    rig.send(bbo("ETH", 1))
+    ((did, submitted),) = rig.sink.submitted
+    sent: tuple[PlanIntent, ...] = submitted  # the fake sink's type only knows places
+    # The quote that is not reduce-only is pulled, not moved; the new order that could
+    # add exposure is dropped; what cannot add exposure goes on, in the plan's order.
+    assert sent == (CancelIntent(coin="ETH", cloid="0xm1", tag="reducing:requote:behind_touch"),
+                    PLAN[1], PLAN[3], PLAN[4])
+    assert not any(may_add_exposure(i) for i in sent)
+    assert gate.states == [TradingState.REDUCING]
+    with rig.reader() as r:
+        (row,) = r.decisions()
+    assert row.id == did
+    assert len(row.inputs["intents"]) == len(PLAN)  # what the router wanted, journaled
+    assert [a.get("action") for a in row.inputs["approved"]] == [
+        "cancel", "modify", None, "cancel"]
+
+
+def test_reducing_with_nothing_allowed_is_a_skip(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, router=PlanRouter((_place(False),)))
+    rig.engine.reduce("test")
+    rig.send(bbo("ETH", 1))
+    assert rig.sink.submitted == []
+    with rig.reader() as r:
+        (row,) = r.decisions()
+    assert row.reason == "trading state REDUCING: only reduce-only intents may pass"
+
+
+def test_halted_allows_only_cancels() -> None:
+    kept = allowed_in(TradingState.HALTED, PLAN)
+    assert all(isinstance(i, CancelIntent) for i in kept)
+    assert [i.cloid for i in kept if isinstance(i, CancelIntent)] == ["0xm1", "0xm2", "0xc1"]
+    assert allowed_in(TradingState.ACTIVE, PLAN) is PLAN
+
+
+def test_a_halted_engine_never_asks_the_router(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, router=PlanRouter(PLAN))
+    rig.engine.halt("test")
+    rig.send(bbo("ETH", 1))
+    assert rig.sink.submitted == []
+    assert rig.sink.cancels  # cancel_all on the way into HALTED
+
+
+class PullingSink(FakeSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pulled: list[str] = []
+
+    def cancel_exposing(self, reason: str) -> int:
+        self.pulled.append(reason)
+        return 1
+
+
+def test_entering_reducing_asks_the_sink_to_pull_exposing_orders(tmp_path: Path) -> None:
+    sink = PullingSink()
+    rig = Rig(tmp_path, order_sink=sink)
+    rig.send(feed(FeedStatus.DOWN, "", 1))
+    assert rig.state() is TradingState.REDUCING
+    assert len(sink.pulled) == 1
+    assert sink.pulled[0].startswith("feed down on connection")
+    rig.engine.reduce("again")  # already REDUCING: no transition, nothing more
+    assert len(sink.pulled) == 1
+    rig.engine.halt("test")  # HALTED cancels everything instead
+    assert sink.cancels
+    assert len(sink.pulled) == 1

@@ -17,7 +17,13 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome, default_markets
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo, MarketEvent, Trade, Trades
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
-from hyperliquid_ofi_trader.core.stages import BookView, GateResult, OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    BookView,
+    GateResult,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 
@@ -65,7 +71,7 @@ class Router:
 
 
 class Gate:
-    def check(self, intents: Sequence[OrderIntent], state: TradingState,
+    def check(self, intents: Sequence[PlanIntent], state: TradingState,
               now_ns: int) -> GateResult:
         return GateResult(approved=tuple(intents), rejected=())
 
@@ -76,7 +82,7 @@ class Positions:
 
 
 class Sink:
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
         pass
 
     def cancel_all(self, reason: str) -> None:

@@ -1,9 +1,19 @@
-"""ExposureGate: each limit rejects with its reason; batches are projected in sequence."""
+"""ExposureGate: each limit rejects with its reason; batches are projected in sequence; a
+modify is judged like a new order (limits, venue rules, the rate budget); cancels pass."""
 
 from __future__ import annotations
 
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+import pytest
+
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
 
 
@@ -109,6 +119,92 @@ def test_rate_limit_over_a_sliding_minute_of_event_time() -> None:
 def test_reasons_are_specific() -> None:
     res = gate({"ETH": 0.46}).check([intent(0.05)], TradingState.ACTIVE, 0)
     assert res.rejected[0][1] == "max_position_usd: ETH $1020.00 > $1000.00"
+
+
+# ---------------------------------------------------------------- plans: modifies, cancels
+
+ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
+
+
+def venue_gate(pos: dict[str, float] | None = None,
+               s: ExposureSettings = S) -> ExposureGate:
+    return ExposureGate(s, Positions(pos or {}), MARKS.get, {"ETH": ETH})
+
+
+def modify(size: float, price: float = 2000.0, is_buy: bool = True,
+           reduce_only: bool = False) -> ModifyIntent:
+    return ModifyIntent(coin="ETH", cloid="0x" + "a" * 32, is_buy=is_buy, size=size,
+                        price=price, tif=Tif.ALO, reduce_only=reduce_only,
+                        tag="requote:behind_touch")
+
+
+CANCEL = CancelIntent(coin="ETH", cloid="0x" + "b" * 32, tag="requote:alpha_flipped")
+
+
+def outcomes(g: ExposureGate, *plan: PlanIntent, state: TradingState = TradingState.ACTIVE,
+             now: int = 0) -> list[str]:
+    """Per intent, in plan order: "ok" or the rejection code."""
+    res = g.check(plan, state, now)
+    why = {id(i): r.split(":")[0] for i, r in res.rejected}
+    return [why.get(id(i), "ok") for i in plan]
+
+
+def test_a_modify_spends_the_orders_per_minute_budget() -> None:
+    g = gate()  # 3 per minute
+    assert outcomes(g, intent(0.01), modify(0.01), modify(0.01), now=0) == ["ok"] * 3
+    assert outcomes(g, modify(0.01), now=1) == ["rate_limit"]
+    assert outcomes(g, intent(0.01), now=2) == ["rate_limit"]
+
+
+def test_cancels_are_always_approved_and_never_spend_the_budget() -> None:
+    g = gate()
+    for state in TradingState:
+        assert outcomes(g, CANCEL, CANCEL, state=state) == ["ok", "ok"]
+    assert outcomes(g, intent(0.01), intent(0.01), intent(0.01)) == ["ok"] * 3
+    assert outcomes(g, CANCEL, intent(0.01)) == ["ok", "rate_limit"]
+    assert g.cancels == 7
+
+
+def test_a_modify_is_refused_like_a_new_order_when_it_breaks_a_limit() -> None:
+    assert outcomes(gate(), modify(0.2)) == ["max_order_usd"]
+    assert outcomes(gate({"ETH": 0.46}), modify(0.05)) == ["max_position_usd"]
+    assert outcomes(gate({"ETH": 0.1}), modify(0.05, reduce_only=True)) == ["reduce_only"]
+    # sequenced with the plan's places: a batch cannot pass by splitting into a modify
+    assert outcomes(gate({"ETH": 0.4}), intent(0.05), intent(0.05), modify(0.05)) == [
+        "ok", "ok", "max_position_usd"]
+
+
+def test_the_trading_state_holds_for_modifies_in_the_gate_too() -> None:
+    assert outcomes(gate(), modify(0.05), state=TradingState.HALTED) == ["trading_state"]
+    assert outcomes(gate(), modify(0.05), state=TradingState.REDUCING) == ["trading_state"]
+    assert outcomes(gate({"ETH": 0.1}), modify(0.05, is_buy=False, reduce_only=True),
+                    state=TradingState.REDUCING) == ["ok"]
+    assert outcomes(gate({"ETH": 0.1}), modify(0.05, is_buy=False, reduce_only=True),
+                    state=TradingState.HALTED) == ["trading_state"]
+
+
+@pytest.mark.parametrize(("plan_intent", "code"), [
+    (modify(0.05, price=2000.05), "off_tick"),  # ETH at 2000: tick 0.1
+    (intent(0.05, price=2000.05), "off_tick"),
+    (modify(0.00005), "off_lot"),  # szDecimals 4
+    (modify(0.004), "below_min_notional"),  # $8
+    (intent(0.004), "below_min_notional"),
+    (ModifyIntent(coin="DOGE", cloid="0x1", is_buy=True, size=100.0, price=0.1, tif=Tif.ALO),
+     "unknown_instrument"),
+    (modify(0.05, price=2000.1), "ok"),
+    (modify(0.005), "ok"),  # exactly $10
+])
+def test_venue_rules_for_places_and_modifies(plan_intent: PlanIntent, code: str) -> None:
+    g = venue_gate()
+    assert outcomes(g, plan_intent) == [code]
+    spent = 1 if code == "ok" else 0
+    assert len(g._sent) == spent  # a refused action spends no budget
+
+
+def test_venue_rule_reasons_are_specific() -> None:
+    res = venue_gate().check([modify(0.05, price=2000.05)], TradingState.ACTIVE, 0)
+    assert res.rejected[0][1] == ("off_tick: ETH price 2000.05 is not on the venue's grid "
+                                  "(tick 0.1)")
 
 
 def test_lead_lag_entries_keep_a_reserved_share_of_the_order_budget() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import OrderIntent, PlanIntent, Tif
 from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.flatten import FLATTEN_DECISION_ID, FlatteningSink, flatten_intents
 
@@ -25,10 +25,10 @@ class Book:
 
 class Sink:
     def __init__(self) -> None:
-        self.submitted: list[tuple[int, tuple[OrderIntent, ...]]] = []
+        self.submitted: list[tuple[int, tuple[PlanIntent, ...]]] = []
         self.cancels: list[str] = []
 
-    def submit(self, decision_id: int, intents: Sequence[OrderIntent]) -> None:
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
         self.submitted.append((decision_id, tuple(intents)))
 
     def cancel_all(self, reason: str) -> None:
@@ -63,5 +63,7 @@ def test_sink_flattens_only_when_enabled() -> None:
         if expected:
             decision_id, intents = inner.submitted[0]
             assert decision_id == FLATTEN_DECISION_ID
-            assert intents[0].is_buy
-            assert intents[0].reduce_only
+            (flat,) = intents
+            assert isinstance(flat, OrderIntent)
+            assert flat.is_buy
+            assert flat.reduce_only

@@ -68,8 +68,10 @@ def test_the_combiner_negates_alpha_and_edge_on_a_mirrored_market() -> None:
     up_edge = combiner.edge_of("ETH")
     down = combiner.compute(mirrored(s), NORMAL)
     down_edge = combiner.edge_of("ETH")
-    assert up > 0 and down == pytest.approx(-up)
-    assert up_edge is not None and down_edge is not None
+    assert up > 0
+    assert down == pytest.approx(-up)
+    assert up_edge is not None
+    assert down_edge is not None
     assert down_edge.bps == pytest.approx(-up_edge.bps)
     assert trust.edge_of("ETH") == down_edge  # what the router reads
 
@@ -88,7 +90,9 @@ def test_the_forecast_is_never_nan(signals: dict[str, object],
     for i, (x, y) in enumerate(moves):
         est.learn([x, y, x], y, i * MS)
     bps, std, _ = est.forecast(signals)  # type: ignore[arg-type]
-    assert math.isfinite(bps) and math.isfinite(std) and std >= 0
+    assert math.isfinite(bps)
+    assert math.isfinite(std)
+    assert std >= 0
     assert abs(bps) <= 100.0
     assert all(math.isfinite(c) for c in est.coef)
 
@@ -114,7 +118,8 @@ def test_overlapping_horizons_count_as_fractions_of_a_sample() -> None:
 
 def test_trust_raises_a_doubted_useful_signal_and_drops_a_useless_one() -> None:
     r = simulate(7, TrustSimSettings(duration_s=600.0))
-    assert r.kept_useful and r.dropped_useless
+    assert r.kept_useful
+    assert r.dropped_useless
     assert r.useful_coef_bps == pytest.approx(r.true_coef_bps, rel=0.5)
 
 
@@ -128,7 +133,8 @@ def test_trust_weights_stay_in_the_unit_interval_and_changes_are_explained() -> 
         for name in FEATURES:
             assert 0.0 <= trust.weight(name) <= 1.0
     changes = trust.drain_changes()
-    assert changes and all(isinstance(c["explain"], str) for c in changes)
+    assert changes
+    assert all(isinstance(c["explain"], str) for c in changes)
     lead = [c for c in changes if c["signal"] == "lead_ret_bps"]
     assert lead[-1]["to"] < lead[0]["to"]  # the mid never moved: lead-lag earned nothing
     assert trust.drain_changes() == []
@@ -163,7 +169,8 @@ def test_model_file_round_trip_and_bad_files(tmp_path: Path) -> None:
 
 def test_the_packaged_model_says_it_is_synthetic() -> None:
     m = packaged_model("ETH")
-    assert m is not None and m.fit.synthetic
+    assert m is not None
+    assert m.fit.synthetic
     assert packaged_model("DOGE") is None
 
 

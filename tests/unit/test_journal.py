@@ -132,19 +132,23 @@ def test_reader_errors_are_specific(tmp_path: Path) -> None:
         JournalReader(empty)
 
 
-def test_failed_write_keeps_rows_and_counts(tmp_path: Path) -> None:
+def test_a_row_refused_by_value_is_set_aside_alone(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     j = Journal(path, batch_size=2)
     _decision(j, 0)
-    # Sabotage: an id that already exists makes the batch's INSERT fail.
+    # Sabotage: an id that already exists makes its INSERT fail. It used to fail the whole
+    # batch forever (rows kept, every later flush failing on the same row).
     j._next_decision = 1  # the test reaches in to force a constraint error
     j.flush()
     _decision(j, 1)
-    _decision(j, 2)  # batch full -> flush fails on the duplicate id, rows kept
-    assert j.write_errors == 1
-    assert j.pending == 2
-    with pytest.raises(JournalError, match="cannot write"):
-        j.flush()
+    _decision(j, 2)  # batch full -> the duplicate is quarantined, the other row written
+    assert j.pending == 0
+    assert j.health.quarantined == 1
+    assert not j.health.failing
+    assert "UNIQUE" in j.health.last_error
+    j.close()
+    with JournalReader(path) as r:
+        assert [d.reason for d in r.decisions()] == ["r0", "r2"]
 
 
 def test_bad_batch_size() -> None:
@@ -215,4 +219,4 @@ def test_a_reserved_id_is_written_once(tmp_path: Path) -> None:
         assert j.record_decision(**kw, decision_id=did) == did
         with pytest.raises(ValueError, match="already written"):
             j.record_decision(**kw, decision_id=did)
-        assert j.pending == 1
+        assert j.pending == 0  # a cited decision is committed at once

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     Bbo,
@@ -163,10 +165,10 @@ def test_daily_loss_resets_each_utc_day() -> None:
     assert k.check(timer(start + day + 3 * S), start + day + 3 * S) is not None
 
 
-def account(t: int) -> AccountSnapshot:
+def account(t: int, value: float = 1e4) -> AccountSnapshot:
     return AccountSnapshot(exchange_ns=0, local_ns=t, user="0x" + "1" * 40, open_orders=(),
-                           positions=(), recent_fills=(), account_value=1e4,
-                           withdrawable=1e4)
+                           positions=(), recent_fills=(), account_value=value,
+                           withdrawable=value)
 
 
 def test_a_restart_carries_todays_loss_instead_of_renewing_the_allowance() -> None:
@@ -220,7 +222,9 @@ def test_positions_reconciled_at_start_are_in_the_baseline_not_todays_loss() -> 
     assert k.check(timer(start + 3 * S), start + 3 * S) is None
     pnl.value = -219.0
     assert k.check(timer(start + 4 * S), start + 4 * S) is None
-    k.check(account(start + 5 * S), start + 5 * S)  # later reconciliations change nothing
+    # later reconciliations (the venue's value moved with the 99 lost) change nothing
+    k.check(account(start + 5 * S, 1e4 - 99.0), start + 5 * S)
+    assert k.check(timer(start + 5 * S + 1), start + 5 * S + 1) is None  # anchored here
     pnl.value = -220.0
     assert k.check(timer(start + 6 * S), start + 6 * S) is not None
 
@@ -280,3 +284,66 @@ def test_probe_records_send_times() -> None:
                             tif=Tif.ALO, reduce_only=False, decision_id=1)])
     assert sent == ["place"]
     assert k.check(timer(T0 + 4 * S), T0 + 4 * S) is not None  # never answered
+
+
+# ---------------------------------------------------------------- venue-anchored daily loss
+
+
+def test_daily_loss_follows_the_venue_account_value_across_restarts() -> None:
+    """Eight crashes: each run's own PnL starts at 0 and its last second (and whatever the
+    market did while nothing ran) never reached an incremental save. Against the venue's
+    account value at the day's open nothing is lost."""
+    day = 86_400 * S
+    start = (T0 // day) * day
+    venue_value = 10_000.0
+    saved_open: tuple[int, float] | None = None
+    t = start + S
+    for _ in range(8):
+        pnl = Pnl()
+        k = make(pnl)
+        if saved_open is not None:
+            k.carry_in_open(*saved_open)
+        k.check(account(t, venue_value), t)
+        assert k.check(timer(t + 1), t + 1) is None
+        saved_open = k.day_open()
+        pnl.value = -6.0  # this run loses 6; it crashes before any save
+        venue_value -= 6.0
+        venue_value -= 4.0  # and the position loses 4 more while nothing runs
+        t += 10 * S
+    assert saved_open == (start // day, 10_000.0)
+    # 80 lost so far: the ninth run starts at 80 down, 20 more halt it.
+    pnl = Pnl()
+    k = make(pnl)
+    k.carry_in_open(*saved_open)
+    k.check(account(t, venue_value), t)
+    assert k.check(timer(t + 1), t + 1) is None
+    pnl.value = -19.0
+    assert k.check(timer(t + 2), t + 2) is None
+    pnl.value = -20.0
+    why = k.check(timer(t + 3), t + 3)
+    assert why is not None
+    assert why.startswith("daily_loss: down $100.00")
+
+
+def test_a_new_day_opens_at_the_current_account_value() -> None:
+    day = 86_400 * S
+    start = (T0 // day) * day
+    pnl = Pnl()
+    k = make(pnl)
+    k.carry_in_open(start // day - 1, 20_000.0)  # yesterday's open: not today's
+    k.check(account(start + S, 10_000.0), start + S)
+    assert k.check(timer(start + 2 * S), start + 2 * S) is None
+    assert k.day_open() == (start // day, 10_000.0)
+    k.reset(start + 3 * S)  # an operator resume opens a fresh allowance at the current value
+    pnl.value = -50.0
+    assert k.check(timer(start + 4 * S), start + 4 * S) is None
+    assert k.day_open() == (start // day, 9_950.0)
+
+
+def test_a_bad_account_value_is_refused_or_ignored() -> None:
+    k = make(Pnl())
+    with pytest.raises(ValueError, match="positive"):
+        k.carry_in_open(1, float("nan"))
+    k.check(account(T0, float("nan")), T0)
+    k.check(timer(T0 + 1), T0 + 1)
+    assert k.day_open() is None

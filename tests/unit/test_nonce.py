@@ -10,7 +10,7 @@ import time
 import pytest
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
-from hyperliquid_ofi_trader.execution.nonce import RESTART_MARGIN_MS, NonceCounter
+from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 
 MS = 1_000_000
 
@@ -54,17 +54,46 @@ def test_observe_skips_past_nonces_from_a_previous_run() -> None:
     assert counter.next() == 2_002
 
 
-def test_a_restart_never_goes_below_what_the_previous_run_could_have_sent() -> None:
-    # The previous run burst 500 actions ahead of its clock, saved its floor, then kept
-    # sending for a while before it crashed; the host clock has since stepped back an hour.
+def test_a_restart_never_goes_below_the_saved_floor_even_if_the_clock_stepped_back() -> None:
+    # The previous run burst 500 actions ahead of its clock and saved its floor; the host
+    # clock has since stepped back an hour: the saved floor is the guard.
     before = NonceCounter(ReplayClock(10_000_000 * MS))
     sent = [before.next() for _ in range(500)]
     saved = before.floor()
     assert saved == sent[-1]
-    sent += [before.next() for _ in range(5_000)]  # after the last save, before the crash
     after = NonceCounter.after_restart(ReplayClock((10_000_000 - 3_600_000) * MS), saved)
-    assert after.next() > max(sent)
-    assert after.next() == saved + RESTART_MARGIN_MS + 2
+    assert after.next() == saved + 1 > max(sent)
+
+
+def test_a_restart_starts_at_the_clock_when_the_clock_is_past_the_floor() -> None:
+    after = NonceCounter.after_restart(ReplayClock(5_000_000 * MS), 4_000_000)
+    assert after.next() == 5_000_000
+
+
+def test_ten_quick_restarts_keep_the_first_nonce_within_a_second_of_the_clock() -> None:
+    # Each run sends a few actions, saves its floor at shutdown, and the next one starts
+    # 200 ms later: no restart may push the nonces further ahead of the clock.
+    clock = ReplayClock(1_000_000_000 * MS)
+    saved = 0
+    firsts: list[int] = []
+    for _ in range(10):
+        counter = NonceCounter.after_restart(clock, saved)
+        firsts.append(counter.next() - clock.now_ns() // MS)
+        for _ in range(20):
+            counter.next()
+        saved = counter.floor()
+        clock.advance_to(clock.now_ns() + 200 * MS)
+    assert max(firsts) <= 1_000, firsts
+
+
+def test_an_out_of_window_refusal_rebases_to_the_clock_above_accepted_nonces() -> None:
+    clock = ReplayClock(2_000_000 * MS)
+    counter = NonceCounter(clock, last=2_000_000 + 3_600_000)  # an hour ahead (old drift)
+    counter.confirm(2_000_010)
+    assert counter.rebase_to_clock() == 3_600_000
+    assert counter.next() == 2_000_011
+    clock.advance_to(2_000_500 * MS)
+    assert counter.next() == 2_000_500
 
 
 def test_floor_follows_the_clock_when_idle_and_a_fresh_signer_starts_at_the_clock() -> None:

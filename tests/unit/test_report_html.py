@@ -16,6 +16,11 @@ from hyperliquid_ofi_trader.backtest.report_data import load_frames
 from hyperliquid_ofi_trader.backtest.report_html import HTML_NAME, render_report
 from hyperliquid_ofi_trader.backtest.report_plots import FIGURES, not_tradable_spans
 from hyperliquid_ofi_trader.cli import report as report_cli
+from hyperliquid_ofi_trader.runtime.run_context import (
+    live_context,
+    recording_context,
+    write_run_context,
+)
 from tests.unit import report_support as rs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -68,7 +73,8 @@ def test_journal_text_is_escaped(tmp_path: Path) -> None:
     conn.close()
     _, files = render_report(path, tmp_path / "out")
     page = files.html.read_text(encoding="utf-8")
-    assert "<script>" not in page
+    # The page carries its own chart script; the journal's text never becomes one.
+    assert "<script>alert(1)" not in page
     assert "&lt;script&gt;" in page
 
 
@@ -115,3 +121,55 @@ def test_cli_rejects_bad_horizons(app: typer.Typer, tmp_path: Path) -> None:
     result = run(app, str(tmp_path), "--horizons", "1,x")
     assert result.exit_code == 2
     assert "--horizons" in result.output
+
+
+def test_report_names_the_market_and_says_synthetic(tmp_path: Path) -> None:
+    rs.write_scenario(tmp_path / "journal.sqlite")
+    write_run_context(tmp_path, live_context(
+        "sim", "emulator", "local emulator, market: SYNTHETIC (scenario exploitable, seed 3)"))
+    _, files = render_report(tmp_path, tmp_path / "out")
+    page = files.html.read_text(encoding="utf-8")
+    assert "<p class='synthetic'>SYNTHETIC market" in page
+    assert "market: local emulator, market: SYNTHETIC (scenario exploitable, seed 3)" in page
+    assert "Run report: sim " in page
+
+
+def test_report_of_a_real_recording_has_no_synthetic_banner(tmp_path: Path) -> None:
+    rs.write_scenario(tmp_path / "journal.sqlite")
+    write_run_context(tmp_path, recording_context(tmp_path / "archive.lz4"))
+    page = render_report(tmp_path, tmp_path / "out")[1].html.read_text(encoding="utf-8")
+    assert "class='synthetic'" not in page
+    assert f"market: recording {tmp_path / 'archive.lz4'}" in page
+
+
+def test_synthetic_recording_context_names_scenario_and_seed(tmp_path: Path) -> None:
+    (tmp_path / "recording.json").write_text(
+        '{"synthetic": true, "scenario": "no-edge", "seed": 7}')
+    ctx = recording_context(tmp_path / "frames-20260101T00.ndjson.zst")
+    assert ctx["synthetic"] is True
+    assert ctx["market"].startswith("SYNTHETIC (scenario no-edge, seed 7)")
+
+
+def test_sections_are_titled_and_tables_carry_decision_ids(tmp_path: Path) -> None:
+    rs.write_scenario(tmp_path / "journal.sqlite")
+    page = render_report(tmp_path, tmp_path / "out")[1].html.read_text(encoding="utf-8")
+    assert "<h2>PnL and position</h2>" in page
+    assert "<h2>pnl_position.png</h2>" not in page
+    assert "market: not recorded with this run" in page  # no run.json: said, not guessed
+    fills = page.split("id='fills'")[1].split("id='orders'")[0]
+    # Fill tid 12 was journaled without a decision: found through its order 0x02 (#3).
+    for decision in ("#1", "#3", "#4"):
+        assert f"<td class='l'>{decision}</td>" in fills
+    orders = page.split("id='orders'")[1]
+    assert orders.count("<tr>") == 1 + len(rs.ORDERS)
+    assert "<td class='l'>#6</td>" in orders
+
+
+def test_interactive_pnl_chart_is_inline_and_offline(tmp_path: Path) -> None:
+    rs.write_scenario(tmp_path / "journal.sqlite")
+    page = render_report(tmp_path, tmp_path / "out")[1].html.read_text(encoding="utf-8")
+    assert "id='pnl-chart'" in page
+    assert "leeoniya/uPlot" in page  # the library itself, inlined
+    assert "const PNL = {" in page
+    assert '"net"' in page
+    assert "<script src=" not in page  # nothing fetched at view time

@@ -1,28 +1,40 @@
-"""RequotingRouter: requotes go to the order manager only for orders that can take them."""
+"""RequotingRouter proposes re-quotes as intents of the decision's plan and never acts;
+the whole system then keeps re-quotes inside the trading state and the risk gate."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.core.journal import JournalReader
+from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, OrderIntent, Tif
+from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.order_records import Order
 from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
+from tests.unit.requote_rig import SimRig, build_rig, journal_at
 
 
-def _order(cloid: str, state: OrderState) -> Order:
-    return Order(cloid=cloid, oid=1, decision_id=1, coin="ETH", is_buy=True, price=3000.0,
+def _order(cloid: str, state: OrderState, *, is_buy: bool = True,
+           reduce_only: bool = False) -> Order:
+    return Order(cloid=cloid, oid=1, decision_id=1, coin="ETH", is_buy=is_buy, price=3000.0,
                  size=0.1, orig_size=0.1, filled=0.0, avg_px=0.0, fee=0.0, tif=Tif.ALO,
-                 reduce_only=False, tag="t", state=state, created_ns=0, updated_ns=0,
+                 reduce_only=reduce_only, tag="t", state=state, created_ns=0, updated_ns=0,
                  last_error="", replaces=None, replaced_by=None)
 
 
+NEW = OrderIntent(coin="ETH", is_buy=True, size=0.1, price=3000.0, tif=Tif.IOC, tag="new")
+
+
 class FakeRouter:
-    def __init__(self, requotes: list[RequoteIntent]) -> None:
+    def __init__(self, requotes: list[RequoteIntent],
+                 new: Sequence[OrderIntent] = ()) -> None:
         self._requotes = requotes
+        self._new = tuple(new)
         self.last_reason = "ofi_below_mid: quiet"
 
     def requotes(self, coin: str, alpha: float) -> list[RequoteIntent]:
@@ -30,59 +42,157 @@ class FakeRouter:
 
     def route(self, coin: str, alpha: float, ofi: float | None,
               position: float) -> Sequence[OrderIntent]:
-        return ()
+        return self._new
 
     def explain(self) -> dict[str, str]:
         return {"reason": self.last_reason}
 
 
-class FakeOrders:
+class ReadOnlyOrders:
+    """Only the read side: a router that tried to act on orders would raise here."""
+
     def __init__(self, orders: dict[str, Order]) -> None:
         self.orders = orders
-        self.cancels: list[str] = []
-        self.modifies: list[tuple[str, float]] = []
 
     def order(self, cloid: str) -> Order | None:
         return self.orders.get(cloid)
 
-    def cancel(self, cloids: Sequence[str]) -> int:
-        self.cancels.extend(cloids)
-        return len(cloids)
 
-    def modify(self, cloid: str, new_price: float, new_size: float,
-               decision_id: int | None = None) -> str | None:
-        self.modifies.append((cloid, new_price))
-        return "0x" + "f" * 32
-
-
-def _rq(kind: RequoteKind, cloid: str) -> RequoteIntent:
+def _rq(kind: RequoteKind, cloid: str, reason: str = "behind_touch") -> RequoteIntent:
     return RequoteIntent(kind=kind, coin="ETH", cloid=cloid, is_buy=True, size=0.1,
-                         new_price=3000.5, reason="behind_touch")
+                         new_price=3000.5, reason=reason)
 
 
-@pytest.mark.parametrize(("state", "kind", "expect_cancel", "expect_modify"), [
-    (OrderState.RESTING, RequoteKind.MODIFY, False, True),
-    (OrderState.PARTIALLY_FILLED, RequoteKind.MODIFY, False, True),
-    (OrderState.PENDING, RequoteKind.MODIFY, False, False),
-    (OrderState.CANCEL_PENDING, RequoteKind.CANCEL, False, False),
-    (OrderState.PENDING, RequoteKind.CANCEL, True, False),
-    (OrderState.RESTING, RequoteKind.CANCEL, True, False),
+def _router(orders: dict[str, Order], requotes: list[RequoteIntent],
+            new: Sequence[OrderIntent] = ()) -> RequotingRouter:
+    return RequotingRouter(FakeRouter(requotes, new), ReadOnlyOrders(orders))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("state", "kind", "expect"), [
+    (OrderState.RESTING, RequoteKind.MODIFY, ModifyIntent),
+    (OrderState.PARTIALLY_FILLED, RequoteKind.MODIFY, ModifyIntent),
+    (OrderState.PENDING, RequoteKind.MODIFY, None),
+    (OrderState.CANCEL_PENDING, RequoteKind.CANCEL, None),
+    (OrderState.PENDING, RequoteKind.CANCEL, CancelIntent),
+    (OrderState.RESTING, RequoteKind.CANCEL, CancelIntent),
 ])
-def test_requotes_reach_only_orders_that_can_take_them(
-        state: OrderState, kind: RequoteKind, expect_cancel: bool, expect_modify: bool) -> None:
-    orders = FakeOrders({"a": _order("a", state)})
-    router = RequotingRouter(FakeRouter([_rq(kind, "a")]), orders)  # type: ignore[arg-type]
-    assert router.route("ETH", 0.5, 1.0, 0.0) == ()
-    assert bool(orders.cancels) is expect_cancel
-    assert bool(orders.modifies) is expect_modify
-    assert sum(router.requoted.values()) == int(expect_cancel or expect_modify)
+def test_requotes_are_proposed_only_for_orders_that_can_take_them(
+        state: OrderState, kind: RequoteKind, expect: type | None) -> None:
+    router = _router({"a": _order("a", state)}, [_rq(kind, "a")])
+    plan = router.route("ETH", 0.5, 1.0, 0.0)
+    assert [type(i) for i in plan] == ([] if expect is None else [expect])
+    assert sum(router.requoted.values()) == int(expect is not None)
     assert router.last_reason == "ofi_below_mid: quiet"
 
 
-def test_unknown_order_is_ignored() -> None:
-    orders = FakeOrders({})
-    router = RequotingRouter(FakeRouter([_rq(RequoteKind.CANCEL, "gone")]),  # type: ignore[arg-type]
-                             orders)
-    router.route("ETH", -0.5, -1.0, 0.0)
-    assert orders.cancels == []
+def test_a_modify_describes_the_order_as_it_would_rest() -> None:
+    order = _order("a", OrderState.RESTING, is_buy=False, reduce_only=True)
+    router = _router({"a": order}, [_rq(RequoteKind.MODIFY, "a", "would_cross")])
+    (mod,) = router.route("ETH", -0.5, -1.0, 0.3)
+    assert mod == ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.1, price=3000.5,
+                               tif=Tif.ALO, reduce_only=True, tag="requote:would_cross")
 
+
+def test_requotes_come_before_the_new_order_in_one_plan() -> None:
+    orders = {"a": _order("a", OrderState.RESTING), "b": _order("b", OrderState.RESTING)}
+    router = _router(orders, [_rq(RequoteKind.CANCEL, "a", "alpha_flipped"),
+                              _rq(RequoteKind.MODIFY, "b")], new=[NEW])
+    plan = router.route("ETH", 0.5, 1.0, 0.0)
+    assert [type(i) for i in plan] == [CancelIntent, ModifyIntent, OrderIntent]
+    assert plan[0] == CancelIntent(coin="ETH", cloid="a", tag="requote:alpha_flipped")
+    assert plan[2] is NEW
+    assert router.requoted == {"cancel:alpha_flipped": 1, "modify:behind_touch": 1}
+
+
+def test_unknown_order_is_ignored() -> None:
+    router = _router({}, [_rq(RequoteKind.CANCEL, "gone")])
+    assert router.route("ETH", -0.5, -1.0, 0.0) == ()
+
+
+# ---------------------------------------------------------------- the whole system
+
+def _until_a_quote_rests(rig: SimRig, max_blocks: int = 3000) -> None:
+    """Run until a post-only order that is not reduce-only rests at the venue."""
+    for _ in range(max_blocks):
+        rig.run_blocks(1)
+        if any(o.state is OrderState.RESTING and not o.reduce_only
+               for o in rig.stack.orders.open_orders()):
+            return
+    pytest.fail("no order came to rest")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_after_reduce_no_requote_can_add_exposure(tmp_path: Path, seed: int) -> None:
+    # These seeds sent a non-reduce-only replacement of the resting quote after reduce().
+    with journal_at(tmp_path) as journal:
+        rig = build_rig(journal, seed)
+        _until_a_quote_rests(rig)
+        resting = [o.cloid for o in rig.stack.orders.open_orders() if not o.reduce_only]
+        rig.engine.reduce("test")
+        rig.run_blocks(600)
+        rig.finish()
+    after = [s for s in rig.port.sent if s.state is TradingState.REDUCING]
+    assert after, "the system must still act (cancel, reduce) while reducing"
+    assert [s.action for s in after if s.may_add_exposure()] == []
+    # The quote was not moved, it was pulled (or it filled or was pulled before).
+    assert not any(isinstance(s.action, ModifyOrder) and s.action.target_cloid in resting
+                   for s in after)
+
+
+def test_halted_sends_only_cancels(tmp_path: Path) -> None:
+    with journal_at(tmp_path) as journal:
+        rig = build_rig(journal, 0)
+        _until_a_quote_rests(rig)
+        rig.engine.halt("test")
+        rig.run_blocks(300)
+        rig.finish()
+    after = [s.action for s in rig.port.sent if s.state is TradingState.HALTED]
+    assert after, "halting cancels the resting quote"
+    assert all(isinstance(a, CancelOrder) for a in after)
+
+
+def test_a_modify_is_journaled_under_the_decision_that_moved_it(tmp_path: Path) -> None:
+    with journal_at(tmp_path) as journal:
+        rig = build_rig(journal, 1)
+        rig.run_blocks(1200)
+        rig.finish()
+        journal.flush()
+    mods = rig.modifies()
+    assert mods, "seed 1 re-quotes within two minutes"
+    placed = {a.cloid: a for s in rig.port.sent
+              for a in ([s.action] if isinstance(s.action, PlaceOrder) else
+                        [s.action.replacement] if isinstance(s.action, ModifyOrder) else [])}
+    with JournalReader(tmp_path / "journal.sqlite") as reader:
+        for mod in mods:
+            assert mod.target_cloid is not None
+            mover = reader.decision(mod.replacement.decision_id)
+            assert mover is not None
+            assert mover.outcome == "submit"
+            assert {"action": "modify", "cloid": mod.target_cloid}.items() <= next(
+                a for a in mover.inputs["approved"] if a.get("cloid") == mod.target_cloid
+            ).items()
+            # ... not under the decision that first placed the order it moves
+            assert placed[mod.target_cloid].decision_id != mod.replacement.decision_id
+        pulls = [s.action for s in rig.port.sent if isinstance(s.action, CancelOrder)
+                 and s.action.decision_id is not None]
+        assert pulls, "seed 1 pulls quotes (alpha flips or decays) within two minutes"
+        for pull in pulls:
+            assert pull.decision_id is not None
+            puller = reader.decision(pull.decision_id)
+            assert puller is not None
+            assert {"action": "cancel", "cloid": pull.cloid} in [
+                {k: a.get(k) for k in ("action", "cloid")} for a in puller.inputs["approved"]]
+
+
+def test_entering_reducing_pulls_every_quote_that_is_not_reduce_only(tmp_path: Path) -> None:
+    with journal_at(tmp_path) as journal:
+        rig = build_rig(journal, 0)
+        _until_a_quote_rests(rig)
+        exposing = {o.cloid for o in rig.stack.orders.open_orders() if not o.reduce_only}
+        before = len(rig.port.sent)
+        rig.engine.reduce("test")  # no market event yet: the transition itself acts
+        pulled = {s.action.cloid for s in rig.port.sent[before:]
+                  if isinstance(s.action, CancelOrder)}
+    assert exposing
+    assert pulled == exposing
+    assert rig.stack.orders.counts["cancel_exposing"] == 1

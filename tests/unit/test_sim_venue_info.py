@@ -71,6 +71,7 @@ def test_sdk_info_reads_meta_books_and_mids(venue: SimVenue) -> None:
 
 def test_sdk_exchange_round_trip(venue: SimVenue) -> None:
     wallet = eth_account.Account.from_key("0x" + "07" * 32)
+    venue.fund(wallet.address)
     ex = Exchange(wallet, BASE)
     resting = ex.order("BTC", True, 0.01, 99_000, {"limit": {"tif": "Gtc"}},
                        cloid=Cloid.from_int(5))
@@ -166,9 +167,11 @@ def test_asset_ctx_sets_the_mark_for_pnl() -> None:
 
 def test_bad_info_bodies_are_counted_422() -> None:
     venue = make_venue()
-    for body in ({"type": "l2Book", "coin": "DOGE"}, {"type": "openOrders"}, "x",
-                 {"type": "orderStatus", "user": "0x" + "00" * 20, "oid": True}):
+    for body in ({"type": "l2Book", "coin": 7}, {"type": "openOrders"}, "x",
+                 {"type": "orderStatus", "user": "0x" + "00" * 20, "oid": True},
+                 {"type": "candleSnapshot", "req": {"coin": "BTC", "interval": "7m",
+                                                    "startTime": 0}}):
         status, text = venue.handle_info(body, T0_MS * MS)
         assert status == 422
         assert isinstance(text, str)
-    assert venue.rejected["bad_info_body"] == 4
+    assert venue.rejected["bad_info_body"] == 5

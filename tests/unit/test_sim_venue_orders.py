@@ -8,6 +8,7 @@ from hyperliquid.utils.signing import sign_l1_action
 
 from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.sim.settings import SimSettings
+from hyperliquid_ofi_trader.sim.venue import FundingError
 from tests.unit.sim_support import (
     MS,
     T0_MS,
@@ -32,6 +33,7 @@ def test_sdk_signed_order_is_accepted_and_attributed_to_its_signer() -> None:
     venue = make_venue()
     btc_book(venue)
     wallet = eth_account.Account.from_key("0x" + "42" * 32)
+    venue.fund(wallet.address)
     action = {"type": "order", "orders": [limit(0, True, "99000", "0.001")], "grouping": "na"}
     sig = sign_l1_action(wallet, action, None, T0_MS, None, False)
     status, resp = venue.handle_exchange(
@@ -39,7 +41,7 @@ def test_sdk_signed_order_is_accepted_and_attributed_to_its_signer() -> None:
          "expiresAfter": None}, T0_MS * MS)
     assert status == 200
     assert "resting" in resp["response"]["data"]["statuses"][0]
-    assert venue.account(wallet.address) is not None
+    assert venue.user_order_count(wallet.address.lower()) == 1
 
 
 def test_ioc_walks_levels_fills_at_their_prices_and_cancels_the_rest(
@@ -241,18 +243,65 @@ def test_noop_burns_the_nonce() -> None:
     assert again == {"status": "err", "response": ve.duplicate_nonce(T0_MS + 5)}
 
 
-def test_unknown_signer_is_refused_when_accounts_are_not_auto_created() -> None:
-    venue = make_venue(SimSettings(auto_create_accounts=False))
-    alice = Trader(venue)
-    _, resp = alice.send({"type": "noop"})
+def test_an_unfunded_signer_is_refused_by_default() -> None:
+    venue = make_venue()  # the default settings: accounts exist only once funded
+    alice = Trader(venue, funded=False)
+    _, resp = alice.send({"type": "order", "orders": [limit(0, True, "99000", "0.01")],
+                          "grouping": "na"})
     assert resp == {"status": "err", "response": ve.user_does_not_exist(alice.address)}
-    venue.open_account(alice.address)
+    assert venue.account(alice.address) is None  # no account was opened by the attempt
+    assert venue.rejected["unknown_user"] == 1
+    venue.fund(alice.address, 2_500.0)
     assert alice.send({"type": "noop"})[1]["status"] == "ok"
+    acc = venue.account(alice.address)
+    assert acc is not None
+    assert acc.balance == 2_500.0
+
+
+def test_a_tampered_action_is_refused_not_traded_as_a_stranger() -> None:
+    venue = make_venue()
+    alice = Trader(venue)
+    btc_book(venue)
+    body = alice.body({"type": "order", "orders": [limit(0, True, "100001", "0.01", "Ioc")],
+                       "grouping": "na"})
+    body["action"]["orders"][0]["s"] = "0.02"  # changed after signing
+    _, resp = venue.handle_exchange(body, T0_MS * MS)
+    assert resp["status"] == "err"
+    assert resp["response"].startswith("User or API Wallet 0x")
+    assert resp["response"].endswith(" does not exist.")
+    assert alice.address.lower() not in resp["response"]
+    assert list(venue.accounts) == [alice.address.lower()]  # nobody new trades
+    assert alice.position("BTC") == 0.0
+
+
+def test_auto_create_is_an_explicit_opt_in() -> None:
+    venue = make_venue(SimSettings(auto_create_accounts=True, initial_usdc=7_000.0))
+    stranger = Trader(venue, 9, funded=False)
+    assert stranger.send({"type": "noop"})[1]["status"] == "ok"
+    acc = venue.account(stranger.address)
+    assert acc is not None
+    assert acc.balance == 7_000.0
+
+
+def test_funding_adds_to_a_balance_and_refuses_bad_input() -> None:
+    venue = make_venue(SimSettings(initial_usdc=1_000.0))
+    address = "0x" + "Ab" * 20
+    assert venue.fund(address) == 1_000.0
+    assert venue.fund(address, 250.5) == 250.5
+    acc = venue.account(address)
+    assert acc is not None
+    assert acc.balance == 1_250.5
+    for bad_address, usdc in (("0x12", 1.0), ("0x" + "zz" * 20, 1.0), (address, 0.0),
+                              (address, -5.0), (address, float("nan")),
+                              (address, float("inf"))):
+        with pytest.raises(FundingError):
+            venue.fund(bad_address, usdc)
+    assert acc.balance == 1_250.5
 
 
 def test_an_approved_agent_trades_for_its_account() -> None:
-    venue = make_venue(SimSettings(auto_create_accounts=False))
-    owner, agent = Trader(venue, 1), Trader(venue, 2)
+    venue = make_venue()
+    owner, agent = Trader(venue, 1), Trader(venue, 2, funded=False)
     venue.approve_agent(owner.address, agent.address)
     btc_book(venue)
     agent.order(limit(0, True, "100001", "0.01", "Ioc"))
@@ -263,9 +312,8 @@ def test_an_approved_agent_trades_for_its_account() -> None:
 def test_agents_in_settings_trade_for_their_accounts_from_the_start() -> None:
     owner_address = Trader(make_venue(), 1).address
     agent_address = Trader(make_venue(), 2).address
-    venue = make_venue(SimSettings(auto_create_accounts=False,
-                                   agents=((agent_address, owner_address),)))
-    owner, agent = Trader(venue, 1), Trader(venue, 2)
+    venue = make_venue(SimSettings(agents=((agent_address, owner_address),)))
+    owner, agent = Trader(venue, 1, funded=False), Trader(venue, 2, funded=False)
     btc_book(venue)
     agent.order(limit(0, True, "100001", "0.01", "Ioc"))
     assert owner.position("BTC") == 0.01
@@ -273,9 +321,8 @@ def test_agents_in_settings_trade_for_their_accounts_from_the_start() -> None:
 
 
 def test_mainnet_signature_on_a_testnet_venue_recovers_to_a_stranger() -> None:
-    venue = make_venue(SimSettings(auto_create_accounts=False))
+    venue = make_venue()
     alice = Trader(venue, 1, mainnet=True)
-    venue.open_account(alice.address)
     _, resp = alice.send({"type": "noop"})
     assert resp["status"] == "err"
     assert ve.classify(resp["response"]) is ve.SignerMismatch

@@ -26,12 +26,13 @@ EXPECTED: dict[tuple[TradingState, Trigger], TradingState] = {
     (A, Trigger.STAGE_ERRORS_HALT): H, (A, Trigger.KILL_SWITCH): H, (A, Trigger.MANUAL_HALT): H,
     (R, Trigger.FEED_LOST): R, (R, Trigger.STAGE_ERRORS_REDUCE): R, (R, Trigger.MANUAL_REDUCE): R,
     (R, Trigger.STAGE_ERRORS_HALT): H, (R, Trigger.KILL_SWITCH): H, (R, Trigger.MANUAL_HALT): H,
-    (R, Trigger.RESUME): A, (R, Trigger.FEED_RESTORED): A,
+    (R, Trigger.RESUME): A, (R, Trigger.FEED_RESTORED): A, (R, Trigger.AUTO_RECOVER): A,
     (H, Trigger.FEED_LOST): H, (H, Trigger.STAGE_ERRORS_REDUCE): H, (H, Trigger.MANUAL_REDUCE): H,
     (H, Trigger.STAGE_ERRORS_HALT): H, (H, Trigger.KILL_SWITCH): H, (H, Trigger.MANUAL_HALT): H,
-    (H, Trigger.RESUME): A,
+    (H, Trigger.RESUME): A, (H, Trigger.AUTO_RECOVER): A,
 }
-ILLEGAL = [(A, Trigger.RESUME), (A, Trigger.FEED_RESTORED), (H, Trigger.FEED_RESTORED)]
+ILLEGAL = [(A, Trigger.RESUME), (A, Trigger.FEED_RESTORED), (H, Trigger.FEED_RESTORED),
+           (A, Trigger.AUTO_RECOVER)]
 
 
 def _machine_in(state: TradingState) -> TradingStateMachine:

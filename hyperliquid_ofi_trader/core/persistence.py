@@ -1,0 +1,167 @@
+"""SQLite plumbing shared by every writer of the run database (journal, order store).
+
+Three failures seen in fault runs shape it:
+- A value SQLite cannot bind (an int beyond 64 bits raises `OverflowError`, not a
+  `sqlite3.Error`) escaped the writer's `except sqlite3.Error`, left the connection inside
+  an open transaction, and every later write of the process failed ("cannot start a
+  transaction within a transaction", "database is locked"). Here a transaction rolls back
+  on ANY exception (`atomic`), and a leftover open transaction is rolled back before the
+  next one starts.
+- One poisoned row failed its whole batch, and the batch was kept for retry, so it failed
+  forever. `write_batch` retries a failed batch row by row and sets aside only the rows
+  SQLite refuses by value (`Quarantined`); a transient failure (locked, disk full, I/O)
+  keeps the whole batch for the next attempt.
+- Python's default busy timeout is 5 s: a write meeting a lock blocked the event loop for
+  seconds, 26 times in a row. Writers here wait at most `BUSY_TIMEOUT_S`.
+
+Files are owner-only: the run folder 0700, the database 0600 (SQLite gives its -wal and
+-shm files the database file's mode). They hold the account's whole trading history.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+BUSY_TIMEOUT_S: Final = 0.05
+DIR_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+_QUARANTINE_KEEP: Final = 100  # the most recent quarantined rows kept for inspection
+
+Row = tuple[Any, ...]
+Statement = tuple[str, Sequence[Row]]
+
+
+class TransientWriteError(Exception):
+    """The database refused a write for a reason that may pass (locked, full, I/O)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A row SQLite refused by value: never retried, reported and counted."""
+
+    sql: str
+    row: Row
+    error: str
+
+    def describe(self) -> str:
+        table = self.sql.split(" INTO ", 1)[-1].split(" ", 1)[0]
+        return f"{table} row {self.row!r:.200} refused: {self.error}"
+
+
+@dataclass(slots=True)
+class WriteHealth:
+    """How a writer's persistence is doing, for the degrade watch and status views."""
+
+    failing: bool = False  # the last write attempt failed; rows are queued for retry
+    write_errors: int = 0
+    quarantined: int = 0
+    dropped: int = 0  # rows given up after the queue bound (data lost)
+    last_error: str = ""
+    recent_quarantine: list[Quarantined] = field(default_factory=list)
+
+    def note_failure(self, error: str) -> None:
+        self.failing = True
+        self.write_errors += 1
+        self.last_error = error
+
+    def note_quarantine(self, rows: Sequence[Quarantined]) -> None:
+        self.quarantined += len(rows)
+        self.recent_quarantine.extend(rows)
+        del self.recent_quarantine[:-_QUARANTINE_KEEP]
+        self.last_error = rows[-1].describe()
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) owner-only; an existing folder is left as it is,
+    except the last component when it was created here."""
+    existed = path.is_dir()
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if not existed:
+        os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
+def _create_private_file(path: Path) -> None:
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE)
+        os.close(fd)
+
+
+def connect_wal(path: Path) -> sqlite3.Connection:
+    """An autocommit connection in WAL mode with a short busy timeout; the folder and the
+    file are created owner-only when missing. Raises OSError or sqlite3.Error."""
+    make_private_dir(path.parent)
+    _create_private_file(path)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT_S)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def atomic(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], object]) -> None:
+    """Run `body` in one transaction: committed entirely, or rolled back on any exception
+    (which is re-raised as it was)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")  # left open by someone else's failure: never build on it
+    conn.execute("BEGIN")
+    try:
+        body(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Locked, busy, full, I/O: worth a retry with the same rows. Anything else a row did."""
+    return isinstance(exc, sqlite3.OperationalError)
+
+
+def write_batch(conn: sqlite3.Connection, statements: Iterable[Statement]) -> list[Quarantined]:
+    """Write every row of every statement in one transaction and return the rows set
+    aside. A transient failure raises `TransientWriteError` and writes nothing."""
+    batch = [(sql, rows) for sql, rows in statements if rows]
+    if not batch:
+        return []
+    try:
+        atomic(conn, lambda c: _execute_all(c, batch))
+        return []
+    except Exception as exc:
+        if is_transient(exc):
+            raise TransientWriteError(str(exc)) from exc
+    return _write_row_by_row(conn, batch)
+
+
+def _execute_all(conn: sqlite3.Connection, batch: Sequence[Statement]) -> None:
+    for sql, rows in batch:
+        conn.executemany(sql, rows)
+
+
+def _write_row_by_row(conn: sqlite3.Connection,
+                      batch: Sequence[Statement]) -> list[Quarantined]:
+    # A failing INSERT is undone alone by SQLite (statement atomicity), and a value Python
+    # cannot bind fails before the statement runs, so the rest of the batch still commits.
+    refused: list[Quarantined] = []
+
+    def body(c: sqlite3.Connection) -> None:
+        for sql, rows in batch:
+            for row in rows:
+                try:
+                    c.execute(sql, row)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    refused.append(Quarantined(sql, tuple(row), f"{type(exc).__name__}: "
+                                                               f"{exc}"))
+
+    try:
+        atomic(conn, body)
+    except Exception as exc:
+        raise TransientWriteError(str(exc)) from exc
+    return refused

@@ -1,0 +1,146 @@
+"""`hlofi kill`, `resume` and `status` from another shell, against real `hlofi run`
+processes on the emulator: the commands find the running system on their own, confirm
+what happened, fail loudly when nothing runs, and a kill outlives SIGKILL and restarts.
+
+Every test has its own HLOFI_STATE_DIR (tests/conftest.py), inherited by the processes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hyperliquid_ofi_trader.risk.control import read_ack
+from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE
+from hyperliquid_ofi_trader.runtime.registry import RunRegistry, state_dir
+from hyperliquid_ofi_trader.runtime.status import read_status
+from tests.integration.operator_support import (
+    HLOFI,
+    fast_config,
+    hlofi,
+    sigkill,
+    start_run,
+    stop_run,
+    wait_registered,
+)
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _control_written_ns(run_dir: Path) -> int:
+    written: int = json.loads((run_dir / "control.json").read_bytes())["written_ns"]
+    return written
+
+
+def _orders_after(run_dir: Path, since_ns: int) -> int:
+    conn = sqlite3.connect(run_dir / "journal.sqlite")
+    try:
+        row = conn.execute("SELECT COUNT(*) FROM orders WHERE created_ns > ?",
+                           (since_ns,)).fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
+
+
+def test_nothing_running_kill_resume_status_fail_clearly() -> None:
+    for command in (["kill"], ["resume"], ["status"]):
+        res = hlofi(*command)
+        assert res.returncode == 1, (command, res.stdout, res.stderr)
+        assert "no running hlofi system found" in res.stderr
+        assert "Traceback" not in res.stderr
+    res = hlofi("status", "--json")
+    assert res.returncode == 1
+    assert json.loads(res.stdout)["runs"] == []
+
+
+def test_kill_with_no_args_halts_the_running_run_and_status_shows_it(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    proc = start_run(["--duration", "120", "--config", str(fast_config(tmp_path)),
+                      "--run-dir", str(run_dir), "--seed", "3"])
+    try:
+        entry, _ = wait_registered(proc, run_dir)
+        res = hlofi("status")
+        assert res.returncode == 0, res.stderr
+        assert f"pid {entry.pid}" in res.stdout
+        assert "state     ACTIVE" in res.stdout
+        assert "PnL USD   gross" in res.stdout
+        res = hlofi("kill", "--reason", "drill")
+        assert res.returncode == 0, res.stderr
+        assert f"halted pid {entry.pid}" in res.stdout
+        ack = read_ack(run_dir / "control_ack.json")
+        assert ack is not None
+        assert ack.trading_state == "HALTED"
+        # From the command being written to the engine being HALTED: within one second.
+        assert ack.applied_ns - _control_written_ns(run_dir) < 1_000_000_000
+        res = hlofi("status", "--json")
+        assert res.returncode == 0, res.stderr
+        [run] = json.loads(res.stdout)["runs"]
+        assert run["pid"] == entry.pid
+        assert run["trading_state"] == "HALTED"
+        assert "drill" in (run["durable_halt"] or "")
+        assert {"gross", "fees", "net"} <= set(run["pnl"])
+        assert run["feed"]["healthy"] is True
+        assert run["last_decisions"], run
+    finally:
+        summary, _ = stop_run(proc)
+    assert summary["engine"]["trading_state"] == "HALTED"
+    assert not RunRegistry(state_dir()).running()  # a run that ended leaves the registry
+    assert read_status(run_dir / "status.json").running is False
+    res = hlofi("kill")  # a finished run is not "killed" again
+    assert res.returncode == 1
+
+
+def test_kill_then_sigkill_then_restart_stays_halted_until_resume(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    config = fast_config(tmp_path)
+    args = ["--duration", "120", "--config", str(config), "--run-dir", str(run_dir)]
+    proc = start_run(args)
+    try:
+        wait_registered(proc, run_dir)
+        res = hlofi("kill")
+        assert res.returncode == 0, res.stderr
+    finally:
+        sigkill(proc)
+    assert (run_dir / HALT_FILE).exists()
+    proc = start_run(args)
+    try:
+        entry, status = wait_registered(proc, run_dir, state="HALTED")
+        assert status.durable_halt
+        restarted_ns = entry.started_ns
+        assert _orders_after(run_dir, restarted_ns) == 0
+        res = hlofi("resume", "--pid", str(entry.pid))
+        assert res.returncode == 0, res.stderr
+        assert "resumed" in res.stdout
+        assert read_status(run_dir / "status.json").trading_state == "ACTIVE"
+        assert not (run_dir / HALT_FILE).exists()
+        assert not (state_dir() / "halts").exists()  # emulator keys are throwaway
+        res = hlofi("resume")
+        assert res.returncode == 1  # already ACTIVE: nothing to resume
+        assert "not halted" in res.stderr
+    finally:
+        summary, stderr = stop_run(proc)
+    assert "starting HALTED" in stderr
+    assert summary["engine"]["trading_state"] == "ACTIVE"
+    changes = [(c["to"], c["reason"]) for c in summary["state_changes"]]
+    assert any(to == "HALTED" and "durable halt" in why for to, why in changes), changes
+
+
+def test_a_kill_written_while_nothing_ran_applies_at_the_next_start(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    res = hlofi("kill", "--run-dir", str(run_dir), "--reason", "weekend")
+    assert res.returncode == 3, res.stderr  # recorded, nothing halted now: not a success
+    assert "nothing was halted now" in res.stderr
+    done = subprocess.run(
+        [*HLOFI, "run", "--json", "--duration", "15",
+         "--config", str(fast_config(tmp_path)), "--run-dir", str(run_dir)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "starting HALTED" in done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["engine"]["trading_state"] == "HALTED"
+    assert summary["engine"]["outcomes"].get("submit", 0) == 0
+    assert summary["engine"]["outcomes"].get("halted", 0) > 0
