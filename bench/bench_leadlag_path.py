@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -62,7 +63,7 @@ from hyperliquid_ofi_trader.runtime.execution_stack import build_execution
 from hyperliquid_ofi_trader.sim.scenarios import settings_for
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 
-_EAGER = {
+_EAGER: dict[str, dict[str, Any]] = {
     "thresholds.yaml": {
         "costs": {"fee_tier": 6, "maker_rebate_tier": 3, "adverse_prior_bps": 0.0,
                   "expected_slippage_bps": 0.0, "min_margin_bps": 0.0, "uncertainty_k": 0.0},

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 
@@ -148,7 +149,7 @@ class OnlineForecast:
         self._lead_mask = [f.startswith(_LEAD_PREFIXES) for f in self.features]
         self.last_lead_share = 0.0
         self.coef: list[float] = list(model.coef_bps)
-        self._cov = np.zeros((k, k))
+        self._cov: npt.NDArray[np.float64] = np.zeros((k, k))
         self._cov_rows: list[list[float]] = self._cov.tolist()
         self._solve()
 
@@ -230,7 +231,7 @@ class OnlineForecast:
         a = self._a0 + self._a_data
         b = self._b0 + self._b_data
         try:
-            cov = np.linalg.inv(a)
+            cov = np.asarray(np.linalg.inv(a), dtype=np.float64)
         except np.linalg.LinAlgError:
             return  # keep the previous estimate (a zero prior and no data yet)
         mean = np.clip(cov @ b, -self._bound, self._bound)
