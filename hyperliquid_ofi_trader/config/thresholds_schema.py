@@ -406,6 +406,9 @@ class CostThresholds(FrozenModel):
         default=0.5, ge=0, description="Edge must beat cost by at least this (bps).")
     uncertainty_k: float = Field(
         default=0.5, ge=0, description="Trade on forecast - k x its standard error.")
+    exit_post_only_share: float = Field(
+        default=0.5, ge=0, le=1, description="Share of exits expected to fill post-only at "
+        "our touch (the rest by IOC) when pricing a round trip.")
     fill_probability: float = Field(
         default=0.3, gt=0, le=1, description="Expected fill probability of a post-only order "
         "(IOC is preferred when its margin beats this times the post-only margin).")

@@ -6,13 +6,15 @@ tier (1-3: -0.1 / -0.2 / -0.3 bps) replaces the maker fee when it is better. Whe
 account's own rates (`userFees`: userCrossRate / userAddRate) override the table
 (`set_venue_fees`).
 
-Round trip. A position is entered and, at its horizon, exited by an IOC (the explicit exit),
-so every entry is priced with its exit:
+Round trip. A position is entered and, at its horizon, exited (the explicit exit: a
+post-only order at our touch, an IOC when that does not fill in time), so every entry is
+priced with its expected exit:
 
-    taker round trip = 2 x taker fee + 2 x half-spread + expected slippage
+    exit             = q x (maker fee - half-spread) + (1 - q) x (taker fee + half-spread
+                       + expected slippage)          q = exit_post_only_share
+    taker round trip = taker fee + half-spread + expected slippage + exit
     maker round trip = maker fee - half-spread (we buy at the bid: below the mid)
-                       + expected adverse selection of a post-only fill
-                       + taker fee + half-spread (the exit)
+                       + expected adverse selection of a post-only fill + exit
 
 Adverse selection. The mid move against us after our post-only fills (markouts at the trust
 horizon, feedback/markouts.py), an exponentially weighted mean with a prior worth
@@ -62,6 +64,7 @@ class CostSettings:
     min_margin_bps: float = 0.5
     uncertainty_k: float = 0.5
     fill_probability: float = 0.3
+    exit_post_only_share: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 <= self.fee_tier < len(FEE_TIERS):
@@ -80,6 +83,9 @@ class CostSettings:
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise CostConfigError(f"{name} must be > 0, got {v!r}")
+        if not 0 <= self.exit_post_only_share <= 1:
+            raise CostConfigError(f"exit_post_only_share must be in [0, 1], got "
+                                  f"{self.exit_post_only_share}")
         if not 0 < self.fill_probability <= 1:
             raise CostConfigError(f"fill_probability must be in (0, 1], got "
                                   f"{self.fill_probability}")
@@ -168,18 +174,22 @@ class CostModel:
         edge = abs(edge_bps) * decay
         lcb = edge - s.uncertainty_k * std_bps * decay
         hs = max(half_spread_bps, 0.0)
-        taker = 2.0 * self._taker + 2.0 * hs + s.expected_slippage_bps
+        exit_ = self._exit_bps(hs)
+        taker = self._taker + hs + s.expected_slippage_bps + exit_
         adverse = max(self._adverse, 0.0) + (hs if toxic_flow else 0.0)
-        maker = self._maker - hs + adverse + self._taker + hs
+        maker = self._maker - hs + adverse + exit_
         return CostQuote(edge_bps=edge, edge_lcb_bps=lcb, taker_cost_bps=taker,
                          maker_cost_bps=maker, margin_ioc_bps=lcb - taker,
                          margin_alo_bps=lcb - maker, half_spread_bps=hs, adverse_bps=adverse,
                          taker_fee_bps=self._taker, maker_fee_bps=self._maker,
                          latency_ms=latency)
 
-    def exit_cost_bps(self, half_spread_bps: float) -> float:
-        """Closing now with an IOC."""
-        return self._taker + max(half_spread_bps, 0.0) + self.settings.expected_slippage_bps
+    def _exit_bps(self, hs: float) -> float:
+        """The expected exit: post-only at our touch (maker fee, earns the half-spread) for
+        `exit_post_only_share` of positions, an IOC (taker fee, pays it) for the rest."""
+        q = self.settings.exit_post_only_share
+        ioc = self._taker + hs + self.settings.expected_slippage_bps
+        return q * (self._maker - hs) + (1.0 - q) * ioc
 
     def _measured_latency(self, default_ms: float) -> float:
         if self._latency_ms is None:
@@ -200,4 +210,5 @@ def cost_settings(cfg: AppConfig) -> CostSettings:
                         adverse_prior_fills=c.adverse_prior_fills,
                         expected_slippage_bps=c.expected_slippage_bps,
                         edge_halflife_ms=c.edge_halflife_ms, min_margin_bps=c.min_margin_bps,
-                        uncertainty_k=c.uncertainty_k, fill_probability=c.fill_probability)
+                        uncertainty_k=c.uncertainty_k, fill_probability=c.fill_probability,
+                        exit_post_only_share=c.exit_post_only_share)

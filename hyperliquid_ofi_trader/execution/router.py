@@ -33,10 +33,11 @@ The decision is economic; OFI no longer sets the direction, it sets the URGENCY:
 - else above MID -> post-only; strong OFI AGAINST our side makes a post-only fill adverse
   (one more half-spread of adverse selection is charged);
 - else skip "edge_below_cost". A missing or stale OFI is no veto: it only removes urgency.
-- Exit: a position is closed by a reduce-only IOC when its horizon is reached (unless the
-  forecast still pays a fresh entry, which renews it) or when the forecast turns against it
-  by more than its uncertainty (the exit's cost is owed either way, so only the expected
-  adverse move matters).
+- Exit: when a position's horizon is reached (unless the forecast still pays a fresh entry,
+  which renews it), a reduce-only post-only order rests at our touch (it earns the
+  half-spread), kept there by `requotes()`; `exit_patience_ms` later an IOC closes what is
+  left. When the forecast turns against the position by more than its uncertainty, an IOC
+  closes it at once (measured: waiting for a cheaper exit loses more than it saves).
 The decision's economics (edge, costs, margins) are in `explain()` for the journal.
 
 Every skip sets `last_reason` ("code: detail") and counts the code in `skips`; the engine
@@ -119,6 +120,7 @@ class RouterSettings:
     instruments: Mapping[str, Instrument]
     requote_ticks: int = 3
     exit_cooldown_ms: int = 500  # one exit IOC in flight at a time per coin
+    exit_patience_ms: int = 3_000  # a post-only exit rests this long past the horizon
     min_forecast_evidence: float = 0.0  # effective samples of market data before entries
 
     def __post_init__(self) -> None:
@@ -167,6 +169,7 @@ class ExecutionRouter:
         "_costs",
         "_edge_of",
         "_exit_sent_ns",
+        "_exiting",
         "_open_orders",
         "_opened_ns",
         "_tactics",
@@ -196,6 +199,7 @@ class ExecutionRouter:
         self._clock_ns = clock_ns
         self._opened_ns: dict[str, int] = {}
         self._exit_sent_ns: dict[str, int] = {}
+        self._exiting: dict[str, float] = {}  # coin -> direction of the position it closes
         self.last_edge: EdgeEstimate | None = None
         self.last_quote: CostQuote | None = None
         self._tactics = tactics if tactics is not None else Tactics(settings.tactics_settings())
@@ -277,7 +281,17 @@ class ExecutionRouter:
         if inst is None or book is None:
             return []
         bid, ask = _px(book.best_bid()), _px(book.best_ask())
-        return self._tactics.requote(inst, alpha, bid, ask, self._open_orders(coin))
+        own = self._open_orders(coin)
+        exiting = self._exiting.get(coin)
+        if exiting is None:
+            return self._tactics.requote(inst, alpha, bid, ask, own)
+        # A position past its horizon: orders on the closing side are its post-only exit.
+        # A small alpha must not cancel them ("alpha_decayed"): they are re-priced as if
+        # alpha wanted the exit fully, while orders on the other side meet the real alpha.
+        closing = [o for o in own if (o.is_buy if exiting < 0 else not o.is_buy)]
+        others = [o for o in own if (o.is_buy if exiting > 0 else not o.is_buy)]
+        return (self._tactics.requote(inst, -exiting, bid, ask, closing)
+                + self._tactics.requote(inst, alpha, bid, ask, others))
 
     # ------------------------------------------------------------ internals
 
@@ -365,6 +379,7 @@ class ExecutionRouter:
         if not inst.meets_min_value(mid, inst.round_size(abs(position))):
             # Flat, or dust no order can close (under the venue minimum): nothing to exit.
             self._opened_ns.pop(coin, None)
+            self._exiting.pop(coin, None)
             return None
         opened = self._opened_ns.setdefault(coin, now)
         direction = 1.0 if position > 0 else -1.0
@@ -373,27 +388,55 @@ class ExecutionRouter:
         reversed_ = -hold_bps - k * edge.std_bps > 0.0
         due = now - opened >= edge.horizon_ms * _NS_PER_MS
         if not (due or reversed_):
+            self._exiting.pop(coin, None)
             return None
         if not reversed_ and hold_bps > 0.0 and self._renews(edge, bid, ask):
             self._opened_ns[coin] = now  # the forecast still pays a fresh entry: hold on
+            self._exiting.pop(coin, None)
             return None
+        urgent = reversed_ or now - opened >= (
+            edge.horizon_ms + self.settings.exit_patience_ms) * _NS_PER_MS
+        self._exiting[coin] = direction
+        is_buy = position < 0
+        own = self._open_orders(coin)
+        if not urgent:
+            return self._post_only_exit(inst, coin, is_buy, position, bid, ask, own)
         if now - self._exit_sent_ns.get(coin, -(1 << 62)) < (
                 self.settings.exit_cooldown_ms * _NS_PER_MS):
             raise _SkipError("exit_in_flight", f"an exit of {coin} was sent less than "
                              f"{self.settings.exit_cooldown_ms} ms ago")
-        is_buy = position < 0
-        price = self._price(inst, Tif.IOC, is_buy, bid, ask, self._open_orders(coin))
+        price = self._price(inst, Tif.IOC, is_buy, bid, ask, own)
+        size = self._exit_size(inst, coin, position, price, bid, ask)
+        self._exit_sent_ns[coin] = now
+        why = "reversed" if reversed_ else "horizon"
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.IOC,
+                           reduce_only=True, tag=f"exit_{why}_ioc")
+
+    def _post_only_exit(self, inst: Instrument, coin: str, is_buy: bool, position: float,
+                        bid: float, ask: float, own: Sequence[OpenOrderView]) -> OrderIntent:
+        """Horizon reached, nothing urgent: rest a reduce-only post-only order at our touch
+        (it earns the half-spread instead of paying it); `requotes()` keeps it at the touch
+        and an IOC takes over after `exit_patience_ms`."""
+        _, resting = _same_side(own, coin, is_buy)
+        if resting:
+            raise _SkipError("exit_resting", f"a post-only exit of {coin} rests; an IOC takes "
+                             f"over {self.settings.exit_patience_ms} ms after the horizon")
+        price = self._price(inst, Tif.ALO, is_buy, bid, ask, own)
+        size = self._exit_size(inst, coin, position, price, bid, ask)
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.ALO,
+                           reduce_only=True, tag="exit_horizon_alo")
+
+    def _exit_size(self, inst: Instrument, coin: str, position: float, price: float,
+                   bid: float, ask: float) -> float:
         # Within the per-order budget the gate enforces: a larger position leaves in
-        # several exits, one per cooldown.
+        # several exits.
+        mid = 0.5 * (bid + ask)
         size = inst.round_size(min(abs(position),
                                    self.settings.max_order_usd / (mid + abs(price - mid))))
         if not inst.meets_min_value(price, size):
             raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
                              "$10 venue minimum")
-        self._exit_sent_ns[coin] = now
-        why = "reversed" if reversed_ else "horizon"
-        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.IOC,
-                           reduce_only=True, tag=f"exit_{why}_ioc")
+        return size
 
     def _renews(self, edge: EdgeEstimate, bid: float, ask: float) -> bool:
         if self._costs is None:

@@ -65,14 +65,24 @@ def router(e: EdgeEstimate | EdgeBox | None, b: OrderBook | None = None, clock: 
 
 def test_base_tier_round_trips_by_hand() -> None:
     c = CostModel(CostSettings(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5,
-                               uncertainty_k=1.0))
+                               uncertainty_k=1.0, exit_post_only_share=0.0))
     q = c.quote(12.0, 1.0, half_spread_bps=0.5, model_latency_ms=200)
-    # taker: 2 x 4.5 + 2 x 0.5 + 0.5 = 10.5; maker: 1.5 - 0.5 + 1.0 + 4.5 + 0.5 = 7.0
-    assert q.taker_cost_bps == pytest.approx(10.5)
-    assert q.maker_cost_bps == pytest.approx(7.0)
+    # IOC exit 4.5 + 0.5 + 0.5 = 5.5; taker: 4.5 + 0.5 + 0.5 + 5.5 = 11.0;
+    # maker: 1.5 - 0.5 + 1.0 + 5.5 = 7.5
+    assert q.taker_cost_bps == pytest.approx(11.0)
+    assert q.maker_cost_bps == pytest.approx(7.5)
     assert q.edge_lcb_bps == pytest.approx(11.0)
-    assert q.margin_ioc_bps == pytest.approx(0.5)
-    assert q.margin_alo_bps == pytest.approx(4.0)
+    assert q.margin_ioc_bps == pytest.approx(0.0)
+    assert q.margin_alo_bps == pytest.approx(3.5)
+
+
+def test_half_the_exits_resting_at_the_touch_by_hand() -> None:
+    c = CostModel(CostSettings(adverse_prior_bps=1.0, expected_slippage_bps=0.5,
+                               exit_post_only_share=0.5))
+    q = c.quote(12.0, 0.0, half_spread_bps=0.5, model_latency_ms=200)
+    # exit 0.5 x (1.5 - 0.5) + 0.5 x 5.5 = 3.25; taker 5.5 + 3.25; maker 2.0 + 3.25
+    assert q.taker_cost_bps == pytest.approx(8.75)
+    assert q.maker_cost_bps == pytest.approx(5.25)
 
 
 def test_fee_tiers_and_maker_rebate() -> None:
@@ -131,7 +141,7 @@ def test_edge_above_taker_cost_goes_ioc() -> None:
 
 
 def test_edge_between_maker_and_taker_cost_rests_post_only() -> None:
-    r = router(edge(-8.5))  # maker round trip ~7 bps, taker ~10 bps on a 1-bp spread
+    r = router(edge(-7.0))  # maker round trip ~5.6 bps, taker ~8.9 bps on a 1-bp spread
     (intent,) = r.route("ETH", -0.8, 0.0, 0.0)
     assert intent.tif is Tif.ALO
     assert not intent.is_buy
@@ -145,14 +155,14 @@ def test_edge_below_cost_skips_and_says_why() -> None:
 
 
 def test_uncertainty_is_charged() -> None:
-    r = router(edge(15.0, std=6.0))  # lower bound 9 bps: only the maker side pays
+    r = router(edge(15.0, std=8.0))  # lower bound 7 bps: only the maker side pays
     (intent,) = r.route("ETH", 0.9, None, 0.0)
     assert intent.tif is Tif.ALO
 
 
 def test_ofi_sets_urgency_not_direction() -> None:
     # Both order types pay; the post-only one pays more in expectation unless flow is urgent.
-    r = router(edge(11.5))
+    r = router(edge(9.5))
     (calm,) = r.route("ETH", 0.9, 0.0, 0.0)
     (urgent,) = r.route("ETH", 0.9, 3.0, 0.0)  # strong buy flow: a resting bid is run over
     (against,) = r.route("ETH", 0.9, -3.0, 0.0)  # strong sell flow: never flips our side
@@ -174,16 +184,40 @@ def test_no_entry_on_a_prior_alone() -> None:
     assert r.last_reason.startswith("forecast_warming_up")
 
 
-def test_position_exits_at_its_horizon_by_ioc() -> None:
+class Resting:
+    def __init__(self, is_buy: bool, price: float, size: float, cloid: str) -> None:
+        self.coin, self.is_buy, self.price, self.size, self.cloid = (
+            "ETH", is_buy, price, size, cloid)
+
+
+def test_position_exits_at_its_horizon_post_only_then_by_ioc() -> None:
     clock = Clock()
-    r = router(edge(1.0), clock=clock)
+    resting: list[Resting] = []
+    r = ExecutionRouter(RouterSettings(
+        ofi_high=2.0, ofi_mid=0.5, min_abs_alpha=0.01, ioc_slippage_bps=5.0,
+        ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
+        instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
+        open_orders=lambda coin: resting, edge_of=lambda coin: edge(1.0),
+        costs=CostModel(), clock_ns=clock)
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
-    (intent,) = r.route("ETH", 0.2, None, 0.05)
-    assert intent.tag == "exit_horizon_ioc"
-    assert not intent.is_buy
-    assert intent.reduce_only
-    assert intent.size == pytest.approx(0.05)
+    (alo,) = r.route("ETH", 0.2, None, 0.05)
+    assert alo.tag == "exit_horizon_alo"
+    assert alo.tif is Tif.ALO
+    assert alo.reduce_only
+    assert not alo.is_buy
+    assert alo.price == 2000.2
+    assert alo.size == pytest.approx(0.05)
+    resting.append(Resting(False, 2000.2, 0.05, "0x" + "e" * 32))
+    assert r.route("ETH", 0.2, None, 0.05) == ()
+    assert r.last_reason.startswith("exit_resting")
+    # A small alpha does not cancel the resting exit (it would cancel an entry).
+    assert r.requotes("ETH", 0.0) == []
+    clock.t = 8_000 * MS  # patience spent: an IOC closes the rest
+    (ioc,) = r.route("ETH", 0.2, None, 0.05)
+    assert ioc.tag == "exit_horizon_ioc"
+    assert ioc.tif is Tif.IOC
+    assert not ioc.is_buy
 
 
 def test_horizon_renews_while_the_forecast_still_pays() -> None:
