@@ -343,6 +343,12 @@ class ExecutionRouter:
         exit_intent = self._maybe_exit(inst, book, coin, edge, position, bid, ask)
         if exit_intent is not None:
             return exit_intent
+        is_buy = edge.bps > 0
+        flow = 0.0 if ofi is None or not math.isfinite(ofi) else (ofi if is_buy else -ofi)
+        # Priced first: every routed decision journals its edge, cost and margin.
+        quote = costs.quote(edge.bps, edge.std_bps, half_spread_bps, edge.latency_ms,
+                            toxic_flow=flow <= -s.ofi_high)
+        self.last_quote = quote
         if edge.n_eff < s.min_forecast_evidence:
             raise _SkipError("forecast_warming_up", f"forecast backed by {edge.n_eff:.1f} "
                              f"effective samples < {s.min_forecast_evidence:g}: the market "
@@ -350,11 +356,6 @@ class ExecutionRouter:
         if edge.bps == 0.0 or abs(alpha) < s.min_abs_alpha:
             raise _SkipError("alpha_below_min", f"|alpha| {abs(alpha):.4f} < "
                              f"{s.min_abs_alpha:g} (forecast {edge.bps:+.3f} bps)")
-        is_buy = edge.bps > 0
-        flow = 0.0 if ofi is None or not math.isfinite(ofi) else (ofi if is_buy else -ofi)
-        quote = costs.quote(edge.bps, edge.std_bps, half_spread_bps, edge.latency_ms,
-                            toxic_flow=flow <= -s.ofi_high)
-        self.last_quote = quote
         tif = _choose_tif_on_edge(quote, flow >= s.ofi_high, costs.settings.min_margin_bps,
                                   costs.settings.fill_probability)
         own = self._open_orders(coin)

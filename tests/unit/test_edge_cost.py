@@ -270,3 +270,12 @@ def test_a_lead_driven_entry_is_tagged_for_the_lead_lag_budget() -> None:
     assert intent.tag == "edge_ioc_lead"
     (own,) = router(edge(15.0)).route("ETH", 0.9, None, 0.0)
     assert own.tag == "edge_ioc"
+
+
+def test_every_routed_decision_journals_edge_cost_and_margin() -> None:
+    for e, alpha in ((edge(0.2), 0.001), (edge(20.0, n_eff=0.0), 1.0), (edge(3.0), 0.5)):
+        r = router(e, min_forecast_evidence=5.0)
+        assert r.route("ETH", alpha, None, 0.0) == ()
+        econ = r.explain()["economics"]
+        assert isinstance(econ, dict)
+        assert {"expected_edge_bps", "expected_cost_bps", "margin_bps"} <= set(econ)
