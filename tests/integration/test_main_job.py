@@ -11,12 +11,23 @@ from pathlib import Path
 
 import pytest
 
+# The plumbing is under test, not the economics (bench/bench_edge_scenarios.py is): a short
+# warm-up, and the cheapest fee tier without safety margins so that 40 s hold orders.
 FAST_WARMUP = """
 regime:
   volatility:
     halflife_ms: 2000
   liquidity:
     min_dwell_ms: 1000
+costs:
+  fee_tier: 6
+  maker_rebate_tier: 3
+  adverse_prior_bps: 0.0
+  expected_slippage_bps: 0.0
+  min_margin_bps: 0.0
+  uncertainty_k: 0.0
+forecast:
+  min_evidence: 0.0
 """
 
 
@@ -40,7 +51,9 @@ def test_hlofi_run_trades_against_the_emulator(tmp_path: Path) -> None:
     orders = summary["fill_stats"]["orders_by_tif_and_outcome"]
     assert orders, summary["execution"]["router_skips"]
     assert summary["gateway"]["answered"] > 0
-    assert summary["gateway"]["failed"] == 0
+    # A queued place that a later decision cancels before it is sent is "withdrawn"; the
+    # gateway reports it through its failure path (never sent): nothing else may fail.
+    assert summary["gateway"]["failed"] == summary["gateway"]["withdrawn"]
     # Every order the run placed is accounted for and none is left open at the end.
     conn = sqlite3.connect(run_dir / "journal.sqlite")
     try:
