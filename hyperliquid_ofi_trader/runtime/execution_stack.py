@@ -145,6 +145,7 @@ class ExecutionStack:
     markouts: Markouts
     trust: SignalTrust
     reconciler: AccountReconciler
+    costs: CostModel | None = None  # fees (tier or the venue's userFees), adverse selection
 
     def summary(self) -> dict[str, Any]:
         return {"orders": self.orders.summary(), "positions": self.positions.summary(),
@@ -155,7 +156,8 @@ class ExecutionStack:
                 "kill_switch": {"fired": self.kill.fired, "fires": dict(self.kill.fires)},
                 "dead_mans_switch": self.dms.explain(),
                 "slippage_bps": self.slippage.summary(), "fill_rate": self.fill_rate.summary(),
-                "markouts_bps": self.markouts.summary(), "trust": self.trust.explain()}
+                "markouts_bps": self.markouts.summary(), "trust": self.trust.explain(),
+                "costs": None if self.costs is None else self.costs.explain()}
 
 
 def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData],
@@ -202,4 +204,4 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     return ExecutionStack(execution=execution, orders=orders, positions=positions,
                           router=router, gate=gate, kill=kill, dms=dms, slippage=slippage,
                           fill_rate=fill_rate, markouts=markouts, trust=trust,
-                          reconciler=reconciler)
+                          reconciler=reconciler, costs=costs)

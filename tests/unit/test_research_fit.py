@@ -51,7 +51,8 @@ def test_fit_writes_a_model_and_reports_out_of_sample(exploitable: Path, tmp_pat
     assert report["ic_oos"] > 0.1
     assert report["coefficients"]["lead_trend_1000ms_bps"]["coef_bps"] > 0
     model = ForecastModel.load(out)
-    assert model.horizon_ms == 2000 and model.latency_ms == 200
+    assert model.horizon_ms == 2000
+    assert model.latency_ms == 200
     assert model.fit.synthetic
 
 
