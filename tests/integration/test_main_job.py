@@ -51,6 +51,8 @@ def test_hlofi_run_trades_against_the_emulator(tmp_path: Path) -> None:
     orders = summary["fill_stats"]["orders_by_tif_and_outcome"]
     assert orders, summary["execution"]["router_skips"]
     assert summary["gateway"]["answered"] > 0
+    # The config says fee tier 6 (2.4 bps taker); the venue's userFees answer wins.
+    assert summary["execution"]["costs"]["taker_fee_bps"] == pytest.approx(4.5)
     # A queued place that a later decision cancels before it is sent is "withdrawn"; the
     # gateway reports it through its failure path (never sent): nothing else may fail.
     assert summary["gateway"]["failed"] == summary["gateway"]["withdrawn"]
