@@ -1,8 +1,9 @@
 """`hlofi explain [DECISION_ID | last] [--order CLOID]`: show one journaled decision and the
 inputs behind it.
 
-Without `--db` the journal is the newest run's (`runs/*/journal.sqlite`, the folder `hlofi
-run` and `hlofi paper` write to), then the configured `risk.journal.path`. `last` (the
+Without `--db` the journal is the running system's (the run registry, as `hlofi status`
+finds it), else the newest run's under `runs/` (where `hlofi run`, `paper`, `backtest` and
+`replay` write by default), else the configured `risk.journal.path`. `last` (the
 default) is the newest decision; `--order CLOID` is the decision that placed that order.
 
 Reads the journal read-only (safe while a run is writing to it: WAL readers do not block
@@ -148,10 +149,22 @@ def newest_run_journal(runs_dir: Path = RUNS_DIR) -> Path | None:
     return max(journals, key=lambda p: (p.stat().st_mtime_ns, str(p)))
 
 
+def running_journal() -> Path | None:
+    """The journal of the most recently started system still running (run registry)."""
+    from hyperliquid_ofi_trader.runtime.registry import RunRegistry
+
+    for entry in reversed(RunRegistry().running()):
+        journal = Path(entry.run_dir) / "journal.sqlite"
+        if journal.is_file():
+            return journal
+    return None
+
+
 def default_journal(config_dir: Path | None) -> Path:
-    """The newest run's journal, else the configured one."""
-    newest = newest_run_journal()
-    return newest if newest is not None else _journal_from_config(config_dir)
+    """The running system's journal, else the newest run's under runs/, else the
+    configured one."""
+    found = running_journal() or newest_run_journal()
+    return found if found is not None else _journal_from_config(config_dir)
 
 
 def _journal_from_config(config_dir: Path | None) -> Path:

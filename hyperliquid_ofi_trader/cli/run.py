@@ -274,7 +274,8 @@ async def _main(cfg: AppConfig, venue: Venue, network: Network, duration: float,
         runner = LiveRunner(cfg, endpoints, key, account or key.address,
                             RunOptions(run_dir=run_dir, duration_s=duration,
                                        metrics_port=ports.metrics, mode=mode,
-                                       venue_note=note))
+                                       venue_note=note,
+                                       ui_url=dashboard.url if dashboard else ""))
         write_run_context(run_dir, live_context(venue.value, endpoints.name, note))
         if dashboard is not None:
             dashboard.attach(runner, note)

@@ -62,8 +62,12 @@ def status(
     if as_json:
         typer.echo(_json(found, problems))
     else:
+        dashboards = {e.pid: e.ui_url for e in entries if e.ui_url}
         for st in found:
             typer.echo(render(st, decisions))
+            if st.pid in dashboards:  # the token is never stored: it was printed at start
+                typer.echo(f"  dashboard {dashboards[st.pid]} (read-only without the token "
+                           "printed at start)")
         for problem in problems:
             typer.echo(f"error: {problem}", err=True)
     if problems:

@@ -68,11 +68,13 @@ CROSSED_BBO: Final = "crossed_bbo"
 BAD_SIDE: Final = "bad_side"
 
 # The seed's side names (and the venue's "B"/"A"), case-insensitive.
-_SIDE_NAMES: Final = {"bid": Side.BID, "b": Side.BID, "ask": Side.ASK, "a": Side.ASK}
+_SIDE_NAMES: Final = {"bid": Side.BID, "bids": Side.BID, "b": Side.BID,
+                      "ask": Side.ASK, "asks": Side.ASK, "a": Side.ASK}
 
 
 def side_of(side: object) -> Side | None:
-    """`Side` for a `Side`, 0/1, or a name ("bid"/"ask", "b"/"a"); None for anything else."""
+    """`Side` for a `Side`, 0/1, or a name ("bid"/"ask", "bids"/"asks", "b"/"a", any case);
+    None for anything else."""
     if isinstance(side, Side):
         return side
     if isinstance(side, str):

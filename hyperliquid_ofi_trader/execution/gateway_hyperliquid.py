@@ -123,7 +123,7 @@ class GatewaySettings:
     # A place or modify that waited this long for the rate budget is not sent at all
     # (reported not sent): the decision behind it is stale, and the venue is telling us to
     # slow down. Below the order manager's ack timeout, so it never has to ask about it.
-    max_order_wait_s: float = 2.0
+    max_order_wait_s: float = 1.5
 
     def __post_init__(self) -> None:
         if (self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0

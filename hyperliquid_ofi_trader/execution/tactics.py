@@ -16,7 +16,8 @@ Price rules, and why:
   the market at all, there is no price (the caller skips with a reason).
 - Re-quotes: a resting order is cancelled when alpha flips against it or decays below the
   routing threshold, and replaced (cancel-and-replace with a new cloid, done by the order
-  manager) when it sits `requote_ticks` or more behind its ideal post-only price.
+  manager) when it sits `requote_ticks` or more behind its ideal post-only price, or is
+  cancelled instead when what remains of it is worth less than the venue's $10 there.
 
 `OpenOrderView` is a Protocol so this module does not depend on the order manager's types.
 """
@@ -65,7 +66,7 @@ class RequoteIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """Cancel `cloid`, or replace it by an order at `new_price` (same side and size).
 
     `reason` is a stable code: "alpha_flipped", "alpha_decayed", "behind_touch",
-    "would_cross", "no_touch".
+    "would_cross", "no_touch", "below_min_value".
     """
 
     kind: RequoteKind
@@ -211,11 +212,20 @@ class Tactics:
         crosses = (o.is_buy and ask is not None and o.price >= ask) or (
             not o.is_buy and bid is not None and o.price <= bid)
         if crosses:  # our view of the book is behind the venue's: move back to safety
-            return self._modify(o, ideal, "would_cross")
+            return self._move_or_pull(inst, o, ideal, "would_cross")
         behind = (ideal - o.price) if o.is_buy else (o.price - ideal)
         if behind >= self.settings.requote_ticks * inst.tick_size(ideal) * (1 - 1e-9):
-            return self._modify(o, ideal, "behind_touch")
+            return self._move_or_pull(inst, o, ideal, "behind_touch")
         return None
+
+    def _move_or_pull(self, inst: Instrument, o: OpenOrderView, ideal: float,
+                      reason: str) -> RequoteIntent:
+        # A partly filled remainder can be worth less than the venue's $10 minimum at the
+        # new price: the venue (and our risk gate) would refuse the move on every
+        # decision, leaving it stuck where it should not be. Pull it instead.
+        if not inst.meets_min_value(ideal, o.size):
+            return self._cancel(o, "below_min_value")
+        return self._modify(o, ideal, reason)
 
     @staticmethod
     def _cancel(o: OpenOrderView, reason: str) -> RequoteIntent:

@@ -114,8 +114,8 @@ class ExposureGate:
         self._instruments = instruments
         self._sent: deque[int] = deque()
         self.rejections: dict[str, int] = {}
-        self.approved = 0
-        self.cancels = 0
+        self.approved = 0  # places and modifies: what spent the rate budget
+        self.cancels = 0  # cancels passed through (always approved)
 
     def check(self, intents: Sequence[PlanIntent], state: TradingState,
               now_ns: int) -> GateResult:
@@ -136,8 +136,8 @@ class ExposureGate:
                 continue
             projected[intent.coin] = self._pos(intent.coin, projected) + delta
             self._sent.append(now_ns)
+            self.approved += 1
             approved.append(intent)
-        self.approved += len(approved)
         return GateResult(approved=tuple(approved), rejected=tuple(rejected))
 
     # ------------------------------------------------------------ checks

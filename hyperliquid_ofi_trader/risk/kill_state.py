@@ -13,6 +13,12 @@ optional; an absent input cannot fire its trigger):
     daily_pnl_usd   float   today's PnL (a loss is negative)
     operator_kill   bool    an operator asked for a halt
 
+or, named as risk.yaml names the limits they are compared with:
+
+    consecutive_slippage_fills  int    fills in a row worse than slippage_bps, counted
+    depth_vanish_fraction       float  how much of its average the depth has lost (0.9)
+    daily_loss_usd              float  today's loss as a positive number
+
 Each input is compared with the same threshold (risk.yaml `kill_switch`) and gives the same
 trigger code as on the event path. An input that is not a finite number fires its trigger
 (a safety check that cannot read its input must not say "all clear"); an unknown key is a
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
 _NS_PER_MS: Final = 1_000_000
 HALTED_ALREADY: Final = "halted"  # not a trigger: the snapshot's engine is halted already
 INPUT_KEYS: Final = ("feed_lag_ms", "order_rtt_ms", "depth", "avg_depth", "slippage_bps",
-                     "feed_age_ms", "daily_pnl_usd", "operator_kill")
+                     "feed_age_ms", "daily_pnl_usd", "operator_kill",
+                     "consecutive_slippage_fills", "depth_vanish_fraction", "daily_loss_usd")
 
 # (code, detail) of the first trigger that fires; None when none does.
 Verdict = tuple[str, str] | None
@@ -55,7 +62,26 @@ def judge(state: KillState, s: KillSwitchSettings) -> Verdict:
         raise ValueError(f"unknown kill switch input(s) {unknown}; known: "
                          f"{', '.join(INPUT_KEYS)}")
     return (_operator(state) or _feed_lag(state, s) or _rtt(state, s) or _depth(state, s)
-            or _slippage(state, s) or _stale(state, s) or _daily_loss(state, s))
+            or _slippage(state, s) or _stale(state, s) or _daily_loss(state, s)
+            or _as_configured(state, s))
+
+
+def _at_least(state: Mapping[str, object], key: str, limit: float, code: str) -> Verdict:
+    value = _number(state, key)
+    if value is None:
+        return None
+    if math.isnan(value):
+        return code, _unreadable(key, state)
+    return (code, f"{key} {value:g} >= {limit:g}") if value >= limit else None
+
+
+def _as_configured(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+    """The inputs named after their risk.yaml limit: a value at or over it fires."""
+    return (_at_least(state, "consecutive_slippage_fills", s.consecutive_slippage_fills,
+                      "consecutive_slippage")
+            or _at_least(state, "depth_vanish_fraction", s.depth_vanish_fraction,
+                         "depth_vanish")
+            or _at_least(state, "daily_loss_usd", s.daily_loss_usd, "daily_loss"))
 
 
 def _number(state: Mapping[str, object], key: str) -> float | None:

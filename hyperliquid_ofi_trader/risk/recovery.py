@@ -52,13 +52,19 @@ class RecoverySettings:
     auto_recover: frozenset[str]
     healthy_for_ns: int
     max_per_hour: int
+    # The config lists every trigger once, in one of the two lists; a trigger in neither
+    # (a kill-switch code newer than the config) latches, the safe reading.
+    latch: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> RecoverySettings:
         r = cfg.risk.recovery
         return cls(auto_recover=frozenset(r.auto_recover),
                    healthy_for_ns=int(r.healthy_for_s * _NS_PER_S),
-                   max_per_hour=r.max_auto_recoveries_per_hour)
+                   max_per_hour=r.max_auto_recoveries_per_hour, latch=frozenset(r.latch))
+
+    def latches(self, trigger: str) -> bool:
+        return trigger in self.latch or trigger not in self.auto_recover
 
 
 class RecoveryPolicy:
@@ -78,7 +84,7 @@ class RecoveryPolicy:
         if trigger is None:
             self._reset("")
             return Action.NONE
-        if trigger not in self.settings.auto_recover:
+        if self.settings.latches(trigger):
             self._reset(f"{trigger} latches: `hlofi resume` to trade")
             return Action.NONE
         if not healthy:

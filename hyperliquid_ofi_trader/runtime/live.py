@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import numpy as np
 
 from hyperliquid_ofi_trader.config.models import AppConfig
@@ -149,6 +150,7 @@ class RunOptions:
     mode: str = "run"  # "run" | "paper": how the registry and status name it
     venue_note: str = ""
     state_dir: Path | None = None  # registry + durable halts; None: runtime.registry.state_dir()
+    ui_url: str = ""  # the run's web dashboard (without its token), for `hlofi status`
 
 
 @dataclass(slots=True)
@@ -335,6 +337,8 @@ class LiveRunner:
             account=self.account, started_ns=self.started_ns,
             control_file=run_dir / CONTROL_FILE, ack_file=run_dir / ACK_FILE,
             status_file=run_dir / STATUS_FILE)
+        if self.options.ui_url:
+            entry = msgspec.structs.replace(entry, ui_url=self.options.ui_url)
         try:
             self._registry.register(entry)
         except OSError as exc:
@@ -551,7 +555,7 @@ class LiveRunner:
                 store.save_daily_pnl(*today)
             if opened is not None:
                 store.save_day_open(*opened)
-        except OrderStoreError as exc:  # the nonce margin covers a missed save; PnL: next
+        except OrderStoreError as exc:  # nonces: the clock covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 
     def _poll_control(self) -> None:

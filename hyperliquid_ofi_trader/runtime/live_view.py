@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hyperliquid_ofi_trader.execution.order_records import FillReport
-from hyperliquid_ofi_trader.runtime.dashboard.snapshot import live_snapshot
+from hyperliquid_ofi_trader.runtime.dashboard.snapshot import PipelineCache, live_snapshot
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 WIDE_COLUMNS = 100
@@ -44,6 +44,7 @@ class TerminalView:
         self.runner, self.venue_note = runner, venue_note
         self.fills: deque[dict[str, Any]] = deque(maxlen=_SHOWN_FILLS)
         self._listening = False
+        self._pipeline = PipelineCache()
 
     def render(self) -> RenderableType:
         stack = self.runner.stack
@@ -52,7 +53,7 @@ class TerminalView:
             self._listening = True
         if self.runner.engine is None:
             return Panel("starting…")
-        snap = live_snapshot(self.runner, self.venue_note)
+        snap = live_snapshot(self.runner, self.venue_note, self._pipeline.get(self.runner))
         snap["fills"] = list(reversed(self.fills))
         snap["warmup"] = _warmup_settings(self.runner)
         return SnapshotView(snap)

@@ -11,7 +11,6 @@ real venue but subscriptions: no key of a real account is involved.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -53,9 +52,10 @@ class MarketRelay:
     async def wait_for_market(self, budget_s: float) -> bool:
         """True once the first market event has been relayed; False after `budget_s`
         without one (feed unreachable, or reachable but silent: useless either way)."""
-        deadline = time.monotonic() + budget_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
         while self.relayed == 0:
-            if time.monotonic() >= deadline:
+            if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.05)
         return True

@@ -14,6 +14,7 @@ from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
 from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 
 _NS_PER_MS: Final = 1_000_000
+_MAX_ORDER_WAIT_MS: Final = 1_500
 
 
 def order_manager_settings(cfg: AppConfig) -> OrderManagerSettings:
@@ -26,5 +27,9 @@ def order_manager_settings(cfg: AppConfig) -> OrderManagerSettings:
 
 def gateway_settings(cfg: AppConfig) -> GatewaySettings:
     e = cfg.risk.execution
+    # A place held back by the rate budget is dropped (reported not sent) well before the
+    # order manager would ask about it and before the kill switch counts it as unanswered.
+    max_wait_ms = min(_MAX_ORDER_WAIT_MS, e.ack_timeout_ms // 2,
+                      cfg.risk.kill_switch.max_order_rtt_ms // 2)
     return GatewaySettings(post_timeout_s=e.post_timeout_s, rest_timeout_s=e.rest_timeout_s,
-                           use_post=e.use_ws_post)
+                           use_post=e.use_ws_post, max_order_wait_s=max(max_wait_ms, 1) / 1e3)

@@ -28,12 +28,31 @@ frame arrived.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from collections.abc import Callable
 
 MAX_WINDOW_NS = 300_000_000
 """Lead-lag on Hyperliquid is only meaningful well inside one block cadence: < 300 ms."""
+
+
+SEED_STEP_NS = 100_000_000
+"""Spacing of the seed's time-less observations: about one block plus its bbo push."""
+
+
+class StepClock:
+    """A clock that moves `step_ns` forward on every read: observation n is at n * step."""
+
+    __slots__ = ("now_ns", "step_ns")
+
+    def __init__(self, step_ns: int) -> None:
+        if step_ns <= 0:
+            raise ValueError(f"step_ns must be positive, got {step_ns}")
+        self.step_ns = step_ns
+        self.now_ns = 0
+
+    def __call__(self) -> int:
+        self.now_ns += self.step_ns
+        return self.now_ns
 
 
 class _Series:
@@ -113,9 +132,12 @@ class LeadLagSignal:
 
     The seed's form works too: `LeadLagSignal()` takes the window, threshold, volatility
     half-life and the coin pair from the packaged config, and `update(lead_mid, lag_mid)`
-    without times stamps both mids with `clock()` (by default the monotonic clock: the
-    two-argument form is for live use outside the engine; the engine and replays always
-    pass exchange times, so they stay deterministic).
+    without times stamps both mids with `clock()`. By default that clock is a step clock:
+    each such call is one observation `SEED_STEP_NS` after the previous one (a block's
+    cadence), so a sequence of seed calls is judged the same way however fast it is made,
+    deterministically, with no wall clock in a signal. Pass `clock=time.monotonic_ns` to
+    stamp live observations with their real spacing instead. The engine and replays always
+    pass exchange times.
     """
 
     __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_ret_lag",
@@ -134,7 +156,7 @@ class LeadLagSignal:
         lag_coin: str | None = None,
         min_sigma: float = 1e-5,
         min_samples: int = 20,
-        clock: Callable[[], int] = time.monotonic_ns,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         """Arguments left out (None) are the packaged config's values."""
         if (window_ns is None or threshold_sigma is None or vol_halflife_ns is None
@@ -145,7 +167,7 @@ class LeadLagSignal:
             vol_halflife_ns = d.vol_halflife_ns if vol_halflife_ns is None else vol_halflife_ns
             lead_coin = d.lead_coin if lead_coin is None else lead_coin
             lag_coin = d.lag_coin if lag_coin is None else lag_coin
-        self._clock = clock
+        self._clock = clock if clock is not None else StepClock(SEED_STEP_NS)
         _validate(window_ns, threshold_sigma, vol_halflife_ns, follow_fraction, lead_coin,
                   lag_coin, min_sigma, min_samples)
         self.window_ns = window_ns

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.sim.accounts import num
+from hyperliquid_ofi_trader.sim.rate_limits import UNMETERED_IP
 from hyperliquid_ofi_trader.sim.wire_encode import asset_ctx_data, trades_data
 from hyperliquid_ofi_trader.sim.ws_session import ALL_MIDS_ROUTE, RouteKey, Subscription
 
@@ -195,7 +196,9 @@ class Publisher:
 
     def initial_frames(self, sub: Subscription, now_ns: int) -> list[dict[str, Any]]:
         """What a new subscriber gets right after its ack (venue behaviour): the current
-        book, the last asset context, or the userFills snapshot (`isSnapshot: true`)."""
+        book, the mids, the asset context (the market's last one, else the venue's own view
+        of it: the venue always has one, and clients such as ccxt's watchTicker wait for
+        it), or the userFills snapshot (`isSnapshot: true`)."""
         channel, key, variant = sub.route
         if channel == "userFills":
             return [self._fills_snapshot(key, now_ns)]
@@ -206,12 +209,25 @@ class Publisher:
             return []  # unknown coin: acked, never any data (as the venue does)
         if channel == "l2Book":
             return [self.book_frame(key, now_ns // _MS, fast=bool(variant))]
-        if channel == "activeAssetCtx" and key in self._last_ctx:
-            return [self._last_ctx[key]]
+        if channel == "activeAssetCtx":
+            last = self._last_ctx.get(key) or self._ctx_snapshot(key, now_ns)
+            return [last] if last is not None else []
         return []
 
+    def _ctx_snapshot(self, coin: str, now_ns: int) -> dict[str, Any] | None:
+        status, answer = self.venue.handle_info({"type": "metaAndAssetCtxs"}, now_ns,
+                                                UNMETERED_IP)
+        if status != 200 or not isinstance(answer, list) or len(answer) != 2:
+            return None
+        names = [u.get("name") for u in answer[0].get("universe", ())]
+        if coin not in names or names.index(coin) >= len(answer[1]):
+            return None
+        return {"channel": "activeAssetCtx",
+                "data": {"coin": coin, "ctx": answer[1][names.index(coin)]}}
+
     def _fills_snapshot(self, user: str, now_ns: int) -> dict[str, Any]:
-        status, fills = self.venue.handle_info({"type": "userFills", "user": user}, now_ns)
+        status, fills = self.venue.handle_info({"type": "userFills", "user": user}, now_ns,
+                                               UNMETERED_IP)
         if status != 200 or not isinstance(fills, list):
             fills = []
         return {"channel": "userFills",

@@ -14,6 +14,9 @@ from collections import deque
 from typing import Final
 
 _WINDOW_MS: Final = 60_000
+# The emulator's own queries (a new subscriber's first frame): never metered, never a
+# client's budget, never refused.
+UNMETERED_IP: Final = "emulator-internal"
 _LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus",
                                 "spotClearinghouseState"})
 
@@ -49,6 +52,8 @@ class IpLimiter:
 
     def charge(self, ip: str, weight: int, now_ms: int) -> bool:
         """Record `weight` for `ip` and return True, or return False (refused, not recorded)."""
+        if ip == UNMETERED_IP:
+            return True
         window = self._ips.get(ip)
         if window is None:
             window = self._ips[ip] = _IpWindow()

@@ -13,6 +13,12 @@ Order of checks for an `/exchange` request, as the venue does them: deserialise 
 IP weight (429) -> signature recovery and account lookup -> expiresAfter -> nonce ->
 address rate limit -> the action, with per-order errors inside an `ok` response.
 A nonce is consumed once it is accepted, even when the action then fails.
+
+Accounts, as on the venue: an address exists only once funded (`fund`, `open_account`,
+or an agent approval). A signature that recovers to any other address (a tampered
+action, a wrong network byte, a stranger's key) is refused with `User or API Wallet 0x...
+does not exist.` and opens nothing; `SimSettings.auto_create_accounts` is the explicit
+opt-in that instead opens an account for any signer.
 """
 
 from __future__ import annotations
@@ -246,7 +252,9 @@ class SimVenue:
         return amount
 
     def approve_agent(self, account: str, agent: str) -> None:
-        """Let `agent` sign for `account` (the venue's approveAgent, set up out of band)."""
+        """Let `agent` sign for `account` (the venue's approveAgent, set up out of band).
+        An account approves agents only once it exists: one with no funding yet is opened
+        with `initial_usdc`. The agent itself never gets an account."""
         self.open_account(account)
         self.agents[agent.lower()] = account.lower()
 

@@ -63,12 +63,13 @@ def wait_registered(proc: subprocess.Popen[str], run_dir: Path, *, timeout: floa
     raise AssertionError(f"no registered run from {run_dir} in {state} within {timeout} s")
 
 
-def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0
+def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0, *, expected_rc: int = 0
              ) -> tuple[dict[str, Any], str]:
-    """SIGTERM, then the run's JSON summary and its stderr."""
+    """SIGTERM, then the run's JSON summary and its stderr. A run that ended HALTED exits
+    with `cli.run.EXIT_HALTED` (3): pass it as `expected_rc`."""
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == expected_rc, err[-3000:]
     summary: dict[str, Any] = json.loads(out)
     return summary, err
 

@@ -4,9 +4,11 @@ ccxt is a second, independent reader of the venue's shapes (the official SDK is 
 its default market load (spotMeta, perpDexs, metaAndAssetCtxs, spotMetaAndAssetCtxs), the
 book, balance, limit / post-only / IOC orders, open orders, order status, edit (a new oid),
 cancel, fills, positions, leverage (cross and isolated), cancel-all-after, closed and
-canceled orders, trading fees and candles. Every request is checked to stay on loopback
-(the client's `fetch` refuses any other host), so a URL the test forgot to override fails
-the test instead of reaching the internet.
+canceled orders, trading fees and candles; and its WebSocket side (ccxt.pro): book,
+ticker, mids, order entry over WS `post`, order / fill / trade streams. Every request and
+connection is checked to stay on loopback (the client's `fetch` and `client` refuse any
+other host), so a URL the test forgot to override fails the test instead of reaching the
+internet.
 
 ccxt signs as testnet only in sandbox mode: the emulator's test URLs are set, then sandbox
 mode is switched on (which copies them over the production URLs).
@@ -14,12 +16,14 @@ mode is switched on (which copies them over the production URLs).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt
+import ccxt.pro as ccxtpro
 import pytest
 from eth_account import Account
 
@@ -48,6 +52,24 @@ class LoopbackHyperliquid(ccxt.hyperliquid):  # type: ignore[misc]
             raise AssertionError(f"ccxt tried to leave loopback: {method} {url}")
         self.requested.append(url)
         return await super().fetch(url, method, headers, body)
+
+
+def _require_loopback(url: str) -> None:
+    if urlsplit(url).hostname not in LOOPBACK:
+        raise AssertionError(f"ccxt tried to leave loopback: {url}")
+
+
+class LoopbackHyperliquidPro(ccxtpro.hyperliquid):  # type: ignore[misc]
+    """ccxt.pro's client (REST + WebSocket), refusing any non-loopback host."""
+
+    async def fetch(self, url: str, method: str = "GET", headers: Any = None,
+                    body: Any = None) -> Any:
+        _require_loopback(url)
+        return await super().fetch(url, method, headers, body)
+
+    def client(self, url: str) -> Any:
+        _require_loopback(url)
+        return super().client(url)
 
 
 def _btc_book() -> BookSnapshot:
@@ -89,7 +111,10 @@ async def client(emulator: EmulatorServer) -> AsyncIterator[LoopbackHyperliquid]
 
 def _client(server: EmulatorServer, address: str, key: str, *,
             sandbox: bool = True) -> LoopbackHyperliquid:
-    exchange = LoopbackHyperliquid({"walletAddress": address, "privateKey": key})
+    # ccxt's client-side throttle paces info calls ~0.5 s apart for the real venue's
+    # limits; the emulator enforces those limits itself
+    exchange = LoopbackHyperliquid({"walletAddress": address, "privateKey": key,
+                                    "enableRateLimit": False})
     urls = {"public": server.base_url, "private": server.base_url}
     if sandbox:
         exchange.urls["test"] = urls
@@ -216,3 +241,42 @@ async def test_unfunded_and_wrong_network_keys_are_refused(emulator: EmulatorSer
         await mainnet.close()
     assert list(_venue(emulator).accounts) == [wallet.address.lower()]
     assert _venue(emulator).live == {}
+
+
+async def test_ccxt_pro_streams_and_ws_order_entry(emulator: EmulatorServer) -> None:
+    wallet = Account.create()
+    _venue(emulator).fund(wallet.address)
+    pro = LoopbackHyperliquidPro({"walletAddress": wallet.address,
+                                  "privateKey": wallet.key.hex(), "enableRateLimit": False})
+    pro.urls["test"] = {"public": emulator.base_url, "private": emulator.base_url,
+                        "ws": {"public": emulator.ws_url, "private": emulator.ws_url}}
+    pro.set_sandbox_mode(True)
+    try:
+        await pro.load_markets()
+        book = await asyncio.wait_for(pro.watch_order_book(BTC), 5)
+        assert book["bids"][0] == [100_000.0, 0.5]
+        ticker = await asyncio.wait_for(pro.watch_ticker(BTC), 5)
+        assert ticker["last"] == 100_000.5
+        mids = await asyncio.wait_for(pro.watch_tickers([BTC]), 5)
+        assert mids[BTC]["last"] == 100_000.5
+
+        resting = await asyncio.wait_for(
+            pro.create_order_ws(BTC, "limit", "buy", 0.001, 99_990), 5)  # a WS post
+        orders = asyncio.ensure_future(pro.watch_orders(BTC))
+        fills = asyncio.ensure_future(pro.watch_my_trades(BTC))
+        prints = asyncio.ensure_future(pro.watch_trades(BTC))
+        await asyncio.sleep(0.3)  # let the three subscriptions be acknowledged
+        taken = await pro.create_order(BTC, "limit", "buy", 0.001, 100_010,
+                                       params={"timeInForce": "IOC"})
+        [update] = await asyncio.wait_for(orders, 5)
+        assert (update["id"], update["status"]) == (taken["id"], "closed")
+        [fill] = await asyncio.wait_for(fills, 5)
+        assert (fill["order"], fill["price"], fill["info"]["crossed"]) == (
+            taken["id"], 100_001.0, True)
+        [trade] = await asyncio.wait_for(prints, 5)
+        assert (trade["price"], trade["amount"], trade["side"]) == (100_001.0, 0.001, "buy")
+        [cancelled] = await asyncio.wait_for(pro.cancel_orders_ws([resting["id"]], BTC), 5)
+        assert cancelled["status"] == "success"
+        assert _venue(emulator).live == {}
+    finally:
+        await pro.close()

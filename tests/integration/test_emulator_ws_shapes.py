@@ -126,3 +126,13 @@ async def test_invalid_subscription_echoes_the_subscription(probe: WsProbe) -> N
     [error] = await probe.wait_for("error")
     assert error["data"].startswith("Invalid subscription ")
     assert _echoed(error["data"]) == bad
+
+
+async def test_asset_ctx_answers_at_once_even_before_the_market_sent_one(
+        probe: WsProbe) -> None:
+    await probe.send({"method": "subscribe",
+                      "subscription": {"type": "activeAssetCtx", "coin": "BTC"}})
+    [frame] = await probe.wait_for("activeAssetCtx")
+    assert frame["data"]["coin"] == "BTC"
+    assert frame["data"]["ctx"]["midPx"] == "100000.5"
+    assert frame["data"]["ctx"]["markPx"] == "100000.5"

@@ -1,5 +1,6 @@
 """The gateway's stop is bounded in time and work, whatever its listener does with the
-failures it reports (the order manager answers a failure with a status query)."""
+failures it reports (the order manager answers a failure with a status query); places held
+back by the rate budget are bounded too: too old, or cancelled while queued, never sent."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 import time
 
 from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent
+from hyperliquid_ofi_trader.execution.commands import CancelOrder
+from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimitSettings
 from tests.integration.gateway_support import gateway_rig
 
@@ -41,3 +44,35 @@ async def test_stop_ends_when_every_failure_is_answered_with_a_query() -> None:
         assert failed
         assert all(e.not_acted for e in failed)  # queued, never sent
         assert gateway.stats.after_stop > 0
+
+
+async def test_a_place_that_waited_too_long_for_budget_is_never_sent() -> None:
+    limits = RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
+    async with gateway_rig(limits=limits,
+                           settings=GatewaySettings(max_order_wait_s=0.4)) as rig:
+        placed = [rig.place(n) for n in range(1, 5)]
+        await rig.got.until(lambda: len(rig.got.of(ActionFailed)) == 2, 5.0)
+        failed = rig.got.of(ActionFailed)
+        assert {c for f in failed for c in f.cloids} == {p.cloid for p in placed[2:]}
+        assert all(f.not_acted and "rate budget" in f.error for f in failed)
+        assert rig.gateway.stats.expired_in_queue == 2
+        assert rig.gateway.stats.sent == 2
+        assert rig.open_cloids() == sorted(p.cloid for p in placed[:2])
+
+
+async def test_a_cancel_withdraws_its_place_still_waiting_in_the_queue() -> None:
+    limits = RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
+    async with gateway_rig(limits=limits,
+                           settings=GatewaySettings(max_order_wait_s=5.0)) as rig:
+        placed = [rig.place(n) for n in range(1, 4)]
+        await asyncio.sleep(0.2)
+        queued = placed[2]
+        rig.gateway.cancel([CancelOrder(coin="BTC", cloid=queued.cloid, oid=None)])
+        await rig.got.until(lambda: rig.got.of(ActionFailed), 5.0)
+        failure = rig.got.of(ActionFailed)[0]
+        assert failure.cloids == (queued.cloid,)
+        assert failure.not_acted
+        assert rig.gateway.stats.withdrawn == 1
+        await asyncio.sleep(0.3)
+        assert queued.cloid not in rig.open_cloids()
+        assert rig.gateway.stats.sent == 3  # two places and the (harmless) cancel

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.risk.control import read_ack
 from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE
 from hyperliquid_ofi_trader.runtime.registry import RunRegistry, state_dir
@@ -85,7 +86,7 @@ def test_kill_with_no_args_halts_the_running_run_and_status_shows_it(tmp_path: P
         assert run["feed"]["healthy"] is True
         assert run["last_decisions"], run
     finally:
-        summary, _ = stop_run(proc)
+        summary, _ = stop_run(proc, expected_rc=EXIT_HALTED)
     assert summary["engine"]["trading_state"] == "HALTED"
     assert not RunRegistry(state_dir()).running()  # a run that ended leaves the registry
     assert read_status(run_dir / "status.json").running is False
@@ -138,7 +139,7 @@ def test_a_kill_written_while_nothing_ran_applies_at_the_next_start(tmp_path: Pa
         [*HLOFI, "run", "--json", "--duration", "15",
          "--config", str(fast_config(tmp_path)), "--run-dir", str(run_dir)],
         capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == EXIT_HALTED, done.stderr[-3000:]  # it never traded
     assert "starting HALTED" in done.stderr
     summary = json.loads(done.stdout)
     assert summary["engine"]["trading_state"] == "HALTED"

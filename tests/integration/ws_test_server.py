@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,9 @@ from hyperliquid_ofi_trader.core.events import (
 
 GREETING = "Websocket connection established."
 HOST = "127.0.0.1"
-_BASE_MS = 1_737_900_000_000  # 2025-01-26, like the recorded capture
+# Now, in epoch ms: the production codec refuses market data an hour away from its
+# receive time (data/codec.py, bad_time), as a live feed that old is garbage.
+_BASE_MS = time.time_ns() // 1_000_000
 
 
 @dataclass

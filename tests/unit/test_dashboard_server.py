@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import aiohttp
 import pytest
@@ -15,7 +17,8 @@ from typer.testing import CliRunner
 from hyperliquid_ofi_trader.cli import run as run_cli
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
 from hyperliquid_ofi_trader.runtime.dashboard.history import ChartHistory, chart_point
-from hyperliquid_ofi_trader.runtime.dashboard.snapshot import economics
+from hyperliquid_ofi_trader.runtime.dashboard.snapshot import PipelineCache, economics
+from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 
 @pytest.fixture
@@ -107,16 +110,43 @@ def test_economics_finds_forecast_and_cost_fields_at_any_top_nesting() -> None:
     assert economics(inputs) == {"forecast_bps": 2.5, "edge.cost_bps": 1.25}
 
 
+def test_economics_reads_the_edge_routers_case() -> None:
+    inputs = {"alpha": 0.4, "router": {
+        "router": "ok", "forecast": {"bps": 3.5, "std_bps": 1.0, "horizon_ms": 500},
+        "economics": {"expected_edge_bps": 2.0, "expected_cost_bps": 1.5, "margin_bps": 0.5,
+                      "maker_cost_bps": 0.1, "taker_cost_bps": 4.5}}}
+    assert economics(inputs) == {"forecast_bps": 3.5, "expected_edge_bps": 2.0,
+                                 "expected_cost_bps": 1.5, "margin_bps": 0.5}
+
+
 def test_chart_history_is_bounded_and_plots_pnl_and_economics() -> None:
     history = ChartHistory(maxlen=3)
     for i in range(5):
         history.add(chart_point({
-            "t_ms": 1000.0 * i, "markets": {"ETH": {"mid": 3300.0 + i, "spread_bps": 0.3}},
+            "t_ms": 1000.0 * i, "markets": {"ETH": {"mid": 3300.0 + i, "spread_bps": 0.3,
+                                                    "signals": {"ofi": 0.5 * i}},
+                                            "BTC": {"mid": 95000.0, "spread_bps": 0.1}},
             "pnl": {"gross": 1.0, "fees": 0.25, "net": 0.75, "exposure_usd": 10.0},
             "positions": [{"coin": "ETH", "size": 0.1}],
             "decisions": [{"economics": {"forecast_bps": float(i)}}]}))
     points = history.points()
     assert [p["t"] for p in points] == [2.0, 3.0, 4.0]
-    assert points[-1]["mid"] == {"ETH": 3304.0}
+    assert points[-1]["mid"] == {"ETH": 3304.0, "BTC": 95000.0}
+    assert points[-1]["signals"] == {"ofi": 2.0}  # the traded coin's, by signal name
     assert points[-1]["net"] == 0.75
     assert points[-1]["economics"] == {"forecast_bps": 4.0}
+
+
+def test_pipeline_percentiles_are_recomputed_only_every_few_snapshots() -> None:
+    calls: list[int] = []
+
+    class Pipeline:
+        def percentiles_us(self) -> dict[str, float]:
+            calls.append(1)
+            return {"p50": float(len(calls))}
+
+    runner = cast(LiveRunner, SimpleNamespace(pipeline=Pipeline()))
+    cache = PipelineCache(every=4)
+    seen = [cache.get(runner)["p50"] for _ in range(9)]
+    assert len(calls) == 3  # calls 1, 5 and 9
+    assert seen == [1.0] * 4 + [2.0] * 4 + [3.0]

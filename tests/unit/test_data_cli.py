@@ -79,7 +79,8 @@ def test_record_rejects_bad_arguments_before_connecting(tmp_path: Path) -> None:
     bad_url = CliRunner().invoke(_app(), ["record", "--coins", "BTC", "--out", str(tmp_path),
                                           "--url", "http//nope"])
     assert bad_url.exit_code == 2
-    assert "not a WebSocket URL" in bad_url.output
+    # --url takes an API base (http[s]) or a WebSocket URL (cli/endpoints.py).
+    assert "not a usable URL: 'http//nope'" in bad_url.output
 
 
 def test_parse_coins_and_subscriptions() -> None:

@@ -118,3 +118,38 @@ def test_lost_ack_is_retried() -> None:
     assert d.on_timer(T0, True).kind is DmsKind.ARM
     heard(d, T0 + 6 * S)
     assert d.on_timer(T0 + 6 * S, True).kind is DmsKind.ARM
+
+
+def test_arming_before_an_order_respects_the_daily_budget_and_a_pending_arm() -> None:
+    d = DeadMansSwitch(SET)
+    first = d.before_resting(T0)
+    assert first.kind is DmsKind.ARM
+    assert d.before_resting(T0 + MS).kind is DmsKind.NONE  # that arm is on its way
+    ack(d, first.time_ms)
+    assert d.before_resting(T0 + S).kind is DmsKind.NONE  # armed far enough ahead
+    t = T0
+    for _ in range(2):  # two triggers (the process stalled): the budget of SET is spent
+        t += 11 * S
+        d.on_timer(t, False)
+        a = d.before_resting(t)
+        if a.kind is DmsKind.ARM:
+            ack(d, a.time_ms)
+    t += 11 * S
+    d.on_timer(t, False)
+    assert d.triggers_today(t) == 2
+    assert d.before_resting(t).kind is DmsKind.NONE
+
+
+def test_a_late_answer_to_an_earlier_clear_does_not_settle_a_newer_arm() -> None:
+    d = DeadMansSwitch(SET)
+    a = d.on_timer(T0, True)
+    ack(d, a.time_ms)
+    clear = d.on_timer(T0 + S, False)
+    assert clear.kind is DmsKind.CLEAR
+    ack(d, None)
+    arm = d.before_resting(T0 + 2 * S)
+    assert arm.kind is DmsKind.ARM
+    ack(d, None)  # a duplicate of the clear's answer arrives late
+    assert d.armed_until_ms is None
+    ack(d, arm.time_ms)
+    assert d.armed_until_ms == arm.time_ms

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import msgspec
+
 from hyperliquid_ofi_trader.core.engine import allowed_in
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -27,6 +29,8 @@ from hyperliquid_ofi_trader.core.stages import (
     may_add_exposure,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.data.instruments import Instrument
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
 from tests.unit.test_engine import (
     MS,
     SETTINGS,
@@ -262,3 +266,34 @@ def test_entering_reducing_asks_the_sink_to_pull_exposing_orders(tmp_path: Path)
     rig.engine.halt("test")  # HALTED cancels everything instead
     assert sink.cancels
     assert len(sink.pulled) == 1
+
+
+class _Flat:
+    account_value: float | None = 100_000.0
+
+    def position(self, coin: str) -> float:
+        return 0.0
+
+    def coins(self) -> tuple[str, ...]:
+        return ()
+
+
+def test_a_refused_modify_is_journaled_with_its_reason(tmp_path: Path) -> None:
+    limits = ExposureSettings(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
+                              max_leverage=100.0, max_order_usd=1e6, max_orders_per_minute=1)
+    eth = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
+    positions = _Flat()
+    gate = ExposureGate(limits, positions, lambda coin: 2500.0, {"ETH": eth})
+    off_tick = ModifyIntent(coin="ETH", cloid="0xm1", is_buy=True, size=0.01, price=2500.05,
+                            tif=Tif.ALO, tag="requote:behind_touch")
+    on_tick = msgspec.structs.replace(off_tick, cloid="0xm2", price=2500.1)
+    rig = Rig(tmp_path, router=PlanRouter((off_tick, on_tick, on_tick)), positions=positions,
+              risk_gate=gate)
+    rig.send(bbo("ETH", 1))
+    ((_, submitted),) = rig.sink.submitted
+    sent: tuple[PlanIntent, ...] = submitted
+    assert sent == (on_tick,)  # the second on-tick move is over the 1/min budget
+    with rig.reader() as r:
+        (row,) = r.decisions()
+    assert [(i["action"], why.split(":")[0]) for i, why in row.inputs["rejected"]] == [
+        ("modify", "off_tick"), ("modify", "rate_limit")]

@@ -107,3 +107,21 @@ def test_journal_views_recent_rows_carry_decision_ids(tmp_path: Path) -> None:
     assert journal_views.recent_fills(db) == []
     with pytest.raises(JournalError, match="journal not found"):
         journal_views.latest_decisions(tmp_path / "missing.sqlite")
+
+
+def test_a_running_system_is_explained_before_older_runs_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperliquid_ofi_trader.runtime.registry import RunRegistry, entry_for_this_process
+
+    monkeypatch.chdir(tmp_path)
+    live_dir = tmp_path / "elsewhere" / "live-run"
+    _journal(live_dir / "journal.sqlite", ("from the running system",))
+    newer_on_disk = _journal(tmp_path / "runs" / "run-9" / "journal.sqlite", ("finished",))
+    os.utime(newer_on_disk)  # the finished run's file is the newest on disk
+    RunRegistry().register(entry_for_this_process(  # this test process plays the run
+        run_dir=live_dir, mode="run", venue="emulator", account="0x" + "0" * 40,
+        started_ns=T0, control_file=live_dir / "control.json",
+        ack_file=live_dir / "control_ack.json", status_file=live_dir / "status.json"))
+    result = CliRunner().invoke(_app(), ["explain", "last"])
+    assert result.exit_code == 0, result.output
+    assert "from the running system" in result.output

@@ -8,15 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.journal import JournalReader
-from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+)
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
+from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_records import Order
 from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
+from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterBook, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
+from tests.order_fakes import RecordingPort, ack, make_manager
 from tests.unit.requote_rig import SimRig, build_rig, journal_at
+from tests.unit.test_engine import Rig, bbo
 
 
 def _order(cloid: str, state: OrderState, *, is_buy: bool = True,
@@ -107,6 +119,68 @@ def test_requotes_come_before_the_new_order_in_one_plan() -> None:
 def test_unknown_order_is_ignored() -> None:
     router = _router({}, [_rq(RequoteKind.CANCEL, "gone")])
     assert router.route("ETH", -0.5, -1.0, 0.0) == ()
+
+
+# ---------------------------------------------------------------- engine + real router
+
+
+class PlanOnlySink:
+    """The order manager as a plain `OrderSink` (no `cancel_exposing`): what happens to a
+    resting quote is then up to the re-quotes of each decision alone."""
+
+    def __init__(self, orders: OrderManager) -> None:
+        self.orders = orders
+
+    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
+        self.orders.submit(decision_id, intents)
+
+    def cancel_all(self, reason: str) -> None:
+        self.orders.cancel_all(reason)
+
+
+def _engine_with_a_resting_quote(tmp_path: Path) -> tuple[Rig, OrderManager, RecordingPort]:
+    """Engine, real re-quoting router and order manager; after it returns, a post-only buy
+    that is not reduce-only rests at 2500.0 (the position is long 0.25)."""
+    orders, port, _ = make_manager()
+    books: dict[str, RouterBook] = {}
+    router = RequotingRouter(ExecutionRouter(RouterSettings.from_config(load_config()), books,
+                                             open_orders=orders.open_order_views), orders)
+    rig = Rig(tmp_path, router=router, order_sink=PlanOnlySink(orders))
+    book = rig.engine.markets["ETH"].book  # the engine's own book: the router prices on it
+    assert isinstance(book, OrderBook)
+    books["ETH"] = book
+    rig.send(bbo("ETH", 1, 2500.0, 2500.1))  # OFI 1.5, alpha 0.6: a post-only buy
+    (quote,) = port.placed
+    assert (quote.tif, quote.is_buy, quote.reduce_only) == (Tif.ALO, True, False)
+    orders.on_gateway(ack(quote.cloid, oid=1))
+    port.calls.clear()
+    return rig, orders, port
+
+
+def test_the_quote_is_moved_when_active(tmp_path: Path) -> None:
+    rig, _, port = _engine_with_a_resting_quote(tmp_path)
+    rig.send(bbo("ETH", 2, 2500.5, 2500.6))  # 5 ticks away: re-quote
+    ((mod,),) = port.of("modify")
+    assert mod.replacement.price == 2500.5
+    # Cited with, and journaled under, the decision that moved it (not the one that
+    # placed it, decision 1).
+    mover = rig.engine.last_decision_id
+    assert mod.replacement.decision_id == mover == 2
+    with rig.reader() as r:
+        row = r.decision(mover)
+    assert row is not None
+    assert [(a.get("action"), a.get("cloid")) for a in row.inputs["approved"]] == [
+        ("modify", mod.target_cloid)]
+
+
+def test_when_reducing_the_quote_is_pulled_not_moved(tmp_path: Path) -> None:
+    rig, orders, port = _engine_with_a_resting_quote(tmp_path)
+    resting = orders.open_orders("ETH")[0].cloid
+    rig.engine.reduce("test")
+    rig.send(bbo("ETH", 2, 2500.5, 2500.6))
+    assert port.of("modify") == []
+    assert [c.cloid for c in port.cancelled] == [resting]
+    assert [p for p in port.placed if not p.reduce_only] == []
 
 
 # ---------------------------------------------------------------- the whole system

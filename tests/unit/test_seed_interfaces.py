@@ -65,6 +65,7 @@ def test_the_fast_interface_still_works_beside_the_seed_one() -> None:
     book.apply_diff(Side.BID, 60000.0, 1.0)
     book.apply_diff("ASK", 60001.0, 1.0)  # any case
     book.apply_diff("b", 59999.0, 1.0)  # the venue's own letters
+    book.apply_diff("asks", 60002.0, 1.0)
     assert book.best_bid() == (60000.0, 1.0)
     assert book.best_ask() == (60001.0, 1.0)
     assert book.level_count(Side.BID) == 2
@@ -128,17 +129,6 @@ def test_liquidity_regime_update_and_tradable_as_written() -> None:
 # ---------------------------------------------------------------- signals: lead-lag
 
 
-class SteppingClock:
-    """Stands in for the monotonic clock: 20 ms per call."""
-
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> int:
-        self.now += 20_000_000
-        return self.now
-
-
 def _warm(sig: LeadLagSignal, n: int = 60) -> None:
     for i in range(n):
         wiggle = 1e-5 * math.sin(i)
@@ -158,9 +148,24 @@ def test_leadlag_update_with_two_mids_as_written() -> None:
 @pytest.mark.parametrize(("jump", "expect"), [(1.003, 1), (0.997, -1)])
 def test_leadlag_two_mid_form_signals_a_lead_move_the_lag_has_not_followed(
         jump: float, expect: int) -> None:
-    sig = LeadLagSignal(clock=SteppingClock())
+    # Each time-less call is one observation a block after the previous: a tight loop of
+    # calls is judged as the same sequence of blocks, every time.
+    sig = LeadLagSignal()
     _warm(sig)
     assert sig.update(60000.0 * jump, 3000.0) == expect
+
+
+def test_leadlag_two_mid_form_a_lead_move_the_lag_followed_is_no_signal() -> None:
+    sig = LeadLagSignal()
+    _warm(sig)
+    assert sig.update(60000.0 * 1.003, 3000.0 * 1.003) == 0
+
+
+def test_leadlag_two_mid_form_with_a_real_clock() -> None:
+    ticks = iter(range(0, 10**12, 40_000_000))  # 40 ms apart, as a live caller might be
+    sig = LeadLagSignal(clock=lambda: next(ticks))
+    _warm(sig)
+    assert sig.update(60000.0 * 1.003, 3000.0) == 1
 
 
 # ---------------------------------------------------------------- execution: router
@@ -209,6 +214,8 @@ def test_kill_switch_check_on_a_mapping_of_trigger_inputs() -> None:
     kill = KillSwitch()
     assert kill.check({}) is False
     assert kill.check({"feed_lag_ms": 10.0, "daily_pnl_usd": 5.0}) is False
+    assert kill.check({"consecutive_slippage_fills": 1, "depth_vanish_fraction": 0.1,
+                       "daily_loss_usd": 1.0, "operator_kill": False}) is False
     assert kill.check({"feed_lag_ms": 60_000.0}) is True
     assert kill.fired_code == "feed_lag"
     assert kill.check({}) is True  # latched until an operator resets it
@@ -225,6 +232,9 @@ def test_kill_switch_check_on_a_mapping_of_trigger_inputs() -> None:
     ({"operator_kill": True}, "operator_kill"),
     ({"feed_lag_ms": float("nan")}, "feed_lag"),  # unreadable: fail safe
     ({"depth": "deep", "avg_depth": 1.0}, "depth_vanish"),
+    ({"consecutive_slippage_fills": 99}, "consecutive_slippage"),
+    ({"depth_vanish_fraction": 0.99}, "depth_vanish"),
+    ({"daily_loss_usd": 1e9}, "daily_loss"),
 ])
 def test_each_trigger_fires_from_its_input(inputs: dict[str, object], code: str) -> None:
     kill = KillSwitch()

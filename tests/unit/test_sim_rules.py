@@ -8,6 +8,7 @@ from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.sim.nonces import NonceBook, NonceVerdict
 from hyperliquid_ofi_trader.sim.queue_model import QueuePosition
 from hyperliquid_ofi_trader.sim.rate_limits import (
+    UNMETERED_IP,
     AddressLimiter,
     IpLimiter,
     exchange_weight,
@@ -142,3 +143,11 @@ def test_settings_validation() -> None:
         SimInstrument("X", 9, 10)
     with pytest.raises(SimSettingsError):
         SimSettings(initial_usdc=0)
+
+
+def test_the_emulators_own_snapshot_queries_are_never_metered() -> None:
+    venue = make_venue(SimSettings(ip_weight_per_minute=100))
+    for _ in range(50):  # 50 x weight 20: ten times the budget
+        status, _ = venue.handle_info({"type": "metaAndAssetCtxs"}, T0_MS * MS, UNMETERED_IP)
+        assert status == 200
+    assert venue.handle_info({"type": "meta"}, T0_MS * MS)[0] == 200  # clients untouched

@@ -109,6 +109,17 @@ def test_requote_pulls_back_an_order_the_book_now_crosses() -> None:
     assert m.new_price > 2000.0
 
 
+def test_requote_pulls_a_remainder_too_small_to_move() -> None:
+    # 0.004 ETH left after partial fills: $8 at the new price, under the venue's $10.
+    own = [Order("ETH", True, 1999.6, 0.004, "b1")]
+    (m,) = T.requote(ETH, 0.5, 2000.0, 2000.1, own)
+    assert m.kind is RequoteKind.CANCEL
+    assert m.reason == "below_min_value"
+    crossing = [Order("ETH", False, 2000.0, 0.004, "s1")]
+    (c,) = T.requote(ETH, -0.5, 2000.0, 2000.5, crossing)
+    assert (c.kind, c.reason) == (RequoteKind.CANCEL, "below_min_value")
+
+
 def test_settings_validate() -> None:
     with pytest.raises(ValueError, match="ioc_slippage_bps"):
         TacticsSettings(ioc_slippage_bps=0.0, min_abs_alpha=0.1)

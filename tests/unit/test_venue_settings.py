@@ -25,3 +25,9 @@ def test_overrides_arrive_converted() -> None:
         1_500_000_000, 2_500_000_000, 700_000_000)
     assert om.adopt_unknown_orders
     assert (gw.post_timeout_s, gw.rest_timeout_s, gw.use_post) == (2.0, 4.0, False)
+    assert gw.max_order_wait_s == 0.75  # half the ack timeout: dropped before it is asked
+
+
+def test_a_place_never_waits_for_budget_as_long_as_the_rtt_halt() -> None:
+    cfg = build_config({"risk.yaml": {"kill_switch": {"max_order_rtt_ms": 1000}}})
+    assert gateway_settings(cfg).max_order_wait_s == 0.5

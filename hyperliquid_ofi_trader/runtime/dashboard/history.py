@@ -22,6 +22,7 @@ def chart_point(snap: dict[str, Any]) -> dict[str, Any]:
         "mid": {c: m.get("mid") for c, m in markets.items()},
         "spread_bps": {c: m.get("spread_bps") for c, m in markets.items()},
         "alpha": snap.get("alpha", {}).get("alpha"),
+        "signals": _signals(markets),
         "gross": pnl.get("gross"), "fees": pnl.get("fees"), "net": pnl.get("net"),
         "exposure_usd": pnl.get("exposure_usd"),
         "position": {p["coin"]: p["size"] for p in snap.get("positions", [])},
@@ -31,6 +32,14 @@ def chart_point(snap: dict[str, Any]) -> dict[str, Any]:
     decisions = snap.get("decisions") or []
     point["economics"] = decisions[0]["economics"] if decisions else {}
     return point
+
+
+def _signals(markets: dict[str, Any]) -> dict[str, float | None]:
+    """Each traded coin's signals, named by signal (prefixed by coin when several trade)."""
+    traded = {c: m["signals"] for c, m in markets.items() if "signals" in m}
+    several = len(traded) > 1
+    return {(f"{coin} {name}" if several else name): value
+            for coin, signals in traded.items() for name, value in signals.items()}
 
 
 class ChartHistory:

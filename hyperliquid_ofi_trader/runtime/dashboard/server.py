@@ -19,7 +19,6 @@ import contextlib
 import hmac
 import logging
 import secrets
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,11 @@ from hyperliquid_ofi_trader.risk.control import (
     write_command,
 )
 from hyperliquid_ofi_trader.runtime.dashboard.history import ChartHistory, chart_point
-from hyperliquid_ofi_trader.runtime.dashboard.snapshot import journal_snapshot, live_snapshot
+from hyperliquid_ofi_trader.runtime.dashboard.snapshot import (
+    PipelineCache,
+    journal_snapshot,
+    live_snapshot,
+)
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ _CONTENT_TYPES = {".html": "text/html", ".js": "application/javascript",
 _STATIC_FILES = frozenset({"index.html", "app.js", "app.css", "uPlot.iife.min.js",
                            "uPlot.min.css", "uPlot.LICENSE"})
 _MAX_REASON = 200
+_EXPLAIN_WIDTH = 160  # the page scrolls sideways; a narrower text cuts long inputs short
 _ACK_WAIT_S = 2.0  # the runner polls every 200 ms; an answer later than this is news
 
 
@@ -67,6 +71,7 @@ class Dashboard:
         self._latest: dict[str, Any] = {"state": {"trading_state": "STARTING"}}
         self._journal: dict[str, Any] = {}
         self._history = ChartHistory()
+        self._pipeline = PipelineCache()
         self._changed = asyncio.Event()
         self._closing = False
         self._web: web.AppRunner | None = None
@@ -129,7 +134,7 @@ class Dashboard:
             if tick % 2 == 0 and runner.journal_path.is_file():
                 self._journal = await asyncio.to_thread(journal_snapshot, runner.journal_path)
             tick += 1
-            self.publish(live_snapshot(runner, self._note))
+            self.publish(live_snapshot(runner, self._note, self._pipeline.get(runner)))
 
     def publish(self, live: dict[str, Any]) -> None:
         """Merge a live snapshot with the latest journal view and wake the streams."""
@@ -179,7 +184,8 @@ class Dashboard:
 
         def text() -> tuple[int, str]:
             decision_id = resolve_decision(runner.journal_path, decision, cloid)
-            return decision_id, explain_text(runner.journal_path, decision_id)
+            return decision_id, explain_text(runner.journal_path, decision_id,
+                                             width=_EXPLAIN_WIDTH)
 
         try:
             decision_id, body = await asyncio.to_thread(text)
@@ -198,7 +204,7 @@ class Dashboard:
         run_dir: Path = runner.options.run_dir
         try:
             record = await asyncio.to_thread(write_command, run_dir, command,
-                                             f"dashboard: {reason}", time.time_ns())
+                                             f"dashboard: {reason}", runner.clock.now_ns())
         except ControlError as exc:
             raise web.HTTPInternalServerError(text=str(exc)) from exc
         log.warning("dashboard %s #%d: %s", command, record.seq, reason)
@@ -221,8 +227,9 @@ class Dashboard:
 
 async def _await_ack(run_dir: Path, seq: int) -> ControlAck | None:
     """The runner's answer to command `seq` (same channel as `hlofi kill`), None if late."""
-    deadline = time.monotonic() + _ACK_WAIT_S
-    while time.monotonic() < deadline:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _ACK_WAIT_S
+    while loop.time() < deadline:
         ack = await asyncio.to_thread(read_ack, run_dir / ACK_FILE)
         if ack is not None and ack.seq >= seq:
             return ack

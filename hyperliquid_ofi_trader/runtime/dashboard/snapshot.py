@@ -10,7 +10,6 @@ thread: it holds the operator's "what did it do, and why" with decision ids.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,23 @@ from hyperliquid_ofi_trader.runtime.live import LiveRunner
 # Decision-input keys carrying the economic case of a decision (forecast, cost, edge in
 # bps): shown whenever the strategy journals them, under whatever nesting it uses.
 _ECONOMIC_WORDS = ("forecast", "cost", "edge")
+_MAX_ECONOMICS = 4
+# Where the edge router journals its case (execution/router.py `explain`), and the names
+# the dashboard charts them under.
+_KNOWN_ECONOMICS = {"router.forecast.bps": "forecast_bps",
+                    "router.economics.expected_edge_bps": "expected_edge_bps",
+                    "router.economics.expected_cost_bps": "expected_cost_bps",
+                    "router.economics.margin_bps": "margin_bps"}
 _RECENT = 25
 
 
-def live_snapshot(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
-    """The runner's state now: trading state, books, signals, positions, PnL, orders."""
-    snap: dict[str, Any] = {"t_ms": time.time() * 1e3, "run": _run(runner, venue_note)}
+def live_snapshot(runner: LiveRunner, venue_note: str,
+                  pipeline_us: dict[str, float] | None = None) -> dict[str, Any]:
+    """The runner's state now: trading state, books, signals, positions, PnL, orders.
+    `pipeline_us`: pipeline latency percentiles computed earlier (they sort up to 65k
+    samples, ~1.5 ms: callers refresh them less often than the rest)."""
+    snap: dict[str, Any] = {"t_ms": runner.clock.now_ns() / 1e6,
+                            "run": _run(runner, venue_note)}
     engine = runner.engine
     if engine is None:
         snap["state"] = {"trading_state": "STARTING", "cause": None}
@@ -38,7 +48,8 @@ def live_snapshot(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
                      "outcomes": dict(es.outcomes)}
     snap["markets"] = _markets(runner)
     snap["feed"] = {"unhealthy": list(es.feeds_unhealthy), "latency_ms": es.latency_ms,
-                    "pipeline_us": runner.pipeline.percentiles_us(),
+                    "pipeline_us": (runner.pipeline.percentiles_us() if pipeline_us is None
+                                    else pipeline_us),
                     "connects": runner.connects}
     snap["alpha"] = _alpha(runner)
     stack = runner.stack
@@ -48,6 +59,22 @@ def live_snapshot(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
         snap["open_orders"] = [_order(o) for o in stack.orders.open_orders()]
         snap["kill_switch"] = {"fired": stack.kill.fired, "fires": dict(stack.kill.fires)}
     return snap
+
+
+class PipelineCache:
+    """Pipeline percentiles recomputed every `every`-th call only (off the loop's back)."""
+
+    __slots__ = ("_calls", "_every", "_value")
+
+    def __init__(self, every: int = 4) -> None:
+        self._every, self._calls = every, 0
+        self._value: dict[str, float] = {}
+
+    def get(self, runner: LiveRunner) -> dict[str, float]:
+        if self._calls % self._every == 0:
+            self._value = runner.pipeline.percentiles_us()
+        self._calls += 1
+        return self._value
 
 
 def _run(runner: LiveRunner, venue_note: str) -> dict[str, Any]:
@@ -149,23 +176,31 @@ def _decision(d: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def economics(inputs: Mapping[str, Any]) -> dict[str, float]:
-    """Numeric forecast / cost / edge fields of a decision's inputs, flattened one level
-    ("forecast_bps", "costs.expected_bps" -> "costs.expected_bps")."""
-    found: dict[str, float] = {}
-    for key, value in inputs.items():
-        if isinstance(value, Mapping):
-            for sub, inner in value.items():
-                name = f"{key}.{sub}"
-                if _economic(name) and _finite(inner) is not None:
-                    found[name] = float(inner)
-        elif _economic(key) and _finite(value) is not None:
-            found[key] = float(value)
-    return found
+    """The economic case of a decision, in bps: the router's forecast, expected edge, cost
+    and margin where the strategy journals them (`inputs.router`), else any numeric
+    forecast / cost / edge field found up to three levels down (at most `_MAX_ECONOMICS`)."""
+    leaves = dict(_numeric_leaves(inputs, "", 3))
+    known = {name: leaves[path] for path, name in _KNOWN_ECONOMICS.items() if path in leaves}
+    if known:
+        return known
+    found = {path: v for path, v in leaves.items() if _economic(path)}
+    return dict(sorted(found.items())[:_MAX_ECONOMICS])
 
 
 def _economic(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _ECONOMIC_WORDS)
+
+
+def _numeric_leaves(value: Any, path: str, depth: int) -> list[tuple[str, float]]:
+    if isinstance(value, Mapping):
+        if depth == 0:
+            return []
+        return [leaf for key, inner in value.items()
+                for leaf in _numeric_leaves(inner, f"{path}.{key}" if path else str(key),
+                                            depth - 1)]
+    number = _finite(value)
+    return [] if number is None or not path else [(path, number)]
 
 
 def _journal_order(o: Mapping[str, Any]) -> dict[str, Any]:

@@ -228,6 +228,7 @@ function prefixed(obj, prefix) {
 function setupCharts() {
   charts.push(new Chart("mid price", (p) => prefixed(p.mid, ""), (coin) => coin));
   charts.push(new Chart("spread (bps)", (p) => prefixed(p.spread_bps, "")));
+  charts.push(new Chart("signals", (p) => p.signals || {}));
   charts.push(new Chart("alpha, forecast and expected cost (bps)",
     (p) => ({ alpha: p.alpha, ...p.economics }), (n) => (n === "alpha" ? "alpha" : "bps")));
   charts.push(new Chart("PnL (USD): gross, fees, net",
@@ -309,13 +310,25 @@ async function main() {
   stream.onopen = () => message("");
 }
 
+function signalsOf(markets) {
+  const traded = Object.entries(markets).filter(([, v]) => v.signals);
+  const out = {};
+  for (const [coin, v] of traded) {
+    for (const [name, x] of Object.entries(v.signals)) {
+      out[traded.length > 1 ? `${coin} ${name}` : name] = x;
+    }
+  }
+  return out;
+}
+
 // Mirrors history.py's chart_point, so the streamed snapshots extend the history.
 function chartPoint(s) {
   const m = s.markets || {}, pnl = s.pnl || {}, d = (s.decisions || [])[0];
   const pick = (key) => Object.fromEntries(Object.entries(m).map(([c, v]) => [c, v[key]]));
   return {
     t: s.t_ms / 1e3, mid: pick("mid"), spread_bps: pick("spread_bps"),
-    alpha: (s.alpha || {}).alpha ?? null, gross: pnl.gross, fees: pnl.fees, net: pnl.net,
+    alpha: (s.alpha || {}).alpha ?? null, signals: signalsOf(m),
+    gross: pnl.gross, fees: pnl.fees, net: pnl.net,
     exposure_usd: pnl.exposure_usd,
     position: Object.fromEntries((s.positions || []).map((p) => [p.coin, p.size])),
     latency_p50_ms: Object.fromEntries(Object.entries((s.feed || {}).latency_ms || {})
