@@ -184,6 +184,22 @@ class CostModel:
                          taker_fee_bps=self._taker, maker_fee_bps=self._maker,
                          latency_ms=latency)
 
+    def exit_quote(self, exit_edge_bps: float, std_bps: float, half_spread_bps: float,
+                   latency_ms: float) -> CostQuote:
+        """An exit's economics for the journal: `exit_edge_bps` is what closing now is
+        expected to save against holding (the forecast against the position); the costs
+        are one leg, by IOC (taker) or resting at our touch (maker)."""
+        s = self.settings
+        hs = max(half_spread_bps, 0.0)
+        taker = self._taker + hs + s.expected_slippage_bps
+        maker = self._maker - hs
+        lcb = exit_edge_bps - s.uncertainty_k * std_bps
+        return CostQuote(edge_bps=exit_edge_bps, edge_lcb_bps=lcb, taker_cost_bps=taker,
+                         maker_cost_bps=maker, margin_ioc_bps=lcb - taker,
+                         margin_alo_bps=lcb - maker, half_spread_bps=hs, adverse_bps=0.0,
+                         taker_fee_bps=self._taker, maker_fee_bps=self._maker,
+                         latency_ms=latency_ms)
+
     def _exit_bps(self, hs: float) -> float:
         """The expected exit: post-only at our touch (maker fee, earns the half-spread) for
         `exit_post_only_share` of positions, an IOC (taker fee, pays it) for the rest."""

@@ -397,6 +397,10 @@ class ExecutionRouter:
             return None
         urgent = reversed_ or now - opened >= (
             edge.horizon_ms + self.settings.exit_patience_ms) * _NS_PER_MS
+        if self._costs is not None:  # journaled: what the exit saves and costs
+            self.last_quote = self._costs.exit_quote(-hold_bps, edge.std_bps,
+                                                     (ask - bid) / (ask + bid) * 1e4,
+                                                     edge.latency_ms)
         self._exiting[coin] = direction
         is_buy = position < 0
         own = self._open_orders(coin)

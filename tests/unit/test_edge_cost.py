@@ -279,3 +279,15 @@ def test_every_routed_decision_journals_edge_cost_and_margin() -> None:
         econ = r.explain()["economics"]
         assert isinstance(econ, dict)
         assert {"expected_edge_bps", "expected_cost_bps", "margin_bps"} <= set(econ)
+
+
+def test_an_exit_journals_what_it_saves_and_costs() -> None:
+    r = router(edge(-4.0, std=1.0), clock=Clock())
+    (intent,) = r.route("ETH", -0.6, None, 0.05)
+    assert intent.tag == "exit_reversed_ioc"
+    econ = r.explain()["economics"]
+    assert isinstance(econ, dict)
+    # Holding a long against a -4 bps forecast: closing saves 4 bps (3 at the lower bound);
+    # one IOC leg costs 4.5 + 0.5 (half-spread) + 0.5 (slippage) bps.
+    assert econ["edge_bps"] == pytest.approx(4.0)
+    assert econ["expected_cost_bps"] == pytest.approx(4.5 + 0.49998 + 0.5, rel=1e-3)
