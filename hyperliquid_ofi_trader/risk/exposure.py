@@ -24,8 +24,9 @@ Checks, in order (the first failure is the intent's reason, "code: detail"):
                      (counts approved places and modifies; reduce-only ones too: the
                      venue's budget does not care why we send). `lead_reserved_per_minute`
                      of it is kept for lead-lag entries (tag ending "_lead"): other orders
-                     stop at the limit minus the reserve, so a burst of them can never
-                     starve the one signal whose edge lives for a few hundred ms.
+                     that add risk stop at the limit minus the reserve, so a burst of them
+                     can never starve the one signal whose edge lives for a few hundred
+                     ms; reduce-only orders may use the whole budget.
 Intents of one batch are checked in sequence against the position projected by the
 earlier approved ones, so a batch cannot pass by splitting.
 
@@ -187,8 +188,8 @@ class ExposureGate:
     def _rate_limit(self, intent: _Exposing) -> None:
         s = self.settings
         limit = s.max_orders_per_minute
-        if not intent.tag.endswith("_lead"):
-            limit -= s.lead_reserved_per_minute
+        if not (intent.tag.endswith("_lead") or intent.reduce_only):
+            limit -= s.lead_reserved_per_minute  # exits are never held back by the reserve
         if len(self._sent) >= limit:
             raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
 

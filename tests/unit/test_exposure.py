@@ -217,3 +217,7 @@ def test_lead_lag_entries_keep_a_reserved_share_of_the_order_budget() -> None:
                        tag="edge_ioc_lead")
     assert reasons(g, plain, plain, plain) == ["ok", "ok", "rate_limit"]  # 4 - 2 reserved
     assert reasons(g, lead, lead, lead) == ["ok", "ok", "rate_limit"]  # the whole budget
+    closing = OrderIntent(coin="ETH", is_buy=False, size=0.01, price=2000.0, tif=Tif.IOC,
+                          reduce_only=True, tag="exit_horizon_ioc")
+    g2 = ExposureGate(s, Positions({"ETH": 0.05}), MARKS.get)
+    assert reasons(g2, plain, plain, closing, closing) == ["ok", "ok", "ok", "ok"]
