@@ -74,6 +74,7 @@ class SignalTrust:
         self._now_of: Callable[[], int] | None = None
         self._edges: dict[str, EdgeEstimate] = {}
         self._reported: dict[tuple[str, str], float] = {}
+        self._weights: dict[tuple[str, str], float] = {}
         self._changes: list[dict[str, Any]] = []
         self._decisions: OrderedDict[str, Mapping[str, float]] = OrderedDict()
         self.skipped = 0
@@ -130,11 +131,14 @@ class SignalTrust:
     # ------------------------------------------------------------ TrustProvider
 
     def weight(self, name: str, coin: str | None = None) -> float:
-        est = self.estimator(coin or self.settings.default_coin)
-        name = _SEED_ALIASES.get(name, name)
-        if name not in est.features:
-            return 1.0  # not a forecast input: nothing to judge it on
-        return self._weight_of(est, est.features.index(name))
+        """A dict read on the hot path: weights are recomputed when the estimator learns."""
+        coin = coin or self.settings.default_coin
+        w = self._weights.get((coin, name))
+        if w is not None:
+            return w
+        self.estimator(coin)  # first sight of the coin: computes its weights
+        w = self._weights.get((coin, _SEED_ALIASES.get(name, name)))
+        return 1.0 if w is None else w  # not a forecast input: nothing to judge it on
 
     def _weight_of(self, est: OnlineForecast, i: int) -> float:
         coef, prior, sd = est.coef[i], est.prior()[i], est.coef_std()[i]
@@ -155,6 +159,7 @@ class SignalTrust:
         for i, name in enumerate(est.features):
             w = self._weight_of(est, i)
             key = (coin, name)
+            self._weights[key] = w
             old = self._reported.get(key)
             if old is not None and abs(w - old) < step:
                 continue
@@ -195,7 +200,7 @@ class SignalTrust:
         x = [value if f == name else 0.0 for f in est.features]
         est.learn(x, market)
         self.fill_observations += 1
-        self._report(est.model.coin, est, "fill_markout", 0)
+        self._report(self.settings.default_coin, est, "fill_markout", 0)
         return True
 
     def record_signals(self, cloid: str, signals: Mapping[str, float]) -> None:
