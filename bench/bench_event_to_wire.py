@@ -16,7 +16,10 @@ A third line measures this machine rather than our code: a fixed pure-Python loo
 take the pipeline's median, timed the same way. Identical work has no reason to vary, so its
 p99/p50 ratio is the jitter the host adds (on a shared VM it can be ~2x by itself).
 
-Run: .venv/bin/python bench/bench_event_to_wire.py [--minutes 10]
+The order manager persists to a real `OrderStore` in the journal's file, as live runs do
+(new order rows are committed before the send); `--no-store` leaves it out to show its cost.
+
+Run: .venv/bin/python bench/bench_event_to_wire.py [--minutes 10] [--no-store]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway
 from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
+from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.post_channel import PostChannel, PreparedPost
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
@@ -104,7 +108,7 @@ def _venue_answer(action: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok", "response": {"type": kind, "data": {"statuses": statuses}}}
 
 
-async def run(minutes: float) -> tuple[list[int], list[int], int]:
+async def run(minutes: float, use_store: bool = True) -> tuple[list[int], list[int], int]:
     # Nothing rests at this stub venue and answers come at once, but widen the round-trip
     # rule and the order rate anyway so ten simulated minutes keep deciding; the address
     # budget is widened because nothing ever fills here (fills are what grow it).
@@ -127,9 +131,10 @@ async def run(minutes: float) -> tuple[list[int], list[int], int]:
         sock.gateway = gateway
         await gateway.start()
         with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
+            store = OrderStore(Path(tmp) / "j.sqlite") if use_store else None
 
             def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
-                return build_execution(cfg, clock, markets, gateway, None, trust,
+                return build_execution(cfg, clock, markets, gateway, store, trust,
                                        strategy.signals.fresh).execution
 
             engine, _ = build_engine(cfg, clock, journal, execution=execution, trust=trust)
@@ -149,6 +154,8 @@ async def run(minutes: float) -> tuple[list[int], list[int], int]:
                         framed_ns, request_id = post.prepared[before]
                         to_frame.append(framed_ns - t0)
                         to_socket.append(sock.sent_ns[request_id] - t0)
+            if store is not None:
+                store.close()
         await gateway.stop()
     return to_frame, to_socket, gateway.stats.fast_path
 
@@ -196,8 +203,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0,
                         help="simulated minutes of market (600 blocks each)")
+    parser.add_argument("--no-store", action="store_true",
+                        help="no order store (the live runner always has one)")
     args = parser.parse_args()
-    to_frame, to_socket, fast = asyncio.run(run(args.minutes))
+    to_frame, to_socket, fast = asyncio.run(run(args.minutes, use_store=not args.no_store))
     if not to_frame:
         print("no orders were placed: nothing to measure")
         return

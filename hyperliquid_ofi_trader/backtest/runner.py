@@ -63,8 +63,15 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
+from hyperliquid_ofi_trader.runtime.recovery_tick import (
+    books_fresh,
+    fresh_book_ns,
+    needed_coins,
+    recovery_tick,
+)
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
@@ -153,8 +160,8 @@ class BacktestDriver:
     """Schedules every frame's events on the queue and runs the queue in time order."""
 
     __slots__ = ("clock", "codec", "engine", "engine_events", "first_local_ns", "frames",
-                 "gateway", "late", "latency", "lookahead_ns", "market_events", "queue",
-                 "timers", "venue")
+                 "gateway", "late", "latency", "lookahead_ns", "market_events", "on_status",
+                 "queue", "timers", "venue")
 
     def __init__(self, engine: Engine, clock: ReplayClock, queue: EventQueue,
                  venue: SimVenue, gateway: SimulatedGateway, latency: LatencyModel,
@@ -166,6 +173,8 @@ class BacktestDriver:
                                       "status": STATUS_PERIOD_NS})
         self.frames = self.market_events = self.engine_events = self.late = 0
         self.first_local_ns = 0
+        # Called after each status timer with its time (the recovery policy, as live).
+        self.on_status: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------ queue actions
 
@@ -175,6 +184,8 @@ class BacktestDriver:
         on_event = self.engine.on_event
         for timer in self.timers.due(self.clock.now_ns()):
             on_event(timer)
+            if timer.name == "status" and self.on_status is not None:
+                self.on_status(timer.local_ns)
         self.engine_events += 1
         on_event(event)
 
@@ -276,7 +287,22 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     driver = BacktestDriver(engine, clock, queue, venue, gateway, model,
                             HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
     holder.append(driver)
+    driver.on_status = _recovery(cfg, engine, stacks[0], gateway)
     return _Run(engine, driver, stacks[0], store)
+
+
+def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
+              gateway: SimulatedGateway) -> Callable[[int], None]:
+    """The live runner's recovery policy on the status tick (runtime/recovery_tick.py): a
+    halt that live trading leaves by itself must not latch for the rest of a backtest."""
+    policy = RecoveryPolicy(RecoverySettings.from_config(cfg))
+    coins, max_age = needed_coins(cfg), fresh_book_ns(cfg)
+
+    def on_status(now_ns: int) -> None:
+        recovery_tick(policy, engine, stack.kill, gateway.reconcile, now_ns,
+                      books_ok=books_fresh(engine.markets, coins, now_ns, max_age))
+
+    return on_status
 
 
 def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,

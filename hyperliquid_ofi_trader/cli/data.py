@@ -15,6 +15,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     SourceDescription,
     describe,
 )
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 
 data_app = typer.Typer(
     name="data",
@@ -88,6 +89,9 @@ def describe_cmd(data: DataOption) -> None:
         desc = describe(data)
     except ReplaySourceError as exc:
         raise _fail(str(exc)) from None
+    label = synthetic_label(data)
+    if label is not None:
+        typer.echo(f"{label}: a seeded model, NOT market data")
     typer.echo(format_description(desc))
 
 

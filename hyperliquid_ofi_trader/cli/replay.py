@@ -15,6 +15,7 @@ from rich.table import Table
 
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.runtime.replay import ReplayResult, replay
 
 
@@ -55,10 +56,11 @@ def replay_command(
     except ReplaySourceError as exc:
         err.print(f"[red]cannot replay {data}: {exc}[/red]")
         raise typer.Exit(1) from None
+    data_note = synthetic_label(data) or "recorded market data"
     if as_json:
-        typer.echo(orjson.dumps(result.as_dict(), default=str).decode())
+        typer.echo(orjson.dumps({"data": data_note, **result.as_dict()}, default=str).decode())
     else:
-        print_summary(Console(), result)
+        print_summary(Console(), result, data_note)
 
 
 def _run(cfg_source: tuple[Any, Path, Path], limit: int | None, quiet: bool) -> ReplayResult:
@@ -78,13 +80,14 @@ def _default_journal() -> Path:
     return Path("runs") / f"replay-{stamp}.sqlite"
 
 
-def print_summary(console: Console, result: ReplayResult) -> None:
+def print_summary(console: Console, result: ReplayResult, data_note: str = "") -> None:
     d = result.as_dict()
     engine = d["engine"]
     table = Table(title="replay summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     rows: list[tuple[str, Any]] = [
+        *([("data", data_note)] if data_note else []),
         ("source", d["source"]), ("journal", d["journal"]),
         ("frames", f"{d['frames']:,} over {d['recorded_span_s']:,.1f} s of recording"),
         ("throughput", f"{d['frames_per_s']:,.0f} frames/s ({d['wall_s']:.2f} s wall)"),

@@ -91,6 +91,9 @@ def _print(result: dict[str, Any], data: Path) -> None:
     console = Console()
     console.print(f"[bold]{result['data']}[/bold]")
     console.print(table)
+    o = result["opportunities"]
+    console.print(f"round trips netting >= {o['min_net_bps']:g} bps: "
+                  f"{o['taker_per_hour']:,.1f}/h taker, {o['maker_per_hour']:,.1f}/h maker")
     console.print(f"{result['decisions']:,} lead decisions over {result['hours']:.3f} h; "
                   f"order {s['notional_usd']:g} USD, horizon {s['horizon_ms']:g} ms, entry "
                   f"latency {s['entry_latency']}, fees {s['taker_fee_bps']:g}/"

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridError, load_grid
 from hyperliquid_ofi_trader.backtest.sweep import ERROR, TABLE_NAME, RunOne, SweepError, run_sweep
+from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 
 EXIT_SOME_FAILED = 3
 _SHOWN_METRICS = ("net_pnl_usd", "sharpe", "max_drawdown_usd", "fills", "hit_rate")
@@ -62,7 +63,9 @@ def sweep(
     if (out_dir / TABLE_NAME).exists() and not force:
         _fail(f"{out_dir / TABLE_NAME} exists: choose another --out or pass --force")
     fn = _resolve(run_one) if run_one else None
-    typer.echo(f"sweep: {len(grid)} points -> {out_dir}", err=True)
+    label = synthetic_label(data)
+    on = f" on {label}" if label is not None else ""
+    typer.echo(f"sweep: {len(grid)} points{on} -> {out_dir}", err=True)
     started = time.monotonic()
     try:
         table = run_sweep(grid, data, workers, fn, out_dir, ray_address=ray)
@@ -71,7 +74,7 @@ def sweep(
     elapsed = time.monotonic() - started
     Console(width=None if Console().is_terminal else 140).print(results_table(grid, table))
     failed = int((table["status"] == ERROR).sum())
-    typer.echo(f"{table.height - failed} ok, {failed} failed in {elapsed:.1f} s; "
+    typer.echo(f"{table.height - failed} ok, {failed} failed in {elapsed:.1f} s{on}; "
                f"table: {out_dir / TABLE_NAME}")
     if failed:
         raise typer.Exit(code=EXIT_SOME_FAILED)

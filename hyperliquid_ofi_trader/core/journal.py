@@ -227,9 +227,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
         try:
             conn.executescript(f"BEGIN; {MIGRATIONS[number]}; "
                                f"PRAGMA user_version = {number + 1}; COMMIT;")
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # any exception: never leave the migration open
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error):
+                raise
             raise JournalError(f"{path}: migration {number + 1} failed: {exc}") from exc
     return SCHEMA_VERSION
 
@@ -387,12 +389,13 @@ class Journal:
                 self.health.dropped += self.pending
                 self._clear()
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         """Commit every queued row in one transaction; raise `JournalError` if the write
         failed for a reason that may pass (the rows stay queued for the next flush). A row
         SQLite refuses by value is set aside alone (counted in `health`, logged) so that
-        it cannot block every later write."""
-        if not self.pending:
+        it cannot block every later write. While writes keep failing, an attempt is only
+        made now and then (`WriteHealth.should_retry`) unless `force` (close does)."""
+        if not self.pending or not (force or self.health.should_retry()):
             return
         try:
             refused = write_batch(self._conn, ((_INSERT_DECISION, self._decisions),
@@ -403,7 +406,7 @@ class Journal:
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
-        self.health.failing = False
+        self.health.note_success()
         if refused:
             self._report_quarantine(refused)
 
@@ -422,7 +425,7 @@ class Journal:
         Never raises for a failed last write (a shutdown must end): the rows it could not
         write are logged and counted as dropped."""
         try:
-            self.flush()
+            self.flush(force=True)
             self._release_unused_ids()
         except JournalError as exc:
             self.health.dropped += self.pending

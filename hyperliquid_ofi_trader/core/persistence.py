@@ -12,7 +12,10 @@ Three failures seen in fault runs shape it:
   SQLite refuses by value (`Quarantined`); a transient failure (locked, disk full, I/O)
   keeps the whole batch for the next attempt.
 - Python's default busy timeout is 5 s: a write meeting a lock blocked the event loop for
-  seconds, 26 times in a row. Writers here wait at most `BUSY_TIMEOUT_S`.
+  seconds, 26 times in a row. Writers here wait at most `BUSY_TIMEOUT_S`, and while writes
+  keep failing, automatic retries back off (`WriteHealth.should_retry`: one attempt in 2,
+  4, ... 64 calls), so a database that stays locked costs the event loop a few 50 ms waits
+  per second at most, not one per event.
 
 Files are owner-only: the run folder 0700, the database 0600 (SQLite gives its -wal and
 -shm files the database file's mode). They hold the account's whole trading history.
@@ -31,6 +34,7 @@ BUSY_TIMEOUT_S: Final = 0.05
 DIR_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 _QUARANTINE_KEEP: Final = 100  # the most recent quarantined rows kept for inspection
+_MAX_RETRY_GAP: Final = 64  # calls skipped at most between two attempts while failing
 
 Row = tuple[Any, ...]
 Statement = tuple[str, Sequence[Row]]
@@ -63,11 +67,32 @@ class WriteHealth:
     dropped: int = 0  # rows given up after the queue bound (data lost)
     last_error: str = ""
     recent_quarantine: list[Quarantined] = field(default_factory=list)
+    deferred: int = 0  # automatic attempts skipped while failing
+    _streak: int = 0  # failures in a row
+    _skipped: int = 0  # calls since the last attempt
 
     def note_failure(self, error: str) -> None:
         self.failing = True
         self.write_errors += 1
+        self._streak += 1
         self.last_error = error
+
+    def note_success(self) -> None:
+        self.failing = False
+        self._streak = 0
+        self._skipped = 0
+
+    def should_retry(self) -> bool:
+        """Whether an automatic write should be attempted now: always while healthy; while
+        failing, once in 2, 4, 8, ... 64 calls (no clock: calls come from events/timers)."""
+        if not self.failing:
+            return True
+        self._skipped += 1
+        if self._skipped >= min(2 ** self._streak, _MAX_RETRY_GAP):
+            self._skipped = 0
+            return True
+        self.deferred += 1
+        return False
 
     def note_quarantine(self, rows: Sequence[Quarantined]) -> None:
         self.quarantined += len(rows)
@@ -94,8 +119,9 @@ def _create_private_file(path: Path) -> None:
 def connect_wal(path: Path) -> sqlite3.Connection:
     """An autocommit connection in WAL mode with a short busy timeout; the folder and the
     file are created owner-only when missing. Raises OSError or sqlite3.Error."""
-    make_private_dir(path.parent)
-    _create_private_file(path)
+    if str(path) != ":memory:":
+        make_private_dir(path.parent)
+        _create_private_file(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                            timeout=BUSY_TIMEOUT_S)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -69,6 +69,7 @@ from hyperliquid_ofi_trader.execution.commands import (
     ModifyOrder,
     PlaceOrder,
 )
+from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid
 from hyperliquid_ofi_trader.execution.order_records import (
     FillReport,
     LiveOrders,
@@ -146,6 +147,7 @@ class OrderManager:
         self._counter = clock.now_ns()
         self._reserved = 0
         self._cloid_head = f"0x{self.settings.cloid_prefix:016x}"
+        self._grid = IntentGrid(self.settings.sz_decimals)
         if store is not None:
             self._recover(store)
 
@@ -166,10 +168,11 @@ class OrderManager:
                     moves = []
                 moves.append(it)
                 continue
-            if not valid_order_numbers(it.price, it.size):
+            snapped = self._on_grid(it.coin, it.is_buy, it.price, it.size)
+            if snapped is None:
                 self._count("invalid_intent")
                 continue
-            rec = self._new_order(decision_id, it.coin, it.is_buy, it.price, it.size, it.tif,
+            rec = self._new_order(decision_id, it.coin, it.is_buy, *snapped, it.tif,
                                   it.reduce_only, it.tag, now)
             cmds.append(_place(rec))
         if moves is not None:
@@ -226,13 +229,14 @@ class OrderManager:
         """Cancel-and-replace a resting order with a NEW cloid; returns it, or None when the
         order cannot be modified now (unknown, not resting, or bad numbers: counted)."""
         old = self._live.get(cloid)
-        if (old is None or old.state not in (S.RESTING, S.PARTIALLY_FILLED)
-                or not valid_order_numbers(new_price, new_size)):
+        snapped = None if old is None else self._on_grid(old.coin, old.is_buy, new_price,
+                                                          new_size)
+        if old is None or old.state not in (S.RESTING, S.PARTIALLY_FILLED) or snapped is None:
             self._count("modify_refused")
             return None
         now = self._clock.now_ns()
         new = self._new_order(old.decision_id if decision_id is None else decision_id,
-                              old.coin, old.is_buy, new_price, new_size, old.tif,
+                              old.coin, old.is_buy, *snapped, old.tif,
                               old.reduce_only, old.tag, now)
         new.replaces = cloid
         old.replaced_by = new.cloid
@@ -887,16 +891,25 @@ class OrderManager:
         if self._store is not None:
             self._store.save_order(rec.row())
 
+    def _on_grid(self, coin: str, is_buy: bool, price: float,
+                 size: float) -> tuple[float, float] | None:
+        """The intent's (price, size) on the venue's grid, snapped once, here; None when
+        the numbers are unusable (non-finite, non-positive, a size below one lot)."""
+        if not valid_order_numbers(price, size):
+            return None
+        return self._grid.snap(coin, is_buy, price, size)
+
     def _write_ahead(self) -> None:
-        """Commit the new orders' rows before they are sent (one ~15 us commit): whatever
-        kills the process next, every order the venue sees has a row citing its decision."""
+        """Make the new orders' rows durable before they are sent (the store's ahead log:
+        a few µs): whatever kills the process next, every order the venue sees has a row
+        citing its decision."""
         if self._store is None:
             return
         try:
-            self._store.flush()
+            self._store.write_ahead()
         except OrderStoreError as exc:  # the persistence watch degrades the system
             self._count("store_error")
-            _log.error("order rows not committed before sending: %s", exc)
+            _log.error("order rows not made durable before sending: %s", exc)
 
     def _save_fill(self, fill: Fill, local_ns: int, rec: OrderRecord | None) -> None:
         if self._store is None:

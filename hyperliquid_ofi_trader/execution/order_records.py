@@ -52,6 +52,9 @@ class OrderManagerSettings(msgspec.Struct, frozen=True, kw_only=True,
     cloid_block: int = 1024
     max_terminal_orders: int = 10_000
     max_fill_keys: int = 200_000
+    # szDecimals per coin: every place and modify is snapped onto the venue's lot and tick
+    # grid once, here (execution/intent_rounding.py); coins not listed pass unchanged.
+    sz_decimals: dict[str, int] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("ack_timeout_ns", "query_timeout_ns", "cancel_timeout_ns", "cloid_block",

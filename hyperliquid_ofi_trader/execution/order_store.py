@@ -12,9 +12,12 @@ counter values and commits the reservation BEFORE using any of them, so a crash 
 make a restarted process reuse a cloid the venue has already seen.
 
 Durability: as the journal's (a crash loses at most the unflushed rows), except for new
-orders: the order manager commits the batch holding a new order's row before the order
-is sent (write-ahead, ~15 us), so every order the venue ever sees has a row. Lost fills
-are not lost for good: a restart reconciles against the venue's recent fills.
+orders: the order manager calls `write_ahead()` before sending, which appends the new
+order rows to a write-ahead log next to the database (execution/order_ahead_log.py, one
+`os.write`, a few µs; without a log file, a commit of the batch). The next open inserts
+the logged rows the database lacks, so every order the venue ever saw has a row whatever
+killed the process. Lost fills are not lost for good: a restart reconciles against the
+venue's recent fills.
 
 Writes go through `core.persistence`: a transaction rolls back on any exception (a value
 SQLite cannot bind raises OverflowError, not sqlite3.Error), a row refused by value is
@@ -32,7 +35,7 @@ from typing import Any, Final
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.journal import JournalError, migrate
+from hyperliquid_ofi_trader.core.journal import JournalError, migrate, recover_lost_decisions
 from hyperliquid_ofi_trader.core.persistence import (
     TransientWriteError,
     WriteHealth,
@@ -40,6 +43,7 @@ from hyperliquid_ofi_trader.core.persistence import (
     connect_wal,
     write_batch,
 )
+from hyperliquid_ofi_trader.execution.order_ahead_log import OrderAheadLog, log_path, read_rows
 
 DEFAULT_BATCH_SIZE: Final = 64
 LIVE_STATES: Final = ("pending", "resting", "partially_filled", "cancel_pending", "unknown")
@@ -107,6 +111,9 @@ _ORDER_COLS: Final = tuple(OrderRow.__struct_fields__)
 _FILL_COLS: Final = tuple(FillRow.__struct_fields__)
 _UPSERT_ORDER: Final = (f"INSERT OR REPLACE INTO orders ({', '.join(_ORDER_COLS)}) "
                         f"VALUES ({', '.join('?' * len(_ORDER_COLS))})")
+# A logged row never overwrites what the database already holds (that is newer).
+_INSERT_ORDER_IF_NEW: Final = (f"INSERT OR IGNORE INTO orders ({', '.join(_ORDER_COLS)}) "
+                               f"VALUES ({', '.join('?' * len(_ORDER_COLS))})")
 # A fill already stored (a replayed snapshot) is ignored by its (coin, tid) key.
 _INSERT_FILL: Final = (f"INSERT OR IGNORE INTO fills ({', '.join(_FILL_COLS)}) "
                        f"VALUES ({', '.join('?' * len(_FILL_COLS))})")
@@ -125,9 +132,17 @@ def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path
         # The journal writes the same file from another connection on the same thread:
         # never concurrently; a lock held elsewhere is waited for 50 ms at most.
         conn = connect_wal(path)
+        # This connection commits on the order path (the write-ahead before a send): never
+        # let one of those commits run a WAL checkpoint (milliseconds). The journal's
+        # connection, which commits off the order path, keeps checkpointing the shared file.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     except (OSError, sqlite3.Error) as exc:
         raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
     return conn, path
+
+
+def _day_open_key(account: str, day: int) -> str:
+    return f"{_DAY_OPEN_KEY_PREFIX}{account.lower()}:{day}"
 
 
 def _nonce_key(signer: str) -> str:
@@ -151,8 +166,9 @@ def _fill_from_db(r: tuple[Any, ...]) -> FillRow:
 class OrderStore:
     """Batched writer and restart reader of the execution tables."""
 
-    __slots__ = ("_conn", "_fills", "_orders", "_owns_conn", "_positions", "batch_size",
-                 "flushes", "health", "max_pending", "path")
+    __slots__ = ("_ahead", "_conn", "_fills", "_logged", "_orders", "_owns_conn",
+                 "_positions", "batch_size", "flushes", "health", "max_pending", "path",
+                 "recovered_ahead")
 
     def __init__(self, db: sqlite3.Connection | Path | str, *,
                  batch_size: int = DEFAULT_BATCH_SIZE, max_pending: int = 100_000) -> None:
@@ -171,6 +187,34 @@ class OrderStore:
         self._positions: dict[str, PositionRow] = {}
         self.flushes = 0
         self.health = WriteHealth()
+        self._logged: set[str] = set()  # cloids in the ahead log since its last clear
+        self.recovered_ahead = 0
+        self._ahead: OrderAheadLog | None = None
+        if self._owns_conn and str(self.path) != ":memory:":
+            self.recovered_ahead = self._recover_ahead_log()
+            self._ahead = OrderAheadLog(log_path(self.path))
+
+    def _recover_ahead_log(self) -> int:
+        """Insert the orders a previous process logged before sending but never committed
+        (it died first), then the `lost` decisions they cite; returns how many orders."""
+        path = log_path(self.path)
+        rows = read_rows(path, OrderRow)
+        if not rows:
+            return 0
+        astuple = msgspec.structs.astuple
+        before = self._conn.total_changes
+        try:
+            atomic(self._conn, lambda c: c.executemany(_INSERT_ORDER_IF_NEW,
+                                                       [astuple(r) for r in rows]))
+            inserted = self._conn.total_changes - before
+            recover_lost_decisions(self._conn)
+        except Exception as exc:
+            raise OrderStoreError(f"cannot recover {path}: {exc}") from exc
+        path.write_bytes(b"")
+        if inserted:
+            _log.warning("order store: %d order(s) sent by an earlier process just before it "
+                         "died were recovered from %s", inserted, path.name)
+        return inserted
 
     @property
     def write_errors(self) -> int:
@@ -189,6 +233,25 @@ class OrderStore:
     def save_order(self, row: OrderRow) -> None:
         self._orders[row.cloid] = row
         self._maybe_flush()
+
+    def write_ahead(self) -> None:
+        """Make the queued new orders (state `pending`) durable now, before they are sent:
+        appended to the ahead log (a few µs), or, without one or when that write fails,
+        committed with the batch. Never raises for the log: a failed append falls back."""
+        if self._ahead is None:
+            self.flush()
+            return
+        fresh = [r for c, r in self._orders.items()
+                 if r.state == "pending" and c not in self._logged]
+        if not fresh:
+            return
+        try:
+            self._ahead.append(fresh)
+        except OSError as exc:
+            _log.error("order ahead log write failed, committing instead: %s", exc)
+            self.flush(force=True)
+            return
+        self._logged.update(r.cloid for r in fresh)
 
     def save_fill(self, row: FillRow) -> None:
         self._fills.append(row)
@@ -210,11 +273,13 @@ class OrderStore:
                 self.health.dropped += self.pending
                 self._clear()
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         """Commit every queued row in one transaction; `OrderStoreError` when the write
         failed for a reason that may pass (rows stay queued for the next attempt). A row
-        SQLite refuses by value is set aside alone (counted in `health`, logged)."""
-        if not self.pending:
+        SQLite refuses by value is set aside alone (counted in `health`, logged). While
+        writes keep failing, an attempt is only made now and then
+        (`WriteHealth.should_retry`) unless `force` (close does)."""
+        if not self.pending or not (force or self.health.should_retry()):
             return
         try:
             refused = write_batch(self._conn, self._pending_statements())
@@ -223,11 +288,21 @@ class OrderStore:
             raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
         self._clear()
         self.flushes += 1
-        self.health.failing = False
+        self.health.note_success()
+        self._clear_ahead_log()
         if refused:
             self.health.note_quarantine(refused)
             for q in refused:
                 _log.error("order store: %s", q.describe())
+
+    def _clear_ahead_log(self) -> None:
+        # Every logged row was queued, and the batch just committed holds it.
+        if self._ahead is not None and self._ahead.entries:
+            try:
+                self._ahead.clear()
+            except OSError as exc:  # recovery re-inserts nothing newer: harmless
+                _log.error("order ahead log not truncated: %s", exc)
+            self._logged.clear()
 
     def _pending_statements(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
         astuple = msgspec.structs.astuple
@@ -264,19 +339,19 @@ class OrderStore:
         self._transaction(lambda c: c.execute(_UPSERT_META,
                                               (f"{_DAILY_PNL_KEY_PREFIX}{day}", value)))
 
-    def save_day_open(self, day: int, account_value: float) -> None:
-        """Durably record the venue's account value when UTC day `day` opened (the kill
-        switch's daily loss is measured against it in every run of that day)."""
+    def save_day_open(self, account: str, day: int, account_value: float) -> None:
+        """Durably record `account`'s value at the venue when UTC day `day` opened (the
+        kill switch's daily loss is measured against it in every run of that day)."""
         value = round(account_value * _MICRO)
         self._transaction(lambda c: c.execute(_UPSERT_META,
-                                              (f"{_DAY_OPEN_KEY_PREFIX}{day}", value)))
+                                              (_day_open_key(account, day), value)))
 
     # ------------------------------------------------------------ reads (restart recovery)
 
-    def load_day_open(self, day: int) -> float | None:
-        """The account value saved for UTC day `day`'s open, None when no run saved one."""
+    def load_day_open(self, account: str, day: int) -> float | None:
+        """`account`'s value saved for UTC day `day`'s open, None when no run saved one."""
         row = self._read("SELECT value FROM order_meta WHERE key = ?",
-                         (f"{_DAY_OPEN_KEY_PREFIX}{day}",))
+                         (_day_open_key(account, day),))
         return int(row[0][0]) / _MICRO if row else None
 
     def load_daily_pnl(self, day: int) -> float | None:
@@ -337,11 +412,14 @@ class OrderStore:
         raises for a failed last write (a shutdown must end): lost rows are logged and
         counted as dropped."""
         try:
-            self.flush()
+            self.flush(force=True)
         except OrderStoreError as exc:
             self.health.dropped += self.pending
             _log.error("order store: %d rows lost at close: %s", self.pending, exc)
             self._clear()
         finally:
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
             if self._owns_conn:
                 self._conn.close()

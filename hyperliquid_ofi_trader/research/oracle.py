@@ -26,7 +26,9 @@ The clairvoyant, precisely:
   round trips picks the set that maximises the summed net (weighted interval scheduling).
 
 Per variant it reports trades, gross, fees and net in USD, net bps per round trip (net /
-notional), trades per hour and how many round trips netted at least 3 bps. Times: lead
+notional), trades per hour and how many round trips netted at least 3 bps. `opportunities`
+answers the scenario question "how many round trips per hour net at least 3 bps": the
+same schedule, taken only among round trips netting at least that much. Times: lead
 decisions on receive time, the lag coin's touch and prints on exchange (venue) time.
 """
 
@@ -292,7 +294,10 @@ def clairvoyant_bound(touches: dict[str, Touches], s: OracleSettings) -> dict[st
     books = _frames(lag)
     hours = (int(lag.ex_ns[-1]) - int(lag.ex_ns[0])) / _NS_PER_HOUR
     out: dict[str, Any] = {}
+    good_usd = GOOD_TRIP_BPS * _BPS * s.notional_usd
+    opportunities: dict[str, Any] = {"min_net_bps": GOOD_TRIP_BPS}
     for maker in (False, True):
+        name = "maker" if maker else "taker"
         trips: list[tuple[_Trip, float, float, float]] = []
         for arrival, side in zip(arrivals.tolist(), decisions.side.tolist(), strict=True):
             trip = _trip(books[0] if side > 0 else books[1], arrival, horizon, maker)
@@ -306,7 +311,10 @@ def clairvoyant_bound(touches: dict[str, Touches], s: OracleSettings) -> dict[st
             bound.gross.append(gross)
             bound.fees.append(fees)
             bound.nets.append(net)
-        out["maker" if maker else "taker"] = bound.as_dict()
+        out[name] = bound.as_dict()
+        good = _best_schedule([t for t in trips if t[3] >= good_usd])
+        opportunities[f"{name}_per_hour"] = round(len(good) / hours, 2) if hours > 0 else 0.0
+    out["opportunities"] = opportunities
     out["decisions"] = int(decisions.ns.size)
     out["hours"] = round(hours, 4)
     return out

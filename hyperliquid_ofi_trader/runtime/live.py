@@ -322,8 +322,7 @@ class LiveRunner:
                     try:
                         await self._run_with(session, assets, journal, store)
                     finally:
-                        store.flush()
-                        store.close()
+                        store.close()  # flushes; a failed last write is logged, never raised
         finally:
             self._unregister()
 
@@ -509,7 +508,7 @@ class LiveRunner:
         if carried is not None and self.stack is not None:
             self.stack.kill.carry_in(day, carried)
             log.info("today's PnL so far from earlier runs: %.2f USD", carried)
-        opened = store.load_day_open(day)
+        opened = store.load_day_open(self.account, day)
         if opened is not None and opened > 0 and self.stack is not None:
             self.stack.kill.carry_in_open(day, opened)
             log.info("account value at today's open (UTC): %.2f USD", opened)
@@ -554,7 +553,7 @@ class LiveRunner:
             if today is not None:
                 store.save_daily_pnl(*today)
             if opened is not None:
-                store.save_day_open(*opened)
+                store.save_day_open(self.account, *opened)
         except OrderStoreError as exc:  # nonces: the clock covers a missed save; PnL: next
             log.error("cannot save restart state: %s", exc)
 

@@ -22,7 +22,9 @@ def order_manager_settings(cfg: AppConfig) -> OrderManagerSettings:
     return OrderManagerSettings(ack_timeout_ns=e.ack_timeout_ms * _NS_PER_MS,
                                 query_timeout_ns=e.query_timeout_ms * _NS_PER_MS,
                                 cancel_timeout_ns=e.cancel_timeout_ms * _NS_PER_MS,
-                                adopt_unknown_orders=e.adopt_unknown_orders)
+                                adopt_unknown_orders=e.adopt_unknown_orders,
+                                sz_decimals={coin: spec.sz_decimals
+                                             for coin, spec in cfg.symbols.coins.items()})
 
 
 def gateway_settings(cfg: AppConfig) -> GatewaySettings:

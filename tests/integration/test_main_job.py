@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from hyperliquid_ofi_trader.backtest.report import summarize
+
 # The plumbing is under test, not the economics (bench/bench_edge_scenarios.py is): a short
 # warm-up, and the cheapest fee tier without safety margins so that 40 s hold orders.
 FAST_WARMUP = """
@@ -66,5 +68,14 @@ def test_hlofi_run_trades_against_the_emulator(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert fills > 0, states
+    # One source of truth (issue 10 item 8): the summary's figures are the journal's, and
+    # the live trackers count each fill once although fills arrive on two channels.
+    assert summary["fills"] == fills == summarize(run_dir).fills
+    assert summary["net_pnl_usd"] == pytest.approx(summary["gross_pnl_usd"]
+                                                   - summary["fees_usd"])
+    execution = summary["execution"]
+    for horizon, stats in execution["markouts_bps"]["pnl_bps"].items():
+        assert stats["count"] <= fills, horizon
+    assert sum(s["count"] for s in execution["slippage_bps"]["vs_mid"].values()) <= fills
     assert not set(states) & {"PENDING", "RESTING", "PARTIALLY_FILLED", "UNKNOWN"}, states
     assert unlinked == 0  # every order traces back to the decision that caused it

@@ -159,8 +159,10 @@ def test_write_failure_keeps_rows_for_the_next_flush(tmp_path: Path) -> None:
     store.save_fill(fill_row(1))
     assert store.write_errors == 1
     assert store.pending == 1
+    store.flush()  # an automatic retry right after a failure is deferred (back-off)
+    assert store.health.deferred == 1
     with pytest.raises(OrderStoreError):
-        store.flush()
+        store.flush(force=True)
     store._conn.close()
 
 

@@ -9,11 +9,14 @@ process failed; a bbo time of 9.3e12 ms did the same to the journal.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import sqlite3
 import stat
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hyperliquid_ofi_trader.config import build_config
@@ -28,6 +31,7 @@ from hyperliquid_ofi_trader.core.journal import (
 )
 from hyperliquid_ofi_trader.core.persistence import BUSY_TIMEOUT_S, WriteHealth, atomic
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.execution.order_ahead_log import log_path
 from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,
     OrderRow,
@@ -133,6 +137,8 @@ def test_meta_write_failing_with_a_foreign_exception_is_an_order_store_error(
 def test_a_locked_database_fails_fast_and_keeps_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     j = Journal(path)
+    _decide(j)  # reserves the first block of ids
+    j.flush()
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     _decide(j)
@@ -144,10 +150,35 @@ def test_a_locked_database_fails_fast_and_keeps_the_rows(tmp_path: Path) -> None
     assert j.health.failing
     other.execute("ROLLBACK")
     other.close()
-    j.flush()
+    j.flush(force=True)
     assert not j.health.failing
     assert j.pending == 0
     j.close()
+
+
+def test_automatic_retries_back_off_while_writes_fail(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    store = OrderStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    store.save_fill(_fill(1))
+    attempts = []
+    for call in range(200):  # e.g. the flush timer, many times a second
+        before = store.health.write_errors
+        with contextlib.suppress(OrderStoreError):
+            store.flush()
+        if store.health.write_errors > before:
+            attempts.append(call)
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert gaps[:5] == [2, 4, 8, 16, 32]
+    assert set(gaps[5:]) == {64}  # capped: a stuck lock still gets retried
+    other.execute("ROLLBACK")
+    other.close()
+    for _ in range(64):
+        store.flush()
+    assert store.pending == 0
+    assert not store.health.failing
+    store.close()
 
 
 def test_close_after_a_failed_last_write_does_not_raise(tmp_path: Path) -> None:
@@ -285,8 +316,64 @@ def test_a_failing_journal_reduces_then_halts_the_engine(tmp_path: Path) -> None
 
 def test_day_open_account_value_round_trips(tmp_path: Path) -> None:
     store = OrderStore(tmp_path / "j.sqlite")
-    assert store.load_day_open(20_000) is None
-    store.save_day_open(20_000, 10_123.456789)
-    store.save_day_open(20_001, 9_000.0)
-    assert store.load_day_open(20_000) == pytest.approx(10_123.456789)
+    assert store.load_day_open("0xAb", 20_000) is None
+    store.save_day_open("0xAb", 20_000, 10_123.456789)
+    store.save_day_open("0xab", 20_001, 9_000.0)
+    store.save_day_open("0xcd", 20_000, 5.0)  # another account's day is its own
+    assert store.load_day_open("0xab", 20_000) == pytest.approx(10_123.456789)
+    assert store.load_day_open("0xcd", 20_000) == pytest.approx(5.0)
+    store.close()
+
+
+# ---------------------------------------------------------------- the order ahead log
+
+
+def test_a_new_order_logged_before_the_send_survives_a_kill(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        j.reserve_decision_id()  # its process dies before journaling it (id 1)
+    store = OrderStore(path)
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    assert log_path(path).stat().st_size > 0
+    store._conn.close()  # SIGKILL: the batch was never committed
+    again = OrderStore(path)
+    assert again.recovered_ahead == 1
+    assert again.load_order("0xa") == _order("0xa", 1)
+    assert log_path(path).stat().st_size == 0
+    again.close()
+    with JournalReader(path) as r:
+        lost = r.decision(1)
+        assert lost is not None
+        assert lost.outcome == LOST_OUTCOME
+
+
+def test_a_committed_batch_truncates_the_log_and_newer_rows_win(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    store = OrderStore(path)
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    store.write_ahead()  # nothing new: nothing appended twice
+    assert log_path(path).read_bytes().count(b"\n") == 1
+    store.flush()
+    assert log_path(path).stat().st_size == 0
+    # A log left by a crash never overwrites a newer row already in the database.
+    store.save_order(msgspec.structs.replace(_order("0xa", 1), state="resting"))
+    store.flush()
+    log_path(path).write_bytes(msgspec.json.encode(_order("0xa", 1)) + b"\n{torn")
+    store._conn.close()
+    again = OrderStore(path)
+    assert again.recovered_ahead == 0
+    row = again.load_order("0xa")
+    assert row is not None
+    assert row.state == "resting"
+    again.close()
+
+
+def test_without_a_log_file_the_write_ahead_commits(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    store = OrderStore(conn)  # a connection given: no file of our own for a log
+    store.save_order(_order("0xa", 1))
+    store.write_ahead()
+    assert store.pending == 0
     store.close()

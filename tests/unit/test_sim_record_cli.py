@@ -36,6 +36,7 @@ def test_record_then_oracle_json_says_synthetic(tmp_path: Path) -> None:
     for variant in ("taker", "maker"):
         assert {"trades", "gross_usd", "fees_usd", "net_usd", "net_bps"} <= set(doc[variant])
     assert doc["settings"]["notional_usd"] == 200.0  # packaged max_order_usd
+    assert doc["opportunities"]["min_net_bps"] == 3.0
     assert "lognormal median 100 ms" in doc["settings"]["entry_latency"]
 
 
@@ -61,3 +62,26 @@ def test_emulator_scenario_flag_picks_the_market() -> None:
     assert isinstance(source, SyntheticMarket)
     assert source.settings.lead_lag is None
     assert "SYNTHETIC (scenario no-edge, seed 2)" in note
+
+
+def test_replay_says_the_recording_is_synthetic(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    assert CliRunner().invoke(_app(), ["sim", "record", "--scenario", "no-edge", "--seed",
+                                       "6", "--duration", "10", "--out", str(out)]
+                              ).exit_code == 0
+    result = CliRunner().invoke(_app(), ["replay", "--data", str(out), "--journal",
+                                         str(tmp_path / "j.sqlite"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(result.output.strip().splitlines()[-1])
+    assert doc["data"] == "SYNTHETIC (scenario no-edge, seed 6)"
+
+
+def test_data_describe_says_the_recording_is_synthetic(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    assert CliRunner().invoke(_app(), ["sim", "record", "--scenario", "realistic", "--seed",
+                                       "8", "--duration", "5", "--out", str(out)]
+                              ).exit_code == 0
+    result = CliRunner().invoke(_app(), ["data", "describe", "--data", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("SYNTHETIC (scenario realistic, seed 8)")
+    assert "1 file(s)" in result.output  # recording.json is metadata, not a recording

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
 from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
@@ -11,7 +13,9 @@ from hyperliquid_ofi_trader.runtime.venue_settings import gateway_settings, orde
 def test_defaults_match_the_settings_types_own_defaults() -> None:
     cfg = build_config({})
     om, gw = order_manager_settings(cfg), gateway_settings(cfg)
-    assert om == OrderManagerSettings()
+    # the instrument grid comes from symbols.yaml; everything else is the type's default
+    assert om.sz_decimals == {"BTC": 5, "ETH": 4}
+    assert msgspec.structs.replace(om, sz_decimals={}) == OrderManagerSettings()
     assert gw == GatewaySettings()
 
 
