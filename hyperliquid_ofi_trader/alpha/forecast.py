@@ -60,6 +60,7 @@ class OnlineSettings:
     coef_bound_bps: float = 50.0
     max_forecast_bps: float = 100.0
     sigma_halflife_samples: float = 500.0
+    max_gap_ms: int = 1_000  # a sample's entry/exit mid may be this late, no later
 
     def __post_init__(self) -> None:
         for name in ("prior_n_eff", "halflife_s", "coef_bound_bps", "max_forecast_bps",
@@ -67,8 +68,9 @@ class OnlineSettings:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if self.sample_ms <= 0:
-            raise ValueError(f"sample_ms must be > 0, got {self.sample_ms}")
+        if self.sample_ms <= 0 or self.max_gap_ms <= 0:
+            raise ValueError(f"sample_ms and max_gap_ms must be > 0, got {self.sample_ms}, "
+                             f"{self.max_gap_ms}")
 
 
 class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -109,6 +111,7 @@ class OnlineForecast:
         "_exit_ns",
         "_last_data_ns",
         "_lead_mask",
+        "_max_gap_ns",
         "_next_sample_ns",
         "_pending",
         "_prior_mean",
@@ -122,6 +125,7 @@ class OnlineForecast:
         "samples",
         "settings",
         "sigma2",
+        "stale",
     )
 
     def __init__(self, model: ForecastModel, settings: OnlineSettings | None = None) -> None:
@@ -139,12 +143,14 @@ class OnlineForecast:
         self._sample_weight = min(1.0, s.sample_ms / model.horizon_ms)
         self._entry_ns = model.latency_ms * _MS
         self._exit_ns = (model.latency_ms + model.horizon_ms) * _MS
+        self._max_gap_ns = s.max_gap_ms * _MS
         self._pending: deque[_Pending] = deque()
         self._next_sample_ns = -1
         self._last_data_ns = -1
         self.n_eff = 0.0
         self.samples = 0
         self.refused = 0
+        self.stale = 0
         # Which features carry the lead coin's information (the lead-lag path's share).
         self._lead_mask = [f.startswith(_LEAD_PREFIXES) for f in self.features]
         self.last_lead_share = 0.0
@@ -205,18 +211,25 @@ class OnlineForecast:
         self._solve()
 
     def _mature(self, ns: int, mid: float) -> int:
+        """Entry and exit mids of pending samples, from the first mid seen at or after their
+        times; a sample whose mid comes more than `max_gap_ms` late (a halt, a feed gap) is
+        dropped, not scored on a move that belongs to another span (counted in `stale`)."""
         scored = 0
+        gap = self._max_gap_ns
         for p in self._pending:
-            if p.entry != p.entry and ns - p.ns >= self._entry_ns:  # entry still NaN
-                p.entry = mid
-            elif ns - p.ns < self._entry_ns:
+            age = ns - p.ns
+            if age < self._entry_ns:
                 break  # later ones are younger still
+            if p.entry != p.entry:  # entry still NaN
+                p.entry = mid if age - self._entry_ns <= gap else math.inf
         pending = self._pending
         while pending and ns - pending[0].ns >= self._exit_ns:
             p = pending.popleft()
-            if p.entry == p.entry:
-                self.learn(p.x, (mid - p.entry) / p.entry * 1e4, ns, self._sample_weight)
-                scored += 1
+            if ns - p.ns - self._exit_ns > gap or not math.isfinite(p.entry):
+                self.stale += 1
+                continue
+            self.learn(p.x, (mid - p.entry) / p.entry * 1e4, ns, self._sample_weight)
+            scored += 1
         return scored
 
     def _forget(self, ns: int) -> None:
@@ -260,7 +273,7 @@ class OnlineForecast:
     def explain(self) -> dict[str, object]:
         return {"features": list(self.features), "coef_bps": list(self.coef),
                 "coef_std_bps": self.coef_std(), "prior_bps": self.prior(),
-                "n_eff": self.n_eff, "samples": self.samples,
+                "n_eff": self.n_eff, "samples": self.samples, "stale": self.stale,
                 "residual_std_bps": math.sqrt(self.sigma2),
                 "horizon_ms": self.model.horizon_ms, "latency_ms": self.model.latency_ms}
 

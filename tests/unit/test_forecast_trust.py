@@ -180,3 +180,14 @@ def test_the_lead_share_of_a_forecast() -> None:
     assert est.last_lead_share == pytest.approx(6.0 / 8.0)
     est.forecast({})
     assert est.last_lead_share == 0.0
+
+
+def test_a_gap_in_decisions_drops_samples_instead_of_learning_a_false_move() -> None:
+    est = OnlineForecast(model(horizon_ms=1000), OnlineSettings(sample_ms=100))
+    for step in range(10):  # decisions for 1 s, flat mid
+        est.observe(step * 100 * MS, 2000.0, [1.0, 0.0, 0.0])
+    coef = list(est.coef)
+    # Then nothing for a minute (a halt), and the mid is elsewhere: no sample may score it.
+    assert est.observe(61_000 * MS, 2100.0, [0.0, 0.0, 0.0]) == 0
+    assert est.stale == 10
+    assert est.coef == coef
