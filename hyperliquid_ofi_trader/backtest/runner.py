@@ -54,7 +54,12 @@ from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
-from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
+from hyperliquid_ofi_trader.data.replay_sources import (
+    Frame,
+    ReadStats,
+    ReplaySource,
+    iter_frames,
+)
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
@@ -305,7 +310,7 @@ def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
     return on_status
 
 
-def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
+def run_backtest(cfg: AppConfig, data: ReplaySource, out_dir: Path, seed: int = 0, *,
                  latency: LatencyConfig | None = None,
                  settings: BacktestSettings | None = None, limit: int | None = None,
                  on_progress: Callable[[int], None] | None = None,

@@ -34,8 +34,11 @@ import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridPoint, Overrides
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
 
-RunOne = Callable[[Overrides, Path, Path], Mapping[str, Any]]
+# The data argument is a recording Path or a catalog.CatalogQuery; Any keeps functions
+# written for paths only (the test helpers, user --run-one functions) acceptable.
+RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
 FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"
@@ -62,7 +65,7 @@ class _Task:
     run_dir: Path
 
 
-def run_sweep(grid: Grid, data: Path, workers: int | None, run_one: RunOne | None,
+def run_sweep(grid: Grid, data: ReplaySource, workers: int | None, run_one: RunOne | None,
               out_dir: Path, ray_address: str | None = None) -> pl.DataFrame:
     """Run every grid point; return (and write to out_dir/sweep.parquet) the results."""
     if run_one is None:
@@ -99,7 +102,7 @@ def _check_picklable(fn: RunOne) -> None:
 # ---------------------------------------------------------------- one point (in a worker)
 
 
-def run_point(fn: RunOne, data: Path, index: int, overrides: Overrides,
+def run_point(fn: RunOne, data: ReplaySource, index: int, overrides: Overrides,
               run_dir: Path) -> PointResult:
     """Run one point; every failure becomes an error result (never an exception)."""
     try:
@@ -136,7 +139,7 @@ def error_text(exc: BaseException) -> str:
 # ---------------------------------------------------------------- local processes
 
 
-def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _run_local(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> list[PointResult]:
     results, broken = _pool_pass(fn, data, tasks, workers)
     # A worker that died took its pool down with it: every unfinished point failed with
@@ -150,7 +153,7 @@ def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
     return sorted(results, key=lambda r: r.index)
 
 
-def _pool_pass(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _pool_pass(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> tuple[list[PointResult], list[_Task]]:
     done: list[PointResult] = []
     broken: list[_Task] = []
@@ -180,7 +183,7 @@ def _collect(task: _Task, future: Future[PointResult]) -> PointResult | None:
 # ---------------------------------------------------------------- Ray
 
 
-def _run_ray(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _run_ray(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
              address: str) -> list[PointResult]:
     ray = import_ray()
     try:
@@ -278,7 +281,8 @@ _NESTED: Final = ("coins", "decisions_by_outcome", "orders_by_state", "slippage_
                   "markouts", "fill_rates", "state_changes", "errors_by_stage", "per_coin")
 
 
-def default_run_one(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
+def default_run_one(overrides: Overrides, data: ReplaySource,
+                    run_dir: Path) -> dict[str, Any]:
     """One backtest (backtest/runner.py) of `data` with this config, into `run_dir`; the
     metrics are the run report's summary, so sweeps and single runs read the same."""
     from hyperliquid_ofi_trader.backtest.report import summarize
