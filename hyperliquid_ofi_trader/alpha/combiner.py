@@ -17,6 +17,20 @@
 
 `explain()` returns the breakdown of the LAST `compute` for the journal; it is built lazily so
 `compute` itself allocates nothing but the floats of its arithmetic.
+
+Forecast mode (a `forecaster` is given: how the strategy is assembled from config). The
+alpha is derived from the forecast in bps of the traded coin (alpha/forecast.py, fitted and
+updated online) instead of the weighted sum:
+
+    raw = forecast_bps / alpha_scale_bps      conditioned as above
+
+and the forecast (signed bps, the uncertainty of its mean, horizon and latency, scaled by the
+regime's conditioning: 0 when the regime blocks, damped in HIGH volatility) is kept per coin
+for the router (`edge_of(coin)`) and the journal (`explain().forecast`), with the trust
+changes (`explain().trust_changes`) the forecaster reported since the last row.
+
+`AlphaCombiner()` with no weights takes them from the packaged thresholds.yaml; the seed's
+key `av` is read as `aggressive_volume` when the latter is absent.
 """
 
 from __future__ import annotations
@@ -33,18 +47,37 @@ from hyperliquid_ofi_trader.alpha.compression import (
     validate_scale,
 )
 from hyperliquid_ofi_trader.alpha.conditioning import Conditioning, condition, validate_damping
-from hyperliquid_ofi_trader.regime.state import RegimeState
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
+from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 
 _USED: Final = "used"
 _MISSING: Final = "missing"
 _REJECTED: Final = "rejected"
 _BIG: Final = 1e300  # clamp for a one-sided overflow, so compress sees a finite score
+_ALIASES: Final = {"aggressive_volume": "av"}  # the seed's short key
+# A regime that is not a RegimeState (the seed passes plain values): tradable, normal.
+_PLAIN_REGIME: Final = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
+                                   volatility=VolLevel.NORMAL, liquidation=False)
 
 
 class TrustProvider(Protocol):
     """Per-signal trust in [0, 1] from the feedback layer (1 = full trust)."""
 
     def weight(self, name: str) -> float: ...
+
+
+class Forecaster(Protocol):
+    """The online forecast (feedback.trust_score.SignalTrust): per decision, the expected
+    move of `coin` in bps from these signals; reports trust changes for the journal."""
+
+    def forecast(self, coin: str, exchange_ns: int,
+                 signals: Mapping[str, float]) -> EdgeEstimate: ...
+
+    def weight(self, name: str, coin: str | None = None) -> float: ...
+
+    def publish(self, edge: EdgeEstimate) -> None: ...
+
+    def drain_changes(self) -> list[dict[str, object]]: ...
 
 
 class SignalContribution(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -67,6 +100,8 @@ class AlphaBreakdown(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     conditioned: float
     reason: str
     regime_reasons: tuple[str, ...]
+    forecast: EdgeEstimate | None = None
+    trust_changes: tuple[dict[str, object], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = msgspec.to_builtins(self)
@@ -77,8 +112,12 @@ class AlphaCombiner:
     """Weighted fusion of named signals into a regime-conditioned alpha in [-1, +1]."""
 
     __slots__ = (
+        "_alpha_scale_bps",
         "_damping",
+        "_edges",
+        "_forecaster",
         "_idle",
+        "_last_edge",
         "_names",
         "_regime",
         "_scale",
@@ -99,12 +138,20 @@ class AlphaCombiner:
 
     def __init__(
         self,
-        weights: Mapping[str, float],
+        weights: Mapping[str, float] | None = None,
         compression_scale: float = 1.0,
         high_vol_damping: float = 0.5,
         trust: TrustProvider | None = None,
+        forecaster: Forecaster | None = None,
+        alpha_scale_bps: float = 5.0,
     ) -> None:
+        if weights is None:
+            weights = _packaged_weights()
         self._names, self._weights = _validated_weights(weights)
+        self._forecaster = forecaster
+        self._alpha_scale_bps = validate_scale(alpha_scale_bps)
+        self._edges: dict[str, EdgeEstimate] = {}
+        self._last_edge: EdgeEstimate | None = None
         self._scale = validate_scale(compression_scale)
         self._damping = validate_damping(high_vol_damping)
         self._trust = trust
@@ -138,7 +185,11 @@ class AlphaCombiner:
     def compute(self, signals: Mapping[str, float], regime: RegimeState) -> float:
         """The conditioned alpha in [-1, +1] for these signals under this regime."""
         self.computes += 1
+        if type(regime) is not RegimeState and not isinstance(regime, RegimeState):
+            regime = _PLAIN_REGIME
         self._regime = regime
+        if self._forecaster is not None:
+            return self._compute_forecast(self._forecaster, signals, regime)
         raw = self._fuse(signals)
         self.last_raw = raw
         if math.isnan(raw):
@@ -152,9 +203,14 @@ class AlphaCombiner:
         self.last_reason = reason
         return alpha
 
+    def edge_of(self, coin: str) -> EdgeEstimate | None:
+        """The last regime-conditioned forecast of `coin` (forecast mode), for the router."""
+        return self._edges.get(coin)
+
     def explain(self) -> AlphaBreakdown:
         """Breakdown of the last `compute` (valid until the next one)."""
         regime = self._regime
+        forecaster = self._forecaster
         return AlphaBreakdown(
             signals=self._contributions(),
             raw=self.last_raw,
@@ -162,7 +218,48 @@ class AlphaCombiner:
             conditioned=self.last_alpha,
             reason=self.last_reason,
             regime_reasons=() if regime is None else regime.reasons,
+            forecast=self._last_edge,
+            trust_changes=() if forecaster is None else tuple(forecaster.drain_changes()),
         )
+
+    # ------------------------------------------------------------ forecast mode
+
+    def _compute_forecast(self, forecaster: Forecaster, signals: Mapping[str, float],
+                          regime: RegimeState) -> float:
+        edge = forecaster.forecast(regime.coin, regime.exchange_ns, signals)
+        self._record_features(forecaster, signals, regime.coin)
+        raw = edge.bps / self._alpha_scale_bps
+        self.last_raw = raw
+        compressed = compress(raw, self._scale) if raw - raw == 0.0 else math.nan
+        self.last_compressed = compressed
+        alpha, reason = condition(compressed, regime, self._damping)
+        self.last_alpha, self.last_reason = alpha, reason
+        # The regime's verdict applies to the edge as it does to alpha (0 when blocked).
+        factor = alpha / compressed if compressed else 0.0
+        if factor != 1.0:
+            edge = EdgeEstimate(coin=edge.coin, bps=edge.bps * factor,
+                                std_bps=edge.std_bps * abs(factor),
+                                horizon_ms=edge.horizon_ms, latency_ms=edge.latency_ms,
+                                exchange_ns=edge.exchange_ns, n_eff=edge.n_eff,
+                                lead_share=edge.lead_share)
+        self._edges[regime.coin] = edge
+        self._last_edge = edge
+        forecaster.publish(edge)
+        return alpha
+
+    def _record_features(self, forecaster: Forecaster, signals: Mapping[str, float],
+                         coin: str) -> None:
+        # The configured names' values and trusts, for the journal's breakdown (the
+        # forecast's own coefficients are in the forecaster's explain).
+        values, trusts, status = self._values, self._trusts, self._status
+        for i, name in enumerate(self._names):
+            value = _lookup(signals, name)
+            x = None if value is None else _finite_float(value)
+            if x is None:
+                values[i], status[i] = math.nan, _MISSING if value is None else _REJECTED
+                continue
+            values[i], status[i] = x, _USED
+            trusts[i] = forecaster.weight(name, coin)
 
     # ------------------------------------------------------------ internals
 
@@ -172,6 +269,8 @@ class AlphaCombiner:
         provider = self._trust
         for i, name in enumerate(self._names):
             value = signals.get(name)
+            if value is None:
+                value = _lookup(signals, name)
             if value is None:
                 values[i] = math.nan
                 status[i] = _MISSING
@@ -211,6 +310,23 @@ class AlphaCombiner:
                 name=names[i], status=_USED, value=value, config_weight=weight, trust=trust,
                 contribution=weight * trust * value))
         return tuple(out)
+
+
+def _lookup(signals: Mapping[str, float], name: str) -> float | None:
+    value = signals.get(name)
+    if value is None:
+        alias = _ALIASES.get(name)
+        if alias is not None:
+            value = signals.get(alias)
+    return value
+
+
+def _packaged_weights() -> dict[str, float]:
+    # Imported here: the hot-path module must not load the config layer (pydantic) unless
+    # a caller asks for the packaged defaults.
+    from hyperliquid_ofi_trader.config.loader import load_config
+
+    return dict(load_config(None).thresholds.alpha.weights.as_mapping())
 
 
 def _finite_float(value: object) -> float | None:

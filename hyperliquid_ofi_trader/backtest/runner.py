@@ -70,9 +70,8 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
-from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
-from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
+from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.recovery_tick import (
     books_fresh,
@@ -321,7 +320,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
                                limits=None if settings.rate_limits is None
                                else RateLimiter(settings.rate_limits))
     stacks: list[ExecutionStack] = []
-    trust = SignalTrust()
+    trust = build_trust(cfg)
 
     def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
         stack = build_execution(cfg, clock, markets, gateway, store, trust,

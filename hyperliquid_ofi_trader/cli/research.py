@@ -477,3 +477,102 @@ def _print_microprice(market: MarketSeries, tick: float, result: microprice_fit.
 
 def _cell(g: float | None, count: int) -> str:
     return "unseen" if g is None else f"{g:+.3f} (n={count:,})"
+
+
+# ---------------------------------------------------------------- fit (the forecast model)
+
+_HELP_FIT = (
+    "Fit the forecast model (expected mid move in bps over --horizon-ms, from --latency-ms "
+    "after the decision) on forward returns, through the strategy's own signal stage; "
+    "time-ordered train/test split; prints out-of-sample R2, IC and calibration by decile; "
+    "writes the model file the strategy loads (thresholds.yaml forecast.model_path)."
+)
+
+
+@research_app.command("fit", help=_HELP_FIT)
+def fit_cmd(
+    data: Annotated[list[Path], typer.Option(
+        "--data", help="A recording file or directory; repeat to pool several recordings "
+        "(each is split in time on its own).")],
+    coin: Annotated[str, typer.Option("--coin", help="The traded coin to forecast.")] = "ETH",
+    horizon_ms: Annotated[int, typer.Option("--horizon-ms", min=1,
+                                            help="Forecast horizon (ms).")] = 1000,
+    latency_ms: Annotated[int, typer.Option(
+        "--latency-ms", min=0, help="Decision + entry latency: the move is measured from "
+        "this long after the decision.")] = 100,
+    sample_ms: Annotated[int, typer.Option("--sample-ms", min=1,
+                                           help="Minimum spacing of samples (ms).")] = 100,
+    train_fraction: Annotated[float, typer.Option(
+        "--train-fraction", help="Leading share of the data used to fit.")] = 0.7,
+    features: Annotated[str | None, typer.Option(
+        "--features", help="Comma-separated signal names (default: lead_ret_bps, "
+        "lag_ret_bps, ofi, aggressive_volume, microprice).")] = None,
+    config_dir: Annotated[Path | None, typer.Option(
+        "--config", help="Config folder (its signal settings build the features).")] = None,
+    synthetic: Annotated[bool, typer.Option(
+        "--synthetic", help="Mark the model as fitted on synthetic data.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Model file to write (YAML).",
+                                             dir_okay=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    from hyperliquid_ofi_trader.config.errors import ConfigError
+    from hyperliquid_ofi_trader.config.loader import load_config
+    from hyperliquid_ofi_trader.research import forecast_fit
+
+    names = (forecast_fit.DEFAULT_FEATURES if features is None
+             else tuple(f.strip() for f in features.split(",") if f.strip()))
+    if not names:
+        raise _fail("--features names no signal")
+    try:
+        cfg = load_config(config_dir)
+        samples = [forecast_fit.collect_samples(d, cfg, coin, names, sample_ms) for d in data]
+        report = forecast_fit.fit(samples, latency_ms=latency_ms, horizon_ms=horizon_ms,
+                                  sample_ms=sample_ms, train_fraction=train_fraction,
+                                  source=", ".join(map(str, data)),
+                                  synthetic=synthetic or all(map(_is_synthetic, data)))
+    except (ConfigError, ReplaySourceError, ResearchError) as exc:
+        raise _fail(str(exc)) from None
+    if out is not None:
+        report.model.save(out)
+    if as_json:
+        _emit_json({**report.as_dict(), "model_file": None if out is None else str(out)})
+        return
+    _print_fit(report, out)
+
+
+def _is_synthetic(path: Path) -> bool:
+    """A recording written by `hlofi sim record` says so in its recording.json."""
+    meta = (path if path.is_dir() else path.parent) / "recording.json"
+    try:
+        return b"SYNTHETIC" in meta.read_bytes()
+    except OSError:
+        return False
+
+
+def _print_fit(report: Any, out: Path | None) -> None:
+    m = report.model
+    console = Console()
+    kind = "SYNTHETIC data" if m.fit.synthetic else "recorded data"
+    console.print(f"[bold]{m.coin}[/bold] forecast over {m.horizon_ms} ms from "
+                  f"{m.latency_ms} ms after the decision ({kind}: {m.fit.source})")
+    console.print(f"train {m.fit.n_train:,} samples (effective {m.fit.n_eff_train:,.0f}), "
+                  f"test {m.fit.n_test:,}; R2 train {_f(m.fit.r2_train, 4)}, "
+                  f"[bold]R2 out-of-sample {_f(m.fit.r2_oos, 4)}[/bold], "
+                  f"IC out-of-sample {_f(m.fit.ic_oos, 3)}; residual "
+                  f"{_f(m.residual_std_bps, 2)} bps")
+    coefs = Table(title="coefficients (bps of move per unit of signal)")
+    for col in ("feature", "coef_bps", "std_bps", "t"):
+        coefs.add_column(col, justify="right")
+    for f, c, s in zip(m.features, m.coef_bps, m.coef_std_bps, strict=True):
+        coefs.add_row(f, _f(c, 4), _f(s, 4), _f(c / s, 1) if s > 0 else "n/a")
+    console.print(coefs)
+    cal = Table(title="calibration out of sample: forecast decile -> realised move (bps)")
+    for col in ("decile", "forecast", "realised", "n"):
+        cal.add_column(col, justify="right")
+    for i, row in enumerate(report.calibration, 1):
+        cal.add_row(str(i), _f(row.predicted_bps, 3), _f(row.realised_bps, 3), str(row.count))
+    console.print(cal)
+    if report.dropped_features:
+        console.print(f"never non-zero in the training data: {', '.join(report.dropped_features)}")
+    if out is not None:
+        console.print(f"model written to {out}")

@@ -340,6 +340,9 @@ class RouterThresholds(FrozenModel):
         description="A resting post-only order this many ticks behind its ideal price is "
         "re-quoted (cancel and replace).",
     )
+    lead_reserved_orders_per_minute: int = Field(
+        default=20, ge=0, description="Part of risk.limits.max_orders_per_minute kept for "
+        "lead-lag entries (their edge lives for a few hundred ms).")
 
     @model_validator(mode="after")
     def _high_above_mid(self) -> Self:
@@ -355,6 +358,62 @@ class RouterThresholds(FrozenModel):
         return self
 
 
+class ForecastThresholds(FrozenModel):
+    """The fitted forecast in bps (alpha/forecast.py) and its online estimator."""
+
+    model_path: str | None = Field(
+        default=None, description="Model file from `hlofi research fit` (relative to the "
+        "config folder); null = the packaged model of each traded coin (fitted on synthetic "
+        "recordings), or a zero prior for a coin without one.")
+    alpha_scale_bps: float = Field(
+        default=5.0, gt=0, description="alpha = tanh(forecast bps / this): the order size.")
+    prior_n_eff: float = Field(
+        default=10.0, gt=0, description="How many independent samples the fitted prior is "
+        "worth against the market's own forward moves.")
+    halflife_s: float = Field(default=600.0, gt=0,
+                              description="Forgetting half-life of the online data (s).")
+    sample_ms: int = Field(default=100, gt=0,
+                           description="Minimum spacing of scored decisions per coin (ms).")
+    coef_bound_bps: float = Field(
+        default=50.0, gt=0, description="Bound on each coefficient (bps per feature std).")
+    max_forecast_bps: float = Field(default=100.0, gt=0,
+                                    description="Bound on the forecast itself (bps).")
+    min_evidence: float = Field(
+        default=5.0, ge=0, description="No entry before the forecast is backed by this many "
+        "effective samples of the market's own forward moves (a prior alone never trades).")
+    trust_z_full: float = Field(
+        default=3.0, gt=0, description="A signal's trust is 1 once its coefficient is this "
+        "many standard errors away from 0 in its expected direction.")
+
+
+class CostThresholds(FrozenModel):
+    """The cost model (execution/costs.py): what an order type costs, in bps."""
+
+    fee_tier: int = Field(default=0, ge=0, le=6,
+                          description="Hyperliquid perps volume tier 0-6 (0: 4.5 / 1.5 bps).")
+    maker_rebate_tier: int | None = Field(
+        default=None, ge=1, le=3, description="Maker-rebate tier 1-3, null for none.")
+    adverse_prior_bps: float = Field(
+        default=1.0, ge=0, description="Prior adverse selection of a post-only fill (bps).")
+    adverse_prior_fills: float = Field(
+        default=20.0, gt=0, description="How many fills the adverse-selection prior is worth.")
+    expected_slippage_bps: float = Field(
+        default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
+    edge_halflife_ms: float = Field(
+        default=300.0, gt=0, description="Edge lost per this much latency beyond the "
+        "forecast's own (half-life, ms).")
+    min_margin_bps: float = Field(
+        default=0.5, ge=0, description="Edge must beat cost by at least this (bps).")
+    uncertainty_k: float = Field(
+        default=0.5, ge=0, description="Trade on forecast - k x its standard error.")
+    exit_post_only_share: float = Field(
+        default=0.5, ge=0, le=1, description="Share of exits expected to fill post-only at "
+        "our touch (the rest by IOC) when pricing a round trip.")
+    fill_probability: float = Field(
+        default=0.3, gt=0, le=1, description="Expected fill probability of a post-only order "
+        "(IOC is preferred when its margin beats this times the post-only margin).")
+
+
 class ThresholdsConfig(FrozenModel):
     """thresholds.yaml: feed, signals, regimes, alpha and router parameters."""
 
@@ -367,3 +426,7 @@ class ThresholdsConfig(FrozenModel):
     regime: RegimeThresholds = Field(description="Regime detectors.")
     alpha: AlphaThresholds = Field(description="Alpha fusion.")
     router: RouterThresholds = Field(description="Order routing.")
+    forecast: ForecastThresholds = Field(default_factory=ForecastThresholds,
+                                         description="Fitted forecast in bps.")
+    costs: CostThresholds = Field(default_factory=CostThresholds,
+                                  description="Cost model (fees, spread, adverse selection).")

@@ -81,5 +81,5 @@ class RequotingRouter:
                             size=rq.size, price=rq.new_price, tif=order.tif,
                             reduce_only=order.reduce_only, tag=tag)
 
-    def explain(self) -> dict[str, str]:
+    def explain(self) -> dict[str, object]:
         return self.router.explain()

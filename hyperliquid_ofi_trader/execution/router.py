@@ -20,6 +20,26 @@ Size (coin units), smallest of:
 - for an IOC: `ioc_depth_fraction` of the opposite depth at prices inside the IOC limit;
 then rounded DOWN to szDecimals. An order under the venue's $10 minimum is a skip.
 
+Edge mode (an `edge_of` source and a `CostModel` are given: how the system is assembled).
+The decision is economic; OFI no longer sets the direction, it sets the URGENCY:
+- the forecast of the coin (alpha/forecast.py: signed bps over its horizon, the uncertainty of
+  its mean, already conditioned by the regime) gives the direction and the edge; the cost
+  model (execution/costs.py) prices both order types as round trips (entry + the IOC exit):
+      HIGH = taker cost (2 x taker fee + spread + slippage)
+      MID  = maker cost (maker fee - half-spread + adverse selection + the IOC exit)
+- edge at fill (lower confidence bound, latency-decayed) above HIGH  -> IOC, when it earns at
+  least what a post-only order would in expectation (its margin x fill probability), or when
+  OFI is strongly WITH us (|OFI| >= ofi_high: a resting order would be run over);
+- else above MID -> post-only; strong OFI AGAINST our side makes a post-only fill adverse
+  (one more half-spread of adverse selection is charged);
+- else skip "edge_below_cost". A missing or stale OFI is no veto: it only removes urgency.
+- Exit: when a position's horizon is reached (unless the forecast still pays a fresh entry,
+  which renews it), a reduce-only post-only order rests at our touch (it earns the
+  half-spread), kept there by `requotes()`; `exit_patience_ms` later an IOC closes what is
+  left. When the forecast turns against the position by more than its uncertainty, an IOC
+  closes it at once (measured: waiting for a cheaper exit loses more than it saves).
+The decision's economics (edge, costs, margins) are in `explain()` for the journal.
+
 Every skip sets `last_reason` ("code: detail") and counts the code in `skips`; the engine
 journals it. The router holds no order state: it reads our resting orders through the
 optional `open_orders` callable (the order manager's view), so one post-only order per
@@ -33,9 +53,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
+import msgspec
+
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.data.instruments import Instrument
+from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
     OpenOrderView,
     RequoteIntent,
@@ -58,6 +82,13 @@ _IOC_SCAN_LEVELS = 20  # the l2Book window: nothing beyond it is visible anyway
 # (is IOC, reduces) -> the intent's tag.
 _TAGS = {(True, False): "ofi_high_ioc", (True, True): "ofi_high_ioc_reduce",
          (False, False): "ofi_mid_alo", (False, True): "ofi_mid_alo_reduce"}
+_EDGE_TAGS = {(True, False): "edge_ioc", (True, True): "edge_ioc_reduce",
+              (False, False): "edge_alo", (False, True): "edge_alo_reduce"}
+_NS_PER_MS = 1_000_000
+LEAD_TAG_SUFFIX = "_lead"
+"""Tag suffix of an entry whose forecast comes mostly from the lead coin (risk/exposure.py
+keeps part of the order budget for these)."""
+EdgeSource = Callable[[str], EdgeEstimate | None]
 
 
 class RouterBook(Protocol):
@@ -88,6 +119,9 @@ class RouterSettings:
     max_order_usd: float
     instruments: Mapping[str, Instrument]
     requote_ticks: int = 3
+    exit_cooldown_ms: int = 500  # one exit IOC in flight at a time per coin
+    exit_patience_ms: int = 3_000  # a post-only exit rests this long past the horizon
+    min_forecast_evidence: float = 0.0  # effective samples of market data before entries
 
     def __post_init__(self) -> None:
         if not 0 < self.ofi_mid < self.ofi_high:
@@ -108,7 +142,8 @@ class RouterSettings:
                    ioc_slippage_bps=r.ioc_slippage_bps, ioc_depth_fraction=r.ioc_depth_fraction,
                    max_position_usd=dict(cfg.risk.limits.max_position_usd),
                    max_order_usd=cfg.risk.limits.max_order_usd, instruments=insts,
-                   requote_ticks=r.requote_ticks)
+                   requote_ticks=r.requote_ticks,
+                   min_forecast_evidence=cfg.thresholds.forecast.min_evidence)
 
     def tactics_settings(self) -> TacticsSettings:
         return TacticsSettings(ioc_slippage_bps=self.ioc_slippage_bps,
@@ -130,8 +165,16 @@ class ExecutionRouter:
 
     __slots__ = (
         "_books",
+        "_clock_ns",
+        "_costs",
+        "_edge_of",
+        "_exit_sent_ns",
+        "_exiting",
         "_open_orders",
+        "_opened_ns",
         "_tactics",
+        "last_edge",
+        "last_quote",
         "last_reason",
         "last_tag",
         "routed",
@@ -141,13 +184,24 @@ class ExecutionRouter:
 
     def __init__(self, settings: RouterSettings | None = None,
                  books: Mapping[str, RouterBook] | None = None,
-                 tactics: Tactics | None = None, open_orders: OpenOrders | None = None) -> None:
+                 tactics: Tactics | None = None, open_orders: OpenOrders | None = None,
+                 *, edge_of: EdgeSource | None = None, costs: CostModel | None = None,
+                 clock_ns: Callable[[], int] | None = None) -> None:
         """Without `settings` / `books` (the seed's `ExecutionRouter()`): the packaged
-        config's settings, and an empty book per configured coin (see `books`)."""
+        config's settings, and an empty book per configured coin (see `books`). With
+        `edge_of` (and `costs`) it decides on edge - cost (see the module doc)."""
         if settings is None:
             settings = RouterSettings.from_config(_packaged_config())
         self.settings = settings
         self._books = books if books is not None else _empty_books(settings)
+        self._edge_of = edge_of
+        self._costs = costs if costs is not None or edge_of is None else CostModel()
+        self._clock_ns = clock_ns
+        self._opened_ns: dict[str, int] = {}
+        self._exit_sent_ns: dict[str, int] = {}
+        self._exiting: dict[str, float] = {}  # coin -> direction of the position it closes
+        self.last_edge: EdgeEstimate | None = None
+        self.last_quote: CostQuote | None = None
         self._tactics = tactics if tactics is not None else Tactics(settings.tactics_settings())
         self._open_orders = open_orders if open_orders is not None else _no_open_orders
         self.last_reason = ""
@@ -178,8 +232,12 @@ class ExecutionRouter:
         mapping of coin -> position."""
         if position is _SEED_CALL:
             return self._route_seed(coin, alpha, ofi)
+        self.last_edge = self.last_quote = None
         try:
-            intent = self._route(coin, alpha, ofi, position)
+            if self._edge_of is not None and self._costs is not None:
+                intent = self._route_on_edge(coin, alpha, ofi, position, self._costs)
+            else:
+                intent = self._route(coin, alpha, ofi, position)
         except _SkipError as skip:
             self.skips[skip.code] = self.skips.get(skip.code, 0) + 1
             self.last_reason = f"{skip.code}: {skip.detail}"
@@ -202,9 +260,19 @@ class ExecutionRouter:
             return _NO_INTENTS
         return self.route(coin, alpha, ofi, position)
 
-    def explain(self) -> dict[str, str]:
-        """The last routing outcome, for the journal."""
-        return {"router": self.last_reason}
+    def explain(self) -> dict[str, object]:
+        """The last routing outcome and, in edge mode, its economics, for the journal."""
+        out: dict[str, object] = {"router": self.last_reason}
+        if self.last_edge is not None:
+            out["forecast"] = {"bps": self.last_edge.bps, "std_bps": self.last_edge.std_bps,
+                               "horizon_ms": self.last_edge.horizon_ms}
+        if self.last_quote is not None:
+            out["economics"] = {"expected_edge_bps": self.last_quote.edge_lcb_bps,
+                                "expected_cost_bps": _chosen_cost(self.last_quote,
+                                                                  self.last_tag),
+                                "margin_bps": _chosen_margin(self.last_quote, self.last_tag),
+                                **msgspec.to_builtins(self.last_quote)}
+        return out
 
     def requotes(self, coin: str, alpha: float) -> list[RequoteIntent]:
         """Cancel/replace decisions for our resting orders on `coin` (for the order manager)."""
@@ -213,7 +281,17 @@ class ExecutionRouter:
         if inst is None or book is None:
             return []
         bid, ask = _px(book.best_bid()), _px(book.best_ask())
-        return self._tactics.requote(inst, alpha, bid, ask, self._open_orders(coin))
+        own = self._open_orders(coin)
+        exiting = self._exiting.get(coin)
+        if exiting is None:
+            return self._tactics.requote(inst, alpha, bid, ask, own)
+        # A position past its horizon: orders on the closing side are its post-only exit.
+        # A small alpha must not cancel them ("alpha_decayed"): they are re-priced as if
+        # alpha wanted the exit fully, while orders on the other side meet the real alpha.
+        closing = [o for o in own if (o.is_buy if exiting < 0 else not o.is_buy)]
+        others = [o for o in own if (o.is_buy if exiting > 0 else not o.is_buy)]
+        return (self._tactics.requote(inst, -exiting, bid, ask, closing)
+                + self._tactics.requote(inst, alpha, bid, ask, others))
 
     # ------------------------------------------------------------ internals
 
@@ -242,6 +320,135 @@ class ExecutionRouter:
                                        pending, bid, ask)
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
                            reduce_only=reduce_only, tag=_TAGS[tif is Tif.IOC, reduce_only])
+
+    def _route_on_edge(self, coin: str, alpha: float, ofi: float | None, position: float,
+                       costs: CostModel) -> OrderIntent:
+        s = self.settings
+        inst = s.instruments.get(coin)
+        if inst is None or coin not in s.max_position_usd:
+            raise _SkipError("unknown_coin", f"no instrument or position limit for {coin!r}")
+        if not math.isfinite(alpha) or not math.isfinite(position):
+            raise _SkipError("invalid_input", f"alpha={alpha!r} position={position!r}")
+        book = self._books.get(coin)
+        if book is None:
+            raise _SkipError("no_book", f"no order book for {coin}")
+        bid, ask = _px(book.best_bid()), _px(book.best_ask())
+        if bid is None or ask is None or not 0 < bid < ask:
+            raise _SkipError("no_price", f"no two-sided book (bid={bid}, ask={ask})")
+        half_spread_bps = (ask - bid) / (ask + bid) * 1e4
+        edge = self._edge_of(coin) if self._edge_of is not None else None
+        self.last_edge = edge
+        if edge is None or not (math.isfinite(edge.bps) and math.isfinite(edge.std_bps)):
+            raise _SkipError("no_forecast", f"no finite forecast for {coin}")
+        exit_intent = self._maybe_exit(inst, book, coin, edge, position, bid, ask)
+        if exit_intent is not None:
+            return exit_intent
+        is_buy = edge.bps > 0
+        flow = 0.0 if ofi is None or not math.isfinite(ofi) else (ofi if is_buy else -ofi)
+        # Priced first: every routed decision journals its edge, cost and margin.
+        quote = costs.quote(edge.bps, edge.std_bps, half_spread_bps, edge.latency_ms,
+                            toxic_flow=flow <= -s.ofi_high)
+        self.last_quote = quote
+        if edge.n_eff < s.min_forecast_evidence:
+            raise _SkipError("forecast_warming_up", f"forecast backed by {edge.n_eff:.1f} "
+                             f"effective samples < {s.min_forecast_evidence:g}: the market "
+                             "has not been seen long enough to trust a prior")
+        if edge.bps == 0.0 or abs(alpha) < s.min_abs_alpha:
+            raise _SkipError("alpha_below_min", f"|alpha| {abs(alpha):.4f} < "
+                             f"{s.min_abs_alpha:g} (forecast {edge.bps:+.3f} bps)")
+        tif = _choose_tif_on_edge(quote, flow >= s.ofi_high, costs.settings.min_margin_bps,
+                                  costs.settings.fill_probability)
+        own = self._open_orders(coin)
+        pending, same_side = _same_side(own, coin, is_buy)
+        if tif is Tif.ALO and same_side:
+            raise _SkipError("already_resting", f"a post-only {'buy' if is_buy else 'sell'} "
+                             "already rests (re-pricing is requotes()' job)")
+        price = self._price(inst, tif, is_buy, bid, ask, own)
+        size, reduce_only = self._size(inst, book, tif, is_buy, price, alpha, position,
+                                       pending, bid, ask)
+        tag = _EDGE_TAGS[tif is Tif.IOC, reduce_only]
+        if edge.lead_share >= 0.5:  # a lead-lag trade: it draws on the lead-lag budget
+            tag += LEAD_TAG_SUFFIX
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
+                           reduce_only=reduce_only, tag=tag)
+
+    def _maybe_exit(self, inst: Instrument, book: RouterBook, coin: str, edge: EdgeEstimate,
+                    position: float, bid: float, ask: float) -> OrderIntent | None:
+        """The explicit exit of an open position (see the module doc), or None."""
+        now = self._clock_ns() if self._clock_ns is not None else edge.exchange_ns
+        mid = 0.5 * (bid + ask)
+        if not inst.meets_min_value(mid, inst.round_size(abs(position))):
+            # Flat, or dust no order can close (under the venue minimum): nothing to exit.
+            self._opened_ns.pop(coin, None)
+            self._exiting.pop(coin, None)
+            return None
+        opened = self._opened_ns.setdefault(coin, now)
+        direction = 1.0 if position > 0 else -1.0
+        hold_bps = direction * edge.bps
+        k = self._costs.settings.uncertainty_k if self._costs is not None else 1.0
+        reversed_ = -hold_bps - k * edge.std_bps > 0.0
+        due = now - opened >= edge.horizon_ms * _NS_PER_MS
+        if not (due or reversed_):
+            self._exiting.pop(coin, None)
+            return None
+        if not reversed_ and hold_bps > 0.0 and self._renews(edge, bid, ask):
+            self._opened_ns[coin] = now  # the forecast still pays a fresh entry: hold on
+            self._exiting.pop(coin, None)
+            return None
+        urgent = reversed_ or now - opened >= (
+            edge.horizon_ms + self.settings.exit_patience_ms) * _NS_PER_MS
+        if self._costs is not None:  # journaled: what the exit saves and costs
+            self.last_quote = self._costs.exit_quote(-hold_bps, edge.std_bps,
+                                                     (ask - bid) / (ask + bid) * 1e4,
+                                                     edge.latency_ms)
+        self._exiting[coin] = direction
+        is_buy = position < 0
+        own = self._open_orders(coin)
+        if not urgent:
+            return self._post_only_exit(inst, coin, is_buy, position, bid, ask, own)
+        if now - self._exit_sent_ns.get(coin, -(1 << 62)) < (
+                self.settings.exit_cooldown_ms * _NS_PER_MS):
+            raise _SkipError("exit_in_flight", f"an exit of {coin} was sent less than "
+                             f"{self.settings.exit_cooldown_ms} ms ago")
+        price = self._price(inst, Tif.IOC, is_buy, bid, ask, own)
+        size = self._exit_size(inst, coin, position, price, bid, ask)
+        self._exit_sent_ns[coin] = now
+        why = "reversed" if reversed_ else "horizon"
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.IOC,
+                           reduce_only=True, tag=f"exit_{why}_ioc")
+
+    def _post_only_exit(self, inst: Instrument, coin: str, is_buy: bool, position: float,
+                        bid: float, ask: float, own: Sequence[OpenOrderView]) -> OrderIntent:
+        """Horizon reached, nothing urgent: rest a reduce-only post-only order at our touch
+        (it earns the half-spread instead of paying it); `requotes()` keeps it at the touch
+        and an IOC takes over after `exit_patience_ms`."""
+        _, resting = _same_side(own, coin, is_buy)
+        if resting:
+            raise _SkipError("exit_resting", f"a post-only exit of {coin} rests; an IOC takes "
+                             f"over {self.settings.exit_patience_ms} ms after the horizon")
+        price = self._price(inst, Tif.ALO, is_buy, bid, ask, own)
+        size = self._exit_size(inst, coin, position, price, bid, ask)
+        return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.ALO,
+                           reduce_only=True, tag="exit_horizon_alo")
+
+    def _exit_size(self, inst: Instrument, coin: str, position: float, price: float,
+                   bid: float, ask: float) -> float:
+        # Within the per-order budget the gate enforces: a larger position leaves in
+        # several exits.
+        mid = 0.5 * (bid + ask)
+        size = inst.round_size(min(abs(position),
+                                   self.settings.max_order_usd / (mid + abs(price - mid))))
+        if not inst.meets_min_value(price, size):
+            raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
+                             "$10 venue minimum")
+        return size
+
+    def _renews(self, edge: EdgeEstimate, bid: float, ask: float) -> bool:
+        if self._costs is None:
+            return False
+        quote = self._costs.quote(edge.bps, edge.std_bps, (ask - bid) / (ask + bid) * 1e4,
+                                  edge.latency_ms)
+        return quote.margin_ioc_bps > self._costs.settings.min_margin_bps
 
     def _price(self, inst: Instrument, tif: Tif, is_buy: bool, bid: float | None,
                ask: float | None, own: Sequence[OpenOrderView]) -> float:
@@ -348,6 +555,27 @@ def _choose_tif(alpha: float, ofi: float, s: RouterSettings) -> Tif:
     if strength >= s.ofi_mid:
         return Tif.ALO
     raise _SkipError("ofi_below_mid", f"|OFI| {strength:.3f} < {s.ofi_mid:g}")
+
+
+def _choose_tif_on_edge(q: CostQuote, urgent: bool, min_margin: float,
+                        fill_probability: float) -> Tif:
+    """IOC above HIGH (taker cost) when it earns at least the post-only order's expected
+    margin or the flow is urgent; post-only above MID (maker cost); else skip."""
+    if q.margin_ioc_bps > min_margin and (
+            urgent or q.margin_ioc_bps >= fill_probability * q.margin_alo_bps):
+        return Tif.IOC
+    if q.margin_alo_bps > min_margin:
+        return Tif.ALO
+    raise _SkipError("edge_below_cost", f"edge {q.edge_lcb_bps:.2f} bps (lower bound) < "
+                     f"maker cost {q.maker_cost_bps:.2f} bps (taker {q.taker_cost_bps:.2f})")
+
+
+def _chosen_cost(q: CostQuote, tag: str) -> float:
+    return q.taker_cost_bps if "ioc" in tag else q.maker_cost_bps
+
+
+def _chosen_margin(q: CostQuote, tag: str) -> float:
+    return q.margin_ioc_bps if "ioc" in tag else q.margin_alo_bps
 
 
 def _same_side(own: Sequence[OpenOrderView], coin: str, is_buy: bool) -> tuple[float, bool]:

@@ -1,109 +1,206 @@
-"""Signal trust: how often each signal's sign was right after our fills -> a weight in [0, 1].
+"""Signal trust that learns both ways: each signal's predictive value, estimated online.
 
-Estimate. For each signal, after each of our fills whose markout completes, the signal's
-sign AT THE DECISION is "right" when the mid then moved in that direction:
-    right  <=>  sign(signal) * (side * move_bps) > 0
-(`move_bps` is signed by our side, so side * move_bps is the market's direction). Moves
-smaller than `min_move_bps` and zero signals carry no information and are skipped.
-Hits and trials decay exponentially per update (`decay`; memory ~ 1 / (1 - decay)
-updates), and the hit-rate is shrunk toward 0.5 by a Beta(a, a) prior of total strength
-`prior_strength` = 2a:
-    p_hat = (hits + a) / (trials + 2a)
-so a handful of unlucky fills cannot switch a signal off, and old evidence fades.
+Per traded coin an `alpha.forecast.OnlineForecast` estimates how many bps of forward move
+each signal predicts (a Bayesian linear regression whose prior is the fitted model of
+`hlofi research fit`, with forgetting and an effective sample size that discounts
+overlapping horizons; see that module). It is scored on EVERY decision's realised forward
+move, traded or not, so a signal is judged on the market, not on our few, selected fills.
 
-Weight. w = clamp((p_hat - zero_at) / (0.5 - zero_at), 0, 1). Why this map:
-- trust is a veto, never an amplifier: the configured weights are the calibrated belief
-  and the combiner clamps trust to [0, 1] anyway; so any p_hat >= 0.5 (including the
-  no-evidence prior) keeps the full configured weight, which means a fresh start trades
-  as configured rather than muted (max(0, 2p - 1) would start every signal at 0);
-- a signal that is measurably wrong more often than right is scaled down linearly and is
-  off entirely at p_hat <= zero_at (default 0.35: right only about one time in three
-  after shrinkage - clearly anti-predictive, not noise).
-`explain()` gives hits, trials, p_hat, weight and the prior/decay for the journal.
-`weight(name)` is a dict read (the combiner calls it on every alpha).
+Trust of a signal, in [0, 1]: how sure the estimator is that the signal predicts in its
+expected direction (the sign of its fitted prior; of its own estimate when the prior is 0):
+
+    z = coef * direction / coef_std          w = clamp(z / z_full, 0, 1)
+
+so evidence raises a weight as well as lowers it: a signal the prior doubted climbs to 1 once
+its forward moves prove it (z >= z_full), and a useless one falls to 0 as its coefficient
+shrinks to 0 while its uncertainty narrows. Every move of a weight by `report_step` or more
+is kept as an explained change (`drain_changes()`), which the alpha stage journals with the
+decision that first saw it.
+
+The seed's interface still works as written: `SignalTrust().update(ofi, fill, slippage)`
+scores the OFI value against the fill's realised move (`slippage`: markout in bps signed by
+our side, > 0 = the market moved our way) and `.weight(name)` is in [0, 1].
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, OnlineSettings
+from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel, packaged_model
 from hyperliquid_ofi_trader.core.events import Fill
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 
 _MAX_DECISIONS = 20_000
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "lead_ret_bps", "lead_trend_1000ms_bps", "lag_trend_1000ms_bps",
+    "lead_trend_3000ms_bps", "lag_trend_3000ms_bps", "ofi", "aggressive_volume",
+    "microprice")
+_SEED_ALIASES = {"av": "aggressive_volume"}
+
+MidOf = Callable[[str], float | None]
 
 
 @dataclass(frozen=True, slots=True)
 class TrustSettings:
-    prior_strength: float = 20.0
-    decay: float = 0.995
-    zero_at: float = 0.35
-    min_move_bps: float = 0.0
-    horizon_ms: int = 1_000  # which markout horizon updates the trust
+    z_full: float = 3.0
+    report_step: float = 0.1
+    online: OnlineSettings = field(default_factory=OnlineSettings)
+    default_coin: str = "ETH"
+    horizon_ms: int = 1_000  # for coins without a model (zero prior)
+    latency_ms: int = 100
 
     def __post_init__(self) -> None:
-        if not self.prior_strength > 0:
-            raise ValueError(f"prior_strength must be > 0, got {self.prior_strength}")
-        if not 0 < self.decay <= 1:
-            raise ValueError(f"decay must be in (0, 1], got {self.decay}")
-        if not 0 <= self.zero_at < 0.5:
-            raise ValueError(f"zero_at must be in [0, 0.5), got {self.zero_at}")
-        if not self.min_move_bps >= 0:
-            raise ValueError(f"min_move_bps must be >= 0, got {self.min_move_bps}")
-
-
-class _Score:
-    __slots__ = ("hits", "trials", "updates")
-
-    def __init__(self) -> None:
-        self.hits = 0.0
-        self.trials = 0.0
-        self.updates = 0
+        if not (math.isfinite(self.z_full) and self.z_full > 0):
+            raise ValueError(f"z_full must be > 0, got {self.z_full}")
+        if not 0 < self.report_step <= 1:
+            raise ValueError(f"report_step must be in (0, 1], got {self.report_step}")
 
 
 class SignalTrust:
-    """Implements `alpha.combiner.TrustProvider`."""
+    """Implements `alpha.combiner.TrustProvider` and the combiner's `Forecaster`."""
 
-    def __init__(self, settings: TrustSettings | None = None) -> None:
+    def __init__(self, settings: TrustSettings | None = None,
+                 models: Mapping[str, ForecastModel] | None = None,
+                 mid_of: MidOf | None = None) -> None:
         self.settings = settings if settings is not None else TrustSettings()
-        self._scores: dict[str, _Score] = {}
-        self._weights: dict[str, float] = {}
+        self._models = dict(models) if models is not None else {}
+        self._estimators: dict[str, OnlineForecast] = {}
+        self._mid_of = mid_of
+        self._now_of: Callable[[], int] | None = None
+        self._edges: dict[str, EdgeEstimate] = {}
+        self._reported: dict[tuple[str, str], float] = {}
+        self._weights: dict[tuple[str, str], float] = {}
+        self._changes: list[dict[str, Any]] = []
         self._decisions: OrderedDict[str, Mapping[str, float]] = OrderedDict()
         self.skipped = 0
+        self.fill_observations = 0
+
+    def attach(self, mid_of: MidOf, now_of: Callable[[], int] | None = None) -> None:
+        """Market accessors, once the engine's books exist (the composition root calls it):
+        the traded coin's mid, and the latest exchange time the signals saw (a lead-coin
+        event is later than the lag coin's own regime stamp)."""
+        self._mid_of = mid_of
+        self._now_of = now_of
+
+    # ------------------------------------------------------------ estimators
+
+    def estimator(self, coin: str) -> OnlineForecast:
+        est = self._estimators.get(coin)
+        if est is None:
+            est = self._estimators[coin] = OnlineForecast(self._model(coin),
+                                                          self.settings.online)
+            self._report(coin, est, "initial", 0)
+        return est
+
+    def _model(self, coin: str) -> ForecastModel:
+        model = self._models.get(coin) or packaged_model(coin)
+        if model is not None:
+            return model
+        s = self.settings
+        return ForecastModel.zero(coin, DEFAULT_FEATURES, s.horizon_ms, s.latency_ms)
+
+    # ------------------------------------------------------------ Forecaster (hot path)
+
+    def forecast(self, coin: str, exchange_ns: int,
+                 signals: Mapping[str, float]) -> EdgeEstimate:
+        """Score matured decisions of `coin`, keep this one as a sample, and forecast."""
+        est = self.estimator(coin)
+        if self._now_of is not None:
+            exchange_ns = max(exchange_ns, self._now_of())
+        bps, std, x = est.forecast(signals)
+        mid = self._mid_of(coin) if self._mid_of is not None else None
+        if est.observe(exchange_ns, mid, x):
+            self._report(coin, est, "forward_moves", exchange_ns)
+        m = est.model
+        return EdgeEstimate(coin=coin, bps=bps, std_bps=std, horizon_ms=m.horizon_ms,
+                            latency_ms=m.latency_ms, exchange_ns=exchange_ns, n_eff=est.n_eff,
+                            lead_share=est.last_lead_share)
+
+    def publish(self, edge: EdgeEstimate) -> None:
+        """The forecast as the alpha stage conditioned it (regime), for the router."""
+        self._edges[edge.coin] = edge
+
+    def edge_of(self, coin: str) -> EdgeEstimate | None:
+        return self._edges.get(coin)
 
     # ------------------------------------------------------------ TrustProvider
 
-    def weight(self, name: str) -> float:
-        return self._weights.get(name, 1.0)
+    def weight(self, name: str, coin: str | None = None) -> float:
+        """A dict read on the hot path: weights are recomputed when the estimator learns."""
+        coin = coin or self.settings.default_coin
+        w = self._weights.get((coin, name))
+        if w is not None:
+            return w
+        self.estimator(coin)  # first sight of the coin: computes its weights
+        w = self._weights.get((coin, _SEED_ALIASES.get(name, name)))
+        return 1.0 if w is None else w  # not a forecast input: nothing to judge it on
 
-    # ------------------------------------------------------------ updates
+    def _weight_of(self, est: OnlineForecast, i: int) -> float:
+        coef, prior, sd = est.coef[i], est.prior()[i], est.coef_std()[i]
+        direction = math.copysign(1.0, prior if prior != 0.0 else coef)
+        if not sd > 0.0:
+            return 1.0 if coef * direction > 0 else 0.0
+        return min(1.0, max(0.0, coef * direction / sd / self.settings.z_full))
 
-    def update(self, signal_name: str, signal_sign_at_decision: float, fill: Fill,
-               markout: float) -> bool:
-        """One observation (markout in bps signed by our side); False when it carries no
-        information and was skipped."""
-        return self.observe(signal_name, signal_sign_at_decision, fill.is_buy, markout)
+    def weights(self, coin: str | None = None) -> dict[str, float]:
+        est = self.estimator(coin or self.settings.default_coin)
+        return {f: self._weight_of(est, i) for i, f in enumerate(est.features)}
 
-    def observe(self, signal_name: str, signal_sign: float, is_buy: bool,
-                markout: float) -> bool:
-        if not (math.isfinite(signal_sign) and math.isfinite(markout)):
+    # ------------------------------------------------------------ changes, for the journal
+
+    def _report(self, coin: str, est: OnlineForecast, why: str, ns: int) -> None:
+        step = self.settings.report_step
+        stds, priors = est.coef_std(), est.prior()
+        for i, name in enumerate(est.features):
+            w = self._weight_of(est, i)
+            key = (coin, name)
+            self._weights[key] = w
+            old = self._reported.get(key)
+            if old is not None and abs(w - old) < step:
+                continue
+            self._reported[key] = w
+            self._changes.append({
+                "coin": coin, "signal": name, "from": old, "to": w, "why": why,
+                "exchange_ns": ns, "coef_bps": est.coef[i], "coef_std_bps": stds[i],
+                "prior_bps": priors[i], "n_eff": est.n_eff, "samples": est.samples,
+                "explain": _explain_change(name, old, w, est.coef[i], stds[i], priors[i],
+                                           est.n_eff)})
+
+    def drain_changes(self) -> list[dict[str, Any]]:
+        """Weight changes since the last call (each with its reason), oldest first."""
+        out, self._changes = self._changes, []
+        return out
+
+    # ------------------------------------------------------------ fills (seed interface)
+
+    def update(self, signal: str | float, *args: Any) -> bool:
+        """`update(ofi, fill, slippage)` (the seed's form: the OFI value at the decision,
+        the fill, its markout in bps signed by our side) or `update(name, value, fill,
+        markout)`. One observation of the signal against the realised move; False when it
+        carries nothing (non-finite input, zero signal or zero move)."""
+        if isinstance(signal, str):
+            name, value, fill, markout = signal, *args
+        else:
+            name, value, (fill, markout) = "ofi", signal, args
+        return self.observe(name, float(value), _is_buy(fill), float(markout))
+
+    def observe(self, signal_name: str, value: float, is_buy: bool, markout: float) -> bool:
+        name = _SEED_ALIASES.get(signal_name, signal_name)
+        est = self.estimator(self.settings.default_coin)
+        market = (1.0 if is_buy else -1.0) * markout  # the market's move, not ours
+        if (name not in est.features or not (math.isfinite(value) and math.isfinite(market))
+                or value == 0 or market == 0):
             self.skipped += 1
             return False
-        market = (1.0 if is_buy else -1.0) * markout
-        if signal_sign == 0 or market == 0 or abs(market) <= self.settings.min_move_bps:
-            self.skipped += 1
-            return False
-        score = self._scores.get(signal_name)
-        if score is None:
-            score = self._scores[signal_name] = _Score()
-        d = self.settings.decay
-        score.hits = d * score.hits + (1.0 if signal_sign * market > 0 else 0.0)
-        score.trials = d * score.trials + 1.0
-        score.updates += 1
-        self._weights[signal_name] = self._weight_of(score)
+        x = [value if f == name else 0.0 for f in est.features]
+        est.learn(x, market)
+        self.fill_observations += 1
+        self._report(self.settings.default_coin, est, "fill_markout", 0)
         return True
 
     def record_signals(self, cloid: str, signals: Mapping[str, float]) -> None:
@@ -113,41 +210,37 @@ class SignalTrust:
             self._decisions.popitem(last=False)
 
     def on_markout(self, result: MarkoutResult) -> int:
-        """Feed a completed markout at the trust horizon; returns signals updated."""
-        if result.horizon_ms != self.settings.horizon_ms or result.move_bps is None:
+        """Fill markouts are already part of the decision samples (every decision is scored
+        on its forward move), so they are counted, not learned twice."""
+        if result.move_bps is None or result.cloid not in self._decisions:
             return 0
-        signals = None if result.cloid is None else self._decisions.get(result.cloid)
-        if signals is None:
-            return 0
-        return sum(self.observe(name, _sign(v), result.is_buy, result.move_bps)
-                   for name, v in signals.items())
+        self.fill_observations += 1
+        return 0
 
     # ------------------------------------------------------------ reads
 
     def p_hat(self, name: str) -> float:
-        score = self._scores.get(name)
-        a = self.settings.prior_strength / 2
-        if score is None:
-            return 0.5
-        return (score.hits + a) / (score.trials + 2 * a)
+        """The seed's reading: 0.5 + weight / 2 (0.5 = no demonstrated skill)."""
+        return 0.5 + 0.5 * self.weight(name)
 
     def explain(self) -> dict[str, object]:
-        s = self.settings
-        return {"prior": {"a": s.prior_strength / 2, "b": s.prior_strength / 2},
-                "decay": s.decay, "zero_at": s.zero_at, "horizon_ms": s.horizon_ms,
-                "signals": {name: {"hits": sc.hits, "trials": sc.trials,
-                                   "updates": sc.updates, "p_hat": self.p_hat(name),
-                                   "weight": self.weight(name)}
-                            for name, sc in self._scores.items()}}
-
-    def _weight_of(self, score: _Score) -> float:
-        a = self.settings.prior_strength / 2
-        p = (score.hits + a) / (score.trials + 2 * a)
-        z = self.settings.zero_at
-        return min(1.0, max(0.0, (p - z) / (0.5 - z)))
+        return {"z_full": self.settings.z_full,
+                "coins": {coin: {**est.explain(), "weights": self.weights(coin)}
+                          for coin, est in self._estimators.items()},
+                "fill_observations": self.fill_observations, "skipped": self.skipped}
 
 
-def _sign(x: float) -> float:
-    if not math.isfinite(x) or x == 0:
-        return 0.0
-    return 1.0 if x > 0 else -1.0
+def _is_buy(fill: object) -> bool:
+    if isinstance(fill, Fill):
+        return fill.is_buy
+    if isinstance(fill, Mapping):
+        side = fill.get("side", fill.get("is_buy", True))
+        return side in (True, "B", "buy", "bid")
+    return bool(getattr(fill, "is_buy", True))
+
+
+def _explain_change(name: str, old: float | None, new: float, coef: float, std: float,
+                    prior: float, n_eff: float) -> str:
+    start = "starts at" if old is None else f"{old:.2f} ->"
+    return (f"{name} trust {start} {new:.2f}: {coef:+.4f} bps/unit +- {std:.4f} "
+            f"(prior {prior:+.4f}) after {n_eff:.0f} effective samples")

@@ -22,7 +22,11 @@ Checks, in order (the first failure is the intent's reason, "code: detail"):
                      account snapshot has told us the value yet (no leverage without it);
 9. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
                      (counts approved places and modifies; reduce-only ones too: the
-                     venue's budget does not care why we send).
+                     venue's budget does not care why we send). `lead_reserved_per_minute`
+                     of it is kept for lead-lag entries (tag ending "_lead"): other orders
+                     that add risk stop at the limit minus the reserve, so a burst of them
+                     can never starve the one signal whose edge lives for a few hundred
+                     ms; reduce-only orders may use the whole budget.
 Intents of one batch are checked in sequence against the position projected by the
 earlier approved ones, so a batch cannot pass by splitting.
 
@@ -75,6 +79,7 @@ class ExposureSettings:
     max_leverage: float
     max_order_usd: float
     max_orders_per_minute: int
+    lead_reserved_per_minute: int = 0
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> ExposureSettings:
@@ -82,7 +87,10 @@ class ExposureSettings:
         return cls(max_position_usd=dict(lim.max_position_usd),
                    max_total_notional_usd=lim.max_total_notional_usd,
                    max_leverage=lim.max_leverage, max_order_usd=lim.max_order_usd,
-                   max_orders_per_minute=lim.max_orders_per_minute)
+                   max_orders_per_minute=lim.max_orders_per_minute,
+                   lead_reserved_per_minute=min(
+                       cfg.thresholds.router.lead_reserved_orders_per_minute,
+                       lim.max_orders_per_minute))
 
 
 class _RejectError(Exception):
@@ -153,7 +161,7 @@ class ExposureGate:
             raise _RejectError("max_order_usd", f"${notional:.2f} > ${s.max_order_usd:.2f}")
         if not reduces:  # only the exposure limits need a mark
             self._exposure_limits(intent, pos + delta, self._mark(intent), projected)
-        self._rate_limit()
+        self._rate_limit(intent)
         return delta
 
     def _exposure_limits(self, intent: _Exposing, new_pos: float, mark: float,
@@ -177,8 +185,11 @@ class ExposureGate:
             raise _RejectError("max_leverage", f"{lev:.2f}x > {s.max_leverage:g}x "
                           f"(account ${value:.2f})")
 
-    def _rate_limit(self) -> None:
-        limit = self.settings.max_orders_per_minute
+    def _rate_limit(self, intent: _Exposing) -> None:
+        s = self.settings
+        limit = s.max_orders_per_minute
+        if not (intent.tag.endswith("_lead") or intent.reduce_only):
+            limit -= s.lead_reserved_per_minute  # exits are never held back by the reserve
         if len(self._sent) >= limit:
             raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
 

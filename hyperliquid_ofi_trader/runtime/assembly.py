@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperliquid_ofi_trader.alpha.build import build_combiner
+from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
@@ -30,6 +30,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Router,
     TimerListener,
 )
+from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 from hyperliquid_ofi_trader.regime.build import build_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
@@ -111,14 +112,34 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
         stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()))
 
 
+def build_trust(cfg: AppConfig) -> SignalTrust:
+    """The online forecast / signal trust from config (its market accessors are attached
+    by `build_strategy`, once the books exist)."""
+    f = cfg.thresholds.forecast
+    traded = cfg.symbols.traded
+    return SignalTrust(TrustSettings(z_full=f.trust_z_full, online=online_settings(f),
+                                     default_coin=traded[0] if traded else "ETH"),
+                       models=forecast_models(cfg))
+
+
 def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
                    trust: TrustProvider | None = None) -> Strategy:
+    """The strategy stages. Alpha is derived from the forecast in bps: `trust` is the
+    online forecast when it is a `SignalTrust` (else one is built from config)."""
     books = {coin: data.book for coin, data in markets.items()}
     signals = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
     detector = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
     regime = RegimeStageAdapter(detector, books.get)
+    forecaster = trust if isinstance(trust, SignalTrust) else build_trust(cfg)
+    forecaster.attach(lambda coin: _mid(markets, coin), lambda: signals.now_ns)
     return Strategy(signals=signals, regime=regime,
-                    alpha=build_combiner(cfg.thresholds.alpha, trust))
+                    alpha=build_combiner(cfg.thresholds.alpha, trust, forecaster,
+                                         cfg.thresholds.forecast))
+
+
+def _mid(markets: Mapping[str, CoinData], coin: str) -> float | None:
+    market = markets.get(coin)
+    return None if market is None else market.book.mid()
 
 
 def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,

@@ -28,6 +28,7 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.execution.commands import CommandPort
+from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
@@ -144,6 +145,7 @@ class ExecutionStack:
     markouts: Markouts
     trust: SignalTrust
     reconciler: AccountReconciler
+    costs: CostModel | None = None  # fees (tier or the venue's userFees), adverse selection
 
     def summary(self) -> dict[str, Any]:
         return {"orders": self.orders.summary(), "positions": self.positions.summary(),
@@ -154,7 +156,8 @@ class ExecutionStack:
                 "kill_switch": {"fired": self.kill.fired, "fires": dict(self.kill.fires)},
                 "dead_mans_switch": self.dms.explain(),
                 "slippage_bps": self.slippage.summary(), "fill_rate": self.fill_rate.summary(),
-                "markouts_bps": self.markouts.summary(), "trust": self.trust.explain()}
+                "markouts_bps": self.markouts.summary(), "trust": self.trust.explain(),
+                "costs": None if self.costs is None else self.costs.explain()}
 
 
 def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData],
@@ -175,8 +178,12 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
+    costs = CostModel(cost_settings(cfg))
+    markouts.add_listener(costs.on_markout)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
-                                             open_orders=orders.open_order_views), orders)
+                                             open_orders=orders.open_order_views,
+                                             edge_of=trust.edge_of, costs=costs,
+                                             clock_ns=clock.now_ns), orders)
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
@@ -187,7 +194,8 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
         # The trackers count each fill once although live fills arrive on two channels.
-        private_listeners=(orders, positions, OncePerFill((slippage, fill_rate, markouts))),
+        private_listeners=(orders, positions,
+                           OncePerFill((slippage, fill_rate, costs, markouts))),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
                          OrderStoreFlusher(orders),
@@ -196,4 +204,4 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     return ExecutionStack(execution=execution, orders=orders, positions=positions,
                           router=router, gate=gate, kill=kill, dms=dms, slippage=slippage,
                           fill_rate=fill_rate, markouts=markouts, trust=trust,
-                          reconciler=reconciler)
+                          reconciler=reconciler, costs=costs)

@@ -69,7 +69,6 @@ from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreE
 from hyperliquid_ofi_trader.execution.post_channel import PostChannel
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.execution.signing import L1Signer
-from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
     COMMANDS,
@@ -94,7 +93,7 @@ from hyperliquid_ofi_trader.risk.recovery import (
     RecoverySettings,
     trigger_name,
 )
-from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
+from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
@@ -460,6 +459,7 @@ class LiveRunner:
         self.ws, self.gateway = ws, gateway
         self._journal = journal
         self._build_engine(journal, store, gateway)
+        await self._load_fees(session)
         self._carry_daily_pnl(store)
         # Everything built so far lives as long as the run: move it out of the collector's
         # reach, so full collections (the ms-long pauses a long run otherwise meets on
@@ -476,9 +476,25 @@ class LiveRunner:
         finally:
             await self._shutdown(ws, gateway, ws_task, timer_task)
 
+    async def _load_fees(self, session: aiohttp.ClientSession) -> None:
+        """The account's own fee rates (`userFees`) for the cost model; without an answer
+        the configured fee tier stands (the decision rule is the same, only less exact)."""
+        costs = self.stack.costs if self.stack is not None else None
+        if costs is None:
+            return
+        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
+        try:
+            answer = await info.query({"type": "userFees", "user": self.account})
+            costs.set_venue_fees(float(answer["userCrossRate"]), float(answer["userAddRate"]))
+        except Exception as exc:  # the venue's answer is optional input: never fatal
+            log.warning("userFees unavailable (%r): costs use the configured fee tier", exc)
+            return
+        log.info("fees from the venue: taker %.2f bps, maker %.2f bps",
+                 costs.explain()["taker_fee_bps"], costs.explain()["maker_fee_bps"])
+
     def _build_engine(self, journal: Journal, store: OrderStore,
                       gateway: HyperliquidGateway) -> None:
-        trust = SignalTrust()
+        trust = build_trust(self.cfg)
 
         def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
             self.stack = build_execution(self.cfg, self.clock, markets, gateway, store, trust,

@@ -140,9 +140,10 @@ class LeadLagSignal:
     pass exchange times.
     """
 
-    __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_z_lag",
-                 "last_z_lead", "lead_coin", "min_samples", "min_sigma", "now_ns",
-                 "out_of_order", "rejected", "threshold_sigma", "window_ns")
+    __slots__ = ("_clock", "_lag", "_lead", "follow_fraction", "lag_coin", "last_ret_lag",
+                 "last_ret_lead", "last_z_lag", "last_z_lead", "lead_coin", "min_samples",
+                 "min_sigma", "now_ns", "out_of_order", "rejected", "threshold_sigma",
+                 "window_ns")
 
     def __init__(
         self,
@@ -180,6 +181,10 @@ class LeadLagSignal:
         self.now_ns = -1
         self.last_z_lead = math.nan
         self.last_z_lag = math.nan
+        # Raw window log returns (the forecast's continuous lead-lag features): NaN until
+        # both coins have a price at the window start.
+        self.last_ret_lead = math.nan
+        self.last_ret_lag = math.nan
         self.rejected = 0
         self.out_of_order = 0
 
@@ -221,6 +226,8 @@ class LeadLagSignal:
         series.push(log_mid, ns, mid)
 
     def _decide(self, start_ns: int) -> int:
+        self.last_ret_lead = _window_return(self._lead, start_ns)
+        self.last_ret_lag = _window_return(self._lag, start_ns)
         z_lead = self._z(self._lead, start_ns)
         z_lag = self._z(self._lag, start_ns)
         self.last_z_lead, self.last_z_lag = z_lead, z_lag
@@ -245,6 +252,12 @@ class LeadLagSignal:
             return math.nan  # no volatility known at the window start yet
         sigma = max(math.sqrt(rate * self.window_ns), self.min_sigma)
         return (series.last_log - series.logs[i]) / sigma
+
+
+def _window_return(series: _Series, start_ns: int) -> float:
+    """Log return of `series` over the window (its series was trimmed to `start_ns`)."""
+    i = series.first_as_of(start_ns)
+    return series.last_log - series.logs[i] if i >= 0 else math.nan
 
 
 class _Defaults:

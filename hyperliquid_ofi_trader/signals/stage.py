@@ -8,6 +8,14 @@ composition root builds it on the engine's per-coin books. Values it publishes, 
 - "leadlag": −1 / 0 / +1 for the lag coin (only when the lag coin is traded).
 - "aggressive_volume": taker imbalance in [−1, 1] over its window.
 - "microprice": (micro-price − mid) / half-spread, in [−1, 1] for the weighted mid.
+- "lead_ret_bps", "lag_ret_bps" (lag coin only): the lead's and the lag coin's own log
+  returns over the lead-lag window, in bps: the continuous inputs of the fitted forecast
+  (alpha/forecast.py), which the ternary "leadlag" throws away. They live as long as
+  "leadlag" does.
+- "lead_trend_<T>ms_bps", "lag_trend_<T>ms_bps" (lag coin only), for each T in
+  `trend_taus_ms`: each coin's log mid minus its exponential average with time constant T
+  (signals/trend.py): the part of the lead's recent move a follower catching up over ~T
+  has not absorbed yet, and how far the lag coin already went.
 Freshness is judged on exchange time (the latest exchange timestamp this stage has seen), not
 on `now_ns`: feed latency is the feed watchdog's business, and mixing the local clock with
 venue stamps would make every signal look older by the network delay.
@@ -32,8 +40,18 @@ from hyperliquid_ofi_trader.signals.ofi import (
     RollingSum,
 )
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
+from hyperliquid_ofi_trader.signals.trend import Trend
 
 _MS = 1_000_000
+_BPS = 1e4
+LEADLAG_RETURNS: Final = ("lead_ret_bps", "lag_ret_bps")
+"""Signals published next to "leadlag" for the lag coin (the forecast's lead-lag features)."""
+DEFAULT_TREND_TAUS_MS: Final = (1_000, 3_000)
+
+
+def trend_names(taus_ms: tuple[int, ...]) -> tuple[str, ...]:
+    """The published names of the lead's and the lag coin's trends, in that order per tau."""
+    return tuple(f"{who}_trend_{tau}ms_bps" for tau in taus_ms for who in ("lead", "lag"))
 # Module aliases: reading an enum member off its class costs ~100 ns on every event.
 _BID: Final = Side.BID
 _ASK: Final = Side.ASK
@@ -56,6 +74,7 @@ class SignalSettings:
     leadlag_vol_halflife_ns: int = 30_000 * _MS
     aggressive_window_ns: int = 5_000 * _MS
     microprice_model: MicropriceModel | None = None
+    trend_taus_ms: tuple[int, ...] = DEFAULT_TREND_TAUS_MS
     stale_after_ns: Mapping[str, int] = field(default_factory=lambda: {
         "ofi": 2_000 * _MS, "leadlag": 500 * _MS, "aggressive_volume": 10_000 * _MS,
         "microprice": 2_000 * _MS})
@@ -100,7 +119,7 @@ class _CoinSignals:
         self._levels_x2 = 2 * s.depth_levels  # both sides' levels, the per-level divisor
         self.flow = AggressiveVolume(s.aggressive_window_ns)
         self.micro = MicropriceSignal(s.microprice_model, tick)
-        self.state = SignalState(s.stale_after_ns)
+        self.state = SignalState(_with_leadlag_returns(s.stale_after_ns, s.trend_taus_ms))
         self._advanced_ns = -(1 << 62)  # latest time the flow window was advanced to
 
     def on_book(self, ns: int, volatility_ticks: float) -> None:
@@ -152,7 +171,7 @@ class SignalSuite:
     """
 
     __slots__ = ("_coins", "_lag_ns", "_last_event", "_lead_ns", "_leadlag", "_now_ns",
-                 "_volatility", "books", "settings")
+                 "_trend_names", "_trends", "_volatility", "books", "settings")
 
     def __init__(self, books: Mapping[str, BookView], settings: SignalSettings,
                  volatility_ticks: Callable[[str], float] | None = None) -> None:
@@ -169,6 +188,9 @@ class SignalSuite:
             settings.leadlag_window_ns, settings.leadlag_threshold_sigma,
             settings.leadlag_vol_halflife_ns, lead_coin=settings.lead, lag_coin=settings.lag)
         self._volatility = volatility_ticks
+        # (lead trend, lag trend) per time constant, and their published names.
+        self._trends = tuple((Trend(t * _MS), Trend(t * _MS)) for t in settings.trend_taus_ms)
+        self._trend_names = trend_names(settings.trend_taus_ms)
         self._lead_ns = self._lag_ns = self._now_ns = -1
         self._last_event: MarketEvent | None = None
 
@@ -197,6 +219,11 @@ class SignalSuite:
                 signals.on_trades(event)  # type: ignore[arg-type]
         return self.fresh(coin)
 
+    @property
+    def now_ns(self) -> int:
+        """The latest exchange time this stage has seen (-1 before any event)."""
+        return self._now_ns
+
     def fresh(self, coin: str) -> Mapping[str, float]:
         signals = self._coins.get(coin)
         if signals is None:
@@ -218,11 +245,21 @@ class SignalSuite:
         s = self.settings
         if coin == s.lead:
             self._lead_ns = max(self._lead_ns, ns)
+            self._update_trends(0, self.books[coin], ns)
         elif coin == s.lag:
             self._lag_ns = max(self._lag_ns, ns)
+            self._update_trends(1, self.books[coin], ns)
         else:
             return
         self._on_leadlag()
+
+    def _update_trends(self, which: int, book: BookView, ns: int) -> None:
+        if not self._trends:
+            return
+        mid = _mid(book)
+        if mid is not None:
+            for pair in self._trends:
+                pair[which].update(mid, ns)
 
     def _on_leadlag(self) -> None:
         if self._lead_ns < 0 or self._lag_ns < 0:
@@ -235,7 +272,32 @@ class SignalSuite:
         value = leadlag.update(lead_mid, lag_mid, self._lead_ns, self._lag_ns)
         target = self._coins.get(s.lag)
         if target is not None:
-            target.state.set("leadlag", float(value), leadlag.now_ns)
+            state, now = target.state, leadlag.now_ns
+            state.set("leadlag", float(value), now)
+            lead, lag = leadlag.last_ret_lead, leadlag.last_ret_lag
+            if lead - lead == 0.0 and lag - lag == 0.0:  # both finite (not warming up)
+                state.set("lead_ret_bps", lead * _BPS, now)
+                state.set("lag_ret_bps", lag * _BPS, now)
+            names = self._trend_names
+            i = 0
+            for lead_trend, lag_trend in self._trends:
+                a, b = lead_trend.value(now), lag_trend.value(now)
+                if a - a == 0.0 and b - b == 0.0:
+                    state.set(names[i], a, now)
+                    state.set(names[i + 1], b, now)
+                i += 2
+
+
+def _with_leadlag_returns(stale_after_ns: Mapping[str, int],
+                          trend_taus_ms: tuple[int, ...] = ()) -> dict[str, int]:
+    """The staleness limits plus the lead-lag returns' and trends', which age like
+    "leadlag" (the configuration names the four seed signals only)."""
+    limits = dict(stale_after_ns)
+    leadlag = limits.get("leadlag")
+    if leadlag is not None:
+        for name in (*LEADLAG_RETURNS, *trend_names(trend_taus_ms)):
+            limits.setdefault(name, leadlag)
+    return limits
 
 
 def _mid(book: BookView) -> float | None:

@@ -21,10 +21,12 @@ from hyperliquid_ofi_trader.backtest.runner import (
 )
 from hyperliquid_ofi_trader.cli.backtest import register
 from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.config.loader import build_config
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
+from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 MS = 1_000_000
@@ -79,10 +81,25 @@ def test_venue_moves_at_exchange_time_engine_sees_receive_time(
     assert all(local > ex for _, local, ex in engine_seen if ex)  # recorder delay > 0
 
 
-def test_same_seed_same_journal_and_it_trades(recording: Path, tmp_path: Path) -> None:
-    cfg = load_config()
-    a = run_backtest(cfg, recording, tmp_path / "a", seed=3)
-    b = run_backtest(cfg, recording, tmp_path / "b", seed=3)
+@pytest.fixture(scope="module")
+def exploitable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("exploitable") / "data"
+    record_scenario("exploitable", 5, 120.0, path)
+    return path
+
+
+# The order path is under test here, not the economics (bench/bench_edge_scenarios.py):
+# the cheapest fee tier and no safety margins, so that decisions do become orders.
+_EAGER = {"thresholds.yaml": {
+    "costs": {"fee_tier": 6, "maker_rebate_tier": 3, "adverse_prior_bps": 0.0,
+              "expected_slippage_bps": 0.0, "min_margin_bps": 0.0, "uncertainty_k": 0.0},
+    "forecast": {"min_evidence": 0.0}}}
+
+
+def test_same_seed_same_journal_and_it_trades(exploitable: Path, tmp_path: Path) -> None:
+    cfg = build_config(_EAGER)
+    a = run_backtest(cfg, exploitable, tmp_path / "a", seed=3)
+    b = run_backtest(cfg, exploitable, tmp_path / "b", seed=3)
     assert a.journal_sha256 == b.journal_sha256 == journal_sha256(tmp_path / "a")
     assert a.gateway["sent"] > 0
     assert a.gateway["answered"] == a.gateway["sent"]

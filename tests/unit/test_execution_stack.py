@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.config.loader import build_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
@@ -16,7 +16,8 @@ from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
-from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
+from hyperliquid_ofi_trader.sim.scenarios import settings_for
+from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket, SyntheticSettings
 
 
 class RecordingPort:
@@ -52,8 +53,16 @@ def _account(local_ns: int) -> AccountSnapshot:
                            account_value=100_000.0, withdrawable=100_000.0)
 
 
+# The order path is under test, not the economics: the cheapest fee tier and no safety
+# margins, on the market with a planted lead-lag edge, so that decisions do become orders.
+_EAGER = {"thresholds.yaml": {
+    "costs": {"fee_tier": 6, "maker_rebate_tier": 3, "adverse_prior_bps": 0.0,
+              "expected_slippage_bps": 0.0, "min_margin_bps": 0.0, "uncertainty_k": 0.0},
+    "forecast": {"min_evidence": 0.0}}}
+
+
 def _run(tmp_path: Path, minutes: int) -> tuple[RecordingPort, ExecutionStack, Path]:
-    cfg = load_config()
+    cfg = build_config(_EAGER)
     clock = ReplayClock()
     port = RecordingPort()
     path = tmp_path / "journal.sqlite"
@@ -69,7 +78,8 @@ def _run(tmp_path: Path, minutes: int) -> tuple[RecordingPort, ExecutionStack, P
             return stack.execution
 
         engine, _ = build_engine(cfg, clock, journal, execution=factory, trust=trust)
-        market = SyntheticMarket(seed=7)
+        market = SyntheticMarket(settings_for("exploitable", SyntheticSettings().start_ns),
+                                 seed=7)
         events: list[AnyEvent] = [_account(market.now_ns)]
         for _ in range(minutes * 600):
             events.extend(market.next_block())

@@ -204,3 +204,20 @@ def test_venue_rule_reasons_are_specific() -> None:
     res = venue_gate().check([modify(0.05, price=2000.05)], TradingState.ACTIVE, 0)
     assert res.rejected[0][1] == ("off_tick: ETH price 2000.05 is not on the venue's grid "
                                   "(tick 0.1)")
+
+
+def test_lead_lag_entries_keep_a_reserved_share_of_the_order_budget() -> None:
+    s = ExposureSettings(max_position_usd={"ETH": 1000.0}, max_total_notional_usd=1500.0,
+                         max_leverage=3.0, max_order_usd=200.0, max_orders_per_minute=4,
+                         lead_reserved_per_minute=2)
+    g = gate(s=s)
+    plain = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
+                        tag="edge_ioc")
+    lead = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
+                       tag="edge_ioc_lead")
+    assert reasons(g, plain, plain, plain) == ["ok", "ok", "rate_limit"]  # 4 - 2 reserved
+    assert reasons(g, lead, lead, lead) == ["ok", "ok", "rate_limit"]  # the whole budget
+    closing = OrderIntent(coin="ETH", is_buy=False, size=0.01, price=2000.0, tif=Tif.IOC,
+                          reduce_only=True, tag="exit_horizon_ioc")
+    g2 = ExposureGate(s, Positions({"ETH": 0.05}), MARKS.get)
+    assert reasons(g2, plain, plain, closing, closing) == ["ok", "ok", "ok", "ok"]

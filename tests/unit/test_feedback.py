@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import pytest
@@ -144,43 +143,6 @@ def test_markouts_signed_by_side() -> None:
     assert got[0].move_bps > 0
 
 
-def test_trust_moves_the_right_way_and_stays_bounded() -> None:
-    t = SignalTrust(TrustSettings(prior_strength=10, decay=0.99))
-    assert t.weight("ofi") == 1.0
-    for i in range(50):
-        t.update("ofi", 1.0, fill(True, 2000.0, tid=i), 2.0)  # price rose after our buy
-        t.update("leadlag", -1.0, fill(True, 2000.0, tid=i), 2.0)  # leadlag said down
-    assert t.weight("ofi") == 1.0
-    assert t.p_hat("ofi") > 0.8
-    assert t.weight("leadlag") == 0.0
-    assert t.p_hat("leadlag") < 0.2
-    exp = t.explain()
-    assert exp["decay"] == 0.99
-    signals = exp["signals"]
-    assert isinstance(signals, dict)
-    assert "leadlag" in signals
-
-
-def test_trust_recovers_as_old_evidence_decays() -> None:
-    t = SignalTrust(TrustSettings(prior_strength=10, decay=0.9))
-    for i in range(30):
-        t.update("x", -1.0, fill(True, 2000.0, tid=i), 1.0)
-    low = t.weight("x")
-    for i in range(30):
-        t.update("x", 1.0, fill(True, 2000.0, tid=i), 1.0)
-    assert low == 0.0
-    assert t.weight("x") == 1.0
-
-
-def test_trust_ignores_uninformative_observations() -> None:
-    t = SignalTrust()
-    assert not t.update("x", 0.0, fill(True, 1.0), 3.0)
-    assert not t.update("x", 1.0, fill(True, 1.0), 0.0)
-    assert not t.update("x", 1.0, fill(True, 1.0), math.nan)
-    assert t.skipped == 3
-    assert t.weight("x") == 1.0
-
-
 def test_trust_fed_from_markouts_via_the_probe() -> None:
     probe, _, _, trust, _ = setup()
     place(probe, "0xa", Tif.ALO)
@@ -192,19 +154,21 @@ def test_trust_fed_from_markouts_via_the_probe() -> None:
         m.on_fill(fill(True, 2000.0, t=t, tid=i))
         m.on_market(bbo(t + 500 * MS, 1990.0 - i, 1991.0 - i))  # always down after buys
         m.on_market(bbo(t + 1500 * MS, 1990.0 - i, 1991.0 - i))
-    assert trust.weight("ofi") < 1.0  # ofi was +1.5 and wrong
-    assert trust.weight("leadlag") == 1.0  # leadlag was -0.2 and right
+    # Fills are decisions the forecast already scores on their forward move: counted here,
+    # not learned twice (tests/unit/test_forecast_trust.py covers the learning).
+    assert trust.fill_observations == 40
+    assert 0.0 <= trust.weight("ofi") <= 1.0
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([-1.0, 0.0, 1.0]), st.booleans(),
                           st.floats(-50, 50, allow_nan=False)), max_size=200),
-       st.floats(0.5, 1.0), st.floats(0.1, 100.0))
+       st.floats(0.5, 10.0))
 def test_trust_weight_always_in_unit_interval(obs: list[tuple[float, bool, float]],
-                                              decay: float, prior: float) -> None:
-    t = SignalTrust(TrustSettings(prior_strength=prior, decay=decay))
+                                              z_full: float) -> None:
+    t = SignalTrust(TrustSettings(z_full=z_full))
     for sign, is_buy, mk in obs:
-        t.update("s", sign, fill(is_buy, 100.0), mk)
-        w = t.weight("s")
+        t.update("ofi", sign, fill(is_buy, 100.0), mk)
+        w = t.weight("ofi")
         assert 0.0 <= w <= 1.0
-        assert 0.0 < t.p_hat("s") < 1.0
+        assert 0.5 <= t.p_hat("ofi") <= 1.0

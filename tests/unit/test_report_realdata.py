@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 from hyperliquid_ofi_trader.backtest.report import ReportSummary, summarize
 from hyperliquid_ofi_trader.backtest.report_html import render_report
 from hyperliquid_ofi_trader.backtest.runner import BacktestResult, BacktestSettings, run_backtest
@@ -26,11 +27,26 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
+def _believer(path: Path) -> Path:
+    """A forecast model that believes OFI (5 bps per unit) and will not be talked out of it
+    (a huge prior): this test checks the accounting of trades, and the economically
+    rational default stands aside on this hour."""
+    ForecastModel(coin="BTC", horizon_ms=1000, latency_ms=100, features=("ofi",),
+                  coef_bps=(5.0,), coef_std_bps=(0.0,), feature_std=(1.0,),
+                  residual_std_bps=1.0, sample_ms=100).save(path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory: pytest.TempPathFactory) -> tuple[BacktestResult, ReportSummary]:
     data = require(HL_ARCHIVE_BTC)
     out = tmp_path_factory.mktemp("bt") / "run"
-    result = run_backtest(build_config(OVERRIDES), data, out, limit=1200)
+    model = _believer(tmp_path_factory.mktemp("model") / "btc.yaml")
+    overrides = {**OVERRIDES, "thresholds.yaml": {
+        **OVERRIDES["thresholds.yaml"],
+        "forecast": {"model_path": str(model), "prior_n_eff": 1e9, "min_evidence": 0.0},
+        "costs": {"fee_tier": 6, "uncertainty_k": 0.0, "min_margin_bps": 0.0}}}
+    result = run_backtest(build_config(overrides), data, out, limit=1200)
     return result, summarize(out)
 
 

@@ -33,7 +33,7 @@ def test_ioc_depth_fraction_bounds(value: float) -> None:
 
 def test_requote_ticks_must_be_positive() -> None:
     with pytest.raises(ValueError, match="requote_ticks"):
-        RouterThresholds(**ROUTER, requote_ticks=0)
+        RouterThresholds(**ROUTER, requote_ticks=0)  # type: ignore[arg-type]
 
 
 def test_new_keys_default_when_absent() -> None:

@@ -264,3 +264,29 @@ def test_kill_switch_check_on_the_engine_snapshot(tmp_path: Path) -> None:
 # `AlphaCombiner().compute(signals, regime)` (keys "leadlag", "ofi", "av") and
 # `SignalTrust().update(ofi, fill, slippage)` / `.weight()` belong to the engineer who
 # rewrites alpha/combiner.py and feedback/trust_score.py: their cases go here.
+
+
+def test_alpha_combiner_compute_as_written() -> None:
+    from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner
+
+    combiner = AlphaCombiner()  # weights from the packaged thresholds.yaml
+    up = combiner.compute({"leadlag": 1.0, "ofi": 0.5, "av": 0.2}, "normal")  # type: ignore[arg-type]
+    down = combiner.compute({"leadlag": -1.0, "ofi": -0.5, "av": -0.2}, None)  # type: ignore[arg-type]
+    assert 0.0 < up <= 1.0
+    assert down == pytest.approx(-up)
+    # "av" is the seed's key for the taker imbalance ("aggressive_volume" today).
+    only_av = combiner.compute({"av": 0.9}, "normal")  # type: ignore[arg-type]
+    assert only_av == pytest.approx(combiner.compute({"aggressive_volume": 0.9}, "normal"))  # type: ignore[arg-type]
+    assert only_av > 0
+
+
+def test_signal_trust_update_and_weight_as_written() -> None:
+    from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
+
+    trust = SignalTrust()  # the packaged forecast model as its prior
+    fill = {"side": "B", "px": 3000.0, "sz": 0.1}
+    assert trust.update(1.5, fill, 2.0)  # OFI at the decision, the fill, its markout (bps)
+    w = trust.weight("ofi")
+    assert 0.0 <= w <= 1.0
+    assert not trust.update(math.nan, fill, 2.0)  # nothing learned from garbage
+    assert 0.0 <= trust.weight("leadlag") <= 1.0

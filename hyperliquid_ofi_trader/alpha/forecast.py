@@ -1,0 +1,301 @@
+"""Online forecast: the fitted model as a prior, updated on every decision's realised move.
+
+Model. forecast_bps = sum_i theta_i * x_i over the model's features (signal values), no
+intercept (a mirrored market negates the forecast). theta has a Gaussian posterior:
+
+    precision  A = A0 + A_data          A0 = diag(prior_n_eff * feature_std_i^2) / sigma0^2
+    mean       m = A^-1 (A0 m0 + b_data)
+
+m0 is the fitted model's coefficients (`research fit`); `prior_n_eff` says how many
+independent samples the prior is worth, so a market that differs from the one the model was
+fitted on overrides it within a few minutes of data, in either direction (raise or lower).
+
+Scoring. Every decision is a candidate sample (spaced `sample_ms` apart per coin): its
+features are kept, the mid `latency_ms` later is its entry and the mid `horizon_ms` after that
+its exit; the realised move in bps is the target. So the estimator learns from what the
+market did after each decision, traded or not (never only from our own fills, which are few
+and selected). Overlap: samples closer than the horizon share most of their target, so each
+counts `sample_ms / horizon_ms` of one observation (the effective sample size `n_eff`).
+
+Forgetting. The data part decays with a half-life (`halflife_s`) in exchange time; the prior
+does not, so with no recent data the estimate returns to the fitted prior, never to nothing.
+Bounds. Each coefficient is held within `coef_bound_bps` bps per standard deviation of its
+feature, the forecast within +-`max_forecast_bps`, and the noise variance within fixed
+limits: one wild print cannot produce an absurd forecast.
+
+Uncertainty. `std_bps` is the posterior standard deviation of the forecast's MEAN (not the
+noise of the move): the router trades on the lower confidence bound, so an unproven edge is
+not traded.
+
+Hot path: `forecast` is a few multiply-adds in plain Python (k is 5-6); the k x k solve runs
+only when a sample matures (at most once per `sample_ms`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
+
+_MS = 1_000_000
+_NS_PER_S = 1_000_000_000
+_SIGMA2_BOUNDS = (1e-4, 1e6)  # bps^2: a frozen mid or a garbage print cannot break the solve
+_MAX_FEATURE = 1e6  # beyond this a signal value is garbage: clipped (forecast), refused (learn)
+_MAX_MOVE_BPS = 1e4  # a 100 % move over a few seconds is a bad print, not a lesson
+_LEAD_PREFIXES = ("lead_", "lag_", "leadlag")  # the lead-lag features (signals/stage.py)
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineSettings:
+    prior_n_eff: float = 10.0
+    halflife_s: float = 600.0
+    sample_ms: int = 100
+    coef_bound_bps: float = 50.0
+    max_forecast_bps: float = 100.0
+    sigma_halflife_samples: float = 500.0
+    max_gap_ms: int = 1_000  # a sample's entry/exit mid may be this late, no later
+
+    def __post_init__(self) -> None:
+        for name in ("prior_n_eff", "halflife_s", "coef_bound_bps", "max_forecast_bps",
+                     "sigma_halflife_samples"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.sample_ms <= 0 or self.max_gap_ms <= 0:
+            raise ValueError(f"sample_ms and max_gap_ms must be > 0, got {self.sample_ms}, "
+                             f"{self.max_gap_ms}")
+
+
+class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """One decision's forecast, as the router and the journal see it. `bps` is signed (>0:
+    the mid is expected to rise) and already conditioned by the regime (0 when it blocks)."""
+
+    coin: str
+    bps: float
+    std_bps: float
+    horizon_ms: int
+    latency_ms: int
+    exchange_ns: int
+    n_eff: float = 0.0  # market evidence behind it (effective samples, after forgetting)
+    lead_share: float = 0.0  # share of |forecast| from lead-lag features (its order budget)
+
+
+class _Pending:
+    __slots__ = ("entry", "ns", "x")
+
+    def __init__(self, ns: int, x: list[float]) -> None:
+        self.ns = ns
+        self.x = x
+        self.entry = math.nan
+
+
+class OnlineForecast:
+    """One coin's forecast (see the module doc). Not thread-safe; one per coin."""
+
+    __slots__ = (
+        "_a0",
+        "_a_data",
+        "_b0",
+        "_b_data",
+        "_bound",
+        "_cov",
+        "_cov_rows",
+        "_entry_ns",
+        "_exit_ns",
+        "_last_data_ns",
+        "_lead_mask",
+        "_max_gap_ns",
+        "_next_sample_ns",
+        "_pending",
+        "_prior_mean",
+        "_sample_weight",
+        "coef",
+        "features",
+        "last_lead_share",
+        "model",
+        "n_eff",
+        "refused",
+        "samples",
+        "settings",
+        "sigma2",
+        "stale",
+    )
+
+    def __init__(self, model: ForecastModel, settings: OnlineSettings | None = None) -> None:
+        s = settings if settings is not None else OnlineSettings()
+        self.model, self.settings, self.features = model, s, model.features
+        std = np.asarray(model.feature_std, dtype=np.float64)
+        self.sigma2 = model.residual_std_bps ** 2
+        self._a0 = np.diag(s.prior_n_eff * std**2 / self.sigma2)
+        self._prior_mean = np.asarray(model.coef_bps, dtype=np.float64)
+        self._b0 = self._a0 @ self._prior_mean
+        k = len(self.features)
+        self._a_data = np.zeros((k, k))
+        self._b_data = np.zeros(k)
+        self._bound = s.coef_bound_bps / std
+        self._sample_weight = min(1.0, s.sample_ms / model.horizon_ms)
+        self._entry_ns = model.latency_ms * _MS
+        self._exit_ns = (model.latency_ms + model.horizon_ms) * _MS
+        self._max_gap_ns = s.max_gap_ms * _MS
+        self._pending: deque[_Pending] = deque()
+        self._next_sample_ns = -1
+        self._last_data_ns = -1
+        self.n_eff = 0.0
+        self.samples = 0
+        self.refused = 0
+        self.stale = 0
+        # Which features carry the lead coin's information (the lead-lag path's share).
+        self._lead_mask = [f.startswith(_LEAD_PREFIXES) for f in self.features]
+        self.last_lead_share = 0.0
+        self.coef: list[float] = list(model.coef_bps)
+        self._cov: npt.NDArray[np.float64] = np.zeros((k, k))
+        self._cov_rows: list[list[float]] = self._cov.tolist()
+        self._solve()
+
+    # ------------------------------------------------------------ hot path
+
+    def forecast(self, signals: Mapping[str, float]) -> tuple[float, float, list[float]]:
+        """(forecast bps, std of its mean in bps, feature vector) for these signals."""
+        x = [_value(signals, f) for f in self.features]
+        mean = lead = total = 0.0
+        for c, v, is_lead in zip(self.coef, x, self._lead_mask, strict=True):
+            part = c * v
+            mean += part
+            total += abs(part)
+            if is_lead:
+                lead += abs(part)
+        self.last_lead_share = lead / total if total > 0.0 else 0.0
+        cap = self.settings.max_forecast_bps
+        mean = max(-cap, min(cap, mean))
+        return mean, min(math.sqrt(max(self._quad(x), 0.0)), cap), x
+
+    def observe(self, ns: int, mid: float | None, x: list[float]) -> int:
+        """A decision at exchange time `ns` with the coin's mid: matures pending samples
+        (returns how many were scored) and maybe keeps this one."""
+        scored = 0
+        if mid is not None and mid > 0.0 and math.isfinite(mid):
+            scored = self._mature(ns, mid)
+        if ns >= self._next_sample_ns:
+            self._next_sample_ns = ns + self.settings.sample_ms * _MS
+            self._pending.append(_Pending(ns, x))
+        return scored
+
+    # ------------------------------------------------------------ learning
+
+    def learn(self, x: list[float], move_bps: float, ns: int | None = None,
+              weight: float = 1.0) -> None:
+        """One realised (features, move) pair at exchange time `ns` (None: no time passes,
+        nothing is forgotten); `weight` in (0, 1] (overlap)."""
+        if not abs(move_bps) <= _MAX_MOVE_BPS or not all(abs(v) <= _MAX_FEATURE for v in x):
+            self.refused += 1  # NaN fails both comparisons too
+            return
+        if ns is not None:
+            self._forget(ns)
+        xa = np.asarray(x, dtype=np.float64)
+        resid = move_bps - float(xa @ np.asarray(self.coef))
+        lo, hi = _SIGMA2_BOUNDS
+        a = 1.0 / self.settings.sigma_halflife_samples
+        self.sigma2 = min(hi, max(lo, (1 - a) * self.sigma2 + a * resid * resid))
+        scale = weight / self.sigma2
+        self._a_data += scale * np.outer(xa, xa)
+        self._b_data += scale * move_bps * xa
+        self.n_eff += weight
+        self.samples += 1
+        self._solve()
+
+    def _mature(self, ns: int, mid: float) -> int:
+        """Entry and exit mids of pending samples, from the first mid seen at or after their
+        times; a sample whose mid comes more than `max_gap_ms` late (a halt, a feed gap) is
+        dropped, not scored on a move that belongs to another span (counted in `stale`)."""
+        scored = 0
+        gap = self._max_gap_ns
+        for p in self._pending:
+            age = ns - p.ns
+            if age < self._entry_ns:
+                break  # later ones are younger still
+            if p.entry != p.entry:  # entry still NaN
+                p.entry = mid if age - self._entry_ns <= gap else math.inf
+        pending = self._pending
+        while pending and ns - pending[0].ns >= self._exit_ns:
+            p = pending.popleft()
+            if ns - p.ns - self._exit_ns > gap or not math.isfinite(p.entry):
+                self.stale += 1
+                continue
+            self.learn(p.x, (mid - p.entry) / p.entry * 1e4, ns, self._sample_weight)
+            scored += 1
+        return scored
+
+    def _forget(self, ns: int) -> None:
+        if self._last_data_ns >= 0 and ns > self._last_data_ns:
+            decay = 0.5 ** ((ns - self._last_data_ns) / (self.settings.halflife_s * _NS_PER_S))
+            self._a_data *= decay
+            self._b_data *= decay
+            self.n_eff *= decay
+        self._last_data_ns = max(ns, self._last_data_ns)
+
+    def _solve(self) -> None:
+        a = self._a0 + self._a_data
+        b = self._b0 + self._b_data
+        try:
+            cov = np.asarray(np.linalg.inv(a), dtype=np.float64)
+        except np.linalg.LinAlgError:
+            return  # keep the previous estimate (a zero prior and no data yet)
+        mean = np.clip(cov @ b, -self._bound, self._bound)
+        self._cov = cov
+        self._cov_rows = cov.tolist()
+        self.coef = [float(v) for v in mean]
+
+    def _quad(self, x: list[float]) -> float:
+        total = 0.0
+        for xi, row in zip(x, self._cov_rows, strict=True):
+            if xi:
+                inner = 0.0
+                for c, xj in zip(row, x, strict=True):
+                    inner += c * xj
+                total += xi * inner
+        return total
+
+    # ------------------------------------------------------------ reads
+
+    def coef_std(self) -> list[float]:
+        return [math.sqrt(max(float(v), 0.0)) for v in np.diag(self._cov)]
+
+    def prior(self) -> list[float]:
+        return [float(v) for v in self._prior_mean]
+
+    def explain(self) -> dict[str, object]:
+        return {"features": list(self.features), "coef_bps": list(self.coef),
+                "coef_std_bps": self.coef_std(), "prior_bps": self.prior(),
+                "n_eff": self.n_eff, "samples": self.samples, "stale": self.stale,
+                "residual_std_bps": math.sqrt(self.sigma2),
+                "horizon_ms": self.model.horizon_ms, "latency_ms": self.model.latency_ms}
+
+
+def _value(signals: Mapping[str, float], name: str) -> float:
+    v = signals.get(name)
+    if v is None:
+        return 0.0
+    if type(v) is float and -_MAX_FEATURE <= v <= _MAX_FEATURE:
+        return v
+    return _clipped_or_zero(v)
+
+
+def _clipped_or_zero(v: object) -> float:
+    """A usable number within the feature bound, or 0 (no information) for NaN, inf and
+    non-numbers (text is refused even when it parses: a producer sending it has a bug)."""
+    if isinstance(v, str | bytes):
+        return 0.0
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    if not math.isfinite(x):
+        return 0.0
+    return max(-_MAX_FEATURE, min(_MAX_FEATURE, x))

@@ -1,0 +1,230 @@
+"""What an order costs, in bps of the mid, per order type: the other half of edge - cost.
+
+Fees. Hyperliquid perps tiers by 14-day volume (taker / maker, bps): 0: 4.5 / 1.5,
+1: 4.0 / 1.2, 2: 3.5 / 0.8, 3: 3.0 / 0.4, 4: 2.8 / 0, 5: 2.6 / 0, 6: 2.4 / 0. A maker-rebate
+tier (1-3: -0.1 / -0.2 / -0.3 bps) replaces the maker fee when it is better. When live, the
+account's own rates (`userFees`: userCrossRate / userAddRate) override the table
+(`set_venue_fees`).
+
+Round trip. A position is entered and, at its horizon, exited (the explicit exit: a
+post-only order at our touch, an IOC when that does not fill in time), so every entry is
+priced with its expected exit:
+
+    exit             = q x (maker fee - half-spread) + (1 - q) x (taker fee + half-spread
+                       + expected slippage)          q = exit_post_only_share
+    taker round trip = taker fee + half-spread + expected slippage + exit
+    maker round trip = maker fee - half-spread (we buy at the bid: below the mid)
+                       + expected adverse selection of a post-only fill + exit
+
+Adverse selection. The mid move against us after our post-only fills (markouts at the trust
+horizon, feedback/markouts.py), an exponentially weighted mean with a prior worth
+`adverse_prior_fills` fills: fills that get run over raise it, the router then rests less.
+
+Edge at fill. The forecast is measured from `latency_ms` after the decision; when our
+measured latency is longer, the part of the edge the market has already priced in is lost:
+edge x 0.5 ** (extra latency / edge_halflife_ms).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from hyperliquid_ofi_trader.core.events import PrivateEvent, UserFills
+from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
+_MAX_MAKER_TIDS = 10_000
+
+# (taker, maker) in bps by perps volume tier 0..6, and maker rebates by tier 1..3.
+FEE_TIERS: tuple[tuple[float, float], ...] = (
+    (4.5, 1.5), (4.0, 1.2), (3.5, 0.8), (3.0, 0.4), (2.8, 0.0), (2.6, 0.0), (2.4, 0.0))
+MAKER_REBATE_TIERS: tuple[float, ...] = (-0.1, -0.2, -0.3)
+
+
+class CostConfigError(ValueError):
+    """Cost settings that cannot describe a venue."""
+
+
+@dataclass(frozen=True, slots=True)
+class CostSettings:
+    fee_tier: int = 0
+    maker_rebate_tier: int | None = None
+    adverse_prior_bps: float = 1.0
+    adverse_prior_fills: float = 20.0
+    adverse_horizon_ms: int = 1_000
+    expected_slippage_bps: float = 0.5
+    edge_halflife_ms: float = 300.0
+    min_margin_bps: float = 0.5
+    uncertainty_k: float = 0.5
+    fill_probability: float = 0.3
+    exit_post_only_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.fee_tier < len(FEE_TIERS):
+            raise CostConfigError(f"fee_tier must be 0..{len(FEE_TIERS) - 1}, got "
+                                  f"{self.fee_tier}")
+        if self.maker_rebate_tier is not None and not (
+                1 <= self.maker_rebate_tier <= len(MAKER_REBATE_TIERS)):
+            raise CostConfigError(f"maker_rebate_tier must be 1..{len(MAKER_REBATE_TIERS)} "
+                                  f"or null, got {self.maker_rebate_tier}")
+        for name in ("adverse_prior_bps", "expected_slippage_bps", "min_margin_bps",
+                     "uncertainty_k"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0):
+                raise CostConfigError(f"{name} must be >= 0, got {v!r}")
+        for name in ("adverse_prior_fills", "edge_halflife_ms"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise CostConfigError(f"{name} must be > 0, got {v!r}")
+        if not 0 <= self.exit_post_only_share <= 1:
+            raise CostConfigError(f"exit_post_only_share must be in [0, 1], got "
+                                  f"{self.exit_post_only_share}")
+        if not 0 < self.fill_probability <= 1:
+            raise CostConfigError(f"fill_probability must be in (0, 1], got "
+                                  f"{self.fill_probability}")
+
+    def fees_bps(self) -> tuple[float, float]:
+        taker, maker = FEE_TIERS[self.fee_tier]
+        if self.maker_rebate_tier is not None:
+            maker = min(maker, MAKER_REBATE_TIERS[self.maker_rebate_tier - 1])
+        return taker, maker
+
+
+class CostQuote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """One decision's economics, in bps of the mid (journaled with the decision)."""
+
+    edge_bps: float  # |forecast| at fill, after latency decay
+    edge_lcb_bps: float  # edge_bps - k x uncertainty: what the router trades on
+    taker_cost_bps: float  # the IOC round trip (HIGH)
+    maker_cost_bps: float  # the post-only round trip (MID)
+    margin_ioc_bps: float
+    margin_alo_bps: float
+    half_spread_bps: float
+    adverse_bps: float
+    taker_fee_bps: float
+    maker_fee_bps: float
+    latency_ms: float
+
+
+class CostModel:
+    """Fees, spread, adverse selection and latency decay -> a `CostQuote` per decision."""
+
+    __slots__ = ("_adverse", "_adverse_weight", "_latency_ms", "_maker", "_maker_tids",
+                 "_taker", "adverse_fills", "settings")
+
+    def __init__(self, settings: CostSettings | None = None,
+                 latency_ms: Callable[[], float | None] | None = None) -> None:
+        self.settings = settings if settings is not None else CostSettings()
+        self._taker, self._maker = self.settings.fees_bps()
+        self._adverse = self.settings.adverse_prior_bps
+        self._adverse_weight = self.settings.adverse_prior_fills
+        self._latency_ms = latency_ms
+        self._maker_tids: dict[tuple[str, int], None] = {}  # insertion-ordered, bounded
+        self.adverse_fills = 0
+
+    # ------------------------------------------------------------ inputs
+
+    def set_venue_fees(self, taker_rate: float, maker_rate: float) -> None:
+        """The account's own rates from `userFees` (fractions, e.g. 0.00045)."""
+        if not (math.isfinite(taker_rate) and math.isfinite(maker_rate)):
+            raise CostConfigError(f"venue fees must be finite, got {taker_rate}, {maker_rate}")
+        self._taker, self._maker = taker_rate * 1e4, maker_rate * 1e4
+
+    def on_private(self, event: PrivateEvent) -> None:
+        """Remembers which of our fills were maker fills (their markouts price adverse
+        selection; a taker fill's markout says nothing about resting orders)."""
+        if not isinstance(event, UserFills):
+            return
+        tids = self._maker_tids
+        for fill in event.fills:
+            if not fill.crossed:
+                tids[(fill.coin, fill.tid)] = None
+        while len(tids) > _MAX_MAKER_TIDS:
+            del tids[next(iter(tids))]
+
+    def on_markout(self, result: MarkoutResult) -> None:
+        """A post-only fill's markout at the adverse-selection horizon updates the mean."""
+        if (result.horizon_ms != self.settings.adverse_horizon_ms or result.move_bps is None
+                or not math.isfinite(result.move_bps)
+                or self._maker_tids.pop((result.coin, result.tid), 0) is not None):
+            return
+        # move_bps is signed by our side: a negative markout is a move against us.
+        n = self._adverse_weight + 1.0
+        self._adverse += (-result.move_bps - self._adverse) / n
+        self._adverse_weight = min(n, self.settings.adverse_prior_fills * 5)
+        self.adverse_fills += 1
+
+    # ------------------------------------------------------------ the quote
+
+    def quote(self, edge_bps: float, std_bps: float, half_spread_bps: float,
+              model_latency_ms: float, toxic_flow: bool = False) -> CostQuote:
+        """Economics of trading on a forecast of |edge_bps| (the forecast's mean uncertainty
+        `std_bps`) with the current half-spread. `toxic_flow`: strong flow runs against a
+        resting order's side, so a post-only fill would be adverse (one extra half-spread)."""
+        s = self.settings
+        latency = self._measured_latency(model_latency_ms)
+        decay = 0.5 ** (max(0.0, latency - model_latency_ms) / s.edge_halflife_ms)
+        edge = abs(edge_bps) * decay
+        lcb = edge - s.uncertainty_k * std_bps * decay
+        hs = max(half_spread_bps, 0.0)
+        exit_ = self._exit_bps(hs)
+        taker = self._taker + hs + s.expected_slippage_bps + exit_
+        adverse = max(self._adverse, 0.0) + (hs if toxic_flow else 0.0)
+        maker = self._maker - hs + adverse + exit_
+        return CostQuote(edge_bps=edge, edge_lcb_bps=lcb, taker_cost_bps=taker,
+                         maker_cost_bps=maker, margin_ioc_bps=lcb - taker,
+                         margin_alo_bps=lcb - maker, half_spread_bps=hs, adverse_bps=adverse,
+                         taker_fee_bps=self._taker, maker_fee_bps=self._maker,
+                         latency_ms=latency)
+
+    def exit_quote(self, exit_edge_bps: float, std_bps: float, half_spread_bps: float,
+                   latency_ms: float) -> CostQuote:
+        """An exit's economics for the journal: `exit_edge_bps` is what closing now is
+        expected to save against holding (the forecast against the position); the costs
+        are one leg, by IOC (taker) or resting at our touch (maker)."""
+        s = self.settings
+        hs = max(half_spread_bps, 0.0)
+        taker = self._taker + hs + s.expected_slippage_bps
+        maker = self._maker - hs
+        lcb = exit_edge_bps - s.uncertainty_k * std_bps
+        return CostQuote(edge_bps=exit_edge_bps, edge_lcb_bps=lcb, taker_cost_bps=taker,
+                         maker_cost_bps=maker, margin_ioc_bps=lcb - taker,
+                         margin_alo_bps=lcb - maker, half_spread_bps=hs, adverse_bps=0.0,
+                         taker_fee_bps=self._taker, maker_fee_bps=self._maker,
+                         latency_ms=latency_ms)
+
+    def _exit_bps(self, hs: float) -> float:
+        """The expected exit: post-only at our touch (maker fee, earns the half-spread) for
+        `exit_post_only_share` of positions, an IOC (taker fee, pays it) for the rest."""
+        q = self.settings.exit_post_only_share
+        ioc = self._taker + hs + self.settings.expected_slippage_bps
+        return q * (self._maker - hs) + (1.0 - q) * ioc
+
+    def _measured_latency(self, default_ms: float) -> float:
+        if self._latency_ms is None:
+            return default_ms
+        measured = self._latency_ms()
+        return default_ms if measured is None or not math.isfinite(measured) else measured
+
+    def explain(self) -> dict[str, float | int]:
+        return {"taker_fee_bps": self._taker, "maker_fee_bps": self._maker,
+                "adverse_bps": self._adverse, "adverse_fills": self.adverse_fills}
+
+
+
+def cost_settings(cfg: AppConfig) -> CostSettings:
+    c = cfg.thresholds.costs
+    return CostSettings(fee_tier=c.fee_tier, maker_rebate_tier=c.maker_rebate_tier,
+                        adverse_prior_bps=c.adverse_prior_bps,
+                        adverse_prior_fills=c.adverse_prior_fills,
+                        expected_slippage_bps=c.expected_slippage_bps,
+                        edge_halflife_ms=c.edge_halflife_ms, min_margin_bps=c.min_margin_bps,
+                        uncertainty_k=c.uncertainty_k, fill_probability=c.fill_probability,
+                        exit_post_only_share=c.exit_post_only_share)
