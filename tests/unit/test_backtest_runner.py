@@ -181,12 +181,12 @@ def test_cli_missing_data_and_help(tmp_path: Path) -> None:
 
 
 def test_batched_backtest_writes_leave_the_journal_durable_writes_would(
-        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = load_config()
-    fast = run_backtest(cfg, recording, tmp_path / "fast", seed=3, limit=3000)
+        exploitable: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = build_config(_EAGER)  # orders must flow for the batching to be exercised
+    fast = run_backtest(cfg, exploitable, tmp_path / "fast", seed=3, limit=3000)
     # As live: every cited decision and every new order committed at once, small batches.
     monkeypatch.setattr(runner, "BACKTEST_WRITE_BATCH", 1)
     monkeypatch.setattr(runner, "Journal", lambda path, **_: Journal(path))
-    durable = run_backtest(cfg, recording, tmp_path / "durable", seed=3, limit=3000)
+    durable = run_backtest(cfg, exploitable, tmp_path / "durable", seed=3, limit=3000)
     assert fast.gateway["sent"] > 0
     assert fast.journal_sha256 == durable.journal_sha256
