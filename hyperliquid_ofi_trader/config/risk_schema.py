@@ -103,6 +103,13 @@ class KillSwitchThresholds(FrozenModel):
         description="Halt only after this many market events in a row lag above "
         "max_feed_lag_ms (one late frame is jitter).",
     )
+    depth_vanish_sustain_ms: float = Field(
+        default=1500.0,
+        ge=0,
+        le=60_000,
+        description="Halt on depth_vanish only when the book stays below the floor on every "
+        "snapshot for this long (ms; a book swept for one snapshot that refills is not gone).",
+    )
 
 
 class StageErrorThresholds(FrozenModel):

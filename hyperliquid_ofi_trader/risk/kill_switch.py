@@ -8,7 +8,10 @@ Triggers and their stable codes (the reason is "code: detail"):
                    times come from `on_order_sent` (see `RoundTripProbe`);
 - `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side) fell below
                    (1 - depth_vanish_fraction) of its average over depth_avg_window_s
-                   (event time), once `depth_min_samples` samples are in the window;
+                   (event time), once `depth_min_samples` samples are in the window,
+                   and stayed below on every snapshot for depth_vanish_sustain_ms (event
+                   time; so at least two snapshots in a row). A book swept for one
+                   snapshot that refills is a liquidity event, not a vanished market;
 - `consecutive_slippage` `consecutive_slippage_fills` of our fills in a row were worse
                    than slippage_bps (signed against our side; vs the decision mid when a
                    slippage source is given, else vs the current mid);
@@ -113,6 +116,7 @@ class KillSwitchSettings:
     daily_loss_usd: float
     depth_levels: int = 5
     depth_min_samples: int = 5
+    depth_vanish_sustain_ns: int = 1500 * _NS_PER_MS
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> KillSwitchSettings:
@@ -125,7 +129,8 @@ class KillSwitchSettings:
                    consecutive_slippage_fills=k.consecutive_slippage_fills,
                    slippage_bps=k.slippage_bps, stale_feed_ns=int(k.stale_feed_s * _NS_PER_S),
                    daily_loss_usd=k.daily_loss_usd,
-                   depth_levels=cfg.thresholds.regime.liquidity.depth_levels)
+                   depth_levels=cfg.thresholds.regime.liquidity.depth_levels,
+                   depth_vanish_sustain_ns=int(k.depth_vanish_sustain_ms * _NS_PER_MS))
 
 
 class _DepthWindow:
@@ -175,6 +180,7 @@ class KillSwitch:
         self._sent: dict[str, int] = {}
         self._last_market: dict[str, int] = {}
         self._depth = {c: _DepthWindow(settings.depth_avg_window_ns) for c in settings.coins}
+        self._thin_since: dict[str, int] = {}  # coin -> event time its book first went thin
         self._started_ns: int | None = None
         self._day = -1
         self._day_start_pnl = 0.0
@@ -237,6 +243,7 @@ class KillSwitch:
         self.fired_code = None
         self._lag_run = 0
         self._slip_run = 0
+        self._thin_since.clear()
         self._sent.clear()
         for coin in self._last_market:
             self._last_market[coin] = max(self._last_market[coin], now_ns)
@@ -316,13 +323,20 @@ class KillSwitch:
         t = ev.exchange_ns if ev.exchange_ns > 0 else ev.local_ns
         avg = window.mean()
         enough = len(window) >= self.settings.depth_min_samples
-        window.add(t, depth)
         floor = (1.0 - self.settings.depth_vanish_fraction) * avg
-        if enough and depth < floor:
-            return self._fire(DEPTH_VANISH, f"{ev.coin} depth {depth:.4g} < {floor:.4g} "
-                              f"({1 - self.settings.depth_vanish_fraction:.0%} of avg "
-                              f"{avg:.4g})")
-        return None
+        if not (enough and depth < floor):
+            window.add(t, depth)
+            self._thin_since.pop(ev.coin, None)  # refilled (or warming up): the run ends
+            return None
+        # A thin snapshot stays out of the average: a vanishing book must not lower the
+        # reference it is judged against while the run lasts.
+        since = self._thin_since.setdefault(ev.coin, t)
+        thin_ns = t - since
+        if thin_ns < self.settings.depth_vanish_sustain_ns:
+            return None
+        return self._fire(DEPTH_VANISH, f"{ev.coin} depth {depth:.4g} < {floor:.4g} "
+                          f"({1 - self.settings.depth_vanish_fraction:.0%} of avg "
+                          f"{avg:.4g}) for {thin_ns / _NS_PER_MS:.0f} ms")
 
     def _on_fills(self, ev: UserFills, now_ns: int) -> str | None:
         if ev.is_snapshot:

@@ -104,9 +104,39 @@ def test_depth_vanishing() -> None:
     for i in range(6):
         assert k.check(snap(T0 + i * S, 20.0), T0) is None
     assert k.check(snap(T0 + 6 * S, 5.0), T0) is None  # -75%: not yet
-    why = k.check(snap(T0 + 7 * S, 3.0), T0)
+    assert k.check(snap(T0 + 7 * S, 3.0), T0) is None  # thin: the run starts
+    assert k.check(snap(T0 + 7 * S + 500 * MS, 3.0), T0) is None  # 0.5 s < 1.5 s
+    why = k.check(snap(T0 + 8 * S + 500 * MS, 3.0), T0)  # still thin 1.5 s on: gone
     assert why is not None
     assert why.startswith("depth_vanish:")
+    assert "for 1500 ms" in why
+
+
+def test_a_book_swept_for_one_snapshot_that_refills_is_not_a_vanish() -> None:
+    k = make()
+    for i in range(6):
+        assert k.check(snap(T0 + i * S, 20.0), T0) is None
+    for j in range(5):  # a sweep every few seconds, each refilled by the next push
+        t = T0 + (6 + 4 * j) * S
+        assert k.check(snap(t, 1.0), T0) is None
+        assert k.check(snap(t + 2 * S, 20.0), T0) is None
+    assert k.fired is None
+
+
+def test_the_sustain_window_is_configurable() -> None:
+    from dataclasses import replace
+    k = KillSwitch(replace(SETTINGS, depth_vanish_sustain_ns=0), marks=lambda c: 2000.05)
+    for i in range(6):
+        assert k.check(snap(T0 + i * S, 20.0), T0) is None
+    why = k.check(snap(T0 + 6 * S, 1.0), T0)  # 0 ms: the seed's one-snapshot rule
+    assert why is not None
+    assert why.startswith("depth_vanish:")
+
+
+def test_sustain_comes_from_config() -> None:
+    from hyperliquid_ofi_trader.config import load_config
+    settings = KillSwitchSettings.from_config(load_config())
+    assert settings.depth_vanish_sustain_ns == 1500 * MS
 
 
 def test_depth_needs_warm_up() -> None:
