@@ -34,6 +34,9 @@ intent of it passes the trading state first (`allowed_in`: HALTED keeps cancels 
 REDUCING keeps cancels and reduce-only actions and turns a move of an order that is not
 reduce-only into its cancel), then the risk gate, and the order sink executes what was
 approved citing the decision's id, which the journal row lists (ARCHITECTURE.md rule 6).
+A regime that is not tradable stops the pipeline before alpha, unless the coin holds a
+position: then it is routed and only what REDUCING would keep passes (it blocks new risk,
+not the exit of the risk we hold).
 
 Every decision point writes one journal row, including "halted", "not configured",
 "not tradable" and "skip", with the inputs that produced it. A decision that sends orders
@@ -404,17 +407,32 @@ class Engine:
         cap.signals = signals
         regime = _stage("regime", regime_stage.update, coin, ev, now)
         cap.regime = regime
-        if not regime.tradable:
+        exits_only = not regime.tradable
+        if exits_only and not self._holds(coin):
             why = "; ".join(regime.reasons) or "regime says not tradable"
             return self._record(coin, ev, Outcome.NOT_TRADABLE, why, cap)
         alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
         cap.alpha = alpha
         if not math.isfinite(alpha):
             raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
-        return self._execute(coin, ev, state, alpha, signals.get("ofi"), cap)
+        return self._execute(coin, ev, state, alpha, signals.get("ofi"), cap,
+                             exits_only=exits_only)
+
+    def _holds(self, coin: str) -> bool:
+        """A position is open in `coin`. A regime that is not tradable blocks new risk,
+        not the exit of risk we hold: the position is still routed (the regime conditions
+        its forecast to 0, so the router's horizon exit applies), reduce-only intents only.
+        Left alone it would sit unmanaged through the regime's whole span."""
+        positions = self._positions
+        if positions is None or self._router is None:
+            return False
+        try:
+            return float(positions.position(coin)) != 0.0
+        except Exception:  # the position stage's failure is reported where it is routed
+            return True
 
     def _execute(self, coin: str, ev: MarketEvent, state: TradingState, alpha: float,
-                 ofi: float | None, cap: _Capture) -> int:
+                 ofi: float | None, cap: _Capture, *, exits_only: bool = False) -> int:
         if self._router is None or self._positions is None:
             absent = "router" if self._router is None else "position source"
             return self._record(coin, ev, Outcome.NOT_CONFIGURED,
@@ -427,6 +445,13 @@ class Engine:
         cap.position = position
         plan = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
         cap.intents = plan
+        if exits_only:
+            plan = allowed_in(TradingState.REDUCING, plan)
+            if not plan:
+                why = "; ".join(cap.regime.reasons) if cap.regime is not None else ""
+                return self._record(coin, ev, Outcome.NOT_TRADABLE,
+                                    (why or "regime says not tradable") +
+                                    " (position held: exits only)", cap)
         if not plan:
             why = getattr(self._router, "last_reason", "") or "router produced no intent"
             return self._record(coin, ev, Outcome.SKIP, why, cap)

@@ -84,8 +84,11 @@ class FakeRouter:
 
 
 class FakePositions:
+    def __init__(self, size: float = 0.25) -> None:
+        self.size = size
+
     def position(self, coin: str) -> float:
-        return 0.25
+        return self.size
 
 
 class FakeGate:
@@ -222,14 +225,38 @@ def test_unknown_coin_is_counted_not_raised(tmp_path: Path) -> None:
     assert snap.decisions == 1
 
 
+def _blocked() -> FakeRegimeStage:
+    return FakeRegimeStage(FakeRegime(tradable=False, reasons=("thin book", "wide spread")))
+
+
 def test_not_tradable_records_regime_reasons(tmp_path: Path) -> None:
-    regime = FakeRegimeStage(FakeRegime(tradable=False, reasons=("thin book", "wide spread")))
-    rig = Rig(tmp_path, regime=regime)
+    rig = Rig(tmp_path, regime=_blocked(), positions=FakePositions(0.0))
     rig.send(bbo("ETH", 1))
     with rig.reader() as r:
         (d,) = r.decisions()
     assert (d.outcome, d.reason) == (Outcome.NOT_TRADABLE, "thin book; wide spread")
     assert rig.sink.submitted == []
+
+
+def test_not_tradable_still_exits_a_held_position(tmp_path: Path) -> None:
+    # A regime that blocks trading blocks new risk, not the exit of the risk we hold.
+    rig = Rig(tmp_path, regime=_blocked(), router=FakeRouter(reduce_only=True))
+    rig.send(bbo("ETH", 1))
+    assert len(rig.sink.submitted) == 1
+    assert rig.sink.submitted[0][1][0].reduce_only
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert d.outcome == Outcome.SUBMIT
+
+
+def test_not_tradable_with_a_position_drops_what_adds_risk(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, regime=_blocked(), router=FakeRouter(reduce_only=False))
+    rig.send(bbo("ETH", 1))
+    assert rig.sink.submitted == []
+    with rig.reader() as r:
+        (d,) = r.decisions()
+    assert (d.outcome, d.reason) == (Outcome.NOT_TRADABLE,
+                                     "thin book; wide spread (position held: exits only)")
 
 
 def test_router_skip_and_gate_rejection(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from tests.unit.test_engine import (
     FakeAlpha,
     FakeGate,
+    FakePositions,
     FakeRegime,
     FakeRegimeStage,
     FakeRouter,
@@ -59,7 +60,9 @@ def run_scenario(tmp_path: Path) -> list[tuple[object, ...]]:
     decisions, errors and state changes."""
     signals, regime, router, gate = (FakeSignals(), FakeRegimeStage(), ExplainingRouter(),
                                      FakeGate())
-    rig = Rig(tmp_path / "a", signals=signals, regime=regime, router=router, risk_gate=gate)
+    positions = FakePositions()
+    rig = Rig(tmp_path / "a", signals=signals, regime=regime, router=router, risk_gate=gate,
+              positions=positions)
     rig.send(bbo("BTC", 1, 60000.0, 60001.0))  # lead: ETH submit, ETH book still empty
     rig.send(bbo("ETH", 2, 2500.0, 2500.2))  # submit
     signals.fail_on = {3}
@@ -76,7 +79,9 @@ def run_scenario(tmp_path: Path) -> list[tuple[object, ...]]:
     rig.send(bbo("ETH", 7))  # error in router
     router.fail = False
     regime.regime = FakeRegime(tradable=False, reasons=("thin book", "wide spread"))
+    positions.size = 0.0  # flat: nothing to exit (a held position is still routed)
     rig.send(bbo("ETH", 8))  # not tradable
+    positions.size = 0.25
     regime.regime = FakeRegime()
     rig.send(feed(FeedStatus.STALE, "bbo:ETH", 9), bbo("ETH", 10))  # reducing: skip
     router.reduce_only = True
