@@ -200,6 +200,14 @@ class CostModel:
                          taker_fee_bps=self._taker, maker_fee_bps=self._maker,
                          latency_ms=latency_ms)
 
+    def resting_exit_saving_bps(self, half_spread_bps: float) -> float:
+        """What closing by a post-only order at our touch saves over an IOC, in bps: the
+        taker leg (fee, half-spread, slippage) minus the maker leg (fee, less the
+        half-spread earned) and the adverse selection a resting fill carries."""
+        hs = max(half_spread_bps, 0.0)
+        ioc = self._taker + hs + self.settings.expected_slippage_bps
+        return ioc - (self._maker - hs + max(self._adverse, 0.0))
+
     def _exit_bps(self, hs: float) -> float:
         """The expected exit: post-only at our touch (maker fee, earns the half-spread) for
         `exit_post_only_share` of positions, an IOC (taker fee, pays it) for the rest."""

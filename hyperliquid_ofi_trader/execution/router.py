@@ -33,11 +33,16 @@ The decision is economic; OFI no longer sets the direction, it sets the URGENCY:
 - else above MID -> post-only; strong OFI AGAINST our side makes a post-only fill adverse
   (one more half-spread of adverse selection is charged);
 - else skip "edge_below_cost". A missing or stale OFI is no veto: it only removes urgency.
-- Exit: when a position's horizon is reached (unless the forecast still pays a fresh entry,
-  which renews it), a reduce-only post-only order rests at our touch (it earns the
-  half-spread), kept there by `requotes()`; `exit_patience_ms` later an IOC closes what is
-  left. When the forecast turns against the position by more than its uncertainty, an IOC
-  closes it at once (measured: waiting for a cheaper exit loses more than it saves).
+- Exit, on the fresh forecast signed by the position (what holding on still earns) and the
+  same costs. The exit leg is paid whether we close now or later, so it never argues for
+  closing: the position is held while that remaining edge's lower bound beats the minimum
+  margin ("still pays"; past the horizon this renews it). It closes when the horizon is
+  reached and the remaining edge no longer pays ("horizon"), or earlier when the forecast
+  turns against it beyond its uncertainty ("faded"). The close is a reduce-only post-only
+  order at our touch (it earns the half-spread), kept there by `requotes()`, and an IOC
+  `exit_patience_ms` after the exit began; at once by IOC when the move expected against
+  us exceeds what resting saves over an IOC (taker leg - maker leg - adverse selection,
+  `CostModel.resting_exit_saving_bps`): "reversed".
 The decision's economics (edge, costs, margins) are in `explain()` for the journal.
 
 Every skip sets `last_reason` ("code: detail") and counts the code in `skips`; the engine
@@ -169,6 +174,7 @@ class ExecutionRouter:
         "_costs",
         "_edge_of",
         "_exit_sent_ns",
+        "_exit_started_ns",
         "_exiting",
         "_open_orders",
         "_opened_ns",
@@ -199,6 +205,7 @@ class ExecutionRouter:
         self._clock_ns = clock_ns
         self._opened_ns: dict[str, int] = {}
         self._exit_sent_ns: dict[str, int] = {}
+        self._exit_started_ns: dict[str, int] = {}  # coin -> when its current exit began
         self._exiting: dict[str, float] = {}  # coin -> direction of the position it closes
         self.last_edge: EdgeEstimate | None = None
         self.last_quote: CostQuote | None = None
@@ -381,31 +388,30 @@ class ExecutionRouter:
             # Flat, or dust no order can close (under the venue minimum): nothing to exit.
             self._opened_ns.pop(coin, None)
             self._exiting.pop(coin, None)
+            self._exit_started_ns.pop(coin, None)
             return None
         opened = self._opened_ns.setdefault(coin, now)
         direction = 1.0 if position > 0 else -1.0
-        hold_bps = direction * edge.bps
-        k = self._costs.settings.uncertainty_k if self._costs is not None else 1.0
-        reversed_ = -hold_bps - k * edge.std_bps > 0.0
-        due = now - opened >= edge.horizon_ms * _NS_PER_MS
-        if not (due or reversed_):
+        hs_bps = (ask - bid) / (ask + bid) * 1e4
+        verdict = self._exit_verdict(direction * edge.bps, edge.std_bps, hs_bps,
+                                     due=now - opened >= edge.horizon_ms * _NS_PER_MS)
+        if verdict is None:
+            if now - opened >= edge.horizon_ms * _NS_PER_MS:
+                self._opened_ns[coin] = now  # the remaining edge still pays: hold on
             self._exiting.pop(coin, None)
+            self._exit_started_ns.pop(coin, None)
             return None
-        if not reversed_ and hold_bps > 0.0 and self._renews(edge, bid, ask):
-            self._opened_ns[coin] = now  # the forecast still pays a fresh entry: hold on
-            self._exiting.pop(coin, None)
-            return None
-        urgent = reversed_ or now - opened >= (
-            edge.horizon_ms + self.settings.exit_patience_ms) * _NS_PER_MS
+        why = verdict
+        started = self._exit_started_ns.setdefault(coin, now)
+        urgent = why == "reversed" or now - started >= self.settings.exit_patience_ms * _NS_PER_MS
         if self._costs is not None:  # journaled: what the exit saves and costs
-            self.last_quote = self._costs.exit_quote(-hold_bps, edge.std_bps,
-                                                     (ask - bid) / (ask + bid) * 1e4,
-                                                     edge.latency_ms)
+            self.last_quote = self._costs.exit_quote(-direction * edge.bps, edge.std_bps,
+                                                     hs_bps, edge.latency_ms)
         self._exiting[coin] = direction
         is_buy = position < 0
         own = self._open_orders(coin)
         if not urgent:
-            return self._post_only_exit(inst, coin, is_buy, position, bid, ask, own)
+            return self._post_only_exit(inst, coin, is_buy, position, bid, ask, own, why)
         if now - self._exit_sent_ns.get(coin, -(1 << 62)) < (
                 self.settings.exit_cooldown_ms * _NS_PER_MS):
             raise _SkipError("exit_in_flight", f"an exit of {coin} was sent less than "
@@ -413,23 +419,49 @@ class ExecutionRouter:
         price = self._price(inst, Tif.IOC, is_buy, bid, ask, own)
         size = self._exit_size(inst, coin, position, price, bid, ask)
         self._exit_sent_ns[coin] = now
-        why = "reversed" if reversed_ else "horizon"
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.IOC,
                            reduce_only=True, tag=f"exit_{why}_ioc")
 
+    def _exit_verdict(self, hold_bps: float, std_bps: float, hs_bps: float, *,
+                      due: bool) -> str | None:
+        """Why to close a position now, or None to hold it. `hold_bps`: the fresh forecast
+        signed by the position (what holding on is expected to earn from here).
+
+        The exit cost is paid whether we close now or later, so it does not argue for
+        closing: the position is held while the remaining edge's lower bound is above the
+        minimum margin ("still pays"). Before the horizon the entry's own forecast stands
+        unless the fresh one turns against us beyond its uncertainty ("faded": a post-only
+        exit at once); past it, a remaining edge that no longer pays closes it ("horizon").
+        Either waits for a post-only fill (`exit_patience_ms`) unless the move expected
+        against us exceeds what resting saves over an IOC (taker leg - maker leg - adverse
+        selection): then an IOC goes at once ("reversed")."""
+        costs = self._costs
+        if costs is None:
+            return None if not due else "horizon"
+        k, margin = costs.settings.uncertainty_k, costs.settings.min_margin_bps
+        against_lcb = -hold_bps - k * std_bps
+        if against_lcb > costs.resting_exit_saving_bps(hs_bps):
+            return "reversed"
+        if against_lcb > 0.0:
+            return "faded"
+        if not due or hold_bps - k * std_bps > margin:
+            return None
+        return "horizon"
+
     def _post_only_exit(self, inst: Instrument, coin: str, is_buy: bool, position: float,
-                        bid: float, ask: float, own: Sequence[OpenOrderView]) -> OrderIntent:
+                        bid: float, ask: float, own: Sequence[OpenOrderView],
+                        why: str) -> OrderIntent:
         """Horizon reached, nothing urgent: rest a reduce-only post-only order at our touch
         (it earns the half-spread instead of paying it); `requotes()` keeps it at the touch
         and an IOC takes over after `exit_patience_ms`."""
         _, resting = _same_side(own, coin, is_buy)
         if resting:
             raise _SkipError("exit_resting", f"a post-only exit of {coin} rests; an IOC takes "
-                             f"over {self.settings.exit_patience_ms} ms after the horizon")
+                             f"over {self.settings.exit_patience_ms} ms after it was placed")
         price = self._price(inst, Tif.ALO, is_buy, bid, ask, own)
         size = self._exit_size(inst, coin, position, price, bid, ask)
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=Tif.ALO,
-                           reduce_only=True, tag="exit_horizon_alo")
+                           reduce_only=True, tag=f"exit_{why}_alo")
 
     def _exit_size(self, inst: Instrument, coin: str, position: float, price: float,
                    bid: float, ask: float) -> float:

@@ -197,7 +197,7 @@ def test_position_exits_at_its_horizon_post_only_then_by_ioc() -> None:
         ofi_high=2.0, ofi_mid=0.5, min_abs_alpha=0.01, ioc_slippage_bps=5.0,
         ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
         instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
-        open_orders=lambda coin: resting, edge_of=lambda coin: edge(1.0),
+        open_orders=lambda coin: resting, edge_of=lambda coin: edge(0.3),
         costs=CostModel(), clock_ns=clock)
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
@@ -229,16 +229,58 @@ def test_horizon_renews_while_the_forecast_still_pays() -> None:
     assert all(not i.tag.startswith("exit") for i in out)
 
 
+def test_horizon_holds_while_the_remaining_edge_pays_not_a_fresh_round_trip() -> None:
+    # +3 bps left: far from a fresh IOC round trip (~11 bps), but the exit leg is paid
+    # whether we close now or later, so holding on earns the 3 bps.
+    clock = Clock()
+    r = router(edge(3.0), clock=clock)
+    assert r.route("ETH", 0.1, None, 0.05) == ()
+    clock.t = 6_000 * MS
+    assert all(not i.tag.startswith("exit") for i in r.route("ETH", 0.1, None, 0.05))
+
+
 def test_position_exits_when_the_edge_reverses() -> None:
-    r = router(edge(-4.0, std=1.0), clock=Clock())
+    # 8 - 1 x 1 = 7 bps expected against us > what resting saves over an IOC:
+    # (4.5 + 0.5 + 0.5) - (1.5 - 0.5 + 1.0 adverse) = 3.5 bps. An IOC goes at once.
+    r = router(edge(-8.0, std=1.0), clock=Clock())
     (intent,) = r.route("ETH", -0.6, None, 0.05)
     assert intent.tag == "exit_reversed_ioc"
     assert not intent.is_buy
 
 
+def test_a_faded_edge_exits_post_only_before_the_horizon_then_by_ioc() -> None:
+    # 2 bps against us: less than the 3.5 bps a resting exit saves, so rest first.
+    clock = Clock()
+    resting: list[Resting] = []
+    r = ExecutionRouter(RouterSettings(
+        ofi_high=2.0, ofi_mid=0.5, min_abs_alpha=0.01, ioc_slippage_bps=5.0,
+        ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
+        instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
+        open_orders=lambda coin: resting, edge_of=lambda coin: edge(-2.0),
+        costs=CostModel(), clock_ns=clock)
+    (alo,) = r.route("ETH", -0.3, None, 0.05)
+    assert alo.tag == "exit_faded_alo"
+    assert alo.tif is Tif.ALO
+    assert alo.reduce_only
+    resting.append(Resting(False, alo.price, 0.05, "0x" + "f" * 32))
+    clock.t = 2_000 * MS
+    assert r.route("ETH", -0.3, None, 0.05) == ()
+    assert r.last_reason.startswith("exit_resting")
+    clock.t = 3_000 * MS  # patience (3 s) spent since the exit began
+    (ioc,) = r.route("ETH", -0.3, None, 0.05)
+    assert ioc.tag == "exit_faded_ioc"
+    assert ioc.tif is Tif.IOC
+
+
+def test_resting_exit_saving_by_hand() -> None:
+    c = CostModel(CostSettings(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5))
+    # IOC leg 4.5 + 1 + 0.5 = 6; resting leg 1.5 - 1 + 1 = 1.5: resting saves 4.5 bps.
+    assert c.resting_exit_saving_bps(1.0) == pytest.approx(4.5)
+
+
 def test_large_position_leaves_in_order_sized_exits() -> None:
     clock = Clock()
-    r = router(edge(-4.0, std=1.0), clock=clock)
+    r = router(edge(-8.0, std=1.0), clock=clock)
     (first,) = r.route("ETH", -0.6, None, 0.45)  # ~$900 long, $200 orders
     assert first.size * 2000.1 <= 200.0 + 1e-6
     assert r.route("ETH", -0.6, None, 0.45) == ()  # one exit in flight per cooldown
@@ -282,12 +324,12 @@ def test_every_routed_decision_journals_edge_cost_and_margin() -> None:
 
 
 def test_an_exit_journals_what_it_saves_and_costs() -> None:
-    r = router(edge(-4.0, std=1.0), clock=Clock())
+    r = router(edge(-8.0, std=1.0), clock=Clock())
     (intent,) = r.route("ETH", -0.6, None, 0.05)
     assert intent.tag == "exit_reversed_ioc"
     econ = r.explain()["economics"]
     assert isinstance(econ, dict)
-    # Holding a long against a -4 bps forecast: closing saves 4 bps (3 at the lower bound);
-    # one IOC leg costs 4.5 + 0.5 (half-spread) + 0.5 (slippage) bps.
-    assert econ["edge_bps"] == pytest.approx(4.0)
+    # Holding a long against a -8 bps forecast: closing saves 8 bps (7 at the lower
+    # bound); one IOC leg costs 4.5 + 0.5 (half-spread) + 0.5 (slippage) bps.
+    assert econ["edge_bps"] == pytest.approx(8.0)
     assert econ["expected_cost_bps"] == pytest.approx(4.5 + 0.49998 + 0.5, rel=1e-3)
