@@ -247,11 +247,11 @@ def _compare_journal(result: Audit, journal: Path, oids_by_cloid: dict[str, set[
     # unknown outcome) shows as two cloids with one decision and one coin/side/px/size.
     result.duplicated_orders += sum(n - 1 for n in sent.values() if n > 1)
     for fill in fills:
-        cloid = fill.get("cloid") or cloid_by_oid.get(int(fill["oid"]))
-        if cloid is None or cloid not in orders:
+        fill_cloid: str | None = fill.get("cloid") or cloid_by_oid.get(int(fill["oid"]))
+        if fill_cloid is None or fill_cloid not in orders:
             result.fills_without_order += 1
             result.problems.append(f"venue fill {fill['tid']} maps to no order row")
-        elif journaled_fills.get((fill["coin"], fill["tid"])) != cloid:
+        elif journaled_fills.get((fill["coin"], fill["tid"])) != fill_cloid:
             result.fills_not_journaled += 1
             result.problems.append(f"venue fill {fill['tid']} is not in the journal")
 
