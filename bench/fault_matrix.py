@@ -12,11 +12,13 @@ again). Afterwards the venue's own records (`historicalOrders`, `userFillsByTime
 Columns: orders / fills = what the venue saw; dup = one cloid as two venue orders or one
 decision's intent sent twice; missing = venue orders without an order row; no-dec = order
 rows citing no decision (or another process's); orphan fills = venue fills without an
-order row or not journaled; q / cx = status queries and cancels the run sent; degrade /
+order row or not journaled; sent / q / cx = placements, status queries and cancels the
+(last) run sent, counted by its order manager; degrade /
 recover = seconds after the fault was armed; open = orders resting at the venue right
 after the last process ended; rc = exit codes (k = SIGKILLed).
 
-Run: .venv/bin/python bench/fault_matrix.py [--only NAME ...] [--seconds 24]
+Run: .venv/bin/python bench/fault_matrix.py [--only NAME ...] [--seconds 24] [--kills 4]
+     [--restarts 10]
 Takes ~9 minutes for the whole matrix on 2 cores.
 """
 
@@ -61,6 +63,7 @@ Command = dict[str, Any]
 class Row:
     scenario: str
     audit: Audit = field(default_factory=Audit)
+    sent: int = 0
     queries: int = 0
     cancels: int = 0
     degrade_s: float | None = None
@@ -126,9 +129,11 @@ class StateWatch:
             self.recover_s = now
 
 
-def _summary_counts(summary: dict[str, Any]) -> tuple[int, int]:
+def _record_counts(row: Row, summary: dict[str, Any]) -> None:
+    """Placements sent (accepted or not), status queries and cancels of the last run."""
     counts = summary.get("execution", {}).get("orders", {}).get("counts", {})
-    return int(counts.get("query", 0)), int(counts.get("cancel", 0))
+    row.sent = sum(int(v) for k, v in counts.items() if k.startswith("submitted:"))
+    row.queries, row.cancels = int(counts.get("query", 0)), int(counts.get("cancel", 0))
 
 
 def _account(key: SecretKey) -> str:
@@ -153,7 +158,7 @@ def run_fault(scenario: FaultScenario, seconds: float, seed: int) -> Row:
                 time.sleep(0.1)
             code, summary, _ = finish(proc, 90.0)
             row.exit_codes.append(str(code))
-            row.queries, row.cancels = _summary_counts(summary)
+            _record_counts(row, summary)
             row.degrade_s, row.recover_s = watch.degrade_s, watch.recover_s
             row.audit = audit(emulator, _account(key), setup.journal)
     finally:
@@ -179,8 +184,9 @@ def run_sigkill_loop(kills: int, seed: int) -> Row:
                 row.exit_codes.append("k")
             code, summary, _ = finish(setup.start(10.0), 90.0)
             row.exit_codes.append(str(code))
-            row.queries, row.cancels = _summary_counts(summary)
+            _record_counts(row, summary)
             row.audit = audit(emulator, _account(key), setup.journal)
+            row.note = f"decisions recovered as lost: {row.audit.lost_decisions}"
     finally:
         emulator.stop()
     return row
@@ -206,7 +212,7 @@ def run_shutdown_rate_limited(seed: int) -> Row:
             row.note = (f"ended {time.monotonic() - sent:.1f}s after SIGTERM, "
                         f"named open: {len(shutdown.get('open_orders', []))}")
             row.exit_codes.append(str(code))
-            row.queries, row.cancels = _summary_counts(summary)
+            _record_counts(row, summary)
             emulator.control({"fault": "clear"})
             row.audit = audit(emulator, _account(key), setup.journal)
     finally:
@@ -299,7 +305,7 @@ def _secs(value: float | None) -> str:
 
 
 HEADER = (f"{'scenario':<32} {'orders':>6} {'fills':>5} {'dup':>3} {'miss':>4} "
-          f"{'no-dec':>6} {'orphan fills':>12} {'q':>4} {'cx':>4} {'degrade':>7} "
+          f"{'no-dec':>6} {'orphan fills':>12} {'sent':>4} {'q':>4} {'cx':>4} {'degrade':>7} "
           f"{'recover':>7} {'open':>4}  rc")
 
 
@@ -308,7 +314,8 @@ def format_row(row: Row) -> str:
     orphans = a.fills_without_order + a.fills_not_journaled
     line = (f"{row.scenario:<32} {a.venue_orders:>6} {a.venue_fills:>5} "
             f"{a.duplicated_orders:>3} {a.missing_orders:>4} {a.orders_without_decision:>6} "
-            f"{orphans:>12} {row.queries:>4} {row.cancels:>4} {_secs(row.degrade_s):>7} "
+            f"{orphans:>12} {row.sent:>4} {row.queries:>4} {row.cancels:>4} "
+            f"{_secs(row.degrade_s):>7} "
             f"{_secs(row.recover_s):>7} {a.open_orders:>4}  {','.join(row.exit_codes)}")
     if row.note:
         line += f"\n{'':<4}{row.note}"
@@ -317,12 +324,13 @@ def format_row(row: Row) -> str:
     return line
 
 
-def scenarios(seconds: float) -> list[tuple[str, Callable[[], Row]]]:
+def scenarios(seconds: float, kills: int, restarts: int
+              ) -> list[tuple[str, Callable[[], Row]]]:
     out: list[tuple[str, Callable[[], Row]]] = [
         (s.name, lambda s=s, i=i: run_fault(s, seconds, 100 + i))  # type: ignore[misc]
         for i, s in enumerate(FAULTS)]
-    out += [("sigkill", lambda: run_sigkill_loop(4, 7)),
-            ("restarts", lambda: run_quick_restarts(10, 9)),
+    out += [("sigkill", lambda: run_sigkill_loop(kills, 7)),
+            ("restarts", lambda: run_quick_restarts(restarts, 9)),
             ("shutdown", lambda: run_shutdown_rate_limited(11))]
     return out
 
@@ -333,8 +341,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="scenario names (or a word of them) to run")
     parser.add_argument("--seconds", type=float, default=24.0,
                         help="length of each fault scenario's run")
+    parser.add_argument("--kills", type=int, default=4, help="SIGKILLs in the kill loop")
+    parser.add_argument("--restarts", type=int, default=10, help="quick restarts")
     args = parser.parse_args(argv)
-    chosen = [(n, f) for n, f in scenarios(args.seconds)
+    chosen = [(n, f) for n, f in scenarios(args.seconds, args.kills, args.restarts)
               if not args.only or any(word in n for word in args.only)]
     print(HEADER, flush=True)
     rows: list[Row] = []

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -93,11 +94,20 @@ class Emulator(HttpVenue):
                 self.proc.communicate(timeout=30)
 
 
-def _post_json(url: str, body: dict[str, Any]) -> Any:
+def _post_json(url: str, body: dict[str, Any], *, patience_s: float = 90.0) -> Any:
+    """POST and decode; a 429 (the traders' start-ups spent the shared loopback IP's
+    weight budget) is waited out, as the venue asks, up to `patience_s`."""
     request = urllib.request.Request(url, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code != 429 or time.monotonic() > deadline:
+                raise
+        time.sleep(2.0)
 
 
 @dataclass(frozen=True, slots=True)
