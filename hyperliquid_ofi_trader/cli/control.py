@@ -15,7 +15,8 @@ that answer and says what happened; it never promises what it could not confirm.
   (recorded, but nothing was halted now).
 - `hlofi resume` resumes ONE system: resuming adds risk, so with several running it needs
   --pid or --run-dir. It clears the durable halt. With nothing running it removes the
-  halt recorded for --run-dir / --account (exit 0), or says there was nothing (exit 1).
+  halt recorded for --run-dir / --account, or with neither every halt recorded in the
+  state dir (exit 0), or says there was nothing (exit 1).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
-    halt_account,
     halt_paths,
+    halt_scope,
+    recorded_scope_halts,
     write_halt,
 )
 from hyperliquid_ofi_trader.runtime.registry import RunEntry, RunRegistry, is_alive, state_dir
@@ -93,7 +95,10 @@ def kill(run_dir: RunDirOption = None, pid: PidOption = None, account: AccountOp
     targets = selector.find(registry)
     if not targets:
         _record_for_next_start(selector, registry, reason)
-    failures = [entry for entry in targets if not _kill_one(entry, reason, timeout)]
+    # Every command first, then the answers: several runs halt together, not in turn.
+    sent = [(entry, _send_kill(entry, reason)) for entry in targets]
+    failures = [entry for entry, record in sent
+                if record is None or not _confirm_kill(entry, record, timeout)]
     if failures:
         _fail(f"{len(failures)} of {len(targets)} run(s) did not confirm the halt: "
               + "; ".join(e.describe() for e in failures))
@@ -119,18 +124,21 @@ def resume(run_dir: RunDirOption = None, pid: PidOption = None, account: Account
 # ---------------------------------------------------------------- kill
 
 
-def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
+def _send_kill(entry: RunEntry, reason: str) -> ControlRecord | None:
     run_dir = Path(entry.run_dir)
     now = time.time_ns()
     try:
         # Durable first: if the run dies before it reads the command, its restart is
         # still HALTED.
-        write_halt(halt_paths(run_dir, _root(), halt_account(entry.venue, entry.account)),
+        write_halt(halt_paths(run_dir, _root(), halt_scope(entry.venue, entry.account)),
                    HaltRecord(reason=reason, written_ns=now, source="hlofi kill"))
-        record = write_command(run_dir, "kill", reason, now)
+        return write_command(run_dir, "kill", reason, now)
     except (ControlError, HaltStoreError) as exc:
         typer.echo(f"error: {entry.describe()}: {exc}", err=True)
-        return False
+        return None
+
+
+def _confirm_kill(entry: RunEntry, record: ControlRecord, timeout: float) -> bool:
     ack = _await_ack(entry, record, timeout)
     if ack is None:
         return False
@@ -138,7 +146,7 @@ def _kill_one(entry: RunEntry, reason: str, timeout: float) -> bool:
         typer.echo(f"error: {entry.describe()} answered {ack.trading_state}, not HALTED"
                    + (f": {ack.detail}" if ack.detail else ""), err=True)
         return False
-    waited = (ack.applied_ns - now) / 1e9
+    waited = (ack.applied_ns - record.written_ns) / 1e9
     typer.echo(f"halted {entry.describe()}: HALTED {waited:.2f} s after the command, "
                "its orders are being cancelled; it stays halted across restarts until "
                "`hlofi resume`")
@@ -203,7 +211,10 @@ def _current_state(entry: RunEntry) -> str | None:
 
 
 def _clear_for_next_start(selector: Selector, registry: RunRegistry) -> None:
-    paths = halt_paths(selector.run_dir, _root(), selector.account)
+    # No selector: every halt recorded in the state dir (accounts, emulator, paper); a run
+    # folder's own halt.json needs its --run-dir.
+    paths = (halt_paths(selector.run_dir, _root(), selector.account) if selector.given
+             else recorded_scope_halts(_root()))
     try:
         removed = clear_halt(paths)
     except HaltStoreError as exc:
@@ -230,9 +241,11 @@ def _await_ack(entry: RunEntry, record: ControlRecord, timeout: float) -> Contro
                        f"{record.command}", err=True)
             return None
         time.sleep(_ACK_POLL_S)
+    kept = ("; the halt is recorded: it applies when the run reads its control file, and "
+            "at its next start" if record.command == "kill" else
+            "; the command stays in its control file")
     typer.echo(f"error: {entry.describe()} did not acknowledge the {record.command} within "
-               f"{timeout:g} s (it may be stuck; the command stays in its control file)",
-               err=True)
+               f"{timeout:g} s (still starting, or stuck){kept}", err=True)
     return None
 
 

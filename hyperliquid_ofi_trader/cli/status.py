@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, NoReturn
 
 import msgspec
 import typer
@@ -74,33 +74,26 @@ def status(
         raise typer.Exit(EXIT_UNREADABLE)
 
 
-def _none_running(registry: RunRegistry, run_dir: Path | None, as_json: bool) -> None:
+def _none_running(registry: RunRegistry, run_dir: Path | None, as_json: bool) -> NoReturn:
     message = f"no running hlofi system found (registry {registry.root})"
     last: RunStatus | None = None
     if run_dir is not None:
-        try:
-            last = read_status(run_dir / STATUS_FILE)
+        try:  # the folder's last snapshot: a killed process never wrote its final one
+            last = msgspec.structs.replace(read_status(run_dir / STATUS_FILE), running=False)
         except StatusError:
             last = None
     if as_json:
-        typer.echo(_json([last] if last is not None else [], [message], running=False))
+        typer.echo(_json([last] if last is not None else [], [message]))
     else:
-        typer.echo(f"{message}", err=True)
+        typer.echo(message, err=True)
         if last is not None:
             typer.echo(f"last status of {run_dir} (the run is not running):")
-            typer.echo(render(_stopped(last), 5))
+            typer.echo(render(last, 5))
     raise typer.Exit(EXIT_NONE_RUNNING)
 
 
-def _stopped(st: RunStatus) -> RunStatus:
-    return msgspec.structs.replace(st, running=False)
-
-
-def _json(found: list[RunStatus], problems: list[str], *, running: bool = True) -> str:
-    body = {"runs": [msgspec.to_builtins(s) for s in found], "errors": problems}
-    if not running:
-        body["runs"] = [{**r, "running": False} for r in body["runs"]]
-    return msgspec.json.encode(body).decode()
+def _json(found: list[RunStatus], problems: list[str]) -> str:
+    return msgspec.json.encode({"runs": found, "errors": problems}).decode()
 
 
 # ---------------------------------------------------------------- text rendering
@@ -130,15 +123,19 @@ def _headline(st: RunStatus) -> str:
     age = (dt.datetime.now(dt.UTC).timestamp() * 1e9 - st.updated_ns) / 1e9
     stale = f" (status {age:.0f} s old: the run may be stuck)" if (
         st.running and age > _STALE_AFTER_S) else ""
+    ui = f"\n  dashboard {st.ui_url}" if st.ui_url else ""
     return (f"pid {st.pid} {st.mode} on {st.venue} ({st.network}), {running}, up "
             f"{_duration(st.uptime_s)}, account {st.account}\n  run dir   {st.run_dir}"
-            f"{stale}")
+            f"{stale}{ui}")
 
 
 def _state_line(st: RunStatus) -> str:
     line = f"  state     {st.trading_state}"
     if st.state_cause:
         line += f" ({st.state_reason or st.state_cause})"
+    waiting = st.recovery.get("waiting_for") if st.recovery else None
+    if waiting and st.trading_state != "ACTIVE":
+        line += f"\n  recovery  waiting for {waiting}"
     if st.durable_halt:
         line += f"\n  halt      recorded, survives restarts: {st.durable_halt}"
     if st.kill_switch:

@@ -2,9 +2,10 @@
 
 `hlofi kill` (and a running system acting on a kill) records the halt in two places:
 - `<run_dir>/halt.json`: a restart from the same run folder comes back HALTED;
-- `<state dir>/halts/<account>.json`: any run trading that account comes back HALTED,
-  whatever its run folder (a fresh `runs/run-<time>` each start is the default). Not for
-  the emulator and paper venues: they sign with a fresh throwaway key each run.
+- `<state dir>/halts/<scope>.json`: any run of that scope comes back HALTED, whatever its
+  run folder (a fresh `runs/run-<time>` each start is the default). The scope is the
+  trading account for a real key; for the emulator and paper venues, which sign with a
+  fresh throwaway key each run, it is the venue itself ("emulator", "paper").
 A run starting with either file present enters HALTED before it trades (journaled as an
 operator kill, said at start) and stays there until `hlofi resume`, which removes both.
 The files are written atomically and fsynced: a power loss right after the kill keeps it.
@@ -46,28 +47,36 @@ def run_halt_path(run_dir: Path) -> Path:
     return run_dir / HALT_FILE
 
 
-def account_halt_path(state_dir: Path, account: str) -> Path | None:
-    """None for a string that is not an address (nothing to key the halt on)."""
-    account = account.lower()
-    if not _ADDRESS.fullmatch(account):
+def scope_halt_path(state_dir: Path, scope: str) -> Path | None:
+    """None for a scope that is neither an address nor a throwaway venue's name."""
+    scope = scope.lower()
+    if not (_ADDRESS.fullmatch(scope) or scope in THROWAWAY_KEY_VENUES):
         return None
-    return state_dir / _HALTS / f"{account}.json"
+    return state_dir / _HALTS / f"{scope}.json"
 
 
 # Venues where every run signs with a fresh throwaway key: a halt keyed on that account
-# could never apply again, so only the run folder keeps it.
+# could never apply again, so the venue is the scope.
 THROWAWAY_KEY_VENUES: Final = frozenset({"emulator", "paper"})
 
 
-def halt_account(venue: str, account: str) -> str | None:
-    """The account a durable halt is keyed on for a run on `venue` (None: run dir only)."""
-    return None if venue in THROWAWAY_KEY_VENUES else account
+def halt_scope(venue: str, account: str) -> str:
+    """What a durable halt of a run on `venue` trading `account` applies to."""
+    return venue if venue in THROWAWAY_KEY_VENUES else account.lower()
 
 
-def halt_paths(run_dir: Path | None, state_dir: Path, account: str | None) -> list[Path]:
+def halt_paths(run_dir: Path | None, state_dir: Path, scope: str | None) -> list[Path]:
     paths = [run_halt_path(run_dir)] if run_dir is not None else []
-    acct = account_halt_path(state_dir, account) if account else None
-    return paths + ([acct] if acct is not None else [])
+    scoped = scope_halt_path(state_dir, scope) if scope else None
+    return paths + ([scoped] if scoped is not None else [])
+
+
+def recorded_scope_halts(state_dir: Path) -> list[Path]:
+    """Every halt recorded in the state dir (for `hlofi resume` with nothing running)."""
+    try:
+        return sorted(p for p in (state_dir / _HALTS).iterdir() if p.suffix == ".json")
+    except OSError:
+        return []
 
 
 def write_halt(paths: list[Path], record: HaltRecord) -> None:

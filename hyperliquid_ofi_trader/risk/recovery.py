@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 _NS_PER_S: Final = 1_000_000_000
 _HOUR_NS: Final = 3600 * _NS_PER_S
+# A reconciliation request whose answer never came (the request failed, REST is down):
+# ask again after this long rather than wait forever.
+REASK_AFTER_NS: Final = 10 * _NS_PER_S
 
 # Engine causes (core/state.py Trigger values) -> policy names; a kill switch halt is
 # named by the kill switch's own code (risk/kill_switch.py).
@@ -52,30 +55,32 @@ class RecoverySettings:
     auto_recover: frozenset[str]
     healthy_for_ns: int
     max_per_hour: int
-    # The config lists every trigger once, in one of the two lists; a trigger in neither
-    # (a kill-switch code newer than the config) latches, the safe reading.
+    # The config lists every trigger in exactly one of the two; a name in neither (a
+    # trigger this code learnt after the config was written) latches.
     latch: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> RecoverySettings:
         r = cfg.risk.recovery
-        return cls(auto_recover=frozenset(r.auto_recover),
+        return cls(auto_recover=frozenset(r.auto_recover), latch=frozenset(r.latch),
                    healthy_for_ns=int(r.healthy_for_s * _NS_PER_S),
-                   max_per_hour=r.max_auto_recoveries_per_hour, latch=frozenset(r.latch))
+                   max_per_hour=r.max_auto_recoveries_per_hour)
 
-    def latches(self, trigger: str) -> bool:
-        return trigger in self.latch or trigger not in self.auto_recover
+    def recovers(self, trigger: str) -> bool:
+        return trigger in self.auto_recover and trigger not in self.latch
 
 
 class RecoveryPolicy:
     """See the module docstring. One instance per run."""
 
-    __slots__ = ("_asked_at", "_healthy_since", "_recoveries", "settings", "waiting_for")
+    __slots__ = ("_asked_at", "_asked_ns", "_healthy_since", "_recoveries", "settings",
+                 "waiting_for")
 
     def __init__(self, settings: RecoverySettings) -> None:
         self.settings = settings
         self._healthy_since: int | None = None
         self._asked_at: int | None = None  # reconciliations seen when we asked for one
+        self._asked_ns = 0
         self._recoveries: deque[int] = deque()
         self.waiting_for = ""  # for status views: what the policy waits for, if anything
 
@@ -84,7 +89,7 @@ class RecoveryPolicy:
         if trigger is None:
             self._reset("")
             return Action.NONE
-        if self.settings.latches(trigger):
+        if not self.settings.recovers(trigger):
             self._reset(f"{trigger} latches: `hlofi resume` to trade")
             return Action.NONE
         if not healthy:
@@ -102,8 +107,9 @@ class RecoveryPolicy:
         return self._reconcile_then_recover(now_ns, reconciliations)
 
     def _reconcile_then_recover(self, now_ns: int, reconciliations: int) -> Action:
-        if self._asked_at is None:
-            self._asked_at = reconciliations
+        if self._asked_at is None or (reconciliations <= self._asked_at
+                                      and now_ns - self._asked_ns >= REASK_AFTER_NS):
+            self._asked_at, self._asked_ns = reconciliations, now_ns
             self.waiting_for = "the account reconciliation"
             return Action.RECONCILE
         if reconciliations <= self._asked_at:
@@ -120,6 +126,7 @@ class RecoveryPolicy:
 
     def explain(self, now_ns: int) -> dict[str, Any]:
         return {"auto_recover": sorted(self.settings.auto_recover),
+                "latch": sorted(self.settings.latch),
                 "recoveries_last_hour": self.recent(now_ns),
                 "max_per_hour": self.settings.max_per_hour,
                 "waiting_for": self.waiting_for}

@@ -72,6 +72,7 @@ from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
+    COMMANDS,
     CONTROL_FILE,
     ControlAck,
     ControlReader,
@@ -82,8 +83,8 @@ from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
     clear_halt,
-    halt_account,
     halt_paths,
+    halt_scope,
     read_halt,
     write_halt,
 )
@@ -236,7 +237,7 @@ class LiveRunner:
         self._registry = RunRegistry(self._state_dir)
         self._registered: RunEntry | None = None
         self._halt_paths = halt_paths(options.run_dir, self._state_dir,
-                                      halt_account(endpoints.name, self.account))
+                                      halt_scope(endpoints.name, self.account))
         # Read now, so the command line can say so before the run starts.
         self.durable_halt: HaltRecord | None = read_halt(self._halt_paths)
         self.status = StatusPublisher(options.run_dir, self.journal_path)
@@ -346,11 +347,12 @@ class LiveRunner:
                                f"HLOFI_STATE_DIR to a writable folder): "
                                f"{exc.strerror or exc}") from exc
         self._registered = entry
+        self.status.publish(self)  # STARTING: `hlofi status` has something to read at once
 
     def _unregister(self) -> None:
         if self._registered is not None:
             self.status.publish(self, running=False)
-            self._registry.unregister(self._registered.pid)
+            self._registry.unregister(self._registered)
             self._registered = None
         self.status.close()
 
@@ -392,6 +394,11 @@ class LiveRunner:
             return
         snap = engine.snapshot()
         trigger = trigger_name(snap.state_cause, stack.kill.fired_code)
+        if trigger is not None and self.durable_halt is not None:
+            # An operator's kill landing on a system already halted by, say, a stale
+            # feed changes neither the state's cause nor the kill switch's code: the
+            # recorded halt is what says an operator holds it.
+            trigger = "operator_kill"
         now = self.clock.now_ns()
         action = self.recovery.observe(
             now, trigger=trigger, healthy=self._feed_healthy(snap.feeds_unhealthy, now),
@@ -518,7 +525,7 @@ class LiveRunner:
                 elif timer.name == "status":
                     self._publish_status()
                 elif timer.name == "status_file":
-                    self.status.publish(self)
+                    self.status.publish(self, background=True)
                 elif timer.name == "tick":
                     self._recover_if_allowed()
                 elif timer.name == "persist":
@@ -546,10 +553,34 @@ class LiveRunner:
                                       local_ns=self.clock.now_ns())
         if command is None:
             return
+        ack = self._apply_operator(command, seq=self._control.last_seq)
+        try:
+            write_ack(self.options.run_dir, ack)
+        except OSError as exc:
+            log.error("cannot acknowledge operator command %s: %s", command.command, exc)
+
+    def operator_command(self, command: str, reason: str) -> ControlAck:
+        """Apply "kill" or "resume" from inside this process (the dashboard's button) by
+        the same path as `hlofi kill`: engine state change, durable halt, journal flushed.
+        Call on the event loop's thread. Raises ValueError for an unknown command."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown operator command {command!r}")
+        event = ControlCommand(exchange_ns=0, local_ns=self.clock.now_ns(), command=command,
+                               reason=reason)
+        return self._apply_operator(event, seq=0)
+
+    def _apply_operator(self, command: ControlCommand, *, seq: int) -> ControlAck:
         log.warning("operator command %s: %s", command.command, command.reason)
         self.dispatch(command)
         detail = self._keep_halt_durable(command)
-        self._acknowledge(command, detail)
+        self._flush_journal()  # the state change is on disk before anyone is told
+        engine = self.engine
+        ack = ControlAck(seq=seq, command=command.command,
+                         trading_state=engine.state.value if engine is not None
+                         else "STARTING", applied_ns=self.clock.now_ns(),
+                         pid=self.identity.pid, detail=detail)
+        self.status.publish(self)
+        return ack
 
     def _flush_journal(self) -> None:
         if self.engine is None:
@@ -568,8 +599,8 @@ class LiveRunner:
                 record = HaltRecord(reason=command.reason or "operator kill",
                                     written_ns=self.clock.now_ns(),
                                     source=f"run pid {self.identity.pid}")
+                self.durable_halt = record  # latches this process even if the write fails
                 write_halt(self._halt_paths, record)
-                self.durable_halt = record
             elif command.command == "resume" and not halted:
                 clear_halt(self._halt_paths)
                 self.durable_halt = None
@@ -578,18 +609,20 @@ class LiveRunner:
             return str(exc)
         return ""
 
-    def _acknowledge(self, command: ControlCommand, detail: str) -> None:
-        engine = self.engine
-        state = engine.state.value if engine is not None else "STARTING"
-        ack = ControlAck(seq=self._control.last_seq, command=command.command,
-                         trading_state=state, applied_ns=self.clock.now_ns(),
-                         pid=self.identity.pid, detail=detail)
-        self._flush_journal()  # the state change is on disk before anyone is told
+    @property
+    def ui_url(self) -> str:
+        return self._registered.ui_url if self._registered is not None else ""
+
+    def publish_ui_url(self, url: str) -> None:
+        """Tell the registry where this run's dashboard is (`hlofi status` shows it)."""
+        entry = self._registered
+        if entry is None:
+            return
+        self._registered = msgspec.structs.replace(entry, ui_url=url)
         try:
-            write_ack(self.options.run_dir, ack)
+            self._registry.update(self._registered)
         except OSError as exc:
-            log.error("cannot acknowledge operator command %s: %s", command.command, exc)
-        self.status.publish(self)
+            log.error("cannot update the run registry: %s", exc)
 
     def _publish_status(self) -> None:
         engine = self.engine

@@ -2,7 +2,7 @@
 dashboard) find a run from another shell.
 
 Every live, paper or emulator run registers itself as one small JSON file,
-`<state dir>/runs/<pid>.json` (`RunEntry`: pid, run dir, mode, venue, account, start time
+`<state dir>/runs/<pid>-<start ns>.json` (`RunEntry`: pid, run dir, mode, venue, account, start time
 and where its control, acknowledgement and status files are). The state dir is
 `$HLOFI_STATE_DIR`, else `$XDG_STATE_HOME/hlofi`, else `~/.local/state/hlofi`, so tests
 and parallel users each point the variable at their own folder and never see each other.
@@ -112,7 +112,7 @@ class RunRegistry:
     def register(self, entry: RunEntry) -> Path:
         """Publish `entry`; raises OSError when the state dir cannot be written."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self._path(entry.pid)
+        path = self._path(entry)
         atomic_write(path, _encoder.encode(entry), durable=False)
         return path
 
@@ -120,9 +120,9 @@ class RunRegistry:
         """Re-publish (e.g. once the dashboard's URL is known)."""
         self.register(entry)
 
-    def unregister(self, pid: int) -> None:
+    def unregister(self, entry: RunEntry) -> None:
         with contextlib.suppress(OSError):
-            self._path(pid).unlink()
+            self._path(entry).unlink()
 
     def running(self) -> list[RunEntry]:
         """Live entries, oldest first; stale ones (dead or recycled pid, garbage) removed."""
@@ -164,8 +164,9 @@ class RunRegistry:
         except msgspec.DecodeError:
             return None
 
-    def _path(self, pid: int) -> Path:
-        return self.root / f"{pid}.json"
+    def _path(self, entry: RunEntry) -> Path:
+        # The start time too: one process may host several runs (tests, embedders).
+        return self.root / f"{entry.pid}-{entry.started_ns}.json"
 
 
 def entry_for_this_process(*, run_dir: Path, mode: str, venue: str, account: str,

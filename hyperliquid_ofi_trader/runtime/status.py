@@ -14,10 +14,12 @@ latency, the kill switch and the operator control channel.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
 import sqlite3
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -135,6 +137,7 @@ class RunStatus(msgspec.Struct, frozen=True, kw_only=True):
     counters: dict[str, Any]
     control: ControlStatus
     recovery: dict[str, Any] = msgspec.field(default_factory=dict)
+    ui_url: str = ""  # the run's dashboard, when it serves one
 
 
 _encoder = msgspec.json.Encoder()
@@ -229,7 +232,8 @@ def build_status(runner: LiveRunner, tail: JournalTail, *, running: bool = True)
         books=books, positions=positions, pnl=_pnl(positions),
         open_orders=_orders(runner, now), last_decisions=tail.recent_decisions(),
         feed=_feed(runner, snap, now), counters=_counters(runner, snap),
-        control=runner.control_status(), recovery=runner.recovery_status())
+        control=runner.control_status(), recovery=runner.recovery_status(),
+        ui_url=runner.ui_url)
 
 
 def _books(runner: LiveRunner) -> dict[str, BookTop]:
@@ -315,28 +319,56 @@ def _finite(x: float | None) -> float | None:
 
 
 class StatusPublisher:
-    """Rewrites `<run_dir>/status.json`; a failed write is logged once and retried."""
+    """Rewrites `<run_dir>/status.json`; a failed write is logged once and retried.
 
-    __slots__ = ("_failing", "path", "tail", "writes")
+    Building the snapshot takes ~0.1 ms on the event loop; the atomic write (temp file +
+    rename) takes milliseconds on some filesystems, so the periodic publish hands it to a
+    worker thread (`background=True`) and the loop never waits on the disk. Writes are
+    numbered: one that finishes after a newer one (the final `running: false` snapshot
+    among them) is dropped, never written over it."""
+
+    __slots__ = ("_failing", "_in_flight", "_lock", "_next_seq", "_written_seq", "path",
+                 "skipped", "tail", "writes")
 
     def __init__(self, run_dir: Path, journal_path: Path) -> None:
         self.path = run_dir / STATUS_FILE
         self.tail = JournalTail(journal_path)
         self.writes = 0
+        self.skipped = 0  # periodic snapshots dropped while the previous write was slow
         self._failing = False
+        self._lock = threading.Lock()
+        self._next_seq = 0
+        self._written_seq = -1
+        self._in_flight: asyncio.Future[None] | None = None
 
-    def publish(self, runner: LiveRunner, *, running: bool = True) -> RunStatus | None:
-        try:
-            status = build_status(runner, self.tail, running=running)
-            atomic_write(self.path, encode_status(status), durable=False, mode=0o644)
-        except OSError as exc:
-            if not self._failing:
-                log.error("cannot write the status file %s: %s", self.path, exc)
-            self._failing = True
-            return None
-        self._failing = False
-        self.writes += 1
+    def publish(self, runner: LiveRunner, *, running: bool = True,
+                background: bool = False) -> RunStatus:
+        status = build_status(runner, self.tail, running=running)
+        data, seq = encode_status(status), self._next_seq
+        self._next_seq += 1
+        if not background:
+            self._write(seq, data)
+        elif self._in_flight is not None and not self._in_flight.done():
+            self.skipped += 1  # the disk is slower than the period: the next one is fresher
+        else:
+            loop = asyncio.get_running_loop()
+            self._in_flight = loop.run_in_executor(None, self._write, seq, data)
         return status
+
+    def _write(self, seq: int, data: bytes) -> None:
+        with self._lock:
+            if seq < self._written_seq:
+                return
+            try:
+                atomic_write(self.path, data, durable=False, mode=0o644)
+            except OSError as exc:
+                if not self._failing:
+                    log.error("cannot write the status file %s: %s", self.path, exc)
+                self._failing = True
+                return
+            self._written_seq = seq
+            self._failing = False
+            self.writes += 1
 
     def close(self) -> None:
         self.tail.close()

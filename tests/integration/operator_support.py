@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.runtime.registry import RunEntry, RunRegistry, state_dir
 from hyperliquid_ofi_trader.runtime.status import RunStatus, StatusError, read_status
 
@@ -33,10 +34,10 @@ def fast_config(tmp_path: Path) -> Path:
     return config
 
 
-def start_run(args: Sequence[str], env: dict[str, str] | None = None
-              ) -> subprocess.Popen[str]:
+def start_run(args: Sequence[str], env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen([*HLOFI, "run", "--json", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd,
                             env=env if env is not None else dict(os.environ))
 
 
@@ -45,7 +46,8 @@ def hlofi(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]
                           check=False)
 
 
-def wait_registered(proc: subprocess.Popen[str], run_dir: Path, *, timeout: float = 60.0,
+def wait_registered(proc: subprocess.Popen[str], run_dir: Path | None, *,
+                    timeout: float = 60.0,
                     state: str | None = "ACTIVE") -> tuple[RunEntry, RunStatus]:
     """The run's registry entry and a status showing `state` (None: any)."""
     deadline = time.monotonic() + timeout
@@ -63,14 +65,18 @@ def wait_registered(proc: subprocess.Popen[str], run_dir: Path, *, timeout: floa
     raise AssertionError(f"no registered run from {run_dir} in {state} within {timeout} s")
 
 
-def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0, *, expected_rc: int = 0
-             ) -> tuple[dict[str, Any], str]:
-    """SIGTERM, then the run's JSON summary and its stderr. A run that ended HALTED exits
-    with `cli.run.EXIT_HALTED` (3): pass it as `expected_rc`."""
+def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0, *,
+             expected_rc: int | None = None) -> tuple[dict[str, Any], str]:
+    """SIGTERM, then the run's JSON summary and its stderr. The exit code must be
+    `expected_rc`, by default the one the summary calls for: a run that ended HALTED exits
+    with `cli.run.EXIT_HALTED` (3), any other with 0."""
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == expected_rc, err[-3000:]
     summary: dict[str, Any] = json.loads(out)
+    if expected_rc is None:
+        halted = summary["engine"]["trading_state"] == "HALTED"
+        expected_rc = EXIT_HALTED if halted else 0
+    assert proc.returncode == expected_rc, err[-3000:]
     return summary, err
 
 

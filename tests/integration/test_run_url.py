@@ -80,3 +80,28 @@ def test_bad_url_use_is_one_clear_line(args: list[str], message: str) -> None:
     assert res.returncode == 1
     assert message in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr
+
+
+def test_paper_and_record_refuse_a_bad_url_in_one_line(tmp_path: Path) -> None:
+    res = hlofi("paper", "--url", "ftp://x", "--duration", "5")
+    assert res.returncode == 1
+    assert "not a usable URL" in res.stderr
+    res = hlofi("record", "--coins", "BTC", "--out", str(tmp_path / "rec"), "--url",
+                "gopher://x")
+    assert res.returncode == 2
+    assert "not a usable URL" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_record_takes_an_api_base_url(tmp_path: Path) -> None:
+    key = generate_throwaway_key()
+    emulator, url = _start_emulator(key)
+    try:
+        res = hlofi("record", "--coins", "BTC", "--out", str(tmp_path / "rec"), "--url", url,
+                    "--duration", "3", "--quiet")
+    finally:
+        emulator.send_signal(signal.SIGINT)
+        emulator.communicate(timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert "recorded" in res.stdout
+    assert " 0 frames" not in res.stdout

@@ -144,3 +144,13 @@ def test_a_command_written_while_the_run_started_is_applied(tmp_path: Path) -> N
     cmd = reader.parse(read_control_file(tmp_path), local_ns=2)
     assert cmd is not None
     assert cmd.reason == "during start-up"
+
+
+def test_cli_resume_with_nothing_running_clears_every_recorded_halt() -> None:
+    runner = CliRunner()
+    account = "0x" + "cd" * 20
+    assert runner.invoke(app, ["kill", "--account", account]).exit_code == 3
+    res = runner.invoke(app, ["resume"])
+    assert res.exit_code == 0, res.output
+    assert account in res.output
+    assert runner.invoke(app, ["resume"]).exit_code == 1  # nothing left

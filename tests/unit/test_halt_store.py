@@ -9,11 +9,12 @@ import pytest
 from hyperliquid_ofi_trader.risk.halt_store import (
     HaltRecord,
     HaltStoreError,
-    account_halt_path,
     clear_halt,
-    halt_account,
     halt_paths,
+    halt_scope,
     read_halt,
+    recorded_scope_halts,
+    scope_halt_path,
     write_halt,
 )
 
@@ -43,11 +44,15 @@ def test_a_damaged_halt_file_still_halts(tmp_path: Path) -> None:
     assert "damaged halt file" in record.reason
 
 
-def test_accounts_and_throwaway_venues() -> None:
-    assert account_halt_path(Path("/s"), "bob") is None
-    assert halt_account("emulator", ACCOUNT) is None
-    assert halt_account("paper", ACCOUNT) is None
-    assert halt_account("mainnet", ACCOUNT) == ACCOUNT
+def test_scopes_accounts_and_throwaway_venues(tmp_path: Path) -> None:
+    assert scope_halt_path(tmp_path, "bob") is None
+    assert scope_halt_path(tmp_path, "../x") is None
+    assert halt_scope("emulator", ACCOUNT) == "emulator"  # a fresh key every run
+    assert halt_scope("paper", ACCOUNT) == "paper"
+    assert halt_scope("mainnet", ACCOUNT) == ACCOUNT.lower()
+    write_halt(halt_paths(None, tmp_path, "emulator"), HaltRecord(reason="x", written_ns=1))
+    write_halt(halt_paths(None, tmp_path, ACCOUNT), HaltRecord(reason="y", written_ns=1))
+    assert [p.stem for p in recorded_scope_halts(tmp_path)] == [ACCOUNT.lower(), "emulator"]
 
 
 def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:

@@ -347,3 +347,19 @@ def test_a_bad_account_value_is_refused_or_ignored() -> None:
     k.check(account(T0, float("nan")), T0)
     k.check(timer(T0 + 1), T0 + 1)
     assert k.day_open() is None
+
+
+def test_an_automatic_recovery_keeps_the_days_loss_baseline() -> None:
+    pnl = Pnl()
+    k = make(pnl)
+    k.check(bbo(T0), T0)
+    assert k.check(timer(T0), T0) is None  # baseline at 0
+    pnl.value = -60.0
+    assert k.check(timer(T0 + 11 * S), T0 + 11 * S) is not None  # stale feed fires
+    k.reset(T0 + 12 * S, keep_day=True)  # the recovery policy, not an operator
+    k.check(bbo(T0 + 12 * S), T0 + 12 * S)
+    assert k.check(timer(T0 + 12 * S), T0 + 12 * S) is None
+    pnl.value = -100.0  # 100 below the day's baseline, not 40 below the recovery point
+    why = k.check(timer(T0 + 13 * S), T0 + 13 * S)
+    assert why is not None
+    assert why.startswith("daily_loss:")

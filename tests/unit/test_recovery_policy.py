@@ -51,11 +51,15 @@ def test_recovers_only_after_the_healthy_period_and_a_fresh_reconciliation() -> 
     assert actions.count(Action.RECOVER) == 1
 
 
-def test_no_recovery_without_the_reconciliation() -> None:
+def test_no_recovery_without_the_reconciliation_which_is_asked_again() -> None:
     p = _policy()
-    for t in range(0, 20 * S, S // 2):
-        assert p.observe(t, trigger="stale_feed", healthy=True, reconciliations=0) \
-            is not Action.RECOVER
+    asked = []
+    for t in range(0, 30 * S, S // 2):
+        action = p.observe(t, trigger="stale_feed", healthy=True, reconciliations=0)
+        assert action is not Action.RECOVER
+        if action is Action.RECONCILE:
+            asked.append(t // S)
+    assert asked == [5, 15, 25]  # after 5 s of health, then every 10 s without an answer
     assert p.waiting_for == "the account reconciliation"
 
 
@@ -85,6 +89,13 @@ def test_hourly_cap() -> None:
     assert "latched" in p.waiting_for
     assert Action.RECOVER in _recover(p, HOUR + S)  # the first one left the window
     assert p.explain(HOUR + 10 * S)["recoveries_last_hour"] == 2
+
+
+def test_a_trigger_listed_to_latch_latches() -> None:
+    p = RecoveryPolicy(RecoverySettings(auto_recover=frozenset({"stale_feed"}),
+                                        latch=frozenset({"stale_feed"}),
+                                        healthy_for_ns=S, max_per_hour=9))
+    assert Action.RECOVER not in _recover(p, 0)
 
 
 def test_packaged_defaults() -> None:

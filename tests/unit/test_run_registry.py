@@ -54,8 +54,20 @@ def test_register_find_and_unregister(tmp_path: Path) -> None:
     assert registry.select(run_dir=tmp_path / "other") == []
     assert registry.select(pid=os.getpid()) == [entry]
     assert registry.select(pid=os.getpid() + 1_000_000) == []
-    registry.unregister(entry.pid)
+    registry.unregister(entry)
     assert registry.running() == []
+
+
+def test_two_runs_of_one_process_have_their_own_entries(tmp_path: Path) -> None:
+    registry = RunRegistry(tmp_path / "state")
+    first = _entry(tmp_path, name="a")
+    second = RunEntry(**{**{f: getattr(first, f) for f in first.__struct_fields__},
+                         "started_ns": 2, "run_dir": str(tmp_path / "b")})
+    registry.register(first)
+    registry.register(second)
+    assert registry.running() == [first, second]
+    registry.unregister(first)
+    assert registry.running() == [second]
 
 
 def test_dead_recycled_and_garbage_entries_are_pruned(tmp_path: Path) -> None:

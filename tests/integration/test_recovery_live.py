@@ -32,8 +32,15 @@ def _config(recovery: dict[str, Any]) -> Any:
         "risk.yaml": {"kill_switch": {"stale_feed_s": 3.0}, "recovery": recovery}})
 
 
-async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any]
-                            ) -> list[tuple[str, str, str]]:
+async def _until_halted(runner: LiveRunner, timeout_s: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while runner.engine is None or runner.engine.state.value != "HALTED":
+        assert asyncio.get_running_loop().time() < deadline, "the stale feed never halted"
+        await asyncio.sleep(0.05)
+
+
+async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any], *,
+                            kill_on_halt: bool = False) -> list[tuple[str, str, str]]:
     key = generate_throwaway_key()
     server, _ = build_server(SimExchangeOptions(seed=6, funded_accounts=(key.address,)),
                              LiveClock())
@@ -47,6 +54,9 @@ async def _run_with_silence(tmp_path: Path, recovery: dict[str, Any]
     try:
         await asyncio.sleep(SILENCE_AT_S)
         server.faults.apply({"fault": "silence", "seconds": SILENCE_S})
+        if kill_on_halt:
+            await _until_halted(runner, timeout_s=SILENCE_S)  # by the stale feed
+            runner.operator_command("kill", "operator on top of the stale feed")
         await task
     finally:
         await server.stop()
@@ -81,3 +91,10 @@ async def test_the_hourly_cap_latches(tmp_path: Path) -> None:
                                                  "max_auto_recoveries_per_hour": 0})
     assert changes[-1][0] == "HALTED", changes
     assert not [c for c in changes if c[1] == "auto_recover"]
+
+
+async def test_an_operator_kill_on_top_of_a_stale_feed_halt_never_auto_recovers(
+        tmp_path: Path) -> None:
+    changes = await _run_with_silence(tmp_path, {"healthy_for_s": 1.0}, kill_on_halt=True)
+    assert changes[-1][0] == "HALTED", changes
+    assert not [c for c in changes if c[1] == "auto_recover"], changes
