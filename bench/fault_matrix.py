@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import tempfile
@@ -145,8 +146,9 @@ def run_fault(scenario: FaultScenario, seconds: float, seed: int) -> Row:
     emulator = Emulator(_account(key), seed=seed)
     row = Row(scenario.name, note=scenario.note)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            setup = TraderSetup(emulator.url, key, Path(tmp))
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            setup = stack.enter_context(TraderSetup(emulator.url, key, Path(tmp)))
             proc = setup.start(seconds)
             wait_trading(setup, proc)
             watch = StateWatch(setup)
@@ -175,8 +177,9 @@ def run_sigkill_loop(kills: int, seed: int) -> Row:
     emulator = Emulator(_account(key), seed=seed)
     row = Row(f"SIGKILL x{kills} + restart")
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            setup = TraderSetup(emulator.url, key, Path(tmp))
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            setup = stack.enter_context(TraderSetup(emulator.url, key, Path(tmp)))
             for _ in range(kills):
                 proc = setup.start(600.0)
                 time.sleep(rng.uniform(1.0, 9.0))
@@ -198,8 +201,9 @@ def run_shutdown_rate_limited(seed: int) -> Row:
     emulator = Emulator(_account(key), seed=seed)
     row = Row("SIGTERM under rate_limit")
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            setup = TraderSetup(emulator.url, key, Path(tmp))
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            setup = stack.enter_context(TraderSetup(emulator.url, key, Path(tmp)))
             proc = setup.start(600.0)
             wait_trading(setup, proc)
             time.sleep(2.0)
@@ -271,8 +275,10 @@ def run_quick_restarts(restarts: int, seed: int, future_ms: int = 10_000) -> Row
     row = Row(f"{restarts} quick restarts")
     leads: list[int] = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            setup = TraderSetup(emulator.server.base_url, key, Path(tmp))
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            setup = stack.enter_context(TraderSetup(emulator.server.base_url, key,
+                                                    Path(tmp)))
             sent: set[int] = set()
             for run in range(restarts):
                 started_ms = time.time_ns() // 1_000_000

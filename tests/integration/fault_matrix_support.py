@@ -110,13 +110,28 @@ def _post_json(url: str, body: dict[str, Any], *, patience_s: float = 90.0) -> A
         time.sleep(2.0)
 
 
-@dataclass(frozen=True, slots=True)
 class TraderSetup:
-    """Where a trader's run lives: the same run folder and account across restarts."""
+    """Where a trader's run lives: the same run folder and account across restarts. Every
+    process it starts is killed by `close` if still running (a failed test or an
+    interrupted bench leaves no trader behind)."""
 
-    url: str
-    key: SecretKey
-    root: Path  # holds config/, run/ and state/
+    def __init__(self, url: str, key: SecretKey, root: Path) -> None:
+        self.url = url
+        self.key = key
+        self.root = root  # holds config/, run/ and state/
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def __enter__(self) -> TraderSetup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=30)
 
     @property
     def run_dir(self) -> Path:
@@ -134,11 +149,13 @@ class TraderSetup:
         config = self.root / "config"
         config.mkdir(parents=True, exist_ok=True)
         (config / "thresholds.yaml").write_text(FAST_WARMUP)
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [*HLOFI, "run", "--venue", "hyperliquid", "--url", self.url, "--config",
              str(config), "--run-dir", str(self.run_dir), "--duration", str(duration_s),
              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=self.env())
+        self.procs.append(proc)
+        return proc
 
     def state(self) -> str | None:
         """The run's trading state from its status file (None before the first write)."""

@@ -58,9 +58,9 @@ def test_sigkills_against_one_emulator_leave_every_order_and_fill_linked(
     key = generate_throwaway_key()
     account = key.address.lower()
     emulator = Emulator(account, seed=21)
+    setup = TraderSetup(emulator.url, key, tmp_path)
     rng = random.Random(11)
     try:
-        setup = TraderSetup(emulator.url, key, tmp_path)
         for _ in range(KILLS):
             proc = setup.start(600.0)
             # A random moment: from start-up (reconciling, warming up) to full trading.
@@ -72,6 +72,7 @@ def test_sigkills_against_one_emulator_leave_every_order_and_fill_linked(
         assert code == 0, err[-3000:]
         result = audit(emulator, account, setup.journal)
     finally:
+        setup.close()
         emulator.stop()
     print(f"{KILLS} SIGKILLs: {result}")
     assert result.venue_orders >= 15, "too few orders to say anything"
@@ -109,16 +110,21 @@ async def _one_run(server: EmulatorServer, venue: SimVenue, setup: TraderSetup,
         str(setup.run_dir), "--duration", "5" if kill_after_s is None else "600", "--json",
         env=setup.env(), stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
-    if kill_after_s is not None:
-        signer = setup.key.address.lower()
-        for _ in range(600):
-            if set(venue.nonces.kept(signer)) - sent or proc.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(kill_after_s)
-        proc.send_signal(signal.SIGKILL)
-    expected = 0 if kill_after_s is None else -signal.SIGKILL
-    assert await asyncio.wait_for(proc.wait(), 60.0) == expected
+    try:
+        if kill_after_s is not None:
+            signer = setup.key.address.lower()
+            for _ in range(600):
+                if set(venue.nonces.kept(signer)) - sent or proc.returncode is not None:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(kill_after_s)
+            proc.send_signal(signal.SIGKILL)
+        expected = 0 if kill_after_s is None else -signal.SIGKILL
+        assert await asyncio.wait_for(proc.wait(), 60.0) == expected
+    finally:
+        if proc.returncode is None:  # a failed wait leaves no trader behind
+            proc.kill()
+            await proc.wait()
 
 
 @pytest.mark.timeout(180)
@@ -167,8 +173,8 @@ def test_poison_faults_mid_run_leave_it_trading_and_its_audit_exact(tmp_path: Pa
     key = generate_throwaway_key()
     account = key.address.lower()
     emulator = Emulator(account, seed=33)
+    setup = TraderSetup(emulator.url, key, tmp_path)
     try:
-        setup = TraderSetup(emulator.url, key, tmp_path)
         proc = setup.start(22.0)
         wait_trading(setup, proc)
         emulator.control({"fault": "poison_time", "probability": 0.3, "seconds": 5})
@@ -179,6 +185,7 @@ def test_poison_faults_mid_run_leave_it_trading_and_its_audit_exact(tmp_path: Pa
         fired = emulator.control({"fault": "status"})["fired"]
         result = audit(emulator, account, setup.journal)
     finally:
+        setup.close()
         emulator.stop()
     assert code == 0, err[-3000:]
     assert "Traceback" not in err
