@@ -16,6 +16,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,9 +69,28 @@ class Emulator(HttpVenue):
         for fault in faults:
             args += ["--fault", fault]
         env = {k: v for k, v in os.environ.items() if k != "HLOFI_SIM_FAULTS"}
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # stderr to a file and stdout drained by a thread: a full pipe would block it.
+        self._stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr,
                                      text=True, env=env)
         super().__init__(self._listening_url())
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for _ in self.proc.stdout:
+            pass
+
+    def stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read()[-3000:]
+
+    def info(self, body: dict[str, Any]) -> Any:
+        try:
+            return super().info(body)
+        except urllib.error.URLError as exc:
+            raise AssertionError(f"the emulator does not answer ({exc}; exit code "
+                                 f"{self.proc.poll()}): {self.stderr_tail()}") from exc
 
     def _listening_url(self) -> str:
         assert self.proc.stdout is not None
@@ -81,17 +102,19 @@ class Emulator(HttpVenue):
             if not line and self.proc.poll() is not None:
                 break
         self.proc.kill()
+        self.proc.communicate()
         raise AssertionError(f"the emulator did not say where it listens: "
-                             f"{self.proc.communicate()[1][-2000:]}")
+                             f"{self.stderr_tail()}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.communicate(timeout=30)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.communicate(timeout=30)
+                self.proc.wait(timeout=30)
+        self._stderr.close()
 
 
 def _post_json(url: str, body: dict[str, Any], *, patience_s: float = 90.0) -> Any:
