@@ -7,6 +7,11 @@ importing polars and pydantic): that fixed cost is what makes tiny sweeps not wo
 parallelising. Machine load from other processes shows up directly in the numbers.
 
     .venv/bin/python bench/bench_sweep.py [--points 8] [--work 3000000] [--workers N]
+        [--ray local|ADDRESS]
+
+`--ray` adds the same sweep as Ray tasks (`local`: a throwaway instance with --workers
+CPUs): its overhead per point (task dispatch, results and files returned as values) shows
+against the local processes.
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ def burn(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
             "cpu_s": time.process_time() - cpu}
 
 
-def one_sweep(points: int, workers: int, data: Path,
-              root: Path) -> tuple[float, list[float], float]:
+def one_sweep(points: int, workers: int, data: Path, root: Path,
+              ray: str | None = None) -> tuple[float, list[float], float]:
     grid = grid_from_mapping({"params": {"risk.limits.max_order_usd":
                                          [float(100 + i) for i in range(points)]}})
     started = time.perf_counter()
-    table = run_sweep(grid, data, workers, burn, root / f"w{workers}")
+    out = root / (f"w{workers}" if ray is None else "ray")
+    table = run_sweep(grid, data, workers, burn, out, ray_address=ray)
     wall = time.perf_counter() - started
     if set(table["status"].to_list()) != {"ok"}:
         raise SystemExit(f"sweep failed: {table['error'].to_list()}")
@@ -56,6 +62,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=8)
     parser.add_argument("--work", type=int, default=3_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--ray", default=None, help="also run on Ray: local or an address")
     args = parser.parse_args()
     os.environ[WORK_ENV] = str(args.work)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,16 +76,32 @@ def main() -> None:
         if args.workers > 1:
             wall, per_point, cpu = one_sweep(args.points, args.workers, data, root)
             _line(args.workers, wall, per_point, cpu, base_wall)
+        if args.ray is not None:
+            _connect_ray(args.ray, args.workers, args.work)
+            wall, per_point, cpu = one_sweep(args.points, args.workers, data, root, args.ray)
+            _line(args.workers, wall, per_point, cpu, base_wall, label="ray tasks")
     print("cpu/wall: CPU seconds the workers got per second of sweep (ideal = workers); "
           "below that, other processes hold the cores")
 
 
+def _connect_ray(address: str, cpus: int, work: int) -> None:
+    """Connect here, so the workers get the work size (run_sweep reuses the connection)."""
+    import ray
+
+    env = {"env_vars": {WORK_ENV: str(work)}}
+    if address == "local":
+        ray.init(num_cpus=cpus, include_dashboard=False, runtime_env=env,
+                 log_to_driver=False)
+    else:
+        ray.init(address=address, runtime_env=env, log_to_driver=False)
+
+
 def _line(workers: int, wall: float, per_point: list[float], cpu: float,
-          base_wall: float) -> None:
+          base_wall: float, label: str = "workers") -> None:
     points = len(per_point)
     ordered = sorted(per_point)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    print(f"workers={workers}: wall {wall:6.2f} s, {points / wall:6.2f} points/s, "
+    print(f"{label}={workers}: wall {wall:6.2f} s, {points / wall:6.2f} points/s, "
           f"per point p50 {statistics.median(per_point) * 1e3:7.1f} ms "
           f"p99 {p99 * 1e3:7.1f} ms, cpu/wall {cpu / wall:4.2f}, "
           f"speed-up x{base_wall / wall:4.2f}")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +52,16 @@ from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
-from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
+from hyperliquid_ofi_trader.data.replay_sources import (
+    Frame,
+    ReadStats,
+    ReplaySource,
+    iter_frames,
+)
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
@@ -62,7 +69,7 @@ from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
-from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
@@ -80,6 +87,11 @@ from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 JOURNAL_NAME: Final = "journal.sqlite"
+# Rows per journal / order-store commit. Live trading commits small batches (and every
+# order's rows before it leaves) to bound what a crash loses; a backtest's orders never
+# leave the process and a crashed backtest is rerun, so it commits rarely (and at each
+# flush timer, as live).
+BACKTEST_WRITE_BATCH: Final = 4096
 _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
 # The simulated account's key is fixed, not random: the venue's fill hashes derive from the
 # signer's address, and a backtest must be repeatable. It only ever signs for the in-process
@@ -162,7 +174,7 @@ class BacktestDriver:
 
     __slots__ = ("clock", "codec", "engine", "engine_events", "first_local_ns", "frames",
                  "gateway", "late", "latency", "lookahead_ns", "market_events", "on_status",
-                 "queue", "timers", "venue")
+                 "queue", "timers", "timers_next_ns", "venue")
 
     def __init__(self, engine: Engine, clock: ReplayClock, queue: EventQueue,
                  venue: SimVenue, gateway: SimulatedGateway, latency: LatencyModel,
@@ -172,6 +184,7 @@ class BacktestDriver:
         self.lookahead_ns = lookahead_ns
         self.timers = PeriodicTimers({"journal_flush": JOURNAL_FLUSH_PERIOD_NS,
                                       "status": STATUS_PERIOD_NS})
+        self.timers_next_ns = 0  # before this no timer is due (skips `due` per event)
         self.frames = self.market_events = self.engine_events = self.late = 0
         self.first_local_ns = 0
         # Called after each status timer with its time (the recovery policy, as live).
@@ -181,12 +194,16 @@ class BacktestDriver:
 
     def deliver(self, event: AnyEvent) -> None:
         """The engine receives `event` now (queue time): clock, due timers, then the event."""
-        self.clock.advance_to(self.queue.now_ns())
+        clock = self.clock
+        clock.advance_to(self.queue.now_ns())
         on_event = self.engine.on_event
-        for timer in self.timers.due(self.clock.now_ns()):
-            on_event(timer)
-            if timer.name == "status" and self.on_status is not None:
-                self.on_status(timer.local_ns)
+        now = clock.now_ns()
+        if now >= self.timers_next_ns:
+            for timer in self.timers.due(now):
+                on_event(timer)
+                if timer.name == "status" and self.on_status is not None:
+                    self.on_status(timer.local_ns)
+            self.timers_next_ns = self.timers.next_ns()
         self.engine_events += 1
         on_event(event)
 
@@ -255,6 +272,31 @@ class _Run:
     driver: BacktestDriver
     stack: ExecutionStack
     store: OrderStore
+    store_conn: sqlite3.Connection  # the store's; closed by the run (the store did not open it)
+
+
+class _BacktestOrderStore(OrderStore):
+    """The order store of a backtest commits full batches only, and the rest at close:
+    live, a new order is made durable before it leaves and the flush timer bounds what a
+    crash loses; in a backtest no order leaves the process, and nothing reads these
+    tables back during the run. (Its connection is not its own: no ahead-log file.)"""
+
+    __slots__ = ()
+
+    def flush(self, *, force: bool = False) -> None:
+        if force or self.pending >= self.batch_size:  # close() forces
+            super().flush(force=force)
+
+
+def _backtest_connection(path: Path) -> sqlite3.Connection:
+    """The order store's connection to the run database, without fsyncs (see
+    `Journal(durable=False)`)."""
+    try:
+        conn = connect_wal(path)
+        conn.execute("PRAGMA synchronous=OFF")
+    except (OSError, sqlite3.Error) as exc:
+        raise BacktestError(f"cannot open {path}: {exc}") from exc
+    return conn
 
 
 def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
@@ -265,11 +307,15 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     venue = SimVenue(settings.venue_settings(cfg), queue)
     key = account_key()
     venue.open_account(key.address)
+    # The venue recovers every action our signer made in this process: known at once.
+    venue.signatures = RecoveryMemo()
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
-    store = OrderStore(journal_path)
+    store_conn = _backtest_connection(journal_path)
+    store = _BacktestOrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
-    gateway = SimulatedGateway(venue, L1Signer(key, mainnet=venue.settings.mainnet),
+    signer = L1Signer(key, mainnet=venue.settings.mainnet, memo=venue.signatures)
+    gateway = SimulatedGateway(venue, signer,
                                NonceCounter(clock), assets, model, queue,
                                lambda ev: holder[0].deliver(ev),
                                limits=None if settings.rate_limits is None
@@ -289,7 +335,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
                             HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
     holder.append(driver)
     driver.on_status = _recovery(cfg, engine, stacks[0], gateway)
-    return _Run(engine, driver, stacks[0], store)
+    return _Run(engine, driver, stacks[0], store, store_conn)
 
 
 def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
@@ -306,7 +352,7 @@ def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
     return on_status
 
 
-def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
+def run_backtest(cfg: AppConfig, data: ReplaySource, out_dir: Path, seed: int = 0, *,
                  latency: LatencyConfig | None = None,
                  settings: BacktestSettings | None = None, limit: int | None = None,
                  on_progress: Callable[[int], None] | None = None,
@@ -325,7 +371,7 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
     clock = ReplayClock(first_ns)
     result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),
                             seed=seed, latency=(latency or LatencyConfig()).describe())
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, batch_size=BACKTEST_WRITE_BATCH, durable=False) as journal:
         run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings)
         started = stopwatch() if stopwatch is not None else 0.0
         try:
@@ -334,8 +380,10 @@ def run_backtest(cfg: AppConfig, data: Path, out_dir: Path, seed: int = 0, *,
             run.engine.flush()
             run.stack.orders.flush()
             run.store.close()
-        result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
+            run.store_conn.close()
         _fill_result(result, run, stats)
+    # After the journal's close: its last (in a backtest, most) rows are committed there.
+    result.wall_s = stopwatch() - started if stopwatch is not None else 0.0
     result.journal_sha256 = journal_sha256(journal_path)
     return result
 
@@ -358,7 +406,9 @@ def _venue_summary(venue: SimVenue, account: str) -> dict[str, Any]:
     """What the venue says the account ended with (its own ledger, not ours)."""
     status, state = venue.handle_info({"type": "clearinghouseState", "user": account},
                                       venue.clock.now_ns())
-    out: dict[str, Any] = {"rejected": dict(venue.rejected)}
+    memo = venue.signatures
+    out: dict[str, Any] = {"rejected": dict(venue.rejected),
+                           "signatures_known": 0 if memo is None else memo.hits}
     if status == 200 and isinstance(state, dict):
         out["account_value"] = state.get("marginSummary", {}).get("accountValue")
         out["positions"] = {p["position"]["coin"]: p["position"]["szi"]

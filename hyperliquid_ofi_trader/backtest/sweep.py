@@ -14,7 +14,9 @@ metrics. A point that raises, returns garbage or kills its worker process is rec
 an error row; no point is ever dropped. The table is written to `<out_dir>/sweep.parquet`.
 
 `run_one` must be picklable (a module-level function) because it travels to the workers.
-With Ray, `data` and `out_dir` must be visible at the same paths on every node.
+`data` is a local path or an `s3://` URI (staged to local disk first, see ray_data.py).
+With Ray (ray_sweep.py) the tasks receive the data as a URI, never a driver path, and
+return their metrics and files as values: only the driver writes into `out_dir`.
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridPoint, Overrides
+from hyperliquid_ofi_trader.catalog.query import CatalogQuery
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
 
-RunOne = Callable[[Overrides, Path, Path], Mapping[str, Any]]
+# The data argument is a recording Path or a catalog.CatalogQuery; Any keeps functions
+# written for paths only (the test helpers, user --run-one functions) acceptable.
+RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
 FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"
@@ -62,9 +68,15 @@ class _Task:
     run_dir: Path
 
 
-def run_sweep(grid: Grid, data: Path, workers: int | None, run_one: RunOne | None,
-              out_dir: Path, ray_address: str | None = None) -> pl.DataFrame:
-    """Run every grid point; return (and write to out_dir/sweep.parquet) the results."""
+def run_sweep(grid: Grid, data: ReplaySource | str, workers: int | None, run_one: RunOne | None,
+              out_dir: Path, ray_address: str | None = None, *,
+              max_retries: int = 3, progress: bool = False) -> pl.DataFrame:
+    """Run every grid point; return (and write to out_dir/sweep.parquet) the results.
+
+    `data`: a recording path, a catalog selection (CatalogQuery) or an s3:// URI of a
+    recording object or prefix (ray_data.py).
+    `max_retries`: Ray only, how often a point whose worker died is re-run elsewhere.
+    `progress`: Ray only, a progress bar on stderr."""
     if run_one is None:
         import_runner()  # fail before any work when the default cannot run at all
     fn = run_one if run_one is not None else default_run_one
@@ -73,12 +85,40 @@ def run_sweep(grid: Grid, data: Path, workers: int | None, run_one: RunOne | Non
     tasks = [_Task(p.index, p.overrides, out_dir / f"point_{p.index:04d}") for p in points]
     out_dir.mkdir(parents=True, exist_ok=True)
     if ray_address is not None:
-        results = _run_ray(fn, data, tasks, ray_address)
+        from hyperliquid_ofi_trader.backtest.ray_sweep import run_on_ray
+
+        results = run_on_ray(fn, _remote_data(data), tasks, ray_address, max_retries=max_retries,
+                             progress=progress)
     else:
-        results = _run_local(fn, data, tasks, _workers(workers, len(tasks)))
+        results = _run_local(fn, _local_data(data), tasks, _workers(workers, len(tasks)))
     table = results_table(grid, points, results, tasks)
     write_table(table, out_dir / TABLE_NAME)
     return table
+
+
+def _remote_data(data: ReplaySource | str) -> CatalogQuery | str:
+    """What a Ray task receives: a catalog selection (each worker opens its URI) or a URI
+    string (staged by the worker); never a path that only the driver's disk has."""
+    if isinstance(data, CatalogQuery):
+        return data
+    from hyperliquid_ofi_trader.backtest import ray_data
+
+    try:
+        return ray_data.data_uri(str(data))
+    except ray_data.DataUriError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def _local_data(data: ReplaySource | str) -> ReplaySource:
+    """Local workers share the driver's disk: an s3:// URI is staged once, here."""
+    if not isinstance(data, str):
+        return data
+    from hyperliquid_ofi_trader.backtest import ray_data
+
+    try:
+        return ray_data.stage(data) if ray_data.is_remote_uri(data) else Path(data)
+    except ray_data.DataUriError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _workers(workers: int | None, n_tasks: int) -> int:
@@ -99,7 +139,7 @@ def _check_picklable(fn: RunOne) -> None:
 # ---------------------------------------------------------------- one point (in a worker)
 
 
-def run_point(fn: RunOne, data: Path, index: int, overrides: Overrides,
+def run_point(fn: RunOne, data: ReplaySource, index: int, overrides: Overrides,
               run_dir: Path) -> PointResult:
     """Run one point; every failure becomes an error result (never an exception)."""
     try:
@@ -136,7 +176,7 @@ def error_text(exc: BaseException) -> str:
 # ---------------------------------------------------------------- local processes
 
 
-def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _run_local(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> list[PointResult]:
     results, broken = _pool_pass(fn, data, tasks, workers)
     # A worker that died took its pool down with it: every unfinished point failed with
@@ -150,7 +190,7 @@ def _run_local(fn: RunOne, data: Path, tasks: Sequence[_Task],
     return sorted(results, key=lambda r: r.index)
 
 
-def _pool_pass(fn: RunOne, data: Path, tasks: Sequence[_Task],
+def _pool_pass(fn: RunOne, data: ReplaySource, tasks: Sequence[_Task],
                workers: int) -> tuple[list[PointResult], list[_Task]]:
     done: list[PointResult] = []
     broken: list[_Task] = []
@@ -180,32 +220,13 @@ def _collect(task: _Task, future: Future[PointResult]) -> PointResult | None:
 # ---------------------------------------------------------------- Ray
 
 
-def _run_ray(fn: RunOne, data: Path, tasks: Sequence[_Task],
-             address: str) -> list[PointResult]:
-    ray = import_ray()
-    try:
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    except Exception as exc:
-        raise SweepError(f"cannot connect to the Ray cluster at {address!r}: "
-                         f"{error_text(exc)}") from None
-    remote = ray.remote(run_point)
-    refs = [remote.remote(fn, data, t.index, t.overrides, t.run_dir) for t in tasks]
-    results: list[PointResult] = []
-    for task, ref in zip(tasks, refs, strict=True):
-        try:
-            results.append(ray.get(ref))
-        except Exception as exc:  # the task's worker died or the node was lost
-            results.append(PointResult(task.index, ERROR, error_text(exc), {}))
-    return results
-
-
 def import_ray() -> Any:
     """The `ray` module, or a SweepError saying how to get it (an optional extra)."""
     try:
         return importlib.import_module("ray")
     except ImportError:
-        raise SweepError("--ray needs Ray, which is not installed here: install it with "
-                         "`pip install 'ray[default]'` (same version as the cluster), or "
+        raise SweepError("--ray needs Ray, which is not installed here: install ray with "
+                         "`pip install 'ray[default]==2.60.0'` (the cluster's version), or "
                          "run without --ray to use local processes") from None
 
 
@@ -224,13 +245,13 @@ def results_table(grid: Grid, points: Sequence[GridPoint], results: Sequence[Poi
     columns["status"] = pl.Series("status", [r.status for r in ordered], pl.Utf8)
     columns["error"] = pl.Series("error", [r.error for r in ordered], pl.Utf8)
     columns["run_dir"] = pl.Series("run_dir", [str(t.run_dir) for t in tasks], pl.Utf8)
-    for name in _metric_names(ordered):
+    for name in metric_names(ordered):
         col = name if name not in columns else f"metric.{name}"
         columns[col] = column(col, [r.metrics.get(name) for r in ordered])
     return pl.DataFrame(list(columns.values()))
 
 
-def _metric_names(results: Sequence[PointResult]) -> list[str]:
+def metric_names(results: Sequence[PointResult]) -> list[str]:
     seen: dict[str, None] = {}
     for r in results:
         seen.update(dict.fromkeys(r.metrics))
@@ -278,7 +299,8 @@ _NESTED: Final = ("coins", "decisions_by_outcome", "orders_by_state", "slippage_
                   "markouts", "fill_rates", "state_changes", "errors_by_stage", "per_coin")
 
 
-def default_run_one(overrides: Overrides, data: Path, run_dir: Path) -> dict[str, Any]:
+def default_run_one(overrides: Overrides, data: ReplaySource,
+                    run_dir: Path) -> dict[str, Any]:
     """One backtest (backtest/runner.py) of `data` with this config, into `run_dir`; the
     metrics are the run report's summary, so sweeps and single runs read the same."""
     from hyperliquid_ofi_trader.backtest.report import summarize

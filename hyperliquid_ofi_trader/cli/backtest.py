@@ -1,6 +1,6 @@
-"""`hlofi backtest --data PATH`: recorded frames through the live engine against the
-in-process simulated venue, with modelled latencies; writes the journal (and the HTML
-report) into `--out`."""
+"""`hlofi backtest --data PATH` (or `--catalog URI --coins --from --to`): recorded frames
+through the live engine against the in-process simulated venue, with modelled latencies;
+writes the journal (and the HTML report) into `--out`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from hyperliquid_ofi_trader.backtest.latency import (
     LatencyConfigError,
     parse_distribution,
 )
+from hyperliquid_ofi_trader.backtest.ray_backtest import DayRun
 from hyperliquid_ofi_trader.backtest.report import run_figures
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
@@ -32,8 +33,17 @@ from hyperliquid_ofi_trader.backtest.runner import (
     run_backtest,
     write_html_report,
 )
+from hyperliquid_ofi_trader.cli.backtest_ray import backtest_by_day
+from hyperliquid_ofi_trader.cli.catalog_options import (
+    CatalogOption,
+    CoinsOption,
+    FromOption,
+    SourceChoiceError,
+    ToOption,
+    resolve_source,
+)
 from hyperliquid_ofi_trader.config import ConfigError, load_config
-from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.sim.settings import SimSettingsError
 
@@ -47,9 +57,13 @@ def register(app: typer.Typer) -> None:
 
 
 def backtest_command(
-    data: Annotated[Path, typer.Option(
+    data: Annotated[Path | None, typer.Option(
         "--data", help="A recording file or folder (our .zst recordings, the Hyperliquid "
-        "archive LZ4 format, or `<ns> <json>` gzip captures).")],
+        "archive LZ4 format, or `<ns> <json>` gzip captures).")] = None,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     config_dir: Annotated[Path | None, typer.Option(
         "--config", help="User config folder overriding the packaged defaults.",
         file_okay=False)] = None,
@@ -82,10 +96,21 @@ def backtest_command(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the summary (incl. the journal SHA-256) as one JSON object.")
     ] = False,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Split the --catalog selection by UTC day and backtest the days in "
+        "parallel on this Ray cluster ('auto', 'ray://host:10001', 'local'); each day "
+        "starts flat. Writes <out>/date=YYYY-MM-DD/ and days.parquet.")] = None,
+    max_retries: Annotated[int, typer.Option(
+        "--max-retries", help="With --ray: re-run a day whose worker or node died this "
+        "many times before recording it as failed.", min=0)] = 3,
 ) -> None:
     """Backtest the configured strategy over recorded data: the exact live engine and order
     path against an in-process simulated venue (queue position, fees, latency)."""
     err = Console(stderr=True)
+    try:
+        source = resolve_source(data, catalog, coins, start, end)
+    except SourceChoiceError as exc:
+        _fail(err, str(exc))
     try:
         cfg = load_config(config_dir)
         latency = _latency(feed_mode, feed_latency, entry_latency, ack_latency)
@@ -97,20 +122,24 @@ def backtest_command(
     except (LatencyConfigError, SimSettingsError, BacktestError) as exc:
         _fail(err, f"invalid backtest settings: {exc}")
     out_dir = out or _default_out()
+    if ray is not None:
+        backtest_by_day(source, config_dir, DayRun(seed, latency, settings, limit, report),
+                        out_dir, ray, max_retries)
+        return
     try:
-        result = _run((cfg, data, out_dir, seed), latency, settings, limit, quiet=as_json)
+        result = _run((cfg, source, out_dir, seed), latency, settings, limit, quiet=as_json)
         if report:
             write_html_report(result)
     except (ReplaySourceError, BacktestError) as exc:
-        _fail(err, f"cannot backtest {data}: {exc}")
-    doc = summary_dict(result, data)
+        _fail(err, f"cannot backtest {source}: {exc}")
+    doc = summary_dict(result, source)
     if as_json:
         typer.echo(orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode())
     else:
         print_summary(Console(), result, doc)
 
 
-def summary_dict(result: BacktestResult, data: Path) -> dict[str, Any]:
+def summary_dict(result: BacktestResult, data: ReplaySource) -> dict[str, Any]:
     """The result, what data it ran on (SYNTHETIC when it was), and the run's headline
     figures from its journal (the same source as `hlofi report`)."""
     return {"data": synthetic_label(data) or "recorded market data", **result.as_dict(),
@@ -134,7 +163,7 @@ def _latency(mode: str, feed: str | None, entry: str | None,
                          ack=dist(ack, DEFAULT_ACK))
 
 
-def _run(what: tuple[Any, Path, Path, int], latency: LatencyConfig,
+def _run(what: tuple[Any, ReplaySource, Path, int], latency: LatencyConfig,
          settings: BacktestSettings, limit: int | None, quiet: bool) -> BacktestResult:
     cfg, data, out_dir, seed = what
     if quiet:

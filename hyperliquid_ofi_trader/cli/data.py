@@ -1,4 +1,5 @@
-"""`hlofi data describe|convert`: inspect recordings and turn them into Parquet."""
+"""`hlofi data describe|convert|fetch|ingest|ls`: inspect recordings, turn them into
+Parquet, fetch Hyperliquid's archive into a data catalog, put recordings into it, list it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from hyperliquid_ofi_trader.cli.data_catalog import register_catalog_commands
 from hyperliquid_ofi_trader.data.parquet_export import ConvertError, ConvertResult, convert
 from hyperliquid_ofi_trader.data.replay_sources import (
     ReadStats,
@@ -20,9 +22,11 @@ from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 data_app = typer.Typer(
     name="data",
     help="Inspect recorded raw frames (ours, Hyperliquid archive LZ4, ns-prefixed gzip "
-    "captures) and convert them to Parquet.",
+    "captures), convert them to Parquet, fetch Hyperliquid's archive into a data catalog, "
+    "ingest recordings into it and list it.",
     no_args_is_help=True,
 )
+register_catalog_commands(data_app)
 
 DataOption = Annotated[
     Path,

@@ -1,4 +1,5 @@
-"""`hlofi replay --data PATH`: recorded frames through the live codec and engine."""
+"""`hlofi replay --data PATH` (or `--catalog URI --coins --from --to`): recorded frames
+through the live codec and engine."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hyperliquid_ofi_trader.cli.catalog_options import (
+    CatalogOption,
+    CoinsOption,
+    FromOption,
+    SourceChoiceError,
+    ToOption,
+    resolve_source,
+)
 from hyperliquid_ofi_trader.config import ConfigError, load_config
-from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.runtime.replay import ReplayResult, replay
 
@@ -24,9 +33,13 @@ def register(app: typer.Typer) -> None:
 
 
 def replay_command(
-    data: Annotated[Path, typer.Option(
+    data: Annotated[Path | None, typer.Option(
         "--data", help="A recording file or folder: our .zst recordings, the Hyperliquid "
-        "archive LZ4 format, or `<ns> <json>` gzip captures.")],
+        "archive LZ4 format, or `<ns> <json>` gzip captures.")] = None,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     config_dir: Annotated[Path | None, typer.Option(
         "--config", help="User config folder overriding the packaged defaults.",
         file_okay=False)] = None,
@@ -42,6 +55,11 @@ def replay_command(
     replay clock, and print a summary. Decisions go to a fresh journal (`hlofi explain`)."""
     err = Console(stderr=True)
     try:
+        source = resolve_source(data, catalog, coins, start, end)
+    except SourceChoiceError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    try:
         cfg = load_config(config_dir)
     except ConfigError as exc:
         err.print(f"[red]invalid configuration:[/red]\n{exc}")
@@ -52,18 +70,19 @@ def replay_command(
         raise typer.Exit(1)
     journal_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        result = _run(cfg_source=(cfg, data, journal_path), limit=limit, quiet=as_json)
+        result = _run(cfg_source=(cfg, source, journal_path), limit=limit, quiet=as_json)
     except ReplaySourceError as exc:
-        err.print(f"[red]cannot replay {data}: {exc}[/red]")
+        err.print(f"[red]cannot replay {source}: {exc}[/red]")
         raise typer.Exit(1) from None
-    data_note = synthetic_label(data) or "recorded market data"
+    data_note = synthetic_label(source) or "recorded market data"
     if as_json:
         typer.echo(orjson.dumps({"data": data_note, **result.as_dict()}, default=str).decode())
     else:
         print_summary(Console(), result, data_note)
 
 
-def _run(cfg_source: tuple[Any, Path, Path], limit: int | None, quiet: bool) -> ReplayResult:
+def _run(cfg_source: tuple[Any, ReplaySource, Path], limit: int | None,
+         quiet: bool) -> ReplayResult:
     cfg, data, journal_path = cfg_source
     if quiet:
         return replay(cfg, data, journal_path, limit=limit, stopwatch=time.perf_counter)

@@ -18,7 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from hyperliquid_ofi_trader.backtest.latency import DEFAULT_ENTRY, DEFAULT_FEED
-from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.cli.catalog_options import (
+    CatalogOption,
+    CoinsOption,
+    FromOption,
+    SourceChoiceError,
+    ToOption,
+    resolve_source,
+)
+from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.research import leadlag_xcorr, microprice_fit, ofi_impact, signal_ic
 from hyperliquid_ofi_trader.research.series import (
@@ -37,7 +45,8 @@ research_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DataOption = Annotated[Path, typer.Option("--data", help="A recording file or directory.")]
+DataOption = Annotated[Path | None, typer.Option(
+    "--data", help="A recording file or directory (or use --catalog).")]
 CoinOption = Annotated[str | None, typer.Option(
     "--coin", help="Coin to study when a Hyperliquid recording holds several.")]
 TickOption = Annotated[float | None, typer.Option(
@@ -82,7 +91,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _load(path: Path, coin: str | None, levels: int = 1) -> MarketSeries:
+def _source(data: Path | None, catalog: str | None, coins: str | None, start: str | None,
+            end: str | None, coin: str | None) -> ReplaySource:
+    """--data, or --catalog with --coins (default: the --coin studied), --from, --to."""
+    if catalog is not None and coins is None:
+        coins = coin
+    try:
+        return resolve_source(data, catalog, coins, start, end)
+    except SourceChoiceError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _load(path: ReplaySource, coin: str | None, levels: int = 1) -> MarketSeries:
     try:
         return load_market(path, coin, levels)
     except (ReplaySourceError, ResearchError) as exc:
@@ -96,14 +116,14 @@ def _tick(market: MarketSeries, tick: float | None) -> float:
     return t
 
 
-def data_note(*paths: Path) -> str:
+def data_note(*paths: ReplaySource) -> str:
     """What the data is: "SYNTHETIC (scenario X, seed N)" for a synthetic recording (each
     one named when several differ), else "recorded market data"."""
     labels = list(dict.fromkeys(synthetic_label(p) or "recorded market data" for p in paths))
     return " + ".join(labels)
 
 
-def _emit_json(obj: Any, *paths: Path) -> None:
+def _emit_json(obj: Any, *paths: ReplaySource) -> None:
     """Print `obj` as JSON; with `paths`, a "data" key says what the data was."""
     if paths and isinstance(obj, dict):
         obj = {"data": data_note(*paths), **obj}
@@ -111,7 +131,7 @@ def _emit_json(obj: Any, *paths: Path) -> None:
     typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
-def _say_data(con: Console, *paths: Path) -> None:
+def _say_data(con: Console, *paths: ReplaySource) -> None:
     note = data_note(*paths)
     con.print(f"[bold]{note}[/bold]" if note.startswith("SYNTHETIC") else note)
 
@@ -140,7 +160,7 @@ _HELP_OFI = (
 
 @research_app.command("ofi", help=_HELP_OFI)
 def ofi_cmd(
-    data: DataOption,
+    data: DataOption = None,
     intervals: Annotated[str, typer.Option(help="Comma-separated interval lengths.")]
     = "1s,5s,10s,30s",
     levels: Annotated[int, typer.Option(
@@ -152,17 +172,22 @@ def ofi_cmd(
     tick: TickOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
+    source = _source(data, catalog, coins, start, end, coin)
     ivs = parse_durations(intervals)
-    market = _load(data, coin, levels)
+    market = _load(source, coin, levels)
     t = _tick(market, tick)
     report = ofi_impact.analyse(market.book, ivs, t, levels=levels, n_buckets=depth_buckets)
     plots = _ofi_plots(report, out)
     if as_json:
-        _emit_json({**report.as_dict(), "source": market.source, "plots": plots}, data)
+        _emit_json({**report.as_dict(), "source": market.source, "plots": plots}, source)
         return
     con = Console()
-    _say_data(con, data)
+    _say_data(con, source)
     con.print(_source_line(market, t))
     con.print(_impact_table(report))
     con.print(_depth_table(report))
@@ -329,7 +354,7 @@ _HELP_SIGNALS = (
 
 @research_app.command("signals", help=_HELP_SIGNALS)
 def signals_cmd(
-    data: DataOption,
+    data: DataOption = None,
     horizons: Annotated[str, typer.Option(help="Comma-separated forecast horizons.")]
     = "100ms,1s,5s",
     ofi_window: Annotated[str, typer.Option(help="Rolling OFI window.")] = "1s",
@@ -340,19 +365,24 @@ def signals_cmd(
     coin: CoinOption = None,
     tick: TickOption = None,
     as_json: JsonOption = False,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
+    source = _source(data, catalog, coins, start, end, coin)
     hs = parse_durations(horizons)
     ofi_ns, aggr_ns = parse_duration_ns(ofi_window), parse_duration_ns(aggr_window)
     mp = _load_model(model)
-    market = _load(data, coin)
+    market = _load(source, coin)
     t = _tick(market, tick)
     report = signal_ic.analyse(market, t, hs, ofi_window_ns=ofi_ns, aggr_window_ns=aggr_ns,
                                model=mp)
     if as_json:
-        _emit_json(report.as_dict(), data)
+        _emit_json(report.as_dict(), source)
         return
     con = Console()
-    _say_data(con, data)
+    _say_data(con, source)
     con.print(_source_line(market, t))
     table = Table(title="Information coefficient (Spearman) vs future mid move; "
                   "n_ind = span / horizon")
@@ -389,9 +419,9 @@ _HELP_MICROPRICE = (
 
 @research_app.command("microprice", help=_HELP_MICROPRICE)
 def microprice_cmd(
-    data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Where to save the fitted model (JSON).",
                                       dir_okay=False)],
+    data: DataOption = None,
     n_imbalance: Annotated[int, typer.Option(help="Imbalance buckets.", min=2)] = 10,
     n_spread: Annotated[int, typer.Option(help="Spreads fitted, 1..N ticks.", min=1)] = 2,
     max_move_ticks: Annotated[float, typer.Option(
@@ -399,8 +429,13 @@ def microprice_cmd(
     coin: CoinOption = None,
     tick: TickOption = None,
     as_json: JsonOption = False,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
-    market = _load(data, coin)
+    source = _source(data, catalog, coins, start, end, coin)
+    market = _load(source, coin)
     t = _tick(market, tick)
     try:
         result = microprice_fit.fit(market.book, t, n_imbalance=n_imbalance,
@@ -411,9 +446,9 @@ def microprice_cmd(
     except OSError as exc:
         raise _fail(f"cannot write {out}: {exc.strerror or exc}") from None
     if as_json:
-        _emit_json({**result.as_dict(), "model_path": str(out)}, data)
+        _emit_json({**result.as_dict(), "model_path": str(out)}, source)
         return
-    _say_data(Console(), data)
+    _say_data(Console(), source)
     _print_microprice(market, t, result, out)
 
 

@@ -1,4 +1,5 @@
-"""`hlofi sweep --grid grid.yaml --data PATH [--workers N] [--ray ADDRESS] [--out DIR]`.
+"""`hlofi sweep --grid grid.yaml --data PATH|--catalog URI [--workers N] [--ray ADDRESS]
+[--out DIR]`.
 
 Validates the whole grid first (a bad key or value stops here, before any run), then runs
 one backtest per grid point in parallel and writes one Parquet table, one row per point.
@@ -20,6 +21,14 @@ from rich.table import Table
 
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridError, load_grid
 from hyperliquid_ofi_trader.backtest.sweep import ERROR, TABLE_NAME, RunOne, SweepError, run_sweep
+from hyperliquid_ofi_trader.cli.catalog_options import (
+    CatalogOption,
+    CoinsOption,
+    FromOption,
+    SourceChoiceError,
+    ToOption,
+    resolve_source,
+)
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 
 EXIT_SOME_FAILED = 3
@@ -36,15 +45,20 @@ def sweep(
         "--grid", help="grid.yaml: optional `base:` config folder and `params:` mapping "
         "dotted config keys (thresholds.router.ofi_high) to lists of values.",
         dir_okay=False)],
-    data: Annotated[Path, typer.Option("--data", help="Recorded data for the backtests "
-                                       "(a file or a folder).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Recorded data for the "
+                                              "backtests (a file or a folder).")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", help="Local worker processes. Default: the number of CPUs.",
         min=1)] = None,
     ray: Annotated[str | None, typer.Option(
-        "--ray", help="Address of an existing Ray cluster (e.g. 'auto' or "
-        "'ray://host:10001'); needs the optional Ray extra. Data and --out must be at "
-        "the same paths on every node.")] = None,
+        "--ray", help="Address of an existing Ray cluster ('auto' on a cluster node, "
+        "'ray://host:10001' from outside, 'local' for a throwaway one); needs Ray "
+        "installed on every node. Workers read the data themselves (give --catalog "
+        "s3://...; a --data path works only when every node mounts it) and send their "
+        "results back: only this machine writes --out.")] = None,
+    max_retries: Annotated[int, typer.Option(
+        "--max-retries", help="With --ray: re-run a point whose worker or node died this "
+        "many times before recording it as failed.", min=0)] = 3,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Output folder (one sub-folder per point + sweep.parquet). "
         "Default: runs/sweep_<grid name>.", file_okay=False)] = None,
@@ -53,22 +67,31 @@ def sweep(
     run_one: Annotated[str | None, typer.Option(
         "--run-one", help="Advanced: MODULE:FUNCTION called as f(overrides, data, run_dir) "
         "-> dict of metrics, instead of the backtest runner.")] = None,
+    catalog: CatalogOption = None,
+    coins: CoinsOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
     """Run a parameter sweep: one backtest per grid point, results in one Parquet table
     (exit 0 all ok, 3 some points failed, 1 could not run)."""
     grid = _load(grid_path)
-    if not data.exists():
-        _fail(f"no such data: {data}")
+    try:
+        source = resolve_source(data, catalog, coins, start, end)
+    except SourceChoiceError as exc:
+        _fail(str(exc))
+    if isinstance(source, Path) and not source.exists():
+        _fail(f"no such data: {source}")
     out_dir = out if out is not None else Path("runs") / f"sweep_{grid_path.stem}"
     if (out_dir / TABLE_NAME).exists() and not force:
         _fail(f"{out_dir / TABLE_NAME} exists: choose another --out or pass --force")
     fn = _resolve(run_one) if run_one else None
-    label = synthetic_label(data)
+    label = synthetic_label(source)
     on = f" on {label}" if label is not None else ""
     typer.echo(f"sweep: {len(grid)} points{on} -> {out_dir}", err=True)
     started = time.monotonic()
     try:
-        table = run_sweep(grid, data, workers, fn, out_dir, ray_address=ray)
+        table = run_sweep(grid, source, workers, fn, out_dir, ray_address=ray,
+                          max_retries=max_retries, progress=ray is not None)
     except SweepError as exc:
         _fail(str(exc))
     elapsed = time.monotonic() - started

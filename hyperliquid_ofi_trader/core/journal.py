@@ -25,6 +25,11 @@ A decision row written under a reserved id (orders cite it) is committed at once
 after the orders left; if the process died in between, the next open writes a `lost`
 decision row for every order whose decision row never arrived, so every order and fill
 still maps to exactly one decision.
+A backtest (`durable=False`, a large `batch_size`) writes cited rows with their batch
+instead, commits only full batches (and the rest at close) unless a flush is forced, and its
+connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
+venue and a crashed backtest is rerun, so none of that protects anything there, while one
+commit per order and the checkpoint fsyncs were most of its journal cost.
 
 Writes go through `core.persistence`: one transaction that rolls back on any exception, a
 poisoned row set aside alone (`health.quarantined`), a 50 ms busy timeout, an owner-only
@@ -259,18 +264,21 @@ class Journal:
     """Append-only writer of decisions, state changes and errors, batched."""
 
     __slots__ = ("_conn", "_decision_high", "_decisions", "_errors", "_next_decision",
-                 "_next_error", "_next_state", "_reserved", "_states", "batch_size", "flushes",
-                 "health", "max_pending", "path", "recovered_lost")
+                 "_next_error", "_next_state", "_reserved", "_states", "batch_size",
+                 "durable", "flushes", "health", "max_pending", "path", "recovered_lost")
 
     def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 max_pending: int = 100_000) -> None:
+                 max_pending: int = 100_000, durable: bool = True) -> None:
         if batch_size <= 0:
             raise ValueError(f"journal batch_size must be positive, got {batch_size}")
         self.path = Path(path)
         self.batch_size = batch_size
+        self.durable = durable  # False only where no order leaves the process
         self._conn = _connect(self.path)
         migrate(self._conn, self.path)
         try:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=OFF")
             self.recovered_lost = recover_lost_decisions(self._conn)
             self._next_decision = max(_max_id(self._conn, "decisions") + 1,
                                       _decision_high(self._conn))
@@ -344,7 +352,8 @@ class Journal:
         error (ValueError): a duplicate would make every later batch commit fail.
 
         A row under a reserved id is committed at once (its orders are already on the
-        wire; a crash must not leave them citing nothing); other rows are batched."""
+        wire; a crash must not leave them citing nothing) unless `durable` is off;
+        other rows are batched."""
         cited = decision_id is not None
         if decision_id is None:
             did = self._take_decision_id()
@@ -356,7 +365,7 @@ class Journal:
                              "written")
         self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
                                 trading_state, encode_inputs(inputs)))
-        self._maybe_flush(now=cited)
+        self._maybe_flush(now=cited and self.durable)
         return did
 
     def record_state_change(self, tr: Transition) -> int:
@@ -377,7 +386,9 @@ class Journal:
         return eid
 
     def _maybe_flush(self, now: bool = False) -> None:
-        if not now and self.pending < self.batch_size:
+        # `pending` spelled out: this runs for every decision
+        if not now and (len(self._decisions) + len(self._states) + len(self._errors)
+                        < self.batch_size):
             return
         try:
             self.flush()
@@ -394,7 +405,11 @@ class Journal:
         failed for a reason that may pass (the rows stay queued for the next flush). A row
         SQLite refuses by value is set aside alone (counted in `health`, logged) so that
         it cannot block every later write. While writes keep failing, an attempt is only
-        made now and then (`WriteHealth.should_retry`) unless `force` (close does)."""
+        made now and then (`WriteHealth.should_retry`) unless `force` (close does). Not
+        `durable`: only a full batch is committed unless `force` (the flush timer of a
+        backtest bounds no loss worth a commit)."""
+        if not self.durable and not force and self.pending < self.batch_size:
+            return
         if not self.pending or not (force or self.health.should_retry()):
             return
         try:

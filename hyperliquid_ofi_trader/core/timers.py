@@ -36,3 +36,10 @@ class PeriodicTimers:
                 fired.append(Timer(exchange_ns=0, local_ns=now_ns, name=name))
                 self._next_ns[name] = now_ns + period
         return fired
+
+    def next_ns(self) -> int:
+        """The earliest time `due` can fire a timer (0 while one has not started): a caller
+        on a hot path skips `due` before then."""
+        if len(self._next_ns) < len(self._period_ns):
+            return 0
+        return min(self._next_ns.values())

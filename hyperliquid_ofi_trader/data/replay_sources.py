@@ -28,16 +28,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, TypeAlias
 
 import lz4.frame
 import msgspec
 import orjson
 import zstandard as zstd
 
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.catalog.query import CatalogQuery
+
 log = logging.getLogger(__name__)
 
 Frame = tuple[int, bytes]
+# What every replaying reader takes: a recording path, or a selection of a data catalog.
+ReplaySource: TypeAlias = "Path | CatalogQuery"
 _CHUNK = 1 << 16
 # Decompressors are fed this much at a time: a corrupt block loses the output of the slice
 # that holds it, so small slices keep more of a damaged file (the call overhead is tiny).
@@ -483,6 +488,17 @@ def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
             continue  # the admitted file turned out empty
         ns, _, frame, it = heapq.heappop(heap)
         yield ns, frame
+        if not heap:
+            # One file open (the usual case): stream it without the heap until the next
+            # file is due, then hand its frame back to the heap exactly as below.
+            due = planned[nxt].first_ns if nxt < len(planned) else None
+            for ns2, frame2 in it:
+                if due is not None and due <= ns2:
+                    heapq.heappush(heap, (ns2, seq, frame2, it))
+                    seq += 1
+                    break
+                yield ns2, frame2
+            continue
         for ns2, frame2 in it:
             heapq.heappush(heap, (ns2, seq, frame2, it))
             seq += 1
@@ -492,13 +508,20 @@ def _merge(planned: list[_Planned], stats: ReadStats) -> Iterator[Frame]:
 # ---------------------------------------------------------------- public API
 
 
-def iter_frames(path: Path, stats: ReadStats | None = None) -> Iterator[Frame]:
-    """Yield (local_ns, raw frame) from a recording file or a directory of them.
+def iter_frames(path: ReplaySource, stats: ReadStats | None = None) -> Iterator[Frame]:
+    """Yield (local_ns, raw frame) from a recording file, a directory of them, or a
+    catalog selection (`catalog.CatalogQuery`: local folder or s3:// URI).
 
     Raises (eagerly, before the first frame) SourceNotFoundError, UnknownFormatError or
-    NoRecordingsError; damage inside files is counted in `stats`, never raised.
+    NoRecordingsError (a catalog: CatalogError); damage inside files is counted in
+    `stats`, never raised.
     """
     st = stats if stats is not None else ReadStats()
+    if not isinstance(path, str | Path):
+        # Lazy: the catalog (pyarrow) is only loaded by those who read one.
+        from hyperliquid_ofi_trader.catalog.reader import iter_catalog_frames
+
+        return iter_catalog_frames(path, st)
     path = Path(path)
     if path.is_dir():
         return _merge(_plan_directory(path, st), st)

@@ -11,9 +11,12 @@ The replay readers skip the file (`data/replay_sources.py`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
 METADATA_NAME: Final = "recording.json"
 
@@ -36,9 +39,24 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-def synthetic_label(path: Path) -> str | None:
-    """"SYNTHETIC (scenario X, seed N)" for a synthetic recording, None otherwise."""
+def synthetic_label(path: Path | CatalogQuery) -> str | None:
+    """"SYNTHETIC (scenario X, seed N)" for a synthetic recording, None otherwise. A catalog
+    selection says so from its manifest (every label, when synthetic and real data mix)."""
+    if not isinstance(path, str | Path):
+        return _catalog_label(path)
     meta = read_metadata(path)
     if meta is None or not meta.get("synthetic"):
         return None
     return f"SYNTHETIC (scenario {meta.get('scenario', '?')}, seed {meta.get('seed', '?')})"
+
+
+def _catalog_label(query: CatalogQuery) -> str | None:
+    # Lazy: reading a catalog loads pyarrow, which plain recordings never need.
+    from hyperliquid_ofi_trader.catalog.reader import selection_labels
+    from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+
+    try:
+        labels = selection_labels(query)
+    except ReplaySourceError:
+        return None
+    return "; ".join(labels) if any(lb.startswith("SYNTHETIC") for lb in labels) else None

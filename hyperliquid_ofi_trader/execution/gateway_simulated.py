@@ -26,7 +26,9 @@ places (two queues, the urgent one drained first), exactly the live worker's pol
 Signatures are real: each action is signed with our `L1Signer` and the venue recovers the
 signer, exactly as over the network (the venue has no unsigned entry point, and checking
 signatures in every backtest keeps the signing path honest; `bench/bench_backtest.py`
-prints what it costs).
+prints what it costs). The backtest hands signer and venue one `RecoveryMemo`: the venue
+still rebuilds each action's digest from the wire body, but the public-key recovery of a
+signature our signer just made over that exact digest is known without curve work.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
+from hyperliquid_ofi_trader.data.replay_sources import ReadStats, ReplaySource, iter_frames
 from hyperliquid_ofi_trader.signals.ofi import MultiLevelOFI, OFICalculator
 
 FloatArray = npt.NDArray[np.float64]
@@ -227,7 +227,7 @@ class _HyperliquidReplay:
             self.trades.add(t.tid, t.exchange_ns, t.price, t.size, t.is_buy)
 
 
-def load_hyperliquid(path: Path, coin: str | None = None, levels: int = 1) -> MarketSeries:
+def load_hyperliquid(path: ReplaySource, coin: str | None = None, levels: int = 1) -> MarketSeries:
     """Replay a Hyperliquid recording for one coin (the only coin in it when `coin` is None)."""
     if levels < 1:
         raise ResearchError(f"--levels must be at least 1, got {levels}")
@@ -255,7 +255,7 @@ def load_hyperliquid(path: Path, coin: str | None = None, levels: int = 1) -> Ma
     return _finish_hyperliquid(path, coin, replay, stats)
 
 
-def _finish_hyperliquid(path: Path, coin: str | None, replay: _HyperliquidReplay | None,
+def _finish_hyperliquid(path: ReplaySource, coin: str | None, replay: _HyperliquidReplay | None,
                         stats: ExtractStats) -> MarketSeries:
     if replay is None or not replay.rows.ns:
         raise ResearchError(f"{path}: no usable book updates for coin {coin or '(any)'}"
@@ -288,11 +288,12 @@ def _binance_holds(path: Path, symbol: str | None) -> str:
     return f" (it holds: {held}; pick it with --coin {held.removesuffix('USDT')})" if held else ""
 
 
-def load_market(path: Path, coin: str | None = None, levels: int = 1) -> MarketSeries:
-    """Any supported recording: Binance USDⓈ-M capture or Hyperliquid frames."""
+def load_market(path: ReplaySource, coin: str | None = None, levels: int = 1) -> MarketSeries:
+    """Any supported recording: Binance USDⓈ-M capture or Hyperliquid frames (a catalog
+    selection holds Hyperliquid frames)."""
     from hyperliquid_ofi_trader.data import binance_reader  # research-only dependency
 
-    if binance_reader.is_binance_capture(path):
+    if isinstance(path, Path) and binance_reader.is_binance_capture(path):
         # --coin ETH means the ETHUSDT stream; a capture without it says what it holds.
         symbol = None if coin is None else binance_symbol(coin)
         try:

@@ -23,7 +23,12 @@ from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
-from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, iter_frames
+from hyperliquid_ofi_trader.data.replay_sources import (
+    Frame,
+    ReadStats,
+    ReplaySource,
+    iter_frames,
+)
 from hyperliquid_ofi_trader.runtime.assembly import build_engine
 
 JOURNAL_FLUSH_PERIOD_NS = 1_000_000_000
@@ -93,7 +98,7 @@ class ReplayDriver:
                 on_progress(self.frames)
 
 
-def replay(cfg: AppConfig, source: Path, journal_path: Path, *, limit: int | None = None,
+def replay(cfg: AppConfig, source: ReplaySource, journal_path: Path, *, limit: int | None = None,
            on_progress: Callable[[int], None] | None = None,
            stopwatch: Callable[[], float] | None = None) -> ReplayResult:
     """Replay `source` (a recording file or folder) into a fresh journal at `journal_path`.

@@ -13,16 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperliquid_ofi_trader.execution.signing import SignatureError, recover_action_signer
+from hyperliquid_ofi_trader.execution.signing import (
+    RecoveryMemo,
+    SignatureError,
+    recover_action_signer,
+)
 
 
 def recover_signer(action: dict[str, Any], nonce: int, signature: Any, *, mainnet: bool,
-                   vault_address: str | None, expires_after: int | None) -> str | None:
-    """The lowercase signer address, or None when the signature cannot be decoded at all."""
+                   vault_address: str | None, expires_after: int | None,
+                   memo: RecoveryMemo | None = None) -> str | None:
+    """The lowercase signer address, or None when the signature cannot be decoded at all.
+    `memo`: signatures made in this process (an in-process backtest venue)."""
     try:
         return recover_action_signer(action, nonce, signature, mainnet=mainnet,
                                      vault_address=vault_address,
-                                     expires_after=expires_after)
+                                     expires_after=expires_after, memo=memo)
     except (SignatureError, TypeError, ValueError, OverflowError):
         # TypeError/ValueError: an action msgpack cannot pack (e.g. a huge int) is as
         # undecodable as a malformed signature

@@ -29,6 +29,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.execution.signing import RecoveryMemo
 from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
@@ -95,6 +96,8 @@ class SimVenue:
         self.last_trade_px: dict[str, float] = {}
         self.candles = CandleBook()  # every print, for candleSnapshot
         self.rejected: dict[str, int] = {}
+        # Signatures our own in-process signer made (a backtest): recovery known at once.
+        self.signatures: RecoveryMemo | None = None
         self._nonces = NonceBook(settings.nonces_kept, settings.nonce_past_ms,
                                  settings.nonce_future_ms)
         self._ip = IpLimiter(settings.ip_weight_per_minute)
@@ -329,7 +332,7 @@ class SimVenue:
     def _authorised(self, env: rq.Envelope, parsed: Any, now_ms: int) -> Response:
         signer = recover_signer(env.action, env.nonce, env.signature,
                                 mainnet=self.settings.mainnet, vault_address=env.vault_address,
-                                expires_after=env.expires_after)
+                                expires_after=env.expires_after, memo=self.signatures)
         if signer is None:
             return self._reject("bad_signature", err(texts.UNABLE_TO_RECOVER_SIGNER))
         user = self._resolve_user(signer)

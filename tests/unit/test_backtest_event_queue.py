@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,3 +67,21 @@ def test_any_schedule_runs_sorted_and_stable(times: list[int]) -> None:
         q.push(t, rec, i)
     q.run_all()
     assert log == sorted(((t, i) for i, t in enumerate(times)))
+
+
+def test_an_entry_that_raises_is_counted_and_the_rest_still_runs() -> None:
+    q = EventQueue()
+    log: list[tuple[int, Any]] = []
+
+    def boom(_: object) -> None:
+        raise RuntimeError("boom")
+
+    q.push(10, boom)
+    q.push(20, _recorder(log, q), "after")
+    with pytest.raises(RuntimeError, match="boom"):
+        q.run_all()
+    assert q.processed == 1
+    assert q.now_ns() == 10
+    assert q.run_all() == 1
+    assert log == [(20, "after")]
+    assert q.processed == 2

@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from hyperliquid_ofi_trader.backtest import runner
 from hyperliquid_ofi_trader.backtest.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
 from hyperliquid_ofi_trader.backtest.runner import (
@@ -22,6 +23,7 @@ from hyperliquid_ofi_trader.cli.backtest import register
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
@@ -84,6 +86,9 @@ def test_same_seed_same_journal_and_it_trades(recording: Path, tmp_path: Path) -
     assert a.journal_sha256 == b.journal_sha256 == journal_sha256(tmp_path / "a")
     assert a.gateway["sent"] > 0
     assert a.gateway["answered"] == a.gateway["sent"]
+    # Every action the venue checked was one our signer made: recovery known at once.
+    assert a.venue["signatures_known"] == a.gateway["sent"]
+    assert "bad_signature" not in a.venue["rejected"]
     assert a.execution["orders"]["counts"].get("fills", 0) > 0
     assert a.engine["stage_errors"] == {}
     # What our order manager believes equals the venue's own ledger.
@@ -156,3 +161,15 @@ def test_cli_missing_data_and_help(tmp_path: Path) -> None:
     help_text = CliRunner().invoke(app, ["backtest", "--help"]).output
     assert "--seed" in help_text
     assert "--entry-latency" in help_text
+
+
+def test_batched_backtest_writes_leave_the_journal_durable_writes_would(
+        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config()
+    fast = run_backtest(cfg, recording, tmp_path / "fast", seed=3, limit=3000)
+    # As live: every cited decision and every new order committed at once, small batches.
+    monkeypatch.setattr(runner, "BACKTEST_WRITE_BATCH", 1)
+    monkeypatch.setattr(runner, "Journal", lambda path, **_: Journal(path))
+    durable = run_backtest(cfg, recording, tmp_path / "durable", seed=3, limit=3000)
+    assert fast.gateway["sent"] > 0
+    assert fast.journal_sha256 == durable.journal_sha256

@@ -220,3 +220,36 @@ def test_a_reserved_id_is_written_once(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="already written"):
             j.record_decision(**kw, decision_id=did)
         assert j.pending == 0  # a cited decision is committed at once
+
+
+def test_a_journal_that_need_not_be_durable_batches_cited_rows_and_skips_fsyncs(
+        tmp_path: Path) -> None:
+    # Backtests: the orders never leave the process, so a cited row waits for its batch.
+    path = tmp_path / "j.sqlite"
+    with Journal(path, batch_size=100, durable=False) as j:
+        did = j.reserve_decision_id()
+        j.record_decision(exchange_ns=1, local_ns=1, coin="ETH", trigger="Bbo",
+                          outcome="submit", reason="r", trading_state="ACTIVE", inputs={},
+                          decision_id=did)
+        assert j.pending == 1
+        with JournalReader(path) as r:
+            assert r.counts()["decisions"] == 0
+        assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    with JournalReader(path) as r:
+        assert [d.outcome for d in r.decisions()] == ["submit"]  # written at close
+    with Journal(path) as j:
+        assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+def test_a_journal_that_need_not_be_durable_commits_only_full_batches(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path, batch_size=3, durable=False) as j:
+        _decision(j, 0)
+        j.flush()  # a flush timer: nothing worth a commit yet
+        assert j.pending == 1
+        _decision(j, 1)
+        _decision(j, 2)  # the batch is full: committed
+        assert j.pending == 0
+        _decision(j, 3)
+    with JournalReader(path) as r:
+        assert [d.id for d in r.decisions()] == [1, 2, 3, 4]  # the rest at close

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import heapq
+import tempfile
 from pathlib import Path
 
 import lz4.frame
@@ -232,3 +234,37 @@ def test_channel_of_fast_and_slow_paths() -> None:
     assert channel_of(b'{ "channel" : "pong" }') == "pong"
     assert channel_of(b"[1]") == "<no channel>"
     assert channel_of(b"hello") == "<text>"
+
+
+def _reference_merge(files: list[list[int]]) -> list[tuple[int, int]]:
+    """The plain k-way heap merge (every frame through the heap), files admitted by their
+    first time: what the streaming fast path must reproduce, ties included."""
+    planned = sorted((f[0], f"f{i:02d}", i) for i, f in enumerate(files) if f)
+    heap: list[tuple[int, int, int, int]] = []  # (ns, seq, file, index)
+    seq = nxt = 0
+    out: list[tuple[int, int]] = []
+    while heap or nxt < len(planned):
+        while nxt < len(planned) and (not heap or planned[nxt][0] <= heap[0][0]):
+            i = planned[nxt][2]
+            nxt += 1
+            heapq.heappush(heap, (files[i][0], seq, i, 0))
+            seq += 1
+        ns, _, i, k = heapq.heappop(heap)
+        out.append((ns, i))
+        if k + 1 < len(files[i]):
+            heapq.heappush(heap, (files[i][k + 1], seq, i, k + 1))
+            seq += 1
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=12).map(sorted),
+                min_size=1, max_size=4))
+def test_directory_merge_equals_the_plain_heap_merge(files: list[list[int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for i, times in enumerate(files):
+            body = b"".join(b"%d %b\n" % (T0 + t, b'{"file":%d}' % i) for t in times)
+            (folder / f"f{i:02d}.gz").write_bytes(gzip.compress(body))
+        got = [(ns - T0, orjson.loads(raw)["file"]) for ns, raw in iter_frames(folder)]
+    assert got == _reference_merge(files)

@@ -10,6 +10,7 @@ import pickle
 import threading
 from typing import Any
 
+import coincurve
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -184,3 +185,48 @@ def test_concurrent_signing_from_threads_matches_serial(key: SecretKey) -> None:
     for t in threads:
         t.join()
     assert all(g == expected for g in got)
+
+
+def _no_curve_work(*_: object, **__: object) -> None:
+    raise AssertionError("recovered on the curve")
+
+
+def test_memo_knows_its_own_signatures_without_curve_work(
+        key: SecretKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    memo = signing.RecoveryMemo()
+    a = wire.cancel_action([(0, 1)])
+    sig = L1Signer(key, mainnet=True, memo=memo).sign_action(a, 100)
+    assert len(memo) == 1
+    with monkeypatch.context() as m:
+        m.setattr(coincurve.PublicKey, "from_signature_and_message", _no_curve_work)
+        assert signing.recover_action_signer(a, 100, sig, mainnet=True,
+                                             memo=memo) == key.address
+    assert memo.hits == 1
+    assert len(memo) == 0  # used once: a replay of the same body is recovered for real
+    assert signing.recover_action_signer(a, 100, sig, mainnet=True, memo=memo) == key.address
+    assert memo.hits == 1
+
+
+def test_memo_never_answers_for_another_digest_or_signature(key: SecretKey) -> None:
+    memo = signing.RecoveryMemo()
+    a = wire.cancel_action([(0, 1)])
+    signer = L1Signer(key, mainnet=True, memo=memo)
+    sig = signer.sign_action(a, 100)
+    # Another nonce or network is another digest: recovered for real, another address.
+    assert signing.recover_action_signer(a, 101, sig, mainnet=True, memo=memo) != key.address
+    assert signing.recover_action_signer(a, 100, sig, mainnet=False, memo=memo) != key.address
+    other = dict(sig, v=55 - sig["v"])  # the other recovery id: another public key
+    assert signing.recover_action_signer(a, 100, other, mainnet=True,
+                                         memo=memo) != key.address
+    assert memo.hits == 0
+
+
+def test_memo_is_bounded_oldest_first(key: SecretKey) -> None:
+    memo = signing.RecoveryMemo(capacity=2)
+    signer = L1Signer(key, mainnet=True, memo=memo)
+    a = wire.noop_action()
+    sigs = [signer.sign_action(a, n) for n in (1, 2, 3)]
+    assert len(memo) == 2
+    for n, sig in zip((1, 2, 3), sigs, strict=True):
+        assert signing.recover_action_signer(a, n, sig, mainnet=True, memo=memo) == key.address
+    assert memo.hits == 2  # nonce 1 was forgotten and recovered on the curve

@@ -29,3 +29,13 @@ def test_long_gap_fires_once_and_rearms_from_now() -> None:
 def test_rejects_non_positive_periods() -> None:
     with pytest.raises(ValueError, match="positive"):
         PeriodicTimers({"bad": 0})
+
+
+def test_next_ns_is_the_earliest_time_anything_can_fire() -> None:
+    timers = PeriodicTimers({"a": S, "b": 3 * S})
+    assert timers.next_ns() == 0  # not started: `due` must be called
+    timers.due(5)
+    assert timers.next_ns() == 5 + S
+    assert timers.due(timers.next_ns() - 1) == []
+    assert [t.name for t in timers.due(timers.next_ns())] == ["a"]
+    assert timers.next_ns() == 5 + 2 * S

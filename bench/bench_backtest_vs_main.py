@@ -1,0 +1,171 @@
+"""Backtest throughput of this checkout against a baseline revision, side by side, in one run.
+
+The baseline (default `52d2d2c`, the session's starting main) is checked out into a
+temporary `git worktree`; every backtest runs in a fresh Python subprocess that imports the
+package from ONE of the two trees (never the editable install's), and the two sides
+alternate (A B, B A, ...) so that load on a shared machine hits both alike.
+
+Inputs (the same files for both sides):
+- a one-hour synthetic recording (`hlofi sim record --scenario realistic --seed 1
+  --duration 3600`, recorded once with this checkout), default config;
+- the real BTC archive hour (../shared/data) with `configs/btc-ofi` (each side its own copy).
+
+Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
+over its CPU time (steadier on a loaded machine), medians over the rounds, the ratio, and
+whether the journal hashes agree. Against `--baseline main` they must (a speed change
+never changes a decision); against an older revision they differ when the strategy or the
+order path changed since, and the ratio then also reflects that the two runs did different
+work (e.g. more orders, each signed, sent, matched and journaled).
+
+Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV] [--rounds N]
+     [--duration S] [--skip-archive] [--skip-synthetic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+DEFAULT_BASELINE = "52d2d2c"
+
+# Runs in the child: import the package from the tree given, never from the editable
+# install of whichever venv runs us, then one backtest, then one JSON line.
+_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+tree, config, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+sys.path.insert(0, tree)
+import hyperliquid_ofi_trader
+if not hyperliquid_ofi_trader.__file__.startswith(tree):
+    raise SystemExit(f"imported {hyperliquid_ofi_trader.__file__}, not from {tree}")
+from hyperliquid_ofi_trader.backtest.runner import run_backtest
+from hyperliquid_ofi_trader.config import load_config
+cfg = load_config(Path(config) if config else None)
+cpu0 = time.process_time()
+result = run_backtest(cfg, data, out, seed=1, stopwatch=time.perf_counter)
+cpu = time.process_time() - cpu0
+print(json.dumps({"frames": result.frames, "wall_s": result.wall_s, "cpu_s": cpu,
+                  "sha": result.journal_sha256}))
+"""
+
+
+@dataclass(slots=True)
+class Side:
+    name: str
+    tree: Path
+    wall_fps: list[float] = field(default_factory=list)
+    cpu_fps: list[float] = field(default_factory=list)
+    hashes: set[str] = field(default_factory=set)
+    frames: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    name: str
+    data: Path
+    config: str  # a folder relative to each tree, or "" for the packaged defaults
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def add_worktree(rev: str, where: Path) -> str:
+    commit = git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    git("worktree", "add", "--detach", str(where), commit)
+    return commit
+
+
+def record_synthetic(out: Path, duration: float) -> None:
+    cmd = [sys.executable, "-m", "hyperliquid_ofi_trader.main", "sim", "record",
+           "--scenario", "realistic", "--seed", "1", "--duration", str(duration),
+           "--out", str(out)]
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def run_once(side: Side, inp: Input, out: Path) -> None:
+    config = str(side.tree / inp.config) if inp.config else ""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(side.tree), config,
+                           str(inp.data), str(out)], cwd=side.tree, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{side.name} backtest of {inp.name} failed:\n{proc.stderr[-2000:]}")
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    side.frames = got["frames"]
+    side.wall_fps.append(got["frames"] / got["wall_s"])
+    side.cpu_fps.append(got["frames"] / got["cpu_s"])
+    side.hashes.add(got["sha"])
+    print(f"  {inp.name:9s} {side.name:9s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
+          f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def compare(inp: Input, base: Side, cand: Side, rounds: int, work: Path) -> None:
+    for r in range(rounds):
+        order = (base, cand) if r % 2 == 0 else (cand, base)
+        for side in order:
+            run_once(side, inp, work / f"{inp.name}-{side.name}-{r}")
+    report(inp, base, cand)
+
+
+def report(inp: Input, base: Side, cand: Side) -> None:
+    bw, cw = statistics.median(base.wall_fps), statistics.median(cand.wall_fps)
+    bc, cc = statistics.median(base.cpu_fps), statistics.median(cand.cpu_fps)
+    same = base.hashes == cand.hashes and len(base.hashes) == 1
+    print(f"=== {inp.name}: {cand.frames:,} frames ({inp.data.name}), medians")
+    print(f"    baseline  {bw:9,.0f} frames/s wall  {bc:9,.0f} frames/s cpu")
+    print(f"    candidate {cw:9,.0f} frames/s wall  {cc:9,.0f} frames/s cpu")
+    print(f"    ratio     {cw / bw:9.2f}x wall         {cc / bc:9.2f}x cpu")
+    print(f"    journal sha256 {'identical' if same else 'DIFFERENT'}: "
+          f"baseline {sorted(base.hashes)} candidate {sorted(cand.hashes)}", flush=True)
+    if not same:
+        print("    (different decisions: strategy or order path changed between the revisions, "
+              "so the two did different work; --baseline main gives a same-decisions ratio)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare to")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per side and input")
+    ap.add_argument("--duration", type=float, default=3600.0, help="synthetic seconds")
+    ap.add_argument("--skip-archive", action="store_true")
+    ap.add_argument("--skip-synthetic", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-vs-main-") as tmp:
+        work = Path(tmp)
+        base_tree = work / "baseline"
+        commit = add_worktree(args.baseline, base_tree)
+        try:
+            print(f"baseline {args.baseline} ({commit[:12]}) vs candidate {ROOT} "
+                  f"(HEAD {git('rev-parse', '--short', 'HEAD')}, working tree as is)")
+            inputs = []
+            if not args.skip_synthetic:
+                syn = work / "synthetic"
+                record_synthetic(syn, args.duration)
+                inputs.append(Input("synthetic", syn, ""))
+            if not args.skip_archive:
+                if ARCHIVE.exists():
+                    inputs.append(Input("archive", ARCHIVE, "configs/btc-ofi"))
+                else:
+                    print(f"archive hour skipped: {ARCHIVE} is absent")
+            for inp in inputs:
+                compare(inp, Side("baseline", base_tree), Side("candidate", ROOT),
+                        args.rounds, work)
+        finally:
+            git("worktree", "remove", "--force", str(base_tree))
+
+
+if __name__ == "__main__":
+    main()
