@@ -236,8 +236,10 @@ class InProcessEmulator:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         clock = LiveClock()
-        self.venue = SimVenue(SimSettings(nonce_future_ms=future_ms, nonces_kept=100_000),
-                              clock)
+        # Ten start-ups a minute from one IP exceed the venue's 1200 weight per minute
+        # (a start-up then exits on "HTTP 429"): this scenario is about nonces.
+        self.venue = SimVenue(SimSettings(nonce_future_ms=future_ms, nonces_kept=100_000,
+                                          ip_weight_per_minute=12_000), clock)
         self.venue.fund(account, 100_000.0)
         source, _ = build_source(SimExchangeOptions(seed=seed), clock)
         self.server = EmulatorServer(self.venue, source, ServerSettings(fault_seed=seed),
