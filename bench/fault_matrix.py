@@ -274,7 +274,7 @@ def run_quick_restarts(restarts: int, seed: int, future_ms: int = 10_000) -> Row
     key = generate_throwaway_key()
     signer = _account(key)
     emulator = InProcessEmulator(signer, seed, future_ms)
-    row = Row(f"{restarts} quick restarts")
+    row = Row(f"{restarts} quick restarts + 1")
     ahead: list[int] = []
     try:
         with contextlib.ExitStack() as stack:
@@ -296,6 +296,11 @@ def run_quick_restarts(restarts: int, seed: int, future_ms: int = 10_000) -> Row
                 if new:  # how far the run's nonces got ahead of the clock
                     ahead.append(new[-1] - ended_ms)
                 sent.update(new)
+            # A last graceful run reconciles what the last SIGKILL left (its write-ahead
+            # order rows, its unjournaled fills, a resting order) before the audit.
+            code, summary, _ = finish(setup.start(5.0), 90.0)
+            row.exit_codes.append(str(code))
+            _record_counts(row, summary)
             row.audit = audit(emulator.http, signer, setup.journal)
             rejected = emulator.nonce_rejections()
     finally:
