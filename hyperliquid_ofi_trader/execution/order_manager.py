@@ -221,6 +221,14 @@ class OrderManager:
         """Cancel these orders (unknown or finished ones are skipped); returns how many.
         `decision_id`: the decision that wants them pulled, cited by the commands."""
         recs = [r for c in cloids if (r := self._live.get(c)) is not None]
+        # An order whose fate is being asked after a cancel was already sent for it gets
+        # no second cancel here: the venue answered "not found" (or nothing), and only the
+        # query's answer or its timeout (which cancels again, spaced) settles it. A cancel
+        # per decision made cancel -> not found -> query -> unknown -> cancel storms.
+        asked = [r for r in recs if r.state is S.UNKNOWN and r.queried and r.cancel_wanted]
+        if asked:
+            self._count("cancel_while_asked", len(asked))
+            recs = [r for r in recs if r not in asked]
         self._send_cancels(recs, self._clock.now_ns(), decision_id)
         return len(recs)
 

@@ -27,6 +27,11 @@ Faults (names as the control endpoint spells them):
   client can read (a JSON object instead of a text). The outcome is unknown to the client.
 - `duplicate_frames` / `reorder_frames` {probability, count?, seconds?}: a data frame is
   sent twice, or held back and sent after the next one.
+- `poison_time` {probability, count?, seconds?}: a published market-data frame (bbo,
+  l2Book) carries `"time": 9300000000000` (a time ~300 years away; it once crashed SQLite).
+- `poison_tid` {probability, count?, seconds?}: with a published market-data frame, every
+  `userFills` subscriber also gets a fill whose `"tid"` is 2**63 (above SQLite's INTEGER),
+  for an oid it never placed.
 - `clear`: every fault off. `status`: report only.
 
 `count` bounds how many times a fault fires ("for the next N"), `seconds` how long it stays
@@ -96,7 +101,7 @@ class Trigger:
 
 
 _TRIGGERED: Final = ("delay_acks", "drop_acks", "rate_limit", "server_error",
-                     "duplicate_frames", "reorder_frames")
+                     "duplicate_frames", "reorder_frames", "poison_time", "poison_tid")
 _WINDOWED: Final = ("silence", "vanish_book", "refuse_connections")
 _ACTIONS: Final = ("drop_connections", "clear", "status")
 FAULT_NAMES: Final = _TRIGGERED + _WINDOWED + _ACTIONS
@@ -107,6 +112,9 @@ _EXTRA_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "server_error": frozenset({"status", "applied", "shape"}),
 }
 ENV_FAULTS: Final = "HLOFI_SIM_FAULTS"
+POISON_TIME_MS: Final = 9_300_000_000_000  # year ~2264: far from any receive time
+POISON_TID: Final = 2**63  # one above SQLite's largest INTEGER
+POISONABLE_CHANNELS: Final = frozenset({"bbo", "l2Book"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +175,17 @@ class FaultInjector:
         if self._fires("reorder_frames", now_ns):
             return FrameFate.HOLD
         return FrameFate.NORMAL
+
+    def poison_armed(self) -> bool:
+        """Cheap gate for the publish path: is any poison fault armed at all?"""
+        triggers = self._triggers
+        return bool(triggers) and ("poison_time" in triggers or "poison_tid" in triggers)
+
+    def poisons_time(self, now_ns: int) -> bool:
+        return self._fires("poison_time", now_ns)
+
+    def poisons_tid(self, now_ns: int) -> bool:
+        return self._fires("poison_tid", now_ns)
 
     def _fires(self, name: str, now_ns: int) -> bool:
         trigger = self._triggers.get(name)
@@ -246,6 +265,23 @@ class FaultInjector:
     def _until(self, name: str, params: Mapping[str, Any]) -> int:
         seconds = _number(params, "seconds", math.nan, 0.0, 86_400.0)
         return self._clock.now_ns() + int(seconds * _NS)
+
+
+def poisoned_time_frame(frame: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a market-data frame whose `data.time` is the poisoned time."""
+    data = dict(frame["data"])
+    data["time"] = POISON_TIME_MS
+    return {**frame, "data": data}
+
+
+def poisoned_fill_frame(user: str, coin: str, now_ms: int) -> dict[str, Any]:
+    """A `userFills` push for `user` with one well-formed fill whose tid SQLite cannot
+    hold (the oid is one no client placed)."""
+    fill = {"coin": coin, "px": "1.0", "sz": "0.01", "side": "B", "time": now_ms,
+            "startPosition": "0.0", "dir": "Open Long", "closedPnl": "0.0",
+            "hash": "0x" + "ab" * 32, "oid": 1, "crossed": True, "fee": "0.0",
+            "tid": POISON_TID, "feeToken": "USDC"}
+    return {"channel": "userFills", "data": {"user": user, "fills": [fill]}}
 
 
 def _check_keys(name: str, params: Mapping[str, Any], allowed: frozenset[str]) -> None:

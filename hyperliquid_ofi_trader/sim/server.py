@@ -39,7 +39,15 @@ from aiohttp import WSMsgType, web
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import num
-from hyperliquid_ofi_trader.sim.faults import AckFate, FaultError, FaultInjector, FrameFate
+from hyperliquid_ofi_trader.sim.faults import (
+    POISONABLE_CHANNELS,
+    AckFate,
+    FaultError,
+    FaultInjector,
+    FrameFate,
+    poisoned_fill_frame,
+    poisoned_time_frame,
+)
 from hyperliquid_ofi_trader.sim.pump import (
     BookDepths,
     MarketPump,
@@ -219,9 +227,24 @@ class EmulatorServer:
         conns = self._routes.get(route)
         if not conns or self.faults.silent(self.clock.now_ns()):
             return
+        if route[0] in POISONABLE_CHANNELS and self.faults.poison_armed():
+            frame = self._poison(frame)
         text = orjson.dumps(frame).decode()
         for conn in tuple(conns):
             self._send_data(conn, text)
+
+    def _poison(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """The poison faults: a market-data frame with a poisoned time, and/or a fill
+        with a poisoned tid pushed to every `userFills` subscriber alongside it."""
+        now_ns = self.clock.now_ns()
+        if self.faults.poisons_tid(now_ns):
+            coin = str(frame["data"].get("coin", ""))
+            fills = [(route, conn) for route, conns in self._routes.items()
+                     if route[0] == "userFills" for conn in conns]
+            for route, conn in fills:
+                poisoned = poisoned_fill_frame(str(route[1]), coin, now_ns // 1_000_000)
+                self._send_data(conn, orjson.dumps(poisoned).decode())
+        return poisoned_time_frame(frame) if self.faults.poisons_time(now_ns) else frame
 
     def _send_data(self, conn: _Conn, text: str) -> None:
         fate = self.faults.frame_fate(self.clock.now_ns())
