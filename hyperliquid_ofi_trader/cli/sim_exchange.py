@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import typer
 
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
 from hyperliquid_ofi_trader.sim.faults import (
     ENV_FAULTS,
     FaultError,
@@ -63,6 +65,29 @@ class SimExchangeOptions:
     funded_accounts: tuple[str, ...] = ()
     auto_fund: bool = False  # every new signer gets an account with initial_usdc
     scenario: str = "realistic"  # sim/scenarios.py, for the synthetic source
+    # Hyperliquid perps fee tier 0..6 the venue charges (and answers in userFees); None:
+    # HLOFI_SIM_FEE_TIER if set (also for emulators a run starts), else tier 0.
+    fee_tier: int | None = None
+
+
+ENV_FEE_TIER = "HLOFI_SIM_FEE_TIER"
+
+
+def fee_settings(opts: SimExchangeOptions) -> dict[str, float]:
+    """SimSettings fee fields for the options' tier (empty: the settings' default)."""
+    tier = opts.fee_tier
+    text = os.environ.get(ENV_FEE_TIER, "").strip()
+    if tier is None and text:
+        try:
+            tier = int(text)
+        except ValueError:
+            raise SimExchangeError(f"{ENV_FEE_TIER}={text!r} is not a tier number") from None
+    if tier is None:
+        return {}
+    if not 0 <= tier < len(FEE_TIERS):
+        raise SimExchangeError(f"fee tier must be 0..{len(FEE_TIERS) - 1}, got {tier}")
+    taker_bps, maker_bps = FEE_TIERS[tier]
+    return {"taker_fee": taker_bps / 10_000, "maker_fee": maker_bps / 10_000}
 
 
 def parse_fund_spec(spec: str, default_usdc: float) -> tuple[str, float]:
@@ -86,7 +111,7 @@ def build_venue(opts: SimExchangeOptions, clock: Clock) -> SimVenue:
     """The venue with the options' accounts funded (`SimExchangeError` on a bad one)."""
     try:
         settings = SimSettings(initial_usdc=opts.initial_usdc,
-                               auto_create_accounts=opts.auto_fund)
+                               auto_create_accounts=opts.auto_fund, **fee_settings(opts))
     except SimSettingsError as exc:
         raise SimExchangeError(str(exc)) from None
     fundings = [parse_fund_spec(spec, opts.initial_usdc) for spec in opts.funded_accounts]
@@ -244,13 +269,17 @@ def sim_exchange(
     scenario: Annotated[str, typer.Option(
         help=f"Synthetic market scenario: {', '.join(SCENARIOS)} (sim/scenarios.py).")]
     = "realistic",
+    fee_tier: Annotated[int | None, typer.Option(
+        help="Hyperliquid perps fee tier (0-6) the emulator charges and reports in userFees "
+        "(default: HLOFI_SIM_FEE_TIER, else tier 0: 4.5 bps taker, 1.5 bps maker).",
+        min=0, max=len(FEE_TIERS) - 1)] = None,
 ) -> None:
     """Run the local Hyperliquid emulator (REST + WebSocket) until Ctrl-C."""
     try:
         faults = tuple(parse_fault_flag(spec) for spec in fault or ())
         opts = SimExchangeOptions(host, port, seed, source, initial_usdc, speed, loop, faults,
                                   duration, tuple(fund or ()), auto_fund,
-                                  scenario=scenario)
+                                  scenario=scenario, fee_tier=fee_tier)
         server = asyncio.run(run_emulator(opts))
     except (SimExchangeError, FaultError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -489,7 +489,9 @@ class LiveRunner:
         except Exception as exc:  # the venue's answer is optional input: never fatal
             log.warning("userFees unavailable (%r): costs use the configured fee tier", exc)
             return
-        log.info("fees from the venue: taker %.2f bps, maker %.2f bps",
+        # DEBUG: the summary and the status carry these figures; an INFO line would land in
+        # the middle of the live view.
+        log.debug("fees from the venue: taker %.2f bps, maker %.2f bps",
                  costs.explain()["taker_fee_bps"], costs.explain()["maker_fee_bps"])
 
     def _build_engine(self, journal: Journal, store: OrderStore,

@@ -30,13 +30,14 @@ from hyperliquid_ofi_trader.core.engine import Outcome
 from hyperliquid_ofi_trader.core.journal import LOST_OUTCOME
 from hyperliquid_ofi_trader.execution.keys import PRIVATE_KEY_ENV, SecretKey
 from hyperliquid_ofi_trader.runtime.status import StatusError, read_status
+from tests.plumbing import EAGER_COSTS_YAML
 
 HLOFI: Final = [sys.executable, "-m", "hyperliquid_ofi_trader.main"]
 FAST_WARMUP: Final = """
 regime:
   volatility: {halflife_ms: 2000}
   liquidity: {min_dwell_ms: 1000}
-"""
+""" + EAGER_COSTS_YAML
 _LISTENING: Final = re.compile(r"on (http://127\.0\.0\.1:\d+)")
 _S: Final = 1_000_000_000
 # An order row must cite the decision taken just before it, in the same process.

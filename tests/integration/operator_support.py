@@ -16,6 +16,7 @@ from typing import Any
 from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.runtime.registry import RunEntry, RunRegistry, state_dir
 from hyperliquid_ofi_trader.runtime.status import RunStatus, StatusError, read_status
+from tests.plumbing import EAGER_COSTS_YAML
 
 HLOFI = [sys.executable, "-m", "hyperliquid_ofi_trader.main"]
 FAST_WARMUP = """
@@ -24,7 +25,7 @@ regime:
     halflife_ms: 2000
   liquidity:
     min_dwell_ms: 1000
-"""
+""" + EAGER_COSTS_YAML
 
 
 def fast_config(tmp_path: Path) -> Path:
@@ -72,6 +73,7 @@ def stop_run(proc: subprocess.Popen[str], timeout: float = 60.0, *,
     with `cli.run.EXIT_HALTED` (3), any other with 0."""
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=timeout)
+    assert out.strip(), f"no summary (exit code {proc.returncode}): {err[-3000:]}"
     summary: dict[str, Any] = json.loads(out)
     if expected_rc is None:
         halted = summary["engine"]["trading_state"] == "HALTED"

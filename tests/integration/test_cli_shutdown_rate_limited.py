@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.plumbing import EAGER_COSTS_YAML
+
 pytestmark = pytest.mark.timeout(150)
 
 HLOFI = Path(sys.executable).parent / "hlofi"
@@ -28,7 +30,7 @@ regime:
     halflife_ms: 2000
   liquidity:
     min_dwell_ms: 1000
-"""
+""" + EAGER_COSTS_YAML
 SHUTDOWN_DEADLINE_S = 15.0  # RunOptions.shutdown_timeout_s
 EXIT_OK = (0, 3)  # 3: the run ended HALTED (the kill switch may trip under refusals)
 

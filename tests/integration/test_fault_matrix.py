@@ -32,6 +32,7 @@ import pytest
 
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_source
 from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
 from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.sim.faults import POISON_TID
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
@@ -46,6 +47,7 @@ from tests.integration.fault_matrix_support import (
     sigkill,
     wait_trading,
 )
+from tests.plumbing import PLUMBING_FEE_TIER
 
 KILLS = 4
 RESTARTS = 10
@@ -91,8 +93,11 @@ async def _short_window_emulator(account: str) -> tuple[EmulatorServer, SimVenue
     # Ten start-ups in a minute from one IP spend more than the venue's 1200 weight per
     # minute on their start-up queries (the 7th then exits: "HTTP 429"): this test is
     # about nonces, so the IP budget is widened.
+    # The plumbing's fee tier (tests/plumbing.py), so that short runs do trade.
+    taker_bps, maker_bps = FEE_TIERS[PLUMBING_FEE_TIER]
     venue = SimVenue(SimSettings(nonce_future_ms=NONCE_FUTURE_MS, nonces_kept=100_000,
-                                 ip_weight_per_minute=12_000), clock)
+                                 ip_weight_per_minute=12_000, taker_fee=taker_bps / 10_000,
+                                 maker_fee=maker_bps / 10_000), clock)
     venue.fund(account, 100_000.0)
     source, _ = build_source(SimExchangeOptions(seed=8), clock)
     server = EmulatorServer(venue, source, ServerSettings(fault_seed=8), clock)

@@ -36,6 +36,7 @@ from hyperliquid_ofi_trader.core.engine import Outcome
 from hyperliquid_ofi_trader.core.journal import LOST_OUTCOME
 from hyperliquid_ofi_trader.execution.keys import PRIVATE_KEY_ENV, generate_throwaway_key
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from tests.plumbing import EAGER_COSTS_YAML
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -44,7 +45,7 @@ FAST_THRESHOLDS = """
 regime:
   volatility: {halflife_ms: 2000}
   liquidity: {min_dwell_ms: 1000}
-"""
+""" + EAGER_COSTS_YAML
 S = 1_000_000_000
 
 

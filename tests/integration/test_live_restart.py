@@ -22,11 +22,13 @@ from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from tests.plumbing import EAGER_COSTS
 
 pytestmark = pytest.mark.timeout(90)
 
 FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
-                                       "liquidity": {"min_dwell_ms": 1000}}}}
+                                       "liquidity": {"min_dwell_ms": 1000}},
+                            **EAGER_COSTS}}
 
 
 async def _run(server: EmulatorServer, key: SecretKey, run_dir: Path,

@@ -26,9 +26,11 @@ from hyperliquid_ofi_trader.data.backoff import BackoffConfig
 from hyperliquid_ofi_trader.data.ws_client import WsClientConfig
 from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
+from tests.plumbing import EAGER_COSTS
 
 FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
-                                       "liquidity": {"min_dwell_ms": 1000}}}}
+                                       "liquidity": {"min_dwell_ms": 1000}},
+                            **EAGER_COSTS}}
 RUN_S = 28.0
 FAULT_AT_S = 10.0
 

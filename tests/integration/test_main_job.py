@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hyperliquid_ofi_trader.backtest.report import summarize
+from hyperliquid_ofi_trader.cli.sim_exchange import ENV_FEE_TIER
 
 # The plumbing is under test, not the economics (bench/bench_edge_scenarios.py is): a short
 # warm-up, and the cheapest fee tier without safety margins so that 40 s hold orders.
@@ -34,7 +35,11 @@ forecast:
 
 
 @pytest.mark.timeout(180)
-def test_hlofi_run_trades_against_the_emulator(tmp_path: Path) -> None:
+def test_hlofi_run_trades_against_the_emulator(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The emulator charges the base tier here, as `hlofi run` does by default: the run must
+    # price its orders with the venue's answer, not the config's cheaper tier.
+    monkeypatch.setenv(ENV_FEE_TIER, "0")
     config = tmp_path / "config"
     config.mkdir()
     (config / "thresholds.yaml").write_text(FAST_WARMUP)

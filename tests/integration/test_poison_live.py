@@ -37,6 +37,7 @@ from hyperliquid_ofi_trader.execution.keys import (
     generate_throwaway_key,
 )
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from tests.plumbing import EAGER_COSTS_YAML
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -44,7 +45,7 @@ FAST_THRESHOLDS = """
 regime:
   volatility: {halflife_ms: 2000}
   liquidity: {min_dwell_ms: 1000}
-"""
+""" + EAGER_COSTS_YAML
 
 
 def _poison_bbo(coin: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.journal import JournalReader
 from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
+from tests.plumbing import EAGER_COSTS
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -28,7 +29,8 @@ RUN_S = 24.0
 def _config(recovery: dict[str, Any]) -> Any:
     return build_config({
         "thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
-                                       "liquidity": {"min_dwell_ms": 1000}}},
+                                       "liquidity": {"min_dwell_ms": 1000}},
+                            **EAGER_COSTS},
         "risk.yaml": {"kill_switch": {"stale_feed_s": 3.0}, "recovery": recovery}})
 
 
