@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 from collections.abc import Sequence
@@ -73,8 +74,8 @@ class SimExchangeOptions:
 ENV_FEE_TIER = "HLOFI_SIM_FEE_TIER"
 
 
-def fee_settings(opts: SimExchangeOptions) -> dict[str, float]:
-    """SimSettings fee fields for the options' tier (empty: the settings' default)."""
+def fee_settings(opts: SimExchangeOptions) -> tuple[float, float] | None:
+    """(taker, maker) fee fractions for the options' tier (None: the settings' default)."""
     tier = opts.fee_tier
     text = os.environ.get(ENV_FEE_TIER, "").strip()
     if tier is None and text:
@@ -83,11 +84,11 @@ def fee_settings(opts: SimExchangeOptions) -> dict[str, float]:
         except ValueError:
             raise SimExchangeError(f"{ENV_FEE_TIER}={text!r} is not a tier number") from None
     if tier is None:
-        return {}
+        return None
     if not 0 <= tier < len(FEE_TIERS):
         raise SimExchangeError(f"fee tier must be 0..{len(FEE_TIERS) - 1}, got {tier}")
     taker_bps, maker_bps = FEE_TIERS[tier]
-    return {"taker_fee": taker_bps / 10_000, "maker_fee": maker_bps / 10_000}
+    return taker_bps / 10_000, maker_bps / 10_000
 
 
 def parse_fund_spec(spec: str, default_usdc: float) -> tuple[str, float]:
@@ -111,7 +112,10 @@ def build_venue(opts: SimExchangeOptions, clock: Clock) -> SimVenue:
     """The venue with the options' accounts funded (`SimExchangeError` on a bad one)."""
     try:
         settings = SimSettings(initial_usdc=opts.initial_usdc,
-                               auto_create_accounts=opts.auto_fund, **fee_settings(opts))
+                               auto_create_accounts=opts.auto_fund)
+        fees = fee_settings(opts)
+        if fees is not None:
+            settings = dataclasses.replace(settings, taker_fee=fees[0], maker_fee=fees[1])
     except SimSettingsError as exc:
         raise SimExchangeError(str(exc)) from None
     fundings = [parse_fund_spec(spec, opts.initial_usdc) for spec in opts.funded_accounts]
