@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plumbing import EAGER_COSTS_YAML
+
 CHROMIUM = os.environ.get("HLOFI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -38,16 +40,7 @@ regime:
     halflife_ms: 2000
   liquidity:
     min_dwell_ms: 1000
-costs:
-  fee_tier: 6
-  maker_rebate_tier: 3
-  adverse_prior_bps: 0.0
-  expected_slippage_bps: 0.0
-  min_margin_bps: 0.0
-  uncertainty_k: 0.0
-forecast:
-  min_evidence: 0.0
-"""
+""" + EAGER_COSTS_YAML
 _KEY_LIKE = re.compile(r"(?i)(?<![0-9a-f])(0x)?[0-9a-f]{64}(?![0-9a-f])")
 _URL = re.compile(r"dashboard: (http://127\.0\.0\.1:\d+/)#token=(\S+)")
 

@@ -13,6 +13,7 @@ import pytest
 
 from hyperliquid_ofi_trader.backtest.report import summarize
 from hyperliquid_ofi_trader.cli.sim_exchange import ENV_FEE_TIER
+from tests.plumbing import EAGER_COSTS_YAML
 
 # The plumbing is under test, not the economics (bench/bench_edge_scenarios.py is): a short
 # warm-up, and the cheapest fee tier without safety margins so that 40 s hold orders.
@@ -22,16 +23,7 @@ regime:
     halflife_ms: 2000
   liquidity:
     min_dwell_ms: 1000
-costs:
-  fee_tier: 6
-  maker_rebate_tier: 3
-  adverse_prior_bps: 0.0
-  expected_slippage_bps: 0.0
-  min_margin_bps: 0.0
-  uncertainty_k: 0.0
-forecast:
-  min_evidence: 0.0
-"""
+""" + EAGER_COSTS_YAML
 
 
 @pytest.mark.timeout(180)
