@@ -14,7 +14,7 @@ from pathlib import Path
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
 from hyperliquid_ofi_trader.backtest.latency import LatencyModel
 from hyperliquid_ofi_trader.backtest.runner import BacktestDriver, BacktestSettings, account_key
-from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
@@ -34,6 +34,7 @@ from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+from tests.plumbing import EAGER_COSTS
 
 Action = PlaceOrder | ModifyOrder | CancelOrder
 
@@ -113,7 +114,9 @@ class SimRig:
 def build_rig(journal: Journal, seed: int, cfg: AppConfig | None = None) -> SimRig:
     """The backtest's assembly (backtest/runner.py), with the recording port in front of
     the simulated gateway. `journal` must outlive the rig."""
-    cfg = cfg or load_config()
+    # The order path is under test, not the economics: the eager cost config (tests/plumbing.py)
+    # so that decisions do become orders to re-quote.
+    cfg = cfg or build_config({"thresholds.yaml": EAGER_COSTS})
     market = SyntheticMarket(seed=seed)
     clock = ReplayClock(market.now_ns)
     settings = BacktestSettings()

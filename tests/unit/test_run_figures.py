@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from hyperliquid_ofi_trader.backtest.report import run_figures
 from hyperliquid_ofi_trader.cli import backtest
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
+from tests.plumbing import EAGER_COSTS_YAML
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,13 +26,17 @@ def _app() -> typer.Typer:
 
 
 def test_backtest_json_has_the_headline_figures_and_says_synthetic(tmp_path: Path) -> None:
-    record_scenario("realistic", 5, 120.0, tmp_path / "rec")
+    record_scenario("exploitable", 5, 120.0, tmp_path / "rec")
+    # The figures are under test, not the economics: the eager cost config so that it trades.
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "thresholds.yaml").write_text(EAGER_COSTS_YAML)
     result = CliRunner().invoke(_app(), ["backtest", "--data", str(tmp_path / "rec"),
                                          "--out", str(tmp_path / "bt"), "--json",
-                                         "--no-report"])
+                                         "--no-report", "--config", str(config)])
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.output.strip().splitlines()[-1])
-    assert doc["data"] == "SYNTHETIC (scenario realistic, seed 5)"
+    assert doc["data"] == "SYNTHETIC (scenario exploitable, seed 5)"
     for key in ("gross_pnl_usd", "fees_usd", "net_pnl_usd", "turnover_usd", "fills"):
         assert key in doc, key
     assert doc["fills"] > 0
