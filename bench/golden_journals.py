@@ -79,7 +79,7 @@ def main() -> int:
     eager_dir = args.cache / "eager-config"
     eager_dir.mkdir(exist_ok=True)
     sys.path.insert(0, str(ROOT / "tests"))
-    from plumbing import EAGER_COSTS_YAML
+    from plumbing import EAGER_COSTS_YAML  # type: ignore[import-not-found]
     (eager_dir / "thresholds.yaml").write_text(EAGER_COSTS_YAML)
     digests: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
