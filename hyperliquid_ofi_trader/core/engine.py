@@ -20,8 +20,8 @@ Per event type:
   is healthy AND the REDUCING state was caused by a feed alone (never after stage errors,
   a kill switch or a manual reduce). A connection-level UP (channel "") clears every
   channel, because the client re-subscribes everything and resets its watchdog.
-  A channel is "needed" unless it names a coin ("l2Book:SOL") that is neither traded nor
-  the lead coin; connection ("") and private channels are always needed.
+  A channel is "needed" unless it carries a coin (`FeedState.coin`, set by the venue feed)
+  that is neither traded nor the lead coin; connection and private channels always are.
 - Rejection: counted per reason (the codec already logged its detail).
 - Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
   to the kill switch.
@@ -624,7 +624,7 @@ class Engine:
 
     def _on_feed(self, ev: FeedState) -> None:
         if ev.status is FeedStatus.DOWN or ev.status is FeedStatus.STALE:
-            if not self._is_needed(ev.channel):
+            if not self._is_needed(ev):
                 return
             self._unhealthy.add(ev.channel)
             where = ev.channel or "connection"
@@ -643,9 +643,8 @@ class Engine:
             self._unhealthy.discard(ev.channel)
         self._maybe_auto_resume(ev)
 
-    def _is_needed(self, channel: str) -> bool:
-        _, sep, coin = channel.partition(":")
-        return not sep or coin in self._needed
+    def _is_needed(self, ev: FeedState) -> bool:
+        return not ev.coin or ev.coin in self._needed
 
     def _maybe_auto_resume(self, ev: AnyEvent) -> None:
         if (self.settings.auto_resume_on_feed_recovery and not self._unhealthy

@@ -16,8 +16,10 @@ execution, providers). Concern -> module:
     frame codec (frame -> domain events)  websocket/codec.py
     WebSocket client (asyncio pump)       websocket/client.py
     per-channel staleness watchdog        websocket/watchdog.py
+    subscriptions <-> health channels     websocket/subscriptions.py
     `post` request correlation            websocket/post.py
     /info queries (REST or ws post)       http/info.py
+    inbound seam: the venue feed          feed.py  (core.venue_feed.VenueFeed)
     gateway, sans-I/O half                execution/gateway_actions.py
     gateway, async edge (CommandPort)     execution/gateway.py
     reconciliation snapshot               execution/reconcile.py

@@ -63,24 +63,19 @@ from websockets.uri import parse_uri
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
-    AssetCtx,
-    Bbo,
-    BookSnapshot,
     FeedState,
     FeedStatus,
-    Funding,
-    Liquidation,
-    NonUserCancel,
-    OrderUpdate,
     Rejection,
     SubscriptionAck,
-    Trades,
-    UserFills,
 )
 from hyperliquid_ofi_trader.data.backoff import (
     BackoffConfig,
     ExponentialBackoff,
     SlidingWindowLimiter,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.subscriptions import (
+    ChannelKeys,
+    channel_key_for_subscription,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.watchdog import FeedWatchdog
 
@@ -214,15 +209,6 @@ class WsClientStats:
 # ---------------------------------------------------------------- subscriptions
 
 
-def channel_key_for_subscription(sub: Mapping[str, Any]) -> str:
-    """The watchdog key of the events a subscription produces (see `_event_channel_key`)."""
-    kind = str(sub["type"])
-    if kind == "userEvents":
-        return "user"
-    coin = sub.get("coin")
-    return f"{kind}:{coin}" if coin is not None else kind
-
-
 def _canonical(sub: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
     """Comparable form of a subscription: None fields dropped, addresses lowercased."""
     return frozenset((k, str(v).lower() if k == "user" else str(v))
@@ -245,14 +231,6 @@ def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ..
         out.append(MappingProxyType(dict(sub)))
     return tuple(out)
 
-
-_MARKET_PREFIX: Final[Mapping[type, str]] = MappingProxyType({
-    BookSnapshot: "l2Book", Bbo: "bbo", Trades: "trades", AssetCtx: "activeAssetCtx"})
-# A tuple, not `A | B | ...`: that expression would build a new union object per call.
-_MARKET_TYPES: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
-_PRIVATE_KEY: Final[Mapping[type, str]] = MappingProxyType({
-    OrderUpdate: "orderUpdates", UserFills: "userFills", Funding: "user",
-    Liquidation: "user", NonUserCancel: "user"})
 
 
 # ---------------------------------------------------------------- the client
@@ -298,7 +276,7 @@ class HyperliquidWsClient:
         self._ping_ns = round(cfg.ping_interval_s * _NS_PER_S)
         self._silence_ns = round(cfg.silence_timeout_s * _NS_PER_S)
         self._ack_timeout_ns = round(cfg.ack_timeout_s * _NS_PER_S)
-        self._market_keys: dict[type, dict[str, str]] = {t: {} for t in _MARKET_PREFIX}
+        self._keys = ChannelKeys()
         self._stop = asyncio.Event()
         self._running = False
         self._ws: ClientConnection | None = None
@@ -526,26 +504,16 @@ class HyperliquidWsClient:
             self._on_decoded(event, now_ns)
 
     def _on_decoded(self, event: AnyEvent, now_ns: int) -> None:
-        if isinstance(event, _MARKET_TYPES):
-            self._on_channel_data(self._market_key(event), now_ns)
+        key = self._keys.of(event)
+        if key is not None:
+            self._on_channel_data(key, now_ns)
         elif isinstance(event, SubscriptionAck):
             self._emit(event)
             self._on_ack(event, now_ns)
             return
         elif isinstance(event, Rejection):
             self.stats.rejections += 1
-        else:
-            key = _PRIVATE_KEY.get(type(event))
-            if key is not None:
-                self._on_channel_data(key, now_ns)
         self._emit(event)
-
-    def _market_key(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> str:
-        cache = self._market_keys[type(event)]
-        key = cache.get(event.coin)
-        if key is None:  # once per coin and channel: no string building per event
-            key = cache[event.coin] = f"{_MARKET_PREFIX[type(event)]}:{event.coin}"
-        return key
 
     def _on_channel_data(self, key: str, now_ns: int) -> None:
         recovered = self._watchdog.on_message(key, now_ns)
