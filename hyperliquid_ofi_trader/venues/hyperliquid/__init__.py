@@ -14,6 +14,8 @@ execution, providers). Concern -> module:
     L1 action signing                     signing/signer.py
     nonces                                signing/nonce.py
     frame codec (frame -> domain events)  websocket/codec.py
+    feed session: acks, heartbeat,
+      staleness, dead socket (sans-I/O)   websocket/session.py
     WebSocket client (asyncio pump)       websocket/client.py
     per-channel staleness watchdog        websocket/watchdog.py
     subscriptions <-> health channels     websocket/subscriptions.py
