@@ -24,5 +24,6 @@ execution, providers). Concern -> module:
     inbound seam: the venue feed          feed.py  (core.venue_feed.VenueFeed)
     gateway, sans-I/O half                execution/gateway_actions.py
     gateway, async edge (CommandPort)     execution/gateway.py
+    send scheduler (both gateways)        execution/send_scheduler.py
     reconciliation snapshot               execution/reconcile.py
 """
