@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -42,7 +42,9 @@ from hyperliquid_ofi_trader.core.events import (
     PrivateEvent,
     Trades,
 )
-from hyperliquid_ofi_trader.core.state import TradingState
+
+if TYPE_CHECKING:  # state.py's gate filters plans of the intents below
+    from hyperliquid_ofi_trader.core.state import TradingState
 
 # ---------------------------------------------------------------- market data
 
@@ -239,6 +241,15 @@ class ExposurePuller(Protocol):
     on a book we no longer see. Returns how many cancels were sent."""
 
     def cancel_exposing(self, reason: str) -> int: ...
+
+
+class Reconciler(Protocol):
+    """The order path's way to ask the venue for the account (open orders, positions,
+    fills): the answer comes back as an `AccountSnapshot`. The engine asks whenever its
+    trading gate starts awaiting reconciliation (a reconnect, a stream silent on a live
+    socket); `CommandPort.reconcile` is one."""
+
+    def reconcile(self) -> None: ...
 
 
 class PrivateListener(Protocol):

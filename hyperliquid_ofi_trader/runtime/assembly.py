@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.core.stages import (
     OrderSink,
     PositionSource,
     PrivateListener,
+    Reconciler,
     RiskGate,
     Router,
     TimerListener,
@@ -62,6 +63,7 @@ class Execution:
     private_listeners: Sequence[PrivateListener] = ()
     gateway_listeners: Sequence[GatewayListener] = ()
     timer_listeners: Sequence[TimerListener] = ()
+    reconciler: Reconciler | None = None  # asked for the account when the gate waits on it
 
 
 # Builds the order path once the market data and strategy exist (it needs their books and
@@ -157,7 +159,8 @@ def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
     engine = Engine(settings, clock, journal, markets=markets, signals=strategy.signals,
                     regime=strategy.regime, alpha=strategy.alpha, router=ex.router,
                     positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
-                    kill_switch=ex.kill_switch, private_listeners=ex.private_listeners,
+                    kill_switch=ex.kill_switch, reconciler=ex.reconciler,
+                    private_listeners=ex.private_listeners,
                     gateway_listeners=ex.gateway_listeners,
                     timer_listeners=(*ex.timer_listeners,
                                      PersistenceWatch({"journal": journal.health})))
