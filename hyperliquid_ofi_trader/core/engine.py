@@ -267,8 +267,8 @@ class Engine:
         self._last_exchange_ns = 0
         self._last_local_ns = 0
         self._dispatch: dict[type, Callable[[Any], None]] = {
-            BookSnapshot: self._on_book, Bbo: self._on_bbo, Trades: self._on_trades,
-            AssetCtx: self._on_asset_ctx, FeedState: self._on_feed, Rejection: self._on_rejection,
+            BookSnapshot: self._on_market, Bbo: self._on_market, Trades: self._on_market,
+            AssetCtx: self._on_market, FeedState: self._on_feed, Rejection: self._on_rejection,
             Timer: self._on_timer, OrderUpdate: self._on_private, UserFills: self._on_private,
             Funding: self._on_private, Liquidation: self._on_private,
             NonUserCancel: self._on_private, OrderAck: self._on_gateway,
@@ -340,23 +340,20 @@ class Engine:
 
     # ------------------------------------------------------------ market data
 
-    def _on_book(self, ev: BookSnapshot) -> None:
-        if self._feed_market(ev, "book"):
-            self._decide_all(ev)
+    def _on_market(self, ev: MarketEvent) -> None:
+        """Market data first, then the signal and regime stages once, then one decision
+        per traded coin the event concerns (a lead-coin event decides for every traded
+        coin). An event that concerns no traded coin feeds the market data only."""
+        if not self._feed_market(ev):
+            return
+        targets = self._targets.get(ev.coin, ())
+        if not targets:
+            return
+        failure = self._update_stages(ev)
+        for coin in targets:
+            self.decide(coin, ev, failure)
 
-    def _on_bbo(self, ev: Bbo) -> None:
-        if self._feed_market(ev, "bbo"):
-            self._decide_all(ev)
-
-    def _on_trades(self, ev: Trades) -> None:
-        if self._feed_market(ev, "trades"):
-            self._decide_all(ev)
-
-    def _on_asset_ctx(self, ev: AssetCtx) -> None:
-        if self._feed_market(ev, "asset_ctx"):
-            self._decide_all(ev)
-
-    def _feed_market(self, ev: MarketEvent, kind: str) -> bool:
+    def _feed_market(self, ev: MarketEvent) -> bool:
         """Update the coin's data; False when the event cannot be used."""
         market = self.markets.get(ev.coin)
         if market is None:
@@ -372,28 +369,26 @@ class Engine:
 
     # ------------------------------------------------------------ decisions
 
-    def _decide_all(self, ev: MarketEvent) -> None:
-        for coin in self._targets.get(ev.coin, ()):
-            self.decide(coin, ev)
-
-    def decide(self, coin: str, ev: MarketEvent) -> Verdict:
+    def decide(self, coin: str, ev: MarketEvent, failure: _StageError | None = None
+               ) -> Verdict:
         """The seed's `on_ws_event` for traded `coin`, once `ev` has updated the market
-        data: signals and regime, tradable?, alpha, route, the trading gate, the risk gate,
-        submit. Each exit is a `Verdict` and one journal row; a stage that raises is the
-        one exception, caught here (counted, escalated) and journaled as an error."""
+        data and the stages (`failure`: a stage that could not take it): signals and
+        regime, tradable?, alpha, route, the trading gate, the risk gate, submit. Each exit
+        is a `Verdict` and one journal row; a stage that raises is the one exception,
+        caught here (counted, escalated) and journaled as an error."""
         cap, gate = _Capture(ev, coin), self._trading
         state = gate.state
+        if failure is not None:  # already counted and escalated, once for the event
+            return self._record_error(cap, ev, failure)
         if state is TradingState.HALTED:
-            self._keep_stages_current(coin, ev)
             return self._record(cap, ev, Outcome.HALTED, self._halt_reason())
         signal_stage, regime_stage, alpha_stage = self._signals, self._regime, self._alpha
         if signal_stage is None or regime_stage is None or alpha_stage is None:
             return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no strategy configured "
                                 f"(absent: {self._missing_strategy()})")
         try:
-            now = self._clock.now_ns()
-            cap.signals = signals = _stage("signals", signal_stage.update, coin, ev, now)
-            cap.regime = regime = _stage("regime", regime_stage.update, coin, ev, now)
+            cap.signals = signals = _stage("signals", signal_stage.values, coin)
+            cap.regime = regime = _stage("regime", regime_stage.values, coin)
             exits_only = not regime.tradable  # blocks new risk, not the exit of ours
             if exits_only and not self._holds(coin):
                 return self._record(cap, ev, Outcome.NOT_TRADABLE, _not_tradable(regime))
@@ -425,9 +420,7 @@ class Engine:
                                     "configured: approved intents not sent")
         except _StageError as err:
             self._stage_failed(err.stage, ev, coin, err.cause)
-            cap.failed_stage = err.stage
-            return self._record(cap, ev, Outcome.ERROR,
-                                f"stage {err.stage} raised {err.cause!r}")
+            return self._record_error(cap, ev, err)
         cap.approved = result.approved
         return self._submit(cap, ev, sink, result.approved)
 
@@ -466,24 +459,38 @@ class Engine:
                                   or "router produced no intent")
         return Outcome.SKIP, STATE_SKIP[state]
 
-    def _keep_stages_current(self, coin: str, ev: MarketEvent) -> None:
-        """While halted nothing is decided, but the signal and regime stages carry state
-        from event to event (OFI's previous touch, volatility, the liquidation detector):
-        starved, the first decision after a resume would compare against a stale past and
-        could fire an IOC on a jump that is only the halt's length. Failures are counted;
-        each stage logs only its first one per halt (it may be why we halted)."""
-        now = self._clock.now_ns()
+    def _record_error(self, cap: _Capture, ev: MarketEvent, err: _StageError) -> Verdict:
+        cap.failed_stage = err.stage
+        return self._record(cap, ev, Outcome.ERROR, f"stage {err.stage} raised {err.cause!r}")
+
+    def _update_stages(self, ev: MarketEvent) -> _StageError | None:
+        """Give `ev` to the signal and regime stages, once (their `values(coin)` are read
+        per decision). Also while halted: they carry state from event to event (OFI's
+        previous touch, volatility, the liquidation detector), and starved, the first
+        decision after a resume would compare against a stale past and could fire an IOC
+        on a jump that is only the halt's length. A failure is counted and escalated, and
+        returned so the event's decisions are journaled as errors; while halted it is only
+        counted, and each stage logs its first one per halt (it may be why we halted)."""
+        failure: _StageError | None = None
         for name, stage in (("signals", self._signals), ("regime", self._regime)):
             if stage is None:
                 continue
             try:
-                stage.update(coin, ev, now)
+                stage.on_event(ev)
             except Exception as exc:
-                self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
-                if name not in self._halted_failures:
-                    self._halted_failures.add(name)
-                    _log.error("stage %s raised while halted (counted; logged once per "
-                               "halt): %r", name, exc, exc_info=exc)
+                if self._trading.state is TradingState.HALTED:
+                    self._halted_stage_failed(name, exc)
+                    continue
+                self._stage_failed(name, ev, ev.coin, exc)
+                failure = failure or _StageError(name, exc)
+        return failure
+
+    def _halted_stage_failed(self, name: str, exc: Exception) -> None:
+        self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
+        if name not in self._halted_failures:
+            self._halted_failures.add(name)
+            _log.error("stage %s raised while halted (counted; logged once per halt): %r",
+                       name, exc, exc_info=exc)
 
     def _missing_strategy(self) -> str:
         absent = [name for name, stage in (("signals", self._signals), ("regime", self._regime),
@@ -503,7 +510,7 @@ class Engine:
         except Exception:  # the position stage's failure is reported where it is routed
             return True
 
-    def _record(self, cap: _Capture, ev: AnyEvent, outcome: str, reason: str, *,
+    def _record(self, cap: _Capture, ev: MarketEvent, outcome: str, reason: str, *,
                 decision_id: int | None = None, trading_state: str | None = None) -> Verdict:
         self.decisions += 1
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1

@@ -195,14 +195,16 @@ class SignalSuite:
         self._last_event: MarketEvent | None = None
 
     def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
-        """Update from `event` (of any coin) and return traded `coin`'s fresh signals.
+        """`on_event(event)` then `values(coin)`, for callers that decide per coin."""
+        self.on_event(event)
+        return self.fresh(coin)
 
-        The engine asks once per traded coin the event concerns (a lead-coin event decides
-        for every traded coin): the event is applied once, or trades would be counted twice
-        and OFI would see a zero change for a touch it already took.
-        """
+    def on_event(self, event: MarketEvent) -> None:
+        """Update from `event` (of any coin). An event already applied is not applied
+        again (trades would be counted twice, OFI would see a zero change for a touch it
+        already took), so `update` may be called once per traded coin the event concerns."""
         if event is self._last_event:
-            return self.fresh(coin)
+            return
         self._last_event = event
         ns = event.exchange_ns
         if ns > self._now_ns:
@@ -217,6 +219,9 @@ class SignalSuite:
             signals = self._coins.get(event.coin)
             if signals is not None:
                 signals.on_trades(event)  # type: ignore[arg-type]
+
+    def values(self, coin: str) -> Mapping[str, float]:
+        """Traded `coin`'s fresh signals by name (the engine's per-decision read)."""
         return self.fresh(coin)
 
     @property
