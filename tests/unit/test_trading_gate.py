@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hyperliquid_ofi_trader.core.events import FeedStatus, GatewayEvent
-from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, OrderIntent, Tif
+from hyperliquid_ofi_trader.core.stages import (
+    CancelIntent,
+    ModifyIntent,
+    OrderIntent,
+    PlanIntent,
+    Tif,
+    may_add_exposure,
+)
 from hyperliquid_ofi_trader.core.state import (
     AWAITING_RECONCILIATION,
     TradingGate,
@@ -119,6 +129,43 @@ def test_admit_applies_the_state_and_the_regimes_exits_only_rule() -> None:
     assert gate.admit(plan, exits_only=True) == (exit_, pulled)
     gate.apply(Trigger.MANUAL_HALT, "operator", 0, 1)
     assert gate.admit(plan) == (CancelIntent(coin="ETH", cloid="0x1", tag="halted:requote"),)
+
+
+_CLOIDS = st.sampled_from(["0x1", "0x2", "0x3"])
+_INTENTS: st.SearchStrategy[PlanIntent] = st.one_of(
+    st.builds(OrderIntent, coin=st.just("ETH"), is_buy=st.booleans(), size=st.just(1.0),
+              price=st.just(1.0), tif=st.sampled_from(list(Tif)), reduce_only=st.booleans(),
+              tag=st.just("t")),
+    st.builds(ModifyIntent, coin=st.just("ETH"), cloid=_CLOIDS, is_buy=st.booleans(),
+              size=st.just(1.0), price=st.just(1.0), tif=st.sampled_from(list(Tif)),
+              reduce_only=st.booleans(), tag=st.just("m")),
+    st.builds(CancelIntent, coin=st.just("ETH"), cloid=_CLOIDS, tag=st.just("c")))
+_TRIGGERS = {TradingState.ACTIVE: None, TradingState.REDUCING: Trigger.MANUAL_REDUCE,
+             TradingState.HALTED: Trigger.MANUAL_HALT}
+
+
+@given(plan=st.lists(_INTENTS, max_size=6).map(tuple),
+       state=st.sampled_from(list(TradingState)), exits_only=st.booleans())
+def test_admit_never_lets_exposure_through_a_degraded_gate(
+        plan: tuple[PlanIntent, ...], state: TradingState, exits_only: bool) -> None:
+    gate, _ = _gate(reconciles=False)
+    trigger = _TRIGGERS[state]
+    if trigger is not None:
+        gate.apply(trigger, "test", 0, 1)
+    kept = gate.admit(plan, exits_only=exits_only)
+    if state is TradingState.ACTIVE and not exits_only:
+        assert kept == plan
+    else:
+        assert not any(may_add_exposure(i) for i in kept)
+    if state is TradingState.HALTED:
+        assert all(isinstance(i, CancelIntent) for i in kept)
+    # Every cancel survives, and every kept action is one the plan asked for on that order.
+    assert [i for i in plan if isinstance(i, CancelIntent)] == [
+        i for i in kept if isinstance(i, CancelIntent) and i.tag == "c"]
+    assert {i.cloid for i in kept if not isinstance(i, OrderIntent)} <= {
+        i.cloid for i in plan if not isinstance(i, OrderIntent)}
+    assert len(kept) <= len(plan)
+    assert gate.admit(kept, exits_only=exits_only) == kept  # filtering twice changes nothing
 
 
 # ---------------------------------------------------------------- through the engine
