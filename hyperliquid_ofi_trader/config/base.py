@@ -51,6 +51,16 @@ class FrozenModel(BaseModel):
     )
 
 
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` over `base`: mappings merge key by key; anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        both_maps = isinstance(old, Mapping) and isinstance(value, Mapping)
+        merged[key] = deep_merge(old, value) if both_maps else value  # type: ignore[arg-type]
+    return merged
+
+
 def freeze_mapping(value: Mapping[Any, Any]) -> Mapping[Any, Any]:
     """A read-only copy: frozen models alone would still let `cfg.coins["X"] = ...` through."""
     return MappingProxyType(dict(value))

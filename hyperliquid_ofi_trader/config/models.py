@@ -46,6 +46,7 @@ from hyperliquid_ofi_trader.config.thresholds_schema import (
     AlphaThresholds,
     AlphaWeights,
     ChannelCadenceMs,
+    CoinThresholds,
     CostThresholds,
     FeedThresholds,
     ForecastThresholds,
@@ -75,6 +76,7 @@ __all__ = [
     "BookSubscription",
     "ChannelCadenceMs",
     "CoinSpec",
+    "CoinThresholds",
     "CostThresholds",
     "DeadMansSwitch",
     "ExecutionTimeouts",
@@ -121,6 +123,7 @@ class AppConfig(FrozenModel):
     def _consistent_across_files(self) -> Self:
         raise_if_any(
             self._limit_violations() + self._book_violations() + self._staleness_violations()
+            + self._per_coin_violations()
         )
         return self
 
@@ -161,6 +164,11 @@ class AppConfig(FrozenModel):
                 ("thresholds", "regime", "liquidity", "depth_levels"),
                 self.thresholds.regime.liquidity.depth_levels,
             ),
+            *(
+                (("thresholds", "per_coin", coin, "regime", "liquidity", "depth_levels"),
+                 own.regime.liquidity.depth_levels)
+                for coin, own in self.thresholds.per_coin.items()
+            ),
         )
         return [
             Violation(
@@ -171,17 +179,25 @@ class AppConfig(FrozenModel):
             if value > FAST_BOOK_LEVELS
         ]
 
+    def _per_coin_violations(self) -> list[Violation]:
+        listed = ", ".join(self.symbols.coins)
+        return [
+            Violation(((("thresholds", "per_coin", coin), coin),),
+                      f"not listed in symbols.yaml coins ({listed})")
+            for coin in self.thresholds.per_coin
+            if coin not in self.symbols.coins
+        ]
+
     def _staleness_violations(self) -> list[Violation]:
         stale = self.thresholds.signals.stale_after_ms.leadlag
-        window = self.symbols.lead_lag.window_ms
-        if stale >= window:
-            return []
         return [
             Violation(
                 (
                     (("thresholds", "signals", "stale_after_ms", "leadlag"), stale),
-                    (("symbols", "lead_lag", "window_ms"), window),
+                    (("symbols", "lead_lag", i, "window_ms"), pair.window_ms),
                 ),
                 "a lead-lag value must outlive its own window",
             )
+            for i, pair in enumerate(self.symbols.lead_lag)
+            if stale < pair.window_ms
         ]

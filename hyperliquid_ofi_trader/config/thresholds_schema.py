@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, Strict, model_validator
+from pydantic import AfterValidator, Field, Strict, WrapSerializer, model_validator
 
 from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
@@ -15,7 +15,11 @@ from hyperliquid_ofi_trader.config.base import (
     SIGNAL_NAMES,
     VENUE_IDLE_TIMEOUT_S,
     WEIGHT_SUM_EPS,
+    CoinName,
     FrozenModel,
+    deep_merge,
+    dump_mapping,
+    freeze_mapping,
 )
 from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
 
@@ -282,6 +286,52 @@ class RegimeThresholds(FrozenModel):
     liquidation: LiquidationRegimeThresholds = Field(description="Liquidation detector.")
 
 
+class CoinThresholds(FrozenModel):
+    """One coin's own thresholds: the global sections with the coin's `per_coin` keys over
+    them (resolved at load; a coin without an entry uses the global sections as they are).
+
+    Only the regime carries thresholds in coin-dependent units (depth in coin units; the
+    volatility and liquidation levels of a coin of another scale). The router's thresholds
+    are already scale-free (OFI divided by depth, bps, fractions of depth, ticks), and the
+    kill switch's depth test is a fraction of the coin's own recent depth over the coin's
+    liquidity `depth_levels`."""
+
+    regime: RegimeThresholds = Field(description="Regime detectors of this coin.")
+
+
+CoinThresholdsMap = Annotated[
+    Mapping[CoinName, CoinThresholds], AfterValidator(freeze_mapping),
+    WrapSerializer(dump_mapping)
+]
+# Sections of thresholds.yaml a `per_coin` entry may override, key by key.
+PER_COIN_SECTIONS: tuple[str, ...] = ("regime",)
+
+
+def resolve_per_coin(data: Any) -> Any:
+    """Raw thresholds with each `per_coin` entry merged over the global sections it names.
+
+    A coin's entry sets only the keys it changes (as a user file does over the defaults);
+    anything malformed is left as is for the model validation to name precisely."""
+    if not isinstance(data, Mapping):
+        return data
+    per_coin = data.get("per_coin")
+    if not isinstance(per_coin, Mapping):
+        return data
+    resolved = {coin: _resolve_coin(data, entry) for coin, entry in per_coin.items()}
+    return {**data, "per_coin": resolved}
+
+
+def _resolve_coin(data: Mapping[str, Any], entry: Any) -> Any:
+    if not isinstance(entry, Mapping):
+        return entry
+    merged = dict(entry)
+    for section in PER_COIN_SECTIONS:
+        base, own = data.get(section), entry.get(section, {})
+        if isinstance(base, Mapping) and isinstance(own, Mapping):
+            merged[section] = deep_merge(base, own)
+    return merged
+
+
 class AlphaWeights(FrozenModel):
     """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
 
@@ -430,3 +480,17 @@ class ThresholdsConfig(FrozenModel):
                                          description="Fitted forecast in bps.")
     costs: CostThresholds = Field(default_factory=CostThresholds,
                                   description="Cost model (fees, spread, adverse selection).")
+    per_coin: CoinThresholdsMap = Field(
+        default_factory=dict, description="Per coin: the keys of `regime` that differ for "
+        "that coin (e.g. liquidity depths in its own units); every other coin uses the "
+        "global sections.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_per_coin(cls, data: Any) -> Any:
+        return resolve_per_coin(data)
+
+    def regime_for(self, coin: str) -> RegimeThresholds:
+        """The regime thresholds of `coin`: its own when `per_coin` has it, else global."""
+        own = self.per_coin.get(coin)
+        return self.regime if own is None else own.regime

@@ -31,11 +31,11 @@ from hyperliquid_ofi_trader.core.stages import (
     TimerListener,
 )
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
-from hyperliquid_ofi_trader.regime.build import build_detector
+from hyperliquid_ofi_trader.regime.build import build_coin_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
-from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+from hyperliquid_ofi_trader.signals.stage import LeadLagPairSpec, SignalSettings, SignalSuite
 
 _NS_PER_MS = 1_000_000
 
@@ -100,11 +100,12 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
     ticks = {coin: model.tick if model is not None
              else min_price_increment(sym.coins[coin].sz_decimals)
              for coin in sym.traded}
+    pairs = tuple(LeadLagPairSpec(p.lead, p.lag, p.window_ms * _NS_PER_MS)
+                  for p in sym.lead_lag)
     return SignalSettings(
-        traded=tuple(sym.traded), ticks=ticks, lead=sym.lead_lag.lead, lag=sym.lead_lag.lag,
+        traded=tuple(sym.traded), ticks=ticks, leadlag_pairs=pairs,
         ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
         ofi_weights=th.ofi.signal_weights(),
-        leadlag_window_ns=sym.lead_lag.window_ms * _NS_PER_MS,
         leadlag_threshold_sigma=th.leadlag.threshold_sigma,
         leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
         aggressive_window_ns=th.aggressive_volume.window_ms * _NS_PER_MS,
@@ -128,7 +129,7 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
     online forecast when it is a `SignalTrust` (else one is built from config)."""
     books = {coin: data.book for coin, data in markets.items()}
     signals = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
-    detector = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
+    detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
     regime = RegimeStageAdapter(detector, books.get)
     forecaster = trust if isinstance(trust, SignalTrust) else build_trust(cfg)
     forecaster.attach(lambda coin: _mid(markets, coin), lambda: signals.now_ns)

@@ -5,7 +5,8 @@ composition root builds it on the engine's per-coin books. Values it publishes, 
 - "ofi": rolling OFI over `ofi_window_ns` (Level 1, or integrated over M levels when weights
   are given), divided by the average depth per level (`OFINormalizer`, depth-only: a
   volatility in ticks can be supplied per coin with `volatility_ticks`).
-- "leadlag": −1 / 0 / +1 for the lag coin (only when the lag coin is traded).
+- "leadlag": −1 / 0 / +1 for a lag coin of a lead-lag pair (only when it is traded); one
+  detector per pair (`SignalSettings.pairs()`), a lag coin follows one lead.
 - "aggressive_volume": taker imbalance in [−1, 1] over its window.
 - "microprice": (micro-price − mid) / half-spread, in [−1, 1] for the weighted mid.
 - "lead_ret_bps", "lag_ret_bps" (lag coin only): the lead's and the lag coin's own log
@@ -26,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Side, Trades
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
@@ -57,6 +58,14 @@ _BID: Final = Side.BID
 _ASK: Final = Side.ASK
 
 
+class LeadLagPairSpec(NamedTuple):
+    """One lead-lag pair: the lag coin follows the lead within `window_ns`."""
+
+    lead: str
+    lag: str
+    window_ns: int
+
+
 @dataclass(frozen=True, slots=True)
 class SignalSettings:
     """Parameters of the signal stage (the config layer maps thresholds.yaml onto these)."""
@@ -78,6 +87,14 @@ class SignalSettings:
     stale_after_ns: Mapping[str, int] = field(default_factory=lambda: {
         "ofi": 2_000 * _MS, "leadlag": 500 * _MS, "aggressive_volume": 10_000 * _MS,
         "microprice": 2_000 * _MS})
+    # Every lead-lag pair; None = the one pair (lead, lag, leadlag_window_ns) above.
+    leadlag_pairs: tuple[LeadLagPairSpec, ...] | None = None
+
+    def pairs(self) -> tuple[LeadLagPairSpec, ...]:
+        """The lead-lag pairs the stage runs."""
+        if self.leadlag_pairs is not None:
+            return self.leadlag_pairs
+        return (LeadLagPairSpec(self.lead, self.lag, self.leadlag_window_ns),)
 
 
 class _DepthEWMA:
@@ -162,20 +179,89 @@ class _CoinSignals:
             self.flow.expire(ns)
 
 
+class _PairSignals:
+    """One lead-lag pair: its detector and both coins' trends, publishing into the lag
+    coin's SignalState (None when the lag coin is not traded: nothing is published)."""
+
+    __slots__ = ("_trend_names", "_trends", "lag", "lag_book", "lag_ns", "lead", "lead_book",
+                 "lead_ns", "leadlag", "target")
+
+    def __init__(self, spec: LeadLagPairSpec, books: Mapping[str, BookView],
+                 s: SignalSettings, target: SignalState | None) -> None:
+        self.lead, self.lag = spec.lead, spec.lag
+        self.lead_book, self.lag_book = books[spec.lead], books[spec.lag]
+        self.leadlag = LeadLagSignal(
+            spec.window_ns, s.leadlag_threshold_sigma, s.leadlag_vol_halflife_ns,
+            lead_coin=spec.lead, lag_coin=spec.lag)
+        self.target = target
+        # (lead trend, lag trend) per time constant, and their published names.
+        self._trends = tuple((Trend(t * _MS), Trend(t * _MS)) for t in s.trend_taus_ms)
+        self._trend_names = trend_names(s.trend_taus_ms)
+        self.lead_ns = self.lag_ns = -1
+
+    def on_book(self, which: int, ns: int) -> None:
+        """A book update of the lead (`which` 0) or the lag coin (1) at exchange `ns`."""
+        if which == 0:
+            if ns > self.lead_ns:
+                self.lead_ns = ns
+            self._update_trends(0, self.lead_book, ns)
+        else:
+            if ns > self.lag_ns:
+                self.lag_ns = ns
+            self._update_trends(1, self.lag_book, ns)
+        self._on_leadlag()
+
+    def _update_trends(self, which: int, book: BookView, ns: int) -> None:
+        if not self._trends:
+            return
+        mid = _mid(book)
+        if mid is not None:
+            for pair in self._trends:
+                pair[which].update(mid, ns)
+
+    def _on_leadlag(self) -> None:
+        if self.lead_ns < 0 or self.lag_ns < 0:
+            return  # (checked first: it costs nothing, the mids cost four book reads)
+        lead_mid, lag_mid = _mid(self.lead_book), _mid(self.lag_book)
+        if lead_mid is None or lag_mid is None:
+            return
+        leadlag = self.leadlag
+        value = leadlag.update(lead_mid, lag_mid, self.lead_ns, self.lag_ns)
+        state = self.target
+        if state is None:
+            return
+        now = leadlag.now_ns
+        state.set("leadlag", float(value), now)
+        lead, lag = leadlag.last_ret_lead, leadlag.last_ret_lag
+        if lead - lead == 0.0 and lag - lag == 0.0:  # both finite (not warming up)
+            state.set("lead_ret_bps", lead * _BPS, now)
+            state.set("lag_ret_bps", lag * _BPS, now)
+        names = self._trend_names
+        i = 0
+        for lead_trend, lag_trend in self._trends:
+            a, b = lead_trend.value(now), lag_trend.value(now)
+            if a - a == 0.0 and b - b == 0.0:
+                state.set(names[i], a, now)
+                state.set(names[i + 1], b, now)
+            i += 2
+
+
 class SignalSuite:
     """`core.stages.SignalStage` over the engine's books (see the module doc).
 
-    `books` maps every coin the signals read (traded coins and the lead coin) to its book.
-    `volatility_ticks(coin)` (optional) returns the std of the mid change over the OFI window
-    in ticks (NaN while unknown); without it OFI is normalised by depth only.
+    `books` maps every coin the signals read (traded coins and the pairs' coins) to its
+    book. `volatility_ticks(coin)` (optional) returns the std of the mid change over the OFI
+    window in ticks (NaN while unknown); without it OFI is normalised by depth only.
     """
 
-    __slots__ = ("_coins", "_lag_ns", "_last_event", "_lead_ns", "_leadlag", "_now_ns",
-                 "_trend_names", "_trends", "_volatility", "books", "settings")
+    __slots__ = ("_coins", "_last_event", "_now_ns", "_pair_roles", "_pairs", "_volatility",
+                 "books", "settings")
 
     def __init__(self, books: Mapping[str, BookView], settings: SignalSettings,
                  volatility_ticks: Callable[[str], float] | None = None) -> None:
-        missing = [c for c in (*settings.traded, settings.lead, settings.lag) if c not in books]
+        specs = settings.pairs()
+        missing = [c for c in (*settings.traded, *(c for p in specs for c in p[:2]))
+                   if c not in books]
         if missing:
             raise ValueError(f"signal stage needs a book for {sorted(set(missing))}")
         no_tick = [c for c in settings.traded if c not in settings.ticks]
@@ -184,14 +270,17 @@ class SignalSuite:
         self.books, self.settings = books, settings
         self._coins = {c: _CoinSignals(books[c], settings.ticks[c], settings)
                        for c in settings.traded}
-        self._leadlag = LeadLagSignal(
-            settings.leadlag_window_ns, settings.leadlag_threshold_sigma,
-            settings.leadlag_vol_halflife_ns, lead_coin=settings.lead, lag_coin=settings.lag)
+        self._pairs = tuple(
+            _PairSignals(spec, books, settings, _state_of(self._coins.get(spec.lag)))
+            for spec in specs)
+        # Coin -> the pairs its book moves, with its role in each (0 lead, 1 lag).
+        roles: dict[str, list[tuple[_PairSignals, int]]] = {}
+        for pair in self._pairs:
+            roles.setdefault(pair.lead, []).append((pair, 0))
+            roles.setdefault(pair.lag, []).append((pair, 1))
+        self._pair_roles = {coin: tuple(r) for coin, r in roles.items()}
         self._volatility = volatility_ticks
-        # (lead trend, lag trend) per time constant, and their published names.
-        self._trends = tuple((Trend(t * _MS), Trend(t * _MS)) for t in settings.trend_taus_ms)
-        self._trend_names = trend_names(settings.trend_taus_ms)
-        self._lead_ns = self._lag_ns = self._now_ns = -1
+        self._now_ns = -1
         self._last_event: MarketEvent | None = None
 
     def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
@@ -242,50 +331,14 @@ class SignalSuite:
         if signals is not None:
             vol = self._volatility(coin) if self._volatility is not None else 1.0
             signals.on_book(ns, vol)
-        s = self.settings
-        if coin == s.lead:
-            self._lead_ns = max(self._lead_ns, ns)
-            self._update_trends(0, self.books[coin], ns)
-        elif coin == s.lag:
-            self._lag_ns = max(self._lag_ns, ns)
-            self._update_trends(1, self.books[coin], ns)
-        else:
-            return
-        self._on_leadlag()
+        roles = self._pair_roles.get(coin)
+        if roles is not None:
+            for pair, which in roles:
+                pair.on_book(which, ns)
 
-    def _update_trends(self, which: int, book: BookView, ns: int) -> None:
-        if not self._trends:
-            return
-        mid = _mid(book)
-        if mid is not None:
-            for pair in self._trends:
-                pair[which].update(mid, ns)
 
-    def _on_leadlag(self) -> None:
-        if self._lead_ns < 0 or self._lag_ns < 0:
-            return  # (checked first: it costs nothing, the mids cost four book reads)
-        s = self.settings
-        lead_mid, lag_mid = _mid(self.books[s.lead]), _mid(self.books[s.lag])
-        if lead_mid is None or lag_mid is None:
-            return
-        leadlag = self._leadlag
-        value = leadlag.update(lead_mid, lag_mid, self._lead_ns, self._lag_ns)
-        target = self._coins.get(s.lag)
-        if target is not None:
-            state, now = target.state, leadlag.now_ns
-            state.set("leadlag", float(value), now)
-            lead, lag = leadlag.last_ret_lead, leadlag.last_ret_lag
-            if lead - lead == 0.0 and lag - lag == 0.0:  # both finite (not warming up)
-                state.set("lead_ret_bps", lead * _BPS, now)
-                state.set("lag_ret_bps", lag * _BPS, now)
-            names = self._trend_names
-            i = 0
-            for lead_trend, lag_trend in self._trends:
-                a, b = lead_trend.value(now), lag_trend.value(now)
-                if a - a == 0.0 and b - b == 0.0:
-                    state.set(names[i], a, now)
-                    state.set(names[i + 1], b, now)
-                i += 2
+def _state_of(signals: _CoinSignals | None) -> SignalState | None:
+    return None if signals is None else signals.state
 
 
 def _with_leadlag_returns(stale_after_ns: Mapping[str, int],
