@@ -1,4 +1,4 @@
-"""The concrete signal stage: the four signals of each traded coin, kept in a SignalState.
+"""The concrete signal stage: the registered signals of each traded coin, in a SignalState.
 
 Implements `core.stages.SignalStage` (`update(coin, event, now_ns) -> {name: value}`); the
 composition root builds it on the engine's per-coin books. Values it publishes, by name:
@@ -24,159 +24,67 @@ venue stamps would make every signal look older by the network delay.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final
 
-from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Side, Trades
-from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Trades
 from hyperliquid_ofi_trader.signals.book_view import BookView
+from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal, overrides
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
-from hyperliquid_ofi_trader.signals.microprice import MicropriceModel, MicropriceSignal
-from hyperliquid_ofi_trader.signals.ofi import (
-    IntegratedOFI,
-    OFICalculator,
-    OFINormalizer,
-    RollingSum,
+from hyperliquid_ofi_trader.signals.registry import COIN_SIGNALS
+from hyperliquid_ofi_trader.signals.settings import (
+    DEFAULT_TREND_TAUS_MS,
+    LeadLagPairSpec,
+    SignalSettings,
 )
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
 from hyperliquid_ofi_trader.signals.trend import Trend
+
+__all__ = ["DEFAULT_TREND_TAUS_MS", "LEADLAG_RETURNS", "LeadLagPairSpec", "SignalSettings",
+           "SignalSuite", "trend_names"]
 
 _MS = 1_000_000
 _BPS = 1e4
 LEADLAG_RETURNS: Final = ("lead_ret_bps", "lag_ret_bps")
 """Signals published next to "leadlag" for the lag coin (the forecast's lead-lag features)."""
-DEFAULT_TREND_TAUS_MS: Final = (1_000, 3_000)
 
 
 def trend_names(taus_ms: tuple[int, ...]) -> tuple[str, ...]:
     """The published names of the lead's and the lag coin's trends, in that order per tau."""
     return tuple(f"{who}_trend_{tau}ms_bps" for tau in taus_ms for who in ("lead", "lag"))
-# Module aliases: reading an enum member off its class costs ~100 ns on every event.
-_BID: Final = Side.BID
-_ASK: Final = Side.ASK
-
-
-class LeadLagPairSpec(NamedTuple):
-    """One lead-lag pair: the lag coin follows the lead within `window_ns`."""
-
-    lead: str
-    lag: str
-    window_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class SignalSettings:
-    """Parameters of the signal stage (the config layer maps thresholds.yaml onto these)."""
-
-    traded: tuple[str, ...]
-    ticks: Mapping[str, float]  # tick size per traded coin (micro-price units)
-    lead: str = "BTC"
-    lag: str = "ETH"
-    ofi_window_ns: int = 1_000 * _MS
-    ofi_weights: tuple[float, ...] | None = None  # None = Level-1 OFI; else integrated OFI
-    depth_levels: int = 5
-    depth_halflife_ns: int = 60_000 * _MS
-    leadlag_window_ns: int = 250 * _MS
-    leadlag_threshold_sigma: float = 2.0
-    leadlag_vol_halflife_ns: int = 30_000 * _MS
-    aggressive_window_ns: int = 5_000 * _MS
-    microprice_model: MicropriceModel | None = None
-    trend_taus_ms: tuple[int, ...] = DEFAULT_TREND_TAUS_MS
-    stale_after_ns: Mapping[str, int] = field(default_factory=lambda: {
-        "ofi": 2_000 * _MS, "leadlag": 500 * _MS, "aggressive_volume": 10_000 * _MS,
-        "microprice": 2_000 * _MS})
-    # Every lead-lag pair; None = the one pair (lead, lag, leadlag_window_ns) above.
-    leadlag_pairs: tuple[LeadLagPairSpec, ...] | None = None
-
-    def pairs(self) -> tuple[LeadLagPairSpec, ...]:
-        """The lead-lag pairs the stage runs."""
-        if self.leadlag_pairs is not None:
-            return self.leadlag_pairs
-        return (LeadLagPairSpec(self.lead, self.lag, self.leadlag_window_ns),)
-
-
-class _DepthEWMA:
-    """Time-decayed mean of the per-level depth, the OFI normaliser's "average depth"."""
-
-    __slots__ = ("_halflife_ns", "_last_ns", "value")
-
-    def __init__(self, halflife_ns: int) -> None:
-        self._halflife_ns = halflife_ns
-        self._last_ns = -1
-        self.value = math.nan
-
-    def update(self, depth: float, ns: int) -> float:
-        if not (depth > 0.0 and math.isfinite(depth)):
-            return self.value
-        if self._last_ns < 0 or not math.isfinite(self.value):
-            self.value = depth
-        elif ns > self._last_ns:
-            w = 0.5 ** ((ns - self._last_ns) / self._halflife_ns)
-            self.value = w * self.value + (1.0 - w) * depth
-        self._last_ns = max(ns, self._last_ns)
-        return self.value
 
 
 class _CoinSignals:
-    """OFI, aggressive volume and micro-price of one traded coin, and its SignalState."""
+    """Every registered per-coin signal of one traded coin (signals/registry.py), and the
+    coin's SignalState they publish into."""
 
-    __slots__ = ("_advanced_ns", "_levels_x2", "book", "depth", "depth_levels", "flow", "micro",
-                 "normalizer", "ofi", "rolling", "state")
+    __slots__ = ("_book_hooks", "_time_hooks", "_trade_hooks", "book", "signals", "state")
 
     def __init__(self, book: BookView, tick: float, s: SignalSettings) -> None:
         self.book = book
-        self.ofi: OFICalculator | IntegratedOFI = (
-            OFICalculator(book) if s.ofi_weights is None else IntegratedOFI(book, s.ofi_weights))
-        self.rolling = RollingSum(s.ofi_window_ns)
-        self.normalizer = OFINormalizer()
-        self.depth = _DepthEWMA(s.depth_halflife_ns)
-        self.depth_levels = s.depth_levels
-        self._levels_x2 = 2 * s.depth_levels  # both sides' levels, the per-level divisor
-        self.flow = AggressiveVolume(s.aggressive_window_ns)
-        self.micro = MicropriceSignal(s.microprice_model, tick)
         self.state = SignalState(_with_leadlag_returns(s.stale_after_ns, s.trend_taus_ms))
-        self._advanced_ns = -(1 << 62)  # latest time the flow window was advanced to
+        self.signals: dict[str, CoinSignal] = {
+            name: build(book, tick, s) for name, build in COIN_SIGNALS.items()
+            if build is not None}
+        found = self.signals.values()
+        # Bound hooks of the signals that use them: no call per event for a no-op hook.
+        self._book_hooks = tuple(x.on_book for x in found if overrides(x, "on_book"))
+        self._trade_hooks = tuple(x.on_trades for x in found if overrides(x, "on_trades"))
+        self._time_hooks = tuple(x.advance for x in found if overrides(x, "advance"))
 
     def on_book(self, ns: int, volatility_ticks: float) -> None:
-        self.rolling.add(self.ofi.update(), ns)
-        depth = self.depth.update(self._level_depth(), ns)
         state = self.state
-        state.set("ofi", self.normalizer.scale(self.rolling.total(), depth, volatility_ticks), ns)
-        book = self.book
-        bid, ask = book.best_bid(), book.best_ask()
-        if bid is None or ask is None:
-            state.invalidate("microprice")
-            return
-        micro = self.micro
-        micro.update(bid[0], bid[1], ask[0], ask[1])
-        state.set("microprice", micro.half_spread_units, ns)
-
-    def _level_depth(self) -> float:
-        # Plain loops, not sum() over generators: same left-to-right additions per side
-        # (sum() of floats adds sequentially from the first item), a third of the time.
-        book = self.book
-        n = self.depth_levels
-        bids = 0.0
-        for _, q in book.levels(_BID, n):
-            bids += q
-        asks = 0.0
-        for _, q in book.levels(_ASK, n):
-            asks += q
-        return (bids + asks) / self._levels_x2
+        for hook in self._book_hooks:
+            hook(state, ns, volatility_ticks)
 
     def on_trades(self, event: Trades) -> None:
-        self.flow.on_trades(event)
-        self.state.set("aggressive_volume", self.flow.value(), event.exchange_ns)
+        state = self.state
+        for hook in self._trade_hooks:
+            hook(state, event)
 
     def advance(self, ns: int) -> None:
-        # Time passes for the windowed signals even when this coin's own data is quiet.
-        # Skipping a time not beyond the last one is exact: the flow's windows never move
-        # backwards, so advancing them to an earlier or equal time is a no-op.
-        if ns > self._advanced_ns:
-            self._advanced_ns = ns
-            self.flow.expire(ns)
+        for hook in self._time_hooks:
+            hook(ns)
 
 
 class _PairSignals:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,9 @@ from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from tests.plumbing import EAGER_COSTS_YAML
 
 MS = 1_000_000
-BTC_DEPTH = {"per_coin": {"BTC": {"regime": {"liquidity": {"enter_depth": 6.0,
+BTC_DEPTH: dict[str, Any] = {"per_coin": {"BTC": {"regime": {"liquidity": {"enter_depth": 6.0,
                                                             "exit_depth": 3.0}}}}}
-BOTH_TRADED = {"symbols.yaml": {"traded": ["BTC", "ETH"]},
+BOTH_TRADED: dict[str, dict[str, Any]] = {"symbols.yaml": {"traded": ["BTC", "ETH"]},
                "risk.yaml": {"limits": {"max_position_usd": {"BTC": 1000.0, "ETH": 1000.0}}}}
 
 
