@@ -20,7 +20,6 @@ from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
     FAST_BOOK_LEVELS,
     LEAD_LAG_MAX_WINDOW_MS,
-    SIGNAL_NAMES,
     VENUE_MIN_ORDER_USD,
     FrozenModel,
 )
@@ -42,6 +41,7 @@ from hyperliquid_ofi_trader.config.symbols_schema import (
     SymbolsConfig,
 )
 from hyperliquid_ofi_trader.config.thresholds_schema import (
+    SIGNAL_NAMES,
     AggressiveVolumeThresholds,
     AlphaThresholds,
     AlphaWeights,
@@ -57,6 +57,7 @@ from hyperliquid_ofi_trader.config.thresholds_schema import (
     OfiThresholds,
     RegimeThresholds,
     RouterThresholds,
+    SignalSection,
     SignalStaleAfterMs,
     SignalsThresholds,
     ThresholdsConfig,
@@ -95,6 +96,7 @@ __all__ = [
     "RiskConfig",
     "RiskLimits",
     "RouterThresholds",
+    "SignalSection",
     "SignalStaleAfterMs",
     "SignalsThresholds",
     "StageErrorThresholds",
@@ -189,7 +191,7 @@ class AppConfig(FrozenModel):
         ]
 
     def _staleness_violations(self) -> list[Violation]:
-        stale = self.thresholds.signals.stale_after_ms.leadlag
+        stale = self.thresholds.signals.stale_after_ms.as_mapping()["leadlag"]
         return [
             Violation(
                 (

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, Field, Strict, WrapSerializer, model_validator
+from pydantic import AfterValidator, Field, Strict, WrapSerializer, create_model, model_validator
 
 from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
     MAX_PING_INTERVAL_S,
     NS_PER_MS,
-    SIGNAL_NAMES,
     VENUE_IDLE_TIMEOUT_S,
     WEIGHT_SUM_EPS,
     CoinName,
@@ -78,7 +77,17 @@ class FeedThresholds(FrozenModel):
         return self.stale_factor * self.cadence_ms.for_channel(channel)
 
 
-class OfiThresholds(FrozenModel):
+class SignalSection(FrozenModel):
+    """Base of a signal's own thresholds.yaml section. Each subclass IS a signal: `signal`
+    is its published name and its section key, and `SIGNAL_NAMES` (alpha weights,
+    staleness limits, signals/registry.py) is derived from the subclasses in the order
+    they are defined here."""
+
+    signal: ClassVar[str]
+    label: ClassVar[str]  # how descriptions name it
+
+
+class OfiThresholds(SignalSection):
     """Order-flow imbalance signal parameters.
 
     The signal stage publishes one OFI value per event: Level-1 OFI (`levels: 1`), the
@@ -87,6 +96,9 @@ class OfiThresholds(FrozenModel):
     fitted `integration_weights` (Cont, Cucuringu & Zhang 2023; `hlofi research ofi`
     prints them as `integrated_weights`).
     """
+
+    signal: ClassVar[str] = "ofi"
+    label: ClassVar[str] = "OFI"
 
     window_ms: int = Field(gt=0, description="Summation window of OFI on exchange time (ms).")
     levels: int = Field(
@@ -134,8 +146,11 @@ class OfiThresholds(FrozenModel):
         return None if self.levels == 1 else (1.0,) * self.levels
 
 
-class LeadLagThresholds(FrozenModel):
-    """Lead-lag signal parameters (the pair and window are in symbols.yaml)."""
+class LeadLagThresholds(SignalSection):
+    """Lead-lag signal parameters (the pairs and windows are in symbols.yaml)."""
+
+    signal: ClassVar[str] = "leadlag"
+    label: ClassVar[str] = "lead-lag"
 
     threshold_sigma: float = Field(
         gt=0, description="Lead return must exceed this many sigmas of its own volatility."
@@ -143,14 +158,20 @@ class LeadLagThresholds(FrozenModel):
     vol_halflife_ms: int = Field(gt=0, description="Half-life of the lead's volatility EWMA (ms).")
 
 
-class AggressiveVolumeThresholds(FrozenModel):
+class AggressiveVolumeThresholds(SignalSection):
     """Taker-imbalance signal parameters."""
+
+    signal: ClassVar[str] = "aggressive_volume"
+    label: ClassVar[str] = "taker-imbalance"
 
     window_ms: int = Field(gt=0, description="Window of buy vs sell taker volume (ms).")
 
 
-class MicropriceThresholds(FrozenModel):
+class MicropriceThresholds(SignalSection):
     """Micro-price signal parameters."""
+
+    signal: ClassVar[str] = "microprice"
+    label: ClassVar[str] = "micro-price"
 
     model_path: str | None = Field(
         min_length=1,
@@ -158,14 +179,20 @@ class MicropriceThresholds(FrozenModel):
     )
 
 
-class SignalStaleAfterMs(FrozenModel):
-    """Age (ms, exchange time) after which a signal value is ignored."""
+SIGNAL_SECTIONS: tuple[type[SignalSection], ...] = tuple(SignalSection.__subclasses__())
+SIGNAL_NAMES: tuple[str, ...] = tuple(section.signal for section in SIGNAL_SECTIONS)
+"""The one list of signal names: signals/, alpha/ and the config (weights, staleness)."""
 
-    ofi: int = Field(gt=0, description="OFI value lifetime (ms).")
-    leadlag: int = Field(gt=0, description="Lead-lag value lifetime (ms).")
-    aggressive_volume: int = Field(gt=0, description="Taker-imbalance value lifetime (ms).")
-    microprice: int = Field(gt=0, description="Micro-price value lifetime (ms).")
 
+def _per_signal_fields(annotation: type, description: str, *, gt: float | None = None,
+                       ge: float | None = None, le: float | None = None) -> dict[str, Any]:
+    """One field per signal, for a model keyed by signal name (`{label}` in description)."""
+    return {section.signal: (annotation, Field(
+        description=description.format(label=section.label), gt=gt, ge=ge, le=le))
+        for section in SIGNAL_SECTIONS}
+
+
+class _StaleAfterMsBase(FrozenModel):
     def as_mapping(self) -> Mapping[str, int]:
         """Lifetime (ms) by signal name."""
         return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
@@ -173,6 +200,17 @@ class SignalStaleAfterMs(FrozenModel):
     def as_ns_mapping(self) -> Mapping[str, int]:
         """Lifetime in ns by signal name, as `signals.signal_state.SignalState` takes it."""
         return MappingProxyType({k: v * NS_PER_MS for k, v in self.as_mapping().items()})
+
+
+if TYPE_CHECKING:
+    class SignalStaleAfterMs(_StaleAfterMsBase):
+        """Age (ms, exchange time) after which a signal value is ignored."""
+else:
+    SignalStaleAfterMs = create_model(
+        "SignalStaleAfterMs", __base__=_StaleAfterMsBase, __module__=__name__,
+        __doc__="Age (ms, exchange time) after which a signal value is ignored: one "
+        "key per signal.",
+        **_per_signal_fields(int, "{label} value lifetime (ms).", gt=0))
 
 
 class SignalsThresholds(FrozenModel):
@@ -332,14 +370,7 @@ def _resolve_coin(data: Mapping[str, Any], entry: Any) -> Any:
     return merged
 
 
-class AlphaWeights(FrozenModel):
-    """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
-
-    ofi: float = Field(ge=0, le=1, description="Weight of the normalised OFI signal.")
-    leadlag: float = Field(ge=0, le=1, description="Weight of the lead-lag signal.")
-    aggressive_volume: float = Field(ge=0, le=1, description="Weight of taker imbalance.")
-    microprice: float = Field(ge=0, le=1, description="Weight of the micro-price deviation.")
-
+class _AlphaWeightsBase(FrozenModel):
     @model_validator(mode="after")
     def _sum_in_range(self) -> Self:
         # Sum <= 1 keeps a fusion of [-1, 1] signals inside [-1, 1] before compression.
@@ -352,6 +383,16 @@ class AlphaWeights(FrozenModel):
     def as_mapping(self) -> Mapping[str, float]:
         """By signal name, as `alpha.combiner.AlphaCombiner(weights=...)` takes them."""
         return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
+
+
+if TYPE_CHECKING:
+    class AlphaWeights(_AlphaWeightsBase):
+        """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
+else:
+    AlphaWeights = create_model(
+        "AlphaWeights", __base__=_AlphaWeightsBase, __module__=__name__,
+        __doc__="Fusion weight of each signal; each in [0, 1], their sum in (0, 1].",
+        **_per_signal_fields(float, "Weight of the {label} signal.", ge=0, le=1))
 
 
 class AlphaThresholds(FrozenModel):

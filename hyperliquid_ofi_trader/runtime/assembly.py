@@ -15,7 +15,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
-from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.config.models import SIGNAL_NAMES, AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
@@ -110,7 +110,8 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
         leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
         aggressive_window_ns=th.aggressive_volume.window_ms * _NS_PER_MS,
         microprice_model=model,
-        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()))
+        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()),
+        sections={name: getattr(th, name).model_dump() for name in SIGNAL_NAMES})
 
 
 def build_trust(cfg: AppConfig) -> SignalTrust:
