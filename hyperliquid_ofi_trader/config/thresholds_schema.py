@@ -109,7 +109,6 @@ class OfiThresholds(SignalSection):
         "instead of equal weights."
     )
     integration_weights: Annotated[tuple[StrictFloat, ...], Strict(False)] | None = Field(
-        default=None,
         description="One fitted weight per level (level 1 first), required by integrated: "
         "true; scaled to unit L1 norm.",
     )
@@ -228,7 +227,6 @@ class LiquidityRegimeThresholds(FrozenModel):
     """
 
     depth_levels: int = Field(
-        default=5,
         ge=1,
         le=BOOK_LEVELS,
         description="Best levels per side summed into the depth compared with the thresholds.",
@@ -312,7 +310,7 @@ class LiquidationRegimeThresholds(FrozenModel):
         gt=0, lt=100, description="Open-interest drop between two asset contexts (percent)."
     )
     cooldown_ms: int = Field(
-        default=30_000, ge=0, description="How long the flag stays raised after a detection (ms)."
+        ge=0, description="How long the flag stays raised after a detection (ms)."
     )
 
 
@@ -522,7 +520,7 @@ class ThresholdsConfig(FrozenModel):
     costs: CostThresholds = Field(default_factory=CostThresholds,
                                   description="Cost model (fees, spread, adverse selection).")
     per_coin: CoinThresholdsMap = Field(
-        default_factory=dict, description="Per coin: the keys of `regime` that differ for "
+        description="Per coin: the keys of `regime` that differ for "
         "that coin (e.g. liquidity depths in its own units); every other coin uses the "
         "global sections.")
 
