@@ -149,6 +149,7 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
     traded: tuple[str, ...]
     lead: str | None = None  # the first lead-lag pair's lead (its book is journaled)
     leads: tuple[str, ...] = ()  # every pair's lead (symbols.yaml lead_lag)
+    lead_of: dict[str, str] = msgspec.field(default_factory=dict)  # lag coin -> its lead
     reducing_after: int = 3
     halted_after: int = 10
     error_window_ns: int = 60 * _NS_PER_S
@@ -167,6 +168,7 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
             "coins": tuple(cfg.symbols.coins), "traded": tuple(cfg.symbols.traded),
             "lead": next(iter(cfg.symbols.lead_coins), None),
             "leads": cfg.symbols.lead_coins, "reducing_after": se.reducing_after,
+            "lead_of": {pair.lag: pair.lead for pair in cfg.symbols.lead_lag},
             "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S),
             "trade_window_ns": th.aggressive_volume.window_ms * 1_000_000,
             "vol_halflife_ns": th.leadlag.vol_halflife_ms * 1_000_000}
@@ -524,7 +526,7 @@ class Engine:
         failures: list[tuple[str, Exception]] = []
         inputs: dict[str, Any] = {"event": cap.event, "source_coin": cap.source_coin,
                                   "book": _book_top(self.markets.get(cap.coin))}
-        lead = self.settings.lead
+        lead = self.settings.lead_of.get(cap.coin, self.settings.lead)  # the coin's own lead
         if lead and lead != cap.coin:
             inputs["lead_book"] = _book_top(self.markets.get(lead))
         if cap.signals is not None:

@@ -205,6 +205,7 @@ def test_several_pairs_each_publish_for_their_lag_coin() -> None:
     engine = EngineSettings.from_config(cfg)
     assert engine.needed_coins() == {"BTC", "ETH", "SOL"}
     assert engine.decision_targets()["BTC"] == ("ETH", "SOL")
+    assert engine.lead_of == {"ETH": "BTC", "SOL": "ETH"}  # each decision journals its lead
     books = {c: OrderBook(c) for c in ("BTC", "ETH", "SOL")}
     suite = SignalSuite(books, signal_settings(cfg, None))
     mids = {"BTC": 95_000.0, "ETH": 3_500.0, "SOL": 200.0}
@@ -250,3 +251,24 @@ def test_no_pairs_means_no_leadlag_signal() -> None:
     assert suite.update("ETH", BookSnapshot(
         exchange_ns=1, local_ns=1, coin="ETH", bids=((3_500.0, 1.0, 1),),
         asks=((3_500.1, 1.0, 1),)), 1).get("leadlag") is None
+
+
+def test_each_lag_coins_decision_journals_its_own_lead(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.core.clock import ReplayClock
+    from hyperliquid_ofi_trader.core.journal import Journal
+    from hyperliquid_ofi_trader.runtime.assembly import build_engine
+
+    cfg = build_config(_two_pairs())
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as journal:
+        engine, _ = build_engine(cfg, ReplayClock(0), journal)
+        for i, (coin, mid) in enumerate((("BTC", 95_000.0), ("ETH", 3_500.0),
+                                         ("SOL", 200.0))):
+            ns = (i + 1) * MS
+            engine.on_event(BookSnapshot(exchange_ns=ns, local_ns=ns, coin=coin,
+                                         bids=((mid - 0.01, 5.0, 1),),
+                                         asks=((mid + 0.01, 5.0, 1),)))
+        engine.flush()
+    leads = {coin: inputs.get("lead_book") for coin, _, _, inputs in _decisions(path)}
+    assert leads["SOL"]["mid"] == pytest.approx(3_500.0)  # type: ignore[index]  # ETH
+    assert leads["ETH"]["mid"] == pytest.approx(95_000.0)  # type: ignore[index]  # BTC
