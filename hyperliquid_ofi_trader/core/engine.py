@@ -161,7 +161,9 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     coins: tuple[str, ...]
     traded: tuple[str, ...]
-    lead: str | None = None
+    lead: str | None = None  # the first lead-lag pair's lead (its book is journaled)
+    leads: tuple[str, ...] = ()  # every pair's lead (symbols.yaml lead_lag)
+    lead_of: dict[str, str] = msgspec.field(default_factory=dict)  # lag coin -> its lead
     reducing_after: int = 3
     halted_after: int = 10
     error_window_ns: int = 60 * _NS_PER_S
@@ -178,7 +180,9 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
         th = cfg.thresholds
         values: dict[str, Any] = {
             "coins": tuple(cfg.symbols.coins), "traded": tuple(cfg.symbols.traded),
-            "lead": cfg.symbols.lead_lag.lead, "reducing_after": se.reducing_after,
+            "lead": next(iter(cfg.symbols.lead_coins), None),
+            "leads": cfg.symbols.lead_coins, "reducing_after": se.reducing_after,
+            "lead_of": {pair.lag: pair.lead for pair in cfg.symbols.lead_lag},
             "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S),
             "trade_window_ns": th.aggressive_volume.window_ms * 1_000_000,
             "vol_halflife_ns": th.leadlag.vol_halflife_ms * 1_000_000}
@@ -190,13 +194,15 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
         targets: dict[str, tuple[str, ...]] = {}
         for coin in self.coins:
             own = (coin,) if coin in self.traded else ()
-            led = tuple(t for t in self.traded if t != coin) if coin == self.lead else ()
+            is_lead = coin == self.lead or coin in self.leads
+            led = tuple(t for t in self.traded if t != coin) if is_lead else ()
             if own or led:
                 targets[coin] = own + led
         return targets
 
     def needed_coins(self) -> frozenset[str]:
-        return frozenset(self.traded) | ({self.lead} if self.lead else frozenset())
+        return (frozenset(self.traded) | frozenset(self.leads)
+                | ({self.lead} if self.lead else frozenset()))
 
 
 # ---------------------------------------------------------------- the engine
@@ -531,7 +537,7 @@ class Engine:
         failures: list[tuple[str, Exception]] = []
         inputs: dict[str, Any] = {"event": cap.event, "source_coin": cap.source_coin,
                                   "book": _book_top(self.markets.get(cap.coin))}
-        lead = self.settings.lead
+        lead = self.settings.lead_of.get(cap.coin, self.settings.lead)  # the coin's own lead
         if lead and lead != cap.coin:
             inputs["lead_book"] = _book_top(self.markets.get(lead))
         if cap.signals is not None:

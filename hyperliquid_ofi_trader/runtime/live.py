@@ -413,8 +413,7 @@ class LiveRunner:
         if unhealthy or self.connects == 0 or self.engine is None:
             return False
         needed = set(self.cfg.symbols.traded)
-        if self.cfg.symbols.lead_lag.lead:
-            needed.add(self.cfg.symbols.lead_lag.lead)
+        needed.update(self.cfg.symbols.lead_coins)
         for coin in needed:
             market = self.engine.markets.get(coin)
             if market is None:

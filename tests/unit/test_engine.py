@@ -569,7 +569,7 @@ def test_settings_from_the_packaged_config() -> None:
     s = EngineSettings.from_config(cfg, auto_resume_on_feed_recovery=True)
     assert set(s.coins) == set(cfg.symbols.coins)
     assert s.traded == tuple(cfg.symbols.traded)
-    assert s.lead == cfg.symbols.lead_lag.lead
+    assert s.lead == cfg.symbols.lead_lag[0].lead
     assert s.reducing_after == cfg.risk.stage_errors.reducing_after
     assert s.error_window_ns == int(cfg.risk.stage_errors.window_s * 1e9)
     assert s.trade_window_ns == cfg.thresholds.aggressive_volume.window_ms * MS
