@@ -8,9 +8,10 @@ venue's answers into events.
         ScheduleCancelAck / OrderStatusReport / AccountSnapshot ──emit──▶ engine
 
 Rules this module keeps:
-- Cancels before places. Three queues: urgent (cancels, scheduleCancel), queries (order
-  status, reconcile: they cost IP weight only), normal (places, modifies). The worker always
-  takes from the most urgent non-empty queue, and a place waiting for rate budget is
+- Cancels before places. Three queues, the lanes of the `SendScheduler` the simulated
+  gateway uses too: urgent (cancels, scheduleCancel), queries (order status, reconcile:
+  they cost IP weight only), normal (places, modifies). The worker always takes from the
+  most urgent non-empty queue, and a place waiting for rate budget is
   re-examined whenever anything new arrives, so a cancel never waits behind it.
 - Rate budgets are spent BEFORE sending (`RateLimiter`): non-urgent work waits instead of
   being refused by the venue; cancels may use the budget's reserve.
