@@ -52,7 +52,7 @@ def test_replay_driver_runs_any_venue_feed(tmp_path: Path) -> None:
         engine, _ = build_engine(cfg, clock, journal)
         driver = ReplayDriver(engine, clock, feed)
         driver.run([(T0, f"{coin} 100.0 100.5".encode()), (T0 + MS, b"garbage"),
-                    (T0 + 2 * MS, f"{coin} 100.1 100.6")])
+                    (T0 + 2 * MS, f"{coin} 100.1 100.6".encode())])
         engine.flush()
     snap = engine.snapshot()
     assert snap.events_by_type.get("Bbo") == 2
