@@ -9,7 +9,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from hyperliquid_ofi_trader.core.clock import LatencyMonitor
+from hyperliquid_ofi_trader.core.clock import LatencyMonitor, linear_percentile
 
 
 def _reference(samples: list[int], window: int) -> dict[str, float]:
@@ -45,3 +45,21 @@ def test_empty_and_timeless_events() -> None:
 def test_window_must_be_positive() -> None:
     with pytest.raises(ValueError, match="window must be positive"):
         LatencyMonitor(0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_linear_percentile_equals_numpy_to_the_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5000))
+    kind = seed % 4
+    if kind == 0:  # latencies in ns, as the monitor holds them
+        values = rng.integers(-10**9, 10**10, size=n).astype(np.float64) / 1e6
+    elif kind == 1:  # many ties
+        values = rng.integers(0, 5, size=n).astype(np.float64)
+    elif kind == 2:  # wide magnitudes
+        values = rng.standard_cauchy(size=n) * 1e6
+    else:
+        values = rng.random(size=n)
+    ascending = np.sort(values)
+    for q in (0, 1, 25, 50, 90, 99, 99.9, 100, float(rng.random() * 100)):
+        assert linear_percentile(ascending, q) == float(np.percentile(values, q)), (n, q)
