@@ -54,5 +54,6 @@ def test_our_taking_depletes_the_market_front_level() -> None:
                      px=102.0, sz=1.5, timestamp_ms=0, reduce_only=False, tif="Ioc")
     matches, cancels = book.take(order)
     assert [(m.px, m.sz) for m in matches] == [(101.0, 1.0), (102.0, 0.5)]
-    assert cancels == [] and order.sz == 0.0
+    assert cancels == []
+    assert order.sz == 0.0
     assert book.levels(ASK, 5) == [(102.0, 1.5, 2), (103.0, 3.0, 3)]
