@@ -11,6 +11,9 @@ Inputs (the same files for both sides):
   --duration 3600`, recorded once with this checkout), default config;
 - the real BTC archive hour (../shared/data) with `configs/btc-ofi` (each side its own copy).
 
+The candidate decodes each recording once (data/decoded_cache.py) into a cache private to
+this run: its first round builds the entry (marked "build"), later rounds read it.
+
 Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
 over its CPU time (steadier on a loaded machine), medians over the rounds, the candidate's
 ratio to each baseline, and whether the journal hashes agree. Against `--baseline main`
@@ -99,6 +102,9 @@ def record_synthetic(out: Path, duration: float) -> None:
 def run_once(side: Side, inp: Input, out: Path) -> None:
     config = str(side.tree / inp.config) if inp.config else ""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cache = out.parent / "decoded-cache"
+    env["HLOFI_DECODED_CACHE"] = str(cache)  # baselines ignore it
+    entries = len(list(cache.glob("*"))) if cache.exists() else 0
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(side.tree), config,
                            str(inp.data), str(out)], cwd=side.tree, env=env,
                           capture_output=True, text=True)
@@ -110,7 +116,9 @@ def run_once(side: Side, inp: Input, out: Path) -> None:
     side.cpu_fps.append(got["frames"] / got["cpu_s"])
     side.hashes.add(got["sha"])
     print(f"  {inp.name:9s} {side.name:16s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
-          f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu", flush=True)
+          f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu"
+          f"{'  (build)' if cache.exists() and len(list(cache.glob('*'))) > entries else ''}",
+          flush=True)
     shutil.rmtree(out, ignore_errors=True)
 
 
