@@ -15,7 +15,6 @@ from pathlib import Path
 
 import msgspec
 
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import check_traded_coins, scan_head
 from hyperliquid_ofi_trader.data.decoded_cache import (
     CachedRecording,
@@ -28,6 +27,7 @@ from hyperliquid_ofi_trader.data.decoded_cache import (
     recording_key,
 )
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplaySource, iter_frames
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 log = logging.getLogger(__name__)
 

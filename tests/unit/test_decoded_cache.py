@@ -15,10 +15,10 @@ import pytest
 from hyperliquid_ofi_trader.backtest.decoded_frames import open_decoded
 from hyperliquid_ofi_trader.backtest.runner import record_synthetic, run_backtest
 from hyperliquid_ofi_trader.config import load_config
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import MissingCoinError
 from hyperliquid_ofi_trader.data.decoded_cache import CACHE_ENV, default_cache_dir
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 COINS = frozenset({"BTC", "ETH"})
 
