@@ -28,6 +28,11 @@ Rules that keep real money safe:
 - A terminal state we only inferred ("the venue never saw it") is revisited if the venue
   later shows the order alive: that order is cancelled at once ("zombie").
 - Nothing here raises on venue input or a failing port/listener: those are counted.
+
+Observers do not wrap the port: they subscribe. `add_sent_listener` tells each command
+handed to the port (the kill switch's round-trip watch, feedback's order context),
+`add_fill_listener` each NEW fill (positions, feedback trackers); `set_resting_guard`
+lets the dead man's switch put a `scheduleCancel` ahead of an order that may rest.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
@@ -100,9 +105,23 @@ from hyperliquid_ofi_trader.execution.venue_errors import (
     classify,
 )
 
-__all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings"]
+__all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings",
+           "RestingGuard", "SentListener"]
 
 FillListener = Callable[[FillReport], None]
+# Called with the send time before an order that may rest (ALO, GTC) leaves; returns a
+# `scheduleCancel` time (ms) to hand to the port first, or None when none is needed.
+RestingGuard = Callable[[int], int | None]
+
+
+class SentListener(Protocol):
+    """Told of every order and cancel right after it was handed to the port, with the
+    time read before the hand-over ("sent"). `orders`: new orders and the replacements of
+    modifies; `cancels`: cancel commands. Must not raise (a failure is counted)."""
+
+    def on_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                sent_ns: int) -> None: ...
+
 _log = logging.getLogger(__name__)
 _MAX_ORPHAN_OIDS: Final = 1024
 S = OrderState
@@ -137,6 +156,8 @@ class OrderManager:
         self._seen: dict[tuple[str, int], int | None] = {}
         self._seen_order: deque[tuple[str, int]] = deque()
         self._listeners: list[FillListener] = []
+        self._sent_listeners: list[SentListener] = []
+        self._resting_guard: RestingGuard | None = None
         self._fill_delta: dict[str, float] = {}
         self._positions: dict[str, tuple[float, float]] = {}
         self._orphans: dict[int, list[Fill]] = {}
@@ -179,7 +200,7 @@ class OrderManager:
             self._apply_moves(decision_id, moves)
         if cmds:
             self._write_ahead()
-            self._call_port(self._port.place, cmds)
+            self._send_places(cmds)
 
     def _apply_moves(self, decision_id: int, moves: Sequence[PlanIntent]) -> None:
         cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
@@ -253,8 +274,8 @@ class OrderManager:
         self._persist(new)
         self._count("modify")
         self._write_ahead()
-        self._call_port(self._port.modify, [ModifyOrder(
-            target_cloid=cloid, target_oid=old.oid, replacement=_place(new))])
+        self._send_modifies([ModifyOrder(target_cloid=cloid, target_oid=old.oid,
+                                         replacement=_place(new))])
         return new.cloid
 
     # ------------------------------------------------------------ PrivateListener
@@ -629,7 +650,7 @@ class OrderManager:
             return [self._adopt(oo, now) for oo in orders]
         if orders:
             self._count("cancel_unknown_open", len(orders))
-            self._call_port(self._port.cancel, [CancelOrder(coin=o.coin, cloid=o.cloid,
+            self._send_cancel_cmds([CancelOrder(coin=o.coin, cloid=o.cloid,
                                                             oid=o.oid) for o in orders])
         return []
 
@@ -684,7 +705,7 @@ class OrderManager:
     def _cancel_unconfirmed(self, rec: OrderRecord, now: int) -> None:
         self._query(rec)
         if rec.cancel_wanted:
-            self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+            self._send_cancel_cmds([_cancel_cmd(rec)])
         rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
         rec.deadline_ns = now + (self.settings.cancel_timeout_ns << rec.retries)
 
@@ -811,14 +832,14 @@ class OrderManager:
             self._cancel_sent(rec, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
-        self._call_port(self._port.cancel, [_cancel_cmd(r, decision_id) for r in recs])
+        self._send_cancel_cmds([_cancel_cmd(r, decision_id) for r in recs])
 
     def _zombie(self, rec: OrderRecord) -> None:
         # We concluded the venue never saw this order, and now it rests: take it down.
         self._count("zombie_cancel")
         _log.error("order %s concluded %s but the venue shows it open: cancelling",
                    rec.cloid, rec.state.value)
-        self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+        self._send_cancel_cmds([_cancel_cmd(rec)])
 
     def _ioc_cancel_is_expiry(self, rec: OrderRecord, event: OrderEvent) -> OrderEvent:
         # The venue reports an IOC remainder as "canceled": for us that is expiry.
@@ -881,6 +902,57 @@ class OrderManager:
         self._by_oid[oid] = rec.cloid
         if self._orphans:
             self._adopt_orphans(rec, oid)
+
+    # ------------------------------------------------------------ sending
+
+    def add_sent_listener(self, listener: SentListener) -> None:
+        """`listener` is told of every order and cancel handed to the port."""
+        self._sent_listeners.append(listener)
+
+    def set_resting_guard(self, guard: RestingGuard | None) -> None:
+        """`guard` runs before an order that may rest leaves (see `RestingGuard`)."""
+        self._resting_guard = guard
+
+    def _send_places(self, cmds: Sequence[PlaceOrder]) -> None:
+        now = self._clock.now_ns()
+        self._guard_resting(cmds, now)
+        self._call_port(self._port.place, cmds)
+        self._tell_sent(cmds, (), now)
+
+    def _send_modifies(self, cmds: Sequence[ModifyOrder]) -> None:
+        now = self._clock.now_ns()
+        replacements = [m.replacement for m in cmds]
+        self._guard_resting(replacements, now)
+        self._call_port(self._port.modify, cmds)
+        self._tell_sent(replacements, (), now)
+
+    def _send_cancel_cmds(self, cmds: Sequence[CancelOrder]) -> None:
+        now = self._clock.now_ns()
+        self._call_port(self._port.cancel, cmds)
+        self._tell_sent((), cmds, now)
+
+    def _guard_resting(self, orders: Sequence[PlaceOrder], now: int) -> None:
+        # An IOC never rests: only an order that may rest needs the switch armed first.
+        guard = self._resting_guard
+        if guard is None or all(o.tif is Tif.IOC for o in orders):
+            return
+        try:
+            time_ms = guard(now)
+        except Exception as exc:  # the guard must not raise; the timer re-arms
+            self._count("listener_error")
+            _log.error("resting guard %r failed: %r", guard, exc, exc_info=exc)
+            return
+        if time_ms is not None:
+            self._call_port(self._port.schedule_cancel, time_ms)
+
+    def _tell_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                   now: int) -> None:
+        for listener in self._sent_listeners:
+            try:
+                listener.on_sent(orders, cancels, now)
+            except Exception as exc:  # an observer must not corrupt order state
+                self._count("listener_error")
+                _log.error("sent listener %r failed: %r", listener, exc, exc_info=exc)
 
     def _count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n

@@ -51,7 +51,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
-from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -68,8 +67,6 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.execution.commands import (
     CancelOrder,
-    CommandPort,
-    ModifyOrder,
     PlaceOrder,
 )
 from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
@@ -281,6 +278,16 @@ class KillSwitch:
             return None
         return self._day, self._pnl.total_pnl(self._marks) - self._day_start_pnl
 
+    def on_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                sent_ns: int) -> None:
+        """The order manager's "sent" notification (`OrderManager.add_sent_listener`):
+        each new order, replacement and cancel by cloid starts a round trip."""
+        for o in orders:
+            self.on_order_sent(o.cloid, sent_ns)
+        for c in cancels:
+            if c.cloid is not None:
+                self.on_order_sent(c.cloid, sent_ns)
+
     def on_order_sent(self, key: str, local_ns: int) -> None:
         """Record when a request keyed by `key` (its cloid) left us."""
         if len(self._sent) >= _MAX_PENDING:
@@ -478,46 +485,3 @@ def marks_from_books(books: Mapping[str, Any]) -> Marks:
         book = books.get(coin)
         return None if book is None else book.mid()
     return mark
-
-
-class RoundTripProbe:
-    """A `CommandPort` decorator that tells the kill switch when each request left.
-
-    Wrap the gateway's port with it where the order manager is wired; it adds one dict
-    write per order and forwards everything unchanged.
-    """
-
-    __slots__ = ("_clock", "_inner", "_kill")
-
-    def __init__(self, inner: CommandPort, clock: Clock, kill: KillSwitch) -> None:
-        self._inner = inner
-        self._clock = clock
-        self._kill = kill
-
-    def place(self, orders: Sequence[PlaceOrder]) -> None:
-        now = self._clock.now_ns()
-        for o in orders:
-            self._kill.on_order_sent(o.cloid, now)
-        self._inner.place(orders)
-
-    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
-        now = self._clock.now_ns()
-        for c in cancels:
-            if c.cloid is not None:
-                self._kill.on_order_sent(c.cloid, now)
-        self._inner.cancel(cancels)
-
-    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        now = self._clock.now_ns()
-        for m in modifies:
-            self._kill.on_order_sent(m.replacement.cloid, now)
-        self._inner.modify(modifies)
-
-    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
-        self._inner.query_order(coin, cloid, oid)
-
-    def schedule_cancel(self, time_ms: int | None) -> None:
-        self._inner.schedule_cancel(time_ms)
-
-    def reconcile(self) -> None:
-        self._inner.reconcile()

@@ -4,7 +4,8 @@ The live gateway, the emulator-backed gateway and the backtest's simulated gatew
 implement `execution.commands.CommandPort`; this builder wires the same objects in front of
 whichever one it is given, so every mode runs one decision path.
 
-Command flow:  OrderManager → FeedbackProbe → RoundTripProbe → port (gateway)
+Command flow:  OrderManager → port (gateway); the dead man's switch arms first (resting
+               guard), then the kill switch and the feedback probe hear "sent"
 Event flow:    engine → kill switch tap (kill switch, dead man's switch, markouts)
                engine → private listeners (order manager, positions, feedback trackers)
                engine → gateway listeners (order manager, account reconciler)
@@ -40,7 +41,6 @@ from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
 from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.dead_mans_switch import (
-    ArmingPort,
     DeadMansSwitch,
     DmsKind,
     DmsSettings,
@@ -50,7 +50,6 @@ from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
     KillSwitchSettings,
-    RoundTripProbe,
     marks_from_books,
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook
@@ -172,11 +171,12 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     markouts.add_listener(trust.on_markout)
     kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
                       slippage=slippage.fill_slippage_bps)
-    probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
-                           fill_rate, trust, signals_of)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    orders = OrderManager(port, clock, store, order_settings)
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
-    orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
+    orders.set_resting_guard(dms.arm_before_resting)
+    orders.add_sent_listener(kill)
+    orders.add_sent_listener(FeedbackProbe(books, slippage, fill_rate, trust, signals_of))
     router_settings = RouterSettings.from_config(cfg)
     costs = CostModel(cost_settings(cfg))
     markouts.add_listener(costs.on_markout)
@@ -197,7 +197,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
         private_listeners=(orders, positions,
                            OncePerFill((slippage, fill_rate, costs, markouts))),
         gateway_listeners=(orders, reconciler),
-        timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
+        timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, port),
                          OrderStoreFlusher(orders),
                          *([] if store is None else
                            [PersistenceWatch({"order store": store.health})])))
