@@ -55,7 +55,6 @@ from hyperliquid_ofi_trader.core.events import (
     OrderStatus,
     OrderStatusReport,
     OrderUpdate,
-    PositionSnapshot,
     PrivateEvent,
     ScheduleCancelAck,
     UserFills,
@@ -82,7 +81,6 @@ from hyperliquid_ofi_trader.execution.order_records import (
     Order,
     OrderManagerSettings,
     OrderRecord,
-    position_after,
     valid_order_numbers,
 )
 from hyperliquid_ofi_trader.execution.order_state import (
@@ -97,7 +95,6 @@ from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,
     OrderStore,
     OrderStoreError,
-    PositionRow,
 )
 from hyperliquid_ofi_trader.execution.venue_errors import (
     IocCouldNotMatch,
@@ -158,8 +155,6 @@ class OrderManager:
         self._listeners: list[FillListener] = []
         self._sent_listeners: list[SentListener] = []
         self._resting_guard: RestingGuard | None = None
-        self._fill_delta: dict[str, float] = {}
-        self._positions: dict[str, tuple[float, float]] = {}
         self._orphans: dict[int, list[Fill]] = {}
         self.counts: dict[str, int] = {}
         self.outcomes: dict[str, int] = {}  # "<tif>:<terminal state>"
@@ -341,9 +336,10 @@ class OrderManager:
             self._apply_fill_to_order(rec, fill, local_ns)
         else:
             self._keep_orphan(fill)
-        self._apply_fill_to_position(fill, local_ns)
-        self._save_fill(fill, local_ns, rec)
+        # Listeners first: the position book's row then precedes the fill's in the store
+        # batch, as when the manager kept positions itself.
         self._notify(fill, local_ns, snapshot, rec)
+        self._save_fill(fill, local_ns, rec)
 
     def _on_repeated_fill(self, fill: Fill, print_: int, first: int | None) -> None:
         # Every fill normally arrives more than once: the userFills and userEvents streams
@@ -385,14 +381,6 @@ class OrderManager:
         for fill in self._orphans.pop(oid, ()):
             self._count("orphan_fill_linked")
             self._apply_fill_to_order(rec, fill, rec.updated_ns)
-
-    def _apply_fill_to_position(self, fill: Fill, now: int) -> None:
-        signed = fill.size if fill.is_buy else -fill.size
-        self._fill_delta[fill.coin] = self._fill_delta.get(fill.coin, 0.0) + signed
-        size, entry = self._positions.get(fill.coin, (0.0, 0.0))
-        size, entry = position_after(size, entry, signed, fill.price)
-        self._positions[fill.coin] = (size, entry)
-        self._save_position(fill.coin, size, entry, now)
 
     def _remember_fill(self, key: tuple[str, int], print_: int | None) -> None:
         self._seen[key] = print_
@@ -642,7 +630,6 @@ class OrderManager:
         for rec in list(self._live.values()):
             if rec.cloid not in venue_cloids and rec.state is not S.PENDING:
                 self._lose(rec, now)  # not open on the venue: filled or cancelled? ask.
-        self._take_positions(snap.positions, now)
 
     def _handle_unknown_open(self, orders: list[OpenOrder], now: int) -> list[str]:
         """Adopt (returning their keys) or cancel venue orders we have no record of."""
@@ -666,13 +653,6 @@ class OrderManager:
         self._learn_oid(rec, oo.oid)
         self._persist(rec)
         return cloid
-
-    def _take_positions(self, positions: Sequence[PositionSnapshot], now: int) -> None:
-        venue = {p.coin: (p.size, p.entry_px) for p in positions}
-        for coin in set(self._positions) | set(venue):
-            size, entry = venue.get(coin, (0.0, 0.0))
-            self._positions[coin] = (size, entry)
-            self._save_position(coin, size, entry, now)
 
     def request_reconcile(self) -> None:
         """Ask the gateway for an `AccountSnapshot` (after a reconnect or on start)."""
@@ -733,14 +713,6 @@ class OrderManager:
     def resting_size(self, coin: str, is_buy: bool) -> float:
         """Open size on one side: every live order counts (an unknown one may rest)."""
         return sum(r.remaining for r in self._live.of_coin(coin) if r.is_buy == is_buy)
-
-    def position_delta_from_fills(self, coin: str) -> float:
-        """Signed size our new fills added since this process started (coin units)."""
-        return self._fill_delta.get(coin, 0.0)
-
-    def position_estimate(self, coin: str) -> tuple[float, float]:
-        """(signed size, entry px): the last account snapshot plus fills since."""
-        return self._positions.get(coin, (0.0, 0.0))
 
     def summary(self) -> dict[str, Any]:
         return {"live": len(self._live), "known": len(self._orders), "counts": dict(self.counts),
@@ -1000,19 +972,13 @@ class OrderManager:
             crossed=fill.crossed, exchange_ns=fill.exchange_ns, local_ns=local_ns,
             decision_id=rec.decision_id if rec is not None else None))
 
-    def _save_position(self, coin: str, size: float, entry: float, now: int) -> None:
-        if self._store is not None:
-            self._store.save_position(PositionRow(coin=coin, size=size, entry_px=entry,
-                                                  updated_ns=now))
-
     def _recover(self, store: OrderStore) -> None:
-        """Restart: cloid counter, live orders, fill keys and positions from the store.
+        """Restart: cloid counter, live orders and fill keys from the store.
         Orders whose fate was unknown are queried on the first timer, never re-placed."""
         try:
             self._counter = max(self._counter, store.load_cloid_counter())
             rows = store.load_open_orders()
             keys = store.load_fill_keys(self.settings.max_fill_keys)
-            positions = store.load_positions()
         except OrderStoreError as exc:
             self._count("store_error")
             _log.error("order store recovery failed: %s", exc)
@@ -1022,7 +988,6 @@ class OrderManager:
             self._restore(OrderRecord.from_row(row), now)
         for key in reversed(keys):
             self._remember_fill(key, None)
-        self._positions = {c: (p.size, p.entry_px) for c, p in positions.items()}
 
     def _restore(self, rec: OrderRecord, now: int) -> None:
         if rec.state is S.PENDING:

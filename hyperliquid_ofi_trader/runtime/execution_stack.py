@@ -7,7 +7,8 @@ whichever one it is given, so every mode runs one decision path.
 Command flow:  OrderManager → port (gateway); the dead man's switch arms first (resting
                guard), then the kill switch and the feedback probe hear "sent"
 Event flow:    engine → kill switch tap (kill switch, dead man's switch, markouts)
-               engine → private listeners (order manager, positions, feedback trackers)
+               engine → private listeners (order manager, funding to positions, feedback
+               trackers); the order manager → fill listeners (positions)
                engine → gateway listeners (order manager, account reconciler)
                engine → timer listeners (order manager timeouts, dead man's switch)
 """
@@ -166,13 +167,14 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     """Wire the order path in front of `port`. `trust` is shared with the alpha combiner."""
     books = {coin: data.book for coin, data in markets.items()}
     marks = marks_from_books(books)
-    positions = PositionBook()
+    positions = PositionBook(store)
     slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
     markouts.add_listener(trust.on_markout)
     kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
                       slippage=slippage.fill_slippage_bps)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
     orders = OrderManager(port, clock, store, order_settings)
+    orders.add_fill_listener(positions.on_fill_report)  # the one position book
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders.set_resting_guard(dms.arm_before_resting)
     orders.add_sent_listener(kill)
