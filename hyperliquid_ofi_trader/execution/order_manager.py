@@ -19,9 +19,10 @@ Rules that keep real money safe:
   rate limit, never sent) is not a mystery: its orders were never placed (rejected, no
   query, no cancel) and its cancels never took effect (the order rests; the cancel is
   re-sent later, spaced out).
-- Fills are facts: de-duplicated on (coin, tid), applied whatever the order's state (a
-  fill before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
-  reaches the fill listeners exactly once.
+- Fills are facts: de-duplicated on (coin, tid) here and nowhere else (a fill with
+  unusable numbers is counted and dropped), applied whatever the order's state (a fill
+  before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
+  reaches the fill listeners (positions, feedback) exactly once.
 - Status news is idempotent: duplicates and out-of-order updates (a late "open" after
   "filled") are counted and dropped by the transition table (`order_state.py`), never
   allowed to regress an order.
@@ -38,6 +39,7 @@ lets the dead man's switch put a `scheduleCancel` ahead of an order that may res
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
@@ -318,6 +320,13 @@ class OrderManager:
     # ------------------------------------------------------------ fills
 
     def _on_fill(self, fill: Fill, local_ns: int, snapshot: bool) -> None:
+        # The one place that decides a fill is new: every listener (positions, feedback)
+        # hears it from here, once, whichever channel brought it how often.
+        if not _fill_ok(fill):
+            self._count("fill_malformed")
+            _log.error("fill %s tid %d with unusable numbers ignored: %r", fill.coin,
+                       fill.tid, fill)
+            return
         key = (fill.coin, fill.tid)
         print_ = _fingerprint(fill)
         if key in self._seen:
@@ -1017,6 +1026,10 @@ def reject_reason(text: str) -> str:
         code = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
         _REASONS[cls] = code
     return code
+
+
+def _fill_ok(fill: Fill) -> bool:
+    return (valid_order_numbers(fill.price, fill.size) and math.isfinite(fill.fee))
 
 
 def _fingerprint(fill: Fill) -> int:

@@ -7,8 +7,9 @@ whichever one it is given, so every mode runs one decision path.
 Command flow:  OrderManager → port (gateway); the dead man's switch arms first (resting
                guard), then the kill switch and the feedback probe hear "sent"
 Event flow:    engine → kill switch tap (kill switch, dead man's switch, markouts)
-               engine → private listeners (order manager, funding to positions, feedback
-               trackers); the order manager → fill listeners (positions)
+               engine → private listeners (order manager, positions' funding, fill-rate
+               statuses, costs' maker fills)
+               order manager → fill listeners (positions, slippage, fill rate, markouts)
                engine → gateway listeners (order manager, account reconciler)
                engine → timer listeners (order manager timeouts, dead man's switch)
 """
@@ -35,7 +36,6 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderMa
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
-from hyperliquid_ofi_trader.feedback.fill_once import OncePerFill
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -174,7 +174,11 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                       slippage=slippage.fill_slippage_bps)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
     orders = OrderManager(port, clock, store, order_settings)
-    orders.add_fill_listener(positions.on_fill_report)  # the one position book
+    # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
+    # it); the one position book and the feedback trackers hear each new fill once.
+    for on_fill in (positions.on_fill_report, slippage.on_fill_report,
+                    fill_rate.on_fill_report, markouts.on_fill_report):
+        orders.add_fill_listener(on_fill)
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders.set_resting_guard(dms.arm_before_resting)
     orders.add_sent_listener(kill)
@@ -195,9 +199,10 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
-        # The trackers count each fill once although live fills arrive on two channels.
-        private_listeners=(orders, positions,
-                           OncePerFill((slippage, fill_rate, costs, markouts))),
+        # Fills reach positions and trackers through the order manager (above); here:
+        # funding, order statuses (fill rates), maker fills (costs: a set, repeats are
+        # harmless).
+        private_listeners=(orders, positions, fill_rate, costs),
         gateway_listeners=(orders, reconciler),
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, port),
                          OrderStoreFlusher(orders),

@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate, UserFills
+from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.commands import PlaceOrder
+from hyperliquid_ofi_trader.execution.order_records import FillReport
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult, Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -75,8 +76,10 @@ def test_fill_rate_post_only() -> None:
     place(probe, "0xa", Tif.ALO)
     place(probe, "0xb", Tif.ALO)
     place(probe, "0xc", Tif.ALO)
-    rate.on_private(UserFills(exchange_ns=T0, local_ns=T0 + 250 * MS, user="", is_snapshot=False,
-                              fills=(fill(True, 2000.0),)))
+    rate.on_fill_report(FillReport(fill=fill(True, 2000.0), local_ns=T0 + 250 * MS,
+                                   is_snapshot=False, cloid="0xa", decision_id=1,
+                                   tif=Tif.ALO, limit_px=2000.0, intent_ns=T0,
+                                   order_state=None))
 
     def upd(cloid: str, status: OrderStatus, size: float) -> OrderUpdate:
         return OrderUpdate(exchange_ns=T0, local_ns=T0, coin="ETH", is_buy=True, limit_px=2000.0,
