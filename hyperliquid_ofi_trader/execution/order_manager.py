@@ -416,6 +416,11 @@ class OrderManager:
                 self._count("listener_error")
                 _log.error("fill listener %r failed: %r", cb, exc, exc_info=exc)
 
+    def is_new_fill(self, fill: Fill) -> bool:
+        """Whether this fill would be news if delivered now (a read: nothing is marked).
+        For those that see events before the manager does (the kill switch)."""
+        return (fill.coin, fill.tid) not in self._seen and _fill_ok(fill)
+
     def add_fill_listener(self, cb: FillListener) -> None:
         """`cb` sees each NEW fill exactly once, with the order that caused it."""
         self._listeners.append(cb)

@@ -97,6 +97,9 @@ class PnlSource(Protocol):
 
 Marks = Callable[[str], float | None]
 SlippageFn = Callable[[Fill], float | None]
+# Whether a fill is news (`OrderManager.is_new_fill`: the one place that decides a fill
+# was seen); the switch sees events before the manager does, so it asks before counting.
+FillIsNew = Callable[[Fill], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,8 @@ class KillSwitch:
 
     def __init__(self, settings: KillSwitchSettings | None = None, *,
                  pnl: PnlSource | None = None, marks: Marks | None = None,
-                 slippage: SlippageFn | None = None) -> None:
+                 slippage: SlippageFn | None = None,
+                 fill_is_new: FillIsNew | None = None) -> None:
         if settings is None:  # the seed's `KillSwitch()`: the packaged config's limits
             from hyperliquid_ofi_trader.config.packaged import packaged_config
 
@@ -169,6 +173,7 @@ class KillSwitch:
         self._pnl = pnl
         self._marks: Marks = marks if marks is not None else _no_marks
         self._slippage: SlippageFn = slippage if slippage is not None else self._vs_mid
+        self._fill_is_new: FillIsNew = fill_is_new if fill_is_new is not None else _always
         self._fired: str | None = None
         self.fired_code: str | None = None
         self.fires: dict[str, int] = {}
@@ -350,6 +355,8 @@ class KillSwitch:
             return None
         s = self.settings
         for fill in ev.fills:
+            if not self._fill_is_new(fill):
+                continue  # the same fill on the other channel: one fill, one count
             bps = self._slippage(fill)
             if bps is None or not math.isfinite(bps):
                 continue
@@ -473,6 +480,10 @@ def _side_depth(levels: Sequence[tuple[float, float, int]], n: int) -> float:
     for level in levels[:n]:
         total += level[1]
     return total
+
+
+def _always(fill: Fill) -> bool:
+    return True
 
 
 def _no_marks(coin: str) -> float | None:

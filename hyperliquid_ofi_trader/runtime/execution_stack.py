@@ -170,10 +170,10 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     positions = PositionBook(store)
     slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
     markouts.add_listener(trust.on_markout)
-    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
-                      slippage=slippage.fill_slippage_bps)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
     orders = OrderManager(port, clock, store, order_settings)
+    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
+                      slippage=slippage.fill_slippage_bps, fill_is_new=orders.is_new_fill)
     # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
     # it); the one position book and the feedback trackers hear each new fill once.
     for on_fill in (positions.on_fill_report, slippage.on_fill_report,

@@ -153,6 +153,16 @@ def test_consecutive_slippage() -> None:
     assert why.startswith("consecutive_slippage:")
 
 
+def test_a_fill_on_both_channels_counts_once_toward_slippage() -> None:
+    # Two bad fills, each pushed on userFills and userEvents: two in a row, not four.
+    from tests.order_fakes import make_manager
+    mgr, _, _ = make_manager()
+    k = KillSwitch(SETTINGS, marks=lambda c: 2000.05, fill_is_new=mgr.is_new_fill)
+    for ev in (fills(2003.0), fills(2003.0), fills(2003.0, 2003.0), fills(2003.0, 2003.0)):
+        assert k.check(ev, T0) is None  # the switch sees each event before the manager
+        mgr.on_private(ev)
+
+
 def test_snapshot_fills_do_not_count_as_slippage() -> None:
     k = make()
     assert k.check(fills(2100.0, 2100.0, 2100.0, snapshot=True), T0) is None
