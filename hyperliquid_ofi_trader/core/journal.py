@@ -31,9 +31,11 @@ connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
 venue and a crashed backtest is rerun, so none of that protects anything there, while one
 commit per order and the checkpoint fsyncs were most of its journal cost.
 
-Writes go through `core.persistence`: one transaction that rolls back on any exception, a
-poisoned row set aside alone (`health.quarantined`), a 50 ms busy timeout, an owner-only
-file. `health` tells the degrade watch (runtime/persistence_watch.py) when writes fail.
+Writes go through the run database's one writer (`core.persistence.RunDatabaseWriter`,
+`journal.writer`), which the order store shares: one connection, one transaction that
+rolls back on any exception, a poisoned row set aside alone (`health.quarantined`), a
+50 ms busy timeout, an owner-only file. `health` tells the degrade watch
+(runtime/persistence_watch.py) when writes fail.
 
 Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
 `MIGRATIONS` is append-only (one schema, one owner of its version). Migration 2 adds the

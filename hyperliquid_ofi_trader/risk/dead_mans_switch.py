@@ -6,10 +6,11 @@ Two layers, because either can fail alone:
   re-armed when less than half of arm_ahead_s remains (so the time sent is always at least
   arm_ahead_s >= 5 s ahead, as the venue requires) and cleared (`time=None`) once nothing
   rests. If our process dies, the venue cancels our orders at most arm_ahead_s later.
-  It is armed BEFORE an order that may rest is sent, not after its ack: `ArmingPort` puts
-  the `scheduleCancel` ahead of the place or modify (the gateway sends urgent work first,
-  on the same socket), so there is no moment when an order rests and the switch is not
-  armed (a process that died between a resting ack and the next timer left orders open).
+  It is armed BEFORE an order that may rest is sent, not after its ack: the order
+  manager's resting guard (`arm_before_resting`) puts the `scheduleCancel` ahead of the
+  place or modify (the gateway sends urgent work first, on the same socket), so there is
+  no moment when an order rests and the switch is not armed (a process that died
+  between a resting ack and the next timer left orders open).
   The venue allows 10 triggers (executed cancels) per UTC day; we count triggers that
   happen (armed time passed without a re-arm) per UTC day of event time and stop arming
   once `max_triggers_per_day` is used up. A refusal (e.g. "Cannot set scheduled cancel

@@ -5,7 +5,7 @@ Triggers and their stable codes (the reason is "code: detail"):
                    max_feed_lag_ms after their exchange time (one late frame is jitter);
 - `order_rtt`      an order/cancel answer came back more than max_order_rtt_ms after it was
                    sent, or no answer at all within that time (checked on timers). Send
-                   times come from `on_order_sent` (see `RoundTripProbe`);
+                   times come from the order manager's "sent" news (`on_sent`);
 - `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side) fell below
                    (1 - depth_vanish_fraction) of its average over depth_avg_window_s
                    (event time), once `depth_min_samples` samples are in the window,
