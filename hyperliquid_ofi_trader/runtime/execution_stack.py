@@ -203,7 +203,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
         # funding, order statuses (fill rates), maker fills (costs: a set, repeats are
         # harmless).
         private_listeners=(orders, positions, fill_rate, costs),
-        gateway_listeners=(orders, reconciler),
+        gateway_listeners=(orders, reconciler), reconciler=port,
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, port),
                          OrderStoreFlusher(orders),
                          *([] if store is None else
