@@ -22,7 +22,6 @@ from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
-from hyperliquid_ofi_trader.regime.build import liquidation_params, liquidity_params
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitchSettings
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.signals.settings import SignalSettings
@@ -81,7 +80,6 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
     """Each component's settings from the packaged config, and the defaults that are not
     config keys (wiring, or values the config gives per run)."""
     cfg = load_config()
-    liquidity, liquidation = cfg.thresholds.regime.liquidity, cfg.thresholds.regime.liquidation
     return [
         (KillSwitchSettings.from_config(cfg), {"depth_levels_by_coin"}),
         # Known drift, left to the router's owner (issue 12): a RouterSettings built by
@@ -92,8 +90,6 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
         # fixtures rely on it); the packaged ofi.levels is 5 (equal weights).
         (signal_settings(cfg, None), {"lead", "lag", "leadlag_window_ns", "leadlag_pairs",
                                       "sections", "ofi_weights"}),
-        (liquidity_params(liquidity), set()),
-        (liquidation_params(liquidation), set()),
     ]
 
 
