@@ -27,11 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits  # noqa: E402
 from hyperliquid_ofi_trader.core.events import BookSnapshot  # noqa: E402
 from hyperliquid_ofi_trader.core.state import TradingState  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings  # noqa: E402
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings  # noqa: E402
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate  # noqa: E402
 from hyperliquid_ofi_trader.risk.kill_switch import (  # noqa: E402
     KillSwitch,
     KillSwitchSettings,
@@ -69,7 +70,7 @@ def build(book: OrderBook) -> tuple[ExecutionRouter, ExposureGate, KillSwitch]:
     positions = PositionBook()
     positions.account_value = 10_000.0
     marks = marks_from_books(books)
-    gate = ExposureGate(ExposureSettings(
+    gate = ExposureGate(RiskLimits(
         max_position_usd={"BTC": 5000.0}, max_total_notional_usd=5000.0, max_leverage=3.0,
         max_order_usd=500.0, max_orders_per_minute=1200), positions, marks,
         {"BTC": BTC})  # as wired in the app: the venue rules (tick, lot, $10) checked too

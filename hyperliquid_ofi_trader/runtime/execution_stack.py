@@ -43,9 +43,8 @@ from hyperliquid_ofi_trader.risk.dead_mans_switch import (
     ArmingPort,
     DeadMansSwitch,
     DmsKind,
-    DmsSettings,
 )
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
@@ -174,7 +173,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                       slippage=slippage.fill_slippage_bps)
     probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
                            fill_rate, trust, signals_of)
-    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    dms = DeadMansSwitch(cfg.risk.dead_mans_switch)
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
     router_settings = RouterSettings.from_config(cfg)
@@ -187,8 +186,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
-    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks,
-                        router_settings.instruments)
+    gate = ExposureGate(cfg.risk.limits, positions, marks, router_settings.instruments,
+                        lead_reserved_per_minute=(
+                            cfg.thresholds.router.lead_reserved_orders_per_minute))
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
