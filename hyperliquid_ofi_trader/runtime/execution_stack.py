@@ -48,7 +48,6 @@ from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
-    KillSwitchSettings,
     RoundTripProbe,
     marks_from_books,
 )
@@ -169,8 +168,8 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     positions = PositionBook()
     slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
     markouts.add_listener(trust.on_markout)
-    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
-                      slippage=slippage.fill_slippage_bps)
+    kill = KillSwitch.from_config(cfg, pnl=positions, marks=marks,
+                                  slippage=slippage.fill_slippage_bps)
     probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
                            fill_rate, trust, signals_of)
     dms = DeadMansSwitch(cfg.risk.dead_mans_switch)
