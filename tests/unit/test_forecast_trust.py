@@ -141,13 +141,24 @@ def test_trust_weights_stay_in_the_unit_interval_and_changes_are_explained() -> 
 
 
 def test_seed_interface_update_ofi_fill_slippage() -> None:
-    trust = SignalTrust()
+    # A model with OFI among its inputs (the packaged ETH model has none: see below).
+    trust = SignalTrust(models={"ETH": model()})
     fill = {"side": "B", "px": 2000.0, "sz": 0.1}
     for _ in range(50):
         assert trust.update(1.0, fill, 2.0)  # OFI said up, the market went up after a buy
     w = trust.weight("ofi")
     assert 0.0 <= w <= 1.0
     assert not trust.update(0.0, fill, 2.0)  # a zero signal carries nothing
+
+
+def test_seed_interface_on_a_model_without_ofi_is_a_counted_no_op() -> None:
+    """The packaged ETH model forecasts from the lead-lag catch-up alone (OFI did not earn
+    its place out of sample): an OFI observation has no coefficient to move."""
+    trust = SignalTrust()
+    assert "ofi" not in trust.estimator("ETH").features
+    assert not trust.update(1.0, {"side": "B", "px": 2000.0, "sz": 0.1}, 2.0)
+    assert trust.skipped == 1
+    assert trust.weight("ofi") == 1.0  # not a forecast input: nothing to judge it on
 
 
 # ---------------------------------------------------------------- model files
