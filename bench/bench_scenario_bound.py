@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from hyperliquid_ofi_trader.config import load_config  # noqa: E402
 from hyperliquid_ofi_trader.research.oracle import OracleSettings, oracle  # noqa: E402
 from hyperliquid_ofi_trader.sim import synthetic_recording  # noqa: E402
-from hyperliquid_ofi_trader.sim.scenarios import settings_for  # noqa: E402
+from hyperliquid_ofi_trader.sim.scenarios import SCENARIOS, Scenario, settings_for  # noqa: E402
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticSettings  # noqa: E402
 
 NEEDED_PER_HOUR = 50.0
@@ -47,21 +47,21 @@ def parse_seeds(text: str) -> list[int]:
 
 def scenario_settings(args: argparse.Namespace) -> SyntheticSettings:
     settings = settings_for(args.scenario)
-    if settings.lead_lag is None or (args.beta is None and args.catchup_ms is None):
+    ll = settings.lead_lag
+    if ll is None or (args.beta is None and args.catchup_ms is None):
         return settings
-    changes: dict[str, float] = {}
-    if args.beta is not None:
-        changes["beta"] = args.beta
-    if args.catchup_ms is not None:
-        changes["catchup_ms"] = args.catchup_ms
-    return dataclasses.replace(settings,
-                               lead_lag=dataclasses.replace(settings.lead_lag, **changes))
+    lead_lag = dataclasses.replace(
+        ll, beta=ll.beta if args.beta is None else float(args.beta),
+        catchup_ms=ll.catchup_ms if args.catchup_ms is None else float(args.catchup_ms))
+    return dataclasses.replace(settings, lead_lag=lead_lag)
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     settings = scenario_settings(args)
-    # The recorder builds its settings from the scenario name; the override goes in there.
-    synthetic_recording.settings_for = lambda _name, *_a: settings  # type: ignore[assignment]
+    # The recorder builds its settings from the scenario's name: an override is registered
+    # under that name for this process only (the recording's metadata carries the settings).
+    base = SCENARIOS[args.scenario]
+    SCENARIOS[args.scenario] = Scenario(base.name, base.summary, lambda _start_ns: settings)
     cfg = load_config(None)
     oracle_settings = OracleSettings(lead=cfg.symbols.lead_lag.lead,
                                      window_ms=float(cfg.symbols.lead_lag.window_ms),
