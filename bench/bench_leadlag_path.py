@@ -44,15 +44,6 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.rate_limits import (
-    RateLimiter,
-    RateLimitSettings,
-)
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.runtime.assembly import (
     Execution,
     Strategy,
@@ -62,6 +53,15 @@ from hyperliquid_ofi_trader.runtime.assembly import (
 from hyperliquid_ofi_trader.runtime.execution_stack import build_execution
 from hyperliquid_ofi_trader.sim.scenarios import settings_for
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import HyperliquidGateway
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 
 _EAGER: dict[str, dict[str, Any]] = {
     "thresholds.yaml": {
@@ -101,7 +101,7 @@ async def run(minutes: float) -> tuple[list[int], int, int]:
             engine.on_event(AccountSnapshot(
                 exchange_ns=0, local_ns=market.now_ns, user=key.address, open_orders=(),
                 positions=(), recent_fills=(), account_value=1e5, withdrawable=1e5))
-            lead = cfg.symbols.lead_lag.lead
+            lead = cfg.symbols.lead_lag[0].lead
             for _ in range(int(minutes * 600)):
                 for ev in [*market.next_block(),
                            Timer(exchange_ns=0, local_ns=market.now_ns, name="journal_flush")]:

@@ -24,14 +24,13 @@ FAST_BOOK_LEVELS: Final = 5
 # The venue refuses orders below $10 notional.
 VENUE_MIN_ORDER_USD: Final = 10.0
 # The venue closes a connection silent for 60 s: pings must come before that, with room
-# for a late timer and the network (the SDKs ping every 50 s; data/ws_client.py's bound).
+# for a late timer and the network (the SDKs ping every 50 s; the bound of
+# venues/hyperliquid/websocket/client.py).
 VENUE_IDLE_TIMEOUT_S: Final = 60.0
 MAX_PING_INTERVAL_S: Final = 50.0
 # scheduleCancel must be at least 5 s ahead and triggers at most 10 times a day.
 SCHEDULE_CANCEL_MIN_AHEAD_S: Final = 5.0
 SCHEDULE_CANCEL_MAX_TRIGGERS: Final = 10
-# Signal names shared by signals/, alpha/ and the config (weights, staleness).
-SIGNAL_NAMES: Final = ("ofi", "leadlag", "aggressive_volume", "microprice")
 # Tolerance on the alpha-weight sum so that 0.5 + 0.3 + 0.1 + 0.1 is accepted as 1.
 WEIGHT_SUM_EPS: Final = 1e-9
 # ns views of ms settings, for components that run on event-time nanoseconds.
@@ -49,6 +48,16 @@ class FrozenModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
     )
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` over `base`: mappings merge key by key; anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        both_maps = isinstance(old, Mapping) and isinstance(value, Mapping)
+        merged[key] = deep_merge(old, value) if both_maps else value  # type: ignore[arg-type]
+    return merged
 
 
 def freeze_mapping(value: Mapping[Any, Any]) -> Mapping[Any, Any]:

@@ -239,7 +239,7 @@ class _Exporter:
 
 
 def _default_decoder() -> DecodeFn:
-    from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+    from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
     return HyperliquidCodec().decode
 

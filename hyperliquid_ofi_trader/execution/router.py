@@ -63,7 +63,6 @@ import msgspec
 from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
     OpenOrderView,
@@ -71,6 +70,7 @@ from hyperliquid_ofi_trader.execution.tactics import (
     Tactics,
     TacticsSettings,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig

@@ -56,19 +56,7 @@ from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
-    HyperliquidGateway,
-)
-from hyperliquid_ofi_trader.execution.info_client import InfoClient
-from hyperliquid_ofi_trader.execution.keys import SecretKey
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
     COMMANDS,
@@ -108,6 +96,21 @@ from hyperliquid_ofi_trader.runtime.venue_settings import (
     gateway_settings,
     order_manager_settings,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    HyperliquidGateway,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
+from hyperliquid_ofi_trader.venues.hyperliquid.http.info import InfoClient
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +123,8 @@ TIMER_PERIODS_NS: Mapping[str, int] = {
     # Private pushes lost without any visible feed fault (a silent stretch shorter than
     # the staleness limit) are caught by reconciling periodically: 42 weight of 1200/min.
     "reconcile": 30_000_000_000,
-    # What a restart must not forget: the nonce floor (execution/nonce.py) and today's PnL
-    # (the daily loss limit, risk/kill_switch.py).
+    # What a restart must not forget: the nonce floor (venues/hyperliquid/signing/nonce.py)
+    # and today's PnL (the daily loss limit, risk/kill_switch.py).
     "persist": 1_000_000_000,
 }
 _TIMER_RESOLUTION_S = 0.05
@@ -185,29 +188,6 @@ class PipelineTimes:
                 "p99": float(p99), "max": float(arr.max())}
 
 
-def subscriptions(cfg: AppConfig, account: str) -> list[dict[str, Any]]:
-    """Market channels for every configured coin, private channels for the ACCOUNT address
-    (never the API wallet's: that would silently return nothing)."""
-    book: dict[str, Any] = {}
-    if cfg.symbols.book.fast:
-        book["fast"] = True
-    if cfg.symbols.book.n_sig_figs is not None:
-        book["nSigFigs"] = cfg.symbols.book.n_sig_figs
-    subs: list[dict[str, Any]] = []
-    for coin in cfg.symbols.coins:
-        subs.append({"type": "l2Book", "coin": coin, **book})
-        subs.extend({"type": kind, "coin": coin} for kind in ("bbo", "trades",
-                                                               "activeAssetCtx"))
-    subs.extend({"type": kind, "user": account} for kind in ("orderUpdates", "userFills",
-                                                              "userEvents"))
-    return subs
-
-
-def _needs_reconcile(event: FeedState) -> bool:
-    if event.channel == "":
-        return event.status is FeedStatus.UP
-    # Any stream that was stale may have hidden private pushes sent on the same socket.
-    return event.status is FeedStatus.RECOVERED
 
 
 class LiveRunner:
@@ -291,12 +271,12 @@ class LiveRunner:
             return
         if gateway is not None and isinstance(event, FeedState | UserFills):
             gateway.on_ws_event(event)
+        if (isinstance(event, FeedState) and event.channel == ""
+                and event.status is FeedStatus.UP):
+            self.connects += 1
+        # A reconnect or a silent stream that spoke again makes the engine's trading gate
+        # await reconciliation, and the engine asks the gateway for it (core/state.py).
         self.dispatch(event)
-        if isinstance(event, FeedState) and gateway is not None and _needs_reconcile(event):
-            # Resubscribed, or a silent stream spoke again: reconcile before trading
-            # resumes (the venue does not replay private events missed meanwhile).
-            self.connects += event.status is FeedStatus.UP
-            gateway.reconcile()
 
     def request_stop(self) -> None:
         """First call: a graceful, bounded shutdown. Any later call: a fast one (the
@@ -417,8 +397,7 @@ class LiveRunner:
         if unhealthy or self.connects == 0 or self.engine is None:
             return False
         needed = set(self.cfg.symbols.traded)
-        if self.cfg.symbols.lead_lag.lead:
-            needed.add(self.cfg.symbols.lead_lag.lead)
+        needed.update(self.cfg.symbols.lead_coins)
         for coin in needed:
             market = self.engine.markets.get(coin)
             if market is None:
@@ -443,9 +422,13 @@ class LiveRunner:
 
     async def _run_with(self, session: aiohttp.ClientSession, assets: AssetRegistry,
                         journal: Journal, store: OrderStore) -> None:
-        codec = HyperliquidCodec(frozenset(self.cfg.symbols.coins))
-        ws = HyperliquidWsClient(self.endpoints.ws_url, subscriptions(self.cfg, self.account),
-                                 codec.decode, self.on_ws_event, clock=self.clock,
+        feed = HyperliquidFeed(self.cfg.symbols.coins)
+        book = self.cfg.symbols.book
+        # Private channels for the ACCOUNT address (never the API wallet's: silence).
+        subs = feed.subscriptions(self.account, fast_book=book.fast,
+                                  book_sig_figs=book.n_sig_figs)
+        ws = HyperliquidWsClient(self.endpoints.ws_url, subs, feed.decode, self.on_ws_event,
+                                 clock=self.clock,
                                  config=ws_client_config(self.cfg.thresholds.feed,
                                                          self.options.ws))
         post = PostChannel(ws.send, self.clock)

@@ -21,11 +21,11 @@ from hyperliquid_ofi_trader.config.base import FrozenModel
 from hyperliquid_ofi_trader.config.consumer_audit import unread_keys
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
-from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator
+from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator, OfiSignal
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import HyperliquidWsClient
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -139,7 +139,7 @@ def test_packaged_feed_defaults_are_the_ones_watched() -> None:
 
 
 def test_transport_knobs_of_the_base_config_are_kept() -> None:
-    from hyperliquid_ofi_trader.data.ws_client import WsClientConfig
+    from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
     base = WsClientConfig(tick_s=0.01, silence_timeout_s=3.0)
     ws_cfg = ws_client_config(build_config({}).thresholds.feed, base)
@@ -172,16 +172,22 @@ def _ofi_after_level3_change(overrides: dict[str, object]) -> float:
     return out["ofi"]
 
 
+def _ofi_of(suite: SignalSuite) -> OFICalculator | IntegratedOFI:
+    signal = suite._coins["ETH"].signals["ofi"]
+    assert isinstance(signal, OfiSignal)
+    return signal.ofi
+
+
 def test_ofi_levels_and_integrated_reach_the_signal_stage() -> None:
     l1, _ = _book_suite({"levels": 1})
-    assert isinstance(l1._coins["ETH"].ofi, OFICalculator)
+    assert isinstance(_ofi_of(l1), OFICalculator)
     multi, _ = _book_suite({"levels": 5})
-    ofi = multi._coins["ETH"].ofi
+    ofi = _ofi_of(multi)
     assert isinstance(ofi, IntegratedOFI)
     assert ofi.weights == (0.2,) * 5
     fitted, _ = _book_suite({"levels": 3, "integrated": True,
                              "integration_weights": [0.6, 0.3, 0.1]})
-    ofi = fitted._coins["ETH"].ofi
+    ofi = _ofi_of(fitted)
     assert isinstance(ofi, IntegratedOFI)
     assert ofi.weights == pytest.approx((0.6, 0.3, 0.1))
 

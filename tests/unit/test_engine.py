@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent, Tif
 from hyperliquid_ofi_trader.core.state import IllegalTransition, TradingState
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.subscriptions import coin_of_channel
 
 MS = 1_000_000
 
@@ -40,22 +41,29 @@ class FakeRegime(msgspec.Struct, frozen=True):
 
 class FakeSignals:
     def __init__(self, values: Mapping[str, float] | None = None) -> None:
-        self.values = dict(values or {"ofi": 1.5, "leadlag": 1.0})
-        self.calls: list[tuple[str, str, int]] = []
-        self.fail_on: set[int] = set()  # call numbers (1-based) that raise
+        self.out = dict(values or {"ofi": 1.5, "leadlag": 1.0})
+        self.calls: list[tuple[str, str, int]] = []  # (event's coin, its type, local_ns)
+        self.fail_on: set[int] = set()  # on_event call numbers (1-based) that raise
+        self.reads: list[str] = []  # coins whose values were read
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
-        self.calls.append((coin, type(event).__name__, now_ns))
+    def on_event(self, event: MarketEvent) -> None:
+        self.calls.append((event.coin, type(event).__name__, event.local_ns))
         if len(self.calls) in self.fail_on:
             raise ZeroDivisionError("boom in signals")
-        return self.values
+
+    def values(self, coin: str) -> Mapping[str, float]:
+        self.reads.append(coin)
+        return self.out
 
 
 class FakeRegimeStage:
     def __init__(self, regime: FakeRegime | None = None) -> None:
         self.regime = regime or FakeRegime()
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> FakeRegime:
         return self.regime
 
 
@@ -136,8 +144,9 @@ def bbo(coin: str, t_ms: int, bid: float = 2500.0, ask: float = 2500.1) -> Bbo:
 
 
 def feed(status: FeedStatus, channel: str, t_ms: int) -> FeedState:
+    """A feed state as the venue feed reports it: the coin of "bbo:ETH" is "ETH"."""
     return FeedState(exchange_ns=0, local_ns=t_ms * MS, status=status, channel=channel,
-                     detail="test")
+                     coin=coin_of_channel(channel), detail="test")
 
 
 class Rig:
@@ -340,9 +349,8 @@ class CountingRegimeStage(FakeRegimeStage):
         super().__init__()
         self.seen: list[int] = []
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+    def on_event(self, event: MarketEvent) -> None:
         self.seen.append(event.local_ns)
-        return self.regime
 
 
 def test_halted_engine_keeps_signals_and_regime_current_and_decides_nothing(
@@ -352,7 +360,7 @@ def test_halted_engine_keeps_signals_and_regime_current_and_decides_nothing(
     rig.send(bbo("ETH", 1))
     rig.engine.halt("maintenance")
     rig.send(bbo("BTC", 2, 60000.0, 60001.0), bbo("ETH", 3))
-    assert [c[:2] for c in signals.calls] == [("ETH", "Bbo")] * 3
+    assert [c[:2] for c in signals.calls] == [("ETH", "Bbo"), ("BTC", "Bbo"), ("ETH", "Bbo")]
     assert regime.seen == [bbo("ETH", 1).local_ns, bbo("BTC", 2).local_ns,
                            bbo("ETH", 3).local_ns]
     assert len(rig.sink.submitted) == 1  # only the decision before the halt
@@ -428,6 +436,18 @@ def test_failing_sink_is_counted_after_the_decision(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- feed and state
+
+
+def test_needed_feed_is_judged_by_the_coin_the_venue_names_not_the_channel_text(
+        tmp_path: Path) -> None:
+    """The engine never parses a venue's channel names: `FeedState.coin` decides."""
+    rig = Rig(tmp_path)
+    rig.send(FeedState(exchange_ns=0, local_ns=MS, status=FeedStatus.STALE,
+                       channel="book feed #7", coin="SOL", detail="SOL is not needed"))
+    assert rig.state() is TradingState.ACTIVE
+    rig.send(FeedState(exchange_ns=0, local_ns=2 * MS, status=FeedStatus.STALE,
+                       channel="l2Book:SOL", coin="", detail="an account-wide stream"))
+    assert rig.state() is TradingState.REDUCING
 
 
 def test_needed_feed_stale_reduces_and_filters_intents(tmp_path: Path) -> None:
@@ -563,7 +583,7 @@ def test_settings_from_the_packaged_config() -> None:
     s = EngineSettings.from_config(cfg, auto_resume_on_feed_recovery=True)
     assert set(s.coins) == set(cfg.symbols.coins)
     assert s.traded == tuple(cfg.symbols.traded)
-    assert s.lead == cfg.symbols.lead_lag.lead
+    assert s.lead == cfg.symbols.lead_lag[0].lead
     assert s.reducing_after == cfg.risk.stage_errors.reducing_after
     assert s.error_window_ns == int(cfg.risk.stage_errors.window_s * 1e9)
     assert s.trade_window_ns == cfg.thresholds.aggressive_volume.window_ms * MS
@@ -606,7 +626,10 @@ class RealRegimeStateStage:
         self.regime = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
                                   volatility=VolLevel.NORMAL, liquidation=False, coin="ETH")
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Any:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Any:
         return self.regime
 
 
@@ -637,7 +660,7 @@ _events = st.one_of(
               st.sampled_from(["BTC", "ETH", "SOL", "XYZ", ""]), st.integers(0, 10**12),
               _levels, _levels),
     st.builds(lambda s, ch, t: FeedState(exchange_ns=0, local_ns=t, status=s, channel=ch,
-                                         detail=""),
+                                         coin=coin_of_channel(ch), detail=""),
               st.sampled_from(list(FeedStatus)),
               st.sampled_from(["", "bbo:ETH", "l2Book:BTC", "trades:SOL", "orderUpdates"]),
               st.integers(0, 10**12)),

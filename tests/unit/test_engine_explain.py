@@ -30,15 +30,20 @@ class Signals:
     def __init__(self) -> None:
         self.n = 0
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+    def on_event(self, event: MarketEvent) -> None:
         self.n += 1
         if self.n == 1:
             raise KeyError("microprice model missing")
+
+    def values(self, coin: str) -> Mapping[str, float]:
         return {"ofi": 0.8125, "leadlag": -1.0}
 
 
 class RegimeStage:
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Regime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Regime:
         return Regime()
 
 
@@ -58,7 +63,7 @@ def _journal(tmp_path: Path) -> Path:
             Bbo(exchange_ns=T0, local_ns=T0 + 3 * MS, coin="ETH", bid=(3301.5, 2.5, 4),
                 ask=(3301.6, 7.25, 5)),
             FeedState(exchange_ns=0, local_ns=T0 + 4 * MS, status=FeedStatus.STALE,
-                      channel="bbo:BTC", detail="silent 6.0 s"),
+                      channel="bbo:BTC", coin="BTC", detail="silent 6.0 s"),
             Bbo(exchange_ns=T0 + 100 * MS, local_ns=T0 + 104 * MS, coin="ETH",
                 bid=(3301.7, 1.5, 2), ask=(3301.8, 9.0, 6)),
         ]

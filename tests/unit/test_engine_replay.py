@@ -25,7 +25,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 MS = 1_000_000
 
@@ -41,7 +41,10 @@ class BookSignals:
     def __init__(self, books: Mapping[str, BookView]) -> None:
         self.books = books
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+    def on_event(self, event: MarketEvent) -> None:
+        pass  # reads the books the engine keeps
+
+    def values(self, coin: str) -> Mapping[str, float]:
         bid, ask = self.books[coin].best_bid(), self.books[coin].best_ask()
         if bid is None or ask is None:
             return {}
@@ -52,7 +55,10 @@ class SpreadRegime:
     def __init__(self, books: Mapping[str, BookView]) -> None:
         self.books = books
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Regime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Regime:
         ok = self.books[coin].mid() is not None
         return Regime(tradable=ok, reasons=() if ok else ("empty book",))
 

@@ -1,0 +1,29 @@
+"""The Hyperliquid adapter: every Hyperliquid-specific module, split by concern.
+
+Laid out as NautilusTrader's Hyperliquid adapter is (common/, http/, websocket/, signing/,
+execution, providers). Concern -> module:
+
+    wire formats
+      inbound JSON structs (ws + /info)    common/messages.py
+      exchange action dicts, cloids       execution/action_wire.py
+    instrument rules (tick, step, min)    common/instruments.py
+    asset metadata (`meta`, asset ids)    asset_meta.py
+    error texts and their meaning         common/errors.py
+    rate limits (IP weight, address)      common/rate_limits.py
+    keys (load, hold, never leak)         signing/keys.py
+    L1 action signing                     signing/signer.py
+    nonces                                signing/nonce.py
+    frame codec (frame -> domain events)  websocket/codec.py
+    feed session: acks, heartbeat,
+      staleness, dead socket (sans-I/O)   websocket/session.py
+    WebSocket client (asyncio pump)       websocket/client.py
+    per-channel staleness watchdog        websocket/watchdog.py
+    subscriptions <-> health channels     websocket/subscriptions.py
+    `post` request correlation            websocket/post.py
+    /info queries (REST or ws post)       http/info.py
+    inbound seam: the venue feed          feed.py  (core.venue_feed.VenueFeed)
+    gateway, sans-I/O half                execution/gateway_actions.py
+    gateway, async edge (CommandPort)     execution/gateway.py
+    send scheduler (both gateways)        execution/send_scheduler.py
+    reconciliation snapshot               execution/reconcile.py
+"""

@@ -1,0 +1,1 @@
+"""Hyperliquid rules and formats shared by the WebSocket, HTTP and execution halves."""

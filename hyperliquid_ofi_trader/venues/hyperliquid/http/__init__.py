@@ -1,0 +1,1 @@
+"""The HTTP side: `/info` queries (with the WebSocket `post` channel as first transport)."""

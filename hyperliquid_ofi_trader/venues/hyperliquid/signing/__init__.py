@@ -1,0 +1,1 @@
+"""Keys, nonces and L1 action signing."""
