@@ -63,8 +63,8 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     base = SCENARIOS[args.scenario]
     SCENARIOS[args.scenario] = Scenario(base.name, base.summary, lambda _start_ns: settings)
     cfg = load_config(None)
-    oracle_settings = OracleSettings(lead=cfg.symbols.lead_lag.lead,
-                                     window_ms=float(cfg.symbols.lead_lag.window_ms),
+    pair = cfg.symbols.lead_lag[0]  # the packaged pair, BTC -> ETH
+    oracle_settings = OracleSettings(lead=pair.lead, window_ms=float(pair.window_ms),
                                      notional_usd=cfg.risk.limits.max_order_usd)
     rows: list[dict[str, Any]] = []
     for seed in parse_seeds(args.seeds):
