@@ -151,14 +151,25 @@ def test_seed_interface_update_ofi_fill_slippage() -> None:
     assert not trust.update(0.0, fill, 2.0)  # a zero signal carries nothing
 
 
-def test_seed_interface_on_a_model_without_ofi_is_a_counted_no_op() -> None:
+def test_a_signal_outside_the_model_is_still_judged_both_ways() -> None:
     """The packaged ETH model forecasts from the lead-lag catch-up alone (OFI did not earn
-    its place out of sample): an OFI observation has no coefficient to move."""
+    its place out of sample); the seed's update(ofi, fill, markout) still scores OFI, on
+    its own estimator, without touching the forecast's coefficients."""
     trust = SignalTrust()
-    assert "ofi" not in trust.estimator("ETH").features
-    assert not trust.update(1.0, {"side": "B", "px": 2000.0, "sz": 0.1}, 2.0)
-    assert trust.skipped == 1
-    assert trust.weight("ofi") == 1.0  # not a forecast input: nothing to judge it on
+    forecast = trust.estimator("ETH")
+    assert "ofi" not in forecast.features
+    before = list(forecast.coef)
+    buy = {"side": "B", "px": 2000.0, "sz": 0.1}
+    rng = random.Random(3)
+    for _ in range(400):  # OFI said up and the market went up after a buy, with noise
+        assert trust.update(1.0, buy, 2.0 + rng.gauss(0.0, 1.0))
+    useful = trust.weight("ofi")
+    assert useful > 0.9
+    assert forecast.coef == before
+    for _ in range(4000):  # then the same OFI says nothing: the weight falls
+        trust.update(1.0, buy, rng.gauss(0.0, 1.0))
+    assert 0.0 <= trust.weight("ofi") < useful
+    assert not trust.update(math.nan, buy, 2.0)
 
 
 # ---------------------------------------------------------------- model files
