@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,6 @@ from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.market_data import CoinData
-from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.decoded_cache import DecodedFrame, default_cache_dir
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplaySource
@@ -276,31 +274,20 @@ class _Run:
     driver: BacktestDriver
     stack: ExecutionStack
     store: OrderStore
-    store_conn: sqlite3.Connection  # the store's; closed by the run (the store did not open it)
 
 
 class _BacktestOrderStore(OrderStore):
     """The order store of a backtest commits full batches only, and the rest at close:
     live, a new order is made durable before it leaves and the flush timer bounds what a
     crash loses; in a backtest no order leaves the process, and nothing reads these
-    tables back during the run. (Its connection is not its own: no ahead-log file.)"""
+    tables back during the run. (It writes through the journal's non-durable writer: no
+    ahead-log file.)"""
 
     __slots__ = ()
 
     def flush(self, *, force: bool = False) -> None:
         if force or self.pending >= self.batch_size:  # close() forces
             super().flush(force=force)
-
-
-def _backtest_connection(path: Path) -> sqlite3.Connection:
-    """The order store's connection to the run database, without fsyncs (see
-    `Journal(durable=False)`)."""
-    try:
-        conn = connect_wal(path)
-        conn.execute("PRAGMA synchronous=OFF")
-    except (OSError, sqlite3.Error) as exc:
-        raise BacktestError(f"cannot open {path}: {exc}") from exc
-    return conn
 
 
 def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
@@ -316,8 +303,8 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     venue.signatures = RecoveryMemo()
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
-    store_conn = _backtest_connection(journal_path)
-    store = _BacktestOrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
+    # The journal's writer (no fsyncs, no ahead log: durable=False): one connection.
+    store = _BacktestOrderStore(journal.writer, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
     signer = L1Signer(key, mainnet=venue.settings.mainnet, memo=venue.signatures)
     gateway = SimulatedGateway(venue, signer,
@@ -340,7 +327,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
                             settings.lookahead_ns)
     holder.append(driver)
     driver.on_status = _recovery(cfg, engine, stacks[0], gateway)
-    return _Run(engine, driver, stacks[0], store, store_conn)
+    return _Run(engine, driver, stacks[0], store)
 
 
 def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
@@ -396,7 +383,6 @@ def run_backtest(cfg: AppConfig, data: ReplaySource, out_dir: Path, seed: int = 
             run.engine.flush()
             run.stack.orders.flush()
             run.store.close()
-            run.store_conn.close()
         _fill_result(result, run, stats)
     # After the journal's close: its last (in a backtest, most) rows are committed there.
     result.wall_s = stopwatch() - started if stopwatch is not None else 0.0

@@ -298,16 +298,3 @@ def _tif(text: str) -> Tif:
 def valid_order_numbers(price: float, size: float) -> bool:
     """Finite, positive price and size: anything else is refused before it reaches a port."""
     return (math.isfinite(price) and math.isfinite(size) and price > 0.0 and size > 0.0)
-
-
-def position_after(size: float, entry_px: float, signed_qty: float,
-                   px: float) -> tuple[float, float]:
-    """Signed position and average entry after a fill (average cost; a flip starts anew)."""
-    new = size + signed_qty
-    if abs(new) < 1e-12:
-        return 0.0, 0.0
-    if size == 0.0 or (size > 0.0) == (signed_qty > 0.0):
-        return new, (abs(size) * entry_px + abs(signed_qty) * px) / abs(new)
-    if (new > 0.0) != (size > 0.0):
-        return new, px  # crossed through flat: the remainder opened at this fill
-    return new, entry_px  # a reduction keeps the entry price
