@@ -4,13 +4,8 @@
 """
 
 from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
-from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
-from hyperliquid_ofi_trader.regime.liquidity import (
-    CoinBook,
-    LiquidityBook,
-    LiquidityParams,
-    LiquidityRegime,
-)
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
+from hyperliquid_ofi_trader.regime.liquidity import CoinBook, LiquidityBook, LiquidityRegime
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
@@ -19,16 +14,14 @@ from hyperliquid_ofi_trader.regime.state import (
     RegimeState,
     VolLevel,
 )
-from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+from hyperliquid_ofi_trader.regime.volatility import VolatilityRegime
 
 __all__ = [
     "CoinBook",
     "CoinRegime",
     "LiquidationDetector",
-    "LiquidationParams",
     "LiquidityBook",
     "LiquidityLevel",
-    "LiquidityParams",
     "LiquidityRegime",
     "Reason",
     "RegimeConfigError",
@@ -36,6 +29,5 @@ __all__ = [
     "RegimeStageAdapter",
     "RegimeState",
     "VolLevel",
-    "VolatilityParams",
     "VolatilityRegime",
 ]

@@ -60,6 +60,6 @@ def recovery_tick(policy: RecoveryPolicy, engine: Engine, kill: KillSwitch,
     elif action is Action.RECOVER:
         kill.reset(now_ns, keep_day=True)
         engine.recover(f"{trigger} cleared: feed healthy for "
-                       f"{policy.settings.healthy_for_ns / 1e9:g} s and the account "
+                       f"{policy.healthy_for_ns / 1e9:g} s and the account "
                        "reconciled")
     return action
