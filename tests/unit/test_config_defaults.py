@@ -84,7 +84,7 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
         # Known drift, left to the router's owner (issue 12): a RouterSettings built by
         # hand enters without evidence; the packaged forecast.min_evidence is 5.
         (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
-        (EngineSettings.from_config(cfg), {"lead", "leads"}),
+        (EngineSettings.from_config(cfg), set()),
         # Known drift: hand-built SignalSettings publish Level-1 OFI (the signal tests'
         # fixtures rely on it); the packaged ofi.levels is 5 (equal weights).
         (signal_settings(cfg, None), {"lead", "lag", "leadlag_window_ns", "leadlag_pairs",
@@ -108,6 +108,12 @@ def test_component_defaults_are_the_packaged_values(settings: object,
     differ = {name: (default, getattr(settings, name)) for name, default in defaults.items()
               if name not in not_config and default != getattr(settings, name)}
     assert differ == {}
+
+
+def test_engine_settings_default_only_the_engine_own_knobs() -> None:
+    """Config-derived engine settings have no default of their own: a hand-built
+    EngineSettings cannot silently drift from the packaged YAML (from_config is the way)."""
+    assert set(_defaults(EngineSettings)) == {"auto_resume_on_feed_recovery", "flush_timer"}
 
 
 def test_the_seed_pair_default_is_the_packaged_pair() -> None:
