@@ -83,6 +83,8 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
         # hand enters without evidence; the packaged forecast.min_evidence is 5.
         (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
         (EngineSettings.from_config(cfg), set()),
+        # TacticsSettings is the router section's tactics part, built only by the router.
+        (RouterSettings.from_config(cfg).tactics_settings(), set()),
     ]
 
 
