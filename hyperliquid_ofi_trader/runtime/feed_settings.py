@@ -3,7 +3,7 @@
 The keys (stale factor, per-channel cadences, ping interval) used to be validated and then
 ignored: live runs watched with the client's built-in defaults (bbo stale after 15 s
 instead of the configured 6 s, trades never). Every client of a run's market channels
-(live, paper relay) takes its settings through `ws_client_config`.
+(live, paper relay, `hlofi record`) takes its settings through `ws_client_config`.
 """
 
 from __future__ import annotations
