@@ -487,6 +487,9 @@ class CostThresholds(FrozenModel):
         default=1.0, ge=0, description="Prior adverse selection of a post-only fill (bps).")
     adverse_prior_fills: float = Field(
         default=5.0, gt=0, description="How many fills the adverse-selection prior is worth.")
+    adverse_horizon_ms: int = Field(
+        default=1_000, gt=0, description="Markout horizon of a post-only fill that measures "
+        "its adverse selection (ms; one of the trust horizons).")
     expected_slippage_bps: float = Field(
         default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
     edge_halflife_ms: float = Field(

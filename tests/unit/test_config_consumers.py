@@ -108,6 +108,24 @@ def test_a_section_imported_under_another_name_is_still_read() -> None:
     assert "leaf.y" in _unread(source)
 
 
+def test_a_section_read_through_the_component_that_holds_it_is_read() -> None:
+    """CostModel keeps its section (`settings: CostThresholds`); the router reads
+    `costs.settings.min_margin_bps` off a `costs: CostModel` it was handed."""
+    component = ("class Model:\n"
+                 "    settings: _Leaf\n")
+    user = ("class User:\n"
+            "    def __init__(self, model: Model | None) -> None:\n"
+            "        self._model = model\n"
+            "    def f(self, model: Model) -> int:\n"
+            "        return model.settings.x\n"
+            "    def g(self) -> int:\n"
+            "        return self._model.settings.y\n")
+    assert {"leaf.x", "leaf.y"}.isdisjoint(_unread(component, user))
+    assert {"leaf.x", "leaf.y"} <= set(_unread(user))  # Model unknown: nothing is read
+    assert "leaf.x" in _unread(component, "def f(model: Model) -> int:\n"
+                                          "    return model.other.x\n")
+
+
 def test_a_model_class_used_twice_is_refused() -> None:
     class _Twice(FrozenModel):
         one: _Leaf = Field(default_factory=_Leaf)

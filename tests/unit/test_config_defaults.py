@@ -21,6 +21,7 @@ from pydantic_core import PydanticUndefined
 from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
+from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 
@@ -79,9 +80,7 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
     config keys (wiring, or values the config gives per run)."""
     cfg = load_config()
     return [
-        # Known drift, left to the router's owner (issue 12): a RouterSettings built by
-        # hand enters without evidence; the packaged forecast.min_evidence is 5.
-        (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
+        (RouterSettings.from_config(cfg), set()),
         (EngineSettings.from_config(cfg), set()),
         # TacticsSettings is the router section's tactics part, built only by the router.
         (RouterSettings.from_config(cfg).tactics_settings(), set()),
@@ -110,3 +109,13 @@ def test_engine_settings_default_only_the_engine_own_knobs() -> None:
     """Config-derived engine settings have no default of their own: a hand-built
     EngineSettings cannot silently drift from the packaged YAML (from_config is the way)."""
     assert set(_defaults(EngineSettings)) == {"auto_resume_on_feed_recovery", "flush_timer"}
+
+
+def test_the_cost_model_takes_the_costs_section_with_no_defaults_of_its_own() -> None:
+    """CostModel reads thresholds.yaml `costs` itself: a seed-style CostModel() prices with
+    the packaged section (its old mirror type priced the adverse prior as 20 fills, not the
+    YAML's 5), and a run's model with the run's section."""
+    cfg = load_config()
+    assert CostModel().settings == cfg.thresholds.costs
+    assert CostModel().explain()["adverse_bps"] == cfg.thresholds.costs.adverse_prior_bps
+    assert cost_settings(cfg) is cfg.thresholds.costs
