@@ -467,6 +467,12 @@ class ForecastThresholds(FrozenModel):
         default=50.0, gt=0, description="Bound on each coefficient (bps per feature std).")
     max_forecast_bps: float = Field(default=100.0, gt=0,
                                     description="Bound on the forecast itself (bps).")
+    sigma_halflife_samples: float = Field(
+        default=500.0, gt=0, description="Half-life of the residual variance estimate "
+        "(scored samples).")
+    max_gap_ms: int = Field(
+        default=1_000, gt=0, description="A scored sample's entry/exit mid may be this late "
+        "(ms), no later: a gap in the data refuses the sample.")
     min_evidence: float = Field(
         default=0.0, ge=0, description="No entry before the forecast is backed by this many "
         "effective samples of the market's own forward moves (0: the forecast's std already "

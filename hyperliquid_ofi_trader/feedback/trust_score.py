@@ -28,12 +28,15 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, OnlineSettings
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, packaged_forecast
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel, packaged_model
 from hyperliquid_ofi_trader.core.events import Fill
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import ForecastThresholds
 
 _MAX_DECISIONS = 20_000
 DEFAULT_FEATURES: tuple[str, ...] = (
@@ -49,7 +52,7 @@ MidOf = Callable[[str], float | None]
 class TrustSettings:
     z_full: float = 3.0
     report_step: float = 0.1
-    online: OnlineSettings = field(default_factory=OnlineSettings)
+    online: ForecastThresholds = field(default_factory=packaged_forecast)  # its estimators'
     default_coin: str = "ETH"
     horizon_ms: int = 1_000  # for coins without a model (zero prior)
     latency_ms: int = 100

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
+from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
@@ -116,7 +116,7 @@ def build_trust(cfg: AppConfig) -> SignalTrust:
     by `build_strategy`, once the books exist)."""
     f = cfg.thresholds.forecast
     traded = cfg.symbols.traded
-    return SignalTrust(TrustSettings(z_full=f.trust_z_full, online=online_settings(f),
+    return SignalTrust(TrustSettings(z_full=f.trust_z_full, online=f,
                                      default_coin=traded[0] if traded else "ETH"),
                        models=forecast_models(cfg))
 

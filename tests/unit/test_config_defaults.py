@@ -18,11 +18,14 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from hyperliquid_ofi_trader.alpha.forecast import OnlineForecast
+from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
+from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
@@ -119,3 +122,14 @@ def test_the_cost_model_takes_the_costs_section_with_no_defaults_of_its_own() ->
     assert CostModel().settings == cfg.thresholds.costs
     assert CostModel().explain()["adverse_bps"] == cfg.thresholds.costs.adverse_prior_bps
     assert cost_settings(cfg) is cfg.thresholds.costs
+
+
+def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
+    """OnlineForecast reads thresholds.yaml `forecast` itself (its mirror type is gone): the
+    seed-style defaults are the packaged section, and the trust's one own copy of a
+    forecast key (z_full = trust_z_full) defaults to the YAML's value."""
+    f = load_config().thresholds.forecast
+    trust = TrustSettings()
+    assert trust.online == f
+    assert trust.z_full == f.trust_z_full
+    assert OnlineForecast(ForecastModel.zero("BTC", ("ofi",), 1_000, 100)).settings == f
