@@ -50,16 +50,21 @@ MidOf = Callable[[str], float | None]
 
 @dataclass(frozen=True, slots=True)
 class TrustSettings:
-    z_full: float = 3.0
+    """The trust's own knobs; `online` is the thresholds.yaml `forecast` section (its
+    estimators' settings and the full-trust z)."""
+
     report_step: float = 0.1
-    online: ForecastThresholds = field(default_factory=packaged_forecast)  # its estimators'
+    online: ForecastThresholds = field(default_factory=packaged_forecast)
     default_coin: str = "ETH"
     horizon_ms: int = 1_000  # for coins without a model (zero prior)
     latency_ms: int = 100
 
+    @property
+    def z_full(self) -> float:
+        """A signal's trust is 1 at this many standard errors (forecast.trust_z_full)."""
+        return self.online.trust_z_full
+
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.z_full) and self.z_full > 0):
-            raise ValueError(f"z_full must be > 0, got {self.z_full}")
         if not 0 < self.report_step <= 1:
             raise ValueError(f"report_step must be in (0, 1], got {self.report_step}")
 

@@ -116,7 +116,7 @@ def build_trust(cfg: AppConfig) -> SignalTrust:
     by `build_strategy`, once the books exist)."""
     f = cfg.thresholds.forecast
     traded = cfg.symbols.traded
-    return SignalTrust(TrustSettings(z_full=f.trust_z_full, online=f,
+    return SignalTrust(TrustSettings(online=f,
                                      default_coin=traded[0] if traded else "ETH"),
                        models=forecast_models(cfg))
 

@@ -126,10 +126,11 @@ def test_the_cost_model_takes_the_costs_section_with_no_defaults_of_its_own() ->
 
 def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
     """OnlineForecast reads thresholds.yaml `forecast` itself (its mirror type is gone): the
-    seed-style defaults are the packaged section, and the trust's one own copy of a
-    forecast key (z_full = trust_z_full) defaults to the YAML's value."""
+    seed-style defaults are the packaged section, and the trust's z_full is the section's
+    trust_z_full (no copy with a default of its own)."""
     f = load_config().thresholds.forecast
     trust = TrustSettings()
     assert trust.online == f
     assert trust.z_full == f.trust_z_full
+    assert "z_full" not in _defaults(TrustSettings)
     assert OnlineForecast(ForecastModel.zero("BTC", ("ofi",), 1_000, 100)).settings == f
