@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
 from hyperliquid_ofi_trader.core.clock import LiveClock  # noqa: E402
+from hyperliquid_ofi_trader.core.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.core.events import (  # noqa: E402
     AnyEvent,
     BookSnapshot,
@@ -44,7 +45,6 @@ from hyperliquid_ofi_trader.data.ws_client import (  # noqa: E402
 )
 from hyperliquid_ofi_trader.execution import gateway_actions as ga  # noqa: E402
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry  # noqa: E402
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (  # noqa: E402
     HyperliquidGateway,
 )

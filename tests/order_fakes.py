@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -23,7 +24,6 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.data.codec import order_status
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 

@@ -39,22 +39,17 @@ import msgspec
 import numpy as np
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import (
-    DEFAULT_FEED,
-    Distribution,
-    LatencyConfig,
-    LatencyModel,
-)
+from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import (
     Frame,
@@ -63,7 +58,6 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     iter_frames,
 )
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
@@ -82,6 +76,12 @@ from hyperliquid_ofi_trader.runtime.recovery_tick import (
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
+from hyperliquid_ofi_trader.sim.latency import (
+    DEFAULT_FEED,
+    Distribution,
+    LatencyConfig,
+    LatencyModel,
+)
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 

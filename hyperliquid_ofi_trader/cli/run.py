@@ -23,6 +23,7 @@ from rich.live import Live
 from rich.markup import escape
 
 from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
+from hyperliquid_ofi_trader.cli.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeError,
     SimExchangeOptions,
@@ -49,7 +50,6 @@ from hyperliquid_ofi_trader.runtime.live import (
 from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
-from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 

@@ -82,11 +82,6 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
-from hyperliquid_ofi_trader.core.market_data import (
-    DEFAULT_TRADE_WINDOW_NS,
-    DEFAULT_VOL_HALFLIFE_NS,
-    CoinData,
-)
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
     BookView,
@@ -125,6 +120,8 @@ _log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=RegimeView)
 _NS_PER_S: Final = 1_000_000_000
+DEFAULT_TRADE_WINDOW_NS: Final = 5_000_000_000  # thresholds.aggressive_volume.window_ms
+DEFAULT_VOL_HALFLIFE_NS: Final = 30_000_000_000  # thresholds.leadlag.vol_halflife_ms
 
 
 class Outcome:
@@ -201,7 +198,7 @@ class Engine:
     """The pipeline. See the module docstring for what each event does."""
 
     def __init__(self, config: EngineSettings | AppConfig, clock: Clock, journal: Journal,
-                 *, markets: Mapping[str, CoinMarket] | None = None,
+                 *, markets: Mapping[str, CoinMarket],
                  signals: SignalStage | None = None, regime: RegimeStage[R] | None = None,
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
                  positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
@@ -213,8 +210,7 @@ class Engine:
                          else EngineSettings.from_config(config))
         self._clock = clock
         self._journal = journal
-        self.markets: Mapping[str, CoinMarket] = (
-            markets if markets is not None else default_markets(self.settings))
+        self.markets: Mapping[str, CoinMarket] = markets
         self.latency = {coin: LatencyMonitor() for coin in self.markets}
         self._signals = signals
         self._regime: RegimeStage[RegimeView] | None = regime
@@ -817,9 +813,3 @@ def _regime_inputs(regime: RegimeView) -> Any:
         return msgspec.to_builtins(regime)
     return {"tradable": regime.tradable, "reasons": list(regime.reasons)}
 
-
-def default_markets(settings: EngineSettings) -> dict[str, CoinMarket]:
-    """Per-coin market data built from the real data classes (data/ package)."""
-    return {coin: CoinData(coin, trade_window_ns=settings.trade_window_ns,
-                           vol_halflife_ns=settings.vol_halflife_ns)
-            for coin in settings.coins}

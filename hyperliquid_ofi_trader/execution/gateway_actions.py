@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     CancelAck,
@@ -43,7 +44,6 @@ from hyperliquid_ofi_trader.data.instruments import (
 )
 from hyperliquid_ofi_trader.execution import venue_errors, wire
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry, UnknownAssetError
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.rate_limits import RequestKind, exchange_weight
 
 _TEXT_MAX: Final = 300

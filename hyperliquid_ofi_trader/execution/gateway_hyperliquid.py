@@ -59,6 +59,7 @@ import numpy as np
 import orjson
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     AnyEvent,
@@ -70,7 +71,6 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.execution import gateway_actions as ga
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.info_client import (
     InfoClient,
     InfoError,

@@ -38,6 +38,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -63,12 +69,6 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
 )
 from hyperliquid_ofi_trader.data.codec import order_status
-from hyperliquid_ofi_trader.execution.commands import (
-    CancelOrder,
-    CommandPort,
-    ModifyOrder,
-    PlaceOrder,
-)
 from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid
 from hyperliquid_ofi_trader.execution.order_records import (
     FillReport,

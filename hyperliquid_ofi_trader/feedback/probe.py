@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
-from hyperliquid_ofi_trader.execution.commands import (
+from hyperliquid_ofi_trader.core.commands import (
     CancelOrder,
     CommandPort,
     ModifyOrder,

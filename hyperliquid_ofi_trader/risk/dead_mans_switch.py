@@ -35,6 +35,12 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     ControlCommand,
@@ -44,12 +50,6 @@ from hyperliquid_ofi_trader.core.events import (
     Timer,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.commands import (
-    CancelOrder,
-    CommandPort,
-    ModifyOrder,
-    PlaceOrder,
-)
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig

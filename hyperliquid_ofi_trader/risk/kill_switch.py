@@ -52,6 +52,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -65,12 +71,6 @@ from hyperliquid_ofi_trader.core.events import (
     Timer,
     Trades,
     UserFills,
-)
-from hyperliquid_ofi_trader.execution.commands import (
-    CancelOrder,
-    CommandPort,
-    ModifyOrder,
-    PlaceOrder,
 )
 from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
 

@@ -19,7 +19,6 @@ from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.stages import (
     GatewayListener,
     KillSwitch,
@@ -30,6 +29,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Router,
     TimerListener,
 )
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 from hyperliquid_ofi_trader.regime.build import build_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter

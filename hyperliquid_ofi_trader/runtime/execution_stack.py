@@ -19,6 +19,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import CommandPort
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     AnyEvent,
@@ -26,8 +27,7 @@ from hyperliquid_ofi_trader.core.events import (
     BookSnapshot,
     GatewayEvent,
 )
-from hyperliquid_ofi_trader.core.market_data import CoinData
-from hyperliquid_ofi_trader.execution.commands import CommandPort
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore

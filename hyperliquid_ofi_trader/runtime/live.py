@@ -52,11 +52,11 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (

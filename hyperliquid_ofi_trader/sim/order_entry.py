@@ -14,7 +14,7 @@ print unless the external feed already printed that volume.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hyperliquid_ofi_trader.data.instruments import is_valid_price
 from hyperliquid_ofi_trader.sim import texts
@@ -22,9 +22,7 @@ from hyperliquid_ofi_trader.sim.accounts import Account, num
 from hyperliquid_ofi_trader.sim.matching import ASK, BID, Match, SimOrder
 from hyperliquid_ofi_trader.sim.pushes import side_text
 from hyperliquid_ofi_trader.sim.requests import OrderReq
-
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.sim.venue_state import VenueState
 
 _EPS = 1e-9
 
@@ -34,7 +32,7 @@ class OrderEntry:
 
     __slots__ = ("_v",)
 
-    def __init__(self, venue: SimVenue) -> None:
+    def __init__(self, venue: VenueState) -> None:
         self._v = venue
 
     # ------------------------------------------------------------ place

@@ -47,6 +47,7 @@ from hyperliquid_ofi_trader.sim.rate_limits import (
     info_weight,
 )
 from hyperliquid_ofi_trader.sim.settings import DAY_MS, SimInstrument, SimSettings
+from hyperliquid_ofi_trader.sim.venue_state import SimOrderRecord
 
 Response = tuple[int, Any]
 DEFAULT_IP = "127.0.0.1"
@@ -61,17 +62,6 @@ def ok(kind: str, data: Any | None = None) -> Response:
 
 def err(text: str) -> Response:
     return 200, {"status": "err", "response": text}
-
-
-class OrderRecord:
-    """What orderStatus reports about an order, live or finished."""
-
-    __slots__ = ("order", "status", "status_ms")
-
-    def __init__(self, order: SimOrder, status: str, status_ms: int) -> None:
-        self.order = order
-        self.status = status
-        self.status_ms = status_ms
 
 
 class SimVenue:
@@ -90,7 +80,7 @@ class SimVenue:
         self.live: dict[int, SimOrder] = {}
         self.by_cloid: dict[tuple[str, str], SimOrder] = {}
         self._by_user: dict[str, dict[int, SimOrder]] = {}
-        self.records: dict[int, OrderRecord] = {}
+        self.records: dict[int, SimOrderRecord] = {}
         self.cloid_records: dict[tuple[str, str], int] = {}
         self.ctx: dict[str, AssetCtx] = {}
         self.last_trade_px: dict[str, float] = {}
@@ -309,7 +299,7 @@ class SimVenue:
     def record(self, order: SimOrder, status: str, status_ms: int) -> None:
         rec = self.records.get(order.oid)
         if rec is None:
-            self.records[order.oid] = OrderRecord(order, status, status_ms)
+            self.records[order.oid] = SimOrderRecord(order, status, status_ms)
             if order.cloid is not None:
                 self.cloid_records[(order.user, order.cloid)] = order.oid
             self._evict_records()

@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 
 from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     BookSnapshot,
@@ -24,7 +25,6 @@ from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
     GatewaySettings,
     HyperliquidGateway,

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
@@ -23,7 +24,6 @@ from hyperliquid_ofi_trader.core.stages import (
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.commands import CancelOrder
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings

@@ -12,7 +12,6 @@ import typer
 from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.backtest import runner
-from hyperliquid_ofi_trader.backtest.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
 from hyperliquid_ofi_trader.backtest.runner import (
     BacktestError,
@@ -26,6 +25,7 @@ from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
+from hyperliquid_ofi_trader.sim.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 

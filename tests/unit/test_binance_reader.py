@@ -8,9 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from hyperliquid_ofi_trader.data.binance_reader import is_binance_capture, load_binance
 from hyperliquid_ofi_trader.data.replay_sources import SourceNotFoundError
-from hyperliquid_ofi_trader.research.series import ResearchError, load_market
+from hyperliquid_ofi_trader.research.binance_reader import is_binance_capture, load_binance
+from hyperliquid_ofi_trader.research.recordings import load_market
+from hyperliquid_ofi_trader.research.series import ResearchError
 
 T0 = 1_723_161_256_000  # exchange ms
 

@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent, Tif
 from hyperliquid_ofi_trader.core.state import IllegalTransition, TradingState
+from hyperliquid_ofi_trader.runtime.assembly import build_markets
 
 MS = 1_000_000
 
@@ -156,6 +157,7 @@ class Rig:
                         "positions": FakePositions(), "risk_gate": FakeGate(),
                         "order_sink": self.sink}
         defaults.update(stages)
+        defaults.setdefault("markets", build_markets(settings))
         self.engine = Engine(settings, self.clock, self.journal, **defaults)  # type: ignore[arg-type]
 
     def send(self, *events: AnyEvent) -> None:
@@ -572,9 +574,9 @@ def test_settings_from_the_packaged_config() -> None:
     assert s.decision_targets()[s.lead] == tuple(t for t in s.traded if t != s.lead)
 
 
-def test_default_markets_feed_book_tape_and_state(tmp_path: Path) -> None:
+def test_built_markets_feed_book_tape_and_state(tmp_path: Path) -> None:
     from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
-    from hyperliquid_ofi_trader.core.market_data import CoinData
+    from hyperliquid_ofi_trader.data.coin_data import CoinData
 
     rig = Rig(tmp_path, full=False)
     trade = Trade(coin="ETH", price=2500.05, size=2.0, is_buy=True, exchange_ns=2 * MS,

@@ -15,6 +15,7 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo, FeedState, FeedStatus, MarketEvent
 from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.runtime.assembly import build_markets
 
 MS = 1_000_000
 T0 = 1_737_918_843_000 * MS  # 2025-01-26 19:14:03 UTC
@@ -52,8 +53,8 @@ def _journal(tmp_path: Path) -> Path:
     clock = ReplayClock()
     settings = EngineSettings(coins=("BTC", "ETH"), traded=("ETH",), lead="BTC")
     with Journal(path) as journal:
-        engine = Engine(settings, clock, journal, signals=Signals(), regime=RegimeStage(),
-                        alpha=Alpha())
+        engine = Engine(settings, clock, journal, markets=build_markets(settings),
+                        signals=Signals(), regime=RegimeStage(), alpha=Alpha())
         events: list[AnyEvent] = [
             Bbo(exchange_ns=T0, local_ns=T0 + 3 * MS, coin="ETH", bid=(3301.5, 2.5, 4),
                 ask=(3301.6, 7.25, 5)),

@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
-from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome, default_markets
+from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo, MarketEvent, Trade, Trades
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.core.stages import (
@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.runtime.assembly import build_markets
 
 MS = 1_000_000
 
@@ -93,7 +94,7 @@ def run(events: Iterable[AnyEvent], path: Path, settings: EngineSettings) -> Eng
     clock = ReplayClock()
     journal = Journal(path, batch_size=7)  # odd size: batches split at arbitrary points
     # The wiring a composition root does: market data first, stages built on its books.
-    markets = default_markets(settings)
+    markets = build_markets(settings)
     books = {c: m.book for c, m in markets.items()}
     engine = Engine(settings, clock, journal, markets=markets, signals=BookSignals(books),
                     regime=SpreadRegime(books), alpha=Alpha(), positions=Positions(),

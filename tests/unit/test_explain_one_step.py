@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from hyperliquid_ofi_trader.cli import explain
 from hyperliquid_ofi_trader.core import journal_views
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
+from hyperliquid_ofi_trader.runtime.explanation import explain_text
 
 MS = 1_000_000
 T0 = 1_737_918_843_000 * MS
@@ -94,7 +95,7 @@ def test_bad_decision_words_and_empty_journals_are_clear(tmp_path: Path) -> None
 
 def test_explain_text_is_the_cli_rendering(tmp_path: Path) -> None:
     db = _journal(tmp_path / "j.sqlite", ("why not",))
-    text = explain.explain_text(db, 1)
+    text = explain_text(db, 1)
     assert "decision 1" in text
     assert "why not" in text
 

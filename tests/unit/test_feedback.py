@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate, UserFills
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult, Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     CancelAck,
@@ -18,7 +19,6 @@ from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution import gateway_actions as ga
 from hyperliquid_ofi_trader.execution import venue_errors
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.rate_limits import RequestKind
 from hyperliquid_ofi_trader.execution.wire import make_cloid
 

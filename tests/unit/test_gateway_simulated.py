@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import Constant, LatencyConfig, LatencyModel
+from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -27,12 +28,11 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
-from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
 from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.sim.latency import Constant, LatencyConfig, LatencyModel
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 

@@ -306,8 +306,8 @@ def test_probe_records_send_times() -> None:
         def now_ns(self) -> int:
             return T0
 
+    from hyperliquid_ofi_trader.core.commands import PlaceOrder
     from hyperliquid_ofi_trader.core.stages import Tif
-    from hyperliquid_ofi_trader.execution.commands import PlaceOrder
     k = make()
     probe = RoundTripProbe(Port(), Clock(), k)
     probe.place([PlaceOrder(cloid="0xd", coin="ETH", is_buy=True, price=1.0, size=1.0,

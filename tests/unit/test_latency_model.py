@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from hyperliquid_ofi_trader.backtest.latency import (
+from hyperliquid_ofi_trader.sim.latency import (
     Constant,
     Empirical,
     LatencyConfig,

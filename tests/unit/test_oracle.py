@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hyperliquid_ofi_trader.backtest.latency import Constant
 from hyperliquid_ofi_trader.research.oracle import (
     OracleSettings,
     Touches,
@@ -15,6 +14,7 @@ from hyperliquid_ofi_trader.research.oracle import (
     lead_decisions,
 )
 from hyperliquid_ofi_trader.research.series import ResearchError
+from hyperliquid_ofi_trader.sim.latency import Constant
 
 _MS = 1_000_000
 _S = 1_000_000_000

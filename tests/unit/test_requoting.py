@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.journal import JournalReader
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
@@ -19,7 +20,6 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_records import Order
 from hyperliquid_ofi_trader.execution.order_state import OrderState

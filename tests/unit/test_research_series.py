@@ -8,12 +8,8 @@ import orjson
 import pytest
 
 from hyperliquid_ofi_trader.data.replay_sources import SourceNotFoundError
-from hyperliquid_ofi_trader.research.series import (
-    ResearchError,
-    book_tick,
-    load_hyperliquid,
-    load_market,
-)
+from hyperliquid_ofi_trader.research.recordings import load_market
+from hyperliquid_ofi_trader.research.series import ResearchError, book_tick, load_hyperliquid
 
 T0 = 1_704_110_400_000  # exchange ms
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from hyperliquid_ofi_trader.runtime.run_summary import print_summary
+from hyperliquid_ofi_trader.cli.run_summary import print_summary
 
 
 def _summary(with_execution: bool) -> dict[str, Any]:

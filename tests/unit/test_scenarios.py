@@ -142,7 +142,7 @@ def test_realistic_and_no_edge_offer_next_to_nothing(tmp_path: Path) -> None:
 def test_no_edge_ofi_impact_is_only_contemporaneous(tmp_path: Path) -> None:
     """no-edge: OFI explains the move of its own second and forecasts nothing after it."""
     from hyperliquid_ofi_trader.research import ofi_impact
-    from hyperliquid_ofi_trader.research.series import load_market
+    from hyperliquid_ofi_trader.research.recordings import load_market
 
     record_scenario("no-edge", 9, 600.0, tmp_path / "rec")
     book = load_market(tmp_path / "rec", "ETH").book

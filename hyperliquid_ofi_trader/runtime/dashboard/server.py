@@ -26,7 +26,6 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from hyperliquid_ofi_trader.cli.explain import ExplainError, explain_text, resolve_decision
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
     COMMANDS,
@@ -41,6 +40,7 @@ from hyperliquid_ofi_trader.runtime.dashboard.snapshot import (
     journal_snapshot,
     live_snapshot,
 )
+from hyperliquid_ofi_trader.runtime.explanation import ExplainError, explain_text, resolve_decision
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import LatencyModel
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -51,7 +51,6 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.execution import gateway_actions as ga
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.info_client import (
     InfoError,
     parse_clearinghouse,
@@ -62,6 +61,7 @@ from hyperliquid_ofi_trader.execution.info_client import (
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.execution.signing import L1Signer, SignatureError, exchange_body
+from hyperliquid_ofi_trader.sim.latency import LatencyModel
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.wire_encode import encode_frame
 

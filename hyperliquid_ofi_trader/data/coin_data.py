@@ -9,15 +9,10 @@ time, so taker volume decays during a quiet tape instead of staying at its last 
 
 from __future__ import annotations
 
-from typing import Final
-
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.data.market_state import MarketState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.data.trades import TradeTape
-
-DEFAULT_TRADE_WINDOW_NS: Final = 5_000_000_000  # thresholds.aggressive_volume.window_ms
-DEFAULT_VOL_HALFLIFE_NS: Final = 30_000_000_000  # thresholds.leadlag.vol_halflife_ms
 
 
 class CoinData:
@@ -25,8 +20,7 @@ class CoinData:
 
     __slots__ = ("book", "coin", "state", "tape")
 
-    def __init__(self, coin: str, *, trade_window_ns: int = DEFAULT_TRADE_WINDOW_NS,
-                 vol_halflife_ns: int = DEFAULT_VOL_HALFLIFE_NS) -> None:
+    def __init__(self, coin: str, *, trade_window_ns: int, vol_halflife_ns: int) -> None:
         self.coin = coin
         self.book = OrderBook(coin)
         self.tape = TradeTape(coin, trade_window_ns)
