@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock, LatencyMonitor
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -84,7 +85,6 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
-    BookView,
     CancelIntent,
     CoinMarket,
     Explainer,

@@ -32,6 +32,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     AssetCtx,
@@ -45,21 +46,6 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.state import TradingState
 
 # ---------------------------------------------------------------- market data
-
-
-class BookView(Protocol):
-    """Read side of `data.orderbook.OrderBook` that stages and the journal use."""
-
-    @property
-    def exchange_ns(self) -> int: ...
-
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-    def mid(self) -> float | None: ...
-
-    def depth(self, levels: int = 5) -> float: ...
 
 
 class CoinMarket(Protocol):

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.commands import (
     CancelOrder,
@@ -35,13 +35,6 @@ from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.slippage import OrderContext, SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 
-
-class TouchView(Protocol):
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-
 SignalsOf = Callable[[str], Mapping[str, float] | None]
 _log = logging.getLogger(__name__)
 
@@ -49,7 +42,7 @@ _log = logging.getLogger(__name__)
 class FeedbackProbe:
     """Records order context for the feedback trackers; forwards every command."""
 
-    def __init__(self, inner: CommandPort, clock: Clock, books: Mapping[str, TouchView],
+    def __init__(self, inner: CommandPort, clock: Clock, books: Mapping[str, BookView],
                  slippage: SlippageTracker, fill_rate: FillRateTracker,
                  trust: SignalTrust | None = None, signals_of: SignalsOf | None = None
                  ) -> None:

@@ -6,8 +6,6 @@
 from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
 from hyperliquid_ofi_trader.regime.liquidity import (
-    CoinBook,
-    LiquidityBook,
     LiquidityParams,
     LiquidityRegime,
 )
@@ -22,11 +20,9 @@ from hyperliquid_ofi_trader.regime.state import (
 from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
 
 __all__ = [
-    "CoinBook",
     "CoinRegime",
     "LiquidationDetector",
     "LiquidationParams",
-    "LiquidityBook",
     "LiquidityLevel",
     "LiquidityParams",
     "LiquidityRegime",

@@ -21,10 +21,11 @@ therefore per coin (BTC and ETH depths differ by an order of magnitude).
 from __future__ import annotations
 
 import math
-from typing import Final, Protocol, TypeVar
+from typing import Final, TypeVar
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
     Reason,
@@ -44,32 +45,6 @@ _CROSSED: Final = Reason.LIQ_CROSSED
 _THIN_DEPTH: Final = Reason.LIQ_THIN_DEPTH
 _WIDE_SPREAD: Final = Reason.LIQ_WIDE_SPREAD
 _DWELL: Final = Reason.LIQ_DWELL
-
-
-class LiquidityBook(Protocol):
-    """The read-only slice of a book the regimes need.
-
-    A subset of `core.stages.BookView`, so the engine's per-coin book (and
-    `data.orderbook.OrderBook`) satisfies it structurally.
-    """
-
-    @property
-    def exchange_ns(self) -> int: ...
-
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-    def mid(self) -> float | None: ...
-
-    def depth(self, levels: int = 5) -> float: ...
-
-
-class CoinBook(LiquidityBook, Protocol):
-    """A book that knows its coin (`data.orderbook.OrderBook` does)."""
-
-    @property
-    def coin(self) -> str: ...
 
 
 class LiquidityParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,7 +178,7 @@ class LiquidityRegime:
     def tradable(self) -> bool:
         return self.level is _LIQUID
 
-    def update(self, book: LiquidityBook) -> LiquidityLevel:
+    def update(self, book: BookView) -> LiquidityLevel:
         """Re-evaluate from the book's current state at the book's exchange time."""
         self.updates += 1
         now = book.exchange_ns
@@ -220,7 +195,7 @@ class LiquidityRegime:
 
     # ------------------------------------------------------------ internals
 
-    def _measure(self, book: LiquidityBook) -> Reason | None:
+    def _measure(self, book: BookView) -> Reason | None:
         """Read depth and spread into `self`; return a hard-fault reason, if any."""
         bid = book.best_bid()
         ask = book.best_ask()

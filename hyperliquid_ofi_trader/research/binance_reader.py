@@ -75,9 +75,11 @@ TopRow = tuple[int, int, float, float, float, float]  # (ns, update id, bid, qb,
 class TopOfBook:
     """A one-level BookView over the latest bookTicker, so OFICalculator can run on it."""
 
-    __slots__ = ("ask", "bid")
+    __slots__ = ("ask", "bid", "coin", "exchange_ns")
 
-    def __init__(self) -> None:
+    def __init__(self, coin: str = "") -> None:
+        self.coin = coin
+        self.exchange_ns = 0
         self.bid: tuple[float, float] | None = None
         self.ask: tuple[float, float] | None = None
 
@@ -86,6 +88,14 @@ class TopOfBook:
 
     def best_ask(self) -> tuple[float, float] | None:
         return self.ask
+
+    def mid(self) -> float | None:
+        if self.bid is None or self.ask is None:
+            return None
+        return (self.bid[0] + self.ask[0]) / 2
+
+    def depth(self, levels: int = 5) -> float:
+        return (self.bid[1] if self.bid else 0.0) + (self.ask[1] if self.ask else 0.0)
 
     def levels(self, side: int, n: int) -> list[tuple[float, float]]:
         top = self.bid if side == 0 else self.ask

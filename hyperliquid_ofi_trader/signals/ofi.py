@@ -24,8 +24,8 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.signals.book_view import BookView
 
 _INF = math.inf
 

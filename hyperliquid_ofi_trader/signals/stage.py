@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Side, Trades
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
-from hyperliquid_ofi_trader.signals.book_view import BookView
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel, MicropriceSignal
 from hyperliquid_ofi_trader.signals.ofi import (

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo, MarketEvent, Trade, Trades
 from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.core.stages import (
-    BookView,
     GateResult,
     OrderIntent,
     PlanIntent,

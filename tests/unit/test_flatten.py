@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, PlanIntent, Tif
 from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.flatten import FLATTEN_DECISION_ID, FlatteningSink, flatten_intents
@@ -13,6 +14,11 @@ BTC = Instrument(name="BTC", asset=0, sz_decimals=5, max_leverage=40)
 
 
 class Book:
+    """A one-level book of size 1 on each side."""
+
+    coin = "ETH"
+    exchange_ns = 0
+
     def __init__(self, bid: float, ask: float) -> None:
         self.bid, self.ask = bid, ask
 
@@ -21,6 +27,15 @@ class Book:
 
     def best_ask(self) -> tuple[float, float] | None:
         return (self.ask, 1.0)
+
+    def mid(self) -> float | None:
+        return (self.bid + self.ask) / 2
+
+    def depth(self, levels: int = 5) -> float:
+        return 2.0
+
+    def levels(self, side: Side, n: int) -> list[tuple[float, float]]:
+        return [(self.bid, 1.0) if side == Side.BID else (self.ask, 1.0)][:n]
 
 
 class Sink:

@@ -42,6 +42,21 @@ class MirrorView:
         other = ASK if side == BID else BID
         return [(-p, q) for p, q in self.book.levels(other, n)]
 
+    @property
+    def coin(self) -> str:
+        return self.book.coin
+
+    @property
+    def exchange_ns(self) -> int:
+        return self.book.exchange_ns
+
+    def mid(self) -> float | None:
+        m = self.book.mid()
+        return None if m is None else -m
+
+    def depth(self, levels: int = 5) -> float:
+        return self.book.depth(levels)
+
 
 def make_book() -> OrderBook:
     """Bid 100 x 5 (then 99.5 x 3), ask 101 x 4 (then 101.5 x 6)."""

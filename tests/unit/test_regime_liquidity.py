@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from hyperliquid_ofi_trader.core.events import BookSnapshot
+from hyperliquid_ofi_trader.core.events import BookSnapshot, Side
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.liquidity import LiquidityParams, LiquidityRegime
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, Reason, RegimeConfigError
@@ -45,6 +45,10 @@ class FakeBook:
 
     def depth(self, levels: int = 5) -> float:
         return self.total_depth
+
+    def levels(self, side: Side, n: int) -> list[tuple[float, float]]:
+        top = self.best_bid() if side == Side.BID else self.best_ask()
+        return [top] if top is not None and n > 0 else []
 
 
 def make(dwell_ns: int = 0) -> LiquidityRegime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import AssetCtx, BookSnapshot, Trade, Trades
 from hyperliquid_ofi_trader.core.stages import RegimeStage
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
@@ -13,7 +14,6 @@ from hyperliquid_ofi_trader.regime import (
     RegimeState,
     VolatilityParams,
 )
-from hyperliquid_ofi_trader.regime.liquidity import LiquidityBook
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 
 S = 1_000_000_000
@@ -33,7 +33,7 @@ def make() -> tuple[RegimeStageAdapter, dict[str, OrderBook]]:
     )
     books = {"ETH": OrderBook("ETH"), "BTC": OrderBook("BTC")}
 
-    def book_of(coin: str) -> LiquidityBook | None:
+    def book_of(coin: str) -> BookView | None:
         return books.get(coin)
 
     return RegimeStageAdapter(det, book_of), books

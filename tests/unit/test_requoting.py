@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.journal import JournalReader
 from hyperliquid_ofi_trader.core.stages import (
@@ -24,7 +25,7 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_records import Order
 from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
-from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterBook, RouterSettings
+from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
 from tests.order_fakes import RecordingPort, ack, make_manager
 from tests.unit.requote_rig import SimRig, build_rig, journal_at
@@ -142,7 +143,7 @@ def _engine_with_a_resting_quote(tmp_path: Path) -> tuple[Rig, OrderManager, Rec
     """Engine, real re-quoting router and order manager; after it returns, a post-only buy
     that is not reduce-only rests at 2500.0 (the position is long 0.25)."""
     orders, port, _ = make_manager()
-    books: dict[str, RouterBook] = {}
+    books: dict[str, BookView] = {}
     router = RequotingRouter(ExecutionRouter(RouterSettings.from_config(load_config()), books,
                                              open_orders=orders.open_order_views), orders)
     rig = Rig(tmp_path, router=router, order_sink=PlanOnlySink(orders))
