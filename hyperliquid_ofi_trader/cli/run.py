@@ -30,7 +30,7 @@ from hyperliquid_ofi_trader.cli.sim_exchange import (
     build_relay_server,
     build_server,
 )
-from hyperliquid_ofi_trader.config import ConfigError, load_config
+from hyperliquid_ofi_trader.config import ConfigError, Network, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.execution.keys import (
@@ -63,11 +63,6 @@ class Venue(enum.StrEnum):
     SIM = "sim"
     HYPERLIQUID = "hyperliquid"
     PAPER = "paper"  # the real feed relayed into the emulator: `hlofi paper`
-
-
-class Network(enum.StrEnum):
-    TESTNET = "testnet"
-    MAINNET = "mainnet"
 
 
 # Exit codes: 0 the run ended normally, 1 it could not start (message on stderr),

@@ -25,7 +25,7 @@ from hyperliquid_ofi_trader.config.base import (
     FrozenModel,
 )
 from hyperliquid_ofi_trader.config.risk_schema import (
-    DeadMansSwitch,
+    DeadMansSwitchConfig,
     ExecutionTimeouts,
     JournalSettings,
     KillSwitchThresholds,
@@ -76,7 +76,7 @@ __all__ = [
     "ChannelCadenceMs",
     "CoinSpec",
     "CostThresholds",
-    "DeadMansSwitch",
+    "DeadMansSwitchConfig",
     "ExecutionTimeouts",
     "FeedThresholds",
     "ForecastThresholds",

@@ -90,7 +90,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Explainer,
     ExposurePuller,
     GatewayListener,
-    KillSwitch,
+    KillSwitchStage,
     ModifyIntent,
     OrderSink,
     PlanIntent,
@@ -202,7 +202,7 @@ class Engine:
                  signals: SignalStage | None = None, regime: RegimeStage[R] | None = None,
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
                  positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
-                 order_sink: OrderSink | None = None, kill_switch: KillSwitch | None = None,
+                 order_sink: OrderSink | None = None, kill_switch: KillSwitchStage | None = None,
                  private_listeners: Sequence[PrivateListener] = (),
                  gateway_listeners: Sequence[GatewayListener] = (),
                  timer_listeners: Sequence[TimerListener] = ()) -> None:
@@ -607,7 +607,7 @@ class Engine:
         now = self._clock.now_ns()
         return now, now
 
-    def _check_kill_switch(self, kill: KillSwitch, ev: AnyEvent) -> None:
+    def _check_kill_switch(self, kill: KillSwitchStage, ev: AnyEvent) -> None:
         try:
             why = kill.check(ev, self._clock.now_ns())
         except Exception as exc:

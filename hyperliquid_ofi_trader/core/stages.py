@@ -247,7 +247,7 @@ class TimerListener(Protocol):
     def on_timer(self, now_ns: int) -> None: ...
 
 
-class KillSwitch(Protocol):
+class KillSwitchStage(Protocol):
     """risk/kill_switch.py: sees every event first and returns a reason to halt, or None.
     It holds its own references (books, fills, latency) like the other stages."""
 

@@ -21,7 +21,7 @@ from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.stages import (
     GatewayListener,
-    KillSwitch,
+    KillSwitchStage,
     OrderSink,
     PositionSource,
     PrivateListener,
@@ -58,7 +58,7 @@ class Execution:
     positions: PositionSource | None = None
     risk_gate: RiskGate | None = None
     order_sink: OrderSink | None = None
-    kill_switch: KillSwitch | None = None
+    kill_switch: KillSwitchStage | None = None
     private_listeners: Sequence[PrivateListener] = ()
     gateway_listeners: Sequence[GatewayListener] = ()
     timer_listeners: Sequence[TimerListener] = ()

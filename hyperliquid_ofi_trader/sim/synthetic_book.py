@@ -53,7 +53,7 @@ def _positive(x: float) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class CoinSpec:
+class SyntheticCoinSpec:
     """One synthetic coin: its price, instrument rules, book shape and flow intensities.
 
     Sizes are in coin units, rates per second, volatility in basis points per sqrt(second)
@@ -159,13 +159,13 @@ class LadderSide:
         return out
 
 
-class CoinBook:
+class SyntheticCoinBook:
     """The synthetic book of one coin, in integer ticks and lots, with float views."""
 
     __slots__ = ("_px_scale", "_rng", "_sz_scale", "asks", "bids", "decimals", "min_lots",
                  "order_lots", "spec")
 
-    def __init__(self, spec: CoinSpec, rng: random.Random) -> None:
+    def __init__(self, spec: SyntheticCoinSpec, rng: random.Random) -> None:
         self.spec = spec
         self._rng = rng
         self.decimals = price_decimals(spec.start_px, spec.sz_decimals)

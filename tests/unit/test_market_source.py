@@ -10,7 +10,8 @@ import pytest
 from hyperliquid_ofi_trader.core.events import BookSnapshot, MarketEvent, Trades
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import SourceNotFoundError, iter_frames
-from hyperliquid_ofi_trader.sim.market_source import MarketSource, ReplayMarketSource
+from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
+from hyperliquid_ofi_trader.sim.pump import MarketSource
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
 
@@ -22,7 +23,7 @@ def drain(source: MarketSource, limit: int = 100_000) -> list[tuple[int, list[Ma
     """What a server's pump does, without the waiting."""
     out: list[tuple[int, list[MarketEvent]]] = []
     while len(out) < limit and (batch := source.next_batch()) is not None:
-        out.append(batch)
+        out.append((batch[0], list(batch[1])))
     return out
 
 

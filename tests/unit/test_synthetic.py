@@ -23,7 +23,7 @@ from hyperliquid_ofi_trader.sim.synthetic import (
     SyntheticMarket,
     SyntheticSettings,
 )
-from hyperliquid_ofi_trader.sim.synthetic_book import CoinSpec, tick_band
+from hyperliquid_ofi_trader.sim.synthetic_book import SyntheticCoinSpec, tick_band
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -306,9 +306,9 @@ def test_tick_band_matches_the_venue_rules() -> None:
 
 
 def test_a_coin_near_a_tick_boundary_stays_inside_its_band() -> None:
-    spec = CoinSpec(name="XYZ", start_px=9_700.0, sz_decimals=2, touch_size=5.0,
-                    depth_growth=1.2, order_size=1.0, limit_size=1.0, market_size=0.3,
-                    vol_bps=40.0, noise_rate=20.0, informed_rate=30.0)
+    spec = SyntheticCoinSpec(name="XYZ", start_px=9_700.0, sz_decimals=2, touch_size=5.0,
+                             depth_growth=1.2, order_size=1.0, limit_size=1.0, market_size=0.3,
+                             vol_bps=40.0, noise_rate=20.0, informed_rate=30.0)
     m = SyntheticMarket(SyntheticSettings(coins=(spec,), lead_lag=None), seed=1)
     per_coin: dict[str, list[float]] = defaultdict(list)
     for ev in m.run_for(120 * S):
