@@ -57,6 +57,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     ReplaySource,
     iter_frames,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.keys import SecretKey
 from hyperliquid_ofi_trader.execution.nonce import NonceCounter
@@ -98,7 +99,7 @@ _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
 _ACCOUNT_SEED: Final = b"hyperliquid_ofi_trader backtest account v1"
 
 
-class BacktestError(Exception):
+class BacktestError(OurBugError):
     """The backtest cannot start with what the user gave (output exists, no data)."""
 
 

@@ -31,6 +31,7 @@ from hyperliquid_ofi_trader.data.ws_client import (
     WsClientConfig,
     WsConfigError,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 
 TESTNET_WS_URL = "wss://api.hyperliquid-testnet.xyz/ws"
 CHANNELS: tuple[str, ...] = ("l2Book", "bbo", "trades", "activeAssetCtx")
@@ -38,7 +39,7 @@ _COIN = re.compile(r"[A-Za-z0-9@:/_-]{1,32}")  # perps, kPEPE-style, and @index 
 _FLUSH_TIMER_S = 1.0
 
 
-class RecordError(Exception):
+class RecordError(OurBugError):
     """Recording stopped on a problem the user must fix (disk full, bad arguments)."""
 
 

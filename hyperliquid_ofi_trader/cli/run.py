@@ -33,6 +33,7 @@ from hyperliquid_ofi_trader.cli.sim_exchange import (
 from hyperliquid_ofi_trader.config import ConfigError, Network, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.keys import (
     KeyLoadError,
     SecretKey,
@@ -71,7 +72,7 @@ class Venue(enum.StrEnum):
 EXIT_HALTED = 3
 
 
-class RunAbortError(Exception):
+class RunAbortError(OurBugError):
     """A user-facing reason not to start."""
 
 

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 
 class TradingState(enum.StrEnum):
     ACTIVE = "ACTIVE"
@@ -50,7 +52,7 @@ class Trigger(enum.StrEnum):
     AUTO_RECOVER = "auto_recover"  # the risk.yaml recovery policy (risk/recovery.py)
 
 
-class IllegalTransition(Exception):  # noqa: N818 (name fixed by the issue text)
+class IllegalTransition(OurBugError):  # noqa: N818 (name fixed by the issue text)
     """A trigger that the table does not allow from the current state: our bug, fail fast."""
 
     def __init__(self, state: TradingState, trigger: Trigger) -> None:

@@ -76,6 +76,7 @@ from hyperliquid_ofi_trader.data.wire import (
     WireUserEvent,
     WireUserFills,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 
 T = TypeVar("T")
 Handler = Callable[[msgspec.Raw, int, list[AnyEvent]], None]
@@ -679,7 +680,7 @@ def _asset_ctx_event(coin: str, ctx: WireAssetCtx, local_ns: int) -> AssetCtx:
 # ---------------------------------------------------------------- outgoing messages
 
 
-class EncodeError(ValueError):
+class EncodeError(OurBugError, ValueError):
     """Our own code built a bad outgoing message: a bug on our side, so it raises."""
 
 

@@ -43,6 +43,7 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
+from hyperliquid_ofi_trader.errors import OurBugError
 
 DecodeFn = Callable[[bytes | str, int], Sequence[AnyEvent]]
 
@@ -72,7 +73,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 _AFTER_ASSET_CTX_COIN = list(SCHEMAS["asset_ctx"])[3:]
 
 
-class ConvertError(Exception):
+class ConvertError(OurBugError):
     """The user asked for something we will not do (e.g. overwrite existing output)."""
 
 

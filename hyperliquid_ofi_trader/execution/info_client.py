@@ -38,6 +38,12 @@ from hyperliquid_ofi_trader.core.events import (
     PositionSnapshot,
 )
 from hyperliquid_ofi_trader.data.wire import WireFill
+from hyperliquid_ofi_trader.errors import (
+    OurBugError,
+    TraderError,
+    TransientError,
+    VenueGarbageError,
+)
 from hyperliquid_ofi_trader.execution.post_channel import (
     PostChannel,
     PostError,
@@ -58,11 +64,11 @@ _HTTP_TOO_MANY: Final = 429
 _HTTP_SERVER_ERROR: Final = 500
 
 
-class InfoError(Exception):
+class InfoError(TraderError):
     """Base of every `InfoClient` failure."""
 
 
-class InfoTransportError(InfoError):
+class InfoTransportError(InfoError, TransientError):
     """Network failure, timeout or server error: transient."""
 
 
@@ -70,11 +76,11 @@ class InfoRateLimitedError(InfoTransportError):
     """HTTP 429 (IP weight spent)."""
 
 
-class InfoRequestError(InfoError):
+class InfoRequestError(InfoError, OurBugError):
     """The venue refused the query as malformed (4xx): our bug."""
 
 
-class InfoParseError(InfoError):
+class InfoParseError(InfoError, VenueGarbageError):
     """The answer is not the shape we know: resync later, never half-trust it."""
 
 

@@ -35,6 +35,8 @@ from typing import Any, Final, Literal, NoReturn
 import coincurve
 from eth_hash.auto import keccak
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 PRIVATE_KEY_ENV: Final = "HLOFI_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV: Final = "HLOFI_KEYSTORE_PASSWORD"
 _SECRET_LEN: Final = 32
@@ -45,7 +47,7 @@ _GROUP_OR_OTHERS: Final = stat.S_IRWXG | stat.S_IRWXO
 _log = logging.getLogger(__name__)
 
 
-class KeyLoadError(Exception):
+class KeyLoadError(OurBugError):
     """The configured key could not be loaded (user configuration at fault)."""
 
 

@@ -22,6 +22,8 @@ import enum
 from collections.abc import Mapping
 from typing import Final
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 
 class OrderState(enum.StrEnum):
     PENDING = "pending"  # sent, no answer yet
@@ -48,7 +50,7 @@ class OrderEvent(enum.StrEnum):
     LOST = "lost"  # ours: the answer was lost or a request failed transiently
 
 
-class IllegalOrderTransition(RuntimeError):  # noqa: N818 (the name other modules code against)
+class IllegalOrderTransition(OurBugError, RuntimeError):  # noqa: N818 (the name other modules code against)
     """Our bug: the manager asked for a move the life cycle does not allow."""
 
     def __init__(self, state: OrderState, event: OrderEvent) -> None:

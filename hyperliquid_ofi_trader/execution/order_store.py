@@ -43,6 +43,7 @@ from hyperliquid_ofi_trader.core.persistence import (
     connect_wal,
     write_batch,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_ahead_log import OrderAheadLog, log_path, read_rows
 
 DEFAULT_BATCH_SIZE: Final = 64
@@ -55,7 +56,7 @@ _MICRO: Final = 1_000_000
 _log = logging.getLogger(__name__)
 
 
-class OrderStoreError(Exception):
+class OrderStoreError(OurBugError):
     """The database cannot be written or read (disk full, not a journal file): environment."""
 
 

@@ -30,6 +30,7 @@ from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import PostResponse
 from hyperliquid_ofi_trader.data.codec import post_message
 from hyperliquid_ofi_trader.data.ws_client import WsNotConnectedError, WsSendRateLimitedError
+from hyperliquid_ofi_trader.errors import TraderError, TransientError, VenueGarbageError
 
 Send = Callable[[bytes], Awaitable[None]]
 
@@ -37,15 +38,15 @@ _VENUE_MAX_IN_FLIGHT: Final = 100
 _LATENCY_WINDOW: Final = 4096
 
 
-class PostError(Exception):
+class PostError(TraderError):
     """Base of everything `PostChannel.request` raises."""
 
 
-class PostNotSentError(PostError):
+class PostNotSentError(PostError, TransientError):
     """The request never left this process: safe to send it another way."""
 
 
-class PostOutcomeUnknownError(PostError):
+class PostOutcomeUnknownError(PostError, TransientError):
     """The request was sent but its answer is lost: the venue may have acted on it."""
 
 
@@ -57,7 +58,7 @@ class PostDisconnected(PostOutcomeUnknownError):  # noqa: N818 (name fixed by th
     """The connection dropped while the request was in flight."""
 
 
-class PostRejectedError(PostError):
+class PostRejectedError(PostError, VenueGarbageError):
     """The venue answered with `{"type": "error", "payload": <text>}`."""
 
     def __init__(self, payload: Any) -> None:

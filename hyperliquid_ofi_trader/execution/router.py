@@ -65,6 +65,7 @@ from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.data.instruments import Instrument
+from hyperliquid_ofi_trader.errors import RiskRejectedError
 from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
     OpenOrderView,
@@ -147,7 +148,7 @@ class RouterSettings:
                                requote_ticks=self.requote_ticks)
 
 
-class _SkipError(Exception):
+class _SkipError(RiskRejectedError):
     """Internal: a reasoned skip; never escapes `route`."""
 
     def __init__(self, code: str, detail: str) -> None:

@@ -18,8 +18,10 @@ from typing import Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
 
-class RegimeConfigError(ValueError):
+
+class RegimeConfigError(OurBugError, ValueError):
     """Regime thresholds are inconsistent: the operator's configuration is at fault.
 
     Raised at construction (startup), never on the hot path.

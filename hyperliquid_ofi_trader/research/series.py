@@ -25,13 +25,14 @@ from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, ReplaySource, iter_frames
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.signals.ofi import MultiLevelOFI, OFICalculator
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-class ResearchError(Exception):
+class ResearchError(OurBugError):
     """The user's input cannot answer the question (no data for the coin, several coins)."""
 
 

@@ -51,6 +51,7 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.instruments import Instrument, is_valid_price, is_valid_size
+from hyperliquid_ofi_trader.errors import RiskRejectedError
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -93,7 +94,7 @@ class ExposureSettings:
                        lim.max_orders_per_minute))
 
 
-class _RejectError(Exception):
+class _RejectError(RiskRejectedError):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(code)
         self.reason = f"{code}: {detail}"

@@ -27,6 +27,7 @@ from hyperliquid_ofi_trader.core.journal import (
     JournalReader,
     StateChangeRow,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 
 _NS = 1_000_000_000
 # Input keys rendered in their own sections; anything else is listed under "other inputs".
@@ -34,7 +35,7 @@ _SECTIONS = ("event", "source_coin", "book", "lead_book", "signals", "regime", "
              "alpha_explain", "position", "intents", "approved", "rejected", "failed_stage")
 
 
-class ExplainError(Exception):
+class ExplainError(OurBugError):
     """The decision cannot be shown (no journal, unknown id or order): the user's input."""
 
 

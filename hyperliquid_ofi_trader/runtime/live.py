@@ -58,6 +58,7 @@ from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
     HyperliquidGateway,
@@ -129,7 +130,7 @@ _NS_PER_DAY = 86_400 * 1_000_000_000
 _PIPELINE_WINDOW = 65_536
 
 
-class LiveRunError(Exception):
+class LiveRunError(OurBugError):
     """A run could not start (venue unreachable, coin unknown to the venue, ...)."""
 
 

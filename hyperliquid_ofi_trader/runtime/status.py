@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.utils.atomic_file import atomic_write, read_small
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(RunStatus)
 
 
-class StatusError(Exception):
+class StatusError(OurBugError):
     """A status file is missing or unreadable."""
 
 

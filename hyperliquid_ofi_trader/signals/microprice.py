@@ -24,11 +24,13 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 MODEL_FORMAT = "hlofi-microprice"
 MODEL_VERSION = 1
 
 
-class MicropriceModelError(ValueError):
+class MicropriceModelError(OurBugError, ValueError):
     """A model file that cannot be used: missing, unreadable or inconsistent (user's input)."""
 
 

@@ -52,11 +52,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.errors import OurBugError
 
 _NS: Final = 1_000_000_000
 
 
-class FaultError(ValueError):
+class FaultError(OurBugError, ValueError):
     """A fault command the operator (or test) got wrong: unknown fault, bad parameter."""
 
 

@@ -33,6 +33,8 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import orjson
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 _NS_PER_MS: Final = 1_000_000
 _BLOCK: Final = 4096
 _Z99: Final = 2.3263478740408408  # standard normal 99th percentile
@@ -41,7 +43,7 @@ _MAX_MS: Final = 3_600_000.0  # one hour: anything longer is a unit mistake
 FeedMode = Literal["recorded", "modelled"]
 
 
-class LatencyConfigError(ValueError):
+class LatencyConfigError(OurBugError, ValueError):
     """A latency specification or sample file the user gave cannot be used."""
 
 

@@ -28,6 +28,7 @@ from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Level
 from hyperliquid_ofi_trader.data.instruments import PERP_MAX_DECIMALS, price_decimals
+from hyperliquid_ofi_trader.errors import OurBugError
 
 # A ladder keeps at least this many ticks (at most every other one empty, so at least half
 # are resting levels: more than the 20 an l2Book shows even after a 15-level sweep).
@@ -39,7 +40,7 @@ MAX_ORDERS_PER_LEVEL: Final = 99
 _MIN_NOTIONAL_USD: Final = 10.0  # the venue's minimum order value
 
 
-class SyntheticConfigError(ValueError):
+class SyntheticConfigError(OurBugError, ValueError):
     """A synthetic-market setting is impossible (the caller's configuration is at fault)."""
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from hyperliquid_ofi_trader.data.recording import FrameRecorder
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.sim.latency import DEFAULT_FEED, Distribution
 from hyperliquid_ofi_trader.sim.scenarios import describe, settings_for
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
@@ -38,7 +39,7 @@ _FLUSH_EVERY: Final = 4096  # nobody reads the file while it is written: batch c
 _FEED_STREAM: Final = 0x5EED  # feed delays get their own stream, apart from the market's
 
 
-class SyntheticRecordingError(Exception):
+class SyntheticRecordingError(OurBugError):
     """The recording cannot be written as asked (bad duration, output not empty)."""
 
 

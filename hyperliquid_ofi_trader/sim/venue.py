@@ -29,6 +29,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.signing import RecoveryMemo
 from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
@@ -472,7 +473,7 @@ class SimVenue:
         return side_text(is_buy)
 
 
-class FundingError(ValueError):
+class FundingError(OurBugError, ValueError):
     """A funding request names no valid address or no positive, finite USDC amount."""
 
 
