@@ -44,7 +44,6 @@ from hyperliquid_ofi_trader.errors import OurBugError
 # written for paths only (the test helpers, user --run-one functions) acceptable.
 RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
-FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"
 ERROR: Final = "error"
 _MAX_ERROR_CHARS: Final = 2_000

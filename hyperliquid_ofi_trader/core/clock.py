@@ -81,12 +81,6 @@ class LatencyMonitor:
     def last_ns(self) -> int:
         return self._last_ns
 
-    def percentile_ns(self, q: float) -> float:
-        """The q-th percentile (0..100) of the window, NaN when there are no samples."""
-        if not self._samples:
-            return math.nan
-        return float(np.percentile(np.fromiter(self._samples, dtype=np.int64), q))
-
     def summary_ms(self) -> dict[str, float]:
         """p50/p90/p99/max of the window in milliseconds, for status views and reports."""
         if not self._samples:

@@ -322,14 +322,6 @@ class InfoClient:
         """The venue's most recent fills (up to 2000), newest first."""
         return parse_fills(await self.query({"type": "userFills", "user": check_address(user)}))
 
-    async def user_fills_by_time(self, user: str, start_ms: int,
-                                 end_ms: int | None = None) -> tuple[Fill, ...]:
-        body: dict[str, Any] = {"type": "userFillsByTime", "user": check_address(user),
-                                "startTime": start_ms}
-        if end_ms is not None:
-            body["endTime"] = end_ms
-        return parse_fills(await self.query(body))
-
     async def order_status(self, user: str, oid_or_cloid: int | str) -> OrderStatusReport:
         data = await self.query({"type": "orderStatus", "user": check_address(user),
                                  "oid": oid_or_cloid})

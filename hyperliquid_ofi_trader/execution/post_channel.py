@@ -126,10 +126,6 @@ class PostChannel:
         """True when a new request would have to wait for an in-flight slot."""
         return self._slots_used >= self._max_in_flight or bool(self._slot_waiters)
 
-    def latencies_ns(self) -> list[int]:
-        """Recent request→answer latencies (bounded window), for stats and benches."""
-        return list(self._latencies_ns)
-
     async def request(self, kind: str, payload: Mapping[str, Any], timeout_s: float) -> Any:
         """Post `payload` ("info" or "action") and return the venue's answer payload."""
         await self._acquire_slot()

@@ -197,10 +197,6 @@ class L1Signer:
         self._prefix = _STRUCT_PREFIX[mainnet]
         self._memo = memo
 
-    def sign_digest(self, digest: bytes) -> Signature:
-        """Sign an already computed 32-byte digest (see `action_digest`)."""
-        return _render(self._key.sign_recoverable(digest, hasher=None))
-
     def sign_action(self, action: Mapping[str, Any] | Any, nonce: int,
                     vault_address: str | None = None,
                     expires_after: int | None = None) -> Signature:

@@ -94,14 +94,6 @@ class RegimeState(msgspec.Struct, frozen=True, gc=False, kw_only=True):
         return out
 
 
-NOT_TRADABLE_UNKNOWN: Final = RegimeState(
-    tradable=False,
-    liquidity=LiquidityLevel.THIN,
-    volatility=VolLevel.NORMAL,
-    liquidation=False,
-    reasons=(Reason.UNKNOWN_COIN,),
-)
-"""The verdict for a coin the detector has never seen: no data is no permission."""
 
 
 def require_finite(name: str, value: float) -> None:

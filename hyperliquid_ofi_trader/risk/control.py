@@ -42,7 +42,6 @@ CONTROL_FILE: Final = "control.json"
 ACK_FILE: Final = "control_ack.json"
 LOCK_FILE: Final = "control.lock"
 COMMANDS: Final = frozenset({"kill", "resume"})
-POLL_INTERVAL_MS: Final = 200
 _MAX_REASON: Final = 500
 _MAX_BYTES: Final = 64 * 1024
 

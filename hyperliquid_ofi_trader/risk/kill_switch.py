@@ -84,7 +84,6 @@ SLIPPAGE: Final = "consecutive_slippage"
 STALE_FEED: Final = "stale_feed"
 DAILY_LOSS: Final = "daily_loss"
 OPERATOR: Final = "operator_kill"
-CODES: Final = (FEED_LAG, ORDER_RTT, DEPTH_VANISH, SLIPPAGE, STALE_FEED, DAILY_LOSS, OPERATOR)
 
 _NS_PER_S: Final = 1_000_000_000
 _NS_PER_MS: Final = 1_000_000

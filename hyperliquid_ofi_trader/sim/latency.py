@@ -273,10 +273,6 @@ class LatencyModel:
         self._entry = _Stream(self.config.entry, entry_rng)
         self._ack = _Stream(self.config.ack, ack_rng)
 
-    @property
-    def recorded_feed(self) -> bool:
-        return self.config.feed_mode == "recorded"
-
     def market_receive_ns(self, exchange_ns: int, local_ns: int) -> int:
         """When our engine receives a market event the venue published at `exchange_ns`
         and the recording received at `local_ns`."""
