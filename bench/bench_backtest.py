@@ -37,9 +37,9 @@ from hyperliquid_ofi_trader.backtest.runner import (  # noqa: E402
 from hyperliquid_ofi_trader.config import load_config  # noqa: E402
 from hyperliquid_ofi_trader.config.models import AppConfig  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import Tif  # noqa: E402
-from hyperliquid_ofi_trader.execution.signing import L1Signer, recover_action_signer  # noqa: E402
-from hyperliquid_ofi_trader.execution.wire import order_action, order_wire  # noqa: E402
 from hyperliquid_ofi_trader.runtime.replay import replay  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import order_action, order_wire  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, recover_action_signer  # noqa: E402
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Runnable as a plain script from a checkout that is not pip-installed.
 sys.path.insert(0, str(ROOT))
 
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hyperliquid"
 CAPTURE = DATA / "ws_capture_BTC_20250126.gz"

@@ -26,14 +26,18 @@ import orjson
 
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.events import BookSnapshot
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.signing import L1Signer, exchange_body
-from hyperliquid_ofi_trader.execution.wire import cancel_action, order_action, order_wire
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.ws_session import WsLimits
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import (
+    cancel_action,
+    order_action,
+    order_wire,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, exchange_body
 
 
 class ServerProcess:

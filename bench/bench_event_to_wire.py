@@ -41,18 +41,21 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, PostResponse, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel, PreparedPost
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import build_execution
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import HyperliquidGateway
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel, PreparedPost
 
 META = {"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40},
                      {"name": "ETH", "szDecimals": 4, "maxLeverage": 25}]}

@@ -38,28 +38,28 @@ from hyperliquid_ofi_trader.core.events import (  # noqa: E402
     OrderAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif  # noqa: E402
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec, post_message  # noqa: E402
-from hyperliquid_ofi_trader.data.ws_client import (  # noqa: E402
-    HyperliquidWsClient,
-    WsClientConfig,
-)
-from hyperliquid_ofi_trader.execution import gateway_actions as ga  # noqa: E402
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry  # noqa: E402
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (  # noqa: E402
-    HyperliquidGateway,
-)
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key  # noqa: E402
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter  # noqa: E402
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel  # noqa: E402
-from hyperliquid_ofi_trader.execution.rate_limits import (  # noqa: E402
-    RateLimiter,
-    RateLimitSettings,
-)
-from hyperliquid_ofi_trader.execution.signing import L1Signer, exchange_body  # noqa: E402
-from hyperliquid_ofi_trader.execution.wire import make_cloid  # noqa: E402
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings  # noqa: E402
 from hyperliquid_ofi_trader.sim.settings import SimSettings  # noqa: E402
 from hyperliquid_ofi_trader.sim.venue import SimVenue  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (  # noqa: E402
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (  # noqa: E402
+    HyperliquidGateway,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, exchange_body  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (  # noqa: E402
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec, post_message  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel  # noqa: E402
 
 ASSETS = AssetRegistry.from_meta({"universe": [
     {"name": "BTC", "szDecimals": 5, "maxLeverage": 40},

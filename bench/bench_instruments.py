@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-instal
 from hyperliquid_ofi_trader.core.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.core.events import Side  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import Tif  # noqa: E402
-from hyperliquid_ofi_trader.data import instruments as ins  # noqa: E402
-from hyperliquid_ofi_trader.execution import gateway_actions, wire  # noqa: E402
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.common import instruments as ins  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import action_wire as wire  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions  # noqa: E402
 
 Samples = np.ndarray[Any, np.dtype[np.float64]]
 COINS = [("BTC", 5, 97_000.0), ("ETH", 4, 2_500.0), ("SOL", 2, 150.0), ("KAS", 0, 0.0123)]

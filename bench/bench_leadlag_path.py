@@ -44,15 +44,6 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import HyperliquidGateway
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.rate_limits import (
-    RateLimiter,
-    RateLimitSettings,
-)
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.runtime.assembly import (
     Execution,
     Strategy,
@@ -62,6 +53,15 @@ from hyperliquid_ofi_trader.runtime.assembly import (
 from hyperliquid_ofi_trader.runtime.execution_stack import build_execution
 from hyperliquid_ofi_trader.sim.scenarios import settings_for
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import HyperliquidGateway
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 
 _EAGER: dict[str, dict[str, Any]] = {
     "thresholds.yaml": {

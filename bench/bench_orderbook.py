@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Side  # noqa: E402
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
 

@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-instal
 
 from hyperliquid_ofi_trader.alpha import AlphaCombiner  # noqa: E402
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Trade, Trades  # noqa: E402
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.regime import (  # noqa: E402
     LiquidationParams,
@@ -39,6 +38,7 @@ from hyperliquid_ofi_trader.regime import (  # noqa: E402
     RegimeDetector,
     VolatilityParams,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
 S = 1_000_000_000

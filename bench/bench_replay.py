@@ -21,10 +21,10 @@ import numpy as np
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.runtime.assembly import build_engine
 from hyperliquid_ofi_trader.runtime.replay import replay
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"

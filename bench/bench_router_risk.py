@@ -29,8 +29,6 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-instal
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot  # noqa: E402
 from hyperliquid_ofi_trader.core.state import TradingState  # noqa: E402
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec  # noqa: E402
-from hyperliquid_ofi_trader.data.instruments import Instrument  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings  # noqa: E402
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings  # noqa: E402
@@ -40,6 +38,8 @@ from hyperliquid_ofi_trader.risk.kill_switch import (  # noqa: E402
     marks_from_books,
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
 MS = 1_000_000

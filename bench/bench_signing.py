@@ -32,9 +32,10 @@ from eth_keys.backends import get_backend  # noqa: E402
 from hyperliquid.utils import signing as sdk  # noqa: E402
 
 from hyperliquid_ofi_trader.core.clock import LiveClock  # noqa: E402
-from hyperliquid_ofi_trader.execution import signing, wire  # noqa: E402
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key  # noqa: E402
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import action_wire as wire  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing import signer as signing  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter  # noqa: E402
 
 
 def measure(fn: Callable[[int], Any], n: int) -> np.ndarray[Any, np.dtype[np.float64]]:

@@ -31,7 +31,6 @@ from hyperliquid_ofi_trader.cli.sim_exchange import (  # noqa: E402
 )
 from hyperliquid_ofi_trader.config import build_config  # noqa: E402
 from hyperliquid_ofi_trader.core.clock import LiveClock  # noqa: E402
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key  # noqa: E402
 from hyperliquid_ofi_trader.runtime.live import (  # noqa: E402
     LiveRunner,
     RunOptions,
@@ -39,6 +38,7 @@ from hyperliquid_ofi_trader.runtime.live import (  # noqa: E402
 )
 from hyperliquid_ofi_trader.runtime.status import build_status, encode_status  # noqa: E402
 from hyperliquid_ofi_trader.utils.atomic_file import atomic_write  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key  # noqa: E402
 
 FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
                                        "liquidity": {"min_dwell_ms": 1000}}}}

@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo  # noqa: E402
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec  # noqa: E402
-from hyperliquid_ofi_trader.data.feed_watchdog import FeedWatchdog  # noqa: E402
-from hyperliquid_ofi_trader.data.ws_client import (  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (  # noqa: E402
     HyperliquidWsClient,
     WsClientConfig,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.watchdog import FeedWatchdog  # noqa: E402
 
 T_MS = 1_737_918_843_000
 BATCH = 1000

@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared test 
 
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_source
 from hyperliquid_ofi_trader.core.clock import LiveClock
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
 from tests.integration.fault_matrix_support import (
     Audit,
     Emulator,

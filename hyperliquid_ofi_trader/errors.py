@@ -14,10 +14,11 @@ at fault").
                            (exposure limits, no liquidity, post-only would cross)
 
 A family whose members differ in fault keeps its own base under `TraderError` and puts each
-member under one of the four (`execution.venue_errors.VenueError`, `data.ws_client.WsError`,
-`execution.info_client.InfoError`, `execution.post_channel.PostError`,
-`data.recording.RecordingError`). Exceptions that were
-`ValueError`/`KeyError`/`RuntimeError` still are: an existing `except` keeps catching them.
+member under one of the four: the venue's refusals (`VenueError`, venues/hyperliquid/common/
+errors.py), its WebSocket client (`WsError`, .../websocket/client.py), `post` requests
+(`PostError`, .../websocket/post.py), /info queries (`InfoError`, .../http/info.py), and the
+recorder (`RecordingError`, data/recording.py). Exceptions that were `ValueError`, `KeyError`
+or `RuntimeError` still are: an existing `except` keeps catching them.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
-from hyperliquid_ofi_trader.data.codec import order_status
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import order_status
 
 T0 = 1_700_000_000_000_000_000
 SEC = 1_000_000_000

@@ -48,22 +48,26 @@ from hyperliquid_ofi_trader.core.events import (
     GatewayEvent,
     UserFills,
 )
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.execution import gateway_actions as ga
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.info_client import (
+from hyperliquid_ofi_trader.sim.latency import LatencyModel
+from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.sim.wire_encode import encode_frame
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter, RequestKind
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga
+from hyperliquid_ofi_trader.venues.hyperliquid.http.info import (
     InfoError,
     parse_clearinghouse,
     parse_fills,
     parse_open_orders,
     parse_order_status,
 )
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RequestKind
-from hyperliquid_ofi_trader.execution.signing import L1Signer, SignatureError, exchange_body
-from hyperliquid_ofi_trader.sim.latency import LatencyModel
-from hyperliquid_ofi_trader.sim.venue import SimVenue
-from hyperliquid_ofi_trader.sim.wire_encode import encode_frame
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import (
+    L1Signer,
+    SignatureError,
+    exchange_body,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 log = logging.getLogger(__name__)
 

@@ -48,7 +48,6 @@ from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnap
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import (
@@ -58,13 +57,8 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     iter_frames,
 )
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.keys import SecretKey
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
-from hyperliquid_ofi_trader.execution.signing import L1Signer, RecoveryMemo
 from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
@@ -85,6 +79,15 @@ from hyperliquid_ofi_trader.sim.latency import (
 )
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, RecoveryMemo
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 JOURNAL_NAME: Final = "journal.sqlite"
 # Rows per journal / order-store commit. Live trading commits small batches (and every

@@ -23,15 +23,15 @@ import typer
 from hyperliquid_ofi_trader.cli.endpoints import EndpointError, ws_url_of
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingDiskError
-from hyperliquid_ofi_trader.data.ws_client import (
+from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsCallbackError,
     WsClientConfig,
     WsConfigError,
 )
-from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 TESTNET_WS_URL = "wss://api.hyperliquid-testnet.xyz/ws"
 CHANNELS: tuple[str, ...] = ("l2Book", "bbo", "trades", "activeAssetCtx")

@@ -34,12 +34,6 @@ from hyperliquid_ofi_trader.config import ConfigError, Network, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.execution.keys import (
-    KeyLoadError,
-    SecretKey,
-    generate_throwaway_key,
-    load_private_key,
-)
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
@@ -53,6 +47,12 @@ from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
+    KeyLoadError,
+    SecretKey,
+    generate_throwaway_key,
+    load_private_key,
+)
 
 ENDPOINTS = {
     "testnet": ("https://api.hyperliquid-testnet.xyz", "wss://api.hyperliquid-testnet.xyz/ws"),

@@ -24,7 +24,8 @@ FAST_BOOK_LEVELS: Final = 5
 # The venue refuses orders below $10 notional.
 VENUE_MIN_ORDER_USD: Final = 10.0
 # The venue closes a connection silent for 60 s: pings must come before that, with room
-# for a late timer and the network (the SDKs ping every 50 s; data/ws_client.py's bound).
+# for a late timer and the network (the SDKs ping every 50 s; the bound of
+# venues/hyperliquid/websocket/client.py).
 VENUE_IDLE_TIMEOUT_S: Final = 60.0
 MAX_PING_INTERVAL_S: Final = 50.0
 # scheduleCancel must be at least 5 s ahead and triggers at most 10 times a day.

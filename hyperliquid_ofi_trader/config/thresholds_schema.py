@@ -46,7 +46,7 @@ class ChannelCadenceMs(FrozenModel):
         )
 
     def as_ns_mapping(self) -> Mapping[str, int]:
-        """Cadence in ns by wire channel name, as data/feed_watchdog.py takes it."""
+        """Cadence in ns by wire channel name, as the venue's feed watchdog takes it."""
         return MappingProxyType({k: v * NS_PER_MS for k, v in self.as_mapping().items()})
 
     def for_channel(self, channel: str) -> int:

@@ -1,9 +1,8 @@
-"""Market data: the local book, the trade tape, market state, instruments, and the
-recordings we replay (files or catalog selections).
+"""Market data: the local book, the trade tape, market state, and the recordings we replay
+(files or catalog selections).
 """
 
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.data.instruments import Instrument, InstrumentError
 from hyperliquid_ofi_trader.data.market_state import MarketState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingError
@@ -17,8 +16,6 @@ from hyperliquid_ofi_trader.data.trades import TradeTape
 __all__ = [
     "CoinData",
     "FrameRecorder",
-    "Instrument",
-    "InstrumentError",
     "MarketState",
     "OrderBook",
     "RecordingError",

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.data.instruments import (
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
     InstrumentError,
     RoundMode,
     round_price,

@@ -68,7 +68,6 @@ from hyperliquid_ofi_trader.core.stages import (
     PlanIntent,
     Tif,
 )
-from hyperliquid_ofi_trader.data.codec import order_status
 from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid
 from hyperliquid_ofi_trader.execution.order_records import (
     FillReport,
@@ -94,11 +93,12 @@ from hyperliquid_ofi_trader.execution.order_store import (
     OrderStoreError,
     PositionRow,
 )
-from hyperliquid_ofi_trader.execution.venue_errors import (
+from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
     IocCouldNotMatch,
     VenueError,
     classify,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import order_status
 
 __all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings"]
 

@@ -330,7 +330,8 @@ class OrderStore:
 
     def save_nonce_floor(self, signer: str, floor: int) -> None:
         """Durably record that `signer` used no nonce above `floor` (+ the restart margin);
-        see execution/nonce.py. Synchronous: called from a timer, never per order."""
+        see venues/hyperliquid/signing/nonce.py. Synchronous: called from a timer, never per
+        order."""
         self._transaction(lambda c: c.execute(_UPSERT_META, (_nonce_key(signer), floor)))
 
     def save_daily_pnl(self, day: int, pnl_usd: float) -> None:

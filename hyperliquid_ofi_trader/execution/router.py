@@ -64,7 +64,6 @@ from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.errors import RiskRejectedError
 from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
@@ -73,6 +72,7 @@ from hyperliquid_ofi_trader.execution.tactics import (
     Tactics,
     TacticsSettings,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig

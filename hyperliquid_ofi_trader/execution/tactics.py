@@ -32,7 +32,7 @@ from typing import Protocol
 
 import msgspec
 
-from hyperliquid_ofi_trader.data.instruments import Instrument, RoundMode
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
 _BPS = 1e-4
 

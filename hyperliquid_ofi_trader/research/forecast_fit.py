@@ -32,7 +32,6 @@ from hyperliquid_ofi_trader.alpha.forecast_model import FitSummary, ForecastMode
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError, asof
 from hyperliquid_ofi_trader.runtime.assembly import (
@@ -41,6 +40,7 @@ from hyperliquid_ofi_trader.runtime.assembly import (
     signal_settings,
 )
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_FEATURES: tuple[str, ...] = (

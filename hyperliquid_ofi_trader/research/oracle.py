@@ -44,10 +44,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Level, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError
 from hyperliquid_ofi_trader.sim.latency import DEFAULT_ENTRY, Distribution
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

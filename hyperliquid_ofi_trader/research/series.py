@@ -22,11 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, ReplaySource, iter_frames
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.signals.ofi import MultiLevelOFI, OFICalculator
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -50,8 +50,12 @@ from hyperliquid_ofi_trader.core.stages import (
     PlanIntent,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.instruments import Instrument, is_valid_price, is_valid_size
 from hyperliquid_ofi_trader.errors import RiskRejectedError
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
+    Instrument,
+    is_valid_price,
+    is_valid_size,
+)
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig

@@ -20,7 +20,7 @@ from hyperliquid_ofi_trader.core.stages import (
     PlanIntent,
     Tif,
 )
-from hyperliquid_ofi_trader.data.instruments import Instrument
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 FLATTEN_DECISION_ID = 0  # orders not caused by a strategy decision: the halt itself
 

@@ -1,7 +1,7 @@
 """Build the order path (router, risk, order manager, feedback) for any venue port.
 
 The live gateway, the emulator-backed gateway and the backtest's simulated gateway all
-implement `execution.commands.CommandPort`; this builder wires the same objects in front of
+implement `core.commands.CommandPort`; this builder wires the same objects in front of
 whichever one it is given, so every mode runs one decision path.
 
 Command flow:  OrderManager → FeedbackProbe → RoundTripProbe → port (gateway)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 
 from hyperliquid_ofi_trader.config.models import FeedThresholds
-from hyperliquid_ofi_trader.data.ws_client import DEFAULT_CADENCE_S, WsClientConfig
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    DEFAULT_CADENCE_S,
+    WsClientConfig,
+)
 
 _S_PER_MS = 1e-3
 

@@ -55,21 +55,9 @@ from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
-    HyperliquidGateway,
-)
-from hyperliquid_ofi_trader.execution.info_client import InfoClient
-from hyperliquid_ofi_trader.execution.keys import SecretKey
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
 from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
     COMMANDS,
@@ -109,6 +97,21 @@ from hyperliquid_ofi_trader.runtime.venue_settings import (
     gateway_settings,
     order_manager_settings,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    HyperliquidGateway,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.http.info import InfoClient
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +124,8 @@ TIMER_PERIODS_NS: Mapping[str, int] = {
     # Private pushes lost without any visible feed fault (a silent stretch shorter than
     # the staleness limit) are caught by reconciling periodically: 42 weight of 1200/min.
     "reconcile": 30_000_000_000,
-    # What a restart must not forget: the nonce floor (execution/nonce.py) and today's PnL
-    # (the daily loss limit, risk/kill_switch.py).
+    # What a restart must not forget: the nonce floor (venues/hyperliquid/signing/nonce.py)
+    # and today's PnL (the daily loss limit, risk/kill_switch.py).
     "persist": 1_000_000_000,
 }
 _TIMER_RESOLUTION_S = 0.05

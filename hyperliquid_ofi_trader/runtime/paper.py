@@ -16,8 +16,11 @@ from typing import Any, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 _MARKET_TYPES = (BookSnapshot, Bbo, Trades, AssetCtx)
 

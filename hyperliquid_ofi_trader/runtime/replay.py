@@ -21,7 +21,6 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import (
     Frame,
@@ -30,6 +29,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     iter_frames,
 )
 from hyperliquid_ofi_trader.runtime.assembly import build_engine
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 JOURNAL_FLUSH_PERIOD_NS = 1_000_000_000
 STATUS_PERIOD_NS = 1_000_000_000

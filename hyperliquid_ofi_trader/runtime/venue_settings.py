@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Final
 
 from hyperliquid_ofi_trader.config.models import AppConfig
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
 from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 
 _NS_PER_MS: Final = 1_000_000
 _MAX_ORDER_WAIT_MS: Final = 1_500

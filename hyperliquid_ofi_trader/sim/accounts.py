@@ -18,7 +18,7 @@ from collections import deque
 from decimal import Decimal
 from typing import Any
 
-from hyperliquid_ofi_trader.data.instruments import to_wire
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import to_wire
 
 
 def num(x: float, decimals: int = 8) -> str:

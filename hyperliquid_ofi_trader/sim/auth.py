@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperliquid_ofi_trader.execution.signing import (
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import (
     RecoveryMemo,
     SignatureError,
     recover_action_signer,

@@ -33,8 +33,8 @@ from typing import Final
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 _MS: Final = 1_000_000
 _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperliquid_ofi_trader.data.instruments import is_valid_price
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
 from hyperliquid_ofi_trader.sim.matching import ASK, BID, Match, SimOrder
 from hyperliquid_ofi_trader.sim.pushes import side_text
 from hyperliquid_ofi_trader.sim.requests import OrderReq
 from hyperliquid_ofi_trader.sim.venue_state import VenueState
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import is_valid_price
 
 _EPS = 1e-9
 

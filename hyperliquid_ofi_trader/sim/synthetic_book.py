@@ -27,8 +27,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Level
-from hyperliquid_ofi_trader.data.instruments import PERP_MAX_DECIMALS, price_decimals
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
+    PERP_MAX_DECIMALS,
+    price_decimals,
+)
 
 # A ladder keeps at least this many ticks (at most every other one empty, so at least half
 # are resting levels: more than the 20 an l2Book shows even after a 15-level sweep).

@@ -1,6 +1,6 @@
 """The venue's answer texts as the emulator produces them.
 
-The texts themselves come from `execution/venue_errors.py`, the one source of truth the
+The texts themselves come from `venues/hyperliquid/common/errors.py`, the one source of truth the
 gateway classifies with, so the emulator and the gateway cannot drift apart. This module
 only formats them with the request's values (asset, nonce, bbo, addresses). The few
 answers that table does not list (marked EMULATOR below) are the emulator's own words for
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hyperliquid_ofi_trader.execution import venue_errors as ve
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 
 DESERIALIZE: Final = "Failed to deserialize the JSON body into the target type"
 UNKNOWN_INFO: Final = f"{DESERIALIZE}: unknown info type"

@@ -30,7 +30,6 @@ from typing import Any
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.execution.signing import RecoveryMemo
 from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
@@ -49,6 +48,7 @@ from hyperliquid_ofi_trader.sim.rate_limits import (
 )
 from hyperliquid_ofi_trader.sim.settings import DAY_MS, SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue_state import SimOrderRecord
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import RecoveryMemo
 
 Response = tuple[int, Any]
 DEFAULT_IP = "127.0.0.1"

@@ -1,7 +1,7 @@
 """Domain market events -> Hyperliquid WebSocket frames, as the venue writes them.
 
-The inverse of the market half of `data/codec.py`, for the emulator's server: a
-`BookSnapshot`, `Bbo`, `Trades` or `AssetCtx` becomes the exact JSON shape of the venue's
+The inverse of the market half of `venues/hyperliquid/websocket/codec.py`, for the emulator's
+server: a `BookSnapshot`, `Bbo`, `Trades` or `AssetCtx` becomes the exact JSON shape of the venue's
 `l2Book`, `bbo`, `trades` or `activeAssetCtx` push (HYPERLIQUID.md section 2), serialised
 compactly with orjson in the venue's key order.
 

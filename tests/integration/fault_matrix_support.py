@@ -28,8 +28,8 @@ from typing import Any, Final, Protocol
 
 from hyperliquid_ofi_trader.core.engine import Outcome
 from hyperliquid_ofi_trader.core.journal import LOST_OUTCOME
-from hyperliquid_ofi_trader.execution.keys import PRIVATE_KEY_ENV, SecretKey
 from hyperliquid_ofi_trader.runtime.status import StatusError, read_status
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import PRIVATE_KEY_ENV, SecretKey
 from tests.plumbing import EAGER_COSTS_YAML
 
 HLOFI: Final = [sys.executable, "-m", "hyperliquid_ofi_trader.main"]

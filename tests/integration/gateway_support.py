@@ -22,22 +22,28 @@ from hyperliquid_ofi_trader.core.events import (
     FeedStatus,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import (
-    GatewaySettings,
-    HyperliquidGateway,
-)
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.post_channel import PostChannel
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimiter, RateLimitSettings
-from hyperliquid_ofi_trader.execution.signing import L1Signer
-from hyperliquid_ofi_trader.execution.wire import make_cloid
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    GatewaySettings,
+    HyperliquidGateway,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
 
 
 class Collector:

@@ -17,11 +17,11 @@ from eth_account import Account
 
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.events import BookSnapshot
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 from tests.integration.sim_server_support import WsProbe
 
 pytestmark = pytest.mark.timeout(15)

@@ -33,11 +33,11 @@ import pytest
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_source
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.sim.faults import POISON_TID
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
 from tests.integration.fault_matrix_support import (
     FAST_WARMUP,
     Emulator,

@@ -20,9 +20,9 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimitSettings
-from hyperliquid_ofi_trader.execution.wire import make_cloid
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 from tests.integration.gateway_support import Rig, gateway_rig
 
 pytestmark = pytest.mark.timeout(30)

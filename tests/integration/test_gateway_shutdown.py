@@ -9,8 +9,8 @@ import time
 
 from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
-from hyperliquid_ofi_trader.execution.rate_limits import RateLimitSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 from tests.integration.gateway_support import gateway_rig
 
 _STORM = 10_000

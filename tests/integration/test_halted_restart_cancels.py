@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.runtime.status import StatusError, read_status
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
 from tests.integration.operator_support import fast_config, hlofi, start_run, stop_run
 from tests.integration.test_run_url import _start_emulator
 

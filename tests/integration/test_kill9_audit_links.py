@@ -34,8 +34,11 @@ from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_se
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.engine import Outcome
 from hyperliquid_ofi_trader.core.journal import LOST_OUTCOME
-from hyperliquid_ofi_trader.execution.keys import PRIVATE_KEY_ENV, generate_throwaway_key
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
+    PRIVATE_KEY_ENV,
+    generate_throwaway_key,
+)
 from tests.plumbing import EAGER_COSTS_YAML
 
 pytestmark = pytest.mark.timeout(240)

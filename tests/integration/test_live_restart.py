@@ -4,7 +4,7 @@ day's PnL for the daily loss limit.
 Two LiveRunner processes' worth of runs against one emulator, same signer, same run
 directory: the second run's nonces must all lie above everything the first one sent by the
 restart margin, which is what keeps the venue from answering "nonce too low" when the host
-clock stepped back between runs (execution/nonce.py).
+clock stepped back between runs (venues/hyperliquid/signing/nonce.py).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
 from tests.plumbing import EAGER_COSTS
 
 pytestmark = pytest.mark.timeout(90)

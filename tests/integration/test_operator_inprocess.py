@@ -11,11 +11,11 @@ import pytest
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.risk.halt_store import HALT_FILE
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
 from hyperliquid_ofi_trader.runtime.registry import RunRegistry
 from hyperliquid_ofi_trader.runtime.status import read_status
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
 
 pytestmark = pytest.mark.timeout(90)
 

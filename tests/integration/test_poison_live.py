@@ -31,12 +31,12 @@ from hyperliquid_ofi_trader.cli.run import EXIT_HALTED
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.journal import JournalReader
-from hyperliquid_ofi_trader.execution.keys import (
+from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
     PRIVATE_KEY_ENV,
     SecretKey,
     generate_throwaway_key,
 )
-from hyperliquid_ofi_trader.sim.server import EmulatorServer
 from tests.plumbing import EAGER_COSTS_YAML
 
 pytestmark = pytest.mark.timeout(150)

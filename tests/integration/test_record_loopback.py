@@ -19,7 +19,7 @@ import pytest
 from hyperliquid_ofi_trader.cli.record import CHANNELS, run_recording
 from hyperliquid_ofi_trader.data.backoff import BackoffConfig
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
-from hyperliquid_ofi_trader.data.ws_client import WsClientConfig
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 from tests.integration.ws_test_server import GREETING, HlTestServer, wait_until
 
 pytestmark = pytest.mark.timeout(30)

@@ -15,8 +15,8 @@ from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_se
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.journal import JournalReader
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
 from tests.plumbing import EAGER_COSTS
 
 pytestmark = pytest.mark.timeout(120)

@@ -11,8 +11,8 @@ import pytest
 
 from hyperliquid_ofi_trader.cli.run import Venue, _venue
 from hyperliquid_ofi_trader.config import Network, load_config
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
-from hyperliquid_ofi_trader.execution.signing import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 
 pytestmark = pytest.mark.timeout(20)
 

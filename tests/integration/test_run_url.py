@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperliquid_ofi_trader.execution.keys import SecretKey, generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
 from tests.integration.operator_support import HLOFI, fast_config, hlofi
 
 pytestmark = pytest.mark.timeout(240)

@@ -21,16 +21,23 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
-from hyperliquid_ofi_trader.execution.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.signing import L1Signer, exchange_body
-from hyperliquid_ofi_trader.execution.wire import make_cloid, order_action, order_wire
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket, SyntheticSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import (
+    make_cloid,
+    order_action,
+    order_wire,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, exchange_body
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 pytestmark = pytest.mark.timeout(15)
 _MS = 1_000_000

@@ -27,7 +27,7 @@ from hyperliquid_ofi_trader.core.events import (
     SubscriptionAck,
 )
 from hyperliquid_ofi_trader.data.backoff import BackoffConfig, SlidingWindowLimiter
-from hyperliquid_ofi_trader.data.ws_client import (
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     RawFrame,
     WsCallbackError,

@@ -19,8 +19,11 @@ from hyperliquid_ofi_trader.core.events import (
     Rejection,
     Trades,
 )
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient, WsClientConfig
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 from tests.integration.ws_test_server import HlTestServer, wait_until
 
 pytestmark = pytest.mark.timeout(10)

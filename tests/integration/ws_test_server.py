@@ -53,7 +53,8 @@ from hyperliquid_ofi_trader.core.events import (
 GREETING = "Websocket connection established."
 HOST = "127.0.0.1"
 # Now, in epoch ms: the production codec refuses market data an hour away from its
-# receive time (data/codec.py, bad_time), as a live feed that old is garbage.
+# receive time (venues/hyperliquid/websocket/codec.py, bad_time), as a live feed that old
+# is garbage.
 _BASE_MS = time.time_ns() // 1_000_000
 
 

@@ -22,7 +22,7 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

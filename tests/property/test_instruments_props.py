@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.data import instruments as ins
-from hyperliquid_ofi_trader.data.instruments import InstrumentError, RoundMode
-from hyperliquid_ofi_trader.execution import gateway_actions, wire
+from hyperliquid_ofi_trader.venues.hyperliquid.common import instruments as ins
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import InstrumentError, RoundMode
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import action_wire as wire
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions
 
 Outcome = tuple[str, object]
 MODES: list[Side | RoundMode] = [RoundMode.NEAREST, RoundMode.UP, RoundMode.DOWN,

@@ -22,11 +22,11 @@ from hyperliquid_ofi_trader.core.stages import (
     may_add_exposure,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from tests.unit.requote_rig import build_rig, journal_at
 from tests.unit.test_engine import Rig, bbo
 

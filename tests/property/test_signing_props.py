@@ -17,8 +17,9 @@ from hyperliquid.utils import signing as sdk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hyperliquid_ofi_trader.execution import signing, wire
-from hyperliquid_ofi_trader.execution.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.execution import action_wire as wire
+from hyperliquid_ofi_trader.venues.hyperliquid.signing import signer as signing
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 
 KEYS = [SecretKey(bytes([i + 1]) * 32) for i in range(3)]
 

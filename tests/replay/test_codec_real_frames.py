@@ -13,7 +13,7 @@ import lz4.frame
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 pytestmark = pytest.mark.realdata
 

@@ -13,9 +13,9 @@ import orjson
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level, Side
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.market_state import MarketState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 pytestmark = pytest.mark.realdata
 
@@ -32,7 +32,8 @@ def _local_ns(iso: str) -> int:
 
 
 def read_archive(path: Path) -> Iterator[BookSnapshot]:
-    """A deliberately tiny parser of the archive lines (the real codec is data/codec.py)."""
+    """A deliberately tiny parser of the archive lines (the real codec is
+    venues/hyperliquid/websocket/codec.py)."""
     with lz4.frame.open(path, "rb") as fh:
         for line in fh:
             rec = orjson.loads(line)

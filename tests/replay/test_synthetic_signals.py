@@ -22,13 +22,13 @@ import numpy.typing as npt
 import pytest
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.research.stats import cross_correlation, ols
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 from hyperliquid_ofi_trader.signals.ofi import OFICalculator
 from hyperliquid_ofi_trader.sim.synthetic import LeadLagSpec, SyntheticMarket, SyntheticSettings
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 S = 1_000_000_000
 MS = 1_000_000

@@ -21,11 +21,7 @@ from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, Place
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.execution.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.execution.nonce import NonceCounter
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
@@ -34,6 +30,10 @@ from hyperliquid_ofi_trader.sim.latency import LatencyModel
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 from tests.plumbing import EAGER_COSTS
 
 Action = PlaceOrder | ModifyOrder | CancelOrder

@@ -6,10 +6,10 @@ from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level, Trade, Trades
-from hyperliquid_ofi_trader.execution.keys import SecretKey
-from hyperliquid_ofi_trader.execution.signing import L1Signer
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 
 T0_MS = 1_700_000_000_000
 MS = 1_000_000

@@ -7,9 +7,12 @@ reports each forbidden use with file and line.
 
 Allowed modules (explicit, each for a reason):
 - core/clock.py            the LiveClock is the one sanctioned reader of the system clock
-- data/ws_client.py        async edge: stamps frames with their receive time, heartbeats
+- venues/hyperliquid/websocket/client.py
+                           async edge: stamps frames with their receive time, heartbeats
 - execution/gateway*.py,
-  execution/gateways/      async edges to the venue: nonces, request timeouts
+  execution/gateways/,
+  venues/hyperliquid/execution/gateway.py
+                           async edges to the venue: nonces, request timeouts
 - runtime/live.py          async edge: the live runner's timer task and pipeline timing
 - sim/                     the emulator is its own world with its own time
 - cli/, main.py            user-facing entry points (wall-clock run names, progress)
@@ -30,8 +33,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "hyperliquid_ofi_trader"
 # The async edges: they pump sockets and wait on real time, the engine never does.
 # catalog/ingest.py stamps a manifest with when a source was ingested (metadata, never an
 # event time).
-ALLOWED_FILES = frozenset({"core/clock.py", "data/ws_client.py", "main.py", "runtime/live.py",
-                           "runtime/paper.py", "catalog/ingest.py"})
+ALLOWED_FILES = frozenset({"core/clock.py", "main.py", "runtime/live.py", "runtime/paper.py",
+                           "catalog/ingest.py", "venues/hyperliquid/websocket/client.py",
+                           "venues/hyperliquid/execution/gateway.py"})
 ALLOWED_DIRS = ("sim/", "cli/", "execution/gateways/", "runtime/dashboard/")
 ALLOWED_PREFIXES = ("execution/gateway",)
 
@@ -155,7 +159,7 @@ def test_scanner_allows(source: str) -> None:
 
 def test_allow_list_is_explicit() -> None:
     assert is_allowed("core/clock.py")
-    assert is_allowed("data/ws_client.py")
+    assert is_allowed("venues/hyperliquid/websocket/client.py")
     assert is_allowed("sim/server.py")
     assert is_allowed("cli/explain.py")
     assert is_allowed("execution/gateway_hl.py")

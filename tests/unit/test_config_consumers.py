@@ -21,11 +21,11 @@ from hyperliquid_ofi_trader.config.base import FrozenModel
 from hyperliquid_ofi_trader.config.consumer_audit import unread_keys
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.data.ws_client import HyperliquidWsClient
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import HyperliquidWsClient
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -139,7 +139,7 @@ def test_packaged_feed_defaults_are_the_ones_watched() -> None:
 
 
 def test_transport_knobs_of_the_base_config_are_kept() -> None:
-    from hyperliquid_ofi_trader.data.ws_client import WsClientConfig
+    from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
     base = WsClientConfig(tick_s=0.01, silence_timeout_s=3.0)
     ws_cfg = ws_client_config(build_config({}).thresholds.feed, base)

@@ -9,11 +9,11 @@ import pytest
 from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Fill, UserFills
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.costs import CostConfigError, CostModel, CostSettings
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 MS = 1_000_000

@@ -29,8 +29,8 @@ from hyperliquid_ofi_trader.core.stages import (
     may_add_exposure,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from tests.unit.test_engine import (
     MS,
     SETTINGS,

@@ -25,8 +25,8 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.runtime.assembly import build_markets
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 MS = 1_000_000
 

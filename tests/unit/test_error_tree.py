@@ -10,7 +10,6 @@ import pytest
 
 import hyperliquid_ofi_trader
 from hyperliquid_ofi_trader.data.recording import RecordingError
-from hyperliquid_ofi_trader.data.ws_client import WsError
 from hyperliquid_ofi_trader.errors import (
     OurBugError,
     RiskRejectedError,
@@ -18,9 +17,10 @@ from hyperliquid_ofi_trader.errors import (
     TransientError,
     VenueGarbageError,
 )
-from hyperliquid_ofi_trader.execution.info_client import InfoError
-from hyperliquid_ofi_trader.execution.post_channel import PostError
-from hyperliquid_ofi_trader.execution.venue_errors import VenueError
+from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import VenueError
+from hyperliquid_ofi_trader.venues.hyperliquid.http.info import InfoError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostError
 
 FAULTS = (OurBugError, VenueGarbageError, TransientError, RiskRejectedError)
 # Families whose members differ in fault: the base only groups them.
@@ -57,7 +57,7 @@ def test_each_exception_has_exactly_one_fault(exc: type[BaseException]) -> None:
 def test_builtin_bases_are_kept() -> None:
     # Callers that catch ValueError / KeyError keep catching what they caught before.
     from hyperliquid_ofi_trader.config.rules import ConfigRuleError
-    from hyperliquid_ofi_trader.execution.asset_meta import UnknownAssetError
+    from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import UnknownAssetError
 
     assert issubclass(ConfigRuleError, ValueError)
     assert issubclass(UnknownAssetError, KeyError)

@@ -44,8 +44,8 @@ EXPORTS: dict[str, list[str]] = {
         "Trades", "TradingState", "UserFills",
     ],
     "data": [
-        "CoinData", "FrameRecorder", "Instrument", "InstrumentError", "MarketState", "OrderBook",
-        "RecordingError", "ReplaySource", "ReplaySourceError", "TradeTape", "iter_frames",
+        "CoinData", "FrameRecorder", "MarketState", "OrderBook", "RecordingError", "ReplaySource",
+        "ReplaySourceError", "TradeTape", "iter_frames",
     ],
     "execution": [
         "CostModel", "ExecutionRouter", "OrderManager", "OrderManagerSettings", "OrderStore",
@@ -83,6 +83,27 @@ EXPORTS: dict[str, list[str]] = {
     "utils": [
         "TimeDecayedRatio", "TimeEwma", "TimeEwmaVar", "atomic_write", "read_small",
         "setup_logging",
+    ],
+    "venues": [],
+    "venues.hyperliquid": [
+        "AssetRegistry", "GatewaySettings", "HyperliquidCodec", "HyperliquidGateway",
+        "HyperliquidWsClient", "InfoClient", "Instrument", "L1Signer", "NonceCounter",
+        "PostChannel", "RateLimitSettings", "RateLimiter", "SecretKey", "VenueError",
+        "WsClientConfig",
+    ],
+    "venues.hyperliquid.common": [
+        "Fault", "Instrument", "InstrumentError", "RateLimitSettings", "RateLimiter", "Remedy",
+        "RequestKind", "RoundMode", "VenueError",
+    ],
+    "venues.hyperliquid.execution": ["GatewaySettings", "HyperliquidGateway", "make_cloid"],
+    "venues.hyperliquid.http": ["InfoClient", "InfoError"],
+    "venues.hyperliquid.signing": [
+        "KeyLoadError", "L1Signer", "NonceCounter", "SecretKey", "SignatureError",
+        "generate_throwaway_key", "load_private_key",
+    ],
+    "venues.hyperliquid.websocket": [
+        "FeedWatchdog", "HyperliquidCodec", "HyperliquidWsClient", "PostChannel", "PostError",
+        "WsClientConfig", "WsError",
     ],
 }
 

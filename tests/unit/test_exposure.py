@@ -13,8 +13,8 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 
 class Positions:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, PlanIntent, Tif
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.risk.flatten import FLATTEN_DECISION_ID, FlatteningSink, flatten_intents
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 BTC = Instrument(name="BTC", asset=0, sz_decimals=5, max_leverage=40)

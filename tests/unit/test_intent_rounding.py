@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hyperliquid_ofi_trader.data.instruments import is_valid_price, is_valid_size
 from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid, snap_price, snap_size
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
+    is_valid_price,
+    is_valid_size,
+)
 from tests.order_fakes import ack, intent, make_manager
 
 GRID = {"ETH": 4, "BTC": 5}

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot, MarketEvent, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import SourceNotFoundError, iter_frames
 from hyperliquid_ofi_trader.sim.market_source import ReplayMarketSource
 from hyperliquid_ofi_trader.sim.pump import MarketSource
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 MS = 1_000_000
 S = 1_000_000_000

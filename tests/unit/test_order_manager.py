@@ -14,10 +14,10 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
     TimerListener,
 )
-from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.execution.order_manager import FillReport, reject_reason
 from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.router import OpenOrders
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
     T0,
     ack,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import ack, cancel_ack, fill, fills, intent, make_manager, update
 
 S = OrderState

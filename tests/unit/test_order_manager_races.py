@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hyperliquid_ofi_trader.core.events import PositionSnapshot
-from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
     SEC,
     T0,

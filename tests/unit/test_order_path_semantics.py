@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from hyperliquid_ofi_trader.core.events import ActionFailed, OrderAck, OrderStatus
-from hyperliquid_ofi_trader.data.codec import (
+from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import (
     VENUE_CANCEL_STATUSES,
     VENUE_REJECT_STATUSES,
     order_status,
 )
-from hyperliquid_ofi_trader.execution import venue_errors as ve
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from tests.order_fakes import T0, ack, intent, make_manager, status, update
 
 S = OrderState

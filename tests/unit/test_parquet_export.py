@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo
-from hyperliquid_ofi_trader.data.parquet_export import (
+from hyperliquid_ofi_trader.research.parquet_export import (
     SCHEMAS,
     ConvertError,
     convert,

@@ -17,9 +17,9 @@ import lz4.frame
 import pytest
 
 from hyperliquid_ofi_trader.core.events import BookSnapshot
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime import LiquidityRegime, VolatilityRegime, VolLevel
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 pytestmark = pytest.mark.realdata
 S = 1_000_000_000

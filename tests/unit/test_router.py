@@ -9,9 +9,9 @@ import pytest
 from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.data.instruments import Instrument, RoundMode
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 

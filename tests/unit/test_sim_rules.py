@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.sim.nonces import NonceBook, NonceVerdict
 from hyperliquid_ofi_trader.sim.queue_model import QueuePosition
 from hyperliquid_ofi_trader.sim.rate_limits import (
@@ -20,6 +19,7 @@ from hyperliquid_ofi_trader.sim.settings import (
     SimSettings,
     SimSettingsError,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.unit.sim_support import MS, T0_MS, Trader, make_venue
 
 DAY = 86_400_000

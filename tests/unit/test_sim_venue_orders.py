@@ -6,9 +6,9 @@ import eth_account
 import pytest
 from hyperliquid.utils.signing import sign_l1_action
 
-from hyperliquid_ofi_trader.execution import venue_errors as ve
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import FundingError
+from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.unit.sim_support import (
     MS,
     T0_MS,

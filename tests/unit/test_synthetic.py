@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
-from hyperliquid_ofi_trader.data.instruments import is_valid_price, tick_size
 from hyperliquid_ofi_trader.sim.synthetic import (
     BTC,
     ETH,
@@ -24,6 +23,7 @@ from hyperliquid_ofi_trader.sim.synthetic import (
     SyntheticSettings,
 )
 from hyperliquid_ofi_trader.sim.synthetic_book import SyntheticCoinSpec, tick_band
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import is_valid_price, tick_size
 
 S = 1_000_000_000
 MS = 1_000_000

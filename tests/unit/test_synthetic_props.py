@@ -12,8 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
-from hyperliquid_ofi_trader.data.instruments import is_valid_price
 from hyperliquid_ofi_trader.sim.synthetic import (
     STRESSED,
     LeadLagSpec,
@@ -22,6 +20,8 @@ from hyperliquid_ofi_trader.sim.synthetic import (
     SyntheticSettings,
 )
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import is_valid_price
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 S = 1_000_000_000
 SZ_DECIMALS = {"BTC": 5, "ETH": 4}

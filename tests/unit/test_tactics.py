@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from hyperliquid_ofi_trader.data.instruments import Instrument
 from hyperliquid_ofi_trader.execution.tactics import RequoteKind, Tactics, TacticsSettings
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 T = Tactics(TacticsSettings(ioc_slippage_bps=5.0, min_abs_alpha=0.1, requote_ticks=3))

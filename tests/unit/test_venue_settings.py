@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 
 from hyperliquid_ofi_trader.config import build_config
-from hyperliquid_ofi_trader.execution.gateway_hyperliquid import GatewaySettings
 from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.runtime.venue_settings import gateway_settings, order_manager_settings
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 
 
 def test_defaults_match_the_settings_types_own_defaults() -> None:

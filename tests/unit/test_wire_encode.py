@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trade, Trades
-from hyperliquid_ofi_trader.data.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket, SyntheticSettings
 from hyperliquid_ofi_trader.sim.wire_encode import (
@@ -23,6 +22,7 @@ from hyperliquid_ofi_trader.sim.wire_encode import (
     wire_number,
     wire_push,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 T_MS = 1_737_918_843_893
 NS = T_MS * 1_000_000

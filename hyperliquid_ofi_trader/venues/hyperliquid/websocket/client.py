@@ -1,0 +1,635 @@
+"""The asyncio WebSocket pump for Hyperliquid: connect, subscribe, heartbeat, watchdog, reconnect.
+
+This is the only async part of the data layer, and one of the few places allowed to read
+the wall clock (through the injected `Clock`). Everything it decides with is sans-I/O and
+tested on its own: the frame codec (injected `decode`), `FeedWatchdog`, `ExponentialBackoff`
+and `SlidingWindowLimiter`. This module only pumps.
+
+Behaviour
+- One connection at a time. After it opens: the greeting and every frame are handed to
+  `on_raw` (the recorder) and then `decode`d; every decoded event goes to `on_event`,
+  synchronously, in receive order, before the next frame is read. Nothing received is
+  dropped, including data that arrives before the subscription acks.
+- All subscriptions are sent on every (re)connect. `FeedState(UP, channel="")` is emitted
+  once every subscription is acked, or when `ack_timeout_s` passes (its detail then names
+  the unacked ones, and the watchdog will report them STALE). UP means "fresh session":
+  consumers must resync (book snapshots, reconcile orders) after it.
+- `FeedState(DOWN, channel="")` when a connected session ends, for whatever reason
+  (including `stop()`). Failed connection attempts do not repeat DOWN.
+- STALE / RECOVERED per channel from `FeedWatchdog`, checked every `tick_s`. A RECOVERED is
+  emitted just before the data event that ended the silence. Channel keys come from the
+  decoded events: `"l2Book:BTC"`, `"bbo:ETH"`, `"trades:BTC"`, `"activeAssetCtx:BTC"`,
+  `"orderUpdates"`, `"userFills"`, `"user"`. Between DOWN and UP no STALE is reported
+  (DOWN already says every channel is unusable); a channel that was STALE at the drop
+  still gets its RECOVERED once its data flows again.
+- Heartbeat: `{"method":"ping"}` whenever nothing was sent for `ping_interval_s` (<= 50 s;
+  the venue closes connections silent for 60 s), and as a liveness probe when nothing was
+  received for half of `silence_timeout_s`. Nothing at all received (not even a pong) for
+  `silence_timeout_s` means the socket is dead although it looks open: abort, reconnect.
+  websockets' own protocol-level keepalive is disabled so there is one mechanism, ours.
+- Reconnect on close, error or death, after a full-jitter backoff delay, and never more
+  than `backoff.max_connects` new connections per rolling `backoff.window_s` (venue: 30/min
+  per IP). Every attempt counts, failed or not. Pass one shared `connect_limiter` to all
+  clients of a process (market data, order entry) so together they respect the IP limit.
+- Outgoing messages per rolling window are capped at `max_messages` (venue: 2000/min per
+  IP, pings and posts included). `control_reserve` slots are kept for pings and
+  subscriptions, which wait for room; `send()` for posts never waits: it raises
+  `WsSendRateLimitedError` with the time to wait, because silently delaying an order would
+  send it on stale information. The caller decides.
+
+Exceptions from `websockets` and the OS are mapped once, here, to `WsError` subclasses.
+An exception from `on_event` / `on_raw` is our bug: the connection is closed and `run()`
+re-raises it as `WsCallbackError` (fail fast; the supervisor halts trading). An exception
+from `decode` is turned into a counted `Rejection` instead, so a codec bug on one odd frame
+cannot take the feed down (the raw frame is already recorded by `on_raw`).
+`stop()` must be called from the event loop's thread (e.g. from a callback or a task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.uri import parse_uri
+
+from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
+from hyperliquid_ofi_trader.core.events import (
+    AnyEvent,
+    AssetCtx,
+    Bbo,
+    BookSnapshot,
+    FeedState,
+    FeedStatus,
+    Funding,
+    Liquidation,
+    NonUserCancel,
+    OrderUpdate,
+    Rejection,
+    SubscriptionAck,
+    Trades,
+    UserFills,
+)
+from hyperliquid_ofi_trader.data.backoff import (
+    BackoffConfig,
+    ExponentialBackoff,
+    SlidingWindowLimiter,
+)
+from hyperliquid_ofi_trader.errors import OurBugError, TraderError, TransientError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.watchdog import FeedWatchdog
+
+RawFrame = bytes | str
+DecodeFn = Callable[[RawFrame, int], Sequence[AnyEvent]]
+EventSink = Callable[[AnyEvent], None]
+RawSink = Callable[[RawFrame, int], None]
+
+_NS_PER_S: Final = 1_000_000_000
+_MAX_PING_INTERVAL_S: Final = 50.0
+_PING: Final = orjson.dumps({"method": "ping"})
+_MAX_SUBSCRIPTIONS: Final = 1000  # venue limit per IP
+
+DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
+    # Market channels: generous, so a quiet coin is not flagged. 0 = never stale.
+    "l2Book": 5.0,          # reported 2-5 s for the 20-level feed (0.5 s with "fast")
+    "bbo": 5.0,             # every block with an L1 change: ~100 ms on BTC, slower elsewhere
+    "activeAssetCtx": 10.0,  # mark/oracle about every 3 s
+    "trades": 0.0,          # legitimately quiet on slow coins: opt in per coin
+    # Private channels are event-driven: silence is normal.
+    "orderUpdates": 0.0, "userFills": 0.0, "user": 0.0,
+})
+
+
+# ---------------------------------------------------------------- errors
+
+
+class WsError(TraderError):
+    """Base of every error this client raises."""
+
+
+class WsConfigError(WsError, OurBugError, ValueError):
+    """Invalid settings or subscriptions: the caller's fault, fix the configuration."""
+
+
+class WsTransientError(WsError, TransientError):
+    """Network or venue trouble. `run()` handles these itself by reconnecting."""
+
+
+class WsConnectError(WsTransientError):
+    """Could not open a connection (refused, handshake rejected, timed out)."""
+
+
+class WsConnectionLostError(WsTransientError):
+    """An open connection was closed by the peer or failed."""
+
+
+class WsConnectionDeadError(WsTransientError):
+    """The socket looked open but nothing arrived for `silence_timeout_s`."""
+
+
+class WsNotConnectedError(WsError, TransientError):
+    """`send()` while no connection is open: retry after the next UP."""
+
+
+class WsSendRateLimitedError(WsError, TransientError):
+    """`send()` would exceed the outgoing-message budget: retry after `retry_after_ns`."""
+
+    def __init__(self, retry_after_ns: int) -> None:
+        super().__init__(f"outgoing message budget exhausted; retry in "
+                         f"{retry_after_ns / 1e6:.1f} ms")
+        self.retry_after_ns = retry_after_ns
+
+
+class WsCallbackError(WsError, OurBugError):
+    """`on_event` or `on_raw` raised: our bug. `run()` stops and re-raises this."""
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class WsClientConfig:
+    """Settings of the client (seconds). Defaults suit mainnet; tests shrink them to ms."""
+
+    ping_interval_s: float = _MAX_PING_INTERVAL_S  # ping after this much send-silence
+    silence_timeout_s: float = 20.0  # receive-silence that means a dead socket
+    tick_s: float = 0.1  # period of the watchdog / heartbeat / ack-timeout timer
+    ack_timeout_s: float = 10.0  # UP anyway (naming the unacked) after this
+    open_timeout_s: float = 10.0  # TCP + TLS + WebSocket handshake
+    close_timeout_s: float = 2.0  # wait for the close handshake on stop()
+    stale_factor: float = 3.0  # a channel is STALE after cadence × factor of silence
+    cadence_s: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CADENCE_S)
+    default_cadence_s: float = 0.0  # for channel types not in cadence_s; 0 = never stale
+    backoff: BackoffConfig = field(default_factory=BackoffConfig)
+    max_messages: int = 1900  # venue allows 2000/min; headroom for clock disagreement
+    message_window_s: float = 60.0
+    control_reserve: int = 100  # of max_messages, kept for pings and subscribes
+    max_frame_bytes: int = 8 * 2**20  # a userFills snapshot can be several hundred KB
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ping_interval_s <= _MAX_PING_INTERVAL_S:
+            raise WsConfigError(f"ping_interval_s must be in (0, 50], got "
+                                f"{self.ping_interval_s}")
+        for name in ("silence_timeout_s", "tick_s", "ack_timeout_s", "open_timeout_s",
+                     "close_timeout_s", "message_window_s"):
+            if not getattr(self, name) > 0:
+                raise WsConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.silence_timeout_s <= self.tick_s:
+            raise WsConfigError("silence_timeout_s must exceed tick_s")
+        if not 0 <= self.control_reserve < self.max_messages:
+            raise WsConfigError("need 0 <= control_reserve < max_messages")
+        if any(v < 0 for v in self.cadence_s.values()) or self.default_cadence_s < 0:
+            raise WsConfigError("cadences must be >= 0 (0 = never stale)")
+        # Frozen means frozen: a caller's dict must not change the config afterwards.
+        object.__setattr__(self, "cadence_s", MappingProxyType(dict(self.cadence_s)))
+
+
+@dataclass(slots=True)
+class WsClientStats:
+    """Counters for status views and metrics; mutated in place by the client."""
+
+    connect_attempts: int = 0
+    connects: int = 0
+    connect_failures: int = 0
+    disconnects: int = 0
+    dead_connections: int = 0
+    connect_rate_waits: int = 0
+    frames_received: int = 0
+    rejections: int = 0
+    decode_errors: int = 0
+    messages_sent: int = 0
+    pings_sent: int = 0
+    send_rate_limited: int = 0
+    stale_reports: int = 0
+    unacked_subscriptions: int = 0
+    last_error: str = ""
+    recent_delays_ns: deque[int] = field(default_factory=lambda: deque(maxlen=64))
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def channel_key_for_subscription(sub: Mapping[str, Any]) -> str:
+    """The watchdog key of the events a subscription produces (see `_event_channel_key`)."""
+    kind = str(sub["type"])
+    if kind == "userEvents":
+        return "user"
+    coin = sub.get("coin")
+    return f"{kind}:{coin}" if coin is not None else kind
+
+
+def _canonical(sub: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    """Comparable form of a subscription: None fields dropped, addresses lowercased."""
+    return frozenset((k, str(v).lower() if k == "user" else str(v))
+                     for k, v in sub.items() if v is not None)
+
+
+def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    """Checked, private copies: a caller mutating its dicts later cannot change ours."""
+    if len(subs) > _MAX_SUBSCRIPTIONS:
+        raise WsConfigError(f"{len(subs)} subscriptions exceed the venue's limit of "
+                            f"{_MAX_SUBSCRIPTIONS} per IP")
+    out = []
+    for sub in subs:
+        if not isinstance(sub, Mapping) or not isinstance(sub.get("type"), str):
+            raise WsConfigError(f"a subscription needs a string 'type': {sub!r}")
+        try:
+            orjson.dumps(sub)
+        except TypeError as exc:
+            raise WsConfigError(f"subscription is not JSON-serialisable: {sub!r}") from exc
+        out.append(MappingProxyType(dict(sub)))
+    return tuple(out)
+
+
+_MARKET_PREFIX: Final[Mapping[type, str]] = MappingProxyType({
+    BookSnapshot: "l2Book", Bbo: "bbo", Trades: "trades", AssetCtx: "activeAssetCtx"})
+# A tuple, not `A | B | ...`: that expression would build a new union object per call.
+_MARKET_TYPES: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
+_PRIVATE_KEY: Final[Mapping[type, str]] = MappingProxyType({
+    OrderUpdate: "orderUpdates", UserFills: "userFills", Funding: "user",
+    Liquidation: "user", NonUserCancel: "user"})
+
+
+# ---------------------------------------------------------------- the client
+
+
+class HyperliquidWsClient:
+    """Keeps one subscribed Hyperliquid WebSocket alive and pumps its frames to callbacks."""
+
+    def __init__(self, url: str, subscriptions: Sequence[Mapping[str, Any]],
+                 decode: DecodeFn, on_event: EventSink, *, on_raw: RawSink | None = None,
+                 clock: Clock | None = None, config: WsClientConfig | None = None,
+                 rng: random.Random | None = None,
+                 connect_limiter: SlidingWindowLimiter | None = None) -> None:
+        try:
+            parse_uri(url)
+        except InvalidURI as exc:
+            raise WsConfigError(f"not a WebSocket URL: {url!r}") from exc
+        cfg = config if config is not None else WsClientConfig()
+        self._url = url
+        self._cfg = cfg
+        self._subs = _validated(subscriptions)
+        self._sub_msgs = tuple(orjson.dumps({"method": "subscribe", "subscription": dict(s)})
+                               for s in self._subs)
+        self._sub_keys = tuple(_canonical(s) for s in self._subs)
+        self._channel_keys = tuple(dict.fromkeys(channel_key_for_subscription(s)
+                                                 for s in self._subs))
+        self._decode = decode
+        self._on_event = on_event
+        self._on_raw = on_raw
+        self._clock: Clock = clock if clock is not None else LiveClock()
+        self._watchdog = FeedWatchdog(
+            {k: round(v * _NS_PER_S) for k, v in cfg.cadence_s.items()}, cfg.stale_factor,
+            round(cfg.default_cadence_s * _NS_PER_S))
+        self._backoff = ExponentialBackoff.from_config(
+            cfg.backoff, rng if rng is not None else random.Random())
+        # The venue's limit is per IP: clients of one process should share one limiter.
+        self.connect_limiter = connect_limiter if connect_limiter is not None else \
+            SlidingWindowLimiter(cfg.backoff.max_connects,
+                                 round(cfg.backoff.window_s * _NS_PER_S))
+        self.message_limiter = SlidingWindowLimiter(
+            cfg.max_messages, round(cfg.message_window_s * _NS_PER_S))
+        self.stats = WsClientStats()
+        self._ping_ns = round(cfg.ping_interval_s * _NS_PER_S)
+        self._silence_ns = round(cfg.silence_timeout_s * _NS_PER_S)
+        self._ack_timeout_ns = round(cfg.ack_timeout_s * _NS_PER_S)
+        self._market_keys: dict[type, dict[str, str]] = {t: {} for t in _MARKET_PREFIX}
+        self._stop = asyncio.Event()
+        self._running = False
+        self._ws: ClientConnection | None = None
+        self._up = False
+        self._pending: list[frozenset[tuple[str, str]]] = []
+        self._subs_sent_ns = 0
+        self._last_rx_ns = 0
+        self._last_tx_ns = 0
+        self._last_ping_ns = 0
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None
+
+    @property
+    def is_up(self) -> bool:
+        """True between UP and DOWN: connected and (acked or ack timeout passed)."""
+        return self._up
+
+    @property
+    def watchdog(self) -> FeedWatchdog:
+        return self._watchdog
+
+    @property
+    def backoff(self) -> ExponentialBackoff:
+        return self._backoff
+
+    def stop(self) -> None:
+        """Ask `run()` to close the connection and return. Idempotent; never blocks."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Connect and keep reconnecting until `stop()`. Raises only `WsCallbackError`."""
+        if self._running:
+            raise WsError("run() is already running")
+        self._running = True
+        try:
+            await self._run_loop()
+        finally:
+            self._running = False
+            self._stop.clear()
+
+    async def send(self, message: Mapping[str, Any] | bytes | str) -> None:
+        """Send one message (a post request) on the current connection, as a text frame.
+
+        Raises `WsNotConnectedError` when there is no open connection and `WsSendRateLimitedError`
+        when the outgoing budget (minus the control reserve) is used up. Never waits.
+        """
+        ws = self._ws
+        if ws is None:
+            raise WsNotConnectedError("no open connection")
+        now = self._clock.now_ns()
+        wait = self.message_limiter.try_acquire(now, reserve=self._cfg.control_reserve)
+        if wait:
+            self.stats.send_rate_limited += 1
+            raise WsSendRateLimitedError(wait)
+        data = message if isinstance(message, bytes | str) else orjson.dumps(message)
+        try:
+            await ws.send(data, text=True)
+        except ConnectionClosed as exc:
+            raise WsNotConnectedError(f"connection closed while sending: {exc}") from exc
+        self._note_sent(now)
+
+    # ------------------------------------------------------------ reconnect loop
+
+    async def _run_loop(self) -> None:
+        delay_ns = 0
+        while not self._stop.is_set():
+            if delay_ns and await self._sleep_or_stop(delay_ns):
+                return
+            if await self._await_connect_slot():
+                return
+            self.stats.connect_attempts += 1
+            try:
+                await self._session()
+                return  # a session returns normally only when stopped
+            except WsConnectError as exc:
+                self.stats.connect_failures += 1
+                self.stats.last_error = str(exc)
+            except WsTransientError as exc:
+                self.stats.disconnects += 1
+                self.stats.last_error = str(exc)
+            delay_ns = self._backoff.next_delay_ns()
+            self.stats.recent_delays_ns.append(delay_ns)
+
+    async def _await_connect_slot(self) -> bool:
+        """Wait until the connection-rate window allows one more attempt; True if stopped."""
+        while True:
+            wait = self.connect_limiter.try_acquire(self._clock.now_ns())
+            if wait == 0:
+                return False
+            self.stats.connect_rate_waits += 1
+            if await self._sleep_or_stop(wait):
+                return True
+
+    async def _sleep_or_stop(self, delay_ns: int) -> bool:
+        """Sleep `delay_ns` unless stopped first; True if stopped."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), delay_ns / _NS_PER_S)
+        except TimeoutError:
+            return False
+        return True
+
+    # ------------------------------------------------------------ one connection
+
+    async def _session(self) -> None:
+        ws = await self._open()
+        if ws is None:
+            return
+        self._on_open(ws)
+        down: str | None = None
+        try:
+            await self._pump(ws)
+            down = "stopped"
+        except WsTransientError as exc:
+            down = str(exc)
+            raise
+        finally:
+            await self._teardown(ws, graceful=down == "stopped")
+            if down is not None:
+                self._emit(FeedState(exchange_ns=0, local_ns=self._clock.now_ns(),
+                                     status=FeedStatus.DOWN, channel="", detail=down))
+
+    async def _open(self) -> ClientConnection | None:
+        """Open a connection; None if stop() came first (a handshake can take seconds)."""
+        opening = asyncio.ensure_future(self._connect())
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait((opening, stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not opening.done():
+                opening.cancel()
+                await asyncio.gather(opening, return_exceptions=True)
+        if opening.cancelled():
+            return None
+        ws = opening.result()  # raises WsConnectError
+        if self._stop.is_set():
+            await self._teardown(ws, graceful=True)
+            return None
+        return ws
+
+    async def _connect(self) -> ClientConnection:
+        cfg = self._cfg
+        try:
+            return await connect(self._url, open_timeout=cfg.open_timeout_s,
+                                 close_timeout=cfg.close_timeout_s, ping_interval=None,
+                                 ping_timeout=None, max_size=cfg.max_frame_bytes)
+        except (OSError, WebSocketException) as exc:  # TimeoutError is an OSError
+            raise WsConnectError(f"connect to {self._url} failed: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+
+    def _on_open(self, ws: ClientConnection) -> None:
+        now = self._clock.now_ns()
+        self._ws = ws
+        self._up = False
+        self._pending = list(self._sub_keys)
+        self._subs_sent_ns = 0
+        self._last_rx_ns = self._last_tx_ns = self._last_ping_ns = now
+        self._watchdog.reset()
+        self._backoff.on_connected(now)
+        self.stats.connects += 1
+
+    async def _teardown(self, ws: ClientConnection, *, graceful: bool) -> None:
+        self._ws = None
+        self._up = False
+        self._backoff.on_disconnected(self._clock.now_ns())
+        if not graceful:
+            # A dead or failed peer will not answer a close handshake: do not wait for it.
+            ws.transport.abort()
+            return
+        try:
+            await ws.close()
+        except (OSError, WebSocketException):
+            ws.transport.abort()
+
+    async def _pump(self, ws: ClientConnection) -> None:
+        """Run the receiver and the control loop until one ends or stop() is called."""
+        tasks = (asyncio.ensure_future(self._receive(ws)),
+                 asyncio.ensure_future(self._control(ws)),
+                 asyncio.ensure_future(self._stop.wait()))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks[:2]:  # the receiver's error wins: it saw the cause first
+            exc = task.exception() if task in done and not task.cancelled() else None
+            if exc is not None:
+                raise exc
+
+    # ------------------------------------------------------------ receive path (hot)
+
+    async def _receive(self, ws: ClientConnection) -> None:
+        clock = self._clock
+        stop = self._stop
+        try:
+            async for raw in ws:
+                self._on_frame(raw, clock.now_ns())
+                if stop.is_set():
+                    return
+        except ConnectionClosed as exc:
+            raise WsConnectionLostError(f"connection lost: {exc}") from exc
+        raise WsConnectionLostError(f"closed by server: code {ws.close_code} "
+                               f"{ws.close_reason or ''}".rstrip())
+
+    def _on_frame(self, raw: RawFrame, now_ns: int) -> None:
+        self._last_rx_ns = now_ns
+        self.stats.frames_received += 1
+        if self._on_raw is not None:
+            try:
+                self._on_raw(raw, now_ns)
+            except Exception as exc:
+                raise WsCallbackError(f"on_raw raised {exc!r}") from exc
+        try:
+            events = self._decode(raw, now_ns)
+        except Exception as exc:  # a codec bug must not take the feed down
+            self.stats.decode_errors += 1
+            events = (Rejection(exchange_ns=0, local_ns=now_ns, reason="decode_error",
+                                detail=f"decode raised {exc!r}"[:300], channel=""),)
+        for event in events:
+            self._on_decoded(event, now_ns)
+
+    def _on_decoded(self, event: AnyEvent, now_ns: int) -> None:
+        if isinstance(event, _MARKET_TYPES):
+            self._on_channel_data(self._market_key(event), now_ns)
+        elif isinstance(event, SubscriptionAck):
+            self._emit(event)
+            self._on_ack(event, now_ns)
+            return
+        elif isinstance(event, Rejection):
+            self.stats.rejections += 1
+        else:
+            key = _PRIVATE_KEY.get(type(event))
+            if key is not None:
+                self._on_channel_data(key, now_ns)
+        self._emit(event)
+
+    def _market_key(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> str:
+        cache = self._market_keys[type(event)]
+        key = cache.get(event.coin)
+        if key is None:  # once per coin and channel: no string building per event
+            key = cache[event.coin] = f"{_MARKET_PREFIX[type(event)]}:{event.coin}"
+        return key
+
+    def _on_channel_data(self, key: str, now_ns: int) -> None:
+        recovered = self._watchdog.on_message(key, now_ns)
+        if recovered is not None:
+            self._emit(recovered)
+
+    def _emit(self, event: AnyEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception as exc:
+            raise WsCallbackError(f"on_event raised {exc!r} on {type(event).__name__}") \
+                from exc
+
+    # ------------------------------------------------------------ subscriptions
+
+    def _on_ack(self, ack: SubscriptionAck, now_ns: int) -> None:
+        if ack.method != "subscribe" or self._up:
+            return
+        got = _canonical(ack.subscription)
+        # The venue may echo defaults (e.g. nSigFigs: null): ours must be a subset.
+        for i, wanted in enumerate(self._pending):
+            if wanted <= got:
+                del self._pending[i]
+                break
+        if not self._pending and self._subs_sent_ns:
+            self._go_up(now_ns, f"{len(self._subs)} subscriptions acked")
+
+    def _go_up(self, now_ns: int, detail: str) -> None:
+        self._up = True
+        for key in self._channel_keys:
+            self._watchdog.arm(key, now_ns)
+        self._emit(FeedState(exchange_ns=0, local_ns=now_ns, status=FeedStatus.UP,
+                             channel="", detail=detail))
+
+    async def _subscribe_all(self, ws: ClientConnection) -> None:
+        for msg in self._sub_msgs:
+            await self._send_control(ws, msg)
+        self._subs_sent_ns = self._clock.now_ns()
+        if not self._pending and not self._up:  # acks all came back, or nothing to ack
+            self._go_up(self._subs_sent_ns, f"{len(self._subs)} subscriptions acked")
+
+    # ------------------------------------------------------------ control loop (timer)
+
+    async def _control(self, ws: ClientConnection) -> None:
+        await self._subscribe_all(ws)
+        tick_s = self._cfg.tick_s
+        while True:
+            await asyncio.sleep(tick_s)
+            await self._on_tick(ws, self._clock.now_ns())
+
+    async def _on_tick(self, ws: ClientConnection, now_ns: int) -> None:
+        for state in self._watchdog.check(now_ns):
+            self.stats.stale_reports += 1
+            self._emit(state)
+        if not self._up and now_ns - self._subs_sent_ns >= self._ack_timeout_ns:
+            self._up_without_acks(now_ns)
+        silent_ns = now_ns - self._last_rx_ns
+        if silent_ns >= self._silence_ns:
+            self.stats.dead_connections += 1
+            raise WsConnectionDeadError(f"nothing received for {silent_ns // 1_000_000} ms")
+        probe_ns = self._silence_ns // 2
+        if (now_ns - self._last_tx_ns >= self._ping_ns
+                or (silent_ns >= probe_ns and now_ns - self._last_ping_ns >= probe_ns)):
+            await self._send_control(ws, _PING)
+            self._last_ping_ns = now_ns
+            self.stats.pings_sent += 1
+
+    def _up_without_acks(self, now_ns: int) -> None:
+        missing = len(self._pending)
+        self.stats.unacked_subscriptions += missing
+        names = ", ".join(sorted(str(dict(p)) for p in self._pending))[:500]
+        self._go_up(now_ns, f"{missing} subscriptions unacked after ack timeout: {names}")
+
+    async def _send_control(self, ws: ClientConnection, data: bytes) -> None:
+        """Send a ping or subscribe, waiting (never failing) for room in the message budget."""
+        while wait := self.message_limiter.try_acquire(self._clock.now_ns()):
+            await asyncio.sleep(wait / _NS_PER_S)
+        try:
+            await ws.send(data, text=True)
+        except ConnectionClosed as exc:
+            raise WsConnectionLostError(f"connection lost while sending: {exc}") from exc
+        self._note_sent(self._clock.now_ns())
+
+    def _note_sent(self, now_ns: int) -> None:
+        self._last_tx_ns = now_ns
+        self.stats.messages_sent += 1
