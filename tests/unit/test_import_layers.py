@@ -1,16 +1,21 @@
-"""The import cycles the layering broke stay broken (`lint-imports` checks the layers)."""
+"""The layering holds (the `lint-imports` contract in pyproject.toml, run here too so a plain
+pytest run catches a layer-breaking import), and the cycles it broke stay broken."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 import pytest
+from importlinter.cli import lint_imports
 
 PKG = "hyperliquid_ofi_trader"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph(PKG)
+    return grimp.build_graph(PKG, cache_dir=None)  # no cache files in the tree
 
 
 @pytest.mark.parametrize(("importer", "imported"), [
@@ -26,3 +31,7 @@ def graph() -> grimp.ImportGraph:
 def test_no_import_path_back(graph: grimp.ImportGraph, importer: str, imported: str) -> None:
     chain = graph.find_shortest_chain(importer=f"{PKG}.{importer}", imported=f"{PKG}.{imported}")
     assert chain is None, " -> ".join(chain or ())
+
+
+def test_the_layers_contract_is_kept() -> None:
+    assert lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True) == 0
