@@ -144,8 +144,8 @@ def baseline_figures(cache: Path, rev: str, data: Path, config_dir: str) -> dict
 
 def bound(data: Path, config_dir: str) -> dict[str, Any]:
     cfg = load_config(Path(config_dir) if config_dir else None)
-    settings = OracleSettings(lead=cfg.symbols.lead_lag.lead,
-                              window_ms=float(cfg.symbols.lead_lag.window_ms),
+    settings = OracleSettings(lead=cfg.symbols.lead_lag[0].lead,
+                              window_ms=float(cfg.symbols.lead_lag[0].window_ms),
                               notional_usd=cfg.risk.limits.max_order_usd)
     result: dict[str, Any] = oracle(data, settings)
     return result

@@ -110,7 +110,10 @@ class Stages:
 
     regime = Regime()
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Mapping[str, float]:
         return {"ofi": 0.7, "leadlag": 1.0}
 
     def compute(self, signals: Mapping[str, float], regime: Regime) -> float:
@@ -135,7 +138,10 @@ class Stages:
 
 
 class RegimeStage:
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Regime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Regime:
         return Stages.regime
 
 

@@ -101,7 +101,7 @@ async def run(minutes: float) -> tuple[list[int], int, int]:
             engine.on_event(AccountSnapshot(
                 exchange_ns=0, local_ns=market.now_ns, user=key.address, open_orders=(),
                 positions=(), recent_fills=(), account_value=1e5, withdrawable=1e5))
-            lead = cfg.symbols.lead_lag.lead
+            lead = cfg.symbols.lead_lag[0].lead
             for _ in range(int(minutes * 600)):
                 for ev in [*market.next_block(),
                            Timer(exchange_ns=0, local_ns=market.now_ns, name="journal_flush")]:

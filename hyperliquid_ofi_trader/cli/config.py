@@ -9,7 +9,7 @@ import typer
 
 from hyperliquid_ofi_trader.config.errors import ConfigError
 from hyperliquid_ofi_trader.config.loader import dump_yaml, load_config
-from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.config.models import AppConfig, SymbolsConfig
 
 config_app = typer.Typer(
     name="config",
@@ -67,8 +67,7 @@ def summary(config: AppConfig) -> str:
         f"  network:   {network}",
         f"  coins:     {', '.join(sym.coins)}",
         f"  traded:    {', '.join(sym.traded)}",
-        f"  lead-lag:  {sym.lead_lag.lead} -> {sym.lead_lag.lag} "
-        f"within {sym.lead_lag.window_ms} ms",
+        f"  lead-lag:  {_pairs_line(sym)}",
         f"  limits:    positions {caps}; total ${limits.max_total_notional_usd:,.0f}; "
         f"order ${limits.max_order_usd:,.0f}; leverage {limits.max_leverage:g}x",
         f"  kill:      daily loss ${risk.kill_switch.daily_loss_usd:,.0f}; "
@@ -76,3 +75,8 @@ def summary(config: AppConfig) -> str:
         f"  journal:   {risk.journal.path}",
     ]
     return "\n".join(lines)
+
+
+def _pairs_line(sym: SymbolsConfig) -> str:
+    pairs = [f"{p.lead} -> {p.lag} within {p.window_ms} ms" for p in sym.lead_lag]
+    return "; ".join(pairs) or "none"

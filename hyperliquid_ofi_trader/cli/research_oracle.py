@@ -37,7 +37,7 @@ def oracle_cmd(
     data: Annotated[Path, typer.Option("--data", help="A recording file or directory.")],
     coin: Annotated[str, typer.Option(help="The traded (lagging) coin.")] = "ETH",
     lead: Annotated[str | None, typer.Option(
-        help="The lead coin (default: symbols.yaml lead_lag.lead).")] = None,
+        help="The lead coin (default: the lead of coin's symbols.yaml lead_lag pair).")] = None,
     latency_ms: Annotated[float | None, typer.Option(
         "--latency-ms", help="Constant entry latency (our order -> venue) in ms. Default: "
         f"the backtest's ({DEFAULT_ENTRY.describe()}); the feed delay is the recording's "
@@ -50,15 +50,18 @@ def oracle_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the latency draws.", min=0)] = 0,
     config_dir: Annotated[Path | None, typer.Option(
         "--config", help="User config folder (order notional = risk max_order_usd, lead "
-        "window = symbols lead_lag.window_ms).", file_okay=False)] = None,
+        "window = the window_ms of coin's lead_lag pair).", file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     try:
         cfg = load_config(config_dir)
         entry: Distribution = DEFAULT_ENTRY if latency_ms is None else Constant(latency_ms)
+        pair = cfg.symbols.pair_of(coin)
+        if pair is None:
+            raise ValueError("symbols.yaml lead_lag lists no pair: the oracle needs one")
         settings = OracleSettings(
-            coin=coin, lead=lead or cfg.symbols.lead_lag.lead, horizon_ms=horizon_ms,
-            window_ms=float(cfg.symbols.lead_lag.window_ms),
+            coin=coin, lead=lead or pair.lead, horizon_ms=horizon_ms,
+            window_ms=float(pair.window_ms),
             notional_usd=cfg.risk.limits.max_order_usd, taker_fee=taker_fee_bps / 1e4,
             maker_fee=maker_fee_bps / 1e4, entry=entry, seed=seed)
         result = oracle(data, settings)

@@ -31,8 +31,6 @@ MAX_PING_INTERVAL_S: Final = 50.0
 # scheduleCancel must be at least 5 s ahead and triggers at most 10 times a day.
 SCHEDULE_CANCEL_MIN_AHEAD_S: Final = 5.0
 SCHEDULE_CANCEL_MAX_TRIGGERS: Final = 10
-# Signal names shared by signals/, alpha/ and the config (weights, staleness).
-SIGNAL_NAMES: Final = ("ofi", "leadlag", "aggressive_volume", "microprice")
 # Tolerance on the alpha-weight sum so that 0.5 + 0.3 + 0.1 + 0.1 is accepted as 1.
 WEIGHT_SUM_EPS: Final = 1e-9
 # ns views of ms settings, for components that run on event-time nanoseconds.
@@ -50,6 +48,16 @@ class FrozenModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
     )
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` over `base`: mappings merge key by key; anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        both_maps = isinstance(old, Mapping) and isinstance(value, Mapping)
+        merged[key] = deep_merge(old, value) if both_maps else value  # type: ignore[arg-type]
+    return merged
 
 
 def freeze_mapping(value: Mapping[Any, Any]) -> Mapping[Any, Any]:

@@ -33,9 +33,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.config.models import AppConfig, CoinThresholds
 
 Leaf = tuple[type[BaseModel], str]
+# Models of per-coin override entries: each field is a whole section of the global tree
+# (same class). Its fields are audited at their global place; the entry's sections count
+# as leaves of their own, read when a component takes the section off an entry.
+_OVERRIDE_ENTRIES: frozenset[type[BaseModel]] = frozenset({CoinThresholds})
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -53,8 +57,9 @@ def _models_in(annotation: Any) -> Iterator[tuple[type[BaseModel], bool]]:
         yield annotation, False
         return
     origin = typing.get_origin(annotation)
+    # A tuple of models (symbols.yaml `lead_lag` pairs) is audited as a mapping's entries.
     is_mapping = origin is not None and isinstance(origin, type) and issubclass(
-        origin, Mapping)
+        origin, Mapping | tuple)
     for arg in typing.get_args(annotation):
         for model, nested in _models_in(arg):
             yield model, nested or is_mapping
@@ -83,13 +88,14 @@ def all_leaves(root: type[BaseModel] = AppConfig,
     """Every leaf field of the tree, with its dotted key (`*` for a mapping's entries).
 
     Leaves are told apart by (model class, field): a class used at two places of the tree
-    would make a read of one count for the other, so that is refused (ValueError)."""
+    would make a read of one count for the other, so that is refused (ValueError), but for
+    the sections of a per-coin override entry (`_OVERRIDE_ENTRIES`), which are leaves."""
     out: dict[Leaf, str] = {}
     for name in root.model_fields:
         ftype = _field_type(root, name)
         assert ftype is not None
         sub = ftype.model or ftype.mapping_of
-        if sub is None:
+        if sub is None or root in _OVERRIDE_ENTRIES:
             out[(root, name)] = ".".join((*prefix, name))
             continue
         nested = all_leaves(sub, (*prefix, name) if ftype.model else (*prefix, name, "*"))
@@ -270,8 +276,9 @@ class _FunctionReader(ast.NodeVisitor):
             if hasattr(model, node.attr):
                 self.reads.methods.add((model, node.attr))
             return None
-        if ftype.model is None and ftype.mapping_of is None:
+        if (ftype.model is None and ftype.mapping_of is None) or model in _OVERRIDE_ENTRIES:
             self.reads.leaves.add((model, node.attr))
+        if ftype.model is None and ftype.mapping_of is None:
             return None
         if ftype.mapping_of is not None:
             # A mapping of models handed over whole (iterated elsewhere) reads its entries.

@@ -122,7 +122,7 @@ def _rule_issue(loc: KeyPath, fields: tuple[tuple[KeyPath, object], ...], rule: 
     file, first_key = _split(paths[0])
     keys = [first_key] + [_key_seen_from(file, p) for p in paths[1:]]
     # The first key leads the line; further keys follow with their values, so one line
-    # names every key involved: `lead_lag.lead = ETH, lead_lag.lag = ETH: must differ`.
+    # names every key involved: `lead_lag[0].lead = ETH, lead_lag[0].lag = ETH: must differ`.
     tail = "".join(
         f", {k} = {render_value(v)}" for k, (_, v) in zip(keys[1:], fields[1:], strict=True)
     )

@@ -3,7 +3,8 @@
 `load_config(user_dir)` reads `config/defaults/{symbols,thresholds,risk}.yaml`, deep-merges
 each user file over its default (a user file sets only the keys it changes; lists and
 scalars replace, mappings merge key by key), validates everything at once and returns a
-frozen `AppConfig`, or raises one `ConfigError` listing every problem found.
+frozen `AppConfig`, or raises one `ConfigError` listing every problem found. Files written
+for an earlier shape of a section are read into today's first (`config/legacy.py`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode
 
+from hyperliquid_ofi_trader.config.base import deep_merge as deep_merge  # re-exported
 from hyperliquid_ofi_trader.config.errors import (
     SECTION_FILES,
     ConfigError,
     ConfigIssue,
     issues_from_validation,
 )
+from hyperliquid_ofi_trader.config.legacy import upgrade_overrides
 from hyperliquid_ofi_trader.config.models import AppConfig
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
@@ -76,6 +79,7 @@ def build_config(
     if unknown:
         raise ConfigError(unknown)
     defaults = read_defaults()
+    overrides = upgrade_overrides(defaults, overrides)
     merged = {
         _SECTION_BY_FILE[name]: deep_merge(defaults[name], overrides.get(name, {}))
         for name in CONFIG_FILES
@@ -89,16 +93,6 @@ def validate(sections: Mapping[str, Any], source_dir: Path) -> AppConfig:
         return AppConfig.model_validate({**sections, "source_dir": source_dir})
     except ValidationError as exc:
         raise ConfigError(issues_from_validation(exc, AppConfig)) from None
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` over `base`: mappings merge key by key; anything else replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        old = merged.get(key)
-        both_maps = isinstance(old, Mapping) and isinstance(value, Mapping)
-        merged[key] = deep_merge(old, value) if both_maps else value  # type: ignore[arg-type]
-    return merged
 
 
 def read_defaults() -> RawConfig:

@@ -20,7 +20,6 @@ from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
     FAST_BOOK_LEVELS,
     LEAD_LAG_MAX_WINDOW_MS,
-    SIGNAL_NAMES,
     VENUE_MIN_ORDER_USD,
     FrozenModel,
 )
@@ -42,10 +41,12 @@ from hyperliquid_ofi_trader.config.symbols_schema import (
     SymbolsConfig,
 )
 from hyperliquid_ofi_trader.config.thresholds_schema import (
+    SIGNAL_NAMES,
     AggressiveVolumeThresholds,
     AlphaThresholds,
     AlphaWeights,
     ChannelCadenceMs,
+    CoinThresholds,
     CostThresholds,
     FeedThresholds,
     ForecastThresholds,
@@ -56,6 +57,7 @@ from hyperliquid_ofi_trader.config.thresholds_schema import (
     OfiThresholds,
     RegimeThresholds,
     RouterThresholds,
+    SignalSection,
     SignalStaleAfterMs,
     SignalsThresholds,
     ThresholdsConfig,
@@ -75,6 +77,7 @@ __all__ = [
     "BookSubscription",
     "ChannelCadenceMs",
     "CoinSpec",
+    "CoinThresholds",
     "CostThresholds",
     "DeadMansSwitchConfig",
     "ExecutionTimeouts",
@@ -93,6 +96,7 @@ __all__ = [
     "RiskConfig",
     "RiskLimits",
     "RouterThresholds",
+    "SignalSection",
     "SignalStaleAfterMs",
     "SignalsThresholds",
     "StageErrorThresholds",
@@ -121,6 +125,7 @@ class AppConfig(FrozenModel):
     def _consistent_across_files(self) -> Self:
         raise_if_any(
             self._limit_violations() + self._book_violations() + self._staleness_violations()
+            + self._per_coin_violations()
         )
         return self
 
@@ -161,6 +166,11 @@ class AppConfig(FrozenModel):
                 ("thresholds", "regime", "liquidity", "depth_levels"),
                 self.thresholds.regime.liquidity.depth_levels,
             ),
+            *(
+                (("thresholds", "per_coin", coin, "regime", "liquidity", "depth_levels"),
+                 own.regime.liquidity.depth_levels)
+                for coin, own in self.thresholds.per_coin.items()
+            ),
         )
         return [
             Violation(
@@ -171,17 +181,25 @@ class AppConfig(FrozenModel):
             if value > FAST_BOOK_LEVELS
         ]
 
+    def _per_coin_violations(self) -> list[Violation]:
+        listed = ", ".join(self.symbols.coins)
+        return [
+            Violation(((("thresholds", "per_coin", coin), coin),),
+                      f"not listed in symbols.yaml coins ({listed})")
+            for coin in self.thresholds.per_coin
+            if coin not in self.symbols.coins
+        ]
+
     def _staleness_violations(self) -> list[Violation]:
-        stale = self.thresholds.signals.stale_after_ms.leadlag
-        window = self.symbols.lead_lag.window_ms
-        if stale >= window:
-            return []
+        stale = self.thresholds.signals.stale_after_ms.as_mapping()["leadlag"]
         return [
             Violation(
                 (
                     (("thresholds", "signals", "stale_after_ms", "leadlag"), stale),
-                    (("symbols", "lead_lag", "window_ms"), window),
+                    (("symbols", "lead_lag", i, "window_ms"), pair.window_ms),
                 ),
                 "a lead-lag value must outlive its own window",
             )
+            for i, pair in enumerate(self.symbols.lead_lag)
+            if stale < pair.window_ms
         ]

@@ -98,13 +98,11 @@ class KillSwitchThresholds(FrozenModel):
         description="Also close positions on halt (false: cancel orders, keep positions)."
     )
     feed_lag_sustain_events: int = Field(
-        default=5,
         ge=1,
         description="Halt only after this many market events in a row lag above "
         "max_feed_lag_ms (one late frame is jitter).",
     )
     depth_vanish_sustain_ms: float = Field(
-        default=1500.0,
         ge=0,
         le=60_000,
         description="Halt on depth_vanish only when the book stays below the floor on every "
@@ -195,18 +193,15 @@ class RecoveryPolicyConfig(FrozenModel):
     one list; an operator's kill or reduce always latches."""
 
     auto_recover: TriggerNames = Field(
-        default=("feed_lost", "stale_feed", "depth_vanish", "order_rtt", "feed_lag"),
         description="Triggers that recover automatically once the feed is healthy and the "
         "account reconciled.")
     latch: TriggerNames = Field(
-        default=("consecutive_slippage", "daily_loss", "stage_errors", "operator_kill",
-                 "manual"),
         description="Triggers that hold until `hlofi resume`.")
     healthy_for_s: float = Field(
-        default=5.0, gt=0, le=3600,
+        gt=0, le=3600,
         description="How long every needed feed must be healthy before recovering (s).")
     max_auto_recoveries_per_hour: int = Field(
-        default=6, ge=0, le=60,
+        ge=0, le=60,
         description="Automatic recoveries allowed per rolling hour; beyond it, latch.")
 
     @model_validator(mode="after")
@@ -249,6 +244,8 @@ class JournalSettings(FrozenModel):
 class RiskConfig(FrozenModel):
     """risk.yaml: network, limits, kill switch, escalation, dead man's switch, journal."""
 
+    # The one default kept in the schema besides the YAML's: a safety net (mainnet is
+    # never a default, even for a risk.yaml that lost its `network` key).
     network: Annotated[Network, Strict(False)] = Field(
         default=Network.TESTNET, description="testnet or mainnet; testnet unless set."
     )
@@ -259,5 +256,4 @@ class RiskConfig(FrozenModel):
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
     journal: JournalSettings = Field(description="Decision journal.")
     recovery: RecoveryPolicyConfig = Field(
-        default_factory=RecoveryPolicyConfig,
         description="Which degradations recover by themselves after a short outage.")

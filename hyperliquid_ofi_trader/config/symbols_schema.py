@@ -1,9 +1,12 @@
-"""symbols.yaml: the instruments, the lead-lag pair, what is traded, the l2Book options."""
+"""symbols.yaml: the instruments, the lead-lag pairs, what is traded, the l2Book options.
+
+`lead_lag` is a list of pairs; the one-pair mapping of earlier files (`lead_lag: {lead: BTC,
+lag: ETH, window_ms: 250}`) still loads as a list of that one pair."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, Strict, WrapSerializer, field_validator, model_validator
 
@@ -85,26 +88,53 @@ class BookSubscription(FrozenModel):
 
 
 class SymbolsConfig(FrozenModel):
-    """symbols.yaml: the instruments, the lead-lag pair, what is traded, book options."""
+    """symbols.yaml: the instruments, the lead-lag pairs, what is traded, book options."""
 
     coins: CoinMap = Field(min_length=1, description="Every coin the system subscribes to.")
-    lead_lag: LeadLagPair = Field(description="The lead-lag pair and its window.")
+    lead_lag: Annotated[tuple[LeadLagPair, ...], Strict(False)] = Field(
+        description="The lead-lag pairs, each with its window: a list of {lead, lag, "
+        "window_ms} (a lag coin follows one lead); [] for none. The one-pair mapping of "
+        "earlier files is read as a list of that pair.")
     traded: Annotated[tuple[CoinName, ...], Strict(False)] = Field(
         min_length=1, description="Coins the system may place orders in (each listed in coins)."
     )
     book: BookSubscription = Field(description="l2Book subscription options.")
+
+    @field_validator("lead_lag", mode="before")
+    @classmethod
+    def _one_pair_as_list(cls, value: Any) -> Any:
+        # Earlier files held one pair as a mapping: it is a list of that one pair.
+        return [value] if isinstance(value, Mapping) else value
 
     @model_validator(mode="after")
     def _coins_are_listed(self) -> Self:
         raise_if_any(self._violations())
         return self
 
+    @property
+    def lead_coins(self) -> tuple[str, ...]:
+        """Every lead coin of the pairs, once each, in pair order."""
+        return tuple(dict.fromkeys(pair.lead for pair in self.lead_lag))
+
+    def pair_of(self, coin: str) -> LeadLagPair | None:
+        """The pair in which `coin` is the lag coin, or the first pair, or None (no pairs)."""
+        own = [pair for pair in self.lead_lag if pair.lag == coin]
+        return own[0] if own else next(iter(self.lead_lag), None)
+
     def _violations(self) -> list[Violation]:
         listed = ", ".join(self.coins)
         found = [
-            Violation(((("lead_lag", role), coin),), f"not listed in coins ({listed})")
-            for role, coin in (("lead", self.lead_lag.lead), ("lag", self.lead_lag.lag))
+            Violation(((("lead_lag", i, role), coin),), f"not listed in coins ({listed})")
+            for i, pair in enumerate(self.lead_lag)
+            for role, coin in (("lead", pair.lead), ("lag", pair.lag))
             if coin not in self.coins
+        ]
+        lags = [pair.lag for pair in self.lead_lag]
+        found += [
+            Violation(((("lead_lag", i, "lag"), lag),),
+                      "a lag coin follows one lead: it is already the lag of an earlier pair")
+            for i, lag in enumerate(lags)
+            if lag in lags[:i]
         ]
         found += [
             Violation(((("traded", i), coin),), f"not listed in coins ({listed})")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
-from pydantic import Field, Strict, model_validator
+from pydantic import AfterValidator, Field, Strict, WrapSerializer, create_model, model_validator
 
 from hyperliquid_ofi_trader.config.base import (
     BOOK_LEVELS,
     MAX_PING_INTERVAL_S,
     NS_PER_MS,
-    SIGNAL_NAMES,
     VENUE_IDLE_TIMEOUT_S,
     WEIGHT_SUM_EPS,
+    CoinName,
     FrozenModel,
+    deep_merge,
+    dump_mapping,
+    freeze_mapping,
 )
 from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
 
@@ -74,7 +77,17 @@ class FeedThresholds(FrozenModel):
         return self.stale_factor * self.cadence_ms.for_channel(channel)
 
 
-class OfiThresholds(FrozenModel):
+class SignalSection(FrozenModel):
+    """Base of a signal's own thresholds.yaml section. Each subclass IS a signal: `signal`
+    is its published name and its section key, and `SIGNAL_NAMES` (alpha weights,
+    staleness limits, signals/registry.py) is derived from the subclasses in the order
+    they are defined here."""
+
+    signal: ClassVar[str]
+    label: ClassVar[str]  # how descriptions name it
+
+
+class OfiThresholds(SignalSection):
     """Order-flow imbalance signal parameters.
 
     The signal stage publishes one OFI value per event: Level-1 OFI (`levels: 1`), the
@@ -83,6 +96,9 @@ class OfiThresholds(FrozenModel):
     fitted `integration_weights` (Cont, Cucuringu & Zhang 2023; `hlofi research ofi`
     prints them as `integrated_weights`).
     """
+
+    signal: ClassVar[str] = "ofi"
+    label: ClassVar[str] = "OFI"
 
     window_ms: int = Field(gt=0, description="Summation window of OFI on exchange time (ms).")
     levels: int = Field(
@@ -93,7 +109,6 @@ class OfiThresholds(FrozenModel):
         "instead of equal weights."
     )
     integration_weights: Annotated[tuple[StrictFloat, ...], Strict(False)] | None = Field(
-        default=None,
         description="One fitted weight per level (level 1 first), required by integrated: "
         "true; scaled to unit L1 norm.",
     )
@@ -130,8 +145,11 @@ class OfiThresholds(FrozenModel):
         return None if self.levels == 1 else (1.0,) * self.levels
 
 
-class LeadLagThresholds(FrozenModel):
-    """Lead-lag signal parameters (the pair and window are in symbols.yaml)."""
+class LeadLagThresholds(SignalSection):
+    """Lead-lag signal parameters (the pairs and windows are in symbols.yaml)."""
+
+    signal: ClassVar[str] = "leadlag"
+    label: ClassVar[str] = "lead-lag"
 
     threshold_sigma: float = Field(
         gt=0, description="Lead return must exceed this many sigmas of its own volatility."
@@ -139,14 +157,20 @@ class LeadLagThresholds(FrozenModel):
     vol_halflife_ms: int = Field(gt=0, description="Half-life of the lead's volatility EWMA (ms).")
 
 
-class AggressiveVolumeThresholds(FrozenModel):
+class AggressiveVolumeThresholds(SignalSection):
     """Taker-imbalance signal parameters."""
+
+    signal: ClassVar[str] = "aggressive_volume"
+    label: ClassVar[str] = "taker-imbalance"
 
     window_ms: int = Field(gt=0, description="Window of buy vs sell taker volume (ms).")
 
 
-class MicropriceThresholds(FrozenModel):
+class MicropriceThresholds(SignalSection):
     """Micro-price signal parameters."""
+
+    signal: ClassVar[str] = "microprice"
+    label: ClassVar[str] = "micro-price"
 
     model_path: str | None = Field(
         min_length=1,
@@ -154,14 +178,20 @@ class MicropriceThresholds(FrozenModel):
     )
 
 
-class SignalStaleAfterMs(FrozenModel):
-    """Age (ms, exchange time) after which a signal value is ignored."""
+SIGNAL_SECTIONS: tuple[type[SignalSection], ...] = tuple(SignalSection.__subclasses__())
+SIGNAL_NAMES: tuple[str, ...] = tuple(section.signal for section in SIGNAL_SECTIONS)
+"""The one list of signal names: signals/, alpha/ and the config (weights, staleness)."""
 
-    ofi: int = Field(gt=0, description="OFI value lifetime (ms).")
-    leadlag: int = Field(gt=0, description="Lead-lag value lifetime (ms).")
-    aggressive_volume: int = Field(gt=0, description="Taker-imbalance value lifetime (ms).")
-    microprice: int = Field(gt=0, description="Micro-price value lifetime (ms).")
 
+def _per_signal_fields(annotation: type, description: str, *, gt: float | None = None,
+                       ge: float | None = None, le: float | None = None) -> dict[str, Any]:
+    """One field per signal, for a model keyed by signal name (`{label}` in description)."""
+    return {section.signal: (annotation, Field(
+        description=description.format(label=section.label), gt=gt, ge=ge, le=le))
+        for section in SIGNAL_SECTIONS}
+
+
+class _StaleAfterMsBase(FrozenModel):
     def as_mapping(self) -> Mapping[str, int]:
         """Lifetime (ms) by signal name."""
         return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
@@ -169,6 +199,17 @@ class SignalStaleAfterMs(FrozenModel):
     def as_ns_mapping(self) -> Mapping[str, int]:
         """Lifetime in ns by signal name, as `signals.signal_state.SignalState` takes it."""
         return MappingProxyType({k: v * NS_PER_MS for k, v in self.as_mapping().items()})
+
+
+if TYPE_CHECKING:
+    class SignalStaleAfterMs(_StaleAfterMsBase):
+        """Age (ms, exchange time) after which a signal value is ignored."""
+else:
+    SignalStaleAfterMs = create_model(
+        "SignalStaleAfterMs", __base__=_StaleAfterMsBase, __module__=__name__,
+        __doc__="Age (ms, exchange time) after which a signal value is ignored: one "
+        "key per signal.",
+        **_per_signal_fields(int, "{label} value lifetime (ms).", gt=0))
 
 
 class SignalsThresholds(FrozenModel):
@@ -186,7 +227,6 @@ class LiquidityRegimeThresholds(FrozenModel):
     """
 
     depth_levels: int = Field(
-        default=5,
         ge=1,
         le=BOOK_LEVELS,
         description="Best levels per side summed into the depth compared with the thresholds.",
@@ -270,7 +310,7 @@ class LiquidationRegimeThresholds(FrozenModel):
         gt=0, lt=100, description="Open-interest drop between two asset contexts (percent)."
     )
     cooldown_ms: int = Field(
-        default=30_000, ge=0, description="How long the flag stays raised after a detection (ms)."
+        ge=0, description="How long the flag stays raised after a detection (ms)."
     )
 
 
@@ -282,14 +322,53 @@ class RegimeThresholds(FrozenModel):
     liquidation: LiquidationRegimeThresholds = Field(description="Liquidation detector.")
 
 
-class AlphaWeights(FrozenModel):
-    """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
+class CoinThresholds(FrozenModel):
+    """One coin's own thresholds: the global sections with the coin's `per_coin` keys over
+    them (resolved at load; a coin without an entry uses the global sections as they are).
 
-    ofi: float = Field(ge=0, le=1, description="Weight of the normalised OFI signal.")
-    leadlag: float = Field(ge=0, le=1, description="Weight of the lead-lag signal.")
-    aggressive_volume: float = Field(ge=0, le=1, description="Weight of taker imbalance.")
-    microprice: float = Field(ge=0, le=1, description="Weight of the micro-price deviation.")
+    Only the regime carries thresholds in coin-dependent units (depth in coin units; the
+    volatility and liquidation levels of a coin of another scale). The router's thresholds
+    are already scale-free (OFI divided by depth, bps, fractions of depth, ticks), and the
+    kill switch's depth test is a fraction of the coin's own recent depth over the coin's
+    liquidity `depth_levels`."""
 
+    regime: RegimeThresholds = Field(description="Regime detectors of this coin.")
+
+
+CoinThresholdsMap = Annotated[
+    Mapping[CoinName, CoinThresholds], AfterValidator(freeze_mapping),
+    WrapSerializer(dump_mapping)
+]
+# Sections of thresholds.yaml a `per_coin` entry may override, key by key.
+PER_COIN_SECTIONS: tuple[str, ...] = ("regime",)
+
+
+def resolve_per_coin(data: Any) -> Any:
+    """Raw thresholds with each `per_coin` entry merged over the global sections it names.
+
+    A coin's entry sets only the keys it changes (as a user file does over the defaults);
+    anything malformed is left as is for the model validation to name precisely."""
+    if not isinstance(data, Mapping):
+        return data
+    per_coin = data.get("per_coin")
+    if not isinstance(per_coin, Mapping):
+        return data
+    resolved = {coin: _resolve_coin(data, entry) for coin, entry in per_coin.items()}
+    return {**data, "per_coin": resolved}
+
+
+def _resolve_coin(data: Mapping[str, Any], entry: Any) -> Any:
+    if not isinstance(entry, Mapping):
+        return entry
+    merged = dict(entry)
+    for section in PER_COIN_SECTIONS:
+        base, own = data.get(section), entry.get(section, {})
+        if isinstance(base, Mapping) and isinstance(own, Mapping):
+            merged[section] = deep_merge(base, own)
+    return merged
+
+
+class _AlphaWeightsBase(FrozenModel):
     @model_validator(mode="after")
     def _sum_in_range(self) -> Self:
         # Sum <= 1 keeps a fusion of [-1, 1] signals inside [-1, 1] before compression.
@@ -302,6 +381,16 @@ class AlphaWeights(FrozenModel):
     def as_mapping(self) -> Mapping[str, float]:
         """By signal name, as `alpha.combiner.AlphaCombiner(weights=...)` takes them."""
         return MappingProxyType({name: getattr(self, name) for name in SIGNAL_NAMES})
+
+
+if TYPE_CHECKING:
+    class AlphaWeights(_AlphaWeightsBase):
+        """Fusion weight of each signal; each in [0, 1], their sum in (0, 1]."""
+else:
+    AlphaWeights = create_model(
+        "AlphaWeights", __base__=_AlphaWeightsBase, __module__=__name__,
+        __doc__="Fusion weight of each signal; each in [0, 1], their sum in (0, 1].",
+        **_per_signal_fields(float, "Weight of the {label} signal.", ge=0, le=1))
 
 
 class AlphaThresholds(FrozenModel):
@@ -430,3 +519,17 @@ class ThresholdsConfig(FrozenModel):
                                          description="Fitted forecast in bps.")
     costs: CostThresholds = Field(default_factory=CostThresholds,
                                   description="Cost model (fees, spread, adverse selection).")
+    per_coin: CoinThresholdsMap = Field(
+        description="Per coin: the keys of `regime` that differ for "
+        "that coin (e.g. liquidity depths in its own units); every other coin uses the "
+        "global sections.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_per_coin(cls, data: Any) -> Any:
+        return resolve_per_coin(data)
+
+    def regime_for(self, coin: str) -> RegimeThresholds:
+        """The regime thresholds of `coin`: its own when `per_coin` has it, else global."""
+        own = self.per_coin.get(coin)
+        return self.regime if own is None else own.regime

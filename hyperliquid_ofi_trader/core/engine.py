@@ -14,12 +14,12 @@ Per event type:
   listeners (order manager, positions).
 - FeedState: DOWN or STALE on a needed channel moves ACTIVE to REDUCING (Trigger.FEED_LOST).
   UP / RECOVERED mark it healthy again, but the state does NOT go back by itself: a
-  reconnect must first be reconciled (open orders, positions, fills) by the execution
-  layer, so leaving REDUCING is the operator's `resume()`, or, when
-  `EngineSettings.auto_resume_on_feed_recovery` is on, automatic once every needed channel
-  is healthy AND the REDUCING state was caused by a feed alone (never after stage errors,
-  a kill switch or a manual reduce). A connection-level UP (channel "") clears every
-  channel, because the client re-subscribes everything and resets its watchdog.
+  reconnect must first be reconciled (open orders, positions, fills), so leaving REDUCING
+  is the operator's `resume()`, or, when `EngineSettings.auto_resume_on_feed_recovery` is
+  on, automatic once every needed channel is healthy, the account is reconciled, AND the
+  REDUCING state was caused by a feed alone. These rules live in one place, the trading
+  gate (`core.state.TradingGate`); when it starts awaiting reconciliation the engine asks
+  the order path for it (`Reconciler`, the gateway's `reconcile`).
   A channel is "needed" unless it names a coin ("l2Book:SOL") that is neither traded nor
   the lead coin; connection ("") and private channels are always needed.
 - Rejection: counted per reason (the codec already logged its detail).
@@ -29,8 +29,11 @@ Per event type:
 Entering REDUCING also cancels every live order that is not reduce-only (when the order
 sink can: `ExposurePuller`), as entering HALTED cancels all of them.
 
+`Engine.decide(coin, event)` is the seed's loop on one screen (signals, regime ->
+tradable?, alpha, route, trading gate, risk gate, submit); each of its exits is a `Verdict`
+value with an `Outcome`, and a stage that raises is the only exception it handles.
 A decision's router returns a plan (new orders, moves and pulls of resting ones). Every
-intent of it passes the trading state first (`allowed_in`: HALTED keeps cancels only;
+intent of it passes the trading gate first (`allowed_in`: HALTED keeps cancels only;
 REDUCING keeps cancels and reduce-only actions and turns a move of an order that is not
 reduce-only into its cancel), then the risk gate, and the order sink executes what was
 approved citing the decision's id, which the journal row lists (ARCHITECTURE.md rule 6).
@@ -85,17 +88,17 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
-    CancelIntent,
     CoinMarket,
     Explainer,
     ExposurePuller,
+    GateResult,
     GatewayListener,
     KillSwitchStage,
-    ModifyIntent,
     OrderSink,
     PlanIntent,
     PositionSource,
     PrivateListener,
+    Reconciler,
     RegimeStage,
     RegimeView,
     RiskGate,
@@ -104,13 +107,16 @@ from hyperliquid_ofi_trader.core.stages import (
     TimerListener,
 )
 from hyperliquid_ofi_trader.core.state import (
+    AWAITING_RECONCILIATION,
+    STATE_SKIP,
     EngineSnapshot,
     Escalation,
     StageErrorTracker,
+    TradingGate,
     TradingState,
-    TradingStateMachine,
     Transition,
     Trigger,
+    allowed_in,
 )
 
 if TYPE_CHECKING:
@@ -136,6 +142,14 @@ class Outcome:
     ERROR: Final = "error"
 
 
+class Verdict(msgspec.Struct, frozen=True, gc=False):
+    """What one `Engine.decide` came to: an `Outcome`, why, and its journal row's id."""
+
+    outcome: str
+    reason: str
+    decision_id: int
+
+
 # ---------------------------------------------------------------- settings
 
 
@@ -144,7 +158,9 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     coins: tuple[str, ...]
     traded: tuple[str, ...]
-    lead: str | None = None
+    lead: str | None = None  # the first lead-lag pair's lead (its book is journaled)
+    leads: tuple[str, ...] = ()  # every pair's lead (symbols.yaml lead_lag)
+    lead_of: dict[str, str] = msgspec.field(default_factory=dict)  # lag coin -> its lead
     reducing_after: int = 3
     halted_after: int = 10
     error_window_ns: int = 60 * _NS_PER_S
@@ -161,7 +177,9 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
         th = cfg.thresholds
         values: dict[str, Any] = {
             "coins": tuple(cfg.symbols.coins), "traded": tuple(cfg.symbols.traded),
-            "lead": cfg.symbols.lead_lag.lead, "reducing_after": se.reducing_after,
+            "lead": next(iter(cfg.symbols.lead_coins), None),
+            "leads": cfg.symbols.lead_coins, "reducing_after": se.reducing_after,
+            "lead_of": {pair.lag: pair.lead for pair in cfg.symbols.lead_lag},
             "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S),
             "trade_window_ns": th.aggressive_volume.window_ms * 1_000_000,
             "vol_halflife_ns": th.leadlag.vol_halflife_ms * 1_000_000}
@@ -173,13 +191,15 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
         targets: dict[str, tuple[str, ...]] = {}
         for coin in self.coins:
             own = (coin,) if coin in self.traded else ()
-            led = tuple(t for t in self.traded if t != coin) if coin == self.lead else ()
+            is_lead = coin == self.lead or coin in self.leads
+            led = tuple(t for t in self.traded if t != coin) if is_lead else ()
             if own or led:
                 targets[coin] = own + led
         return targets
 
     def needed_coins(self) -> frozenset[str]:
-        return frozenset(self.traded) | ({self.lead} if self.lead else frozenset())
+        return (frozenset(self.traded) | frozenset(self.leads)
+                | ({self.lead} if self.lead else frozenset()))
 
 
 # ---------------------------------------------------------------- the engine
@@ -203,6 +223,7 @@ class Engine:
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
                  positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
                  order_sink: OrderSink | None = None, kill_switch: KillSwitchStage | None = None,
+                 reconciler: Reconciler | None = None,
                  private_listeners: Sequence[PrivateListener] = (),
                  gateway_listeners: Sequence[GatewayListener] = (),
                  timer_listeners: Sequence[TimerListener] = ()) -> None:
@@ -217,25 +238,26 @@ class Engine:
         self._alpha: AlphaStage[Any] | None = alpha
         self._router = router
         self._positions = positions
-        self._gate = risk_gate
+        self._risk = risk_gate
         self._sink = order_sink
         self._kill = kill_switch
         self._private = tuple(private_listeners)
         self._gateway = tuple(gateway_listeners)
         self._timer_listeners = tuple(timer_listeners)
-        # With an order path, a recovered feed is not enough to resume by itself: the
-        # venue does not replay private events, so open orders, positions and fills must
-        # first be reconciled (an AccountSnapshot after the reconnect).
-        self._needs_reconcile = bool(self._gateway)
         self._alpha_explain = alpha.explain if isinstance(alpha, Explainer) else None
         self._router_explain = router.explain if isinstance(router, Explainer) else None
         self._targets = self.settings.decision_targets()
         self._needed = self.settings.needed_coins()
-        self._sm = TradingStateMachine()
+        # With an order path, a recovered feed is not enough to resume by itself: the
+        # venue does not replay private events, so open orders, positions and fills must
+        # first be reconciled (an AccountSnapshot after the reconnect).
+        self._trading = TradingGate(
+            reconciles=bool(self._gateway),
+            auto_resume_on_feed_recovery=self.settings.auto_resume_on_feed_recovery,
+            request_reconciliation=None if reconciler is None else reconciler.reconcile)
         self._errors = StageErrorTracker(self.settings.reducing_after,
                                          self.settings.halted_after,
                                          self.settings.error_window_ns)
-        self._unhealthy: set[str] = set()
         self._by_type: dict[type, int] = {}
         self._outcomes: dict[str, int] = {}
         self._rejections: dict[str, int] = {}
@@ -247,8 +269,8 @@ class Engine:
         self._last_exchange_ns = 0
         self._last_local_ns = 0
         self._dispatch: dict[type, Callable[[Any], None]] = {
-            BookSnapshot: self._on_book, Bbo: self._on_bbo, Trades: self._on_trades,
-            AssetCtx: self._on_asset_ctx, FeedState: self._on_feed, Rejection: self._on_rejection,
+            BookSnapshot: self._on_market, Bbo: self._on_market, Trades: self._on_market,
+            AssetCtx: self._on_market, FeedState: self._on_feed, Rejection: self._on_rejection,
             Timer: self._on_timer, OrderUpdate: self._on_private, UserFills: self._on_private,
             Funding: self._on_private, Liquidation: self._on_private,
             NonUserCancel: self._on_private, OrderAck: self._on_gateway,
@@ -260,7 +282,12 @@ class Engine:
 
     @property
     def state(self) -> TradingState:
-        return self._sm.state
+        return self._trading.state
+
+    @property
+    def gate(self) -> TradingGate:
+        """The trading gate: state, cause, unhealthy feeds, awaiting reconciliation."""
+        return self._trading
 
     def on_event(self, event: AnyEvent) -> None:
         """Process one event. Never raises for bad input or a failing stage."""
@@ -302,36 +329,33 @@ class Engine:
 
     def snapshot(self) -> EngineSnapshot:
         """Counters and state in one immutable value (off the hot path: copies dicts)."""
-        cause = self._sm.cause
+        cause = self._trading.cause
         return EngineSnapshot(
-            trading_state=self._sm.state, state_cause=None if cause is None else cause.value,
+            trading_state=self._trading.state, state_cause=None if cause is None else cause.value,
             events=self.events,
             events_by_type={t.__name__: n for t, n in self._by_type.items()},
             decisions=self.decisions, outcomes=dict(self._outcomes),
             rejections=dict(self._rejections), stage_errors=dict(self._stage_errors),
-            feeds_unhealthy=tuple(sorted(self._unhealthy)),
+            feeds_unhealthy=self._trading.unhealthy,
             last_exchange_ns=self._last_exchange_ns, last_local_ns=self._last_local_ns,
             latency_ms={c: m.summary_ms() for c, m in self.latency.items() if m.count})
 
     # ------------------------------------------------------------ market data
 
-    def _on_book(self, ev: BookSnapshot) -> None:
-        if self._feed_market(ev, "book"):
-            self._decide_all(ev)
+    def _on_market(self, ev: MarketEvent) -> None:
+        """Market data first, then the signal and regime stages once, then one decision
+        per traded coin the event concerns (a lead-coin event decides for every traded
+        coin). An event that concerns no traded coin feeds the market data only."""
+        if not self._feed_market(ev):
+            return
+        targets = self._targets.get(ev.coin, ())
+        if not targets:
+            return
+        failure = self._update_stages(ev)
+        for coin in targets:
+            self.decide(coin, ev, failure)
 
-    def _on_bbo(self, ev: Bbo) -> None:
-        if self._feed_market(ev, "bbo"):
-            self._decide_all(ev)
-
-    def _on_trades(self, ev: Trades) -> None:
-        if self._feed_market(ev, "trades"):
-            self._decide_all(ev)
-
-    def _on_asset_ctx(self, ev: AssetCtx) -> None:
-        if self._feed_market(ev, "asset_ctx"):
-            self._decide_all(ev)
-
-    def _feed_market(self, ev: MarketEvent, kind: str) -> bool:
+    def _feed_market(self, ev: MarketEvent) -> bool:
         """Update the coin's data; False when the event cannot be used."""
         market = self.markets.get(ev.coin)
         if market is None:
@@ -347,72 +371,133 @@ class Engine:
 
     # ------------------------------------------------------------ decisions
 
-    def _decide_all(self, ev: MarketEvent) -> None:
-        for coin in self._targets.get(ev.coin, ()):
-            self._decide(coin, ev)
-
-    def _decide(self, coin: str, ev: MarketEvent) -> int:
-        cap = _Capture(ev, coin)
-        state = self._sm.state
+    def decide(self, coin: str, ev: MarketEvent, failure: _StageError | None = None
+               ) -> Verdict:
+        """The seed's `on_ws_event` for traded `coin`, once `ev` has updated the market
+        data and the stages (`failure`: a stage that could not take it): signals and
+        regime, tradable?, alpha, route, the trading gate, the risk gate, submit. Each exit
+        is a `Verdict` and one journal row; a stage that raises is the one exception,
+        caught here (counted, escalated) and journaled as an error."""
+        cap, gate = _Capture(ev, coin), self._trading
+        state = gate.state
+        if failure is not None:  # already counted and escalated, once for the event
+            return self._record_error(cap, ev, failure)
         if state is TradingState.HALTED:
-            self._keep_stages_current(coin, ev)
-            return self._record(coin, ev, Outcome.HALTED, self._halt_reason(), cap)
-        signals, regime, alpha = self._signals, self._regime, self._alpha
-        if signals is None or regime is None or alpha is None:
-            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                f"no strategy configured (absent: {self._missing_strategy()})",
-                                cap)
+            return self._record(cap, ev, Outcome.HALTED, self._halt_reason())
+        signal_stage, regime_stage, alpha_stage = self._signals, self._regime, self._alpha
+        if signal_stage is None or regime_stage is None or alpha_stage is None:
+            return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no strategy configured "
+                                f"(absent: {self._missing_strategy()})")
         try:
-            return self._run_strategy(coin, ev, state, (signals, regime, alpha), cap)
+            cap.signals = signals = _stage("signals", signal_stage.values, coin)
+            cap.regime = regime = _stage("regime", regime_stage.values, coin)
+            exits_only = not regime.tradable  # blocks new risk, not the exit of ours
+            if exits_only and not self._holds(coin):
+                return self._record(cap, ev, Outcome.NOT_TRADABLE, _not_tradable(regime))
+            cap.alpha = alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
+            _check_finite(alpha)
+            router, positions = self._router, self._positions
+            if router is None or positions is None:
+                absent = "router" if router is None else "position source"
+                return self._record(cap, ev, Outcome.NOT_CONFIGURED, f"no {absent} "
+                                    "configured: alpha computed, nothing executed")
+            if gate.awaiting_reconciliation:
+                return self._record(cap, ev, Outcome.SKIP, AWAITING_RECONCILIATION)
+            cap.position = position = float(_stage("positions", positions.position, coin))
+            cap.intents = intents = tuple(_stage("router", router.route, coin, alpha,
+                                                 signals.get("ofi"), position))
+            plan = gate.admit(intents, exits_only=exits_only)
+            if not plan:  # routine: the router skipped, or the state/regime kept nothing
+                return self._record(cap, ev, *self._why_empty(state, intents, regime))
+            risk, sink = self._risk, self._sink
+            if risk is None:
+                return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no risk gate "
+                                    "configured: orders are never sent unchecked")
+            result = _stage("risk_gate", risk.check, plan, state, self._clock.now_ns())
+            cap.rejected = result.rejected
+            if not result.approved:
+                return self._record(cap, ev, Outcome.REJECTED, _why_rejected(result))
+            if sink is None:
+                return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no order sink "
+                                    "configured: approved intents not sent")
         except _StageError as err:
             self._stage_failed(err.stage, ev, coin, err.cause)
-            cap.failed_stage = err.stage
-            return self._record(coin, ev, Outcome.ERROR,
-                                f"stage {err.stage} raised {err.cause!r}", cap)
+            return self._record_error(cap, ev, err)
+        cap.approved = result.approved
+        return self._submit(cap, ev, sink, result.approved)
 
-    def _keep_stages_current(self, coin: str, ev: MarketEvent) -> None:
-        """While halted nothing is decided, but the signal and regime stages carry state
-        from event to event (OFI's previous touch, volatility, the liquidation detector):
-        starved, the first decision after a resume would compare against a stale past and
-        could fire an IOC on a jump that is only the halt's length. Failures are counted;
-        each stage logs only its first one per halt (it may be why we halted)."""
-        now = self._clock.now_ns()
+    def _submit(self, cap: _Capture, ev: MarketEvent, sink: OrderSink,
+                approved: tuple[PlanIntent, ...]) -> Verdict:
+        # Submit first, journal after: the orders cite the reserved id, and nothing that
+        # only serves the journal (building and encoding the inputs, a batch commit) sits
+        # between the event and the orders. `cap` holds values, not serialised text; they
+        # are still those of decision time when the row is built because submitting
+        # touches neither the market data (books), nor the stage outputs captured (the
+        # signals mapping and regime are only replaced by the next stage update, the
+        # explainers only by the next compute/route), nor the trading state.
+        trading_state = self._trading.state.value
+        did = self._journal.reserve_decision_id()
+        failure: Exception | None = None
+        try:
+            sink.submit(did, approved)
+        except Exception as exc:
+            failure = exc
+        finally:
+            # Written even when submit raised: the orders may have left all the same.
+            verdict = self._record(cap, ev, Outcome.SUBMIT,
+                                   f"{len(approved)} intent(s) approved",
+                                   decision_id=did, trading_state=trading_state)
+        if failure is not None:
+            self._stage_failed("order_sink", ev, cap.coin, failure)
+        return verdict
+
+    def _why_empty(self, state: TradingState, intents: tuple[PlanIntent, ...],
+                   regime: RegimeView) -> tuple[str, str]:
+        """Outcome and reason of a plan that left nothing for the risk gate."""
+        if not regime.tradable and not allowed_in(TradingState.REDUCING, intents):
+            return Outcome.NOT_TRADABLE, _not_tradable(regime) + " (position held: exits only)"
+        if not intents:
+            return Outcome.SKIP, (getattr(self._router, "last_reason", "")
+                                  or "router produced no intent")
+        return Outcome.SKIP, STATE_SKIP[state]
+
+    def _record_error(self, cap: _Capture, ev: MarketEvent, err: _StageError) -> Verdict:
+        cap.failed_stage = err.stage
+        return self._record(cap, ev, Outcome.ERROR, f"stage {err.stage} raised {err.cause!r}")
+
+    def _update_stages(self, ev: MarketEvent) -> _StageError | None:
+        """Give `ev` to the signal and regime stages, once (their `values(coin)` are read
+        per decision). Also while halted: they carry state from event to event (OFI's
+        previous touch, volatility, the liquidation detector), and starved, the first
+        decision after a resume would compare against a stale past and could fire an IOC
+        on a jump that is only the halt's length. A failure is counted and escalated, and
+        returned so the event's decisions are journaled as errors; while halted it is only
+        counted, and each stage logs its first one per halt (it may be why we halted)."""
+        failure: _StageError | None = None
         for name, stage in (("signals", self._signals), ("regime", self._regime)):
             if stage is None:
                 continue
             try:
-                stage.update(coin, ev, now)
+                stage.on_event(ev)
             except Exception as exc:
-                self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
-                if name not in self._halted_failures:
-                    self._halted_failures.add(name)
-                    _log.error("stage %s raised while halted (counted; logged once per "
-                               "halt): %r", name, exc, exc_info=exc)
+                if self._trading.state is TradingState.HALTED:
+                    self._halted_stage_failed(name, exc)
+                    continue
+                self._stage_failed(name, ev, ev.coin, exc)
+                failure = failure or _StageError(name, exc)
+        return failure
+
+    def _halted_stage_failed(self, name: str, exc: Exception) -> None:
+        self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
+        if name not in self._halted_failures:
+            self._halted_failures.add(name)
+            _log.error("stage %s raised while halted (counted; logged once per halt): %r",
+                       name, exc, exc_info=exc)
 
     def _missing_strategy(self) -> str:
         absent = [name for name, stage in (("signals", self._signals), ("regime", self._regime),
                                            ("alpha", self._alpha)) if stage is None]
         return ", ".join(absent)
-
-    def _run_strategy(self, coin: str, ev: MarketEvent, state: TradingState,
-                      stages: tuple[SignalStage, RegimeStage[RegimeView], AlphaStage[Any]],
-                      cap: _Capture) -> int:
-        signal_stage, regime_stage, alpha_stage = stages
-        now = self._clock.now_ns()
-        signals = _stage("signals", signal_stage.update, coin, ev, now)
-        cap.signals = signals
-        regime = _stage("regime", regime_stage.update, coin, ev, now)
-        cap.regime = regime
-        exits_only = not regime.tradable
-        if exits_only and not self._holds(coin):
-            why = "; ".join(regime.reasons) or "regime says not tradable"
-            return self._record(coin, ev, Outcome.NOT_TRADABLE, why, cap)
-        alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
-        cap.alpha = alpha
-        if not math.isfinite(alpha):
-            raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
-        return self._execute(coin, ev, state, alpha, signals.get("ofi"), cap,
-                             exits_only=exits_only)
 
     def _holds(self, coin: str) -> bool:
         """A position is open in `coin`. A regime that is not tradable blocks new risk,
@@ -427,88 +512,20 @@ class Engine:
         except Exception:  # the position stage's failure is reported where it is routed
             return True
 
-    def _execute(self, coin: str, ev: MarketEvent, state: TradingState, alpha: float,
-                 ofi: float | None, cap: _Capture, *, exits_only: bool = False) -> int:
-        if self._router is None or self._positions is None:
-            absent = "router" if self._router is None else "position source"
-            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                f"no {absent} configured: alpha computed, nothing executed",
-                                cap)
-        if self._needs_reconcile:
-            return self._record(coin, ev, Outcome.SKIP, "awaiting reconciliation with the "
-                                "venue (open orders, positions, fills) before trading", cap)
-        position = float(_stage("positions", self._positions.position, coin))
-        cap.position = position
-        plan = tuple(_stage("router", self._router.route, coin, alpha, ofi, position))
-        cap.intents = plan
-        if exits_only:
-            plan = allowed_in(TradingState.REDUCING, plan)
-            if not plan:
-                why = "; ".join(cap.regime.reasons) if cap.regime is not None else ""
-                return self._record(coin, ev, Outcome.NOT_TRADABLE,
-                                    (why or "regime says not tradable") +
-                                    " (position held: exits only)", cap)
-        if not plan:
-            why = getattr(self._router, "last_reason", "") or "router produced no intent"
-            return self._record(coin, ev, Outcome.SKIP, why, cap)
-        if state is not TradingState.ACTIVE:
-            plan = allowed_in(state, plan)
-            if not plan:
-                return self._record(coin, ev, Outcome.SKIP, _STATE_SKIP[state], cap)
-        return self._gate_and_submit(coin, ev, state, plan, cap)
-
-    def _gate_and_submit(self, coin: str, ev: MarketEvent, state: TradingState,
-                         intents: tuple[PlanIntent, ...], cap: _Capture) -> int:
-        if self._gate is None:
-            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                "no risk gate configured: orders are never sent unchecked", cap)
-        result = _stage("risk_gate", self._gate.check, intents, state, self._clock.now_ns())
-        cap.rejected = result.rejected
-        if not result.approved:
-            why = "; ".join(r for _, r in result.rejected) or "risk gate approved nothing"
-            return self._record(coin, ev, Outcome.REJECTED, why, cap)
-        sink = self._sink
-        if sink is None:
-            return self._record(coin, ev, Outcome.NOT_CONFIGURED,
-                                "no order sink configured: approved intents not sent", cap)
-        cap.approved = result.approved
-        # Submit first, journal after: the orders cite the reserved id, and nothing that
-        # only serves the journal (building and encoding the inputs, a batch commit) sits
-        # between the event and the orders. `cap` holds values, not serialised text; they
-        # are still those of decision time when the row is built because submitting
-        # touches neither the market data (books), nor the stage outputs captured (the
-        # signals mapping and regime are only replaced by the next stage update, the
-        # explainers only by the next compute/route), nor the trading state.
-        trading_state = self._sm.state.value
-        did = self._journal.reserve_decision_id()
-        failure: Exception | None = None
-        try:
-            sink.submit(did, result.approved)
-        except Exception as exc:
-            failure = exc
-        finally:
-            # Written even when submit raised: the orders may have left all the same.
-            self._record(coin, ev, Outcome.SUBMIT,
-                         f"{len(result.approved)} intent(s) approved", cap,
-                         decision_id=did, trading_state=trading_state)
-        if failure is not None:
-            self._stage_failed("order_sink", ev, coin, failure)
-        return did
-
-    def _record(self, coin: str, ev: AnyEvent, outcome: str, reason: str, cap: _Capture,
-                *, decision_id: int | None = None, trading_state: str | None = None) -> int:
+    def _record(self, cap: _Capture, ev: MarketEvent, outcome: str, reason: str, *,
+                decision_id: int | None = None, trading_state: str | None = None) -> Verdict:
         self.decisions += 1
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
         inputs, explain_failures = self._inputs(cap)
         did = self._journal.record_decision(
-            exchange_ns=ev.exchange_ns, local_ns=ev.local_ns, coin=coin,
+            exchange_ns=ev.exchange_ns, local_ns=ev.local_ns, coin=cap.coin,
             trigger=type(ev).__name__, outcome=outcome, reason=reason,
-            trading_state=self._sm.state.value if trading_state is None else trading_state,
-            inputs=inputs, decision_id=decision_id)
+            trading_state=self._trading.state.value if trading_state is None
+            else trading_state, inputs=inputs, decision_id=decision_id)
         self.last_decision_id = did
         for stage, exc in explain_failures:
-            self._stage_failed(stage, ev, coin, exc)
-        return did
+            self._stage_failed(stage, ev, cap.coin, exc)
+        return Verdict(outcome, reason, did)
 
     def _inputs(self, cap: _Capture) -> tuple[dict[str, Any], list[tuple[str, Exception]]]:
         """The journal's inputs for a decision, in the order the pipeline reached them
@@ -516,7 +533,7 @@ class Engine:
         failures: list[tuple[str, Exception]] = []
         inputs: dict[str, Any] = {"event": cap.event, "source_coin": cap.source_coin,
                                   "book": _book_top(self.markets.get(cap.coin))}
-        lead = self.settings.lead
+        lead = self.settings.lead_of.get(cap.coin, self.settings.lead)  # the coin's own lead
         if lead and lead != cap.coin:
             inputs["lead_book"] = _book_top(self.markets.get(lead))
         if cap.signals is not None:
@@ -542,7 +559,7 @@ class Engine:
         return inputs, failures
 
     def _halt_reason(self) -> str:
-        last = self._sm.last
+        last = self._trading.last
         return "trading halted" + ("" if last is None else f" ({last.trigger}: {last.reason})")
 
     # ------------------------------------------------------------ failures and state
@@ -567,7 +584,7 @@ class Engine:
 
     def _transition(self, trigger: Trigger, reason: str, exchange_ns: int,
                     local_ns: int) -> Transition:
-        tr = self._sm.apply(trigger, reason, exchange_ns, local_ns)
+        tr = self._trading.apply(trigger, reason, exchange_ns, local_ns)
         if tr.changed:
             self._journal.record_state_change(tr)
             _log.warning("trading state %s -> %s (%s: %s)", tr.from_state, tr.to_state,
@@ -613,7 +630,7 @@ class Engine:
         except Exception as exc:
             self._stage_failed("kill_switch", ev, getattr(ev, "coin", ""), exc)
             return
-        if why is not None and self._sm.state is not TradingState.HALTED:
+        if why is not None and self._trading.state is not TradingState.HALTED:
             self._transition(Trigger.KILL_SWITCH, why, ev.exchange_ns, ev.local_ns)
 
     # ------------------------------------------------------------ feed, rejections, timers
@@ -622,21 +639,12 @@ class Engine:
         if ev.status is FeedStatus.DOWN or ev.status is FeedStatus.STALE:
             if not self._is_needed(ev.channel):
                 return
-            self._unhealthy.add(ev.channel)
+            self._trading.feed_lost(ev.channel)
             where = ev.channel or "connection"
             self._transition(Trigger.FEED_LOST, f"feed {ev.status.value} on {where}: "
                              f"{ev.detail}", ev.exchange_ns, ev.local_ns)
             return
-        if ev.channel == "" and ev.status is FeedStatus.UP:
-            self._unhealthy.clear()
-            self._needs_reconcile = bool(self._gateway)
-        elif ev.status is FeedStatus.RECOVERED:
-            # A stream was silent on a live socket: private pushes sent meanwhile (fills!)
-            # may be lost too, and the venue does not replay them.
-            self._unhealthy.discard(ev.channel)
-            self._needs_reconcile = bool(self._gateway)
-        else:
-            self._unhealthy.discard(ev.channel)
+        self._trading.feed_back(ev.channel, ev.status)  # may (re)start awaiting reconciliation
         self._maybe_auto_resume(ev)
 
     def _is_needed(self, channel: str) -> bool:
@@ -644,12 +652,8 @@ class Engine:
         return not sep or coin in self._needed
 
     def _maybe_auto_resume(self, ev: AnyEvent) -> None:
-        if (self.settings.auto_resume_on_feed_recovery and not self._unhealthy
-                and not self._needs_reconcile
-                and self._sm.state is TradingState.REDUCING
-                and self._sm.cause is Trigger.FEED_LOST):
-            why = ("every needed feed is healthy again" if not self._gateway
-                   else "every needed feed is healthy and the account is reconciled")
+        why = self._trading.resume_reason()
+        if why is not None:
             self._transition(Trigger.FEED_RESTORED, why, ev.exchange_ns, ev.local_ns)
 
     def _on_rejection(self, ev: Rejection) -> None:
@@ -680,7 +684,7 @@ class Engine:
             except Exception as exc:
                 self._stage_failed("execution", ev, getattr(ev, "coin", ""), exc)
         if isinstance(ev, AccountSnapshot):
-            self._needs_reconcile = False
+            self._trading.reconciled()
             self._maybe_auto_resume(ev)
 
     def _on_control(self, ev: ControlCommand) -> None:
@@ -690,7 +694,7 @@ class Engine:
             self._transition(Trigger.MANUAL_HALT, reason, ev.exchange_ns, ev.local_ns)
         elif ev.command == "reduce":
             self._transition(Trigger.MANUAL_REDUCE, reason, ev.exchange_ns, ev.local_ns)
-        elif ev.command == "resume" and self._sm.state is not TradingState.ACTIVE:
+        elif ev.command == "resume" and self._trading.state is not TradingState.ACTIVE:
             # The kill switch saw this command first (it checks every event) and cleared
             # its trigger; otherwise it would re-halt on the next event.
             self._transition(Trigger.RESUME, reason, ev.exchange_ns, ev.local_ns)
@@ -736,32 +740,17 @@ class _Capture:
         self.failed_stage: str | None = None
 
 
-_STATE_SKIP: Final = {
-    TradingState.REDUCING: "trading state REDUCING: only reduce-only intents may pass",
-    TradingState.HALTED: "trading state HALTED: only cancels may pass"}
+def _not_tradable(regime: RegimeView) -> str:
+    return "; ".join(regime.reasons) or "regime says not tradable"
 
 
-def allowed_in(state: TradingState, plan: tuple[PlanIntent, ...]) -> tuple[PlanIntent, ...]:
-    """The part of a plan the trading state lets through, before the risk gate.
+def _why_rejected(result: GateResult) -> str:
+    return "; ".join(r for _, r in result.rejected) or "risk gate approved nothing"
 
-    HALTED: cancels only. REDUCING: cancels, and places/modifies that are reduce-only (a
-    reduce-only order can never increase exposure, whatever fills). A modify that is not
-    reduce-only becomes a cancel of that order: moving it would re-arm an order that can
-    add exposure, and leaving it behind the touch is no safer than pulling it. A place
-    that is not reduce-only is dropped. ACTIVE: the whole plan."""
-    if state is TradingState.ACTIVE:
-        return plan
-    kept: list[PlanIntent] = []
-    for intent in plan:
-        if isinstance(intent, CancelIntent):
-            kept.append(intent)
-        elif isinstance(intent, ModifyIntent) and (
-                state is TradingState.HALTED or not intent.reduce_only):
-            kept.append(CancelIntent(coin=intent.coin, cloid=intent.cloid,
-                                     tag=f"{state.value.lower()}:{intent.tag}"))
-        elif state is TradingState.REDUCING and intent.reduce_only:
-            kept.append(intent)
-    return tuple(kept)
+
+def _check_finite(alpha: float) -> None:
+    if not math.isfinite(alpha):
+        raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
 
 
 def _explain(stage: str, explain: Callable[[], object],

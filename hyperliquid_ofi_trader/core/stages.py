@@ -7,12 +7,13 @@ stand-in that "does nothing". The engine then records plainly why it could not t
 ("no strategy configured", "no router configured", ...). Fakes live in tests only.
 
 Data flow for one market event on coin C (see ARCHITECTURE.md "The event path"):
-    CoinMarket(C) updated  →  for each traded coin T the event concerns:
-    SignalStage.update(T, event, now_ns)     -> {name: value}
-    RegimeStage.update(T, event, now_ns)     -> RegimeView (tradable? why not?)
+    CoinMarket(C) updated  →  SignalStage.on_event(event), RegimeStage.on_event(event),
+    once  →  for each traded coin T the event concerns (`Engine.decide`):
+    SignalStage.values(T)                    -> {name: value}
+    RegimeStage.values(T)                    -> RegimeView (tradable? why not?)
     AlphaStage.compute(signals, regime)      -> alpha in [-1, +1]
     Router.route(T, alpha, ofi, position)    -> a plan: place / modify / cancel intents
-    (engine: trading-state filter)           -> HALTED: cancels only; REDUCING: cancels and
+    TradingGate.admit(plan)                  -> HALTED: cancels only; REDUCING: cancels and
                                                 reduce-only places/modifies only
     RiskGate.check(plan, state, now_ns)      -> approved + rejected-with-reason
     OrderSink.submit(decision_id, approved)  -> commands to the gateway
@@ -21,14 +22,15 @@ including moving or pulling one that already rests, is an intent of the plan, so
 the same trading state and risk gate as a new order and is journaled under the decision
 that caused it.
 Stages hold references to the market data they need (e.g. an OFI calculator built on the
-engine's OrderBook for the coin), so their `update` calls carry only the trigger.
+engine's OrderBook for the coin), so their `on_event` calls carry only the trigger. Alpha
+takes no event: it is a function of one coin's signals and regime.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -43,7 +45,9 @@ from hyperliquid_ofi_trader.core.events import (
     PrivateEvent,
     Trades,
 )
-from hyperliquid_ofi_trader.core.state import TradingState
+
+if TYPE_CHECKING:  # state.py's gate filters plans of the intents below
+    from hyperliquid_ofi_trader.core.state import TradingState
 
 # ---------------------------------------------------------------- market data
 
@@ -85,14 +89,22 @@ R_contra = TypeVar("R_contra", bound=RegimeView, contravariant=True)
 
 
 class SignalStage(Protocol):
-    """Updates the signals of traded coin `coin` after `event`; returns fresh, finite values
-    by name ("ofi", "leadlag", "aggressive_volume", "microprice", ...)."""
+    """Takes every market event once (`on_event`, after the engine updated the market
+    data); `values(coin)` are traded `coin`'s fresh, finite signals by name ("ofi",
+    "leadlag", "aggressive_volume", "microprice", ...), read once per decision."""
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]: ...
+    def on_event(self, event: MarketEvent) -> None: ...
+
+    def values(self, coin: str) -> Mapping[str, float]: ...
 
 
 class RegimeStage(Protocol[R_co]):
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> R_co: ...
+    """Takes every market event once (`on_event`); `values(coin)` is traded `coin`'s
+    regime (tradable? why not?)."""
+
+    def on_event(self, event: MarketEvent) -> None: ...
+
+    def values(self, coin: str) -> R_co: ...
 
 
 class AlphaStage(Protocol[R_contra]):
@@ -225,6 +237,15 @@ class ExposurePuller(Protocol):
     on a book we no longer see. Returns how many cancels were sent."""
 
     def cancel_exposing(self, reason: str) -> int: ...
+
+
+class Reconciler(Protocol):
+    """The order path's way to ask the venue for the account (open orders, positions,
+    fills): the answer comes back as an `AccountSnapshot`. The engine asks whenever its
+    trading gate starts awaiting reconciliation (a reconnect, a stream silent on a live
+    socket); `CommandPort.reconcile` is one."""
+
+    def reconcile(self) -> None: ...
 
 
 class PrivateListener(Protocol):

@@ -19,16 +19,24 @@ the live runner fires for the triggers risk.yaml's recovery policy names, once t
 healthy and the account reconciled (risk/recovery.py). Repeated degradation triggers in
 an already degraded state are legal no-ops (a second stale feed while REDUCING changes
 nothing), so callers never have to pre-check the state.
+
+`TradingGate` wraps the machine with everything else that decides whether an order action
+may go out: which needed feed channels are unhealthy, whether the account must first be
+reconciled with the venue, and the automatic resume after a feed loss. It is the one place
+that answers "may we trade, or only reduce?" (`admit`), for every action a plan holds.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.events import FeedStatus
+from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, PlanIntent
 from hyperliquid_ofi_trader.errors import OurBugError
 
 
@@ -149,6 +157,138 @@ class TradingStateMachine:
         self._state = target
         self._cause = None if target is TradingState.ACTIVE else trigger
         self.transitions += 1
+
+
+def allowed_in(state: TradingState, plan: tuple[PlanIntent, ...]) -> tuple[PlanIntent, ...]:
+    """The part of a plan the trading state lets through, before the risk gate.
+
+    HALTED: cancels only. REDUCING: cancels, and places/modifies that are reduce-only (a
+    reduce-only order can never increase exposure, whatever fills). A modify that is not
+    reduce-only becomes a cancel of that order: moving it would re-arm an order that can
+    add exposure, and leaving it behind the touch is no safer than pulling it. A place
+    that is not reduce-only is dropped. ACTIVE: the whole plan."""
+    if state is TradingState.ACTIVE:
+        return plan
+    kept: list[PlanIntent] = []
+    for intent in plan:
+        if isinstance(intent, CancelIntent):
+            kept.append(intent)
+        elif isinstance(intent, ModifyIntent) and (
+                state is TradingState.HALTED or not intent.reduce_only):
+            kept.append(CancelIntent(coin=intent.coin, cloid=intent.cloid,
+                                     tag=f"{state.value.lower()}:{intent.tag}"))
+        elif state is TradingState.REDUCING and intent.reduce_only:
+            kept.append(intent)
+    return tuple(kept)
+
+
+STATE_SKIP: Final = {
+    TradingState.REDUCING: "trading state REDUCING: only reduce-only intents may pass",
+    TradingState.HALTED: "trading state HALTED: only cancels may pass"}
+AWAITING_RECONCILIATION: Final = ("awaiting reconciliation with the venue (open orders, "
+                                  "positions, fills) before trading")
+
+
+class TradingGate:
+    """The trading state plus what else decides whether an order action may go out.
+
+    - `state` / `cause` / `last`: the `TradingStateMachine` (changed by `apply` only).
+    - `unhealthy`: the needed feed channels that are DOWN or STALE.
+    - `awaiting_reconciliation`: with an order path, nothing is sent until the account was
+      reconciled with the venue (open orders, positions, fills): at start, and again after
+      every reconnect or silent stream, because the venue does not replay private events
+      missed meanwhile. Each time the wait (re)starts the gate asks the order path for a
+      reconciliation (`request_reconciliation`); `reconciled()` ends the wait.
+    - `resume_reason()`: the automatic FEED_RESTORED rule, when switched on.
+
+    The gate decides; the engine carries out what a transition entails (journal, cancels).
+    """
+
+    __slots__ = ("_auto_resume", "_awaiting", "_reconciles", "_request", "_sm", "_unhealthy")
+
+    def __init__(self, *, reconciles: bool, auto_resume_on_feed_recovery: bool = False,
+                 request_reconciliation: Callable[[], None] | None = None,
+                 initial: TradingState = TradingState.ACTIVE) -> None:
+        self._sm = TradingStateMachine(initial)
+        self._reconciles = reconciles  # an order path whose account the venue holds
+        self._request = request_reconciliation if reconciles else None
+        self._auto_resume = auto_resume_on_feed_recovery
+        self._awaiting = reconciles
+        self._unhealthy: set[str] = set()
+
+    # ------------------------------------------------------------ the answers
+
+    @property
+    def state(self) -> TradingState:
+        return self._sm.state
+
+    @property
+    def cause(self) -> Trigger | None:
+        return self._sm.cause
+
+    @property
+    def last(self) -> Transition | None:
+        return self._sm.last
+
+    @property
+    def awaiting_reconciliation(self) -> bool:
+        return self._awaiting
+
+    @property
+    def unhealthy(self) -> tuple[str, ...]:
+        return tuple(sorted(self._unhealthy))
+
+    def admit(self, plan: tuple[PlanIntent, ...], *, exits_only: bool = False
+              ) -> tuple[PlanIntent, ...]:
+        """What of `plan` may go on to the risk gate now; `exits_only` (a regime that is
+        not tradable while a position is held) holds it to what REDUCING keeps."""
+        if exits_only:
+            plan = allowed_in(TradingState.REDUCING, plan)
+        return allowed_in(self._sm.state, plan)
+
+    # ------------------------------------------------------------ what changes it
+
+    def apply(self, trigger: Trigger, reason: str, exchange_ns: int,
+              local_ns: int) -> Transition:
+        return self._sm.apply(trigger, reason, exchange_ns, local_ns)
+
+    def feed_lost(self, channel: str) -> None:
+        self._unhealthy.add(channel)
+
+    def feed_back(self, channel: str, status: FeedStatus) -> None:
+        """A channel is healthy again. A connection-level UP (channel "") clears every
+        channel (the client re-subscribes everything and resets its watchdog) and, like a
+        RECOVERED stream (it was silent on a live socket, so private pushes sent meanwhile
+        may be lost too), means the account must be reconciled again."""
+        if channel == "" and status is FeedStatus.UP:
+            self._unhealthy.clear()
+            self._await_reconciliation()
+        elif status is FeedStatus.RECOVERED:
+            self._unhealthy.discard(channel)
+            self._await_reconciliation()
+        else:
+            self._unhealthy.discard(channel)
+
+    def reconciled(self) -> None:
+        self._awaiting = False
+
+    def resume_reason(self) -> str | None:
+        """Why FEED_RESTORED may fire now, or None: only when switched on, every needed
+        feed is healthy, the account is reconciled, and REDUCING was caused by a feed
+        alone (never after stage errors, a kill switch or a manual reduce)."""
+        if (not self._auto_resume or self._unhealthy or self._awaiting
+                or self._sm.state is not TradingState.REDUCING
+                or self._sm.cause is not Trigger.FEED_LOST):
+            return None
+        return ("every needed feed is healthy again" if not self._reconciles
+                else "every needed feed is healthy and the account is reconciled")
+
+    def _await_reconciliation(self) -> None:
+        if not self._reconciles:
+            return
+        self._awaiting = True
+        if self._request is not None:
+            self._request()
 
 
 class Escalation(enum.IntEnum):

@@ -3,8 +3,9 @@
 Kept apart from the detector so the hot-path modules never import pydantic. Units are
 converted here once: the configuration speaks milliseconds, the regimes exchange-time ns.
 
-Liquidity thresholds are in coin units and are sized for the TRADED coin(s), so only those
-coins get a liquidity switch; any other coin (e.g. the lead coin BTC) reports
+Liquidity thresholds are in coin units, so each traded coin gets its own: thresholds.yaml
+`per_coin.<COIN>.regime` over the global `regime` (volatility and liquidation levels too).
+Only the TRADED coins get a liquidity switch; any other coin (e.g. the lead coin BTC) reports
 `regime_unknown_coin` and is never tradable, which is what we want for a coin we do not trade.
 
 Parameters the configuration does not carry keep the regimes' documented defaults: no LOW
@@ -14,12 +15,13 @@ volatility warm-up, and an OI reference of the previous asset context only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from hyperliquid_ofi_trader.config.models import (
     LiquidationRegimeThresholds,
     LiquidityRegimeThresholds,
     RegimeThresholds,
+    ThresholdsConfig,
     VolatilityRegimeThresholds,
 )
 from hyperliquid_ofi_trader.regime.detector import RegimeDetector
@@ -60,11 +62,23 @@ def liquidation_params(t: LiquidationRegimeThresholds) -> LiquidationParams:
     )
 
 
-def build_detector(t: RegimeThresholds, traded: Iterable[str]) -> RegimeDetector:
-    """A detector whose liquidity switch applies to the `traded` coins only."""
+def build_detector(t: RegimeThresholds, traded: Iterable[str],
+                   per_coin: Mapping[str, RegimeThresholds] | None = None) -> RegimeDetector:
+    """A detector whose liquidity switch applies to the `traded` coins only; a coin in
+    `per_coin` runs on its own thresholds, every other coin on `t`."""
+    own = per_coin or {}
     liquidity = liquidity_params(t.liquidity)
     return RegimeDetector(
-        liquidity=dict.fromkeys(traded, liquidity),
+        liquidity={c: liquidity if c not in own else liquidity_params(own[c].liquidity)
+                   for c in traded},
         volatility=volatility_params(t.volatility),
         liquidation=liquidation_params(t.liquidation),
+        volatility_by_coin={c: volatility_params(r.volatility) for c, r in own.items()},
+        liquidation_by_coin={c: liquidation_params(r.liquidation) for c, r in own.items()},
     )
+
+
+def build_coin_detector(t: ThresholdsConfig, traded: Iterable[str]) -> RegimeDetector:
+    """The detector of thresholds.yaml: global `regime`, each `per_coin` entry's own."""
+    return build_detector(t.regime, traded,
+                          {coin: own.regime for coin, own in t.per_coin.items()})

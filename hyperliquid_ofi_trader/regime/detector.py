@@ -2,7 +2,8 @@
 
 The engine feeds it market data as it arrives (`on_book` after each book update, `on_trades`,
 `on_asset_ctx`) and asks `state(coin)` when a decision is due. Per-coin components are created
-on first sight of the coin. Liquidity thresholds are per coin (depth is in coin units); a coin
+on first sight of the coin. Liquidity thresholds are per coin (depth is in coin units), and
+volatility and liquidation levels may be (a coin of another scale); a coin
 with no liquidity thresholds is never tradable (`Reason.UNKNOWN_COIN`), because no data is no
 permission.
 
@@ -110,17 +111,23 @@ class CoinRegime:
 class RegimeDetector:
     """Per-coin regimes from market data; `state(coin)` gives the combined verdict."""
 
-    __slots__ = ("_coins", "_liquidation", "_liquidity", "_volatility")
+    __slots__ = ("_coins", "_liquidation", "_liquidation_by_coin", "_liquidity", "_volatility",
+                 "_volatility_by_coin")
 
     def __init__(
         self,
         liquidity: LiquidityParams | Mapping[str, LiquidityParams],
         volatility: VolatilityParams,
         liquidation: LiquidationParams,
+        volatility_by_coin: Mapping[str, VolatilityParams] | None = None,
+        liquidation_by_coin: Mapping[str, LiquidationParams] | None = None,
     ) -> None:
+        """`volatility` and `liquidation` apply to every coin not in its `_by_coin` map."""
         self._liquidity = liquidity
         self._volatility = volatility
         self._liquidation = liquidation
+        self._volatility_by_coin = dict(volatility_by_coin or {})
+        self._liquidation_by_coin = dict(liquidation_by_coin or {})
         self._coins: dict[str, CoinRegime] = {}
 
     def coin(self, coin: str) -> CoinRegime:
@@ -161,4 +168,6 @@ class RegimeDetector:
         else:
             params = spec.get(coin)
             liquidity = None if params is None else params.build()
-        return CoinRegime(coin, liquidity, self._volatility.build(), self._liquidation.build())
+        volatility = self._volatility_by_coin.get(coin, self._volatility)
+        liquidation = self._liquidation_by_coin.get(coin, self._liquidation)
+        return CoinRegime(coin, liquidity, volatility.build(), liquidation.build())

@@ -1,10 +1,10 @@
 """The engine-facing regime stage: `core.stages.RegimeStage` over a `RegimeDetector`.
 
-The engine updates its per-coin market data first, then calls
-`update(traded_coin, event, now_ns)` once for every traded coin the event concerns (a BTC
-book event concerns ETH through lead-lag). This adapter feeds the event to the detector once
-(an event already fed is not fed again for the next traded coin, so nothing is counted twice)
-and returns the traded coin's `RegimeState`.
+The engine updates its per-coin market data first, then calls `on_event(event)` once, and
+`values(traded_coin)` for every traded coin the event concerns (a BTC book event concerns
+ETH through lead-lag). `update(traded_coin, event, now_ns)` does both for callers that
+decide per coin: an event already fed is not fed again for the next traded coin, so nothing
+is counted twice.
 
 Regimes run on exchange time carried by the events and books; `now_ns` (the engine's clock)
 is deliberately unused, so a replay and a live run see the same regimes.
@@ -21,7 +21,8 @@ from hyperliquid_ofi_trader.regime.state import RegimeState
 
 
 class RegimeStageAdapter:
-    """`update(coin, event, now_ns) -> RegimeState`, reading books through `book_of(coin)`."""
+    """`on_event(event)` + `values(coin) -> RegimeState`, reading books through
+    `book_of(coin)`."""
 
     __slots__ = ("_book_of", "_last", "detector", "missing_books")
 
@@ -33,9 +34,15 @@ class RegimeStageAdapter:
         self.missing_books = 0  # book events for a coin whose book could not be found
 
     def update(self, coin: str, event: MarketEvent, now_ns: int) -> RegimeState:
+        self.on_event(event)
+        return self.detector.state(coin)
+
+    def on_event(self, event: MarketEvent) -> None:
         if event is not self._last:
             self._last = event
             self._feed(event)
+
+    def values(self, coin: str) -> RegimeState:
         return self.detector.state(coin)
 
     def _feed(self, event: MarketEvent) -> None:

@@ -6,7 +6,8 @@ Triggers and their stable codes (the reason is "code: detail"):
 - `order_rtt`      an order/cancel answer came back more than max_order_rtt_ms after it was
                    sent, or no answer at all within that time (checked on timers). Send
                    times come from `on_order_sent` (see `RoundTripProbe`);
-- `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side) fell below
+- `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side, the coin's
+                   own liquidity depth_levels) fell below
                    (1 - depth_vanish_fraction) of its average over depth_avg_window_s
                    (event time), once `depth_min_samples` samples are in the window,
                    and stayed below on every snapshot for depth_vanish_sustain_ms (event
@@ -48,7 +49,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 from hyperliquid_ofi_trader.core.clock import Clock
@@ -116,6 +117,12 @@ class KillSwitchSettings:
     depth_levels: int = 5
     depth_min_samples: int = 5
     depth_vanish_sustain_ns: int = 1500 * _NS_PER_MS
+    # A coin's own liquidity depth_levels (thresholds.yaml per_coin) where it differs.
+    depth_levels_by_coin: Mapping[str, int] = field(default_factory=dict)
+
+    def depth_levels_of(self, coin: str) -> int:
+        """Best levels per side summed into `coin`'s depth (its own, else the global)."""
+        return self.depth_levels_by_coin.get(coin, self.depth_levels)
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> KillSwitchSettings:
@@ -129,7 +136,9 @@ class KillSwitchSettings:
                    slippage_bps=k.slippage_bps, stale_feed_ns=int(k.stale_feed_s * _NS_PER_S),
                    daily_loss_usd=k.daily_loss_usd,
                    depth_levels=cfg.thresholds.regime.liquidity.depth_levels,
-                   depth_vanish_sustain_ns=int(k.depth_vanish_sustain_ms * _NS_PER_MS))
+                   depth_vanish_sustain_ns=int(k.depth_vanish_sustain_ms * _NS_PER_MS),
+                   depth_levels_by_coin={c: own.regime.liquidity.depth_levels
+                                         for c, own in cfg.thresholds.per_coin.items()})
 
 
 class _DepthWindow:
@@ -179,6 +188,7 @@ class KillSwitch:
         self._sent: dict[str, int] = {}
         self._last_market: dict[str, int] = {}
         self._depth = {c: _DepthWindow(settings.depth_avg_window_ns) for c in settings.coins}
+        self._depth_levels = {c: settings.depth_levels_of(c) for c in settings.coins}
         self._thin_since: dict[str, int] = {}  # coin -> event time its book first went thin
         self._started_ns: int | None = None
         self._day = -1
@@ -317,7 +327,7 @@ class KillSwitch:
         window = self._depth.get(ev.coin)
         if window is None:
             return None
-        n = self.settings.depth_levels
+        n = self._depth_levels[ev.coin]
         depth = _side_depth(ev.bids, n) + _side_depth(ev.asks, n)
         t = ev.exchange_ns if ev.exchange_ns > 0 else ev.local_ns
         avg = window.mean()

@@ -15,7 +15,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
-from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.config.models import SIGNAL_NAMES, AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
@@ -25,17 +25,18 @@ from hyperliquid_ofi_trader.core.stages import (
     OrderSink,
     PositionSource,
     PrivateListener,
+    Reconciler,
     RiskGate,
     Router,
     TimerListener,
 )
 from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
-from hyperliquid_ofi_trader.regime.build import build_detector
+from hyperliquid_ofi_trader.regime.build import build_coin_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
-from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+from hyperliquid_ofi_trader.signals.stage import LeadLagPairSpec, SignalSettings, SignalSuite
 
 _NS_PER_MS = 1_000_000
 
@@ -62,6 +63,7 @@ class Execution:
     private_listeners: Sequence[PrivateListener] = ()
     gateway_listeners: Sequence[GatewayListener] = ()
     timer_listeners: Sequence[TimerListener] = ()
+    reconciler: Reconciler | None = None  # asked for the account when the gate waits on it
 
 
 # Builds the order path once the market data and strategy exist (it needs their books and
@@ -100,16 +102,18 @@ def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSett
     ticks = {coin: model.tick if model is not None
              else min_price_increment(sym.coins[coin].sz_decimals)
              for coin in sym.traded}
+    pairs = tuple(LeadLagPairSpec(p.lead, p.lag, p.window_ms * _NS_PER_MS)
+                  for p in sym.lead_lag)
     return SignalSettings(
-        traded=tuple(sym.traded), ticks=ticks, lead=sym.lead_lag.lead, lag=sym.lead_lag.lag,
+        traded=tuple(sym.traded), ticks=ticks, leadlag_pairs=pairs,
         ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
         ofi_weights=th.ofi.signal_weights(),
-        leadlag_window_ns=sym.lead_lag.window_ms * _NS_PER_MS,
         leadlag_threshold_sigma=th.leadlag.threshold_sigma,
         leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
         aggressive_window_ns=th.aggressive_volume.window_ms * _NS_PER_MS,
         microprice_model=model,
-        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()))
+        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()),
+        sections={name: getattr(th, name).model_dump() for name in SIGNAL_NAMES})
 
 
 def build_trust(cfg: AppConfig) -> SignalTrust:
@@ -128,7 +132,7 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
     online forecast when it is a `SignalTrust` (else one is built from config)."""
     books = {coin: data.book for coin, data in markets.items()}
     signals = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
-    detector = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
+    detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
     regime = RegimeStageAdapter(detector, books.get)
     forecaster = trust if isinstance(trust, SignalTrust) else build_trust(cfg)
     forecaster.attach(lambda coin: _mid(markets, coin), lambda: signals.now_ns)
@@ -157,7 +161,8 @@ def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
     engine = Engine(settings, clock, journal, markets=markets, signals=strategy.signals,
                     regime=strategy.regime, alpha=strategy.alpha, router=ex.router,
                     positions=ex.positions, risk_gate=ex.risk_gate, order_sink=ex.order_sink,
-                    kill_switch=ex.kill_switch, private_listeners=ex.private_listeners,
+                    kill_switch=ex.kill_switch, reconciler=ex.reconciler,
+                    private_listeners=ex.private_listeners,
                     gateway_listeners=ex.gateway_listeners,
                     timer_listeners=(*ex.timer_listeners,
                                      PersistenceWatch({"journal": journal.health})))

@@ -196,7 +196,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
         # The trackers count each fill once although live fills arrive on two channels.
         private_listeners=(orders, positions,
                            OncePerFill((slippage, fill_rate, costs, markouts))),
-        gateway_listeners=(orders, reconciler),
+        gateway_listeners=(orders, reconciler), reconciler=port,
         timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
                          OrderStoreFlusher(orders),
                          *([] if store is None else

@@ -207,13 +207,6 @@ def subscriptions(cfg: AppConfig, account: str) -> list[dict[str, Any]]:
     return subs
 
 
-def _needs_reconcile(event: FeedState) -> bool:
-    if event.channel == "":
-        return event.status is FeedStatus.UP
-    # Any stream that was stale may have hidden private pushes sent on the same socket.
-    return event.status is FeedStatus.RECOVERED
-
-
 class LiveRunner:
     """One live run: engine + WebSocket + gateway + timers, until stopped."""
 
@@ -295,12 +288,12 @@ class LiveRunner:
             return
         if gateway is not None and isinstance(event, FeedState | UserFills):
             gateway.on_ws_event(event)
+        if (isinstance(event, FeedState) and event.channel == ""
+                and event.status is FeedStatus.UP):
+            self.connects += 1
+        # A reconnect or a silent stream that spoke again makes the engine's trading gate
+        # await reconciliation, and the engine asks the gateway for it (core/state.py).
         self.dispatch(event)
-        if isinstance(event, FeedState) and gateway is not None and _needs_reconcile(event):
-            # Resubscribed, or a silent stream spoke again: reconcile before trading
-            # resumes (the venue does not replay private events missed meanwhile).
-            self.connects += event.status is FeedStatus.UP
-            gateway.reconcile()
 
     def request_stop(self) -> None:
         """First call: a graceful, bounded shutdown. Any later call: a fast one (the
@@ -421,8 +414,7 @@ class LiveRunner:
         if unhealthy or self.connects == 0 or self.engine is None:
             return False
         needed = set(self.cfg.symbols.traded)
-        if self.cfg.symbols.lead_lag.lead:
-            needed.add(self.cfg.symbols.lead_lag.lead)
+        needed.update(self.cfg.symbols.lead_coins)
         for coin in needed:
             market = self.engine.markets.get(coin)
             if market is None:

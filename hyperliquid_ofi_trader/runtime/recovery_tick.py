@@ -23,9 +23,8 @@ _NS_PER_MS: Final = 1_000_000
 
 
 def needed_coins(cfg: AppConfig) -> frozenset[str]:
-    """The coins a decision needs: the traded ones and the lead."""
-    lead = cfg.symbols.lead_lag.lead
-    return frozenset(cfg.symbols.traded) | ({lead} if lead else set())
+    """The coins a decision needs: the traded ones and the leads."""
+    return frozenset(cfg.symbols.traded) | frozenset(cfg.symbols.lead_coins)
 
 
 def fresh_book_ns(cfg: AppConfig) -> int:

@@ -16,9 +16,16 @@ tape's own `buy_volume()` / `sell_volume()`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from hyperliquid_ofi_trader.core.events import Trades
+from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 from hyperliquid_ofi_trader.signals.ofi import RollingSum
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.core.book_view import BookView
+    from hyperliquid_ofi_trader.signals.settings import SignalSettings
+    from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 
 def aggressive_imbalance(buy_volume: float, sell_volume: float) -> float:
@@ -89,3 +96,29 @@ class AggressiveVolume:
     def value(self) -> float:
         """The imbalance in [−1, 1] over the window ending at the latest time seen."""
         return aggressive_imbalance(self._buy.total(), self._sell.total())
+
+
+class AggressiveVolumeSignal(CoinSignal):
+    """The published "aggressive_volume" of one coin: taker imbalance over its window."""
+
+    __slots__ = ("_advanced_ns", "flow")
+
+    def __init__(self, window_ns: int) -> None:
+        self.flow = AggressiveVolume(window_ns)
+        self._advanced_ns = -(1 << 62)  # latest time the flow window was advanced to
+
+    @classmethod
+    def build(cls, book: BookView, tick: float, s: SignalSettings) -> AggressiveVolumeSignal:
+        return cls(s.aggressive_window_ns)
+
+    def on_trades(self, state: SignalState, event: Trades) -> None:
+        self.flow.on_trades(event)
+        state.set("aggressive_volume", self.flow.value(), event.exchange_ns)
+
+    def advance(self, ns: int) -> None:
+        # Time passes for the window even when this coin's own data is quiet. Skipping a
+        # time not beyond the last one is exact: the window never moves backwards, so
+        # advancing it to an earlier or equal time is a no-op.
+        if ns > self._advanced_ns:
+            self._advanced_ns = ns
+            self.flow.expire(ns)

@@ -276,7 +276,7 @@ def _packaged() -> _Defaults:
     from hyperliquid_ofi_trader.config.packaged import packaged_config
 
     cfg = packaged_config()
-    pair = cfg.symbols.lead_lag
+    pair = cfg.symbols.lead_lag[0]  # the packaged config has one pair (the seed's)
     return _Defaults(pair.window_ms * 1_000_000, cfg.thresholds.leadlag.threshold_sigma,
                      cfg.thresholds.leadlag.vol_halflife_ms * 1_000_000, pair.lead, pair.lag)
 

@@ -19,12 +19,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
+
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.core.book_view import BookView
+    from hyperliquid_ofi_trader.signals.settings import SignalSettings
+    from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 MODEL_FORMAT = "hlofi-microprice"
 MODEL_VERSION = 1
@@ -309,3 +316,27 @@ class MicropriceSignal:
             self.fallbacks += 1
         # Weighted mid − mid = (I − 1/2)·spread, written with the lighter side's imbalance.
         return sign * (i_low - 0.5) * 2.0 * half
+
+
+class MicropriceCoinSignal(CoinSignal):
+    """The published "microprice" of one coin: (micro-price − mid) / half-spread."""
+
+    __slots__ = ("book", "micro")
+
+    def __init__(self, book: BookView, tick: float, model: MicropriceModel | None) -> None:
+        self.book = book
+        self.micro = MicropriceSignal(model, tick)
+
+    @classmethod
+    def build(cls, book: BookView, tick: float, s: SignalSettings) -> MicropriceCoinSignal:
+        return cls(book, tick, s.microprice_model)
+
+    def on_book(self, state: SignalState, ns: int, volatility_ticks: float) -> None:
+        book = self.book
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None or ask is None:
+            state.invalidate("microprice")
+            return
+        micro = self.micro
+        micro.update(bid[0], bid[1], ask[0], ask[1])
+        state.set("microprice", micro.half_spread_units, ns)

@@ -19,9 +19,6 @@ from collections.abc import Mapping
 
 import msgspec
 
-SIGNAL_NAMES: tuple[str, ...] = ("ofi", "leadlag", "aggressive_volume", "microprice")
-"""The names the engine and the alpha combiner use for the four signals."""
-
 
 class SignalReading(msgspec.Struct, frozen=True, gc=False):
     """One signal as the journal records it. `value` None: never set or invalidated."""

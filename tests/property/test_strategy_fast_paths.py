@@ -23,7 +23,8 @@ from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
 from hyperliquid_ofi_trader.signals.leadlag import _Series
-from hyperliquid_ofi_trader.signals.stage import SignalSettings, _CoinSignals
+from hyperliquid_ofi_trader.signals.ofi import OfiSignal
+from hyperliquid_ofi_trader.signals.stage import SignalSettings
 
 FAST = settings(max_examples=120, deadline=None)
 
@@ -83,10 +84,10 @@ def test_level_depth_equals_sum_reference(ops: list[tuple[Side, float, float]],
                                           n: int) -> None:
     book = _book(ops)
     settings_ = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1}, depth_levels=n)
-    coin = _CoinSignals(book, 0.1, settings_)
+    coin = OfiSignal(book, settings_)
     total = sum(q for _, q in book.levels(Side.BID, n))
     total += sum(q for _, q in book.levels(Side.ASK, n))
-    assert coin._level_depth() == total / (2 * n)
+    assert coin.level_depth() == total / (2 * n)
 
 
 @FAST
@@ -124,7 +125,7 @@ def test_flow_expiry_only_when_time_moves_is_exact(steps: list[tuple[int, float,
         if advance:
             ahead = t + 500_000_000
             always.advance(ahead)
-            if ahead > last:  # what `_CoinSignals.advance` does
+            if ahead > last:  # what `AggressiveVolumeSignal.advance` does
                 last = ahead
                 guarded.expire(ahead)
         assert guarded.value().hex() == always.value().hex()

@@ -23,7 +23,7 @@ from hyperliquid_ofi_trader.core.events import BookSnapshot, Level
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
-from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator
+from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator, OfiSignal
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import HyperliquidWsClient
 
@@ -172,16 +172,22 @@ def _ofi_after_level3_change(overrides: dict[str, object]) -> float:
     return out["ofi"]
 
 
+def _ofi_of(suite: SignalSuite) -> OFICalculator | IntegratedOFI:
+    signal = suite._coins["ETH"].signals["ofi"]
+    assert isinstance(signal, OfiSignal)
+    return signal.ofi
+
+
 def test_ofi_levels_and_integrated_reach_the_signal_stage() -> None:
     l1, _ = _book_suite({"levels": 1})
-    assert isinstance(l1._coins["ETH"].ofi, OFICalculator)
+    assert isinstance(_ofi_of(l1), OFICalculator)
     multi, _ = _book_suite({"levels": 5})
-    ofi = multi._coins["ETH"].ofi
+    ofi = _ofi_of(multi)
     assert isinstance(ofi, IntegratedOFI)
     assert ofi.weights == (0.2,) * 5
     fitted, _ = _book_suite({"levels": 3, "integrated": True,
                              "integration_weights": [0.6, 0.3, 0.1]})
-    ofi = fitted._coins["ETH"].ofi
+    ofi = _ofi_of(fitted)
     assert isinstance(ofi, IntegratedOFI)
     assert ofi.weights == pytest.approx((0.6, 0.3, 0.1))
 

@@ -36,8 +36,8 @@ def test_defaults_load_with_the_documented_values() -> None:
     assert config.source_dir == DEFAULTS_DIR
     assert config.symbols.coins["BTC"].sz_decimals == 5
     assert config.symbols.coins["ETH"].max_leverage == 25
-    assert (config.symbols.lead_lag.lead, config.symbols.lead_lag.lag) == ("BTC", "ETH")
-    assert config.symbols.lead_lag.window_ms == 250
+    assert (config.symbols.lead_lag[0].lead, config.symbols.lead_lag[0].lag) == ("BTC", "ETH")
+    assert config.symbols.lead_lag[0].window_ms == 250
     assert config.symbols.traded == ("ETH",)
     assert config.thresholds.feed.cadence_ms.for_channel("activeAssetCtx") == 10_000
     assert config.thresholds.feed.stale_after_ms("bbo") == pytest.approx(6_000.0)
@@ -148,7 +148,7 @@ def test_errors_across_files_are_all_listed(tmp_path: Path) -> None:
     message = _error(tmp_path)
     assert message.startswith("2 configuration errors:")
     assert "risk.yaml: kill_switch.max_feed_lag_ms = -5: must be > 0" in message
-    assert "symbols.yaml: lead_lag.window_ms = 300: must be > 0 and < 300 ms" in message
+    assert "symbols.yaml: lead_lag[0].window_ms = 300: must be > 0 and < 300 ms" in message
 
 
 def test_build_config_rejects_unknown_file_names() -> None:

@@ -33,7 +33,7 @@ def test_config_is_frozen() -> None:
     with pytest.raises(ValidationError, match="frozen"):
         config.risk.limits.max_order_usd = 1e9  # type: ignore[misc]
     with pytest.raises(ValidationError, match="frozen"):
-        config.symbols.lead_lag.window_ms = 10  # type: ignore[misc]
+        config.symbols.lead_lag[0].window_ms = 10  # type: ignore[misc]
     with pytest.raises(ValidationError, match="frozen"):
         config.risk = config.risk  # type: ignore[misc]
 

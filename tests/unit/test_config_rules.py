@@ -73,23 +73,23 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
         ),
         pytest.param(
             {"symbols.yaml": {"lead_lag": {"lag": "BTC"}}},
-            "symbols.yaml: lead_lag.lead = BTC, lead_lag.lag = BTC: "
+            "symbols.yaml: lead_lag[0].lead = BTC, lead_lag[0].lag = BTC: "
             "lead and lag must be two different coins",
             id="same-coin-lead-lag",
         ),
         pytest.param(
             {"symbols.yaml": {"lead_lag": {"window_ms": 300}}},
-            "symbols.yaml: lead_lag.window_ms = 300: must be > 0 and < 300 ms",
+            "symbols.yaml: lead_lag[0].window_ms = 300: must be > 0 and < 300 ms",
             id="window-300",
         ),
         pytest.param(
             {"symbols.yaml": {"lead_lag": {"window_ms": 0}}},
-            "symbols.yaml: lead_lag.window_ms = 0: must be > 0 and < 300 ms",
+            "symbols.yaml: lead_lag[0].window_ms = 0: must be > 0 and < 300 ms",
             id="window-0",
         ),
         pytest.param(
             {"symbols.yaml": {"lead_lag": {"lead": "SOL"}}},
-            "symbols.yaml: lead_lag.lead = SOL: not listed in coins (BTC, ETH)",
+            "symbols.yaml: lead_lag[0].lead = SOL: not listed in coins (BTC, ETH)",
             id="unknown-lead",
         ),
         pytest.param(
@@ -221,7 +221,7 @@ def _message(overrides: dict[str, dict[str, Any]]) -> str:
         pytest.param(
             {"thresholds.yaml": {"signals": {"stale_after_ms": {"leadlag": 100}}}},
             "thresholds.yaml: signals.stale_after_ms.leadlag = 100, "
-            "lead_lag.window_ms (symbols.yaml) = 250: "
+            "lead_lag[0].window_ms (symbols.yaml) = 250: "
             "a lead-lag value must outlive its own window",
             id="leadlag-staler-than-window",
         ),
@@ -266,7 +266,7 @@ def test_valid_alternatives_pass() -> None:
             "risk.yaml": {"limits": {"max_position_usd": {"BTC": 500.0}}},
         }
     )
-    assert config.symbols.lead_lag.window_ms == 299
+    assert config.symbols.lead_lag[0].window_ms == 299
     assert config.symbols.traded == ("BTC",)
     # An int in a float field is a number, not a type error.
     limits = build_config({"risk.yaml": {"limits": {"max_leverage": 2}}}).risk.limits

@@ -41,22 +41,29 @@ class FakeRegime(msgspec.Struct, frozen=True):
 
 class FakeSignals:
     def __init__(self, values: Mapping[str, float] | None = None) -> None:
-        self.values = dict(values or {"ofi": 1.5, "leadlag": 1.0})
-        self.calls: list[tuple[str, str, int]] = []
-        self.fail_on: set[int] = set()  # call numbers (1-based) that raise
+        self.out = dict(values or {"ofi": 1.5, "leadlag": 1.0})
+        self.calls: list[tuple[str, str, int]] = []  # (event's coin, its type, local_ns)
+        self.fail_on: set[int] = set()  # on_event call numbers (1-based) that raise
+        self.reads: list[str] = []  # coins whose values were read
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
-        self.calls.append((coin, type(event).__name__, now_ns))
+    def on_event(self, event: MarketEvent) -> None:
+        self.calls.append((event.coin, type(event).__name__, event.local_ns))
         if len(self.calls) in self.fail_on:
             raise ZeroDivisionError("boom in signals")
-        return self.values
+
+    def values(self, coin: str) -> Mapping[str, float]:
+        self.reads.append(coin)
+        return self.out
 
 
 class FakeRegimeStage:
     def __init__(self, regime: FakeRegime | None = None) -> None:
         self.regime = regime or FakeRegime()
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> FakeRegime:
         return self.regime
 
 
@@ -342,9 +349,8 @@ class CountingRegimeStage(FakeRegimeStage):
         super().__init__()
         self.seen: list[int] = []
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> FakeRegime:
+    def on_event(self, event: MarketEvent) -> None:
         self.seen.append(event.local_ns)
-        return self.regime
 
 
 def test_halted_engine_keeps_signals_and_regime_current_and_decides_nothing(
@@ -354,7 +360,7 @@ def test_halted_engine_keeps_signals_and_regime_current_and_decides_nothing(
     rig.send(bbo("ETH", 1))
     rig.engine.halt("maintenance")
     rig.send(bbo("BTC", 2, 60000.0, 60001.0), bbo("ETH", 3))
-    assert [c[:2] for c in signals.calls] == [("ETH", "Bbo")] * 3
+    assert [c[:2] for c in signals.calls] == [("ETH", "Bbo"), ("BTC", "Bbo"), ("ETH", "Bbo")]
     assert regime.seen == [bbo("ETH", 1).local_ns, bbo("BTC", 2).local_ns,
                            bbo("ETH", 3).local_ns]
     assert len(rig.sink.submitted) == 1  # only the decision before the halt
@@ -565,7 +571,7 @@ def test_settings_from_the_packaged_config() -> None:
     s = EngineSettings.from_config(cfg, auto_resume_on_feed_recovery=True)
     assert set(s.coins) == set(cfg.symbols.coins)
     assert s.traded == tuple(cfg.symbols.traded)
-    assert s.lead == cfg.symbols.lead_lag.lead
+    assert s.lead == cfg.symbols.lead_lag[0].lead
     assert s.reducing_after == cfg.risk.stage_errors.reducing_after
     assert s.error_window_ns == int(cfg.risk.stage_errors.window_s * 1e9)
     assert s.trade_window_ns == cfg.thresholds.aggressive_volume.window_ms * MS
@@ -608,7 +614,10 @@ class RealRegimeStateStage:
         self.regime = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
                                   volatility=VolLevel.NORMAL, liquidation=False, coin="ETH")
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Any:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Any:
         return self.regime
 
 

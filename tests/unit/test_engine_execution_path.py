@@ -9,7 +9,6 @@ from pathlib import Path
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.engine import allowed_in
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     AnyEvent,
@@ -28,7 +27,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
     may_add_exposure,
 )
-from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.core.state import TradingState, allowed_in
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from tests.unit.test_engine import (

@@ -31,15 +31,20 @@ class Signals:
     def __init__(self) -> None:
         self.n = 0
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+    def on_event(self, event: MarketEvent) -> None:
         self.n += 1
         if self.n == 1:
             raise KeyError("microprice model missing")
+
+    def values(self, coin: str) -> Mapping[str, float]:
         return {"ofi": 0.8125, "leadlag": -1.0}
 
 
 class RegimeStage:
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Regime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Regime:
         return Regime()
 
 

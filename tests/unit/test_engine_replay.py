@@ -42,7 +42,10 @@ class BookSignals:
     def __init__(self, books: Mapping[str, BookView]) -> None:
         self.books = books
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Mapping[str, float]:
+    def on_event(self, event: MarketEvent) -> None:
+        pass  # reads the books the engine keeps
+
+    def values(self, coin: str) -> Mapping[str, float]:
         bid, ask = self.books[coin].best_bid(), self.books[coin].best_ask()
         if bid is None or ask is None:
             return {}
@@ -53,7 +56,10 @@ class SpreadRegime:
     def __init__(self, books: Mapping[str, BookView]) -> None:
         self.books = books
 
-    def update(self, coin: str, event: MarketEvent, now_ns: int) -> Regime:
+    def on_event(self, event: MarketEvent) -> None:
+        pass
+
+    def values(self, coin: str) -> Regime:
         ok = self.books[coin].mid() is not None
         return Regime(tradable=ok, reasons=() if ok else ("empty book",))
 

@@ -67,7 +67,7 @@ def run_scenario(tmp_path: Path) -> list[tuple[object, ...]]:
     rig.send(bbo("ETH", 2, 2500.0, 2500.2))  # submit
     signals.fail_on = {3}
     rig.send(bbo("ETH", 3, 2500.1, 2500.3))  # error in signals
-    signals.values["ofi"] = -0.5
+    signals.out["ofi"] = -0.5
     rig.send(bbo("ETH", 4, 2499.9, 2500.0))  # submit, other signals
     router.none = True
     rig.send(bbo("ETH", 5))  # skip: no intent

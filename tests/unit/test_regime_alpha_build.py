@@ -17,7 +17,7 @@ def test_defaults_build_and_convert_units() -> None:
     det = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
     for coin in cfg.symbols.traded:
         assert det.coin(coin).liquidity is not None
-    lead = cfg.symbols.lead_lag.lead
+    lead = cfg.symbols.lead_lag[0].lead
     if lead not in cfg.symbols.traded:
         assert Reason.UNKNOWN_COIN in det.state(lead).reasons
 

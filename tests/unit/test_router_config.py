@@ -43,9 +43,8 @@ def test_new_keys_default_when_absent() -> None:
 
 
 def test_feed_lag_sustain_must_be_positive() -> None:
-    base = {"max_feed_lag_ms": 1, "max_order_rtt_ms": 1, "depth_vanish_fraction": 0.5,
-                "depth_avg_window_s": 1.0, "consecutive_slippage_fills": 1, "slippage_bps": 1.0,
-                "stale_feed_s": 1.0, "daily_loss_usd": 1.0, "flatten_on_kill": False}
-    assert KillSwitchThresholds(**base).feed_lag_sustain_events == 5  # type: ignore[arg-type]
+    base = load_config(None).risk.kill_switch.model_dump()
+    assert base["feed_lag_sustain_events"] == 5  # the packaged YAML is where defaults live
+    base["feed_lag_sustain_events"] = 0
     with pytest.raises(ValueError, match="feed_lag_sustain_events"):
-        KillSwitchThresholds(**base, feed_lag_sustain_events=0)  # type: ignore[arg-type]
+        KillSwitchThresholds(**base)

@@ -138,8 +138,9 @@ def _warm(sig: LeadLagSignal, n: int = 60) -> None:
 def test_leadlag_update_with_two_mids_as_written() -> None:
     sig = LeadLagSignal()
     cfg = packaged_config()
-    assert (sig.lead_coin, sig.lag_coin) == (cfg.symbols.lead_lag.lead, cfg.symbols.lead_lag.lag)
-    assert sig.window_ns == cfg.symbols.lead_lag.window_ms * 1_000_000
+    pair = cfg.symbols.lead_lag[0]
+    assert (sig.lead_coin, sig.lag_coin) == (pair.lead, pair.lag)
+    assert sig.window_ns == pair.window_ms * 1_000_000
     assert sig.update(60000.0, 3000.0) == 0  # warming up
     assert sig.update(float("nan"), 3000.0) == 0
     assert sig.rejected == 1

@@ -6,6 +6,10 @@ import pytest
 
 from hyperliquid_ofi_trader.core.events import Bbo, Trade, Trades
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
+from hyperliquid_ofi_trader.signals.aggressive_volume import (
+    AggressiveVolume,
+    AggressiveVolumeSignal,
+)
 from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
 
 MS = 1_000_000
@@ -80,9 +84,15 @@ def test_an_event_asked_about_for_several_coins_is_applied_once() -> None:
             once.update("BTC", ev, ev.local_ns))
         twice.update("ETH", ev, ev.local_ns)
     # Each print counted once (the taker flow behind the aggressive-volume signal).
-    flow_once, flow_twice = once._coins["BTC"].flow, twice._coins["BTC"].flow
+    flow_once, flow_twice = _flow(once), _flow(twice)
     assert (flow_twice.buy_volume(), flow_twice.sell_volume()) == (5.0, 1.0)
     assert (flow_once.buy_volume(), flow_once.sell_volume()) == (5.0, 1.0)
+
+
+def _flow(suite: SignalSuite) -> AggressiveVolume:
+    signal = suite._coins["BTC"].signals["aggressive_volume"]
+    assert isinstance(signal, AggressiveVolumeSignal)
+    return signal.flow
 
 
 def test_constructor_errors() -> None:

@@ -7,7 +7,8 @@ import math
 import msgspec
 import pytest
 
-from hyperliquid_ofi_trader.signals.signal_state import SIGNAL_NAMES, SignalReading, SignalState
+from hyperliquid_ofi_trader.config.models import SIGNAL_NAMES
+from hyperliquid_ofi_trader.signals.signal_state import SignalReading, SignalState
 
 
 def state() -> SignalState:

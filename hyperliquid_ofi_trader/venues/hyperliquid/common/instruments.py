@@ -94,6 +94,10 @@ _SIG_DECIMALS: Final = tuple(
 _BAND: Final = 1e-9
 # Beyond this a scaled value's integer part is not exact in a float: leave it to Decimal.
 _SAFE_SCALED: Final = 2.0**52
+# The lot check's fast path: below 2**40 a size's own representation error plus the multiply's
+# rounding stay under 2**-12 of a lot, far from the .5 where round() could pick the wrong
+# neighbour (33554432.18011697 at 8 decimals scales to ...696.5 although it is on the lot).
+_SAFE_LOT_SCALED: Final = 2.0**40
 _MIN_VALUE: Final = float(MIN_ORDER_VALUE_USD)
 
 
@@ -318,7 +322,7 @@ def is_valid_size(size: float, sz_decimals: int) -> bool:
         return False
     scale = _SCALES[sz_decimals]
     x = size * scale
-    if x < _SAFE_SCALED:
+    if x < _SAFE_LOT_SCALED:
         return round(x) / scale == size
     return is_valid_size_decimal(size, sz_decimals)
 

@@ -1,0 +1,114 @@
+"""Defaults live in one place: the packaged YAML (config/defaults/*.yaml).
+
+The schema carries no defaults of its own (every key is required and the packaged files
+give each one), but for the safety net `network: testnet` and the strategy sections
+(forecast, costs, router) whose defaults are kept this session; those must equal the
+YAML. Components whose settings have defaults for seed-style construction
+(`KillSwitch()`, `SignalSettings(traded, ticks)`) must default to what the packaged
+config gives them, so the components' defaults are the YAML's, checked here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import msgspec
+import pytest
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from hyperliquid_ofi_trader.config.loader import load_config
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.engine import EngineSettings
+from hyperliquid_ofi_trader.execution.router import RouterSettings
+from hyperliquid_ofi_trader.regime.build import liquidation_params, liquidity_params
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitchSettings
+from hyperliquid_ofi_trader.runtime.assembly import signal_settings
+from hyperliquid_ofi_trader.signals.settings import SignalSettings
+
+# (section path, field): schema defaults allowed this session. `network` is a safety net;
+# the strategy sections belong to the strategy engineer (issue 12), whose defaults are
+# pinned to the YAML below until they move out too.
+_KEPT = ("risk.network", "thresholds.forecast", "thresholds.costs", "thresholds.router.")
+
+
+def _fields(model: type[BaseModel], prefix: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            out += _fields(sub, f"{key}.")
+        out.append((key, info))
+    return out
+
+
+def _value(cfg: AppConfig, key: str) -> Any:
+    value: Any = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def test_the_schema_has_no_defaults_of_its_own() -> None:
+    cfg = load_config()
+    own = []
+    for key, info in _fields(AppConfig, ""):
+        if info.default is PydanticUndefined and info.default_factory is None:
+            continue
+        if key == "source_dir" or not key.startswith(_KEPT):
+            own.append(key)
+            continue
+        default = info.default_factory() if info.default_factory else info.default
+        if not isinstance(default, BaseModel):
+            assert default == _value(cfg, key), f"{key}: schema default != packaged YAML"
+    assert own == [], "defaults belong in config/defaults/*.yaml"
+
+
+def _defaults(settings_type: type) -> dict[str, Any]:
+    if dataclasses.is_dataclass(settings_type):
+        return {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING
+                else f.default for f in dataclasses.fields(settings_type)
+                if f.default is not dataclasses.MISSING
+                or f.default_factory is not dataclasses.MISSING}
+    assert issubclass(settings_type, msgspec.Struct)
+    info = msgspec.structs.fields(settings_type)
+    return {f.name: f.default for f in info if f.default is not msgspec.NODEFAULT}
+
+
+def _packaged_settings() -> list[tuple[object, set[str]]]:
+    """Each component's settings from the packaged config, and the defaults that are not
+    config keys (wiring, or values the config gives per run)."""
+    cfg = load_config()
+    liquidity, liquidation = cfg.thresholds.regime.liquidity, cfg.thresholds.regime.liquidation
+    return [
+        (KillSwitchSettings.from_config(cfg), {"depth_levels_by_coin"}),
+        # Known drift, left to the router's owner (issue 12): a RouterSettings built by
+        # hand enters without evidence; the packaged forecast.min_evidence is 5.
+        (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
+        (EngineSettings.from_config(cfg), {"lead", "leads"}),
+        # Known drift: hand-built SignalSettings publish Level-1 OFI (the signal tests'
+        # fixtures rely on it); the packaged ofi.levels is 5 (equal weights).
+        (signal_settings(cfg, None), {"lead", "lag", "leadlag_window_ns", "leadlag_pairs",
+                                      "sections", "ofi_weights"}),
+        (liquidity_params(liquidity), set()),
+        (liquidation_params(liquidation), set()),
+    ]
+
+
+@pytest.mark.parametrize(("settings", "not_config"), _packaged_settings(),
+                         ids=lambda x: type(x).__name__ if not isinstance(x, set) else "")
+def test_component_defaults_are_the_packaged_values(settings: object,
+                                                    not_config: set[str]) -> None:
+    defaults = _defaults(type(settings))
+    differ = {name: (default, getattr(settings, name)) for name, default in defaults.items()
+              if name not in not_config and default != getattr(settings, name)}
+    assert differ == {}
+
+
+def test_the_seed_pair_default_is_the_packaged_pair() -> None:
+    pair = load_config().symbols.lead_lag[0]
+    s = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1})
+    assert (s.lead, s.lag, s.leadlag_window_ns) == (pair.lead, pair.lag,
+                                                     pair.window_ms * 1_000_000)
