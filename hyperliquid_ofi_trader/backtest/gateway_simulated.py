@@ -21,7 +21,7 @@ reach the venue in the order sent (the uplink is a FIFO too).
 
 Rate budgets as live: with a `RateLimiter` (the live gateway's), an action waits for budget
 before it is signed and sent instead of being refused by the venue, and cancels go before
-places (two queues, the urgent one drained first), exactly the live worker's policy.
+places: the live gateway's own `SendScheduler` decides, so the policy cannot drift.
 
 Signatures are real: each action is signed with our `L1Signer` and the venue recovers the
 signer, exactly as over the network (the venue has no unsigned entry point, and checking
@@ -34,7 +34,6 @@ signature our signer just made over that exact digest is known without curve wor
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,6 +53,11 @@ from hyperliquid_ofi_trader.sim.wire_encode import encode_frame
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.send_scheduler import (
+    Send,
+    SendScheduler,
+    Wait,
+)
 from hyperliquid_ofi_trader.venues.hyperliquid.http.info import (
     InfoError,
     parse_clearinghouse,
@@ -80,6 +84,7 @@ _HTTP_TOO_MANY: Final = 429
 # the live runtime does not subscribe to the first, and in a backtest the recorded tape
 # is the market, so our prints are not re-injected into it.
 PRIVATE_CHANNELS: Final = frozenset({"orderUpdates", "userFills"})
+_URGENT, _NORMAL = 0, 1  # the scheduler's lanes
 
 
 @dataclass(slots=True)
@@ -118,8 +123,9 @@ class SimulatedGateway:
         self._answers_ns = 0  # last delivery time of an answer (FIFO)
         self._pushes_ns = 0  # last delivery time of a push (FIFO)
         self._limits = limits
-        self._urgent: deque[ga.ActionJob] = deque()
-        self._normal: deque[ga.ActionJob] = deque()
+        # The live gateway's scheduler: cancels first, each action when its budget allows.
+        self._sched: SendScheduler[ga.ActionJob] | None = (
+            None if limits is None else SendScheduler(limits, 2))
         self._retry_at = 0  # time of the scheduled budget re-check, 0 when none
         self.stats = SimGatewayStats()
 
@@ -167,32 +173,29 @@ class SimulatedGateway:
             self._deliver_at(now, ActionFailed(exchange_ns=0, local_ns=now, kind=refusal.kind,
                                                cloids=refusal.cloids, error=refusal.reason,
                                                transient=False))
+        sched = self._sched
         for job in built.jobs:
-            if self._limits is None:
+            if sched is None:
                 self._sign_and_send(job, now)
             else:
-                urgent = job.request_kind is RequestKind.CANCEL
-                (self._urgent if urgent else self._normal).append(job)
-        if self._limits is not None:
+                sched.push(_URGENT if job.request_kind is RequestKind.CANCEL else _NORMAL, job)
+        if sched is not None:
             self._pump(now)
 
     def _pump(self, now: int) -> None:
         """Send queued actions while the budget allows, cancels first; else re-check when
         the budget frees (one pending re-check at a time)."""
-        limits = self._limits
-        assert limits is not None  # only called with a limiter
-        while self._urgent or self._normal:
-            queue = self._urgent if self._urgent else self._normal
-            job = queue[0]
-            wait = limits.try_acquire(job.request_kind, job.weight, now, requests=job.entries)
-            if wait:
+        sched = self._sched
+        assert sched is not None  # only called with a limiter
+        while (step := sched.next(now)) is not None:
+            if isinstance(step, Wait):
                 self.stats.rate_waits += 1
-                if not self._retry_at or now + wait < self._retry_at:
-                    self._retry_at = now + wait
-                    self._queue.push(now + wait, self._retry, now + wait)
+                if not self._retry_at or now + step.ns < self._retry_at:
+                    self._retry_at = now + step.ns
+                    self._queue.push(now + step.ns, self._retry, now + step.ns)
                 return
-            queue.popleft()
-            self._sign_and_send(job, now)
+            assert isinstance(step, Send)  # no expiry, no items but actions
+            self._sign_and_send(step.job, now)
 
     def _retry(self, at: int) -> None:
         if at != self._retry_at:  # superseded by an earlier re-check

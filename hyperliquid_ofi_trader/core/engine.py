@@ -20,8 +20,8 @@ Per event type:
   REDUCING state was caused by a feed alone. These rules live in one place, the trading
   gate (`core.state.TradingGate`); when it starts awaiting reconciliation the engine asks
   the order path for it (`Reconciler`, the gateway's `reconcile`).
-  A channel is "needed" unless it names a coin ("l2Book:SOL") that is neither traded nor
-  the lead coin; connection ("") and private channels are always needed.
+  A channel is "needed" unless it carries a coin (`FeedState.coin`, set by the venue feed)
+  that is neither traded nor the lead coin; connection and private channels always are.
 - Rejection: counted per reason (the codec already logged its detail).
 - Timer: the flush timer (`EngineSettings.flush_timer`) flushes the journal; all timers go
   to the kill switch.
@@ -637,7 +637,7 @@ class Engine:
 
     def _on_feed(self, ev: FeedState) -> None:
         if ev.status is FeedStatus.DOWN or ev.status is FeedStatus.STALE:
-            if not self._is_needed(ev.channel):
+            if not self._is_needed(ev):
                 return
             self._trading.feed_lost(ev.channel)
             where = ev.channel or "connection"
@@ -647,9 +647,8 @@ class Engine:
         self._trading.feed_back(ev.channel, ev.status)  # may (re)start awaiting reconciliation
         self._maybe_auto_resume(ev)
 
-    def _is_needed(self, channel: str) -> bool:
-        _, sep, coin = channel.partition(":")
-        return not sep or coin in self._needed
+    def _is_needed(self, ev: FeedState) -> bool:
+        return not ev.coin or ev.coin in self._needed
 
     def _maybe_auto_resume(self, ev: AnyEvent) -> None:
         why = self._trading.resume_reason()

@@ -338,11 +338,14 @@ class FeedStatus(enum.StrEnum):
 
 
 class FeedState(Event, frozen=True, gc=False, kw_only=True):
-    """Connection or channel health. `channel` is "" for the whole connection."""
+    """Connection or channel health. `channel` is "" for the whole connection (a venue's
+    name for the stream, for people); `coin` is the coin the channel carries, "" for the
+    connection and account channels, so consumers never parse a venue's channel names."""
 
     status: FeedStatus
     channel: str
     detail: str
+    coin: str = ""
 
 
 class Rejection(Event, frozen=True, gc=False, kw_only=True):

@@ -102,6 +102,7 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLim
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
     HyperliquidGateway,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
 from hyperliquid_ofi_trader.venues.hyperliquid.http.info import InfoClient
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
@@ -110,7 +111,6 @@ from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsClientConfig,
 )
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
 
 log = logging.getLogger(__name__)
@@ -189,22 +189,6 @@ class PipelineTimes:
                 "p99": float(p99), "max": float(arr.max())}
 
 
-def subscriptions(cfg: AppConfig, account: str) -> list[dict[str, Any]]:
-    """Market channels for every configured coin, private channels for the ACCOUNT address
-    (never the API wallet's: that would silently return nothing)."""
-    book: dict[str, Any] = {}
-    if cfg.symbols.book.fast:
-        book["fast"] = True
-    if cfg.symbols.book.n_sig_figs is not None:
-        book["nSigFigs"] = cfg.symbols.book.n_sig_figs
-    subs: list[dict[str, Any]] = []
-    for coin in cfg.symbols.coins:
-        subs.append({"type": "l2Book", "coin": coin, **book})
-        subs.extend({"type": kind, "coin": coin} for kind in ("bbo", "trades",
-                                                               "activeAssetCtx"))
-    subs.extend({"type": kind, "user": account} for kind in ("orderUpdates", "userFills",
-                                                              "userEvents"))
-    return subs
 
 
 class LiveRunner:
@@ -439,9 +423,13 @@ class LiveRunner:
 
     async def _run_with(self, session: aiohttp.ClientSession, assets: AssetRegistry,
                         journal: Journal, store: OrderStore) -> None:
-        codec = HyperliquidCodec(frozenset(self.cfg.symbols.coins))
-        ws = HyperliquidWsClient(self.endpoints.ws_url, subscriptions(self.cfg, self.account),
-                                 codec.decode, self.on_ws_event, clock=self.clock,
+        feed = HyperliquidFeed(self.cfg.symbols.coins)
+        book = self.cfg.symbols.book
+        # Private channels for the ACCOUNT address (never the API wallet's: silence).
+        subs = feed.subscriptions(self.account, fast_book=book.fast,
+                                  book_sig_figs=book.n_sig_figs)
+        ws = HyperliquidWsClient(self.endpoints.ws_url, subs, feed.decode, self.on_ws_event,
+                                 clock=self.clock,
                                  config=ws_client_config(self.cfg.thresholds.feed,
                                                          self.options.ws))
         post = PostChannel(ws.send, self.clock)

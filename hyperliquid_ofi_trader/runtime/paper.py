@@ -16,11 +16,11 @@ from typing import Any, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsClientConfig,
 )
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 _MARKET_TYPES = (BookSnapshot, Bbo, Trades, AssetCtx)
 
@@ -38,11 +38,9 @@ class MarketRelay:
                  clock: Clock, config: WsClientConfig | None = None) -> None:
         self.sink = sink
         self.relayed = 0
-        subs = [{"type": kind, "coin": coin} for coin in coins
-                for kind in ("l2Book", "bbo", "trades", "activeAssetCtx")]
-        codec = HyperliquidCodec(frozenset(coins))
-        self.client = HyperliquidWsClient(upstream_ws_url, subs, codec.decode, self._on_event,
-                                          clock=clock, config=config)
+        feed = HyperliquidFeed(coins)
+        self.client = HyperliquidWsClient(upstream_ws_url, feed.subscriptions(), feed.decode,
+                                          self._on_event, clock=clock, config=config)
 
     def _on_event(self, event: AnyEvent) -> None:
         if isinstance(event, _MARKET_TYPES):

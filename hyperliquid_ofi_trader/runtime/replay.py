@@ -21,6 +21,7 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
+from hyperliquid_ofi_trader.core.venue_feed import VenueFeed
 from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
 from hyperliquid_ofi_trader.data.replay_sources import (
     Frame,
@@ -29,7 +30,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     iter_frames,
 )
 from hyperliquid_ofi_trader.runtime.assembly import build_engine
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
 
 JOURNAL_FLUSH_PERIOD_NS = 1_000_000_000
 STATUS_PERIOD_NS = 1_000_000_000
@@ -65,10 +66,10 @@ class ReplayResult:
 class ReplayDriver:
     """Pumps frames into one engine with a replay clock and periodic timers."""
 
-    __slots__ = ("clock", "codec", "engine", "events", "first_local_ns", "frames", "timers")
+    __slots__ = ("clock", "engine", "events", "first_local_ns", "frames", "timers", "venue_feed")
 
-    def __init__(self, engine: Engine, clock: ReplayClock, codec: HyperliquidCodec) -> None:
-        self.engine, self.clock, self.codec = engine, clock, codec
+    def __init__(self, engine: Engine, clock: ReplayClock, feed: VenueFeed) -> None:
+        self.engine, self.clock, self.venue_feed = engine, clock, feed
         self.timers = PeriodicTimers({"journal_flush": JOURNAL_FLUSH_PERIOD_NS,
                                       "status": STATUS_PERIOD_NS})
         self.frames = 0
@@ -82,7 +83,7 @@ class ReplayDriver:
         on_event = self.engine.on_event
         for timer in self.timers.due(self.clock.now_ns()):
             on_event(timer)
-        events = self.codec.decode(raw, local_ns)
+        events = self.venue_feed.decode(raw, local_ns)
         for event in events:
             on_event(event)
         self.frames += 1
@@ -113,7 +114,7 @@ def replay(cfg: AppConfig, source: ReplaySource, journal_path: Path, *, limit: i
     result = ReplayResult(source=str(source), journal=str(journal_path))
     with Journal(journal_path) as journal:
         engine, _ = build_engine(cfg, clock, journal)
-        driver = ReplayDriver(engine, clock, HyperliquidCodec(frozenset(cfg.symbols.coins)))
+        driver = ReplayDriver(engine, clock, HyperliquidFeed(cfg.symbols.coins))
         started = stopwatch() if stopwatch is not None else 0.0
         driver.run(frames, limit, on_progress)
         engine.flush()
@@ -121,7 +122,7 @@ def replay(cfg: AppConfig, source: ReplaySource, journal_path: Path, *, limit: i
         result.frames, result.events = driver.frames, driver.events
         result.first_local_ns, result.last_local_ns = driver.first_local_ns, clock.now_ns()
         result.read = dataclasses.asdict(stats)
-        result.codec_rejections = dict(driver.codec.rejections)
+        result.codec_rejections = dict(driver.venue_feed.rejections)
         result.engine = _snapshot_dict(engine)
     return result
 

@@ -29,13 +29,13 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.data.backoff import BackoffConfig, SlidingWindowLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
-    RawFrame,
     WsCallbackError,
     WsClientConfig,
     WsConfigError,
     WsNotConnectedError,
     WsSendRateLimitedError,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.session import RawFrame
 from tests.integration.ws_test_server import HlTestServer, simple_decode, wait_until
 
 pytestmark = pytest.mark.timeout(10)

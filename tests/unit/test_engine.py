@@ -27,6 +27,7 @@ from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent, Tif
 from hyperliquid_ofi_trader.core.state import IllegalTransition, TradingState
 from hyperliquid_ofi_trader.runtime.assembly import build_markets
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.subscriptions import coin_of_channel
 
 MS = 1_000_000
 
@@ -144,8 +145,9 @@ def bbo(coin: str, t_ms: int, bid: float = 2500.0, ask: float = 2500.1) -> Bbo:
 
 
 def feed(status: FeedStatus, channel: str, t_ms: int) -> FeedState:
+    """A feed state as the venue feed reports it: the coin of "bbo:ETH" is "ETH"."""
     return FeedState(exchange_ns=0, local_ns=t_ms * MS, status=status, channel=channel,
-                     detail="test")
+                     coin=coin_of_channel(channel), detail="test")
 
 
 class Rig:
@@ -438,6 +440,18 @@ def test_failing_sink_is_counted_after_the_decision(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- feed and state
 
 
+def test_needed_feed_is_judged_by_the_coin_the_venue_names_not_the_channel_text(
+        tmp_path: Path) -> None:
+    """The engine never parses a venue's channel names: `FeedState.coin` decides."""
+    rig = Rig(tmp_path)
+    rig.send(FeedState(exchange_ns=0, local_ns=MS, status=FeedStatus.STALE,
+                       channel="book feed #7", coin="SOL", detail="SOL is not needed"))
+    assert rig.state() is TradingState.ACTIVE
+    rig.send(FeedState(exchange_ns=0, local_ns=2 * MS, status=FeedStatus.STALE,
+                       channel="l2Book:SOL", coin="", detail="an account-wide stream"))
+    assert rig.state() is TradingState.REDUCING
+
+
 def test_needed_feed_stale_reduces_and_filters_intents(tmp_path: Path) -> None:
     gate = FakeGate()
     rig = Rig(tmp_path, risk_gate=gate)
@@ -648,7 +662,7 @@ _events = st.one_of(
               st.sampled_from(["BTC", "ETH", "SOL", "XYZ", ""]), st.integers(0, 10**12),
               _levels, _levels),
     st.builds(lambda s, ch, t: FeedState(exchange_ns=0, local_ns=t, status=s, channel=ch,
-                                         detail=""),
+                                         coin=coin_of_channel(ch), detail=""),
               st.sampled_from(list(FeedStatus)),
               st.sampled_from(["", "bbo:ETH", "l2Book:BTC", "trades:SOL", "orderUpdates"]),
               st.integers(0, 10**12)),

@@ -64,7 +64,7 @@ def _journal(tmp_path: Path) -> Path:
             Bbo(exchange_ns=T0, local_ns=T0 + 3 * MS, coin="ETH", bid=(3301.5, 2.5, 4),
                 ask=(3301.6, 7.25, 5)),
             FeedState(exchange_ns=0, local_ns=T0 + 4 * MS, status=FeedStatus.STALE,
-                      channel="bbo:BTC", detail="silent 6.0 s"),
+                      channel="bbo:BTC", coin="BTC", detail="silent 6.0 s"),
             Bbo(exchange_ns=T0 + 100 * MS, local_ns=T0 + 104 * MS, coin="ETH",
                 bid=(3301.7, 1.5, 2), ask=(3301.8, 9.0, 6)),
         ]

@@ -45,7 +45,7 @@ ENTRY, ACK, FEED = 10 * MS, 20 * MS, 5 * MS
 
 
 class Rig:
-    def __init__(self) -> None:
+    def __init__(self, limits: RateLimiter | None = None) -> None:
         self.queue = EventQueue(T0)
         self.clock = ReplayClock(T0)
         self.venue = SimVenue(SimSettings(), self.queue)
@@ -56,7 +56,8 @@ class Rig:
                                              feed=Constant(5)))
         self.gw = SimulatedGateway(self.venue, L1Signer(key, mainnet=False),
                                    NonceCounter(self.clock), AssetRegistry.from_meta(
-                                       self.venue.meta()), latency, self.queue, self.emit)
+                                       self.venue.meta()), latency, self.queue, self.emit,
+                                   limits=limits)
         self.market(BookSnapshot(exchange_ns=T0, local_ns=T0, coin="BTC",
                                  bids=((100_000.0, 1.0, 3), (99_999.0, 2.0, 1)),
                                  asks=((100_001.0, 0.5, 2), (100_002.0, 1.0, 1))))
@@ -203,9 +204,8 @@ def test_nonces_strictly_increase_within_one_millisecond() -> None:
 
 
 def test_rate_budget_delays_places_but_not_cancels() -> None:
-    rig = Rig()
-    rig.gw._limits = RateLimiter(RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1,
-                                                   window_s=1.0))
+    rig = Rig(RateLimiter(RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1,
+                                            window_s=1.0)))
     orders = [place(30 + i, True, 99_990.0 - i, 0.001, Tif.ALO) for i in range(3)]
     for o in orders:
         rig.call(T0, rig.gw.place, [o])

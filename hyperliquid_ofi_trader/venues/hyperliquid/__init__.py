@@ -14,12 +14,17 @@ execution, providers). Concern -> module:
     L1 action signing                     signing/signer.py
     nonces                                signing/nonce.py
     frame codec (frame -> domain events)  websocket/codec.py
+    feed session: acks, heartbeat,
+      staleness, dead socket (sans-I/O)   websocket/session.py
     WebSocket client (asyncio pump)       websocket/client.py
     per-channel staleness watchdog        websocket/watchdog.py
+    subscriptions <-> health channels     websocket/subscriptions.py
     `post` request correlation            websocket/post.py
     /info queries (REST or ws post)       http/info.py
+    inbound seam: the venue feed          feed.py  (core.venue_feed.VenueFeed)
     gateway, sans-I/O half                execution/gateway_actions.py
     gateway, async edge (CommandPort)     execution/gateway.py
+    send scheduler (both gateways)        execution/send_scheduler.py
     reconciliation snapshot               execution/reconcile.py
 """
 

@@ -8,9 +8,10 @@ venue's answers into events.
         ScheduleCancelAck / OrderStatusReport / AccountSnapshot ──emit──▶ engine
 
 Rules this module keeps:
-- Cancels before places. Three queues: urgent (cancels, scheduleCancel), queries (order
-  status, reconcile: they cost IP weight only), normal (places, modifies). The worker always
-  takes from the most urgent non-empty queue, and a place waiting for rate budget is
+- Cancels before places. Three queues, the lanes of the `SendScheduler` the simulated
+  gateway uses too: urgent (cancels, scheduleCancel), queries (order status, reconcile:
+  they cost IP weight only), normal (places, modifies). The worker always takes from the
+  most urgent non-empty queue, and a place waiting for rate budget is
   re-examined whenever anything new arrives, so a cancel never waits behind it.
 - Rate budgets are spent BEFORE sending (`RateLimiter`): non-urgent work waits instead of
   being refused by the venue; cancels may use the budget's reserve.
@@ -84,6 +85,12 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter, RequestKind
 from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.reconcile import reconcile
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.send_scheduler import (
+    Expired,
+    Send,
+    SendScheduler,
+    Wait,
+)
 from hyperliquid_ofi_trader.venues.hyperliquid.http.info import (
     InfoClient,
     InfoError,
@@ -214,16 +221,17 @@ class HyperliquidGateway:
         self._info = info or InfoClient(rest_base_url, session, clock=clock, post=self._post,
                                         limiter=limits, timeout_s=self._s.rest_timeout_s)
         self._rest_timeout = aiohttp.ClientTimeout(total=self._s.rest_timeout_s)
-        self._urgent: deque[_Item] = deque()
-        self._queries: deque[_Item] = deque()
-        self._normal: deque[_Item] = deque()
+        self._max_order_wait_ns = round(self._s.max_order_wait_s * _NS_PER_S)
+        # One scheduler with the simulated gateway; its lanes in priority order.
+        self._sched: SendScheduler[_Raw | _Query] = SendScheduler(
+            limits, 3, max_order_wait_ns=self._max_order_wait_ns, expand=self._expand)
+        self._urgent, self._queries, self._normal = self._sched.lanes
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._accepting = True
         self._stopped = False  # stop() has finished: nothing is queued any more
-        self._max_order_wait_ns = round(self._s.max_order_wait_s * _NS_PER_S)
         self._latencies_ns: deque[int] = deque(maxlen=_LATENCY_WINDOW)
         self.stats = GatewayStats()
 
@@ -277,7 +285,8 @@ class HyperliquidGateway:
                 self._refuse_later(item, "not sent: cancelled while queued")
                 continue
             kept.append(item)
-        self._normal = kept
+        self._normal.clear()  # in place: the deque is the scheduler's lane
+        self._normal.extend(kept)
 
     def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
         self._enqueue(self._queries, _Query("orderStatus", coin, cloid, oid), urgent=True)
@@ -302,8 +311,7 @@ class HyperliquidGateway:
         self.stats.commands += 1
         jobs = self._build(raw, deferred=True)
         for i, job in enumerate(jobs):
-            if self._limits.try_acquire(job.request_kind, job.weight, self._clock.now_ns(),
-                                        requests=job.entries):
+            if self._sched.admit(job, self._clock.now_ns()):
                 # Out of budget: the worker waits for it, this job first.
                 queue.extendleft(reversed(_stamped(jobs[i:], raw.queued_ns)))
                 self._wake.set()
@@ -403,46 +411,30 @@ class HyperliquidGateway:
 
     async def _run(self) -> None:
         while True:
-            queue, item = self._head()
-            if item is None:
+            now = self._clock.now_ns()
+            step = self._sched.next(now)
+            if step is None:
                 self._wake.clear()
                 self._progress.set()
                 await self._wake.wait()
-                continue
-            if isinstance(item, _Query):
-                queue.popleft()
-                self._spawn(self._run_query(item))
-                continue
-            now = self._clock.now_ns()
-            if self._stale_order(item, now):
-                queue.popleft()
-                self.stats.expired_in_queue += 1
-                self._fail_unsent(item, f"not sent: waited {(now - item.queued_ns) / 1e6:.0f} "
-                                  "ms for the rate budget (the venue is limiting us)")
-                continue
-            wait = self._limits.try_acquire(item.request_kind, item.weight, now,
-                                            requests=item.entries)
-            if wait:
+            elif isinstance(step, Send):
+                self._dispatch(step.job)
+            elif isinstance(step, Wait):
                 self.stats.rate_waits += 1
-                await self._sleep_or_wake(min(wait, self._max_order_wait_ns))
-                continue
-            queue.popleft()
-            self._dispatch(item)
+                await self._sleep_or_wake(min(step.ns, self._max_order_wait_ns))
+            elif isinstance(step, Expired):
+                self.stats.expired_in_queue += 1
+                self._fail_unsent(step.job, f"not sent: waited "
+                                  f"{(now - step.job.queued_ns) / 1e6:.0f} ms for the rate "
+                                  "budget (the venue is limiting us)")
+            else:
+                query = step.item
+                assert isinstance(query, _Query)  # every _Raw is expanded into actions
+                self._spawn(self._run_query(query))
 
-    def _stale_order(self, job: ga.ActionJob, now_ns: int) -> bool:
-        return (job.request_kind is RequestKind.ORDER and job.queued_ns > 0
-                and now_ns - job.queued_ns > self._max_order_wait_ns)
-
-    def _head(self) -> tuple[deque[_Item], ga.ActionJob | _Query | None]:
-        """The next item by priority, building raw commands into jobs in place."""
-        for queue in (self._urgent, self._queries, self._normal):
-            while queue:
-                item = queue[0]
-                if not isinstance(item, _Raw):
-                    return queue, item
-                queue.popleft()
-                queue.extendleft(reversed(self._build(item)))
-        return self._normal, None
+    def _expand(self, item: _Raw | _Query) -> list[ga.ActionJob] | None:
+        """A queued command's actions, built when it reaches the head; None for a query."""
+        return self._build(item) if isinstance(item, _Raw) else None
 
     def _build(self, raw: _Raw, *, deferred: bool = False) -> list[ga.ActionJob]:
         built = self._builder(raw)

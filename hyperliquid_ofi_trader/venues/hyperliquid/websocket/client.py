@@ -1,9 +1,10 @@
-"""The asyncio WebSocket pump for Hyperliquid: connect, subscribe, heartbeat, watchdog, reconnect.
+"""The asyncio WebSocket pump for Hyperliquid: connect, send, receive, time, reconnect.
 
-This is the only async part of the data layer, and one of the few places allowed to read
-the wall clock (through the injected `Clock`). Everything it decides with is sans-I/O and
-tested on its own: the frame codec (injected `decode`), `FeedWatchdog`, `ExponentialBackoff`
-and `SlidingWindowLimiter`. This module only pumps.
+One of the few places allowed to read the wall clock (through the injected `Clock`). It
+decides nothing about the feed itself: `session.FeedSession` (sans-I/O, unit-tested with a
+fake clock) says which frames to send and which events happened on open, on each frame
+and on each tick; `ExponentialBackoff` and `SlidingWindowLimiter` pace reconnects and
+sends. This module only pumps: it performs what they return, in order.
 
 Behaviour
 - One connection at a time. After it opens: the greeting and every frame are handed to
@@ -49,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -61,38 +61,28 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 from websockets.uri import parse_uri
 
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
-from hyperliquid_ofi_trader.core.events import (
-    AnyEvent,
-    AssetCtx,
-    Bbo,
-    BookSnapshot,
-    FeedState,
-    FeedStatus,
-    Funding,
-    Liquidation,
-    NonUserCancel,
-    OrderUpdate,
-    Rejection,
-    SubscriptionAck,
-    Trades,
-    UserFills,
-)
+from hyperliquid_ofi_trader.core.events import AnyEvent
 from hyperliquid_ofi_trader.data.backoff import (
     BackoffConfig,
     ExponentialBackoff,
     SlidingWindowLimiter,
 )
 from hyperliquid_ofi_trader.errors import OurBugError, TraderError, TransientError
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.session import (
+    DecodeFn,
+    FeedSession,
+    RawFrame,
+    SessionTimings,
+    Step,
+    WsClientStats,
+)
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.watchdog import FeedWatchdog
 
-RawFrame = bytes | str
-DecodeFn = Callable[[RawFrame, int], Sequence[AnyEvent]]
 EventSink = Callable[[AnyEvent], None]
 RawSink = Callable[[RawFrame, int], None]
 
 _NS_PER_S: Final = 1_000_000_000
 _MAX_PING_INTERVAL_S: Final = 50.0
-_PING: Final = orjson.dumps({"method": "ping"})
 _MAX_SUBSCRIPTIONS: Final = 1000  # venue limit per IP
 
 DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
@@ -190,44 +180,7 @@ class WsClientConfig:
         object.__setattr__(self, "cadence_s", MappingProxyType(dict(self.cadence_s)))
 
 
-@dataclass(slots=True)
-class WsClientStats:
-    """Counters for status views and metrics; mutated in place by the client."""
-
-    connect_attempts: int = 0
-    connects: int = 0
-    connect_failures: int = 0
-    disconnects: int = 0
-    dead_connections: int = 0
-    connect_rate_waits: int = 0
-    frames_received: int = 0
-    rejections: int = 0
-    decode_errors: int = 0
-    messages_sent: int = 0
-    pings_sent: int = 0
-    send_rate_limited: int = 0
-    stale_reports: int = 0
-    unacked_subscriptions: int = 0
-    last_error: str = ""
-    recent_delays_ns: deque[int] = field(default_factory=lambda: deque(maxlen=64))
-
-
 # ---------------------------------------------------------------- subscriptions
-
-
-def channel_key_for_subscription(sub: Mapping[str, Any]) -> str:
-    """The watchdog key of the events a subscription produces (see `_event_channel_key`)."""
-    kind = str(sub["type"])
-    if kind == "userEvents":
-        return "user"
-    coin = sub.get("coin")
-    return f"{kind}:{coin}" if coin is not None else kind
-
-
-def _canonical(sub: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
-    """Comparable form of a subscription: None fields dropped, addresses lowercased."""
-    return frozenset((k, str(v).lower() if k == "user" else str(v))
-                     for k, v in sub.items() if v is not None)
 
 
 def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
@@ -246,14 +199,6 @@ def _validated(subs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ..
         out.append(MappingProxyType(dict(sub)))
     return tuple(out)
 
-
-_MARKET_PREFIX: Final[Mapping[type, str]] = MappingProxyType({
-    BookSnapshot: "l2Book", Bbo: "bbo", Trades: "trades", AssetCtx: "activeAssetCtx"})
-# A tuple, not `A | B | ...`: that expression would build a new union object per call.
-_MARKET_TYPES: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
-_PRIVATE_KEY: Final[Mapping[type, str]] = MappingProxyType({
-    OrderUpdate: "orderUpdates", UserFills: "userFills", Funding: "user",
-    Liquidation: "user", NonUserCancel: "user"})
 
 
 # ---------------------------------------------------------------- the client
@@ -274,19 +219,18 @@ class HyperliquidWsClient:
         cfg = config if config is not None else WsClientConfig()
         self._url = url
         self._cfg = cfg
-        self._subs = _validated(subscriptions)
-        self._sub_msgs = tuple(orjson.dumps({"method": "subscribe", "subscription": dict(s)})
-                               for s in self._subs)
-        self._sub_keys = tuple(_canonical(s) for s in self._subs)
-        self._channel_keys = tuple(dict.fromkeys(channel_key_for_subscription(s)
-                                                 for s in self._subs))
-        self._decode = decode
+        self.stats = WsClientStats()
+        self._session = FeedSession(
+            _validated(subscriptions), decode,
+            FeedWatchdog({k: round(v * _NS_PER_S) for k, v in cfg.cadence_s.items()},
+                         cfg.stale_factor, round(cfg.default_cadence_s * _NS_PER_S)),
+            SessionTimings(ping_interval_ns=round(cfg.ping_interval_s * _NS_PER_S),
+                           silence_timeout_ns=round(cfg.silence_timeout_s * _NS_PER_S),
+                           ack_timeout_ns=round(cfg.ack_timeout_s * _NS_PER_S)),
+            self.stats)
         self._on_event = on_event
         self._on_raw = on_raw
         self._clock: Clock = clock if clock is not None else LiveClock()
-        self._watchdog = FeedWatchdog(
-            {k: round(v * _NS_PER_S) for k, v in cfg.cadence_s.items()}, cfg.stale_factor,
-            round(cfg.default_cadence_s * _NS_PER_S))
         self._backoff = ExponentialBackoff.from_config(
             cfg.backoff, rng if rng is not None else random.Random())
         # The venue's limit is per IP: clients of one process should share one limiter.
@@ -295,20 +239,9 @@ class HyperliquidWsClient:
                                  round(cfg.backoff.window_s * _NS_PER_S))
         self.message_limiter = SlidingWindowLimiter(
             cfg.max_messages, round(cfg.message_window_s * _NS_PER_S))
-        self.stats = WsClientStats()
-        self._ping_ns = round(cfg.ping_interval_s * _NS_PER_S)
-        self._silence_ns = round(cfg.silence_timeout_s * _NS_PER_S)
-        self._ack_timeout_ns = round(cfg.ack_timeout_s * _NS_PER_S)
-        self._market_keys: dict[type, dict[str, str]] = {t: {} for t in _MARKET_PREFIX}
         self._stop = asyncio.Event()
         self._running = False
         self._ws: ClientConnection | None = None
-        self._up = False
-        self._pending: list[frozenset[tuple[str, str]]] = []
-        self._subs_sent_ns = 0
-        self._last_rx_ns = 0
-        self._last_tx_ns = 0
-        self._last_ping_ns = 0
 
     # ------------------------------------------------------------ public API
 
@@ -319,11 +252,16 @@ class HyperliquidWsClient:
     @property
     def is_up(self) -> bool:
         """True between UP and DOWN: connected and (acked or ack timeout passed)."""
-        return self._up
+        return self._session.is_up
 
     @property
     def watchdog(self) -> FeedWatchdog:
-        return self._watchdog
+        return self._session.watchdog
+
+    @property
+    def session(self) -> FeedSession:
+        """The sans-I/O feed session this client pumps."""
+        return self._session
 
     @property
     def backoff(self) -> ExponentialBackoff:
@@ -363,7 +301,7 @@ class HyperliquidWsClient:
             await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise WsNotConnectedError(f"connection closed while sending: {exc}") from exc
-        self._note_sent(now)
+        self._session.on_sent(now)
 
     # ------------------------------------------------------------ reconnect loop
 
@@ -376,7 +314,7 @@ class HyperliquidWsClient:
                 return
             self.stats.connect_attempts += 1
             try:
-                await self._session()
+                await self._connection()
                 return  # a session returns normally only when stopped
             except WsConnectError as exc:
                 self.stats.connect_failures += 1
@@ -407,14 +345,14 @@ class HyperliquidWsClient:
 
     # ------------------------------------------------------------ one connection
 
-    async def _session(self) -> None:
+    async def _connection(self) -> None:
         ws = await self._open()
         if ws is None:
             return
-        self._on_open(ws)
+        subscribe = self._on_open(ws)
         down: str | None = None
         try:
-            await self._pump(ws)
+            await self._pump(ws, subscribe)
             down = "stopped"
         except WsTransientError as exc:
             down = str(exc)
@@ -422,8 +360,7 @@ class HyperliquidWsClient:
         finally:
             await self._teardown(ws, graceful=down == "stopped")
             if down is not None:
-                self._emit(FeedState(exchange_ns=0, local_ns=self._clock.now_ns(),
-                                     status=FeedStatus.DOWN, channel="", detail=down))
+                self._perform_events(self._session.on_close(self._clock.now_ns(), down))
 
     async def _open(self) -> ClientConnection | None:
         """Open a connection; None if stop() came first (a handshake can take seconds)."""
@@ -454,20 +391,15 @@ class HyperliquidWsClient:
             raise WsConnectError(f"connect to {self._url} failed: "
                                  f"{type(exc).__name__}: {exc}") from exc
 
-    def _on_open(self, ws: ClientConnection) -> None:
+    def _on_open(self, ws: ClientConnection) -> Step:
         now = self._clock.now_ns()
         self._ws = ws
-        self._up = False
-        self._pending = list(self._sub_keys)
-        self._subs_sent_ns = 0
-        self._last_rx_ns = self._last_tx_ns = self._last_ping_ns = now
-        self._watchdog.reset()
         self._backoff.on_connected(now)
         self.stats.connects += 1
+        return self._session.on_open(now)
 
     async def _teardown(self, ws: ClientConnection, *, graceful: bool) -> None:
         self._ws = None
-        self._up = False
         self._backoff.on_disconnected(self._clock.now_ns())
         if not graceful:
             # A dead or failed peer will not answer a close handshake: do not wait for it.
@@ -478,10 +410,10 @@ class HyperliquidWsClient:
         except (OSError, WebSocketException):
             ws.transport.abort()
 
-    async def _pump(self, ws: ClientConnection) -> None:
+    async def _pump(self, ws: ClientConnection, subscribe: Step) -> None:
         """Run the receiver and the control loop until one ends or stop() is called."""
         tasks = (asyncio.ensure_future(self._receive(ws)),
-                 asyncio.ensure_future(self._control(ws)),
+                 asyncio.ensure_future(self._control(ws, subscribe)),
                  asyncio.ensure_future(self._stop.wait()))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -510,48 +442,17 @@ class HyperliquidWsClient:
                                f"{ws.close_reason or ''}".rstrip())
 
     def _on_frame(self, raw: RawFrame, now_ns: int) -> None:
-        self._last_rx_ns = now_ns
-        self.stats.frames_received += 1
-        if self._on_raw is not None:
+        if self._on_raw is not None:  # the recorder sees every frame before any decoding
             try:
                 self._on_raw(raw, now_ns)
             except Exception as exc:
                 raise WsCallbackError(f"on_raw raised {exc!r}") from exc
-        try:
-            events = self._decode(raw, now_ns)
-        except Exception as exc:  # a codec bug must not take the feed down
-            self.stats.decode_errors += 1
-            events = (Rejection(exchange_ns=0, local_ns=now_ns, reason="decode_error",
-                                detail=f"decode raised {exc!r}"[:300], channel=""),)
-        for event in events:
-            self._on_decoded(event, now_ns)
-
-    def _on_decoded(self, event: AnyEvent, now_ns: int) -> None:
-        if isinstance(event, _MARKET_TYPES):
-            self._on_channel_data(self._market_key(event), now_ns)
-        elif isinstance(event, SubscriptionAck):
+        for event in self._session.on_frame(raw, now_ns):
             self._emit(event)
-            self._on_ack(event, now_ns)
-            return
-        elif isinstance(event, Rejection):
-            self.stats.rejections += 1
-        else:
-            key = _PRIVATE_KEY.get(type(event))
-            if key is not None:
-                self._on_channel_data(key, now_ns)
-        self._emit(event)
 
-    def _market_key(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> str:
-        cache = self._market_keys[type(event)]
-        key = cache.get(event.coin)
-        if key is None:  # once per coin and channel: no string building per event
-            key = cache[event.coin] = f"{_MARKET_PREFIX[type(event)]}:{event.coin}"
-        return key
-
-    def _on_channel_data(self, key: str, now_ns: int) -> None:
-        recovered = self._watchdog.on_message(key, now_ns)
-        if recovered is not None:
-            self._emit(recovered)
+    def _perform_events(self, step: Step) -> None:
+        for event in step.events:
+            self._emit(event)
 
     def _emit(self, event: AnyEvent) -> None:
         try:
@@ -560,65 +461,24 @@ class HyperliquidWsClient:
             raise WsCallbackError(f"on_event raised {exc!r} on {type(event).__name__}") \
                 from exc
 
-    # ------------------------------------------------------------ subscriptions
-
-    def _on_ack(self, ack: SubscriptionAck, now_ns: int) -> None:
-        if ack.method != "subscribe" or self._up:
-            return
-        got = _canonical(ack.subscription)
-        # The venue may echo defaults (e.g. nSigFigs: null): ours must be a subset.
-        for i, wanted in enumerate(self._pending):
-            if wanted <= got:
-                del self._pending[i]
-                break
-        if not self._pending and self._subs_sent_ns:
-            self._go_up(now_ns, f"{len(self._subs)} subscriptions acked")
-
-    def _go_up(self, now_ns: int, detail: str) -> None:
-        self._up = True
-        for key in self._channel_keys:
-            self._watchdog.arm(key, now_ns)
-        self._emit(FeedState(exchange_ns=0, local_ns=now_ns, status=FeedStatus.UP,
-                             channel="", detail=detail))
-
-    async def _subscribe_all(self, ws: ClientConnection) -> None:
-        for msg in self._sub_msgs:
-            await self._send_control(ws, msg)
-        self._subs_sent_ns = self._clock.now_ns()
-        if not self._pending and not self._up:  # acks all came back, or nothing to ack
-            self._go_up(self._subs_sent_ns, f"{len(self._subs)} subscriptions acked")
-
     # ------------------------------------------------------------ control loop (timer)
 
-    async def _control(self, ws: ClientConnection) -> None:
-        await self._subscribe_all(ws)
+    async def _control(self, ws: ClientConnection, subscribe: Step) -> None:
+        for frame in subscribe.frames:
+            await self._send_control(ws, frame)
+        self._perform_events(self._session.on_subscribed(self._clock.now_ns()))
         tick_s = self._cfg.tick_s
         while True:
             await asyncio.sleep(tick_s)
             await self._on_tick(ws, self._clock.now_ns())
 
     async def _on_tick(self, ws: ClientConnection, now_ns: int) -> None:
-        for state in self._watchdog.check(now_ns):
-            self.stats.stale_reports += 1
-            self._emit(state)
-        if not self._up and now_ns - self._subs_sent_ns >= self._ack_timeout_ns:
-            self._up_without_acks(now_ns)
-        silent_ns = now_ns - self._last_rx_ns
-        if silent_ns >= self._silence_ns:
-            self.stats.dead_connections += 1
-            raise WsConnectionDeadError(f"nothing received for {silent_ns // 1_000_000} ms")
-        probe_ns = self._silence_ns // 2
-        if (now_ns - self._last_tx_ns >= self._ping_ns
-                or (silent_ns >= probe_ns and now_ns - self._last_ping_ns >= probe_ns)):
-            await self._send_control(ws, _PING)
-            self._last_ping_ns = now_ns
-            self.stats.pings_sent += 1
-
-    def _up_without_acks(self, now_ns: int) -> None:
-        missing = len(self._pending)
-        self.stats.unacked_subscriptions += missing
-        names = ", ".join(sorted(str(dict(p)) for p in self._pending))[:500]
-        self._go_up(now_ns, f"{missing} subscriptions unacked after ack timeout: {names}")
+        step = self._session.on_tick(now_ns)
+        self._perform_events(step)
+        if step.dead:
+            raise WsConnectionDeadError(step.dead)
+        for frame in step.frames:
+            await self._send_control(ws, frame)
 
     async def _send_control(self, ws: ClientConnection, data: bytes) -> None:
         """Send a ping or subscribe, waiting (never failing) for room in the message budget."""
@@ -628,8 +488,4 @@ class HyperliquidWsClient:
             await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise WsConnectionLostError(f"connection lost while sending: {exc}") from exc
-        self._note_sent(self._clock.now_ns())
-
-    def _note_sent(self, now_ns: int) -> None:
-        self._last_tx_ns = now_ns
-        self.stats.messages_sent += 1
+        self._session.on_sent(self._clock.now_ns())

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import FeedState, FeedStatus
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.subscriptions import coin_of_channel
 
 NEVER_STALE: Final[int] = 0
 """Cadence meaning "never report this channel stale"."""
@@ -32,10 +33,11 @@ _NS_PER_MS = 1_000_000
 class _Channel:
     """Mutable per-channel state; one per key, allocated once, updated in place."""
 
-    __slots__ = ("armed", "last_ns", "limit_ns", "stale")
+    __slots__ = ("armed", "coin", "last_ns", "limit_ns", "stale")
 
-    def __init__(self, limit_ns: int) -> None:
+    def __init__(self, limit_ns: int, coin: str) -> None:
         self.limit_ns = limit_ns  # 0 = never stale
+        self.coin = coin  # "" for account channels: consumers never parse the key
         self.last_ns = 0
         self.armed = False  # False until the first message or arm() after a reset
         self.stale = False
@@ -72,7 +74,7 @@ class FeedWatchdog:
         if ch.stale:
             ch.stale = False
             return FeedState(exchange_ns=0, local_ns=now_ns, status=FeedStatus.RECOVERED,
-                             channel=channel_key, detail="data resumed")
+                             channel=channel_key, coin=ch.coin, detail="data resumed")
         return None
 
     # ------------------------------------------------------------ timer path
@@ -88,7 +90,7 @@ class FeedWatchdog:
                 ch.stale = True
                 out.append(FeedState(
                     exchange_ns=0, local_ns=now_ns, status=FeedStatus.STALE, channel=key,
-                    detail=f"silent {silent // _NS_PER_MS} ms > limit "
+                    coin=ch.coin, detail=f"silent {silent // _NS_PER_MS} ms > limit "
                            f"{ch.limit_ns // _NS_PER_MS} ms"))
         return out
 
@@ -131,6 +133,6 @@ class FeedWatchdog:
         return cadence
 
     def _new_channel(self, channel_key: str) -> _Channel:
-        ch = _Channel(self.limit_ns(channel_key))
+        ch = _Channel(self.limit_ns(channel_key), coin_of_channel(channel_key))
         self._channels[channel_key] = ch
         return ch
