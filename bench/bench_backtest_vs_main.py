@@ -1,23 +1,28 @@
-"""Backtest throughput of this checkout against a baseline revision, side by side, in one run.
+"""Backtest throughput of this checkout against baseline revisions, side by side, in one run.
 
-The baseline (default `52d2d2c`, the session's starting main) is checked out into a
-temporary `git worktree`; every backtest runs in a fresh Python subprocess that imports the
-package from ONE of the two trees (never the editable install's), and the two sides
-alternate (A B, B A, ...) so that load on a shared machine hits both alike.
+Each baseline (default `52d2d2c`, main when the throughput issue was filed, and `5316ca9`,
+main when the last round of speed work started) is checked out into a temporary `git
+worktree`; every backtest runs in a fresh Python subprocess that imports the package from
+ONE of the trees (never the editable install's), and the sides take turns in a rotating
+order (A B C, B C A, ...) so that load on a shared machine hits all of them alike.
 
 Inputs (the same files for both sides):
 - a one-hour synthetic recording (`hlofi sim record --scenario realistic --seed 1
   --duration 3600`, recorded once with this checkout), default config;
 - the real BTC archive hour (../shared/data) with `configs/btc-ofi` (each side its own copy).
 
-Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
-over its CPU time (steadier on a loaded machine), medians over the rounds, the ratio, and
-whether the journal hashes agree. Against `--baseline main` they must (a speed change
-never changes a decision); against an older revision they differ when the strategy or the
-order path changed since, and the ratio then also reflects that the two runs did different
-work (e.g. more orders, each signed, sent, matched and journaled).
+The candidate decodes each recording once (data/decoded_cache.py) into a cache private to
+this run: its first round builds the entry (marked "build"), later rounds read it.
 
-Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV] [--rounds N]
+Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
+over its CPU time (steadier on a loaded machine), medians over the rounds, the candidate's
+ratio to each baseline, and whether the journal hashes agree. Against `--baseline main`
+they must (a speed change never changes a decision); against an older revision they
+differ when the strategy or the order path changed since, and the ratio then also reflects
+that the two runs did different work (e.g. more orders, each signed, sent, matched and
+journaled).
+
+Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV ...] [--rounds N]
      [--duration S] [--skip-archive] [--skip-synthetic]
 """
 
@@ -36,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
-DEFAULT_BASELINE = "52d2d2c"
+DEFAULT_BASELINES = ("52d2d2c", "5316ca9")
 
 # Runs in the child: import the package from the tree given, never from the editable
 # install of whichever venv runs us, then one backtest, then one JSON line.
@@ -97,6 +102,9 @@ def record_synthetic(out: Path, duration: float) -> None:
 def run_once(side: Side, inp: Input, out: Path) -> None:
     config = str(side.tree / inp.config) if inp.config else ""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cache = out.parent / "decoded-cache"
+    env["HLOFI_DECODED_CACHE"] = str(cache)  # baselines ignore it
+    entries = len(list(cache.glob("*"))) if cache.exists() else 0
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(side.tree), config,
                            str(inp.data), str(out)], cwd=side.tree, env=env,
                           capture_output=True, text=True)
@@ -107,49 +115,63 @@ def run_once(side: Side, inp: Input, out: Path) -> None:
     side.wall_fps.append(got["frames"] / got["wall_s"])
     side.cpu_fps.append(got["frames"] / got["cpu_s"])
     side.hashes.add(got["sha"])
-    print(f"  {inp.name:9s} {side.name:9s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
-          f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu", flush=True)
+    print(f"  {inp.name:9s} {side.name:16s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
+          f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu"
+          f"{'  (build)' if cache.exists() and len(list(cache.glob('*'))) > entries else ''}",
+          flush=True)
     shutil.rmtree(out, ignore_errors=True)
 
 
-def compare(inp: Input, base: Side, cand: Side, rounds: int, work: Path) -> None:
+def compare(inp: Input, bases: list[Side], cand: Side, rounds: int, work: Path) -> None:
+    sides = [*bases, cand]
     for r in range(rounds):
-        order = (base, cand) if r % 2 == 0 else (cand, base)
-        for side in order:
-            run_once(side, inp, work / f"{inp.name}-{side.name}-{r}")
-    report(inp, base, cand)
+        k = r % len(sides)
+        for side in sides[k:] + sides[:k]:
+            run_once(side, inp, work / f"{inp.name}-{r}-{sides.index(side)}")
+    print(f"=== {inp.name}: {cand.frames:,} frames ({inp.data.name}), medians")
+    cw, cc = statistics.median(cand.wall_fps), statistics.median(cand.cpu_fps)
+    print(f"    {'candidate':16s} {cw:9,.0f} frames/s wall  {cc:9,.0f} frames/s cpu")
+    for base in bases:
+        report(base, cand)
 
 
-def report(inp: Input, base: Side, cand: Side) -> None:
+def report(base: Side, cand: Side) -> None:
     bw, cw = statistics.median(base.wall_fps), statistics.median(cand.wall_fps)
     bc, cc = statistics.median(base.cpu_fps), statistics.median(cand.cpu_fps)
     same = base.hashes == cand.hashes and len(base.hashes) == 1
-    print(f"=== {inp.name}: {cand.frames:,} frames ({inp.data.name}), medians")
-    print(f"    baseline  {bw:9,.0f} frames/s wall  {bc:9,.0f} frames/s cpu")
-    print(f"    candidate {cw:9,.0f} frames/s wall  {cc:9,.0f} frames/s cpu")
-    print(f"    ratio     {cw / bw:9.2f}x wall         {cc / bc:9.2f}x cpu")
-    print(f"    journal sha256 {'identical' if same else 'DIFFERENT'}: "
-          f"baseline {sorted(base.hashes)} candidate {sorted(cand.hashes)}", flush=True)
+    print(f"    {base.name:16s} {bw:9,.0f} frames/s wall  {bc:9,.0f} frames/s cpu"
+          f"  -> candidate {cw / bw:5.2f}x wall {cc / bc:5.2f}x cpu; journal sha256 "
+          f"{'identical' if same else 'DIFFERENT'} ({sorted(base.hashes)[0][:12]} vs "
+          f"{sorted(cand.hashes)[0][:12]})", flush=True)
     if not same:
-        print("    (different decisions: strategy or order path changed between the revisions, "
-              "so the two did different work; --baseline main gives a same-decisions ratio)")
+        print("      (different decisions: strategy or order path changed between the "
+              "revisions, so the two did different work)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare to")
+    ap.add_argument("--baseline", action="append", default=None,
+                    help="git revision to compare to (repeatable; default: "
+                         f"{' and '.join(DEFAULT_BASELINES)})")
     ap.add_argument("--rounds", type=int, default=3, help="runs per side and input")
     ap.add_argument("--duration", type=float, default=3600.0, help="synthetic seconds")
     ap.add_argument("--skip-archive", action="store_true")
     ap.add_argument("--skip-synthetic", action="store_true")
     args = ap.parse_args()
+    revs: list[str] = args.baseline or list(DEFAULT_BASELINES)
     with tempfile.TemporaryDirectory(prefix="bench-vs-main-") as tmp:
         work = Path(tmp)
-        base_tree = work / "baseline"
-        commit = add_worktree(args.baseline, base_tree)
+        trees: list[Path] = []
         try:
-            print(f"baseline {args.baseline} ({commit[:12]}) vs candidate {ROOT} "
-                  f"(HEAD {git('rev-parse', '--short', 'HEAD')}, working tree as is)")
+            bases: list[Side] = []
+            for rev in revs:
+                tree = work / f"baseline-{len(trees)}"
+                commit = add_worktree(rev, tree)
+                trees.append(tree)
+                bases.append(Side(f"baseline {rev}", tree))
+                print(f"baseline {rev} ({commit[:12]})")
+            print(f"candidate {ROOT} (HEAD {git('rev-parse', '--short', 'HEAD')}, "
+                  "working tree as is)")
             inputs = []
             if not args.skip_synthetic:
                 syn = work / "synthetic"
@@ -161,10 +183,11 @@ def main() -> None:
                 else:
                     print(f"archive hour skipped: {ARCHIVE} is absent")
             for inp in inputs:
-                compare(inp, Side("baseline", base_tree), Side("candidate", ROOT),
+                compare(inp, [Side(b.name, b.tree) for b in bases], Side("candidate", ROOT),
                         args.rounds, work)
         finally:
-            git("worktree", "remove", "--force", str(base_tree))
+            for tree in trees:
+                git("worktree", "remove", "--force", str(tree))
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ from hyperliquid_ofi_trader.core.commands import (  # noqa: E402
     PlaceOrder,
 )
 from hyperliquid_ofi_trader.core.events import Fill, OrderAck, UserFills  # noqa: E402
+from hyperliquid_ofi_trader.core.records import FillReport  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif  # noqa: E402
 from hyperliquid_ofi_trader.execution.order_manager import (  # noqa: E402
-    FillReport,
     OrderManager,
     OrderManagerSettings,
 )

@@ -44,8 +44,10 @@ def binance_eth() -> Path:
 @pytest.fixture(autouse=True)
 def _private_hlofi_state_dir(tmp_path_factory: pytest.TempPathFactory,
                              monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test (and every process it starts) gets its own run registry and durable
-    halts, so parallel runs and the user's own running systems never see each other."""
+    """Each test (and every process it starts) gets its own run registry, durable halts
+    and decoded-recording cache, so parallel runs and the user's own running systems never
+    see each other."""
     root = tmp_path_factory.mktemp("hlofi-state")
     monkeypatch.setenv("HLOFI_STATE_DIR", str(root))
+    monkeypatch.setenv("HLOFI_DECODED_CACHE", str(root / "decoded"))
     return root

@@ -25,6 +25,7 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
+from hyperliquid_ofi_trader.risk.position import PositionBook
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import order_status
 
 T0 = 1_700_000_000_000_000_000
@@ -90,6 +91,14 @@ def make_manager(store: OrderStore | None = None, clock: ReplayClock | None = No
     clk = clock if clock is not None else ReplayClock(T0)
     mgr = OrderManager(port, clk, store, OrderManagerSettings(**settings))
     return mgr, port, clk
+
+
+def watch_positions(mgr: OrderManager) -> PositionBook:
+    """The one position book, told of the manager's new fills as the execution stack
+    wires it."""
+    book = PositionBook()
+    mgr.add_fill_listener(book.on_fill_report)
+    return book
 
 
 def ack(cloid: str, outcome: str = "resting", oid: int | None = 1, filled: float = 0.0,

@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgspec
 import numpy as np
 
+from hyperliquid_ofi_trader.backtest.decoded_frames import EmptySourceError, open_decoded
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
 from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
@@ -46,16 +45,10 @@ from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.persistence import connect_wal
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.data.coin_scan import require_traded_coins
-from hyperliquid_ofi_trader.data.replay_sources import (
-    Frame,
-    ReadStats,
-    ReplaySource,
-    iter_frames,
-)
+from hyperliquid_ofi_trader.data.decoded_cache import DecodedFrame, default_cache_dir
+from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplaySource
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
@@ -222,13 +215,18 @@ class BacktestDriver:
     # ------------------------------------------------------------ frames
 
     def feed(self, local_ns: int, raw: bytes | str) -> None:
+        self.feed_decoded(local_ns, self.codec.decode(raw, local_ns))
+
+    def feed_decoded(self, local_ns: int, events: list[AnyEvent]) -> None:
+        """One frame, already decoded (by this driver's codec, or read back from the
+        decoded-recording cache)."""
         queue = self.queue
         if not self.frames:
             self.first_local_ns = local_ns
             queue.push(local_ns, self.start)
         queue.run_until(local_ns - self.lookahead_ns)
         self.frames += 1
-        for event in self.codec.decode(raw, local_ns):
+        for event in events:
             if isinstance(event, _MARKET):
                 self._schedule_market(event, local_ns)
             else:  # codec rejections and the like: the engine counts them on receipt
@@ -257,16 +255,18 @@ class BacktestDriver:
                 on_progress(self.frames)
         self.queue.run_all()  # answers and pushes still in flight
 
+    def run_decoded(self, frames: Iterable[DecodedFrame], limit: int | None = None,
+                    on_progress: Callable[[int], None] | None = None) -> None:
+        for local_ns, events in frames:
+            if limit is not None and self.frames >= limit:
+                break
+            self.feed_decoded(local_ns, events)
+            if on_progress is not None and self.frames % 1000 == 0:
+                on_progress(self.frames)
+        self.queue.run_all()  # answers and pushes still in flight
+
 
 # ---------------------------------------------------------------- assembly
-
-
-def _first(frames: Iterator[Frame]) -> tuple[int, Iterator[Frame]]:
-    """The first frame's receive time, and the frames with it put back in front."""
-    head = next(frames, None)
-    if head is None:
-        raise BacktestError("the data source holds no frames")
-    return head[0], itertools.chain((head,), frames)
 
 
 @dataclass(slots=True)
@@ -275,14 +275,14 @@ class _Run:
     driver: BacktestDriver
     stack: ExecutionStack
     store: OrderStore
-    store_conn: sqlite3.Connection  # the store's; closed by the run (the store did not open it)
 
 
 class _BacktestOrderStore(OrderStore):
     """The order store of a backtest commits full batches only, and the rest at close:
     live, a new order is made durable before it leaves and the flush timer bounds what a
     crash loses; in a backtest no order leaves the process, and nothing reads these
-    tables back during the run. (Its connection is not its own: no ahead-log file.)"""
+    tables back during the run. (It writes through the journal's non-durable writer: no
+    ahead-log file.)"""
 
     __slots__ = ()
 
@@ -291,19 +291,9 @@ class _BacktestOrderStore(OrderStore):
             super().flush(force=force)
 
 
-def _backtest_connection(path: Path) -> sqlite3.Connection:
-    """The order store's connection to the run database, without fsyncs (see
-    `Journal(durable=False)`)."""
-    try:
-        conn = connect_wal(path)
-        conn.execute("PRAGMA synchronous=OFF")
-    except (OSError, sqlite3.Error) as exc:
-        raise BacktestError(f"cannot open {path}: {exc}") from exc
-    return conn
-
-
 def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: ReplayClock,
-              seed: int, latency: LatencyConfig | None, settings: BacktestSettings) -> _Run:
+              seed: int, latency: LatencyConfig | None, settings: BacktestSettings,
+              codec: HyperliquidCodec) -> _Run:
     # The queue starts one lookahead before the first receive time: the first frames'
     # exchange times lie before it.
     queue = EventQueue(clock.now_ns() - settings.lookahead_ns)
@@ -314,8 +304,8 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     venue.signatures = RecoveryMemo()
     model = LatencyModel(latency, seed)
     assets = AssetRegistry.from_meta(venue.meta())
-    store_conn = _backtest_connection(journal_path)
-    store = _BacktestOrderStore(store_conn, batch_size=BACKTEST_WRITE_BATCH)
+    # The journal's writer (no fsyncs, no ahead log: durable=False): one connection.
+    store = _BacktestOrderStore(journal.writer, batch_size=BACKTEST_WRITE_BATCH)
     holder: list[BacktestDriver] = []
     signer = L1Signer(key, mainnet=venue.settings.mainnet, memo=venue.signatures)
     gateway = SimulatedGateway(venue, signer,
@@ -334,11 +324,11 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
         return stack.execution
 
     engine, _ = build_engine(cfg, clock, journal, execution=factory, trust=trust)
-    driver = BacktestDriver(engine, clock, queue, venue, gateway, model,
-                            HyperliquidCodec(frozenset(cfg.symbols.coins)), settings.lookahead_ns)
+    driver = BacktestDriver(engine, clock, queue, venue, gateway, model, codec,
+                            settings.lookahead_ns)
     holder.append(driver)
     driver.on_status = _recovery(cfg, engine, stacks[0], gateway)
-    return _Run(engine, driver, stacks[0], store, store_conn)
+    return _Run(engine, driver, stacks[0], store)
 
 
 def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
@@ -359,31 +349,41 @@ def run_backtest(cfg: AppConfig, data: ReplaySource, out_dir: Path, seed: int = 
                  latency: LatencyConfig | None = None,
                  settings: BacktestSettings | None = None, limit: int | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 stopwatch: Callable[[], float] | None = None) -> BacktestResult:
+                 stopwatch: Callable[[], float] | None = None,
+                 decoded_cache: Path | Literal[False] | None = None) -> BacktestResult:
     """Backtest `cfg` over the recording at `data`; the journal goes to
     `out_dir/journal.sqlite` (which must not exist yet). `stopwatch` (e.g.
-    `time.perf_counter`, from the CLI or a benchmark) only times the run."""
+    `time.perf_counter`, from the CLI or a benchmark) only times the run.
+
+    `decoded_cache`: the folder of the decoded-recording cache (data/decoded_cache.py;
+    None: where the environment says, False: none). A run with a `limit` neither reads
+    nor writes it (its counts must describe the frames it read)."""
     settings = settings or BacktestSettings()
     journal_path = out_dir / JOURNAL_NAME
     if journal_path.exists():
         raise BacktestError(f"{journal_path} already exists: choose another output folder")
     stats = ReadStats()
-    first_ns, frames = _first(iter_frames(data, stats))  # raises early for a bad source
-    frames = require_traded_coins(frames, cfg.symbols.traded)  # before any output exists
+    codec = HyperliquidCodec(frozenset(cfg.symbols.coins))
+    cache_dir = (None if decoded_cache is False or limit is not None
+                 else decoded_cache or default_cache_dir())
+    try:  # raises early for a bad source, and for missing coins before any output exists
+        first_ns, frames = open_decoded(data, stats, codec, cfg.symbols.traded, cache_dir)
+    except EmptySourceError as exc:
+        raise BacktestError(str(exc)) from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = ReplayClock(first_ns)
     result = BacktestResult(source=str(data), out_dir=str(out_dir), journal=str(journal_path),
                             seed=seed, latency=(latency or LatencyConfig()).describe())
     with Journal(journal_path, batch_size=BACKTEST_WRITE_BATCH, durable=False) as journal:
-        run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings)
+        run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings, codec)
         started = stopwatch() if stopwatch is not None else 0.0
         try:
-            run.driver.run(frames, limit, on_progress)
+            run.driver.run_decoded(frames, limit, on_progress)
         finally:
+            frames.close()  # a cache entry being written is kept only after the last frame
             run.engine.flush()
             run.stack.orders.flush()
             run.store.close()
-            run.store_conn.close()
         _fill_result(result, run, stats)
     # After the journal's close: its last (in a backtest, most) rows are committed there.
     result.wall_s = stopwatch() - started if stopwatch is not None else 0.0

@@ -5,7 +5,7 @@ The headline figures (gross PnL before fees, fees, net, turnover, fills, by orde
 come from the run's journal through `backtest.report.run_figures`, the same source as
 `hlofi report` and `hlofi backtest --json`, so the three never disagree. The live
 trackers (slippage, markouts, fill rates) are shown beside them for diagnosis; they see
-each fill once (`feedback/fill_once.py`)."""
+each fill once (the order manager's fill news)."""
 
 from __future__ import annotations
 

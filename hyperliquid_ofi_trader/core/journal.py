@@ -31,9 +31,11 @@ connection skips fsyncs (`synchronous=OFF`): its "wire" is an in-process
 venue and a crashed backtest is rerun, so none of that protects anything there, while one
 commit per order and the checkpoint fsyncs were most of its journal cost.
 
-Writes go through `core.persistence`: one transaction that rolls back on any exception, a
-poisoned row set aside alone (`health.quarantined`), a 50 ms busy timeout, an owner-only
-file. `health` tells the degrade watch (runtime/persistence_watch.py) when writes fail.
+Writes go through the run database's one writer (`core.persistence.RunDatabaseWriter`,
+`journal.writer`), which the order store shares: one connection, one transaction that
+rolls back on any exception, a poisoned row set aside alone (`health.quarantined`), a
+50 ms busy timeout, an owner-only file. `health` tells the degrade watch
+(runtime/persistence_watch.py) when writes fail.
 
 Schema versioning: `PRAGMA user_version` holds the number of applied migrations;
 `MIGRATIONS` is append-only (one schema, one owner of its version). Migration 2 adds the
@@ -56,11 +58,10 @@ import orjson
 
 from hyperliquid_ofi_trader.core.persistence import (
     Quarantined,
+    RunDatabaseWriter,
     TransientWriteError,
     WriteHealth,
     atomic,
-    connect_wal,
-    write_batch,
 )
 from hyperliquid_ofi_trader.core.state import Transition
 from hyperliquid_ofi_trader.errors import OurBugError
@@ -213,9 +214,9 @@ def encode_inputs(inputs: Mapping[str, Any]) -> str:
         return orjson.dumps(fallback).decode()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _open_writer(path: Path, durable: bool) -> RunDatabaseWriter:
     try:
-        return connect_wal(path)
+        return RunDatabaseWriter.open(path, durable=durable).acquire()
     except (OSError, sqlite3.Error) as exc:
         raise JournalError(f"cannot open journal {path}: {exc}") from exc
 
@@ -264,9 +265,26 @@ def recover_lost_decisions(conn: sqlite3.Connection) -> int:
 class Journal:
     """Append-only writer of decisions, state changes and errors, batched."""
 
-    __slots__ = ("_conn", "_decision_high", "_decisions", "_errors", "_next_decision",
-                 "_next_error", "_next_state", "_reserved", "_states", "batch_size",
-                 "durable", "flushes", "health", "max_pending", "path", "recovered_lost")
+    __slots__ = (
+        "_conn",
+        "_decision_high",
+        "_decisions",
+        "_errors",
+        "_next_decision",
+        "_next_error",
+        "_next_state",
+        "_released",
+        "_reserved",
+        "_states",
+        "batch_size",
+        "durable",
+        "flushes",
+        "health",
+        "max_pending",
+        "path",
+        "recovered_lost",
+        "writer",
+    )
 
     def __init__(self, path: Path | str, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_pending: int = 100_000, durable: bool = True) -> None:
@@ -275,18 +293,24 @@ class Journal:
         self.path = Path(path)
         self.batch_size = batch_size
         self.durable = durable  # False only where no order leaves the process
-        self._conn = _connect(self.path)
-        migrate(self._conn, self.path)
+        # The run database's one writer: the order store writes through it too
+        # (`OrderStore(journal.writer)`), on the same connection.
+        self.writer = _open_writer(self.path, durable)
+        self._released = False
+        self._conn = self.writer.conn
         try:
-            if not durable:
-                self._conn.execute("PRAGMA synchronous=OFF")
+            migrate(self._conn, self.path)
+        except JournalError:
+            self.writer.release()
+            raise
+        try:
             self.recovered_lost = recover_lost_decisions(self._conn)
             self._next_decision = max(_max_id(self._conn, "decisions") + 1,
                                       _decision_high(self._conn))
             self._next_state = _max_id(self._conn, "state_changes") + 1
             self._next_error = _max_id(self._conn, "errors") + 1
         except sqlite3.Error as exc:
-            self._conn.close()
+            self.writer.release()
             raise JournalError(f"cannot read journal {self.path}: {exc}") from exc
         if self.recovered_lost:
             _log.warning("journal: %d order decision(s) of an earlier process were never "
@@ -324,7 +348,7 @@ class Journal:
         """Commit that ids below `high` may be in use before handing any of them out."""
         self._decision_high = high
         try:
-            atomic(self._conn, lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY, high)))
+            self.writer.commit(lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY, high)))
         except Exception as exc:
             # Deciding must go on (the degrade watch sees `failing`); ids of this block may
             # be reused only if the process also dies before its next successful flush.
@@ -414,9 +438,9 @@ class Journal:
         if not self.pending or not (force or self.health.should_retry()):
             return
         try:
-            refused = write_batch(self._conn, ((_INSERT_DECISION, self._decisions),
-                                               (_INSERT_STATE, self._states),
-                                               (_INSERT_ERROR, self._errors)))
+            refused = self.writer.write(((_INSERT_DECISION, self._decisions),
+                                         (_INSERT_STATE, self._states),
+                                         (_INSERT_ERROR, self._errors)))
         except TransientWriteError as exc:
             self.health.note_failure(str(exc))
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
@@ -448,14 +472,20 @@ class Journal:
             _log.error("journal: %d rows lost at close: %s", self.pending, exc)
             self._clear()
         finally:
-            self._conn.close()
+            self._release_writer()
+
+    def _release_writer(self) -> None:
+        # Once: the order store may still write through it until it closes too.
+        if not self._released:
+            self._released = True
+            self.writer.release()
 
     def _release_unused_ids(self) -> None:
         # Only after a successful flush: every id handed out is then in the file.
         if self._reserved or self._decision_high <= self._next_decision:
             return
         try:
-            atomic(self._conn, lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY,
+            self.writer.commit(lambda c: c.execute(_SET_META, (DECISION_HIGH_KEY,
                                                                self._next_decision)))
         except sqlite3.Error as exc:  # closed already, another process: keep the gap
             _log.warning("journal: unused decision ids not released: %s", exc)

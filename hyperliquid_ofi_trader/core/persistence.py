@@ -1,4 +1,17 @@
-"""SQLite plumbing shared by every writer of the run database (journal, order store).
+"""The one writer of the run database (`RunDatabaseWriter`) and its SQLite plumbing.
+
+The journal (decisions, state changes, errors) and the order store (orders, fills,
+positions, reservations) live in one file and write it through ONE connection: each keeps
+its own batch and commit rhythm (what it must make durable when), and both commit through
+the writer's `write` / `commit`. Two connections on one file used to meet each other's
+write locks (each wait up to the busy timeout, on the event loop) and doubled the WAL
+bookkeeping; one connection on one thread cannot lock itself out.
+
+WAL checkpoints (milliseconds) run only in commits that may take them: the order store's
+commits happen on the order path (a cloid reservation inside a submit, a batch commit
+reached by a new order's row), so they pass `checkpoint=False` and the connection's
+automatic checkpoint is off for them; the journal's commits, made after the orders left,
+keep checkpointing the shared file.
 
 Three failures seen in fault runs shape it:
 - A value SQLite cannot bind (an int beyond 64 bits raises `OverflowError`, not a
@@ -25,7 +38,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +51,7 @@ DIR_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 _QUARANTINE_KEEP: Final = 100  # the most recent quarantined rows kept for inspection
 _MAX_RETRY_GAP: Final = 64  # calls skipped at most between two attempts while failing
+_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default
 
 Row = tuple[Any, ...]
 Statement = tuple[str, Sequence[Row]]
@@ -193,3 +208,66 @@ def _write_row_by_row(conn: sqlite3.Connection,
     except Exception as exc:
         raise TransientWriteError(str(exc)) from exc
     return refused
+
+
+@contextmanager
+def _without_checkpoint(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
+
+
+class RunDatabaseWriter:
+    """The one connection that writes a run database, shared by the journal and the order
+    store (see the module docstring). `durable=False` (a backtest: no order leaves the
+    process, a crashed run is rerun) skips fsyncs."""
+
+    __slots__ = ("conn", "durable", "owners", "path")
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, durable: bool = True) -> None:
+        self.conn = conn
+        self.path = path
+        self.durable = durable
+        self.owners = 0  # front-ends still using it; the last one to let go closes it
+
+    @classmethod
+    def open(cls, path: Path, *, durable: bool = True) -> RunDatabaseWriter:
+        """Raises OSError or sqlite3.Error (the front-ends turn them into their errors)."""
+        conn = connect_wal(path)
+        try:
+            if not durable:
+                conn.execute("PRAGMA synchronous=OFF")
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return cls(conn, path, durable=durable)
+
+    def write(self, statements: Iterable[Statement], *,
+              checkpoint: bool = True) -> list[Quarantined]:
+        """`write_batch` on the shared connection: one transaction, rows refused by value
+        returned, `TransientWriteError` when nothing could be written."""
+        if checkpoint:
+            return write_batch(self.conn, statements)
+        with _without_checkpoint(self.conn):
+            return write_batch(self.conn, statements)
+
+    def commit(self, body: Callable[[sqlite3.Connection], object], *,
+               checkpoint: bool = True) -> None:
+        """`atomic(body)` on the shared connection (re-raises what body raised)."""
+        if checkpoint:
+            atomic(self.conn, body)
+            return
+        with _without_checkpoint(self.conn):
+            atomic(self.conn, body)
+
+    def acquire(self) -> RunDatabaseWriter:
+        self.owners += 1
+        return self
+
+    def release(self) -> None:
+        """A front-end is done with the writer; the last one closes the connection."""
+        self.owners -= 1
+        if self.owners <= 0:
+            self.conn.close()

@@ -50,9 +50,17 @@ def require_traded_coins(frames: Iterator[Frame], traded: Iterable[str],
     """The frames, unchanged, when the head holds every traded coin; else MissingCoinError
     naming the coins found and a configuration that trades them."""
     found, scanned, frames = scan_head(frames)
+    check_traded_coins(found, scanned, traded, configs_dir)
+    return frames
+
+
+def check_traded_coins(found: frozenset[str], scanned: int, traded: Iterable[str],
+                       configs_dir: Path = Path("configs")) -> None:
+    """MissingCoinError when a traded coin is not among those `scan_head` found in the
+    first `scanned` frames."""
     missing = sorted(set(traded) - found)
     if not missing:
-        return frames
+        return
     held = ", ".join(sorted(found)) or "no coin at all"
     raise MissingCoinError(
         f"the recording holds {held} (first {scanned:,} frames read) but the configuration "

@@ -532,6 +532,16 @@ def iter_frames(path: ReplaySource, stats: ReadStats | None = None) -> Iterator[
     return _read_file(path, detect_format(path), st)
 
 
+def recording_files(path: Path) -> list[Path]:
+    """The files a replay of `path` may read: the file itself, or a folder's candidate
+    files (what `iter_frames` looks at, before format detection), sorted."""
+    if path.is_dir():
+        return _candidate_files(path)
+    if not path.exists():
+        raise SourceNotFoundError(f"{path}: no such file or directory")
+    return [path]
+
+
 @dataclass(slots=True)
 class SourceDescription:
     """Summary of a recording, for `hlofi data describe` and sanity checks."""

@@ -19,23 +19,30 @@ Rules that keep real money safe:
   rate limit, never sent) is not a mystery: its orders were never placed (rejected, no
   query, no cancel) and its cancels never took effect (the order rests; the cancel is
   re-sent later, spaced out).
-- Fills are facts: de-duplicated on (coin, tid), applied whatever the order's state (a
-  fill before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
-  reaches the fill listeners exactly once.
+- Fills are facts: de-duplicated on (coin, tid) here and nowhere else (a fill with
+  unusable numbers is counted and dropped), applied whatever the order's state (a fill
+  before the ack, a fill racing a cancel or a cancel-and-replace), and each new fill
+  reaches the fill listeners (positions, feedback) exactly once.
 - Status news is idempotent: duplicates and out-of-order updates (a late "open" after
   "filled") are counted and dropped by the transition table (`order_state.py`), never
   allowed to regress an order.
 - A terminal state we only inferred ("the venue never saw it") is revisited if the venue
   later shows the order alive: that order is cancelled at once ("zombie").
 - Nothing here raises on venue input or a failing port/listener: those are counted.
+
+Observers do not wrap the port: they subscribe. `add_sent_listener` tells each command
+handed to the port (the kill switch's round-trip watch, feedback's order context),
+`add_fill_listener` each NEW fill (positions, feedback trackers); `set_resting_guard`
+lets the dead man's switch put a `scheduleCancel` ahead of an order that may rest.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.commands import (
@@ -56,11 +63,19 @@ from hyperliquid_ofi_trader.core.events import (
     OrderStatus,
     OrderStatusReport,
     OrderUpdate,
-    PositionSnapshot,
     PrivateEvent,
     ScheduleCancelAck,
     UserFills,
 )
+from hyperliquid_ofi_trader.core.order_state import (
+    OrderEvent,
+    OrderState,
+    is_live,
+    is_repeat,
+    is_stale,
+    transition,
+)
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
     ModifyIntent,
@@ -70,28 +85,17 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid
 from hyperliquid_ofi_trader.execution.order_records import (
-    FillReport,
     LiveOrders,
     OpenOrderRef,
     Order,
     OrderManagerSettings,
     OrderRecord,
-    position_after,
     valid_order_numbers,
-)
-from hyperliquid_ofi_trader.execution.order_state import (
-    OrderEvent,
-    OrderState,
-    is_live,
-    is_repeat,
-    is_stale,
-    transition,
 )
 from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,
     OrderStore,
     OrderStoreError,
-    PositionRow,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
     IocCouldNotMatch,
@@ -100,9 +104,23 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import order_status
 
-__all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings"]
+__all__ = ["FillListener", "FillReport", "Order", "OrderManager", "OrderManagerSettings",
+           "RestingGuard", "SentListener"]
 
 FillListener = Callable[[FillReport], None]
+# Called with the send time before an order that may rest (ALO, GTC) leaves; returns a
+# `scheduleCancel` time (ms) to hand to the port first, or None when none is needed.
+RestingGuard = Callable[[int], int | None]
+
+
+class SentListener(Protocol):
+    """Told of every order and cancel right after it was handed to the port, with the
+    time read before the hand-over ("sent"). `orders`: new orders and the replacements of
+    modifies; `cancels`: cancel commands. Must not raise (a failure is counted)."""
+
+    def on_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                sent_ns: int) -> None: ...
+
 _log = logging.getLogger(__name__)
 _MAX_ORPHAN_OIDS: Final = 1024
 S = OrderState
@@ -137,8 +155,8 @@ class OrderManager:
         self._seen: dict[tuple[str, int], int | None] = {}
         self._seen_order: deque[tuple[str, int]] = deque()
         self._listeners: list[FillListener] = []
-        self._fill_delta: dict[str, float] = {}
-        self._positions: dict[str, tuple[float, float]] = {}
+        self._sent_listeners: list[SentListener] = []
+        self._resting_guard: RestingGuard | None = None
         self._orphans: dict[int, list[Fill]] = {}
         self.counts: dict[str, int] = {}
         self.outcomes: dict[str, int] = {}  # "<tif>:<terminal state>"
@@ -179,7 +197,7 @@ class OrderManager:
             self._apply_moves(decision_id, moves)
         if cmds:
             self._write_ahead()
-            self._call_port(self._port.place, cmds)
+            self._send_places(cmds)
 
     def _apply_moves(self, decision_id: int, moves: Sequence[PlanIntent]) -> None:
         cancels = [m.cloid for m in moves if isinstance(m, CancelIntent)]
@@ -253,8 +271,8 @@ class OrderManager:
         self._persist(new)
         self._count("modify")
         self._write_ahead()
-        self._call_port(self._port.modify, [ModifyOrder(
-            target_cloid=cloid, target_oid=old.oid, replacement=_place(new))])
+        self._send_modifies([ModifyOrder(target_cloid=cloid, target_oid=old.oid,
+                                         replacement=_place(new))])
         return new.cloid
 
     # ------------------------------------------------------------ PrivateListener
@@ -302,6 +320,13 @@ class OrderManager:
     # ------------------------------------------------------------ fills
 
     def _on_fill(self, fill: Fill, local_ns: int, snapshot: bool) -> None:
+        # The one place that decides a fill is new: every listener (positions, feedback)
+        # hears it from here, once, whichever channel brought it how often.
+        if not _fill_ok(fill):
+            self._count("fill_malformed")
+            _log.error("fill %s tid %d with unusable numbers ignored: %r", fill.coin,
+                       fill.tid, fill)
+            return
         key = (fill.coin, fill.tid)
         print_ = _fingerprint(fill)
         if key in self._seen:
@@ -320,9 +345,10 @@ class OrderManager:
             self._apply_fill_to_order(rec, fill, local_ns)
         else:
             self._keep_orphan(fill)
-        self._apply_fill_to_position(fill, local_ns)
-        self._save_fill(fill, local_ns, rec)
+        # Listeners first: the position book's row then precedes the fill's in the store
+        # batch, as when the manager kept positions itself.
         self._notify(fill, local_ns, snapshot, rec)
+        self._save_fill(fill, local_ns, rec)
 
     def _on_repeated_fill(self, fill: Fill, print_: int, first: int | None) -> None:
         # Every fill normally arrives more than once: the userFills and userEvents streams
@@ -365,14 +391,6 @@ class OrderManager:
             self._count("orphan_fill_linked")
             self._apply_fill_to_order(rec, fill, rec.updated_ns)
 
-    def _apply_fill_to_position(self, fill: Fill, now: int) -> None:
-        signed = fill.size if fill.is_buy else -fill.size
-        self._fill_delta[fill.coin] = self._fill_delta.get(fill.coin, 0.0) + signed
-        size, entry = self._positions.get(fill.coin, (0.0, 0.0))
-        size, entry = position_after(size, entry, signed, fill.price)
-        self._positions[fill.coin] = (size, entry)
-        self._save_position(fill.coin, size, entry, now)
-
     def _remember_fill(self, key: tuple[str, int], print_: int | None) -> None:
         self._seen[key] = print_
         self._seen_order.append(key)
@@ -397,6 +415,11 @@ class OrderManager:
             except Exception as exc:  # a broken listener must not corrupt order state
                 self._count("listener_error")
                 _log.error("fill listener %r failed: %r", cb, exc, exc_info=exc)
+
+    def is_new_fill(self, fill: Fill) -> bool:
+        """Whether this fill would be news if delivered now (a read: nothing is marked).
+        For those that see events before the manager does (the kill switch)."""
+        return (fill.coin, fill.tid) not in self._seen and _fill_ok(fill)
 
     def add_fill_listener(self, cb: FillListener) -> None:
         """`cb` sees each NEW fill exactly once, with the order that caused it."""
@@ -621,7 +644,6 @@ class OrderManager:
         for rec in list(self._live.values()):
             if rec.cloid not in venue_cloids and rec.state is not S.PENDING:
                 self._lose(rec, now)  # not open on the venue: filled or cancelled? ask.
-        self._take_positions(snap.positions, now)
 
     def _handle_unknown_open(self, orders: list[OpenOrder], now: int) -> list[str]:
         """Adopt (returning their keys) or cancel venue orders we have no record of."""
@@ -629,7 +651,7 @@ class OrderManager:
             return [self._adopt(oo, now) for oo in orders]
         if orders:
             self._count("cancel_unknown_open", len(orders))
-            self._call_port(self._port.cancel, [CancelOrder(coin=o.coin, cloid=o.cloid,
+            self._send_cancel_cmds([CancelOrder(coin=o.coin, cloid=o.cloid,
                                                             oid=o.oid) for o in orders])
         return []
 
@@ -645,13 +667,6 @@ class OrderManager:
         self._learn_oid(rec, oo.oid)
         self._persist(rec)
         return cloid
-
-    def _take_positions(self, positions: Sequence[PositionSnapshot], now: int) -> None:
-        venue = {p.coin: (p.size, p.entry_px) for p in positions}
-        for coin in set(self._positions) | set(venue):
-            size, entry = venue.get(coin, (0.0, 0.0))
-            self._positions[coin] = (size, entry)
-            self._save_position(coin, size, entry, now)
 
     def request_reconcile(self) -> None:
         """Ask the gateway for an `AccountSnapshot` (after a reconnect or on start)."""
@@ -684,7 +699,7 @@ class OrderManager:
     def _cancel_unconfirmed(self, rec: OrderRecord, now: int) -> None:
         self._query(rec)
         if rec.cancel_wanted:
-            self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+            self._send_cancel_cmds([_cancel_cmd(rec)])
         rec.retries = min(rec.retries + 1, self.settings.max_backoff_exp)
         rec.deadline_ns = now + (self.settings.cancel_timeout_ns << rec.retries)
 
@@ -712,14 +727,6 @@ class OrderManager:
     def resting_size(self, coin: str, is_buy: bool) -> float:
         """Open size on one side: every live order counts (an unknown one may rest)."""
         return sum(r.remaining for r in self._live.of_coin(coin) if r.is_buy == is_buy)
-
-    def position_delta_from_fills(self, coin: str) -> float:
-        """Signed size our new fills added since this process started (coin units)."""
-        return self._fill_delta.get(coin, 0.0)
-
-    def position_estimate(self, coin: str) -> tuple[float, float]:
-        """(signed size, entry px): the last account snapshot plus fills since."""
-        return self._positions.get(coin, (0.0, 0.0))
 
     def summary(self) -> dict[str, Any]:
         return {"live": len(self._live), "known": len(self._orders), "counts": dict(self.counts),
@@ -811,14 +818,14 @@ class OrderManager:
             self._cancel_sent(rec, now)
             rec.deadline_ns = now + self.settings.cancel_timeout_ns
         self._count("cancel", len(recs))
-        self._call_port(self._port.cancel, [_cancel_cmd(r, decision_id) for r in recs])
+        self._send_cancel_cmds([_cancel_cmd(r, decision_id) for r in recs])
 
     def _zombie(self, rec: OrderRecord) -> None:
         # We concluded the venue never saw this order, and now it rests: take it down.
         self._count("zombie_cancel")
         _log.error("order %s concluded %s but the venue shows it open: cancelling",
                    rec.cloid, rec.state.value)
-        self._call_port(self._port.cancel, [_cancel_cmd(rec)])
+        self._send_cancel_cmds([_cancel_cmd(rec)])
 
     def _ioc_cancel_is_expiry(self, rec: OrderRecord, event: OrderEvent) -> OrderEvent:
         # The venue reports an IOC remainder as "canceled": for us that is expiry.
@@ -882,6 +889,57 @@ class OrderManager:
         if self._orphans:
             self._adopt_orphans(rec, oid)
 
+    # ------------------------------------------------------------ sending
+
+    def add_sent_listener(self, listener: SentListener) -> None:
+        """`listener` is told of every order and cancel handed to the port."""
+        self._sent_listeners.append(listener)
+
+    def set_resting_guard(self, guard: RestingGuard | None) -> None:
+        """`guard` runs before an order that may rest leaves (see `RestingGuard`)."""
+        self._resting_guard = guard
+
+    def _send_places(self, cmds: Sequence[PlaceOrder]) -> None:
+        now = self._clock.now_ns()
+        self._guard_resting(cmds, now)
+        self._call_port(self._port.place, cmds)
+        self._tell_sent(cmds, (), now)
+
+    def _send_modifies(self, cmds: Sequence[ModifyOrder]) -> None:
+        now = self._clock.now_ns()
+        replacements = [m.replacement for m in cmds]
+        self._guard_resting(replacements, now)
+        self._call_port(self._port.modify, cmds)
+        self._tell_sent(replacements, (), now)
+
+    def _send_cancel_cmds(self, cmds: Sequence[CancelOrder]) -> None:
+        now = self._clock.now_ns()
+        self._call_port(self._port.cancel, cmds)
+        self._tell_sent((), cmds, now)
+
+    def _guard_resting(self, orders: Sequence[PlaceOrder], now: int) -> None:
+        # An IOC never rests: only an order that may rest needs the switch armed first.
+        guard = self._resting_guard
+        if guard is None or all(o.tif is Tif.IOC for o in orders):
+            return
+        try:
+            time_ms = guard(now)
+        except Exception as exc:  # the guard must not raise; the timer re-arms
+            self._count("listener_error")
+            _log.error("resting guard %r failed: %r", guard, exc, exc_info=exc)
+            return
+        if time_ms is not None:
+            self._call_port(self._port.schedule_cancel, time_ms)
+
+    def _tell_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                   now: int) -> None:
+        for listener in self._sent_listeners:
+            try:
+                listener.on_sent(orders, cancels, now)
+            except Exception as exc:  # an observer must not corrupt order state
+                self._count("listener_error")
+                _log.error("sent listener %r failed: %r", listener, exc, exc_info=exc)
+
     def _count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
@@ -928,19 +986,13 @@ class OrderManager:
             crossed=fill.crossed, exchange_ns=fill.exchange_ns, local_ns=local_ns,
             decision_id=rec.decision_id if rec is not None else None))
 
-    def _save_position(self, coin: str, size: float, entry: float, now: int) -> None:
-        if self._store is not None:
-            self._store.save_position(PositionRow(coin=coin, size=size, entry_px=entry,
-                                                  updated_ns=now))
-
     def _recover(self, store: OrderStore) -> None:
-        """Restart: cloid counter, live orders, fill keys and positions from the store.
+        """Restart: cloid counter, live orders and fill keys from the store.
         Orders whose fate was unknown are queried on the first timer, never re-placed."""
         try:
             self._counter = max(self._counter, store.load_cloid_counter())
             rows = store.load_open_orders()
             keys = store.load_fill_keys(self.settings.max_fill_keys)
-            positions = store.load_positions()
         except OrderStoreError as exc:
             self._count("store_error")
             _log.error("order store recovery failed: %s", exc)
@@ -950,7 +1002,6 @@ class OrderManager:
             self._restore(OrderRecord.from_row(row), now)
         for key in reversed(keys):
             self._remember_fill(key, None)
-        self._positions = {c: (p.size, p.entry_px) for c, p in positions.items()}
 
     def _restore(self, rec: OrderRecord, now: int) -> None:
         if rec.state is S.PENDING:
@@ -980,6 +1031,10 @@ def reject_reason(text: str) -> str:
         code = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
         _REASONS[cls] = code
     return code
+
+
+def _fill_ok(fill: Fill) -> bool:
+    return (valid_order_numbers(fill.price, fill.size) and math.isfinite(fill.fee))
 
 
 def _fingerprint(fill: Fill) -> int:

@@ -13,9 +13,8 @@ from typing import Final
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.events import Fill
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.order_store import OrderRow
 
 _SECOND: Final = 1_000_000_000
@@ -92,23 +91,6 @@ class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     last_error: str
     replaces: str | None
     replaced_by: str | None
-
-
-class FillReport(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """A NEW fill (never repeated) with the order that caused it, for risk and feedback.
-
-    The order fields are None for a fill of an order we have no record of (placed by
-    something else on the account)."""
-
-    fill: Fill
-    local_ns: int
-    is_snapshot: bool
-    cloid: str | None
-    decision_id: int | None
-    tif: Tif | None
-    limit_px: float | None
-    intent_ns: int | None
-    order_state: OrderState | None
 
 
 class OrderRecord:
@@ -298,16 +280,3 @@ def _tif(text: str) -> Tif:
 def valid_order_numbers(price: float, size: float) -> bool:
     """Finite, positive price and size: anything else is refused before it reaches a port."""
     return (math.isfinite(price) and math.isfinite(size) and price > 0.0 and size > 0.0)
-
-
-def position_after(size: float, entry_px: float, signed_qty: float,
-                   px: float) -> tuple[float, float]:
-    """Signed position and average entry after a fill (average cost; a flip starts anew)."""
-    new = size + signed_qty
-    if abs(new) < 1e-12:
-        return 0.0, 0.0
-    if size == 0.0 or (size > 0.0) == (signed_qty > 0.0):
-        return new, (abs(size) * entry_px + abs(signed_qty) * px) / abs(new)
-    if (new > 0.0) != (size > 0.0):
-        return new, px  # crossed through flat: the remainder opened at this fill
-    return new, entry_px  # a reduction keeps the entry price

@@ -19,6 +19,8 @@ the logged rows the database lacks, so every order the venue ever saw has a row 
 killed the process. Lost fills are not lost for good: a restart reconciles against the
 venue's recent fills.
 
+In a run the store writes through the journal's `RunDatabaseWriter` (`OrderStore(
+journal.writer)`): one connection writes the file, each side with its own batches.
 Writes go through `core.persistence`: a transaction rolls back on any exception (a value
 SQLite cannot bind raises OverflowError, not sqlite3.Error), a row refused by value is
 set aside alone (`health.quarantined`) instead of failing every later batch, and a lock
@@ -37,12 +39,12 @@ import msgspec
 
 from hyperliquid_ofi_trader.core.journal import JournalError, migrate, recover_lost_decisions
 from hyperliquid_ofi_trader.core.persistence import (
+    RunDatabaseWriter,
     TransientWriteError,
     WriteHealth,
     atomic,
-    connect_wal,
-    write_batch,
 )
+from hyperliquid_ofi_trader.core.records import PositionRow
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_ahead_log import OrderAheadLog, log_path, read_rows
 
@@ -101,13 +103,6 @@ class FillRow(msgspec.Struct, frozen=True, kw_only=True):
     decision_id: int | None
 
 
-class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    coin: str
-    size: float
-    entry_px: float
-    updated_ns: int
-
-
 _ORDER_COLS: Final = tuple(OrderRow.__struct_fields__)
 _FILL_COLS: Final = tuple(FillRow.__struct_fields__)
 _UPSERT_ORDER: Final = (f"INSERT OR REPLACE INTO orders ({', '.join(_ORDER_COLS)}) "
@@ -123,23 +118,18 @@ _UPSERT_POSITION: Final = ("INSERT OR REPLACE INTO positions (coin, size, entry_
 _UPSERT_META: Final = "INSERT OR REPLACE INTO order_meta (key, value) VALUES (?, ?)"
 
 
-def _open(db: sqlite3.Connection | Path | str) -> tuple[sqlite3.Connection, Path]:
+def _open(db: RunDatabaseWriter | sqlite3.Connection | Path | str) -> RunDatabaseWriter:
+    if isinstance(db, RunDatabaseWriter):
+        return db.acquire()  # the journal's: one connection writes the run database
     if isinstance(db, sqlite3.Connection):
         # Explicit BEGIN/COMMIT below need autocommit mode (no implicit transactions).
         db.isolation_level = None
-        return db, Path("<connection>")
+        return RunDatabaseWriter(db, Path("<connection>"))
     path = Path(db)
     try:
-        # The journal writes the same file from another connection on the same thread:
-        # never concurrently; a lock held elsewhere is waited for 50 ms at most.
-        conn = connect_wal(path)
-        # This connection commits on the order path (the write-ahead before a send): never
-        # let one of those commits run a WAL checkpoint (milliseconds). The journal's
-        # connection, which commits off the order path, keeps checkpointing the shared file.
-        conn.execute("PRAGMA wal_autocheckpoint=0")
+        return RunDatabaseWriter.open(path).acquire()
     except (OSError, sqlite3.Error) as exc:
         raise OrderStoreError(f"cannot open order store {path}: {exc}") from exc
-    return conn, path
 
 
 def _day_open_key(account: str, day: int) -> str:
@@ -168,18 +158,22 @@ class OrderStore:
     """Batched writer and restart reader of the execution tables."""
 
     __slots__ = ("_ahead", "_conn", "_fills", "_logged", "_orders", "_owns_conn",
-                 "_positions", "batch_size", "flushes", "health", "max_pending", "path",
-                 "recovered_ahead")
+                 "_positions", "_writer", "batch_size", "flushes", "health", "max_pending",
+                 "path", "recovered_ahead")
 
-    def __init__(self, db: sqlite3.Connection | Path | str, *,
+    def __init__(self, db: RunDatabaseWriter | sqlite3.Connection | Path | str, *,
                  batch_size: int = DEFAULT_BATCH_SIZE, max_pending: int = 100_000) -> None:
+        """`db`: the journal's writer (`journal.writer`: the run's one connection), a
+        path (a writer of its own), or a borrowed connection (never closed here)."""
         if batch_size <= 0:
             raise ValueError(f"order store batch_size must be positive, got {batch_size}")
         self._owns_conn = not isinstance(db, sqlite3.Connection)
-        self._conn, self.path = _open(db)
+        self._writer = _open(db)
+        self._conn, self.path = self._writer.conn, self._writer.path
         try:
             migrate(self._conn, self.path)
         except JournalError as exc:
+            self._let_go()
             raise OrderStoreError(str(exc)) from exc
         self.batch_size = batch_size
         self.max_pending = max_pending
@@ -191,7 +185,8 @@ class OrderStore:
         self._logged: set[str] = set()  # cloids in the ahead log since its last clear
         self.recovered_ahead = 0
         self._ahead: OrderAheadLog | None = None
-        if self._owns_conn and str(self.path) != ":memory:":
+        # Durable writers only: a backtest's (durable=False) sends nothing anywhere.
+        if self._owns_conn and self._writer.durable and str(self.path) != ":memory:":
             self.recovered_ahead = self._recover_ahead_log()
             self._ahead = OrderAheadLog(log_path(self.path))
 
@@ -283,7 +278,8 @@ class OrderStore:
         if not self.pending or not (force or self.health.should_retry()):
             return
         try:
-            refused = write_batch(self._conn, self._pending_statements())
+            # Never a WAL checkpoint here: this commit may be on the order path.
+            refused = self._writer.write(self._pending_statements(), checkpoint=False)
         except TransientWriteError as exc:
             self.health.note_failure(str(exc))
             raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
@@ -313,7 +309,7 @@ class OrderStore:
 
     def _transaction(self, body: Callable[[sqlite3.Connection], Any]) -> None:
         try:
-            atomic(self._conn, body)
+            self._writer.commit(body, checkpoint=False)  # a cloid reservation: order path
         except Exception as exc:  # any exception: atomic() has rolled back already
             self.health.note_failure(str(exc))
             raise OrderStoreError(f"cannot write order store {self.path}: {exc}") from exc
@@ -423,5 +419,10 @@ class OrderStore:
             if self._ahead is not None:
                 self._ahead.close()
                 self._ahead = None
-            if self._owns_conn:
-                self._conn.close()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        # The writer's connection closes with its last user (the journal, usually).
+        if self._owns_conn:
+            self._owns_conn = False
+            self._writer.release()

@@ -2,7 +2,6 @@
 signal earns.
 """
 
-from hyperliquid_ofi_trader.feedback.fill_once import OncePerFill
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult, Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -14,7 +13,6 @@ __all__ = [
     "FillRateTracker",
     "MarkoutResult",
     "Markouts",
-    "OncePerFill",
     "SignalTrust",
     "SlippageTracker",
     "TrustSettings",

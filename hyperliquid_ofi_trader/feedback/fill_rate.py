@@ -5,13 +5,16 @@ cancelled unfilled cost a round trip and a rate-limit unit for nothing. An order
 "closed" when the venue reports a terminal status (filled, canceled, rejected, margin
 canceled); ratios are over closed orders. Time to first fill uses our own receive clock
 on both ends (place sent -> first fill received), so host/venue clock skew cannot bias it.
+Fills come from the order manager's fill news (`on_fill_report`, each new fill once),
+statuses from the private stream (`on_private`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from hyperliquid_ofi_trader.core.events import OrderStatus, OrderUpdate, PrivateEvent, UserFills
+from hyperliquid_ofi_trader.core.events import OrderStatus, OrderUpdate, PrivateEvent
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _MAX_ORDERS = 20_000
@@ -66,12 +69,13 @@ class FillRateTracker:
         self._counts(tif).placed += 1
 
     def on_private(self, event: PrivateEvent) -> None:
-        if isinstance(event, UserFills):
-            if not event.is_snapshot:
-                for fill in event.fills:
-                    self._on_fill(fill.cloid, event.local_ns)
-        elif isinstance(event, OrderUpdate):
+        if isinstance(event, OrderUpdate):
             self._on_update(event)
+
+    def on_fill_report(self, report: FillReport) -> None:
+        """The order manager's news of a new fill (`OrderManager.add_fill_listener`)."""
+        if not report.is_snapshot:
+            self._on_fill(report.fill.cloid, report.local_ns)
 
     def post_only_fill_ratio(self) -> float:
         counts = self.by_tif.get("Alo")

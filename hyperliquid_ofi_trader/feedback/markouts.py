@@ -9,6 +9,7 @@ market moved our way):
   test, used by `SignalTrust`);
 - `pnl_bps`:  mid(t + h) vs our fill price (what the fill earned, spread capture incl.).
 Completed markouts go to the `on_complete` callbacks and to per-horizon statistics.
+Fills come from the order manager's fill news (`on_fill_report`), each new fill once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Fill, PrivateEvent, UserFills
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Fill
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _NS_PER_MS = 1_000_000
@@ -74,10 +76,10 @@ class Markouts:
 
     # ------------------------------------------------------------ inputs
 
-    def on_private(self, event: PrivateEvent) -> None:
-        if isinstance(event, UserFills) and not event.is_snapshot:
-            for fill in event.fills:
-                self.on_fill(fill)
+    def on_fill_report(self, report: FillReport) -> None:
+        """The order manager's news of a new fill (`OrderManager.add_fill_listener`)."""
+        if not report.is_snapshot:
+            self.on_fill(report.fill)
 
     def on_fill(self, fill: Fill) -> None:
         if not (math.isfinite(fill.price) and fill.price > 0 and fill.exchange_ns > 0):

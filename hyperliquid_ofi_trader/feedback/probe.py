@@ -1,17 +1,16 @@
-"""Where feedback learns what was decided: a `CommandPort` decorator on the order path.
+"""Where feedback learns what was decided: a listener of the order manager's "sent" news.
 
 The order manager hands each PlaceOrder to the gateway's port synchronously, inside the
-decision that caused it, so at that moment the book still shows the decision's mid and
-touch and the signal stage's last values for the coin are the decision's signals. The
-probe records them (slippage context, fill-rate start, trust's signal signs) keyed by the
-order's cloid. Everything else passes straight on.
+decision that caused it, and tells its sent listeners right after, with the time read
+before the hand-over. At that moment the book still shows the decision's mid and touch
+and the signal stage's last values for the coin are the decision's signals. The probe
+records them (slippage context, fill-rate start, trust's signal signs) keyed by the
+order's cloid.
 
-Order of work: forward first, record second. Recording costs ~15 µs and nothing in it is
-needed to send the order, so it stays off the event-to-wire latency. Nothing is lost by
-the swap:
-- the forward is a synchronous call on the engine's thread (every port queues the command
-  and returns), so the book and the signal values cannot change between the forward and
-  the recording, and the send time is read from the clock BEFORE forwarding, as before;
+Recording after the hand-over keeps its ~15 µs off the event-to-wire latency, and
+nothing is lost by it:
+- the hand-over is a synchronous call on the engine's thread (every port queues the
+  command and returns), so the book and the signal values cannot change in between;
 - the venue's answers and fills come back as later events through the engine, so no fill
   can be processed before its order's context is recorded;
 - a failure while recording is counted (`record_errors`) and cannot unsend or lose the
@@ -24,11 +23,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 
 from hyperliquid_ofi_trader.core.book_view import BookView
-from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.commands import (
     CancelOrder,
-    CommandPort,
-    ModifyOrder,
     PlaceOrder,
 )
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
@@ -40,14 +36,11 @@ _log = logging.getLogger(__name__)
 
 
 class FeedbackProbe:
-    """Records order context for the feedback trackers; forwards every command."""
+    """Records order context for the feedback trackers (`OrderManager.add_sent_listener`)."""
 
-    def __init__(self, inner: CommandPort, clock: Clock, books: Mapping[str, BookView],
-                 slippage: SlippageTracker, fill_rate: FillRateTracker,
-                 trust: SignalTrust | None = None, signals_of: SignalsOf | None = None
-                 ) -> None:
-        self._inner = inner
-        self._clock = clock
+    def __init__(self, books: Mapping[str, BookView], slippage: SlippageTracker,
+                 fill_rate: FillRateTracker, trust: SignalTrust | None = None,
+                 signals_of: SignalsOf | None = None) -> None:
         self._books = books
         self._slippage = slippage
         self._fill_rate = fill_rate
@@ -55,33 +48,10 @@ class FeedbackProbe:
         self._signals_of = signals_of
         self.record_errors = 0
 
-    def place(self, orders: Sequence[PlaceOrder]) -> None:
-        now = self._clock.now_ns()
-        try:
-            self._inner.place(orders)
-        finally:  # recorded even if the port raised: the order may have left
-            for o in orders:
-                self._record_safely(o, now)
-
-    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        now = self._clock.now_ns()
-        try:
-            self._inner.modify(modifies)
-        finally:
-            for m in modifies:
-                self._record_safely(m.replacement, now)
-
-    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
-        self._inner.cancel(cancels)
-
-    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
-        self._inner.query_order(coin, cloid, oid)
-
-    def schedule_cancel(self, time_ms: int | None) -> None:
-        self._inner.schedule_cancel(time_ms)
-
-    def reconcile(self) -> None:
-        self._inner.reconcile()
+    def on_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                sent_ns: int) -> None:
+        for o in orders:
+            self._record_safely(o, sent_ns)
 
     def _record_safely(self, o: PlaceOrder, now: int) -> None:
         try:

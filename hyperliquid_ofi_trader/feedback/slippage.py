@@ -6,7 +6,8 @@
   "vs arrival" isolates what the book did while the order travelled.
 Both are in bps signed against our side: positive = we paid more (buy) / got less (sell).
 The order context comes from `record_order` (see `feedback.probe.FeedbackProbe`, which
-records it when the order manager sends a PlaceOrder); fills are matched by cloid.
+records it when the order manager sends a PlaceOrder); fills are matched by cloid and
+come from the order manager's fill news (`on_fill_report`), each new fill once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections import OrderedDict
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.events import Fill, PrivateEvent, UserFills
+from hyperliquid_ofi_trader.core.events import Fill
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _MAX_ORDERS = 20_000  # contexts kept; oldest dropped first (orders live seconds, not hours)
@@ -62,10 +64,11 @@ class SlippageTracker:
     def context(self, cloid: str | None) -> OrderContext | None:
         return None if cloid is None else self._orders.get(cloid)
 
-    def on_private(self, event: PrivateEvent) -> None:
-        if isinstance(event, UserFills) and not event.is_snapshot:
-            for fill in event.fills:
-                self.on_fill(fill)
+    def on_fill_report(self, report: FillReport) -> None:
+        """The order manager's news of a new fill (`OrderManager.add_fill_listener`);
+        history from snapshots is not ours to measure."""
+        if not report.is_snapshot:
+            self.on_fill(report.fill)
 
     def on_fill(self, fill: Fill) -> SlippageSample | None:
         ctx = self.context(fill.cloid)

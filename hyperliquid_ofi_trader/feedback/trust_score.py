@@ -140,8 +140,7 @@ class SignalTrust:
         w = self._weights.get((coin, _SEED_ALIASES.get(name, name)))
         return 1.0 if w is None else w  # not a forecast input: nothing to judge it on
 
-    def _weight_of(self, est: OnlineForecast, i: int) -> float:
-        coef, prior, sd = est.coef[i], est.prior()[i], est.coef_std()[i]
+    def _weight_of(self, coef: float, prior: float, sd: float) -> float:
         direction = math.copysign(1.0, prior if prior != 0.0 else coef)
         if not sd > 0.0:
             return 1.0 if coef * direction > 0 else 0.0
@@ -149,15 +148,17 @@ class SignalTrust:
 
     def weights(self, coin: str | None = None) -> dict[str, float]:
         est = self.estimator(coin or self.settings.default_coin)
-        return {f: self._weight_of(est, i) for i, f in enumerate(est.features)}
+        stds, priors = est.coef_std(), est.prior()
+        return {f: self._weight_of(est.coef[i], priors[i], stds[i])
+                for i, f in enumerate(est.features)}
 
     # ------------------------------------------------------------ changes, for the journal
 
     def _report(self, coin: str, est: OnlineForecast, why: str, ns: int) -> None:
         step = self.settings.report_step
-        stds, priors = est.coef_std(), est.prior()
+        stds, priors = est.coef_std(), est.prior()  # once, not once per signal
         for i, name in enumerate(est.features):
-            w = self._weight_of(est, i)
+            w = self._weight_of(est.coef[i], priors[i], stds[i])
             key = (coin, name)
             self._weights[key] = w
             old = self._reported.get(key)

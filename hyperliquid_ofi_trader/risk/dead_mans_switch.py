@@ -6,10 +6,11 @@ Two layers, because either can fail alone:
   re-armed when less than half of arm_ahead_s remains (so the time sent is always at least
   arm_ahead_s >= 5 s ahead, as the venue requires) and cleared (`time=None`) once nothing
   rests. If our process dies, the venue cancels our orders at most arm_ahead_s later.
-  It is armed BEFORE an order that may rest is sent, not after its ack: `ArmingPort` puts
-  the `scheduleCancel` ahead of the place or modify (the gateway sends urgent work first,
-  on the same socket), so there is no moment when an order rests and the switch is not
-  armed (a process that died between a resting ack and the next timer left orders open).
+  It is armed BEFORE an order that may rest is sent, not after its ack: the order
+  manager's resting guard (`arm_before_resting`) puts the `scheduleCancel` ahead of the
+  place or modify (the gateway sends urgent work first, on the same socket), so there is
+  no moment when an order rests and the switch is not armed (a process that died
+  between a resting ack and the next timer left orders open).
   The venue allows 10 triggers (executed cancels) per UTC day; we count triggers that
   happen (armed time passed without a re-arm) per UTC day of event time and stop arming
   once `max_triggers_per_day` is used up. A refusal (e.g. "Cannot set scheduled cancel
@@ -28,19 +29,11 @@ its timer (cadence well below arm_ahead_s / 2), executes the returned `DmsAction
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.clock import Clock
-from hyperliquid_ofi_trader.core.commands import (
-    CancelOrder,
-    CommandPort,
-    ModifyOrder,
-    PlaceOrder,
-)
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     ControlCommand,
@@ -49,7 +42,6 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
     Timer,
 )
-from hyperliquid_ofi_trader.core.stages import Tif
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -145,6 +137,12 @@ class DeadMansSwitch:
             return
         self.armed_until_ms = ack.time_ms
 
+    def arm_before_resting(self, now_ns: int) -> int | None:
+        """The order manager's resting guard (`OrderManager.set_resting_guard`): the
+        `scheduleCancel` time (ms) to send ahead of an order that may rest, or None."""
+        action = self.before_resting(now_ns)
+        return action.time_ms if action.kind is DmsKind.ARM else None
+
     def before_resting(self, now_ns: int) -> DmsAction:
         """Called before an order that may rest is sent: ARM when the switch is not
         armed (or not armed far enough ahead) and no arm is already on its way."""
@@ -223,44 +221,3 @@ class DeadMansSwitch:
                 "pending": self._pending_since is not None, "arms": self.arms,
                 "clears": self.clears, "fallback_cancels": self.fallback_cancels,
                 "triggers_by_day": dict(self._triggers)}
-
-
-class ArmingPort:
-    """A `CommandPort` in front of the real one that arms the dead man's switch before any
-    order that may rest (ALO, GTC; a modify's replacement) goes out. IOC orders never rest
-    and pass straight through. The arm request is handed over first; the gateway sends
-    urgent work (scheduleCancel) before places, on the same connection."""
-
-    __slots__ = ("_clock", "_dms", "_inner")
-
-    def __init__(self, inner: CommandPort, dms: DeadMansSwitch, clock: Clock) -> None:
-        self._inner = inner
-        self._dms = dms
-        self._clock = clock
-
-    def place(self, orders: Sequence[PlaceOrder]) -> None:
-        if any(o.tif is not Tif.IOC for o in orders):
-            self._arm_first()
-        self._inner.place(orders)
-
-    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        if any(m.replacement.tif is not Tif.IOC for m in modifies):
-            self._arm_first()
-        self._inner.modify(modifies)
-
-    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
-        self._inner.cancel(cancels)
-
-    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
-        self._inner.query_order(coin, cloid, oid)
-
-    def schedule_cancel(self, time_ms: int | None) -> None:
-        self._inner.schedule_cancel(time_ms)
-
-    def reconcile(self) -> None:
-        self._inner.reconcile()
-
-    def _arm_first(self) -> None:
-        action = self._dms.before_resting(self._clock.now_ns())
-        if action.kind is DmsKind.ARM:
-            self._inner.schedule_cancel(action.time_ms)

@@ -5,7 +5,7 @@ Triggers and their stable codes (the reason is "code: detail"):
                    max_feed_lag_ms after their exchange time (one late frame is jitter);
 - `order_rtt`      an order/cancel answer came back more than max_order_rtt_ms after it was
                    sent, or no answer at all within that time (checked on timers). Send
-                   times come from `on_order_sent` (see `RoundTripProbe`);
+                   times come from the order manager's "sent" news (`on_sent`);
 - `depth_vanish`   a traded coin's l2Book depth (best `depth_levels` per side, the coin's
                    own liquidity depth_levels) fell below
                    (1 - depth_vanish_fraction) of its average over depth_avg_window_s
@@ -52,11 +52,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
-from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.commands import (
     CancelOrder,
-    CommandPort,
-    ModifyOrder,
     PlaceOrder,
 )
 from hyperliquid_ofi_trader.core.events import (
@@ -100,6 +97,9 @@ class PnlSource(Protocol):
 
 Marks = Callable[[str], float | None]
 SlippageFn = Callable[[Fill], float | None]
+# Whether a fill is news (`OrderManager.is_new_fill`: the one place that decides a fill
+# was seen); the switch sees events before the manager does, so it asks before counting.
+FillIsNew = Callable[[Fill], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,8 @@ class KillSwitch:
 
     def __init__(self, settings: KillSwitchSettings | None = None, *,
                  pnl: PnlSource | None = None, marks: Marks | None = None,
-                 slippage: SlippageFn | None = None) -> None:
+                 slippage: SlippageFn | None = None,
+                 fill_is_new: FillIsNew | None = None) -> None:
         if settings is None:  # the seed's `KillSwitch()`: the packaged config's limits
             from hyperliquid_ofi_trader.config.packaged import packaged_config
 
@@ -180,6 +181,7 @@ class KillSwitch:
         self._pnl = pnl
         self._marks: Marks = marks if marks is not None else _no_marks
         self._slippage: SlippageFn = slippage if slippage is not None else self._vs_mid
+        self._fill_is_new: FillIsNew = fill_is_new if fill_is_new is not None else _always
         self._fired: str | None = None
         self.fired_code: str | None = None
         self.fires: dict[str, int] = {}
@@ -290,6 +292,16 @@ class KillSwitch:
             return None
         return self._day, self._pnl.total_pnl(self._marks) - self._day_start_pnl
 
+    def on_sent(self, orders: Sequence[PlaceOrder], cancels: Sequence[CancelOrder],
+                sent_ns: int) -> None:
+        """The order manager's "sent" notification (`OrderManager.add_sent_listener`):
+        each new order, replacement and cancel by cloid starts a round trip."""
+        for o in orders:
+            self.on_order_sent(o.cloid, sent_ns)
+        for c in cancels:
+            if c.cloid is not None:
+                self.on_order_sent(c.cloid, sent_ns)
+
     def on_order_sent(self, key: str, local_ns: int) -> None:
         """Record when a request keyed by `key` (its cloid) left us."""
         if len(self._sent) >= _MAX_PENDING:
@@ -352,6 +364,8 @@ class KillSwitch:
             return None
         s = self.settings
         for fill in ev.fills:
+            if not self._fill_is_new(fill):
+                continue  # the same fill on the other channel: one fill, one count
             bps = self._slippage(fill)
             if bps is None or not math.isfinite(bps):
                 continue
@@ -477,6 +491,10 @@ def _side_depth(levels: Sequence[tuple[float, float, int]], n: int) -> float:
     return total
 
 
+def _always(fill: Fill) -> bool:
+    return True
+
+
 def _no_marks(coin: str) -> float | None:
     return None
 
@@ -487,46 +505,3 @@ def marks_from_books(books: Mapping[str, Any]) -> Marks:
         book = books.get(coin)
         return None if book is None else book.mid()
     return mark
-
-
-class RoundTripProbe:
-    """A `CommandPort` decorator that tells the kill switch when each request left.
-
-    Wrap the gateway's port with it where the order manager is wired; it adds one dict
-    write per order and forwards everything unchanged.
-    """
-
-    __slots__ = ("_clock", "_inner", "_kill")
-
-    def __init__(self, inner: CommandPort, clock: Clock, kill: KillSwitch) -> None:
-        self._inner = inner
-        self._clock = clock
-        self._kill = kill
-
-    def place(self, orders: Sequence[PlaceOrder]) -> None:
-        now = self._clock.now_ns()
-        for o in orders:
-            self._kill.on_order_sent(o.cloid, now)
-        self._inner.place(orders)
-
-    def cancel(self, cancels: Sequence[CancelOrder]) -> None:
-        now = self._clock.now_ns()
-        for c in cancels:
-            if c.cloid is not None:
-                self._kill.on_order_sent(c.cloid, now)
-        self._inner.cancel(cancels)
-
-    def modify(self, modifies: Sequence[ModifyOrder]) -> None:
-        now = self._clock.now_ns()
-        for m in modifies:
-            self._kill.on_order_sent(m.replacement.cloid, now)
-        self._inner.modify(modifies)
-
-    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None:
-        self._inner.query_order(coin, cloid, oid)
-
-    def schedule_cancel(self, time_ms: int | None) -> None:
-        self._inner.schedule_cancel(time_ms)
-
-    def reconcile(self) -> None:
-        self._inner.reconcile()

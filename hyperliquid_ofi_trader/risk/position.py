@@ -1,13 +1,19 @@
-"""Positions from our own fills: signed size, VWAP entry, realised PnL, fees, funding.
+"""The one position book: signed size, VWAP entry, realised PnL, fees, funding.
 
-`PositionBook` is the engine's `PositionSource` and a `PrivateListener`:
-- live `userFills` pushes move positions; fills are de-duplicated on (coin, tid), the
-  venue's identity for a fill, because a reconnect or a REST back-fill replays them;
-- `isSnapshot` pushes (history the venue sends on subscribing) are only marked as seen:
-  the positions they produced are already in the venue's position snapshot, which
-  `reconcile` applies; applying them again would double count;
+`PositionBook` is the engine's `PositionSource` and the only keeper of positions:
+- it hears each NEW fill from the order manager (`on_fill_report`, subscribed with
+  `OrderManager.add_fill_listener`), which alone decides whether a fill was seen before
+  (on (coin, tid), the venue's identity for a fill, across both private channels,
+  snapshots and reconciliations);
+- snapshot fills (history the venue sends on subscribing, recent fills of a
+  reconciliation) only count in `delta_from_fills`: the positions they produced are
+  already in the venue's position snapshot, which `reconcile` applies; applying them
+  again would double count;
 - `reconcile(AccountSnapshot)`: the venue is the truth. Every difference is counted,
-  logged and returned, then our book takes the venue's size and entry.
+  logged and returned, then our book takes the venue's size and entry;
+- given a store, every position it moves is saved (the `positions` table of the run
+  database), from the same moments and figures the book holds.
+`Funding` arrives as a private event (`on_private`).
 
 Accounting: adding to a position moves the VWAP entry; reducing realises
 (exit - entry) x closed size x sign; crossing through zero closes at the old entry and
@@ -18,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 import msgspec
 
@@ -29,14 +35,18 @@ from hyperliquid_ofi_trader.core.events import (
     Funding,
     PositionSnapshot,
     PrivateEvent,
-    UserFills,
 )
+from hyperliquid_ofi_trader.core.records import FillReport, PositionRow
 
 _log = logging.getLogger(__name__)
 # Sizes carry at most 8 decimals: anything below this is float residue of a close.
 _FLAT_EPS = 1e-9
-# Fills remembered for de-duplication. A replay after a reconnect covers minutes, not this.
-_SEEN_FILLS = 100_000
+
+
+class PositionRecorder(Protocol):
+    """Where positions are saved (the order store)."""
+
+    def save_position(self, row: PositionRow) -> None: ...
 
 
 class PositionDiscrepancy(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -51,10 +61,11 @@ class PositionDiscrepancy(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 class CoinPosition:
     """Mutable per-coin accounting (owned by PositionBook; read its fields freely)."""
 
-    __slots__ = ("coin", "entry_px", "fees", "fills", "funding", "realised", "size")
+    __slots__ = ("coin", "delta", "entry_px", "fees", "fills", "funding", "realised", "size")
 
     def __init__(self, coin: str) -> None:
         self.coin = coin
+        self.delta = 0.0  # signed size of this process's fills, snapshot ones included
         self.size = 0.0
         self.entry_px = 0.0
         self.realised = 0.0
@@ -101,12 +112,10 @@ class CoinPosition:
 class PositionBook:
     """Per-coin positions and PnL. Implements PositionSource and PrivateListener."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: PositionRecorder | None = None) -> None:
         self._by_coin: dict[str, CoinPosition] = {}
-        self._seen: set[tuple[str, int]] = set()
-        self._seen_order: deque[tuple[str, int]] = deque()
+        self._store = store
         self.account_value: float | None = None
-        self.duplicates = 0
         self.rejected = 0
         self.reconciliations = 0
         self.discrepancies = 0
@@ -117,6 +126,18 @@ class PositionBook:
     def position(self, coin: str) -> float:
         pos = self._by_coin.get(coin)
         return 0.0 if pos is None else pos.size
+
+    def estimate(self, coin: str) -> tuple[float, float]:
+        """(signed size, entry px): the last account snapshot plus fills since."""
+        pos = self._by_coin.get(coin)
+        return (0.0, 0.0) if pos is None else (pos.size, pos.entry_px)
+
+    def delta_from_fills(self, coin: str) -> float:
+        """Signed size the fills this process learnt of added (coin units), those the
+        venue reported in snapshots included: what our fills did, whatever the venue's
+        position snapshots say."""
+        pos = self._by_coin.get(coin)
+        return 0.0 if pos is None else pos.delta
 
     def get(self, coin: str) -> CoinPosition:
         pos = self._by_coin.get(coin)
@@ -137,43 +158,47 @@ class PositionBook:
         return abs(self.position(coin)) * mark
 
     def add_fill_listener(self, listener: Callable[[Fill], None]) -> None:
-        """Called after each NEW (non-duplicate, non-snapshot) fill is applied."""
+        """Called after each NEW (non-snapshot) fill is applied."""
         self._fill_listeners.append(listener)
 
-    # ------------------------------------------------------------ PrivateListener
+    # ------------------------------------------------------------ inputs
 
     def on_private(self, event: PrivateEvent) -> None:
-        if isinstance(event, UserFills):
-            for fill in event.fills:
-                self.on_fill(fill, apply=not event.is_snapshot)
-        elif isinstance(event, Funding):
+        """Funding; fills come from the order manager (`on_fill_report`)."""
+        if isinstance(event, Funding):
             if math.isfinite(event.usdc):
                 self.get(event.coin).funding += event.usdc
             else:
                 self.rejected += 1
 
-    def on_fill(self, fill: Fill, *, apply: bool = True) -> bool:
-        """Apply one fill; False when it is a duplicate, history, or malformed."""
-        key = (fill.coin, fill.tid)
-        if key in self._seen:
-            self.duplicates += 1
-            return False
+    def on_fill_report(self, report: FillReport) -> None:
+        """The order manager's news of a NEW fill (its only source of fills)."""
+        fill = report.fill
+        if report.is_snapshot:
+            if _fill_ok(fill):
+                pos = self.get(fill.coin)
+                pos.delta += fill.size if fill.is_buy else -fill.size
+            return
+        if self.on_fill(fill):
+            self._save(fill.coin, report.local_ns)
+
+    def on_fill(self, fill: Fill) -> bool:
+        """Apply one new fill; False when it is malformed (counted in `rejected`)."""
         if not _fill_ok(fill):
             self.rejected += 1
             return False
-        self._remember(key)
-        if not apply:
-            return False
-        self.get(fill.coin).apply(fill.is_buy, fill.price, fill.size, fill.fee)
+        pos = self.get(fill.coin)
+        pos.delta += fill.size if fill.is_buy else -fill.size
+        pos.apply(fill.is_buy, fill.price, fill.size, fill.fee)
         for listener in self._fill_listeners:
             listener(fill)
         return True
 
-    def _remember(self, key: tuple[str, int]) -> None:
-        self._seen.add(key)
-        self._seen_order.append(key)
-        if len(self._seen_order) > _SEEN_FILLS:
-            self._seen.discard(self._seen_order.popleft())
+    def _save(self, coin: str, now_ns: int) -> None:
+        pos = self._by_coin.get(coin)
+        if self._store is not None and pos is not None:
+            self._store.save_position(PositionRow(coin=coin, size=pos.size,
+                                                  entry_px=pos.entry_px, updated_ns=now_ns))
 
     # ------------------------------------------------------------ reconciliation
 
@@ -182,18 +207,14 @@ class PositionBook:
         self.reconciliations += 1
         if math.isfinite(snap.account_value):
             self.account_value = snap.account_value
-        for fill in snap.recent_fills:  # already in the venue's positions: mark as seen
-            key = (fill.coin, fill.tid)
-            if key not in self._seen:
-                self._remember(key)
         venue = {p.coin: p for p in snap.positions}
         found: list[PositionDiscrepancy] = []
         for coin in sorted(set(venue) | set(self._by_coin)):
             d = self._adopt(coin, venue.get(coin))
+            self._save(coin, snap.local_ns)
             if d is not None:
                 found.append(d)
         return found
-
     def _adopt(self, coin: str, vp: PositionSnapshot | None) -> PositionDiscrepancy | None:
         size = 0.0 if vp is None else vp.size
         entry = 0.0 if vp is None else vp.entry_px

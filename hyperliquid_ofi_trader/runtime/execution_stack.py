@@ -4,9 +4,12 @@ The live gateway, the emulator-backed gateway and the backtest's simulated gatew
 implement `core.commands.CommandPort`; this builder wires the same objects in front of
 whichever one it is given, so every mode runs one decision path.
 
-Command flow:  OrderManager → FeedbackProbe → RoundTripProbe → port (gateway)
+Command flow:  OrderManager → port (gateway); the dead man's switch arms first (resting
+               guard), then the kill switch and the feedback probe hear "sent"
 Event flow:    engine → kill switch tap (kill switch, dead man's switch, markouts)
-               engine → private listeners (order manager, positions, feedback trackers)
+               engine → private listeners (order manager, positions' funding, fill-rate
+               statuses, costs' maker fills)
+               order manager → fill listeners (positions, slippage, fill rate, markouts)
                engine → gateway listeners (order manager, account reconciler)
                engine → timer listeners (order manager timeouts, dead man's switch)
 """
@@ -33,14 +36,12 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderMa
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
-from hyperliquid_ofi_trader.feedback.fill_once import OncePerFill
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
 from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.dead_mans_switch import (
-    ArmingPort,
     DeadMansSwitch,
     DmsKind,
     DmsSettings,
@@ -50,7 +51,6 @@ from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
     KillSwitchSettings,
-    RoundTripProbe,
     marks_from_books,
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook
@@ -167,16 +167,22 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     """Wire the order path in front of `port`. `trust` is shared with the alpha combiner."""
     books = {coin: data.book for coin, data in markets.items()}
     marks = marks_from_books(books)
-    positions = PositionBook()
+    positions = PositionBook(store)
     slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
     markouts.add_listener(trust.on_markout)
-    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
-                      slippage=slippage.fill_slippage_bps)
-    probed = FeedbackProbe(RoundTripProbe(port, clock, kill), clock, books, slippage,
-                           fill_rate, trust, signals_of)
     dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    orders = OrderManager(port, clock, store, order_settings)
+    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
+                      slippage=slippage.fill_slippage_bps, fill_is_new=orders.is_new_fill)
+    # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
+    # it); the one position book and the feedback trackers hear each new fill once.
+    for on_fill in (positions.on_fill_report, slippage.on_fill_report,
+                    fill_rate.on_fill_report, markouts.on_fill_report):
+        orders.add_fill_listener(on_fill)
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
-    orders = OrderManager(ArmingPort(probed, dms, clock), clock, store, order_settings)
+    orders.set_resting_guard(dms.arm_before_resting)
+    orders.add_sent_listener(kill)
+    orders.add_sent_listener(FeedbackProbe(books, slippage, fill_rate, trust, signals_of))
     router_settings = RouterSettings.from_config(cfg)
     costs = CostModel(cost_settings(cfg))
     markouts.add_listener(costs.on_markout)
@@ -193,11 +199,12 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,
         kill_switch=EventTap(kill, dms, markouts),
-        # The trackers count each fill once although live fills arrive on two channels.
-        private_listeners=(orders, positions,
-                           OncePerFill((slippage, fill_rate, costs, markouts))),
+        # Fills reach positions and trackers through the order manager (above); here:
+        # funding, order statuses (fill rates), maker fills (costs: a set, repeats are
+        # harmless).
+        private_listeners=(orders, positions, fill_rate, costs),
         gateway_listeners=(orders, reconciler), reconciler=port,
-        timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, probed),
+        timer_listeners=(orders, DeadMansSwitchDriver(dms, orders, port),
                          OrderStoreFlusher(orders),
                          *([] if store is None else
                            [PersistenceWatch({"order store": store.health})])))

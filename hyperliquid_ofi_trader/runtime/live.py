@@ -300,7 +300,7 @@ class LiveRunner:
             async with aiohttp.ClientSession() as session:
                 assets = await self._load_assets(session)
                 with Journal(self.journal_path) as journal:
-                    store = OrderStore(self.journal_path)
+                    store = OrderStore(journal.writer)  # one writer of the run database
                     try:
                         await self._run_with(session, assets, journal, store)
                     finally:

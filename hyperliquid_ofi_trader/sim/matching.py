@@ -89,21 +89,18 @@ class Match:
         self.external_print = external_print
 
 
-class MarketLevel:
-    __slots__ = ("n", "px", "sz")
-
-    def __init__(self, px: float, sz: float, n: int) -> None:
-        self.px = px
-        self.sz = sz
-        self.n = n
-
-
 def _crosses(is_buy: bool, limit: float, px: float) -> bool:
     return px <= limit if is_buy else px >= limit
 
 
 class CoinBook:
-    """The matching state of one coin."""
+    """The matching state of one coin.
+
+    The market's levels are kept as the feed's own `(px, size, count)` tuples, best first
+    (a `BookSnapshot` is sorted that way, and every change here keeps the order): a
+    snapshot is adopted without building an object per level, a level that loses size is
+    replaced by a new tuple, and the levels a print or a new touch removes are a prefix.
+    """
 
     __slots__ = ("_keys", "_mkt", "_own", "attribution", "coin", "sz_decimals")
 
@@ -111,14 +108,14 @@ class CoinBook:
         self.coin = coin
         self.sz_decimals = sz_decimals
         self.attribution = attribution
-        self._mkt: list[list[MarketLevel]] = [[], []]  # [bids, asks], best first
+        self._mkt: list[list[Level]] = [[], []]  # [bids, asks], best first
         # sorted price keys, best first: bids keyed -px, asks +px
         self._keys: tuple[list[float], list[float]] = ([], [])
         self._own: tuple[dict[float, deque[SimOrder]], dict[float, deque[SimOrder]]] = ({}, {})
 
     # ------------------------------------------------------------ queries
 
-    def market_best(self, side: int) -> MarketLevel | None:
+    def market_best(self, side: int) -> Level | None:
         levels = self._mkt[side]
         return levels[0] if levels else None
 
@@ -135,13 +132,13 @@ class CoinBook:
         if mkt is None:
             return own
         if own is None:
-            return mkt.px
-        return max(mkt.px, own) if side == BID else min(mkt.px, own)
+            return mkt[0]
+        return max(mkt[0], own) if side == BID else min(mkt[0], own)
 
     def market_size_at(self, side: int, px: float) -> float:
-        for level in self._mkt[side]:
-            if level.px == px:
-                return level.sz
+        for level_px, sz, _ in self._mkt[side]:
+            if level_px == px:
+                return sz
         return 0.0
 
     def would_cross(self, is_buy: bool, px: float) -> bool:
@@ -156,8 +153,8 @@ class CoinBook:
     def levels(self, side: int, n: int) -> list[tuple[float, float, int]]:
         """Merged (px, size, order count) levels, best first, at most `n`."""
         merged: dict[float, list[float]] = {}
-        for level in self._mkt[side]:
-            merged[level.px] = [level.sz, float(level.n)]
+        for px_, sz_, n_ in self._mkt[side]:
+            merged[px_] = [sz_, float(n_)]
         for key in self._keys[side]:
             queue = self._own[side][key]
             px = -key if side == BID else key
@@ -205,10 +202,10 @@ class CoinBook:
         while order.sz > 0.0:
             mkt = self.market_best(opp)
             own = self.own_best_px(opp)
-            mkt_ok = mkt is not None and _crosses(order.is_buy, order.px, mkt.px)
+            mkt_ok = mkt is not None and _crosses(order.is_buy, order.px, mkt[0])
             own_ok = own is not None and _crosses(order.is_buy, order.px, own)
             if mkt_ok and mkt is not None and (not own_ok or own is None
-                                              or _crosses(order.is_buy, own, mkt.px)):
+                                              or _crosses(order.is_buy, own, mkt[0])):
                 matches.append(self._take_market(order, opp, mkt))
             elif own_ok and own is not None:
                 self._take_own(order, opp, own, matches, self_cancels)
@@ -216,14 +213,17 @@ class CoinBook:
                 break
         return matches, self_cancels
 
-    def _take_market(self, order: SimOrder, side: int, level: MarketLevel) -> Match:
-        size = min(order.sz, level.sz)
+    def _take_market(self, order: SimOrder, side: int, level: Level) -> Match:
+        px, level_sz, n = level  # the best market level of `side`
+        size = min(order.sz, level_sz)
         order.sz = round(order.sz - size, self.sz_decimals)
-        level.sz = round(level.sz - size, self.sz_decimals)
-        if level.sz <= 0.0:
+        left = round(level_sz - size, self.sz_decimals)
+        if left <= 0.0:
             self._mkt[side].pop(0)
-        self._consume_queues(side, level.px, size)
-        return Match(None, order, level.px, size, order.is_buy)
+        else:
+            self._mkt[side][0] = (px, left, n)
+        self._consume_queues(side, px, size)
+        return Match(None, order, px, size, order.is_buy)
 
     def _consume_queues(self, side: int, px: float, size: float) -> None:
         # Market size at `px` traded away: our orders resting there move up the queue.
@@ -253,8 +253,7 @@ class CoinBook:
     # ------------------------------------------------------------ the external market
 
     def on_snapshot(self, bids: Sequence[Level], asks: Sequence[Level]) -> list[Match]:
-        self._mkt = [[MarketLevel(p, s, n) for p, s, n in bids if s > 0],
-                     [MarketLevel(p, s, n) for p, s, n in asks if s > 0]]
+        self._mkt = [[lv for lv in bids if lv[1] > 0], [lv for lv in asks if lv[1] > 0]]
         return self._after_market_change()
 
     def on_bbo(self, bid: Level | None, ask: Level | None) -> list[Match]:
@@ -267,11 +266,22 @@ class CoinBook:
             self._mkt[side].clear()
             return
         px, sz, n = level
-        # keep only levels strictly worse than the new touch, then put the touch in front
-        worse = [lv for lv in self._mkt[side] if (lv.px < px if side == BID else lv.px > px)]
-        self._mkt[side] = ([MarketLevel(px, sz, n)] if sz > 0 else []) + worse
+        # keep only levels strictly worse than the new touch (a suffix: best first), then
+        # put the touch in front
+        levels = self._mkt[side]
+        i, end = 0, len(levels)
+        if side == BID:
+            while i < end and levels[i][0] >= px:
+                i += 1
+        else:
+            while i < end and levels[i][0] <= px:
+                i += 1
+        worse = levels[i:]
+        self._mkt[side] = [(px, sz, n), *worse] if sz > 0 else worse
 
     def _after_market_change(self) -> list[Match]:
+        if not (self._keys[BID] or self._keys[ASK]):
+            return []  # no resting order of ours: nothing to re-queue or fill
         for order in self.orders():
             side = BID if order.is_buy else ASK
             order.queue.on_level(self.market_size_at(side, order.px), self.attribution)
@@ -286,7 +296,7 @@ class CoinBook:
         while touch is not None and self._keys[side]:
             key = self._keys[side][0]
             px = -key if side == BID else key
-            if not _crosses(side == BID, px, touch.px):
+            if not _crosses(side == BID, px, touch[0]):
                 break
             for order in self._own[side][key]:
                 order.queue.swept()
@@ -313,17 +323,25 @@ class CoinBook:
         return out
 
     def _deplete_market(self, side: int, px: float, size: float) -> None:
-        is_bid = side == BID
-        kept: list[MarketLevel] = []
-        for level in self._mkt[side]:
-            if (level.px > px) if is_bid else (level.px < px):
-                continue  # printed through: that level is gone
-            if level.px == px:
-                level.sz = round(level.sz - size, self.sz_decimals)
-                if level.sz <= 0.0:
-                    continue
-            kept.append(level)
-        self._mkt[side] = kept
+        levels = self._mkt[side]
+        i, end = 0, len(levels)
+        # levels the print went through are gone (a prefix: best first) ...
+        if side == BID:
+            while i < end and levels[i][0] > px:
+                i += 1
+        else:
+            while i < end and levels[i][0] < px:
+                i += 1
+        # ... and the one at its price loses the printed size
+        if i < end and levels[i][0] == px:
+            level_px, level_sz, n = levels[i]
+            left = round(level_sz - size, self.sz_decimals)
+            if left <= 0.0:
+                i += 1
+            else:
+                levels[i] = (level_px, left, n)
+        if i:
+            del levels[:i]
 
     def _sweep_through(self, side: int, px: float) -> list[Match]:
         """A print beyond our price means our whole level traded: fill in full."""

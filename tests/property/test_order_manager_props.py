@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import Fill, NonUserCancel
+from hyperliquid_ofi_trader.core.order_state import OrderState, is_live
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
-from hyperliquid_ofi_trader.execution.order_records import FillReport
-from hyperliquid_ofi_trader.execution.order_state import OrderState, is_live
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
     SEC,
@@ -35,6 +35,7 @@ from tests.order_fakes import (
     snapshot,
     status,
     update,
+    watch_positions,
 )
 
 STATUSES = ["open", "filled", "canceled", "rejected", "unknownOid", "marginCanceled",
@@ -54,6 +55,7 @@ class World:
                                                        cancel_timeout_ns=2 * SEC)
         self.reports: list[FillReport] = []
         self.mgr.add_fill_listener(self.reports.append)
+        self.book = watch_positions(self.mgr)
         self.submitted = 0
         self.sent: set[tuple[str, int]] = set()  # distinct fills delivered
         self.fill_meta: dict[tuple[str, int], Fill] = {}
@@ -140,7 +142,7 @@ def check(w: World, before: dict[str, OrderState]) -> None:
     assert len(keys) == len(set(keys))  # each fill reported once
     assert set(keys) <= w.sent
     signed = sum(r.fill.size if r.fill.is_buy else -r.fill.size for r in w.reports)
-    assert abs(m.position_delta_from_fills("ETH") - signed) < 1e-9
+    assert abs(w.book.delta_from_fills("ETH") - signed) < 1e-9
     for c in w.cloids:
         o = m.order(c)
         assert o is not None
@@ -180,5 +182,5 @@ def test_fill_delivery_order_and_duplicates_do_not_matter(order: list[int]) -> N
     assert o is not None
     assert abs(o.filled - 1.0) < 1e-9
     assert o.state is OrderState.FILLED
-    assert abs(w.mgr.position_delta_from_fills("ETH") - 1.0) < 1e-9
+    assert abs(w.book.delta_from_fills("ETH") - 1.0) < 1e-9
     assert len(w.reports) == TIDS_PER_ORDER

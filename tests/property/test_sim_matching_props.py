@@ -57,9 +57,9 @@ def _check_uncrossed(venue: SimVenue) -> None:
     cb = venue.books["BTC"]
     mkt_bid, mkt_ask = cb.market_best(BID), cb.market_best(ASK)
     if bids and mkt_ask is not None:
-        assert max(bids) < mkt_ask.px
+        assert max(bids) < mkt_ask[0]
     if asks and mkt_bid is not None:
-        assert min(asks) > mkt_bid.px
+        assert min(asks) > mkt_bid[0]
     assert all(o.sz > 0 for o in own)
     assert {o.oid for o in own} == set(venue.live)
 

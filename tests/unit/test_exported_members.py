@@ -52,7 +52,7 @@ EXPORTS: dict[str, list[str]] = {
         "OrderStoreError", "RequotingRouter", "RouterSettings",
     ],
     "feedback": [
-        "FeedbackProbe", "FillRateTracker", "MarkoutResult", "Markouts", "OncePerFill",
+        "FeedbackProbe", "FillRateTracker", "MarkoutResult", "Markouts",
         "SignalTrust", "SlippageTracker", "TrustSettings",
     ],
     "regime": [

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.commands import PlaceOrder
-from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate, UserFills
+from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
@@ -32,20 +31,6 @@ def bbo(t: int, bid: float, ask: float) -> Bbo:
     return Bbo(exchange_ns=t, local_ns=t, coin="ETH", bid=(bid, 1.0, 1), ask=(ask, 1.0, 1))
 
 
-class Port:
-    def __init__(self) -> None:
-        self.placed: list[PlaceOrder] = []
-
-    def place(self, orders: Sequence[PlaceOrder]) -> None:
-        self.placed.extend(orders)
-
-    def cancel(self, cancels: object) -> None: ...
-    def modify(self, modifies: object) -> None: ...
-    def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None: ...
-    def schedule_cancel(self, time_ms: int | None) -> None: ...
-    def reconcile(self) -> None: ...
-
-
 class Clock:
     def __init__(self) -> None:
         self.t = T0
@@ -58,14 +43,15 @@ def setup() -> tuple[FeedbackProbe, SlippageTracker, FillRateTracker, SignalTrus
     book = OrderBook("ETH")
     book.apply_bbo(bbo(T0, 2000.0, 2001.0))
     slip, rate, trust, clock = SlippageTracker(), FillRateTracker(), SignalTrust(), Clock()
-    probe = FeedbackProbe(Port(), clock, {"ETH": book}, slip, rate, trust,
+    probe = FeedbackProbe({"ETH": book}, slip, rate, trust,
                           signals_of=lambda c: {"ofi": 1.5, "leadlag": -0.2})
     return probe, slip, rate, trust, clock
 
 
 def place(probe: FeedbackProbe, cloid: str, tif: Tif, is_buy: bool = True) -> None:
-    probe.place([PlaceOrder(cloid=cloid, coin="ETH", is_buy=is_buy, price=2001.0, size=0.1,
-                            tif=tif, reduce_only=False, decision_id=1)])
+    # What the order manager tells its sent listeners once the order was handed over.
+    probe.on_sent([PlaceOrder(cloid=cloid, coin="ETH", is_buy=is_buy, price=2001.0,
+                              size=0.1, tif=tif, reduce_only=False, decision_id=1)], (), T0)
 
 
 def test_slippage_vs_decision_mid_and_arrival() -> None:
@@ -90,8 +76,10 @@ def test_fill_rate_post_only() -> None:
     place(probe, "0xa", Tif.ALO)
     place(probe, "0xb", Tif.ALO)
     place(probe, "0xc", Tif.ALO)
-    rate.on_private(UserFills(exchange_ns=T0, local_ns=T0 + 250 * MS, user="", is_snapshot=False,
-                              fills=(fill(True, 2000.0),)))
+    rate.on_fill_report(FillReport(fill=fill(True, 2000.0), local_ns=T0 + 250 * MS,
+                                   is_snapshot=False, cloid="0xa", decision_id=1,
+                                   tif=Tif.ALO, limit_px=2000.0, intent_ns=T0,
+                                   order_state=None))
 
     def upd(cloid: str, status: OrderStatus, size: float) -> OrderUpdate:
         return OrderUpdate(exchange_ns=T0, local_ns=T0, coin="ETH", is_buy=True, limit_px=2000.0,

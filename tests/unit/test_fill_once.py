@@ -1,12 +1,12 @@
 """Issue 10 item 8: a live fill arrives on `userFills` AND on `userEvents`; the run's
-slippage, fill-rate and markout figures must count it once (they counted it twice)."""
+slippage, fill-rate and markout figures must count it once (they counted it twice).
+Issue 15 item 5: one place (the order manager) decides whether a fill was seen."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hyperliquid_ofi_trader.core.events import Fill, PrivateEvent, UserFills
-from hyperliquid_ofi_trader.feedback.fill_once import OncePerFill
+from hyperliquid_ofi_trader.core.events import Fill, UserFills
 from tests.unit.test_execution_stack import _run
 
 _MS = 1_000_000
@@ -39,29 +39,31 @@ def test_the_stack_counts_a_fill_delivered_twice_once(tmp_path: Path) -> None:
     assert stack.fill_rate.by_tif[tif].filled <= stack.fill_rate.by_tif[tif].placed
 
 
-class _Count:
-    def __init__(self) -> None:
-        self.fills: list[int] = []
-        self.events = 0
+def test_one_place_decides_a_fill_was_seen(tmp_path: Path) -> None:
+    # A fill first learnt of from a reconciliation snapshot, then pushed live on both
+    # channels: it is history for positions and trackers alike, and nothing counts it.
+    port, stack, _ = _run(tmp_path, minutes=1)
+    order = port.placed[0]
+    t0 = stack.markouts._mid["ETH"][0] + 1
+    fill = _fill(order.cloid, tid=515151, exchange_ns=t0)
+    before = stack.positions.estimate("ETH")
+    stack.orders.on_private(UserFills(exchange_ns=t0, local_ns=t0, user="0x" + "1" * 40,
+                                      is_snapshot=True, fills=(fill,)))
+    for ev in _both_channels(fill, t0):
+        for listener in stack.execution.private_listeners:
+            listener.on_private(ev)
+    assert stack.positions.estimate("ETH") == before
+    assert order.tif.value not in stack.slippage.vs_mid
+    assert stack.orders.counts["fill_redelivered"] == 2
 
-    def on_private(self, event: PrivateEvent) -> None:
-        self.events += 1
-        if isinstance(event, UserFills):
-            self.fills.extend(f.tid for f in event.fills)
 
-
-def test_only_new_fills_go_on_and_snapshots_pass_untouched() -> None:
-    sink = _Count()
-    once = OncePerFill([sink])
-    a, b = _fill("0x1", 1, 10), _fill("0x2", 2, 11)
-    once.on_private(UserFills(exchange_ns=10, local_ns=10, user="u", is_snapshot=False,
-                              fills=(a,)))
-    once.on_private(UserFills(exchange_ns=11, local_ns=11, user="u", is_snapshot=False,
-                              fills=(a, b)))
-    once.on_private(UserFills(exchange_ns=11, local_ns=12, user="u", is_snapshot=False,
-                              fills=(b,)))
-    assert sink.fills == [1, 2]
-    assert once.duplicates == 2
-    snapshot = UserFills(exchange_ns=0, local_ns=13, user="u", is_snapshot=True, fills=(a,))
-    once.on_private(snapshot)
-    assert sink.events == 3
+def test_a_fill_with_unusable_numbers_reaches_no_one(tmp_path: Path) -> None:
+    port, stack, _ = _run(tmp_path, minutes=1)
+    order = port.placed[0]
+    t0 = stack.markouts._mid["ETH"][0] + 1
+    bad = _fill(order.cloid, tid=616161, exchange_ns=t0, px=float("nan"))
+    for listener in stack.execution.private_listeners:
+        listener.on_private(_both_channels(bad, t0)[0])
+    assert stack.orders.counts["fill_malformed"] == 1
+    assert order.tif.value not in stack.slippage.vs_mid
+    assert stack.positions.rejected == 0  # never even offered to the book

@@ -18,7 +18,7 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.risk import kill_switch as ks
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings, RoundTripProbe
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -151,6 +151,16 @@ def test_consecutive_slippage() -> None:
     why = k.check(fills(2003.0), T0)
     assert why is not None
     assert why.startswith("consecutive_slippage:")
+
+
+def test_a_fill_on_both_channels_counts_once_toward_slippage() -> None:
+    # Two bad fills, each pushed on userFills and userEvents: two in a row, not four.
+    from tests.order_fakes import make_manager
+    mgr, _, _ = make_manager()
+    k = KillSwitch(SETTINGS, marks=lambda c: 2000.05, fill_is_new=mgr.is_new_fill)
+    for ev in (fills(2003.0), fills(2003.0), fills(2003.0, 2003.0), fills(2003.0, 2003.0)):
+        assert k.check(ev, T0) is None  # the switch sees each event before the manager
+        mgr.on_private(ev)
 
 
 def test_snapshot_fills_do_not_count_as_slippage() -> None:
@@ -289,30 +299,13 @@ def test_operator_kill_stays_until_resume() -> None:
     assert k.fires == {"operator_kill": 1}
 
 
-def test_probe_records_send_times() -> None:
-    sent: list[str] = []
-
-    class Port:
-        def place(self, orders: object) -> None:
-            sent.append("place")
-
-        def cancel(self, cancels: object) -> None: ...
-        def modify(self, modifies: object) -> None: ...
-        def query_order(self, coin: str, cloid: str | None, oid: int | None) -> None: ...
-        def schedule_cancel(self, time_ms: int | None) -> None: ...
-        def reconcile(self) -> None: ...
-
-    class Clock:
-        def now_ns(self) -> int:
-            return T0
-
-    from hyperliquid_ofi_trader.core.commands import PlaceOrder
+def test_the_sent_notification_starts_round_trips() -> None:
+    from hyperliquid_ofi_trader.core.commands import CancelOrder, PlaceOrder
     from hyperliquid_ofi_trader.core.stages import Tif
     k = make()
-    probe = RoundTripProbe(Port(), Clock(), k)
-    probe.place([PlaceOrder(cloid="0xd", coin="ETH", is_buy=True, price=1.0, size=1.0,
-                            tif=Tif.ALO, reduce_only=False, decision_id=1)])
-    assert sent == ["place"]
+    k.on_sent([PlaceOrder(cloid="0xd", coin="ETH", is_buy=True, price=1.0, size=1.0,
+                          tif=Tif.ALO, reduce_only=False, decision_id=1)],
+              [CancelOrder(coin="ETH", cloid=None, oid=7)], T0)  # no cloid: no key to watch
     assert k.check(timer(T0 + 4 * S), T0 + 4 * S) is not None  # never answered
 
 

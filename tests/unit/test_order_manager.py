@@ -7,6 +7,8 @@ import re
 import pytest
 
 from hyperliquid_ofi_trader.core.events import Funding, NonUserCancel, ScheduleCancelAck
+from hyperliquid_ofi_trader.core.order_state import OrderState
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import (
     GatewayListener,
     OrderSink,
@@ -14,8 +16,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
     TimerListener,
 )
-from hyperliquid_ofi_trader.execution.order_manager import FillReport, reject_reason
-from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.execution.order_manager import reject_reason
 from hyperliquid_ofi_trader.execution.router import OpenOrders
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
@@ -29,6 +30,7 @@ from tests.order_fakes import (
     make_manager,
     status,
     update,
+    watch_positions,
 )
 
 S = OrderState
@@ -71,6 +73,7 @@ def test_bad_intents_are_counted_not_sent(size: float, price: float) -> None:
 
 def test_ack_resting_then_partial_then_full_fill() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     seen: list[FillReport] = []
     mgr.add_fill_listener(seen.append)
     mgr.submit(3, [intent(size=1.0)])
@@ -89,7 +92,7 @@ def test_ack_resting_then_partial_then_full_fill() -> None:
     assert o.state is S.FILLED
     assert o.avg_px == pytest.approx(0.4 * 2500 + 0.6 * 2510)
     assert mgr.open_orders() == []
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)
     assert mgr.outcomes == {"Alo:filled": 1}
     assert [r.fill.tid for r in seen] == [1, 2]
     assert all(r.decision_id == 3 and r.cloid == c and r.tif is Tif.ALO for r in seen)
@@ -99,6 +102,7 @@ def test_ack_resting_then_partial_then_full_fill() -> None:
 
 def test_duplicate_fills_never_double_count() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     seen: list[FillReport] = []
     mgr.add_fill_listener(seen.append)
     mgr.submit(1, [intent(size=2.0)])
@@ -109,7 +113,7 @@ def test_duplicate_fills_never_double_count() -> None:
     mgr.on_private(fills(f))
     mgr.on_private(fills(f, snapshot=True))
     assert mgr.order(c).filled == pytest.approx(0.5)  # type: ignore[union-attr]
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(0.5)
+    assert book.delta_from_fills("ETH") == pytest.approx(0.5)
     assert len(seen) == 1
     # Plain re-deliveries (two streams carry every fill, snapshots repeat them) are
     # expected; a copy with different content under the same trade id is an anomaly.
@@ -120,11 +124,12 @@ def test_duplicate_fills_never_double_count() -> None:
     assert mgr.order(c).filled == pytest.approx(0.5)  # type: ignore[union-attr]
     # Same tid on another coin is another fill.
     mgr.on_private(fills(fill(77, tid=9, size=1.0, coin="BTC", is_buy=False)))
-    assert mgr.position_delta_from_fills("BTC") == pytest.approx(-1.0)
+    assert book.delta_from_fills("BTC") == pytest.approx(-1.0)
 
 
 def test_fill_before_ack_by_cloid_then_ack_is_consistent() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     mgr.submit(1, [intent(size=1.0)])
     c = port.placed[0].cloid
     mgr.on_private(fills(fill(21, tid=1, size=0.3, cloid=c)))
@@ -136,21 +141,22 @@ def test_fill_before_ack_by_cloid_then_ack_is_consistent() -> None:
     assert mgr.order(c).state is S.PARTIALLY_FILLED  # type: ignore[union-attr]
     mgr.on_private(fills(fill(21, tid=2, size=0.7, cloid=c)))
     assert mgr.order(c).state is S.FILLED  # type: ignore[union-attr]
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)
 
 
 def test_fill_before_ack_without_cloid_is_linked_when_the_oid_arrives() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     mgr.submit(1, [intent(size=1.0)])
     c = port.placed[0].cloid
     mgr.on_private(fills(fill(31, tid=1, size=1.0)))
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)
     mgr.on_gateway(ack(c, "filled", oid=31, filled=1.0, avg_px=2500.0))
     o = mgr.order(c)
     assert o is not None
     assert o.state is S.FILLED
     assert o.filled == pytest.approx(1.0)
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)  # not twice
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)  # not twice
     assert mgr.counts["orphan_fill_linked"] == 1
 
 

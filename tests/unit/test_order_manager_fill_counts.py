@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import pytest
 
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
-from tests.order_fakes import ack, cancel_ack, fill, fills, intent, make_manager, update
+from tests.order_fakes import (
+    ack,
+    cancel_ack,
+    fill,
+    fills,
+    intent,
+    make_manager,
+    update,
+    watch_positions,
+)
 
 S = OrderState
 ANOMALIES = ("fill_after_terminal", "fill_duplicate", "fill_conflict", "fill_foreign")
@@ -30,6 +39,7 @@ def _anomalies(mgr: OrderManager) -> dict[str, int]:
 
 def test_fully_filled_ioc_update_first_is_an_ordinary_fill() -> None:
     mgr, _, _ = make_manager()
+    book = watch_positions(mgr)
     c = _ioc(mgr)
     mgr.on_private(update(41, "filled", cloid=c, size=0.0))
     f = fill(41, tid=1, size=1.0, cloid=c, crossed=True)
@@ -43,7 +53,7 @@ def test_fully_filled_ioc_update_first_is_an_ordinary_fill() -> None:
     assert mgr.counts["fills"] == 1
     assert mgr.counts["fill_redelivered"] == 1
     assert _anomalies(mgr) == {}
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)
 
 
 def test_ioc_acked_filled_before_its_fills_is_an_ordinary_fill() -> None:

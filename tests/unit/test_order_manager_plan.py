@@ -3,9 +3,9 @@ action citing the decision that produced the plan."""
 
 from __future__ import annotations
 
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from tests.order_fakes import RecordingPort, ack, intent, make_manager
 
 S = OrderState

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hyperliquid_ofi_trader.core.events import PositionSnapshot
-from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
     SEC,
@@ -20,6 +20,7 @@ from tests.order_fakes import (
     snapshot,
     status,
     update,
+    watch_positions,
 )
 
 S = OrderState
@@ -108,6 +109,7 @@ def test_lost_cancel_is_resent_when_the_order_turns_out_live() -> None:
 
 def test_modify_is_cancel_and_replace_with_a_new_cloid() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     mgr.submit(5, [intent(size=1.0, price=2500.0)])
     old = port.placed[0].cloid
     mgr.on_gateway(ack(old, oid=100))
@@ -128,7 +130,7 @@ def test_modify_is_cancel_and_replace_with_a_new_cloid() -> None:
     mgr.on_gateway(ack(new, "resting", oid=101))
     assert mgr.order(old).state is S.CANCELLED  # type: ignore[union-attr]
     assert mgr.order(new).state is S.RESTING  # type: ignore[union-attr]
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(0.2)
+    assert book.delta_from_fills("ETH") == pytest.approx(0.2)
     assert [o.cloid for o in mgr.open_orders("ETH")] == [new]
 
 
@@ -177,6 +179,7 @@ def test_modify_refused_when_not_resting() -> None:
 
 def test_reconcile_cancels_foreign_orders_and_queries_missing_ones() -> None:
     mgr, port, _ = make_manager()
+    book = watch_positions(mgr)
     mgr.submit(1, [intent(), intent(is_buy=False)])
     a, b = (p.cloid for p in port.placed)
     mgr.on_gateway(ack(a, oid=1))
@@ -189,10 +192,11 @@ def test_reconcile_cancels_foreign_orders_and_queries_missing_ones() -> None:
     assert mgr.order(a).state is S.RESTING  # type: ignore[union-attr]
     assert mgr.order(b).state is S.FILLED  # type: ignore[union-attr]  # the missed fill
     assert [(x.cloid, x.oid) for x in port.cancelled] == [(None, 900)]
-    assert mgr.position_estimate("ETH") == (-1.0, 2500.0)
+    book.reconcile(snap)  # the account reconciler's part of the same snapshot
+    assert book.estimate("ETH") == (-1.0, 2500.0)
     # The same missed fill in the userFills snapshot after resubscribing: once only.
     mgr.on_private(fills(missed, snapshot=True))
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(-1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(-1.0)
 
 
 def test_reconcile_queries_our_order_the_venue_does_not_show() -> None:
@@ -236,11 +240,12 @@ def test_no_duplicate_order_after_a_reconnect() -> None:
 
 def test_snapshot_history_of_unknown_orders_is_not_counted() -> None:
     mgr, _, _ = make_manager()
+    book = watch_positions(mgr)
     mgr.on_private(fills(fill(5, tid=1, size=3.0), snapshot=True))
-    assert mgr.position_delta_from_fills("ETH") == 0.0
+    assert book.delta_from_fills("ETH") == 0.0
     assert mgr.counts["fill_historical"] == 1
     mgr.on_private(fills(fill(6, tid=2, size=1.0)))  # a live fill of a manual order
-    assert mgr.position_delta_from_fills("ETH") == pytest.approx(1.0)
+    assert book.delta_from_fills("ETH") == pytest.approx(1.0)
     assert mgr.counts["fill_foreign"] == 1
 
 

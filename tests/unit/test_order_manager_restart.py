@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
-from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from tests.order_fakes import (
     SEC,
@@ -20,6 +20,7 @@ from tests.order_fakes import (
     open_order,
     snapshot,
     status,
+    watch_positions,
 )
 
 S = OrderState
@@ -81,6 +82,7 @@ def test_fills_seen_before_restart_are_not_counted_again(tmp_path: Path) -> None
 
     store2 = OrderStore(db)
     mgr2, _, _ = make_manager(store2)
+    book2 = watch_positions(mgr2)
     missed = fill(3, tid=2, size=0.5, cloid=c)  # happened while we were down
     mgr2.on_gateway(snapshot(open_orders=[open_order(3, c, size=1.0, orig_size=2.0)],
                              recent=[first, missed]))
@@ -88,7 +90,7 @@ def test_fills_seen_before_restart_are_not_counted_again(tmp_path: Path) -> None
     assert o is not None
     assert o.filled == pytest.approx(1.0)
     assert o.state is S.PARTIALLY_FILLED
-    assert mgr2.position_delta_from_fills("ETH") == pytest.approx(0.5)
+    assert book2.delta_from_fills("ETH") == pytest.approx(0.5)
     mgr2.flush()
     assert len(store2.load_fills(c)) == 2
     assert store2.load_fills(c)[1].decision_id == 1

@@ -10,7 +10,7 @@ too early to conclude), and the next decision cancelled again.
 
 from __future__ import annotations
 
-from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import SEC, T0, cancel_ack, failed, intent, make_manager, status
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hyperliquid_ofi_trader.core.events import ActionFailed, OrderAck, OrderStatus
-from hyperliquid_ofi_trader.execution.order_state import OrderState
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import (
     VENUE_CANCEL_STATUSES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hyperliquid_ofi_trader.execution.order_state import (
+from hyperliquid_ofi_trader.core.order_state import (
     TERMINAL,
     TRANSITIONS,
     IllegalOrderTransition,

@@ -10,12 +10,12 @@ import msgspec
 import pytest
 
 from hyperliquid_ofi_trader.core.journal import SCHEMA_VERSION, Journal
+from hyperliquid_ofi_trader.core.records import PositionRow
 from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,
     OrderRow,
     OrderStore,
     OrderStoreError,
-    PositionRow,
 )
 
 

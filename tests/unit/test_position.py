@@ -1,4 +1,4 @@
-"""PositionBook: VWAP entry, realised PnL, fees, funding, de-duplication, reconcile."""
+"""PositionBook: VWAP entry, realised PnL, fees, funding, the manager's fill news, reconcile."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hyperliquid_ofi_trader.core.events import (
     PositionSnapshot,
     UserFills,
 )
+from hyperliquid_ofi_trader.core.records import FillReport, PositionRow
 from hyperliquid_ofi_trader.risk.position import PositionBook
 
 
@@ -28,11 +29,12 @@ def push(*fills: Fill, snapshot: bool = False) -> UserFills:
 
 def test_vwap_entry_and_realised_pnl() -> None:
     pb = PositionBook()
-    pb.on_private(push(fill(True, 100.0, 1.0, 1), fill(True, 110.0, 1.0, 2)))
+    pb.on_fill(fill(True, 100.0, 1.0, 1))
+    pb.on_fill(fill(True, 110.0, 1.0, 2))
     p = pb.get("ETH")
     assert p.size == 2.0
     assert p.entry_px == pytest.approx(105.0)
-    pb.on_private(push(fill(False, 120.0, 0.5, 3, fee=0.1)))
+    pb.on_fill(fill(False, 120.0, 0.5, 3, fee=0.1))
     assert p.size == 1.5
     assert p.entry_px == pytest.approx(105.0)
     assert p.realised == pytest.approx(7.5)
@@ -59,15 +61,39 @@ def test_short_side_realises_with_the_right_sign() -> None:
     assert pb.get("ETH").entry_px == 0.0
 
 
-def test_duplicates_and_snapshots_do_not_move_positions() -> None:
+def report(f: Fill, snapshot: bool = False) -> FillReport:
+    return FillReport(fill=f, local_ns=5, is_snapshot=snapshot, cloid=None, decision_id=None,
+                      tif=None, limit_px=None, intent_ns=None, order_state=None)
+
+
+class Rows:
+    def __init__(self) -> None:
+        self.saved: list[PositionRow] = []
+
+    def save_position(self, row: PositionRow) -> None:
+        self.saved.append(row)
+
+
+def test_snapshot_fills_count_in_the_delta_not_in_the_position() -> None:
+    rows = Rows()
+    pb = PositionBook(rows)
+    pb.on_fill_report(report(fill(True, 100.0, 1.0, 7), snapshot=True))
+    assert pb.estimate("ETH") == (0.0, 0.0)  # already in the venue's position snapshot
+    assert pb.delta_from_fills("ETH") == 1.0
+    assert rows.saved == []
+    pb.on_fill_report(report(fill(True, 110.0, 1.0, 8)))
+    assert pb.estimate("ETH") == (1.0, 110.0)
+    assert pb.delta_from_fills("ETH") == 2.0
+    assert rows.saved == [PositionRow(coin="ETH", size=1.0, entry_px=110.0, updated_ns=5)]
+
+
+def test_fills_are_no_longer_de_duplicated_here() -> None:
+    # The order manager alone decides a fill is new; the book applies what it is told.
     pb = PositionBook()
-    pb.on_private(push(fill(True, 100.0, 1.0, 7), snapshot=True))
+    pb.on_private(push(fill(True, 100.0, 1.0, 8)))  # fills do not come as private events
     assert pb.position("ETH") == 0.0
-    pb.on_private(push(fill(True, 100.0, 1.0, 7)))  # the snapshot's fill replayed
-    pb.on_private(push(fill(True, 100.0, 1.0, 8)))
-    pb.on_private(push(fill(True, 100.0, 1.0, 8)))
+    pb.on_fill(fill(True, 100.0, 1.0, 8))
     assert pb.position("ETH") == 1.0
-    assert pb.duplicates == 2
 
 
 def test_same_tid_on_another_coin_is_not_a_duplicate() -> None:
@@ -109,6 +135,4 @@ def test_reconcile_adopts_the_venue_and_reports_differences() -> None:
     assert pb.position("BTC") == 0.0
     assert pb.account_value == 1234.0
     assert pb.discrepancies == 2
-    pb.on_private(push(fill(True, 100.0, 0.5, 9)))  # already in the venue's position
-    assert pb.position("ETH") == 1.5
     assert pb.reconcile(snap) == []

@@ -12,6 +12,7 @@ from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.journal import JournalReader
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
     ModifyIntent,
@@ -23,7 +24,6 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_records import Order
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind

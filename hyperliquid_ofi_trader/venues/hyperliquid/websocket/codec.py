@@ -269,6 +269,12 @@ class HyperliquidCodec:
             "error": self._on_venue_error,
         }
 
+    def settings(self) -> tuple[tuple[str, ...] | None, int, int]:
+        """What besides a frame's bytes decides the output: the known coins (sorted; None
+        for any), and the ms a market time may lie ahead of / behind the receive time."""
+        known = None if self._known is None else tuple(sorted(self._known))
+        return known, self._max_ahead_ms, self._max_behind_ms
+
     # ------------------------------------------------------------ entry point
 
     def decode(self, raw: bytes | str, local_ns: int) -> list[AnyEvent]:
