@@ -30,14 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
 from hyperliquid_ofi_trader.alpha import AlphaCombiner  # noqa: E402
+from hyperliquid_ofi_trader.config.models import (  # noqa: E402
+    LiquidationRegimeThresholds,
+    LiquidityRegimeThresholds,
+    RegimeThresholds,
+    VolatilityRegimeThresholds,
+)
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Trade, Trades  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
-from hyperliquid_ofi_trader.regime import (  # noqa: E402
-    LiquidationParams,
-    LiquidityParams,
-    RegimeDetector,
-    VolatilityParams,
-)
+from hyperliquid_ofi_trader.regime import RegimeDetector  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
@@ -64,15 +65,17 @@ def load_snapshots() -> list[BookSnapshot]:
 
 
 def detector() -> RegimeDetector:
-    return RegimeDetector(
-        liquidity=LiquidityParams(enter_depth=26.0, exit_depth=22.0, enter_spread_bps=1.0,
-                                  exit_spread_bps=2.0, min_dwell_ns=5 * S),
-        volatility=VolatilityParams(halflife_ns=30 * S, high_bps_per_s=5.0,
-                                    extreme_bps_per_s=20.0, low_bps_per_s=0.05),
-        liquidation=LiquidationParams(window_ns=2 * S, burst_notional_usd=2e6,
-                                      one_sided_ratio=0.8, jump_bps=20.0, oi_drop_pct=2.0,
-                                      cooldown_ns=30 * S),
+    regime = RegimeThresholds(
+        liquidity=LiquidityRegimeThresholds(enter_depth=26.0, exit_depth=22.0,
+                                            enter_spread_bps=1.0, exit_spread_bps=2.0,
+                                            min_dwell_ms=5000, depth_levels=5),
+        volatility=VolatilityRegimeThresholds(halflife_ms=30_000, high_vol_bps_per_s=5.0,
+                                              extreme_vol_bps_per_s=20.0),
+        liquidation=LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=2e6,
+                                                one_sided_ratio=0.8, jump_bps=20.0,
+                                                oi_drop_pct=2.0, cooldown_ms=30_000),
     )
+    return RegimeDetector(regime, None)  # every coin of the archive gets a liquidity switch
 
 
 def signals_for(i: int) -> dict[str, float]:

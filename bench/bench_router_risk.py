@@ -27,14 +27,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.config.risk_schema import (  # noqa: E402
+    KillSwitchThresholds,
+    RiskLimits,
+)
 from hyperliquid_ofi_trader.core.events import BookSnapshot  # noqa: E402
 from hyperliquid_ofi_trader.core.state import TradingState  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings  # noqa: E402
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings  # noqa: E402
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate  # noqa: E402
 from hyperliquid_ofi_trader.risk.kill_switch import (  # noqa: E402
     KillSwitch,
-    KillSwitchSettings,
     marks_from_books,
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook  # noqa: E402
@@ -69,17 +72,17 @@ def build(book: OrderBook) -> tuple[ExecutionRouter, ExposureGate, KillSwitch]:
     positions = PositionBook()
     positions.account_value = 10_000.0
     marks = marks_from_books(books)
-    gate = ExposureGate(ExposureSettings(
+    gate = ExposureGate(RiskLimits(
         max_position_usd={"BTC": 5000.0}, max_total_notional_usd=5000.0, max_leverage=3.0,
         max_order_usd=500.0, max_orders_per_minute=1200), positions, marks,
         {"BTC": BTC})  # as wired in the app: the venue rules (tick, lot, $10) checked too
     # The archive's capture time is not a receive time: lag is not meaningful here, so the
     # lag threshold is wide; depth, which is, uses the real settings' 80% / 60 s.
-    kill = KillSwitch(KillSwitchSettings(
-        coins=("BTC",), max_feed_lag_ns=3600 * S, feed_lag_sustain_events=5,
-        max_order_rtt_ns=3 * S, depth_vanish_fraction=0.8, depth_avg_window_ns=60 * S,
-        consecutive_slippage_fills=3, slippage_bps=10.0, stale_feed_ns=10 * S,
-        daily_loss_usd=100.0), pnl=positions, marks=marks)
+    kill = KillSwitch(KillSwitchThresholds(
+        max_feed_lag_ms=3_600_000, feed_lag_sustain_events=5, max_order_rtt_ms=3000,
+        depth_vanish_fraction=0.8, depth_avg_window_s=60.0, consecutive_slippage_fills=3,
+        slippage_bps=10.0, stale_feed_s=10.0, daily_loss_usd=100.0, flatten_on_kill=False,
+        depth_vanish_sustain_ms=1500.0), coins=("BTC",), pnl=positions, marks=marks)
     return router, gate, kill
 
 

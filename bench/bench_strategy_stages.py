@@ -21,7 +21,7 @@ from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
 from hyperliquid_ofi_trader.data.coin_data import CoinData
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.assembly import build_markets, build_strategy
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 
@@ -44,7 +44,7 @@ def run(blocks: int) -> tuple[dict[str, list[int]], int, float]:
     settings = EngineSettings.from_config(cfg)
     markets = build_markets(settings)
     strategy = build_strategy(cfg, markets)
-    kill = KillSwitch(KillSwitchSettings.from_config(cfg))
+    kill = KillSwitch.from_config(cfg)
     targets = settings.decision_targets()
     signals, regime, alpha = strategy.signals, strategy.regime, strategy.alpha
     market = SyntheticMarket(seed=11)

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from hyperliquid_ofi_trader.backtest.runner import run_backtest  # noqa: E402
 from hyperliquid_ofi_trader.config import load_config  # noqa: E402
 from hyperliquid_ofi_trader.runtime.replay import replay  # noqa: E402
+from hyperliquid_ofi_trader.sim.scenarios import settings_for  # noqa: E402
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hyperliquid"
@@ -73,7 +74,9 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hlofi-golden")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    rec = args.cache / "exploitable-s7-600s"
+    # Keyed by the scenario's settings: a changed scenario is recorded afresh, never reused.
+    scenario_key = hashlib.sha256(repr(settings_for("exploitable")).encode()).hexdigest()[:10]
+    rec = args.cache / f"exploitable-s7-600s-{scenario_key}"
     if not rec.exists():
         record_scenario("exploitable", 7, 600.0, rec)
     eager_dir = args.cache / "eager-config"

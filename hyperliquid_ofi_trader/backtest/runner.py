@@ -52,7 +52,7 @@ from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplayS
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
-from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy, RecoverySettings
+from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.recovery_tick import (
@@ -335,7 +335,7 @@ def _recovery(cfg: AppConfig, engine: Engine, stack: ExecutionStack,
               gateway: SimulatedGateway) -> Callable[[int], None]:
     """The live runner's recovery policy on the status tick (runtime/recovery_tick.py): a
     halt that live trading leaves by itself must not latch for the rest of a backtest."""
-    policy = RecoveryPolicy(RecoverySettings.from_config(cfg))
+    policy = RecoveryPolicy(cfg.risk.recovery)
     coins, max_age = needed_coins(cfg), fresh_book_ns(cfg)
 
     def on_status(now_ns: int) -> None:

@@ -334,6 +334,7 @@ def read_source(source: str, models: Mapping[str, type[BaseModel]], reads: _Read
                 returns: Mapping[str, _Typed] | None = None) -> None:
     """Record every model field the functions of one module reach."""
     tree = ast.parse(source)
+    models = _with_aliases(tree, models)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             attrs = _self_attrs(node, models)
@@ -344,6 +345,17 @@ def read_source(source: str, models: Mapping[str, type[BaseModel]], reads: _Read
             for fn in node.body:
                 if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                     _FunctionReader(models, reads, {}, returns).run(fn)
+
+
+def _with_aliases(tree: ast.Module, models: Mapping[str, type[BaseModel]]
+                  ) -> Mapping[str, type[BaseModel]]:
+    """`models` plus the module's own names for them: a component that imports its section
+    as `from ...risk_schema import DeadMansSwitch as DeadMansSwitchSection` (often under
+    TYPE_CHECKING) annotates with the alias, and its reads must still count."""
+    aliases = {a.asname: models[a.name] for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) for a in node.names
+               if a.asname and a.name in models}
+    return {**models, **aliases} if aliases else models
 
 
 # ---------------------------------------------------------------- model methods

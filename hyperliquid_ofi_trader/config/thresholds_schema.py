@@ -468,8 +468,9 @@ class ForecastThresholds(FrozenModel):
     max_forecast_bps: float = Field(default=100.0, gt=0,
                                     description="Bound on the forecast itself (bps).")
     min_evidence: float = Field(
-        default=5.0, ge=0, description="No entry before the forecast is backed by this many "
-        "effective samples of the market's own forward moves (a prior alone never trades).")
+        default=0.0, ge=0, description="No entry before the forecast is backed by this many "
+        "effective samples of the market's own forward moves (0: the forecast's std already "
+        "carries the prior's uncertainty, which the router's lower bound charges).")
     trust_z_full: float = Field(
         default=3.0, gt=0, description="A signal's trust is 1 once its coefficient is this "
         "many standard errors away from 0 in its expected direction.")
@@ -485,7 +486,7 @@ class CostThresholds(FrozenModel):
     adverse_prior_bps: float = Field(
         default=1.0, ge=0, description="Prior adverse selection of a post-only fill (bps).")
     adverse_prior_fills: float = Field(
-        default=20.0, gt=0, description="How many fills the adverse-selection prior is worth.")
+        default=5.0, gt=0, description="How many fills the adverse-selection prior is worth.")
     expected_slippage_bps: float = Field(
         default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
     edge_halflife_ms: float = Field(

@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 import msgspec
 
@@ -247,6 +247,14 @@ class Engine:
         self._alpha_explain = alpha.explain if isinstance(alpha, Explainer) else None
         self._router_explain = router.explain if isinstance(router, Explainer) else None
         self._targets = self.settings.decision_targets()
+        # Per traded coin, the lead whose book its journal row also shows (None: none).
+        self._journal_lead = {coin: _journal_lead(self.settings, coin)
+                              for coin in self.settings.coins}
+        # Journal book tops per coin (with the market they were read from), valid until the
+        # engine next applies an event of that coin (only `_apply` writes market data): a
+        # lead's top serves every decision until the lead's next event, and the decisions
+        # of one event share them. A direct `decide` call starts from fresh reads.
+        self._tops: dict[str, tuple[CoinMarket | None, dict[str, Any] | None]] = {}
         self._needed = self.settings.needed_coins()
         # With an order path, a recovered feed is not enough to resume by itself: the
         # venue does not replay private events, so open orders, positions and fills must
@@ -340,6 +348,13 @@ class Engine:
             last_exchange_ns=self._last_exchange_ns, last_local_ns=self._last_local_ns,
             latency_ms={c: m.summary_ms() for c, m in self.latency.items() if m.count})
 
+    def health(self) -> EngineHealth:
+        """What the recovery policy reads each status tick, without `snapshot`'s copies."""
+        cause = self._trading.cause
+        return EngineHealth(None if cause is None else cause.value,
+                            bool(self._trading.unhealthy),
+                            self._by_type.get(AccountSnapshot, 0))
+
     # ------------------------------------------------------------ market data
 
     def _on_market(self, ev: MarketEvent) -> None:
@@ -352,8 +367,9 @@ class Engine:
         if not targets:
             return
         failure = self._update_stages(ev)
+        decide = self._decide
         for coin in targets:
-            self.decide(coin, ev, failure)
+            decide(coin, ev, failure)
 
     def _feed_market(self, ev: MarketEvent) -> bool:
         """Update the coin's data; False when the event cannot be used."""
@@ -362,6 +378,7 @@ class Engine:
             self._count_rejection("engine_unknown_coin")
             return False
         self.latency[ev.coin].record(ev.exchange_ns, ev.local_ns)
+        self._tops.pop(ev.coin, None)  # also when `_apply` fails half-way
         try:
             _apply(market, ev)
         except Exception as exc:
@@ -378,6 +395,11 @@ class Engine:
         regime, tradable?, alpha, route, the trading gate, the risk gate, submit. Each exit
         is a `Verdict` and one journal row; a stage that raises is the one exception,
         caught here (counted, escalated) and journaled as an error."""
+        self._tops.clear()  # the caller may have fed the market data itself
+        return self._decide(coin, ev, failure)
+
+    def _decide(self, coin: str, ev: MarketEvent, failure: _StageError | None
+                ) -> Verdict:
         cap, gate = _Capture(ev, coin), self._trading
         state = gate.state
         if failure is not None:  # already counted and escalated, once for the event
@@ -531,13 +553,20 @@ class Engine:
         """The journal's inputs for a decision, in the order the pipeline reached them
         (the key order is part of the row's text, hence of the journal's hash)."""
         failures: list[tuple[str, Exception]] = []
+        coin = cap.coin
+        top = self._book_top
         inputs: dict[str, Any] = {"event": cap.event, "source_coin": cap.source_coin,
-                                  "book": _book_top(self.markets.get(cap.coin))}
-        lead = self.settings.lead_of.get(cap.coin, self.settings.lead)  # the coin's own lead
-        if lead and lead != cap.coin:
-            inputs["lead_book"] = _book_top(self.markets.get(lead))
-        if cap.signals is not None:
-            inputs["signals"] = dict(cap.signals)
+                                  "book": top(coin)}
+        lead = self._journal_lead.get(coin, _UNKNOWN)
+        if lead is _UNKNOWN:  # a coin outside the settings' list (decide() called directly)
+            lead = _journal_lead(self.settings, coin)
+        if lead is not None:
+            inputs["lead_book"] = top(lead)
+        signals = cap.signals
+        if signals is not None:
+            # A fresh dict per read (SignalSuite.fresh) is written as is; the journal
+            # encodes it now, before the next stage update could replace it.
+            inputs["signals"] = signals if type(signals) is dict else dict(signals)
         if cap.regime is not None:
             inputs["regime"] = _regime_inputs(cap.regime)
         if cap.alpha is not None:
@@ -547,16 +576,27 @@ class Engine:
         if cap.position is not None:
             inputs["position"] = cap.position
         if cap.intents is not None:
-            inputs["intents"] = [msgspec.to_builtins(i) for i in cap.intents]
+            inputs["intents"] = _to_builtins(cap.intents)  # a tuple of structs -> a list
             if self._router_explain is not None:
                 inputs["router"] = _explain("router", self._router_explain, failures)
         if cap.rejected is not None:
-            inputs["rejected"] = [[msgspec.to_builtins(i), why] for i, why in cap.rejected]
+            inputs["rejected"] = [[_to_builtins(i), why] for i, why in cap.rejected]
         if cap.approved is not None:
-            inputs["approved"] = [msgspec.to_builtins(i) for i in cap.approved]
+            inputs["approved"] = _to_builtins(cap.approved)
         if cap.failed_stage is not None:
             inputs["failed_stage"] = cap.failed_stage
         return inputs, failures
+
+    def _book_top(self, coin: str) -> dict[str, Any] | None:
+        """`coin`'s journal book top, built once per change of its market data. The same
+        dict may serve several rows: the journal only encodes it, nobody mutates it."""
+        market = self.markets.get(coin)
+        cached = self._tops.get(coin)
+        if cached is not None and cached[0] is market:
+            return cached[1]
+        top = _book_top(market)
+        self._tops[coin] = (market, top)
+        return top
 
     def _halt_reason(self) -> str:
         last = self._trading.last
@@ -781,6 +821,25 @@ def _apply(market: CoinMarket, ev: MarketEvent) -> None:
         market.on_trades(ev)
     else:
         market.on_asset_ctx(ev)
+
+
+class EngineHealth(NamedTuple):
+    """The engine's answers to the recovery policy (`Engine.health`)."""
+
+    state_cause: str | None  # the trigger that left ACTIVE, None when ACTIVE
+    feeds_unhealthy: bool  # a needed feed channel is down or stale
+    reconciliations: int  # AccountSnapshot events seen (each one a reconciliation)
+
+
+_UNKNOWN: Final[Any] = object()  # "not cached / not listed", distinct from a cached None
+_to_builtins: Final = msgspec.to_builtins
+
+
+def _journal_lead(settings: EngineSettings, coin: str) -> str | None:
+    """The lead whose book `coin`'s journal row shows: its own pair's lead, else the
+    first pair's; None when that is the coin itself or there is none."""
+    lead = settings.lead_of.get(coin, settings.lead)
+    return lead if lead and lead != coin else None
 
 
 def _book_top(market: CoinMarket | None) -> dict[str, Any] | None:

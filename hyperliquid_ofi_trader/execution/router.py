@@ -432,7 +432,11 @@ class ExecutionRouter:
             return None if not due else "horizon"
         k, margin = costs.settings.uncertainty_k, costs.settings.min_margin_bps
         against_lcb = -hold_bps - k * std_bps
-        if against_lcb > costs.resting_exit_saving_bps(hs_bps):
+        # Only a forecast AGAINST the position can reverse it. When our markouts say resting
+        # fills are adverse beyond the taker leg, the saving is negative: then a faded
+        # position leaves by IOC at once, but a position the forecast still favours is
+        # never closed for it (that churned round trips on every wiggle of the lead).
+        if against_lcb > max(0.0, costs.resting_exit_saving_bps(hs_bps)):
             return "reversed"
         if against_lcb > 0.0:
             return "faded"

@@ -70,6 +70,7 @@ class SignalTrust:
         self.settings = settings if settings is not None else TrustSettings()
         self._models = dict(models) if models is not None else {}
         self._estimators: dict[str, OnlineForecast] = {}
+        self._outside: dict[str, OnlineForecast] = {}  # signals outside the model
         self._mid_of = mid_of
         self._now_of: Callable[[], int] | None = None
         self._edges: dict[str, EdgeEstimate] = {}
@@ -192,17 +193,31 @@ class SignalTrust:
 
     def observe(self, signal_name: str, value: float, is_buy: bool, markout: float) -> bool:
         name = _SEED_ALIASES.get(signal_name, signal_name)
-        est = self.estimator(self.settings.default_coin)
+        coin = self.settings.default_coin
         market = (1.0 if is_buy else -1.0) * markout  # the market's move, not ours
-        if (name not in est.features or not (math.isfinite(value) and math.isfinite(market))
-                or value == 0 or market == 0):
+        if not (math.isfinite(value) and math.isfinite(market)) or value == 0 or market == 0:
             self.skipped += 1
             return False
+        est = self.estimator(coin)
+        if name not in est.features:
+            # Not a forecast input (it did not earn its place in the fitted model): its
+            # value is still judged, by a one-signal estimator with a zero prior, so that
+            # its trust can rise if the market says it forecasts after all.
+            est = self._outside_estimator(coin, name, est.model)
         x = [value if f == name else 0.0 for f in est.features]
         est.learn(x, market)
         self.fill_observations += 1
-        self._report(self.settings.default_coin, est, "fill_markout", 0)
+        self._report(coin, est, "fill_markout", 0)
         return True
+
+    def _outside_estimator(self, coin: str, name: str, model: ForecastModel) -> OnlineForecast:
+        key = f"{coin}:{name}"  # kept apart from the coins' own estimators
+        est = self._outside.get(key)
+        if est is None:
+            zero = ForecastModel.zero(coin, (name,), model.horizon_ms, model.latency_ms,
+                                      model.residual_std_bps)
+            est = self._outside[key] = OnlineForecast(zero, self.settings.online)
+        return est
 
     def record_signals(self, cloid: str, signals: Mapping[str, float]) -> None:
         """The signal values at the decision that sent order `cloid` (kept bounded)."""

@@ -4,11 +4,8 @@
 """
 
 from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
-from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
-from hyperliquid_ofi_trader.regime.liquidity import (
-    LiquidityParams,
-    LiquidityRegime,
-)
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
@@ -17,14 +14,12 @@ from hyperliquid_ofi_trader.regime.state import (
     RegimeState,
     VolLevel,
 )
-from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+from hyperliquid_ofi_trader.regime.volatility import VolatilityRegime
 
 __all__ = [
     "CoinRegime",
     "LiquidationDetector",
-    "LiquidationParams",
     "LiquidityLevel",
-    "LiquidityParams",
     "LiquidityRegime",
     "Reason",
     "RegimeConfigError",
@@ -32,6 +27,5 @@ __all__ = [
     "RegimeStageAdapter",
     "RegimeState",
     "VolLevel",
-    "VolatilityParams",
     "VolatilityRegime",
 ]

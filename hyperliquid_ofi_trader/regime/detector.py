@@ -16,23 +16,23 @@ Verdict rules (the only place they are combined):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final
 
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trades
-from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
-from hyperliquid_ofi_trader.regime.liquidity import (
-    LiquidityParams,
-    LiquidityRegime,
-)
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
     Reason,
     RegimeState,
     VolLevel,
 )
-from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+from hyperliquid_ofi_trader.regime.volatility import VolatilityRegime
+
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import RegimeThresholds
 
 # Enum members as module constants: Python 3.11 takes ~100 ns to read a member off its
 # class (VolLevel.HIGH), a module global ~20 ns, and `state()` runs on every decision.
@@ -111,23 +111,25 @@ class CoinRegime:
 class RegimeDetector:
     """Per-coin regimes from market data; `state(coin)` gives the combined verdict."""
 
-    __slots__ = ("_coins", "_liquidation", "_liquidation_by_coin", "_liquidity", "_volatility",
-                 "_volatility_by_coin")
+    __slots__ = ("_coins", "_per_coin", "_regime", "_traded", "_warmup_ns")
 
     def __init__(
         self,
-        liquidity: LiquidityParams | Mapping[str, LiquidityParams],
-        volatility: VolatilityParams,
-        liquidation: LiquidationParams,
-        volatility_by_coin: Mapping[str, VolatilityParams] | None = None,
-        liquidation_by_coin: Mapping[str, LiquidationParams] | None = None,
+        regime: RegimeThresholds,
+        traded: Iterable[str] | None,
+        per_coin: Mapping[str, RegimeThresholds] | None = None,
+        *,
+        volatility_warmup_ns: int | None = None,
     ) -> None:
-        """`volatility` and `liquidation` apply to every coin not in its `_by_coin` map."""
-        self._liquidity = liquidity
-        self._volatility = volatility
-        self._liquidation = liquidation
-        self._volatility_by_coin = dict(volatility_by_coin or {})
-        self._liquidation_by_coin = dict(liquidation_by_coin or {})
+        """thresholds.yaml `regime` sections, validated: a coin in `per_coin` runs on its own,
+        every other on `regime`. Only the `traded` coins (None: every coin) get a liquidity
+        switch; any other coin (e.g. a lead coin) reports `regime_unknown_coin` and is never
+        tradable.
+        `volatility_warmup_ns` None is one volatility half-life (the config carries none)."""
+        self._regime = regime
+        self._traded = None if traded is None else frozenset(traded)
+        self._per_coin = dict(per_coin or {})
+        self._warmup_ns = volatility_warmup_ns
         self._coins: dict[str, CoinRegime] = {}
 
     def coin(self, coin: str) -> CoinRegime:
@@ -162,12 +164,9 @@ class RegimeDetector:
         return tuple(self._coins)
 
     def _create(self, coin: str) -> CoinRegime:
-        spec = self._liquidity
-        if isinstance(spec, LiquidityParams):
-            liquidity: LiquidityRegime | None = spec.build()
-        else:
-            params = spec.get(coin)
-            liquidity = None if params is None else params.build()
-        volatility = self._volatility_by_coin.get(coin, self._volatility)
-        liquidation = self._liquidation_by_coin.get(coin, self._liquidation)
-        return CoinRegime(coin, liquidity, volatility.build(), liquidation.build())
+        t = self._per_coin.get(coin, self._regime)
+        traded = self._traded is None or coin in self._traded
+        liquidity = LiquidityRegime.from_config(t.liquidity) if traded else None
+        return CoinRegime(coin, liquidity,
+                          VolatilityRegime.from_config(t.volatility, warmup_ns=self._warmup_ns),
+                          LiquidationDetector.from_config(t.liquidation))

@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
 from hyperliquid_ofi_trader.regime.state import (
@@ -40,41 +39,29 @@ from hyperliquid_ofi_trader.regime.state import (
     require_positive,
 )
 
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import LiquidationRegimeThresholds
+
 _BPS = 1e4
+_NS_PER_MS = 1_000_000
 
 
-class LiquidationParams(msgspec.Struct, frozen=True, kw_only=True):
-    """Trigger thresholds; validated on construction."""
-
-    window_ns: int
-    burst_notional_usd: float
-    one_sided_ratio: float
-    jump_bps: float
-    oi_drop_pct: float
-    cooldown_ns: int
-    oi_window_ns: int = 0
-
-    def __post_init__(self) -> None:
-        validate_liquidation(self)
-
-    def build(self) -> LiquidationDetector:
-        return LiquidationDetector(self)
-
-
-def validate_liquidation(p: LiquidationParams) -> None:
-    if p.window_ns <= 0:
-        raise RegimeConfigError(f"window_ns must be > 0, got {p.window_ns}")
-    require_positive("burst_notional_usd", p.burst_notional_usd)
-    require_positive("jump_bps", p.jump_bps)
-    require_positive("oi_drop_pct", p.oi_drop_pct)
-    require_non_negative("one_sided_ratio", p.one_sided_ratio)
-    if not 0.5 < p.one_sided_ratio <= 1.0:
+def validate_liquidation(window_ns: int, burst_notional_usd: float, one_sided_ratio: float,
+                         jump_bps: float, oi_drop_pct: float, cooldown_ns: int,
+                         oi_window_ns: int) -> None:
+    if window_ns <= 0:
+        raise RegimeConfigError(f"window_ns must be > 0, got {window_ns}")
+    require_positive("burst_notional_usd", burst_notional_usd)
+    require_positive("jump_bps", jump_bps)
+    require_positive("oi_drop_pct", oi_drop_pct)
+    require_non_negative("one_sided_ratio", one_sided_ratio)
+    if not 0.5 < one_sided_ratio <= 1.0:
         raise RegimeConfigError(
-            f"one_sided_ratio is the dominant side's share, in (0.5, 1], got {p.one_sided_ratio}"
+            f"one_sided_ratio is the dominant side's share, in (0.5, 1], got {one_sided_ratio}"
         )
-    if p.oi_drop_pct >= 100.0:
-        raise RegimeConfigError(f"oi_drop_pct must be below 100, got {p.oi_drop_pct}")
-    if p.cooldown_ns < 0 or p.oi_window_ns < 0:
+    if oi_drop_pct >= 100.0:
+        raise RegimeConfigError(f"oi_drop_pct must be below 100, got {oi_drop_pct}")
+    if cooldown_ns < 0 or oi_window_ns < 0:
         raise RegimeConfigError("cooldown_ns and oi_window_ns must be >= 0")
 
 
@@ -82,14 +69,20 @@ class LiquidationDetector:
     """Flags liquidation cascades for one coin."""
 
     __slots__ = (
+        "_burst_notional",
         "_buy",
+        "_cooldown_ns",
+        "_jump_bps",
         "_maxq",
         "_minq",
         "_oi",
-        "_p",
+        "_oi_drop_pct",
+        "_oi_window_ns",
+        "_one_sided",
         "_sell",
         "_tids",
         "_trades",
+        "_window_ns",
         "duplicates",
         "last_price",
         "now_ns",
@@ -100,8 +93,19 @@ class LiquidationDetector:
         "until_ns",
     )
 
-    def __init__(self, params: LiquidationParams) -> None:
-        self._p = params
+    def __init__(self, *, window_ns: int, burst_notional_usd: float, one_sided_ratio: float,
+                 jump_bps: float, oi_drop_pct: float, cooldown_ns: int,
+                 oi_window_ns: int = 0) -> None:
+        """Trigger thresholds, validated here; `from_config` builds from a config section."""
+        validate_liquidation(window_ns, burst_notional_usd, one_sided_ratio, jump_bps,
+                             oi_drop_pct, cooldown_ns, oi_window_ns)
+        self._window_ns = window_ns
+        self._burst_notional = burst_notional_usd
+        self._one_sided = one_sided_ratio
+        self._jump_bps = jump_bps
+        self._oi_drop_pct = oi_drop_pct
+        self._cooldown_ns = cooldown_ns
+        self._oi_window_ns = oi_window_ns
         self._trades: deque[tuple[int, float, bool, int]] = deque()  # (t, notional, buy, tid)
         self._tids: set[int] = set()
         self._maxq: deque[tuple[int, float]] = deque()  # (t, price), prices decreasing
@@ -117,6 +121,29 @@ class LiquidationDetector:
         self.rejected = 0
         self.stale = 0
         self.duplicates = 0
+
+    @classmethod
+    def from_config(cls, section: LiquidationRegimeThresholds, *,
+                    oi_window_ns: int = 0) -> LiquidationDetector:
+        """The detector of a validated thresholds.yaml `regime.liquidation` section
+        (ms -> ns); `oi_window_ns` 0 (the previous context is the OI reference) unless given."""
+        return cls(
+            window_ns=section.burst_window_ms * _NS_PER_MS,
+            burst_notional_usd=section.burst_notional_usd,
+            one_sided_ratio=section.one_sided_ratio,
+            jump_bps=section.jump_bps,
+            oi_drop_pct=section.oi_drop_pct,
+            cooldown_ns=section.cooldown_ms * _NS_PER_MS,
+            oi_window_ns=oi_window_ns,
+        )
+
+    @property
+    def window_ns(self) -> int:
+        return self._window_ns
+
+    @property
+    def cooldown_ns(self) -> int:
+        return self._cooldown_ns
 
     def active(self) -> bool:
         """True while a trigger's cool-down lasts, at the latest exchange time seen."""
@@ -136,7 +163,7 @@ class LiquidationDetector:
             accepted += self._add_trade(trade)
         if accepted == 0:
             return False
-        self._evict(self.now_ns - self._p.window_ns)
+        self._evict(self.now_ns - self._window_ns)
         return self._check_burst()
 
     def _add_trade(self, tr: Trade) -> int:
@@ -144,7 +171,7 @@ class LiquidationDetector:
         if not (price > 0.0 and size > 0.0 and math.isfinite(price) and math.isfinite(size)):
             self.rejected += 1
             return 0
-        if tr.exchange_ns < self.now_ns - self._p.window_ns:
+        if tr.exchange_ns < self.now_ns - self._window_ns:
             self.stale += 1
             return 0
         if tr.tid in self._tids:
@@ -186,19 +213,18 @@ class LiquidationDetector:
                 q.popleft()
 
     def _check_burst(self) -> bool:
-        p = self._p
         total = self._buy + self._sell
-        if total < p.burst_notional_usd or not self._maxq:
+        if total < self._burst_notional or not self._maxq:
             return False
         last = self.last_price
-        if self._sell >= p.one_sided_ratio * total:
+        if self._sell >= self._one_sided * total:
             high = self._maxq[0][1]
-            if (high - last) / high * _BPS >= p.jump_bps:
+            if (high - last) / high * _BPS >= self._jump_bps:
                 self._flag(Reason.LIQN_BURST_SELL)
                 return True
-        elif self._buy >= p.one_sided_ratio * total:
+        elif self._buy >= self._one_sided * total:
             low = self._minq[0][1]
-            if (last - low) / low * _BPS >= p.jump_bps:
+            if (last - low) / low * _BPS >= self._jump_bps:
                 self._flag(Reason.LIQN_BURST_BUY)
                 return True
         return False
@@ -214,7 +240,7 @@ class LiquidationDetector:
         self.observe(ctx.exchange_ns)
         ref = self._oi_reference()
         self._push_oi(self.now_ns, oi)
-        if ref > 0.0 and (ref - oi) / ref * 100.0 >= self._p.oi_drop_pct:
+        if ref > 0.0 and (ref - oi) / ref * 100.0 >= self._oi_drop_pct:
             self._flag(Reason.LIQN_OI_DROP)
             self._oi.clear()
             self._oi.append((self.now_ns, oi))  # a further drop must be measured from here
@@ -223,14 +249,14 @@ class LiquidationDetector:
 
     def _oi_reference(self) -> float:
         q = self._oi
-        horizon = self.now_ns - self._p.oi_window_ns
+        horizon = self.now_ns - self._oi_window_ns
         while len(q) > 1 and q[0][0] < horizon:
             q.popleft()
         return q[0][1] if q else math.nan
 
     def _push_oi(self, t: int, oi: float) -> None:
         q = self._oi
-        if self._p.oi_window_ns == 0:
+        if self._oi_window_ns == 0:
             q.clear()  # reference is the previous context only
         while q and q[-1][1] <= oi:
             q.pop()
@@ -241,6 +267,6 @@ class LiquidationDetector:
     def _flag(self, reason: Reason) -> None:
         self.reason = reason
         self.triggers += 1
-        until = self.now_ns + self._p.cooldown_ns
+        until = self.now_ns + self._cooldown_ns
         if until > self.until_ns:
             self.until_ns = until

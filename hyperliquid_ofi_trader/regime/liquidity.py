@@ -21,9 +21,7 @@ therefore per coin (BTC and ETH depths differ by an order of magnitude).
 from __future__ import annotations
 
 import math
-from typing import Final, TypeVar
-
-import msgspec
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.regime.state import (
@@ -34,7 +32,11 @@ from hyperliquid_ofi_trader.regime.state import (
     require_positive,
 )
 
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import LiquidityRegimeThresholds
+
 _BPS = 1e4
+_NS_PER_MS: Final = 1_000_000
 
 # Enum members as module constants: Python 3.11 takes ~100 ns to read a member off its
 # class, a module global ~20 ns; `update` runs after every book event.
@@ -47,83 +49,47 @@ _WIDE_SPREAD: Final = Reason.LIQ_WIDE_SPREAD
 _DWELL: Final = Reason.LIQ_DWELL
 
 
-class LiquidityParams(msgspec.Struct, frozen=True, kw_only=True):
-    """Thresholds of the liquidity switch; validated on construction."""
-
-    enter_depth: float
-    exit_depth: float
-    enter_spread_bps: float
-    exit_spread_bps: float
-    min_dwell_ns: int
-    depth_levels: int = 5
-
-    def __post_init__(self) -> None:
-        validate_liquidity(self)
-
-    def build(self) -> LiquidityRegime:
-        return LiquidityRegime(
-            enter_depth=self.enter_depth,
-            exit_depth=self.exit_depth,
-            enter_spread_bps=self.enter_spread_bps,
-            exit_spread_bps=self.exit_spread_bps,
-            min_dwell_ns=self.min_dwell_ns,
-            depth_levels=self.depth_levels,
-        )
-
-
-def validate_liquidity(p: LiquidityParams) -> None:
+def validate_liquidity(enter_depth: float, exit_depth: float, enter_spread_bps: float,
+                       exit_spread_bps: float, min_dwell_ns: int, depth_levels: int) -> None:
     """Ordering rules: a real hysteresis band on both measures, non-negative dwell."""
-    require_non_negative("exit_depth", p.exit_depth)
-    require_positive("enter_depth", p.enter_depth)
-    require_positive("enter_spread_bps", p.enter_spread_bps)
-    require_positive("exit_spread_bps", p.exit_spread_bps)
-    if p.enter_depth <= p.exit_depth:
+    require_non_negative("exit_depth", exit_depth)
+    require_positive("enter_depth", enter_depth)
+    require_positive("enter_spread_bps", enter_spread_bps)
+    require_positive("exit_spread_bps", exit_spread_bps)
+    if enter_depth <= exit_depth:
         raise RegimeConfigError(
-            f"enter_depth ({p.enter_depth}) must be greater than exit_depth ({p.exit_depth}): "
+            f"enter_depth ({enter_depth}) must be greater than exit_depth ({exit_depth}): "
             "the gap between them is what stops the regime from flapping"
         )
-    if p.enter_spread_bps >= p.exit_spread_bps:
+    if enter_spread_bps >= exit_spread_bps:
         raise RegimeConfigError(
-            f"enter_spread_bps ({p.enter_spread_bps}) must be less than exit_spread_bps "
-            f"({p.exit_spread_bps}): the gap between them is what stops the regime from flapping"
+            f"enter_spread_bps ({enter_spread_bps}) must be less than exit_spread_bps "
+            f"({exit_spread_bps}): the gap between them is what stops the regime from flapping"
         )
-    if p.min_dwell_ns < 0:
-        raise RegimeConfigError(f"min_dwell_ns must be >= 0, got {p.min_dwell_ns}")
-    if p.depth_levels < 1:
-        raise RegimeConfigError(f"depth_levels must be >= 1, got {p.depth_levels}")
-
-
-def _params(enter_depth: float | None, exit_depth: float | None,
-            enter_spread_bps: float | None, exit_spread_bps: float | None,
-            min_dwell_ns: int | None, depth_levels: int | None) -> LiquidityParams:
-    """The given thresholds, the packaged config's in place of those left out (None)."""
-    d = _packaged_params() if None in (enter_depth, exit_depth, enter_spread_bps,
-                                       exit_spread_bps, min_dwell_ns, depth_levels) else None
-    return LiquidityParams(
-        enter_depth=_given(enter_depth, None if d is None else d.enter_depth),
-        exit_depth=_given(exit_depth, None if d is None else d.exit_depth),
-        enter_spread_bps=_given(enter_spread_bps, None if d is None else d.enter_spread_bps),
-        exit_spread_bps=_given(exit_spread_bps, None if d is None else d.exit_spread_bps),
-        min_dwell_ns=_given(min_dwell_ns, None if d is None else d.min_dwell_ns),
-        depth_levels=_given(depth_levels, None if d is None else d.depth_levels))
+    if min_dwell_ns < 0:
+        raise RegimeConfigError(f"min_dwell_ns must be >= 0, got {min_dwell_ns}")
+    if depth_levels < 1:
+        raise RegimeConfigError(f"depth_levels must be >= 1, got {depth_levels}")
 
 
 T = TypeVar("T", int, float)
 
 
-def _given(value: T | None, default: T | None) -> T:
+def _given(value: T | None, name: str) -> T:
+    """`value`, or the packaged config's `regime.liquidity` value of `name` (in ns)."""
     if value is not None:
         return value
-    assert default is not None  # loaded whenever a value is missing
-    return default
+    return cast("T", _packaged_values()[name])
 
 
-def _packaged_params() -> LiquidityParams:
+def _packaged_values() -> dict[str, float | int]:
     # Imported here: the hot-path module stays free of the config (pydantic) machinery.
     from hyperliquid_ofi_trader.config.packaged import packaged_config
-    from hyperliquid_ofi_trader.regime.build import liquidity_params
 
-    return liquidity_params(packaged_config().thresholds.regime.liquidity)
+    d = packaged_config().thresholds.regime.liquidity
+    return {"enter_depth": d.enter_depth, "exit_depth": d.exit_depth,
+            "enter_spread_bps": d.enter_spread_bps, "exit_spread_bps": d.exit_spread_bps,
+            "min_dwell_ns": d.min_dwell_ms * _NS_PER_MS, "depth_levels": d.depth_levels}
 
 
 class LiquidityRegime:
@@ -156,16 +122,21 @@ class LiquidityRegime:
         depth_levels: int | None = None,
     ) -> None:
         """Every threshold left out (the seed's `LiquidityRegime()`) is the packaged
-        config's `regime.liquidity` value. Building the params struct runs the one shared
-        validation."""
-        p = _params(enter_depth, exit_depth, enter_spread_bps, exit_spread_bps, min_dwell_ns,
-                    depth_levels)
-        self._enter_depth = p.enter_depth
-        self._exit_depth = p.exit_depth
-        self._enter_spread = p.enter_spread_bps
-        self._exit_spread = p.exit_spread_bps
-        self._min_dwell = p.min_dwell_ns
-        self._levels = p.depth_levels
+        config's `regime.liquidity` value; `from_config` builds from a config section."""
+        enter_depth = _given(enter_depth, "enter_depth")
+        exit_depth = _given(exit_depth, "exit_depth")
+        enter_spread_bps = _given(enter_spread_bps, "enter_spread_bps")
+        exit_spread_bps = _given(exit_spread_bps, "exit_spread_bps")
+        min_dwell_ns = _given(min_dwell_ns, "min_dwell_ns")
+        depth_levels = _given(depth_levels, "depth_levels")
+        validate_liquidity(enter_depth, exit_depth, enter_spread_bps, exit_spread_bps,
+                           min_dwell_ns, depth_levels)
+        self._enter_depth = enter_depth
+        self._exit_depth = exit_depth
+        self._enter_spread = enter_spread_bps
+        self._exit_spread = exit_spread_bps
+        self._min_dwell = min_dwell_ns
+        self._levels = depth_levels
         self._last_switch_ns: int | None = None  # the first switch is never held
         self.level = LiquidityLevel.THIN
         self.reason: str | None = Reason.LIQ_NO_DATA  # why THIN; None when LIQUID
@@ -174,6 +145,22 @@ class LiquidityRegime:
         self.now_ns = 0
         self.switches = 0
         self.updates = 0
+
+    @classmethod
+    def from_config(cls, section: LiquidityRegimeThresholds) -> LiquidityRegime:
+        """The switch of a validated thresholds.yaml `regime.liquidity` section (ms -> ns)."""
+        return cls(
+            enter_depth=section.enter_depth,
+            exit_depth=section.exit_depth,
+            enter_spread_bps=section.enter_spread_bps,
+            exit_spread_bps=section.exit_spread_bps,
+            min_dwell_ns=section.min_dwell_ms * _NS_PER_MS,
+            depth_levels=section.depth_levels,
+        )
+
+    @property
+    def min_dwell_ns(self) -> int:
+        return self._min_dwell
 
     def tradable(self) -> bool:
         return self.level is _LIQUID

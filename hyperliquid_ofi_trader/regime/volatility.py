@@ -28,8 +28,7 @@ mid is still the newest information, only its timestamp is suspect.
 from __future__ import annotations
 
 import math
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.regime.state import (
@@ -40,55 +39,34 @@ from hyperliquid_ofi_trader.regime.state import (
     require_positive,
 )
 
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import VolatilityRegimeThresholds
+
 _LN2 = math.log(2.0)
+_NS_PER_MS = 1_000_000
 _NS_PER_S = 1e9
 _BPS = 1e4
 
 
-class VolatilityParams(msgspec.Struct, frozen=True, kw_only=True):
-    """Half-life and level thresholds (bps per sqrt(second)); validated on construction.
-
-    `low_bps_per_s` = 0 disables the LOW level (NORMAL then starts at zero).
-    `warmup_ns` None means one half-life.
-    """
-
-    halflife_ns: int
-    high_bps_per_s: float
-    extreme_bps_per_s: float
-    low_bps_per_s: float = 0.0
-    hysteresis: float = 0.2
-    warmup_ns: int | None = None
-
-    def __post_init__(self) -> None:
-        validate_volatility(self)
-
-    def build(self) -> VolatilityRegime:
-        return VolatilityRegime(
-            halflife_ns=self.halflife_ns,
-            high_bps_per_s=self.high_bps_per_s,
-            extreme_bps_per_s=self.extreme_bps_per_s,
-            low_bps_per_s=self.low_bps_per_s,
-            hysteresis=self.hysteresis,
-            warmup_ns=self.warmup_ns,
-        )
-
-
-def validate_volatility(p: VolatilityParams) -> None:
-    if p.halflife_ns <= 0:
-        raise RegimeConfigError(f"halflife_ns must be > 0, got {p.halflife_ns}")
-    require_non_negative("low_bps_per_s", p.low_bps_per_s)
-    require_positive("high_bps_per_s", p.high_bps_per_s)
-    require_positive("extreme_bps_per_s", p.extreme_bps_per_s)
-    if not p.low_bps_per_s < p.high_bps_per_s < p.extreme_bps_per_s:
+def validate_volatility(halflife_ns: int, high_bps_per_s: float, extreme_bps_per_s: float,
+                        low_bps_per_s: float, hysteresis: float, warmup_ns: int | None) -> None:
+    """`low_bps_per_s` = 0 disables the LOW level (NORMAL then starts at zero);
+    `warmup_ns` None means one half-life."""
+    if halflife_ns <= 0:
+        raise RegimeConfigError(f"halflife_ns must be > 0, got {halflife_ns}")
+    require_non_negative("low_bps_per_s", low_bps_per_s)
+    require_positive("high_bps_per_s", high_bps_per_s)
+    require_positive("extreme_bps_per_s", extreme_bps_per_s)
+    if not low_bps_per_s < high_bps_per_s < extreme_bps_per_s:
         raise RegimeConfigError(
             "volatility thresholds must satisfy low < high < extreme, got "
-            f"{p.low_bps_per_s} / {p.high_bps_per_s} / {p.extreme_bps_per_s} bps/sqrt(s)"
+            f"{low_bps_per_s} / {high_bps_per_s} / {extreme_bps_per_s} bps/sqrt(s)"
         )
-    require_non_negative("hysteresis", p.hysteresis)
-    if p.hysteresis >= 1.0:
-        raise RegimeConfigError(f"hysteresis is a fraction below 1, got {p.hysteresis}")
-    if p.warmup_ns is not None and p.warmup_ns < 0:
-        raise RegimeConfigError(f"warmup_ns must be >= 0, got {p.warmup_ns}")
+    require_non_negative("hysteresis", hysteresis)
+    if hysteresis >= 1.0:
+        raise RegimeConfigError(f"hysteresis is a fraction below 1, got {hysteresis}")
+    if warmup_ns is not None and warmup_ns < 0:
+        raise RegimeConfigError(f"warmup_ns must be >= 0, got {warmup_ns}")
 
 
 class VolatilityRegime:
@@ -119,11 +97,8 @@ class VolatilityRegime:
         hysteresis: float = 0.2,
         warmup_ns: int | None = None,
     ) -> None:
-        VolatilityParams(
-            halflife_ns=halflife_ns, high_bps_per_s=high_bps_per_s,
-            extreme_bps_per_s=extreme_bps_per_s, low_bps_per_s=low_bps_per_s,
-            hysteresis=hysteresis, warmup_ns=warmup_ns,
-        )
+        validate_volatility(halflife_ns, high_bps_per_s, extreme_bps_per_s, low_bps_per_s,
+                            hysteresis, warmup_ns)
         self._lam = _LN2 / halflife_ns
         # Entry threshold of each level by rank (LOW is entered from zero).
         self._up = (0.0, low_bps_per_s, high_bps_per_s, extreme_bps_per_s)
@@ -138,6 +113,21 @@ class VolatilityRegime:
         self.samples = 0
         self.rejected = 0
         self.time_regressions = 0
+
+    @classmethod
+    def from_config(cls, section: VolatilityRegimeThresholds, *, low_bps_per_s: float = 0.0,
+                    hysteresis: float = 0.2, warmup_ns: int | None = None) -> VolatilityRegime:
+        """The regime of a validated thresholds.yaml `regime.volatility` section (ms -> ns);
+        the keywords are the knobs the configuration does not carry (no LOW level, a 20 %
+        band, one half-life of warm-up)."""
+        return cls(
+            halflife_ns=section.halflife_ms * _NS_PER_MS,
+            high_bps_per_s=section.high_vol_bps_per_s,
+            extreme_bps_per_s=section.extreme_vol_bps_per_s,
+            low_bps_per_s=low_bps_per_s,
+            hysteresis=hysteresis,
+            warmup_ns=warmup_ns,
+        )
 
     @property
     def warm(self) -> bool:

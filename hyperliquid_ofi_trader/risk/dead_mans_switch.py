@@ -29,7 +29,6 @@ its timer (cadence well below arm_ahead_s / 2), executes the returned `DmsAction
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -43,8 +42,10 @@ from hyperliquid_ofi_trader.core.events import (
     Timer,
 )
 
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.config.models import AppConfig
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.risk_schema import (
+        DeadMansSwitchConfig,
+    )
 
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
@@ -69,33 +70,20 @@ class DmsAction(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 NOTHING: Final = DmsAction(kind=DmsKind.NONE)
 
 
-@dataclass(frozen=True, slots=True)
-class DmsSettings:
-    enabled: bool
-    arm_ahead_ns: int
-    max_triggers_per_day: int
-    client_fallback_ns: int
-    ack_timeout_ns: int = 5 * _NS_PER_S
-
-    def __post_init__(self) -> None:
-        if self.arm_ahead_ns < 5 * _NS_PER_S:
-            raise ValueError("arm_ahead must be >= 5 s (venue rule)")
-        if self.max_triggers_per_day < 1 or self.client_fallback_ns <= 0:
-            raise ValueError("max_triggers_per_day and client_fallback must be positive")
-
-    @classmethod
-    def from_config(cls, cfg: AppConfig) -> DmsSettings:
-        d = cfg.risk.dead_mans_switch
-        return cls(enabled=d.enabled, arm_ahead_ns=int(d.arm_ahead_s * _NS_PER_S),
-                   max_triggers_per_day=d.max_triggers_per_day,
-                   client_fallback_ns=int(d.client_fallback_s * _NS_PER_S))
-
-
 class DeadMansSwitch:
     """See the module docstring. All times are event/clock ns passed in by the caller."""
 
-    def __init__(self, settings: DmsSettings) -> None:
-        self.settings = settings
+    def __init__(self, section: DeadMansSwitchConfig, *,
+                 ack_timeout_ns: int = 5 * _NS_PER_S) -> None:
+        """From risk.yaml `dead_mans_switch` (validated there: arm_ahead_s >= 5 s, the
+        venue's rule; a trigger budget >= 1; a positive fallback); seconds become ns here.
+        `ack_timeout_ns`: how long an arm or clear may go unanswered before we decide
+        afresh (not a config key)."""
+        self.enabled = section.enabled
+        self.arm_ahead_ns = int(section.arm_ahead_s * _NS_PER_S)
+        self.max_triggers_per_day = section.max_triggers_per_day
+        self.client_fallback_ns = int(section.client_fallback_s * _NS_PER_S)
+        self.ack_timeout_ns = ack_timeout_ns
         self.armed_until_ms: int | None = None
         self.refused: str | None = None
         self._pending_since: int | None = None
@@ -146,7 +134,7 @@ class DeadMansSwitch:
     def before_resting(self, now_ns: int) -> DmsAction:
         """Called before an order that may rest is sent: ARM when the switch is not
         armed (or not armed far enough ahead) and no arm is already on its way."""
-        if not self.settings.enabled or self.refused is not None:
+        if not self.enabled or self.refused is not None:
             return NOTHING
         if self._pending_since is not None and self._pending_time_ms is not None:
             return NOTHING  # an arm is already ahead of this order
@@ -160,10 +148,10 @@ class DeadMansSwitch:
         self._count_trigger(now_ns)
         if orders_resting and self._silent(now_ns):
             return self._fallback(now_ns)
-        if not self.settings.enabled or self.refused is not None:
+        if not self.enabled or self.refused is not None:
             return NOTHING
         if self._pending_since is not None:
-            if now_ns - self._pending_since < self.settings.ack_timeout_ns:
+            if now_ns - self._pending_since < self.ack_timeout_ns:
                 return NOTHING  # an answer is on its way
             self._pending_since = None  # lost: decide afresh
         return self._arm_or_clear(now_ns, orders_resting)
@@ -180,10 +168,10 @@ class DeadMansSwitch:
 
     def _arm(self, now_ns: int) -> DmsAction:
         now_ms = now_ns // _NS_PER_MS
-        ahead_ms = self.settings.arm_ahead_ns // _NS_PER_MS
+        ahead_ms = self.arm_ahead_ns // _NS_PER_MS
         if self.armed_until_ms is not None and self.armed_until_ms - now_ms > ahead_ms // 2:
             return NOTHING
-        if self.triggers_today(now_ns) >= self.settings.max_triggers_per_day:
+        if self.triggers_today(now_ns) >= self.max_triggers_per_day:
             return NOTHING  # budget spent: the client fallback is all that is left today
         self._pending_since = now_ns
         self._pending_time_ms = now_ms + ahead_ms
@@ -201,7 +189,7 @@ class DeadMansSwitch:
 
     def _silent(self, now_ns: int) -> bool:
         last = self._last_venue_ns if self._last_venue_ns is not None else now_ns
-        return now_ns - last > self.settings.client_fallback_ns and not self._fallback_fired
+        return now_ns - last > self.client_fallback_ns and not self._fallback_fired
 
     def _fallback(self, now_ns: int) -> DmsAction:
         self._fallback_fired = True

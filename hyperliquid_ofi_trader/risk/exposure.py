@@ -39,7 +39,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from hyperliquid_ofi_trader.core.stages import (
@@ -57,8 +56,8 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
     is_valid_size,
 )
 
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.config.models import AppConfig
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 
 _NS_PER_MINUTE = 60_000_000_000
 _MIN_VALUE_CLEARLY_MET = 10.01  # USD: above it the venue's $10 minimum holds beyond doubt
@@ -77,27 +76,6 @@ class ExposureSource(Protocol):
     def coins(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ExposureSettings:
-    max_position_usd: Mapping[str, float]
-    max_total_notional_usd: float
-    max_leverage: float
-    max_order_usd: float
-    max_orders_per_minute: int
-    lead_reserved_per_minute: int = 0
-
-    @classmethod
-    def from_config(cls, cfg: AppConfig) -> ExposureSettings:
-        lim = cfg.risk.limits
-        return cls(max_position_usd=dict(lim.max_position_usd),
-                   max_total_notional_usd=lim.max_total_notional_usd,
-                   max_leverage=lim.max_leverage, max_order_usd=lim.max_order_usd,
-                   max_orders_per_minute=lim.max_orders_per_minute,
-                   lead_reserved_per_minute=min(
-                       cfg.thresholds.router.lead_reserved_orders_per_minute,
-                       lim.max_orders_per_minute))
-
-
 class _RejectError(RiskRejectedError):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(code)
@@ -108,13 +86,23 @@ class _RejectError(RiskRejectedError):
 class ExposureGate:
     """Implements `core.stages.RiskGate`. Rejections are counted per code in `rejections`."""
 
-    def __init__(self, settings: ExposureSettings, positions: ExposureSource,
+    def __init__(self, limits: RiskLimits, positions: ExposureSource,
                  marks: Callable[[str], float | None],
-                 instruments: Mapping[str, Instrument] | None = None) -> None:
-        """`instruments`: the venue's rules per coin (tick, lot, $10 minimum). Without
-        them (unit tests of the limits alone) those checks are skipped; with them, a coin
-        they do not list is refused."""
-        self.settings = settings
+                 instruments: Mapping[str, Instrument] | None = None, *,
+                 lead_reserved_per_minute: int = 0) -> None:
+        """`limits`: risk.yaml `limits` (validated there). `instruments`: the venue's rules
+        per coin (tick, lot, $10 minimum). Without them (unit tests of the limits alone)
+        those checks are skipped; with them, a coin they do not list is refused.
+        `lead_reserved_per_minute` (thresholds.yaml `router.lead_reserved_orders_per_minute`)
+        of the order budget is kept for lead-signal orders, at most the whole budget."""
+        # Plain attributes read per order: the config model stays out of the hot path.
+        self.max_position_usd: Mapping[str, float] = limits.max_position_usd
+        self.max_total_notional_usd = limits.max_total_notional_usd
+        self.max_leverage = limits.max_leverage
+        self.max_order_usd = limits.max_order_usd
+        self.max_orders_per_minute = limits.max_orders_per_minute
+        self.lead_reserved_per_minute = min(lead_reserved_per_minute,
+                                            limits.max_orders_per_minute)
         self._positions = positions
         self._marks = marks
         self._instruments = instruments
@@ -160,10 +148,9 @@ class ExposureGate:
         if intent.reduce_only and not reduces:
             raise _RejectError("reduce_only", f"{intent.coin} position {pos:g} would not be "
                           f"reduced by {delta:+g}")
-        s = self.settings
         notional = intent.size * intent.price
-        if notional > s.max_order_usd:
-            raise _RejectError("max_order_usd", f"${notional:.2f} > ${s.max_order_usd:.2f}")
+        if notional > self.max_order_usd:
+            raise _RejectError("max_order_usd", f"${notional:.2f} > ${self.max_order_usd:.2f}")
         if not reduces:  # only the exposure limits need a mark
             self._exposure_limits(intent, pos + delta, self._mark(intent), projected)
         self._rate_limit(intent)
@@ -171,30 +158,28 @@ class ExposureGate:
 
     def _exposure_limits(self, intent: _Exposing, new_pos: float, mark: float,
                          projected: dict[str, float]) -> None:
-        s = self.settings
-        cap = s.max_position_usd.get(intent.coin)
+        cap = self.max_position_usd.get(intent.coin)
         coin_usd = abs(new_pos) * mark
         if cap is None:
             raise _RejectError("max_position_usd", f"no limit configured for {intent.coin}")
         if coin_usd > cap:
             raise _RejectError("max_position_usd", f"{intent.coin} ${coin_usd:.2f} > ${cap:.2f}")
         total = coin_usd + self._others_usd(intent.coin, projected)
-        if total > s.max_total_notional_usd:
+        if total > self.max_total_notional_usd:
             raise _RejectError("max_total_notional_usd",
-                          f"${total:.2f} > ${s.max_total_notional_usd:.2f}")
+                          f"${total:.2f} > ${self.max_total_notional_usd:.2f}")
         value = self._positions.account_value
         if value is None or not math.isfinite(value):
             raise _RejectError("account_value_unknown", "no account snapshot yet: leverage unknown")
-        if value <= 0 or total / value > s.max_leverage:
+        if value <= 0 or total / value > self.max_leverage:
             lev = math.inf if value <= 0 else total / value
-            raise _RejectError("max_leverage", f"{lev:.2f}x > {s.max_leverage:g}x "
+            raise _RejectError("max_leverage", f"{lev:.2f}x > {self.max_leverage:g}x "
                           f"(account ${value:.2f})")
 
     def _rate_limit(self, intent: _Exposing) -> None:
-        s = self.settings
-        limit = s.max_orders_per_minute
+        limit = self.max_orders_per_minute
         if not (intent.tag.endswith("_lead") or intent.reduce_only):
-            limit -= s.lead_reserved_per_minute  # exits are never held back by the reserve
+            limit -= self.lead_reserved_per_minute  # exits are never held back by the reserve
         if len(self._sent) >= limit:
             raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
 

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Final
 
 from hyperliquid_ofi_trader.core.state import EngineSnapshot, TradingState
 
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.risk.kill_switch import KillSwitchSettings
+if TYPE_CHECKING:  # the limits it carries, converted from risk.yaml `kill_switch`
+    from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 
 _NS_PER_MS: Final = 1_000_000
 HALTED_ALREADY: Final = "halted"  # not a trigger: the snapshot's engine is halted already
@@ -50,8 +50,8 @@ Verdict = tuple[str, str] | None
 KillState = EngineSnapshot | Mapping[str, object]
 
 
-def judge(state: KillState, s: KillSwitchSettings) -> Verdict:
-    """The trigger `state` fires under settings `s`, if any (see the module docstring)."""
+def judge(state: KillState, s: KillSwitch) -> Verdict:
+    """The trigger `state` fires under the limits `s`, if any (see the module docstring)."""
     if isinstance(state, EngineSnapshot):
         return _judge_snapshot(state, s)
     if not isinstance(state, Mapping):
@@ -75,7 +75,7 @@ def _at_least(state: Mapping[str, object], key: str, limit: float, code: str) ->
     return (code, f"{key} {value:g} >= {limit:g}") if value >= limit else None
 
 
-def _as_configured(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _as_configured(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     """The inputs named after their risk.yaml limit: a value at or over it fires."""
     return (_at_least(state, "consecutive_slippage_fills", s.consecutive_slippage_fills,
                       "consecutive_slippage")
@@ -114,21 +114,21 @@ def _operator(state: Mapping[str, object]) -> Verdict:
     return ("operator_kill", "operator requested a halt") if state.get("operator_kill") else None
 
 
-def _feed_lag(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _feed_lag(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     return _over(state, "feed_lag_ms", s.max_feed_lag_ns / _NS_PER_MS, "feed_lag", "feed lag")
 
 
-def _rtt(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _rtt(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     return _over(state, "order_rtt_ms", s.max_order_rtt_ns / _NS_PER_MS, "order_rtt",
                  "order round trip")
 
 
-def _stale(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _stale(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     return _over(state, "feed_age_ms", s.stale_feed_ns / _NS_PER_MS, "stale_feed",
                  "no market event for")
 
 
-def _depth(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _depth(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     depth, avg = _number(state, "depth"), _number(state, "avg_depth")
     if depth is None or avg is None:
         return None
@@ -142,7 +142,7 @@ def _depth(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
     return None
 
 
-def _slippage(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _slippage(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     if "slippage_bps" not in state:
         return None
     values = state["slippage_bps"]
@@ -161,7 +161,7 @@ def _slippage(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
     return None
 
 
-def _daily_loss(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
+def _daily_loss(state: Mapping[str, object], s: KillSwitch) -> Verdict:
     pnl = _number(state, "daily_pnl_usd")
     if pnl is None:
         return None
@@ -172,7 +172,7 @@ def _daily_loss(state: Mapping[str, object], s: KillSwitchSettings) -> Verdict:
     return None
 
 
-def _judge_snapshot(snap: EngineSnapshot, s: KillSwitchSettings) -> Verdict:
+def _judge_snapshot(snap: EngineSnapshot, s: KillSwitch) -> Verdict:
     if snap.trading_state is TradingState.HALTED:
         return HALTED_ALREADY, f"the engine is halted ({snap.state_cause or 'no cause recorded'})"
     if snap.feeds_unhealthy:

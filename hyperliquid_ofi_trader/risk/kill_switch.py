@@ -35,7 +35,7 @@ Once fired it stays fired (every `check` returns the same reason) until `reset()
 ControlCommand("resume"): a trigger that cleared by itself is no reason to trade again
 without an operator looking at it. A runner resuming the engine must reset this first.
 
-The seed's `KillSwitch().check(state) -> bool` works as written: built without settings it
+The seed's `KillSwitch().check(state) -> bool` works as written: built without a section it
 takes the packaged config's, and `check` with one argument (the engine's `EngineSnapshot`,
 or a mapping of trigger inputs) judges the same triggers on that state
 (`risk/kill_state.py`); a trigger that fires latches like one from the event path.
@@ -49,7 +49,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 from hyperliquid_ofi_trader.core.commands import (
@@ -72,8 +71,9 @@ from hyperliquid_ofi_trader.core.events import (
 )
 from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sections' types only: config sits below the components
     from hyperliquid_ofi_trader.config.models import AppConfig
+    from hyperliquid_ofi_trader.config.risk_schema import KillSwitchThresholds
 
 FEED_LAG: Final = "feed_lag"
 ORDER_RTT: Final = "order_rtt"
@@ -100,45 +100,6 @@ SlippageFn = Callable[[Fill], float | None]
 # Whether a fill is news (`OrderManager.is_new_fill`: the one place that decides a fill
 # was seen); the switch sees events before the manager does, so it asks before counting.
 FillIsNew = Callable[[Fill], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class KillSwitchSettings:
-    coins: tuple[str, ...]
-    max_feed_lag_ns: int
-    feed_lag_sustain_events: int
-    max_order_rtt_ns: int
-    depth_vanish_fraction: float
-    depth_avg_window_ns: int
-    consecutive_slippage_fills: int
-    slippage_bps: float
-    stale_feed_ns: int
-    daily_loss_usd: float
-    depth_levels: int = 5
-    depth_min_samples: int = 5
-    depth_vanish_sustain_ns: int = 1500 * _NS_PER_MS
-    # A coin's own liquidity depth_levels (thresholds.yaml per_coin) where it differs.
-    depth_levels_by_coin: Mapping[str, int] = field(default_factory=dict)
-
-    def depth_levels_of(self, coin: str) -> int:
-        """Best levels per side summed into `coin`'s depth (its own, else the global)."""
-        return self.depth_levels_by_coin.get(coin, self.depth_levels)
-
-    @classmethod
-    def from_config(cls, cfg: AppConfig) -> KillSwitchSettings:
-        k = cfg.risk.kill_switch
-        return cls(coins=tuple(cfg.symbols.traded), max_feed_lag_ns=k.max_feed_lag_ms * _NS_PER_MS,
-                   feed_lag_sustain_events=k.feed_lag_sustain_events,
-                   max_order_rtt_ns=k.max_order_rtt_ms * _NS_PER_MS,
-                   depth_vanish_fraction=k.depth_vanish_fraction,
-                   depth_avg_window_ns=int(k.depth_avg_window_s * _NS_PER_S),
-                   consecutive_slippage_fills=k.consecutive_slippage_fills,
-                   slippage_bps=k.slippage_bps, stale_feed_ns=int(k.stale_feed_s * _NS_PER_S),
-                   daily_loss_usd=k.daily_loss_usd,
-                   depth_levels=cfg.thresholds.regime.liquidity.depth_levels,
-                   depth_vanish_sustain_ns=int(k.depth_vanish_sustain_ms * _NS_PER_MS),
-                   depth_levels_by_coin={c: own.regime.liquidity.depth_levels
-                                         for c, own in cfg.thresholds.per_coin.items()})
 
 
 class _DepthWindow:
@@ -168,16 +129,39 @@ class _DepthWindow:
 class KillSwitch:
     """Implements `core.stages.KillSwitch`. See the module docstring."""
 
-    def __init__(self, settings: KillSwitchSettings | None = None, *,
+    def __init__(self, section: KillSwitchThresholds | None = None, *,
+                 coins: Sequence[str] = (), depth_levels: int = 5,
+                 depth_levels_by_coin: Mapping[str, int] | None = None,
+                 depth_min_samples: int = 5,
                  pnl: PnlSource | None = None, marks: Marks | None = None,
                  slippage: SlippageFn | None = None,
                  fill_is_new: FillIsNew | None = None) -> None:
-        if settings is None:  # the seed's `KillSwitch()`: the packaged config's limits
+        """`section`: risk.yaml `kill_switch` (validated there; ms and s become ns here).
+        `coins`: the traded coins watched for depth and silence; `depth_levels`: best levels
+        per side summed into a coin's depth (its liquidity regime's), `depth_levels_by_coin`
+        where a coin's own differs. No section (the seed's `KillSwitch()`): the packaged
+        config's, as `from_config` reads it. `fill_is_new`: whether a fill is news (the
+        order manager's de-duplication); without it every fill counts."""
+        if section is None:
             from hyperliquid_ofi_trader.config.packaged import packaged_config
 
-            settings = KillSwitchSettings.from_config(packaged_config())
-        self.settings = settings
-        self._coins = frozenset(settings.coins)
+            section, coins, depth_levels, depth_levels_by_coin = _config_parts(
+                packaged_config())
+        self.coins = tuple(coins)
+        self.max_feed_lag_ns = section.max_feed_lag_ms * _NS_PER_MS
+        self.feed_lag_sustain_events = section.feed_lag_sustain_events
+        self.max_order_rtt_ns = section.max_order_rtt_ms * _NS_PER_MS
+        self.depth_vanish_fraction = section.depth_vanish_fraction
+        self.depth_avg_window_ns = int(section.depth_avg_window_s * _NS_PER_S)
+        self.consecutive_slippage_fills = section.consecutive_slippage_fills
+        self.slippage_bps = section.slippage_bps
+        self.stale_feed_ns = int(section.stale_feed_s * _NS_PER_S)
+        self.daily_loss_usd = section.daily_loss_usd
+        self.depth_vanish_sustain_ns = int(section.depth_vanish_sustain_ms * _NS_PER_MS)
+        self.depth_levels = depth_levels
+        self.depth_levels_by_coin: Mapping[str, int] = dict(depth_levels_by_coin or {})
+        self.depth_min_samples = depth_min_samples
+        self._coins = frozenset(self.coins)
         self._pnl = pnl
         self._marks: Marks = marks if marks is not None else _no_marks
         self._slippage: SlippageFn = slippage if slippage is not None else self._vs_mid
@@ -189,8 +173,8 @@ class KillSwitch:
         self._slip_run = 0
         self._sent: dict[str, int] = {}
         self._last_market: dict[str, int] = {}
-        self._depth = {c: _DepthWindow(settings.depth_avg_window_ns) for c in settings.coins}
-        self._depth_levels = {c: settings.depth_levels_of(c) for c in settings.coins}
+        self._depth = {c: _DepthWindow(self.depth_avg_window_ns) for c in self.coins}
+        self._depth_levels = {c: self.depth_levels_of(c) for c in self.coins}
         self._thin_since: dict[str, int] = {}  # coin -> event time its book first went thin
         self._started_ns: int | None = None
         self._day = -1
@@ -206,6 +190,20 @@ class KillSwitch:
             UserFills: self._on_fills, OrderAck: self._on_answer, CancelAck: self._on_answer,
             ActionFailed: self._on_failed, Timer: self._on_timer,
             ControlCommand: self._on_control}
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig, *, pnl: PnlSource | None = None,
+                    marks: Marks | None = None, slippage: SlippageFn | None = None,
+                    fill_is_new: FillIsNew | None = None) -> KillSwitch:
+        """risk.yaml `kill_switch` over the traded coins, each coin's depth over its own
+        liquidity `depth_levels` (thresholds.yaml `regime` and `per_coin`)."""
+        section, coins, levels, by_coin = _config_parts(cfg)
+        return cls(section, coins=coins, depth_levels=levels, depth_levels_by_coin=by_coin,
+                   pnl=pnl, marks=marks, slippage=slippage, fill_is_new=fill_is_new)
+
+    def depth_levels_of(self, coin: str) -> int:
+        """Best levels per side summed into `coin`'s depth (its own, else the global)."""
+        return self.depth_levels_by_coin.get(coin, self.depth_levels)
 
     # ------------------------------------------------------------ KillSwitch
 
@@ -232,7 +230,7 @@ class KillSwitch:
         return handler(event, now_ns)
 
     def _check_state(self, state: KillState) -> bool:
-        verdict = judge(state, self.settings)
+        verdict = judge(state, self)
         if self._fired is not None:
             return True
         if verdict is None:
@@ -322,14 +320,14 @@ class KillSwitch:
         if ev.exchange_ns <= 0:
             return None
         lag = ev.local_ns - ev.exchange_ns
-        if lag <= self.settings.max_feed_lag_ns:
+        if lag <= self.max_feed_lag_ns:
             self._lag_run = 0
             return None
         self._lag_run += 1
-        if self._lag_run < self.settings.feed_lag_sustain_events:
+        if self._lag_run < self.feed_lag_sustain_events:
             return None
         return self._fire(FEED_LAG, f"{self._lag_run} events in a row lagged > "
-                          f"{self.settings.max_feed_lag_ns / _NS_PER_MS:g} ms "
+                          f"{self.max_feed_lag_ns / _NS_PER_MS:g} ms "
                           f"(last {lag / _NS_PER_MS:.0f} ms on {ev.coin})")
 
     def _on_book(self, ev: BookSnapshot, now_ns: int) -> str | None:
@@ -343,8 +341,8 @@ class KillSwitch:
         depth = _side_depth(ev.bids, n) + _side_depth(ev.asks, n)
         t = ev.exchange_ns if ev.exchange_ns > 0 else ev.local_ns
         avg = window.mean()
-        enough = len(window) >= self.settings.depth_min_samples
-        floor = (1.0 - self.settings.depth_vanish_fraction) * avg
+        enough = len(window) >= self.depth_min_samples
+        floor = (1.0 - self.depth_vanish_fraction) * avg
         if not (enough and depth < floor):
             window.add(t, depth)
             self._thin_since.pop(ev.coin, None)  # refilled (or warming up): the run ends
@@ -353,26 +351,25 @@ class KillSwitch:
         # reference it is judged against while the run lasts.
         since = self._thin_since.setdefault(ev.coin, t)
         thin_ns = t - since
-        if thin_ns < self.settings.depth_vanish_sustain_ns:
+        if thin_ns < self.depth_vanish_sustain_ns:
             return None
         return self._fire(DEPTH_VANISH, f"{ev.coin} depth {depth:.4g} < {floor:.4g} "
-                          f"({1 - self.settings.depth_vanish_fraction:.0%} of avg "
+                          f"({1 - self.depth_vanish_fraction:.0%} of avg "
                           f"{avg:.4g}) for {thin_ns / _NS_PER_MS:.0f} ms")
 
     def _on_fills(self, ev: UserFills, now_ns: int) -> str | None:
         if ev.is_snapshot:
             return None
-        s = self.settings
         for fill in ev.fills:
             if not self._fill_is_new(fill):
                 continue  # the same fill on the other channel: one fill, one count
             bps = self._slippage(fill)
             if bps is None or not math.isfinite(bps):
                 continue
-            self._slip_run = self._slip_run + 1 if bps > s.slippage_bps else 0
-            if self._slip_run >= s.consecutive_slippage_fills:
+            self._slip_run = self._slip_run + 1 if bps > self.slippage_bps else 0
+            if self._slip_run >= self.consecutive_slippage_fills:
                 return self._fire(SLIPPAGE, f"{self._slip_run} fills in a row worse than "
-                                  f"{s.slippage_bps:g} bps (last {bps:.2f} bps on {fill.coin})")
+                                  f"{self.slippage_bps:g} bps (last {bps:.2f} bps on {fill.coin})")
         return self._daily_loss(now_ns)
 
     def _on_account(self, ev: AccountSnapshot, now_ns: int) -> str | None:
@@ -403,9 +400,9 @@ class KillSwitch:
         if sent is None:
             return None
         rtt = local_ns - sent
-        if rtt > self.settings.max_order_rtt_ns:
+        if rtt > self.max_order_rtt_ns:
             return self._fire(ORDER_RTT, f"answer for {key} after {rtt / _NS_PER_MS:.0f} ms > "
-                              f"{self.settings.max_order_rtt_ns / _NS_PER_MS:g} ms")
+                              f"{self.max_order_rtt_ns / _NS_PER_MS:g} ms")
         return None
 
     def _on_timer(self, ev: Timer, now_ns: int) -> str | None:
@@ -414,9 +411,9 @@ class KillSwitch:
         return self._stale(now_ns) or self._unanswered(now_ns) or self._daily_loss(now_ns)
 
     def _stale(self, now_ns: int) -> str | None:
-        limit = self.settings.stale_feed_ns
+        limit = self.stale_feed_ns
         start = self._started_ns if self._started_ns is not None else now_ns
-        for coin in self.settings.coins:
+        for coin in self.coins:
             last = self._last_market.get(coin, start)
             if now_ns - last > limit:
                 return self._fire(STALE_FEED, f"no market event for {coin} in "
@@ -425,7 +422,7 @@ class KillSwitch:
         return None
 
     def _unanswered(self, now_ns: int) -> str | None:
-        limit = self.settings.max_order_rtt_ns
+        limit = self.max_order_rtt_ns
         for key, sent in self._sent.items():
             if now_ns - sent > limit:
                 return self._fire(ORDER_RTT, f"no answer for {key} after "
@@ -444,9 +441,9 @@ class KillSwitch:
         loss = self._venue_loss(day, pnl)
         if loss is None:
             loss = self._day_start_pnl - pnl
-        if loss >= self.settings.daily_loss_usd:
+        if loss >= self.daily_loss_usd:
             return self._fire(DAILY_LOSS, f"down ${loss:.2f} today >= "
-                              f"${self.settings.daily_loss_usd:g}")
+                              f"${self.daily_loss_usd:g}")
         return None
 
     def _venue_loss(self, day: int, pnl: float) -> float | None:
@@ -489,6 +486,14 @@ def _side_depth(levels: Sequence[tuple[float, float, int]], n: int) -> float:
     for level in levels[:n]:
         total += level[1]
     return total
+
+
+def _config_parts(cfg: AppConfig) -> tuple[KillSwitchThresholds, tuple[str, ...], int,
+                                            dict[str, int]]:
+    """The kill switch's section, traded coins, global and per-coin depth levels."""
+    return (cfg.risk.kill_switch, tuple(cfg.symbols.traded),
+            cfg.thresholds.regime.liquidity.depth_levels,
+            {c: own.regime.liquidity.depth_levels for c, own in cfg.thresholds.per_coin.items()})
 
 
 def _always(fill: Fill) -> bool:

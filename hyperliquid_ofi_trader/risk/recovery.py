@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.config.models import AppConfig
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.risk_schema import (
+        RecoveryPolicyConfig,
+    )
 
 _NS_PER_S: Final = 1_000_000_000
 _HOUR_NS: Final = 3600 * _NS_PER_S
@@ -50,34 +51,19 @@ class Action(enum.Enum):
     RECOVER = "recover"
 
 
-@dataclass(frozen=True, slots=True)
-class RecoverySettings:
-    auto_recover: frozenset[str]
-    healthy_for_ns: int
-    max_per_hour: int
-    # The config lists every trigger in exactly one of the two; a name in neither (a
-    # trigger this code learnt after the config was written) latches.
-    latch: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_config(cls, cfg: AppConfig) -> RecoverySettings:
-        r = cfg.risk.recovery
-        return cls(auto_recover=frozenset(r.auto_recover), latch=frozenset(r.latch),
-                   healthy_for_ns=int(r.healthy_for_s * _NS_PER_S),
-                   max_per_hour=r.max_auto_recoveries_per_hour)
-
-    def recovers(self, trigger: str) -> bool:
-        return trigger in self.auto_recover and trigger not in self.latch
-
-
 class RecoveryPolicy:
     """See the module docstring. One instance per run."""
 
-    __slots__ = ("_asked_at", "_asked_ns", "_healthy_since", "_recoveries", "settings",
-                 "waiting_for")
+    __slots__ = ("_asked_at", "_asked_ns", "_healthy_since", "_recoveries", "auto_recover",
+                 "healthy_for_ns", "latch", "max_per_hour", "waiting_for")
 
-    def __init__(self, settings: RecoverySettings) -> None:
-        self.settings = settings
+    def __init__(self, section: RecoveryPolicyConfig) -> None:
+        """risk.yaml `recovery` (validated there: every known trigger in exactly one list);
+        seconds become ns here."""
+        self.auto_recover = frozenset(section.auto_recover)
+        self.latch = frozenset(section.latch)
+        self.healthy_for_ns = int(section.healthy_for_s * _NS_PER_S)
+        self.max_per_hour = section.max_auto_recoveries_per_hour
         self._healthy_since: int | None = None
         self._asked_at: int | None = None  # reconciliations seen when we asked for one
         self._asked_ns = 0
@@ -89,7 +75,7 @@ class RecoveryPolicy:
         if trigger is None:
             self._reset("")
             return Action.NONE
-        if not self.settings.recovers(trigger):
+        if not self.recovers(trigger):
             self._reset(f"{trigger} latches: `hlofi resume` to trade")
             return Action.NONE
         if not healthy:
@@ -97,11 +83,11 @@ class RecoveryPolicy:
             return Action.NONE
         if self._healthy_since is None:
             self._healthy_since = now_ns
-        if now_ns - self._healthy_since < self.settings.healthy_for_ns:
+        if now_ns - self._healthy_since < self.healthy_for_ns:
             self.waiting_for = "the feed to stay healthy"
             return Action.NONE
-        if self.recent(now_ns) >= self.settings.max_per_hour:
-            self.waiting_for = (f"nothing: {self.settings.max_per_hour} automatic "
+        if self.recent(now_ns) >= self.max_per_hour:
+            self.waiting_for = (f"nothing: {self.max_per_hour} automatic "
                                 "recoveries this hour, latched until `hlofi resume`")
             return Action.NONE
         return self._reconcile_then_recover(now_ns, reconciliations)
@@ -118,6 +104,10 @@ class RecoveryPolicy:
         self._reset("")
         return Action.RECOVER
 
+    def recovers(self, trigger: str) -> bool:
+        """Listed to recover (the config keeps the lists disjoint); anything else latches."""
+        return trigger in self.auto_recover
+
     def recent(self, now_ns: int) -> int:
         """Automatic recoveries in the rolling hour ending at `now_ns`."""
         while self._recoveries and self._recoveries[0] <= now_ns - _HOUR_NS:
@@ -125,10 +115,10 @@ class RecoveryPolicy:
         return len(self._recoveries)
 
     def explain(self, now_ns: int) -> dict[str, Any]:
-        return {"auto_recover": sorted(self.settings.auto_recover),
-                "latch": sorted(self.settings.latch),
+        return {"auto_recover": sorted(self.auto_recover),
+                "latch": sorted(self.latch),
                 "recoveries_last_hour": self.recent(now_ns),
-                "max_per_hour": self.settings.max_per_hour,
+                "max_per_hour": self.max_per_hour,
                 "waiting_for": self.waiting_for}
 
     def _reset(self, waiting_for: str) -> None:

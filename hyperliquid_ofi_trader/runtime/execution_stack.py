@@ -44,13 +44,11 @@ from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.dead_mans_switch import (
     DeadMansSwitch,
     DmsKind,
-    DmsSettings,
 )
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
-    KillSwitchSettings,
     marks_from_books,
 )
 from hyperliquid_ofi_trader.risk.position import PositionBook
@@ -170,10 +168,11 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     positions = PositionBook(store)
     slippage, fill_rate, markouts = SlippageTracker(), FillRateTracker(), Markouts()
     markouts.add_listener(trust.on_markout)
-    dms = DeadMansSwitch(DmsSettings.from_config(cfg))
+    dms = DeadMansSwitch(cfg.risk.dead_mans_switch)
     orders = OrderManager(port, clock, store, order_settings)
-    kill = KillSwitch(KillSwitchSettings.from_config(cfg), pnl=positions, marks=marks,
-                      slippage=slippage.fill_slippage_bps, fill_is_new=orders.is_new_fill)
+    kill = KillSwitch.from_config(cfg, pnl=positions, marks=marks,
+                                  slippage=slippage.fill_slippage_bps,
+                                  fill_is_new=orders.is_new_fill)
     # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
     # it); the one position book and the feedback trackers hear each new fill once.
     for on_fill in (positions.on_fill_report, slippage.on_fill_report,
@@ -193,8 +192,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
     sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
                           lambda: {c: positions.position(c) for c in positions.coins()},
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
-    gate = ExposureGate(ExposureSettings.from_config(cfg), positions, marks,
-                        router_settings.instruments)
+    gate = ExposureGate(cfg.risk.limits, positions, marks, router_settings.instruments,
+                        lead_reserved_per_minute=(
+                            cfg.thresholds.router.lead_reserved_orders_per_minute))
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,

@@ -79,7 +79,6 @@ from hyperliquid_ofi_trader.risk.halt_store import (
 from hyperliquid_ofi_trader.risk.recovery import (
     Action,
     RecoveryPolicy,
-    RecoverySettings,
     trigger_name,
 )
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
@@ -221,7 +220,7 @@ class LiveRunner:
         # Read now, so the command line can say so before the run starts.
         self.durable_halt: HaltRecord | None = read_halt(self._halt_paths)
         self.status = StatusPublisher(options.run_dir, self.journal_path)
-        self.recovery = RecoveryPolicy(RecoverySettings.from_config(cfg))
+        self.recovery = RecoveryPolicy(cfg.risk.recovery)
         # A book whose last update is older than the kill switch's lag limit (plus a
         # second of slack) is not a healthy feed to recover on.
         self._fresh_book_ns = (cfg.risk.kill_switch.max_feed_lag_ms + 1000) * 1_000_000
@@ -389,7 +388,7 @@ class LiveRunner:
         elif action is Action.RECOVER:
             stack.kill.reset(now, keep_day=True)
             engine.recover(f"{trigger} cleared: feed healthy for "
-                           f"{self.recovery.settings.healthy_for_ns / 1e9:g} s and the "
+                           f"{self.recovery.healthy_for_ns / 1e9:g} s and the "
                            "account reconciled")
 
     def _feed_healthy(self, unhealthy: tuple[str, ...], now_ns: int) -> bool:

@@ -50,16 +50,16 @@ def recovery_tick(policy: RecoveryPolicy, engine: Engine, kill: KillSwitch,
                   reconcile: Callable[[], None], now_ns: int, *, books_ok: bool) -> Action:
     """Observe the engine and act as the policy says: ask for a reconciliation, or reset
     the kill switch (keeping the day's loss baseline) and leave REDUCING / HALTED."""
-    snap = engine.snapshot()
-    trigger = trigger_name(snap.state_cause, kill.fired_code)
+    health = engine.health()  # every tick: not `snapshot`, which copies and sorts dicts
+    trigger = trigger_name(health.state_cause, kill.fired_code)
     action = policy.observe(now_ns, trigger=trigger,
-                            healthy=books_ok and not snap.feeds_unhealthy,
-                            reconciliations=snap.events_by_type.get("AccountSnapshot", 0))
+                            healthy=books_ok and not health.feeds_unhealthy,
+                            reconciliations=health.reconciliations)
     if action is Action.RECONCILE:
         reconcile()
     elif action is Action.RECOVER:
         kill.reset(now_ns, keep_day=True)
         engine.recover(f"{trigger} cleared: feed healthy for "
-                       f"{policy.settings.healthy_for_ns / 1e9:g} s and the account "
+                       f"{policy.healthy_for_ns / 1e9:g} s and the account "
                        "reconciled")
     return action

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import (
@@ -169,6 +169,8 @@ def test_arbitrary_json_never_raises(value: Any) -> None:
 
 @FUZZ
 @given(st.sampled_from(CHANNELS), json_values)
+@example("error", "")  # an empty venue error message still gets a detail
+@example("error", " ")
 def test_any_data_on_any_channel_never_raises(channel: str, data: Any) -> None:
     codec = HyperliquidCodec(frozenset({"BTC"}))
     run(codec, json.dumps({"channel": channel, "data": data}))

@@ -14,9 +14,10 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 
 UNIVERSE = ("BTC", "ETH", "SOL", "HYPE")
 sizes = st.floats(-5.0, 5.0, allow_nan=False)
@@ -48,7 +49,7 @@ def reference_others(g: ExposureGate, coin: str, projected: dict[str, float]) ->
 
 
 def make_gate(held: dict[str, float], mark_of: dict[str, float | None]) -> ExposureGate:
-    s = ExposureSettings(max_position_usd=dict.fromkeys(UNIVERSE, 5_000.0),
+    s = RiskLimits(max_position_usd=dict.fromkeys(UNIVERSE, 5_000.0),
                          max_total_notional_usd=20_000.0, max_leverage=5.0,
                          max_order_usd=2_000.0, max_orders_per_minute=1000)
     return ExposureGate(s, Positions(held, 10_000.0), mark_of.get)

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.core.stages import (
@@ -25,7 +26,7 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from tests.unit.requote_rig import build_rig, journal_at
 from tests.unit.test_engine import Rig, bbo
@@ -209,7 +210,7 @@ class _StateSink:
 def test_no_state_but_active_sends_an_action_that_can_add_exposure(
         steps: list[tuple[str, int, tuple[PlanIntent, ...]]], pos: float) -> None:
     router, sink = _WantsAnything(), _StateSink()
-    limits = ExposureSettings(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
+    limits = RiskLimits(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
                               max_leverage=100.0, max_order_usd=1e6,
                               max_orders_per_minute=1000)
     positions = _Positions(pos)

@@ -97,6 +97,17 @@ def test_every_way_of_reading_a_key_counts() -> None:
     assert _unread(*sources) == []
 
 
+def test_a_section_imported_under_another_name_is_still_read() -> None:
+    source = ("from typing import TYPE_CHECKING\n"
+              "if TYPE_CHECKING:\n"
+              "    from m import _Leaf as LeafSection\n"
+              "class C:\n"
+              "    def __init__(self, section: LeafSection) -> None:\n"
+              "        self.x = section.x\n")
+    assert "leaf.x" not in _unread(source)
+    assert "leaf.y" in _unread(source)
+
+
 def test_a_model_class_used_twice_is_refused() -> None:
     class _Twice(FrozenModel):
         one: _Leaf = Field(default_factory=_Leaf)

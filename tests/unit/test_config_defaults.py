@@ -22,8 +22,7 @@ from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
-from hyperliquid_ofi_trader.regime.build import liquidation_params, liquidity_params
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitchSettings
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.signals.settings import SignalSettings
 
@@ -81,9 +80,7 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
     """Each component's settings from the packaged config, and the defaults that are not
     config keys (wiring, or values the config gives per run)."""
     cfg = load_config()
-    liquidity, liquidation = cfg.thresholds.regime.liquidity, cfg.thresholds.regime.liquidation
     return [
-        (KillSwitchSettings.from_config(cfg), {"depth_levels_by_coin"}),
         # Known drift, left to the router's owner (issue 12): a RouterSettings built by
         # hand enters without evidence; the packaged forecast.min_evidence is 5.
         (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
@@ -92,9 +89,15 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
         # fixtures rely on it); the packaged ofi.levels is 5 (equal weights).
         (signal_settings(cfg, None), {"lead", "lag", "leadlag_window_ns", "leadlag_pairs",
                                       "sections", "ofi_weights"}),
-        (liquidity_params(liquidity), set()),
-        (liquidation_params(liquidation), set()),
     ]
+
+
+def test_the_kill_switch_keyword_defaults_are_the_packaged_values() -> None:
+    """A switch built from its section alone sums the packaged regime's depth levels."""
+    cfg = load_config()
+    plain, packaged = KillSwitch(cfg.risk.kill_switch), KillSwitch.from_config(cfg)
+    assert plain.depth_levels == packaged.depth_levels
+    assert plain.depth_min_samples == packaged.depth_min_samples
 
 
 @pytest.mark.parametrize(("settings", "not_config"), _packaged_settings(),

@@ -21,7 +21,7 @@ from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.build import build_coin_detector
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.assembly import signal_settings
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from tests.plumbing import EAGER_COSTS_YAML
@@ -84,8 +84,8 @@ def test_per_coin_mistakes_are_named() -> None:
 def test_the_kill_switch_sums_each_coins_own_depth_levels() -> None:
     per_coin = {"per_coin": {"BTC": {"regime": {"liquidity": {"depth_levels": 2}}}}}
     cfg = build_config({**BOTH_TRADED, "thresholds.yaml": per_coin})
-    settings = KillSwitchSettings.from_config(cfg)
-    assert (settings.depth_levels_of("BTC"), settings.depth_levels_of("ETH")) == (2, 5)
+    levels = KillSwitch.from_config(cfg)
+    assert (levels.depth_levels_of("BTC"), levels.depth_levels_of("ETH")) == (2, 5)
     # Deep beyond level 2 only: BTC's 2-level depth vanishes, ETH's 5-level depth does not.
     deep = tuple((100.0 - i, 10.0 if i < 2 else 100.0, 1) for i in range(5))
     shallow = tuple((100.0 - i, 0.1 if i < 2 else 100.0, 1) for i in range(5))
@@ -93,7 +93,7 @@ def test_the_kill_switch_sums_each_coins_own_depth_levels() -> None:
     asks_shallow = tuple((101.0 + i, q, n) for i, (_, q, n) in enumerate(shallow))
     fired: dict[str, str | None] = {}
     for coin in ("BTC", "ETH"):
-        kill, why = KillSwitch(settings), None  # one each: a fired switch stays fired
+        kill, why = KillSwitch.from_config(cfg), None  # one each: a fired switch stays fired
         for i in range(12):
             thin = i >= 6
             ev = BookSnapshot(exchange_ns=(i + 1) * 1_000 * MS, local_ns=(i + 1) * 1_000 * MS,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from hyperliquid_ofi_trader.config.risk_schema import DeadMansSwitchConfig as DmsSection
 from hyperliquid_ofi_trader.core.events import Bbo, ScheduleCancelAck, Timer
-from hyperliquid_ofi_trader.risk.dead_mans_switch import (
-    DeadMansSwitch,
-    DmsKind,
-    DmsSettings,
-)
+from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch, DmsKind
 
 S = 1_000_000_000
 MS = 1_000_000
 DAY = 86_400 * S
 T0 = 19_700 * DAY + 3600 * S  # 01:00 UTC on some day
-SET = DmsSettings(enabled=True, arm_ahead_ns=10 * S, max_triggers_per_day=2,
-                  client_fallback_ns=5 * S)
+SET = DmsSection(enabled=True, arm_ahead_s=10.0, max_triggers_per_day=2,
+                 client_fallback_s=5.0)
 
 
 def ack(dms: DeadMansSwitch, time_ms: int | None, ok: bool = True, err: str = "") -> None:
@@ -97,8 +94,8 @@ def test_refusal_switches_to_client_fallback() -> None:
 
 
 def test_no_fallback_without_resting_orders_or_with_traffic() -> None:
-    d = DeadMansSwitch(DmsSettings(enabled=False, arm_ahead_ns=10 * S, max_triggers_per_day=10,
-                                   client_fallback_ns=5 * S))
+    d = DeadMansSwitch(DmsSection(enabled=False, arm_ahead_s=10.0, max_triggers_per_day=10,
+                                  client_fallback_s=5.0))
     d.on_timer(T0, False)
     assert d.on_timer(T0 + 60 * S, False).kind is DmsKind.NONE
     for i in range(60, 90):
@@ -153,3 +150,11 @@ def test_a_late_answer_to_an_earlier_clear_does_not_settle_a_newer_arm() -> None
     assert d.armed_until_ms is None
     ack(d, arm.time_ms)
     assert d.armed_until_ms == arm.time_ms
+
+
+def test_the_section_converts_to_ns_in_the_switch() -> None:
+    d = DeadMansSwitch(DmsSection(enabled=True, arm_ahead_s=7.5, max_triggers_per_day=3,
+                                  client_fallback_s=0.25), ack_timeout_ns=2 * S)
+    assert (d.arm_ahead_ns, d.client_fallback_ns, d.ack_timeout_ns) == (7_500 * MS, 250 * MS,
+                                                                         2 * S)
+    assert d.max_triggers_per_day == 3

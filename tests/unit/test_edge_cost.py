@@ -248,6 +248,22 @@ def test_position_exits_when_the_edge_reverses() -> None:
     assert not intent.is_buy
 
 
+def test_adverse_resting_fills_never_close_a_position_the_forecast_still_favours() -> None:
+    # Markouts of 12 bps against our post-only fills: resting saves 5.5 - (1.5 - 0.5 + 12)
+    # = -7.5 bps over an IOC. A +3 bps forecast (lower bound +2) still favours the long:
+    # it is held, not "reversed" by IOC; a -3 bps one (against, lower bound 2 bps) leaves by
+    # IOC at once (resting would cost more than crossing).
+    costs = CostModel(CostSettings(adverse_prior_bps=12.0, min_margin_bps=0.5,
+                                   uncertainty_k=1.0))
+    assert costs.resting_exit_saving_bps(0.5) == pytest.approx(-7.5)
+    box = EdgeBox(edge(3.0, std=1.0))
+    r = router(box, clock=Clock(), costs=costs)
+    assert all(not i.tag.startswith("exit") for i in r.route("ETH", 0.5, None, 0.05))
+    box.value = edge(-3.0, std=1.0)
+    (intent,) = r.route("ETH", -0.5, None, 0.05)
+    assert intent.tag == "exit_reversed_ioc"
+
+
 def test_a_faded_edge_exits_post_only_before_the_horizon_then_by_ioc() -> None:
     # 2 bps against us: less than the 3.5 bps a resting exit saves, so rest first.
     clock = Clock()

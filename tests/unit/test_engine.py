@@ -684,3 +684,67 @@ def test_engine_never_raises_on_any_event_sequence(tmp_path: Path, events: list[
     assert snap.events == len(events)
     with rig.reader() as r:
         assert r.counts()["decisions"] == snap.decisions
+
+
+# ---------------------------------------------------------------- journal book tops, health
+
+
+def _tops(rig: Rig) -> list[tuple[str, float | None, float | None]]:
+    """Each decision row's coin, own best bid and lead's best bid."""
+    with rig.reader() as r:
+        return [(d.coin, d.inputs["book"]["bid"], d.inputs["lead_book"]["bid"])
+                for d in r.decisions()]
+
+
+def test_journal_book_tops_follow_every_book_change(tmp_path: Path) -> None:
+    """A coin's book top is built once per change of its data and reused meanwhile: each
+    row still shows both books as they were at its decision."""
+    rig = Rig(tmp_path)
+    rig.send(bbo("BTC", 1, 60000.0, 60001.0), bbo("ETH", 2, 2500.0, 2500.1),
+             bbo("ETH", 3, 2501.0, 2501.1), bbo("BTC", 4, 60002.0, 60003.0),
+             bbo("SOL", 5, 150.0, 150.1), bbo("BTC", 6, 60004.0, 60005.0),
+             bbo("ETH", 7, 2502.0, 2502.1))
+    assert _tops(rig) == [("ETH", None, 60000.0), ("ETH", 2500.0, 60000.0),
+                          ("ETH", 2501.0, 60000.0), ("ETH", 2501.0, 60002.0),
+                          ("ETH", 2501.0, 60004.0), ("ETH", 2502.0, 60004.0)]
+
+
+def test_direct_decide_reads_market_data_its_caller_fed(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(bbo("BTC", 1, 60000.0, 60001.0), bbo("ETH", 2, 2500.0, 2500.1))
+    later = bbo("ETH", 3, 2600.0, 2600.1)
+    rig.engine.markets["ETH"].on_bbo(later)  # fed by the caller, not through on_event
+    rig.engine.decide("ETH", later)
+    assert _tops(rig)[-1] == ("ETH", 2600.0, 60000.0)
+
+
+def test_a_replaced_market_is_read_afresh(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.send(bbo("BTC", 1, 60000.0, 60001.0), bbo("ETH", 2, 2500.0, 2500.1))
+    markets = dict(rig.engine.markets)
+    markets["ETH"] = build_markets(SETTINGS)["ETH"]
+    markets["ETH"].on_bbo(bbo("ETH", 3, 2700.0, 2700.1))
+    rig.engine.markets = markets
+    rig.send(bbo("BTC", 4, 60002.0, 60003.0))  # decides for ETH without an ETH event
+    assert _tops(rig)[-1] == ("ETH", 2700.0, 60002.0)
+
+
+def test_health_agrees_with_the_snapshot(tmp_path: Path) -> None:
+    from hyperliquid_ofi_trader.core.events import AccountSnapshot
+
+    def snapshot_view(rig: Rig) -> tuple[str | None, bool, int]:
+        snap = rig.engine.snapshot()
+        return (snap.state_cause, bool(snap.feeds_unhealthy),
+                snap.events_by_type.get("AccountSnapshot", 0))
+
+    def account(t_ms: int) -> AccountSnapshot:
+        return AccountSnapshot(exchange_ns=0, local_ns=t_ms * MS, user="0xabc",
+                               open_orders=(), positions=(), recent_fills=(),
+                               account_value=1000.0, withdrawable=1000.0)
+
+    rig = Rig(tmp_path)
+    assert tuple(rig.engine.health()) == snapshot_view(rig) == (None, False, 0)
+    rig.send(feed(FeedStatus.STALE, "bbo:ETH", 1))
+    assert tuple(rig.engine.health()) == snapshot_view(rig) == ("feed_lost", True, 0)
+    rig.send(feed(FeedStatus.RECOVERED, "bbo:ETH", 2), account(3), account(4))
+    assert tuple(rig.engine.health()) == snapshot_view(rig) == ("feed_lost", False, 2)

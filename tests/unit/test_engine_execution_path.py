@@ -9,6 +9,7 @@ from pathlib import Path
 
 import msgspec
 
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     AnyEvent,
@@ -28,7 +29,7 @@ from hyperliquid_ofi_trader.core.stages import (
     may_add_exposure,
 )
 from hyperliquid_ofi_trader.core.state import TradingState, allowed_in
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from tests.unit.test_engine import (
     MS,
@@ -278,7 +279,7 @@ class _Flat:
 
 
 def test_a_refused_modify_is_journaled_with_its_reason(tmp_path: Path) -> None:
-    limits = ExposureSettings(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
+    limits = RiskLimits(max_position_usd={"ETH": 1e6}, max_total_notional_usd=1e6,
                               max_leverage=100.0, max_order_usd=1e6, max_orders_per_minute=1)
     eth = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
     positions = _Flat()

@@ -52,19 +52,18 @@ EXPORTS: dict[str, list[str]] = {
         "OrderStoreError", "RequotingRouter", "RouterSettings",
     ],
     "feedback": [
-        "FeedbackProbe", "FillRateTracker", "MarkoutResult", "Markouts",
-        "SignalTrust", "SlippageTracker", "TrustSettings",
+        "FeedbackProbe", "FillRateTracker", "MarkoutResult", "Markouts", "SignalTrust",
+        "SlippageTracker", "TrustSettings",
     ],
     "regime": [
-        "CoinRegime", "LiquidationDetector", "LiquidationParams", "LiquidityLevel",
-        "LiquidityParams", "LiquidityRegime", "Reason", "RegimeConfigError", "RegimeDetector",
-        "RegimeStageAdapter", "RegimeState", "VolLevel", "VolatilityParams", "VolatilityRegime",
+        "CoinRegime", "LiquidationDetector", "LiquidityLevel", "LiquidityRegime", "Reason",
+        "RegimeConfigError", "RegimeDetector", "RegimeStageAdapter", "RegimeState", "VolLevel",
+        "VolatilityRegime",
     ],
     "research": ["MarketSeries", "ResearchError", "load_hyperliquid", "load_market"],
     "risk": [
-        "ControlError", "DeadMansSwitch", "DmsSettings", "ExposureGate", "ExposureSettings",
-        "FlatteningSink", "HaltStoreError", "KillSwitch", "KillSwitchSettings", "PositionBook",
-        "RecoveryPolicy", "RecoverySettings",
+        "ControlError", "DeadMansSwitch", "ExposureGate", "FlatteningSink", "HaltStoreError",
+        "KillSwitch", "PositionBook", "RecoveryPolicy",
     ],
     "runtime": [
         "LiveRunError", "LiveRunner", "ReplayResult", "RunOptions", "RunRegistry", "StatusError",

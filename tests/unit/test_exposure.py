@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
     ModifyIntent,
@@ -13,7 +14,7 @@ from hyperliquid_ofi_trader.core.stages import (
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.risk.exposure import ExposureGate, ExposureSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 
@@ -30,13 +31,13 @@ class Positions:
 
 
 MARKS = {"ETH": 2000.0, "BTC": 50000.0}
-S = ExposureSettings(max_position_usd={"ETH": 1000.0, "BTC": 1000.0},
+S = RiskLimits(max_position_usd={"ETH": 1000.0, "BTC": 1000.0},
                      max_total_notional_usd=1500.0, max_leverage=3.0, max_order_usd=200.0,
                      max_orders_per_minute=3)
 
 
 def gate(pos: dict[str, float] | None = None, value: float | None = 1000.0,
-         s: ExposureSettings = S) -> ExposureGate:
+         s: RiskLimits = S) -> ExposureGate:
     return ExposureGate(s, Positions(pos or {}, value), MARKS.get)
 
 
@@ -127,7 +128,7 @@ ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 
 
 def venue_gate(pos: dict[str, float] | None = None,
-               s: ExposureSettings = S) -> ExposureGate:
+               s: RiskLimits = S) -> ExposureGate:
     return ExposureGate(s, Positions(pos or {}), MARKS.get, {"ETH": ETH})
 
 
@@ -207,10 +208,9 @@ def test_venue_rule_reasons_are_specific() -> None:
 
 
 def test_lead_lag_entries_keep_a_reserved_share_of_the_order_budget() -> None:
-    s = ExposureSettings(max_position_usd={"ETH": 1000.0}, max_total_notional_usd=1500.0,
-                         max_leverage=3.0, max_order_usd=200.0, max_orders_per_minute=4,
-                         lead_reserved_per_minute=2)
-    g = gate(s=s)
+    s = RiskLimits(max_position_usd={"ETH": 1000.0}, max_total_notional_usd=1500.0,
+                   max_leverage=3.0, max_order_usd=200.0, max_orders_per_minute=4)
+    g = ExposureGate(s, Positions({}, 1000.0), MARKS.get, lead_reserved_per_minute=2)
     plain = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
                         tag="edge_ioc")
     lead = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
@@ -219,5 +219,16 @@ def test_lead_lag_entries_keep_a_reserved_share_of_the_order_budget() -> None:
     assert reasons(g, lead, lead, lead) == ["ok", "ok", "rate_limit"]  # the whole budget
     closing = OrderIntent(coin="ETH", is_buy=False, size=0.01, price=2000.0, tif=Tif.IOC,
                           reduce_only=True, tag="exit_horizon_ioc")
-    g2 = ExposureGate(s, Positions({"ETH": 0.05}), MARKS.get)
+    g2 = ExposureGate(s, Positions({"ETH": 0.05}), MARKS.get, lead_reserved_per_minute=2)
     assert reasons(g2, plain, plain, closing, closing) == ["ok", "ok", "ok", "ok"]
+
+
+def test_a_reserve_above_the_budget_is_the_whole_budget() -> None:
+    g = ExposureGate(S, Positions({}, 1000.0), MARKS.get, lead_reserved_per_minute=10)
+    assert g.lead_reserved_per_minute == S.max_orders_per_minute
+    lead = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
+                       tag="edge_ioc_lead")
+    plain = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
+                        tag="edge_ioc")
+    assert reasons(g, plain) == ["rate_limit"]
+    assert reasons(g, lead, lead, lead, lead) == ["ok", "ok", "ok", "rate_limit"]

@@ -141,13 +141,35 @@ def test_trust_weights_stay_in_the_unit_interval_and_changes_are_explained() -> 
 
 
 def test_seed_interface_update_ofi_fill_slippage() -> None:
-    trust = SignalTrust()
+    # A model with OFI among its inputs (the packaged ETH model has none: see below).
+    trust = SignalTrust(models={"ETH": model()})
     fill = {"side": "B", "px": 2000.0, "sz": 0.1}
     for _ in range(50):
         assert trust.update(1.0, fill, 2.0)  # OFI said up, the market went up after a buy
     w = trust.weight("ofi")
     assert 0.0 <= w <= 1.0
     assert not trust.update(0.0, fill, 2.0)  # a zero signal carries nothing
+
+
+def test_a_signal_outside_the_model_is_still_judged_both_ways() -> None:
+    """The packaged ETH model forecasts from the lead-lag catch-up alone (OFI did not earn
+    its place out of sample); the seed's update(ofi, fill, markout) still scores OFI, on
+    its own estimator, without touching the forecast's coefficients."""
+    trust = SignalTrust()
+    forecast = trust.estimator("ETH")
+    assert "ofi" not in forecast.features
+    before = list(forecast.coef)
+    buy = {"side": "B", "px": 2000.0, "sz": 0.1}
+    rng = random.Random(3)
+    for _ in range(400):  # OFI said up and the market went up after a buy, with noise
+        assert trust.update(1.0, buy, 2.0 + rng.gauss(0.0, 1.0))
+    useful = trust.weight("ofi")
+    assert useful > 0.9
+    assert forecast.coef == before
+    for _ in range(4000):  # then the same OFI says nothing: the weight falls
+        trust.update(1.0, buy, rng.gauss(0.0, 1.0))
+    assert 0.0 <= trust.weight("ofi") < useful
+    assert not trust.update(math.nan, buy, 2.0)
 
 
 # ---------------------------------------------------------------- model files

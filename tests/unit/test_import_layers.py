@@ -3,11 +3,12 @@ pytest run catches a layer-breaking import), and the cycles it broke stay broken
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
 import pytest
-from importlinter.cli import lint_imports
 
 PKG = "hyperliquid_ofi_trader"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -34,4 +35,11 @@ def test_no_import_path_back(graph: grimp.ImportGraph, importer: str, imported: 
 
 
 def test_the_layers_contract_is_kept() -> None:
-    assert lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True) == 0
+    # In a child process: import-linter configures logging (dictConfig), which would silence
+    # this process's loggers for the tests that run after.
+    code = ("import sys; from importlinter.cli import lint_imports; "
+            f"sys.exit(lint_imports(config_filename={str(PYPROJECT)!r}, no_cache=True, "
+            "no_logo=True))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]

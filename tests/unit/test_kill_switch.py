@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from hyperliquid_ofi_trader.config.risk_schema import KillSwitchThresholds
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     Bbo,
@@ -18,17 +19,17 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.risk import kill_switch as ks
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch, KillSwitchSettings
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 
 MS = 1_000_000
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
 
-SETTINGS = KillSwitchSettings(
-    coins=("ETH",), max_feed_lag_ns=2000 * MS, feed_lag_sustain_events=3,
-    max_order_rtt_ns=3000 * MS, depth_vanish_fraction=0.8, depth_avg_window_ns=60 * S,
-    consecutive_slippage_fills=3, slippage_bps=10.0, stale_feed_ns=10 * S,
-    daily_loss_usd=100.0, depth_levels=5, depth_min_samples=5)
+SECTION = KillSwitchThresholds(
+    max_feed_lag_ms=2000, feed_lag_sustain_events=3, max_order_rtt_ms=3000,
+    depth_vanish_fraction=0.8, depth_avg_window_s=60.0, consecutive_slippage_fills=3,
+    slippage_bps=10.0, stale_feed_s=10.0, daily_loss_usd=100.0, flatten_on_kill=False,
+    depth_vanish_sustain_ms=1500.0)
 
 
 class Pnl:
@@ -63,7 +64,7 @@ def fills(*prices: float, snapshot: bool = False) -> UserFills:
 
 
 def make(pnl: Pnl | None = None) -> KillSwitch:
-    return KillSwitch(SETTINGS, pnl=pnl, marks=lambda c: 2000.05)
+    return KillSwitch(SECTION, coins=("ETH",), pnl=pnl, marks=lambda c: 2000.05)
 
 
 def run_normal(k: KillSwitch, seconds: int = 120) -> None:
@@ -124,8 +125,8 @@ def test_a_book_swept_for_one_snapshot_that_refills_is_not_a_vanish() -> None:
 
 
 def test_the_sustain_window_is_configurable() -> None:
-    from dataclasses import replace
-    k = KillSwitch(replace(SETTINGS, depth_vanish_sustain_ns=0), marks=lambda c: 2000.05)
+    section = SECTION.model_copy(update={"depth_vanish_sustain_ms": 0.0})
+    k = KillSwitch(section, coins=("ETH",), marks=lambda c: 2000.05)
     for i in range(6):
         assert k.check(snap(T0 + i * S, 20.0), T0) is None
     why = k.check(snap(T0 + 6 * S, 1.0), T0)  # 0 ms: the seed's one-snapshot rule
@@ -135,8 +136,15 @@ def test_the_sustain_window_is_configurable() -> None:
 
 def test_sustain_comes_from_config() -> None:
     from hyperliquid_ofi_trader.config import load_config
-    settings = KillSwitchSettings.from_config(load_config())
-    assert settings.depth_vanish_sustain_ns == 1500 * MS
+    kill = KillSwitch.from_config(load_config())
+    assert kill.depth_vanish_sustain_ns == 1500 * MS
+
+
+def test_the_section_converts_to_ns_in_the_switch() -> None:
+    k = KillSwitch(SECTION, coins=("ETH",))
+    assert (k.max_feed_lag_ns, k.max_order_rtt_ns, k.depth_avg_window_ns, k.stale_feed_ns,
+            k.depth_vanish_sustain_ns) == (2 * S, 3 * S, 60 * S, 10 * S, 1500 * MS)
+    assert k.coins == ("ETH",)
 
 
 def test_depth_needs_warm_up() -> None:
@@ -157,7 +165,8 @@ def test_a_fill_on_both_channels_counts_once_toward_slippage() -> None:
     # Two bad fills, each pushed on userFills and userEvents: two in a row, not four.
     from tests.order_fakes import make_manager
     mgr, _, _ = make_manager()
-    k = KillSwitch(SETTINGS, marks=lambda c: 2000.05, fill_is_new=mgr.is_new_fill)
+    k = KillSwitch(SECTION, coins=("ETH",), marks=lambda c: 2000.05,
+                   fill_is_new=mgr.is_new_fill)
     for ev in (fills(2003.0), fills(2003.0), fills(2003.0, 2003.0), fills(2003.0, 2003.0)):
         assert k.check(ev, T0) is None  # the switch sees each event before the manager
         mgr.on_private(ev)

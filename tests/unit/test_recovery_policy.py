@@ -6,20 +6,25 @@ import pytest
 
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.config.errors import ConfigError
-from hyperliquid_ofi_trader.risk.recovery import (
-    Action,
-    RecoveryPolicy,
-    RecoverySettings,
-    trigger_name,
-)
+from hyperliquid_ofi_trader.config.risk_schema import RECOVERY_TRIGGERS
+from hyperliquid_ofi_trader.config.risk_schema import RecoveryPolicyConfig as RecoverySection
+from hyperliquid_ofi_trader.risk.recovery import Action, RecoveryPolicy, trigger_name
 
 S = 1_000_000_000
 HOUR = 3600 * S
 
 
+def _section(auto: tuple[str, ...], healthy_for_s: float, max_per_hour: int,
+             ) -> RecoverySection:
+    """risk.yaml `recovery` with `auto` recovering and every other known trigger latching."""
+    return RecoverySection(auto_recover=auto,
+                           latch=tuple(t for t in RECOVERY_TRIGGERS if t not in auto),
+                           healthy_for_s=healthy_for_s,
+                           max_auto_recoveries_per_hour=max_per_hour)
+
+
 def _policy(max_per_hour: int = 2) -> RecoveryPolicy:
-    return RecoveryPolicy(RecoverySettings(auto_recover=frozenset({"stale_feed", "feed_lost"}),
-                                           healthy_for_ns=5 * S, max_per_hour=max_per_hour))
+    return RecoveryPolicy(_section(("stale_feed", "feed_lost"), 5.0, max_per_hour))
 
 
 def _recover(p: RecoveryPolicy, start: int, trigger: str = "stale_feed") -> list[Action]:
@@ -92,10 +97,20 @@ def test_hourly_cap() -> None:
 
 
 def test_a_trigger_listed_to_latch_latches() -> None:
-    p = RecoveryPolicy(RecoverySettings(auto_recover=frozenset({"stale_feed"}),
-                                        latch=frozenset({"stale_feed"}),
-                                        healthy_for_ns=S, max_per_hour=9))
+    p = RecoveryPolicy(_section(("feed_lost",), 1.0, 9))
     assert Action.RECOVER not in _recover(p, 0)
+    assert Action.RECOVER in _recover(p, HOUR, trigger="feed_lost")
+
+
+def test_a_trigger_the_config_does_not_name_latches() -> None:
+    p = RecoveryPolicy(_section(("stale_feed",), 1.0, 9))
+    assert not p.recovers("a_trigger_learnt_later")
+    assert Action.RECOVER not in _recover(p, 0, trigger="a_trigger_learnt_later")
+
+
+def test_the_section_converts_to_ns_in_the_policy() -> None:
+    p = RecoveryPolicy(_section(("stale_feed",), 2.5, 3))
+    assert (p.healthy_for_ns, p.max_per_hour) == (2_500_000_000, 3)
 
 
 def test_packaged_defaults() -> None:

@@ -7,14 +7,15 @@ import math
 from hyperliquid_ofi_trader.alpha.build import build_combiner
 from hyperliquid_ofi_trader.config import build_config, load_config
 from hyperliquid_ofi_trader.regime import LiquidityLevel, Reason, RegimeState, VolLevel
-from hyperliquid_ofi_trader.regime.build import build_detector, liquidity_params
+from hyperliquid_ofi_trader.regime.build import build_coin_detector
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 
 
 def test_defaults_build_and_convert_units() -> None:
     cfg = load_config()
-    liq = liquidity_params(cfg.thresholds.regime.liquidity)
+    liq = LiquidityRegime.from_config(cfg.thresholds.regime.liquidity)
     assert liq.min_dwell_ns == cfg.thresholds.regime.liquidity.min_dwell_ms * 1_000_000
-    det = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
+    det = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
     for coin in cfg.symbols.traded:
         assert det.coin(coin).liquidity is not None
     lead = cfg.symbols.lead_lag[0].lead
@@ -27,7 +28,7 @@ def test_traded_override_reaches_the_detector() -> None:
         "symbols.yaml": {"traded": ["BTC"]},
         "risk.yaml": {"limits": {"max_position_usd": {"BTC": 1000.0}}},
     })
-    det = build_detector(cfg.thresholds.regime, cfg.symbols.traded)
+    det = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
     assert det.coin("BTC").liquidity is not None
     assert det.coin("ETH").liquidity is None
 

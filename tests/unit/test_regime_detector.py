@@ -6,27 +6,33 @@ import math
 
 import orjson
 
+from hyperliquid_ofi_trader.config.models import (
+    LiquidationRegimeThresholds,
+    LiquidityRegimeThresholds,
+    RegimeThresholds,
+    VolatilityRegimeThresholds,
+)
 from hyperliquid_ofi_trader.core.events import AssetCtx, BookSnapshot, Trade, Trades
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime import (
-    LiquidationParams,
     LiquidityLevel,
-    LiquidityParams,
     Reason,
     RegimeDetector,
-    VolatilityParams,
     VolLevel,
 )
 
 S = 1_000_000_000
 MS = 1_000_000
 
-LIQ = LiquidityParams(enter_depth=50.0, exit_depth=30.0, enter_spread_bps=2.0,
-                      exit_spread_bps=5.0, min_dwell_ns=0)
-VOL = VolatilityParams(halflife_ns=S, low_bps_per_s=0.0, high_bps_per_s=5.0,
-                       extreme_bps_per_s=20.0, warmup_ns=2 * S)
-LIQN = LiquidationParams(window_ns=2 * S, burst_notional_usd=1e6, one_sided_ratio=0.8,
-                         jump_bps=20.0, oi_drop_pct=2.0, cooldown_ns=30 * S)
+REGIME = RegimeThresholds(
+    liquidity=LiquidityRegimeThresholds(enter_depth=50.0, exit_depth=30.0, enter_spread_bps=2.0,
+                                        exit_spread_bps=5.0, min_dwell_ms=0, depth_levels=5),
+    volatility=VolatilityRegimeThresholds(halflife_ms=1000, high_vol_bps_per_s=5.0,
+                                          extreme_vol_bps_per_s=20.0),
+    liquidation=LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=1e6,
+                                            one_sided_ratio=0.8, jump_bps=20.0,
+                                            oi_drop_pct=2.0, cooldown_ms=30_000),
+)
 
 
 def snapshot(t_ns: int, mid: float, size: float = 10.0, coin: str = "ETH") -> BookSnapshot:
@@ -47,7 +53,7 @@ def feed(det: RegimeDetector, book: OrderBook, seconds: float, wobble: float = 0
 
 
 def make() -> RegimeDetector:
-    return RegimeDetector(liquidity={"ETH": LIQ}, volatility=VOL, liquidation=LIQN)
+    return RegimeDetector(REGIME, ["ETH"], volatility_warmup_ns=2 * S)
 
 
 def test_unknown_coin_is_never_tradable() -> None:
@@ -124,7 +130,7 @@ def test_trades_reach_the_liquidation_detector() -> None:
 
 
 def test_single_params_apply_to_every_coin() -> None:
-    det = RegimeDetector(liquidity=LIQ, volatility=VOL, liquidation=LIQN)
+    det = RegimeDetector(REGIME, None, volatility_warmup_ns=2 * S)
     book = OrderBook("BTC")
     for i in range(30):
         book.apply_snapshot(snapshot((i + 1) * 100 * MS, 2500.0, coin="BTC"))

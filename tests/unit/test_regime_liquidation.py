@@ -6,21 +6,22 @@ import math
 
 import pytest
 
+from hyperliquid_ofi_trader.config.models import LiquidationRegimeThresholds
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
-from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector, LiquidationParams
+from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
 from hyperliquid_ofi_trader.regime.state import Reason, RegimeConfigError
 
 S = 1_000_000_000
 MS = 1_000_000
 
 
-def params(**kw: float) -> LiquidationParams:
+def detector(**kw: float) -> LiquidationDetector:
     base: dict[str, float] = {
         "window_ns": 2 * S, "burst_notional_usd": 1_000_000.0, "one_sided_ratio": 0.8,
         "jump_bps": 20.0, "oi_drop_pct": 2.0, "cooldown_ns": 30 * S,
     }
     base.update(kw)
-    return LiquidationParams(**base)  # type: ignore[arg-type]
+    return LiquidationDetector(**base)  # type: ignore[arg-type]
 
 
 class Tape:
@@ -55,7 +56,7 @@ def sell_cascade(det: LiquidationDetector, tape: Tape, start_ns: int, steps: int
 
 
 def test_one_sided_sell_burst_with_drop_is_flagged() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     assert sell_cascade(det, Tape(), S)  # 10 x 125k USD, all sells, ~27 bps down
     assert det.active()
     assert det.reason is Reason.LIQN_BURST_SELL
@@ -63,7 +64,7 @@ def test_one_sided_sell_burst_with_drop_is_flagged() -> None:
 
 
 def test_buy_burst_with_jump_is_flagged_as_buy() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     price = 2500.0
     for i in range(10):
@@ -74,7 +75,7 @@ def test_buy_burst_with_jump_is_flagged_as_buy() -> None:
 
 
 def test_two_sided_flow_is_not_a_cascade() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     price = 2500.0
     for i in range(20):
@@ -84,7 +85,7 @@ def test_two_sided_flow_is_not_a_cascade() -> None:
 
 
 def test_one_sided_flow_without_price_move_is_not_a_cascade() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     for i in range(20):
         det.on_trades(tape.batch(S + i * 100 * MS, [(2500.0, 50.0, False)]))
@@ -92,7 +93,7 @@ def test_one_sided_flow_without_price_move_is_not_a_cascade() -> None:
 
 
 def test_price_move_against_aggressor_is_not_a_cascade() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     price = 2500.0
     for i in range(10):
@@ -102,7 +103,7 @@ def test_price_move_against_aggressor_is_not_a_cascade() -> None:
 
 
 def test_slow_selling_outside_window_is_not_a_burst() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     price = 2500.0
     for i in range(30):  # one 125k sell every 1.5 s: at most two in the 2 s window
@@ -112,7 +113,7 @@ def test_slow_selling_outside_window_is_not_a_burst() -> None:
 
 
 def test_cooldown_expires_on_exchange_time() -> None:
-    det = LiquidationDetector(params(cooldown_ns=30 * S))
+    det = detector(cooldown_ns=30 * S)
     sell_cascade(det, Tape(), S)
     fired_at = det.now_ns
     det.observe(fired_at + 29 * S)
@@ -122,7 +123,7 @@ def test_cooldown_expires_on_exchange_time() -> None:
 
 
 def test_duplicate_and_stale_trades_are_ignored() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     batch = tape.batch(10 * S, [(2500.0, 1.0, False)])
     det.on_trades(batch)
@@ -134,7 +135,7 @@ def test_duplicate_and_stale_trades_are_ignored() -> None:
 
 
 def test_bad_trades_are_counted() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     tape = Tape()
     det.on_trades(tape.batch(S, [(math.nan, 1.0, True), (2500.0, -1.0, True),
                                  (math.inf, 1.0, False), (0.0, 1.0, False)]))
@@ -143,7 +144,7 @@ def test_bad_trades_are_counted() -> None:
 
 
 def test_oi_drop_between_contexts_is_flagged() -> None:
-    det = LiquidationDetector(params(oi_drop_pct=2.0))
+    det = detector(oi_drop_pct=2.0)
     det.observe(S)
     assert not det.on_asset_ctx(ctx(100_000.0))
     assert not det.on_asset_ctx(ctx(99_000.0))  # -1 %
@@ -153,7 +154,7 @@ def test_oi_drop_between_contexts_is_flagged() -> None:
 
 
 def test_gradual_oi_drop_within_window_is_flagged() -> None:
-    det = LiquidationDetector(params(oi_drop_pct=2.0, oi_window_ns=60 * S))
+    det = detector(oi_drop_pct=2.0, oi_window_ns=60 * S)
     oi = 100_000.0
     fired = []
     for i in range(5):  # -0.6 % every 3 s: -2.4 % after four steps
@@ -164,7 +165,7 @@ def test_gradual_oi_drop_within_window_is_flagged() -> None:
 
 
 def test_gradual_oi_drop_without_window_is_not_flagged() -> None:
-    det = LiquidationDetector(params(oi_drop_pct=2.0, oi_window_ns=0))
+    det = detector(oi_drop_pct=2.0, oi_window_ns=0)
     oi = 100_000.0
     for i in range(5):
         det.observe((i + 1) * 3 * S)
@@ -174,7 +175,7 @@ def test_gradual_oi_drop_without_window_is_not_flagged() -> None:
 
 
 def test_oi_reference_restarts_after_trigger() -> None:
-    det = LiquidationDetector(params(oi_drop_pct=2.0, oi_window_ns=60 * S, cooldown_ns=0))
+    det = detector(oi_drop_pct=2.0, oi_window_ns=60 * S, cooldown_ns=0)
     det.observe(S)
     det.on_asset_ctx(ctx(100_000.0))
     assert det.on_asset_ctx(ctx(97_000.0))
@@ -183,7 +184,7 @@ def test_oi_reference_restarts_after_trigger() -> None:
 
 
 def test_oi_rise_and_bad_oi() -> None:
-    det = LiquidationDetector(params())
+    det = detector()
     det.on_asset_ctx(ctx(100_000.0))
     assert not det.on_asset_ctx(ctx(150_000.0))
     assert not det.on_asset_ctx(ctx(math.nan))
@@ -205,4 +206,12 @@ def test_oi_rise_and_bad_oi() -> None:
 )
 def test_params_validation(kwargs: dict[str, float]) -> None:
     with pytest.raises(RegimeConfigError):
-        params(**kwargs)
+        detector(**kwargs)
+
+
+def test_from_config_converts_ms_to_ns() -> None:
+    section = LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=1e6,
+                                          one_sided_ratio=0.8, jump_bps=20.0, oi_drop_pct=2.0,
+                                          cooldown_ms=30_000)
+    det = LiquidationDetector.from_config(section)
+    assert (det.window_ns, det.cooldown_ns) == (2 * S, 30 * S)

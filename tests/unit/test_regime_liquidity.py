@@ -7,9 +7,10 @@ import math
 
 import pytest
 
+from hyperliquid_ofi_trader.config.models import LiquidityRegimeThresholds
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Side
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.regime.liquidity import LiquidityParams, LiquidityRegime
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, Reason, RegimeConfigError
 
 S = 1_000_000_000
@@ -229,13 +230,12 @@ def test_constructor_rejects_bad_thresholds(kwargs: dict[str, float]) -> None:
     base.update(kwargs)
     with pytest.raises(RegimeConfigError):
         LiquidityRegime(**base)  # type: ignore[arg-type]
-    with pytest.raises(RegimeConfigError):
-        LiquidityParams(**base)  # type: ignore[arg-type]
 
 
-def test_params_build_equivalent_regime() -> None:
-    params = LiquidityParams(enter_depth=50.0, exit_depth=30.0, enter_spread_bps=2.0,
-                             exit_spread_bps=5.0, min_dwell_ns=0)
-    reg = params.build()
+def test_from_config_builds_the_same_regime_in_ns() -> None:
+    section = LiquidityRegimeThresholds(enter_depth=50.0, exit_depth=30.0, enter_spread_bps=2.0,
+                                        exit_spread_bps=5.0, min_dwell_ms=2000, depth_levels=5)
+    reg = LiquidityRegime.from_config(section)
+    assert reg.min_dwell_ns == 2 * S
     reg.update(FakeBook().set(S, depth=60.0))
     assert reg.tradable()

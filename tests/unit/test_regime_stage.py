@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from hyperliquid_ofi_trader.config.models import (
+    LiquidationRegimeThresholds,
+    LiquidityRegimeThresholds,
+    RegimeThresholds,
+    VolatilityRegimeThresholds,
+)
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import AssetCtx, BookSnapshot, Trade, Trades
 from hyperliquid_ofi_trader.core.stages import RegimeStage
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime import (
-    LiquidationParams,
-    LiquidityParams,
     Reason,
     RegimeDetector,
     RegimeState,
-    VolatilityParams,
 )
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 
@@ -21,16 +24,17 @@ MS = 1_000_000
 
 
 def make() -> tuple[RegimeStageAdapter, dict[str, OrderBook]]:
-    det = RegimeDetector(
-        liquidity={"ETH": LiquidityParams(enter_depth=50.0, exit_depth=30.0,
-                                          enter_spread_bps=2.0, exit_spread_bps=5.0,
-                                          min_dwell_ns=0)},
-        volatility=VolatilityParams(halflife_ns=S, high_bps_per_s=5.0, extreme_bps_per_s=20.0,
-                                    warmup_ns=0),
-        liquidation=LiquidationParams(window_ns=2 * S, burst_notional_usd=1e6,
-                                      one_sided_ratio=0.8, jump_bps=20.0, oi_drop_pct=2.0,
-                                      cooldown_ns=30 * S),
+    regime = RegimeThresholds(
+        liquidity=LiquidityRegimeThresholds(enter_depth=50.0, exit_depth=30.0,
+                                            enter_spread_bps=2.0, exit_spread_bps=5.0,
+                                            min_dwell_ms=0, depth_levels=5),
+        volatility=VolatilityRegimeThresholds(halflife_ms=1000, high_vol_bps_per_s=5.0,
+                                              extreme_vol_bps_per_s=20.0),
+        liquidation=LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=1e6,
+                                                one_sided_ratio=0.8, jump_bps=20.0,
+                                                oi_drop_pct=2.0, cooldown_ms=30_000),
     )
+    det = RegimeDetector(regime, ["ETH"], volatility_warmup_ns=0)
     books = {"ETH": OrderBook("ETH"), "BTC": OrderBook("BTC")}
 
     def book_of(coin: str) -> BookView | None:

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from hyperliquid_ofi_trader.config.models import VolatilityRegimeThresholds
 from hyperliquid_ofi_trader.regime.state import RegimeConfigError, VolLevel
-from hyperliquid_ofi_trader.regime.volatility import VolatilityParams, VolatilityRegime
+from hyperliquid_ofi_trader.regime.volatility import VolatilityRegime
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -163,4 +164,18 @@ def test_constructor_rejects_bad_params(kwargs: dict[str, float]) -> None:
                               "extreme_bps_per_s": 20.0}
     base.update(kwargs)
     with pytest.raises(RegimeConfigError):
-        VolatilityParams(**base)  # type: ignore[arg-type]
+        VolatilityRegime(**base)  # type: ignore[arg-type]
+
+
+def test_from_config_converts_the_half_life_to_ns() -> None:
+    section = VolatilityRegimeThresholds(halflife_ms=30_000, high_vol_bps_per_s=5.0,
+                                         extreme_vol_bps_per_s=20.0)
+    reg = VolatilityRegime.from_config(section, warmup_ns=0)
+    reg.update_mid(100.0, S)
+    reg.update_mid(100.0, 31 * S)  # one flat half-life later: warm, zero volatility
+    assert reg.warm
+    assert reg.vol_bps_per_s() == 0.0
+    cold = VolatilityRegime.from_config(section)  # warm-up: one half-life (30 s)
+    cold.update_mid(100.0, S)
+    cold.update_mid(100.0, 30 * S)
+    assert not cold.warm

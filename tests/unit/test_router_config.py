@@ -7,9 +7,8 @@ import pytest
 from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.risk_schema import KillSwitchThresholds
 from hyperliquid_ofi_trader.config.thresholds_schema import RouterThresholds
-from hyperliquid_ofi_trader.risk.dead_mans_switch import DmsSettings
-from hyperliquid_ofi_trader.risk.exposure import ExposureSettings
-from hyperliquid_ofi_trader.risk.kill_switch import KillSwitchSettings
+from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch
+from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 
 ROUTER = {"ofi_high": 2.0, "ofi_mid": 0.5, "min_abs_alpha": 0.1, "ioc_slippage_bps": 5.0}
 
@@ -18,11 +17,11 @@ def test_defaults_load_into_every_settings_object() -> None:
     cfg = load_config(None)
     assert cfg.thresholds.router.ioc_depth_fraction == 0.5
     assert cfg.thresholds.router.requote_ticks == 3
-    k = KillSwitchSettings.from_config(cfg)
+    k = KillSwitch.from_config(cfg)
     assert k.feed_lag_sustain_events == cfg.risk.kill_switch.feed_lag_sustain_events == 5
     assert k.coins == tuple(cfg.symbols.traded)
-    assert DmsSettings.from_config(cfg).arm_ahead_ns >= 5_000_000_000
-    assert ExposureSettings.from_config(cfg).max_orders_per_minute > 0
+    assert DeadMansSwitch(cfg.risk.dead_mans_switch).arm_ahead_ns >= 5_000_000_000
+    assert cfg.risk.limits.max_orders_per_minute > 0
 
 
 @pytest.mark.parametrize("value", [0.0, -0.1, 1.5])

@@ -650,8 +650,10 @@ class HyperliquidCodec:
 
     def _on_venue_error(self, data: msgspec.Raw, local_ns: int, out: list[AnyEvent]) -> None:
         text = self._any.decode(data)
+        detail = text if isinstance(text, str) else _short(text)
+        # An empty message is still a venue error; the log line must say so, not end blank.
         self._reject(out, local_ns, "venue_error",
-                     text if isinstance(text, str) else _short(text), "error")
+                     detail if detail.strip() else f"empty error message {detail!r}", "error")
 
 
 def _ctx_fault(ctx: WireAssetCtx) -> str | None:
