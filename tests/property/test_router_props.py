@@ -28,8 +28,8 @@ from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSetti
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
+from tests.unit.core.test_engine import Rig, bbo
 from tests.unit.requote_rig import build_rig, journal_at
-from tests.unit.test_engine import Rig, bbo
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 TICK = 0.1

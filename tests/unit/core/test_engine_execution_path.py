@@ -31,7 +31,7 @@ from hyperliquid_ofi_trader.core.stages import (
 from hyperliquid_ofi_trader.core.state import TradingState, allowed_in
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
-from tests.unit.test_engine import (
+from tests.unit.core.test_engine import (
     MS,
     SETTINGS,
     FakeGate,

@@ -11,7 +11,7 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.regime.state import RegimeState
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
-from tests.unit.test_engine import MS, FakeSignals, Rig, bbo
+from tests.unit.core.test_engine import MS, FakeSignals, Rig, bbo
 
 TWO_TRADED = EngineSettings(coins=("BTC", "ETH", "SOL"), traded=("BTC", "ETH"), lead="BTC",
                             reducing_after=2, halted_after=3, error_window_ns=60_000 * MS)

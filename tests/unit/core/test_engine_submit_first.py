@@ -19,7 +19,7 @@ from hyperliquid_ofi_trader.core.events import FeedStatus
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.stages import GateResult, OrderIntent
 from hyperliquid_ofi_trader.core.state import TradingState
-from tests.unit.test_engine import (
+from tests.unit.core.test_engine import (
     FakeAlpha,
     FakeGate,
     FakePositions,
@@ -135,7 +135,7 @@ def test_journal_rows_are_those_written_before_submit_first(tmp_path: Path) -> N
 
 if __name__ == "__main__":
     # Regenerate the golden rows (only from an engine known to be right):
-    #   python -m tests.unit.test_engine_submit_first OUT_DIR
+    #   python -m tests.unit.core.test_engine_submit_first OUT_DIR
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

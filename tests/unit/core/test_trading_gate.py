@@ -24,8 +24,8 @@ from hyperliquid_ofi_trader.core.state import (
     TradingState,
     Trigger,
 )
-from tests.unit.test_engine import Rig, bbo, feed
-from tests.unit.test_engine_execution_path import snapshot
+from tests.unit.core.test_engine import Rig, bbo, feed
+from tests.unit.core.test_engine_execution_path import snapshot
 
 
 class CountingReconciler:

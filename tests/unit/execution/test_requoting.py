@@ -28,8 +28,8 @@ from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
 from tests.order_fakes import RecordingPort, ack, make_manager
+from tests.unit.core.test_engine import Rig, bbo
 from tests.unit.requote_rig import SimRig, build_rig, journal_at
-from tests.unit.test_engine import Rig, bbo
 
 
 def _order(cloid: str, state: OrderState, *, is_buy: bool = True,

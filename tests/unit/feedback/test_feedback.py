@@ -143,7 +143,7 @@ def test_trust_fed_from_markouts_via_the_probe() -> None:
         m.on_market(bbo(t + 500 * MS, 1990.0 - i, 1991.0 - i))  # always down after buys
         m.on_market(bbo(t + 1500 * MS, 1990.0 - i, 1991.0 - i))
     # Fills are decisions the forecast already scores on their forward move: counted here,
-    # not learned twice (tests/unit/test_forecast_trust.py covers the learning).
+    # not learned twice (tests/unit/alpha/test_forecast_trust.py covers the learning).
     assert trust.fill_observations == 40
     assert 0.0 <= trust.weight("ofi") <= 1.0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyperliquid_ofi_trader.core.events import Fill, UserFills
-from tests.unit.test_execution_stack import _run
+from tests.unit.runtime.test_execution_stack import _run
 
 _MS = 1_000_000
 

@@ -11,7 +11,7 @@ from hyperliquid_ofi_trader.research import leadlag_xcorr
 from hyperliquid_ofi_trader.research.recordings import load_market
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
-from tests.unit.test_research_analyses import MS, S, lead_lag_pair
+from tests.unit.research.test_research_analyses import MS, S, lead_lag_pair
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.unit.test_execution_stack import _run
+from tests.unit.runtime.test_execution_stack import _run
 
 
 def test_lead_events_place_lagging_coin_orders_without_fresh_ofi(tmp_path: Path) -> None:
