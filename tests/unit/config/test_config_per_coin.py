@@ -170,7 +170,7 @@ def _thin_btc(rows: list[tuple[str, str, str, dict[str, object]]]) -> int:
 
 
 def test_the_btc_eth_example_gives_btc_its_own_depths() -> None:
-    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "btc-eth")
+    cfg = load_config(Path(__file__).resolve().parents[3] / "configs" / "btc-eth")
     assert cfg.symbols.traded == ("BTC", "ETH")
     assert cfg.thresholds.regime_for("BTC").liquidity.enter_depth == 12.0
     assert cfg.thresholds.regime_for("ETH") == load_config().thresholds.regime

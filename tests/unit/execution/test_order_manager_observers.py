@@ -10,7 +10,7 @@ from hyperliquid_ofi_trader.core.commands import CancelOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.stages import Tif
 from tests.order_fakes import T0, ack, intent, make_manager
 
-PACKAGE = Path(__file__).resolve().parents[2] / "hyperliquid_ofi_trader"
+PACKAGE = Path(__file__).resolve().parents[3] / "hyperliquid_ofi_trader"
 PORT_METHODS = {"place", "cancel", "modify", "query_order", "schedule_cancel", "reconcile"}
 
 
@@ -94,6 +94,7 @@ def _wrappers(tree: ast.Module) -> list[str]:
 
 
 def test_no_class_wraps_the_command_port() -> None:
+    assert (PACKAGE / "execution" / "order_manager.py").is_file()  # the scan sees the package
     wrappers = {f"{path.relative_to(PACKAGE)}:{name}"
                 for path in PACKAGE.rglob("*.py")
                 for name in _wrappers(ast.parse(path.read_text()))}
