@@ -28,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.config.loader import load_config  # noqa: E402
 from hyperliquid_ofi_trader.core.clock import ReplayClock  # noqa: E402
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings  # noqa: E402
 from hyperliquid_ofi_trader.core.events import Bbo, MarketEvent  # noqa: E402
@@ -149,7 +150,8 @@ def bench_engine(folder: Path, n: int) -> None:
     s = Stages()
     clock = ReplayClock()
     journal = Journal(folder / "engine.sqlite", batch_size=64)
-    settings = EngineSettings(coins=("BTC", "ETH"), traded=("ETH",), lead="BTC")
+    settings = EngineSettings.from_config(load_config(), coins=("BTC", "ETH"), traded=("ETH",),
+                                          lead="BTC")
     engine = Engine(settings, clock, journal, markets=build_markets(settings), signals=s,
                     regime=RegimeStage(), alpha=s, router=s, positions=s, risk_gate=s,
                     order_sink=s)

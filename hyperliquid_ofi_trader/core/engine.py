@@ -126,8 +126,7 @@ _log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=RegimeView)
 _NS_PER_S: Final = 1_000_000_000
-DEFAULT_TRADE_WINDOW_NS: Final = 5_000_000_000  # thresholds.aggressive_volume.window_ms
-DEFAULT_VOL_HALFLIFE_NS: Final = 30_000_000_000  # thresholds.leadlag.vol_halflife_ms
+_NS_PER_MS: Final = 1_000_000
 
 
 class Outcome:
@@ -154,25 +153,30 @@ class Verdict(msgspec.Struct, frozen=True, gc=False):
 
 
 class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything the engine itself needs, frozen. Build it with `from_config`."""
+    """Everything the engine itself needs, frozen. Build it with `from_config`.
+
+    Every config-derived field is required: its one default is the packaged YAML, reached
+    through `from_config` (a test or bench that wants other coins or counts overrides them
+    there). Only the engine's own knobs, which no config file holds, have defaults."""
 
     coins: tuple[str, ...]
     traded: tuple[str, ...]
-    lead: str | None = None  # the first lead-lag pair's lead (its book is journaled)
-    leads: tuple[str, ...] = ()  # every pair's lead (symbols.yaml lead_lag)
-    lead_of: dict[str, str] = msgspec.field(default_factory=dict)  # lag coin -> its lead
-    reducing_after: int = 3
-    halted_after: int = 10
-    error_window_ns: int = 60 * _NS_PER_S
+    lead: str | None  # the first lead-lag pair's lead (its book is journaled)
+    leads: tuple[str, ...]  # every pair's lead (symbols.yaml lead_lag)
+    lead_of: dict[str, str]  # lag coin -> its lead
+    reducing_after: int
+    halted_after: int
+    error_window_ns: int
+    trade_window_ns: int
+    vol_halflife_ns: int
     auto_resume_on_feed_recovery: bool = False
     flush_timer: str = "journal_flush"
-    trade_window_ns: int = DEFAULT_TRADE_WINDOW_NS
-    vol_halflife_ns: int = DEFAULT_VOL_HALFLIFE_NS
 
     @classmethod
     def from_config(cls, cfg: AppConfig, **overrides: Any) -> EngineSettings:
         """Settings from the validated config; `overrides` set the engine-only knobs
-        (`auto_resume_on_feed_recovery`, `flush_timer`)."""
+        (`auto_resume_on_feed_recovery`, `flush_timer`) or replace config-derived values
+        (a test's coins, say)."""
         se = cfg.risk.stage_errors
         th = cfg.thresholds
         values: dict[str, Any] = {
@@ -181,8 +185,8 @@ class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
             "leads": cfg.symbols.lead_coins, "reducing_after": se.reducing_after,
             "lead_of": {pair.lag: pair.lead for pair in cfg.symbols.lead_lag},
             "halted_after": se.halted_after, "error_window_ns": int(se.window_s * _NS_PER_S),
-            "trade_window_ns": th.aggressive_volume.window_ms * 1_000_000,
-            "vol_halflife_ns": th.leadlag.vol_halflife_ms * 1_000_000}
+            "trade_window_ns": th.aggressive_volume.window_ms * _NS_PER_MS,
+            "vol_halflife_ns": th.leadlag.vol_halflife_ms * _NS_PER_MS}
         values.update(overrides)
         return cls(**values)
 

@@ -36,10 +36,9 @@ from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError, asof
 from hyperliquid_ofi_trader.runtime.assembly import (
     build_markets,
+    build_signals,
     load_microprice_model,
-    signal_settings,
 )
-from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]
@@ -106,7 +105,7 @@ def collect_samples(path: Path, cfg: AppConfig, coin: str,
     targets = settings.decision_targets()
     markets = build_markets(settings)
     books = {c: m.book for c, m in markets.items()}
-    suite = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
+    suite = build_signals(cfg, books, load_microprice_model(cfg))
     codec = HyperliquidCodec()
     rows: list[list[float]] = []
     times: list[int] = []

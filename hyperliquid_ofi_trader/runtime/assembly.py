@@ -15,7 +15,8 @@ from typing import Any
 
 from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
-from hyperliquid_ofi_trader.config.models import SIGNAL_NAMES, AppConfig
+from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
@@ -36,9 +37,7 @@ from hyperliquid_ofi_trader.regime.build import build_coin_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
-from hyperliquid_ofi_trader.signals.stage import LeadLagPairSpec, SignalSettings, SignalSuite
-
-_NS_PER_MS = 1_000_000
+from hyperliquid_ofi_trader.signals.stage import SignalSuite
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,23 +96,19 @@ def load_microprice_model(cfg: AppConfig) -> MicropriceModel | None:
     return MicropriceModel.load(resolved)
 
 
-def signal_settings(cfg: AppConfig, model: MicropriceModel | None) -> SignalSettings:
-    th, sym = cfg.thresholds, cfg.symbols
-    ticks = {coin: model.tick if model is not None
-             else min_price_increment(sym.coins[coin].sz_decimals)
-             for coin in sym.traded}
-    pairs = tuple(LeadLagPairSpec(p.lead, p.lag, p.window_ms * _NS_PER_MS)
-                  for p in sym.lead_lag)
-    return SignalSettings(
-        traded=tuple(sym.traded), ticks=ticks, leadlag_pairs=pairs,
-        ofi_window_ns=th.ofi.window_ms * _NS_PER_MS, depth_levels=th.ofi.depth_levels,
-        ofi_weights=th.ofi.signal_weights(),
-        leadlag_threshold_sigma=th.leadlag.threshold_sigma,
-        leadlag_vol_halflife_ns=th.leadlag.vol_halflife_ms * _NS_PER_MS,
-        aggressive_window_ns=th.aggressive_volume.window_ms * _NS_PER_MS,
-        microprice_model=model,
-        stale_after_ns=dict(th.signals.stale_after_ms.as_ns_mapping()),
-        sections={name: getattr(th, name).model_dump() for name in SIGNAL_NAMES})
+def signal_ticks(cfg: AppConfig, model: MicropriceModel | None) -> dict[str, float]:
+    """Each traded coin's tick in micro-price units: the fitted model's, else the finest
+    price step its size decimals allow."""
+    sym = cfg.symbols
+    return {coin: model.tick if model is not None
+            else min_price_increment(sym.coins[coin].sz_decimals)
+            for coin in sym.traded}
+
+
+def build_signals(cfg: AppConfig, books: Mapping[str, BookView],
+                  model: MicropriceModel | None) -> SignalSuite:
+    """The signal stage on `books`, from the config's sections and the fitted model."""
+    return SignalSuite(books, cfg.thresholds, cfg.symbols, signal_ticks(cfg, model), model)
 
 
 def build_trust(cfg: AppConfig) -> SignalTrust:
@@ -131,7 +126,7 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
     """The strategy stages. Alpha is derived from the forecast in bps: `trust` is the
     online forecast when it is a `SignalTrust` (else one is built from config)."""
     books = {coin: data.book for coin, data in markets.items()}
-    signals = SignalSuite(books, signal_settings(cfg, load_microprice_model(cfg)))
+    signals = build_signals(cfg, books, load_microprice_model(cfg))
     detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
     regime = RegimeStageAdapter(detector, books.get)
     forecaster = trust if isinstance(trust, SignalTrust) else build_trust(cfg)

@@ -10,7 +10,7 @@ from hyperliquid_ofi_trader.signals.microprice import (
     MicropriceSignal,
 )
 from hyperliquid_ofi_trader.signals.ofi import MultiLevelOFI, OFICalculator
-from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+from hyperliquid_ofi_trader.signals.stage import SignalSuite
 
 __all__ = [
     "AggressiveVolume",
@@ -20,6 +20,5 @@ __all__ = [
     "MicropriceSignal",
     "MultiLevelOFI",
     "OFICalculator",
-    "SignalSettings",
     "SignalSuite",
 ]

@@ -23,8 +23,9 @@ from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 from hyperliquid_ofi_trader.signals.ofi import RollingSum
 
 if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.thresholds_schema import AggressiveVolumeThresholds
     from hyperliquid_ofi_trader.core.book_view import BookView
-    from hyperliquid_ofi_trader.signals.settings import SignalSettings
+    from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 
@@ -108,8 +109,9 @@ class AggressiveVolumeSignal(CoinSignal):
         self._advanced_ns = -(1 << 62)  # latest time the flow window was advanced to
 
     @classmethod
-    def build(cls, book: BookView, tick: float, s: SignalSettings) -> AggressiveVolumeSignal:
-        return cls(s.aggressive_window_ns)
+    def build(cls, book: BookView, tick: float, section: AggressiveVolumeThresholds,
+              model: MicropriceModel | None) -> AggressiveVolumeSignal:
+        return cls(section.window_ms * 1_000_000)
 
     def on_trades(self, state: SignalState, event: Trades) -> None:
         self.flow.on_trades(event)

@@ -2,19 +2,21 @@
 
 A signal overrides the hooks it needs (the stage calls only those, so a hook left out costs
 nothing per event) and publishes its value under its registered name into the coin's
-`SignalState`. It is built by a factory `(book, tick, settings) -> CoinSignal` listed in
-`signals/registry.py`.
+`SignalState`. It is built by a factory `(book, tick, section, model) -> CoinSignal` listed
+in `signals/registry.py`: `section` is the signal's own thresholds.yaml section (the
+`SignalSection` of its name), `model` the fitted micro-price model or None (a fitted
+artefact, not config; only the micro-price signal reads it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.core.book_view import BookView
     from hyperliquid_ofi_trader.core.events import Trades
-    from hyperliquid_ofi_trader.signals.settings import SignalSettings
+    from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 
@@ -33,7 +35,8 @@ class CoinSignal:
         """Exchange time moved to `ns` (later than any earlier call) with no own data."""
 
 
-CoinSignalFactory = Callable[["BookView", float, "SignalSettings"], CoinSignal]
+# The section is typed Any: each factory takes its own SignalSection subclass.
+CoinSignalFactory = Callable[["BookView", float, Any, "MicropriceModel | None"], CoinSignal]
 
 
 def overrides(signal: CoinSignal, hook: str) -> bool:

@@ -29,8 +29,8 @@ from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 
 if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.thresholds_schema import MicropriceThresholds
     from hyperliquid_ofi_trader.core.book_view import BookView
-    from hyperliquid_ofi_trader.signals.settings import SignalSettings
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 MODEL_FORMAT = "hlofi-microprice"
@@ -328,8 +328,10 @@ class MicropriceCoinSignal(CoinSignal):
         self.micro = MicropriceSignal(model, tick)
 
     @classmethod
-    def build(cls, book: BookView, tick: float, s: SignalSettings) -> MicropriceCoinSignal:
-        return cls(book, tick, s.microprice_model)
+    def build(cls, book: BookView, tick: float, section: MicropriceThresholds,
+              model: MicropriceModel | None) -> MicropriceCoinSignal:
+        # The section names the model file; the caller loads it once for every coin.
+        return cls(book, tick, model)
 
     def on_book(self, state: SignalState, ns: int, volatility_ticks: float) -> None:
         book = self.book

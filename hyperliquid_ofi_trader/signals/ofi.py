@@ -30,10 +30,16 @@ from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 
 if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.signals.settings import SignalSettings
+    from hyperliquid_ofi_trader.config.thresholds_schema import OfiThresholds
+    from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 _INF = math.inf
+_NS_PER_MS: Final = 1_000_000
+DEPTH_HALFLIFE_NS: Final = 60_000 * _NS_PER_MS
+"""Half-life of the depth average OFI is divided by: a minute, long against the OFI window
+(the scale must not chase the flow it normalises), short against a session's liquidity
+cycle. Not a config key."""
 # Module aliases: reading an enum member off its class costs ~100 ns on every event.
 _BID: Final = Side.BID
 _ASK: Final = Side.ASK
@@ -375,19 +381,21 @@ class OfiSignal(CoinSignal):
 
     __slots__ = ("_levels_x2", "book", "depth", "depth_levels", "normalizer", "ofi", "rolling")
 
-    def __init__(self, book: BookView, s: SignalSettings) -> None:
+    def __init__(self, book: BookView, section: OfiThresholds) -> None:
         self.book = book
+        weights = section.signal_weights()
         self.ofi: OFICalculator | IntegratedOFI = (
-            OFICalculator(book) if s.ofi_weights is None else IntegratedOFI(book, s.ofi_weights))
-        self.rolling = RollingSum(s.ofi_window_ns)
+            OFICalculator(book) if weights is None else IntegratedOFI(book, weights))
+        self.rolling = RollingSum(section.window_ms * _NS_PER_MS)
         self.normalizer = OFINormalizer()
-        self.depth = DepthEWMA(s.depth_halflife_ns)
-        self.depth_levels = s.depth_levels
-        self._levels_x2 = 2 * s.depth_levels  # both sides' levels, the per-level divisor
+        self.depth = DepthEWMA(DEPTH_HALFLIFE_NS)
+        self.depth_levels = section.depth_levels
+        self._levels_x2 = 2 * section.depth_levels  # both sides' levels, the per-level divisor
 
     @classmethod
-    def build(cls, book: BookView, tick: float, s: SignalSettings) -> OfiSignal:
-        return cls(book, s)
+    def build(cls, book: BookView, tick: float, section: OfiThresholds,
+              model: MicropriceModel | None) -> OfiSignal:
+        return cls(book, section)
 
     def on_book(self, state: SignalState, ns: int, volatility_ticks: float) -> None:
         self.rolling.add(self.ofi.update(), ns)

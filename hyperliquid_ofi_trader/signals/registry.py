@@ -3,8 +3,8 @@
 The names are thresholds.yaml's signal sections (`config.models.SIGNAL_NAMES`, the one
 list: alpha weights and staleness limits are keyed and validated by it); a test checks
 this registry names exactly those, in the same order. Adding a signal touches its own
-module (a `CoinSignal` subclass with a `build(book, tick, settings)` factory, reading its
-parameters from `settings.sections[name]`), its config section (a `SignalSection` model
+module (a `CoinSignal` subclass with a `build(book, tick, section, model)` factory, reading
+its parameters from its own section), its config section (a `SignalSection` model
 in config/thresholds_schema.py with its thresholds.yaml keys, its alpha weight and its
 staleness limit), and one line here; the stage, the alpha combiner and the journal pick
 it up by name.

@@ -2,11 +2,11 @@
 
 Implements `core.stages.SignalStage` (`update(coin, event, now_ns) -> {name: value}`); the
 composition root builds it on the engine's per-coin books. Values it publishes, by name:
-- "ofi": rolling OFI over `ofi_window_ns` (Level 1, or integrated over M levels when weights
-  are given), divided by the average depth per level (`OFINormalizer`, depth-only: a
+- "ofi": rolling OFI over the ofi section's window (Level 1, multi-level or integrated, as
+  the section says), divided by the average depth per level (`OFINormalizer`, depth-only: a
   volatility in ticks can be supplied per coin with `volatility_ticks`).
 - "leadlag": −1 / 0 / +1 for a lag coin of a lead-lag pair (only when it is traded); one
-  detector per pair (`SignalSettings.pairs()`), a lag coin follows one lead.
+  detector per pair (symbols.yaml `lead_lag`), a lag coin follows one lead.
 - "aggressive_volume": taker imbalance in [−1, 1] over its window.
 - "microprice": (micro-price − mid) / half-spread, in [−1, 1] for the weighted mid.
 - "lead_ret_bps", "lag_ret_bps" (lag coin only): the lead's and the lag coin's own log
@@ -14,7 +14,7 @@ composition root builds it on the engine's per-coin books. Values it publishes, 
   (alpha/forecast.py), which the ternary "leadlag" throws away. They live as long as
   "leadlag" does.
 - "lead_trend_<T>ms_bps", "lag_trend_<T>ms_bps" (lag coin only), for each T in
-  `trend_taus_ms`: each coin's log mid minus its exponential average with time constant T
+  `DEFAULT_TREND_TAUS_MS`: each coin's log mid minus its exponential average with time constant T
   (signals/trend.py): the part of the lead's recent move a follower catching up over ~T
   has not absorbed yet, and how far the lag coin already went.
 Freshness is judged on exchange time (the latest exchange timestamp this stage has seen), not
@@ -25,7 +25,7 @@ venue stamps would make every signal look older by the network delay.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Trades
@@ -35,13 +35,21 @@ from hyperliquid_ofi_trader.signals.registry import COIN_SIGNALS
 from hyperliquid_ofi_trader.signals.settings import (
     DEFAULT_TREND_TAUS_MS,
     LeadLagPairSpec,
-    SignalSettings,
+    lead_lag_specs,
 )
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
 from hyperliquid_ofi_trader.signals.trend import Trend
 
-__all__ = ["DEFAULT_TREND_TAUS_MS", "LEADLAG_RETURNS", "LeadLagPairSpec", "SignalSettings",
-           "SignalSuite", "trend_names"]
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.symbols_schema import SymbolsConfig
+    from hyperliquid_ofi_trader.config.thresholds_schema import (
+        LeadLagThresholds,
+        ThresholdsConfig,
+    )
+    from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
+
+__all__ = ["DEFAULT_TREND_TAUS_MS", "LEADLAG_RETURNS", "LeadLagPairSpec", "SignalSuite",
+           "trend_names"]
 
 _MS = 1_000_000
 _BPS = 1e4
@@ -60,12 +68,13 @@ class _CoinSignals:
 
     __slots__ = ("_book_hooks", "_time_hooks", "_trade_hooks", "book", "signals", "state")
 
-    def __init__(self, book: BookView, tick: float, s: SignalSettings) -> None:
+    def __init__(self, book: BookView, tick: float, sections: Mapping[str, Any],
+                 stale_after_ns: Mapping[str, int], model: MicropriceModel | None) -> None:
         self.book = book
-        self.state = SignalState(_with_leadlag_returns(s.stale_after_ns, s.trend_taus_ms))
+        self.state = SignalState(_with_leadlag_returns(stale_after_ns, DEFAULT_TREND_TAUS_MS))
         self.signals: dict[str, CoinSignal] = {
-            name: build(book, tick, s) for name, build in COIN_SIGNALS.items()
-            if build is not None}
+            name: build(book, tick, sections[name], model)
+            for name, build in COIN_SIGNALS.items() if build is not None}
         found = self.signals.values()
         # Bound hooks of the signals that use them: no call per event for a no-op hook.
         self._book_hooks = tuple(x.on_book for x in found if overrides(x, "on_book"))
@@ -95,16 +104,16 @@ class _PairSignals:
                  "lead_ns", "leadlag", "target")
 
     def __init__(self, spec: LeadLagPairSpec, books: Mapping[str, BookView],
-                 s: SignalSettings, target: SignalState | None) -> None:
+                 section: LeadLagThresholds, target: SignalState | None) -> None:
         self.lead, self.lag = spec.lead, spec.lag
         self.lead_book, self.lag_book = books[spec.lead], books[spec.lag]
         self.leadlag = LeadLagSignal(
-            spec.window_ns, s.leadlag_threshold_sigma, s.leadlag_vol_halflife_ns,
+            spec.window_ns, section.threshold_sigma, section.vol_halflife_ms * _MS,
             lead_coin=spec.lead, lag_coin=spec.lag)
         self.target = target
         # (lead trend, lag trend) per time constant, and their published names.
-        self._trends = tuple((Trend(t * _MS), Trend(t * _MS)) for t in s.trend_taus_ms)
-        self._trend_names = trend_names(s.trend_taus_ms)
+        self._trends = tuple((Trend(t * _MS), Trend(t * _MS)) for t in DEFAULT_TREND_TAUS_MS)
+        self._trend_names = trend_names(DEFAULT_TREND_TAUS_MS)
         self.lead_ns = self.lag_ns = -1
 
     def on_book(self, which: int, ns: int) -> None:
@@ -157,29 +166,38 @@ class _PairSignals:
 class SignalSuite:
     """`core.stages.SignalStage` over the engine's books (see the module doc).
 
-    `books` maps every coin the signals read (traded coins and the pairs' coins) to its
-    book. `volatility_ticks(coin)` (optional) returns the std of the mid change over the OFI
+    Its parameters are the config's sections, read here and nowhere else: each signal's own
+    thresholds.yaml section (by its published name), `signals.stale_after_ms`, and
+    symbols.yaml's traded coins and lead-lag pairs. `books` maps every coin the signals
+    read (traded coins and the pairs' coins) to its book; `ticks` gives each traded coin's
+    tick (micro-price units); `model` is the fitted micro-price model (None: weighted mid).
+    `volatility_ticks(coin)` (optional) returns the std of the mid change over the OFI
     window in ticks (NaN while unknown); without it OFI is normalised by depth only.
     """
 
     __slots__ = ("_coins", "_last_event", "_now_ns", "_pair_roles", "_pairs", "_volatility",
-                 "books", "settings")
+                 "books", "traded")
 
-    def __init__(self, books: Mapping[str, BookView], settings: SignalSettings,
+    def __init__(self, books: Mapping[str, BookView], thresholds: ThresholdsConfig,
+                 symbols: SymbolsConfig, ticks: Mapping[str, float],
+                 model: MicropriceModel | None = None,
                  volatility_ticks: Callable[[str], float] | None = None) -> None:
-        specs = settings.pairs()
-        missing = [c for c in (*settings.traded, *(c for p in specs for c in p[:2]))
-                   if c not in books]
+        traded: tuple[str, ...] = tuple(symbols.traded)
+        specs = lead_lag_specs(symbols)
+        missing = [c for c in (*traded, *(c for p in specs for c in p[:2])) if c not in books]
         if missing:
             raise ValueError(f"signal stage needs a book for {sorted(set(missing))}")
-        no_tick = [c for c in settings.traded if c not in settings.ticks]
+        no_tick = [c for c in traded if c not in ticks]
         if no_tick:
             raise ValueError(f"signal stage needs a tick size for {no_tick}")
-        self.books, self.settings = books, settings
-        self._coins = {c: _CoinSignals(books[c], settings.ticks[c], settings)
-                       for c in settings.traded}
+        self.books, self.traded = books, traded
+        sections = {name: getattr(thresholds, name) for name, build in COIN_SIGNALS.items()
+                    if build is not None}
+        stale_after_ns = thresholds.signals.stale_after_ms.as_ns_mapping()
+        self._coins = {c: _CoinSignals(books[c], ticks[c], sections, stale_after_ns, model)
+                       for c in traded}
         self._pairs = tuple(
-            _PairSignals(spec, books, settings, _state_of(self._coins.get(spec.lag)))
+            _PairSignals(spec, books, thresholds.leadlag, _state_of(self._coins.get(spec.lag)))
             for spec in specs)
         # Coin -> the pairs its book moves, with its role in each (0 lead, 1 lag).
         roles: dict[str, list[tuple[_PairSignals, int]]] = {}

@@ -18,13 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, SignalContribution
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.events import Bbo, Side
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
 from hyperliquid_ofi_trader.signals.leadlag import _Series
 from hyperliquid_ofi_trader.signals.ofi import OfiSignal
-from hyperliquid_ofi_trader.signals.stage import SignalSettings
 
 FAST = settings(max_examples=120, deadline=None)
 
@@ -78,13 +78,15 @@ def test_bbo_validation_equals_the_level_rule(bid: tuple[float, float], ask: tup
             assert book.best_ask() == ask
 
 
+_OFI = load_config().thresholds.ofi
+
 @FAST
 @given(diffs, st.integers(min_value=1, max_value=25))
 def test_level_depth_equals_sum_reference(ops: list[tuple[Side, float, float]],
                                           n: int) -> None:
     book = _book(ops)
-    settings_ = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1}, depth_levels=n)
-    coin = OfiSignal(book, settings_)
+    # model_copy: n runs past the schema's 20 book levels on purpose (a deeper book view).
+    coin = OfiSignal(book, _OFI.model_copy(update={"depth_levels": n}))
     total = sum(q for _, q in book.levels(Side.BID, n))
     total += sum(q for _, q in book.levels(Side.ASK, n))
     assert coin.level_depth() == total / (2 * n)

@@ -72,7 +72,7 @@ EXPORTS: dict[str, list[str]] = {
     "runtime.dashboard": ["Dashboard", "DashboardError"],
     "signals": [
         "AggressiveVolume", "LeadLagSignal", "MicropriceModel", "MicropriceModelError",
-        "MicropriceSignal", "MultiLevelOFI", "OFICalculator", "SignalSettings", "SignalSuite",
+        "MicropriceSignal", "MultiLevelOFI", "OFICalculator", "SignalSuite",
     ],
     "sim": [
         "EmulatorServer", "FaultInjector", "LatencyConfig", "LatencyModel", "ReplayMarketSource",

@@ -21,7 +21,7 @@ from hyperliquid_ofi_trader.config.base import FrozenModel
 from hyperliquid_ofi_trader.config.consumer_audit import unread_keys
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.runtime.assembly import signal_settings
+from hyperliquid_ofi_trader.runtime.assembly import build_signals
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator, OfiSignal
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
@@ -163,7 +163,7 @@ def test_transport_knobs_of_the_base_config_are_kept() -> None:
 def _book_suite(overrides: dict[str, object]) -> tuple[SignalSuite, dict[str, OrderBook]]:
     cfg = build_config({"thresholds.yaml": {"ofi": overrides}})
     books = {c: OrderBook(c) for c in ("BTC", "ETH")}
-    return SignalSuite(books, signal_settings(cfg, None)), books
+    return build_signals(cfg, books, None), books
 
 
 def _snapshot(ns: int, level3_bid: float) -> BookSnapshot:

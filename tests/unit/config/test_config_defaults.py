@@ -3,9 +3,9 @@
 The schema carries no defaults of its own (every key is required and the packaged files
 give each one), but for the safety net `network: testnet` and the strategy sections
 (forecast, costs, router) whose defaults are kept this session; those must equal the
-YAML. Components whose settings have defaults for seed-style construction
-(`KillSwitch()`, `SignalSettings(traded, ticks)`) must default to what the packaged
-config gives them, so the components' defaults are the YAML's, checked here.
+YAML. Components whose settings have defaults for seed-style construction (`KillSwitch()`)
+must default to what the packaged config gives them, so the components' defaults are the
+YAML's, checked here. The signal stage has no settings type: it reads its sections.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
-from hyperliquid_ofi_trader.runtime.assembly import signal_settings
-from hyperliquid_ofi_trader.signals.settings import SignalSettings
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
 # the strategy sections belong to the strategy engineer (issue 12), whose defaults are
@@ -84,11 +82,9 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
         # Known drift, left to the router's owner (issue 12): a RouterSettings built by
         # hand enters without evidence; the packaged forecast.min_evidence is 5.
         (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
-        (EngineSettings.from_config(cfg), {"lead", "leads"}),
-        # Known drift: hand-built SignalSettings publish Level-1 OFI (the signal tests'
-        # fixtures rely on it); the packaged ofi.levels is 5 (equal weights).
-        (signal_settings(cfg, None), {"lead", "lag", "leadlag_window_ns", "leadlag_pairs",
-                                      "sections", "ofi_weights"}),
+        (EngineSettings.from_config(cfg), set()),
+        # TacticsSettings is the router section's tactics part, built only by the router.
+        (RouterSettings.from_config(cfg).tactics_settings(), set()),
     ]
 
 
@@ -110,8 +106,7 @@ def test_component_defaults_are_the_packaged_values(settings: object,
     assert differ == {}
 
 
-def test_the_seed_pair_default_is_the_packaged_pair() -> None:
-    pair = load_config().symbols.lead_lag[0]
-    s = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1})
-    assert (s.lead, s.lag, s.leadlag_window_ns) == (pair.lead, pair.lag,
-                                                     pair.window_ms * 1_000_000)
+def test_engine_settings_default_only_the_engine_own_knobs() -> None:
+    """Config-derived engine settings have no default of their own: a hand-built
+    EngineSettings cannot silently drift from the packaged YAML (from_config is the way)."""
+    assert set(_defaults(EngineSettings)) == {"auto_resume_on_feed_recovery", "flush_timer"}

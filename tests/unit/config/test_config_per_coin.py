@@ -22,7 +22,7 @@ from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.build import build_coin_detector
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
-from hyperliquid_ofi_trader.runtime.assembly import signal_settings
+from hyperliquid_ofi_trader.runtime.assembly import build_signals
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from tests.plumbing import EAGER_COSTS_YAML
 
@@ -207,7 +207,7 @@ def test_several_pairs_each_publish_for_their_lag_coin() -> None:
     assert engine.decision_targets()["BTC"] == ("ETH", "SOL")
     assert engine.lead_of == {"ETH": "BTC", "SOL": "ETH"}  # each decision journals its lead
     books = {c: OrderBook(c) for c in ("BTC", "ETH", "SOL")}
-    suite = SignalSuite(books, signal_settings(cfg, None))
+    suite = build_signals(cfg, books, None)
     mids = {"BTC": 95_000.0, "ETH": 3_500.0, "SOL": 200.0}
     t = 0
     for i in range(400):  # quiet co-movement, then each lead jumps: +1 for its lag coin
@@ -247,7 +247,7 @@ def test_no_pairs_means_no_leadlag_signal() -> None:
     cfg = build_config({"symbols.yaml": {"lead_lag": []}})
     assert cfg.symbols.lead_coins == ()
     assert EngineSettings.from_config(cfg).needed_coins() == {"ETH"}
-    suite = SignalSuite({"ETH": OrderBook("ETH")}, signal_settings(cfg, None))
+    suite = build_signals(cfg, {"ETH": OrderBook("ETH")}, None)
     assert suite.update("ETH", BookSnapshot(
         exchange_ns=1, local_ns=1, coin="ETH", bids=((3_500.0, 1.0, 1),),
         asks=((3_500.1, 1.0, 1),)), 1).get("leadlag") is None

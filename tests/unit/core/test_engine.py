@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
 from hyperliquid_ofi_trader.core.events import (
@@ -135,8 +136,9 @@ class FakeKill:
 
 # ---------------------------------------------------------------- helpers
 
-SETTINGS = EngineSettings(coins=("BTC", "ETH", "SOL"), traded=("ETH",), lead="BTC",
-                          reducing_after=2, halted_after=3, error_window_ns=60_000 * MS)
+SETTINGS = EngineSettings.from_config(load_config(), coins=("BTC", "ETH", "SOL"), traded=("ETH",),
+                                      lead="BTC", reducing_after=2, halted_after=3,
+                                      error_window_ns=60_000 * MS)
 
 
 def bbo(coin: str, t_ms: int, bid: float = 2500.0, ask: float = 2500.1) -> Bbo:

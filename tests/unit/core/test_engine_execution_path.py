@@ -9,6 +9,7 @@ from pathlib import Path
 
 import msgspec
 
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -101,8 +102,9 @@ def test_no_order_before_the_account_is_reconciled(tmp_path: Path) -> None:
 def test_reconnect_resumes_only_after_reconciliation(tmp_path: Path) -> None:
     from hyperliquid_ofi_trader.core.engine import EngineSettings
 
-    settings = EngineSettings(coins=SETTINGS.coins, traded=SETTINGS.traded, lead=SETTINGS.lead,
-                              auto_resume_on_feed_recovery=True)
+    settings = EngineSettings.from_config(load_config(), coins=SETTINGS.coins,
+                                          traded=SETTINGS.traded, lead=SETTINGS.lead,
+                                          auto_resume_on_feed_recovery=True)
     rig = Rig(tmp_path, settings=settings, gateway_listeners=[RecordingListener()])
     rig.send(snapshot(1), feed(FeedStatus.DOWN, "", 2))
     assert rig.state() is TradingState.REDUCING

@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.cli import explain
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo, FeedState, FeedStatus, MarketEvent
@@ -56,7 +57,8 @@ class Alpha:
 def _journal(tmp_path: Path) -> Path:
     path = tmp_path / "j.sqlite"
     clock = ReplayClock()
-    settings = EngineSettings(coins=("BTC", "ETH"), traded=("ETH",), lead="BTC")
+    settings = EngineSettings.from_config(load_config(), coins=("BTC", "ETH"), traded=("ETH",),
+                                          lead="BTC")
     with Journal(path) as journal:
         engine = Engine(settings, clock, journal, markets=build_markets(settings),
                         signals=Signals(), regime=RegimeStage(), alpha=Alpha())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings, Outcome
@@ -137,7 +138,8 @@ def synthetic() -> list[AnyEvent]:
 
 
 def test_synthetic_replay_twice_is_identical(tmp_path: Path) -> None:
-    settings = EngineSettings(coins=("BTC", "ETH"), traded=("ETH",), lead="BTC")
+    settings = EngineSettings.from_config(load_config(), coins=("BTC", "ETH"), traded=("ETH",),
+                                          lead="BTC")
     events = synthetic()
     e1 = run(events, tmp_path / "a.sqlite", settings)
     e2 = run(events, tmp_path / "b.sqlite", settings)
@@ -164,7 +166,8 @@ def test_real_capture_replay_twice_is_identical(tmp_path: Path,
                                                 hl_ws_capture_btc: Path) -> None:
     events = _capture_events(hl_ws_capture_btc)
     assert len(events) > 40
-    settings = EngineSettings(coins=("BTC",), traded=("BTC",), lead=None)
+    settings = EngineSettings.from_config(load_config(), coins=("BTC",), traded=("BTC",),
+                                          lead=None, leads=(), lead_of={})
     e1 = run(events, tmp_path / "a.sqlite", settings)
     run(events, tmp_path / "b.sqlite", settings)
     a, b = dump(tmp_path / "a.sqlite"), dump(tmp_path / "b.sqlite")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.core.engine import EngineSettings, Outcome, Verdict
 from hyperliquid_ofi_trader.core.stages import RegimeStage, SignalStage
 from hyperliquid_ofi_trader.core.state import TradingState
@@ -13,8 +14,9 @@ from hyperliquid_ofi_trader.regime.state import RegimeState
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
 from tests.unit.core.test_engine import MS, FakeSignals, Rig, bbo
 
-TWO_TRADED = EngineSettings(coins=("BTC", "ETH", "SOL"), traded=("BTC", "ETH"), lead="BTC",
-                            reducing_after=2, halted_after=3, error_window_ns=60_000 * MS)
+TWO_TRADED = EngineSettings.from_config(load_config(), coins=("BTC", "ETH", "SOL"),
+                                        traded=("BTC", "ETH"), lead="BTC", reducing_after=2,
+                                        halted_after=3, error_window_ns=60_000 * MS)
 
 
 def test_a_lead_coin_event_reaches_the_stages_once_and_each_traded_coin_reads_its_values(

@@ -8,10 +8,14 @@ weights are keyed by them, so a new per-coin signal needs no change to the stage
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.config.loader import build_config
 from hyperliquid_ofi_trader.config.models import (
     SIGNAL_NAMES,
     AlphaWeights,
@@ -22,10 +26,12 @@ from hyperliquid_ofi_trader.config.models import (
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Bbo
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.runtime.assembly import signal_settings
+from hyperliquid_ofi_trader.runtime.assembly import build_signals
 from hyperliquid_ofi_trader.signals import registry, stage
+from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolumeSignal
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
-from hyperliquid_ofi_trader.signals.settings import SignalSettings
+from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
+from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OfiSignal
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 MS = 1_000_000
@@ -42,11 +48,21 @@ def test_one_list_of_names_everywhere() -> None:
     assert sections == set(SIGNAL_NAMES)  # each signal has its own thresholds.yaml section
 
 
-def test_each_signal_gets_its_section_as_plain_values() -> None:
-    settings = signal_settings(load_config(), None)
-    assert set(settings.sections) == set(SIGNAL_NAMES)
-    assert settings.sections["ofi"]["window_ms"] == 1000
-    assert settings.sections["aggressive_volume"] == {"window_ms": 5000}
+def test_each_signal_is_built_from_its_own_section() -> None:
+    cfg = build_config({"thresholds.yaml": {"ofi": {"window_ms": 700, "depth_levels": 3},
+                                            "aggressive_volume": {"window_ms": 4_000}}})
+    suite = build_signals(cfg, {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}, None)
+    signals = suite._coins["ETH"].signals
+    ofi, taker = signals["ofi"], signals["aggressive_volume"]
+    assert isinstance(ofi, OfiSignal)
+    assert isinstance(taker, AggressiveVolumeSignal)
+    assert (ofi.rolling.window_ns, ofi.depth_levels) == (700 * MS, 3)
+    assert isinstance(ofi.ofi, IntegratedOFI)  # the packaged five equal-weight levels
+    assert taker.flow._buy.window_ns == 4_000 * MS
+    books = {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}
+    packaged = build_signals(load_config(), books, None)._coins["ETH"].signals["ofi"]
+    assert isinstance(packaged, OfiSignal)
+    assert packaged.rolling.window_ns == 1_000 * MS
 
 
 class SpreadSignal(CoinSignal):
@@ -58,8 +74,9 @@ class SpreadSignal(CoinSignal):
         self.book, self.scale = book, scale
 
     @classmethod
-    def build(cls, book: BookView, tick: float, s: SignalSettings) -> SpreadSignal:
-        return cls(book, float(s.sections["spread"]["scale"]))
+    def build(cls, book: BookView, tick: float, section: SpreadSection,
+              model: MicropriceModel | None) -> SpreadSignal:
+        return cls(book, section.scale)
 
     def on_book(self, state: SignalState, ns: int, volatility_ticks: float) -> None:
         bid, ask = self.book.best_bid(), self.book.best_ask()
@@ -68,17 +85,36 @@ class SpreadSignal(CoinSignal):
             state.set("spread", (ask[0] - bid[0]) / mid * 1e4 / self.scale, ns)
 
 
+@dataclass(frozen=True)
+class SpreadSection:
+    """The new signal's thresholds.yaml section (a SignalSection in the schema)."""
+
+    scale: float
+
+
+class _WithSpread:
+    """The config half of adding a signal, over the packaged thresholds: its own section
+    and its staleness limit (in the schema: a SignalSection subclass and its YAML keys)."""
+
+    def __init__(self, base: ThresholdsConfig) -> None:
+        self._base = base
+        self.spread = SpreadSection(scale=2.0)
+        stale = {**base.signals.stale_after_ms.as_ns_mapping(), "spread": 1_000 * MS}
+        self.signals = SimpleNamespace(stale_after_ms=SimpleNamespace(
+            as_ns_mapping=lambda: stale))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
 def test_a_new_signal_is_one_registry_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # The one registry line (here patched in); the stage itself is not touched.
     monkeypatch.setattr(stage, "COIN_SIGNALS", {**registry.COIN_SIGNALS,
                                                 "spread": SpreadSignal.build})
-    settings = SignalSettings(
-        traded=("ETH",), ticks={"ETH": 0.1}, leadlag_pairs=(),
-        stale_after_ns={"ofi": 2_000 * MS, "leadlag": 500 * MS, "aggressive_volume": 10_000 * MS,
-                        "microprice": 2_000 * MS, "spread": 1_000 * MS},
-        sections={"spread": {"scale": 2.0}})
+    cfg = build_config({"symbols.yaml": {"lead_lag": []}})
     books = {"ETH": OrderBook("ETH")}
-    suite = stage.SignalSuite(books, settings)
+    suite = stage.SignalSuite(books, cast(ThresholdsConfig, _WithSpread(cfg.thresholds)),
+                              cfg.symbols, {"ETH": 0.1})
     ev = Bbo(exchange_ns=MS, local_ns=MS, coin="ETH", bid=(2000.0, 1.0, 1),
              ask=(2000.4, 1.0, 1))
     books["ETH"].apply_bbo(ev)

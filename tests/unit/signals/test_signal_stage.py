@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from hyperliquid_ofi_trader.config.loader import build_config
+from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.events import Bbo, Trade, Trades
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.signals.aggressive_volume import (
     AggressiveVolume,
     AggressiveVolumeSignal,
 )
-from hyperliquid_ofi_trader.signals.stage import SignalSettings, SignalSuite
+from hyperliquid_ofi_trader.signals.stage import SignalSuite
 
 MS = 1_000_000
 
@@ -19,11 +21,22 @@ def bbo(coin: str, ns: int, bid: tuple[float, float], ask: tuple[float, float]) 
     return Bbo(exchange_ns=ns, local_ns=ns + 50 * MS, coin=coin, bid=(*bid, 1), ask=(*ask, 1))
 
 
+def config(traded: tuple[str, ...] = ("ETH",)) -> AppConfig:
+    """The packaged config trading `traded`, with Level-1 OFI over a one-level depth, and a
+    short BTC -> ETH lead-lag pair (100 ms window, 2 s volatility half-life) the tests can
+    warm up."""
+    return build_config({
+        "thresholds.yaml": {"ofi": {"levels": 1, "depth_levels": 1},
+                            "leadlag": {"vol_halflife_ms": 2_000}},
+        "symbols.yaml": {"lead_lag": [{"lead": "BTC", "lag": "ETH", "window_ms": 100}],
+                         "traded": list(traded)},
+        "risk.yaml": {"limits": {"max_position_usd": dict.fromkeys(traded, 1_000.0)}}})
+
+
 def suite() -> tuple[SignalSuite, dict[str, OrderBook]]:
     books = {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}
-    settings = SignalSettings(traded=("ETH",), ticks={"ETH": 0.1}, depth_levels=1,
-                              leadlag_window_ns=100 * MS, leadlag_vol_halflife_ns=2_000 * MS)
-    return SignalSuite(books, settings), books
+    cfg = config()
+    return SignalSuite(books, cfg.thresholds, cfg.symbols, {"ETH": 0.1}), books
 
 
 def feed(s: SignalSuite, books: dict[str, OrderBook], ev: Bbo) -> dict[str, float]:
@@ -72,10 +85,10 @@ def test_leadlag_published_for_lag_coin() -> None:
 def test_an_event_asked_about_for_several_coins_is_applied_once() -> None:
     # BTC traded and leading ETH: every BTC event is asked about for BTC and for ETH.
     books = {"BTC": OrderBook("BTC"), "ETH": OrderBook("ETH")}
-    settings = SignalSettings(traded=("BTC", "ETH"), ticks={"BTC": 1.0, "ETH": 0.1},
-                              depth_levels=1, leadlag_window_ns=100 * MS,
-                              leadlag_vol_halflife_ns=2_000 * MS)
-    once, twice = SignalSuite(books, settings), SignalSuite(books, settings)
+    cfg = config(("BTC", "ETH"))
+    ticks = {"BTC": 1.0, "ETH": 0.1}
+    once = SignalSuite(books, cfg.thresholds, cfg.symbols, ticks)
+    twice = SignalSuite(books, cfg.thresholds, cfg.symbols, ticks)
     for i, (size, is_buy) in enumerate(((3.0, True), (1.0, False), (2.0, True))):
         ev = Trades(exchange_ns=(i + 1) * MS, local_ns=(i + 2) * MS, coin="BTC", trades=(
             Trade(coin="BTC", price=42_000.0, size=size, is_buy=is_buy,
@@ -96,12 +109,12 @@ def _flow(suite: SignalSuite) -> AggressiveVolume:
 
 
 def test_constructor_errors() -> None:
+    cfg = config()
     with pytest.raises(ValueError, match="book for"):
-        SignalSuite({"ETH": OrderBook("ETH")}, SignalSettings(traded=("ETH",),
-                                                              ticks={"ETH": 0.1}))
+        SignalSuite({"ETH": OrderBook("ETH")}, cfg.thresholds, cfg.symbols, {"ETH": 0.1})
     with pytest.raises(ValueError, match="tick size"):
-        SignalSuite({"ETH": OrderBook("ETH"), "BTC": OrderBook("BTC")},
-                    SignalSettings(traded=("ETH",), ticks={}))
+        SignalSuite({"ETH": OrderBook("ETH"), "BTC": OrderBook("BTC")}, cfg.thresholds,
+                    cfg.symbols, {})
     assert s_state_is_exposed()
 
 
