@@ -26,6 +26,7 @@ from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingDiskError
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
@@ -41,7 +42,7 @@ _COIN = re.compile(r"[A-Za-z0-9@:/_-]{1,32}")  # perps, kPEPE-style, and @index 
 _FLUSH_TIMER_S = 1.0
 
 
-class RecordError(Exception):
+class RecordError(OurBugError):
     """Recording stopped on a problem the user must fix (disk full, bad arguments)."""
 
 
