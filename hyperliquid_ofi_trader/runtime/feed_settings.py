@@ -12,11 +12,9 @@ import dataclasses
 
 from hyperliquid_ofi_trader.config.models import FeedThresholds
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
-    DEFAULT_CADENCE_S,
     WsClientConfig,
+    market_cadences_s,
 )
-
-_S_PER_MS = 1e-3
 
 
 def ws_client_config(feed: FeedThresholds, base: WsClientConfig | None = None) -> WsClientConfig:
@@ -24,8 +22,7 @@ def ws_client_config(feed: FeedThresholds, base: WsClientConfig | None = None) -
 
     Private channels keep the client's cadences (event-driven: silence is normal); the
     configured market channels replace theirs."""
-    cadences = {**DEFAULT_CADENCE_S,
-                **{channel: ms * _S_PER_MS for channel, ms in feed.cadence_ms.as_mapping().items()}}
+    cadences = market_cadences_s(feed.cadence_ms.as_mapping())
     return dataclasses.replace(base if base is not None else WsClientConfig(),
                                stale_factor=feed.stale_factor, cadence_s=cadences,
                                ping_interval_s=feed.ping_interval_s)

@@ -27,6 +27,8 @@ from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
+from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
 # the strategy sections belong to the strategy engineer (issue 12), whose defaults are
@@ -134,3 +136,16 @@ def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
     assert trust.z_full == f.trust_z_full
     assert "z_full" not in _defaults(TrustSettings)
     assert OnlineForecast(ForecastModel.zero("BTC", ("ofi",), 1_000, 100)).settings == f
+
+
+def test_a_ws_client_built_without_settings_watches_the_packaged_feed() -> None:
+    """The client's market cadences are thresholds.yaml `feed` (they were bbo 5 s and
+    trades never, against the YAML's 2 s and 30 s); the liveness keys it still defaults
+    itself equal the section's."""
+    feed = load_config().thresholds.feed
+    plain = WsClientConfig()
+    for channel, ms in feed.cadence_ms.as_mapping().items():
+        assert plain.cadence_s[channel] == ms / 1000, channel
+    assert plain.stale_factor == feed.stale_factor
+    assert plain.ping_interval_s == feed.ping_interval_s
+    assert plain == ws_client_config(feed)

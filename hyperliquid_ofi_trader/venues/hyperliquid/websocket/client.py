@@ -85,15 +85,25 @@ _NS_PER_S: Final = 1_000_000_000
 _MAX_PING_INTERVAL_S: Final = 50.0
 _MAX_SUBSCRIPTIONS: Final = 1000  # venue limit per IP
 
+# Private channels are event-driven: silence is normal (0 = never stale). The market
+# channels' cadences are thresholds.yaml `feed.cadence_ms`, their one place.
 DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
-    # Market channels: generous, so a quiet coin is not flagged. 0 = never stale.
-    "l2Book": 5.0,          # reported 2-5 s for the 20-level feed (0.5 s with "fast")
-    "bbo": 5.0,             # every block with an L1 change: ~100 ms on BTC, slower elsewhere
-    "activeAssetCtx": 10.0,  # mark/oracle about every 3 s
-    "trades": 0.0,          # legitimately quiet on slow coins: opt in per coin
-    # Private channels are event-driven: silence is normal.
     "orderUpdates": 0.0, "userFills": 0.0, "user": 0.0,
 })
+
+
+def market_cadences_s(cadence_ms: Mapping[str, float]) -> dict[str, float]:
+    """Per-channel cadences (s) of a feed section's `cadence_ms`, the private channels'
+    never-stale included."""
+    return {**DEFAULT_CADENCE_S, **{channel: ms / 1000 for channel, ms in cadence_ms.items()}}
+
+
+def _packaged_cadences() -> Mapping[str, float]:
+    """The packaged thresholds.yaml `feed` cadences: a client built without settings
+    watches what a run watches."""
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return market_cadences_s(packaged_config().thresholds.feed.cadence_ms.as_mapping())
 
 
 # ---------------------------------------------------------------- errors
@@ -154,7 +164,7 @@ class WsClientConfig:
     open_timeout_s: float = 10.0  # TCP + TLS + WebSocket handshake
     close_timeout_s: float = 2.0  # wait for the close handshake on stop()
     stale_factor: float = 3.0  # a channel is STALE after cadence × factor of silence
-    cadence_s: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CADENCE_S)
+    cadence_s: Mapping[str, float] = field(default_factory=_packaged_cadences)
     default_cadence_s: float = 0.0  # for channel types not in cadence_s; 0 = never stale
     backoff: BackoffConfig = field(default_factory=BackoffConfig)
     max_messages: int = 1900  # venue allows 2000/min; headroom for clock disagreement
