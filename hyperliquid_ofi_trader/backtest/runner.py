@@ -63,7 +63,6 @@ from hyperliquid_ofi_trader.runtime.recovery_tick import (
 )
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
-from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.latency import (
     DEFAULT_FEED,
     Distribution,
@@ -319,7 +318,7 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
         stack = build_execution(cfg, clock, markets, gateway, store, trust,
                                 strategy.signals.fresh,
-                                settings.order_settings or order_manager_settings(cfg))
+                                settings.order_settings or OrderManagerSettings.from_config(cfg))
         stacks.append(stack)
         return stack.execution
 

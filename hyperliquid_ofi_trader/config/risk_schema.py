@@ -152,7 +152,9 @@ class DeadMansSwitchConfig(FrozenModel):
 
 
 class ExecutionTimeouts(FrozenModel):
-    """Order life-cycle timeouts and the gateway's transport settings."""
+    """The order path's settings: the order manager's life-cycle timeouts, retries, cloids
+    and memory bounds, and the gateway's transport (execution/order_records.py's
+    OrderManagerSettings and the venue gateway's GatewaySettings are built from it)."""
 
     ack_timeout_ms: int = Field(
         gt=0, description="No answer to a place this long: ask the venue about it by cloid (ms)."
@@ -174,6 +176,36 @@ class ExecutionTimeouts(FrozenModel):
     use_ws_post: bool = Field(
         description="Send orders as WebSocket posts (REST only as fallback); false: REST only."
     )
+    retry_base_ms: int = Field(
+        gt=0, description="A refused cancel or an unanswered status query is tried again "
+        "after this, doubling per attempt (ms).")
+    max_backoff_exp: int = Field(
+        ge=0, le=20, description="At most this many doublings of retry_base_ms.")
+    max_query_failures: int = Field(
+        ge=1, description="Failed status queries in a row before the order is cancelled by "
+        "cloid instead (a cancel answers the question too).")
+    cloid_prefix: str = Field(
+        pattern=r"^[\x21-\x7e]{1,8}$",
+        description="First 8 bytes of every cloid (1-8 ASCII characters, zero-padded); two "
+        "processes trading one account need different prefixes.")
+    cloid_block: int = Field(
+        gt=0, description="Cloids reserved in the order store ahead of use, per write.")
+    max_terminal_orders: int = Field(
+        gt=0, description="Finished orders kept in memory; the oldest are forgotten first.")
+    max_fill_keys: int = Field(
+        gt=0, description="Fill ids kept (in memory and reloaded on restart) to drop a "
+        "re-delivered fill.")
+    drain_timeout_s: float = Field(
+        ge=0, description="On stop: how long queued and in-flight sends may finish (s).")
+    max_order_wait_ms: int = Field(
+        gt=0, description="A place or modify held back this long by the rate budget is not "
+        "sent (its decision is stale); capped at half of ack_timeout_ms and of the kill "
+        "switch's max_order_rtt_ms (ms).")
+
+    @property
+    def cloid_prefix_bits(self) -> int:
+        """The prefix as the cloid's high 64 bits: its ASCII bytes, zero-padded on the right."""
+        return int.from_bytes(self.cloid_prefix.encode("ascii").ljust(8, b"\0"), "big")
 
 
 RECOVERY_TRIGGERS: tuple[str, ...] = (

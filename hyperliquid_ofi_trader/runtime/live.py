@@ -57,6 +57,7 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
@@ -92,13 +93,10 @@ from hyperliquid_ofi_trader.runtime.registry import (
     state_dir,
 )
 from hyperliquid_ofi_trader.runtime.status import STATUS_FILE, ControlStatus, StatusPublisher
-from hyperliquid_ofi_trader.runtime.venue_settings import (
-    gateway_settings,
-    order_manager_settings,
-)
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    GatewaySettings,
     HyperliquidGateway,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
@@ -438,7 +436,7 @@ class LiveRunner:
         gateway = HyperliquidGateway(self._signer, self.account, nonce,
                                      assets, post, self.endpoints.rest_url, session,
                                      self.dispatch, self.clock, RateLimiter(),
-                                     gateway_settings(self.cfg))
+                                     GatewaySettings.from_config(self.cfg))
         self.ws, self.gateway = ws, gateway
         self._journal = journal
         self._build_engine(journal, store, gateway)
@@ -484,7 +482,7 @@ class LiveRunner:
         def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
             self.stack = build_execution(self.cfg, self.clock, markets, gateway, store, trust,
                                          strategy.signals.fresh,
-                                         order_manager_settings(self.cfg))
+                                         OrderManagerSettings.from_config(self.cfg))
             return self.stack.execution
 
         # Leaving a degraded state by itself is the recovery policy's call (risk.yaml

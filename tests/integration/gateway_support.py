@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
@@ -100,6 +102,11 @@ def btc_book(venue: SimVenue) -> None:
     venue.on_market(BookSnapshot(exchange_ns=now, local_ns=now, coin="BTC",
                                  bids=((100_000.0, 1.0, 3), (99_999.0, 2.0, 1)),
                                  asks=((100_001.0, 0.5, 2), (100_002.0, 1.0, 1))))
+
+
+def gateway_settings(**changes: Any) -> GatewaySettings:
+    """The packaged risk.yaml `execution` settings of the gateway with `changes`."""
+    return dataclasses.replace(GatewaySettings.from_config(packaged_config()), **changes)
 
 
 @contextlib.asynccontextmanager

@@ -22,8 +22,7 @@ from hyperliquid_ofi_trader.core.events import (
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
-from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
-from tests.integration.gateway_support import Rig, gateway_rig
+from tests.integration.gateway_support import Rig, gateway_rig, gateway_settings
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -99,7 +98,7 @@ async def test_modify_gives_the_replacement_a_new_oid() -> None:
 
 
 async def test_lost_answer_is_a_transient_failure_then_found_by_cloid_never_resent() -> None:
-    settings = GatewaySettings(post_timeout_s=0.3)
+    settings = gateway_settings(post_timeout_s=0.3)
     async with gateway_rig(settings=settings) as rig:
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(7)
@@ -121,7 +120,7 @@ async def test_lost_answer_is_a_transient_failure_then_found_by_cloid_never_rese
 
 
 async def test_disconnect_mid_order_fails_fast_and_status_comes_over_rest() -> None:
-    async with gateway_rig(settings=GatewaySettings(post_timeout_s=20.0)) as rig:
+    async with gateway_rig(settings=gateway_settings(post_timeout_s=20.0)) as rig:
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(8)
         await rig.got.until(lambda: rig.open_cloids() == [make_cloid(8)] or None, 5.0)
@@ -229,7 +228,7 @@ async def test_orders_off_tick_or_lot_or_unknown_coin_are_refused_before_signing
 
 async def test_the_key_never_reaches_logs_or_reprs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    async with gateway_rig(settings=GatewaySettings(post_timeout_s=0.3)) as rig:
+    async with gateway_rig(settings=gateway_settings(post_timeout_s=0.3)) as rig:
         secret = rig.signer_key.reveal().hex()
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(1)

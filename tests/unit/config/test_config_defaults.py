@@ -24,10 +24,12 @@ from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
@@ -149,3 +151,13 @@ def test_a_ws_client_built_without_settings_watches_the_packaged_feed() -> None:
     assert plain.stale_factor == feed.stale_factor
     assert plain.ping_interval_s == feed.ping_interval_s
     assert plain == ws_client_config(feed)
+
+
+# Runtime types kept in the components' own units (ns, s) for the hot path or because they
+# combine sections: each is built by its from_config and has no default of its own.
+_FROM_CONFIG_ONLY: tuple[type, ...] = (OrderManagerSettings, GatewaySettings)
+
+
+@pytest.mark.parametrize("settings_type", _FROM_CONFIG_ONLY, ids=lambda t: t.__name__)
+def test_runtime_settings_types_have_no_defaults_of_their_own(settings_type: type) -> None:
+    assert _defaults(settings_type) == {}
