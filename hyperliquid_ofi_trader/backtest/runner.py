@@ -72,10 +72,7 @@ from hyperliquid_ofi_trader.sim.latency import (
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
-from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
-    RateLimiter,
-    RateLimitSettings,
-)
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, RecoveryMemo
@@ -108,8 +105,9 @@ class BacktestSettings:
     initial_usdc: float = 100_000.0
     lookahead_ns: int = 2_000_000_000
     order_settings: OrderManagerSettings | None = None  # None: risk.yaml `execution`
-    # The live gateway's client-side budgets (None: send at once and let the venue refuse).
-    rate_limits: RateLimitSettings | None = field(default_factory=RateLimitSettings)
+    # The live gateway's client-side budgets, risk.yaml `rate_limits` (False: send at once
+    # and let the venue refuse).
+    client_budgets: bool = True
 
     def __post_init__(self) -> None:
         if self.lookahead_ns < 0:
@@ -310,8 +308,8 @@ def _assemble(cfg: AppConfig, journal: Journal, journal_path: Path, clock: Repla
     gateway = SimulatedGateway(venue, signer,
                                NonceCounter(clock), assets, model, queue,
                                lambda ev: holder[0].deliver(ev),
-                               limits=None if settings.rate_limits is None
-                               else RateLimiter(settings.rate_limits))
+                               limits=RateLimiter(cfg.risk.rate_limits)
+                               if settings.client_budgets else None)
     stacks: list[ExecutionStack] = []
     trust = build_trust(cfg)
 

@@ -1,5 +1,5 @@
 """risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, execution
-timeouts, journal."""
+timeouts, rate-limit budgets, journal."""
 
 from __future__ import annotations
 
@@ -208,6 +208,44 @@ class ExecutionTimeouts(FrozenModel):
         return int.from_bytes(self.cloid_prefix.encode("ascii").ljust(8, b"\0"), "big")
 
 
+class RateLimitBudgets(FrozenModel):
+    """The budgets the order path allows itself against the venue's rate limits
+    (HYPERLIQUID.md section 6), with reserves carved out for cancels and for the WebSocket
+    client's own pings and subscriptions (venues/hyperliquid/common/rate_limits.py)."""
+
+    ip_weight_per_minute: int = Field(
+        gt=0, description="Request weight per rolling window and IP (venue: 1200/min).")
+    ip_cancel_reserve: int = Field(
+        ge=0, description="Of that weight, kept for cancels: orders and queries stop short.")
+    address_initial_requests: int = Field(
+        gt=0, description="Requests an address starts with (venue: 10,000).")
+    address_requests_per_usdc: float = Field(
+        ge=0, description="Requests the address gains per USDC traded (venue: 1).")
+    address_exhausted_interval_s: float = Field(
+        gt=0, description="Once the address budget is spent: one request per this (s).")
+    address_cancel_reserve: int = Field(
+        ge=0, description="Orders stop this many requests short of the address cap.")
+    ws_messages_per_minute: int = Field(
+        gt=0, description="Messages sent on one socket per rolling window (venue: 2000).")
+    ws_control_reserve: int = Field(
+        ge=0, description="Of those, kept for pings and (re)subscriptions.")
+    max_in_flight_posts: int = Field(
+        ge=1, le=100, description="WebSocket posts awaiting an answer at once (venue: 100).")
+    window_s: float = Field(
+        gt=0, description="The rolling window of the per-minute budgets (s; the venue's is "
+        "60, shorter only in tests).")
+
+    @model_validator(mode="after")
+    def _reserves_below_their_budgets(self) -> Self:
+        pairs = (("ip_cancel_reserve", "ip_weight_per_minute"),
+                 ("ws_control_reserve", "ws_messages_per_minute"))
+        raise_if_any([
+            Violation((((reserve,), getattr(self, reserve)), ((budget,), getattr(self, budget))),
+                      f"{reserve} must be below {budget}")
+            for reserve, budget in pairs if getattr(self, reserve) >= getattr(self, budget)])
+        return self
+
+
 RECOVERY_TRIGGERS: tuple[str, ...] = (
     "feed_lost", "stale_feed", "depth_vanish", "order_rtt", "feed_lag",
     "consecutive_slippage", "daily_loss", "stage_errors", "operator_kill", "manual")
@@ -286,6 +324,8 @@ class RiskConfig(FrozenModel):
     stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
     dead_mans_switch: DeadMansSwitchConfig = Field(description="Dead man's switch.")
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
+    rate_limits: RateLimitBudgets = Field(
+        description="Client-side budgets against the venue's rate limits.")
     journal: JournalSettings = Field(description="Decision journal.")
     recovery: RecoveryPolicyConfig = Field(
         description="Which degradations recover by themselves after a short outage.")

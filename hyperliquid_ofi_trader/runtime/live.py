@@ -429,13 +429,14 @@ class LiveRunner:
                                  clock=self.clock,
                                  config=ws_client_config(self.cfg.thresholds.feed,
                                                          self.options.ws))
-        post = PostChannel(ws.send, self.clock)
+        budgets = self.cfg.risk.rate_limits
+        post = PostChannel(ws.send, self.clock, max_in_flight=budgets.max_in_flight_posts)
         nonce = NonceCounter.after_restart(self.clock,
                                            store.load_nonce_floor(self._signer.address))
         self._nonce_keeping = (store, nonce)
         gateway = HyperliquidGateway(self._signer, self.account, nonce,
                                      assets, post, self.endpoints.rest_url, session,
-                                     self.dispatch, self.clock, RateLimiter(),
+                                     self.dispatch, self.clock, RateLimiter(budgets),
                                      GatewaySettings.from_config(self.cfg))
         self.ws, self.gateway = ws, gateway
         self._journal = journal

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from hyperliquid_ofi_trader.config.models import RateLimitBudgets
 from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.commands import PlaceOrder
@@ -30,7 +31,6 @@ from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
@@ -110,7 +110,7 @@ def gateway_settings(**changes: Any) -> GatewaySettings:
 
 
 @contextlib.asynccontextmanager
-async def gateway_rig(*, limits: RateLimitSettings | None = None,
+async def gateway_rig(*, limits: RateLimitBudgets | None = None,
                       settings: GatewaySettings | None = None,
                       use_ws: bool = True) -> AsyncIterator[Rig]:
     clock = LiveClock()

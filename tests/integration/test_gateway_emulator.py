@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -20,11 +21,13 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
 from tests.integration.gateway_support import Rig, gateway_rig, gateway_settings
 
 pytestmark = pytest.mark.timeout(30)
+
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 def acks(rig: Rig) -> dict[str, OrderAck]:
@@ -176,7 +179,7 @@ async def test_rest_only_gateway_works_without_a_socket() -> None:
 
 
 async def test_rate_budget_delays_instead_of_being_refused_and_cancels_go_first() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=4, ip_cancel_reserve=1, window_s=0.6)
+    limits = BUDGETS.replaced(ip_weight_per_minute=4, ip_cancel_reserve=1, window_s=0.6)
     async with gateway_rig(limits=limits) as rig:
         for n in range(1, 7):
             rig.place(n)
@@ -285,7 +288,7 @@ async def test_an_idle_gateway_signs_and_encodes_inside_the_port_call() -> None:
 
 
 async def test_nothing_overtakes_queued_work_when_the_budget_runs_out() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=2, ip_cancel_reserve=0, window_s=0.5)
+    limits = BUDGETS.replaced(ip_weight_per_minute=2, ip_cancel_reserve=0, window_s=0.5)
     async with gateway_rig(limits=limits) as rig:
         for n in range(1, 5):
             rig.place(n)

@@ -29,6 +29,7 @@ from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
@@ -161,3 +162,9 @@ _FROM_CONFIG_ONLY: tuple[type, ...] = (OrderManagerSettings, GatewaySettings)
 @pytest.mark.parametrize("settings_type", _FROM_CONFIG_ONLY, ids=lambda t: t.__name__)
 def test_runtime_settings_types_have_no_defaults_of_their_own(settings_type: type) -> None:
     assert _defaults(settings_type) == {}
+
+
+def test_the_rate_limiter_takes_the_rate_limits_section() -> None:
+    """The client-side budgets are risk.yaml `rate_limits` (their mirror type is gone): a
+    RateLimiter built without settings budgets with the packaged section."""
+    assert RateLimiter().settings == load_config().risk.rate_limits
