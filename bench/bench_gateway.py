@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -149,8 +150,9 @@ async def bench_round_trips(n_orders: int) -> None:
     client = HyperliquidWsClient(server.ws_url, [{"type": "orderUpdates",
                                                   "user": key.address}],
                                  HyperliquidCodec().decode, on_event,
-                                 config=WsClientConfig(max_messages=10**6,
-                                                       control_reserve=100))
+                                 config=dataclasses.replace(
+                                     WsClientConfig.from_config(packaged_config()),
+                                     max_messages=10**6, control_reserve=100))
     runner = asyncio.create_task(client.run())
     await asyncio.wait_for(up.wait(), 10)
     limits = BUDGETS.replaced(ip_weight_per_minute=10**9, ws_messages_per_minute=10**9,

@@ -27,7 +27,6 @@ from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingDiskError
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsCallbackError,
@@ -131,7 +130,7 @@ async def run_recording(url: str, coins: Sequence[str], out_dir: Path, *,
     same ones a run watches. Raises RecordingDiskError on disk failure.
     """
     if config is None:
-        config = ws_client_config(packaged_config().thresholds.feed)
+        config = WsClientConfig.from_config(packaged_config())
     loop = asyncio.get_running_loop()
     recorder = FrameRecorder(out_dir, flush_every=flush_every)
     session = _Session(recorder, quiet)
@@ -194,14 +193,15 @@ def record(
     = False,
     config_dir: Annotated[Path | None, typer.Option(
         "--config", help="User config folder overriding the packaged defaults (its "
-        "thresholds.yaml `feed` section sets the stale cadences and the ping interval).",
+        "thresholds.yaml `feed` section sets the stale cadences and the ping interval, its "
+        "risk.yaml `websocket` section the transport).",
         file_okay=False)] = None,
 ) -> None:
     """Record raw l2Book, bbo, trades and activeAssetCtx frames for each coin."""
     try:
         coin_list = parse_coins(coins)
         ws_url = ws_url_of(url)
-        feed = ws_client_config(load_config(config_dir).thresholds.feed)
+        feed = WsClientConfig.from_config(load_config(config_dir))
         summary = asyncio.run(run_recording(ws_url, coin_list, out, duration_s=duration,
                                             flush_every=flush_every, quiet=quiet,
                                             config=feed))

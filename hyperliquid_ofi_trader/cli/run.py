@@ -35,7 +35,6 @@ from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -53,6 +52,7 @@ from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
 ENDPOINTS = {
     "testnet": ("https://api.hyperliquid-testnet.xyz", "wss://api.hyperliquid-testnet.xyz/ws"),
@@ -374,7 +374,7 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
     relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock,
-                        config=ws_client_config(cfg.thresholds.feed))
+                        config=WsClientConfig.from_config(cfg))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         if not await relay.wait_for_market(feed.connect_timeout_s):

@@ -30,9 +30,11 @@ from hyperliquid_ofi_trader.config.risk_schema import (
     KillSwitchThresholds,
     Network,
     RateLimitBudgets,
+    ReconnectBackoff,
     RiskConfig,
     RiskLimits,
     StageErrorThresholds,
+    WebSocketTransport,
 )
 from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
 from hyperliquid_ofi_trader.config.symbols_schema import (
@@ -94,6 +96,7 @@ __all__ = [
     "Network",
     "OfiThresholds",
     "RateLimitBudgets",
+    "ReconnectBackoff",
     "RegimeThresholds",
     "RiskConfig",
     "RiskLimits",
@@ -105,6 +108,7 @@ __all__ = [
     "SymbolsConfig",
     "ThresholdsConfig",
     "VolatilityRegimeThresholds",
+    "WebSocketTransport",
 ]
 
 

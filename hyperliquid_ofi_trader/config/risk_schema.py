@@ -1,5 +1,5 @@
 """risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, execution
-timeouts, rate-limit budgets, journal."""
+timeouts, WebSocket transport, rate-limit budgets, journal."""
 
 from __future__ import annotations
 
@@ -208,6 +208,69 @@ class ExecutionTimeouts(FrozenModel):
         return int.from_bytes(self.cloid_prefix.encode("ascii").ljust(8, b"\0"), "big")
 
 
+class ReconnectBackoff(FrozenModel):
+    """Reconnect pacing: full-jitter exponential backoff under a hard cap on new
+    connections (data/backoff.py)."""
+
+    base_s: float = Field(
+        gt=0, description="Ceiling of the first retry delay (s); doubles per failed attempt.")
+    max_s: float = Field(gt=0, description="Cap on the delay ceiling (s).")
+    healthy_after_s: float = Field(
+        ge=0, description="A connection that stayed up this long resets the backoff (s).")
+    max_connects: int = Field(
+        gt=0, description="New connections per window_s, whatever the backoff (venue: 30 "
+        "per minute per IP).")
+    window_s: float = Field(gt=0, description="Rolling window of max_connects (s).")
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> Self:
+        if self.base_s > self.max_s:
+            raise_if_any([Violation(((("base_s",), self.base_s), (("max_s",), self.max_s)),
+                                    "base_s must be <= max_s")])
+        return self
+
+
+class WebSocketTransport(FrozenModel):
+    """The WebSocket client's transport (venues/hyperliquid/websocket/client.py): dead
+    socket detection, timeouts, the outgoing message budget and reconnect pacing."""
+
+    silence_timeout_s: float = Field(
+        gt=0, description="Nothing received (not even a pong) this long: the socket is dead "
+        "although it looks open; reconnect (s).")
+    tick_s: float = Field(
+        gt=0, description="Period of the watchdog / heartbeat / ack-timeout timer (s).")
+    ack_timeout_s: float = Field(
+        gt=0, description="Report the session UP anyway (naming the unacked subscriptions) "
+        "after this (s).")
+    open_timeout_s: float = Field(
+        gt=0, description="TCP + TLS + WebSocket handshake timeout (s).")
+    close_timeout_s: float = Field(
+        gt=0, description="Wait for the close handshake on stop (s).")
+    max_messages: int = Field(
+        gt=0, description="Messages sent per message_window_s, pings and posts included "
+        "(venue: 2000 per minute).")
+    message_window_s: float = Field(gt=0, description="Rolling window of max_messages (s).")
+    control_reserve: int = Field(
+        ge=0, description="Of max_messages, kept for pings and subscriptions.")
+    max_frame_bytes: int = Field(gt=0, description="Largest frame accepted (bytes).")
+    reconnect: ReconnectBackoff = Field(description="Reconnect pacing.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        found: list[Violation] = []
+        if self.silence_timeout_s <= self.tick_s:
+            found.append(Violation(
+                ((("silence_timeout_s",), self.silence_timeout_s), (("tick_s",), self.tick_s)),
+                "silence_timeout_s must exceed tick_s"))
+        if self.control_reserve >= self.max_messages:
+            found.append(Violation(
+                ((("control_reserve",), self.control_reserve),
+                 (("max_messages",), self.max_messages)),
+                "control_reserve must be below max_messages"))
+        raise_if_any(found)
+        return self
+
+
 class RateLimitBudgets(FrozenModel):
     """The budgets the order path allows itself against the venue's rate limits
     (HYPERLIQUID.md section 6), with reserves carved out for cancels and for the WebSocket
@@ -324,6 +387,7 @@ class RiskConfig(FrozenModel):
     stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
     dead_mans_switch: DeadMansSwitchConfig = Field(description="Dead man's switch.")
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
+    websocket: WebSocketTransport = Field(description="The WebSocket transport.")
     rate_limits: RateLimitBudgets = Field(
         description="Client-side budgets against the venue's rate limits.")
     journal: JournalSettings = Field(description="Decision journal.")

@@ -84,7 +84,6 @@ from hyperliquid_ofi_trader.risk.recovery import (
 )
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.registry import (
     RunEntry,
@@ -147,7 +146,6 @@ class RunOptions:
     run_dir: Path
     duration_s: float | None
     metrics_port: int | None = None
-    ws: WsClientConfig = field(default_factory=WsClientConfig)
     shutdown_timeout_s: float = 15.0  # the whole shutdown, cancels to flush
     mode: str = "run"  # "run" | "paper": how the registry and status name it
     venue_note: str = ""
@@ -427,8 +425,7 @@ class LiveRunner:
                                   book_sig_figs=book.n_sig_figs)
         ws = HyperliquidWsClient(self.endpoints.ws_url, subs, feed.decode, self.on_ws_event,
                                  clock=self.clock,
-                                 config=ws_client_config(self.cfg.thresholds.feed,
-                                                         self.options.ws))
+                                 config=WsClientConfig.from_config(self.cfg))
         budgets = self.cfg.risk.rate_limits
         post = PostChannel(ws.send, self.clock, max_in_flight=budgets.max_in_flight_posts)
         nonce = NonceCounter.after_restart(self.clock,

@@ -131,7 +131,8 @@ async def gateway_rig(*, limits: RateLimitBudgets | None = None,
 
     subs = [{"type": "orderUpdates", "user": account}, {"type": "userFills", "user": account}]
     client = HyperliquidWsClient(server.ws_url, subs, HyperliquidCodec().decode, on_event,
-                                 config=WsClientConfig(ack_timeout_s=5.0))
+                                 config=dataclasses.replace(WsClientConfig.from_config(
+                                     packaged_config()), ack_timeout_s=5.0))
     runner = asyncio.create_task(client.run())
     session = aiohttp.ClientSession()
     sent: list[dict[str, Any]] = []

@@ -28,10 +28,12 @@ from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
 from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
 # the strategy sections belong to the strategy engineer (issue 12), whose defaults are
@@ -143,20 +145,20 @@ def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
 
 def test_a_ws_client_built_without_settings_watches_the_packaged_feed() -> None:
     """The client's market cadences are thresholds.yaml `feed` (they were bbo 5 s and
-    trades never, against the YAML's 2 s and 30 s); the liveness keys it still defaults
-    itself equal the section's."""
-    feed = load_config().thresholds.feed
-    plain = WsClientConfig()
+    trades never, against the YAML's 2 s and 30 s), its transport risk.yaml `websocket`."""
+    cfg = load_config()
+    feed = cfg.thresholds.feed
+    plain = HyperliquidWsClient("ws://127.0.0.1:1/ws", [], lambda raw, ns: [],
+                                lambda e: None)
+    assert plain.config == WsClientConfig.from_config(cfg)
     for channel, ms in feed.cadence_ms.as_mapping().items():
-        assert plain.cadence_s[channel] == ms / 1000, channel
-    assert plain.stale_factor == feed.stale_factor
-    assert plain.ping_interval_s == feed.ping_interval_s
-    assert plain == ws_client_config(feed)
+        assert plain.config.cadence_s[channel] == ms / 1000, channel
+    assert plain.config.backoff == cfg.risk.websocket.reconnect
 
 
 # Runtime types kept in the components' own units (ns, s) for the hot path or because they
 # combine sections: each is built by its from_config and has no default of its own.
-_FROM_CONFIG_ONLY: tuple[type, ...] = (OrderManagerSettings, GatewaySettings)
+_FROM_CONFIG_ONLY: tuple[type, ...] = (OrderManagerSettings, GatewaySettings, WsClientConfig)
 
 
 @pytest.mark.parametrize("settings_type", _FROM_CONFIG_ONLY, ids=lambda t: t.__name__)
