@@ -48,14 +48,21 @@ _SEED_ALIASES = {"av": "aggressive_volume"}
 MidOf = Callable[[str], float | None]
 
 
+def _packaged_default_coin() -> str:
+    from hyperliquid_ofi_trader.config.packaged import default_coin
+
+    return default_coin()
+
+
 @dataclass(frozen=True, slots=True)
 class TrustSettings:
     """The trust's own knobs; `online` is the thresholds.yaml `forecast` section (its
-    estimators' settings and the full-trust z)."""
+    estimators' settings and the full-trust z), `default_coin` the coin a call without one
+    means (symbols.yaml's first traded coin)."""
 
     report_step: float = 0.1
     online: ForecastThresholds = field(default_factory=packaged_forecast)
-    default_coin: str = "ETH"
+    default_coin: str = field(default_factory=_packaged_default_coin)
     horizon_ms: int = 1_000  # for coins without a model (zero prior)
     latency_ms: int = 100
 

@@ -114,10 +114,8 @@ def build_signals(cfg: AppConfig, books: Mapping[str, BookView],
 def build_trust(cfg: AppConfig) -> SignalTrust:
     """The online forecast / signal trust from config (its market accessors are attached
     by `build_strategy`, once the books exist)."""
-    f = cfg.thresholds.forecast
-    traded = cfg.symbols.traded
-    return SignalTrust(TrustSettings(online=f,
-                                     default_coin=traded[0] if traded else "ETH"),
+    return SignalTrust(TrustSettings(online=cfg.thresholds.forecast,
+                                     default_coin=cfg.symbols.traded[0]),
                        models=forecast_models(cfg))
 
 

@@ -139,6 +139,7 @@ def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
     trust = TrustSettings()
     assert trust.online == f
     assert trust.z_full == f.trust_z_full
+    assert trust.default_coin == load_config().symbols.traded[0]
     assert "z_full" not in _defaults(TrustSettings)
     assert OnlineForecast(ForecastModel.zero("BTC", ("ofi",), 1_000, 100)).settings == f
 
