@@ -405,7 +405,8 @@ class LiveRunner:
         return True
 
     async def _load_assets(self, session: aiohttp.ClientSession) -> AssetRegistry:
-        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
+        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock,
+                          timeout_s=self.cfg.risk.execution.rest_timeout_s)
         try:
             assets = AssetRegistry.from_meta(await info.meta())
         except Exception as exc:
@@ -461,7 +462,8 @@ class LiveRunner:
         costs = self.stack.costs if self.stack is not None else None
         if costs is None:
             return
-        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
+        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock,
+                          timeout_s=self.cfg.risk.execution.rest_timeout_s)
         try:
             answer = await info.query({"type": "userFees", "user": self.account})
             costs.set_venue_fees(float(answer["userCrossRate"]), float(answer["userAddRate"]))
