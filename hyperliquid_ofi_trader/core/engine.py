@@ -255,9 +255,10 @@ class Engine:
         self._journal_lead = {coin: _journal_lead(self.settings, coin)
                               for coin in self.settings.coins}
         # Journal book tops per coin (with the market they were read from), valid until the
-        # engine next applies an event of that coin (only `_apply` writes market data): a
-        # lead's top serves every decision until the lead's next event, and the decisions
-        # of one event share them. A direct `decide` call starts from fresh reads.
+        # engine next applies a book-moving event of that coin (only `_feed_market` writes
+        # market data, and trades feed the tape only): a lead's top serves every decision
+        # until the lead's next book event, and the decisions of one event share them. A
+        # direct `decide` call starts from fresh reads.
         self._tops: dict[str, tuple[CoinMarket | None, dict[str, Any] | None]] = {}
         self._needed = self.settings.needed_coins()
         # With an order path, a recovered feed is not enough to resume by itself: the
@@ -382,11 +383,12 @@ class Engine:
             self._count_rejection("engine_unknown_coin")
             return False
         self.latency[ev.coin].record(ev.exchange_ns, ev.local_ns)
-        self._tops.pop(ev.coin, None)  # also when `_apply` fails half-way
+        etype = type(ev)
+        if etype is not Trades:  # prints feed the tape, never the book (`CoinMarket`)
+            self._tops.pop(ev.coin, None)  # also when `_apply` fails half-way
         try:
             # The usual types by identity first (`_apply`'s isinstance chain keeps
             # subclasses working).
-            etype = type(ev)
             if etype is Bbo:
                 market.on_bbo(ev)  # type: ignore[arg-type]
             elif etype is Trades:

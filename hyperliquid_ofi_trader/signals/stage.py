@@ -236,10 +236,6 @@ class SignalSuite:
             if signals is not None:
                 signals.on_trades(event)  # type: ignore[arg-type]
 
-    def values(self, coin: str) -> Mapping[str, float]:
-        """Traded `coin`'s fresh signals by name (the engine's per-decision read)."""
-        return self.fresh(coin)
-
     @property
     def now_ns(self) -> int:
         """The latest exchange time this stage has seen (-1 before any event)."""
@@ -252,6 +248,10 @@ class SignalSuite:
         now = self._now_ns
         signals.advance(now)
         return signals.state.fresh(now)
+
+    # Traded `coin`'s fresh signals by name: the engine's per-decision read
+    # (`core.stages.SignalStage.values`), `fresh` itself rather than a call through.
+    values = fresh
 
     def state(self, coin: str) -> SignalState | None:
         """The coin's SignalState (for the journal's `snapshot`)."""
