@@ -47,6 +47,7 @@ from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.utils.logger import logs_above
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
     KeyLoadError,
     SecretKey,
@@ -320,8 +321,8 @@ async def _dashboard(port: int | None) -> AsyncIterator[Dashboard | None]:
 async def _run_with_view(runner: LiveRunner, note: str) -> None:
     console = Console()
     view = TerminalView(runner, note)
-    with Live(view.render(), console=console, refresh_per_second=4,
-              transient=False) as live:
+    with logs_above(console), Live(view.render(), console=console, refresh_per_second=4,
+                                   transient=False) as live:
         runner.status_listeners.append(lambda _: live.update(view.render()))
         await runner.run()
 
