@@ -92,6 +92,10 @@ class SignalTrust:
         self._reported: dict[tuple[str, str], float] = {}
         self._weights: dict[tuple[str, str], float] = {}
         self._changes: list[dict[str, Any]] = []
+        # Per estimator, what `_report` reads that never changes: its prior, the full-trust
+        # z, and its (coin, signal) keys.
+        self._fixed: dict[OnlineForecast, tuple[list[float], float,
+                                                tuple[tuple[str, str], ...]]] = {}
         self._decisions: OrderedDict[str, Mapping[str, float]] = OrderedDict()
         self.skipped = 0
         self.fill_observations = 0
@@ -125,12 +129,17 @@ class SignalTrust:
     def forecast(self, coin: str, exchange_ns: int,
                  signals: Mapping[str, float]) -> EdgeEstimate:
         """Score matured decisions of `coin`, keep this one as a sample, and forecast."""
-        est = self.estimator(coin)
-        if self._now_of is not None:
-            exchange_ns = max(exchange_ns, self._now_of())
+        est = self._estimators.get(coin)  # runs per decision: one dict read when known
+        if est is None:
+            est = self.estimator(coin)
+        now_of = self._now_of
+        if now_of is not None:
+            now = now_of()
+            if now > exchange_ns:
+                exchange_ns = now
         bps, std, x = est.forecast(signals)
-        mid = self._mid_of(coin) if self._mid_of is not None else None
-        if est.observe(exchange_ns, mid, x):
+        mid_of = self._mid_of
+        if est.observe(exchange_ns, None if mid_of is None else mid_of(coin), x):
             self._report(coin, est, "forward_moves", exchange_ns)
         m = est.model
         return EdgeEstimate(coin=coin, bps=bps, std_bps=std, horizon_ms=m.horizon_ms,
@@ -171,16 +180,30 @@ class SignalTrust:
     # ------------------------------------------------------------ changes, for the journal
 
     def _report(self, coin: str, est: OnlineForecast, why: str, ns: int) -> None:
+        # Runs each time an estimator learns (every matured sample): the prior and the
+        # full-trust z are fixed, so they are read once per estimator, not per call.
         step = self.settings.report_step
-        stds, priors = est.coef_std(), est.prior()  # once, not once per signal
-        for i, name in enumerate(est.features):
-            w = self._weight_of(est.coef[i], priors[i], stds[i])
-            key = (coin, name)
-            self._weights[key] = w
-            old = self._reported.get(key)
+        fixed = self._fixed.get(est)
+        if fixed is None:
+            fixed = self._fixed[est] = (est.prior(), self.settings.z_full,
+                                        tuple((coin, name) for name in est.features))
+        priors, z_full, keys = fixed
+        stds, coef = est.coef_std(), est.coef
+        weights, reported = self._weights, self._reported
+        for i, key in enumerate(keys):
+            # `_weight_of`, inlined
+            c, prior, sd = coef[i], priors[i], stds[i]
+            direction = math.copysign(1.0, prior if prior != 0.0 else c)
+            if not sd > 0.0:
+                w = 1.0 if c * direction > 0 else 0.0
+            else:
+                w = min(1.0, max(0.0, c * direction / sd / z_full))
+            weights[key] = w
+            old = reported.get(key)
             if old is not None and abs(w - old) < step:
                 continue
-            self._reported[key] = w
+            name = key[1]
+            reported[key] = w
             self._changes.append({
                 "coin": coin, "signal": name, "from": old, "to": w, "why": why,
                 "exchange_ns": ns, "coef_bps": est.coef[i], "coef_std_bps": stds[i],
