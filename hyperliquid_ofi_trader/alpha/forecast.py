@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
-import numpy.typing as npt
 
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 
@@ -87,7 +86,6 @@ class OnlineForecast:
         "_b0",
         "_b_data",
         "_bound",
-        "_cov",
         "_cov_rows",
         "_entry_ns",
         "_exit_ns",
@@ -95,6 +93,7 @@ class OnlineForecast:
         "_lead_mask",
         "_max_gap_ns",
         "_next_sample_ns",
+        "_no_entry",
         "_pending",
         "_prior_mean",
         "_sample_weight",
@@ -125,12 +124,15 @@ class OnlineForecast:
         k = len(self.features)
         self._a_data = np.zeros((k, k))
         self._b_data = np.zeros(k)
-        self._bound = s.coef_bound_bps / std
+        self._bound: list[float] = (s.coef_bound_bps / std).tolist()
         self._sample_weight = min(1.0, s.sample_ms / model.horizon_ms)
         self._entry_ns = model.latency_ms * _MS
         self._exit_ns = (model.latency_ms + model.horizon_ms) * _MS
         self._max_gap_ns = s.max_gap_ms * _MS
         self._pending: deque[_Pending] = deque()
+        # The pending samples still without an entry mid: always the youngest ones (entries
+        # are taken oldest first), so `_mature` never rescans the scored-but-open ones.
+        self._no_entry: deque[_Pending] = deque()
         self._next_sample_ns = -1
         self._last_data_ns = -1
         self.n_eff = 0.0
@@ -141,8 +143,7 @@ class OnlineForecast:
         self._lead_mask = [f.startswith(_LEAD_PREFIXES) for f in self.features]
         self.last_lead_share = 0.0
         self.coef: list[float] = list(model.coef_bps)
-        self._cov: npt.NDArray[np.float64] = np.zeros((k, k))
-        self._cov_rows: list[list[float]] = self._cov.tolist()
+        self._cov_rows: list[list[float]] = [[0.0] * k for _ in range(k)]
         self._solve()
 
     # ------------------------------------------------------------ hot path
@@ -170,7 +171,9 @@ class OnlineForecast:
             scored = self._mature(ns, mid)
         if ns >= self._next_sample_ns:
             self._next_sample_ns = ns + self.settings.sample_ms * _MS
-            self._pending.append(_Pending(ns, x))
+            sample = _Pending(ns, x)
+            self._pending.append(sample)
+            self._no_entry.append(sample)
         return scored
 
     # ------------------------------------------------------------ learning
@@ -202,12 +205,10 @@ class OnlineForecast:
         dropped, not scored on a move that belongs to another span (counted in `stale`)."""
         scored = 0
         gap = self._max_gap_ns
-        for p in self._pending:
-            age = ns - p.ns
-            if age < self._entry_ns:
-                break  # later ones are younger still
-            if p.entry != p.entry:  # entry still NaN
-                p.entry = mid if age - self._entry_ns <= gap else math.inf
+        no_entry, entry_ns = self._no_entry, self._entry_ns
+        while no_entry and ns - no_entry[0].ns >= entry_ns:  # later ones are younger still
+            p = no_entry.popleft()
+            p.entry = mid if ns - p.ns - entry_ns <= gap else math.inf
         pending = self._pending
         while pending and ns - pending[0].ns >= self._exit_ns:
             p = pending.popleft()
@@ -230,13 +231,13 @@ class OnlineForecast:
         a = self._a0 + self._a_data
         b = self._b0 + self._b_data
         try:
-            cov = np.asarray(np.linalg.inv(a), dtype=np.float64)
+            cov = np.linalg.inv(a)
         except np.linalg.LinAlgError:
             return  # keep the previous estimate (a zero prior and no data yet)
-        mean = np.clip(cov @ b, -self._bound, self._bound)
-        self._cov = cov
+        # The clip in plain floats (np.clip's call costs more than the k comparisons).
+        self.coef = [min(max(v, -hi), hi)
+                     for v, hi in zip((cov @ b).tolist(), self._bound, strict=True)]
         self._cov_rows = cov.tolist()
-        self.coef = [float(v) for v in mean]
 
     def _quad(self, x: list[float]) -> float:
         total = 0.0
@@ -251,7 +252,8 @@ class OnlineForecast:
     # ------------------------------------------------------------ reads
 
     def coef_std(self) -> list[float]:
-        return [math.sqrt(max(float(v), 0.0)) for v in np.diag(self._cov)]
+        rows = self._cov_rows
+        return [math.sqrt(max(rows[i][i], 0.0)) for i in range(len(rows))]
 
     def prior(self) -> list[float]:
         return [float(v) for v in self._prior_mean]
