@@ -150,9 +150,18 @@ class OnlineForecast:
 
     def forecast(self, signals: Mapping[str, float]) -> tuple[float, float, list[float]]:
         """(forecast bps, std of its mean in bps, feature vector) for these signals."""
-        x = [_value(signals, f) for f in self.features]
+        # One pass: each feature's value (a plain float within bounds as is, anything
+        # else through `_clipped_or_zero`; absent: 0) and its part of the forecast.
+        get = signals.get
+        x: list[float] = []
         mean = lead = total = 0.0
-        for c, v, is_lead in zip(self.coef, x, self._lead_mask, strict=True):
+        for f, c, is_lead in zip(self.features, self.coef, self._lead_mask, strict=True):
+            v = get(f)
+            if v is None:
+                v = 0.0
+            elif type(v) is not float or not -_MAX_FEATURE <= v <= _MAX_FEATURE:
+                v = _clipped_or_zero(v)
+            x.append(v)
             part = c * v
             mean += part
             total += abs(part)
@@ -264,15 +273,6 @@ class OnlineForecast:
                 "n_eff": self.n_eff, "samples": self.samples, "stale": self.stale,
                 "residual_std_bps": math.sqrt(self.sigma2),
                 "horizon_ms": self.model.horizon_ms, "latency_ms": self.model.latency_ms}
-
-
-def _value(signals: Mapping[str, float], name: str) -> float:
-    v = signals.get(name)
-    if v is None:
-        return 0.0
-    if type(v) is float and -_MAX_FEATURE <= v <= _MAX_FEATURE:
-        return v
-    return _clipped_or_zero(v)
 
 
 def _clipped_or_zero(v: object) -> float:
