@@ -46,9 +46,14 @@ _VOL_HIGH: Final = Reason.VOL_HIGH
 
 
 class CoinRegime:
-    """The three regime components of one coin."""
+    """The three regime components of one coin.
 
-    __slots__ = ("coin", "liquidation", "liquidity", "volatility")
+    `state()` is kept until `changed()` (the detector calls it whenever it feeds a
+    component): a decision on a coin whose own data did not move since the last one (a lead
+    coin's book changed) reuses the verdict instead of building an equal one. Whoever feeds
+    the components directly must call `changed()` too."""
+
+    __slots__ = ("_state", "coin", "liquidation", "liquidity", "volatility")
 
     def __init__(
         self,
@@ -61,8 +66,19 @@ class CoinRegime:
         self.liquidity = liquidity
         self.volatility = volatility
         self.liquidation = liquidation
+        self._state: RegimeState | None = None
+
+    def changed(self) -> None:
+        """A component was fed: the next `state()` is computed afresh."""
+        self._state = None
 
     def state(self) -> RegimeState:
+        state = self._state
+        if state is None:
+            state = self._state = self._build()
+        return state
+
+    def _build(self) -> RegimeState:
         reasons: list[str] = []
         liquid = self._liquidity_ok(reasons)
         vol_ok = self._volatility_ok(reasons)
@@ -146,16 +162,21 @@ class RegimeDetector:
     def on_book_for(self, coin: str, book: BookView) -> None:
         """Same as `on_book`, for a book view that does not carry its coin."""
         regime = self._coins.get(coin) or self.coin(coin)
+        regime._state = None  # `changed()`, inlined (every book update); first: a feed may raise
         if regime.liquidity is not None:
             regime.liquidity.update(book)
         regime.volatility.update(book)
         regime.liquidation.observe(book.exchange_ns)
 
     def on_trades(self, ev: Trades) -> None:
-        self.coin(ev.coin).liquidation.on_trades(ev)
+        regime = self.coin(ev.coin)
+        regime.changed()
+        regime.liquidation.on_trades(ev)
 
     def on_asset_ctx(self, ctx: AssetCtx) -> None:
-        self.coin(ctx.coin).liquidation.on_asset_ctx(ctx)
+        regime = self.coin(ctx.coin)
+        regime.changed()
+        regime.liquidation.on_asset_ctx(ctx)
 
     def state(self, coin: str) -> RegimeState:
         return (self._coins.get(coin) or self.coin(coin)).state()

@@ -154,3 +154,26 @@ def _ctx(oi: float) -> AssetCtx:
     return AssetCtx(exchange_ns=0, local_ns=0, coin="ETH", mark_px=2500.0, mid_px=None,
                     oracle_px=2500.0, funding=0.0, open_interest=oi, day_notional_volume=0.0,
                     prev_day_px=2500.0, premium=None, impact_bid=None, impact_ask=None)
+
+
+def test_the_verdict_is_reused_until_the_coins_own_data_moves() -> None:
+    # Decisions on ETH after a BTC book update reuse ETH's verdict; any ETH feed (book,
+    # trades, context) makes the next one fresh, so it can never lag the data.
+    det = RegimeDetector(REGIME, ["ETH", "BTC"], volatility_warmup_ns=0)
+    eth, btc = OrderBook("ETH"), OrderBook("BTC")
+    t = feed(det, eth, seconds=1.0)
+    first = det.state("ETH")
+    assert det.state("ETH") is first
+    btc.apply_snapshot(snapshot(t + MS, 90_000.0, coin="BTC"))
+    det.on_book(btc)
+    assert det.state("ETH") is first
+    eth.apply_snapshot(snapshot(t + 2 * MS, 2500.0, size=1.0))  # thin: the verdict changes
+    det.on_book(eth)
+    thin = det.state("ETH")
+    assert thin is not first
+    assert thin.liquidity is LiquidityLevel.THIN and thin.exchange_ns == t + 2 * MS
+    trade = Trade(coin="ETH", price=2500.0, size=0.1, is_buy=True, exchange_ns=t + 3 * MS,
+                  tid=1, hash="0x")
+    det.on_trades(Trades(exchange_ns=t + 3 * MS, local_ns=0, coin="ETH", trades=(trade,)))
+    after_trades = det.state("ETH")
+    assert after_trades is not thin and after_trades.exchange_ns == t + 3 * MS
