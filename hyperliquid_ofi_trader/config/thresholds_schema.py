@@ -486,7 +486,8 @@ class CostThresholds(FrozenModel):
     """The cost model (execution/costs.py): what an order type costs, in bps."""
 
     fee_tier: int = Field(default=0, ge=0, le=6,
-                          description="Hyperliquid perps volume tier 0-6 (0: 4.5 / 1.5 bps).")
+                          description="Hyperliquid perps volume tier 0-6 (the schedule: "
+                          "venues/hyperliquid/common/fees.py).")
     maker_rebate_tier: int | None = Field(
         default=None, ge=1, le=3, description="Maker-rebate tier 1-3, null for none.")
     adverse_prior_bps: float = Field(

@@ -1,9 +1,7 @@
 """What an order costs, in bps of the mid, per order type: the other half of edge - cost.
 
-Fees. Hyperliquid perps tiers by 14-day volume (taker / maker, bps): 0: 4.5 / 1.5,
-1: 4.0 / 1.2, 2: 3.5 / 0.8, 3: 3.0 / 0.4, 4: 2.8 / 0, 5: 2.6 / 0, 6: 2.4 / 0. A maker-rebate
-tier (1-3: -0.1 / -0.2 / -0.3 bps) replaces the maker fee when it is better. When live, the
-account's own rates (`userFees`: userCrossRate / userAddRate) override the table
+Fees. The configured tier of the venue's schedule (venues/hyperliquid/common/fees.py);
+when live, the account's own rates (`userFees`: userCrossRate / userAddRate) override it
 (`set_venue_fees`).
 
 Round trip. A position is entered and, at its horizon, exited (the explicit exit: a
@@ -36,6 +34,7 @@ import msgspec
 from hyperliquid_ofi_trader.core.events import PrivateEvent, UserFills
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import fees_bps
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -43,27 +42,9 @@ if TYPE_CHECKING:  # the section's type only: config sits below the components
 
 _MAX_MAKER_TIDS = 10_000
 
-# (taker, maker) in bps by perps volume tier 0..6, and maker rebates by tier 1..3.
-FEE_TIERS: tuple[tuple[float, float], ...] = (
-    (4.5, 1.5), (4.0, 1.2), (3.5, 0.8), (3.0, 0.4), (2.8, 0.0), (2.6, 0.0), (2.4, 0.0))
-MAKER_REBATE_TIERS: tuple[float, ...] = (-0.1, -0.2, -0.3)
-
 
 class CostConfigError(OurBugError, ValueError):
     """Cost settings that cannot describe a venue."""
-
-
-def fees_bps(fee_tier: int, maker_rebate_tier: int | None) -> tuple[float, float]:
-    """(taker, maker) bps of a perps volume tier, the maker-rebate tier's when better."""
-    if not 0 <= fee_tier < len(FEE_TIERS):
-        raise CostConfigError(f"fee_tier must be 0..{len(FEE_TIERS) - 1}, got {fee_tier}")
-    if maker_rebate_tier is not None and not 1 <= maker_rebate_tier <= len(MAKER_REBATE_TIERS):
-        raise CostConfigError(f"maker_rebate_tier must be 1..{len(MAKER_REBATE_TIERS)} "
-                              f"or null, got {maker_rebate_tier}")
-    taker, maker = FEE_TIERS[fee_tier]
-    if maker_rebate_tier is not None:
-        maker = min(maker, MAKER_REBATE_TIERS[maker_rebate_tier - 1])
-    return taker, maker
 
 
 class CostQuote(msgspec.Struct, frozen=True, gc=False, kw_only=True):

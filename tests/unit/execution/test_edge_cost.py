@@ -12,7 +12,7 @@ from hyperliquid_ofi_trader.config.thresholds_schema import CostThresholds
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Fill, UserFills
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.costs import CostConfigError, CostModel, fees_bps
+from hyperliquid_ofi_trader.execution.costs import CostModel
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
@@ -93,10 +93,11 @@ def test_half_the_exits_resting_at_the_touch_by_hand() -> None:
 
 
 def test_fee_tiers_and_maker_rebate() -> None:
-    assert fees_bps(3, None) == (3.0, 0.4)
-    assert fees_bps(6, 3) == (2.4, -0.3)
-    with pytest.raises(CostConfigError, match="fee_tier"):
-        fees_bps(7, None)
+    # The configured tier of the venue's schedule (venues/hyperliquid/common/fees.py).
+    q = CostModel(_costs(fee_tier=3)).quote(0.0, 0.0, 0.0, 200)
+    assert (q.taker_fee_bps, q.maker_fee_bps) == (3.0, 0.4)
+    q = CostModel(_costs(fee_tier=6, maker_rebate_tier=3)).quote(0.0, 0.0, 0.0, 200)
+    assert (q.taker_fee_bps, q.maker_fee_bps) == (2.4, -0.3)
     c = CostModel()
     c.set_venue_fees(0.00035, 0.0001)  # userFees: userCrossRate / userAddRate
     assert c.quote(0.0, 0.0, 0.0, 200).taker_fee_bps == pytest.approx(3.5)
