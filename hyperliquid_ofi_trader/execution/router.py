@@ -124,6 +124,9 @@ class RouterSettings:
     max_order_usd: float
     instruments: Mapping[str, Instrument]
     requote_ticks: int = 3
+    # Both measured on synthetic exploitable tuning seeds 201-210 (net summed over 10
+    # 15-min backtests: +54.1 as set): a 250 ms cooldown (exits of a stacked position
+    # twice as fast) gave +50.4, a 1 s patience +45.4: neither earns a change.
     exit_cooldown_ms: int = 500  # one exit IOC in flight at a time per coin
     exit_patience_ms: int = 3_000  # a post-only exit rests this long past the horizon
     min_forecast_evidence: float = 0.0  # effective samples of market data before entries
