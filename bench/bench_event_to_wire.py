@@ -40,7 +40,7 @@ from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, PostResponse, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine

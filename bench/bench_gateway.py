@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
 from hyperliquid_ofi_trader.core.clock import LiveClock  # noqa: E402
+from hyperliquid_ofi_trader.core.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.core.events import (  # noqa: E402
     AnyEvent,
     BookSnapshot,
@@ -37,7 +38,6 @@ from hyperliquid_ofi_trader.core.events import (  # noqa: E402
     OrderAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif  # noqa: E402
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings  # noqa: E402
 from hyperliquid_ofi_trader.sim.settings import SimSettings  # noqa: E402
 from hyperliquid_ofi_trader.sim.venue import SimVenue  # noqa: E402

@@ -31,9 +31,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.core.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.core.events import Side  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import Tif  # noqa: E402
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.common import instruments as ins  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.execution import action_wire as wire  # noqa: E402

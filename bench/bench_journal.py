@@ -40,6 +40,7 @@ from hyperliquid_ofi_trader.core.stages import (  # noqa: E402
     Tif,
 )
 from hyperliquid_ofi_trader.core.state import TradingState  # noqa: E402
+from hyperliquid_ofi_trader.runtime.assembly import build_markets  # noqa: E402
 
 MS = 1_000_000
 
@@ -149,10 +150,11 @@ def bench_engine(folder: Path, n: int) -> None:
     s = Stages()
     clock = ReplayClock()
     journal = Journal(folder / "engine.sqlite", batch_size=64)
-    engine = Engine(EngineSettings.from_config(load_config(), coins=("BTC", "ETH"), traded=("ETH",),
-                                               lead="BTC"), clock,
-                    journal, signals=s, regime=RegimeStage(), alpha=s, router=s, positions=s,
-                    risk_gate=s, order_sink=s)
+    settings = EngineSettings.from_config(load_config(), coins=("BTC", "ETH"), traded=("ETH",),
+                                          lead="BTC")
+    engine = Engine(settings, clock, journal, markets=build_markets(settings), signals=s,
+                    regime=RegimeStage(), alpha=s, router=s, positions=s, risk_gate=s,
+                    order_sink=s)
     events = [Bbo(exchange_ns=i * MS, local_ns=i * MS + 3 * MS, coin="ETH",
                   bid=(3300.0 + i % 5 * 0.1, 1.0 + i % 3, 2),
                   ask=(3300.6 + i % 5 * 0.1, 2.0, 3)) for i in range(n)]

@@ -43,7 +43,7 @@ from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.runtime.assembly import (
     Execution,
     Strategy,

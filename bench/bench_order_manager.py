@@ -26,15 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock  # noqa: E402
-from hyperliquid_ofi_trader.core.events import Fill, OrderAck, UserFills  # noqa: E402
-from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif  # noqa: E402
-from hyperliquid_ofi_trader.execution.commands import (  # noqa: E402
+from hyperliquid_ofi_trader.core.commands import (  # noqa: E402
     CancelOrder,
     ModifyOrder,
     PlaceOrder,
 )
+from hyperliquid_ofi_trader.core.events import Fill, OrderAck, UserFills  # noqa: E402
+from hyperliquid_ofi_trader.core.records import FillReport  # noqa: E402
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif  # noqa: E402
 from hyperliquid_ofi_trader.execution.order_manager import (  # noqa: E402
-    FillReport,
     OrderManager,
     OrderManagerSettings,
 )

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hyperliquid_ofi_trader.research import leadlag_xcorr, ofi_impact, signal_ic
-from hyperliquid_ofi_trader.research.series import MarketSeries, book_tick, load_market
+from hyperliquid_ofi_trader.research.recordings import load_market
+from hyperliquid_ofi_trader.research.series import MarketSeries, book_tick
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ARCHIVE = DATA / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"

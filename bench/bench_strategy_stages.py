@@ -20,7 +20,7 @@ import numpy as np
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.engine import EngineSettings
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
-from hyperliquid_ofi_trader.core.market_data import CoinData
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.runtime.assembly import build_markets, build_strategy
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket

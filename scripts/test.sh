@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, from nothing: venv, install, lint, types, docs, tests.
+# The whole test suite, from nothing: venv, install, lint, types, layers, docs, tests.
 # The README's second command and .ci/run both call this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,6 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 \
 fi
 echo "== ruff"; .venv/bin/ruff check hyperliquid_ofi_trader tests bench
 echo "== mypy --strict"; .venv/bin/mypy
+echo "== lint-imports (layers)"; .venv/bin/lint-imports
 echo "== docs (mkdocs build --strict)"; .venv/bin/mkdocs build --strict -q -d "$(mktemp -d)"
 echo "== pytest"; .venv/bin/pytest "$@"

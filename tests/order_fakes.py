@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -22,7 +23,6 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.risk.position import PositionBook

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 
 # The brief (and callers) name it InvalidSignal; an "Error" suffix would add nothing.
-class InvalidSignal(ValueError):  # noqa: N818
+class InvalidSignal(OurBugError, ValueError):  # noqa: N818
     """A signal value was NaN or infinite: the producer's bug or bad data, never a score."""
 
 
-class AlphaConfigError(ValueError):
+class AlphaConfigError(OurBugError, ValueError):
     """Alpha parameters are invalid (operator's configuration): raised at construction."""
 
 

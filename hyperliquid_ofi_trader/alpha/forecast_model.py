@@ -21,10 +21,12 @@ from typing import Final
 import msgspec
 import yaml
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 PACKAGED_DIR: Final = Path(__file__).resolve().parent / "models"
 
 
-class ForecastModelError(Exception):
+class ForecastModelError(OurBugError):
     """A model file that cannot be read or does not describe a usable model."""
 
 

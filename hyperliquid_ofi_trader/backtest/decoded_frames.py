@@ -27,12 +27,13 @@ from hyperliquid_ofi_trader.data.decoded_cache import (
     recording_key,
 )
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplaySource, iter_frames
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 log = logging.getLogger(__name__)
 
 
-class EmptySourceError(Exception):
+class EmptySourceError(OurBugError):
     """The data source holds no frames."""
 
 

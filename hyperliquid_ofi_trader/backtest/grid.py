@@ -38,6 +38,7 @@ from hyperliquid_ofi_trader.config.loader import (
     read_user_dir,
     read_yaml_mapping,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 
 MAX_POINTS: Final = 10_000  # a typo like 1000 values per key must not start a week of runs
 MAX_PROBLEMS: Final = 20  # lines of a grid error: the first ones are enough to fix the file
@@ -46,7 +47,7 @@ _RESERVED: Final = ("base", "params")
 Overrides = dict[str, dict[str, Any]]  # config file name -> nested mapping (build_config)
 
 
-class GridError(Exception):
+class GridError(OurBugError):
     """The grid file is wrong (the user's input is at fault); the message lists why."""
 
     def __init__(self, problems: list[str]) -> None:

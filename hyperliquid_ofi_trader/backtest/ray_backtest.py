@@ -23,7 +23,6 @@ import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.backtest.grid import Overrides
-from hyperliquid_ofi_trader.backtest.latency import LatencyConfig
 from hyperliquid_ofi_trader.backtest.ray_sweep import DEFAULT_MAX_RETRIES, run_jobs_on_ray
 from hyperliquid_ofi_trader.backtest.runner import BacktestSettings
 from hyperliquid_ofi_trader.backtest.sweep import (
@@ -37,6 +36,7 @@ from hyperliquid_ofi_trader.backtest.sweep import (
 )
 from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location
 from hyperliquid_ofi_trader.catalog.listing import list_catalog
+from hyperliquid_ofi_trader.sim.latency import LatencyConfig
 
 TABLE_NAME: Final = "days.parquet"
 SUMMARY_NAME: Final = "summary.json"

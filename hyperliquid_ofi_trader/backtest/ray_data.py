@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlparse
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 CACHE_ENV: Final = "HLOFI_RAY_CACHE"
 _DONE_MARK: Final = ".complete"
 
 
-class DataUriError(Exception):
+class DataUriError(OurBugError):
     """The data URI is malformed, unreachable or empty; the message says which."""
 
 

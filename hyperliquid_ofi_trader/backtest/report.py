@@ -65,7 +65,7 @@ class ReportParams(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"report intervals and horizons must be positive: {self}")
 
 
-class Distribution(msgspec.Struct, frozen=True, kw_only=True):
+class DistributionSummary(msgspec.Struct, frozen=True, kw_only=True):
     n: int
     mean: float | None = None
     std: float | None = None
@@ -162,7 +162,7 @@ class ReportSummary(msgspec.Struct, frozen=True, kw_only=True):
     hit_rate_horizon_s: float
     hit_rate: float | None
     hit_rate_n: int
-    slippage_bps: Distribution
+    slippage_bps: DistributionSummary
     markouts: tuple[MarkoutStat, ...]
     fill_rates: tuple[FillRate, ...]
     state_changes: tuple[StateChangeItem, ...]
@@ -337,14 +337,14 @@ def _markout(fills: pl.DataFrame, horizon_s: float) -> MarkoutStat:
                        positive_fraction=pos)
 
 
-def distribution(values: pl.Series) -> Distribution:
+def distribution(values: pl.Series) -> DistributionSummary:
     arr = values.drop_nulls().cast(pl.Float64).to_numpy()
     arr = arr[np.isfinite(arr)]
     if arr.size == 0:
-        return Distribution(n=0)
+        return DistributionSummary(n=0)
     p5, p50, p95 = (float(q) for q in np.percentile(arr, [5, 50, 95]))
     std = float(arr.std(ddof=1)) if arr.size > 1 else None
-    return Distribution(n=int(arr.size), mean=float(arr.mean()), std=std,
+    return DistributionSummary(n=int(arr.size), mean=float(arr.mean()), std=std,
                         min=float(arr.min()), p5=p5, p50=p50, p95=p95, max=float(arr.max()))
 
 

@@ -30,6 +30,7 @@ import orjson
 import polars as pl
 
 from hyperliquid_ofi_trader.core.journal import SCHEMA_VERSION
+from hyperliquid_ofi_trader.errors import OurBugError
 
 JOURNAL_NAMES: Final = ("journal.sqlite", "journal.db", "journal.sqlite3")
 
@@ -69,7 +70,7 @@ _ROW_COLS: Final = ("id", "exchange_ns", "local_ns", "coin", "trigger", "outcome
 _HASHED_TABLES: Final = (("decisions", "id"), ("orders", "cloid"), ("fills", "coin, tid"))
 
 
-class ReportDataError(Exception):
+class ReportDataError(OurBugError):
     """The given path is not a readable journal (the user's input is at fault)."""
 
 

@@ -38,23 +38,18 @@ import numpy as np
 
 from hyperliquid_ofi_trader.backtest.decoded_frames import EmptySourceError, open_decoded
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import (
-    DEFAULT_FEED,
-    Distribution,
-    LatencyConfig,
-    LatencyModel,
-)
+from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.backtest.report_data import journal_sha256
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AnyEvent, AssetCtx, Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.data.decoded_cache import DecodedFrame, default_cache_dir
 from hyperliquid_ofi_trader.data.replay_sources import Frame, ReadStats, ReplaySource
-from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_manager import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.risk.recovery import RecoveryPolicy
@@ -69,6 +64,12 @@ from hyperliquid_ofi_trader.runtime.recovery_tick import (
 from hyperliquid_ofi_trader.runtime.replay import JOURNAL_FLUSH_PERIOD_NS, STATUS_PERIOD_NS
 from hyperliquid_ofi_trader.runtime.run_context import recording_context, write_run_context
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
+from hyperliquid_ofi_trader.sim.latency import (
+    DEFAULT_FEED,
+    Distribution,
+    LatencyConfig,
+    LatencyModel,
+)
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
@@ -94,7 +95,7 @@ _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
 _ACCOUNT_SEED: Final = b"hyperliquid_ofi_trader backtest account v1"
 
 
-class BacktestError(Exception):
+class BacktestError(OurBugError):
     """The backtest cannot start with what the user gave (output exists, no data)."""
 
 

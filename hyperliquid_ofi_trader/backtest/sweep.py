@@ -38,18 +38,18 @@ import polars as pl
 from hyperliquid_ofi_trader.backtest.grid import Grid, GridPoint, Overrides
 from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
+from hyperliquid_ofi_trader.errors import OurBugError
 
 # The data argument is a recording Path or a catalog.CatalogQuery; Any keeps functions
 # written for paths only (the test helpers, user --run-one functions) acceptable.
 RunOne = Callable[[Overrides, Any, Path], Mapping[str, Any]]
 TABLE_NAME: Final = "sweep.parquet"
-FIXED_COLS: Final = ("point", "status", "error", "run_dir")
 OK: Final = "ok"
 ERROR: Final = "error"
 _MAX_ERROR_CHARS: Final = 2_000
 
 
-class SweepError(Exception):
+class SweepError(OurBugError):
     """The sweep cannot start (bad arguments, Ray missing): the caller's input is at fault."""
 
 

@@ -37,13 +37,14 @@ from hyperliquid_ofi_trader.catalog.location import CatalogLocation
 from hyperliquid_ofi_trader.catalog.manifest import SourceEntry, parts_present
 from hyperliquid_ofi_trader.catalog.reader import load_sources
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.errors import OurBugError
 
 BUCKET = "hyperliquid-archive"
 _CHUNK = 1 << 20
 ProgressFn = Callable[[str, int], None]  # (event, amount): "total_bytes"|"bytes"|"object"
 
 
-class ArchiveError(Exception):
+class ArchiveError(OurBugError):
     """The fetch cannot run at all (credentials, access denied, unreachable endpoint)."""
 
 

@@ -18,8 +18,10 @@ from pathlib import Path
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.fs as pafs  # type: ignore[import-untyped]
 
+from hyperliquid_ofi_trader.errors import OurBugError
 
-class CatalogLocationError(Exception):
+
+class CatalogLocationError(OurBugError):
     """The catalog URI cannot be opened (bad scheme, no bucket, unreachable store)."""
 
 

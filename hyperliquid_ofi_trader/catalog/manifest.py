@@ -14,6 +14,7 @@ from __future__ import annotations
 import msgspec
 
 from hyperliquid_ofi_trader.catalog.location import CatalogLocation
+from hyperliquid_ofi_trader.errors import OurBugError
 
 MANIFEST_DIR = "_manifest"
 LAYOUT_VERSION = 1
@@ -65,7 +66,7 @@ class SourceEntry(msgspec.Struct, frozen=True, kw_only=True):
 _decoder = msgspec.json.Decoder(SourceEntry)
 
 
-class ManifestError(Exception):
+class ManifestError(OurBugError):
     """A manifest document that cannot be read."""
 
 

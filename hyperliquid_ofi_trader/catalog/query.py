@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 NS_PER_HOUR = 3_600_000_000_000
 HOUR = timedelta(hours=1)
 
 
-class HourFormatError(ValueError):
+class HourFormatError(OurBugError, ValueError):
     """A --from/--to value that is not a UTC hour."""
 
 

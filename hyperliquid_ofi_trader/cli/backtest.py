@@ -15,15 +15,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hyperliquid_ofi_trader.backtest.latency import (
-    DEFAULT_ACK,
-    DEFAULT_ENTRY,
-    DEFAULT_FEED,
-    Distribution,
-    LatencyConfig,
-    LatencyConfigError,
-    parse_distribution,
-)
 from hyperliquid_ofi_trader.backtest.ray_backtest import DayRun
 from hyperliquid_ofi_trader.backtest.report import run_figures
 from hyperliquid_ofi_trader.backtest.runner import (
@@ -45,6 +36,15 @@ from hyperliquid_ofi_trader.cli.catalog_options import (
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
+from hyperliquid_ofi_trader.sim.latency import (
+    DEFAULT_ACK,
+    DEFAULT_ENTRY,
+    DEFAULT_FEED,
+    Distribution,
+    LatencyConfig,
+    LatencyConfigError,
+    parse_distribution,
+)
 from hyperliquid_ofi_trader.sim.settings import SimSettingsError
 
 _SPEC_HELP = ("const:MS, uniform:LO,HI, lognormal:MEDIAN,P99 (ms), file:PATH[:COLUMN] "

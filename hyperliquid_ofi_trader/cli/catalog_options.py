@@ -11,6 +11,7 @@ import typer
 
 from hyperliquid_ofi_trader.catalog.query import CatalogQuery, HourFormatError, parse_hour
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource
+from hyperliquid_ofi_trader.errors import OurBugError
 
 CatalogOption = Annotated[str | None, typer.Option(
     "--catalog", help="Read from a data catalog (local folder or s3://bucket/prefix) "
@@ -23,7 +24,7 @@ ToOption = Annotated[str | None, typer.Option(
     "--to", help="With --catalog: last UTC hour, e.g. 2024-01-07T23 (inclusive).")]
 
 
-class SourceChoiceError(ValueError):
+class SourceChoiceError(OurBugError, ValueError):
     """The data options contradict each other or do not parse."""
 
 

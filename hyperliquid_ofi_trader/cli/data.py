@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from hyperliquid_ofi_trader.cli.data_catalog import register_catalog_commands
-from hyperliquid_ofi_trader.data.parquet_export import ConvertError, ConvertResult, convert
 from hyperliquid_ofi_trader.data.replay_sources import (
     ReadStats,
     ReplaySourceError,
@@ -18,6 +17,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     describe,
 )
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
+from hyperliquid_ofi_trader.research.parquet_export import ConvertError, ConvertResult, convert
 
 data_app = typer.Typer(
     name="data",

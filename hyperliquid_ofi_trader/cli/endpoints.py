@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from hyperliquid_ofi_trader.errors import OurBugError
 
-class EndpointError(ValueError):
+
+class EndpointError(OurBugError, ValueError):
     """A URL the user gave cannot be used (their fault: one clear line)."""
 
 

@@ -24,6 +24,7 @@ from hyperliquid_ofi_trader.cli.endpoints import EndpointError, ws_url_of
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingDiskError
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsCallbackError,
@@ -38,7 +39,7 @@ _COIN = re.compile(r"[A-Za-z0-9@:/_-]{1,32}")  # perps, kPEPE-style, and @index 
 _FLUSH_TIMER_S = 1.0
 
 
-class RecordError(Exception):
+class RecordError(OurBugError):
     """Recording stopped on a problem the user must fix (disk full, bad arguments)."""
 
 

@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hyperliquid_ofi_trader.backtest.latency import DEFAULT_ENTRY, DEFAULT_FEED
 from hyperliquid_ofi_trader.cli.catalog_options import (
     CatalogOption,
     CoinsOption,
@@ -29,13 +28,10 @@ from hyperliquid_ofi_trader.cli.catalog_options import (
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.research import leadlag_xcorr, microprice_fit, ofi_impact, signal_ic
-from hyperliquid_ofi_trader.research.series import (
-    MarketSeries,
-    ResearchError,
-    book_tick,
-    load_market,
-)
+from hyperliquid_ofi_trader.research.recordings import load_market
+from hyperliquid_ofi_trader.research.series import MarketSeries, ResearchError, book_tick
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel, MicropriceModelError
+from hyperliquid_ofi_trader.sim.latency import DEFAULT_ENTRY, DEFAULT_FEED
 
 research_app = typer.Typer(
     name="research",

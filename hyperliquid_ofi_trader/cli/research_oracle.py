@@ -15,13 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hyperliquid_ofi_trader.backtest.latency import DEFAULT_ENTRY, Constant, Distribution
 from hyperliquid_ofi_trader.cli.research import research_app
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 from hyperliquid_ofi_trader.research.oracle import OracleSettings, oracle
 from hyperliquid_ofi_trader.research.series import ResearchError
+from hyperliquid_ofi_trader.sim.latency import DEFAULT_ENTRY, Constant, Distribution
 
 _HELP = ("The clairvoyant bound: what a trader reacting to the lead coin, with our latency "
          "and knowing the traded coin's future touch path, could net per round trip after "

@@ -23,15 +23,17 @@ from rich.live import Live
 from rich.markup import escape
 
 from hyperliquid_ofi_trader.cli.endpoints import EndpointError, api_endpoints, ws_url_of
+from hyperliquid_ofi_trader.cli.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.cli.sim_exchange import (
     SimExchangeError,
     SimExchangeOptions,
     build_relay_server,
     build_server,
 )
-from hyperliquid_ofi_trader.config import ConfigError, load_config
+from hyperliquid_ofi_trader.config import ConfigError, Network, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
 from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
@@ -43,7 +45,6 @@ from hyperliquid_ofi_trader.runtime.live import (
 from hyperliquid_ofi_trader.runtime.live_view import TerminalView
 from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
-from hyperliquid_ofi_trader.runtime.run_summary import build_summary, print_summary
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
@@ -65,18 +66,13 @@ class Venue(enum.StrEnum):
     PAPER = "paper"  # the real feed relayed into the emulator: `hlofi paper`
 
 
-class Network(enum.StrEnum):
-    TESTNET = "testnet"
-    MAINNET = "mainnet"
-
-
 # Exit codes: 0 the run ended normally, 1 it could not start (message on stderr),
 # 3 it ran but ended HALTED (kill switch or operator kill): a script must not read it as
 # success. 2 is click's own usage error.
 EXIT_HALTED = 3
 
 
-class RunAbortError(Exception):
+class RunAbortError(OurBugError):
     """A user-facing reason not to start."""
 
 

@@ -27,6 +27,7 @@ import typer
 
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
 from hyperliquid_ofi_trader.sim.faults import (
     ENV_FAULTS,
@@ -47,7 +48,7 @@ _MS = 1_000_000
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-class SimExchangeError(Exception):
+class SimExchangeError(OurBugError):
     """The user asked for something the emulator cannot start with."""
 
 

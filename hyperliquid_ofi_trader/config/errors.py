@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from hyperliquid_ofi_trader.config.rules import ConfigRuleError, KeyPath, render_key
+from hyperliquid_ofi_trader.errors import OurBugError
 
 SECTION_FILES: dict[str, str] = {
     "symbols": "symbols.yaml",
@@ -43,7 +44,7 @@ class ConfigIssue:
         return f"{self.file}: {self.key} = {self.value}: {self.problem}"
 
 
-class ConfigError(Exception):
+class ConfigError(OurBugError):
     """The configuration is invalid; the message lists every problem found."""
 
     def __init__(self, issues: Sequence[ConfigIssue]) -> None:

@@ -24,7 +24,7 @@ from hyperliquid_ofi_trader.config.base import (
     FrozenModel,
 )
 from hyperliquid_ofi_trader.config.risk_schema import (
-    DeadMansSwitch,
+    DeadMansSwitchConfig,
     ExecutionTimeouts,
     JournalSettings,
     KillSwitchThresholds,
@@ -79,7 +79,7 @@ __all__ = [
     "CoinSpec",
     "CoinThresholds",
     "CostThresholds",
-    "DeadMansSwitch",
+    "DeadMansSwitchConfig",
     "ExecutionTimeouts",
     "FeedThresholds",
     "ForecastThresholds",

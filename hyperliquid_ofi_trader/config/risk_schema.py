@@ -134,7 +134,7 @@ class StageErrorThresholds(FrozenModel):
         return self
 
 
-class DeadMansSwitch(FrozenModel):
+class DeadMansSwitchConfig(FrozenModel):
     """Venue scheduleCancel while orders rest, plus a client-side fallback."""
 
     enabled: bool = Field(description="Arm scheduleCancel while orders rest.")
@@ -183,7 +183,7 @@ ALWAYS_LATCH: frozenset[str] = frozenset({"operator_kill", "manual"})
 TriggerNames = Annotated[tuple[str, ...], Strict(False)]
 
 
-class RecoveryPolicy(FrozenModel):
+class RecoveryPolicyConfig(FrozenModel):
     """After a short outage: which triggers recover by themselves, and which latch.
 
     A trigger in `auto_recover` leaves REDUCING / HALTED without an operator once every
@@ -252,8 +252,8 @@ class RiskConfig(FrozenModel):
     limits: RiskLimits = Field(description="Hard limits.")
     kill_switch: KillSwitchThresholds = Field(description="Halt conditions.")
     stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
-    dead_mans_switch: DeadMansSwitch = Field(description="Dead man's switch.")
+    dead_mans_switch: DeadMansSwitchConfig = Field(description="Dead man's switch.")
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
     journal: JournalSettings = Field(description="Decision journal.")
-    recovery: RecoveryPolicy = Field(
+    recovery: RecoveryPolicyConfig = Field(
         description="Which degradations recover by themselves after a short outage.")

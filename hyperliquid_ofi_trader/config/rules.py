@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 KeyPath = tuple[str | int, ...]
 
 
@@ -37,7 +39,7 @@ class Violation:
         return f"{keys}: {self.rule}"
 
 
-class ConfigRuleError(ValueError):
+class ConfigRuleError(OurBugError, ValueError):
     """A model validator found one or more broken cross-field rules (all listed)."""
 
     def __init__(self, violations: Iterable[Violation]) -> None:

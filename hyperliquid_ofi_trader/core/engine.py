@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock, LatencyMonitor
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -85,16 +86,14 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.stages import (
     AlphaStage,
-    BookView,
     CoinMarket,
     Explainer,
     ExposurePuller,
     GateResult,
     GatewayListener,
-    KillSwitch,
+    KillSwitchStage,
     OrderSink,
     PlanIntent,
     PositionSource,
@@ -223,11 +222,11 @@ class Engine:
     """The pipeline. See the module docstring for what each event does."""
 
     def __init__(self, config: EngineSettings | AppConfig, clock: Clock, journal: Journal,
-                 *, markets: Mapping[str, CoinMarket] | None = None,
+                 *, markets: Mapping[str, CoinMarket],
                  signals: SignalStage | None = None, regime: RegimeStage[R] | None = None,
                  alpha: AlphaStage[R] | None = None, router: Router | None = None,
                  positions: PositionSource | None = None, risk_gate: RiskGate | None = None,
-                 order_sink: OrderSink | None = None, kill_switch: KillSwitch | None = None,
+                 order_sink: OrderSink | None = None, kill_switch: KillSwitchStage | None = None,
                  reconciler: Reconciler | None = None,
                  private_listeners: Sequence[PrivateListener] = (),
                  gateway_listeners: Sequence[GatewayListener] = (),
@@ -236,8 +235,7 @@ class Engine:
                          else EngineSettings.from_config(config))
         self._clock = clock
         self._journal = journal
-        self.markets: Mapping[str, CoinMarket] = (
-            markets if markets is not None else default_markets(self.settings))
+        self.markets: Mapping[str, CoinMarket] = markets
         self.latency = {coin: LatencyMonitor() for coin in self.markets}
         self._signals = signals
         self._regime: RegimeStage[RegimeView] | None = regime
@@ -670,7 +668,7 @@ class Engine:
         now = self._clock.now_ns()
         return now, now
 
-    def _check_kill_switch(self, kill: KillSwitch, ev: AnyEvent) -> None:
+    def _check_kill_switch(self, kill: KillSwitchStage, ev: AnyEvent) -> None:
         try:
             why = kill.check(ev, self._clock.now_ns())
         except Exception as exc:
@@ -866,9 +864,3 @@ def _regime_inputs(regime: RegimeView) -> Any:
         return msgspec.to_builtins(regime)
     return {"tradable": regime.tradable, "reasons": list(regime.reasons)}
 
-
-def default_markets(settings: EngineSettings) -> dict[str, CoinMarket]:
-    """Per-coin market data built from the real data classes (data/ package)."""
-    return {coin: CoinData(coin, trade_window_ns=settings.trade_window_ns,
-                           vol_halflife_ns=settings.vol_halflife_ns)
-            for coin in settings.coins}

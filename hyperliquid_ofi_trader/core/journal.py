@@ -64,6 +64,7 @@ from hyperliquid_ofi_trader.core.persistence import (
     atomic,
 )
 from hyperliquid_ofi_trader.core.state import Transition
+from hyperliquid_ofi_trader.errors import OurBugError
 
 DEFAULT_BATCH_SIZE: Final = 64
 # Decision ids reserved per durable commit: one ~15 us commit per this many decisions.
@@ -188,7 +189,7 @@ _RECOVER_LOST: Final = (
     "WHERE d.id IS NULL AND o.decision_id > 0 GROUP BY o.decision_id")
 
 
-class JournalError(Exception):
+class JournalError(OurBugError):
     """The journal file cannot be used (bad path, not a journal, newer schema): user-facing."""
 
 

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from hyperliquid_ofi_trader.errors import TransientError
+
 BUSY_TIMEOUT_S: Final = 0.05
 DIR_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
@@ -55,7 +57,7 @@ Row = tuple[Any, ...]
 Statement = tuple[str, Sequence[Row]]
 
 
-class TransientWriteError(Exception):
+class TransientWriteError(TransientError):
     """The database refused a write for a reason that may pass (locked, full, I/O)."""
 
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     AssetCtx,
@@ -49,21 +50,6 @@ if TYPE_CHECKING:  # state.py's gate filters plans of the intents below
     from hyperliquid_ofi_trader.core.state import TradingState
 
 # ---------------------------------------------------------------- market data
-
-
-class BookView(Protocol):
-    """Read side of `data.orderbook.OrderBook` that stages and the journal use."""
-
-    @property
-    def exchange_ns(self) -> int: ...
-
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-    def mid(self) -> float | None: ...
-
-    def depth(self, levels: int = 5) -> float: ...
 
 
 class CoinMarket(Protocol):
@@ -282,7 +268,7 @@ class TimerListener(Protocol):
     def on_timer(self, now_ns: int) -> None: ...
 
 
-class KillSwitch(Protocol):
+class KillSwitchStage(Protocol):
     """risk/kill_switch.py: sees every event first and returns a reason to halt, or None.
     It holds its own references (books, fills, latency) like the other stages."""
 

@@ -37,6 +37,7 @@ import msgspec
 
 from hyperliquid_ofi_trader.core.events import FeedStatus
 from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, PlanIntent
+from hyperliquid_ofi_trader.errors import OurBugError
 
 
 class TradingState(enum.StrEnum):
@@ -59,7 +60,7 @@ class Trigger(enum.StrEnum):
     AUTO_RECOVER = "auto_recover"  # the risk.yaml recovery policy (risk/recovery.py)
 
 
-class IllegalTransition(Exception):  # noqa: N818 (name fixed by the issue text)
+class IllegalTransition(OurBugError):  # noqa: N818 (name fixed by the issue text)
     """A trigger that the table does not allow from the current state: our bug, fail fast."""
 
     def __init__(self, state: TradingState, trigger: Trigger) -> None:

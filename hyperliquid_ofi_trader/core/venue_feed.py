@@ -1,6 +1,6 @@
 """The inbound venue seam: a venue's raw frames in, domain events out.
 
-The outbound seam is `execution.commands.CommandPort` (the order manager's commands to a
+The outbound seam is `core.commands.CommandPort` (the order manager's commands to a
 gateway). This is its inbound twin: every run mode (replay, backtest, paper, live) hands
 the frames it reads or receives to a `VenueFeed` and gets back the venue-neutral events of
 `core.events`, so nothing above the venue adapter reads a venue's JSON or its channel

@@ -43,6 +43,7 @@ import msgspec
 
 from hyperliquid_ofi_trader.core.events import AnyEvent, Rejection
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, recording_files
+from hyperliquid_ofi_trader.errors import TransientError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class _Trailer(msgspec.Struct, tag="t", array_like=True):
     stats: dict[str, Any]
 
 
-class CacheCorruptError(Exception):
+class CacheCorruptError(TransientError):
     """An entry's bytes are not what was written (checked before use)."""
 
 

@@ -32,16 +32,18 @@ from types import TracebackType
 
 import zstandard as zstd
 
+from hyperliquid_ofi_trader.errors import OurBugError, TraderError, TransientError
+
 NS_PER_HOUR = 3_600_000_000_000
 SUFFIX = ".ndjson.zst"
 _FLUSH_BLOCK = zstd.COMPRESSOBJ_FLUSH_BLOCK
 
 
-class RecordingError(Exception):
+class RecordingError(TraderError):
     """Base of recorder errors."""
 
 
-class RecordingDiskError(RecordingError):
+class RecordingDiskError(RecordingError, TransientError):
     """The environment failed us: the disk is full, read-only, missing or not permitted.
 
     The current file is abandoned (it stays readable up to its last complete frame); the
@@ -55,7 +57,7 @@ class RecordingDiskError(RecordingError):
         self.errno = cause.errno
 
 
-class RecorderClosedError(RecordingError):
+class RecorderClosedError(RecordingError, OurBugError):
     """`write` after `close`: a bug in the caller."""
 
 

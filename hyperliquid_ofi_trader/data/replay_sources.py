@@ -35,6 +35,8 @@ import msgspec
 import orjson
 import zstandard as zstd
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.catalog.query import CatalogQuery
 
@@ -55,7 +57,7 @@ _SYNTHETIC_METADATA = "recording.json"  # data/synthetic_meta.py METADATA_NAME
 # ---------------------------------------------------------------- errors
 
 
-class ReplaySourceError(Exception):
+class ReplaySourceError(OurBugError):
     """Base: the user pointed at something we cannot replay."""
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import PrivateEvent, UserFills
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ FEE_TIERS: tuple[tuple[float, float], ...] = (
 MAKER_REBATE_TIERS: tuple[float, ...] = (-0.1, -0.2, -0.3)
 
 
-class CostConfigError(ValueError):
+class CostConfigError(OurBugError, ValueError):
     """Cost settings that cannot describe a venue."""
 
 

@@ -45,6 +45,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import (
+    CancelOrder,
+    CommandPort,
+    ModifyOrder,
+    PlaceOrder,
+)
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -61,6 +67,15 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
     UserFills,
 )
+from hyperliquid_ofi_trader.core.order_state import (
+    OrderEvent,
+    OrderState,
+    is_live,
+    is_repeat,
+    is_stale,
+    transition,
+)
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
     ModifyIntent,
@@ -68,29 +83,14 @@ from hyperliquid_ofi_trader.core.stages import (
     PlanIntent,
     Tif,
 )
-from hyperliquid_ofi_trader.execution.commands import (
-    CancelOrder,
-    CommandPort,
-    ModifyOrder,
-    PlaceOrder,
-)
 from hyperliquid_ofi_trader.execution.intent_rounding import IntentGrid
 from hyperliquid_ofi_trader.execution.order_records import (
-    FillReport,
     LiveOrders,
     OpenOrderRef,
     Order,
     OrderManagerSettings,
     OrderRecord,
     valid_order_numbers,
-)
-from hyperliquid_ofi_trader.execution.order_state import (
-    OrderEvent,
-    OrderState,
-    is_live,
-    is_repeat,
-    is_stale,
-    transition,
 )
 from hyperliquid_ofi_trader.execution.order_store import (
     FillRow,

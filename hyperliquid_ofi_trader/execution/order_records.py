@@ -13,9 +13,8 @@ from typing import Final
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.events import Fill
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.order_store import OrderRow
 
 _SECOND: Final = 1_000_000_000
@@ -92,23 +91,6 @@ class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     last_error: str
     replaces: str | None
     replaced_by: str | None
-
-
-class FillReport(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """A NEW fill (never repeated) with the order that caused it, for risk and feedback.
-
-    The order fields are None for a fill of an order we have no record of (placed by
-    something else on the account)."""
-
-    fill: Fill
-    local_ns: int
-    is_snapshot: bool
-    cloid: str | None
-    decision_id: int | None
-    tif: Tif | None
-    limit_px: float | None
-    intent_ns: int | None
-    order_state: OrderState | None
 
 
 class OrderRecord:

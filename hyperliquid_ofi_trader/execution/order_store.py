@@ -44,6 +44,8 @@ from hyperliquid_ofi_trader.core.persistence import (
     WriteHealth,
     atomic,
 )
+from hyperliquid_ofi_trader.core.records import PositionRow
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_ahead_log import OrderAheadLog, log_path, read_rows
 
 DEFAULT_BATCH_SIZE: Final = 64
@@ -56,7 +58,7 @@ _MICRO: Final = 1_000_000
 _log = logging.getLogger(__name__)
 
 
-class OrderStoreError(Exception):
+class OrderStoreError(OurBugError):
     """The database cannot be written or read (disk full, not a journal file): environment."""
 
 
@@ -99,13 +101,6 @@ class FillRow(msgspec.Struct, frozen=True, kw_only=True):
     exchange_ns: int
     local_ns: int
     decision_id: int | None
-
-
-class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    coin: str
-    size: float
-    entry_px: float
-    updated_ns: int
 
 
 _ORDER_COLS: Final = tuple(OrderRow.__struct_fields__)

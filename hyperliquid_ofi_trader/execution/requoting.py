@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, PlanIntent
 from hyperliquid_ofi_trader.execution.order_records import Order
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
 

@@ -61,8 +61,10 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 import msgspec
 
 from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.errors import RiskRejectedError
 from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
     OpenOrderView,
@@ -94,16 +96,6 @@ LEAD_TAG_SUFFIX = "_lead"
 """Tag suffix of an entry whose forecast comes mostly from the lead coin (risk/exposure.py
 keeps part of the order budget for these)."""
 EdgeSource = Callable[[str], EdgeEstimate | None]
-
-
-class RouterBook(Protocol):
-    """The read side of `data.orderbook.OrderBook` the router needs."""
-
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-    def levels(self, side: Side, n: int) -> list[tuple[float, float]]: ...
 
 
 OpenOrders = Callable[[str], Sequence[OpenOrderView]]
@@ -159,7 +151,7 @@ class RouterSettings:
                                requote_ticks=self.requote_ticks)
 
 
-class _SkipError(Exception):
+class _SkipError(RiskRejectedError):
     """Internal: a reasoned skip; never escapes `route`."""
 
     def __init__(self, code: str, detail: str) -> None:
@@ -192,7 +184,7 @@ class ExecutionRouter:
     )
 
     def __init__(self, settings: RouterSettings | None = None,
-                 books: Mapping[str, RouterBook] | None = None,
+                 books: Mapping[str, BookView] | None = None,
                  tactics: Tactics | None = None, open_orders: OpenOrders | None = None,
                  *, edge_of: EdgeSource | None = None, costs: CostModel | None = None,
                  clock_ns: Callable[[], int] | None = None) -> None:
@@ -222,7 +214,7 @@ class ExecutionRouter:
     # ------------------------------------------------------------ Router
 
     @property
-    def books(self) -> Mapping[str, RouterBook]:
+    def books(self) -> Mapping[str, BookView]:
         """The books the router prices from (its own empty ones when built without)."""
         return self._books
 
@@ -382,7 +374,7 @@ class ExecutionRouter:
         return OrderIntent(coin=coin, is_buy=is_buy, size=size, price=price, tif=tif,
                            reduce_only=reduce_only, tag=tag)
 
-    def _maybe_exit(self, inst: Instrument, book: RouterBook, coin: str, edge: EdgeEstimate,
+    def _maybe_exit(self, inst: Instrument, book: BookView, coin: str, edge: EdgeEstimate,
                     position: float, bid: float, ask: float) -> OrderIntent | None:
         """The explicit exit of an open position (see the module doc), or None."""
         now = self._clock_ns() if self._clock_ns is not None else edge.exchange_ns
@@ -500,7 +492,7 @@ class ExecutionRouter:
                         "or our own resting orders block it)")
         return price
 
-    def _size(self, inst: Instrument, book: RouterBook, tif: Tif, is_buy: bool, price: float,
+    def _size(self, inst: Instrument, book: BookView, tif: Tif, is_buy: bool, price: float,
               alpha: float, position: float, pending: float,
               bid: float | None, ask: float | None) -> tuple[float, bool]:
         """`pending`: the open size of our resting orders on this side (see `_same_side`)."""
@@ -564,7 +556,7 @@ def _default_coin() -> str:
     return default_coin()
 
 
-def _empty_books(settings: RouterSettings) -> dict[str, RouterBook]:
+def _empty_books(settings: RouterSettings) -> dict[str, BookView]:
     from hyperliquid_ofi_trader.data.orderbook import OrderBook
 
     return {coin: OrderBook(coin) for coin in settings.instruments}
@@ -629,7 +621,7 @@ def _same_side(own: Sequence[OpenOrderView], coin: str, is_buy: bool) -> tuple[f
     return pending, found
 
 
-def _depth_inside(book: RouterBook, is_buy: bool, limit: float) -> float:
+def _depth_inside(book: BookView, is_buy: bool, limit: float) -> float:
     """Opposite-side size at prices an IOC with this limit may take, best level first."""
     total = 0.0
     for price, size in book.levels(Side.ASK if is_buy else Side.BID, _IOC_SCAN_LEVELS):

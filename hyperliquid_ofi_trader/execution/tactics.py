@@ -32,7 +32,6 @@ from typing import Protocol
 
 import msgspec
 
-from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
 _BPS = 1e-4
@@ -236,8 +235,3 @@ class Tactics:
     def _modify(o: OpenOrderView, price: float, reason: str) -> RequoteIntent:
         return RequoteIntent(kind=RequoteKind.MODIFY, coin=o.coin, cloid=o.cloid,
                              is_buy=o.is_buy, size=o.size, new_price=price, reason=reason)
-
-
-def touch_side(is_buy: bool) -> Side:
-    """The book side an order of this direction rests on."""
-    return Side.BID if is_buy else Side.ASK

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from hyperliquid_ofi_trader.core.events import OrderStatus, OrderUpdate, PrivateEvent
-from hyperliquid_ofi_trader.execution.order_records import FillReport
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _MAX_ORDERS = 20_000

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Fill
-from hyperliquid_ofi_trader.execution.order_records import FillReport
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _NS_PER_MS = 1_000_000
@@ -43,7 +43,7 @@ class MarkoutResult(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     pnl_bps: float
 
 
-class _Pending:
+class _PendingMarkout:
     __slots__ = ("due_ns", "fill", "mid0")
 
     def __init__(self, due_ns: int, fill: Fill, mid0: float | None) -> None:
@@ -63,7 +63,7 @@ class Markouts:
         if not horizons_ms or any(h <= 0 for h in horizons_ms):
             raise ValueError(f"horizons must be positive, got {horizons_ms!r}")
         self.horizons_ms = tuple(sorted(set(horizons_ms)))
-        self._pending: dict[str, list[deque[_Pending]]] = {}
+        self._pending: dict[str, list[deque[_PendingMarkout]]] = {}
         self._mid: dict[str, tuple[int, float]] = {}
         self._listeners: list[Callable[[MarkoutResult], object]] = []
         self.move_bps = {h: RunningStats() for h in self.horizons_ms}
@@ -91,7 +91,7 @@ class Markouts:
             if len(q) >= _MAX_PENDING:
                 q.popleft()
                 self.dropped += 1
-            q.append(_Pending(fill.exchange_ns + h * _NS_PER_MS, fill, mid0))
+            q.append(_PendingMarkout(fill.exchange_ns + h * _NS_PER_MS, fill, mid0))
 
     def on_market(self, event: BookSnapshot | Bbo) -> None:
         mid = _mid_of(event)
@@ -111,13 +111,13 @@ class Markouts:
 
     # ------------------------------------------------------------ internals
 
-    def _queues(self, coin: str) -> list[deque[_Pending]]:
+    def _queues(self, coin: str) -> list[deque[_PendingMarkout]]:
         queues = self._pending.get(coin)
         if queues is None:
             queues = self._pending[coin] = [deque() for _ in self.horizons_ms]
         return queues
 
-    def _complete(self, queues: list[deque[_Pending]], now_ns: int, mid: float, *,
+    def _complete(self, queues: list[deque[_PendingMarkout]], now_ns: int, mid: float, *,
                   strict: bool) -> None:
         """Complete markouts due before now (strict: with the mid that was in force) or
         exactly at now (with the new mid)."""
@@ -125,7 +125,7 @@ class Markouts:
             while q and (q[0].due_ns < now_ns if strict else q[0].due_ns <= now_ns):
                 self._emit(q.popleft(), h, mid)
 
-    def _emit(self, p: _Pending, horizon_ms: int, mid: float) -> None:
+    def _emit(self, p: _PendingMarkout, horizon_ms: int, mid: float) -> None:
         f = p.fill
         move = None if p.mid0 is None else _signed_bps(f.is_buy, mid, p.mid0)
         pnl = _signed_bps(f.is_buy, mid, f.price)

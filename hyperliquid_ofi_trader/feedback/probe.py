@@ -21,22 +21,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
-from hyperliquid_ofi_trader.execution.commands import (
+from hyperliquid_ofi_trader.core.book_view import BookView
+from hyperliquid_ofi_trader.core.commands import (
     CancelOrder,
     PlaceOrder,
 )
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.slippage import OrderContext, SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
-
-
-class TouchView(Protocol):
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
 
 SignalsOf = Callable[[str], Mapping[str, float] | None]
 _log = logging.getLogger(__name__)
@@ -45,7 +38,7 @@ _log = logging.getLogger(__name__)
 class FeedbackProbe:
     """Records order context for the feedback trackers (`OrderManager.add_sent_listener`)."""
 
-    def __init__(self, books: Mapping[str, TouchView], slippage: SlippageTracker,
+    def __init__(self, books: Mapping[str, BookView], slippage: SlippageTracker,
                  fill_rate: FillRateTracker, trust: SignalTrust | None = None,
                  signals_of: SignalsOf | None = None) -> None:
         self._books = books

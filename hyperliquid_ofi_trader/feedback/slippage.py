@@ -18,7 +18,7 @@ from collections import OrderedDict
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import Fill
-from hyperliquid_ofi_trader.execution.order_records import FillReport
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.feedback.stats import RunningStats
 
 _MAX_ORDERS = 20_000  # contexts kept; oldest dropped first (orders live seconds, not hours)

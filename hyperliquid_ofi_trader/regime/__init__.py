@@ -5,7 +5,7 @@
 
 from hyperliquid_ofi_trader.regime.detector import CoinRegime, RegimeDetector
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
-from hyperliquid_ofi_trader.regime.liquidity import CoinBook, LiquidityBook, LiquidityRegime
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
@@ -17,10 +17,8 @@ from hyperliquid_ofi_trader.regime.state import (
 from hyperliquid_ofi_trader.regime.volatility import VolatilityRegime
 
 __all__ = [
-    "CoinBook",
     "CoinRegime",
     "LiquidationDetector",
-    "LiquidityBook",
     "LiquidityLevel",
     "LiquidityRegime",
     "Reason",

@@ -19,9 +19,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trades
 from hyperliquid_ofi_trader.regime.liquidation import LiquidationDetector
-from hyperliquid_ofi_trader.regime.liquidity import CoinBook, LiquidityBook, LiquidityRegime
+from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
     Reason,
@@ -138,11 +139,11 @@ class RegimeDetector:
             regime = self._coins[coin] = self._create(coin)
         return regime
 
-    def on_book(self, book: CoinBook) -> None:
+    def on_book(self, book: BookView) -> None:
         """After every applied book update (snapshot or bbo) of `book.coin`."""
         self.on_book_for(book.coin, book)
 
-    def on_book_for(self, coin: str, book: LiquidityBook) -> None:
+    def on_book_for(self, coin: str, book: BookView) -> None:
         """Same as `on_book`, for a book view that does not carry its coin."""
         regime = self._coins.get(coin) or self.coin(coin)
         if regime.liquidity is not None:

@@ -21,8 +21,9 @@ therefore per coin (BTC and ETH depths differ by an order of magnitude).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.regime.state import (
     LiquidityLevel,
     Reason,
@@ -46,32 +47,6 @@ _CROSSED: Final = Reason.LIQ_CROSSED
 _THIN_DEPTH: Final = Reason.LIQ_THIN_DEPTH
 _WIDE_SPREAD: Final = Reason.LIQ_WIDE_SPREAD
 _DWELL: Final = Reason.LIQ_DWELL
-
-
-class LiquidityBook(Protocol):
-    """The read-only slice of a book the regimes need.
-
-    A subset of `core.stages.BookView`, so the engine's per-coin book (and
-    `data.orderbook.OrderBook`) satisfies it structurally.
-    """
-
-    @property
-    def exchange_ns(self) -> int: ...
-
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-    def mid(self) -> float | None: ...
-
-    def depth(self, levels: int = 5) -> float: ...
-
-
-class CoinBook(LiquidityBook, Protocol):
-    """A book that knows its coin (`data.orderbook.OrderBook` does)."""
-
-    @property
-    def coin(self) -> str: ...
 
 
 def validate_liquidity(enter_depth: float, exit_depth: float, enter_spread_bps: float,
@@ -190,7 +165,7 @@ class LiquidityRegime:
     def tradable(self) -> bool:
         return self.level is _LIQUID
 
-    def update(self, book: LiquidityBook) -> LiquidityLevel:
+    def update(self, book: BookView) -> LiquidityLevel:
         """Re-evaluate from the book's current state at the book's exchange time."""
         self.updates += 1
         now = book.exchange_ns
@@ -207,7 +182,7 @@ class LiquidityRegime:
 
     # ------------------------------------------------------------ internals
 
-    def _measure(self, book: LiquidityBook) -> Reason | None:
+    def _measure(self, book: BookView) -> Reason | None:
         """Read depth and spread into `self`; return a hard-fault reason, if any."""
         bid = book.best_bid()
         ask = book.best_ask()

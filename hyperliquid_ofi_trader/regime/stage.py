@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, MarketEvent, Trades
 from hyperliquid_ofi_trader.regime.detector import RegimeDetector
-from hyperliquid_ofi_trader.regime.liquidity import LiquidityBook
 from hyperliquid_ofi_trader.regime.state import RegimeState
 
 
@@ -27,7 +27,7 @@ class RegimeStageAdapter:
     __slots__ = ("_book_of", "_last", "detector", "missing_books")
 
     def __init__(self, detector: RegimeDetector,
-                 book_of: Callable[[str], LiquidityBook | None]) -> None:
+                 book_of: Callable[[str], BookView | None]) -> None:
         self.detector = detector
         self._book_of = book_of
         self._last: MarketEvent | None = None

@@ -18,8 +18,10 @@ from typing import Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
 
-class RegimeConfigError(ValueError):
+
+class RegimeConfigError(OurBugError, ValueError):
     """Regime thresholds are inconsistent: the operator's configuration is at fault.
 
     Raised at construction (startup), never on the hot path.
@@ -92,14 +94,6 @@ class RegimeState(msgspec.Struct, frozen=True, gc=False, kw_only=True):
         return out
 
 
-NOT_TRADABLE_UNKNOWN: Final = RegimeState(
-    tradable=False,
-    liquidity=LiquidityLevel.THIN,
-    volatility=VolLevel.NORMAL,
-    liquidation=False,
-    reasons=(Reason.UNKNOWN_COIN,),
-)
-"""The verdict for a coin the detector has never seen: no data is no permission."""
 
 
 def require_finite(name: str, value: float) -> None:

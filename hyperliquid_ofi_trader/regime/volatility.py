@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from hyperliquid_ofi_trader.regime.liquidity import LiquidityBook
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.regime.state import (
     VOL_ORDER,
     RegimeConfigError,
@@ -141,7 +141,7 @@ class VolatilityRegime:
         var_per_ns = self._lam * self._sum / -math.expm1(-self._lam * elapsed)
         return math.sqrt(var_per_ns * _NS_PER_S) * _BPS
 
-    def update(self, book: LiquidityBook) -> VolLevel:
+    def update(self, book: BookView) -> VolLevel:
         """Feed the book's current mid at its exchange time."""
         mid = book.mid()
         if mid is None:

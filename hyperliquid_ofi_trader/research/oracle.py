@@ -43,10 +43,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from hyperliquid_ofi_trader.backtest.latency import DEFAULT_ENTRY, Distribution
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Level, Trades
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError
+from hyperliquid_ofi_trader.sim.latency import DEFAULT_ENTRY, Distribution
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]

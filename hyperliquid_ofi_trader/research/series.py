@@ -5,7 +5,8 @@ replayed frame by frame through `HyperliquidCodec` → `OrderBook` → `OFICalcu
 `MultiLevelOFI` when asked), exactly as the engine sees it; after every accepted book change
 one row is kept: exchange time, best bid/ask, the Level-1 OFI event, and the depth. Trades
 are kept de-duplicated on their trade id. A Binance USDⓈ-M capture is read by
-`data.binance_reader` into the same shapes (research only).
+`research.binance_reader` into the same shapes (research only); `research.recordings`
+loads either kind.
 
 Everything downstream (OFI impact, lead-lag, IC, micro-price fitting) works on these arrays,
 so the analyses are written once and do not care where the data came from.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ import numpy.typing as npt
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Trades
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, ReplaySource, iter_frames
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.signals.ofi import MultiLevelOFI, OFICalculator
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
@@ -31,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-class ResearchError(Exception):
+class ResearchError(OurBugError):
     """The user's input cannot answer the question (no data for the coin, several coins)."""
 
 
@@ -259,52 +260,17 @@ def _finish_hyperliquid(path: ReplaySource, coin: str | None, replay: _Hyperliqu
                         stats: ExtractStats) -> MarketSeries:
     if replay is None or not replay.rows.ns:
         raise ResearchError(f"{path}: no usable book updates for coin {coin or '(any)'}"
-                            + _others(stats))
+                            + other_coins_note(stats))
     stats.book_rejections = dict(replay.book.rejections)
     stats.duplicate_trades = replay.trades.duplicates
     return MarketSeries("hyperliquid", replay.rows.freeze(replay.book.coin),
                         replay.trades.freeze(), stats)
 
 
-def _others(stats: ExtractStats) -> str:
+def other_coins_note(stats: ExtractStats) -> str:
     if not stats.other_coins:
         return ""
     return " (it holds: " + ", ".join(sorted(stats.other_coins)) + "; pick one with --coin)"
-
-
-def binance_symbol(coin: str) -> str:
-    """The USDⓈ-M perpetual of a coin: ETH -> ETHUSDT (a full symbol is kept)."""
-    upper = coin.strip().upper()
-    return upper if upper.endswith(("USDT", "USDC")) else f"{upper}USDT"
-
-
-def _binance_holds(path: Path, symbol: str | None) -> str:
-    from hyperliquid_ofi_trader.data import binance_reader
-
-    try:
-        held = binance_reader.load_binance(path).coin if symbol is not None else ""
-    except ResearchError:
-        return ""
-    return f" (it holds: {held}; pick it with --coin {held.removesuffix('USDT')})" if held else ""
-
-
-def load_market(path: ReplaySource, coin: str | None = None, levels: int = 1) -> MarketSeries:
-    """Any supported recording: Binance USDⓈ-M capture or Hyperliquid frames (a catalog
-    selection holds Hyperliquid frames)."""
-    from hyperliquid_ofi_trader.data import binance_reader  # research-only dependency
-
-    if isinstance(path, Path) and binance_reader.is_binance_capture(path):
-        # --coin ETH means the ETHUSDT stream; a capture without it says what it holds.
-        symbol = None if coin is None else binance_symbol(coin)
-        try:
-            return binance_reader.load_binance(path, symbol)
-        except ResearchError as exc:
-            raise ResearchError(f"{exc}{_binance_holds(path, symbol)}") from exc
-    market = load_hyperliquid(path, coin, levels)
-    if coin is None and market.stats.other_coins:
-        raise ResearchError(f"{path}: several coins in this recording, using {market.coin} "
-                            "is a guess" + _others(market.stats))
-    return market
 
 
 # ---------------------------------------------------------------- grid helpers

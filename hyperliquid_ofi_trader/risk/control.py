@@ -35,18 +35,18 @@ from typing import Final
 import msgspec
 
 from hyperliquid_ofi_trader.core.events import ControlCommand
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.utils.atomic_file import atomic_write, read_small
 
 CONTROL_FILE: Final = "control.json"
 ACK_FILE: Final = "control_ack.json"
 LOCK_FILE: Final = "control.lock"
 COMMANDS: Final = frozenset({"kill", "resume"})
-POLL_INTERVAL_MS: Final = 200
 _MAX_REASON: Final = 500
 _MAX_BYTES: Final = 64 * 1024
 
 
-class ControlError(Exception):
+class ControlError(OurBugError):
     """The user's request cannot be written (bad directory, bad command): their fault."""
 
 

@@ -44,7 +44,7 @@ from hyperliquid_ofi_trader.core.events import (
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.risk_schema import (
-        DeadMansSwitch as DeadMansSwitchSection,
+        DeadMansSwitchConfig,
     )
 
 _NS_PER_MS: Final = 1_000_000
@@ -73,7 +73,7 @@ NOTHING: Final = DmsAction(kind=DmsKind.NONE)
 class DeadMansSwitch:
     """See the module docstring. All times are event/clock ns passed in by the caller."""
 
-    def __init__(self, section: DeadMansSwitchSection, *,
+    def __init__(self, section: DeadMansSwitchConfig, *,
                  ack_timeout_ns: int = 5 * _NS_PER_S) -> None:
         """From risk.yaml `dead_mans_switch` (validated there: arm_ahead_s >= 5 s, the
         venue's rule; a trigger budget >= 1; a positive fallback); seconds become ns here.

@@ -49,6 +49,7 @@ from hyperliquid_ofi_trader.core.stages import (
     PlanIntent,
 )
 from hyperliquid_ofi_trader.core.state import TradingState
+from hyperliquid_ofi_trader.errors import RiskRejectedError
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
     Instrument,
     is_valid_price,
@@ -75,7 +76,7 @@ class ExposureSource(Protocol):
     def coins(self) -> tuple[str, ...]: ...
 
 
-class _RejectError(Exception):
+class _RejectError(RiskRejectedError):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(code)
         self.reason = f"{code}: {detail}"

@@ -10,8 +10,8 @@ than keeping a small position under a human's eyes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
 from hyperliquid_ofi_trader.core.stages import (
     ExposurePuller,
@@ -25,13 +25,7 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrum
 FLATTEN_DECISION_ID = 0  # orders not caused by a strategy decision: the halt itself
 
 
-class TouchBook(Protocol):
-    def best_bid(self) -> tuple[float, float] | None: ...
-
-    def best_ask(self) -> tuple[float, float] | None: ...
-
-
-def flatten_intents(positions: Mapping[str, float], books: Mapping[str, TouchBook],
+def flatten_intents(positions: Mapping[str, float], books: Mapping[str, BookView],
                     instruments: Mapping[str, Instrument],
                     slippage_bps: float) -> list[OrderIntent]:
     """One reduce-only IOC per non-zero position that has a touch to trade against."""
@@ -63,7 +57,7 @@ class FlatteningSink:
 
     def __init__(self, inner: OrderSink, enabled: bool,
                  positions: Callable[[], Mapping[str, float]],
-                 books: Mapping[str, TouchBook], instruments: Mapping[str, Instrument],
+                 books: Mapping[str, BookView], instruments: Mapping[str, Instrument],
                  slippage_bps: float) -> None:
         self.inner = inner
         self._enabled = enabled

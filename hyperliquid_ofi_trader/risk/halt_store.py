@@ -19,6 +19,7 @@ from typing import Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.utils.atomic_file import atomic_write, read_small
 
 HALT_FILE: Final = "halt.json"
@@ -39,7 +40,7 @@ _decoder = msgspec.json.Decoder(HaltRecord)
 _encoder = msgspec.json.Encoder()
 
 
-class HaltStoreError(Exception):
+class HaltStoreError(OurBugError):
     """A durable halt cannot be written or removed: the caller must say so, loudly."""
 
 

@@ -51,6 +51,10 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
+from hyperliquid_ofi_trader.core.commands import (
+    CancelOrder,
+    PlaceOrder,
+)
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -65,10 +69,6 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
-from hyperliquid_ofi_trader.execution.commands import (
-    CancelOrder,
-    PlaceOrder,
-)
 from hyperliquid_ofi_trader.risk.kill_state import HALTED_ALREADY, KillState, judge
 
 if TYPE_CHECKING:  # the sections' types only: config sits below the components
@@ -82,7 +82,6 @@ SLIPPAGE: Final = "consecutive_slippage"
 STALE_FEED: Final = "stale_feed"
 DAILY_LOSS: Final = "daily_loss"
 OPERATOR: Final = "operator_kill"
-CODES: Final = (FEED_LAG, ORDER_RTT, DEPTH_VANISH, SLIPPAGE, STALE_FEED, DAILY_LOSS, OPERATOR)
 
 _NS_PER_S: Final = 1_000_000_000
 _NS_PER_MS: Final = 1_000_000

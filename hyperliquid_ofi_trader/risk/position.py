@@ -36,8 +36,7 @@ from hyperliquid_ofi_trader.core.events import (
     PositionSnapshot,
     PrivateEvent,
 )
-from hyperliquid_ofi_trader.execution.order_records import FillReport
-from hyperliquid_ofi_trader.execution.order_store import PositionRow
+from hyperliquid_ofi_trader.core.records import FillReport, PositionRow
 
 _log = logging.getLogger(__name__)
 # Sizes carry at most 8 decimals: anything below this is float residue of a close.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.risk_schema import (
-        RecoveryPolicy as RecoveryPolicySection,
+        RecoveryPolicyConfig,
     )
 
 _NS_PER_S: Final = 1_000_000_000
@@ -57,7 +57,7 @@ class RecoveryPolicy:
     __slots__ = ("_asked_at", "_asked_ns", "_healthy_since", "_recoveries", "auto_recover",
                  "healthy_for_ns", "latch", "max_per_hour", "waiting_for")
 
-    def __init__(self, section: RecoveryPolicySection) -> None:
+    def __init__(self, section: RecoveryPolicyConfig) -> None:
         """risk.yaml `recovery` (validated there: every known trigger in exactly one list);
         seconds become ns here."""
         self.auto_recover = frozenset(section.auto_recover)

@@ -16,13 +16,13 @@ from typing import Any
 from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
 from hyperliquid_ofi_trader.config.models import AppConfig
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.engine import Engine, EngineSettings
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.stages import (
     GatewayListener,
-    KillSwitch,
+    KillSwitchStage,
     OrderSink,
     PositionSource,
     PrivateListener,
@@ -31,11 +31,11 @@ from hyperliquid_ofi_trader.core.stages import (
     Router,
     TimerListener,
 )
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 from hyperliquid_ofi_trader.regime.build import build_coin_detector
 from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
-from hyperliquid_ofi_trader.signals.book_view import BookView
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
 
@@ -58,7 +58,7 @@ class Execution:
     positions: PositionSource | None = None
     risk_gate: RiskGate | None = None
     order_sink: OrderSink | None = None
-    kill_switch: KillSwitch | None = None
+    kill_switch: KillSwitchStage | None = None
     private_listeners: Sequence[PrivateListener] = ()
     gateway_listeners: Sequence[GatewayListener] = ()
     timer_listeners: Sequence[TimerListener] = ()

@@ -1,7 +1,7 @@
 """Build the order path (router, risk, order manager, feedback) for any venue port.
 
 The live gateway, the emulator-backed gateway and the backtest's simulated gateway all
-implement `execution.commands.CommandPort`; this builder wires the same objects in front of
+implement `core.commands.CommandPort`; this builder wires the same objects in front of
 whichever one it is given, so every mode runs one decision path.
 
 Command flow:  OrderManager → port (gateway); the dead man's switch arms first (resting
@@ -22,6 +22,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import CommandPort
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     AnyEvent,
@@ -29,8 +30,7 @@ from hyperliquid_ofi_trader.core.events import (
     BookSnapshot,
     GatewayEvent,
 )
-from hyperliquid_ofi_trader.core.market_data import CoinData
-from hyperliquid_ofi_trader.execution.commands import CommandPort
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore

@@ -52,10 +52,11 @@ from hyperliquid_ofi_trader.core.events import (
     UserFills,
 )
 from hyperliquid_ofi_trader.core.journal import Journal, JournalError
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.persistence import make_private_dir
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
+from hyperliquid_ofi_trader.data.coin_data import CoinData
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
@@ -131,7 +132,7 @@ _NS_PER_DAY = 86_400 * 1_000_000_000
 _PIPELINE_WINDOW = 65_536
 
 
-class LiveRunError(Exception):
+class LiveRunError(OurBugError):
     """A run could not start (venue unreachable, coin unknown to the venue, ...)."""
 
 

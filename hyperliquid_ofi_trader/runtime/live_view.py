@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from hyperliquid_ofi_trader.execution.order_records import FillReport
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.runtime.dashboard.snapshot import PipelineCache, live_snapshot
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from typing import Final
 
 from hyperliquid_ofi_trader.core.persistence import WriteHealth
+from hyperliquid_ofi_trader.errors import TransientError
 
 DEFAULT_PERIOD_NS: Final = 1_000_000_000
 
 
-class PersistenceError(Exception):
+class PersistenceError(TransientError):
     """The journal or the order store is failing to write (environment, not our bug)."""
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.utils.atomic_file import atomic_write, read_small
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class PnlStatus(msgspec.Struct, frozen=True, kw_only=True):
     funding: float
 
 
-class OrderStatus(msgspec.Struct, frozen=True, kw_only=True):
+class OpenOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     cloid: str
     oid: int | None
     coin: str
@@ -93,7 +94,7 @@ class BookTop(msgspec.Struct, frozen=True, kw_only=True):
     spread_bps: float | None
 
 
-class FeedStatus(msgspec.Struct, frozen=True, kw_only=True):
+class FeedHealth(msgspec.Struct, frozen=True, kw_only=True):
     healthy: bool
     unhealthy: tuple[str, ...]
     connects: int
@@ -131,9 +132,9 @@ class RunStatus(msgspec.Struct, frozen=True, kw_only=True):
     books: dict[str, BookTop]
     positions: tuple[PositionStatus, ...]
     pnl: PnlStatus
-    open_orders: tuple[OrderStatus, ...]
+    open_orders: tuple[OpenOrderRow, ...]
     last_decisions: tuple[DecisionStatus, ...]
-    feed: FeedStatus
+    feed: FeedHealth
     counters: dict[str, Any]
     control: ControlStatus
     recovery: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -144,7 +145,7 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(RunStatus)
 
 
-class StatusError(Exception):
+class StatusError(OurBugError):
     """A status file is missing or unreadable."""
 
 
@@ -274,24 +275,24 @@ def _pnl(positions: tuple[PositionStatus, ...]) -> PnlStatus:
                      unrealised=unrealised, funding=funding)
 
 
-def _orders(runner: LiveRunner, now: int) -> tuple[OrderStatus, ...]:
+def _orders(runner: LiveRunner, now: int) -> tuple[OpenOrderRow, ...]:
     stack = runner.stack
     if stack is None:
         return ()
-    return tuple(OrderStatus(cloid=o.cloid, oid=o.oid, coin=o.coin,
-                             side="buy" if o.is_buy else "sell", price=o.price, size=o.size,
-                             filled=o.filled, tif=o.tif.value, reduce_only=o.reduce_only,
-                             state=o.state.value,
-                             decision_id=o.decision_id,
-                             age_s=max(0.0, (now - o.created_ns) / _NS_PER_S))
+    return tuple(OpenOrderRow(cloid=o.cloid, oid=o.oid, coin=o.coin,
+                              side="buy" if o.is_buy else "sell", price=o.price, size=o.size,
+                              filled=o.filled, tif=o.tif.value, reduce_only=o.reduce_only,
+                              state=o.state.value,
+                              decision_id=o.decision_id,
+                              age_s=max(0.0, (now - o.created_ns) / _NS_PER_S))
                  for o in stack.orders.open_orders())
 
 
-def _feed(runner: LiveRunner, snap: Any, now: int) -> FeedStatus:
+def _feed(runner: LiveRunner, snap: Any, now: int) -> FeedHealth:
     ws = runner.ws
     unhealthy: tuple[str, ...] = tuple(snap.feeds_unhealthy) if snap is not None else ()
     last = snap.last_local_ns if snap is not None else 0
-    return FeedStatus(healthy=ws is not None and runner.connects > 0 and not unhealthy,
+    return FeedHealth(healthy=ws is not None and runner.connects > 0 and not unhealthy,
                       unhealthy=unhealthy, connects=runner.connects,
                       last_event_age_s=(now - last) / _NS_PER_S if last else None,
                       last_error=ws.stats.last_error if ws is not None else "",

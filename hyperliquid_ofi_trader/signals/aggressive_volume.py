@@ -24,7 +24,7 @@ from hyperliquid_ofi_trader.signals.ofi import RollingSum
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.thresholds_schema import AggressiveVolumeThresholds
-    from hyperliquid_ofi_trader.signals.book_view import BookView
+    from hyperliquid_ofi_trader.core.book_view import BookView
     from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 

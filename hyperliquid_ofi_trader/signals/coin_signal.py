@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.core.book_view import BookView
     from hyperliquid_ofi_trader.core.events import Trades
-    from hyperliquid_ofi_trader.signals.book_view import BookView
     from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 

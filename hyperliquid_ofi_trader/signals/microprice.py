@@ -25,18 +25,19 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.thresholds_schema import MicropriceThresholds
-    from hyperliquid_ofi_trader.signals.book_view import BookView
+    from hyperliquid_ofi_trader.core.book_view import BookView
     from hyperliquid_ofi_trader.signals.signal_state import SignalState
 
 MODEL_FORMAT = "hlofi-microprice"
 MODEL_VERSION = 1
 
 
-class MicropriceModelError(ValueError):
+class MicropriceModelError(OurBugError, ValueError):
     """A model file that cannot be used: missing, unreadable or inconsistent (user's input)."""
 
 

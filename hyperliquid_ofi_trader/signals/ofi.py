@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import numpy.typing as npt
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.signals.book_view import BookView
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal
 
 if TYPE_CHECKING:

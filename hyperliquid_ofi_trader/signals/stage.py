@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, MarketEvent, Trades
-from hyperliquid_ofi_trader.signals.book_view import BookView
 from hyperliquid_ofi_trader.signals.coin_signal import CoinSignal, overrides
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 from hyperliquid_ofi_trader.signals.registry import COIN_SIGNALS

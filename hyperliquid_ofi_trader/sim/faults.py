@@ -52,11 +52,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.errors import OurBugError
 
 _NS: Final = 1_000_000_000
 
 
-class FaultError(ValueError):
+class FaultError(OurBugError, ValueError):
     """A fault command the operator (or test) got wrong: unknown fault, bad parameter."""
 
 
@@ -73,7 +74,7 @@ class FrameFate(enum.Enum):
 
 
 @dataclass(slots=True)
-class Trigger:
+class FaultTrigger:
     """A fault that fires with `probability`, at most `remaining` times, until `until_ns`."""
 
     probability: float
@@ -133,7 +134,7 @@ class FaultInjector:
         self.seed = seed
         self._clock = clock
         self._rngs = {name: random.Random(f"{seed}:{name}") for name in _TRIGGERED}
-        self._triggers: dict[str, Trigger] = {}
+        self._triggers: dict[str, FaultTrigger] = {}
         self._windows: dict[str, int] = {}  # name -> until_ns
         self.ack_delay_s = 0.0
         self.rate_limit_kind = "address"
@@ -251,7 +252,7 @@ class FaultInjector:
                 int(_number(params, "status", 500.0, 500.0, 599.0)),
                 applied=_choice(params, "applied", ("yes", "no")) == "yes",
                 garbled=_choice(params, "shape", ("status", "garbled")) == "garbled")
-        self._triggers[name] = Trigger(probability, count, until)
+        self._triggers[name] = FaultTrigger(probability, count, until)
 
     def _arm_window(self, name: str, params: Mapping[str, Any]) -> None:
         extra = _EXTRA_KEYS.get(name, frozenset())

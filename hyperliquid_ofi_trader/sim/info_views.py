@@ -16,16 +16,14 @@ universe with no pairs, and `perpDexs` lists only the main dex (`null`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim.accounts import Account, Position, num
 from hyperliquid_ofi_trader.sim.candles import is_interval
 from hyperliquid_ofi_trader.sim.fee_view import DAY_MS, DAYS_SHOWN, user_fees
 from hyperliquid_ofi_trader.sim.pushes import frontend_order_wire, order_wire
-
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.sim.venue_state import VenueState
 
 MAX_FILLS_ANSWER = 2000
 MAX_ORDERS_ANSWER = 2000
@@ -53,7 +51,7 @@ class InfoViews:
 
     __slots__ = ("_handlers", "_v")
 
-    def __init__(self, venue: SimVenue) -> None:
+    def __init__(self, venue: VenueState) -> None:
         self._v = venue
         self._handlers: dict[str, Callable[[dict[str, Any], int], Any]] = {
             "meta": lambda b, t: venue.meta(),

@@ -1,6 +1,6 @@
 """Market sources for the emulator: where its external market comes from.
 
-A `MarketSource` hands out batches of market events, each with the offset (ns from the
+A `MarketSource` (sim/pump.py) hands out batches of market events, each with the offset (ns from the
 source's start) at which it is due. The emulator's server pumps any source the same way:
 wait until `start + offset` (scaled by nothing: sources already apply their speed), feed
 the events to the venue (`SimVenue.on_market`) and push them to subscribers. Two sources:
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 import msgspec
 
@@ -38,14 +38,6 @@ from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import Hyperliqui
 
 _MS: Final = 1_000_000
 _MARKET: Final = (BookSnapshot, Bbo, Trades, AssetCtx)
-
-
-class MarketSource(Protocol):
-    """What the emulator's server pumps: batches of market events with their due offsets."""
-
-    def next_batch(self) -> tuple[int, list[MarketEvent]] | None:
-        """(offset in ns from the start, events), non-decreasing offsets; None when done."""
-        ...
 
 
 class _Retimer:

@@ -14,17 +14,15 @@ print unless the external feed already printed that volume.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
 from hyperliquid_ofi_trader.sim.matching import ASK, BID, Match, SimOrder
 from hyperliquid_ofi_trader.sim.pushes import side_text
 from hyperliquid_ofi_trader.sim.requests import OrderReq
+from hyperliquid_ofi_trader.sim.venue_state import VenueState
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import is_valid_price
-
-if TYPE_CHECKING:
-    from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 _EPS = 1e-9
 
@@ -34,7 +32,7 @@ class OrderEntry:
 
     __slots__ = ("_v",)
 
-    def __init__(self, venue: SimVenue) -> None:
+    def __init__(self, venue: VenueState) -> None:
         self._v = venue
 
     # ------------------------------------------------------------ place

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 _CLOID: Final = re.compile(r"0x[0-9a-fA-F]{32}")
 _NUMBER: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 TIFS: Final = frozenset({"Alo", "Ioc", "Gtc"})
 
 
-class BadRequestError(ValueError):
+class BadRequestError(OurBugError, ValueError):
     """The body does not deserialise into the venue's types (the caller's bug)."""
 
 

@@ -17,7 +17,7 @@ None of these is market data. Each is a planted truth the strategy can be judged
   (taker round trips >= 3 bps per hour): beta 6 gave min 36, p10 60, mean 109 (2 of 30
   seeds short); beta 8: min 60, p10 72, mean 182; beta 10: min 156, p10 176, mean 244;
   a slower catch-up (beta 8, 1.5 s) lowers it (min 68, mean 129). See
-  `tests/unit/test_scenarios.py` and `bench/bench_edge_scenarios.py`.
+  `tests/unit/sim/test_scenarios.py` and `bench/bench_edge_scenarios.py`.
 
 `settings_for(name, start_ns)` builds the settings; `SCENARIOS` lists what exists.
 """

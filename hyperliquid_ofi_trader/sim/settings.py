@@ -14,10 +14,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import Final
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 DAY_MS: Final = 86_400_000
 
 
-class SimSettingsError(ValueError):
+class SimSettingsError(OurBugError, ValueError):
     """The emulator was configured with impossible values (operator error)."""
 
 

@@ -67,9 +67,9 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
 )
 from hyperliquid_ofi_trader.sim.synthetic_book import (
-    CoinBook,
-    CoinSpec,
     LadderSide,
+    SyntheticCoinBook,
+    SyntheticCoinSpec,
     SyntheticConfigError,
     tick_band,
 )
@@ -77,9 +77,9 @@ from hyperliquid_ofi_trader.sim.synthetic_book import (
 __all__ = [
     "BTC",
     "ETH",
-    "CoinSpec",
     "LeadLagSpec",
     "RegimeSpec",
+    "SyntheticCoinSpec",
     "SyntheticConfigError",
     "SyntheticMarket",
     "SyntheticSettings",
@@ -102,12 +102,12 @@ def _positive(x: float) -> bool:
     return math.isfinite(x) and x > 0.0
 
 
-BTC: Final = CoinSpec(
+BTC: Final = SyntheticCoinSpec(
     name="BTC", start_px=95_000.0, sz_decimals=5, touch_size=1.2, depth_growth=1.25,
     order_size=0.25, limit_size=0.3, market_size=0.08, vol_bps=0.35, noise_rate=40.0,
     informed_rate=40.0, gap_prob=0.25, open_interest=30_000.0, day_volume_usd=2e9,
 )
-ETH: Final = CoinSpec(
+ETH: Final = SyntheticCoinSpec(
     name="ETH", start_px=3_500.0, sz_decimals=4, touch_size=15.0, depth_growth=1.25,
     order_size=3.0, limit_size=4.0, market_size=1.0, vol_bps=0.2, noise_rate=30.0,
     informed_rate=40.0, gap_prob=0.15, open_interest=500_000.0, day_volume_usd=8e8,
@@ -167,7 +167,7 @@ class LeadLagSpec:
 class SyntheticSettings:
     """Everything the synthetic market needs besides its seed. Frozen; validated at build."""
 
-    coins: tuple[CoinSpec, ...] = (BTC, ETH)
+    coins: tuple[SyntheticCoinSpec, ...] = (BTC, ETH)
     lead_lag: LeadLagSpec | None = field(default_factory=LeadLagSpec)
     start_ns: int = 1_735_689_600_000 * _MS  # 2025-01-01 00:00 UTC, a whole millisecond
     block_ms: int = 100
@@ -312,7 +312,7 @@ class _Fair:
         return x0 + (x1 - x0) * (t_ms - t0) / (t1 - t0)
 
 
-def _log_band(spec: CoinSpec) -> tuple[float, float]:
+def _log_band(spec: SyntheticCoinSpec) -> tuple[float, float]:
     """Where the fair log-price may go: inside the constant-tick band, with a margin that
     shrinks for a coin starting near an edge (half-way to the edge, not past its start)."""
     lo, hi = tick_band(spec.start_px, spec.sz_decimals)
@@ -333,9 +333,9 @@ class _Coin:
     __slots__ = ("book", "burst_dir", "burst_left", "day_volume", "last_l1", "last_trade_px",
                  "next_book_ms", "next_ctx_ms", "open_interest", "spec")
 
-    def __init__(self, spec: CoinSpec, rng: random.Random, t_ms: int) -> None:
+    def __init__(self, spec: SyntheticCoinSpec, rng: random.Random, t_ms: int) -> None:
         self.spec = spec
-        self.book = CoinBook(spec, rng)
+        self.book = SyntheticCoinBook(spec, rng)
         self.burst_dir = 0
         self.burst_left = 0
         self.day_volume = spec.day_volume_usd

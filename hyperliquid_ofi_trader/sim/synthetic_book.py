@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Level
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
     PERP_MAX_DECIMALS,
     price_decimals,
@@ -42,7 +43,7 @@ MAX_ORDERS_PER_LEVEL: Final = 99
 _MIN_NOTIONAL_USD: Final = 10.0  # the venue's minimum order value
 
 
-class SyntheticConfigError(ValueError):
+class SyntheticConfigError(OurBugError, ValueError):
     """A synthetic-market setting is impossible (the caller's configuration is at fault)."""
 
 
@@ -56,7 +57,7 @@ def _positive(x: float) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class CoinSpec:
+class SyntheticCoinSpec:
     """One synthetic coin: its price, instrument rules, book shape and flow intensities.
 
     Sizes are in coin units, rates per second, volatility in basis points per sqrt(second)
@@ -162,13 +163,13 @@ class LadderSide:
         return out
 
 
-class CoinBook:
+class SyntheticCoinBook:
     """The synthetic book of one coin, in integer ticks and lots, with float views."""
 
     __slots__ = ("_px_scale", "_rng", "_sz_scale", "asks", "bids", "decimals", "min_lots",
                  "order_lots", "spec")
 
-    def __init__(self, spec: CoinSpec, rng: random.Random) -> None:
+    def __init__(self, spec: SyntheticCoinSpec, rng: random.Random) -> None:
         self.spec = spec
         self._rng = rng
         self.decimals = price_decimals(spec.start_px, spec.sz_decimals)

@@ -8,7 +8,7 @@ venue's exact wire shapes (`sim/wire_encode.py`), written by the production
 Receive times. A recording's receive time is what the backtest's default ("recorded") feed
 mode hands the engine, so it must carry a feed delay, or the backtest would see the venue
 with zero latency. Each block's frames arrive together, `feed` later (default: the
-backtest's own modelled feed delay, `backtest/latency.py` DEFAULT_FEED), drawn from a
+backtest's own modelled feed delay, `sim/latency.py` DEFAULT_FEED), drawn from a
 stream seeded by the recording's seed; receive times never go backwards (a slow block holds
 the next one up, as one TCP stream does).
 
@@ -25,9 +25,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from hyperliquid_ofi_trader.backtest.latency import DEFAULT_FEED, Distribution
 from hyperliquid_ofi_trader.data.recording import FrameRecorder
 from hyperliquid_ofi_trader.data.synthetic_meta import write_metadata
+from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.sim.latency import DEFAULT_FEED, Distribution
 from hyperliquid_ofi_trader.sim.scenarios import describe, settings_for
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event
@@ -38,7 +39,7 @@ _FLUSH_EVERY: Final = 4096  # nobody reads the file while it is written: batch c
 _FEED_STREAM: Final = 0x5EED  # feed delays get their own stream, apart from the market's
 
 
-class SyntheticRecordingError(Exception):
+class SyntheticRecordingError(OurBugError):
     """The recording cannot be written as asked (bad duration, output not empty)."""
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.sim import requests as rq
 from hyperliquid_ofi_trader.sim import texts
 from hyperliquid_ofi_trader.sim.accounts import Account, num
@@ -46,6 +47,7 @@ from hyperliquid_ofi_trader.sim.rate_limits import (
     info_weight,
 )
 from hyperliquid_ofi_trader.sim.settings import DAY_MS, SimInstrument, SimSettings
+from hyperliquid_ofi_trader.sim.venue_state import SimOrderRecord
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import RecoveryMemo
 
 Response = tuple[int, Any]
@@ -61,17 +63,6 @@ def ok(kind: str, data: Any | None = None) -> Response:
 
 def err(text: str) -> Response:
     return 200, {"status": "err", "response": text}
-
-
-class OrderRecord:
-    """What orderStatus reports about an order, live or finished."""
-
-    __slots__ = ("order", "status", "status_ms")
-
-    def __init__(self, order: SimOrder, status: str, status_ms: int) -> None:
-        self.order = order
-        self.status = status
-        self.status_ms = status_ms
 
 
 class SimVenue:
@@ -90,7 +81,7 @@ class SimVenue:
         self.live: dict[int, SimOrder] = {}
         self.by_cloid: dict[tuple[str, str], SimOrder] = {}
         self._by_user: dict[str, dict[int, SimOrder]] = {}
-        self.records: dict[int, OrderRecord] = {}
+        self.records: dict[int, SimOrderRecord] = {}
         self.cloid_records: dict[tuple[str, str], int] = {}
         self.ctx: dict[str, AssetCtx] = {}
         self.last_trade_px: dict[str, float] = {}
@@ -309,7 +300,7 @@ class SimVenue:
     def record(self, order: SimOrder, status: str, status_ms: int) -> None:
         rec = self.records.get(order.oid)
         if rec is None:
-            self.records[order.oid] = OrderRecord(order, status, status_ms)
+            self.records[order.oid] = SimOrderRecord(order, status, status_ms)
             if order.cloid is not None:
                 self.cloid_records[(order.user, order.cloid)] = order.oid
             self._evict_records()
@@ -482,7 +473,7 @@ class SimVenue:
         return side_text(is_buy)
 
 
-class FundingError(ValueError):
+class FundingError(OurBugError, ValueError):
     """A funding request names no valid address or no positive, finite USDC amount."""
 
 

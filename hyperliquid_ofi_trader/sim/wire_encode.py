@@ -38,6 +38,7 @@ from hyperliquid_ofi_trader.core.events import (
     Trade,
     Trades,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 
 _MS: Final = 1_000_000
 _ZERO_HASH: Final = "0x" + "0" * 64
@@ -47,7 +48,7 @@ _MIX: Final = 0x9E3779B97F4A7C15  # Fibonacci hashing constant: spreads tids ove
 WireData = dict[str, Any] | list[dict[str, Any]]
 
 
-class WireEncodeError(ValueError):
+class WireEncodeError(OurBugError, ValueError):
     """An event holds a value the venue could never send (NaN, infinity): our bug."""
 
 

@@ -37,6 +37,8 @@ from typing import Any, Final, TypeAlias
 
 import orjson
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 GREETING: Final = "Websocket connection established."
 _MINUTE_NS: Final = 60_000_000_000
 _ADDRESS_LEN: Final = 42
@@ -137,7 +139,7 @@ class Subscription:
     echo: dict[str, Any]
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(OurBugError, ValueError):
     """The client asked for something the emulator does not serve. `str()` is the error
     frame's text when it already echoes the subscription; otherwise (`echo_request`) the
     session appends the whole request."""

@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 
 from hyperliquid_ofi_trader.core.clock import LiveClock
+from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     BookSnapshot,
@@ -21,7 +22,6 @@ from hyperliquid_ofi_trader.core.events import (
     FeedStatus,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.commands import PlaceOrder
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
     ActionFailed,
@@ -19,7 +20,6 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent
-from hyperliquid_ofi_trader.execution.commands import CancelOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
 from tests.integration.gateway_support import gateway_rig

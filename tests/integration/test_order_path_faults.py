@@ -12,10 +12,10 @@ import pytest
 
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent, GatewayEvent
+from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
-from hyperliquid_ofi_trader.execution.order_state import OrderState
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RequestKind
 from tests.integration.gateway_support import Rig, gateway_rig
 

@@ -9,8 +9,8 @@ import time
 import aiohttp
 import pytest
 
-from hyperliquid_ofi_trader.cli.run import Network, Venue, _venue
-from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.cli.run import Venue, _venue
+from hyperliquid_ofi_trader.config import Network, load_config
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey, generate_throwaway_key
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.core.events import Fill, NonUserCancel
+from hyperliquid_ofi_trader.core.order_state import OrderState, is_live
+from hyperliquid_ofi_trader.core.records import FillReport
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
-from hyperliquid_ofi_trader.execution.order_records import FillReport
-from hyperliquid_ofi_trader.execution.order_state import OrderState, is_live
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as ve
 from tests.order_fakes import (
     SEC,

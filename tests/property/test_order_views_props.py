@@ -12,9 +12,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.core.order_state import is_live
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.order_records import Order
-from hyperliquid_ofi_trader.execution.order_state import is_live
 from tests.order_fakes import intent
 from tests.property.test_order_manager_props import World, step
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
+from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import BookSnapshot
 from hyperliquid_ofi_trader.core.stages import (
     CancelIntent,
@@ -23,13 +24,12 @@ from hyperliquid_ofi_trader.core.stages import (
 )
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.commands import CancelOrder
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.execution.tactics import Tactics, TacticsSettings
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
+from tests.unit.core.test_engine import Rig, bbo
 from tests.unit.requote_rig import build_rig, journal_at
-from tests.unit.test_engine import Rig, bbo
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 TICK = 0.1

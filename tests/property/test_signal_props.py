@@ -51,6 +51,21 @@ class MirrorView:
         other = Side.ASK if side == Side.BID else Side.BID
         return [(-p, q) for p, q in self.book.levels(other, n)]
 
+    @property
+    def coin(self) -> str:
+        return self.book.coin
+
+    @property
+    def exchange_ns(self) -> int:
+        return self.book.exchange_ns
+
+    def mid(self) -> float | None:
+        m = self.book.mid()
+        return None if m is None else -m
+
+    def depth(self, levels: int = 5) -> float:
+        return self.book.depth(levels)
+
 
 @FAST
 @given(prices, sizes, prices, sizes, prices, sizes, prices, sizes)

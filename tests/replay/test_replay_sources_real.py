@@ -8,7 +8,6 @@ import orjson
 import polars as pl
 import pytest
 
-from hyperliquid_ofi_trader.data.parquet_export import convert
 from hyperliquid_ofi_trader.data.recording import FrameRecorder
 from hyperliquid_ofi_trader.data.replay_sources import (
     Compression,
@@ -18,6 +17,7 @@ from hyperliquid_ofi_trader.data.replay_sources import (
     detect_format,
     iter_frames,
 )
+from hyperliquid_ofi_trader.research.parquet_export import convert
 
 pytestmark = pytest.mark.realdata
 

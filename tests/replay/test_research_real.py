@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.cli import research
 from hyperliquid_ofi_trader.research import leadlag_xcorr, ofi_impact
-from hyperliquid_ofi_trader.research.series import MarketSeries, book_tick, load_market
+from hyperliquid_ofi_trader.research.recordings import load_market
+from hyperliquid_ofi_trader.research.series import MarketSeries, book_tick
 
 pytestmark = pytest.mark.realdata
 

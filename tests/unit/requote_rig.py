@@ -12,21 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
-from hyperliquid_ofi_trader.backtest.latency import LatencyModel
+from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
 from hyperliquid_ofi_trader.backtest.runner import BacktestDriver, BacktestSettings, account_key
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import ReplayClock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
-from hyperliquid_ofi_trader.core.market_data import CoinData
 from hyperliquid_ofi_trader.core.state import TradingState
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
-from hyperliquid_ofi_trader.execution.gateway_simulated import SimulatedGateway
+from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
 from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
+from hyperliquid_ofi_trader.sim.latency import LatencyModel
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.sim.wire_encode import encode_market_event

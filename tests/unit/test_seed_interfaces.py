@@ -18,7 +18,7 @@ from hyperliquid_ofi_trader.regime.liquidity import LiquidityRegime
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.signals.leadlag import LeadLagSignal
 from hyperliquid_ofi_trader.signals.ofi import OFICalculator, OFINormalizer
-from tests.unit.test_engine import Rig, bbo
+from tests.unit.core.test_engine import Rig, bbo
 
 COIN = packaged_config().symbols.traded[0]
 

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from hyperliquid_ofi_trader.cli.explain import ExplainError, explain_text, resolve_decision
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
     COMMANDS,
@@ -41,6 +41,7 @@ from hyperliquid_ofi_trader.runtime.dashboard.snapshot import (
     journal_snapshot,
     live_snapshot,
 )
+from hyperliquid_ofi_trader.runtime.explanation import ExplainError, explain_text, resolve_decision
 from hyperliquid_ofi_trader.runtime.live import LiveRunner
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ _EXPLAIN_WIDTH = 160  # the page scrolls sideways; a narrower text cuts long inp
 _ACK_WAIT_S = 2.0  # the runner polls every 200 ms; an answer later than this is news
 
 
-class DashboardError(Exception):
+class DashboardError(OurBugError):
     """The dashboard cannot start (port busy, bad address): one line for the operator."""
 
 

@@ -27,3 +27,43 @@ execution, providers). Concern -> module:
     send scheduler (both gateways)        execution/send_scheduler.py
     reconciliation snapshot               execution/reconcile.py
 """
+
+from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import VenueError
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
+    RateLimiter,
+    RateLimitSettings,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    GatewaySettings,
+    HyperliquidGateway,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.http.info import InfoClient
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
+from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
+
+__all__ = [
+    "AssetRegistry",
+    "GatewaySettings",
+    "HyperliquidCodec",
+    "HyperliquidGateway",
+    "HyperliquidWsClient",
+    "InfoClient",
+    "Instrument",
+    "L1Signer",
+    "NonceCounter",
+    "PostChannel",
+    "RateLimitSettings",
+    "RateLimiter",
+    "SecretKey",
+    "VenueError",
+    "WsClientConfig",
+]

@@ -16,14 +16,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from hyperliquid_ofi_trader.errors import OurBugError, VenueGarbageError
+
 MAX_SZ_DECIMALS: Final = 8
 
 
-class AssetMetaError(ValueError):
+class AssetMetaError(VenueGarbageError, ValueError):
     """The venue's meta answer is malformed (refetch it; do not trade on a guess)."""
 
 
-class UnknownAssetError(KeyError):
+class UnknownAssetError(OurBugError, KeyError):
     """A coin name or asset id the venue does not list."""
 
 

@@ -35,6 +35,14 @@ import re
 from decimal import Decimal
 from typing import ClassVar, Final
 
+from hyperliquid_ofi_trader.errors import (
+    OurBugError,
+    RiskRejectedError,
+    TraderError,
+    TransientError,
+    VenueGarbageError,
+)
+
 # ------------------------------------------------------------------ exact texts
 
 TICK_SIZE: Final = "Price must be divisible by tick size."
@@ -165,7 +173,7 @@ class Remedy(enum.StrEnum):
     FALLBACK = "fallback"
 
 
-class VenueError(Exception):
+class VenueError(TraderError):
     """A refusal from the venue. `text` is the venue's words, verbatim."""
 
     fault: ClassVar[Fault] = Fault.UNKNOWN
@@ -182,7 +190,7 @@ class VenueError(Exception):
         return classify(text)(text)
 
 
-class SkipOrder(VenueError):
+class SkipOrder(VenueError, RiskRejectedError):
     fault = Fault.MARKET
     remedy = Remedy.SKIP
 
@@ -211,7 +219,7 @@ class InsufficientMargin(SkipOrder):
     fault = Fault.ACCOUNT
 
 
-class ResyncState(VenueError):
+class ResyncState(VenueError, VenueGarbageError):
     fault = Fault.STATE
     remedy = Remedy.RESYNC
 
@@ -228,7 +236,7 @@ class ReduceOnlyWouldIncrease(ResyncState):
     """Our position view says this reduces; the venue's says it grows: refetch positions."""
 
 
-class RetryWithBackoff(VenueError):
+class RetryWithBackoff(VenueError, TransientError):
     fault = Fault.VENUE
     remedy = Remedy.RETRY_BACKOFF
     transient = True
@@ -247,7 +255,7 @@ class NonceRejected(RetryWithBackoff):
     bug (two counters for one signer, or a badly wrong host clock)."""
 
 
-class OurBug(VenueError):
+class OurBug(VenueError, OurBugError):
     fault = Fault.OURS
     remedy = Remedy.FAIL_FAST
 
@@ -277,7 +285,7 @@ class SignerMismatch(OurBug):
     wallet that is not (or no longer) approved for the account."""
 
 
-class AccountAction(VenueError):
+class AccountAction(VenueError, OurBugError):
     fault = Fault.ACCOUNT
     remedy = Remedy.FALLBACK
 
@@ -294,7 +302,7 @@ class ActionDisabled(AccountAction):
     pass
 
 
-class UnknownVenueError(VenueError):
+class UnknownVenueError(VenueError, VenueGarbageError):
     """A text not in this table: skip, count, and log it verbatim so it can be added."""
 
 # ------------------------------------------------------------------ classification

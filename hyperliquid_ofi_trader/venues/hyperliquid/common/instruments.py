@@ -43,6 +43,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, Invali
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.events import Side
+from hyperliquid_ofi_trader.errors import OurBugError
 
 PERP_MAX_DECIMALS: Final = 6  # spot uses 8; pass max_decimals=8 for spot pairs
 MAX_SIG_FIGS: Final = 5
@@ -50,7 +51,7 @@ MAX_SZ_DECIMALS: Final = 8  # spot tokens can have up to 8 size decimals
 MIN_ORDER_VALUE_USD: Final = Decimal(10)
 
 
-class InstrumentError(ValueError):
+class InstrumentError(OurBugError, ValueError):
     """A caller passed an impossible price, size or szDecimals (a bug upstream)."""
 
 

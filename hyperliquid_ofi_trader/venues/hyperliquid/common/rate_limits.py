@@ -34,6 +34,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 _NS_PER_S: Final = 1_000_000_000
 _MINUTE_NS: Final = 60 * _NS_PER_S
 _LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orderStatus"})
@@ -42,7 +44,7 @@ _IP_BACKOFF_FIRST_NS: Final = _NS_PER_S
 _IP_BACKOFF_MAX_NS: Final = 60 * _NS_PER_S
 
 
-class RateLimitConfigError(ValueError):
+class RateLimitConfigError(OurBugError, ValueError):
     """Impossible rate-limit settings (operator error, found once at start-up)."""
 
 

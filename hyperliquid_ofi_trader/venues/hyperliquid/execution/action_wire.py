@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.errors import OurBugError
 
 Action = dict[str, Any]
 OrderWire = dict[str, Any]
@@ -45,7 +46,7 @@ _TIF_TEXT: Final = {t.value: t.value for t in Tif}
 _U64_LIMIT: Final = 1 << 64
 
 
-class WireError(ValueError):
+class WireError(OurBugError, ValueError):
     """A value that cannot be sent as given (our bug upstream, never the venue's)."""
 
 

@@ -60,6 +60,7 @@ import numpy as np
 import orjson
 
 from hyperliquid_ofi_trader.core.clock import Clock
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     AnyEvent,
@@ -69,7 +70,6 @@ from hyperliquid_ofi_trader.core.events import (
     PostResponse,
     UserFills,
 )
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
     IpRateLimited,

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import msgspec
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     CancelAck,
@@ -36,7 +37,6 @@ from hyperliquid_ofi_trader.core.events import (
     OrderAck,
     ScheduleCancelAck,
 )
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry, UnknownAssetError
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as venue_errors
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (

@@ -1,7 +1,7 @@
 """Which action goes out next, and when: the one send scheduler of both gateways (sans-I/O).
 
 The live gateway (`gateway.py`, an asyncio worker) and the simulated gateway
-(`execution/gateway_simulated.py`, events on a backtest queue) send through the same
+(`backtest/gateway_simulated.py`, events on a backtest queue) send through the same
 object, so a backtest queues, budgets and orders its actions exactly as a live run does.
 The scheduler never sleeps, sends or reads a clock: `next(now_ns)` says what to do now and
 the gateway does it (sign and send, wait and ask again, report an expired place).

@@ -37,6 +37,12 @@ from hyperliquid_ofi_trader.core.events import (
     OrderStatusReport,
     PositionSnapshot,
 )
+from hyperliquid_ofi_trader.errors import (
+    OurBugError,
+    TraderError,
+    TransientError,
+    VenueGarbageError,
+)
 from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
     IpRateLimited,
     classify_post_error,
@@ -65,11 +71,11 @@ _HTTP_TOO_MANY: Final = 429
 _HTTP_SERVER_ERROR: Final = 500
 
 
-class InfoError(Exception):
+class InfoError(TraderError):
     """Base of every `InfoClient` failure."""
 
 
-class InfoTransportError(InfoError):
+class InfoTransportError(InfoError, TransientError):
     """Network failure, timeout or server error: transient."""
 
 
@@ -77,11 +83,11 @@ class InfoRateLimitedError(InfoTransportError):
     """HTTP 429 (IP weight spent)."""
 
 
-class InfoRequestError(InfoError):
+class InfoRequestError(InfoError, OurBugError):
     """The venue refused the query as malformed (4xx): our bug."""
 
 
-class InfoParseError(InfoError):
+class InfoParseError(InfoError, VenueGarbageError):
     """The answer is not the shape we know: resync later, never half-trust it."""
 
 
@@ -322,14 +328,6 @@ class InfoClient:
     async def user_fills(self, user: str) -> tuple[Fill, ...]:
         """The venue's most recent fills (up to 2000), newest first."""
         return parse_fills(await self.query({"type": "userFills", "user": check_address(user)}))
-
-    async def user_fills_by_time(self, user: str, start_ms: int,
-                                 end_ms: int | None = None) -> tuple[Fill, ...]:
-        body: dict[str, Any] = {"type": "userFillsByTime", "user": check_address(user),
-                                "startTime": start_ms}
-        if end_ms is not None:
-            body["endTime"] = end_ms
-        return parse_fills(await self.query(body))
 
     async def order_status(self, user: str, oid_or_cloid: int | str) -> OrderStatusReport:
         data = await self.query({"type": "orderStatus", "user": check_address(user),

@@ -2,8 +2,8 @@
 
 A `SecretKey` holds the 32 secret bytes of an API (agent) wallet. Its repr and str show the
 address only; it refuses to be pickled or copied into another object graph by accident.
-The bytes leave it only through `reveal()`, which exactly two places call: the signer and
-`to_eth_account()` (for the official SDK in compatibility tests).
+The bytes leave it only through `reveal()`, which the signer calls (and the tests that hand
+a throwaway key to the official SDK).
 
 Sources, in order of preference for production:
 - an encrypted Ethereum keystore file (eth-account's JSON, scrypt or pbkdf2), password in
@@ -35,6 +35,8 @@ from typing import Any, Final, Literal, NoReturn
 import coincurve
 from eth_hash.auto import keccak
 
+from hyperliquid_ofi_trader.errors import OurBugError
+
 PRIVATE_KEY_ENV: Final = "HLOFI_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV: Final = "HLOFI_KEYSTORE_PASSWORD"
 _SECRET_LEN: Final = 32
@@ -45,7 +47,7 @@ _GROUP_OR_OTHERS: Final = stat.S_IRWXG | stat.S_IRWXO
 _log = logging.getLogger(__name__)
 
 
-class KeyLoadError(Exception):
+class KeyLoadError(OurBugError):
     """The configured key could not be loaded (user configuration at fault)."""
 
 
@@ -107,12 +109,6 @@ class SecretKey:
     def reveal(self) -> bytes:
         """The secret bytes. Only the signer (and SDK compatibility tests) may call this."""
         return self._secret
-
-    def to_eth_account(self) -> Any:
-        """An eth-account `LocalAccount` for the official SDK (compatibility tests, tools)."""
-        from eth_account import Account
-
-        return Account.from_key(self._secret)
 
     def __repr__(self) -> str:
         return f"SecretKey(address={self._address}, secret=<redacted>)"

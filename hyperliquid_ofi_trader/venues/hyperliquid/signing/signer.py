@@ -27,6 +27,7 @@ import coincurve
 import msgpack
 from eth_hash.auto import keccak as _eth_keccak
 
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 
 Signature = dict[str, Any]  # {"r": "0x..", "s": "0x..", "v": 27 | 28}
@@ -36,7 +37,7 @@ _ADDRESS_HEX_LEN: Final = 40
 _SCALAR_HEX_MAX: Final = 64
 
 
-class SignatureError(ValueError):
+class SignatureError(OurBugError, ValueError):
     """A signature, nonce or address that is malformed (the sender's fault)."""
 
 
@@ -195,10 +196,6 @@ class L1Signer:
         self.mainnet: bool = mainnet
         self._prefix = _STRUCT_PREFIX[mainnet]
         self._memo = memo
-
-    def sign_digest(self, digest: bytes) -> Signature:
-        """Sign an already computed 32-byte digest (see `action_digest`)."""
-        return _render(self._key.sign_recoverable(digest, hasher=None))
 
     def sign_action(self, action: Mapping[str, Any] | Any, nonce: int,
                     vault_address: str | None = None,

@@ -67,6 +67,7 @@ from hyperliquid_ofi_trader.data.backoff import (
     ExponentialBackoff,
     SlidingWindowLimiter,
 )
+from hyperliquid_ofi_trader.errors import OurBugError, TraderError, TransientError
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.session import (
     DecodeFn,
     FeedSession,
@@ -98,15 +99,15 @@ DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
 # ---------------------------------------------------------------- errors
 
 
-class WsError(Exception):
+class WsError(TraderError):
     """Base of every error this client raises."""
 
 
-class WsConfigError(WsError, ValueError):
+class WsConfigError(WsError, OurBugError, ValueError):
     """Invalid settings or subscriptions: the caller's fault, fix the configuration."""
 
 
-class WsTransientError(WsError):
+class WsTransientError(WsError, TransientError):
     """Network or venue trouble. `run()` handles these itself by reconnecting."""
 
 
@@ -122,11 +123,11 @@ class WsConnectionDeadError(WsTransientError):
     """The socket looked open but nothing arrived for `silence_timeout_s`."""
 
 
-class WsNotConnectedError(WsError):
+class WsNotConnectedError(WsError, TransientError):
     """`send()` while no connection is open: retry after the next UP."""
 
 
-class WsSendRateLimitedError(WsError):
+class WsSendRateLimitedError(WsError, TransientError):
     """`send()` would exceed the outgoing-message budget: retry after `retry_after_ns`."""
 
     def __init__(self, retry_after_ns: int) -> None:
@@ -135,7 +136,7 @@ class WsSendRateLimitedError(WsError):
         self.retry_after_ns = retry_after_ns
 
 
-class WsCallbackError(WsError):
+class WsCallbackError(WsError, OurBugError):
     """`on_event` or `on_raw` raised: our bug. `run()` stops and re-raises this."""
 
 

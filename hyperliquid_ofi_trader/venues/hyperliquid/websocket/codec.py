@@ -59,6 +59,7 @@ from hyperliquid_ofi_trader.core.events import (
     Trades,
     UserFills,
 )
+from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.venues.hyperliquid.common.messages import (
     WireActiveAssetCtx,
     WireAssetCtx,
@@ -687,7 +688,7 @@ def _asset_ctx_event(coin: str, ctx: WireAssetCtx, local_ns: int) -> AssetCtx:
 # ---------------------------------------------------------------- outgoing messages
 
 
-class EncodeError(ValueError):
+class EncodeError(OurBugError, ValueError):
     """Our own code built a bad outgoing message: a bug on our side, so it raises."""
 
 

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from hyperliquid_ofi_trader.core.clock import Clock
 from hyperliquid_ofi_trader.core.events import PostResponse
+from hyperliquid_ofi_trader.errors import TraderError, TransientError, VenueGarbageError
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     WsNotConnectedError,
     WsSendRateLimitedError,
@@ -40,15 +41,15 @@ _VENUE_MAX_IN_FLIGHT: Final = 100
 _LATENCY_WINDOW: Final = 4096
 
 
-class PostError(Exception):
+class PostError(TraderError):
     """Base of everything `PostChannel.request` raises."""
 
 
-class PostNotSentError(PostError):
+class PostNotSentError(PostError, TransientError):
     """The request never left this process: safe to send it another way."""
 
 
-class PostOutcomeUnknownError(PostError):
+class PostOutcomeUnknownError(PostError, TransientError):
     """The request was sent but its answer is lost: the venue may have acted on it."""
 
 
@@ -60,7 +61,7 @@ class PostDisconnected(PostOutcomeUnknownError):  # noqa: N818 (name fixed by th
     """The connection dropped while the request was in flight."""
 
 
-class PostRejectedError(PostError):
+class PostRejectedError(PostError, VenueGarbageError):
     """The venue answered with `{"type": "error", "payload": <text>}`."""
 
     def __init__(self, payload: Any) -> None:
@@ -127,10 +128,6 @@ class PostChannel:
     def saturated(self) -> bool:
         """True when a new request would have to wait for an in-flight slot."""
         return self._slots_used >= self._max_in_flight or bool(self._slot_waiters)
-
-    def latencies_ns(self) -> list[int]:
-        """Recent request→answer latencies (bounded window), for stats and benches."""
-        return list(self._latencies_ns)
 
     async def request(self, kind: str, payload: Mapping[str, Any], timeout_s: float) -> Any:
         """Post `payload` ("info" or "action") and return the venue's answer payload."""

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     ActionFailed,
     CancelAck,
@@ -15,7 +16,6 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.execution.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common import errors as venue_errors
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RequestKind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hyperliquid_ofi_trader.execution.commands import CancelOrder
+from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
     RateLimitSettings,
