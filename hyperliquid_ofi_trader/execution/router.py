@@ -358,7 +358,8 @@ class ExecutionRouter:
         flow = 0.0 if ofi is None or not math.isfinite(ofi) else (ofi if is_buy else -ofi)
         # Priced first: every routed decision journals its edge, cost and margin.
         quote = costs.quote(edge.bps, edge.std_bps, half_spread_bps, edge.latency_ms,
-                            toxic_flow=flow <= -s.ofi_high)
+                            toxic_flow=flow <= -s.ofi_high,
+                            decision_ms=self._decision_ms(edge))
         self.last_quote = quote
         if edge.n_eff < s.min_forecast_evidence:
             raise _SkipError("forecast_warming_up", f"forecast backed by {edge.n_eff:.1f} "
@@ -507,6 +508,12 @@ class ExecutionRouter:
             raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
                              "$10 venue minimum")
         return size
+
+    def _decision_ms(self, edge: EdgeEstimate) -> float | None:
+        """How old the decision's information is: now (local) - its exchange time."""
+        if self._clock_ns is None:
+            return None
+        return (self._clock_ns() - edge.exchange_ns) / _NS_PER_MS
 
     def _renews(self, edge: EdgeEstimate, bid: float, ask: float) -> bool:
         if self._costs is None:
