@@ -42,7 +42,10 @@ The decision is economic; OFI no longer sets the direction, it sets the URGENCY:
   order at our touch (it earns the half-spread), kept there by `requotes()`, and an IOC
   `exit_patience_ms` after the exit began; at once by IOC when the move expected against
   us exceeds what resting saves over an IOC (taker leg - maker leg - adverse selection,
-  `CostModel.resting_exit_saving_bps`): "reversed".
+  `CostModel.resting_exit_saving_bps`): "reversed". Exit IOCs are sized against those
+  still in flight (a fill resolves the oldest; one unresolved after `exit_cooldown_ms`
+  has expired), so a position of several order sizes leaves in one burst, not one order
+  per round trip while the catch-up it was bought for turns against it.
 The decision's economics (edge, costs, margins) are in `explain()` for the journal.
 
 Every skip sets `last_reason` ("code: detail") and counts the code in `skips`; the engine

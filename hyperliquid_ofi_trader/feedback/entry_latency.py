@@ -4,7 +4,8 @@ The forecast (alpha/forecast.py) is fitted on the mid `latency_ms` after the dec
 time an order was assumed to need to reach the venue. What it really needs is what the cost
 model (execution/costs.py) charges: the decision's own latency (the triggering event's
 exchange time to our send, known per decision) plus this entry latency, measured here on our
-IOC fills: the venue's match time (the fill's exchange time) minus our send time. An IOC
+IOC fills: the venue's match time (the fill's exchange time) minus the time the order was
+created and sent (the fill report's `intent_ns`, our clock). An IOC
 matches on arrival or never, so that difference is the one-way trip (a resting order's fill
 time says when the market came to it, not when it arrived).
 
@@ -17,29 +18,24 @@ clock skew or a bad print, not a latency: ignored. Deterministic under a replay 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Final
 
 from hyperliquid_ofi_trader.core.records import FillReport
-from hyperliquid_ofi_trader.feedback.slippage import OrderContext
+from hyperliquid_ofi_trader.core.stages import Tif
 
 _NS_PER_MS: Final = 1_000_000
 _MAX_MS: Final = 10_000.0
-
-ContextOf = Callable[[str | None], OrderContext | None]
 
 
 class EntryLatency:
     """`on_fill_report` (an order manager fill listener) in, `entry_ms()` out."""
 
-    __slots__ = ("_context_of", "_last_cloid", "_mean", "min_samples", "samples", "weight")
+    __slots__ = ("_last_cloid", "_mean", "min_samples", "samples", "weight")
 
-    def __init__(self, context_of: ContextOf, *, min_samples: int = 5,
-                 weight: float = 0.1) -> None:
+    def __init__(self, *, min_samples: int = 5, weight: float = 0.1) -> None:
         if min_samples < 1 or not 0.0 < weight <= 1.0:
             raise ValueError(f"need min_samples >= 1 and weight in (0, 1], got "
                              f"{min_samples}, {weight}")
-        self._context_of = context_of
         self.min_samples = min_samples
         self.weight = weight
         self._mean = math.nan
@@ -48,14 +44,11 @@ class EntryLatency:
 
     def on_fill_report(self, report: FillReport) -> None:
         fill = report.fill
-        if report.is_snapshot or not fill.crossed or fill.cloid is None \
-                or fill.cloid == self._last_cloid:
+        if (report.is_snapshot or not fill.crossed or report.tif is not Tif.IOC
+                or report.intent_ns is None or report.cloid == self._last_cloid):
             return
-        ctx = self._context_of(fill.cloid)
-        if ctx is None or ctx.tif != "Ioc":
-            return
-        self._last_cloid = fill.cloid
-        self.observe((fill.exchange_ns - ctx.sent_ns) / _NS_PER_MS)
+        self._last_cloid = report.cloid
+        self.observe((fill.exchange_ns - report.intent_ns) / _NS_PER_MS)
 
     def observe(self, ms: float) -> None:
         """One order's send-to-match time in ms."""

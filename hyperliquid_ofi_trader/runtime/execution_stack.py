@@ -36,10 +36,10 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderMa
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.feedback.entry_latency import EntryLatency
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
-from hyperliquid_ofi_trader.feedback.entry_latency import EntryLatency
 from hyperliquid_ofi_trader.feedback.slippage import SlippageTracker
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.risk.dead_mans_switch import (
@@ -176,7 +176,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                                   fill_is_new=orders.is_new_fill)
     # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
     # it); the one position book and the feedback trackers hear each new fill once.
-    entry_latency = EntryLatency(slippage.context)  # the cost model's measured latency
+    entry_latency = EntryLatency()  # the cost model's measured latency
     for on_fill in (positions.on_fill_report, slippage.on_fill_report,
                     fill_rate.on_fill_report, markouts.on_fill_report,
                     entry_latency.on_fill_report):
