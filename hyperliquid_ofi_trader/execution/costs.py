@@ -63,8 +63,8 @@ class CostSettings:
     adverse_prior_fills: float = 20.0
     adverse_horizon_ms: int = 1_000
     expected_slippage_bps: float = 0.5
-    edge_halflife_ms: float = 300.0
-    min_margin_bps: float = 0.5
+    edge_halflife_ms: float = 800.0
+    min_margin_bps: float = 0.0
     uncertainty_k: float = 0.5
     fill_probability: float = 0.3
     exit_post_only_share: float = 0.5

@@ -222,7 +222,7 @@ def test_position_exits_at_its_horizon_post_only_then_by_ioc() -> None:
         ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
         instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
         open_orders=lambda coin: resting, edge_of=lambda coin: edge(0.3),
-        costs=CostModel(), clock_ns=clock)
+        costs=CostModel(CostSettings(min_margin_bps=0.5)), clock_ns=clock)
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
     (alo,) = r.route("ETH", 0.2, None, 0.05)
