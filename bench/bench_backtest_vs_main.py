@@ -39,8 +39,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_data import ARCHIVE_HOUR
+
 ROOT = Path(__file__).resolve().parent.parent
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 DEFAULT_BASELINES = ("52d2d2c", "5316ca9")
 
 # Runs in the child: import the package from the tree given, never from the editable

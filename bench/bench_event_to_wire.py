@@ -37,6 +37,7 @@ import numpy as np
 import orjson
 
 from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, PostResponse, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
@@ -49,7 +50,6 @@ from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import HyperliquidGateway
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
@@ -61,6 +61,9 @@ META = {"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40},
                      {"name": "ETH", "szDecimals": 4, "maxLeverage": 25}]}
 _NO_MATCH = "Order could not immediately match against any resting orders."
 _PLACING = frozenset({"order", "batchModify"})
+
+# risk.yaml `rate_limits` as packaged; varied with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 class TimedPostChannel(PostChannel):
@@ -130,7 +133,7 @@ async def run(minutes: float, use_store: bool = True) -> tuple[list[int], list[i
             L1Signer(key, mainnet=False), key.address, NonceCounter(clock),
             AssetRegistry.from_meta(META), post, "http://127.0.0.1:9", session,
             pending.append, clock,
-            RateLimiter(RateLimitSettings(address_initial_requests=1_000_000)))
+            RateLimiter(BUDGETS.replaced(address_initial_requests=1_000_000)))
         sock.gateway = gateway
         await gateway.start()
         with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config  # noqa: E402
 from hyperliquid_ofi_trader.core.clock import LiveClock  # noqa: E402
 from hyperliquid_ofi_trader.core.commands import PlaceOrder  # noqa: E402
 from hyperliquid_ofi_trader.core.events import (  # noqa: E402
@@ -44,7 +46,6 @@ from hyperliquid_ofi_trader.sim.venue import SimVenue  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (  # noqa: E402
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid  # noqa: E402
@@ -64,6 +65,9 @@ from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import PostChannel
 ASSETS = AssetRegistry.from_meta({"universe": [
     {"name": "BTC", "szDecimals": 5, "maxLeverage": 40},
     {"name": "ETH", "szDecimals": 4, "maxLeverage": 25}]})
+
+# risk.yaml `rate_limits` as packaged; varied with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 def report(name: str, ns: list[int] | np.ndarray[Any, Any], per: int = 1) -> None:
@@ -146,11 +150,12 @@ async def bench_round_trips(n_orders: int) -> None:
     client = HyperliquidWsClient(server.ws_url, [{"type": "orderUpdates",
                                                   "user": key.address}],
                                  HyperliquidCodec().decode, on_event,
-                                 config=WsClientConfig(max_messages=10**6,
-                                                       control_reserve=100))
+                                 config=dataclasses.replace(
+                                     WsClientConfig.from_config(packaged_config()),
+                                     max_messages=10**6, control_reserve=100))
     runner = asyncio.create_task(client.run())
     await asyncio.wait_for(up.wait(), 10)
-    limits = RateLimitSettings(ip_weight_per_minute=10**9, ws_messages_per_minute=10**9,
+    limits = BUDGETS.replaced(ip_weight_per_minute=10**9, ws_messages_per_minute=10**9,
                                address_initial_requests=10**9)
     nonces = NonceCounter(clock)  # ONE counter per signer, shared by both gateways
     try:

@@ -40,6 +40,7 @@ from bench_event_to_wire import (
 )
 
 from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.events import AccountSnapshot, AnyEvent, Timer
 from hyperliquid_ofi_trader.core.journal import Journal
@@ -56,7 +57,6 @@ from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import HyperliquidGateway
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
@@ -70,6 +70,9 @@ _EAGER: dict[str, dict[str, Any]] = {
         "forecast": {"min_evidence": 0.0}},
     "risk.yaml": {"kill_switch": {"max_order_rtt_ms": 3_600_000, "depth_vanish_fraction": 0.99},
                   "limits": {"max_orders_per_minute": 600}}}
+
+# risk.yaml `rate_limits` as packaged; varied with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 async def run(minutes: float) -> tuple[list[int], int, int]:
@@ -87,7 +90,7 @@ async def run(minutes: float) -> tuple[list[int], int, int]:
             L1Signer(key, mainnet=False), key.address, NonceCounter(clock),
             AssetRegistry.from_meta(META), post, "http://127.0.0.1:9", session,
             pending.append, clock,
-            RateLimiter(RateLimitSettings(address_initial_requests=1_000_000)))
+            RateLimiter(BUDGETS.replaced(address_initial_requests=1_000_000)))
         sock.gateway = gateway
         await gateway.start()
         with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:

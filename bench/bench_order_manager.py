@@ -34,10 +34,7 @@ from hyperliquid_ofi_trader.core.commands import (  # noqa: E402
 from hyperliquid_ofi_trader.core.events import Fill, OrderAck, UserFills  # noqa: E402
 from hyperliquid_ofi_trader.core.records import FillReport  # noqa: E402
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif  # noqa: E402
-from hyperliquid_ofi_trader.execution.order_manager import (  # noqa: E402
-    OrderManager,
-    OrderManagerSettings,
-)
+from hyperliquid_ofi_trader.execution.order_manager import OrderManager  # noqa: E402
 from hyperliquid_ofi_trader.execution.order_store import OrderStore  # noqa: E402
 
 T0 = 1_700_000_000_000_000_000
@@ -105,7 +102,7 @@ def cycles(mgr: OrderManager, port: NullPort, clock: ReplayClock, n: int) -> np.
 
 def run(n: int, store: OrderStore | None, label: str) -> None:
     port, clock = NullPort(), ReplayClock(T0)
-    mgr = OrderManager(port, clock, store, OrderManagerSettings())
+    mgr = OrderManager(port, clock, store)  # the packaged settings
     seen: list[FillReport] = []
     mgr.add_fill_listener(seen.append)
     cycles(mgr, port, clock, min(n, 2000))  # warm-up
@@ -116,7 +113,7 @@ def run(n: int, store: OrderStore | None, label: str) -> None:
 
 def bench_timer_and_views(n: int) -> None:
     port, clock = NullPort(), ReplayClock(T0)
-    mgr = OrderManager(port, clock, None, OrderManagerSettings())
+    mgr = OrderManager(port, clock, None)
     intent = OrderIntent(coin="ETH", is_buy=True, size=1.0, price=2500.0, tif=Tif.ALO)
     for i in range(50):
         mgr.submit(i, (intent,))

@@ -27,7 +27,7 @@ import numpy as np
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
-from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderManagerSettings
+from hyperliquid_ofi_trader.execution.order_manager import OrderManager
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 
 _BLOCK = 100
@@ -46,8 +46,8 @@ class _NullPort:
 
 def _manager(store: OrderStore | None) -> tuple[OrderManager, ReplayClock]:
     clock = ReplayClock(1_796_000_000_000_000_000)
-    return OrderManager(_NullPort(), clock, store,
-                        OrderManagerSettings(sz_decimals={"ETH": 4})), clock
+    # The packaged settings: ETH on its symbols.yaml grid (szDecimals 4).
+    return OrderManager(_NullPort(), clock, store), clock
 
 
 def _submit_block(mgr: OrderManager, clock: ReplayClock, first_id: int) -> list[int]:

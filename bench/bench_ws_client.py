@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config  # noqa: E402
 from hyperliquid_ofi_trader.core.events import AnyEvent, Bbo  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (  # noqa: E402
     HyperliquidWsClient,
@@ -117,7 +119,9 @@ async def bench_loopback(n: int) -> None:
         port = server.sockets[0].getsockname()[1]
         client = HyperliquidWsClient(f"ws://127.0.0.1:{port}/ws",
                                      [{"type": "bbo", "coin": "BTC"}], codec.decode,
-                                     on_event, config=WsClientConfig(tick_s=0.05))
+                                     on_event, config=dataclasses.replace(
+                                         WsClientConfig.from_config(packaged_config()),
+                                         tick_s=0.05))
         task = asyncio.create_task(client.run())
         await asyncio.wait_for(subscribed.wait(), 5)
         conn = next(iter(server.connections))

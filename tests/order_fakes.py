@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
@@ -85,11 +88,18 @@ def intent(coin: str = "ETH", is_buy: bool = True, size: float = 1.0, price: flo
                        reduce_only=reduce_only, tag=tag)
 
 
+def order_settings(**changes: Any) -> OrderManagerSettings:
+    """The packaged risk.yaml `execution` settings with `changes`; no instrument grid
+    unless one is given, so the tests' sizes and prices reach the port as written."""
+    packaged = OrderManagerSettings.from_config(packaged_config())
+    return msgspec.structs.replace(packaged, **{"sz_decimals": {}, **changes})
+
+
 def make_manager(store: OrderStore | None = None, clock: ReplayClock | None = None,
                  **settings: Any) -> tuple[OrderManager, RecordingPort, ReplayClock]:
     port = RecordingPort()
     clk = clock if clock is not None else ReplayClock(T0)
-    mgr = OrderManager(port, clk, store, OrderManagerSettings(**settings))
+    mgr = OrderManager(port, clk, store, order_settings(**settings))
     return mgr, port, clk
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, Forecaster, TrustProvider
-from hyperliquid_ofi_trader.alpha.forecast import OnlineSettings
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 from hyperliquid_ofi_trader.config.models import AlphaThresholds, AppConfig, ForecastThresholds
 
@@ -26,12 +25,6 @@ def build_combiner(t: AlphaThresholds, trust: TrustProvider | None = None,
     return AlphaCombiner(weights=dict(t.weights.as_mapping()), compression_scale=1.0,
                          high_vol_damping=t.high_vol_damping, trust=trust,
                          forecaster=forecaster, alpha_scale_bps=scale)
-
-
-def online_settings(f: ForecastThresholds) -> OnlineSettings:
-    return OnlineSettings(prior_n_eff=f.prior_n_eff, halflife_s=f.halflife_s,
-                          sample_ms=f.sample_ms, coef_bound_bps=f.coef_bound_bps,
-                          max_forecast_bps=f.max_forecast_bps)
 
 
 def forecast_models(cfg: AppConfig) -> dict[str, ForecastModel]:

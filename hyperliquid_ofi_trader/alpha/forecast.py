@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -44,33 +44,15 @@ import numpy.typing as npt
 
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import ForecastThresholds
+
 _MS = 1_000_000
 _NS_PER_S = 1_000_000_000
 _SIGMA2_BOUNDS = (1e-4, 1e6)  # bps^2: a frozen mid or a garbage print cannot break the solve
 _MAX_FEATURE = 1e6  # beyond this a signal value is garbage: clipped (forecast), refused (learn)
 _MAX_MOVE_BPS = 1e4  # a 100 % move over a few seconds is a bad print, not a lesson
 _LEAD_PREFIXES = ("lead_", "lag_", "leadlag")  # the lead-lag features (signals/stage.py)
-
-
-@dataclass(frozen=True, slots=True)
-class OnlineSettings:
-    prior_n_eff: float = 10.0
-    halflife_s: float = 600.0
-    sample_ms: int = 100
-    coef_bound_bps: float = 50.0
-    max_forecast_bps: float = 100.0
-    sigma_halflife_samples: float = 500.0
-    max_gap_ms: int = 1_000  # a sample's entry/exit mid may be this late, no later
-
-    def __post_init__(self) -> None:
-        for name in ("prior_n_eff", "halflife_s", "coef_bound_bps", "max_forecast_bps",
-                     "sigma_halflife_samples"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if self.sample_ms <= 0 or self.max_gap_ms <= 0:
-            raise ValueError(f"sample_ms and max_gap_ms must be > 0, got {self.sample_ms}, "
-                             f"{self.max_gap_ms}")
 
 
 class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -128,9 +110,13 @@ class OnlineForecast:
         "stale",
     )
 
-    def __init__(self, model: ForecastModel, settings: OnlineSettings | None = None) -> None:
-        s = settings if settings is not None else OnlineSettings()
-        self.model, self.settings, self.features = model, s, model.features
+    settings: ForecastThresholds  # thresholds.yaml `forecast`, as validated
+
+    def __init__(self, model: ForecastModel, settings: ForecastThresholds | None = None) -> None:
+        """`settings`: a validated thresholds.yaml `forecast` section (None: the packaged)."""
+        self.settings = settings if settings is not None else packaged_forecast()
+        s = self.settings
+        self.model, self.features = model, model.features
         std = np.asarray(model.feature_std, dtype=np.float64)
         self.sigma2 = model.residual_std_bps ** 2
         self._a0 = np.diag(s.prior_n_eff * std**2 / self.sigma2)
@@ -299,3 +285,10 @@ def _clipped_or_zero(v: object) -> float:
     if not math.isfinite(x):
         return 0.0
     return max(-_MAX_FEATURE, min(_MAX_FEATURE, x))
+
+
+def packaged_forecast() -> ForecastThresholds:
+    """The packaged thresholds.yaml `forecast` section (a seed-style construction's)."""
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return packaged_config().thresholds.forecast

@@ -21,6 +21,8 @@ from typing import Annotated
 import typer
 
 from hyperliquid_ofi_trader.cli.endpoints import EndpointError, ws_url_of
+from hyperliquid_ofi_trader.config import ConfigError, load_config
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent, FeedState, Rejection
 from hyperliquid_ofi_trader.data.recording import FrameRecorder, RecordingDiskError
@@ -124,8 +126,11 @@ async def run_recording(url: str, coins: Sequence[str], out_dir: Path, *,
                         stop: asyncio.Event | None = None) -> RecordSummary:
     """Record until stopped: SIGINT/SIGTERM, `duration_s`, or `stop` being set (embedders).
 
-    Raises RecordingDiskError on disk failure.
+    `config` None: the client watches the packaged thresholds.yaml `feed` cadences, the
+    same ones a run watches. Raises RecordingDiskError on disk failure.
     """
+    if config is None:
+        config = WsClientConfig.from_config(packaged_config())
     loop = asyncio.get_running_loop()
     recorder = FrameRecorder(out_dir, flush_every=flush_every)
     session = _Session(recorder, quiet)
@@ -186,14 +191,21 @@ def record(
              "(a 1 s timer flushes a quiet feed).", min=1)] = 1,
     quiet: Annotated[bool, typer.Option(help="Do not print feed up/down/stale changes.")]
     = False,
+    config_dir: Annotated[Path | None, typer.Option(
+        "--config", help="User config folder overriding the packaged defaults (its "
+        "thresholds.yaml `feed` section sets the stale cadences and the ping interval, its "
+        "risk.yaml `websocket` section the transport).",
+        file_okay=False)] = None,
 ) -> None:
     """Record raw l2Book, bbo, trades and activeAssetCtx frames for each coin."""
     try:
         coin_list = parse_coins(coins)
         ws_url = ws_url_of(url)
+        feed = WsClientConfig.from_config(load_config(config_dir))
         summary = asyncio.run(run_recording(ws_url, coin_list, out, duration_s=duration,
-                                            flush_every=flush_every, quiet=quiet))
-    except (RecordError, WsConfigError, EndpointError) as exc:
+                                            flush_every=flush_every, quiet=quiet,
+                                            config=feed))
+    except (RecordError, WsConfigError, EndpointError, ConfigError) as exc:
         raise _fail(str(exc), code=2) from None
     except RecordingDiskError as exc:
         raise _fail(str(exc)) from None

@@ -35,7 +35,6 @@ from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.runtime.dashboard import Dashboard, DashboardError
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.live import (
     LiveRunError,
     LiveRunner,
@@ -47,12 +46,14 @@ from hyperliquid_ofi_trader.runtime.paper import MarketRelay
 from hyperliquid_ofi_trader.runtime.run_context import live_context, write_run_context
 from hyperliquid_ofi_trader.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from hyperliquid_ofi_trader.sim.server import EmulatorServer
+from hyperliquid_ofi_trader.utils.logger import logs_above
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import (
     KeyLoadError,
     SecretKey,
     generate_throwaway_key,
     load_private_key,
 )
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 
 ENDPOINTS = {
     "testnet": ("https://api.hyperliquid-testnet.xyz", "wss://api.hyperliquid-testnet.xyz/ws"),
@@ -320,8 +321,8 @@ async def _dashboard(port: int | None) -> AsyncIterator[Dashboard | None]:
 async def _run_with_view(runner: LiveRunner, note: str) -> None:
     console = Console()
     view = TerminalView(runner, note)
-    with Live(view.render(), console=console, refresh_per_second=4,
-              transient=False) as live:
+    with logs_above(console), Live(view.render(), console=console, refresh_per_second=4,
+                                   transient=False) as live:
         runner.status_listeners.append(lambda _: live.update(view.render()))
         await runner.run()
 
@@ -374,7 +375,7 @@ async def _paper_emulator(options: SimExchangeOptions, cfg: AppConfig,
     server = build_relay_server(options, clock)
     await server.start("127.0.0.1", 0)
     relay = MarketRelay(feed.url, tuple(cfg.symbols.coins), server.publisher, clock,
-                        config=ws_client_config(cfg.thresholds.feed))
+                        config=WsClientConfig.from_config(cfg))
     task = asyncio.create_task(relay.run(), name="paper-relay")
     try:
         if not await relay.wait_for_market(feed.connect_timeout_s):

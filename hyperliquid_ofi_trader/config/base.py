@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, StringConstraints
 
@@ -48,6 +48,11 @@ class FrozenModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
     )
+
+    def replaced(self, **changes: Any) -> Self:
+        """A validated copy with `changes` (by field name): for tests and tools that vary
+        a knob of a loaded section; a value the YAML could not hold raises here too."""
+        return self.model_validate({**self.model_dump(), **changes})
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,9 @@ outside `config/`, names are typed from
 - parameters annotated with a config model (`cfg: AppConfig`, `t: LiquidityRegimeThresholds`,
   `config: EngineSettings | AppConfig`),
 - `self.<attr>` assigned from such a parameter in the same class,
+- parameters (and `self.<attr>`s) annotated with a component class that declares its
+  section at class level (`settings: CostThresholds` on CostModel): `costs.settings.x`
+  reads `x` wherever a `costs: CostModel` is in hand,
 - local variables assigned from a typed expression (`th = cfg.thresholds`, tuple
   assignments included), loop variables over a mapping of models (`.items()`, `.values()`)
   and subscripts of one (`coins[c]`, `coins.get(c)`),
@@ -45,10 +48,12 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True, slots=True)
 class _FieldType:
-    """What an attribute of a model is: a sub-model, a mapping of models, or a leaf."""
+    """What an attribute of a model is: a sub-model, a mapping of models, or a leaf; or
+    what a name is: one of those, or a component whose attributes (`attrs`) are models."""
 
     model: type[BaseModel] | None = None
     mapping_of: type[BaseModel] | None = None
+    attrs: Mapping[str, _FieldType] | None = None
 
 
 def _models_in(annotation: Any) -> Iterator[tuple[type[BaseModel], bool]]:
@@ -121,9 +126,10 @@ class _Reads:
     methods: set[tuple[type[BaseModel], str]] = field(default_factory=set)
 
 
-def _annotation_type(node: ast.expr | None, models: Mapping[str, type[BaseModel]]
-                     ) -> _Typed | None:
-    """The config model an annotation names (`AppConfig`, `X | None`, `"AppConfig"`)."""
+def _annotation_type(node: ast.expr | None, models: Mapping[str, type[BaseModel]],
+                     components: Mapping[str, _Typed] | None = None) -> _Typed | None:
+    """The config model an annotation names (`AppConfig`, `X | None`, `"AppConfig"`), or
+    the component class (one of `components`) it names."""
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -136,6 +142,8 @@ def _annotation_type(node: ast.expr | None, models: Mapping[str, type[BaseModel]
             sub.attr if isinstance(sub, ast.Attribute) else None)
         if name is not None and name in models:
             return _Typed(model=models[name])
+        if name is not None and components and name in components:
+            return components[name]
     return None
 
 
@@ -144,8 +152,10 @@ class _FunctionReader(ast.NodeVisitor):
 
     def __init__(self, models: Mapping[str, type[BaseModel]], reads: _Reads,
                  self_attrs: Mapping[str, _Typed],
-                 returns: Mapping[str, _Typed] | None = None) -> None:
+                 returns: Mapping[str, _Typed] | None = None,
+                 components: Mapping[str, _Typed] | None = None) -> None:
         self.models = models
+        self.components = components or {}
         self.reads = reads
         self.self_attrs = self_attrs
         self.returns = returns or {}
@@ -154,7 +164,7 @@ class _FunctionReader(ast.NodeVisitor):
     def run(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         args = fn.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
-            typed = _annotation_type(arg.annotation, self.models)
+            typed = _annotation_type(arg.annotation, self.models, self.components)
             if typed is not None:
                 self.names[arg.arg] = typed
         for stmt in fn.body:
@@ -268,6 +278,8 @@ class _FunctionReader(ast.NodeVisitor):
                 and node.attr in self.self_attrs):
             return self.self_attrs[node.attr]
         owner = self._type_of(value)
+        if owner is not None and owner.attrs is not None:
+            return owner.attrs.get(node.attr)
         if owner is None or owner.model is None:
             return None
         model = owner.model
@@ -286,14 +298,16 @@ class _FunctionReader(ast.NodeVisitor):
         return ftype
 
 
-def _self_attrs(cls: ast.ClassDef, models: Mapping[str, type[BaseModel]]) -> dict[str, _Typed]:
-    """`self.x = param` in any method, where `param` is annotated with a config model."""
+def _self_attrs(cls: ast.ClassDef, models: Mapping[str, type[BaseModel]],
+                components: Mapping[str, _Typed] | None = None) -> dict[str, _Typed]:
+    """`self.x = param` in any method, where `param` is annotated with a config model (or
+    a component of `components`)."""
     out: dict[str, _Typed] = {}
     for fn in cls.body:
         if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         params = {a.arg: t for a in (*fn.args.args, *fn.args.kwonlyargs)
-                  if (t := _annotation_type(a.annotation, models)) is not None}
+                  if (t := _annotation_type(a.annotation, models, components)) is not None}
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -317,6 +331,25 @@ def _bind_self(target: ast.expr, value: ast.expr, params: Mapping[str, _Typed],
             _bind_self(t, v, params, out)
 
 
+def component_types(sources: Iterable[str], models: Mapping[str, type[BaseModel]]
+                    ) -> dict[str, _Typed]:
+    """Classes (by name) that declare config models at class level (`settings:
+    CostThresholds`): a name annotated with such a class reaches those models."""
+    out: dict[str, _Typed] = {}
+    for source in sources:
+        tree = ast.parse(source)
+        own = _with_aliases(tree, models)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            attrs = {stmt.target.id: typed for stmt in node.body
+                     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                     and (typed := _annotation_type(stmt.annotation, own)) is not None}
+            if attrs and node.name not in models:
+                out[node.name] = _Typed(attrs=attrs)
+    return out
+
+
 def returning_models(sources: Iterable[str], models: Mapping[str, type[BaseModel]]
                      ) -> dict[str, _Typed]:
     """Functions (by name) whose return annotation is a config model: `load_config`."""
@@ -331,20 +364,21 @@ def returning_models(sources: Iterable[str], models: Mapping[str, type[BaseModel
 
 
 def read_source(source: str, models: Mapping[str, type[BaseModel]], reads: _Reads,
-                returns: Mapping[str, _Typed] | None = None) -> None:
+                returns: Mapping[str, _Typed] | None = None,
+                components: Mapping[str, _Typed] | None = None) -> None:
     """Record every model field the functions of one module reach."""
     tree = ast.parse(source)
     models = _with_aliases(tree, models)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
-            attrs = _self_attrs(node, models)
+            attrs = _self_attrs(node, models, components)
             for fn in node.body:
                 if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-                    _FunctionReader(models, reads, attrs, returns).run(fn)
+                    _FunctionReader(models, reads, attrs, returns, components).run(fn)
         elif isinstance(node, ast.Module):
             for fn in node.body:
                 if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-                    _FunctionReader(models, reads, {}, returns).run(fn)
+                    _FunctionReader(models, reads, {}, returns, components).run(fn)
 
 
 def _with_aliases(tree: ast.Module, models: Mapping[str, type[BaseModel]]
@@ -436,9 +470,10 @@ def read_leaves(sources: Iterable[tuple[str, str]],
     models = all_models(root)
     texts = [source for _, source in sources]
     returns = returning_models([*texts, *_config_sources()], models)
+    components = component_types(texts, models)
     reads = _Reads()
     for source in texts:
-        read_source(source, models, reads, returns)
+        read_source(source, models, reads, returns, components)
     found = set(reads.leaves)
     seen: set[tuple[type, str]] = set()
     for model, method in reads.methods:

@@ -29,9 +29,12 @@ from hyperliquid_ofi_trader.config.risk_schema import (
     JournalSettings,
     KillSwitchThresholds,
     Network,
+    RateLimitBudgets,
+    ReconnectBackoff,
     RiskConfig,
     RiskLimits,
     StageErrorThresholds,
+    WebSocketTransport,
 )
 from hyperliquid_ofi_trader.config.rules import Violation, raise_if_any
 from hyperliquid_ofi_trader.config.symbols_schema import (
@@ -92,6 +95,8 @@ __all__ = [
     "MicropriceThresholds",
     "Network",
     "OfiThresholds",
+    "RateLimitBudgets",
+    "ReconnectBackoff",
     "RegimeThresholds",
     "RiskConfig",
     "RiskLimits",
@@ -103,6 +108,7 @@ __all__ = [
     "SymbolsConfig",
     "ThresholdsConfig",
     "VolatilityRegimeThresholds",
+    "WebSocketTransport",
 ]
 
 

@@ -1,7 +1,8 @@
 """The packaged configuration (config/defaults/*.yaml), loaded once per process.
 
 For the seed's default constructors (`OrderBook()`, `LiquidityRegime()`, `LeadLagSignal()`,
-`ExecutionRouter()`, `KillSwitch()`): a class built without arguments takes its settings
+`ExecutionRouter()`, `KillSwitch()`, and `OrderManager`, `RateLimiter`, the gateway and the
+WebSocket client without settings): a class built without arguments takes its settings
 from here. The application itself never uses this: it builds every component from the
 `AppConfig` it loaded (user overrides included) and passes the values in."""
 

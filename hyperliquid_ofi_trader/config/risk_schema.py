@@ -1,5 +1,5 @@
 """risk.yaml: network, hard limits, kill switch, escalation, dead man's switch, execution
-timeouts, journal."""
+timeouts, WebSocket transport, rate-limit budgets, journal."""
 
 from __future__ import annotations
 
@@ -152,7 +152,9 @@ class DeadMansSwitchConfig(FrozenModel):
 
 
 class ExecutionTimeouts(FrozenModel):
-    """Order life-cycle timeouts and the gateway's transport settings."""
+    """The order path's settings: the order manager's life-cycle timeouts, retries, cloids
+    and memory bounds, and the gateway's transport (execution/order_records.py's
+    OrderManagerSettings and the venue gateway's GatewaySettings are built from it)."""
 
     ack_timeout_ms: int = Field(
         gt=0, description="No answer to a place this long: ask the venue about it by cloid (ms)."
@@ -174,6 +176,137 @@ class ExecutionTimeouts(FrozenModel):
     use_ws_post: bool = Field(
         description="Send orders as WebSocket posts (REST only as fallback); false: REST only."
     )
+    retry_base_ms: int = Field(
+        gt=0, description="A refused cancel or an unanswered status query is tried again "
+        "after this, doubling per attempt (ms).")
+    max_backoff_exp: int = Field(
+        ge=0, le=20, description="At most this many doublings of retry_base_ms.")
+    max_query_failures: int = Field(
+        ge=1, description="Failed status queries in a row before the order is cancelled by "
+        "cloid instead (a cancel answers the question too).")
+    cloid_prefix: str = Field(
+        pattern=r"^[\x21-\x7e]{1,8}$",
+        description="First 8 bytes of every cloid (1-8 ASCII characters, zero-padded); two "
+        "processes trading one account need different prefixes.")
+    cloid_block: int = Field(
+        gt=0, description="Cloids reserved in the order store ahead of use, per write.")
+    max_terminal_orders: int = Field(
+        gt=0, description="Finished orders kept in memory; the oldest are forgotten first.")
+    max_fill_keys: int = Field(
+        gt=0, description="Fill ids kept (in memory and reloaded on restart) to drop a "
+        "re-delivered fill.")
+    drain_timeout_s: float = Field(
+        ge=0, description="On stop: how long queued and in-flight sends may finish (s).")
+    max_order_wait_ms: int = Field(
+        gt=0, description="A place or modify held back this long by the rate budget is not "
+        "sent (its decision is stale); capped at half of ack_timeout_ms and of the kill "
+        "switch's max_order_rtt_ms (ms).")
+
+    @property
+    def cloid_prefix_bits(self) -> int:
+        """The prefix as the cloid's high 64 bits: its ASCII bytes, zero-padded on the right."""
+        return int.from_bytes(self.cloid_prefix.encode("ascii").ljust(8, b"\0"), "big")
+
+
+class ReconnectBackoff(FrozenModel):
+    """Reconnect pacing: full-jitter exponential backoff under a hard cap on new
+    connections (data/backoff.py)."""
+
+    base_s: float = Field(
+        gt=0, description="Ceiling of the first retry delay (s); doubles per failed attempt.")
+    max_s: float = Field(gt=0, description="Cap on the delay ceiling (s).")
+    healthy_after_s: float = Field(
+        ge=0, description="A connection that stayed up this long resets the backoff (s).")
+    max_connects: int = Field(
+        gt=0, description="New connections per window_s, whatever the backoff (venue: 30 "
+        "per minute per IP).")
+    window_s: float = Field(gt=0, description="Rolling window of max_connects (s).")
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> Self:
+        if self.base_s > self.max_s:
+            raise_if_any([Violation(((("base_s",), self.base_s), (("max_s",), self.max_s)),
+                                    "base_s must be <= max_s")])
+        return self
+
+
+class WebSocketTransport(FrozenModel):
+    """The WebSocket client's transport (venues/hyperliquid/websocket/client.py): dead
+    socket detection, timeouts, the outgoing message budget and reconnect pacing."""
+
+    silence_timeout_s: float = Field(
+        gt=0, description="Nothing received (not even a pong) this long: the socket is dead "
+        "although it looks open; reconnect (s).")
+    tick_s: float = Field(
+        gt=0, description="Period of the watchdog / heartbeat / ack-timeout timer (s).")
+    ack_timeout_s: float = Field(
+        gt=0, description="Report the session UP anyway (naming the unacked subscriptions) "
+        "after this (s).")
+    open_timeout_s: float = Field(
+        gt=0, description="TCP + TLS + WebSocket handshake timeout (s).")
+    close_timeout_s: float = Field(
+        gt=0, description="Wait for the close handshake on stop (s).")
+    max_messages: int = Field(
+        gt=0, description="Messages sent per message_window_s, pings and posts included "
+        "(venue: 2000 per minute).")
+    message_window_s: float = Field(gt=0, description="Rolling window of max_messages (s).")
+    control_reserve: int = Field(
+        ge=0, description="Of max_messages, kept for pings and subscriptions.")
+    max_frame_bytes: int = Field(gt=0, description="Largest frame accepted (bytes).")
+    reconnect: ReconnectBackoff = Field(description="Reconnect pacing.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        found: list[Violation] = []
+        if self.silence_timeout_s <= self.tick_s:
+            found.append(Violation(
+                ((("silence_timeout_s",), self.silence_timeout_s), (("tick_s",), self.tick_s)),
+                "silence_timeout_s must exceed tick_s"))
+        if self.control_reserve >= self.max_messages:
+            found.append(Violation(
+                ((("control_reserve",), self.control_reserve),
+                 (("max_messages",), self.max_messages)),
+                "control_reserve must be below max_messages"))
+        raise_if_any(found)
+        return self
+
+
+class RateLimitBudgets(FrozenModel):
+    """The budgets the order path allows itself against the venue's rate limits
+    (HYPERLIQUID.md section 6), with reserves carved out for cancels and for the WebSocket
+    client's own pings and subscriptions (venues/hyperliquid/common/rate_limits.py)."""
+
+    ip_weight_per_minute: int = Field(
+        gt=0, description="Request weight per rolling window and IP (venue: 1200/min).")
+    ip_cancel_reserve: int = Field(
+        ge=0, description="Of that weight, kept for cancels: orders and queries stop short.")
+    address_initial_requests: int = Field(
+        gt=0, description="Requests an address starts with (venue: 10,000).")
+    address_requests_per_usdc: float = Field(
+        ge=0, description="Requests the address gains per USDC traded (venue: 1).")
+    address_exhausted_interval_s: float = Field(
+        gt=0, description="Once the address budget is spent: one request per this (s).")
+    address_cancel_reserve: int = Field(
+        ge=0, description="Orders stop this many requests short of the address cap.")
+    ws_messages_per_minute: int = Field(
+        gt=0, description="Messages sent on one socket per rolling window (venue: 2000).")
+    ws_control_reserve: int = Field(
+        ge=0, description="Of those, kept for pings and (re)subscriptions.")
+    max_in_flight_posts: int = Field(
+        ge=1, le=100, description="WebSocket posts awaiting an answer at once (venue: 100).")
+    window_s: float = Field(
+        gt=0, description="The rolling window of the per-minute budgets (s; the venue's is "
+        "60, shorter only in tests).")
+
+    @model_validator(mode="after")
+    def _reserves_below_their_budgets(self) -> Self:
+        pairs = (("ip_cancel_reserve", "ip_weight_per_minute"),
+                 ("ws_control_reserve", "ws_messages_per_minute"))
+        raise_if_any([
+            Violation((((reserve,), getattr(self, reserve)), ((budget,), getattr(self, budget))),
+                      f"{reserve} must be below {budget}")
+            for reserve, budget in pairs if getattr(self, reserve) >= getattr(self, budget)])
+        return self
 
 
 RECOVERY_TRIGGERS: tuple[str, ...] = (
@@ -254,6 +387,9 @@ class RiskConfig(FrozenModel):
     stage_errors: StageErrorThresholds = Field(description="Stage-error escalation.")
     dead_mans_switch: DeadMansSwitchConfig = Field(description="Dead man's switch.")
     execution: ExecutionTimeouts = Field(description="Order timeouts and transport.")
+    websocket: WebSocketTransport = Field(description="The WebSocket transport.")
+    rate_limits: RateLimitBudgets = Field(
+        description="Client-side budgets against the venue's rate limits.")
     journal: JournalSettings = Field(description="Decision journal.")
     recovery: RecoveryPolicyConfig = Field(
         description="Which degradations recover by themselves after a short outage.")

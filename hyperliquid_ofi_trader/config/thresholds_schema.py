@@ -467,6 +467,12 @@ class ForecastThresholds(FrozenModel):
         default=50.0, gt=0, description="Bound on each coefficient (bps per feature std).")
     max_forecast_bps: float = Field(default=100.0, gt=0,
                                     description="Bound on the forecast itself (bps).")
+    sigma_halflife_samples: float = Field(
+        default=500.0, gt=0, description="Half-life of the residual variance estimate "
+        "(scored samples).")
+    max_gap_ms: int = Field(
+        default=1_000, gt=0, description="A scored sample's entry/exit mid may be this late "
+        "(ms), no later: a gap in the data refuses the sample.")
     min_evidence: float = Field(
         default=0.0, ge=0, description="No entry before the forecast is backed by this many "
         "effective samples of the market's own forward moves (0: the forecast's std already "
@@ -487,6 +493,9 @@ class CostThresholds(FrozenModel):
         default=1.0, ge=0, description="Prior adverse selection of a post-only fill (bps).")
     adverse_prior_fills: float = Field(
         default=5.0, gt=0, description="How many fills the adverse-selection prior is worth.")
+    adverse_horizon_ms: int = Field(
+        default=1_000, gt=0, description="Markout horizon of a post-only fill that measures "
+        "its adverse selection (ms; one of the trust horizons).")
     expected_slippage_bps: float = Field(
         default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
     edge_halflife_ms: float = Field(

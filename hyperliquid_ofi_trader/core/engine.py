@@ -255,9 +255,10 @@ class Engine:
         self._journal_lead = {coin: _journal_lead(self.settings, coin)
                               for coin in self.settings.coins}
         # Journal book tops per coin (with the market they were read from), valid until the
-        # engine next applies an event of that coin (only `_apply` writes market data): a
-        # lead's top serves every decision until the lead's next event, and the decisions
-        # of one event share them. A direct `decide` call starts from fresh reads.
+        # engine next applies a book-moving event of that coin (only `_feed_market` writes
+        # market data, and trades feed the tape only): a lead's top serves every decision
+        # until the lead's next book event, and the decisions of one event share them. A
+        # direct `decide` call starts from fresh reads.
         self._tops: dict[str, tuple[CoinMarket | None, dict[str, Any] | None]] = {}
         self._needed = self.settings.needed_coins()
         # With an order path, a recovered feed is not enough to resume by itself: the
@@ -382,9 +383,18 @@ class Engine:
             self._count_rejection("engine_unknown_coin")
             return False
         self.latency[ev.coin].record(ev.exchange_ns, ev.local_ns)
-        self._tops.pop(ev.coin, None)  # also when `_apply` fails half-way
+        etype = type(ev)
+        if etype is not Trades:  # prints feed the tape, never the book (`CoinMarket`)
+            self._tops.pop(ev.coin, None)  # also when `_apply` fails half-way
         try:
-            _apply(market, ev)
+            # The usual types by identity first (`_apply`'s isinstance chain keeps
+            # subclasses working).
+            if etype is Bbo:
+                market.on_bbo(ev)  # type: ignore[arg-type]
+            elif etype is Trades:
+                market.on_trades(ev)  # type: ignore[arg-type]
+            else:
+                _apply(market, ev)
         except Exception as exc:
             self._stage_failed("data", ev, ev.coin, exc)
             return False
@@ -414,41 +424,59 @@ class Engine:
         if signal_stage is None or regime_stage is None or alpha_stage is None:
             return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no strategy configured "
                                 f"(absent: {self._missing_strategy()})")
+        # Each stage call is its own try (free in 3.11 until something raises), not a
+        # wrapper call per stage: this runs for every decision.
         try:
-            cap.signals = signals = _stage("signals", signal_stage.values, coin)
-            cap.regime = regime = _stage("regime", regime_stage.values, coin)
-            exits_only = not regime.tradable  # blocks new risk, not the exit of ours
-            if exits_only and not self._holds(coin):
-                return self._record(cap, ev, Outcome.NOT_TRADABLE, _not_tradable(regime))
-            cap.alpha = alpha = float(_stage("alpha", alpha_stage.compute, signals, regime))
-            _check_finite(alpha)
-            router, positions = self._router, self._positions
-            if router is None or positions is None:
-                absent = "router" if router is None else "position source"
-                return self._record(cap, ev, Outcome.NOT_CONFIGURED, f"no {absent} "
-                                    "configured: alpha computed, nothing executed")
-            if gate.awaiting_reconciliation:
-                return self._record(cap, ev, Outcome.SKIP, AWAITING_RECONCILIATION)
-            cap.position = position = float(_stage("positions", positions.position, coin))
-            cap.intents = intents = tuple(_stage("router", router.route, coin, alpha,
-                                                 signals.get("ofi"), position))
-            plan = gate.admit(intents, exits_only=exits_only)
-            if not plan:  # routine: the router skipped, or the state/regime kept nothing
-                return self._record(cap, ev, *self._why_empty(state, intents, regime))
-            risk, sink = self._risk, self._sink
-            if risk is None:
-                return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no risk gate "
-                                    "configured: orders are never sent unchecked")
-            result = _stage("risk_gate", risk.check, plan, state, self._clock.now_ns())
-            cap.rejected = result.rejected
-            if not result.approved:
-                return self._record(cap, ev, Outcome.REJECTED, _why_rejected(result))
-            if sink is None:
-                return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no order sink "
-                                    "configured: approved intents not sent")
-        except _StageError as err:
-            self._stage_failed(err.stage, ev, coin, err.cause)
-            return self._record_error(cap, ev, err)
+            cap.signals = signals = signal_stage.values(coin)
+        except Exception as exc:
+            return self._failed(cap, ev, "signals", exc)
+        try:
+            cap.regime = regime = regime_stage.values(coin)
+        except Exception as exc:
+            return self._failed(cap, ev, "regime", exc)
+        exits_only = not regime.tradable  # blocks new risk, not the exit of ours
+        if exits_only and not self._holds(coin):
+            return self._record(cap, ev, Outcome.NOT_TRADABLE, _not_tradable(regime))
+        try:
+            cap.alpha = alpha = float(alpha_stage.compute(signals, regime))
+        except Exception as exc:
+            return self._failed(cap, ev, "alpha", exc)
+        if not math.isfinite(alpha):
+            return self._failed(cap, ev, "alpha", ValueError(f"alpha is not finite: {alpha}"))
+        router, positions = self._router, self._positions
+        if router is None or positions is None:
+            absent = "router" if router is None else "position source"
+            return self._record(cap, ev, Outcome.NOT_CONFIGURED, f"no {absent} "
+                                "configured: alpha computed, nothing executed")
+        if gate.awaiting_reconciliation:
+            return self._record(cap, ev, Outcome.SKIP, AWAITING_RECONCILIATION)
+        try:
+            cap.position = position = float(positions.position(coin))
+        except Exception as exc:
+            return self._failed(cap, ev, "positions", exc)
+        try:
+            cap.intents = intents = tuple(router.route(coin, alpha, signals.get("ofi"),
+                                                       position))
+        except Exception as exc:
+            return self._failed(cap, ev, "router", exc)
+        plan = gate.admit(intents, exits_only=exits_only)
+        if not plan:  # routine: the router skipped, or the state/regime kept nothing
+            return self._record(cap, ev, *self._why_empty(state, intents, regime))
+        risk, sink = self._risk, self._sink
+        if risk is None:
+            return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no risk gate "
+                                "configured: orders are never sent unchecked")
+        now_ns = self._clock.now_ns()
+        try:
+            result = risk.check(plan, state, now_ns)
+        except Exception as exc:
+            return self._failed(cap, ev, "risk_gate", exc)
+        cap.rejected = result.rejected
+        if not result.approved:
+            return self._record(cap, ev, Outcome.REJECTED, _why_rejected(result))
+        if sink is None:
+            return self._record(cap, ev, Outcome.NOT_CONFIGURED, "no order sink "
+                                "configured: approved intents not sent")
         cap.approved = result.approved
         return self._submit(cap, ev, sink, result.approved)
 
@@ -491,6 +519,11 @@ class Engine:
         cap.failed_stage = err.stage
         return self._record(cap, ev, Outcome.ERROR, f"stage {err.stage} raised {err.cause!r}")
 
+    def _failed(self, cap: _Capture, ev: MarketEvent, stage: str, exc: Exception) -> Verdict:
+        """Stage `stage` of a decision raised: counted, escalated, journaled as an error."""
+        self._stage_failed(stage, ev, cap.coin, exc)
+        return self._record_error(cap, ev, _StageError(stage, exc))
+
     def _update_stages(self, ev: MarketEvent) -> _StageError | None:
         """Give `ev` to the signal and regime stages, once (their `values(coin)` are read
         per decision). Also while halted: they carry state from event to event (OFI's
@@ -499,19 +532,30 @@ class Engine:
         on a jump that is only the halt's length. A failure is counted and escalated, and
         returned so the event's decisions are journaled as errors; while halted it is only
         counted, and each stage logs its first one per halt (it may be why we halted)."""
+        # Both stages spelled out (no loop over a tuple built per event).
         failure: _StageError | None = None
-        for name, stage in (("signals", self._signals), ("regime", self._regime)):
-            if stage is None:
-                continue
+        signals, regime = self._signals, self._regime
+        if signals is not None:
             try:
-                stage.on_event(ev)
+                signals.on_event(ev)
             except Exception as exc:
-                if self._trading.state is TradingState.HALTED:
-                    self._halted_stage_failed(name, exc)
-                    continue
-                self._stage_failed(name, ev, ev.coin, exc)
-                failure = failure or _StageError(name, exc)
+                failure = self._update_failed("signals", ev, exc, failure)
+        if regime is not None:
+            try:
+                regime.on_event(ev)
+            except Exception as exc:
+                failure = self._update_failed("regime", ev, exc, failure)
         return failure
+
+    def _update_failed(self, name: str, ev: MarketEvent, exc: Exception,
+                       failure: _StageError | None) -> _StageError | None:
+        """Stage `name` could not take `ev`; returns the event's first failure (None while
+        halted: only counted then)."""
+        if self._trading.state is TradingState.HALTED:
+            self._halted_stage_failed(name, exc)
+            return failure
+        self._stage_failed(name, ev, ev.coin, exc)
+        return failure or _StageError(name, exc)
 
     def _halted_stage_failed(self, name: str, exc: Exception) -> None:
         self._stage_errors[name] = self._stage_errors.get(name, 0) + 1
@@ -575,14 +619,22 @@ class Engine:
             inputs["regime"] = _regime_inputs(cap.regime)
         if cap.alpha is not None:
             inputs["alpha"] = cap.alpha
-            if self._alpha_explain is not None:
-                inputs["alpha_explain"] = _explain("alpha", self._alpha_explain, failures)
+            explain = self._alpha_explain
+            if explain is not None:
+                try:  # `_explain` inlined (per decision)
+                    inputs["alpha_explain"] = explain()
+                except Exception as exc:
+                    inputs["alpha_explain"] = _explain_failed("alpha", exc, failures)
         if cap.position is not None:
             inputs["position"] = cap.position
         if cap.intents is not None:
             inputs["intents"] = _to_builtins(cap.intents)  # a tuple of structs -> a list
-            if self._router_explain is not None:
-                inputs["router"] = _explain("router", self._router_explain, failures)
+            explain = self._router_explain
+            if explain is not None:
+                try:
+                    inputs["router"] = explain()
+                except Exception as exc:
+                    inputs["router"] = _explain_failed("router", exc, failures)
         if cap.rejected is not None:
             inputs["rejected"] = [[_to_builtins(i), why] for i, why in cap.rejected]
         if cap.approved is not None:
@@ -754,9 +806,6 @@ class Engine:
 
 # ---------------------------------------------------------------- helpers
 
-T = TypeVar("T")
-
-
 class _Capture:
     """What one decision's journal row needs, captured as the pipeline reaches it: values
     and references, never their serialised form (`Engine._inputs` builds that, after any
@@ -791,29 +840,13 @@ def _why_rejected(result: GateResult) -> str:
     return "; ".join(r for _, r in result.rejected) or "risk gate approved nothing"
 
 
-def _check_finite(alpha: float) -> None:
-    if not math.isfinite(alpha):
-        raise _StageError("alpha", ValueError(f"alpha is not finite: {alpha}"))
-
-
-def _explain(stage: str, explain: Callable[[], object],
-             failures: list[tuple[str, Exception]]) -> object:
+def _explain_failed(stage: str, exc: Exception,
+                    failures: list[tuple[str, Exception]]) -> dict[str, str]:
     # An explanation only serves the journal and is taken after the orders left: one that
     # raises is counted against its stage (the caller reports it) and stored as its error,
     # it does not undo the decision.
-    try:
-        return explain()
-    except Exception as exc:
-        failures.append((stage, exc))
-        return {"explain_error": repr(exc)}
-
-
-def _stage(name: str, fn: Callable[..., T], *args: Any) -> T:
-    """Call one stage; any exception becomes `_StageError(name)` for the engine to handle."""
-    try:
-        return fn(*args)
-    except Exception as exc:
-        raise _StageError(name, exc) from exc
+    failures.append((stage, exc))
+    return {"explain_error": repr(exc)}
 
 
 def _apply(market: CoinMarket, ev: MarketEvent) -> None:

@@ -52,6 +52,12 @@ FILE_MODE: Final = 0o600
 _QUARANTINE_KEEP: Final = 100  # the most recent quarantined rows kept for inspection
 _MAX_RETRY_GAP: Final = 64  # calls skipped at most between two attempts while failing
 _AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default
+# Page size of a database a non-durable writer creates (a backtest's): its decision rows
+# (a few KB of JSON each, tens of thousands per run) fit in one 64 KiB page with others
+# instead of spilling into overflow chains of 4 KiB pages, which measured ~45 % less
+# CPU per row inserted. A durable (live) database keeps SQLite's default: its small,
+# frequent commits would each write whole large pages to the WAL.
+BULK_PAGE_SIZE: Final = 65_536
 
 Row = tuple[Any, ...]
 Statement = tuple[str, Sequence[Row]]
@@ -133,14 +139,17 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def connect_wal(path: Path) -> sqlite3.Connection:
+def connect_wal(path: Path, *, page_size: int | None = None) -> sqlite3.Connection:
     """An autocommit connection in WAL mode with a short busy timeout; the folder and the
-    file are created owner-only when missing. Raises OSError or sqlite3.Error."""
+    file are created owner-only when missing. `page_size` applies to a database created
+    now (SQLite ignores it for one that has pages). Raises OSError or sqlite3.Error."""
     if str(path) != ":memory:":
         make_private_dir(path.parent)
         _create_private_file(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                            timeout=BUSY_TIMEOUT_S)
+    if page_size is not None:  # before WAL mode, which fixes the page size
+        conn.execute(f"PRAGMA page_size={int(page_size)}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn
@@ -235,7 +244,7 @@ class RunDatabaseWriter:
     @classmethod
     def open(cls, path: Path, *, durable: bool = True) -> RunDatabaseWriter:
         """Raises OSError or sqlite3.Error (the front-ends turn them into their errors)."""
-        conn = connect_wal(path)
+        conn = connect_wal(path, page_size=None if durable else BULK_PAGE_SIZE)
         try:
             if not durable:
                 conn.execute("PRAGMA synchronous=OFF")

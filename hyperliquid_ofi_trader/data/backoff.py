@@ -18,34 +18,12 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the section's type only: config sits below data
+    from hyperliquid_ofi_trader.config.models import ReconnectBackoff
 
 _NS_PER_S = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class BackoffConfig:
-    """Reconnect pacing settings (seconds, as users think about them).
-
-    - `base_s`: ceiling of the first retry delay; it doubles per failed attempt.
-    - `max_s`: cap on the ceiling.
-    - `healthy_after_s`: a connection that stayed up this long resets the backoff.
-    - `max_connects` per `window_s`: hard cap on new connections (venue: 30 per 60 s).
-    """
-
-    base_s: float = 0.5
-    max_s: float = 30.0
-    healthy_after_s: float = 60.0
-    max_connects: int = 30
-    window_s: float = 60.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.base_s <= self.max_s:
-            raise ValueError(f"need 0 < base_s <= max_s, got {self.base_s}, {self.max_s}")
-        if self.healthy_after_s < 0:
-            raise ValueError(f"healthy_after_s must be >= 0, got {self.healthy_after_s}")
-        if self.max_connects <= 0 or self.window_s <= 0:
-            raise ValueError("max_connects and window_s must be positive")
 
 
 class ExponentialBackoff:
@@ -71,7 +49,8 @@ class ExponentialBackoff:
         self.attempt = 0
 
     @classmethod
-    def from_config(cls, config: BackoffConfig, rng: random.Random) -> ExponentialBackoff:
+    def from_config(cls, config: ReconnectBackoff, rng: random.Random) -> ExponentialBackoff:
+        """risk.yaml `websocket.reconnect` (seconds) in ns."""
         return cls(_s_to_ns(config.base_s), _s_to_ns(config.max_s),
                    _s_to_ns(config.healthy_after_s), rng)
 
@@ -154,6 +133,11 @@ class SlidingWindowLimiter:
     def history(self) -> tuple[int, ...]:
         """The remembered event times (at most `limit`), oldest first."""
         return tuple(self._times)
+
+
+def connect_limiter_of(config: ReconnectBackoff) -> SlidingWindowLimiter:
+    """The hard cap on new connections of risk.yaml `websocket.reconnect`."""
+    return SlidingWindowLimiter(config.max_connects, _s_to_ns(config.window_s))
 
 
 def _s_to_ns(seconds: float) -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -40,8 +39,9 @@ from hyperliquid_ofi_trader.core.events import PrivateEvent, UserFills
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.models import AppConfig
+    from hyperliquid_ofi_trader.config.thresholds_schema import CostThresholds
 
 _MAX_MAKER_TIDS = 10_000
 
@@ -55,49 +55,17 @@ class CostConfigError(OurBugError, ValueError):
     """Cost settings that cannot describe a venue."""
 
 
-@dataclass(frozen=True, slots=True)
-class CostSettings:
-    fee_tier: int = 0
-    maker_rebate_tier: int | None = None
-    adverse_prior_bps: float = 1.0
-    adverse_prior_fills: float = 20.0
-    adverse_horizon_ms: int = 1_000
-    expected_slippage_bps: float = 0.5
-    edge_halflife_ms: float = 800.0
-    min_margin_bps: float = 0.0
-    uncertainty_k: float = 0.5
-    fill_probability: float = 0.3
-    exit_post_only_share: float = 0.5
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.fee_tier < len(FEE_TIERS):
-            raise CostConfigError(f"fee_tier must be 0..{len(FEE_TIERS) - 1}, got "
-                                  f"{self.fee_tier}")
-        if self.maker_rebate_tier is not None and not (
-                1 <= self.maker_rebate_tier <= len(MAKER_REBATE_TIERS)):
-            raise CostConfigError(f"maker_rebate_tier must be 1..{len(MAKER_REBATE_TIERS)} "
-                                  f"or null, got {self.maker_rebate_tier}")
-        for name in ("adverse_prior_bps", "expected_slippage_bps", "min_margin_bps",
-                     "uncertainty_k"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v >= 0):
-                raise CostConfigError(f"{name} must be >= 0, got {v!r}")
-        for name in ("adverse_prior_fills", "edge_halflife_ms"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v > 0):
-                raise CostConfigError(f"{name} must be > 0, got {v!r}")
-        if not 0 <= self.exit_post_only_share <= 1:
-            raise CostConfigError(f"exit_post_only_share must be in [0, 1], got "
-                                  f"{self.exit_post_only_share}")
-        if not 0 < self.fill_probability <= 1:
-            raise CostConfigError(f"fill_probability must be in (0, 1], got "
-                                  f"{self.fill_probability}")
-
-    def fees_bps(self) -> tuple[float, float]:
-        taker, maker = FEE_TIERS[self.fee_tier]
-        if self.maker_rebate_tier is not None:
-            maker = min(maker, MAKER_REBATE_TIERS[self.maker_rebate_tier - 1])
-        return taker, maker
+def fees_bps(fee_tier: int, maker_rebate_tier: int | None) -> tuple[float, float]:
+    """(taker, maker) bps of a perps volume tier, the maker-rebate tier's when better."""
+    if not 0 <= fee_tier < len(FEE_TIERS):
+        raise CostConfigError(f"fee_tier must be 0..{len(FEE_TIERS) - 1}, got {fee_tier}")
+    if maker_rebate_tier is not None and not 1 <= maker_rebate_tier <= len(MAKER_REBATE_TIERS):
+        raise CostConfigError(f"maker_rebate_tier must be 1..{len(MAKER_REBATE_TIERS)} "
+                              f"or null, got {maker_rebate_tier}")
+    taker, maker = FEE_TIERS[fee_tier]
+    if maker_rebate_tier is not None:
+        maker = min(maker, MAKER_REBATE_TIERS[maker_rebate_tier - 1])
+    return taker, maker
 
 
 class CostQuote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -121,11 +89,14 @@ class CostModel:
 
     __slots__ = ("_adverse", "_adverse_weight", "_latency_ms", "_maker", "_maker_tids",
                  "_taker", "adverse_fills", "settings")
+    settings: CostThresholds  # thresholds.yaml `costs`, as validated
 
-    def __init__(self, settings: CostSettings | None = None,
+    def __init__(self, settings: CostThresholds | None = None,
                  latency_ms: Callable[[], float | None] | None = None) -> None:
-        self.settings = settings if settings is not None else CostSettings()
-        self._taker, self._maker = self.settings.fees_bps()
+        """`settings`: a validated thresholds.yaml `costs` section (None: the packaged one)."""
+        self.settings = settings if settings is not None else _packaged_costs()
+        self._taker, self._maker = fees_bps(self.settings.fee_tier,
+                                            self.settings.maker_rebate_tier)
         self._adverse = self.settings.adverse_prior_bps
         self._adverse_weight = self.settings.adverse_prior_fills
         self._latency_ms = latency_ms
@@ -241,13 +212,12 @@ class CostModel:
         return out
 
 
+def _packaged_costs() -> CostThresholds:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
 
-def cost_settings(cfg: AppConfig) -> CostSettings:
-    c = cfg.thresholds.costs
-    return CostSettings(fee_tier=c.fee_tier, maker_rebate_tier=c.maker_rebate_tier,
-                        adverse_prior_bps=c.adverse_prior_bps,
-                        adverse_prior_fills=c.adverse_prior_fills,
-                        expected_slippage_bps=c.expected_slippage_bps,
-                        edge_halflife_ms=c.edge_halflife_ms, min_margin_bps=c.min_margin_bps,
-                        uncertainty_k=c.uncertainty_k, fill_probability=c.fill_probability,
-                        exit_post_only_share=c.exit_post_only_share)
+    return packaged_config().thresholds.costs
+
+
+def cost_settings(cfg: AppConfig) -> CostThresholds:
+    """The cost model's settings in `cfg`: its thresholds.yaml `costs` section."""
+    return cfg.thresholds.costs

@@ -142,7 +142,8 @@ class OrderManager:
 
     def __init__(self, port: CommandPort, clock: Clock, store: OrderStore | None,
                  settings: OrderManagerSettings | None = None) -> None:
-        self.settings = settings if settings is not None else OrderManagerSettings()
+        # Seed-style construction (no settings): the packaged risk.yaml `execution`.
+        self.settings = settings if settings is not None else _packaged_settings()
         self._port = port
         self._clock = clock
         self._store = store
@@ -1069,3 +1070,9 @@ def _place(rec: OrderRecord) -> PlaceOrder:
     return PlaceOrder(cloid=rec.cloid, coin=rec.coin, is_buy=rec.is_buy, price=rec.price,
                       size=rec.orig_size, tif=rec.tif, reduce_only=rec.reduce_only,
                       decision_id=rec.decision_id)
+
+
+def _packaged_settings() -> OrderManagerSettings:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return OrderManagerSettings.from_config(packaged_config())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, ValuesView
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 
@@ -17,43 +17,66 @@ from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.execution.order_store import OrderRow
 
-_SECOND: Final = 1_000_000_000
-# "hlofi\0\0\0": the default cloid prefix. Two processes trading one account must set
-# different prefixes (cloids must be unique for the account's life).
-DEFAULT_CLOID_PREFIX: Final = int.from_bytes(b"hlofi\0\0\0", "big")
+if TYPE_CHECKING:
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
+_NS_PER_MS: Final = 1_000_000
 _FILL_TOLERANCE: Final = 1e-9  # relative: sums of decimal sizes in binary floats
 
 
 class OrderManagerSettings(msgspec.Struct, frozen=True, kw_only=True,
                            forbid_unknown_fields=True):
-    """Timeouts are nanoseconds of the injected clock.
+    """risk.yaml `execution` in the manager's units (ns of the injected clock), read on
+    every event; built by `from_config`, with no defaults of its own (they are the
+    packaged YAML's, whose keys document them).
 
     - `ack_timeout_ns`: no answer to a place after this → query the order by cloid.
     - `query_timeout_ns`: still unresolved this long after the query → cancel by cloid.
     - `cancel_timeout_ns`: a cancel unconfirmed this long → query (and re-send the cancel);
       repeated with exponential backoff up to `max_backoff_exp` doublings.
     - `adopt_unknown_orders`: venue open orders we have no record of (seen when reconciling)
-      are adopted and tracked (True) or cancelled (False, the safe default).
+      are adopted and tracked (True) or cancelled (False, the safe choice).
     - `retry_base_ns`: a cancel the venue refused before acting (rate limit) or a status
       query that got no answer is tried again after this, doubling per attempt up to
       `max_backoff_exp` doublings; after `max_query_failures` failed queries in a row the
       order is cancelled by cloid instead (a cancel answers the question too).
+    - `cloid_prefix`: the high 64 bits of every cloid (two processes trading one account
+      must differ); `cloid_block` cloids are reserved in the store at a time.
+    - `max_terminal_orders`, `max_fill_keys`: memory bounds of finished orders and of the
+      fill ids kept to drop re-delivered fills.
+    - `sz_decimals` per coin (symbols.yaml): every place and modify is snapped onto the
+      venue's lot and tick grid once, here (execution/intent_rounding.py); coins not
+      listed pass unchanged.
     """
 
-    ack_timeout_ns: int = 5 * _SECOND
-    query_timeout_ns: int = 5 * _SECOND
-    cancel_timeout_ns: int = 5 * _SECOND
-    max_backoff_exp: int = 6
-    retry_base_ns: int = _SECOND
-    max_query_failures: int = 4
-    adopt_unknown_orders: bool = False
-    cloid_prefix: int = DEFAULT_CLOID_PREFIX
-    cloid_block: int = 1024
-    max_terminal_orders: int = 10_000
-    max_fill_keys: int = 200_000
-    # szDecimals per coin: every place and modify is snapped onto the venue's lot and tick
-    # grid once, here (execution/intent_rounding.py); coins not listed pass unchanged.
-    sz_decimals: dict[str, int] = msgspec.field(default_factory=dict)
+    ack_timeout_ns: int
+    query_timeout_ns: int
+    cancel_timeout_ns: int
+    max_backoff_exp: int
+    retry_base_ns: int
+    max_query_failures: int
+    adopt_unknown_orders: bool
+    cloid_prefix: int
+    cloid_block: int
+    max_terminal_orders: int
+    max_fill_keys: int
+    sz_decimals: dict[str, int]
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> OrderManagerSettings:
+        """risk.yaml `execution` (ms -> ns) and the traded coins' szDecimals."""
+        e = cfg.risk.execution
+        return cls(ack_timeout_ns=e.ack_timeout_ms * _NS_PER_MS,
+                   query_timeout_ns=e.query_timeout_ms * _NS_PER_MS,
+                   cancel_timeout_ns=e.cancel_timeout_ms * _NS_PER_MS,
+                   max_backoff_exp=e.max_backoff_exp,
+                   retry_base_ns=e.retry_base_ms * _NS_PER_MS,
+                   max_query_failures=e.max_query_failures,
+                   adopt_unknown_orders=e.adopt_unknown_orders,
+                   cloid_prefix=e.cloid_prefix_bits, cloid_block=e.cloid_block,
+                   max_terminal_orders=e.max_terminal_orders, max_fill_keys=e.max_fill_keys,
+                   sz_decimals={coin: spec.sz_decimals
+                                for coin, spec in cfg.symbols.coins.items()})
 
     def __post_init__(self) -> None:
         for name in ("ack_timeout_ns", "query_timeout_ns", "cancel_timeout_ns", "cloid_block",

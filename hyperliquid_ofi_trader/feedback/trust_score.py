@@ -28,12 +28,15 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, OnlineSettings
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, packaged_forecast
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel, packaged_model
 from hyperliquid_ofi_trader.core.events import Fill
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+
+if TYPE_CHECKING:  # the section's type only: config sits below the components
+    from hyperliquid_ofi_trader.config.thresholds_schema import ForecastThresholds
 
 _MAX_DECISIONS = 20_000
 DEFAULT_FEATURES: tuple[str, ...] = (
@@ -45,18 +48,30 @@ _SEED_ALIASES = {"av": "aggressive_volume"}
 MidOf = Callable[[str], float | None]
 
 
+def _packaged_default_coin() -> str:
+    from hyperliquid_ofi_trader.config.packaged import default_coin
+
+    return default_coin()
+
+
 @dataclass(frozen=True, slots=True)
 class TrustSettings:
-    z_full: float = 3.0
+    """The trust's own knobs; `online` is the thresholds.yaml `forecast` section (its
+    estimators' settings and the full-trust z), `default_coin` the coin a call without one
+    means (symbols.yaml's first traded coin)."""
+
     report_step: float = 0.1
-    online: OnlineSettings = field(default_factory=OnlineSettings)
-    default_coin: str = "ETH"
+    online: ForecastThresholds = field(default_factory=packaged_forecast)
+    default_coin: str = field(default_factory=_packaged_default_coin)
     horizon_ms: int = 1_000  # for coins without a model (zero prior)
     latency_ms: int = 100
 
+    @property
+    def z_full(self) -> float:
+        """A signal's trust is 1 at this many standard errors (forecast.trust_z_full)."""
+        return self.online.trust_z_full
+
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.z_full) and self.z_full > 0):
-            raise ValueError(f"z_full must be > 0, got {self.z_full}")
         if not 0 < self.report_step <= 1:
             raise ValueError(f"report_step must be in (0, 1], got {self.report_step}")
 
@@ -77,6 +92,10 @@ class SignalTrust:
         self._reported: dict[tuple[str, str], float] = {}
         self._weights: dict[tuple[str, str], float] = {}
         self._changes: list[dict[str, Any]] = []
+        # Per estimator, what `_report` reads that never changes: its prior, the full-trust
+        # z, and its (coin, signal) keys.
+        self._fixed: dict[OnlineForecast, tuple[list[float], float,
+                                                tuple[tuple[str, str], ...]]] = {}
         self._decisions: OrderedDict[str, Mapping[str, float]] = OrderedDict()
         self.skipped = 0
         self.fill_observations = 0
@@ -110,12 +129,17 @@ class SignalTrust:
     def forecast(self, coin: str, exchange_ns: int,
                  signals: Mapping[str, float]) -> EdgeEstimate:
         """Score matured decisions of `coin`, keep this one as a sample, and forecast."""
-        est = self.estimator(coin)
-        if self._now_of is not None:
-            exchange_ns = max(exchange_ns, self._now_of())
+        est = self._estimators.get(coin)  # runs per decision: one dict read when known
+        if est is None:
+            est = self.estimator(coin)
+        now_of = self._now_of
+        if now_of is not None:
+            now = now_of()
+            if now > exchange_ns:
+                exchange_ns = now
         bps, std, x = est.forecast(signals)
-        mid = self._mid_of(coin) if self._mid_of is not None else None
-        if est.observe(exchange_ns, mid, x):
+        mid_of = self._mid_of
+        if est.observe(exchange_ns, None if mid_of is None else mid_of(coin), x):
             self._report(coin, est, "forward_moves", exchange_ns)
         m = est.model
         return EdgeEstimate(coin=coin, bps=bps, std_bps=std, horizon_ms=m.horizon_ms,
@@ -156,16 +180,30 @@ class SignalTrust:
     # ------------------------------------------------------------ changes, for the journal
 
     def _report(self, coin: str, est: OnlineForecast, why: str, ns: int) -> None:
+        # Runs each time an estimator learns (every matured sample): the prior and the
+        # full-trust z are fixed, so they are read once per estimator, not per call.
         step = self.settings.report_step
-        stds, priors = est.coef_std(), est.prior()  # once, not once per signal
-        for i, name in enumerate(est.features):
-            w = self._weight_of(est.coef[i], priors[i], stds[i])
-            key = (coin, name)
-            self._weights[key] = w
-            old = self._reported.get(key)
+        fixed = self._fixed.get(est)
+        if fixed is None:
+            fixed = self._fixed[est] = (est.prior(), self.settings.z_full,
+                                        tuple((coin, name) for name in est.features))
+        priors, z_full, keys = fixed
+        stds, coef = est.coef_std(), est.coef
+        weights, reported = self._weights, self._reported
+        for i, key in enumerate(keys):
+            # `_weight_of`, inlined
+            c, prior, sd = coef[i], priors[i], stds[i]
+            direction = math.copysign(1.0, prior if prior != 0.0 else c)
+            if not sd > 0.0:
+                w = 1.0 if c * direction > 0 else 0.0
+            else:
+                w = min(1.0, max(0.0, c * direction / sd / z_full))
+            weights[key] = w
+            old = reported.get(key)
             if old is not None and abs(w - old) < step:
                 continue
-            self._reported[key] = w
+            name = key[1]
+            reported[key] = w
             self._changes.append({
                 "coin": coin, "signal": name, "from": old, "to": w, "why": why,
                 "exchange_ns": ns, "coef_bps": est.coef[i], "coef_std_bps": stds[i],

@@ -16,8 +16,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from hyperliquid_ofi_trader.alpha.forecast import OnlineSettings
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
+from hyperliquid_ofi_trader.config.loader import build_config
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 
 _MS = 1_000_000
@@ -69,8 +69,9 @@ def simulate(seed: int, s: TrustSimSettings | None = None) -> TrustSimResult:
                           residual_std_bps=s.noise_bps * math.sqrt(s.horizon_ms / s.step_ms),
                           sample_ms=s.step_ms)
     mid = [100.0]
-    trust = SignalTrust(TrustSettings(online=OnlineSettings(prior_n_eff=s.prior_n_eff,
-                                                            sample_ms=s.step_ms)),
+    forecast = build_config({"thresholds.yaml": {"forecast": {
+        "prior_n_eff": s.prior_n_eff, "sample_ms": s.step_ms}}}).thresholds.forecast
+    trust = SignalTrust(TrustSettings(online=forecast),
                         models={"SIM": model}, mid_of=lambda coin: mid[0])
     innovation = math.sqrt(1.0 - s.rho * s.rho)
     u = v = 0.0

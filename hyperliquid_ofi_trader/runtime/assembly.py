@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models, online_settings
+from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.book_view import BookView
@@ -114,10 +114,8 @@ def build_signals(cfg: AppConfig, books: Mapping[str, BookView],
 def build_trust(cfg: AppConfig) -> SignalTrust:
     """The online forecast / signal trust from config (its market accessors are attached
     by `build_strategy`, once the books exist)."""
-    f = cfg.thresholds.forecast
-    traded = cfg.symbols.traded
-    return SignalTrust(TrustSettings(z_full=f.trust_z_full, online=online_settings(f),
-                                     default_coin=traded[0] if traded else "ETH"),
+    return SignalTrust(TrustSettings(online=cfg.thresholds.forecast,
+                                     default_coin=cfg.symbols.traded[0]),
                        models=forecast_models(cfg))
 
 

@@ -57,6 +57,7 @@ from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.core.timers import PeriodicTimers
 from hyperliquid_ofi_trader.data.coin_data import CoinData
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.order_store import OrderStore, OrderStoreError
 from hyperliquid_ofi_trader.risk.control import (
     ACK_FILE,
@@ -83,7 +84,6 @@ from hyperliquid_ofi_trader.risk.recovery import (
 )
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine, build_trust
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.runtime.metrics import RunMetrics
 from hyperliquid_ofi_trader.runtime.registry import (
     RunEntry,
@@ -92,13 +92,10 @@ from hyperliquid_ofi_trader.runtime.registry import (
     state_dir,
 )
 from hyperliquid_ofi_trader.runtime.status import STATUS_FILE, ControlStatus, StatusPublisher
-from hyperliquid_ofi_trader.runtime.venue_settings import (
-    gateway_settings,
-    order_manager_settings,
-)
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
+    GatewaySettings,
     HyperliquidGateway,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.feed import HyperliquidFeed
@@ -149,7 +146,6 @@ class RunOptions:
     run_dir: Path
     duration_s: float | None
     metrics_port: int | None = None
-    ws: WsClientConfig = field(default_factory=WsClientConfig)
     shutdown_timeout_s: float = 15.0  # the whole shutdown, cancels to flush
     mode: str = "run"  # "run" | "paper": how the registry and status name it
     venue_note: str = ""
@@ -409,7 +405,8 @@ class LiveRunner:
         return True
 
     async def _load_assets(self, session: aiohttp.ClientSession) -> AssetRegistry:
-        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
+        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock,
+                          timeout_s=self.cfg.risk.execution.rest_timeout_s)
         try:
             assets = AssetRegistry.from_meta(await info.meta())
         except Exception as exc:
@@ -429,16 +426,16 @@ class LiveRunner:
                                   book_sig_figs=book.n_sig_figs)
         ws = HyperliquidWsClient(self.endpoints.ws_url, subs, feed.decode, self.on_ws_event,
                                  clock=self.clock,
-                                 config=ws_client_config(self.cfg.thresholds.feed,
-                                                         self.options.ws))
-        post = PostChannel(ws.send, self.clock)
+                                 config=WsClientConfig.from_config(self.cfg))
+        budgets = self.cfg.risk.rate_limits
+        post = PostChannel(ws.send, self.clock, max_in_flight=budgets.max_in_flight_posts)
         nonce = NonceCounter.after_restart(self.clock,
                                            store.load_nonce_floor(self._signer.address))
         self._nonce_keeping = (store, nonce)
         gateway = HyperliquidGateway(self._signer, self.account, nonce,
                                      assets, post, self.endpoints.rest_url, session,
-                                     self.dispatch, self.clock, RateLimiter(),
-                                     gateway_settings(self.cfg))
+                                     self.dispatch, self.clock, RateLimiter(budgets),
+                                     GatewaySettings.from_config(self.cfg))
         self.ws, self.gateway = ws, gateway
         self._journal = journal
         self._build_engine(journal, store, gateway)
@@ -465,7 +462,8 @@ class LiveRunner:
         costs = self.stack.costs if self.stack is not None else None
         if costs is None:
             return
-        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock)
+        info = InfoClient(self.endpoints.rest_url, session, clock=self.clock,
+                          timeout_s=self.cfg.risk.execution.rest_timeout_s)
         try:
             answer = await info.query({"type": "userFees", "user": self.account})
             costs.set_venue_fees(float(answer["userCrossRate"]), float(answer["userAddRate"]))
@@ -484,7 +482,7 @@ class LiveRunner:
         def execution(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
             self.stack = build_execution(self.cfg, self.clock, markets, gateway, store, trust,
                                          strategy.signals.fresh,
-                                         order_manager_settings(self.cfg))
+                                         OrderManagerSettings.from_config(self.cfg))
             return self.stack.execution
 
         # Leaving a degraded state by itself is the recovery policy's call (risk.yaml

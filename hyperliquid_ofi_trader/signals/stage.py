@@ -148,18 +148,19 @@ class _PairSignals:
         if state is None:
             return
         now = leadlag.now_ns
-        state.set("leadlag", float(value), now)
+        put = state.set  # bound once: up to 7 values per book event
+        put("leadlag", float(value), now)
         lead, lag = leadlag.last_ret_lead, leadlag.last_ret_lag
         if lead - lead == 0.0 and lag - lag == 0.0:  # both finite (not warming up)
-            state.set("lead_ret_bps", lead * _BPS, now)
-            state.set("lag_ret_bps", lag * _BPS, now)
+            put("lead_ret_bps", lead * _BPS, now)
+            put("lag_ret_bps", lag * _BPS, now)
         names = self._trend_names
         i = 0
         for lead_trend, lag_trend in self._trends:
             a, b = lead_trend.value(now), lag_trend.value(now)
             if a - a == 0.0 and b - b == 0.0:
-                state.set(names[i], a, now)
-                state.set(names[i + 1], b, now)
+                put(names[i], a, now)
+                put(names[i + 1], b, now)
             i += 2
 
 
@@ -235,10 +236,6 @@ class SignalSuite:
             if signals is not None:
                 signals.on_trades(event)  # type: ignore[arg-type]
 
-    def values(self, coin: str) -> Mapping[str, float]:
-        """Traded `coin`'s fresh signals by name (the engine's per-decision read)."""
-        return self.fresh(coin)
-
     @property
     def now_ns(self) -> int:
         """The latest exchange time this stage has seen (-1 before any event)."""
@@ -251,6 +248,10 @@ class SignalSuite:
         now = self._now_ns
         signals.advance(now)
         return signals.state.fresh(now)
+
+    # Traded `coin`'s fresh signals by name: the engine's per-decision read
+    # (`core.stages.SignalStage.values`), `fresh` itself rather than a call through.
+    values = fresh
 
     def state(self, coin: str) -> SignalState | None:
         """The coin's SignalState (for the journal's `snapshot`)."""

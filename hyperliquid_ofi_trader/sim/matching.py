@@ -310,16 +310,14 @@ class CoinBook:
 
     def on_trades(self, trades: Sequence[Trade]) -> list[Match]:
         out: list[Match] = []
+        keys = self._keys
         for trade in trades:
             if trade.size > 0.0:
-                out.extend(self._on_trade(trade))
-        return out
-
-    def _on_trade(self, trade: Trade) -> list[Match]:
-        side = ASK if trade.is_buy else BID  # the side the aggressor hit
-        self._deplete_market(side, trade.price, trade.size)
-        out = self._sweep_through(side, trade.price)
-        out.extend(self._fill_at_price(side, trade.price, trade.size))
+                side = ASK if trade.is_buy else BID  # the side the aggressor hit
+                self._deplete_market(side, trade.price, trade.size)
+                if keys[side]:  # an order of ours rests on that side (else: nothing to fill)
+                    out.extend(self._sweep_through(side, trade.price))
+                    out.extend(self._fill_at_price(side, trade.price, trade.size))
         return out
 
     def _deplete_market(self, side: int, px: float, size: float) -> None:

@@ -163,6 +163,8 @@ class SimVenue:
 
     def advance(self, now_ns: int) -> None:
         """Fire every scheduleCancel whose time has come (the venue's dead man's switch)."""
+        if not self._scheduled:  # the usual case, on every market event
+            return
         now_ms = now_ns // 1_000_000
         due = [u for u, t in self._scheduled.items() if t <= now_ms]
         for user in due:

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Final, Literal, TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
 import orjson
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LogFormat = Literal["json", "console"]
 
@@ -81,3 +86,29 @@ def setup_logging(level: int | str = logging.INFO, fmt: LogFormat = "console",
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+@contextmanager
+def logs_above(console: Console) -> Iterator[None]:
+    """While a rich `Live` display runs on `console`, print our console log records through
+    that console, so they scroll above the display.
+
+    Why: a Live redirects sys.stderr, but another rich Console unwraps that redirection and
+    writes to the real stream, so a record landed glued to the display's last line and the
+    next redraw moved the cursor by the wrong number of rows. JSON logs (machines) and
+    non-terminal consoles are left alone."""
+    from rich.logging import RichHandler
+
+    handlers = [h for h in logging.getLogger().handlers
+                if getattr(h, _HANDLER_MARK, False) and isinstance(h, RichHandler)]
+    if not console.is_terminal or not handlers:
+        yield
+        return
+    previous = [h.console for h in handlers]
+    for handler in handlers:
+        handler.console = console
+    try:
+        yield
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.console = old

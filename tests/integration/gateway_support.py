@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from hyperliquid_ofi_trader.config.models import RateLimitBudgets
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
@@ -28,7 +31,6 @@ from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
@@ -102,8 +104,13 @@ def btc_book(venue: SimVenue) -> None:
                                  asks=((100_001.0, 0.5, 2), (100_002.0, 1.0, 1))))
 
 
+def gateway_settings(**changes: Any) -> GatewaySettings:
+    """The packaged risk.yaml `execution` settings of the gateway with `changes`."""
+    return dataclasses.replace(GatewaySettings.from_config(packaged_config()), **changes)
+
+
 @contextlib.asynccontextmanager
-async def gateway_rig(*, limits: RateLimitSettings | None = None,
+async def gateway_rig(*, limits: RateLimitBudgets | None = None,
                       settings: GatewaySettings | None = None,
                       use_ws: bool = True) -> AsyncIterator[Rig]:
     clock = LiveClock()
@@ -124,7 +131,8 @@ async def gateway_rig(*, limits: RateLimitSettings | None = None,
 
     subs = [{"type": "orderUpdates", "user": account}, {"type": "userFills", "user": account}]
     client = HyperliquidWsClient(server.ws_url, subs, HyperliquidCodec().decode, on_event,
-                                 config=WsClientConfig(ack_timeout_s=5.0))
+                                 config=dataclasses.replace(WsClientConfig.from_config(
+                                     packaged_config()), ack_timeout_s=5.0))
     runner = asyncio.create_task(client.run())
     session = aiohttp.ClientSession()
     sent: list[dict[str, Any]] = []

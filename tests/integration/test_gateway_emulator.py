@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
     AccountSnapshot,
@@ -20,12 +21,13 @@ from hyperliquid_ofi_trader.core.events import (
     ScheduleCancelAck,
 )
 from hyperliquid_ofi_trader.core.stages import Tif
-from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import make_cloid
-from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
-from tests.integration.gateway_support import Rig, gateway_rig
+from tests.integration.gateway_support import Rig, gateway_rig, gateway_settings
 
 pytestmark = pytest.mark.timeout(30)
+
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 def acks(rig: Rig) -> dict[str, OrderAck]:
@@ -99,7 +101,7 @@ async def test_modify_gives_the_replacement_a_new_oid() -> None:
 
 
 async def test_lost_answer_is_a_transient_failure_then_found_by_cloid_never_resent() -> None:
-    settings = GatewaySettings(post_timeout_s=0.3)
+    settings = gateway_settings(post_timeout_s=0.3)
     async with gateway_rig(settings=settings) as rig:
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(7)
@@ -121,7 +123,7 @@ async def test_lost_answer_is_a_transient_failure_then_found_by_cloid_never_rese
 
 
 async def test_disconnect_mid_order_fails_fast_and_status_comes_over_rest() -> None:
-    async with gateway_rig(settings=GatewaySettings(post_timeout_s=20.0)) as rig:
+    async with gateway_rig(settings=gateway_settings(post_timeout_s=20.0)) as rig:
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(8)
         await rig.got.until(lambda: rig.open_cloids() == [make_cloid(8)] or None, 5.0)
@@ -177,7 +179,7 @@ async def test_rest_only_gateway_works_without_a_socket() -> None:
 
 
 async def test_rate_budget_delays_instead_of_being_refused_and_cancels_go_first() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=4, ip_cancel_reserve=1, window_s=0.6)
+    limits = BUDGETS.replaced(ip_weight_per_minute=4, ip_cancel_reserve=1, window_s=0.6)
     async with gateway_rig(limits=limits) as rig:
         for n in range(1, 7):
             rig.place(n)
@@ -229,7 +231,7 @@ async def test_orders_off_tick_or_lot_or_unknown_coin_are_refused_before_signing
 
 async def test_the_key_never_reaches_logs_or_reprs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    async with gateway_rig(settings=GatewaySettings(post_timeout_s=0.3)) as rig:
+    async with gateway_rig(settings=gateway_settings(post_timeout_s=0.3)) as rig:
         secret = rig.signer_key.reveal().hex()
         rig.server.faults.apply({"fault": "drop_acks", "count": 1})
         rig.place(1)
@@ -286,7 +288,7 @@ async def test_an_idle_gateway_signs_and_encodes_inside_the_port_call() -> None:
 
 
 async def test_nothing_overtakes_queued_work_when_the_budget_runs_out() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=2, ip_cancel_reserve=0, window_s=0.5)
+    limits = BUDGETS.replaced(ip_weight_per_minute=2, ip_cancel_reserve=0, window_s=0.5)
     async with gateway_rig(limits=limits) as rig:
         for n in range(1, 5):
             rig.place(n)

@@ -7,18 +7,20 @@ from __future__ import annotations
 import asyncio
 import time
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent
-from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimitSettings
-from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
-from tests.integration.gateway_support import gateway_rig
+from tests.integration.gateway_support import gateway_rig, gateway_settings
 
 _STORM = 10_000
+
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 async def test_stop_ends_when_every_failure_is_answered_with_a_query() -> None:
     # A budget that lets almost nothing through keeps the places queued until stop().
-    limits = RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
+    limits = BUDGETS.replaced(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
     async with gateway_rig(limits=limits) as rig:
         gateway = rig.gateway
         answered = 0
@@ -47,9 +49,9 @@ async def test_stop_ends_when_every_failure_is_answered_with_a_query() -> None:
 
 
 async def test_a_place_that_waited_too_long_for_budget_is_never_sent() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
+    limits = BUDGETS.replaced(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
     async with gateway_rig(limits=limits,
-                           settings=GatewaySettings(max_order_wait_s=0.4)) as rig:
+                           settings=gateway_settings(max_order_wait_s=0.4)) as rig:
         placed = [rig.place(n) for n in range(1, 5)]
         await rig.got.until(lambda: len(rig.got.of(ActionFailed)) == 2, 5.0)
         failed = rig.got.of(ActionFailed)
@@ -61,9 +63,9 @@ async def test_a_place_that_waited_too_long_for_budget_is_never_sent() -> None:
 
 
 async def test_a_cancel_withdraws_its_place_still_waiting_in_the_queue() -> None:
-    limits = RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
+    limits = BUDGETS.replaced(ip_weight_per_minute=3, ip_cancel_reserve=1, window_s=60.0)
     async with gateway_rig(limits=limits,
-                           settings=GatewaySettings(max_order_wait_s=5.0)) as rig:
+                           settings=gateway_settings(max_order_wait_s=5.0)) as rig:
         placed = [rig.place(n) for n in range(1, 4)]
         await asyncio.sleep(0.2)
         queued = placed[2]

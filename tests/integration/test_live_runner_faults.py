@@ -22,10 +22,8 @@ import pytest
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_server
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
-from hyperliquid_ofi_trader.data.backoff import BackoffConfig
 from hyperliquid_ofi_trader.runtime.live import LiveRunner, RunOptions, VenueEndpoints
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 from tests.plumbing import EAGER_COSTS
 
 FAST = {"thresholds.yaml": {"regime": {"volatility": {"halflife_ms": 2000},
@@ -46,12 +44,12 @@ async def _run_with_fault(tmp_path: Path, inject: Callable[[Any], None]) -> tupl
     server, _ = build_server(SimExchangeOptions(seed=5, funded_accounts=(key.address,)),
                              LiveClock())
     await server.start("127.0.0.1", 0)
-    ws = WsClientConfig(backoff=BackoffConfig(base_s=0.05, max_s=0.3))
-    runner = LiveRunner(build_config(FAST),
+    reconnect = {"websocket": {"reconnect": {"base_s": 0.05, "max_s": 0.3}}}
+    runner = LiveRunner(build_config({**FAST, "risk.yaml": reconnect}),
                         VenueEndpoints(rest_url=server.base_url, ws_url=server.ws_url,
                                        mainnet=False, name="emulator"),
                         key, key.address,
-                        RunOptions(run_dir=tmp_path / "run", duration_s=RUN_S, ws=ws))
+                        RunOptions(run_dir=tmp_path / "run", duration_s=RUN_S))
     task = asyncio.create_task(runner.run())
     try:
         await asyncio.sleep(FAULT_AT_S)

@@ -15,9 +15,9 @@ from hyperliquid_ofi_trader.core.events import ActionFailed, AnyEvent, GatewayEv
 from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.execution.order_manager import OrderManager
-from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RequestKind
 from tests.integration.gateway_support import Rig, gateway_rig
+from tests.order_fakes import order_settings
 
 _GATEWAY_EVENTS = GatewayEvent.__args__
 MS = 1_000_000
@@ -26,8 +26,8 @@ MS = 1_000_000
 def wire_manager(rig: Rig) -> OrderManager:
     """An order manager that trades through the rig's gateway and hears its answers."""
     mgr = OrderManager(rig.gateway, LiveClock(), None,
-                       OrderManagerSettings(ack_timeout_ns=300 * MS, query_timeout_ns=300 * MS,
-                                            retry_base_ns=100 * MS))
+                       order_settings(ack_timeout_ns=300 * MS, query_timeout_ns=300 * MS,
+                                      retry_base_ns=100 * MS))
 
     def listen(event: AnyEvent) -> None:
         rig.got(event)

@@ -11,13 +11,14 @@ import asyncio
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from hyperliquid_ofi_trader.cli.record import CHANNELS, run_recording
-from hyperliquid_ofi_trader.data.backoff import BackoffConfig
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.data.replay_sources import ReadStats, iter_frames
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
 from tests.integration.ws_test_server import GREETING, HlTestServer, wait_until
@@ -25,11 +26,12 @@ from tests.integration.ws_test_server import GREETING, HlTestServer, wait_until
 pytestmark = pytest.mark.timeout(30)
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = WsClientConfig(
+FAST = replace(
+    WsClientConfig.from_config(packaged_config()),
     ping_interval_s=0.5, silence_timeout_s=1.0, tick_s=0.01, ack_timeout_s=0.5,
     open_timeout_s=1.0, close_timeout_s=0.2,
-    backoff=BackoffConfig(base_s=0.01, max_s=0.05, healthy_after_s=0.2,
-                          max_connects=30, window_s=60.0))
+    backoff=packaged_config().risk.websocket.reconnect.replaced(
+        base_s=0.01, max_s=0.05, healthy_after_s=0.2, max_connects=30, window_s=60.0))
 
 
 def _channels(path: Path) -> list[str]:

@@ -5,11 +5,13 @@ own L1Signer and posted over the WebSocket. Nothing scripted."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import LiveClock
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
@@ -84,7 +86,8 @@ async def test_feed_and_orders_over_ws_post(emulator: EmulatorServer) -> None:
             {"type": "userFills", "user": user}]
     got = Collector()
     client = HyperliquidWsClient(emulator.ws_url, subs, HyperliquidCodec().decode, got,
-                                 config=WsClientConfig(ack_timeout_s=5.0))
+                                 config=dataclasses.replace(WsClientConfig.from_config(
+                                     packaged_config()), ack_timeout_s=5.0))
     runner = asyncio.create_task(client.run())
     try:
         await got.until(lambda: any(isinstance(e, FeedState) and e.status is FeedStatus.UP

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     Bbo,
@@ -26,7 +27,7 @@ from hyperliquid_ofi_trader.core.events import (
     Rejection,
     SubscriptionAck,
 )
-from hyperliquid_ofi_trader.data.backoff import BackoffConfig, SlidingWindowLimiter
+from hyperliquid_ofi_trader.data.backoff import SlidingWindowLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
     HyperliquidWsClient,
     WsCallbackError,
@@ -46,12 +47,15 @@ SUBS: list[dict[str, Any]] = [
     {"type": "trades", "coin": "ETH"},
 ]
 
-FAST = WsClientConfig(
-    ping_interval_s=0.5, silence_timeout_s=0.6, tick_s=0.005, ack_timeout_s=0.3,
+# The packaged settings (thresholds.yaml `feed`, risk.yaml `websocket`), shrunk to ms.
+PACKAGED = WsClientConfig.from_config(packaged_config())
+RECONNECT = packaged_config().risk.websocket.reconnect
+FAST = replace(
+    PACKAGED, ping_interval_s=0.5, silence_timeout_s=0.6, tick_s=0.005, ack_timeout_s=0.3,
     open_timeout_s=1.0, close_timeout_s=0.2, stale_factor=2.0,
     cadence_s={"l2Book": 0.1, "bbo": 0.1, "trades": 0.0},
-    backoff=BackoffConfig(base_s=0.01, max_s=0.05, healthy_after_s=0.2,
-                          max_connects=30, window_s=60.0))
+    backoff=RECONNECT.replaced(base_s=0.01, max_s=0.05, healthy_after_s=0.2,
+                               max_connects=30, window_s=60.0))
 
 
 @dataclass
@@ -165,7 +169,7 @@ async def test_stop_is_clean_and_reports_down(server: HlTestServer, harness: Har
 
 async def test_stop_while_backing_off_returns_promptly(server: HlTestServer) -> None:
     server.refuse = True
-    slow = replace(FAST, backoff=BackoffConfig(base_s=30.0, max_s=30.0))
+    slow = replace(FAST, backoff=RECONNECT.replaced(base_s=30.0, max_s=30.0))
     h = make(server.url, slow)
     h.start()
     await wait_until(lambda: h.client.stats.connect_failures == 1)
@@ -211,7 +215,8 @@ async def test_server_restart_on_same_port(server: HlTestServer, harness: Harnes
 async def test_backoff_grows_while_refused_and_resets_after_healthy(
         server: HlTestServer) -> None:
     server.refuse = True
-    cfg = replace(FAST, backoff=BackoffConfig(base_s=0.002, max_s=0.2, healthy_after_s=0.05))
+    cfg = replace(FAST, backoff=RECONNECT.replaced(base_s=0.002, max_s=0.2,
+                                                   healthy_after_s=0.05))
     h = make(server.url, cfg)
     h.start()
     await wait_until(lambda: h.client.stats.connect_failures >= 6)
@@ -252,7 +257,7 @@ async def test_connection_rate_limiter_holds(server: HlTestServer) -> None:
     window_ns = 200_000_000
     limiter = RecordingLimiter(3, window_ns)
     # Backoff alone would allow ~1000 attempts per second: the limiter must hold it to 3.
-    cfg = replace(FAST, backoff=BackoffConfig(base_s=0.001, max_s=0.001))
+    cfg = replace(FAST, backoff=RECONNECT.replaced(base_s=0.001, max_s=0.001))
     h = make(server.url, cfg, limiter=limiter)
     h.start()
     await wait_until(lambda: h.client.stats.connect_attempts >= 8)
@@ -414,7 +419,7 @@ async def test_send_post_round_trip_and_budget(server: HlTestServer) -> None:
 
 def test_configuration_errors_are_typed() -> None:
     with pytest.raises(WsConfigError, match="ping_interval_s"):
-        WsClientConfig(ping_interval_s=51.0)
+        replace(PACKAGED, ping_interval_s=51.0)
     with pytest.raises(WsConfigError, match="URL"):
         HyperliquidWsClient("http//nope", SUBS, simple_decode, lambda e: None)
     with pytest.raises(WsConfigError, match="type"):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import AsyncIterator
 
 import pytest
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.events import (
     AnyEvent,
     Bbo,
@@ -30,8 +32,9 @@ pytestmark = pytest.mark.timeout(10)
 
 SUBS = [{"type": "l2Book", "coin": "BTC"}, {"type": "bbo", "coin": "ETH"},
         {"type": "trades", "coin": "BTC"}]
-CONFIG = WsClientConfig(ping_interval_s=0.05, silence_timeout_s=1.0, tick_s=0.01,
-                        ack_timeout_s=2.0, close_timeout_s=0.2)
+CONFIG = dataclasses.replace(WsClientConfig.from_config(packaged_config()),
+                             ping_interval_s=0.05, silence_timeout_s=1.0, tick_s=0.01,
+                             ack_timeout_s=2.0, close_timeout_s=0.2)
 
 
 @pytest.fixture

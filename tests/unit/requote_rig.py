@@ -22,10 +22,10 @@ from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.coin_data import CoinData
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust
 from hyperliquid_ofi_trader.runtime.assembly import Execution, Strategy, build_engine
 from hyperliquid_ofi_trader.runtime.execution_stack import ExecutionStack, build_execution
-from hyperliquid_ofi_trader.runtime.venue_settings import order_manager_settings
 from hyperliquid_ofi_trader.sim.latency import LatencyModel
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import SimVenue
@@ -135,7 +135,7 @@ def build_rig(journal: Journal, seed: int, cfg: AppConfig | None = None) -> SimR
 
     def factory(markets: Mapping[str, CoinData], strategy: Strategy) -> Execution:
         stack = build_execution(cfg, clock, markets, port, None, trust,
-                                strategy.signals.fresh, order_manager_settings(cfg))
+                                strategy.signals.fresh, OrderManagerSettings.from_config(cfg))
         stacks.append(stack)
         return stack.execution
 

@@ -87,11 +87,11 @@ EXPORTS: dict[str, list[str]] = {
     "venues.hyperliquid": [
         "AssetRegistry", "GatewaySettings", "HyperliquidCodec", "HyperliquidGateway",
         "HyperliquidWsClient", "InfoClient", "Instrument", "L1Signer", "NonceCounter",
-        "PostChannel", "RateLimitSettings", "RateLimiter", "SecretKey", "VenueError",
+        "PostChannel", "RateLimiter", "SecretKey", "VenueError",
         "WsClientConfig",
     ],
     "venues.hyperliquid.common": [
-        "Fault", "Instrument", "InstrumentError", "RateLimitSettings", "RateLimiter", "Remedy",
+        "Fault", "Instrument", "InstrumentError", "RateLimiter", "Remedy",
         "RequestKind", "RoundMode", "VenueError",
     ],
     "venues.hyperliquid.execution": ["GatewaySettings", "HyperliquidGateway", "make_cloid"],

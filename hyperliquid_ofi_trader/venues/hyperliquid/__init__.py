@@ -33,7 +33,6 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import VenueError
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import (
     GatewaySettings,
@@ -61,7 +60,6 @@ __all__ = [
     "L1Signer",
     "NonceCounter",
     "PostChannel",
-    "RateLimitSettings",
     "RateLimiter",
     "SecretKey",
     "VenueError",

@@ -11,17 +11,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner
-from hyperliquid_ofi_trader.alpha.forecast import OnlineForecast, OnlineSettings
+from hyperliquid_ofi_trader.alpha.forecast import OnlineForecast
 from hyperliquid_ofi_trader.alpha.forecast_model import (
     ForecastModel,
     ForecastModelError,
     packaged_model,
 )
+from hyperliquid_ofi_trader.config.loader import build_config
+from hyperliquid_ofi_trader.config.thresholds_schema import ForecastThresholds
 from hyperliquid_ofi_trader.feedback.trust_score import SignalTrust, TrustSettings
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 from hyperliquid_ofi_trader.research.trust_sim import TrustSimSettings, simulate
 
 MS = 1_000_000
+
+
+def _forecast(**overrides: object) -> ForecastThresholds:
+    """The packaged `forecast` section with `overrides`, validated as a user file would be."""
+    return build_config({"thresholds.yaml": {"forecast": overrides}}).thresholds.forecast
+
 FEATURES = ("lead_ret_bps", "ofi", "microprice")
 NORMAL = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
                      volatility=VolLevel.NORMAL, liquidation=False, coin="ETH")
@@ -86,7 +94,7 @@ _ANY = st.one_of(st.floats(), st.just("1.0"), st.none(), st.integers(-10**30, 10
        st.lists(st.tuples(st.floats(), st.floats()), max_size=20))
 def test_the_forecast_is_never_nan(signals: dict[str, object],
                                    moves: list[tuple[float, float]]) -> None:
-    est = OnlineForecast(model(), OnlineSettings(max_forecast_bps=100.0))
+    est = OnlineForecast(model(), _forecast(max_forecast_bps=100.0))
     for i, (x, y) in enumerate(moves):
         est.learn([x, y, x], y, i * MS)
     bps, std, _ = est.forecast(signals)  # type: ignore[arg-type]
@@ -98,14 +106,14 @@ def test_the_forecast_is_never_nan(signals: dict[str, object],
 
 
 def test_coefficients_stay_within_their_bounds() -> None:
-    est = OnlineForecast(model(), OnlineSettings(coef_bound_bps=5.0))
+    est = OnlineForecast(model(), _forecast(coef_bound_bps=5.0))
     for i in range(500):
         est.learn([1.0, 0.0, 0.0], 1e6, i * 100 * MS)  # absurd moves
     assert abs(est.coef[0]) <= 5.0 + 1e-9
 
 
 def test_overlapping_horizons_count_as_fractions_of_a_sample() -> None:
-    est = OnlineForecast(model(horizon_ms=1000), OnlineSettings(sample_ms=100,
+    est = OnlineForecast(model(horizon_ms=1000), _forecast(sample_ms=100,
                                                                 halflife_s=1e9))
     for step in range(200):  # a decision every 100 ms, mid rising steadily
         est.observe(step * 100 * MS, 2000.0 + step * 0.01, [1.0, 0.0, 0.0])
@@ -205,7 +213,7 @@ def test_the_lead_share_of_a_forecast() -> None:
 
 
 def test_a_gap_in_decisions_drops_samples_instead_of_learning_a_false_move() -> None:
-    est = OnlineForecast(model(horizon_ms=1000), OnlineSettings(sample_ms=100))
+    est = OnlineForecast(model(horizon_ms=1000), _forecast(sample_ms=100))
     for step in range(10):  # decisions for 1 s, flat mid
         est.observe(step * 100 * MS, 2000.0, [1.0, 0.0, 0.0])
     coef = list(est.coef)

@@ -3,6 +3,7 @@ determinism, modelled feed, refusals; and the `hlofi backtest` command."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,20 @@ def test_batched_backtest_writes_leave_the_journal_durable_writes_would(
     durable = run_backtest(cfg, exploitable, tmp_path / "durable", seed=3, limit=3000)
     assert fast.gateway["sent"] > 0
     assert fast.journal_sha256 == durable.journal_sha256
+
+
+def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
+        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    real = runner.BacktestDriver.run_decoded
+
+    def run_decoded(self: runner.BacktestDriver, *args: Any) -> None:
+        seen.append(gc.get_freeze_count())
+        real(self, *args)
+
+    monkeypatch.setattr(runner.BacktestDriver, "run_decoded", run_decoded)
+    assert gc.get_freeze_count() == 0
+    run_backtest(load_config(), recording, tmp_path / "run", seed=1, limit=50)
+    assert len(seen) == 1
+    assert seen[0] > 0  # the engine, venue, config... set aside
+    assert gc.get_freeze_count() == 0  # and handed back

@@ -9,6 +9,7 @@ import pytest
 
 from hyperliquid_ofi_trader.backtest.event_queue import EventQueue
 from hyperliquid_ofi_trader.backtest.gateway_simulated import SimulatedGateway
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
 from hyperliquid_ofi_trader.core.commands import CancelOrder, ModifyOrder, PlaceOrder
 from hyperliquid_ofi_trader.core.events import (
@@ -33,7 +34,6 @@ from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
@@ -42,6 +42,9 @@ from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer
 MS = 1_000_000
 T0 = 1_700_000_000_000 * MS
 ENTRY, ACK, FEED = 10 * MS, 20 * MS, 5 * MS
+
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 class Rig:
@@ -204,7 +207,7 @@ def test_nonces_strictly_increase_within_one_millisecond() -> None:
 
 
 def test_rate_budget_delays_places_but_not_cancels() -> None:
-    rig = Rig(RateLimiter(RateLimitSettings(ip_weight_per_minute=3, ip_cancel_reserve=1,
+    rig = Rig(RateLimiter(BUDGETS.replaced(ip_weight_per_minute=3, ip_cancel_reserve=1,
                                             window_s=1.0)))
     orders = [place(30 + i, True, 99_990.0 - i, 0.001, Tif.ALO) for i in range(3)]
     for o in orders:

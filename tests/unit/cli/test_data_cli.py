@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from hyperliquid_ofi_trader.cli import data, record
-from hyperliquid_ofi_trader.cli.record import RecordError, parse_coins, subscriptions_for
+from hyperliquid_ofi_trader.cli.record import (
+    RecordError,
+    RecordSummary,
+    parse_coins,
+    subscriptions_for,
+)
+from hyperliquid_ofi_trader.config import load_config
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
 
 T0 = 1_737_918_843_893_903_000
 BOOK = (b'{"channel":"l2Book","data":{"coin":"BTC","time":1737918843000,"levels":'
@@ -100,3 +112,66 @@ def test_record_unwritable_output_is_a_clear_disk_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "recording failed to create directory" in result.output
     assert "Traceback" not in result.output
+
+
+def _recorded_client_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                            extra: list[str]) -> WsClientConfig:
+    """The client settings `hlofi record` hands to the recorder (no socket is opened)."""
+    seen: list[WsClientConfig] = []
+
+    async def fake_run(*_args: object, config: WsClientConfig, **_kw: object) -> RecordSummary:
+        seen.append(config)
+        return RecordSummary(0, 0, 0, 0, 0, 0, "")
+
+    monkeypatch.setattr(record, "run_recording", fake_run)
+    result = CliRunner().invoke(_app(), ["record", "--coins", "BTC", "--out",
+                                         str(tmp_path / "rec"), *extra])
+    assert result.exit_code == 0, result.output
+    return seen[0]
+
+
+def test_record_watches_the_configured_feed_cadences(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    feed = load_config().thresholds.feed
+    cfg = _recorded_client_config(monkeypatch, tmp_path, [])
+    for channel in record.CHANNELS:  # the YAML, not the client's generic defaults
+        assert cfg.cadence_s[channel] == feed.cadence_ms.for_channel(channel) / 1000
+    assert cfg.stale_factor == feed.stale_factor
+    assert cfg.ping_interval_s == feed.ping_interval_s
+
+
+def test_record_takes_a_user_feed_section(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    user = tmp_path / "cfg"
+    user.mkdir()
+    (user / "thresholds.yaml").write_text("feed:\n  cadence_ms:\n    trades: 7000\n")
+    cfg = _recorded_client_config(monkeypatch, tmp_path, ["--config", str(user)])
+    assert cfg.cadence_s["trades"] == 7.0
+
+
+def test_record_bad_user_config_is_a_clear_error(tmp_path: Path) -> None:
+    user = tmp_path / "cfg"
+    user.mkdir()
+    (user / "thresholds.yaml").write_text("feed:\n  stale_factor: 0.5\n")
+    result = CliRunner().invoke(_app(), ["record", "--coins", "BTC", "--out",
+                                         str(tmp_path / "rec"), "--config", str(user)])
+    assert result.exit_code == 2
+    assert "stale_factor" in result.output
+    assert "Traceback" not in result.output
+
+
+async def test_run_recording_defaults_to_the_packaged_feed_section(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+    stop.set()  # stop at once: only the client's settings matter here
+    seen: list[WsClientConfig] = []
+    real = HyperliquidWsClient
+
+    def spy(*args: Any, config: WsClientConfig, **kw: Any) -> Any:
+        seen.append(config)
+        return real(*args, config=config, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(record, "HyperliquidWsClient", spy)
+        await record.run_recording("ws://127.0.0.1:9/ws", ["BTC"], tmp_path, stop=stop)
+    bbo_ms = load_config().thresholds.feed.cadence_ms.for_channel("bbo")
+    assert seen[0].cadence_s["bbo"] == bbo_ms / 1000

@@ -22,10 +22,12 @@ from hyperliquid_ofi_trader.config.consumer_audit import unread_keys
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Level
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.runtime.assembly import build_signals
-from hyperliquid_ofi_trader.runtime.feed_settings import ws_client_config
 from hyperliquid_ofi_trader.signals.ofi import IntegratedOFI, OFICalculator, OfiSignal
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
-from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import HyperliquidWsClient
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -108,6 +110,24 @@ def test_a_section_imported_under_another_name_is_still_read() -> None:
     assert "leaf.y" in _unread(source)
 
 
+def test_a_section_read_through_the_component_that_holds_it_is_read() -> None:
+    """CostModel keeps its section (`settings: CostThresholds`); the router reads
+    `costs.settings.min_margin_bps` off a `costs: CostModel` it was handed."""
+    component = ("class Model:\n"
+                 "    settings: _Leaf\n")
+    user = ("class User:\n"
+            "    def __init__(self, model: Model | None) -> None:\n"
+            "        self._model = model\n"
+            "    def f(self, model: Model) -> int:\n"
+            "        return model.settings.x\n"
+            "    def g(self) -> int:\n"
+            "        return self._model.settings.y\n")
+    assert {"leaf.x", "leaf.y"}.isdisjoint(_unread(component, user))
+    assert {"leaf.x", "leaf.y"} <= set(_unread(user))  # Model unknown: nothing is read
+    assert "leaf.x" in _unread(component, "def f(model: Model) -> int:\n"
+                                          "    return model.other.x\n")
+
+
 def test_a_model_class_used_twice_is_refused() -> None:
     class _Twice(FrozenModel):
         one: _Leaf = Field(default_factory=_Leaf)
@@ -130,12 +150,12 @@ def test_feed_keys_reach_the_websocket_watchdog() -> None:
     cfg = build_config({"thresholds.yaml": {"feed": {"stale_factor": 2.5, "ping_interval_s": 20,
                                                      "cadence_ms": {"bbo": 1000,
                                                                     "trades": 4000}}}})
-    ws_cfg = ws_client_config(cfg.thresholds.feed)
+    ws_cfg = WsClientConfig.from_config(cfg)
     client = HyperliquidWsClient("ws://127.0.0.1:1/ws", [], lambda raw, ns: [], lambda e: None,
                                  config=ws_cfg)
     dog = client.watchdog
     assert dog.limit_ns("bbo:ETH") == 2_500 * MS
-    assert dog.limit_ns("trades:BTC") == 10 * S  # the built-in default: never stale
+    assert dog.limit_ns("trades:BTC") == 10 * S  # 2.5 x 4000 ms
     assert dog.limit_ns("l2Book:ETH") == int(2.5 * 5_000 * MS)
     assert dog.limit_ns("activeAssetCtx:ETH") == int(2.5 * 10_000 * MS)
     assert dog.limit_ns("orderUpdates") == 0  # private channels: event-driven, never stale
@@ -144,17 +164,30 @@ def test_feed_keys_reach_the_websocket_watchdog() -> None:
 
 def test_packaged_feed_defaults_are_the_ones_watched() -> None:
     dog = HyperliquidWsClient("ws://127.0.0.1:1/ws", [], lambda raw, ns: [], lambda e: None,
-                              config=ws_client_config(build_config({}).thresholds.feed)).watchdog
+                              config=WsClientConfig.from_config(build_config({}))).watchdog
     assert dog.limit_ns("bbo:ETH") == 6 * S  # 3 x 2000 ms, not the client's 15 s
     assert dog.limit_ns("trades:ETH") == 90 * S  # not "never"
 
 
-def test_transport_knobs_of_the_base_config_are_kept() -> None:
-    from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import WsClientConfig
-
-    base = WsClientConfig(tick_s=0.01, silence_timeout_s=3.0)
-    ws_cfg = ws_client_config(build_config({}).thresholds.feed, base)
-    assert (ws_cfg.tick_s, ws_cfg.silence_timeout_s, ws_cfg.stale_factor) == (0.01, 3.0, 3.0)
+def test_websocket_keys_reach_the_client() -> None:
+    cfg = build_config({"risk.yaml": {"websocket": {
+        "tick_s": 0.01, "silence_timeout_s": 3.0, "ack_timeout_s": 4.0, "open_timeout_s": 5.0,
+        "close_timeout_s": 0.5, "max_messages": 900, "message_window_s": 30.0,
+        "control_reserve": 50, "max_frame_bytes": 2**20,
+        "reconnect": {"base_s": 0.1, "max_s": 2.0, "healthy_after_s": 9.0,
+                      "max_connects": 12, "window_s": 20.0}}}})
+    ws_cfg = WsClientConfig.from_config(cfg)
+    assert (ws_cfg.tick_s, ws_cfg.silence_timeout_s, ws_cfg.ack_timeout_s) == (0.01, 3.0, 4.0)
+    assert (ws_cfg.open_timeout_s, ws_cfg.close_timeout_s) == (5.0, 0.5)
+    assert (ws_cfg.max_messages, ws_cfg.message_window_s, ws_cfg.control_reserve) == (
+        900, 30.0, 50)
+    assert ws_cfg.max_frame_bytes == 2**20
+    assert ws_cfg.backoff == cfg.risk.websocket.reconnect
+    assert ws_cfg.stale_factor == 3.0  # the feed section's, untouched
+    client = HyperliquidWsClient("ws://127.0.0.1:1/ws", [], lambda raw, ns: [], lambda e: None,
+                                 config=ws_cfg)
+    assert client.connect_limiter.limit == 12
+    assert client.message_limiter.limit == 900
 
 
 # ---------------------------------------------------------------- thresholds.ofi

@@ -18,11 +18,22 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from hyperliquid_ofi_trader.alpha.forecast import OnlineForecast
+from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 from hyperliquid_ofi_trader.config.loader import load_config
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.engine import EngineSettings
+from hyperliquid_ofi_trader.execution.costs import CostModel, cost_settings
+from hyperliquid_ofi_trader.execution.order_records import OrderManagerSettings
 from hyperliquid_ofi_trader.execution.router import RouterSettings
+from hyperliquid_ofi_trader.feedback.trust_score import TrustSettings
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
+from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway import GatewaySettings
+from hyperliquid_ofi_trader.venues.hyperliquid.websocket.client import (
+    HyperliquidWsClient,
+    WsClientConfig,
+)
 
 # (section path, field): schema defaults allowed this session. `network` is a safety net;
 # the strategy sections belong to the strategy engineer (issue 12), whose defaults are
@@ -79,9 +90,7 @@ def _packaged_settings() -> list[tuple[object, set[str]]]:
     config keys (wiring, or values the config gives per run)."""
     cfg = load_config()
     return [
-        # Known drift, left to the router's owner (issue 12): a RouterSettings built by
-        # hand enters without evidence; the packaged forecast.min_evidence is 5.
-        (RouterSettings.from_config(cfg), {"min_forecast_evidence"}),
+        (RouterSettings.from_config(cfg), set()),
         (EngineSettings.from_config(cfg), set()),
         # TacticsSettings is the router section's tactics part, built only by the router.
         (RouterSettings.from_config(cfg).tactics_settings(), set()),
@@ -110,3 +119,55 @@ def test_engine_settings_default_only_the_engine_own_knobs() -> None:
     """Config-derived engine settings have no default of their own: a hand-built
     EngineSettings cannot silently drift from the packaged YAML (from_config is the way)."""
     assert set(_defaults(EngineSettings)) == {"auto_resume_on_feed_recovery", "flush_timer"}
+
+
+def test_the_cost_model_takes_the_costs_section_with_no_defaults_of_its_own() -> None:
+    """CostModel reads thresholds.yaml `costs` itself: a seed-style CostModel() prices with
+    the packaged section (its old mirror type priced the adverse prior as 20 fills, not the
+    YAML's 5), and a run's model with the run's section."""
+    cfg = load_config()
+    assert CostModel().settings == cfg.thresholds.costs
+    assert CostModel().explain()["adverse_bps"] == cfg.thresholds.costs.adverse_prior_bps
+    assert cost_settings(cfg) is cfg.thresholds.costs
+
+
+def test_the_online_forecast_and_trust_take_the_forecast_section() -> None:
+    """OnlineForecast reads thresholds.yaml `forecast` itself (its mirror type is gone): the
+    seed-style defaults are the packaged section, and the trust's z_full is the section's
+    trust_z_full (no copy with a default of its own)."""
+    f = load_config().thresholds.forecast
+    trust = TrustSettings()
+    assert trust.online == f
+    assert trust.z_full == f.trust_z_full
+    assert trust.default_coin == load_config().symbols.traded[0]
+    assert "z_full" not in _defaults(TrustSettings)
+    assert OnlineForecast(ForecastModel.zero("BTC", ("ofi",), 1_000, 100)).settings == f
+
+
+def test_a_ws_client_built_without_settings_watches_the_packaged_feed() -> None:
+    """The client's market cadences are thresholds.yaml `feed` (they were bbo 5 s and
+    trades never, against the YAML's 2 s and 30 s), its transport risk.yaml `websocket`."""
+    cfg = load_config()
+    feed = cfg.thresholds.feed
+    plain = HyperliquidWsClient("ws://127.0.0.1:1/ws", [], lambda raw, ns: [],
+                                lambda e: None)
+    assert plain.config == WsClientConfig.from_config(cfg)
+    for channel, ms in feed.cadence_ms.as_mapping().items():
+        assert plain.config.cadence_s[channel] == ms / 1000, channel
+    assert plain.config.backoff == cfg.risk.websocket.reconnect
+
+
+# Runtime types kept in the components' own units (ns, s) for the hot path or because they
+# combine sections: each is built by its from_config and has no default of its own.
+_FROM_CONFIG_ONLY: tuple[type, ...] = (OrderManagerSettings, GatewaySettings, WsClientConfig)
+
+
+@pytest.mark.parametrize("settings_type", _FROM_CONFIG_ONLY, ids=lambda t: t.__name__)
+def test_runtime_settings_types_have_no_defaults_of_their_own(settings_type: type) -> None:
+    assert _defaults(settings_type) == {}
+
+
+def test_the_rate_limiter_takes_the_rate_limits_section() -> None:
+    """The client-side budgets are risk.yaml `rate_limits` (their mirror type is gone): a
+    RateLimiter built without settings budgets with the packaged section."""
+    assert RateLimiter().settings == load_config().risk.rate_limits

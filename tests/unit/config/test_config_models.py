@@ -88,3 +88,19 @@ def test_ns_views_scale_milliseconds() -> None:
         "aggressive_volume",
         "microprice",
     }
+
+
+def test_replaced_is_a_validated_copy_of_a_section() -> None:
+    """Tests and benches vary one knob of a loaded section; a value the YAML could not
+    hold raises, and the original is untouched."""
+    ws = load_config().risk.websocket
+    fast = ws.replaced(tick_s=0.01, reconnect=ws.reconnect.replaced(base_s=0.01))
+    assert (fast.tick_s, fast.reconnect.base_s) == (0.01, 0.01)
+    assert fast.reconnect.max_s == ws.reconnect.max_s
+    assert ws.tick_s == 0.1
+    with pytest.raises(ValidationError, match="silence_timeout_s must exceed tick_s"):
+        ws.replaced(tick_s=ws.silence_timeout_s)
+    with pytest.raises(ValidationError):
+        ws.replaced(tick_s="0.1")  # strict, as the YAML is
+    feed = load_config().thresholds.feed
+    assert feed.replaced(stale_factor=2.0).cadence_ms == feed.cadence_ms  # aliased keys

@@ -14,6 +14,7 @@ from hyperliquid_ofi_trader.core.journal import (
     Journal,
     JournalError,
     JournalReader,
+    encode_inputs,
 )
 from hyperliquid_ofi_trader.core.state import TradingStateMachine, Trigger
 
@@ -168,6 +169,13 @@ def test_unencodable_inputs_are_kept_as_text(tmp_path: Path) -> None:
     assert len(rows) == 2
     assert "1208925819614629174706176" in rows[0].inputs["unencodable_inputs"]
     assert "error" in rows[1].inputs
+
+
+def test_inputs_with_non_str_keys_are_encoded_with_their_keys_as_text() -> None:
+    # The str-keys-only encoding is tried first; a document it refuses is encoded as before.
+    assert encode_inputs({"a": {1: 2, 1.5: "x", "b": math.nan}}) == (
+        '{"a":{"1":2,"1.5":"x","b":null}}')
+    assert encode_inputs({"a": {"k": [1, 2.0]}}) == '{"a":{"k":[1,2.0]}}'
 
 
 # ---------------------------------------------------------------- reserved ids

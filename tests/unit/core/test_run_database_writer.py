@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,11 +110,33 @@ def test_a_backtest_opens_one_connection_to_its_database(
     opened: list[Path] = []
     real = persistence.connect_wal
 
-    def counting(path: Path) -> sqlite3.Connection:
+    def counting(path: Path, **kwargs: Any) -> sqlite3.Connection:
         opened.append(Path(path))
-        return real(path)
+        return real(path, **kwargs)
 
     monkeypatch.setattr(persistence, "connect_wal", counting)
     monkeypatch.setattr(runner, "connect_wal", counting, raising=False)
     result = run_backtest(load_config(), data, tmp_path / "run", seed=1)
     assert [p.name for p in opened] == [Path(result.journal).name]
+
+
+def test_a_non_durable_writer_creates_large_pages_and_a_durable_one_the_default(
+        tmp_path: Path) -> None:
+    bulk = RunDatabaseWriter.open(tmp_path / "bulk.sqlite", durable=False)
+    live = RunDatabaseWriter.open(tmp_path / "live.sqlite")
+    try:
+        assert bulk.conn.execute("PRAGMA page_size").fetchone()[0] == persistence.BULK_PAGE_SIZE
+        assert live.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        for w in (bulk, live):
+            assert w.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        live.conn.execute("CREATE TABLE t (x)")
+    finally:
+        bulk.conn.close()
+        live.conn.close()
+    # An existing database keeps the page size it was created with.
+    again = RunDatabaseWriter.open(tmp_path / "live.sqlite", durable=False)
+    try:
+        again.conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        assert again.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    finally:
+        again.conn.close()

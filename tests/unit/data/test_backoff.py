@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.config import ConfigError, build_config
 from hyperliquid_ofi_trader.data.backoff import (
-    BackoffConfig,
     ExponentialBackoff,
     SlidingWindowLimiter,
 )
@@ -72,13 +72,14 @@ def test_disconnect_without_connect_keeps_attempts() -> None:
 
 
 def test_from_config_and_validation() -> None:
-    b = ExponentialBackoff.from_config(BackoffConfig(base_s=0.25, max_s=1.0), random.Random(1))
+    reconnect = build_config({}).risk.websocket.reconnect.replaced(base_s=0.25, max_s=1.0)
+    b = ExponentialBackoff.from_config(reconnect, random.Random(1))
     assert b.ceiling_ns(0) == 250 * MS
     assert b.ceiling_ns(5) == 1 * S
-    with pytest.raises(ValueError, match="base_s"):
-        BackoffConfig(base_s=2.0, max_s=1.0)
-    with pytest.raises(ValueError, match="positive"):
-        BackoffConfig(max_connects=0)
+    with pytest.raises(ConfigError, match="base_s"):
+        build_config({"risk.yaml": {"websocket": {"reconnect": {"base_s": 2.0, "max_s": 1.0}}}})
+    with pytest.raises(ConfigError, match="max_connects"):
+        build_config({"risk.yaml": {"websocket": {"reconnect": {"max_connects": 0}}}})
 
 
 def test_limiter_blocks_the_extra_connection_until_the_oldest_leaves() -> None:

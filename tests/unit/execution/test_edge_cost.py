@@ -7,16 +7,23 @@ import math
 import pytest
 
 from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
+from hyperliquid_ofi_trader.config import build_config
+from hyperliquid_ofi_trader.config.thresholds_schema import CostThresholds
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Fill, UserFills
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.costs import CostConfigError, CostModel, CostSettings
+from hyperliquid_ofi_trader.execution.costs import CostConfigError, CostModel, fees_bps
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
 MS = 1_000_000
+
+
+def _costs(**overrides: object) -> CostThresholds:
+    """The packaged `costs` section with `overrides`, validated as a user file would be."""
+    return build_config({"thresholds.yaml": {"costs": overrides}}).thresholds.costs
 
 
 def book(bid: float = 2000.0, ask: float = 2000.2) -> OrderBook:
@@ -55,7 +62,7 @@ def router(e: EdgeEstimate | EdgeBox | None, b: OrderBook | None = None, clock: 
     box = e if isinstance(e, EdgeBox) else EdgeBox(e)
     return ExecutionRouter(RouterSettings(**base), {"ETH": b or book()},  # type: ignore[arg-type]
                            edge_of=lambda coin: box.value,
-                           costs=costs or CostModel(CostSettings(min_margin_bps=0.5,
+                           costs=costs or CostModel(_costs(min_margin_bps=0.5,
                                                                  uncertainty_k=1.0)),
                            clock_ns=clock)
 
@@ -64,7 +71,7 @@ def router(e: EdgeEstimate | EdgeBox | None, b: OrderBook | None = None, clock: 
 
 
 def test_base_tier_round_trips_by_hand() -> None:
-    c = CostModel(CostSettings(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5,
+    c = CostModel(_costs(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5,
                                uncertainty_k=1.0, exit_post_only_share=0.0))
     q = c.quote(12.0, 1.0, half_spread_bps=0.5, model_latency_ms=200)
     # IOC exit 4.5 + 0.5 + 0.5 = 5.5; taker: 4.5 + 0.5 + 0.5 + 5.5 = 11.0;
@@ -77,7 +84,7 @@ def test_base_tier_round_trips_by_hand() -> None:
 
 
 def test_half_the_exits_resting_at_the_touch_by_hand() -> None:
-    c = CostModel(CostSettings(adverse_prior_bps=1.0, expected_slippage_bps=0.5,
+    c = CostModel(_costs(adverse_prior_bps=1.0, expected_slippage_bps=0.5,
                                exit_post_only_share=0.5))
     q = c.quote(12.0, 0.0, half_spread_bps=0.5, model_latency_ms=200)
     # exit 0.5 x (1.5 - 0.5) + 0.5 x 5.5 = 3.25; taker 5.5 + 3.25; maker 2.0 + 3.25
@@ -86,10 +93,10 @@ def test_half_the_exits_resting_at_the_touch_by_hand() -> None:
 
 
 def test_fee_tiers_and_maker_rebate() -> None:
-    assert CostSettings(fee_tier=3).fees_bps() == (3.0, 0.4)
-    assert CostSettings(fee_tier=6, maker_rebate_tier=3).fees_bps() == (2.4, -0.3)
+    assert fees_bps(3, None) == (3.0, 0.4)
+    assert fees_bps(6, 3) == (2.4, -0.3)
     with pytest.raises(CostConfigError, match="fee_tier"):
-        CostSettings(fee_tier=7)
+        fees_bps(7, None)
     c = CostModel()
     c.set_venue_fees(0.00035, 0.0001)  # userFees: userCrossRate / userAddRate
     assert c.quote(0.0, 0.0, 0.0, 200).taker_fee_bps == pytest.approx(3.5)
@@ -99,7 +106,7 @@ def test_edge_decays_with_measured_latency_beyond_the_models() -> None:
     # Decision 150 ms old + 150 ms measured entry = 300 ms, 100 ms more than the model's
     # 200: one half-life (100 ms) lost.
     entry: list[float | None] = [150.0]
-    c = CostModel(CostSettings(edge_halflife_ms=100.0), latency_ms=lambda: entry[0])
+    c = CostModel(_costs(edge_halflife_ms=100.0), latency_ms=lambda: entry[0])
     q = c.quote(10.0, 2.0, 0.0, 200, decision_ms=150.0)
     assert q.latency_ms == pytest.approx(300.0)
     assert q.edge_bps == pytest.approx(5.0)
@@ -118,7 +125,7 @@ def test_router_charges_the_decisions_own_latency() -> None:
     # 400 + 100 ms entry = 500 ms, 300 ms (one half-life) past the model's 200.
     clock = Clock()
     clock.t = 400 * MS
-    costs = CostModel(CostSettings(edge_halflife_ms=300.0, min_margin_bps=0.5,
+    costs = CostModel(_costs(edge_halflife_ms=300.0, min_margin_bps=0.5,
                                    uncertainty_k=1.0), latency_ms=lambda: 100.0)
     r = router(edge(30.0), clock=clock, costs=costs)
     r.route("ETH", 0.9, None, 0.0)
@@ -128,7 +135,7 @@ def test_router_charges_the_decisions_own_latency() -> None:
 
 
 def test_adverse_selection_learns_from_maker_markouts_only() -> None:
-    c = CostModel(CostSettings(adverse_prior_bps=1.0, adverse_prior_fills=1.0))
+    c = CostModel(_costs(adverse_prior_bps=1.0, adverse_prior_fills=1.0))
 
     def fill(tid: int, crossed: bool) -> Fill:
         return Fill(coin="ETH", price=2000.0, size=0.1, is_buy=True, exchange_ns=1,
@@ -222,7 +229,7 @@ def test_position_exits_at_its_horizon_post_only_then_by_ioc() -> None:
         ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
         instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
         open_orders=lambda coin: resting, edge_of=lambda coin: edge(0.3),
-        costs=CostModel(CostSettings(min_margin_bps=0.5)), clock_ns=clock)
+        costs=CostModel(_costs(min_margin_bps=0.5)), clock_ns=clock)
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
     (alo,) = r.route("ETH", 0.2, None, 0.05)
@@ -277,7 +284,7 @@ def test_adverse_resting_fills_never_close_a_position_the_forecast_still_favours
     # = -7.5 bps over an IOC. A +3 bps forecast (lower bound +2) still favours the long:
     # it is held, not "reversed" by IOC; a -3 bps one (against, lower bound 2 bps) leaves by
     # IOC at once (resting would cost more than crossing).
-    costs = CostModel(CostSettings(adverse_prior_bps=12.0, min_margin_bps=0.5,
+    costs = CostModel(_costs(adverse_prior_bps=12.0, min_margin_bps=0.5,
                                    uncertainty_k=1.0))
     assert costs.resting_exit_saving_bps(0.5) == pytest.approx(-7.5)
     box = EdgeBox(edge(3.0, std=1.0))
@@ -313,7 +320,7 @@ def test_a_faded_edge_exits_post_only_before_the_horizon_then_by_ioc() -> None:
 
 
 def test_resting_exit_saving_by_hand() -> None:
-    c = CostModel(CostSettings(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5))
+    c = CostModel(_costs(fee_tier=0, adverse_prior_bps=1.0, expected_slippage_bps=0.5))
     # IOC leg 4.5 + 1 + 0.5 = 6; resting leg 1.5 - 1 + 1 = 1.5: resting saves 4.5 bps.
     assert c.resting_exit_saving_bps(1.0) == pytest.approx(4.5)
 

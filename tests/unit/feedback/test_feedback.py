@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.commands import PlaceOrder
 from hyperliquid_ofi_trader.core.events import Bbo, Fill, OrderStatus, OrderUpdate
 from hyperliquid_ofi_trader.core.records import FillReport
@@ -154,7 +155,8 @@ def test_trust_fed_from_markouts_via_the_probe() -> None:
        st.floats(0.5, 10.0))
 def test_trust_weight_always_in_unit_interval(obs: list[tuple[float, bool, float]],
                                               z_full: float) -> None:
-    t = SignalTrust(TrustSettings(z_full=z_full))
+    section = packaged_config().thresholds.forecast.model_copy(update={"trust_z_full": z_full})
+    t = SignalTrust(TrustSettings(online=section))
     for sign, is_buy, mk in obs:
         t.update("ofi", sign, fill(is_buy, 100.0), mk)
         w = t.weight("ofi")

@@ -8,7 +8,6 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
     RequestKind,
 )
 
@@ -16,7 +15,6 @@ __all__ = [
     "Fault",
     "Instrument",
     "InstrumentError",
-    "RateLimitSettings",
     "RateLimiter",
     "Remedy",
     "RequestKind",

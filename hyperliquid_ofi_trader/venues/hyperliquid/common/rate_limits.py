@@ -32,9 +32,10 @@ from __future__ import annotations
 import enum
 from collections import deque
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from hyperliquid_ofi_trader.errors import OurBugError
+if TYPE_CHECKING:  # the section's type only: config sits below the venue
+    from hyperliquid_ofi_trader.config.models import RateLimitBudgets
 
 _NS_PER_S: Final = 1_000_000_000
 _MINUTE_NS: Final = 60 * _NS_PER_S
@@ -42,10 +43,6 @@ _LIGHT_INFO: Final = frozenset({"l2Book", "allMids", "clearinghouseState", "orde
 _CANCEL_EXTRA: Final = 100_000  # the venue's documented extra room for cancels
 _IP_BACKOFF_FIRST_NS: Final = _NS_PER_S
 _IP_BACKOFF_MAX_NS: Final = 60 * _NS_PER_S
-
-
-class RateLimitConfigError(OurBugError, ValueError):
-    """Impossible rate-limit settings (operator error, found once at start-up)."""
 
 
 class RequestKind(enum.Enum):
@@ -65,37 +62,6 @@ def exchange_weight(batch_len: int) -> int:
 def info_weight(info_type: str) -> int:
     """IP weight of an /info request of type `info_type`."""
     return 2 if info_type in _LIGHT_INFO else 20
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimitSettings:
-    """Budgets we allow ourselves. Defaults are the venue's limits with reserves carved
-    out for cancels (IP, address) and for the WS client's own pings/subscriptions."""
-
-    ip_weight_per_minute: int = 1200
-    ip_cancel_reserve: int = 200  # ORDER/INFO stop at 1000/min; cancels may go to 1200
-    address_initial_requests: int = 10_000
-    address_requests_per_usdc: float = 1.0
-    address_exhausted_interval_s: float = 10.0
-    address_cancel_reserve: int = 500  # orders stop this far short of the address cap
-    ws_messages_per_minute: int = 2000
-    ws_control_reserve: int = 100  # left for pings and (re)subscriptions
-    max_in_flight_posts: int = 100
-    window_s: float = 60.0  # the venue's rolling window; shorter only in tests
-
-    def __post_init__(self) -> None:
-        if not self.window_s > 0:
-            raise RateLimitConfigError("window_s must be positive")
-        if not 0 <= self.ip_cancel_reserve < self.ip_weight_per_minute:
-            raise RateLimitConfigError("need 0 <= ip_cancel_reserve < ip_weight_per_minute")
-        if not 0 <= self.ws_control_reserve < self.ws_messages_per_minute:
-            raise RateLimitConfigError("need 0 <= ws_control_reserve < ws_messages_per_minute")
-        if self.address_initial_requests <= 0 or self.address_cancel_reserve < 0:
-            raise RateLimitConfigError("address budget must be positive, reserve >= 0")
-        if self.address_requests_per_usdc < 0 or self.address_exhausted_interval_s <= 0:
-            raise RateLimitConfigError("per-USDC growth must be >= 0, interval positive")
-        if not 1 <= self.max_in_flight_posts <= 100:
-            raise RateLimitConfigError("max_in_flight_posts must be in 1..100 (venue limit)")
 
 
 class WeightWindow:
@@ -150,7 +116,7 @@ class AddressBudget:
     __slots__ = ("_initial", "_interval_ns", "_last_throttled_ns", "_per_usdc",
                  "_reserve", "_traded_usdc", "_used", "_venue_cap")
 
-    def __init__(self, s: RateLimitSettings) -> None:
+    def __init__(self, s: RateLimitBudgets) -> None:
         self._initial = s.address_initial_requests
         self._per_usdc = s.address_requests_per_usdc
         self._interval_ns = round(s.address_exhausted_interval_s * _NS_PER_S)
@@ -243,18 +209,20 @@ class RateLimiter:
 
     __slots__ = ("_address", "_ip", "_ip_backoff", "_s", "_ws", "stats")
 
-    def __init__(self, settings: RateLimitSettings | None = None) -> None:
-        s = settings or RateLimitSettings()
-        self._s = s
-        window_ns = round(s.window_s * _NS_PER_S)
-        self._ip = WeightWindow(s.ip_weight_per_minute, window_ns)
-        self._ws = WeightWindow(s.ws_messages_per_minute, window_ns)
-        self._address = AddressBudget(s)
+    def __init__(self, settings: RateLimitBudgets | None = None) -> None:
+        """`settings`: risk.yaml `rate_limits` (None: the packaged section)."""
+        if settings is None:
+            settings = _packaged_budgets()
+        self._s = settings
+        window_ns = round(settings.window_s * _NS_PER_S)
+        self._ip = WeightWindow(settings.ip_weight_per_minute, window_ns)
+        self._ws = WeightWindow(settings.ws_messages_per_minute, window_ns)
+        self._address = AddressBudget(settings)
         self._ip_backoff = IpBackoff(window_ns)
         self.stats = RateLimitStats()
 
     @property
-    def settings(self) -> RateLimitSettings:
+    def settings(self) -> RateLimitBudgets:
         return self._s
 
     @property
@@ -314,3 +282,9 @@ class RateLimiter:
         self._ip.record(weight, now_ns)
         if kind is not RequestKind.INFO and requests > 0:
             self._address.record(requests, kind is RequestKind.CANCEL, now_ns)
+
+
+def _packaged_budgets() -> RateLimitBudgets:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return packaged_config().risk.rate_limits

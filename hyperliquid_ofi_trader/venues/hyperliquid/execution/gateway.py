@@ -52,7 +52,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import msgspec
@@ -111,6 +111,9 @@ from hyperliquid_ofi_trader.venues.hyperliquid.websocket.post import (
     PreparedPost,
 )
 
+if TYPE_CHECKING:  # the section's type only: config sits below the venue
+    from hyperliquid_ofi_trader.config.models import AppConfig
+
 log = logging.getLogger(__name__)
 
 Emit = Callable[[AnyEvent], None]
@@ -126,15 +129,40 @@ _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
 @dataclass(frozen=True, slots=True)
 class GatewaySettings:
-    post_timeout_s: float = 5.0  # WS post: no answer by then → outcome unknown
-    rest_timeout_s: float = 10.0
-    use_post: bool = True  # False: REST only (e.g. no socket in this mode)
-    vault_address: str | None = None  # trading for a vault/sub-account
-    drain_timeout_s: float = 5.0  # stop(): how long queued and in-flight work may finish
-    # A place or modify that waited this long for the rate budget is not sent at all
-    # (reported not sent): the decision behind it is stale, and the venue is telling us to
-    # slow down. Below the order manager's ack timeout, so it never has to ask about it.
-    max_order_wait_s: float = 1.5
+    """risk.yaml `execution` as the gateway uses it (seconds); built by `from_config`, with
+    no defaults of its own (they are the packaged YAML's).
+
+    - `post_timeout_s`: a WS post with no answer by then has an unknown outcome.
+    - `use_post`: False sends over REST only (e.g. no socket in this mode).
+    - `vault_address`: trading for a vault / sub-account (None: the signer's own). Not a
+      config key: reconciliation reads the signer's account, so a run never sets it.
+    - `drain_timeout_s`: stop(): how long queued and in-flight work may finish.
+    - `max_order_wait_s`: a place or modify that waited this long for the rate budget is
+      not sent at all (reported not sent): the decision behind it is stale, and the venue
+      is telling us to slow down. Below the order manager's ack timeout, so it never has
+      to ask about it.
+    """
+
+    post_timeout_s: float
+    rest_timeout_s: float
+    use_post: bool
+    vault_address: str | None
+    drain_timeout_s: float
+    max_order_wait_s: float
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> GatewaySettings:
+        """risk.yaml `execution`; the order wait is also capped at half the ack timeout and
+        of the kill switch's max_order_rtt_ms, so a place held back by the rate budget is
+        dropped (reported not sent) well before the order manager would ask about it and
+        before the kill switch counts it as unanswered."""
+        e = cfg.risk.execution
+        max_wait_ms = min(e.max_order_wait_ms, e.ack_timeout_ms // 2,
+                          cfg.risk.kill_switch.max_order_rtt_ms // 2)
+        return cls(post_timeout_s=e.post_timeout_s, rest_timeout_s=e.rest_timeout_s,
+                   use_post=e.use_ws_post, vault_address=None,
+                   drain_timeout_s=e.drain_timeout_s,
+                   max_order_wait_s=max(max_wait_ms, 1) / 1e3)
 
     def __post_init__(self) -> None:
         if (self.post_timeout_s <= 0 or self.rest_timeout_s <= 0 or self.drain_timeout_s < 0
@@ -207,7 +235,7 @@ class HyperliquidGateway:
                  session: aiohttp.ClientSession, emit: Emit, clock: Clock,
                  limits: RateLimiter, settings: GatewaySettings | None = None,
                  info: InfoClient | None = None) -> None:
-        self._s = settings or GatewaySettings()
+        self._s = settings if settings is not None else _packaged_settings()
         self._signer = signer
         self._account = check_address(account_address)
         self._nonce = nonce
@@ -740,3 +768,9 @@ def _rest_answer(status: int, text: str) -> Any:
     except orjson.JSONDecodeError:
         raise _SendFailedError(f"outcome unknown: answer is not JSON: {_clip(text)}",
                                transient=True, outcome_unknown=True) from None
+
+
+def _packaged_settings() -> GatewaySettings:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return GatewaySettings.from_config(packaged_config())

@@ -291,8 +291,9 @@ class InfoClient:
                  "_url", "stats")
 
     def __init__(self, base_url: str, session: aiohttp.ClientSession, *, clock: Clock,
-                 post: PostChannel | None = None, limiter: RateLimiter | None = None,
-                 timeout_s: float = 5.0) -> None:
+                 timeout_s: float, post: PostChannel | None = None,
+                 limiter: RateLimiter | None = None) -> None:
+        """`timeout_s`: risk.yaml `execution.rest_timeout_s` (the gateway's HTTP timeout)."""
         self._url = base_url.rstrip("/") + "/info"
         self._session = session
         self._clock = clock

@@ -51,9 +51,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -63,9 +63,9 @@ from websockets.uri import parse_uri
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.core.events import AnyEvent
 from hyperliquid_ofi_trader.data.backoff import (
-    BackoffConfig,
     ExponentialBackoff,
     SlidingWindowLimiter,
+    connect_limiter_of,
 )
 from hyperliquid_ofi_trader.errors import OurBugError, TraderError, TransientError
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.session import (
@@ -78,6 +78,9 @@ from hyperliquid_ofi_trader.venues.hyperliquid.websocket.session import (
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.watchdog import FeedWatchdog
 
+if TYPE_CHECKING:  # the sections' types only: config sits below the venue
+    from hyperliquid_ofi_trader.config.models import AppConfig, ReconnectBackoff
+
 EventSink = Callable[[AnyEvent], None]
 RawSink = Callable[[RawFrame, int], None]
 
@@ -85,15 +88,13 @@ _NS_PER_S: Final = 1_000_000_000
 _MAX_PING_INTERVAL_S: Final = 50.0
 _MAX_SUBSCRIPTIONS: Final = 1000  # venue limit per IP
 
-DEFAULT_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
-    # Market channels: generous, so a quiet coin is not flagged. 0 = never stale.
-    "l2Book": 5.0,          # reported 2-5 s for the 20-level feed (0.5 s with "fast")
-    "bbo": 5.0,             # every block with an L1 change: ~100 ms on BTC, slower elsewhere
-    "activeAssetCtx": 10.0,  # mark/oracle about every 3 s
-    "trades": 0.0,          # legitimately quiet on slow coins: opt in per coin
-    # Private channels are event-driven: silence is normal.
+# Private channels are event-driven: silence is normal (0 = never stale), and so is it on
+# a channel type no cadence names. The market channels' cadences are thresholds.yaml
+# `feed.cadence_ms`, their one place.
+_PRIVATE_CADENCE_S: Final[Mapping[str, float]] = MappingProxyType({
     "orderUpdates": 0.0, "userFills": 0.0, "user": 0.0,
 })
+_NEVER_STALE: Final = 0.0
 
 
 # ---------------------------------------------------------------- errors
@@ -145,22 +146,50 @@ class WsCallbackError(WsError, OurBugError):
 
 @dataclass(frozen=True, slots=True)
 class WsClientConfig:
-    """Settings of the client (seconds). Defaults suit mainnet; tests shrink them to ms."""
+    """Settings of the client, in seconds: thresholds.yaml `feed` (liveness: per-channel
+    cadences, stale factor, ping) and risk.yaml `websocket` (the transport), built by
+    `from_config` with no defaults of its own. A type of its own because it joins two
+    sections and names every channel's cadence (tests shrink them to ms).
 
-    ping_interval_s: float = _MAX_PING_INTERVAL_S  # ping after this much send-silence
-    silence_timeout_s: float = 20.0  # receive-silence that means a dead socket
-    tick_s: float = 0.1  # period of the watchdog / heartbeat / ack-timeout timer
-    ack_timeout_s: float = 10.0  # UP anyway (naming the unacked) after this
-    open_timeout_s: float = 10.0  # TCP + TLS + WebSocket handshake
-    close_timeout_s: float = 2.0  # wait for the close handshake on stop()
-    stale_factor: float = 3.0  # a channel is STALE after cadence × factor of silence
-    cadence_s: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CADENCE_S)
-    default_cadence_s: float = 0.0  # for channel types not in cadence_s; 0 = never stale
-    backoff: BackoffConfig = field(default_factory=BackoffConfig)
-    max_messages: int = 1900  # venue allows 2000/min; headroom for clock disagreement
-    message_window_s: float = 60.0
-    control_reserve: int = 100  # of max_messages, kept for pings and subscribes
-    max_frame_bytes: int = 8 * 2**20  # a userFills snapshot can be several hundred KB
+    - `cadence_s`: per wire channel, 0 = never stale; `default_cadence_s` for channel
+      types not in it. A channel is STALE after cadence × `stale_factor` of silence.
+    - `ping_interval_s`: ping after this much send-silence (<= 50 s).
+    - `silence_timeout_s`: receive-silence that means a dead socket; `tick_s`: period of
+      the watchdog / heartbeat / ack-timeout timer; `ack_timeout_s`: UP anyway (naming
+      the unacked) after this; `open_timeout_s`: TCP + TLS + WebSocket handshake;
+      `close_timeout_s`: wait for the close handshake on stop().
+    - `max_messages` per `message_window_s` sent, `control_reserve` of them kept for pings
+      and subscribes; `max_frame_bytes`: largest frame read; `backoff`: reconnect pacing.
+    """
+
+    ping_interval_s: float
+    silence_timeout_s: float
+    tick_s: float
+    ack_timeout_s: float
+    open_timeout_s: float
+    close_timeout_s: float
+    stale_factor: float
+    cadence_s: Mapping[str, float]
+    default_cadence_s: float
+    backoff: ReconnectBackoff
+    max_messages: int
+    message_window_s: float
+    control_reserve: int
+    max_frame_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> WsClientConfig:
+        """A run's feed liveness and transport; the private channels never go stale."""
+        feed, ws = cfg.thresholds.feed, cfg.risk.websocket
+        cadences = {channel: ms / 1000 for channel, ms in feed.cadence_ms.as_mapping().items()}
+        return cls(ping_interval_s=feed.ping_interval_s, silence_timeout_s=ws.silence_timeout_s,
+                   tick_s=ws.tick_s, ack_timeout_s=ws.ack_timeout_s,
+                   open_timeout_s=ws.open_timeout_s, close_timeout_s=ws.close_timeout_s,
+                   stale_factor=feed.stale_factor,
+                   cadence_s={**_PRIVATE_CADENCE_S, **cadences},
+                   default_cadence_s=_NEVER_STALE, backoff=ws.reconnect,
+                   max_messages=ws.max_messages, message_window_s=ws.message_window_s,
+                   control_reserve=ws.control_reserve, max_frame_bytes=ws.max_frame_bytes)
 
     def __post_init__(self) -> None:
         if not 0 < self.ping_interval_s <= _MAX_PING_INTERVAL_S:
@@ -216,7 +245,7 @@ class HyperliquidWsClient:
             parse_uri(url)
         except InvalidURI as exc:
             raise WsConfigError(f"not a WebSocket URL: {url!r}") from exc
-        cfg = config if config is not None else WsClientConfig()
+        cfg = config if config is not None else _packaged_config()
         self._url = url
         self._cfg = cfg
         self.stats = WsClientStats()
@@ -235,8 +264,7 @@ class HyperliquidWsClient:
             cfg.backoff, rng if rng is not None else random.Random())
         # The venue's limit is per IP: clients of one process should share one limiter.
         self.connect_limiter = connect_limiter if connect_limiter is not None else \
-            SlidingWindowLimiter(cfg.backoff.max_connects,
-                                 round(cfg.backoff.window_s * _NS_PER_S))
+            connect_limiter_of(cfg.backoff)
         self.message_limiter = SlidingWindowLimiter(
             cfg.max_messages, round(cfg.message_window_s * _NS_PER_S))
         self._stop = asyncio.Event()
@@ -253,6 +281,11 @@ class HyperliquidWsClient:
     def is_up(self) -> bool:
         """True between UP and DOWN: connected and (acked or ack timeout passed)."""
         return self._session.is_up
+
+    @property
+    def config(self) -> WsClientConfig:
+        """The settings this client runs with."""
+        return self._cfg
 
     @property
     def watchdog(self) -> FeedWatchdog:
@@ -489,3 +522,9 @@ class HyperliquidWsClient:
         except ConnectionClosed as exc:
             raise WsConnectionLostError(f"connection lost while sending: {exc}") from exc
         self._session.on_sent(self._clock.now_ns())
+
+
+def _packaged_config() -> WsClientConfig:
+    from hyperliquid_ofi_trader.config.packaged import packaged_config
+
+    return WsClientConfig.from_config(packaged_config())

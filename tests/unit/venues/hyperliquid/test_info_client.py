@@ -127,7 +127,7 @@ async def test_rest_queries_use_the_account_address(stub: tuple[Stub, str]) -> N
     server.reply = (200, [ORDER])
     limiter = RateLimiter()
     async with aiohttp.ClientSession() as session:
-        info = InfoClient(url, session, clock=ReplayClock(5), limiter=limiter)
+        info = InfoClient(url, session, clock=ReplayClock(5), limiter=limiter, timeout_s=5.0)
         orders = await info.frontend_open_orders(USER.upper().replace("0X", "0x"))
     assert orders[0].oid == 5
     assert server.bodies == [{"type": "frontendOpenOrders", "user": USER}]
@@ -144,7 +144,7 @@ async def test_http_failures_map_to_typed_errors(stub: tuple[Stub, str],
     server, url = stub
     server.reply = reply
     async with aiohttp.ClientSession() as session:
-        info = InfoClient(url, session, clock=ReplayClock())
+        info = InfoClient(url, session, clock=ReplayClock(), timeout_s=5.0)
         with pytest.raises(error):
             await info.user_fills(USER)
     assert info.stats.failed == 1
@@ -178,7 +178,8 @@ async def test_post_answers_are_unwrapped(stub: tuple[Stub, str]) -> None:
     server, url = stub
     post = FakePost(answer={"type": "userFills", "data": [FILL]})
     async with aiohttp.ClientSession() as session:
-        info = InfoClient(url, session, clock=ReplayClock(), post=post)  # type: ignore[arg-type]
+        info = InfoClient(url, session, clock=ReplayClock(), timeout_s=5.0,
+                          post=post)  # type: ignore[arg-type]
         fills = await info.user_fills(USER)
     assert fills[0].tid == 99
     assert post.calls == [("info", {"type": "userFills", "user": USER})]
@@ -191,7 +192,8 @@ async def test_post_failure_falls_back_to_rest(stub: tuple[Stub, str]) -> None:
     server.reply = (200, {"status": "unknownOid"})
     post = FakePost(fail=PostNotSentError("no open connection"))
     async with aiohttp.ClientSession() as session:
-        info = InfoClient(url, session, clock=ReplayClock(), post=post)  # type: ignore[arg-type]
+        info = InfoClient(url, session, clock=ReplayClock(), timeout_s=5.0,
+                          post=post)  # type: ignore[arg-type]
         report = await info.order_status(USER, CLOID)
     assert report.status == "unknownOid"
     assert server.bodies == [{"type": "orderStatus", "user": USER, "oid": CLOID}]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
-    RateLimitConfigError,
     RateLimiter,
-    RateLimitSettings,
     RequestKind,
     WeightWindow,
     exchange_weight,
@@ -19,6 +19,9 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
 S = 1_000_000_000
 MIN = 60 * S
 T0 = 1_700_000_000 * S
+
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
 
 
 def test_weights_follow_the_venue_table() -> None:
@@ -39,7 +42,7 @@ def test_window_waits_until_the_oldest_needed_weight_expires() -> None:
 
 
 def test_orders_stop_short_of_the_ip_limit_and_cancels_use_the_reserve() -> None:
-    lim = RateLimiter(RateLimitSettings(ip_weight_per_minute=100, ip_cancel_reserve=20))
+    lim = RateLimiter(BUDGETS.replaced(ip_weight_per_minute=100, ip_cancel_reserve=20))
     for _ in range(80):
         assert lim.try_acquire(RequestKind.ORDER, 1, T0, requests=1) == 0
     assert lim.try_acquire(RequestKind.ORDER, 1, T0 + S, requests=1) == MIN - S
@@ -53,7 +56,7 @@ def test_orders_stop_short_of_the_ip_limit_and_cancels_use_the_reserve() -> None
 
 
 def test_refused_requests_are_not_recorded() -> None:
-    lim = RateLimiter(RateLimitSettings(ip_weight_per_minute=10, ip_cancel_reserve=0))
+    lim = RateLimiter(BUDGETS.replaced(ip_weight_per_minute=10, ip_cancel_reserve=0))
     assert lim.try_acquire(RequestKind.ORDER, 10, T0) == 0
     for _ in range(5):
         assert lim.try_acquire(RequestKind.ORDER, 1, T0) > 0
@@ -62,7 +65,7 @@ def test_refused_requests_are_not_recorded() -> None:
 
 
 def test_address_budget_reserve_for_cancels_then_one_per_interval() -> None:
-    s = RateLimitSettings(address_initial_requests=10, address_cancel_reserve=2,
+    s = BUDGETS.replaced(address_initial_requests=10, address_cancel_reserve=2,
                           address_exhausted_interval_s=10.0)
     lim = RateLimiter(s)
     assert lim.try_acquire(RequestKind.ORDER, 1, T0, requests=8) == 0
@@ -76,7 +79,7 @@ def test_address_budget_reserve_for_cancels_then_one_per_interval() -> None:
 
 
 def test_address_cap_grows_with_volume_and_syncs_with_the_venue() -> None:
-    lim = RateLimiter(RateLimitSettings(address_initial_requests=10, address_cancel_reserve=0))
+    lim = RateLimiter(BUDGETS.replaced(address_initial_requests=10, address_cancel_reserve=0))
     assert lim.address.cap() == 10
     lim.address.note_traded(250.7)
     assert lim.address.cap() == 260
@@ -96,7 +99,7 @@ def test_info_does_not_touch_the_address_budget() -> None:
 
 
 def test_ws_messages_keep_the_control_reserve() -> None:
-    lim = RateLimiter(RateLimitSettings(ws_messages_per_minute=10, ws_control_reserve=3))
+    lim = RateLimiter(BUDGETS.replaced(ws_messages_per_minute=10, ws_control_reserve=3))
     for i in range(7):
         assert lim.try_acquire(RequestKind.WS_MESSAGE, 1, T0 + i) == 0
     assert lim.try_acquire(RequestKind.WS_MESSAGE, 1, T0 + 7) == MIN - 7
@@ -111,8 +114,8 @@ def test_ws_messages_keep_the_control_reserve() -> None:
     {"address_requests_per_usdc": -1.0},
 ])
 def test_impossible_settings_are_refused(kwargs: dict[str, float]) -> None:
-    with pytest.raises(RateLimitConfigError):
-        RateLimitSettings(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        BUDGETS.replaced(**kwargs)
 
 
 @settings(max_examples=60, deadline=None)
@@ -121,7 +124,7 @@ def test_impossible_settings_are_refused(kwargs: dict[str, float]) -> None:
                 min_size=1, max_size=200))
 def test_granted_weight_never_exceeds_the_limit_in_any_window(
         steps: list[tuple[int, int, RequestKind]]) -> None:
-    s = RateLimitSettings(ip_weight_per_minute=100, ip_cancel_reserve=30)
+    s = BUDGETS.replaced(ip_weight_per_minute=100, ip_cancel_reserve=30)
     lim = RateLimiter(s)
     now = T0
     granted: list[tuple[int, int, RequestKind]] = []

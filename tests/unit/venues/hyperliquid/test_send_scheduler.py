@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hyperliquid_ofi_trader.config.packaged import packaged_config
 from hyperliquid_ofi_trader.core.commands import CancelOrder
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import (
     RateLimiter,
-    RateLimitSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.gateway_actions import ActionJob
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.send_scheduler import (
@@ -20,6 +20,9 @@ MS = 1_000_000
 T0 = 1_700_000_000_000 * MS
 URGENT, NORMAL = 0, 1
 
+# risk.yaml `rate_limits` as packaged; tests vary it with .replaced(...).
+BUDGETS = packaged_config().risk.rate_limits
+
 
 def place(n: int, queued_ns: int = 0) -> ActionJob:
     return ActionJob(kind="order", action={"type": "order", "n": n},
@@ -32,7 +35,7 @@ def cancel(n: int) -> ActionJob:
 
 
 def limiter(weight_per_s: int = 1000, cancel_reserve: int = 0) -> RateLimiter:
-    return RateLimiter(RateLimitSettings(ip_weight_per_minute=weight_per_s,
+    return RateLimiter(BUDGETS.replaced(ip_weight_per_minute=weight_per_s,
                                          ip_cancel_reserve=cancel_reserve, window_s=1.0))
 
 
