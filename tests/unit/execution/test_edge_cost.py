@@ -325,6 +325,14 @@ def test_resting_exit_saving_by_hand() -> None:
     assert c.resting_exit_saving_bps(1.0) == pytest.approx(4.5)
 
 
+def test_a_short_position_leaves_in_the_mirrored_burst() -> None:
+    r = router(edge(8.0, std=1.0), clock=Clock())
+    exits = [i for _ in range(6) for i in r.route("ETH", 0.6, None, -0.45)]
+    assert all(i.is_buy and i.reduce_only and i.tag == "exit_reversed_ioc" for i in exits)
+    assert sum(i.size for i in exits) == pytest.approx(0.45)
+    assert len(exits) == 5
+
+
 def test_large_position_leaves_in_one_burst_of_order_sized_exits() -> None:
     clock = Clock()
     r = router(edge(-8.0, std=1.0), clock=clock)
@@ -333,6 +341,8 @@ def test_large_position_leaves_in_one_burst_of_order_sized_exits() -> None:
     for _ in range(6):
         exits.extend(r.route("ETH", -0.6, None, position))
     # Sized against the exits still in flight: they cover the position, no more.
+    assert len(exits) == 5
+    assert all(not i.is_buy for i in exits)
     assert all(i.tag == "exit_reversed_ioc" and i.reduce_only for i in exits)
     assert all(i.size * 2000.1 <= 200.0 + 1e-6 for i in exits)
     assert sum(i.size for i in exits) == pytest.approx(position)
