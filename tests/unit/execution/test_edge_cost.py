@@ -10,7 +10,7 @@ from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.config.thresholds_schema import CostThresholds
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Fill, UserFills
-from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.costs import CostModel
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
@@ -338,7 +338,7 @@ def test_large_position_leaves_in_one_burst_of_order_sized_exits() -> None:
     clock = Clock()
     r = router(edge(-8.0, std=1.0), clock=clock)
     position = 0.45  # ~$900 long, $200 orders
-    exits = []
+    exits: list[OrderIntent] = []
     for _ in range(6):
         exits.extend(r.route("ETH", -0.6, None, position))
     # Sized against the exits still in flight: they cover the position, no more.
