@@ -27,6 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from shared_data import ARCHIVE_HOUR  # noqa: E402
+
 from hyperliquid_ofi_trader.backtest.runner import (  # noqa: E402
     BacktestDriver,
     BacktestResult,
@@ -41,7 +43,7 @@ from hyperliquid_ofi_trader.runtime.replay import replay  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.action_wire import order_action, order_wire  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.signer import L1Signer, recover_action_signer  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 
 
 def timed_feed(samples: list[int]) -> Callable[[], None]:

@@ -39,12 +39,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_data import ARCHIVE_HOUR
+
 ROOT = Path(__file__).resolve().parent.parent
-_ARCHIVE_NAME = Path("shared", "data", "hyperliquid", "archive_l2Book_BTC_20240101_12.lz4")
-# The shared data sit beside the main checkout; a worktree nested one folder deeper (e.g.
-# wt/<branch>) finds them one level further up.
-ARCHIVE = next((up / _ARCHIVE_NAME for up in ROOT.parents if (up / _ARCHIVE_NAME).exists()),
-               ROOT.parent / _ARCHIVE_NAME)
+ARCHIVE = ARCHIVE_HOUR
 DEFAULT_BASELINES = ("52d2d2c", "5316ca9")
 
 # Runs in the child: import the package from the tree given, never from the editable

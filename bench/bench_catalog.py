@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from shared_data import ARCHIVE_HOUR
+
 from hyperliquid_ofi_trader.backtest.runner import record_synthetic
 from hyperliquid_ofi_trader.catalog import CatalogQuery, open_location
 from hyperliquid_ofi_trader.catalog.ingest import ingest_path
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 
 
 def _best_of(n: int, fn: Callable[[], int]) -> tuple[int, float]:

@@ -28,9 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Runnable as a plain script from a checkout that is not pip-installed.
 sys.path.insert(0, str(ROOT))
 
+from shared_data import HYPERLIQUID_DATA  # noqa: E402
+
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "hyperliquid"
+DATA = HYPERLIQUID_DATA
 CAPTURE = DATA / "ws_capture_BTC_20250126.gz"
 ARCHIVE = DATA / "archive_l2Book_BTC_20240101_12.lz4"
 T_MS = 1_737_918_843_000

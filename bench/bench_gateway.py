@@ -155,7 +155,7 @@ async def bench_round_trips(n_orders: int) -> None:
                                      max_messages=10**6, control_reserve=100))
     runner = asyncio.create_task(client.run())
     await asyncio.wait_for(up.wait(), 10)
-    limits = BUDGETS.replaced(ip_weight_per_minute=10**9, ws_messages_per_minute=10**9,
+    limits = BUDGETS.replaced(ip_weight_per_minute=10**9,
                                address_initial_requests=10**9)
     nonces = NonceCounter(clock)  # ONE counter per signer, shared by both gateways
     try:

@@ -28,11 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # Runnable as a plain script from a checkout that is not pip-installed.
 sys.path.insert(0, str(ROOT))
 
+from shared_data import ARCHIVE_HOUR  # noqa: E402
+
 from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Side  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 
 Diff = tuple[Side, float, float, int]
 

@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Runnable as a plain script from a checkout that is not pip-installed.
 sys.path.insert(0, str(ROOT))
 
+from shared_data import HYPERLIQUID_DATA  # noqa: E402
+
 from hyperliquid_ofi_trader.data.recording import FrameRecorder  # noqa: E402
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data" / "hyperliquid"
+SHARED = HYPERLIQUID_DATA
 N_WRITES = 20_000  # > the 5,642 real frames: later rounds repeat them
 BBO = (b'{"channel":"bbo","data":{"coin":"BTC","time":1737918843893,"bbo":['
        b'{"px":"105055.0","sz":"3.03622","n":5},{"px":"105056.0","sz":"6.34472","n":13}]}}')

@@ -29,6 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from shared_data import ARCHIVE_HOUR  # noqa: E402
+
 from hyperliquid_ofi_trader.alpha import AlphaCombiner  # noqa: E402
 from hyperliquid_ofi_trader.config.models import (  # noqa: E402
     LiquidationRegimeThresholds,
@@ -41,7 +43,7 @@ from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.regime import RegimeDetector  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 S = 1_000_000_000
 WEIGHTS = {"ofi": 0.5, "leadlag": 0.3, "aggressive_volume": 0.1, "microprice": 0.1}
 

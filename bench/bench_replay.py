@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from shared_data import ARCHIVE_HOUR
 
 from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.core.clock import ReplayClock
@@ -27,7 +28,7 @@ from hyperliquid_ofi_trader.runtime.replay import replay
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 ROOT = Path(__file__).resolve().parents[1]
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 CONFIG = ROOT / "configs" / "btc-ofi"
 
 

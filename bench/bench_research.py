@@ -10,11 +10,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from shared_data import SHARED_DATA
+
 from hyperliquid_ofi_trader.research import leadlag_xcorr, ofi_impact, signal_ic
 from hyperliquid_ofi_trader.research.recordings import load_market
 from hyperliquid_ofi_trader.research.series import MarketSeries, book_tick
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = SHARED_DATA
 ARCHIVE = DATA / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
 BTC = DATA / "binance" / "usdm_btcusdt_20240808.gz"
 ETH = DATA / "binance" / "usdm_ethusdt_20240808.gz"

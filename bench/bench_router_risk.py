@@ -27,6 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout that is not pip-installed
 
+from shared_data import ARCHIVE_HOUR  # noqa: E402
+
 from hyperliquid_ofi_trader.config.risk_schema import (  # noqa: E402
     KillSwitchThresholds,
     RiskLimits,
@@ -44,7 +46,7 @@ from hyperliquid_ofi_trader.risk.position import PositionBook  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 MS = 1_000_000
 S = 1_000_000_000
 BTC = Instrument(name="BTC", asset=0, sz_decimals=5, max_leverage=40)

@@ -23,6 +23,8 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared_data import ARCHIVE_HOUR  # noqa: E402
+
 from hyperliquid_ofi_trader.core.events import BookSnapshot  # noqa: E402
 from hyperliquid_ofi_trader.data.orderbook import OrderBook  # noqa: E402
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume  # noqa: E402
@@ -38,7 +40,7 @@ from hyperliquid_ofi_trader.signals.ofi import (  # noqa: E402
 from hyperliquid_ofi_trader.signals.signal_state import SignalState  # noqa: E402
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "data" / "hyperliquid" / "archive_l2Book_BTC_20240101_12.lz4"
+ARCHIVE = ARCHIVE_HOUR
 N_SYNTH = 200_000
 
 

@@ -27,13 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared_data import HYPERLIQUID_DATA  # noqa: E402
+
 from hyperliquid_ofi_trader.backtest.runner import run_backtest  # noqa: E402
 from hyperliquid_ofi_trader.config import load_config  # noqa: E402
 from hyperliquid_ofi_trader.runtime.replay import replay  # noqa: E402
 from hyperliquid_ofi_trader.sim.scenarios import settings_for  # noqa: E402
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "hyperliquid"
+DATA = HYPERLIQUID_DATA
 ARCHIVE = DATA / "archive_l2Book_BTC_20240101_12.lz4"
 CAPTURE = DATA / "ws_capture_BTC_20250126.gz"
 BTC_OFI = ROOT / "configs" / "btc-ofi"

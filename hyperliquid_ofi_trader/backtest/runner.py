@@ -74,6 +74,7 @@ from hyperliquid_ofi_trader.sim.latency import (
 from hyperliquid_ofi_trader.sim.settings import SimInstrument, SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 from hyperliquid_ofi_trader.venues.hyperliquid.asset_meta import AssetRegistry
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import BASE_MAKER_FEE, BASE_TAKER_FEE
 from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import SecretKey
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.nonce import NonceCounter
@@ -99,11 +100,11 @@ class BacktestError(OurBugError):
 
 @dataclass(frozen=True, slots=True)
 class BacktestSettings:
-    """Venue economics and mechanics of a backtest. Fees are fractions (0.00045 = 4.5 bps);
-    a negative maker fee is a rebate."""
+    """Venue economics and mechanics of a backtest. Fees are fractions (0.00045 = 4.5 bps),
+    by default the venue's base tier; a negative maker fee is a rebate."""
 
-    taker_fee: float = 0.00045
-    maker_fee: float = 0.00015
+    taker_fee: float = BASE_TAKER_FEE
+    maker_fee: float = BASE_MAKER_FEE
     initial_usdc: float = 100_000.0
     lookahead_ns: int = 2_000_000_000
     order_settings: OrderManagerSettings | None = None  # None: risk.yaml `execution`

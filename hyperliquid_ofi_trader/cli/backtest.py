@@ -33,6 +33,13 @@ from hyperliquid_ofi_trader.cli.catalog_options import (
     ToOption,
     resolve_source,
 )
+from hyperliquid_ofi_trader.cli.fee_options import (
+    DEFAULT_FEE_TIER,
+    FeeTierOption,
+    MakerFeeOption,
+    TakerFeeOption,
+    resolve_fees,
+)
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySource, ReplaySourceError
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
@@ -85,10 +92,9 @@ def backtest_command(
     ack_latency: Annotated[str | None, typer.Option(
         "--ack-latency", help=f"Venue answer -> us: {_SPEC_HELP}. Default: "
         f"{DEFAULT_ACK.describe()}.")] = None,
-    taker_fee_bps: Annotated[float, typer.Option(
-        "--taker-fee-bps", help="Venue taker fee in basis points.")] = 4.5,
-    maker_fee_bps: Annotated[float, typer.Option(
-        "--maker-fee-bps", help="Venue maker fee in basis points (negative = rebate).")] = 1.5,
+    fee_tier: FeeTierOption = DEFAULT_FEE_TIER,
+    taker_fee_bps: TakerFeeOption = None,
+    maker_fee_bps: MakerFeeOption = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", help="Stop after this many frames.", min=1)] = None,
     report: Annotated[bool, typer.Option(
@@ -114,8 +120,8 @@ def backtest_command(
     try:
         cfg = load_config(config_dir)
         latency = _latency(feed_mode, feed_latency, entry_latency, ack_latency)
-        settings = BacktestSettings(taker_fee=taker_fee_bps / 1e4,
-                                    maker_fee=maker_fee_bps / 1e4)
+        taker_fee, maker_fee = resolve_fees(fee_tier, taker_fee_bps, maker_fee_bps)
+        settings = BacktestSettings(taker_fee=taker_fee, maker_fee=maker_fee)
         settings.venue_settings(cfg)  # validate fees and instruments before reading data
     except ConfigError as exc:
         _fail(err, f"invalid configuration:\n{exc}")

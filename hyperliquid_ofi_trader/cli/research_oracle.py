@@ -15,6 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hyperliquid_ofi_trader.cli.fee_options import (
+    DEFAULT_FEE_TIER,
+    FeeTierOption,
+    MakerFeeOption,
+    TakerFeeOption,
+    resolve_fees,
+)
 from hyperliquid_ofi_trader.cli.research import research_app
 from hyperliquid_ofi_trader.config import ConfigError, load_config
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
@@ -44,9 +51,9 @@ def oracle_cmd(
         "own receive time, as in the backtest.", min=0.0)] = None,
     horizon_ms: Annotated[float, typer.Option(
         "--horizon-ms", help="Longest holding time of a round trip (ms).", min=1.0)] = 5000.0,
-    taker_fee_bps: Annotated[float, typer.Option(help="Taker fee (bps).")] = 4.5,
-    maker_fee_bps: Annotated[float, typer.Option(help="Maker fee (bps; negative: rebate).")]
-    = 1.5,
+    fee_tier: FeeTierOption = DEFAULT_FEE_TIER,
+    taker_fee_bps: TakerFeeOption = None,
+    maker_fee_bps: MakerFeeOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the latency draws.", min=0)] = 0,
     config_dir: Annotated[Path | None, typer.Option(
         "--config", help="User config folder (order notional = risk max_order_usd, lead "
@@ -59,11 +66,11 @@ def oracle_cmd(
         pair = cfg.symbols.pair_of(coin)
         if pair is None:
             raise ValueError("symbols.yaml lead_lag lists no pair: the oracle needs one")
+        taker_fee, maker_fee = resolve_fees(fee_tier, taker_fee_bps, maker_fee_bps)
         settings = OracleSettings(
             coin=coin, lead=lead or pair.lead, horizon_ms=horizon_ms,
-            window_ms=float(pair.window_ms),
-            notional_usd=cfg.risk.limits.max_order_usd, taker_fee=taker_fee_bps / 1e4,
-            maker_fee=maker_fee_bps / 1e4, entry=entry, seed=seed)
+            window_ms=float(pair.window_ms), notional_usd=cfg.risk.limits.max_order_usd,
+            taker_fee=taker_fee, maker_fee=maker_fee, entry=entry, seed=seed)
         result = oracle(data, settings)
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration:\n{exc}", err=True)

@@ -28,7 +28,6 @@ import typer
 from hyperliquid_ofi_trader.core.clock import Clock, LiveClock
 from hyperliquid_ofi_trader.data.replay_sources import ReplaySourceError
 from hyperliquid_ofi_trader.errors import OurBugError
-from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
 from hyperliquid_ofi_trader.sim.faults import (
     ENV_FAULTS,
     FaultError,
@@ -43,6 +42,14 @@ from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings, SimSettingsError
 from hyperliquid_ofi_trader.sim.synthetic import SyntheticConfigError, SyntheticMarket
 from hyperliquid_ofi_trader.sim.venue import FundingError, SimVenue, check_funding
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import (
+    BASE_MAKER_BPS,
+    BASE_TAKER_BPS,
+    BASE_TIER,
+    FEE_TIERS,
+    FeeTierError,
+    fee_fractions,
+)
 
 _MS = 1_000_000
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -86,10 +93,10 @@ def fee_settings(opts: SimExchangeOptions) -> tuple[float, float] | None:
             raise SimExchangeError(f"{ENV_FEE_TIER}={text!r} is not a tier number") from None
     if tier is None:
         return None
-    if not 0 <= tier < len(FEE_TIERS):
-        raise SimExchangeError(f"fee tier must be 0..{len(FEE_TIERS) - 1}, got {tier}")
-    taker_bps, maker_bps = FEE_TIERS[tier]
-    return taker_bps / 10_000, maker_bps / 10_000
+    try:
+        return fee_fractions(tier)
+    except FeeTierError as exc:
+        raise SimExchangeError(str(exc)) from None
 
 
 def parse_fund_spec(spec: str, default_usdc: float) -> tuple[str, float]:
@@ -275,8 +282,9 @@ def sim_exchange(
         help=f"Synthetic market scenario: {', '.join(SCENARIOS)} (sim/scenarios.py).")]
     = "realistic",
     fee_tier: Annotated[int | None, typer.Option(
-        help="Hyperliquid perps fee tier (0-6) the emulator charges and reports in userFees "
-        "(default: HLOFI_SIM_FEE_TIER, else tier 0: 4.5 bps taker, 1.5 bps maker).",
+        help=f"Hyperliquid perps fee tier (0-{len(FEE_TIERS) - 1}) the emulator charges and "
+        f"reports in userFees (default: HLOFI_SIM_FEE_TIER, else tier {BASE_TIER}: "
+        f"{BASE_TAKER_BPS:g} bps taker, {BASE_MAKER_BPS:g} bps maker).",
         min=0, max=len(FEE_TIERS) - 1)] = None,
 ) -> None:
     """Run the local Hyperliquid emulator (REST + WebSocket) until Ctrl-C."""

@@ -162,13 +162,24 @@ _TYPE_PROBLEMS: dict[str, str] = {
 }
 
 
+# Keys that are gone, and where what they set lives now: an old file is told, not just
+# refused. (The socket's message budget was counted twice, here and in `websocket`.)
+_REMOVED_KEYS: dict[KeyPath, str] = {
+    ("risk", "rate_limits", "ws_messages_per_minute"):
+        "removed: the socket's message budget is websocket.max_messages",
+    ("risk", "rate_limits", "ws_control_reserve"):
+        "removed: the socket's reserve for pings and subscriptions is "
+        "websocket.control_reserve",
+}
+
+
 def _problem(detail: ErrorDetails, root: type[BaseModel], loc: KeyPath) -> str:
     kind = detail["type"]
     ctx: Mapping[str, Any] = detail.get("ctx", {})
     if kind in _TYPE_PROBLEMS:
         return _TYPE_PROBLEMS[kind]
     if kind == "extra_forbidden":
-        return _unknown_key(root, loc[:-1])
+        return _REMOVED_KEYS.get(loc) or _unknown_key(root, loc[:-1])
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
     return _bound_problem(kind, ctx) or detail["msg"].lower()

@@ -247,11 +247,13 @@ class WebSocketTransport(FrozenModel):
     close_timeout_s: float = Field(
         gt=0, description="Wait for the close handshake on stop (s).")
     max_messages: int = Field(
-        gt=0, description="Messages sent per message_window_s, pings and posts included "
+        gt=0, description="Messages sent on the socket per message_window_s, pings, "
+        "subscriptions and posts (orders and info) included; the one budget of the socket "
         "(venue: 2000 per minute).")
     message_window_s: float = Field(gt=0, description="Rolling window of max_messages (s).")
     control_reserve: int = Field(
-        ge=0, description="Of max_messages, kept for pings and subscriptions.")
+        ge=0, description="Of max_messages, kept for pings and subscriptions: posts stop "
+        "this many messages short.")
     max_frame_bytes: int = Field(gt=0, description="Largest frame accepted (bytes).")
     reconnect: ReconnectBackoff = Field(description="Reconnect pacing.")
 
@@ -273,8 +275,10 @@ class WebSocketTransport(FrozenModel):
 
 class RateLimitBudgets(FrozenModel):
     """The budgets the order path allows itself against the venue's rate limits
-    (HYPERLIQUID.md section 6), with reserves carved out for cancels and for the WebSocket
-    client's own pings and subscriptions (venues/hyperliquid/common/rate_limits.py)."""
+    (HYPERLIQUID.md section 6), with reserves carved out for cancels
+    (venues/hyperliquid/common/rate_limits.py). The socket's message budget is the
+    `websocket` section's (`max_messages`, `control_reserve`): the client counts every
+    frame it sends there, posts and pings alike."""
 
     ip_weight_per_minute: int = Field(
         gt=0, description="Request weight per rolling window and IP (venue: 1200/min).")
@@ -288,10 +292,6 @@ class RateLimitBudgets(FrozenModel):
         gt=0, description="Once the address budget is spent: one request per this (s).")
     address_cancel_reserve: int = Field(
         ge=0, description="Orders stop this many requests short of the address cap.")
-    ws_messages_per_minute: int = Field(
-        gt=0, description="Messages sent on one socket per rolling window (venue: 2000).")
-    ws_control_reserve: int = Field(
-        ge=0, description="Of those, kept for pings and (re)subscriptions.")
     max_in_flight_posts: int = Field(
         ge=1, le=100, description="WebSocket posts awaiting an answer at once (venue: 100).")
     window_s: float = Field(
@@ -300,8 +300,7 @@ class RateLimitBudgets(FrozenModel):
 
     @model_validator(mode="after")
     def _reserves_below_their_budgets(self) -> Self:
-        pairs = (("ip_cancel_reserve", "ip_weight_per_minute"),
-                 ("ws_control_reserve", "ws_messages_per_minute"))
+        pairs = (("ip_cancel_reserve", "ip_weight_per_minute"),)
         raise_if_any([
             Violation((((reserve,), getattr(self, reserve)), ((budget,), getattr(self, budget))),
                       f"{reserve} must be below {budget}")

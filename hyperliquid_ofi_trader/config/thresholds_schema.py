@@ -414,7 +414,7 @@ class RouterThresholds(FrozenModel):
         ge=0, lt=1, description="|alpha| below this is a skip (no order)."
     )
     ioc_slippage_bps: float = Field(
-        gt=0, le=500, description="IOC limit price offset through the touch (bps); 500 = 5%."
+        gt=0, le=500, description="IOC limit price offset from the mid (bps); 500 = 5%."
     )
     ioc_depth_fraction: float = Field(
         default=0.5,
@@ -486,7 +486,8 @@ class CostThresholds(FrozenModel):
     """The cost model (execution/costs.py): what an order type costs, in bps."""
 
     fee_tier: int = Field(default=0, ge=0, le=6,
-                          description="Hyperliquid perps volume tier 0-6 (0: 4.5 / 1.5 bps).")
+                          description="Hyperliquid perps volume tier 0-6 (the schedule: "
+                          "venues/hyperliquid/common/fees.py).")
     maker_rebate_tier: int | None = Field(
         default=None, ge=1, le=3, description="Maker-rebate tier 1-3, null for none.")
     adverse_prior_bps: float = Field(
@@ -499,10 +500,10 @@ class CostThresholds(FrozenModel):
     expected_slippage_bps: float = Field(
         default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
     edge_halflife_ms: float = Field(
-        default=300.0, gt=0, description="Edge lost per this much latency beyond the "
+        default=800.0, gt=0, description="Edge lost per this much latency beyond the "
         "forecast's own (half-life, ms).")
     min_margin_bps: float = Field(
-        default=0.5, ge=0, description="Edge must beat cost by at least this (bps).")
+        default=0.0, ge=0, description="Edge must beat cost by at least this (bps).")
     uncertainty_k: float = Field(
         default=0.5, ge=0, description="Trade on forecast - k x its standard error.")
     exit_post_only_share: float = Field(

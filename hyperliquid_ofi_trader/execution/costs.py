@@ -1,9 +1,7 @@
 """What an order costs, in bps of the mid, per order type: the other half of edge - cost.
 
-Fees. Hyperliquid perps tiers by 14-day volume (taker / maker, bps): 0: 4.5 / 1.5,
-1: 4.0 / 1.2, 2: 3.5 / 0.8, 3: 3.0 / 0.4, 4: 2.8 / 0, 5: 2.6 / 0, 6: 2.4 / 0. A maker-rebate
-tier (1-3: -0.1 / -0.2 / -0.3 bps) replaces the maker fee when it is better. When live, the
-account's own rates (`userFees`: userCrossRate / userAddRate) override the table
+Fees. The configured tier of the venue's schedule (venues/hyperliquid/common/fees.py);
+when live, the account's own rates (`userFees`: userCrossRate / userAddRate) override it
 (`set_venue_fees`).
 
 Round trip. A position is entered and, at its horizon, exited (the explicit exit: a
@@ -21,8 +19,10 @@ horizon, feedback/markouts.py), an exponentially weighted mean with a prior wort
 `adverse_prior_fills` fills: fills that get run over raise it, the router then rests less.
 
 Edge at fill. The forecast is measured from `latency_ms` after the decision; when our
-measured latency is longer, the part of the edge the market has already priced in is lost:
-edge x 0.5 ** (extra latency / edge_halflife_ms).
+measured latency (the decision's own, from its event's exchange time, plus the entry
+latency measured on our IOC fills) is longer, the part of the edge the market has already
+priced in is lost: edge x 0.5 ** (extra latency / edge_halflife_ms). Until the entry
+latency is measured, the configured one stands.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import msgspec
 from hyperliquid_ofi_trader.core.events import PrivateEvent, UserFills
 from hyperliquid_ofi_trader.errors import OurBugError
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import fees_bps
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -43,27 +44,9 @@ if TYPE_CHECKING:  # the section's type only: config sits below the components
 
 _MAX_MAKER_TIDS = 10_000
 
-# (taker, maker) in bps by perps volume tier 0..6, and maker rebates by tier 1..3.
-FEE_TIERS: tuple[tuple[float, float], ...] = (
-    (4.5, 1.5), (4.0, 1.2), (3.5, 0.8), (3.0, 0.4), (2.8, 0.0), (2.6, 0.0), (2.4, 0.0))
-MAKER_REBATE_TIERS: tuple[float, ...] = (-0.1, -0.2, -0.3)
-
 
 class CostConfigError(OurBugError, ValueError):
     """Cost settings that cannot describe a venue."""
-
-
-def fees_bps(fee_tier: int, maker_rebate_tier: int | None) -> tuple[float, float]:
-    """(taker, maker) bps of a perps volume tier, the maker-rebate tier's when better."""
-    if not 0 <= fee_tier < len(FEE_TIERS):
-        raise CostConfigError(f"fee_tier must be 0..{len(FEE_TIERS) - 1}, got {fee_tier}")
-    if maker_rebate_tier is not None and not 1 <= maker_rebate_tier <= len(MAKER_REBATE_TIERS):
-        raise CostConfigError(f"maker_rebate_tier must be 1..{len(MAKER_REBATE_TIERS)} "
-                              f"or null, got {maker_rebate_tier}")
-    taker, maker = FEE_TIERS[fee_tier]
-    if maker_rebate_tier is not None:
-        maker = min(maker, MAKER_REBATE_TIERS[maker_rebate_tier - 1])
-    return taker, maker
 
 
 class CostQuote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -136,12 +119,14 @@ class CostModel:
     # ------------------------------------------------------------ the quote
 
     def quote(self, edge_bps: float, std_bps: float, half_spread_bps: float,
-              model_latency_ms: float, toxic_flow: bool = False) -> CostQuote:
+              model_latency_ms: float, toxic_flow: bool = False,
+              decision_ms: float | None = None) -> CostQuote:
         """Economics of trading on a forecast of |edge_bps| (the forecast's mean uncertainty
         `std_bps`) with the current half-spread. `toxic_flow`: strong flow runs against a
-        resting order's side, so a post-only fill would be adverse (one extra half-spread)."""
+        resting order's side, so a post-only fill would be adverse (one extra half-spread).
+        `decision_ms`: this decision's own latency (its event's exchange time to now)."""
         s = self.settings
-        latency = self._measured_latency(model_latency_ms)
+        latency = self._measured_latency(model_latency_ms, decision_ms)
         decay = 0.5 ** (max(0.0, latency - model_latency_ms) / s.edge_halflife_ms)
         edge = abs(edge_bps) * decay
         lcb = edge - s.uncertainty_k * std_bps * decay
@@ -187,15 +172,25 @@ class CostModel:
         ioc = self._taker + hs + self.settings.expected_slippage_bps
         return q * (self._maker - hs) + (1.0 - q) * ioc
 
-    def _measured_latency(self, default_ms: float) -> float:
-        if self._latency_ms is None:
+    def _measured_latency(self, default_ms: float, decision_ms: float | None) -> float:
+        """The decision's latency plus our measured entry latency (`latency_ms`: the send
+        to the venue's match, feedback/entry_latency.py); the model's configured latency
+        until both are known."""
+        if self._latency_ms is None or decision_ms is None or not math.isfinite(decision_ms):
             return default_ms
-        measured = self._latency_ms()
-        return default_ms if measured is None or not math.isfinite(measured) else measured
+        entry = self._latency_ms()
+        if entry is None or not math.isfinite(entry):
+            return default_ms
+        return max(decision_ms, 0.0) + entry
 
     def explain(self) -> dict[str, float | int]:
-        return {"taker_fee_bps": self._taker, "maker_fee_bps": self._maker,
-                "adverse_bps": self._adverse, "adverse_fills": self.adverse_fills}
+        out: dict[str, float | int] = {
+            "taker_fee_bps": self._taker, "maker_fee_bps": self._maker,
+            "adverse_bps": self._adverse, "adverse_fills": self.adverse_fills}
+        entry = self._latency_ms() if self._latency_ms is not None else None
+        if entry is not None:  # measured (feedback/entry_latency.py)
+            out["entry_latency_ms"] = entry
+        return out
 
 
 def _packaged_costs() -> CostThresholds:

@@ -8,8 +8,11 @@ Price rules, and why:
   one-tick book), it steps back one tick behind the opposite touch: the venue rejects an
   ALO that would match, and a rejected order costs a nonce, a rate-limit unit and a
   round trip for nothing.
-- IOC takes through the opposite touch by at most `ioc_slippage_bps`, rounded to the tick
-  TOWARDS the touch (a buy rounds down): rounding never widens the loss we accepted.
+- IOC pays at most `ioc_slippage_bps` over the mid (a buy; under it, a sell), rounded to
+  the tick TOWARDS the touch (a buy rounds down): rounding never widens the loss we
+  accepted, and a wide spread does not either. It always reaches the opposite touch (a
+  spread wider than twice the tolerance: the touch alone). With one side of the book
+  only, the tolerance runs from that touch.
 - Self-trade prevention: we never price an order so that it could match one of our own
   resting orders on the other side. A buy stays strictly below our lowest resting sell,
   a sell strictly above our highest resting buy. When that leaves an IOC unable to reach
@@ -161,19 +164,24 @@ class Tactics:
 
     def ioc_price(self, inst: Instrument, is_buy: bool, bid: float | None, ask: float | None,
                   own: Sequence[OpenOrderView] = ()) -> float | None:
-        """Opposite touch ± slippage tolerance; None when nothing can be taken safely."""
+        """The mid ± slippage tolerance (the opposite touch ± it when there is no mid), at
+        least the opposite touch; None when nothing can be taken safely."""
         tol = self.settings.ioc_slippage_bps * _BPS
         hi_buy, lo_sell = _own_extremes(own, inst.name)
+        # From the mid: what a fill may cost against the decision's mid stays within the
+        # tolerance however wide the spread (the kill switch counts slippage vs that mid).
+        ref_buy = ask if bid is None or ask is None else 0.5 * (bid + ask)
+        ref_sell = bid if bid is None or ask is None else 0.5 * (bid + ask)
         if is_buy:
-            if ask is None:
+            if ask is None or ref_buy is None:
                 return None
-            limit = max(inst.round_price(ask * (1 + tol), RoundMode.DOWN), ask)
+            limit = max(inst.round_price(ref_buy * (1 + tol), RoundMode.DOWN), ask)
             if limit >= lo_sell:
                 limit = _tick_below(inst, lo_sell) or 0.0
             return limit if limit >= ask else None
-        if bid is None:
+        if bid is None or ref_sell is None:
             return None
-        limit = min(inst.round_price(bid * (1 - tol), RoundMode.UP), bid)
+        limit = min(inst.round_price(ref_sell * (1 - tol), RoundMode.UP), bid)
         if limit <= hi_buy:
             limit = _tick_above(inst, hi_buy)
         return limit if limit <= bid else None

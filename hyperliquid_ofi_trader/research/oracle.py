@@ -21,9 +21,10 @@ The clairvoyant, precisely:
   and is filled when the market trades through that price (a print beyond it, or the far
   touch reaching it) within the horizon; it exits the same way, posting at the far touch
   at the moment of its choosing and filled when traded through before the horizon ends.
-- It takes a round trip only when it nets positive after fees (base tier by default:
-  taker 4.5 bps, maker 1.5 bps per leg), holds one position at a time, and among all such
-  round trips picks the set that maximises the summed net (weighted interval scheduling).
+- It takes a round trip only when it nets positive after fees (per leg; by default the
+  venue's base tier, venues/hyperliquid/common/fees.py), holds one position at a time, and
+  among all such round trips picks the set that maximises the summed net (weighted
+  interval scheduling).
 
 Per variant it reports trades, gross, fees and net in USD, net bps per round trip (net /
 notional), trades per hour and how many round trips netted at least 3 bps. `opportunities`
@@ -47,6 +48,7 @@ from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Level, Trades
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.research.series import ResearchError
 from hyperliquid_ofi_trader.sim.latency import DEFAULT_ENTRY, Distribution
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import BASE_MAKER_FEE, BASE_TAKER_FEE
 from hyperliquid_ofi_trader.venues.hyperliquid.websocket.codec import HyperliquidCodec
 
 FloatArray = npt.NDArray[np.float64]
@@ -65,8 +67,8 @@ class OracleSettings:
     horizon_ms: float = 5_000.0
     window_ms: float = 250.0
     notional_usd: float = 200.0
-    taker_fee: float = 0.00045
-    maker_fee: float = 0.00015
+    taker_fee: float = BASE_TAKER_FEE  # fractions of notional, per leg
+    maker_fee: float = BASE_MAKER_FEE
     entry: Distribution = DEFAULT_ENTRY
     seed: int = 0
 

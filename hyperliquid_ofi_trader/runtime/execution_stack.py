@@ -36,6 +36,7 @@ from hyperliquid_ofi_trader.execution.order_manager import OrderManager, OrderMa
 from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.feedback.entry_latency import EntryLatency
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -175,15 +176,17 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                                   fill_is_new=orders.is_new_fill)
     # The manager alone decides a fill is new (on (coin, tid), whichever channel brought
     # it); the one position book and the feedback trackers hear each new fill once.
+    entry_latency = EntryLatency()  # the cost model's measured latency
     for on_fill in (positions.on_fill_report, slippage.on_fill_report,
-                    fill_rate.on_fill_report, markouts.on_fill_report):
+                    fill_rate.on_fill_report, markouts.on_fill_report,
+                    entry_latency.on_fill_report):
         orders.add_fill_listener(on_fill)
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders.set_resting_guard(dms.arm_before_resting)
     orders.add_sent_listener(kill)
     orders.add_sent_listener(FeedbackProbe(books, slippage, fill_rate, trust, signals_of))
     router_settings = RouterSettings.from_config(cfg)
-    costs = CostModel(cost_settings(cfg))
+    costs = CostModel(cost_settings(cfg), latency_ms=entry_latency.entry_ms)
     markouts.add_listener(costs.on_markout)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
                                              open_orders=orders.open_order_views,

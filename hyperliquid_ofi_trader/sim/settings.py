@@ -1,9 +1,10 @@
 """Frozen settings of the emulated venue (`SimVenue`).
 
 Defaults mirror the real venue's base tier (HYPERLIQUID.md sections 3-6): BTC and ETH
-perps, taker 0.045% / maker 0.015%, $10 minimum order value, 1200 IP weight per minute,
-10,000 initial address requests, nonce window (now - 2 days, now + 1 day), 100 kept nonces,
-scheduleCancel at least 5 s ahead and at most 10 triggers a day.
+perps, tier 0 of the fee schedule (venues/hyperliquid/common/fees.py), $10 minimum order
+value, 1200 IP weight per minute, 10,000 initial address requests, nonce window (now - 2
+days, now + 1 day), 100 kept nonces, scheduleCancel at least 5 s ahead and at most 10
+triggers a day.
 
 Invalid settings are the operator's mistake, found once at start-up: `SimSettingsError`.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import BASE_MAKER_FEE, BASE_TAKER_FEE
 
 DAY_MS: Final = 86_400_000
 
@@ -64,8 +66,8 @@ class SimSettings:
     # recovers to it is refused with "User or API Wallet 0x... does not exist.". True opens
     # an account with `initial_usdc` for any signer (explicit opt-in, `--auto-fund`).
     auto_create_accounts: bool = False
-    taker_fee: float = 0.00045
-    maker_fee: float = 0.00015  # negative = rebate
+    taker_fee: float = BASE_TAKER_FEE  # fractions of notional
+    maker_fee: float = BASE_MAKER_FEE  # negative = rebate
     min_order_value: float = 10.0
     default_leverage: int = 20  # the venue's default for a new asset (capped at max)
     max_open_orders: int = 1000

@@ -32,11 +32,11 @@ import pytest
 
 from hyperliquid_ofi_trader.cli.sim_exchange import SimExchangeOptions, build_source
 from hyperliquid_ofi_trader.core.clock import LiveClock
-from hyperliquid_ofi_trader.execution.costs import FEE_TIERS
 from hyperliquid_ofi_trader.sim.faults import POISON_TID
 from hyperliquid_ofi_trader.sim.server import EmulatorServer, ServerSettings
 from hyperliquid_ofi_trader.sim.settings import SimSettings
 from hyperliquid_ofi_trader.sim.venue import SimVenue
+from hyperliquid_ofi_trader.venues.hyperliquid.common.fees import fee_fractions
 from hyperliquid_ofi_trader.venues.hyperliquid.signing.keys import generate_throwaway_key
 from tests.integration.fault_matrix_support import (
     FAST_WARMUP,
@@ -94,10 +94,10 @@ async def _short_window_emulator(account: str) -> tuple[EmulatorServer, SimVenue
     # minute on their start-up queries (the 7th then exits: "HTTP 429"): this test is
     # about nonces, so the IP budget is widened.
     # The plumbing's fee tier (tests/plumbing.py), so that short runs do trade.
-    taker_bps, maker_bps = FEE_TIERS[PLUMBING_FEE_TIER]
+    taker_fee, maker_fee = fee_fractions(PLUMBING_FEE_TIER)
     venue = SimVenue(SimSettings(nonce_future_ms=NONCE_FUTURE_MS, nonces_kept=100_000,
-                                 ip_weight_per_minute=12_000, taker_fee=taker_bps / 10_000,
-                                 maker_fee=maker_bps / 10_000), clock)
+                                 ip_weight_per_minute=12_000, taker_fee=taker_fee,
+                                 maker_fee=maker_fee), clock)
     venue.fund(account, 100_000.0)
     source, _ = build_source(SimExchangeOptions(seed=8), clock)
     server = EmulatorServer(venue, source, ServerSettings(fault_seed=8), clock)

@@ -10,6 +10,7 @@ execution, providers). Concern -> module:
     asset metadata (`meta`, asset ids)    asset_meta.py
     error texts and their meaning         common/errors.py
     rate limits (IP weight, address)      common/rate_limits.py
+    perps fee schedule (tiers, rebates)   common/fees.py
     keys (load, hold, never leak)         signing/keys.py
     L1 action signing                     signing/signer.py
     nonces                                signing/nonce.py

@@ -10,9 +10,9 @@ from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
 from hyperliquid_ofi_trader.config import build_config
 from hyperliquid_ofi_trader.config.thresholds_schema import CostThresholds
 from hyperliquid_ofi_trader.core.events import BookSnapshot, Fill, UserFills
-from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
-from hyperliquid_ofi_trader.execution.costs import CostConfigError, CostModel, fees_bps
+from hyperliquid_ofi_trader.execution.costs import CostModel
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
@@ -93,21 +93,46 @@ def test_half_the_exits_resting_at_the_touch_by_hand() -> None:
 
 
 def test_fee_tiers_and_maker_rebate() -> None:
-    assert fees_bps(3, None) == (3.0, 0.4)
-    assert fees_bps(6, 3) == (2.4, -0.3)
-    with pytest.raises(CostConfigError, match="fee_tier"):
-        fees_bps(7, None)
+    # The configured tier of the venue's schedule (venues/hyperliquid/common/fees.py).
+    q = CostModel(_costs(fee_tier=3)).quote(0.0, 0.0, 0.0, 200)
+    assert (q.taker_fee_bps, q.maker_fee_bps) == (3.0, 0.4)
+    q = CostModel(_costs(fee_tier=6, maker_rebate_tier=3)).quote(0.0, 0.0, 0.0, 200)
+    assert (q.taker_fee_bps, q.maker_fee_bps) == (2.4, -0.3)
     c = CostModel()
     c.set_venue_fees(0.00035, 0.0001)  # userFees: userCrossRate / userAddRate
     assert c.quote(0.0, 0.0, 0.0, 200).taker_fee_bps == pytest.approx(3.5)
 
 
 def test_edge_decays_with_measured_latency_beyond_the_models() -> None:
-    measured = [500.0]
-    c = CostModel(_costs(edge_halflife_ms=300.0), latency_ms=lambda: measured[0])
-    assert c.quote(10.0, 0.0, 0.0, 200).edge_bps == pytest.approx(5.0)  # 300 ms late: half
-    measured[0] = 100.0  # faster than the model assumed: no bonus
+    # Decision 150 ms old + 150 ms measured entry = 300 ms, 100 ms more than the model's
+    # 200: one half-life (100 ms) lost.
+    entry: list[float | None] = [150.0]
+    c = CostModel(_costs(edge_halflife_ms=100.0), latency_ms=lambda: entry[0])
+    q = c.quote(10.0, 2.0, 0.0, 200, decision_ms=150.0)
+    assert q.latency_ms == pytest.approx(300.0)
+    assert q.edge_bps == pytest.approx(5.0)
+    assert q.edge_lcb_bps == pytest.approx(5.0 - 0.5 * 2.0 * 0.5)  # k 0.5 x std, decayed
+    # Faster than the model assumed: no bonus.
+    assert c.quote(10.0, 0.0, 0.0, 200, decision_ms=10.0).edge_bps == pytest.approx(10.0)
+    # Either part unknown: the model's configured latency stands (no decay).
     assert c.quote(10.0, 0.0, 0.0, 200).edge_bps == pytest.approx(10.0)
+    entry[0] = None
+    assert c.quote(10.0, 0.0, 0.0, 200, decision_ms=500.0).edge_bps == pytest.approx(10.0)
+    assert c.quote(10.0, 0.0, 0.0, 200, decision_ms=500.0).latency_ms == 200
+
+
+def test_router_charges_the_decisions_own_latency() -> None:
+    # The forecast was made on data of exchange time 0; it is now 400 ms later (local):
+    # 400 + 100 ms entry = 500 ms, 300 ms (one half-life) past the model's 200.
+    clock = Clock()
+    clock.t = 400 * MS
+    costs = CostModel(_costs(edge_halflife_ms=300.0, min_margin_bps=0.5,
+                                   uncertainty_k=1.0), latency_ms=lambda: 100.0)
+    r = router(edge(30.0), clock=clock, costs=costs)
+    r.route("ETH", 0.9, None, 0.0)
+    assert r.last_quote is not None
+    assert r.last_quote.latency_ms == pytest.approx(500.0)
+    assert r.last_quote.edge_bps == pytest.approx(15.0)
 
 
 def test_adverse_selection_learns_from_maker_markouts_only() -> None:
@@ -205,7 +230,7 @@ def test_position_exits_at_its_horizon_post_only_then_by_ioc() -> None:
         ioc_depth_fraction=0.5, max_position_usd={"ETH": 1000.0}, max_order_usd=200.0,
         instruments={"ETH": ETH}, exit_patience_ms=3000), {"ETH": book()},
         open_orders=lambda coin: resting, edge_of=lambda coin: edge(0.3),
-        costs=CostModel(), clock_ns=clock)
+        costs=CostModel(_costs(min_margin_bps=0.5)), clock_ns=clock)
     assert r.route("ETH", 0.2, None, 0.05) == ()  # opened now, small edge: hold
     clock.t = 5_000 * MS
     (alo,) = r.route("ETH", 0.2, None, 0.05)
@@ -301,15 +326,38 @@ def test_resting_exit_saving_by_hand() -> None:
     assert c.resting_exit_saving_bps(1.0) == pytest.approx(4.5)
 
 
-def test_large_position_leaves_in_order_sized_exits() -> None:
+def test_a_short_position_leaves_in_the_mirrored_burst() -> None:
+    r = router(edge(8.0, std=1.0), clock=Clock())
+    exits = [i for _ in range(6) for i in r.route("ETH", 0.6, None, -0.45)]
+    assert all(i.is_buy and i.reduce_only and i.tag == "exit_reversed_ioc" for i in exits)
+    assert sum(i.size for i in exits) == pytest.approx(0.45)
+    assert len(exits) == 5
+
+
+def test_large_position_leaves_in_one_burst_of_order_sized_exits() -> None:
     clock = Clock()
     r = router(edge(-8.0, std=1.0), clock=clock)
-    (first,) = r.route("ETH", -0.6, None, 0.45)  # ~$900 long, $200 orders
-    assert first.size * 2000.1 <= 200.0 + 1e-6
-    assert r.route("ETH", -0.6, None, 0.45) == ()  # one exit in flight per cooldown
+    position = 0.45  # ~$900 long, $200 orders
+    exits: list[OrderIntent] = []
+    for _ in range(6):
+        exits.extend(r.route("ETH", -0.6, None, position))
+    # Sized against the exits still in flight: they cover the position, no more.
+    assert len(exits) == 5
+    assert all(not i.is_buy for i in exits)
+    assert all(i.tag == "exit_reversed_ioc" and i.reduce_only for i in exits)
+    assert all(i.size * 2000.1 <= 200.0 + 1e-6 for i in exits)
+    assert sum(i.size for i in exits) == pytest.approx(position)
     assert r.last_reason.startswith("exit_in_flight")
+    # The first exit filled: the position shrank by it, the others are still in flight.
+    position -= exits[0].size
+    clock.t = 100 * MS
+    assert r.route("ETH", -0.6, None, position) == ()
+    assert r.last_reason.startswith("exit_in_flight")
+    # The rest expired unfilled: once they lapse, the remainder leaves again.
     clock.t = 600 * MS
-    assert len(r.route("ETH", -0.6, None, 0.35)) == 1
+    again = r.route("ETH", -0.6, None, position)
+    assert len(again) == 1
+    assert again[0].size == pytest.approx(exits[1].size)
 
 
 def test_dust_under_the_venue_minimum_counts_as_flat() -> None:

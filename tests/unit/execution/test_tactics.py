@@ -58,10 +58,22 @@ def test_ioc_limit_within_tolerance_rounded_towards_the_touch() -> None:
     sell = T.ioc_price(ETH, False, 2000.0, 2000.1)
     assert buy is not None
     assert sell is not None
-    assert 2000.1 <= buy <= 2000.1 * 1.0005
-    assert buy == 2001.1
-    assert 2000.0 * 0.9995 <= sell <= 2000.0
-    assert sell == 1999.0
+    # 5 bps from the mid 2000.05: 2001.05 / 1999.05, rounded towards the touch.
+    assert 2000.1 <= buy <= 2000.05 * 1.0005
+    assert buy == 2001.0
+    assert 2000.05 * 0.9995 <= sell <= 2000.0
+    assert sell == 1999.1
+
+
+def test_ioc_limit_of_a_wide_spread_never_pays_more_than_the_tolerance_over_the_mid() -> None:
+    # Spread 4 bps (half-spread 2): 5 bps from the mid is 3 bps through the touch.
+    buy = T.ioc_price(ETH, True, 2000.0, 2000.8)
+    assert buy == 2001.4  # mid 2000.4 x 1.0005 = 2001.4002, rounded down
+    # Wider than twice the tolerance: the touch alone.
+    assert T.ioc_price(ETH, True, 2000.0, 2003.0) == 2003.0
+    assert T.ioc_price(ETH, False, 2000.0, 2003.0) == 2000.0
+    # One side only: from that touch.
+    assert T.ioc_price(ETH, True, None, 2000.0) == 2001.0
 
 
 def test_ioc_stops_below_our_own_resting_sell() -> None:

@@ -7,6 +7,9 @@ The venue's limits (HYPERLIQUID.md section 6 and section 2):
   is one request); once exhausted, one request per 10 s; cancels get extra room
   (the venue documents min(cap + 100,000, 2 x cap) for them);
 - WebSocket: 2000 messages sent per minute (pings and posts count), 100 posts in flight.
+  The socket's messages are counted where every frame is sent, by the WebSocket client
+  (risk.yaml `websocket.max_messages`, websocket/client.py), not here: a post it refuses
+  goes over REST. The in-flight posts are the `PostChannel`'s (`max_in_flight_posts`).
 
 A refusal by the venue costs a round trip and, for an order, an opportunity; a refusal of a
 CANCEL can cost real money. So this module keeps a slice of every budget free for cancels:
@@ -51,7 +54,6 @@ class RequestKind(enum.Enum):
     ORDER = "order"  # place, modify, leverage: may wait
     CANCEL = "cancel"  # cancel, cancelByCloid, scheduleCancel: may use the reserves
     INFO = "info"  # /info queries: IP weight only
-    WS_MESSAGE = "ws_message"  # one frame sent on the socket (a post)
 
 
 def exchange_weight(batch_len: int) -> int:
@@ -205,9 +207,9 @@ class IpBackoff:
 
 
 class RateLimiter:
-    """Every budget of one process (one IP, one trading address, one socket)."""
+    """The request budgets of one process (one IP, one trading address)."""
 
-    __slots__ = ("_address", "_ip", "_ip_backoff", "_s", "_ws", "stats")
+    __slots__ = ("_address", "_ip", "_ip_backoff", "_s", "stats")
 
     def __init__(self, settings: RateLimitBudgets | None = None) -> None:
         """`settings`: risk.yaml `rate_limits` (None: the packaged section)."""
@@ -216,7 +218,6 @@ class RateLimiter:
         self._s = settings
         window_ns = round(settings.window_s * _NS_PER_S)
         self._ip = WeightWindow(settings.ip_weight_per_minute, window_ns)
-        self._ws = WeightWindow(settings.ws_messages_per_minute, window_ns)
         self._address = AddressBudget(settings)
         self._ip_backoff = IpBackoff(window_ns)
         self.stats = RateLimitStats()
@@ -241,15 +242,12 @@ class RateLimiter:
     def ip_used(self, now_ns: int) -> int:
         return self._ip.used(now_ns)
 
-    def ws_used(self, now_ns: int) -> int:
-        return self._ws.used(now_ns)
-
     def try_acquire(self, kind: RequestKind, weight: int, now_ns: int, *,
                     requests: int = 0) -> int:
         """Record the request and return 0, or record nothing and return the wait in ns.
 
-        `weight` is IP weight (or, for WS_MESSAGE, the number of frames); `requests` is
-        the number of orders/cancels the action carries, for the address budget.
+        `weight` is IP weight; `requests` is the number of orders/cancels the action
+        carries, for the address budget.
         """
         wait = self.wait_ns(kind, weight, now_ns, requests=requests)
         if wait:
@@ -264,8 +262,6 @@ class RateLimiter:
     def wait_ns(self, kind: RequestKind, weight: int, now_ns: int, *,
                 requests: int = 0) -> int:
         """How long `try_acquire` would make this request wait, without recording it."""
-        if kind is RequestKind.WS_MESSAGE:
-            return self._ws.wait_ns(weight, now_ns, self._s.ws_control_reserve)
         is_cancel = kind is RequestKind.CANCEL
         reserve = 0 if is_cancel else self._s.ip_cancel_reserve
         wait = self._ip.wait_ns(weight, now_ns, reserve)
@@ -276,9 +272,6 @@ class RateLimiter:
         return wait
 
     def _record(self, kind: RequestKind, weight: int, now_ns: int, requests: int) -> None:
-        if kind is RequestKind.WS_MESSAGE:
-            self._ws.record(weight, now_ns)
-            return
         self._ip.record(weight, now_ns)
         if kind is not RequestKind.INFO and requests > 0:
             self._address.record(requests, kind is RequestKind.CANCEL, now_ns)

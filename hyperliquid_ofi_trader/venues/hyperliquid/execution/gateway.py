@@ -82,7 +82,7 @@ from hyperliquid_ofi_trader.venues.hyperliquid.common.errors import (
     is_duplicate_nonce,
     nonce_floor_in,
 )
-from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter, RequestKind
+from hyperliquid_ofi_trader.venues.hyperliquid.common.rate_limits import RateLimiter
 from hyperliquid_ofi_trader.venues.hyperliquid.execution import gateway_actions as ga
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.reconcile import reconcile
 from hyperliquid_ofi_trader.venues.hyperliquid.execution.send_scheduler import (
@@ -529,11 +529,11 @@ class HyperliquidGateway:
             task.add_done_callback(functools.partial(_abandon, self._post, prepared))
 
     def _prepare_post(self, body: dict[str, Any]) -> PreparedPost | None:
-        """The signed WS post frame, built now; None means REST (no socket, every
-        in-flight slot taken, or the socket's message budget spent)."""
+        """The signed WS post frame, built now; None means REST (no socket, or every
+        in-flight slot taken). The socket's message budget is the WebSocket client's: a
+        post beyond it is refused before sending (`PostNotSentError`) and goes over REST."""
         post = self._post
-        if (post is None or post.saturated
-                or self._limits.try_acquire(RequestKind.WS_MESSAGE, 1, self._clock.now_ns())):
+        if post is None or post.saturated:
             return None
         return post.try_prepare("action", body)
 

@@ -33,7 +33,8 @@ Behaviour
   per IP). Every attempt counts, failed or not. Pass one shared `connect_limiter` to all
   clients of a process (market data, order entry) so together they respect the IP limit.
 - Outgoing messages per rolling window are capped at `max_messages` (venue: 2000/min per
-  IP, pings and posts included). `control_reserve` slots are kept for pings and
+  IP, pings and posts included): the socket's one message budget (risk.yaml `websocket`),
+  counted here where every frame is sent. `control_reserve` slots are kept for pings and
   subscriptions, which wait for room; `send()` for posts never waits: it raises
   `WsSendRateLimitedError` with the time to wait, because silently delaying an order would
   send it on stale information. The caller decides.

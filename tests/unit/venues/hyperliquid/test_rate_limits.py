@@ -98,17 +98,8 @@ def test_info_does_not_touch_the_address_budget() -> None:
     assert lim.ip_used(T0) == 20
 
 
-def test_ws_messages_keep_the_control_reserve() -> None:
-    lim = RateLimiter(BUDGETS.replaced(ws_messages_per_minute=10, ws_control_reserve=3))
-    for i in range(7):
-        assert lim.try_acquire(RequestKind.WS_MESSAGE, 1, T0 + i) == 0
-    assert lim.try_acquire(RequestKind.WS_MESSAGE, 1, T0 + 7) == MIN - 7
-    assert lim.ws_used(T0 + 7) == 7
-    assert lim.ip_used(T0 + 7) == 0
-
-
 @pytest.mark.parametrize("kwargs", [
-    {"ip_cancel_reserve": 1200}, {"ip_cancel_reserve": -1}, {"ws_control_reserve": 2000},
+    {"ip_cancel_reserve": 1200}, {"ip_cancel_reserve": -1},
     {"address_initial_requests": 0}, {"address_exhausted_interval_s": 0.0},
     {"max_in_flight_posts": 101}, {"max_in_flight_posts": 0},
     {"address_requests_per_usdc": -1.0},
