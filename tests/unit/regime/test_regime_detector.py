@@ -171,9 +171,11 @@ def test_the_verdict_is_reused_until_the_coins_own_data_moves() -> None:
     det.on_book(eth)
     thin = det.state("ETH")
     assert thin is not first
-    assert thin.liquidity is LiquidityLevel.THIN and thin.exchange_ns == t + 2 * MS
+    assert thin.liquidity is LiquidityLevel.THIN
+    assert thin.exchange_ns == t + 2 * MS
     trade = Trade(coin="ETH", price=2500.0, size=0.1, is_buy=True, exchange_ns=t + 3 * MS,
                   tid=1, hash="0x")
     det.on_trades(Trades(exchange_ns=t + 3 * MS, local_ns=0, coin="ETH", trades=(trade,)))
     after_trades = det.state("ETH")
-    assert after_trades is not thin and after_trades.exchange_ns == t + 3 * MS
+    assert after_trades is not thin
+    assert after_trades.exchange_ns == t + 3 * MS
