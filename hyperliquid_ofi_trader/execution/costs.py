@@ -14,11 +14,13 @@ priced with its expected exit:
     maker round trip = maker fee - half-spread (we buy at the bid: below the mid)
                        + expected adverse selection of a post-only fill + exit
 
-Measured, not assumed (feedback/fill_costs.py). q is the maker share of our own exit fills
-(most exits end up crossing: a fixed half priced the round trip too cheap and let marginal
-IOC entries through); the expected slippage is how far beyond the touch our IOC fills went.
-Each starts from its `costs` prior (`exit_post_only_share`, `expected_slippage_bps`) and our
-fills outweigh it after `exit_mix_prior_fills` / `slippage_prior_fills` of them.
+Measured or fixed (feedback/fill_costs.py). With `exit_mix_prior_fills` set, q is the maker
+share of our own exit fills (most exits end up crossing: a fixed half prices the round trip
+too cheap); with `slippage_prior_fills` set, the expected slippage is how far beyond the
+touch our IOC orders filled. Each starts from its `costs` value (`exit_post_only_share`,
+`expected_slippage_bps`) as a prior worth that many fills; null keeps the value fixed (the
+packaged choice: measuring netted less on the tuning seeds, thresholds.yaml says by how
+much).
 
 Adverse selection. The mid move against us after our post-only fills (markouts at the trust
 horizon, feedback/markouts.py), an exponentially weighted mean with a prior worth
