@@ -498,7 +498,8 @@ class CostThresholds(FrozenModel):
         default=1_000, gt=0, description="Markout horizon of a post-only fill that measures "
         "its adverse selection (ms; one of the trust horizons).")
     expected_slippage_bps: float = Field(
-        default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps).")
+        default=0.5, ge=0, description="IOC slippage beyond the touch, expected (bps): the "
+        "prior until our IOC fills measure it.")
     edge_halflife_ms: float = Field(
         default=800.0, gt=0, description="Edge lost per this much latency beyond the "
         "forecast's own (half-life, ms).")
@@ -507,8 +508,17 @@ class CostThresholds(FrozenModel):
     uncertainty_k: float = Field(
         default=0.5, ge=0, description="Trade on forecast - k x its standard error.")
     exit_post_only_share: float = Field(
-        default=0.5, ge=0, le=1, description="Share of exits expected to fill post-only at "
-        "our touch (the rest by IOC) when pricing a round trip.")
+        default=0.5, ge=0, le=1, description="Prior share of exits that fill post-only at "
+        "our touch (the rest by IOC) when pricing a round trip, until our own exit fills "
+        "measure it.")
+    exit_mix_prior_fills: float | None = Field(
+        default=None, gt=0, description="How many exit fills the prior exit share is worth "
+        "against the maker share measured on our exit fills; null: not measured, the prior "
+        "is the share.")
+    slippage_prior_fills: float | None = Field(
+        default=None, gt=0, description="How many IOC orders `expected_slippage_bps` (the "
+        "prior) is worth against our measured IOC slippage beyond the touch; null: not "
+        "measured, the prior is the slippage.")
     fill_probability: float = Field(
         default=0.3, gt=0, le=1, description="Expected fill probability of a post-only order "
         "(IOC is preferred when its margin beats this times the post-only margin).")

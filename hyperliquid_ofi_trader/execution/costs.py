@@ -9,10 +9,18 @@ post-only order at our touch, an IOC when that does not fill in time), so every 
 priced with its expected exit:
 
     exit             = q x (maker fee - half-spread) + (1 - q) x (taker fee + half-spread
-                       + expected slippage)          q = exit_post_only_share
+                       + expected slippage)          q = the maker share of our exit fills
     taker round trip = taker fee + half-spread + expected slippage + exit
     maker round trip = maker fee - half-spread (we buy at the bid: below the mid)
                        + expected adverse selection of a post-only fill + exit
+
+Measured or fixed (feedback/fill_costs.py). With `exit_mix_prior_fills` set, q is the maker
+share of our own exit fills (most exits end up crossing: a fixed half prices the round trip
+too cheap); with `slippage_prior_fills` set, the expected slippage is how far beyond the
+touch our IOC orders filled. Each starts from its `costs` value (`exit_post_only_share`,
+`expected_slippage_bps`) as a prior worth that many fills; null keeps the value fixed (the
+packaged choice: measuring netted less on the tuning seeds, thresholds.yaml says by how
+much).
 
 Adverse selection. The mid move against us after our post-only fills (markouts at the trust
 horizon, feedback/markouts.py), an exponentially weighted mean with a prior worth
@@ -68,19 +76,25 @@ class CostQuote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 class CostModel:
     """Fees, spread, adverse selection and latency decay -> a `CostQuote` per decision."""
 
-    __slots__ = ("_adverse", "_adverse_weight", "_latency_ms", "_maker", "_maker_tids",
-                 "_taker", "adverse_fills", "settings")
+    __slots__ = ("_adverse", "_adverse_weight", "_exit_maker_share", "_latency_ms", "_maker",
+                 "_maker_tids", "_slippage_bps", "_taker", "adverse_fills", "settings")
     settings: CostThresholds  # thresholds.yaml `costs`, as validated
 
     def __init__(self, settings: CostThresholds | None = None,
-                 latency_ms: Callable[[], float | None] | None = None) -> None:
-        """`settings`: a validated thresholds.yaml `costs` section (None: the packaged one)."""
+                 latency_ms: Callable[[], float | None] | None = None,
+                 exit_maker_share: Callable[[], float] | None = None,
+                 slippage_bps: Callable[[], float] | None = None) -> None:
+        """`settings`: a validated thresholds.yaml `costs` section (None: the packaged one).
+        `latency_ms`, `exit_maker_share`, `slippage_bps`: the measured entry latency, maker
+        share of exit fills and IOC slippage (None: the section's configured values)."""
         self.settings = settings if settings is not None else _packaged_costs()
         self._taker, self._maker = fees_bps(self.settings.fee_tier,
                                             self.settings.maker_rebate_tier)
         self._adverse = self.settings.adverse_prior_bps
         self._adverse_weight = self.settings.adverse_prior_fills
         self._latency_ms = latency_ms
+        self._exit_maker_share = exit_maker_share
+        self._slippage_bps = slippage_bps
         self._maker_tids: dict[tuple[str, int], None] = {}  # insertion-ordered, bounded
         self.adverse_fills = 0
 
@@ -131,8 +145,9 @@ class CostModel:
         edge = abs(edge_bps) * decay
         lcb = edge - s.uncertainty_k * std_bps * decay
         hs = max(half_spread_bps, 0.0)
-        exit_ = self._exit_bps(hs)
-        taker = self._taker + hs + s.expected_slippage_bps + exit_
+        ioc = self._taker + hs + self._slippage()
+        exit_ = self._exit_bps(hs, ioc)
+        taker = ioc + exit_
         adverse = max(self._adverse, 0.0) + (hs if toxic_flow else 0.0)
         maker = self._maker - hs + adverse + exit_
         return CostQuote(edge_bps=edge, edge_lcb_bps=lcb, taker_cost_bps=taker,
@@ -148,7 +163,7 @@ class CostModel:
         are one leg, by IOC (taker) or resting at our touch (maker)."""
         s = self.settings
         hs = max(half_spread_bps, 0.0)
-        taker = self._taker + hs + s.expected_slippage_bps
+        taker = self._taker + hs + self._slippage()
         maker = self._maker - hs
         lcb = exit_edge_bps - s.uncertainty_k * std_bps
         return CostQuote(edge_bps=exit_edge_bps, edge_lcb_bps=lcb, taker_cost_bps=taker,
@@ -162,15 +177,27 @@ class CostModel:
         taker leg (fee, half-spread, slippage) minus the maker leg (fee, less the
         half-spread earned) and the adverse selection a resting fill carries."""
         hs = max(half_spread_bps, 0.0)
-        ioc = self._taker + hs + self.settings.expected_slippage_bps
+        ioc = self._taker + hs + self._slippage()
         return ioc - (self._maker - hs + max(self._adverse, 0.0))
 
-    def _exit_bps(self, hs: float) -> float:
+    def _exit_bps(self, hs: float, ioc: float) -> float:
         """The expected exit: post-only at our touch (maker fee, earns the half-spread) for
-        `exit_post_only_share` of positions, an IOC (taker fee, pays it) for the rest."""
-        q = self.settings.exit_post_only_share
-        ioc = self._taker + hs + self.settings.expected_slippage_bps
+        the measured maker share of our exit fills, an IOC (`ioc`: taker fee, half-spread,
+        slippage) for the rest."""
+        q = self.exit_maker_share()
         return q * (self._maker - hs) + (1.0 - q) * ioc
+
+    def exit_maker_share(self) -> float:
+        """The maker share of our exit fills: measured, else the configured prior."""
+        if self._exit_maker_share is None:
+            return self.settings.exit_post_only_share
+        return min(max(self._exit_maker_share(), 0.0), 1.0)
+
+    def _slippage(self) -> float:
+        """Expected IOC slippage beyond the touch: measured, else the configured one."""
+        if self._slippage_bps is None:
+            return self.settings.expected_slippage_bps
+        return self._slippage_bps()
 
     def _measured_latency(self, default_ms: float, decision_ms: float | None) -> float:
         """The decision's latency plus our measured entry latency (`latency_ms`: the send
@@ -186,7 +213,9 @@ class CostModel:
     def explain(self) -> dict[str, float | int]:
         out: dict[str, float | int] = {
             "taker_fee_bps": self._taker, "maker_fee_bps": self._maker,
-            "adverse_bps": self._adverse, "adverse_fills": self.adverse_fills}
+            "adverse_bps": self._adverse, "adverse_fills": self.adverse_fills,
+            "exit_maker_share": self.exit_maker_share(),
+            "ioc_slippage_bps": self._slippage()}
         entry = self._latency_ms() if self._latency_ms is not None else None
         if entry is not None:  # measured (feedback/entry_latency.py)
             out["entry_latency_ms"] = entry

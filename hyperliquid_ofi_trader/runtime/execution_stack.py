@@ -37,6 +37,7 @@ from hyperliquid_ofi_trader.execution.order_store import OrderStore
 from hyperliquid_ofi_trader.execution.requoting import RequotingRouter
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
 from hyperliquid_ofi_trader.feedback.entry_latency import EntryLatency
+from hyperliquid_ofi_trader.feedback.fill_costs import ExitFillMix, IocSlippage
 from hyperliquid_ofi_trader.feedback.fill_rate import FillRateTracker
 from hyperliquid_ofi_trader.feedback.markouts import Markouts
 from hyperliquid_ofi_trader.feedback.probe import FeedbackProbe
@@ -181,12 +182,26 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                     fill_rate.on_fill_report, markouts.on_fill_report,
                     entry_latency.on_fill_report):
         orders.add_fill_listener(on_fill)
+    # The cost model's measured exit fill mix and IOC slippage (unless configured fixed).
+    cost_cfg = cost_settings(cfg)
+    exit_share: Callable[[], float] | None = None
+    ioc_slippage: Callable[[], float] | None = None
+    if cost_cfg.exit_mix_prior_fills is not None:
+        mix = ExitFillMix(cost_cfg.exit_post_only_share, cost_cfg.exit_mix_prior_fills)
+        orders.add_fill_listener(mix.on_fill_report)
+        exit_share = mix.maker_share
+    if cost_cfg.slippage_prior_fills is not None:
+        slip = IocSlippage(slippage.context, cost_cfg.expected_slippage_bps,
+                           cost_cfg.slippage_prior_fills)
+        orders.add_fill_listener(slip.on_fill_report)
+        ioc_slippage = slip.slippage_bps
     # The switch is armed before any order that may rest goes out (risk/dead_mans_switch).
     orders.set_resting_guard(dms.arm_before_resting)
     orders.add_sent_listener(kill)
     orders.add_sent_listener(FeedbackProbe(books, slippage, fill_rate, trust, signals_of))
     router_settings = RouterSettings.from_config(cfg)
-    costs = CostModel(cost_settings(cfg), latency_ms=entry_latency.entry_ms)
+    costs = CostModel(cost_cfg, latency_ms=entry_latency.entry_ms,
+                      exit_maker_share=exit_share, slippage_bps=ioc_slippage)
     markouts.add_listener(costs.on_markout)
     router = RequotingRouter(ExecutionRouter(router_settings, books,
                                              open_orders=orders.open_order_views,
