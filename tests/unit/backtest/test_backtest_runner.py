@@ -203,8 +203,20 @@ def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
         real(self, *args)
 
     monkeypatch.setattr(runner.BacktestDriver, "run_decoded", run_decoded)
-    assert gc.get_freeze_count() == 0
-    run_backtest(load_config(), recording, tmp_path / "run", seed=1, limit=50)
-    assert len(seen) == 1
-    assert seen[0] > 0  # the engine, venue, config... set aside
-    assert gc.get_freeze_count() == 0  # and handed back
+    # An in-process live run earlier in the session freezes for good (runtime/live.py):
+    # start from a process with nothing frozen, and put that back afterwards.
+    frozen_before = gc.get_freeze_count()
+    gc.unfreeze()
+    try:
+        run_backtest(load_config(), recording, tmp_path / "run", seed=1, limit=50)
+        assert len(seen) == 1
+        assert seen[0] > 0  # the engine, venue, config... set aside
+        assert gc.get_freeze_count() == 0  # and handed back
+        gc.freeze()  # a process that froze objects of its own keeps them frozen
+        run_backtest(load_config(), recording, tmp_path / "again", seed=1, limit=50)
+        assert seen[1] > 0
+        assert gc.get_freeze_count() > 0  # not unfrozen by the run
+    finally:
+        gc.unfreeze()
+        if frozen_before:
+            gc.freeze()
