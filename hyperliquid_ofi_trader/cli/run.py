@@ -325,6 +325,10 @@ async def _run_with_view(runner: LiveRunner, note: str) -> None:
                                    transient=False) as live:
         runner.status_listeners.append(lambda _: live.update(view.render()))
         await runner.run()
+    if not console.is_terminal:
+        # Into a file or a pipe the view is drawn once, at the end, with no line break
+        # after it (rich ends the line only on a terminal): the summary starts below it.
+        console.line()
 
 
 def _install_stop(runner: LiveRunner) -> None:
