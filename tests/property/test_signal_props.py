@@ -25,46 +25,13 @@ from hyperliquid_ofi_trader.signals.ofi import (
     l1_ofi_event,
 )
 from hyperliquid_ofi_trader.signals.signal_state import SignalState
+from tests.mirror_view import MirrorView
 
 FAST = settings(max_examples=150, deadline=None)
 
 prices = st.integers(min_value=1, max_value=60).map(float)
 sizes = st.floats(min_value=0.001, max_value=1e4, allow_nan=False)
 any_floats = st.floats(allow_nan=True, allow_infinity=True)
-
-
-class MirrorView:
-    """bid ↔ ask with prices negated: the same book seen by someone who swaps buy and sell."""
-
-    def __init__(self, book: OrderBook) -> None:
-        self.book = book
-
-    def best_bid(self) -> tuple[float, float] | None:
-        a = self.book.best_ask()
-        return None if a is None else (-a[0], a[1])
-
-    def best_ask(self) -> tuple[float, float] | None:
-        b = self.book.best_bid()
-        return None if b is None else (-b[0], b[1])
-
-    def levels(self, side: Side, n: int) -> list[tuple[float, float]]:
-        other = Side.ASK if side == Side.BID else Side.BID
-        return [(-p, q) for p, q in self.book.levels(other, n)]
-
-    @property
-    def coin(self) -> str:
-        return self.book.coin
-
-    @property
-    def exchange_ns(self) -> int:
-        return self.book.exchange_ns
-
-    def mid(self) -> float | None:
-        m = self.book.mid()
-        return None if m is None else -m
-
-    def depth(self, levels: int = 5) -> float:
-        return self.book.depth(levels)
 
 
 @FAST
