@@ -520,13 +520,6 @@ class ExecutionRouter:
             return None
         return (self._clock_ns() - edge.exchange_ns) / _NS_PER_MS
 
-    def _renews(self, edge: EdgeEstimate, bid: float, ask: float) -> bool:
-        if self._costs is None:
-            return False
-        quote = self._costs.quote(edge.bps, edge.std_bps, (ask - bid) / (ask + bid) * 1e4,
-                                  edge.latency_ms)
-        return quote.margin_ioc_bps > self._costs.settings.min_margin_bps
-
     def _price(self, inst: Instrument, tif: Tif, is_buy: bool, bid: float | None,
                ask: float | None, own: Sequence[OpenOrderView]) -> float:
         if tif is Tif.IOC:
