@@ -56,7 +56,7 @@ class RequotingRouter:
     def route(self, coin: str, alpha: float, ofi: float | None,
               position: float) -> Sequence[PlanIntent]:
         plan: list[PlanIntent] = []
-        for rq in self.router.requotes(coin, alpha):
+        for rq in self.router.requotes(coin, alpha, position):
             intent = self._propose(rq)
             if intent is not None:
                 plan.append(intent)

@@ -73,6 +73,7 @@ from hyperliquid_ofi_trader.execution.costs import CostModel, CostQuote
 from hyperliquid_ofi_trader.execution.tactics import (
     OpenOrderView,
     RequoteIntent,
+    RequoteKind,
     Tactics,
     TacticsSettings,
 )
@@ -290,8 +291,11 @@ class ExecutionRouter:
                                 **msgspec.to_builtins(self.last_quote)}
         return out
 
-    def requotes(self, coin: str, alpha: float) -> list[RequoteIntent]:
-        """Cancel/replace decisions for our resting orders on `coin` (for the order manager)."""
+    def requotes(self, coin: str, alpha: float,
+                 position: float | None = None) -> list[RequoteIntent]:
+        """Cancel/replace decisions for our resting orders on `coin` (for the order manager).
+        With the signed `position`, a move of an order that adds risk is sized within the
+        position limit at the current mid (see `_within_position_cap`)."""
         inst = self.settings.instruments.get(coin)
         book = self._books.get(coin)
         if inst is None or book is None:
@@ -300,14 +304,46 @@ class ExecutionRouter:
         own = self._open_orders(coin)
         exiting = self._exiting.get(coin)
         if exiting is None:
-            return self._tactics.requote(inst, alpha, bid, ask, own)
-        # A position past its horizon: orders on the closing side are its post-only exit.
-        # A small alpha must not cancel them ("alpha_decayed"): they are re-priced as if
-        # alpha wanted the exit fully, while orders on the other side meet the real alpha.
-        closing = [o for o in own if (o.is_buy if exiting < 0 else not o.is_buy)]
-        others = [o for o in own if (o.is_buy if exiting > 0 else not o.is_buy)]
-        return (self._tactics.requote(inst, -exiting, bid, ask, closing)
-                + self._tactics.requote(inst, alpha, bid, ask, others))
+            out = self._tactics.requote(inst, alpha, bid, ask, own)
+        else:
+            # A position past its horizon: orders on the closing side are its post-only
+            # exit. A small alpha must not cancel them ("alpha_decayed"): they are
+            # re-priced as if alpha wanted the exit fully, while orders on the other side
+            # meet the real alpha.
+            closing = [o for o in own if (o.is_buy if exiting < 0 else not o.is_buy)]
+            others = [o for o in own if (o.is_buy if exiting > 0 else not o.is_buy)]
+            out = (self._tactics.requote(inst, -exiting, bid, ask, closing)
+                   + self._tactics.requote(inst, alpha, bid, ask, others))
+        if position is None or bid is None or ask is None or not out:
+            return out
+        return [self._within_position_cap(inst, rq, own, position, 0.5 * (bid + ask))
+                for rq in out]
+
+    def _within_position_cap(self, inst: Instrument, rq: RequoteIntent,
+                             own: Sequence[OpenOrderView], position: float,
+                             mid: float) -> RequoteIntent:
+        """A move is a new order to the risk gate, which values the position it would make
+        at the current mid: an order sized when the price was lower can no longer fit
+        under max_position_usd (the gate refused such moves on every decision, leaving the
+        order behind the touch). It moves with the size that fits, counting our other
+        resting orders on its side as filled (as `_size` does), or is cancelled
+        ("no_room") when what fits is under the venue minimum. Moves that reduce the
+        position and cancels pass unchanged."""
+        cap = self.settings.max_position_usd.get(inst.name)
+        direction = 1.0 if rq.is_buy else -1.0
+        if rq.kind is not RequoteKind.MODIFY or cap is None or position * direction < 0:
+            return rq
+        others = sum(o.size for o in own
+                     if o.coin == inst.name and o.is_buy == rq.is_buy and o.cloid != rq.cloid)
+        room = inst.round_size(max(cap / mid - abs(position) - others, 0.0))
+        if rq.size <= room:
+            return rq
+        if not inst.meets_min_value(rq.new_price, room):
+            return RequoteIntent(kind=RequoteKind.CANCEL, coin=rq.coin, cloid=rq.cloid,
+                                 is_buy=rq.is_buy, size=rq.size, new_price=rq.new_price,
+                                 reason="no_room")
+        return RequoteIntent(kind=rq.kind, coin=rq.coin, cloid=rq.cloid, is_buy=rq.is_buy,
+                             size=room, new_price=rq.new_price, reason=rq.reason)
 
     # ------------------------------------------------------------ internals
 

@@ -65,10 +65,11 @@ class RequoteKind(enum.StrEnum):
 
 
 class RequoteIntent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """Cancel `cloid`, or replace it by an order at `new_price` (same side and size).
+    """Cancel `cloid`, or replace it by an order at `new_price` (same side; same size, or
+    less when the position limit no longer fits it: `ExecutionRouter.requotes`).
 
     `reason` is a stable code: "alpha_flipped", "alpha_decayed", "behind_touch",
-    "would_cross", "no_touch", "below_min_value".
+    "would_cross", "no_touch", "below_min_value", "no_room".
     """
 
     kind: RequoteKind

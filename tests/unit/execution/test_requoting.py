@@ -50,7 +50,8 @@ class FakeRouter:
         self._new = tuple(new)
         self.last_reason = "ofi_below_mid: quiet"
 
-    def requotes(self, coin: str, alpha: float) -> list[RequoteIntent]:
+    def requotes(self, coin: str, alpha: float,
+                 position: float | None = None) -> list[RequoteIntent]:
         return self._requotes
 
     def route(self, coin: str, alpha: float, ofi: float | None,

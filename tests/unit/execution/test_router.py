@@ -7,10 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from hyperliquid_ofi_trader.config.loader import load_config
+from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.events import BookSnapshot
-from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.core.stages import ModifyIntent, Tif
+from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.execution.router import ExecutionRouter, RouterSettings
+from hyperliquid_ofi_trader.risk.exposure import ExposureGate
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
@@ -169,3 +172,63 @@ def test_settings_from_the_packaged_config() -> None:
     assert s.ofi_high > s.ofi_mid
     assert s.instruments["ETH"].sz_decimals == 4
     assert 0 < s.ioc_depth_fraction <= 1
+
+
+# A resting post-only buy sized when ETH was lower: the touch moved up 4 ticks, so it is
+# re-quoted; with a long of 0.42 ETH the position limit ($1000 at the 2000.05 mid) leaves
+# 1000 / 2000.05 - 0.42 = 0.07998 ETH (0.0799 on the lot grid) for it, not its 0.1.
+RISEN = book([(2000.0, 50.0), (1999.9, 50.0)], [(2000.1, 50.0), (2000.2, 50.0)])
+STALE_BUY = Resting("ETH", True, 1999.6, 0.1, "0x" + "2" * 32)
+
+
+def _requoter(own: list[Resting]) -> ExecutionRouter:
+    return ExecutionRouter(settings(requote_ticks=3), {"ETH": RISEN}, open_orders=lambda c: own)
+
+
+def test_a_requote_that_adds_risk_is_sized_within_the_position_limit() -> None:
+    (rq,) = _requoter([STALE_BUY]).requotes("ETH", 0.8, 0.42)
+    assert rq.kind.value == "modify"
+    assert rq.reason == "behind_touch"
+    assert rq.new_price == 2000.0
+    assert rq.size == pytest.approx(0.0799)
+    # The risk gate, valuing the position at the same mid, approves exactly that move and
+    # refuses the unshrunk one (what it did on every decision before).
+    class Long:
+        account_value = 100_000.0
+
+        def position(self, coin: str) -> float:
+            return 0.42
+
+        def coins(self) -> tuple[str, ...]:
+            return ("ETH",)
+
+    limits = RiskLimits(max_position_usd={"ETH": 1000.0}, max_total_notional_usd=2000.0,
+                        max_leverage=3.0, max_order_usd=200.0, max_orders_per_minute=60)
+    gate = ExposureGate(limits, Long(), lambda coin: RISEN.mid())
+
+    def move(size: float) -> ModifyIntent:
+        return ModifyIntent(coin="ETH", cloid=STALE_BUY.cloid, is_buy=True, size=size,
+                            price=2000.0, tif=Tif.ALO, reduce_only=False, tag="requote")
+
+    assert gate.check([move(rq.size)], TradingState.ACTIVE, 1).approved
+    assert gate.check([move(0.1)], TradingState.ACTIVE, 2).rejected
+
+
+def test_a_requote_with_no_room_left_cancels_and_one_that_fits_is_unchanged() -> None:
+    # A 0.49 ETH long leaves 0.0099 ETH (~$19.80); another resting buy of 0.005 ETH counts
+    # as filled, leaving 0.0049 ETH (~$9.80): under the venue's $10, so the move is a cancel.
+    other = Resting("ETH", True, 1999.0, 0.005, "0x" + "3" * 32)
+    (rq, _) = _requoter([STALE_BUY, other]).requotes("ETH", 0.8, 0.49)
+    assert rq.kind.value == "cancel"
+    assert rq.reason == "no_room"
+    (rq,) = _requoter([STALE_BUY]).requotes("ETH", 0.8, 0.1)
+    assert rq.kind.value == "modify"
+    assert rq.size == 0.1
+    # A sell that closes part of a long is never shrunk by the limit.
+    sell = Resting("ETH", False, 2000.6, 0.1, "0x" + "4" * 32)
+    (rq,) = _requoter([sell]).requotes("ETH", -0.8, 0.49)
+    assert rq.kind.value == "modify"
+    assert rq.size == 0.1
+    # Without a position (the seed's call) the requotes are what tactics proposed.
+    (rq,) = _requoter([STALE_BUY]).requotes("ETH", 0.8)
+    assert rq.size == 0.1
