@@ -19,7 +19,11 @@ proves nothing.
 
 Run: .venv/bin/python bench/bench_edge_scenarios.py [--scenarios exploitable,realistic]
      [--seeds 101-105] [--duration 900] [--cache /tmp/hlofi-edge-scenarios]
-     [--baseline-rev 52d2d2c | --no-baseline] [--config DIR] [--json]
+     [--baseline-rev 52d2d2c | --no-baseline] [--config DIR] [--json] [--jobs 2]
+With more than five exploitable seeds it also reports the check per set of five (101-105,
+106-110, ...): the issue asks for it on any five unseen seeds, and one set passing or
+failing says little when net per seed varies as much as it does. `--jobs N` runs N
+backtests at once (one per core).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,7 @@ EVAL_SEEDS = "101-105"
 WIN_SEEDS_NEEDED = 4
 BOUND_SHARE_NEEDED = 0.25
 STAND_ASIDE_SHARE = 0.10
+SET_SIZE = 5  # the issue's exploitable check is on five seeds
 
 # The figures of one backtest, from its journal (backtest/report.py `summarize`, the same
 # source `hlofi report` uses). Run as-is in a subprocess for a baseline revision, so it
@@ -151,23 +157,37 @@ def bound(data: Path, config_dir: str) -> dict[str, Any]:
     return result
 
 
+def run_one(cache: Path, scenario: str, seed: int, duration: float, config: str,
+            baseline_rev: str) -> dict[str, Any]:
+    """One scenario x seed: its recording (made once), our figures, the bound, and the
+    baseline's figures when asked. Module-level so that `--jobs` can run it in a worker."""
+    data = recording(cache, scenario, seed, duration)
+    started = time.perf_counter()
+    row: dict[str, Any] = {"scenario": scenario, "seed": seed,
+                           "data": describe(scenario, seed),
+                           "now": _figures_fn()(str(data), config),
+                           "bound": bound(data, config)}
+    row["wall_s"] = time.perf_counter() - started
+    if baseline_rev:
+        row["baseline"] = baseline_figures(cache, baseline_rev, data, config)
+    return row
+
+
 def evaluate(args: argparse.Namespace) -> list[dict[str, Any]]:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    figures = _figures_fn()
+    tasks = [(cache, scenario, seed, args.duration, args.config or "", args.baseline_rev)
+             for scenario in args.scenarios.split(",") for seed in parse_seeds(args.seeds)]
     rows: list[dict[str, Any]] = []
-    for scenario in args.scenarios.split(","):
-        for seed in parse_seeds(args.seeds):
-            data = recording(cache, scenario, seed, args.duration)
-            started = time.perf_counter()
-            row: dict[str, Any] = {"scenario": scenario, "seed": seed,
-                                   "data": describe(scenario, seed),
-                                   "now": figures(str(data), args.config or ""),
-                                   "bound": bound(data, args.config or "")}
-            row["wall_s"] = time.perf_counter() - started
-            if args.baseline_rev:
-                row["baseline"] = baseline_figures(cache, args.baseline_rev, data,
-                                                   args.config or "")
+    if args.jobs <= 1:
+        for task in tasks:
+            rows.append(run_one(*task))
+            print_row(rows[-1])
+        return rows
+    # Each backtest is single-threaded and independent: one per core. Rows print in the
+    # order asked, as soon as each and those before it are done.
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for row in pool.map(run_one, *zip(*tasks, strict=True)):
             rows.append(row)
             print_row(row)
     return rows
@@ -202,17 +222,28 @@ def checks(rows: list[dict[str, Any]]) -> dict[str, Any]:
             c["today_net_sum"] = sum(r["baseline"]["net_pnl_usd"] for r in mine)
             c["today_turnover_sum"] = sum(r["baseline"]["turnover_usd"] for r in mine)
         if scenario == "exploitable":
-            wins = sum(n > 0 for n in nets)
-            need = min(WIN_SEEDS_NEEDED, len(mine))
-            share = c["net_sum"] / c["bound_taker_sum"] if c["bound_taker_sum"] > 0 else 0.0
-            c.update(wins=wins, wins_needed=need, bound_share=share,
-                     passed=wins >= need and share >= BOUND_SHARE_NEEDED)
+            c.update(_exploitable_check(mine))
+            if len(mine) > SET_SIZE:  # the issue's check is per set of five unseen seeds
+                c["sets"] = [{"seeds": f"{s[0]['seed']}-{s[-1]['seed']}",
+                              **_exploitable_check(s)}
+                             for i in range(0, len(mine) - SET_SIZE + 1, SET_SIZE)
+                             for s in [mine[i:i + SET_SIZE]]]
         elif "today_net_sum" in c:
             abs_sum = sum(abs(n) for n in nets)
             limit = STAND_ASIDE_SHARE * abs(c["today_net_sum"])
             c.update(abs_net_sum=abs_sum, limit=limit, passed=abs_sum <= limit)
         out[scenario] = c
     return out
+
+
+def _exploitable_check(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    nets = [r["now"]["net_pnl_usd"] for r in rows]
+    bound_sum = sum(r["bound"]["taker"]["net_usd"] for r in rows)
+    wins = sum(n > 0 for n in nets)
+    need = min(WIN_SEEDS_NEEDED, len(rows))
+    share = sum(nets) / bound_sum if bound_sum > 0 else 0.0
+    return {"wins": wins, "wins_needed": need, "bound_share": share,
+            "passed": wins >= need and share >= BOUND_SHARE_NEEDED}
 
 
 def print_checks(result: dict[str, Any]) -> None:
@@ -227,6 +258,12 @@ def print_checks(result: dict[str, Any]) -> None:
             print(f"    net > 0 in {c['wins']}/{c['seeds']} (need {c['wins_needed']}); "
                   f"net / bound {c['bound_share']:.0%} (need {BOUND_SHARE_NEEDED:.0%}): "
                   f"{'PASS' if c['passed'] else 'FAIL'}")
+            sets = c.get("sets", [])
+            if sets:
+                print(f"    per set of {SET_SIZE} seeds: {sum(s['passed'] for s in sets)}/"
+                      f"{len(sets)} pass: " + ", ".join(
+                          f"{s['seeds']} {s['bound_share']:.0%} {s['wins']}/{SET_SIZE} "
+                          f"{'PASS' if s['passed'] else 'FAIL'}" for s in sets))
         elif "passed" in c:
             print(f"    sum |net| {c['abs_net_sum']:.2f} <= {c['limit']:.2f} "
                   f"({STAND_ASIDE_SHARE:.0%} of today's loss): "
@@ -244,9 +281,13 @@ def main() -> None:
     p.add_argument("--no-baseline", dest="baseline_rev", action="store_const", const="")
     p.add_argument("--config", default="", help="user config folder (default: packaged)")
     p.add_argument("--json", action="store_true", help="also print all figures as JSON")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="backtests run at once, one per core (default 1)")
     p.add_argument("--verbose", action="store_true",
                    help="keep the engine's warnings (halts, recoveries) on stderr")
     args = p.parse_args()
+    if args.jobs < 1:
+        p.error(f"--jobs must be >= 1, got {args.jobs}")
     if not args.verbose:  # halts and recoveries are summarised per run instead
         logging.getLogger("hyperliquid_ofi_trader").setLevel(logging.ERROR)
     unknown = [s for s in args.scenarios.split(",") if s not in SCENARIOS]
