@@ -323,19 +323,22 @@ class ExecutionRouter:
                              own: Sequence[OpenOrderView], position: float,
                              mid: float) -> RequoteIntent:
         """A move is a new order to the risk gate, which values the position it would make
-        at the current mid: an order sized when the price was lower can no longer fit
-        under max_position_usd (the gate refused such moves on every decision, leaving the
-        order behind the touch). It moves with the size that fits, counting our other
-        resting orders on its side as filled (as `_size` does), or is cancelled
-        ("no_room") when what fits is under the venue minimum. Moves that reduce the
-        position and cancels pass unchanged."""
+        at the current mid and the order at its new price: an order sized when the price
+        was lower can no longer fit under max_position_usd or max_order_usd (the gate
+        refused such moves on every decision, leaving the order behind the touch). It
+        moves with the size that fits, counting our other resting orders on its side as
+        filled (as `_size` does), or is cancelled ("no_room") when what fits is under the
+        venue minimum. Moves that reduce the position and cancels pass unchanged (a
+        reduce-only move is sized to the position by `RequotingRouter`)."""
         cap = self.settings.max_position_usd.get(inst.name)
         direction = 1.0 if rq.is_buy else -1.0
         if rq.kind is not RequoteKind.MODIFY or cap is None or position * direction < 0:
             return rq
         others = sum(o.size for o in own
                      if o.coin == inst.name and o.is_buy == rq.is_buy and o.cloid != rq.cloid)
-        room = inst.round_size(max(cap / mid - abs(position) - others, 0.0))
+        # Also within the per-order budget at the new price (a buy moved up costs more).
+        room = inst.round_size(max(min(cap / mid - abs(position) - others,
+                                       self.settings.max_order_usd / rq.new_price), 0.0))
         if rq.size <= room:
             return rq
         if not inst.meets_min_value(rq.new_price, room):

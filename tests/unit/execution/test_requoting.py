@@ -49,6 +49,7 @@ class FakeRouter:
         self._requotes = requotes
         self._new = tuple(new)
         self.last_reason = "ofi_below_mid: quiet"
+        self.settings = RouterSettings.from_config(load_config(None))  # the instruments
 
     def requotes(self, coin: str, alpha: float,
                  position: float | None = None) -> list[RequoteIntent]:
@@ -105,6 +106,28 @@ def test_a_modify_describes_the_order_as_it_would_rest() -> None:
     (mod,) = router.route("ETH", -0.5, -1.0, 0.3)
     assert mod == ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.1, price=3000.5,
                                tif=Tif.ALO, reduce_only=True, tag="requote:would_cross")
+
+
+@pytest.mark.parametrize(("position", "expect"), [
+    (0.3, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.1, price=3000.5,
+                       tif=Tif.ALO, reduce_only=True, tag="requote:behind_touch")),
+    # Most of the long already left by other fills: the exit moves with what is left.
+    (0.05, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.05, price=3000.5,
+                        tif=Tif.ALO, reduce_only=True, tag="requote:behind_touch")),
+    # What is left is under the venue's $10 (0.003 x 3000.5 = $9.00), or nothing is left,
+    # or the position is now short: a reduce-only sell cannot move, it goes.
+    (0.003, CancelIntent(coin="ETH", cloid="a", tag="requote:nothing_to_reduce")),
+    (0.0, CancelIntent(coin="ETH", cloid="a", tag="requote:nothing_to_reduce")),
+    (-0.2, CancelIntent(coin="ETH", cloid="a", tag="requote:nothing_to_reduce")),
+])
+def test_a_reduce_only_move_never_exceeds_the_position(position: float,
+                                                      expect: PlanIntent) -> None:
+    """The gate refuses a reduce-only intent that would not reduce the position or would
+    by more than it holds, so such a move is sized to the position or cancelled."""
+    order = _order("a", OrderState.RESTING, is_buy=False, reduce_only=True)
+    router = _router({"a": order}, [_rq(RequoteKind.MODIFY, "a")])
+    (intent,) = router.route("ETH", -0.5, -1.0, position)
+    assert intent == expect
 
 
 def test_requotes_come_before_the_new_order_in_one_plan() -> None:

@@ -229,6 +229,12 @@ def test_a_requote_with_no_room_left_cancels_and_one_that_fits_is_unchanged() ->
     (rq,) = _requoter([sell]).requotes("ETH", -0.8, 0.49)
     assert rq.kind.value == "modify"
     assert rq.size == 0.1
+    # A buy moved up to 2000.0 must also fit max_order_usd there: 0.12 ETH ($240) moves
+    # as 200 / 2000.0 = 0.1 ETH even with room under the position limit.
+    big = Resting("ETH", True, 1999.6, 0.12, "0x" + "5" * 32)
+    (rq,) = _requoter([big]).requotes("ETH", 0.8, 0.0)
+    assert rq.kind.value == "modify"
+    assert rq.size == pytest.approx(0.1)
     # Without a position (the seed's call) the requotes are what tactics proposed.
     (rq,) = _requoter([STALE_BUY]).requotes("ETH", 0.8)
     assert rq.size == 0.1
