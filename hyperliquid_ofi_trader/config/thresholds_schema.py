@@ -432,6 +432,10 @@ class RouterThresholds(FrozenModel):
     lead_reserved_orders_per_minute: int = Field(
         default=20, ge=0, description="Part of risk.limits.max_orders_per_minute kept for "
         "lead-lag entries (their edge lives for a few hundred ms).")
+    exit_reserved_orders_per_minute: int = Field(
+        default=10, ge=0, description="Part of risk.limits.max_orders_per_minute kept for "
+        "reduce-only orders (exits): no entry, lead-lag ones included, can leave a position "
+        "without the budget to close it.")
 
     @model_validator(mode="after")
     def _high_above_mid(self) -> Self:

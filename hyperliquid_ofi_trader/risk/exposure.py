@@ -22,11 +22,15 @@ Checks, in order (the first failure is the intent's reason, "code: detail"):
                      account snapshot has told us the value yet (no leverage without it);
 9. `rate_limit`      `max_orders_per_minute` over a sliding 60 s window of event time
                      (counts approved places and modifies; reduce-only ones too: the
-                     venue's budget does not care why we send). `lead_reserved_per_minute`
-                     of it is kept for lead-lag entries (tag ending "_lead"): other orders
-                     that add risk stop at the limit minus the reserve, so a burst of them
-                     can never starve the one signal whose edge lives for a few hundred
-                     ms; reduce-only orders may use the whole budget.
+                     venue's budget does not care why we send). Two parts of it are kept:
+                     `exit_reserved_per_minute` for reduce-only orders (every order that
+                     adds risk, lead-lag ones too, stops at the limit minus it, so entries
+                     and their re-quotes can never leave a position without the budget to
+                     close it), and `lead_reserved_per_minute` for lead-lag entries (tag
+                     ending "_lead": other orders that add risk stop at the limit minus
+                     both reserves, so a burst of them can never starve the one signal
+                     whose edge lives for a few hundred ms). Reduce-only orders may use
+                     the whole budget.
 Intents of one batch are checked in sequence against the position projected by the
 earlier approved ones, so a batch cannot pass by splitting.
 
@@ -89,20 +93,25 @@ class ExposureGate:
     def __init__(self, limits: RiskLimits, positions: ExposureSource,
                  marks: Callable[[str], float | None],
                  instruments: Mapping[str, Instrument] | None = None, *,
-                 lead_reserved_per_minute: int = 0) -> None:
+                 lead_reserved_per_minute: int = 0, exit_reserved_per_minute: int = 0) -> None:
         """`limits`: risk.yaml `limits` (validated there). `instruments`: the venue's rules
         per coin (tick, lot, $10 minimum). Without them (unit tests of the limits alone)
         those checks are skipped; with them, a coin they do not list is refused.
-        `lead_reserved_per_minute` (thresholds.yaml `router.lead_reserved_orders_per_minute`)
-        of the order budget is kept for lead-signal orders, at most the whole budget."""
+        `lead_reserved_per_minute` and `exit_reserved_per_minute` (thresholds.yaml
+        `router.lead_reserved_orders_per_minute`, `router.exit_reserved_orders_per_minute`)
+        of the order budget are kept for lead-signal entries and for reduce-only orders;
+        together at most the whole budget (the exits' reserve first)."""
         # Plain attributes read per order: the config model stays out of the hot path.
         self.max_position_usd: Mapping[str, float] = limits.max_position_usd
         self.max_total_notional_usd = limits.max_total_notional_usd
         self.max_leverage = limits.max_leverage
         self.max_order_usd = limits.max_order_usd
         self.max_orders_per_minute = limits.max_orders_per_minute
-        self.lead_reserved_per_minute = min(lead_reserved_per_minute,
+        self.exit_reserved_per_minute = min(exit_reserved_per_minute,
                                             limits.max_orders_per_minute)
+        self.lead_reserved_per_minute = min(
+            lead_reserved_per_minute,
+            limits.max_orders_per_minute - self.exit_reserved_per_minute)
         self._positions = positions
         self._marks = marks
         self._instruments = instruments
@@ -178,8 +187,10 @@ class ExposureGate:
 
     def _rate_limit(self, intent: _Exposing) -> None:
         limit = self.max_orders_per_minute
-        if not (intent.tag.endswith("_lead") or intent.reduce_only):
-            limit -= self.lead_reserved_per_minute  # exits are never held back by the reserve
+        if not intent.reduce_only:  # exits may use the whole budget, entries leave them some
+            limit -= self.exit_reserved_per_minute
+            if not intent.tag.endswith("_lead"):
+                limit -= self.lead_reserved_per_minute
         if len(self._sent) >= limit:
             raise _RejectError("rate_limit", f"{limit} orders in the last 60 s")
 

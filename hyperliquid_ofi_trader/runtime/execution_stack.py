@@ -212,7 +212,9 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                           books, router_settings.instruments, router_settings.ioc_slippage_bps)
     gate = ExposureGate(cfg.risk.limits, positions, marks, router_settings.instruments,
                         lead_reserved_per_minute=(
-                            cfg.thresholds.router.lead_reserved_orders_per_minute))
+                            cfg.thresholds.router.lead_reserved_orders_per_minute),
+                        exit_reserved_per_minute=(
+                            cfg.thresholds.router.exit_reserved_orders_per_minute))
     reconciler = AccountReconciler(positions)
     execution = Execution(
         router=router, positions=positions, risk_gate=gate, order_sink=sink,

@@ -232,3 +232,29 @@ def test_a_reserve_above_the_budget_is_the_whole_budget() -> None:
                         tag="edge_ioc")
     assert reasons(g, plain) == ["rate_limit"]
     assert reasons(g, lead, lead, lead, lead) == ["ok", "ok", "ok", "rate_limit"]
+
+
+def test_exits_keep_a_reserved_share_that_no_entry_can_spend() -> None:
+    """6 orders a minute, 2 kept for exits and 2 for lead-lag entries: plain entries stop
+    at 2, lead-lag entries at 4 (lead-lag ones too leave the exits theirs), exits may use
+    all 6. Entries and their re-quotes used to spend the whole budget and strand exits."""
+    s = RiskLimits(max_position_usd={"ETH": 1000.0}, max_total_notional_usd=1500.0,
+                   max_leverage=3.0, max_order_usd=200.0, max_orders_per_minute=6)
+    g = ExposureGate(s, Positions({"ETH": 0.05}, 1000.0), MARKS.get,
+                     lead_reserved_per_minute=2, exit_reserved_per_minute=2)
+    plain = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.ALO,
+                        tag="edge_alo")
+    lead = OrderIntent(coin="ETH", is_buy=True, size=0.01, price=2000.0, tif=Tif.IOC,
+                       tag="edge_ioc_lead")
+    closing = OrderIntent(coin="ETH", is_buy=False, size=0.01, price=2000.0, tif=Tif.IOC,
+                          reduce_only=True, tag="exit_reversed_ioc")
+    assert reasons(g, plain, plain, plain) == ["ok", "ok", "rate_limit"]
+    assert reasons(g, lead, lead, lead) == ["ok", "ok", "rate_limit"]
+    assert reasons(g, closing, closing, closing) == ["ok", "ok", "rate_limit"]
+
+
+def test_reserves_above_the_budget_keep_the_exits_first() -> None:
+    g = ExposureGate(S, Positions({}, 1000.0), MARKS.get, lead_reserved_per_minute=2,
+                     exit_reserved_per_minute=10)
+    assert g.exit_reserved_per_minute == S.max_orders_per_minute
+    assert g.lead_reserved_per_minute == 0
