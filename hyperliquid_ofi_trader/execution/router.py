@@ -295,7 +295,7 @@ class ExecutionRouter:
                  position: float | None = None) -> list[RequoteIntent]:
         """Cancel/replace decisions for our resting orders on `coin` (for the order manager).
         With the signed `position`, a move of an order that adds risk is sized within the
-        position limit at the current mid (see `_within_position_cap`)."""
+        position and order limits, as the gate will judge it (see `_within_limits`)."""
         inst = self.settings.instruments.get(coin)
         book = self._books.get(coin)
         if inst is None or book is None:
@@ -316,10 +316,10 @@ class ExecutionRouter:
                    + self._tactics.requote(inst, alpha, bid, ask, others))
         if position is None or bid is None or ask is None or not out:
             return out
-        return [self._within_position_cap(inst, rq, own, position, 0.5 * (bid + ask))
+        return [self._within_limits(inst, rq, own, position, 0.5 * (bid + ask))
                 for rq in out]
 
-    def _within_position_cap(self, inst: Instrument, rq: RequoteIntent,
+    def _within_limits(self, inst: Instrument, rq: RequoteIntent,
                              own: Sequence[OpenOrderView], position: float,
                              mid: float) -> RequoteIntent:
         """A move is a new order to the risk gate, which values the position it would make
