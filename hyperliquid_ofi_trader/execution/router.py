@@ -334,8 +334,8 @@ class ExecutionRouter:
         direction = 1.0 if rq.is_buy else -1.0
         if rq.kind is not RequoteKind.MODIFY or cap is None or position * direction < 0:
             return rq
-        others = sum(o.size for o in own
-                     if o.coin == inst.name and o.is_buy == rq.is_buy and o.cloid != rq.cloid)
+        pending, _ = _same_side(own, inst.name, rq.is_buy)
+        others = pending - rq.size  # the moved order rests with its open size (tactics)
         # Also within the per-order budget at the new price (a buy moved up costs more).
         room = inst.round_size(max(min(cap / mid - abs(position) - others,
                                        self.settings.max_order_usd / rq.new_price), 0.0))
