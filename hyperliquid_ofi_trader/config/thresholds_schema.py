@@ -312,6 +312,15 @@ class LiquidationRegimeThresholds(FrozenModel):
     cooldown_ms: int = Field(
         ge=0, description="How long the flag stays raised after a detection (ms)."
     )
+    catchup_sigma: float | None = Field(
+        gt=0, description="A lag coin's burst in the direction its lead ran by at least this "
+        "many sigmas of the lead's volatility (over catchup_window_ms) is a catch-up, not a "
+        "cascade: no flag. null: every burst flags."
+    )
+    catchup_window_ms: int = Field(
+        gt=0, description="How far back the lead's run is looked for (ms): the catch-up "
+        "trails its lead by the lead-lag delay plus the time the lag takes to close the gap."
+    )
 
 
 class RegimeThresholds(FrozenModel):

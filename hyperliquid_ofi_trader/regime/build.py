@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hyperliquid_ofi_trader.config.models import ThresholdsConfig
+from hyperliquid_ofi_trader.config.symbols_schema import LeadLagPair
 from hyperliquid_ofi_trader.regime.detector import RegimeDetector
 
 
-def build_coin_detector(t: ThresholdsConfig, traded: Iterable[str]) -> RegimeDetector:
-    """The detector of thresholds.yaml: global `regime`, each `per_coin` entry's own."""
+def build_coin_detector(t: ThresholdsConfig, traded: Iterable[str],
+                        lead_lag: Iterable[LeadLagPair] = ()) -> RegimeDetector:
+    """The detector of thresholds.yaml: global `regime`, each `per_coin` entry's own;
+    symbols.yaml `lead_lag` pairs give each lag coin's lead (its catch-up test)."""
     return RegimeDetector(t.regime, traded,
-                          {coin: own.regime for coin, own in t.per_coin.items()})
+                          {coin: own.regime for coin, own in t.per_coin.items()},
+                          lead_of={pair.lag: pair.lead for pair in lead_lag})

@@ -14,6 +14,13 @@ open interest is visibly lower. Two independent triggers, either of which flags 
    oi_drop_pct percent. After a trigger the reference restarts from the new level, so a
    further drop must be a new one.
 
+A burst may be EXCUSED: the owner sets `excuse`, a callable told the burst's side (True:
+buy) that answers whether something else explains it. The detector of a lag coin is given
+one that asks whether its lead ran the same way first (regime/detector.py): a lag coin
+catching up with its lead trades one-sided with a jump, as a cascade does, but its move
+is the lead's news arriving, not forced orders. An excused burst raises no flag and is
+counted in `catchups`.
+
 Time: trade exchange times; `observe(ns)` lets the detector see book times so a cool-down
 expires without trades. `AssetCtx` carries no venue time (exchange_ns 0): it is stamped with
 the latest exchange time seen (see core/events.py).
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hyperliquid_ofi_trader.core.events import AssetCtx, Trade, Trades
@@ -83,7 +91,9 @@ class LiquidationDetector:
         "_tids",
         "_trades",
         "_window_ns",
+        "catchups",
         "duplicates",
+        "excuse",
         "last_price",
         "now_ns",
         "reason",
@@ -118,6 +128,9 @@ class LiquidationDetector:
         self.until_ns = -1
         self.reason: Reason | None = None
         self.triggers = 0
+        self.catchups = 0  # bursts that `excuse` explained (no flag raised)
+        # Set by the owner: burst side (True: buy) -> explained by something else?
+        self.excuse: Callable[[bool], bool] | None = None
         self.rejected = 0
         self.stale = 0
         self.duplicates = 0
@@ -220,14 +233,20 @@ class LiquidationDetector:
         if self._sell >= self._one_sided * total:
             high = self._maxq[0][1]
             if (high - last) / high * _BPS >= self._jump_bps:
-                self._flag(Reason.LIQN_BURST_SELL)
-                return True
+                return self._burst(False, Reason.LIQN_BURST_SELL)
         elif self._buy >= self._one_sided * total:
             low = self._minq[0][1]
             if (last - low) / low * _BPS >= self._jump_bps:
-                self._flag(Reason.LIQN_BURST_BUY)
-                return True
+                return self._burst(True, Reason.LIQN_BURST_BUY)
         return False
+
+    def _burst(self, is_buy: bool, reason: Reason) -> bool:
+        excuse = self.excuse
+        if excuse is not None and excuse(is_buy):
+            self.catchups += 1
+            return False
+        self._flag(reason)
+        return True
 
     # ------------------------------------------------------------ open interest
 

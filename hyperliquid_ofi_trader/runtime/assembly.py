@@ -125,7 +125,7 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
     online forecast when it is a `SignalTrust` (else one is built from config)."""
     books = {coin: data.book for coin, data in markets.items()}
     signals = build_signals(cfg, books, load_microprice_model(cfg))
-    detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded)
+    detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded, cfg.symbols.lead_lag)
     regime = RegimeStageAdapter(detector, books.get)
     forecaster = trust if isinstance(trust, SignalTrust) else build_trust(cfg)
     forecaster.attach(lambda coin: _mid(markets, coin), lambda: signals.now_ns)

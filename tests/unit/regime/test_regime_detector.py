@@ -31,7 +31,8 @@ REGIME = RegimeThresholds(
                                           extreme_vol_bps_per_s=20.0),
     liquidation=LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=1e6,
                                             one_sided_ratio=0.8, jump_bps=20.0,
-                                            oi_drop_pct=2.0, cooldown_ms=30_000),
+                                            oi_drop_pct=2.0, cooldown_ms=30_000,
+                                            catchup_sigma=1.0, catchup_window_ms=4000),
 )
 
 

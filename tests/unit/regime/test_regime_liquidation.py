@@ -212,6 +212,7 @@ def test_params_validation(kwargs: dict[str, float]) -> None:
 def test_from_config_converts_ms_to_ns() -> None:
     section = LiquidationRegimeThresholds(burst_window_ms=2000, burst_notional_usd=1e6,
                                           one_sided_ratio=0.8, jump_bps=20.0, oi_drop_pct=2.0,
-                                          cooldown_ms=30_000)
+                                          cooldown_ms=30_000, catchup_sigma=None,
+                                          catchup_window_ms=4000)
     det = LiquidationDetector.from_config(section)
     assert (det.window_ns, det.cooldown_ns) == (2 * S, 30 * S)
