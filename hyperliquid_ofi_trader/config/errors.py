@@ -51,6 +51,12 @@ class ConfigError(OurBugError):
         self.issues: tuple[ConfigIssue, ...] = tuple(issues)
         super().__init__(_summarise(self.issues))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[tuple[ConfigIssue, ...]]]:
+        # Pickled by its issues, not by its message: a worker process (a sweep point, a Ray
+        # task) that raises it must reach the driver as the same list of problems, not as
+        # one "problem" per character of the message.
+        return (type(self), (self.issues,))
+
 
 def _summarise(issues: tuple[ConfigIssue, ...]) -> str:
     if len(issues) == 1:

@@ -9,6 +9,7 @@ for an earlier shape of a section are read into today's first (`config/legacy.py
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,22 @@ RawConfig = dict[str, dict[str, Any]]
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys, which plain YAML silently lets win."""
+    """SafeLoader that refuses duplicate keys, which plain YAML silently lets win, and reads
+    exponent floats the YAML 1.2 way: PyYAML's YAML 1.1 rules take `2e6` and `1.0e12` for
+    strings, and the user then read "= 2e6: must be a number" about a number."""
+
+
+# YAML 1.2 core schema floats (PyYAML's 1.1 rule needs a dot and a signed exponent).
+_FLOAT_12 = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12,
+                                    list("-+0123456789."))
 
 
 def _construct_mapping(loader: _StrictLoader, node: MappingNode) -> dict[Any, Any]:

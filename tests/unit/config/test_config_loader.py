@@ -188,3 +188,39 @@ def test_non_string_keys_are_named_with_a_hint(tmp_path: Path) -> None:
     message = _error(tmp_path)
     assert "risk.yaml: key true is not a string (quote it" in message
     assert "risk.yaml: limits: key 1.5 is not a string" in message
+
+
+@pytest.mark.parametrize(("text", "value"), [("2e6", 2e6), ("1.0e12", 1e12), ("-3E-2", -0.03),
+                                             ("1_000.5", 1000.5), (".5", 0.5)])
+def test_exponent_floats_read_as_numbers(tmp_path: Path, text: str, value: float) -> None:
+    """YAML 1.1 (PyYAML's default) reads `2e6` as a string; a config reads it as a number."""
+    _write(tmp_path, "thresholds.yaml",
+           f"regime:\n  liquidation:\n    burst_notional_usd: {text}\n")
+    if value > 0:
+        cfg = load_config(tmp_path)
+        assert cfg.thresholds.regime.liquidation.burst_notional_usd == value
+    else:
+        with pytest.raises(ConfigError, match=r"burst_notional_usd = -0\.03: "):
+            load_config(tmp_path)
+
+
+def test_plain_ints_and_words_keep_their_types(tmp_path: Path) -> None:
+    _write(tmp_path, "risk.yaml", "limits:\n  max_orders_per_minute: 30\n")
+    assert load_config(tmp_path).risk.limits.max_orders_per_minute == 30
+    _write(tmp_path, "risk.yaml", "limits:\n  max_orders_per_minute: 3e1x\n")
+    with pytest.raises(ConfigError, match=r'max_orders_per_minute = "?3e1x"?: '):
+        load_config(tmp_path)
+
+
+def test_config_error_survives_a_process_boundary(tmp_path: Path) -> None:
+    """A sweep worker's ConfigError reaches the driver as the same problems."""
+    import pickle
+
+    _write(tmp_path, "risk.yaml", "limits:\n  max_order_usd: -1\n  max_orders_per_minute: 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(again, ConfigError)
+    assert again.issues == caught.value.issues
+    assert str(again) == str(caught.value)
+    assert len(again.issues) == 2
