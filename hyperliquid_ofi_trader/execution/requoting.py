@@ -21,7 +21,7 @@ from typing import Protocol
 from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, PlanIntent
 from hyperliquid_ofi_trader.execution.order_records import Order
-from hyperliquid_ofi_trader.execution.router import ExecutionRouter
+from hyperliquid_ofi_trader.execution.router import ExecutionRouter, lots
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
 
 # Only an order the venue has acknowledged as resting can be replaced; one whose cancel is
@@ -84,9 +84,16 @@ class RequotingRouter:
             # position and by no more than the position. An exit resting while most of
             # the position left by other fills was refused on every decision (77 times
             # in one 15-min backtest); it moves with what is left, or goes when nothing is.
+            # Also on the lot (a position is a float sum of fills: 0.0553000000000016 was
+            # refused as off-lot) and within max_order_usd at the new price (a buy moved up
+            # a tick was refused at $200.01).
             closes = position < 0 if order.is_buy else position > 0
-            size = min(size, abs(position)) if closes else 0.0
-            inst = self.router.settings.instruments.get(order.coin)
+            settings = self.router.settings
+            inst = settings.instruments.get(order.coin)
+            if inst is not None:
+                fits = min(lots(inst, size), lots(inst, abs(position)),
+                           inst.round_size(settings.max_order_usd / rq.new_price))
+                size = fits if closes else 0.0
             if inst is None or not inst.meets_min_value(rq.new_price, size):
                 return CancelIntent(coin=order.coin, cloid=rq.cloid,
                                     tag="requote:nothing_to_reduce")

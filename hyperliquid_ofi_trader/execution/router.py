@@ -77,7 +77,7 @@ from hyperliquid_ofi_trader.execution.tactics import (
     Tactics,
     TacticsSettings,
 )
-from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -339,8 +339,11 @@ class ExecutionRouter:
         # Also within the per-order budget at the new price (a buy moved up costs more).
         room = inst.round_size(max(min(cap / mid - abs(position) - others,
                                        self.settings.max_order_usd / rq.new_price), 0.0))
-        if rq.size <= room:
-            return rq
+        size = lots(inst, rq.size)  # open size = original - fills: a float hair off the lot
+        if size <= room:
+            if size == rq.size:
+                return rq
+            room = size
         if not inst.meets_min_value(rq.new_price, room):
             return RequoteIntent(kind=RequoteKind.CANCEL, coin=rq.coin, cloid=rq.cloid,
                                  is_buy=rq.is_buy, size=rq.size, new_price=rq.new_price,
@@ -546,8 +549,10 @@ class ExecutionRouter:
         # Within the per-order budget the gate enforces: a larger position leaves in
         # several exits.
         mid = 0.5 * (bid + ask)
-        size = inst.round_size(min(abs(position),
-                                   self.settings.max_order_usd / (mid + abs(price - mid))))
+        # The position is a float sum of fills: to the nearest lot, or rounding it down
+        # would leave one lot of dust (0.0001 ETH) no order can ever close.
+        size = min(lots(inst, abs(position)),
+                   inst.round_size(self.settings.max_order_usd / (mid + abs(price - mid))))
         if not inst.meets_min_value(price, size):
             raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
                              "$10 venue minimum")
@@ -579,7 +584,7 @@ class ExecutionRouter:
         direction = 1.0 if is_buy else -1.0
         reducing = position * direction < 0
         if reducing:
-            room = abs(position) - pending
+            room = lots(inst, max(abs(position) - pending, 0.0))  # sums of fills: _exit_size
         else:
             room = s.max_position_usd[inst.name] / ref - abs(position) - pending
         # Budget at mid + |limit - mid|: never above the limit's notional (which the gate
@@ -595,6 +600,13 @@ class ExecutionRouter:
             raise _SkipError("below_min_notional", f"{size:g} x {price:g} = "
                         f"${size * price:.2f} < $10 venue minimum")
         return size, reducing
+
+
+def lots(inst: Instrument, size: float) -> float:
+    """A size that is a sum or difference of on-lot sizes (a position, an order's open size)
+    put back on the lot: to the NEAREST lot, since only float error separates it from one
+    (0.0573 - 0.002 is 0.055299999999999995, which rounding down makes 0.0552)."""
+    return inst.round_size(size, RoundMode.NEAREST)
 
 
 class _PositionSource(Protocol):

@@ -404,3 +404,14 @@ def test_an_exit_journals_what_it_saves_and_costs() -> None:
     # bound); one IOC leg costs 4.5 + 0.5 (half-spread) + 0.5 (slippage) bps.
     assert econ["edge_bps"] == pytest.approx(8.0)
     assert econ["expected_cost_bps"] == pytest.approx(4.5 + 0.49998 + 0.5, rel=1e-3)
+
+
+@pytest.mark.parametrize("position", [0.0573 - 0.002, 0.0553 + 1.6e-17, -(0.0573 - 0.002)])
+def test_an_exit_closes_a_float_summed_position_whole(position: float) -> None:
+    """0.0573 - 0.002 is 0.055299999999999995: rounded down, the exit would be 0.0552 and
+    leave 0.0001 ETH (~$0.30) that no order can close (under the venue's $10)."""
+    r = router(edge(-8.0 if position > 0 else 8.0, std=1.0), clock=Clock())
+    (intent,) = r.route("ETH", -0.6 if position > 0 else 0.6, None, position)
+    assert intent.tag == "exit_reversed_ioc"
+    assert intent.reduce_only
+    assert intent.size == 0.0553

@@ -73,8 +73,10 @@ class ReadOnlyOrders:
         return self.orders.get(cloid)
 
 
-def _rq(kind: RequoteKind, cloid: str, reason: str = "behind_touch") -> RequoteIntent:
-    return RequoteIntent(kind=kind, coin="ETH", cloid=cloid, is_buy=True, size=0.1,
+def _rq(kind: RequoteKind, cloid: str, reason: str = "behind_touch",
+        size: float = 0.06) -> RequoteIntent:
+    # 0.06 x 3000.5 = $180: within the packaged max_order_usd ($200)
+    return RequoteIntent(kind=kind, coin="ETH", cloid=cloid, is_buy=True, size=size,
                          new_price=3000.5, reason=reason)
 
 
@@ -104,16 +106,21 @@ def test_a_modify_describes_the_order_as_it_would_rest() -> None:
     order = _order("a", OrderState.RESTING, is_buy=False, reduce_only=True)
     router = _router({"a": order}, [_rq(RequoteKind.MODIFY, "a", "would_cross")])
     (mod,) = router.route("ETH", -0.5, -1.0, 0.3)
-    assert mod == ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.1, price=3000.5,
+    assert mod == ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.06, price=3000.5,
                                tif=Tif.ALO, reduce_only=True, tag="requote:would_cross")
 
 
 @pytest.mark.parametrize(("position", "expect"), [
-    (0.3, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.1, price=3000.5,
+    (0.3, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.06, price=3000.5,
                        tif=Tif.ALO, reduce_only=True, tag="requote:behind_touch")),
     # Most of the long already left by other fills: the exit moves with what is left.
     (0.05, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.05, price=3000.5,
                         tif=Tif.ALO, reduce_only=True, tag="requote:behind_touch")),
+    # A position summed from fills is off the lot by a float hair: the move is on the lot
+    # (the gate refused 0.055300000000000016 as off-lot).
+    (0.0553 + 1.6e-17, ModifyIntent(coin="ETH", cloid="a", is_buy=False, size=0.0553,
+                                    price=3000.5, tif=Tif.ALO, reduce_only=True,
+                                    tag="requote:behind_touch")),
     # What is left is under the venue's $10 (0.003 x 3000.5 = $9.00), or nothing is left,
     # or the position is now short: a reduce-only sell cannot move, it goes.
     (0.003, CancelIntent(coin="ETH", cloid="a", tag="requote:nothing_to_reduce")),
@@ -128,6 +135,16 @@ def test_a_reduce_only_move_never_exceeds_the_position(position: float,
     router = _router({"a": order}, [_rq(RequoteKind.MODIFY, "a")])
     (intent,) = router.route("ETH", -0.5, -1.0, position)
     assert intent == expect
+
+
+def test_a_reduce_only_move_fits_max_order_usd_at_its_new_price() -> None:
+    """An exit sized at $200 at its old price, moved up: the gate refused it at $200.01."""
+    order = _order("a", OrderState.RESTING, is_buy=False, reduce_only=True)
+    router = _router({"a": order}, [_rq(RequoteKind.MODIFY, "a", size=0.0667)])
+    (intent,) = router.route("ETH", -0.5, -1.0, 0.3)
+    assert isinstance(intent, ModifyIntent)
+    assert intent.size == 0.0666  # 200 / 3000.5 = 0.06665..., down to the lot
+    assert intent.size * intent.price <= router.router.settings.max_order_usd
 
 
 def test_requotes_come_before_the_new_order_in_one_plan() -> None:
