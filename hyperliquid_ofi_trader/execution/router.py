@@ -60,7 +60,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 import msgspec
 
@@ -77,7 +77,11 @@ from hyperliquid_ofi_trader.execution.tactics import (
     Tactics,
     TacticsSettings,
 )
-from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
+    MIN_ORDER_VALUE_USD,
+    Instrument,
+    RoundMode,
+)
 
 if TYPE_CHECKING:
     from hyperliquid_ofi_trader.config.models import AppConfig
@@ -551,8 +555,15 @@ class ExecutionRouter:
         mid = 0.5 * (bid + ask)
         # The position is a float sum of fills: to the nearest lot, or rounding it down
         # would leave one lot of dust (0.0001 ETH) no order can ever close.
-        size = min(lots(inst, abs(position)),
-                   inst.round_size(self.settings.max_order_usd / (mid + abs(price - mid))))
+        whole = lots(inst, abs(position))
+        size = min(whole, inst.round_size(self.settings.max_order_usd / (mid + abs(price - mid))))
+        left = whole - size
+        if left > 0.0 and not inst.meets_min_value(price, left):
+            # What this exit would leave is under the venue minimum: nothing could close it
+            # (0.1148 ETH in exits of 0.0572 left 0.0004 for good). Leave the least that can
+            # still leave on its own instead; this exit is then smaller, never larger.
+            least = inst.round_size(_LAST_EXIT_USD / price, RoundMode.UP)
+            size = lots(inst, max(whole - least, 0.0))
         if not inst.meets_min_value(price, size):
             raise _SkipError("below_min_notional", f"exit of {size:g} {coin} is under the "
                              "$10 venue minimum")
@@ -600,6 +611,11 @@ class ExecutionRouter:
             raise _SkipError("below_min_notional", f"{size:g} x {price:g} = "
                         f"${size * price:.2f} < $10 venue minimum")
         return size, reducing
+
+
+# The last exit of a position split by max_order_usd: the venue minimum plus 10 %, as the
+# price may move against it before it goes.
+_LAST_EXIT_USD: Final = 1.1 * float(MIN_ORDER_VALUE_USD)
 
 
 def lots(inst: Instrument, size: float) -> float:

@@ -415,3 +415,19 @@ def test_an_exit_closes_a_float_summed_position_whole(position: float) -> None:
     assert intent.tag == "exit_reversed_ioc"
     assert intent.reduce_only
     assert intent.size == 0.0553
+
+
+def test_a_split_exit_never_leaves_less_than_the_venue_minimum() -> None:
+    """0.1030 ETH at ~2000 in exits of at most $200 (~0.0999): a full-size exit would
+    leave 0.0031 ETH ($6), which no order could close. The exit leaves the least that can
+    still go on its own, $11 (0.0056 ETH at its price), so it is 0.1030 - 0.0056."""
+    r = router(edge(-8.0, std=1.0), clock=Clock())
+    (intent,) = r.route("ETH", -0.6, None, 0.1030)
+    assert intent.tag == "exit_reversed_ioc"
+    least = math.ceil(11.0 / intent.price * 1e4) / 1e4
+    assert least == 0.0056
+    assert intent.size == pytest.approx(0.1030 - least, abs=1e-12)
+    assert intent.size * intent.price <= 200.0
+    # Room for two full exits and more: the first is full size (the rest is not dust).
+    (intent,) = router(edge(-8.0, std=1.0), clock=Clock()).route("ETH", -0.6, None, 0.2500)
+    assert 199.0 <= intent.size * intent.price <= 200.0
