@@ -21,7 +21,7 @@ from typing import Protocol
 from hyperliquid_ofi_trader.core.order_state import OrderState
 from hyperliquid_ofi_trader.core.stages import CancelIntent, ModifyIntent, PlanIntent
 from hyperliquid_ofi_trader.execution.order_records import Order
-from hyperliquid_ofi_trader.execution.router import ExecutionRouter, lots
+from hyperliquid_ofi_trader.execution.router import ExecutionRouter
 from hyperliquid_ofi_trader.execution.tactics import RequoteIntent, RequoteKind
 
 # Only an order the venue has acknowledged as resting can be replaced; one whose cancel is
@@ -79,22 +79,10 @@ class RequotingRouter:
         if order.state not in _MODIFIABLE:
             return None  # not acknowledged yet: re-examined on the next decision
         size = rq.size
-        if order.reduce_only:
-            # The gate judges a move like a new reduce-only order: it must reduce the
-            # position and by no more than the position. An exit resting while most of
-            # the position left by other fills was refused on every decision (77 times
-            # in one 15-min backtest); it moves with what is left, or goes when nothing is.
-            # Also on the lot (a position is a float sum of fills: 0.0553000000000016 was
-            # refused as off-lot) and within max_order_usd at the new price (a buy moved up
-            # a tick was refused at $200.01).
-            closes = position < 0 if order.is_buy else position > 0
-            settings = self.router.settings
-            inst = settings.instruments.get(order.coin)
-            if inst is not None:
-                fits = min(lots(inst, size), lots(inst, abs(position)),
-                           inst.round_size(settings.max_order_usd / rq.new_price))
-                size = fits if closes else 0.0
-            if inst is None or not inst.meets_min_value(rq.new_price, size):
+        if order.reduce_only:  # the gate judges a move like a new reduce-only order
+            size = self.router.reduce_only_move_size(order.coin, size, order.is_buy,
+                                                     position, rq.new_price)
+            if size <= 0.0:
                 return CancelIntent(coin=order.coin, cloid=rq.cloid,
                                     tag="requote:nothing_to_reduce")
         return ModifyIntent(coin=order.coin, cloid=rq.cloid, is_buy=order.is_buy,

@@ -6,15 +6,16 @@ cascade of its own (see regime/detector.py). A catch-up trails its lead by the l
 delay plus however long the lag takes to close the gap, so the span is longer than the
 burst window.
 
-Two monotone deques give the span's highest and lowest mid in O(1) amortised per update,
-as the liquidation detector does for trade prices. Bad mids (non-finite, non-positive)
+A `TrailingRange` gives the span's highest and lowest mid in O(1) amortised per update,
+as it does the liquidation detector's trade prices. Bad mids (non-finite, non-positive)
 are counted in `rejected` and ignored; times that go backwards are clamped to the latest.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
+
+from hyperliquid_ofi_trader.regime.trailing_range import TrailingRange
 
 _BPS = 1e4
 
@@ -22,14 +23,13 @@ _BPS = 1e4
 class LeadPath:
     """Trailing highest/lowest mid of one coin over `span_ns` of exchange time."""
 
-    __slots__ = ("_maxq", "_minq", "_span_ns", "last", "now_ns", "rejected")
+    __slots__ = ("_range", "_span_ns", "last", "now_ns", "rejected")
 
     def __init__(self, span_ns: int) -> None:
         if span_ns <= 0:
             raise ValueError(f"span_ns must be > 0, got {span_ns}")
         self._span_ns = span_ns
-        self._maxq: deque[tuple[int, float]] = deque()  # (t, mid), mids decreasing
-        self._minq: deque[tuple[int, float]] = deque()  # (t, mid), mids increasing
+        self._range = TrailingRange()
         self.last = math.nan
         self.now_ns = -1
         self.rejected = 0
@@ -45,18 +45,8 @@ class LeadPath:
         t = exchange_ns if exchange_ns > self.now_ns else self.now_ns
         self.now_ns = t
         self.last = mid
-        maxq, minq = self._maxq, self._minq
-        while maxq and maxq[-1][1] <= mid:
-            maxq.pop()
-        maxq.append((t, mid))
-        while minq and minq[-1][1] >= mid:
-            minq.pop()
-        minq.append((t, mid))
-        horizon = t - self._span_ns
-        while maxq[0][0] < horizon:
-            maxq.popleft()
-        while minq[0][0] < horizon:
-            minq.popleft()
+        self._range.push(t, mid)
+        self._range.evict(t - self._span_ns)
 
     def run_bps(self, up: bool, now_ns: int, span_ns: int | None = None) -> float:
         """How far the mid ran in one direction within `span_ns` (at most the path's own
@@ -64,12 +54,12 @@ class LeadPath:
         down, from the highest to the last (bps, >= 0). 0 when the path has no mid in that
         span (a stale lead explains nothing)."""
         span = self._span_ns if span_ns is None else min(span_ns, self._span_ns)
-        if now_ns - self.now_ns > span or not self._maxq:
+        if now_ns - self.now_ns > span or self._range.empty():
             return 0.0
-        horizon = now_ns - span
+        since = now_ns - span
         last = self.last
         if up:
-            low = next((m for t, m in self._minq if t >= horizon), last)
-            return (last - low) / low * _BPS
-        high = next((m for t, m in self._maxq if t >= horizon), last)
-        return (high - last) / high * _BPS
+            low = self._range.low(since)
+            return 0.0 if low is None else (last - low) / low * _BPS
+        high = self._range.high(since)
+        return 0.0 if high is None else (high - last) / high * _BPS

@@ -46,6 +46,7 @@ from hyperliquid_ofi_trader.regime.state import (
     require_non_negative,
     require_positive,
 )
+from hyperliquid_ofi_trader.regime.trailing_range import TrailingRange
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
     from hyperliquid_ofi_trader.config.thresholds_schema import LiquidationRegimeThresholds
@@ -81,12 +82,11 @@ class LiquidationDetector:
         "_buy",
         "_cooldown_ns",
         "_jump_bps",
-        "_maxq",
-        "_minq",
         "_oi",
         "_oi_drop_pct",
         "_oi_window_ns",
         "_one_sided",
+        "_range",
         "_sell",
         "_tids",
         "_trades",
@@ -118,8 +118,7 @@ class LiquidationDetector:
         self._oi_window_ns = oi_window_ns
         self._trades: deque[tuple[int, float, bool, int]] = deque()  # (t, notional, buy, tid)
         self._tids: set[int] = set()
-        self._maxq: deque[tuple[int, float]] = deque()  # (t, price), prices decreasing
-        self._minq: deque[tuple[int, float]] = deque()  # (t, price), prices increasing
+        self._range = TrailingRange()  # the window's highest and lowest trade price
         self._oi: deque[tuple[int, float]] = deque()  # (t, open interest), OI decreasing
         self._buy = 0.0
         self._sell = 0.0
@@ -201,13 +200,7 @@ class LiquidationDetector:
             self._buy += notional
         else:
             self._sell += notional
-        maxq, minq = self._maxq, self._minq
-        while maxq and maxq[-1][1] <= price:
-            maxq.pop()
-        maxq.append((t, price))
-        while minq and minq[-1][1] >= price:
-            minq.pop()
-        minq.append((t, price))
+        self._range.push(t, price)
         self.last_price = price
 
     def _evict(self, horizon: int) -> None:
@@ -221,22 +214,20 @@ class LiquidationDetector:
                 self._sell -= notional
         if not trades:
             self._buy = self._sell = 0.0  # no float drift survives an empty window
-        for q in (self._maxq, self._minq):
-            while q and q[0][0] < horizon:
-                q.popleft()
+        self._range.evict(horizon)
 
     def _check_burst(self) -> bool:
         total = self._buy + self._sell
-        if total < self._burst_notional or not self._maxq:
+        if total < self._burst_notional:
             return False
         last = self.last_price
         if self._sell >= self._one_sided * total:
-            high = self._maxq[0][1]
-            if (high - last) / high * _BPS >= self._jump_bps:
+            high = self._range.high()
+            if high is not None and (high - last) / high * _BPS >= self._jump_bps:
                 return self._burst(False, Reason.LIQN_BURST_SELL)
         elif self._buy >= self._one_sided * total:
-            low = self._minq[0][1]
-            if (last - low) / low * _BPS >= self._jump_bps:
+            low = self._range.low()
+            if low is not None and (last - low) / low * _BPS >= self._jump_bps:
                 return self._burst(True, Reason.LIQN_BURST_BUY)
         return False
 

@@ -44,6 +44,9 @@ NEW = OrderIntent(coin="ETH", is_buy=True, size=0.1, price=3000.0, tif=Tif.IOC, 
 
 
 class FakeRouter:
+    # The real sizing of reduce-only moves (it reads only `settings`).
+    reduce_only_move_size = ExecutionRouter.reduce_only_move_size
+
     def __init__(self, requotes: list[RequoteIntent],
                  new: Sequence[OrderIntent] = ()) -> None:
         self._requotes = requotes
