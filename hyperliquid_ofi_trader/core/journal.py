@@ -396,9 +396,14 @@ class Journal:
         else:
             raise ValueError(f"decision id {decision_id} was not reserved or is already "
                              "written")
-        self._decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
-                                trading_state, encode_inputs(inputs)))
-        self._maybe_flush(now=cited and self.durable)
+        decisions = self._decisions
+        decisions.append((did, exchange_ns, local_ns, coin, trigger, outcome, reason,
+                          trading_state, encode_inputs(inputs)))
+        now = cited and self.durable
+        # `_maybe_flush`'s test first: a call per decision saved, it flushes once a batch
+        if now or (len(decisions) + len(self._states) + len(self._errors)
+                   >= self.batch_size):
+            self._maybe_flush(now=now)
         return did
 
     def record_state_change(self, tr: Transition) -> int:
