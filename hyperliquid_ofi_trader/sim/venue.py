@@ -145,15 +145,17 @@ class SimVenue:
     def on_market(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> None:
         """The external market moved; our resting orders it crosses or reaches fill."""
         now_ns = self.clock.now_ns()
-        self.advance(now_ns)
+        if self._scheduled:  # `advance`'s own test first: none is the usual case (per frame)
+            self.advance(now_ns)
         book = self.books.get(event.coin)
         if book is None:
             self.rejected["unknown_coin"] = self.rejected.get("unknown_coin", 0) + 1
             return
-        when_ms = (event.exchange_ns or now_ns) // 1_000_000
         matches, hash_ = self._market_matches(book, event)
-        for match in matches:
-            self.entry.settle(match, when_ms, hash_ or self._synthetic_hash())
+        if matches:  # most frames: no order of ours rests, nothing matched
+            when_ms = (event.exchange_ns or now_ns) // 1_000_000
+            for match in matches:
+                self.entry.settle(match, when_ms, hash_ or self._synthetic_hash())
         self._out.flush(self._pushes)
 
     def take_pushes(self) -> list[Push]:
