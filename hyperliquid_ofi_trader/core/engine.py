@@ -306,12 +306,21 @@ class Engine:
         """Process one event. Never raises for bad input or a failing stage."""
         self.events += 1
         etype = type(event)
-        self._by_type[etype] = self._by_type.get(etype, 0) + 1
+        by_type = self._by_type
+        by_type[etype] = by_type.get(etype, 0) + 1
         self._last_local_ns = event.local_ns
         if event.exchange_ns > 0:
             self._last_exchange_ns = event.exchange_ns
-        if self._kill is not None:
-            self._check_kill_switch(self._kill, event)
+        kill = self._kill
+        if kill is not None:
+            # The kill switch sees every event first; its call inlined (runs per event).
+            try:
+                why = kill.check(event, self._clock.now_ns())
+            except Exception as exc:
+                self._stage_failed("kill_switch", event, getattr(event, "coin", ""), exc)
+            else:
+                if why is not None:
+                    self._kill_fired(why, event)
         handler = self._dispatch.get(etype)
         if handler is not None:
             handler(event)
@@ -590,7 +599,7 @@ class Engine:
         did = self._journal.record_decision(
             exchange_ns=ev.exchange_ns, local_ns=ev.local_ns, coin=cap.coin,
             trigger=type(ev).__name__, outcome=outcome, reason=reason,
-            trading_state=self._trading.state.value if trading_state is None
+            trading_state=_STATE_TEXT[self._trading.state] if trading_state is None
             else trading_state, inputs=inputs, decision_id=decision_id)
         self.last_decision_id = did
         for stage, exc in explain_failures:
@@ -627,8 +636,10 @@ class Engine:
                     inputs["alpha_explain"] = _explain_failed("alpha", exc, failures)
         if cap.position is not None:
             inputs["position"] = cap.position
-        if cap.intents is not None:
-            inputs["intents"] = _to_builtins(cap.intents)  # a tuple of structs -> a list
+        intents = cap.intents
+        if intents is not None:
+            # A tuple of structs -> a list; most decisions route to no intent at all.
+            inputs["intents"] = _to_builtins(intents) if intents else []
             explain = self._router_explain
             if explain is not None:
                 try:
@@ -720,13 +731,9 @@ class Engine:
         now = self._clock.now_ns()
         return now, now
 
-    def _check_kill_switch(self, kill: KillSwitchStage, ev: AnyEvent) -> None:
-        try:
-            why = kill.check(ev, self._clock.now_ns())
-        except Exception as exc:
-            self._stage_failed("kill_switch", ev, getattr(ev, "coin", ""), exc)
-            return
-        if why is not None and self._trading.state is not TradingState.HALTED:
+    def _kill_fired(self, why: str, ev: AnyEvent) -> None:
+        """The kill switch named a reason (it repeats it on every event until reset)."""
+        if self._trading.state is not TradingState.HALTED:
             self._transition(Trigger.KILL_SWITCH, why, ev.exchange_ns, ev.local_ns)
 
     # ------------------------------------------------------------ feed, rejections, timers
@@ -868,6 +875,8 @@ class EngineHealth(NamedTuple):
     reconciliations: int  # AccountSnapshot events seen (each one a reconciliation)
 
 
+# A state's journal text; `.value` is a descriptor call on an Enum member (per decision).
+_STATE_TEXT: Final = {state: state.value for state in TradingState}
 _UNKNOWN: Final[Any] = object()  # "not cached / not listed", distinct from a cached None
 _to_builtins: Final = msgspec.to_builtins
 
