@@ -276,8 +276,12 @@ class CoinBook:
         else:
             while i < end and levels[i][0] <= px:
                 i += 1
-        worse = levels[i:]
-        self._mkt[side] = [(px, sz, n), *worse] if sz > 0 else worse
+        # In place, as `_deplete_market` does (no copy of the side per Bbo): the side's
+        # list is this book's own, nothing else holds it.
+        if sz > 0:
+            levels[:i] = ((px, sz, n),)
+        elif i:
+            del levels[:i]
 
     def _after_market_change(self) -> list[Match]:
         if not (self._keys[BID] or self._keys[ASK]):
