@@ -402,6 +402,8 @@ class Engine:
                 market.on_bbo(ev)  # type: ignore[arg-type]
             elif etype is Trades:
                 market.on_trades(ev)  # type: ignore[arg-type]
+            elif etype is BookSnapshot:  # an l2Book archive's every frame
+                market.on_book(ev)  # type: ignore[arg-type]
             else:
                 _apply(market, ev)
         except Exception as exc:
