@@ -205,8 +205,10 @@ class BacktestDriver:
 
     def to_venue(self, event: BookSnapshot | Bbo | Trades | AssetCtx) -> None:
         """The market moves at the venue (exchange time)."""
-        self.venue.on_market(event)
-        self.gateway.drain_pushes(self.queue.now_ns())
+        venue = self.venue  # the gateway's venue (`_assemble`)
+        venue.on_market(event)
+        if venue.has_pushes():  # one of our orders traded; else draining is a no-op (per frame)
+            self.gateway.drain_pushes(self.queue.now_ns())
 
     def start(self, _: object) -> None:
         # As after any connect: reconcile the account before the engine may trade.

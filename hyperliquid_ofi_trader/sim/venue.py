@@ -158,6 +158,10 @@ class SimVenue:
                 self.entry.settle(match, when_ms, hash_ or self._synthetic_hash())
         self._out.flush(self._pushes)
 
+    def has_pushes(self) -> bool:
+        """Whether `take_pushes` would return anything (a market event rarely pushes)."""
+        return bool(self._pushes)
+
     def take_pushes(self) -> list[Push]:
         """(channel, key, data) pushes produced since the last call, in order."""
         out, self._pushes = self._pushes, []
