@@ -380,7 +380,7 @@ def run_backtest(cfg: AppConfig, data: ReplaySource, out_dir: Path, seed: int = 
         run = _assemble(cfg, journal, journal_path, clock, seed, latency, settings, codec)
         started = stopwatch() if stopwatch is not None else 0.0
         try:
-            with _setup_frozen():
+            with _setup_frozen(), _young_collections_spaced():
                 run.driver.run_decoded(frames, limit, on_progress)
         finally:
             frames.close()  # a cache entry being written is kept only after the last frame
@@ -409,6 +409,30 @@ def _setup_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# Net new container objects between two young-generation collections during the replay.
+# Python's 700 made ~685 collections in an hour of synthetic data (and ~65 older ones),
+# ~0.17 s, that found 240 cyclic objects in all: a decision's objects die by reference
+# counting. 20,000 makes ~15 collections (~0.06 s) that find the same 240.
+_REPLAY_GC_YOUNG: Final = 20_000
+
+
+@contextmanager
+def _young_collections_spaced() -> Iterator[None]:
+    """Collect the young generation every `_REPLAY_GC_YOUNG` new objects during
+    the replay, and put the process's thresholds back afterwards. Left alone when the
+    automatic collector is off (disabled, or a threshold of 0) or already less frequent."""
+    thresholds = gc.get_threshold()
+    young = thresholds[0]
+    if not gc.isenabled() or young == 0 or young >= _REPLAY_GC_YOUNG:
+        yield
+        return
+    gc.set_threshold(_REPLAY_GC_YOUNG, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _fill_result(result: BacktestResult, run: _Run, stats: ReadStats) -> None:

@@ -220,3 +220,27 @@ def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
         gc.unfreeze()
         if frozen_before:
             gc.freeze()
+
+
+def test_the_replay_collects_young_garbage_less_often_and_restores_the_thresholds(
+        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int, int]] = []
+    real = runner.BacktestDriver.run_decoded
+
+    def run_decoded(self: runner.BacktestDriver, *args: Any) -> None:
+        seen.append(gc.get_threshold())
+        real(self, *args)
+
+    monkeypatch.setattr(runner.BacktestDriver, "run_decoded", run_decoded)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        run_backtest(load_config(), recording, tmp_path / "run", seed=1, limit=50)
+        assert seen[0] == (runner._REPLAY_GC_YOUNG, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(0, 10, 10)  # automatic collection off: left off
+        run_backtest(load_config(), recording, tmp_path / "off", seed=1, limit=50)
+        assert seen[1] == (0, 10, 10)
+        assert gc.get_threshold() == (0, 10, 10)
+    finally:
+        gc.set_threshold(*before)
