@@ -369,7 +369,9 @@ def test_two_accounts_trade_with_each_other(venue_and_trader: tuple[Trader, Trad
     book(alice.venue, "ETH", (), ())
     [a] = alice.order(limit(1, False, "3000", "0.1"))
     alice.venue.take_pushes()
+    assert not alice.venue.has_pushes()
     [b] = bob.order(limit(1, True, "3000", "0.1", "Ioc"))
+    assert alice.venue.has_pushes()
     assert b["filled"]["totalSz"] == "0.1"
     assert alice.position("ETH") == -0.1
     assert bob.position("ETH") == 0.1
@@ -378,6 +380,7 @@ def test_two_accounts_trade_with_each_other(venue_and_trader: tuple[Trader, Trad
         False, a["resting"]["oid"], "Open Short")
     assert float(maker_fill["fee"]) == pytest.approx(300 * 0.00015, abs=1e-6)
     trades = [d for ch, key, d in alice.venue.take_pushes() if ch == "trades"]
+    assert not alice.venue.has_pushes()
     assert trades[0][0]["users"] == [bob.address, alice.address]
     assert trades[0][0]["side"] == "B"
 
