@@ -291,15 +291,18 @@ class ExecutionRouter:
     def explain(self) -> dict[str, object]:
         """The last routing outcome and, in edge mode, its economics, for the journal."""
         out: dict[str, object] = {"router": self.last_reason}
-        if self.last_edge is not None:
-            out["forecast"] = {"bps": self.last_edge.bps, "std_bps": self.last_edge.std_bps,
-                               "horizon_ms": self.last_edge.horizon_ms}
-        if self.last_quote is not None:
-            out["economics"] = {"expected_edge_bps": self.last_quote.edge_lcb_bps,
-                                "expected_cost_bps": _chosen_cost(self.last_quote,
-                                                                  self.last_tag),
-                                "margin_bps": _chosen_margin(self.last_quote, self.last_tag),
-                                **msgspec.to_builtins(self.last_quote)}
+        edge, q = self.last_edge, self.last_quote
+        if edge is not None:
+            out["forecast"] = {"bps": edge.bps, "std_bps": edge.std_bps,
+                               "horizon_ms": edge.horizon_ms}
+        if q is not None:
+            # The cost and margin of the order type the tag names (an IOC: taker).
+            ioc = "ioc" in self.last_tag
+            out["economics"] = {
+                "expected_edge_bps": q.edge_lcb_bps,
+                "expected_cost_bps": q.taker_cost_bps if ioc else q.maker_cost_bps,
+                "margin_bps": q.margin_ioc_bps if ioc else q.margin_alo_bps,
+                **msgspec.to_builtins(q)}
         return out
 
     def requotes(self, coin: str, alpha: float,
@@ -311,8 +314,10 @@ class ExecutionRouter:
         book = self._books.get(coin)
         if inst is None or book is None:
             return []
-        bid, ask = _px(book.best_bid()), _px(book.best_ask())
         own = self._open_orders(coin)
+        if not own:  # nothing of ours rests (most decisions): nothing to re-quote
+            return []
+        bid, ask = _px(book.best_bid()), _px(book.best_ask())
         exiting = self._exiting.get(coin)
         if exiting is None:
             out = self._tactics.requote(inst, alpha, bid, ask, own)
@@ -742,14 +747,6 @@ def _choose_tif_on_edge(q: CostQuote, urgent: bool, min_margin: float,
 def _below_cost(q: CostQuote) -> _SkipError:
     return _SkipError("edge_below_cost", f"edge {q.edge_lcb_bps:.2f} bps (lower bound) < "
                       f"maker cost {q.maker_cost_bps:.2f} bps (taker {q.taker_cost_bps:.2f})")
-
-
-def _chosen_cost(q: CostQuote, tag: str) -> float:
-    return q.taker_cost_bps if "ioc" in tag else q.maker_cost_bps
-
-
-def _chosen_margin(q: CostQuote, tag: str) -> float:
-    return q.margin_ioc_bps if "ioc" in tag else q.margin_alo_bps
 
 
 def _same_side(own: Sequence[OpenOrderView], coin: str, is_buy: bool) -> tuple[float, bool]:
