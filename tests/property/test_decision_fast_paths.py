@@ -7,7 +7,9 @@ results:
 - OnlineForecast.learn / _solve writing into preallocated scratch vs the temporaries
   (np.outer, scale * ..., A0 + A) they replaced;
 - SignalTrust.weight's early answer for a signal outside a known coin's model vs the
-  lookup through estimator() it skips.
+  lookup through estimator() it skips;
+- AlphaCombiner's breakdown sharing a used signal's contribution while its value and trust
+  are the same objects vs one built for every breakdown.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, SignalContribution
 from hyperliquid_ofi_trader.alpha.forecast import OnlineForecast
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 from hyperliquid_ofi_trader.feedback.trust_score import _SEED_ALIASES, SignalTrust
+from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 
 FAST = settings(max_examples=120, deadline=None)
 
@@ -146,3 +150,56 @@ def test_weight_equals_reference(asks: list[tuple[str, str | None]], learn: bool
         assert got.hex() == want.hex()
         assert sorted(fast._estimators) == sorted(ref._estimators)
     assert math.isfinite(fast.weight("ofi", "ETH"))
+
+
+class _PoolTrust:
+    """Trust from a small pool of float objects, so that the same object comes back."""
+
+    def __init__(self, picks: list[int]) -> None:
+        self.pool = (1.0, 0.25, -0.0, 0.5)
+        self.picks = picks
+        self.calls = 0
+
+    def weight(self, name: str) -> float:
+        self.calls += 1
+        return self.pool[self.picks[self.calls % len(self.picks)]]
+
+
+COMBINER_NAMES = ("ofi", "leadlag", "aggressive_volume", "microprice")
+pool = (0.0, -0.0, 1.5, -2.25, 1e-300, 3.0)
+signal_picks = st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=len(pool) - 1)),
+                        min_size=4, max_size=4)
+
+
+def _fresh(c: SignalContribution) -> SignalContribution:
+    if c.status != "used":
+        return c
+    return SignalContribution(name=c.name, status=c.status, value=c.value,
+                              config_weight=c.config_weight, trust=c.trust,
+                              contribution=c.config_weight * c.trust * c.value)
+
+
+@FAST
+@given(st.lists(signal_picks, min_size=1, max_size=8),
+       st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=5))
+def test_shared_contributions_equal_fresh_ones(steps: list[list[int | None]],
+                                               trust_picks: list[int]) -> None:
+    combiner = AlphaCombiner(dict(zip(COMBINER_NAMES, (0.4, 0.3, 0.2, 0.1), strict=True)),
+                             trust=_PoolTrust(trust_picks))
+    regime = RegimeState(tradable=True, liquidity=LiquidityLevel.LIQUID,
+                         volatility=VolLevel.NORMAL, liquidation=False)
+    for picks in steps:
+        signals = {n: pool[i] for n, i in zip(COMBINER_NAMES, picks, strict=True)
+                   if i is not None}
+        combiner.compute(signals, regime)
+        got = combiner.explain().signals
+        for g in got:
+            want = _fresh(g)
+            assert [_bits(getattr(g, f)) for f in g.__struct_fields__] == [
+                _bits(getattr(want, f)) for f in want.__struct_fields__]
+        # what was recorded for this compute, not a previous one
+        for contribution, pick in zip(got, picks, strict=True):
+            if pick is None:
+                assert contribution.status == "missing"
+            elif contribution.status == "used":
+                assert contribution.value is pool[pick]
