@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from operator import attrgetter
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Trade, Trades
@@ -31,8 +32,8 @@ BAD_TRADE: Final = "bad_trade"
 _RESUM_EVERY: Final = 4096
 
 
-def _sort_key(trade: Trade) -> tuple[int, int]:
-    return (trade.exchange_ns, trade.tid)
+# A print's order key, (exchange time, tid), built in C (`sorted` calls it per print).
+_sort_key: Final = attrgetter("exchange_ns", "tid")
 
 
 def _imbalance(buy: float, sell: float) -> float:
@@ -155,11 +156,11 @@ class TradeTape:
             self.duplicates += 1
             return 0
         self.accepted += 1
-        key = _sort_key(trade)
+        t = trade.exchange_ns
+        key = (t, trade.tid)  # `_sort_key(trade)`
         if key > self._last_key:
             self._last_key = key
             self.last_price = price
-        t = trade.exchange_ns
         if t > self.now_ns:
             self.now_ns = t
         if t <= self.now_ns - self.window_ns:
