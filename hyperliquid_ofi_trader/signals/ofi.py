@@ -160,7 +160,12 @@ class RollingSum:
         """Move the window's end to `now_ns` (never backwards), evict, and return the total."""
         if now_ns > self._now_ns:
             self._now_ns = now_ns
-            self._evict(now_ns - self.window_ns)
+            cutoff = now_ns - self.window_ns
+            times = self._times
+            # `_evict` does nothing unless a value left the window or a resync is due (an
+            # empty window's sum is already exactly 0.0): most advances skip its call.
+            if (times and times[0] <= cutoff) or self._evictions >= self._RESYNC_EVERY:
+                self._evict(cutoff)
         return self._sum
 
     def total(self) -> float:
