@@ -152,12 +152,21 @@ class TradeTape:
         if not (0.0 < price < math.inf and 0.0 < size < math.inf) or trade.exchange_ns <= 0:
             self._reject(BAD_TRADE)
             return 0
-        if not self._remember(trade.tid):
+        tid = trade.tid
+        # Remember the tid; a tid already seen is a duplicate. Bounded: the oldest is
+        # forgotten. (Written out here, no helper call: this runs for every print.)
+        seen = self._seen
+        if tid in seen:
             self.duplicates += 1
             return 0
+        order = self._order
+        if len(order) >= self.capacity:
+            seen.discard(order.popleft())
+        seen.add(tid)
+        order.append(tid)
         self.accepted += 1
         t = trade.exchange_ns
-        key = (t, trade.tid)  # `_sort_key(trade)`
+        key = (t, tid)  # `_sort_key(trade)`
         if key > self._last_key:
             self._last_key = key
             self.last_price = price
@@ -168,17 +177,6 @@ class TradeTape:
             return 1
         self._insert((t, trade.is_buy, size, price * size))
         return 1
-
-    def _remember(self, tid: int) -> bool:
-        """Record a tid; False when it was already seen. Bounded: forgets the oldest."""
-        seen = self._seen
-        if tid in seen:
-            return False
-        if len(self._order) >= self.capacity:
-            seen.discard(self._order.popleft())
-        seen.add(tid)
-        self._order.append(tid)
-        return True
 
     def _insert(self, entry: tuple[int, bool, float, float]) -> None:
         window = self._window
