@@ -90,17 +90,26 @@ class _BookSide:
     `levels` maps key -> (size, orders); `keys` holds the same keys in ascending order.
     Keying the dict by the signed price (not the price) lets reads walk `keys[-n:]` with no
     per-level sign arithmetic; prices are positive, so a key is never -0.0.
+
+    `best_memo` holds the last `OrderBook.best_bid` / `best_ask` answer for this side, as a
+    1-tuple (None: not read since the last write). The top of book is read several times
+    per book state (market state, signals, regimes, journal, router); it is computed once.
+    Only this class writes `levels` and `keys`, and each of its writing methods (`write`,
+    `sync`, `remove_better_than`, `clear`; `_unindex` is only called by the first two)
+    clears the memo first, so it never outlives the state it was read from.
     """
 
-    __slots__ = ("keys", "levels", "sign")
+    __slots__ = ("best_memo", "keys", "levels", "sign")
 
     def __init__(self, sign: float) -> None:
         self.sign = sign
         self.levels: dict[float, tuple[float, int]] = {}
         self.keys: list[float] = []
+        self.best_memo: tuple[tuple[float, float] | None] | None = None
 
     def write(self, price: float, size: float, orders: int) -> bool:
         """Write one level (size 0 removes it). True when the book changed."""
+        self.best_memo = None
         key = self.sign * price
         levels = self.levels
         old = levels.get(key)
@@ -127,6 +136,7 @@ class _BookSide:
     def sync(self, wanted: tuple[Level, ...], wanted_keys: set[float]) -> int:
         """Make this side equal `wanted` (whose keys, `sign * price`, are `wanted_keys`),
         writing only the levels that differ."""
+        self.best_memo = None
         sign = self.sign
         levels = self.levels
         keys = self.keys
@@ -189,6 +199,7 @@ class _BookSide:
 
     def remove_better_than(self, price: float) -> int:
         """Remove levels strictly better than `price` (for bids: higher). Returns the count."""
+        self.best_memo = None
         key = self.sign * price
         keys = self.keys
         levels = self.levels
@@ -199,6 +210,7 @@ class _BookSide:
         return removed
 
     def clear(self) -> int:
+        self.best_memo = None
         removed = len(self.keys)
         self.levels.clear()
         self.keys.clear()
@@ -316,23 +328,29 @@ class OrderBook:
 
     # The top-of-book reads run several times per event (signals, regimes, market state,
     # journal, router), so they read the side's arrays directly instead of calling
-    # `_BookSide.best` / `best_price`: same arithmetic, one Python call fewer each.
+    # `_BookSide.best` / `best_price`: same arithmetic, one Python call fewer each; and a
+    # side's answer is kept until its next write (`_BookSide.best_memo`). The tuple
+    # returned is immutable, so every reader of one book state may share it.
 
     def best_bid(self) -> tuple[float, float] | None:
         side = self._bids
+        memo = side.best_memo
+        if memo is not None:
+            return memo[0]
         keys = side.keys
-        if not keys:
-            return None
-        key = keys[-1]
-        return (side.sign * key, side.levels[key][0])
+        best = (side.sign * keys[-1], side.levels[keys[-1]][0]) if keys else None
+        side.best_memo = (best,)
+        return best
 
     def best_ask(self) -> tuple[float, float] | None:
         side = self._asks
+        memo = side.best_memo
+        if memo is not None:
+            return memo[0]
         keys = side.keys
-        if not keys:
-            return None
-        key = keys[-1]
-        return (side.sign * key, side.levels[key][0])
+        best = (side.sign * keys[-1], side.levels[keys[-1]][0]) if keys else None
+        side.best_memo = (best,)
+        return best
 
     def mid(self) -> float | None:
         bids = self._bids
