@@ -92,24 +92,26 @@ class _BookSide:
     per-level sign arithmetic; prices are positive, so a key is never -0.0.
 
     `best_memo` holds the last `OrderBook.best_bid` / `best_ask` answer for this side, as a
-    1-tuple (None: not read since the last write). The top of book is read several times
-    per book state (market state, signals, regimes, journal, router); it is computed once.
-    Only this class writes `levels` and `keys`, and each of its writing methods (`write`,
-    `sync`, `remove_better_than`, `clear`; `_unindex` is only called by the first two)
-    clears the memo first, so it never outlives the state it was read from.
+    1-tuple (None: not read since the last write), and `depth_memo` the last `depth(n)` as
+    (n, depth). The top of book is read several times per book state (market state,
+    signals, regimes, journal, router), the depth twice (regime, journal); each is computed
+    once. Only this class writes `levels` and `keys`, and each of its writing methods
+    (`write`, `sync`, `remove_better_than`, `clear`; `_unindex` is only called by the first
+    two) clears both memos first (`_forget`), so none outlives the state it was read from.
     """
 
-    __slots__ = ("best_memo", "keys", "levels", "sign")
+    __slots__ = ("best_memo", "depth_memo", "keys", "levels", "sign")
 
     def __init__(self, sign: float) -> None:
         self.sign = sign
         self.levels: dict[float, tuple[float, int]] = {}
         self.keys: list[float] = []
         self.best_memo: tuple[tuple[float, float] | None] | None = None
+        self.depth_memo: tuple[int, float] | None = None
 
     def write(self, price: float, size: float, orders: int) -> bool:
         """Write one level (size 0 removes it). True when the book changed."""
-        self.best_memo = None
+        self.best_memo = self.depth_memo = None  # `_forget()`, inlined (every bbo)
         key = self.sign * price
         levels = self.levels
         old = levels.get(key)
@@ -136,7 +138,7 @@ class _BookSide:
     def sync(self, wanted: tuple[Level, ...], wanted_keys: set[float]) -> int:
         """Make this side equal `wanted` (whose keys, `sign * price`, are `wanted_keys`),
         writing only the levels that differ."""
-        self.best_memo = None
+        self._forget()
         sign = self.sign
         levels = self.levels
         keys = self.keys
@@ -176,13 +178,22 @@ class _BookSide:
         levels = self.levels
         return [(sign * key, levels[key][0]) for key in reversed(self.keys[-n:])]
 
+    def _forget(self) -> None:
+        """Drop the memos: called first by every method that writes the side."""
+        self.best_memo = self.depth_memo = None
+
     def depth(self, n: int) -> float:
         if n <= 0:
             return 0.0
+        memo = self.depth_memo
+        # An int only: a float `n` must still fail in the slice below, as it always did.
+        if memo is not None and memo[0] == n and type(n) is int:
+            return memo[1]
         levels = self.levels
         total = 0.0
         for key in reversed(self.keys[-n:]):  # best first, as a reader would sum
             total += levels[key][0]
+        self.depth_memo = (n, total)
         return total
 
     def notional(self, n: int) -> float:
@@ -199,7 +210,7 @@ class _BookSide:
 
     def remove_better_than(self, price: float) -> int:
         """Remove levels strictly better than `price` (for bids: higher). Returns the count."""
-        self.best_memo = None
+        self.best_memo = self.depth_memo = None  # `_forget()`, inlined (every bbo)
         key = self.sign * price
         keys = self.keys
         levels = self.levels
@@ -210,7 +221,7 @@ class _BookSide:
         return removed
 
     def clear(self) -> int:
-        self.best_memo = None
+        self._forget()
         removed = len(self.keys)
         self.levels.clear()
         self.keys.clear()
