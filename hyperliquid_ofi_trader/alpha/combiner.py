@@ -118,6 +118,7 @@ class AlphaCombiner:
         "_forecaster",
         "_idle",
         "_last_edge",
+        "_last_used",
         "_names",
         "_regime",
         "_scale",
@@ -169,6 +170,10 @@ class AlphaCombiner:
                                         config_weight=weight, trust=math.nan, contribution=0.0)
              for status in (_MISSING, _REJECTED)}
             for name, weight in zip(self._names, self._weights, strict=True))
+        # Per signal, the contribution last built for it as used: the next breakdown shares
+        # it when value and trust are the same float objects (an unchanged signal: a lead
+        # coin's event leaves the traded coin's own signals as they were).
+        self._last_used: list[SignalContribution | None] = [None] * n
         self.last_raw = 0.0
         self.last_compressed = 0.0
         self.last_alpha = 0.0
@@ -305,18 +310,23 @@ class AlphaCombiner:
         return 1.0 if t > 1.0 else 0.0  # NaN and negatives switch the signal off
 
     def _contributions(self) -> tuple[SignalContribution, ...]:
-        # Runs for the journal on every decision: one loop, and only used signals allocate.
-        names, status, values, weights, trusts = (
-            self._names, self._status, self._values, self._weights, self._trusts)
+        # Runs for the journal on every decision: one loop, and only used signals whose
+        # value or trust changed allocate (the same objects make the same contribution).
+        names, status, values, weights, trusts, last = (
+            self._names, self._status, self._values, self._weights, self._trusts,
+            self._last_used)
         out: list[SignalContribution] = []
         for i, idle in enumerate(self._idle):
             if status[i] != _USED:
                 out.append(idle[status[i]])
                 continue
             weight, trust, value = weights[i], trusts[i], values[i]
-            out.append(SignalContribution(
-                name=names[i], status=_USED, value=value, config_weight=weight, trust=trust,
-                contribution=weight * trust * value))
+            c = last[i]
+            if c is None or c.value is not value or c.trust is not trust:
+                c = last[i] = SignalContribution(
+                    name=names[i], status=_USED, value=value, config_weight=weight,
+                    trust=trust, contribution=weight * trust * value)
+            out.append(c)
         return tuple(out)
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
+from operator import mul
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -83,8 +84,10 @@ class OnlineForecast:
     __slots__ = (
         "_a0",
         "_a_data",
+        "_a_sum",
         "_b0",
         "_b_data",
+        "_b_sum",
         "_bound",
         "_cov_rows",
         "_entry_ns",
@@ -94,9 +97,11 @@ class OnlineForecast:
         "_max_gap_ns",
         "_next_sample_ns",
         "_no_entry",
+        "_outer",
         "_pending",
         "_prior_mean",
         "_sample_weight",
+        "_scaled_x",
         "coef",
         "features",
         "last_lead_share",
@@ -124,6 +129,12 @@ class OnlineForecast:
         k = len(self.features)
         self._a_data = np.zeros((k, k))
         self._b_data = np.zeros(k)
+        # Scratch of `learn` and `_solve` (~23k times per synthetic hour), overwritten in
+        # place: the same operations on the same values as the temporaries they replace.
+        self._outer = np.empty((k, k))
+        self._scaled_x = np.empty(k)
+        self._a_sum = np.empty((k, k))
+        self._b_sum = np.empty(k)
         self._bound: list[float] = (s.coef_bound_bps / std).tolist()
         self._sample_weight = min(1.0, s.sample_ms / model.horizon_ms)
         self._entry_ns = model.latency_ms * _MS
@@ -151,11 +162,14 @@ class OnlineForecast:
     def forecast(self, signals: Mapping[str, float]) -> tuple[float, float, list[float]]:
         """(forecast bps, std of its mean in bps, feature vector) for these signals."""
         # One pass: each feature's value (a plain float within bounds as is, anything
-        # else through `_clipped_or_zero`; absent: 0) and its part of the forecast.
+        # else through `_clipped_or_zero`; absent: 0) and its part of the forecast. The
+        # zip is not strict (3.11's zip takes ~0.3 us to parse a keyword, per decision):
+        # the three are of length k by construction (the model's features, `_solve`'s
+        # coefficients).
         get = signals.get
         x: list[float] = []
         mean = lead = total = 0.0
-        for f, c, is_lead in zip(self.features, self.coef, self._lead_mask, strict=True):
+        for f, c, is_lead in zip(self.features, self.coef, self._lead_mask):  # noqa: B905
             v = get(f)
             if v is None:
                 v = 0.0
@@ -164,9 +178,10 @@ class OnlineForecast:
             x.append(v)
             part = c * v
             mean += part
-            total += abs(part)
+            size = abs(part)
+            total += size
             if is_lead:
-                lead += abs(part)
+                lead += size
         self.last_lead_share = lead / total if total > 0.0 else 0.0
         cap = self.settings.max_forecast_bps
         mean = max(-cap, min(cap, mean))
@@ -202,8 +217,12 @@ class OnlineForecast:
         a = 1.0 / self.settings.sigma_halflife_samples
         self.sigma2 = min(hi, max(lo, (1 - a) * self.sigma2 + a * resid * resid))
         scale = weight / self.sigma2
-        self._a_data += scale * np.outer(xa, xa)
-        self._b_data += scale * move_bps * xa
+        # scale * np.outer(xa, xa) and scale * move_bps * xa, into the scratch arrays (each
+        # element is the same product: x_i * x_j, then times scale).
+        outer = np.multiply(xa[:, None], xa, out=self._outer)
+        outer *= scale
+        self._a_data += outer
+        self._b_data += np.multiply(xa, scale * move_bps, out=self._scaled_x)
         self.n_eff += weight
         self.samples += 1
         self._solve()
@@ -237,8 +256,8 @@ class OnlineForecast:
         self._last_data_ns = max(ns, self._last_data_ns)
 
     def _solve(self) -> None:
-        a = self._a0 + self._a_data
-        b = self._b0 + self._b_data
+        a = np.add(self._a0, self._a_data, out=self._a_sum)
+        b = np.add(self._b0, self._b_data, out=self._b_sum)
         try:
             cov = np.linalg.inv(a)
         except np.linalg.LinAlgError:
@@ -249,13 +268,14 @@ class OnlineForecast:
         self._cov_rows = cov.tolist()
 
     def _quad(self, x: list[float]) -> float:
+        # x' cov x, row by row. Python 3.11's sum of floats (from a 0.0 start) is the plain
+        # left-to-right addition of the loop it replaced, bit for bit (3.12 compensates:
+        # requires-python pins 3.11). Not strict (see `forecast`): x and the rows are of
+        # length k by construction.
         total = 0.0
-        for xi, row in zip(x, self._cov_rows, strict=True):
+        for xi, row in zip(x, self._cov_rows):  # noqa: B905
             if xi:
-                inner = 0.0
-                for c, xj in zip(row, x, strict=True):
-                    inner += c * xj
-                total += xi * inner
+                total += xi * sum(map(mul, row, x), 0.0)
         return total
 
     # ------------------------------------------------------------ reads

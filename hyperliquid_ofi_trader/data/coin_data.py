@@ -26,21 +26,26 @@ class CoinData:
         self.tape = TradeTape(coin, trade_window_ns)
         self.state = MarketState(coin, vol_halflife_ns)
 
+    # After a book update: the market state reads the book, then the tape's window moves
+    # to the book's time (written out in both, no helper call: it runs per book event).
+
     def on_book(self, snap: BookSnapshot) -> int:
-        changed = self.book.apply_snapshot(snap)
-        self._after_book(snap.exchange_ns)
+        book = self.book
+        changed = book.apply_snapshot(snap)
+        exchange_ns = snap.exchange_ns
+        self.state.on_book(book, exchange_ns)
+        self.tape.advance_to(exchange_ns)
         return changed
 
     def on_bbo(self, bbo: Bbo) -> None:
-        self.book.apply_bbo(bbo)
-        self._after_book(bbo.exchange_ns)
+        book = self.book
+        book.apply_bbo(bbo)
+        exchange_ns = bbo.exchange_ns
+        self.state.on_book(book, exchange_ns)
+        self.tape.advance_to(exchange_ns)
 
     def on_trades(self, trades: Trades) -> int:
         return self.tape.on_trades(trades)
 
     def on_asset_ctx(self, ctx: AssetCtx) -> None:
         self.state.on_asset_ctx(ctx)
-
-    def _after_book(self, exchange_ns: int) -> None:
-        self.state.on_book(self.book, exchange_ns)
-        self.tape.advance_to(exchange_ns)

@@ -97,8 +97,17 @@ class MarketState:
             self.mid = None
             self.skipped_samples += 1
             return
-        self.mid = (bid[0] + ask[0]) * 0.5
-        self._sample_vol(self.mid, self.book_ns)
+        self.mid = mid = (bid[0] + ask[0]) * 0.5
+        # The volatility sample (log return since the last valid mid, over the exchange
+        # time elapsed), written out here: this runs on every book event.
+        t_ns = self.book_ns
+        last = self._last_mid
+        if last is not None:
+            dt_s = max(t_ns - self._last_mid_ns, 0) / _NS_PER_S
+            r = math.log(mid / last)
+            self._var_rate.update(r * r, dt_s, t_ns)
+        self._last_mid = mid
+        self._last_mid_ns = t_ns
 
     def on_asset_ctx(self, ctx: AssetCtx) -> None:
         """Take mark, oracle, funding, open interest and premium from an asset context."""
@@ -146,15 +155,6 @@ class MarketState:
         }
 
     # ------------------------------------------------------------ internals
-
-    def _sample_vol(self, mid: float, t_ns: int) -> None:
-        last = self._last_mid
-        if last is not None:
-            dt_s = max(t_ns - self._last_mid_ns, 0) / _NS_PER_S
-            r = math.log(mid / last)
-            self._var_rate.update(r * r, dt_s, t_ns)
-        self._last_mid = mid
-        self._last_mid_ns = t_ns
 
     def _reject(self, reason: str) -> None:
         self.rejections[reason] = self.rejections.get(reason, 0) + 1

@@ -90,17 +90,28 @@ class _BookSide:
     `levels` maps key -> (size, orders); `keys` holds the same keys in ascending order.
     Keying the dict by the signed price (not the price) lets reads walk `keys[-n:]` with no
     per-level sign arithmetic; prices are positive, so a key is never -0.0.
+
+    `best_memo` holds the last `OrderBook.best_bid` / `best_ask` answer for this side, as a
+    1-tuple (None: not read since the last write), and `depth_memo` the last `depth(n)` as
+    (n, depth). The top of book is read several times per book state (market state,
+    signals, regimes, journal, router), the depth twice (regime, journal); each is computed
+    once. Only this class writes `levels` and `keys`, and each of its writing methods
+    (`write`, `sync`, `remove_better_than`, `clear`; `_unindex` is only called by the first
+    two) clears both memos first (`_forget`), so none outlives the state it was read from.
     """
 
-    __slots__ = ("keys", "levels", "sign")
+    __slots__ = ("best_memo", "depth_memo", "keys", "levels", "sign")
 
     def __init__(self, sign: float) -> None:
         self.sign = sign
         self.levels: dict[float, tuple[float, int]] = {}
         self.keys: list[float] = []
+        self.best_memo: tuple[tuple[float, float] | None] | None = None
+        self.depth_memo: tuple[int, float] | None = None
 
     def write(self, price: float, size: float, orders: int) -> bool:
         """Write one level (size 0 removes it). True when the book changed."""
+        self.best_memo = self.depth_memo = None  # `_forget()`, inlined (every bbo)
         key = self.sign * price
         levels = self.levels
         old = levels.get(key)
@@ -127,6 +138,7 @@ class _BookSide:
     def sync(self, wanted: tuple[Level, ...], wanted_keys: set[float]) -> int:
         """Make this side equal `wanted` (whose keys, `sign * price`, are `wanted_keys`),
         writing only the levels that differ."""
+        self._forget()
         sign = self.sign
         levels = self.levels
         keys = self.keys
@@ -166,13 +178,22 @@ class _BookSide:
         levels = self.levels
         return [(sign * key, levels[key][0]) for key in reversed(self.keys[-n:])]
 
+    def _forget(self) -> None:
+        """Drop the memos: called first by every method that writes the side."""
+        self.best_memo = self.depth_memo = None
+
     def depth(self, n: int) -> float:
         if n <= 0:
             return 0.0
+        memo = self.depth_memo
+        # An int only: a float `n` must still fail in the slice below, as it always did.
+        if memo is not None and memo[0] == n and type(n) is int:
+            return memo[1]
         levels = self.levels
         total = 0.0
         for key in reversed(self.keys[-n:]):  # best first, as a reader would sum
             total += levels[key][0]
+        self.depth_memo = (n, total)
         return total
 
     def notional(self, n: int) -> float:
@@ -189,6 +210,7 @@ class _BookSide:
 
     def remove_better_than(self, price: float) -> int:
         """Remove levels strictly better than `price` (for bids: higher). Returns the count."""
+        self.best_memo = self.depth_memo = None  # `_forget()`, inlined (every bbo)
         key = self.sign * price
         keys = self.keys
         levels = self.levels
@@ -199,6 +221,7 @@ class _BookSide:
         return removed
 
     def clear(self) -> int:
+        self._forget()
         removed = len(self.keys)
         self.levels.clear()
         self.keys.clear()
@@ -308,30 +331,37 @@ class OrderBook:
         self.bbos += 1
         self.bbo_null_sides += (bbo.bid is None) + (bbo.ask is None)
         self._apply_l1(bbo)
-        self._advance_time(bbo.exchange_ns)
+        if bbo.exchange_ns > self.exchange_ns:  # `_advance_time`, inlined (every bbo)
+            self.exchange_ns = bbo.exchange_ns
         self._check_cross()
 
     # ------------------------------------------------------------ reads
 
     # The top-of-book reads run several times per event (signals, regimes, market state,
     # journal, router), so they read the side's arrays directly instead of calling
-    # `_BookSide.best` / `best_price`: same arithmetic, one Python call fewer each.
+    # `_BookSide.best` / `best_price`: same arithmetic, one Python call fewer each; and a
+    # side's answer is kept until its next write (`_BookSide.best_memo`). The tuple
+    # returned is immutable, so every reader of one book state may share it.
 
     def best_bid(self) -> tuple[float, float] | None:
         side = self._bids
+        memo = side.best_memo
+        if memo is not None:
+            return memo[0]
         keys = side.keys
-        if not keys:
-            return None
-        key = keys[-1]
-        return (side.sign * key, side.levels[key][0])
+        best = (side.sign * keys[-1], side.levels[keys[-1]][0]) if keys else None
+        side.best_memo = (best,)
+        return best
 
     def best_ask(self) -> tuple[float, float] | None:
         side = self._asks
+        memo = side.best_memo
+        if memo is not None:
+            return memo[0]
         keys = side.keys
-        if not keys:
-            return None
-        key = keys[-1]
-        return (side.sign * key, side.levels[key][0])
+        best = (side.sign * keys[-1], side.levels[keys[-1]][0]) if keys else None
+        side.best_memo = (best,)
+        return best
 
     def mid(self) -> float | None:
         bids = self._bids

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from operator import attrgetter
 from typing import Final
 
 from hyperliquid_ofi_trader.core.events import Trade, Trades
@@ -31,8 +32,8 @@ BAD_TRADE: Final = "bad_trade"
 _RESUM_EVERY: Final = 4096
 
 
-def _sort_key(trade: Trade) -> tuple[int, int]:
-    return (trade.exchange_ns, trade.tid)
+# A print's order key, (exchange time, tid), built in C (`sorted` calls it per print).
+_sort_key: Final = attrgetter("exchange_ns", "tid")
 
 
 def _imbalance(buy: float, sell: float) -> float:
@@ -151,15 +152,24 @@ class TradeTape:
         if not (0.0 < price < math.inf and 0.0 < size < math.inf) or trade.exchange_ns <= 0:
             self._reject(BAD_TRADE)
             return 0
-        if not self._remember(trade.tid):
+        tid = trade.tid
+        # Remember the tid; a tid already seen is a duplicate. Bounded: the oldest is
+        # forgotten. (Written out here, no helper call: this runs for every print.)
+        seen = self._seen
+        if tid in seen:
             self.duplicates += 1
             return 0
+        order = self._order
+        if len(order) >= self.capacity:
+            seen.discard(order.popleft())
+        seen.add(tid)
+        order.append(tid)
         self.accepted += 1
-        key = _sort_key(trade)
+        t = trade.exchange_ns
+        key = (t, tid)  # `_sort_key(trade)`
         if key > self._last_key:
             self._last_key = key
             self.last_price = price
-        t = trade.exchange_ns
         if t > self.now_ns:
             self.now_ns = t
         if t <= self.now_ns - self.window_ns:
@@ -167,17 +177,6 @@ class TradeTape:
             return 1
         self._insert((t, trade.is_buy, size, price * size))
         return 1
-
-    def _remember(self, tid: int) -> bool:
-        """Record a tid; False when it was already seen. Bounded: forgets the oldest."""
-        seen = self._seen
-        if tid in seen:
-            return False
-        if len(self._order) >= self.capacity:
-            seen.discard(self._order.popleft())
-        seen.add(tid)
-        self._order.append(tid)
-        return True
 
     def _insert(self, entry: tuple[int, bool, float, float]) -> None:
         window = self._window

@@ -78,6 +78,7 @@ from hyperliquid_ofi_trader.execution.tactics import (
     TacticsSettings,
 )
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import (
+    MAX_SZ_DECIMALS,
     MIN_ORDER_VALUE_USD,
     Instrument,
     RoundMode,
@@ -164,6 +165,10 @@ class RouterSettings:
         return TacticsSettings(ioc_slippage_bps=self.ioc_slippage_bps,
                                min_abs_alpha=self.min_abs_alpha,
                                requote_ticks=self.requote_ticks)
+
+
+_Skip = tuple[str, str]
+"""A reasoned skip returned rather than raised: (code, detail), as in `_SkipError`."""
 
 
 class _SkipError(RiskRejectedError):
@@ -254,20 +259,26 @@ class ExecutionRouter:
         if position is _SEED_CALL:
             return self._route_seed(coin, alpha, ofi)
         self.last_edge = self.last_quote = None
+        intent: OrderIntent | _Skip
         try:
             if self._edge_of is not None and self._costs is not None:
                 intent = self._route_on_edge(coin, alpha, ofi, position, self._costs)
             else:
                 intent = self._route(coin, alpha, ofi, position)
         except _SkipError as skip:
-            self.skips[skip.code] = self.skips.get(skip.code, 0) + 1
-            self.last_reason = f"{skip.code}: {skip.detail}"
-            self.last_tag = skip.code
-            return _NO_INTENTS
+            return self._skipped(skip.code, skip.detail)
+        if isinstance(intent, tuple):  # the usual skips, returned (see _route_on_edge)
+            return self._skipped(*intent)
         self.routed[intent.tag] = self.routed.get(intent.tag, 0) + 1
         self.last_reason = intent.tag
         self.last_tag = intent.tag
         return (intent,)
+
+    def _skipped(self, code: str, detail: str) -> Sequence[OrderIntent]:
+        self.skips[code] = self.skips.get(code, 0) + 1
+        self.last_reason = f"{code}: {detail}"
+        self.last_tag = code
+        return _NO_INTENTS
 
     def _route_seed(self, alpha: float, ofi: float | None,
                     position_state: PositionState) -> Sequence[OrderIntent]:
@@ -284,15 +295,18 @@ class ExecutionRouter:
     def explain(self) -> dict[str, object]:
         """The last routing outcome and, in edge mode, its economics, for the journal."""
         out: dict[str, object] = {"router": self.last_reason}
-        if self.last_edge is not None:
-            out["forecast"] = {"bps": self.last_edge.bps, "std_bps": self.last_edge.std_bps,
-                               "horizon_ms": self.last_edge.horizon_ms}
-        if self.last_quote is not None:
-            out["economics"] = {"expected_edge_bps": self.last_quote.edge_lcb_bps,
-                                "expected_cost_bps": _chosen_cost(self.last_quote,
-                                                                  self.last_tag),
-                                "margin_bps": _chosen_margin(self.last_quote, self.last_tag),
-                                **msgspec.to_builtins(self.last_quote)}
+        edge, q = self.last_edge, self.last_quote
+        if edge is not None:
+            out["forecast"] = {"bps": edge.bps, "std_bps": edge.std_bps,
+                               "horizon_ms": edge.horizon_ms}
+        if q is not None:
+            # The cost and margin of the order type the tag names (an IOC: taker).
+            ioc = "ioc" in self.last_tag
+            out["economics"] = {
+                "expected_edge_bps": q.edge_lcb_bps,
+                "expected_cost_bps": q.taker_cost_bps if ioc else q.maker_cost_bps,
+                "margin_bps": q.margin_ioc_bps if ioc else q.margin_alo_bps,
+                **msgspec.to_builtins(q)}
         return out
 
     def requotes(self, coin: str, alpha: float,
@@ -304,8 +318,10 @@ class ExecutionRouter:
         book = self._books.get(coin)
         if inst is None or book is None:
             return []
-        bid, ask = _px(book.best_bid()), _px(book.best_ask())
         own = self._open_orders(coin)
+        if not own:  # nothing of ours rests (most decisions): nothing to re-quote
+            return []
+        bid, ask = _px(book.best_bid()), _px(book.best_ask())
         exiting = self._exiting.get(coin)
         if exiting is None:
             out = self._tactics.requote(inst, alpha, bid, ask, own)
@@ -402,7 +418,10 @@ class ExecutionRouter:
                            reduce_only=reduce_only, tag=_TAGS[tif is Tif.IOC, reduce_only])
 
     def _route_on_edge(self, coin: str, alpha: float, ofi: float | None, position: float,
-                       costs: CostModel) -> OrderIntent:
+                       costs: CostModel) -> OrderIntent | _Skip:
+        """The decision on edge - cost. A skip is raised, except the usual two (alpha below
+        the minimum, edge below cost: nearly every decision), which are returned as (code,
+        detail): a raise costs ~1 us, the exception object ~0.3 us."""
         s = self.settings
         inst = s.instruments.get(coin)
         if inst is None or coin not in s.max_position_usd:
@@ -435,10 +454,12 @@ class ExecutionRouter:
                              f"effective samples < {s.min_forecast_evidence:g}: the market "
                              "has not been seen long enough to trust a prior")
         if edge.bps == 0.0 or abs(alpha) < s.min_abs_alpha:
-            raise _SkipError("alpha_below_min", f"|alpha| {abs(alpha):.4f} < "
-                             f"{s.min_abs_alpha:g} (forecast {edge.bps:+.3f} bps)")
+            return ("alpha_below_min", f"|alpha| {abs(alpha):.4f} < "
+                    f"{s.min_abs_alpha:g} (forecast {edge.bps:+.3f} bps)")
         tif = _choose_tif_on_edge(quote, flow >= s.ofi_high, costs.settings.min_margin_bps,
                                   costs.settings.fill_probability)
+        if tif is None:
+            return _below_cost(quote)
         own = self._open_orders(coin)
         pending, same_side = _same_side(own, coin, is_buy)
         if tif is Tif.ALO and same_side:
@@ -456,9 +477,11 @@ class ExecutionRouter:
     def _maybe_exit(self, inst: Instrument, book: BookView, coin: str, edge: EdgeEstimate,
                     position: float, bid: float, ask: float) -> OrderIntent | None:
         """The explicit exit of an open position (see the module doc), or None."""
-        now = self._clock_ns() if self._clock_ns is not None else edge.exchange_ns
         mid = 0.5 * (bid + ask)
-        if not inst.meets_min_value(mid, inst.round_size(abs(position))):
+        # Flat (most decisions) needs no rounding and pricing of a zero size; what that check
+        # raises on (an overflowed mid, szDecimals out of range) is still left to it.
+        flat = position == 0.0 and mid < math.inf and 0 <= inst.sz_decimals <= MAX_SZ_DECIMALS
+        if flat or not inst.meets_min_value(mid, inst.round_size(abs(position))):
             # Flat, or dust no order can close (under the venue minimum): nothing to exit.
             self._opened_ns.pop(coin, None)
             self._exiting.pop(coin, None)
@@ -466,6 +489,7 @@ class ExecutionRouter:
             self._exit_inflight.pop(coin, None)
             self._exit_abs_pos.pop(coin, None)
             return None
+        now = self._clock_ns() if self._clock_ns is not None else edge.exchange_ns
         opened = self._opened_ns.setdefault(coin, now)
         direction = 1.0 if position > 0 else -1.0
         hs_bps = (ask - bid) / (ask + bid) * 1e4
@@ -713,24 +737,20 @@ def _choose_tif(alpha: float, ofi: float, s: RouterSettings) -> Tif:
 
 
 def _choose_tif_on_edge(q: CostQuote, urgent: bool, min_margin: float,
-                        fill_probability: float) -> Tif:
+                        fill_probability: float) -> Tif | None:
     """IOC above HIGH (taker cost) when it earns at least the post-only order's expected
-    margin or the flow is urgent; post-only above MID (maker cost); else skip."""
+    margin or the flow is urgent; post-only above MID (maker cost); else None (skip)."""
     if q.margin_ioc_bps > min_margin and (
             urgent or q.margin_ioc_bps >= fill_probability * q.margin_alo_bps):
         return Tif.IOC
     if q.margin_alo_bps > min_margin:
         return Tif.ALO
-    raise _SkipError("edge_below_cost", f"edge {q.edge_lcb_bps:.2f} bps (lower bound) < "
-                     f"maker cost {q.maker_cost_bps:.2f} bps (taker {q.taker_cost_bps:.2f})")
+    return None
 
 
-def _chosen_cost(q: CostQuote, tag: str) -> float:
-    return q.taker_cost_bps if "ioc" in tag else q.maker_cost_bps
-
-
-def _chosen_margin(q: CostQuote, tag: str) -> float:
-    return q.margin_ioc_bps if "ioc" in tag else q.margin_alo_bps
+def _below_cost(q: CostQuote) -> _Skip:
+    return ("edge_below_cost", f"edge {q.edge_lcb_bps:.2f} bps (lower bound) < "
+            f"maker cost {q.maker_cost_bps:.2f} bps (taker {q.taker_cost_bps:.2f})")
 
 
 def _same_side(own: Sequence[OpenOrderView], coin: str, is_buy: bool) -> tuple[float, bool]:

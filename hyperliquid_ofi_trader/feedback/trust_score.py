@@ -161,6 +161,11 @@ class SignalTrust:
         w = self._weights.get((coin, name))
         if w is not None:
             return w
+        if coin in self._estimators and name not in _SEED_ALIASES:
+            # A known coin and no other name to try: the lookup below would repeat the one
+            # above. The usual answer: the combiner asks for every configured signal, and
+            # most are not inputs of the coin's model.
+            return 1.0
         self.estimator(coin)  # first sight of the coin: computes its weights
         w = self._weights.get((coin, _SEED_ALIASES.get(name, name)))
         return 1.0 if w is None else w  # not a forecast input: nothing to judge it on

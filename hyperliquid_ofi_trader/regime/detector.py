@@ -188,13 +188,15 @@ class RegimeDetector:
         regime._state = None  # `changed()`, inlined (every book update); first: a feed may raise
         if regime.liquidity is not None:
             regime.liquidity.update(book)
-        regime.volatility.update(book)
-        regime.liquidation.observe(book.exchange_ns)
+        # The mid and time are read once for the volatility and the lead path (the book
+        # does not change in between): `volatility.update(book)` would read them again.
+        mid = book.mid()
+        exchange_ns = book.exchange_ns
+        regime.volatility.update_at(mid, exchange_ns)
+        regime.liquidation.observe(exchange_ns)
         path = regime.path
-        if path is not None:
-            mid = book.mid()
-            if mid is not None:
-                path.update(mid, book.exchange_ns)
+        if path is not None and mid is not None:
+            path.update(mid, exchange_ns)
 
     def on_trades(self, ev: Trades) -> None:
         regime = self.coin(ev.coin)

@@ -186,14 +186,19 @@ class LiquidationDetector:
         if tr.exchange_ns < self.now_ns - self._window_ns:
             self.stale += 1
             return 0
-        if tr.tid in self._tids:
+        tid = tr.tid
+        if tid in self._tids:
             self.duplicates += 1
             return 0
-        self.observe(tr.exchange_ns)
-        self._push(self.now_ns, price, price * size, tr.is_buy, tr.tid)
-        return 1
-
-    def _push(self, t: int, price: float, notional: float, is_buy: bool, tid: int) -> None:
+        # `observe(tr.exchange_ns)` and the push into the window, written out: this runs
+        # for every print.
+        t = tr.exchange_ns
+        if t > self.now_ns:
+            self.now_ns = t
+        else:
+            t = self.now_ns  # clamped: the window deques stay ordered
+        notional = price * size
+        is_buy = tr.is_buy
         self._trades.append((t, notional, is_buy, tid))
         self._tids.add(tid)
         if is_buy:
@@ -202,6 +207,7 @@ class LiquidationDetector:
             self._sell += notional
         self._range.push(t, price)
         self.last_price = price
+        return 1
 
     def _evict(self, horizon: int) -> None:
         trades = self._trades

@@ -51,15 +51,13 @@ class RegimeStageAdapter:
         if etype is Bbo or etype is BookSnapshot or (
                 etype is not Trades and etype is not AssetCtx
                 and isinstance(event, BookSnapshot | Bbo)):
-            self._feed_book(event)  # type: ignore[arg-type]
+            # The coin's book to the detector (here, not in a helper: every book event)
+            book = self._book_of(event.coin)
+            if book is None:
+                self.missing_books += 1
+            else:
+                self.detector.on_book_for(event.coin, book)
         elif etype is Trades or isinstance(event, Trades):
             self.detector.on_trades(event)  # type: ignore[arg-type]
         elif isinstance(event, AssetCtx):
             self.detector.on_asset_ctx(event)
-
-    def _feed_book(self, event: Bbo | BookSnapshot) -> None:
-        book = self._book_of(event.coin)
-        if book is None:
-            self.missing_books += 1
-        else:
-            self.detector.on_book_for(event.coin, book)

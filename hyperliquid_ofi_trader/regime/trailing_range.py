@@ -23,12 +23,13 @@ class TrailingRange:
     def push(self, t: int, value: float) -> None:
         """Add a point; `t` must not go backwards (callers clamp)."""
         hi, lo = self._max, self._min
+        point = (t, value)  # one (immutable) tuple for both deques
         while hi and hi[-1][1] <= value:
             hi.pop()
-        hi.append((t, value))
+        hi.append(point)
         while lo and lo[-1][1] >= value:
             lo.pop()
-        lo.append((t, value))
+        lo.append(point)
 
     def evict(self, horizon: int) -> None:
         """Drop the points older than `horizon`."""

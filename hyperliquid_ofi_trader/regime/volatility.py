@@ -143,11 +143,14 @@ class VolatilityRegime:
 
     def update(self, book: BookView) -> VolLevel:
         """Feed the book's current mid at its exchange time."""
-        mid = book.mid()
+        return self.update_at(book.mid(), book.exchange_ns)
+
+    def update_at(self, mid: float | None, exchange_ns: int) -> VolLevel:
+        """`update` with the book's mid (None: a side is empty) and time already read."""
         if mid is None:
             self.rejected += 1
             return self.level
-        return self.update_mid(mid, book.exchange_ns)
+        return self.update_mid(mid, exchange_ns)
 
     def update_mid(self, mid: float, exchange_ns: int) -> VolLevel:
         if not mid > 0.0 or not math.isfinite(mid):
@@ -178,7 +181,8 @@ class VolatilityRegime:
             self._last_mid = mid
 
     def _relevel(self) -> None:
-        if not self.warm:
+        # `warm`, written out (every book update)
+        if not (self._start_ns >= 0 and self.now_ns - self._start_ns >= self._warmup):
             return
         vol = self.vol_bps_per_s()
         if not math.isfinite(vol):

@@ -74,21 +74,22 @@ class _Series:
         self.samples = 0
 
     def push(self, log_mid: float, ns: int, mid: float = math.nan) -> None:
-        if self.last_ns >= 0:
-            self._update_variance(log_mid - self.last_log, ns - self.last_ns)
-        self.times.append(ns)
-        self.logs.append(log_mid)
-        self.rates.append(self.variance_rate())
-        self.last_ns, self.last_log, self.last_mid = ns, log_mid, mid
-
-    def _update_variance(self, r: float, dt: int) -> None:
         # Realised variance per unit time with time-based exponential forgetting: the ratio
         # of decayed sums is robust to irregular sampling (returns with dt = 0 add variance
-        # without adding time, as two changes inside one block should).
-        decay = 0.5 ** (dt / self.halflife_ns) if dt > 0 else 1.0
-        self._decay_var = self._decay_var * decay + r * r
-        self._decay_time = self._decay_time * decay + dt
-        self.samples += 1
+        # without adding time, as two changes inside one block should). Inlined, as is
+        # `variance_rate`: this runs on every mid change of either coin of a pair.
+        if self.last_ns >= 0:
+            r = log_mid - self.last_log
+            dt = ns - self.last_ns
+            decay = 0.5 ** (dt / self.halflife_ns) if dt > 0 else 1.0
+            self._decay_var = self._decay_var * decay + r * r
+            self._decay_time = self._decay_time * decay + dt
+            self.samples += 1
+        self.times.append(ns)
+        self.logs.append(log_mid)
+        decay_time = self._decay_time
+        self.rates.append(self._decay_var / decay_time if decay_time > 0.0 else math.nan)
+        self.last_ns, self.last_log, self.last_mid = ns, log_mid, mid
 
     def variance_rate(self) -> float:
         return self._decay_var / self._decay_time if self._decay_time > 0.0 else math.nan
@@ -196,15 +197,16 @@ class LeadLagSignal:
             now = self._clock()
             lead_ns = now if lead_ns is None else lead_ns
             lag_ns = now if lag_ns is None else lag_ns
-        self._observe(self._lead, lead_mid, lead_ns)
-        self._observe(self._lag, lag_mid, lag_ns)
-        t = max(self._lead.last_ns, self._lag.last_ns)
+        lead, lag = self._lead, self._lag
+        self._observe(lead, lead_mid, lead_ns)
+        self._observe(lag, lag_mid, lag_ns)
+        t = max(lead.last_ns, lag.last_ns)
         if t < 0:
             return 0
         self.now_ns = t
         start = t - self.window_ns
-        self._lead.trim(start)
-        self._lag.trim(start)
+        lead.trim(start)
+        lag.trim(start)
         return self._decide(start)
 
     def _observe(self, series: _Series, mid: float, ns: int) -> None:
@@ -226,10 +228,16 @@ class LeadLagSignal:
         series.push(log_mid, ns, mid)
 
     def _decide(self, start_ns: int) -> int:
-        self.last_ret_lead = _window_return(self._lead, start_ns)
-        self.last_ret_lag = _window_return(self._lag, start_ns)
-        z_lead = self._z(self._lead, start_ns)
-        z_lag = self._z(self._lag, start_ns)
+        # Each series' window start is looked up once, for its return and its z.
+        lead, lag = self._lead, self._lag
+        i_lead = lead.first_as_of(start_ns)  # `update` trimmed both series to start_ns
+        i_lag = lag.first_as_of(start_ns)
+        self.last_ret_lead = ret_lead = lead.last_log - lead.logs[i_lead] if i_lead >= 0 \
+            else math.nan
+        self.last_ret_lag = ret_lag = lag.last_log - lag.logs[i_lag] if i_lag >= 0 \
+            else math.nan
+        z_lead = self._z(lead, i_lead, ret_lead)
+        z_lag = self._z(lag, i_lag, ret_lag)
         self.last_z_lead, self.last_z_lag = z_lead, z_lag
         if not (math.isfinite(z_lead) and math.isfinite(z_lag)):
             return 0
@@ -240,24 +248,18 @@ class LeadLagSignal:
             return -1
         return 0
 
-    def _z(self, series: _Series, start_ns: int) -> float:
-        """Window log return of `series` in units of its expected move over the window."""
+    def _z(self, series: _Series, i: int, ret: float) -> float:
+        """Window log return `ret` of `series` in units of its expected move over the
+        window; `i`: the window start (`first_as_of`)."""
         if series.samples < self.min_samples:
             return math.nan
-        i = series.first_as_of(start_ns)  # `update` trimmed both series to start_ns
         if i < 0:
             return math.nan  # no price known at the window start yet
         rate = series.rates[i]
         if not rate >= 0.0:
             return math.nan  # no volatility known at the window start yet
         sigma = max(math.sqrt(rate * self.window_ns), self.min_sigma)
-        return (series.last_log - series.logs[i]) / sigma
-
-
-def _window_return(series: _Series, start_ns: int) -> float:
-    """Log return of `series` over the window (its series was trimmed to `start_ns`)."""
-    i = series.first_as_of(start_ns)
-    return series.last_log - series.logs[i] if i >= 0 else math.nan
+        return ret / sigma
 
 
 class _Defaults:

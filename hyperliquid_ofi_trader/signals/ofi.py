@@ -160,7 +160,12 @@ class RollingSum:
         """Move the window's end to `now_ns` (never backwards), evict, and return the total."""
         if now_ns > self._now_ns:
             self._now_ns = now_ns
-            self._evict(now_ns - self.window_ns)
+            cutoff = now_ns - self.window_ns
+            times = self._times
+            # `_evict` does nothing unless a value left the window or a resync is due (an
+            # empty window's sum is already exactly 0.0): most advances skip its call.
+            if (times and times[0] <= cutoff) or self._evictions >= self._RESYNC_EVERY:
+                self._evict(cutoff)
         return self._sum
 
     def total(self) -> float:
@@ -183,12 +188,9 @@ class RollingSum:
             self._evictions = 0
 
 
-def _padded_levels(
-    book: BookView, side: Side, n: int, pad_price: float,
-) -> list[tuple[float, float]]:
+def _padded(lv: list[tuple[float, float]], n: int, pad_price: float) -> list[tuple[float, float]]:
     # A missing level is an empty level at an infinitely bad price: it then enters the OFI
     # formula as depth that appeared or vanished, with the right sign and no special case.
-    lv = book.levels(side, n)
     if len(lv) < n:
         lv = lv + [(pad_price, 0.0)] * (n - len(lv))
     return lv
@@ -230,21 +232,54 @@ class MultiLevelOFI:
         self._ready = False
 
     def update(self) -> tuple[float, ...]:
-        bids = _padded_levels(self._book, Side.BID, self.levels, -_INF)
-        asks = _padded_levels(self._book, Side.ASK, self.levels, _INF)
+        book, n = self._book, self.levels
+        return self.update_from(book.levels(_BID, n), book.levels(_ASK, n))
+
+    def update_from(self, bids: list[tuple[float, float]],
+                    asks: list[tuple[float, float]]) -> tuple[float, ...]:
+        """`update` on the book's `levels(side, self.levels)` already read by the caller
+        (`OfiSignal` reads them once for the OFI and its depth)."""
+        n = self.levels
+        bids = _padded(bids, n, -_INF)
+        asks = _padded(asks, n, _INF)
         if bids[0][1] <= 0.0 or asks[0][1] <= 0.0 or not _all_finite_sizes(bids, asks):
             self._ready = False
             self.rejected += 1
             return self._zero
         if self._ready and bids == self._bids and asks == self._asks:
             return self._zero
-        out = multi_level_ofi_event(bids, asks, self._bids, self._asks) if self._ready \
+        out = _level_events(bids, asks, self._bids, self._asks) if self._ready \
             else self._zero
         self._bids, self._asks, self._ready = bids, asks, True
         return out
 
 
+def _level_events(
+    bids: list[tuple[float, float]], asks: list[tuple[float, float]],
+    prev_bids: list[tuple[float, float]], prev_asks: list[tuple[float, float]],
+) -> tuple[float, ...]:
+    """`multi_level_ofi_event` with `l1_ofi_event` inlined (the same expressions, in the
+    same order): it runs on every book event, five levels each."""
+    out = []
+    for (pb, qb), (pa, qa), (pb_prev, qb_prev), (pa_prev, qa_prev) in zip(
+            bids, asks, prev_bids, prev_asks, strict=True):
+        bid = (qb if pb >= pb_prev else 0.0) - (qb_prev if pb <= pb_prev else 0.0)
+        ask = (qa if pa <= pa_prev else 0.0) - (qa_prev if pa >= pa_prev else 0.0)
+        out.append(bid - ask)
+    return tuple(out)
+
+
 def _all_finite_sizes(bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> bool:
+    # A finite sum proves every size finite (a NaN or an inf would make it non-finite);
+    # only a non-finite sum (which finite sizes can reach by overflow) needs the check
+    # of each size.
+    total = 0.0
+    for _, q in bids:
+        total += q
+    for _, q in asks:
+        total += q
+    if math.isfinite(total):
+        return True
     return all(math.isfinite(q) for _, q in bids) and all(math.isfinite(q) for _, q in asks)
 
 
@@ -286,18 +321,37 @@ def normalise_weights(weights: npt.ArrayLike) -> tuple[float, ...]:
 class IntegratedOFI:
     """Integrated OFI (Cont, Cucuringu & Zhang 2023): weights · multi-level OFI event."""
 
-    __slots__ = ("_multi", "weights")
+    __slots__ = ("_multi", "_zero_total", "weights")
 
     def __init__(self, orderbook: BookView, weights: npt.ArrayLike) -> None:
         self.weights = normalise_weights(weights)
         self._multi = MultiLevelOFI(orderbook, len(self.weights))
+        # What `_total` gives for the multi-level zero event (an unchanged or refused
+        # book): computed once, by the same expression.
+        self._zero_total = self._total(self._multi._zero)
+
+    @property
+    def levels(self) -> int:
+        return self._multi.levels
 
     def reset(self) -> None:
         self._multi.reset()
 
     def update(self) -> float:
-        e = self._multi.update()
-        return math.fsum(w * v for w, v in zip(self.weights, e, strict=True))
+        return self._integrate(self._multi.update())
+
+    def update_from(self, bids: list[tuple[float, float]],
+                    asks: list[tuple[float, float]]) -> float:
+        """`update` on the book's `levels(side, self.levels)` already read by the caller."""
+        return self._integrate(self._multi.update_from(bids, asks))
+
+    def _integrate(self, e: tuple[float, ...]) -> float:
+        if e is self._multi._zero:
+            return self._zero_total
+        return self._total(e)
+
+    def _total(self, e: tuple[float, ...]) -> float:
+        return math.fsum([w * v for w, v in zip(self.weights, e, strict=True)])
 
 
 def vol_in_ticks(sigma_per_sqrt_s: float, mid: float, tick: float, horizon_s: float) -> float:
@@ -379,7 +433,8 @@ class OfiSignal(CoinSignal):
     """The published "ofi" of one coin: rolling OFI over the window (Level 1, or integrated
     over M levels when weights are given), divided by the average depth per level."""
 
-    __slots__ = ("_levels_x2", "book", "depth", "depth_levels", "normalizer", "ofi", "rolling")
+    __slots__ = ("_levels_x2", "_shared", "book", "depth", "depth_levels", "normalizer",
+                 "ofi", "rolling")
 
     def __init__(self, book: BookView, section: OfiThresholds) -> None:
         self.book = book
@@ -391,6 +446,10 @@ class OfiSignal(CoinSignal):
         self.depth = DepthEWMA(DEPTH_HALFLIFE_NS)
         self.depth_levels = section.depth_levels
         self._levels_x2 = 2 * section.depth_levels  # both sides' levels, the per-level divisor
+        # Multi-level OFI over the depth's own levels: each book event reads them once.
+        self._shared: IntegratedOFI | None = (
+            self.ofi if type(self.ofi) is IntegratedOFI
+            and self.ofi.levels == section.depth_levels else None)
 
     @classmethod
     def build(cls, book: BookView, tick: float, section: OfiThresholds,
@@ -398,20 +457,34 @@ class OfiSignal(CoinSignal):
         return cls(book, section)
 
     def on_book(self, state: SignalState, ns: int, volatility_ticks: float) -> None:
-        self.rolling.add(self.ofi.update(), ns)
-        depth = self.depth.update(self.level_depth(), ns)
+        shared = self._shared
+        if shared is not None:
+            # The same reads as `ofi.update()` then `level_depth()`, the book unchanged
+            # in between: each side's levels are read once instead of twice.
+            book, n = self.book, self.depth_levels
+            bids, asks = book.levels(_BID, n), book.levels(_ASK, n)
+            self.rolling.add(shared.update_from(bids, asks), ns)
+            level_depth = self._per_level(bids, asks)
+        else:
+            self.rolling.add(self.ofi.update(), ns)
+            level_depth = self.level_depth()
+        depth = self.depth.update(level_depth, ns)
         state.set("ofi", self.normalizer.scale(self.rolling.total(), depth, volatility_ticks), ns)
 
     def level_depth(self) -> float:
         """Mean size per level over the best `depth_levels` levels of both sides."""
-        # Plain loops, not sum() over generators: same left-to-right additions per side
-        # (sum() of floats adds sequentially from the first item), a third of the time.
         book = self.book
         n = self.depth_levels
+        return self._per_level(book.levels(_BID, n), book.levels(_ASK, n))
+
+    def _per_level(self, bid_levels: list[tuple[float, float]],
+                   ask_levels: list[tuple[float, float]]) -> float:
+        # Plain loops, not sum() over generators: same left-to-right additions per side
+        # (sum() of floats adds sequentially from the first item), a third of the time.
         bids = 0.0
-        for _, q in book.levels(_BID, n):
+        for _, q in bid_levels:
             bids += q
         asks = 0.0
-        for _, q in book.levels(_ASK, n):
+        for _, q in ask_levels:
             asks += q
         return (bids + asks) / self._levels_x2

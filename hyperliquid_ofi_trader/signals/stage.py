@@ -118,28 +118,27 @@ class _PairSignals:
 
     def on_book(self, which: int, ns: int) -> None:
         """A book update of the lead (`which` 0) or the lag coin (1) at exchange `ns`."""
+        # Each book's mid is read once per event, for the trends and the detector (the
+        # books do not change in between).
         if which == 0:
             if ns > self.lead_ns:
                 self.lead_ns = ns
-            self._update_trends(0, self.lead_book, ns)
+            mid = self.lead_book.mid()
         else:
             if ns > self.lag_ns:
                 self.lag_ns = ns
-            self._update_trends(1, self.lag_book, ns)
-        self._on_leadlag()
-
-    def _update_trends(self, which: int, book: BookView, ns: int) -> None:
-        if not self._trends:
-            return
-        mid = _mid(book)
+            mid = self.lag_book.mid()
         if mid is not None:
             for pair in self._trends:
                 pair[which].update(mid, ns)
-
-    def _on_leadlag(self) -> None:
         if self.lead_ns < 0 or self.lag_ns < 0:
-            return  # (checked first: it costs nothing, the mids cost four book reads)
-        lead_mid, lag_mid = _mid(self.lead_book), _mid(self.lag_book)
+            return  # (checked before the other coin's mid is read)
+        if which == 0:
+            self._on_leadlag(mid, self.lag_book.mid())
+        else:
+            self._on_leadlag(self.lead_book.mid(), mid)
+
+    def _on_leadlag(self, lead_mid: float | None, lag_mid: float | None) -> None:
         if lead_mid is None or lag_mid is None:
             return
         leadlag = self.leadlag
@@ -283,8 +282,3 @@ def _with_leadlag_returns(stale_after_ns: Mapping[str, int],
         for name in (*LEADLAG_RETURNS, *trend_names(trend_taus_ms)):
             limits.setdefault(name, leadlag)
     return limits
-
-
-def _mid(book: BookView) -> float | None:
-    bid, ask = book.best_bid(), book.best_ask()
-    return None if bid is None or ask is None else 0.5 * (bid[0] + ask[0])

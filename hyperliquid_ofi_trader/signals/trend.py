@@ -32,18 +32,22 @@ class Trend:
         if not (mid > 0.0 and math.isfinite(mid)) or ns < self._ns:
             return  # bad price or out of order: the held state stays exact
         x = math.log(mid)
-        if self._ns < 0:
+        last_ns = self._ns
+        if last_ns < 0:
             self._ema = x
         else:
-            self._ema = self._advanced(ns)
+            # The price held since the last update pulls the average for the elapsed time
+            # (written out here and in `value`, no helper call: two trends per coin are
+            # updated, four read, on every book event).
+            last = self._last
+            self._ema = last + (self._ema - last) * math.exp(-(ns - last_ns) / self.tau_ns)
         self._last, self._ns = x, ns
 
     def value(self, now_ns: int) -> float:
-        if self._ns < 0:
+        last_ns = self._ns
+        if last_ns < 0:
             return math.nan
-        return (self._last - self._advanced(max(now_ns, self._ns))) * 1e4
-
-    def _advanced(self, ns: int) -> float:
-        # The price held since the last update pulls the average for the elapsed time.
-        w = math.exp(-(ns - self._ns) / self.tau_ns)
-        return self._last + (self._ema - self._last) * w
+        ns = now_ns if now_ns > last_ns else last_ns  # the average as of max(now, last update)
+        last = self._last
+        return (last - (last + (self._ema - last) * math.exp(-(ns - last_ns) / self.tau_ns))) \
+            * 1e4

@@ -3,6 +3,7 @@
 Each fast path (session 2 latency work) replaced an exact computation with a cheaper one;
 these properties drive both with the same random inputs and require bit-identical results:
 - OrderBook's inlined top-of-book reads vs `_BookSide.best` / `best_price`;
+- OrderBook's memoised top and depth, read between any writes, vs computed afresh;
 - the signal stage's level depth (plain loops) vs `sum()` over the book's levels;
 - lead-lag's O(1) window start after a trim vs the back-scanning `as_of`;
 - the flow window advanced only when time moves vs advanced on every call;
@@ -12,6 +13,7 @@ these properties drive both with the same random inputs and require bit-identica
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import msgspec
 from hypothesis import given, settings
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, SignalContribution
 from hyperliquid_ofi_trader.config.loader import load_config
-from hyperliquid_ofi_trader.core.events import Bbo, Side
+from hyperliquid_ofi_trader.core.events import Bbo, BookSnapshot, Side
 from hyperliquid_ofi_trader.data.orderbook import OrderBook
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 from hyperliquid_ofi_trader.signals.aggressive_volume import AggressiveVolume
@@ -54,6 +56,59 @@ def test_top_of_book_reads_equal_side_reads(ops: list[tuple[Side, float, float]]
     mid, ref = book.mid(), _reference_mid(book)
     assert (mid is None and ref is None) or (mid is not None and ref is not None
                                              and mid.hex() == ref.hex())
+
+
+def _fresh_depth(book: OrderBook, n: int) -> float:
+    total = 0.0
+    for side in book._sides:
+        part = 0.0
+        for key in reversed(side.keys[-n:]):
+            part += side.levels[key][0]
+        total += part
+    return total
+
+
+Op = Callable[[OrderBook, int], object]
+Pair = tuple[float, float]
+
+
+def _diff_op(args: tuple[Side, float, float]) -> Op:
+    side, price, size = args
+    return lambda book, t: book.apply_diff(side, price, size)
+
+
+def _bbo_op(args: tuple[Pair | None, Pair | None]) -> Op:
+    bid, ask = (None if x is None else (x[0], x[1], 1) for x in args)
+    return lambda book, t: book.apply_bbo(Bbo(exchange_ns=t, local_ns=t, coin="ETH",
+                                              bid=bid, ask=ask))
+
+
+def _snapshot_op(args: tuple[list[Pair], list[Pair]]) -> Op:
+    bids = tuple((p, q, 1) for p, q in dict(args[0]).items())  # one level per price
+    asks = tuple((p + 40.0, q, 1) for p, q in dict(args[1]).items())
+    return lambda book, t: book.apply_snapshot(BookSnapshot(exchange_ns=t, local_ns=t,
+                                                            coin="ETH", bids=bids, asks=asks))
+
+
+tops = st.one_of(st.none(), st.tuples(prices, sizes))
+snapshot_side = st.lists(st.tuples(prices, st.floats(min_value=1e-6, max_value=1e4)), max_size=6)
+book_ops = st.lists(st.one_of(
+    st.tuples(st.sampled_from([Side.BID, Side.ASK]), prices, sizes).map(_diff_op),
+    st.tuples(tops, tops).map(_bbo_op),
+    st.tuples(snapshot_side, snapshot_side).map(_snapshot_op)), max_size=40)
+
+
+@FAST
+@given(book_ops)
+def test_memoised_top_and_depth_follow_every_write(ops: list[Op]) -> None:
+    book = OrderBook("ETH")
+    for t, op in enumerate(ops, start=1):
+        op(book, t)
+        for _ in range(2):  # the second read is the memo's
+            assert book.best_bid() == book._sides[0].best()
+            assert book.best_ask() == book._sides[1].best()
+            assert book.depth(5).hex() == _fresh_depth(book, 5).hex()
+            assert book.depth(2).hex() == _fresh_depth(book, 2).hex()
 
 
 @FAST
