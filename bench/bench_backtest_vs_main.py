@@ -16,14 +16,22 @@ this run: its first round builds the entry (marked "build"), later rounds read i
 
 Per input and side: frames/s over the run's wall time (what `hlofi backtest` reports) and
 over its CPU time (steadier on a loaded machine), medians over the rounds, the candidate's
-ratio to each baseline, and whether the journal hashes agree. Against `--baseline main`
+ratio to each baseline, and whether the journal hashes agree.
+
+`--no-halt` adds the synthetic hour once more with every side's packaged config except the
+kill switch's depth-vanish, loss and slippage triggers out of reach. Why: with its packaged
+config `52d2d2c` halts about six minutes into this recording (depth_vanish) and never
+resumes, so 120,728 of its 139,155 decisions are `halted` rows (no signals read, no alpha,
+no route, 485-byte rows), while today's main stays ACTIVE and runs the whole pipeline for
+every decision (2,426-byte rows). Kept active, the baseline does a decision's full work too,
+which is what a speed comparison is about. Against `--baseline main`
 they must (a speed change never changes a decision); against an older revision they
 differ when the strategy or the order path changed since, and the ratio then also reflects
 that the two runs did different work (e.g. more orders, each signed, sent, matched and
 journaled).
 
 Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV ...] [--rounds N]
-     [--duration S] [--skip-archive] [--skip-synthetic]
+     [--duration S] [--skip-archive] [--skip-synthetic] [--no-halt]
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -81,6 +90,7 @@ class Input:
     name: str
     data: Path
     config: str  # a folder relative to each tree, or "" for the packaged defaults
+    no_halt: bool = False  # each side's packaged config, kill-switch halts out of reach
 
 
 def git(*args: str) -> str:
@@ -101,8 +111,33 @@ def record_synthetic(out: Path, duration: float) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
+# risk.yaml kill-switch keys (the same in every revision compared) and the values that keep
+# a side ACTIVE through the synthetic hour.
+_NO_HALT = {"depth_vanish_fraction": "0.999", "daily_loss_usd": "100000.0",
+            "consecutive_slippage_fills": "1000"}
+
+
+def no_halt_config(tree: Path, out: Path) -> Path:
+    """`tree`'s packaged config in `out`, its kill switch unable to halt (see `--no-halt`)."""
+    if out.exists():
+        return out
+    defaults = tree / "hyperliquid_ofi_trader" / "config" / "defaults"
+    out.mkdir(parents=True)
+    for name in ("symbols.yaml", "thresholds.yaml"):
+        shutil.copy(defaults / name, out / name)
+    text = (defaults / "risk.yaml").read_text()
+    for key, value in _NO_HALT.items():
+        text, n = re.subn(rf"^(\s+{key}:\s*)[^\s#]+", rf"\g<1>{value}", text, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"{defaults / 'risk.yaml'}: expected one `{key}:` line, found {n}")
+    (out / "risk.yaml").write_text(text)
+    return out
+
+
 def run_once(side: Side, inp: Input, out: Path) -> None:
     config = str(side.tree / inp.config) if inp.config else ""
+    if inp.no_halt:
+        config = str(no_halt_config(side.tree, out.parent / f"no-halt-{side.tree.name}"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     cache = out.parent / "decoded-cache"
     env["HLOFI_DECODED_CACHE"] = str(cache)  # baselines ignore it
@@ -117,7 +152,7 @@ def run_once(side: Side, inp: Input, out: Path) -> None:
     side.wall_fps.append(got["frames"] / got["wall_s"])
     side.cpu_fps.append(got["frames"] / got["cpu_s"])
     side.hashes.add(got["sha"])
-    print(f"  {inp.name:9s} {side.name:16s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
+    print(f"  {inp.name:16s} {side.name:16s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
           f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu"
           f"{'  (build)' if cache.exists() and len(list(cache.glob('*'))) > entries else ''}",
           flush=True)
@@ -159,6 +194,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=3600.0, help="synthetic seconds")
     ap.add_argument("--skip-archive", action="store_true")
     ap.add_argument("--skip-synthetic", action="store_true")
+    ap.add_argument("--no-halt", action="store_true",
+                    help="also run the synthetic hour with every side kept ACTIVE (see the doc)")
     args = ap.parse_args()
     revs: list[str] = args.baseline or list(DEFAULT_BASELINES)
     with tempfile.TemporaryDirectory(prefix="bench-vs-main-") as tmp:
@@ -179,6 +216,8 @@ def main() -> None:
                 syn = work / "synthetic"
                 record_synthetic(syn, args.duration)
                 inputs.append(Input("synthetic", syn, ""))
+                if args.no_halt:
+                    inputs.append(Input("synthetic-active", syn, "", no_halt=True))
             if not args.skip_archive:
                 if ARCHIVE.exists():
                     inputs.append(Input("archive", ARCHIVE, "configs/btc-ofi"))
