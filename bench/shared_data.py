@@ -1,4 +1,5 @@
-"""Where the benches find the shared recorded data (../shared/data, see its README).
+"""Where the benches and the tests find the shared recorded data (../shared/data, see its
+README).
 
 The data sit beside the main checkout; a git worktree nested deeper (e.g. wt/<branch>) finds
 them further up, and HLOFI_SHARED_DATA names the folder outright. Read in place, never copied.
