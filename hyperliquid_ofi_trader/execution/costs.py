@@ -145,16 +145,8 @@ class CostModel:
         edge = abs(edge_bps) * decay
         lcb = edge - s.uncertainty_k * std_bps * decay
         hs = max(half_spread_bps, 0.0)
-        # Runs on every decision: `_slippage` and `_exit_bps` inlined where they read the
-        # configured values (no measured source given: the packaged choice).
-        slippage = (s.expected_slippage_bps if self._slippage_bps is None
-                    else self._slippage_bps())
-        ioc = self._taker + hs + slippage
-        if self._exit_maker_share is None:
-            q = s.exit_post_only_share
-            exit_ = q * (self._maker - hs) + (1.0 - q) * ioc
-        else:
-            exit_ = self._exit_bps(hs, ioc)
+        ioc = self._taker + hs + self._slippage()
+        exit_ = self._exit_bps(hs, ioc)
         taker = ioc + exit_
         adverse = max(self._adverse, 0.0) + (hs if toxic_flow else 0.0)
         maker = self._maker - hs + adverse + exit_

@@ -200,11 +200,17 @@ def multi_level_ofi_event(
     bids: list[tuple[float, float]], asks: list[tuple[float, float]],
     prev_bids: list[tuple[float, float]], prev_asks: list[tuple[float, float]],
 ) -> tuple[float, ...]:
-    """Per-level OFI events (Xu, Gould & Howison 2018); all four lists have the same length."""
-    return tuple(
-        l1_ofi_event(b[0], b[1], a[0], a[1], pb[0], pb[1], pa[0], pa[1])
-        for b, a, pb, pa in zip(bids, asks, prev_bids, prev_asks, strict=True)
-    )
+    """Per-level OFI events (Xu, Gould & Howison 2018); all four lists have the same length.
+
+    Each level is `l1_ofi_event` written out (the same expressions, in the same order): it
+    runs on every book event, five levels each."""
+    out = []
+    for (pb, qb), (pa, qa), (pb_prev, qb_prev), (pa_prev, qa_prev) in zip(
+            bids, asks, prev_bids, prev_asks, strict=True):
+        bid = (qb if pb >= pb_prev else 0.0) - (qb_prev if pb <= pb_prev else 0.0)
+        ask = (qa if pa <= pa_prev else 0.0) - (qa_prev if pa >= pa_prev else 0.0)
+        out.append(bid - ask)
+    return tuple(out)
 
 
 class MultiLevelOFI:
@@ -248,25 +254,10 @@ class MultiLevelOFI:
             return self._zero
         if self._ready and bids == self._bids and asks == self._asks:
             return self._zero
-        out = _level_events(bids, asks, self._bids, self._asks) if self._ready \
+        out = multi_level_ofi_event(bids, asks, self._bids, self._asks) if self._ready \
             else self._zero
         self._bids, self._asks, self._ready = bids, asks, True
         return out
-
-
-def _level_events(
-    bids: list[tuple[float, float]], asks: list[tuple[float, float]],
-    prev_bids: list[tuple[float, float]], prev_asks: list[tuple[float, float]],
-) -> tuple[float, ...]:
-    """`multi_level_ofi_event` with `l1_ofi_event` inlined (the same expressions, in the
-    same order): it runs on every book event, five levels each."""
-    out = []
-    for (pb, qb), (pa, qa), (pb_prev, qb_prev), (pa_prev, qa_prev) in zip(
-            bids, asks, prev_bids, prev_asks, strict=True):
-        bid = (qb if pb >= pb_prev else 0.0) - (qb_prev if pb <= pb_prev else 0.0)
-        ask = (qa if pa <= pa_prev else 0.0) - (qa_prev if pa >= pa_prev else 0.0)
-        out.append(bid - ask)
-    return tuple(out)
 
 
 def _all_finite_sizes(bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> bool:

@@ -4,8 +4,9 @@ determinism, modelled feed, refusals; and the `hlofi backtest` command."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pytest
@@ -31,6 +32,7 @@ from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
 from hyperliquid_ofi_trader.sim.venue import SimVenue
 
 MS = 1_000_000
+T = TypeVar("T")
 MARKET = (BookSnapshot, Bbo, Trades, AssetCtx)
 
 
@@ -193,16 +195,22 @@ def test_batched_backtest_writes_leave_the_journal_durable_writes_would(
     assert fast.journal_sha256 == durable.journal_sha256
 
 
-def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
-        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[int] = []
+def _seen_at_replay(monkeypatch: pytest.MonkeyPatch, probe: Callable[[], T]) -> list[T]:
+    """What `probe` reads as each backtest's replay starts (appended per run)."""
+    seen: list[T] = []
     real = runner.BacktestDriver.run_decoded
 
     def run_decoded(self: runner.BacktestDriver, *args: Any) -> None:
-        seen.append(gc.get_freeze_count())
+        seen.append(probe())
         real(self, *args)
 
     monkeypatch.setattr(runner.BacktestDriver, "run_decoded", run_decoded)
+    return seen
+
+
+def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
+        recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _seen_at_replay(monkeypatch, gc.get_freeze_count)
     # An in-process live run earlier in the session freezes for good (runtime/live.py):
     # start from a process with nothing frozen, and put that back afterwards.
     frozen_before = gc.get_freeze_count()
@@ -224,14 +232,7 @@ def test_the_replay_runs_with_the_setup_frozen_and_hands_it_back(
 
 def test_the_replay_collects_young_garbage_less_often_and_restores_the_thresholds(
         recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[tuple[int, int, int]] = []
-    real = runner.BacktestDriver.run_decoded
-
-    def run_decoded(self: runner.BacktestDriver, *args: Any) -> None:
-        seen.append(gc.get_threshold())
-        real(self, *args)
-
-    monkeypatch.setattr(runner.BacktestDriver, "run_decoded", run_decoded)
+    seen = _seen_at_replay(monkeypatch, gc.get_threshold)
     before = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
