@@ -26,8 +26,10 @@ updated online) instead of the weighted sum:
 
 and the forecast (signed bps, the uncertainty of its mean, horizon and latency, scaled by the
 regime's conditioning: 0 when the regime blocks, damped in HIGH volatility) is kept per coin
-for the router (`edge_of(coin)`) and the journal (`explain().forecast`), with the trust
-changes (`explain().trust_changes`) the forecaster reported since the last row.
+for the router (`edge_of(coin)`) and the journal (`explain().forecast`), with the model's
+features and their parts of the forecast (`explain().features`: coefficient x value) and
+the trust changes (`explain().trust_changes`) the forecaster reported since the last row.
+The configured weights take no part in this mode, so the breakdown lists no signals.
 
 `AlphaCombiner()` with no weights takes them from the packaged thresholds.yaml; the seed's
 key `av` is read as `aggressive_volume` when the latter is absent.
@@ -47,7 +49,7 @@ from hyperliquid_ofi_trader.alpha.compression import (
     validate_scale,
 )
 from hyperliquid_ofi_trader.alpha.conditioning import Conditioning, condition, validate_damping
-from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate
+from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, FeatureContribution
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 
 _USED: Final = "used"
@@ -73,9 +75,9 @@ class Forecaster(Protocol):
     def forecast(self, coin: str, exchange_ns: int,
                  signals: Mapping[str, float]) -> EdgeEstimate: ...
 
-    def weight(self, name: str, coin: str | None = None) -> float: ...
-
     def publish(self, edge: EdgeEstimate) -> None: ...
+
+    def breakdown(self, coin: str) -> tuple[FeatureContribution, ...]: ...
 
     def drain_changes(self) -> list[dict[str, object]]: ...
 
@@ -92,7 +94,12 @@ class SignalContribution(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 
 
 class AlphaBreakdown(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """Everything that produced one alpha, for the decision journal."""
+    """Everything that produced one alpha, for the decision journal.
+
+    Weighted-sum mode: `signals` holds each configured signal's part of `raw`. Forecast
+    mode: `signals` is empty (the configured weights play no part in the alpha), and
+    `features` holds each model feature's part of the forecast (`forecast`), the one number
+    `raw` is derived from."""
 
     signals: tuple[SignalContribution, ...]
     raw: float
@@ -101,6 +108,7 @@ class AlphaBreakdown(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     reason: str
     regime_reasons: tuple[str, ...]
     forecast: EdgeEstimate | None = None
+    features: tuple[FeatureContribution, ...] = ()
     trust_changes: tuple[dict[str, object], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
@@ -216,15 +224,19 @@ class AlphaCombiner:
         """Breakdown of the last `compute` (valid until the next one)."""
         regime = self._regime
         forecaster = self._forecaster
+        if forecaster is None:
+            return AlphaBreakdown(
+                signals=self._contributions(), raw=self.last_raw,
+                compressed=self.last_compressed, conditioned=self.last_alpha,
+                reason=self.last_reason,
+                regime_reasons=() if regime is None else regime.reasons)
         return AlphaBreakdown(
-            signals=self._contributions(),
-            raw=self.last_raw,
-            compressed=self.last_compressed,
-            conditioned=self.last_alpha,
-            reason=self.last_reason,
+            signals=(), raw=self.last_raw, compressed=self.last_compressed,
+            conditioned=self.last_alpha, reason=self.last_reason,
             regime_reasons=() if regime is None else regime.reasons,
             forecast=self._last_edge,
-            trust_changes=() if forecaster is None else tuple(forecaster.drain_changes()),
+            features=() if regime is None else forecaster.breakdown(regime.coin),
+            trust_changes=tuple(forecaster.drain_changes()),
         )
 
     # ------------------------------------------------------------ forecast mode
@@ -232,7 +244,6 @@ class AlphaCombiner:
     def _compute_forecast(self, forecaster: Forecaster, signals: Mapping[str, float],
                           regime: RegimeState) -> float:
         edge = forecaster.forecast(regime.coin, regime.exchange_ns, signals)
-        self._record_features(forecaster, signals, regime.coin)
         raw = edge.bps / self._alpha_scale_bps
         self.last_raw = raw
         compressed = compress(raw, self._scale) if raw - raw == 0.0 else math.nan
@@ -251,28 +262,6 @@ class AlphaCombiner:
         self._last_edge = edge
         forecaster.publish(edge)
         return alpha
-
-    def _record_features(self, forecaster: Forecaster, signals: Mapping[str, float],
-                         coin: str) -> None:
-        # The configured names' values and trusts, for the journal's breakdown (the
-        # forecast's own coefficients are in the forecaster's explain).
-        # Runs on every decision: the same fast paths as `_fuse` (a plain get first, a
-        # finite plain float as is) and the bound method read once.
-        values, trusts, status = self._values, self._trusts, self._status
-        get, weight = signals.get, forecaster.weight
-        for i, name in enumerate(self._names):
-            value = get(name)
-            if value is None:
-                value = _lookup(signals, name)
-            if value is None:
-                values[i], status[i] = math.nan, _MISSING
-                continue
-            x = value if type(value) is float and value - value == 0.0 else _finite_float(value)
-            if x is None:
-                values[i], status[i] = math.nan, _REJECTED
-                continue
-            values[i], status[i] = x, _USED
-            trusts[i] = weight(name, coin)
 
     # ------------------------------------------------------------ internals
 

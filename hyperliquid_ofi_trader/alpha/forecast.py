@@ -69,6 +69,22 @@ class EdgeEstimate(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     lead_share: float = 0.0  # share of |forecast| from lead-lag features (its order budget)
 
 
+class FeatureContribution(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """One model feature's part in one forecast, for the journal: `contribution_bps` =
+    `coef_bps` x `value`. The contributions sum to the forecast before its bound
+    (+-max_forecast_bps) and the regime's conditioning; `EdgeEstimate.bps` is after both.
+
+    `status`: "used" (the signal's own value), "missing" (absent: counted as 0, no
+    information), "rejected" (NaN, inf or not a number: counted as 0) or "clipped" (beyond
+    the feature bound: counted at the bound)."""
+
+    name: str
+    status: str
+    value: float
+    coef_bps: float
+    contribution_bps: float
+
+
 class _Pending:
     __slots__ = ("entry", "ns", "x")
 
@@ -92,7 +108,10 @@ class OnlineForecast:
         "_cov_rows",
         "_entry_ns",
         "_exit_ns",
+        "_last_coef",
         "_last_data_ns",
+        "_last_signals",
+        "_last_x",
         "_lead_mask",
         "_max_gap_ns",
         "_next_sample_ns",
@@ -156,6 +175,11 @@ class OnlineForecast:
         self.coef: list[float] = list(model.coef_bps)
         self._cov_rows: list[list[float]] = [[0.0] * k for _ in range(k)]
         self._solve()
+        # What the last forecast was made of, for `breakdown()` (references only: the hot
+        # path stores three; `_solve` replaces `coef` with a new list, never mutates it).
+        self._last_signals: Mapping[str, float] | None = None
+        self._last_x: list[float] = []
+        self._last_coef: list[float] = self.coef
 
     # ------------------------------------------------------------ hot path
 
@@ -183,6 +207,7 @@ class OnlineForecast:
             if is_lead:
                 lead += size
         self.last_lead_share = lead / total if total > 0.0 else 0.0
+        self._last_signals, self._last_x, self._last_coef = signals, x, self.coef
         cap = self.settings.max_forecast_bps
         mean = max(-cap, min(cap, mean))
         return mean, min(math.sqrt(max(self._quad(x), 0.0)), cap), x
@@ -280,6 +305,18 @@ class OnlineForecast:
 
     # ------------------------------------------------------------ reads
 
+    def breakdown(self) -> tuple[FeatureContribution, ...]:
+        """The last `forecast` feature by feature, with the coefficients it used (a sample
+        maturing right after it may have moved them since): () before the first. Built
+        only when asked (the journal, once per decision), not on the hot path."""
+        signals = self._last_signals
+        if signals is None:
+            return ()
+        return tuple(
+            FeatureContribution(name=f, status=_status(signals.get(f), v), value=v,
+                                coef_bps=c, contribution_bps=c * v)
+            for f, c, v in zip(self.features, self._last_coef, self._last_x, strict=True))
+
     def coef_std(self) -> list[float]:
         rows = self._cov_rows
         return [math.sqrt(max(rows[i][i], 0.0)) for i in range(len(rows))]
@@ -293,6 +330,21 @@ class OnlineForecast:
                 "n_eff": self.n_eff, "samples": self.samples, "stale": self.stale,
                 "residual_std_bps": math.sqrt(self.sigma2),
                 "horizon_ms": self.model.horizon_ms, "latency_ms": self.model.latency_ms}
+
+
+def _status(raw: object, used: float) -> str:
+    """How the forecast read a signal: `raw` as published, `used` what it counted."""
+    if raw is None:
+        return "missing"
+    if isinstance(raw, str | bytes):
+        return "rejected"
+    try:
+        x = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return "rejected"
+    if not math.isfinite(x):
+        return "rejected"
+    return "used" if x == used else "clipped"
 
 
 def _clipped_or_zero(v: object) -> float:

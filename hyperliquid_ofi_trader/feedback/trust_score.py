@@ -30,7 +30,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, OnlineForecast, packaged_forecast
+from hyperliquid_ofi_trader.alpha.forecast import (
+    EdgeEstimate,
+    FeatureContribution,
+    OnlineForecast,
+    packaged_forecast,
+)
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel, packaged_model
 from hyperliquid_ofi_trader.core.events import Fill
 from hyperliquid_ofi_trader.feedback.markouts import MarkoutResult
@@ -152,6 +157,11 @@ class SignalTrust:
 
     def edge_of(self, coin: str) -> EdgeEstimate | None:
         return self._edges.get(coin)
+
+    def breakdown(self, coin: str) -> tuple[FeatureContribution, ...]:
+        """`coin`'s last forecast feature by feature (() before its first)."""
+        est = self._estimators.get(coin)
+        return () if est is None else est.breakdown()
 
     # ------------------------------------------------------------ TrustProvider
 

@@ -25,7 +25,7 @@ from hyperliquid_ofi_trader.config import load_config
 from hyperliquid_ofi_trader.config.loader import build_config
 from hyperliquid_ofi_trader.core.engine import Engine
 from hyperliquid_ofi_trader.core.events import AssetCtx, Bbo, BookSnapshot, Trades
-from hyperliquid_ofi_trader.core.journal import Journal
+from hyperliquid_ofi_trader.core.journal import Journal, JournalReader
 from hyperliquid_ofi_trader.data.replay_sources import iter_frames
 from hyperliquid_ofi_trader.sim.latency import Constant, LatencyConfig
 from hyperliquid_ofi_trader.sim.synthetic_recording import record_scenario
@@ -115,6 +115,24 @@ def test_same_seed_same_journal_and_it_trades(exploitable: Path, tmp_path: Path)
     ours = {c: p["size"] for c, p in a.execution["positions"].items() if p["size"]}
     venue = {c: float(s) for c, s in a.venue["positions"].items()}
     assert ours == pytest.approx(venue)
+    _alpha_explained_by_the_forecast(tmp_path / "a" / runner.JOURNAL_NAME)
+
+
+def _alpha_explained_by_the_forecast(journal: Path) -> None:
+    """Each journaled alpha is broken down into what made it: the forecast model's
+    features (coefficient x value, summing to the forecast before the regime scales it),
+    and no configured weights of signals that took no part in it."""
+    with JournalReader(journal) as reader:
+        rows = [d.inputs for d in reader.decisions() if "alpha_explain" in d.inputs]
+    assert len(rows) > 100
+    for inputs in rows:
+        br = inputs["alpha_explain"]
+        assert br["signals"] == []
+        assert br["features"], "a forecast alpha without its features"
+        total = sum(f["contribution_bps"] for f in br["features"])
+        if br["compressed"] and abs(total) < 100.0:  # conditioned, under the bound
+            scaled = total * br["conditioned"] / br["compressed"]
+            assert br["forecast"]["bps"] == pytest.approx(scaled, rel=1e-9, abs=1e-9)
 
 
 def test_modelled_feed_puts_market_data_at_exchange_time_plus_delay(
