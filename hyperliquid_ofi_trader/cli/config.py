@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hyperliquid_ofi_trader.config.errors import ConfigError
+from hyperliquid_ofi_trader.config.inert import inert_settings
 from hyperliquid_ofi_trader.config.loader import dump_yaml, load_config
 from hyperliquid_ofi_trader.config.models import AppConfig, SymbolsConfig
 
@@ -74,6 +75,8 @@ def summary(config: AppConfig) -> str:
         f"feed lag {risk.kill_switch.max_feed_lag_ms} ms",
         f"  journal:   {risk.journal.path}",
     ]
+    # Valid, but changed where they cannot act: the user must not believe they do.
+    lines.extend(f"  not used:  {line}" for line in inert_settings(config))
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ from hyperliquid_ofi_trader.cli.catalog_options import (
     ToOption,
     resolve_source,
 )
+from hyperliquid_ofi_trader.config.inert import inert_grid_keys
 from hyperliquid_ofi_trader.data.synthetic_meta import synthetic_label
 
 EXIT_SOME_FAILED = 3
@@ -75,6 +76,8 @@ def sweep(
     """Run a parameter sweep: one backtest per grid point, results in one Parquet table
     (exit 0 all ok, 3 some points failed, 1 could not run)."""
     grid = _load(grid_path)
+    for line in inert_grid_keys(grid.keys):
+        typer.echo(f"warning: {line}", err=True)
     try:
         source = resolve_source(data, catalog, coins, start, end)
     except SourceChoiceError as exc:

@@ -405,9 +405,12 @@ else:
 class AlphaThresholds(FrozenModel):
     """Alpha fusion and conditioning."""
 
-    weights: AlphaWeights = Field(description="Per-signal fusion weights.")
+    weights: AlphaWeights = Field(description="Per-signal fusion weights of the seed-style "
+                                  "weighted sum (AlphaCombiner without a forecaster); the "
+                                  "assembled strategy's alpha is the forecast's.")
     compression_scale: float = Field(
-        gt=0, description="alpha = tanh(raw / compression_scale), so smaller is more aggressive."
+        gt=0, description="Seed-style weighted sum: alpha = tanh(raw / compression_scale). "
+        "The forecast alpha's scale is forecast.alpha_scale_bps."
     )
     high_vol_damping: float = Field(
         ge=0, le=1, description="Factor applied to alpha in HIGH volatility (0 = mute, 1 = none)."
@@ -418,7 +421,8 @@ class RouterThresholds(FrozenModel):
     """Order routing: when to cross the spread, when to rest, when to skip."""
 
     ofi_high: float = Field(gt=0, description="|OFI| at or above which the router takes (IOC).")
-    ofi_mid: float = Field(gt=0, description="|OFI| at or above which it rests (post-only).")
+    ofi_mid: float = Field(gt=0, description="Seed-style OFI table: |OFI| at or above which "
+                           "it rests (post-only). Routing on edge does not use it.")
     min_abs_alpha: float = Field(
         ge=0, lt=1, description="|alpha| below this is a skip (no order)."
     )

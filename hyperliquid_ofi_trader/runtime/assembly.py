@@ -8,6 +8,7 @@ Pydantic config objects stop here: stages receive plain values in their own unit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from hyperliquid_ofi_trader.alpha.build import build_combiner, forecast_models
 from hyperliquid_ofi_trader.alpha.combiner import AlphaCombiner, TrustProvider
+from hyperliquid_ofi_trader.config.inert import inert_settings
 from hyperliquid_ofi_trader.config.models import AppConfig
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.clock import Clock
@@ -38,6 +40,9 @@ from hyperliquid_ofi_trader.regime.stage import RegimeStageAdapter
 from hyperliquid_ofi_trader.runtime.persistence_watch import PersistenceWatch
 from hyperliquid_ofi_trader.signals.microprice import MicropriceModel
 from hyperliquid_ofi_trader.signals.stage import SignalSuite
+
+_log = logging.getLogger(__name__)
+_WARNED_INERT: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,7 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
                    trust: TrustProvider | None = None) -> Strategy:
     """The strategy stages. Alpha is derived from the forecast in bps: `trust` is the
     online forecast when it is a `SignalTrust` (else one is built from config)."""
+    _warn_inert(cfg)
     books = {coin: data.book for coin, data in markets.items()}
     signals = build_signals(cfg, books, load_microprice_model(cfg))
     detector = build_coin_detector(cfg.thresholds, cfg.symbols.traded, cfg.symbols.lead_lag)
@@ -132,6 +138,15 @@ def build_strategy(cfg: AppConfig, markets: Mapping[str, CoinData],
     return Strategy(signals=signals, regime=regime,
                     alpha=build_combiner(cfg.thresholds.alpha, trust, forecaster,
                                          cfg.thresholds.forecast))
+
+
+def _warn_inert(cfg: AppConfig) -> None:
+    """Each seed-only key the configuration changes, logged once per process (a sweep
+    assembles a strategy per point)."""
+    for line in inert_settings(cfg):
+        if line not in _WARNED_INERT:
+            _WARNED_INERT.add(line)
+            _log.warning("config: %s", line)
 
 
 def _mid(markets: Mapping[str, CoinData], coin: str) -> float | None:

@@ -64,3 +64,12 @@ def test_show_fails_cleanly_on_a_missing_dir(tmp_path: Path) -> None:
     result = runner.invoke(_app(), ["config", "show", "--dir", str(tmp_path / "absent")])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_check_lists_seed_only_keys_a_user_file_changes(tmp_path: Path) -> None:
+    (tmp_path / "thresholds.yaml").write_text("router:\n  ofi_mid: 1.5\n")
+    result = runner.invoke(_app(), ["config", "check", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if "not used:" in x]
+    assert "router.ofi_mid = 1.5 (default 0.5)" in line
+    assert "not used" not in runner.invoke(_app(), ["config", "check"]).output

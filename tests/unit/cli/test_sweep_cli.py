@@ -92,3 +92,13 @@ def test_missing_inputs(app: typer.Typer, tmp_path: Path, files: tuple[Path, Pat
     result = run(app, "--grid", str(grid), "--data", str(tmp_path / "nodata"))
     assert result.exit_code == 1
     assert "no such data" in result.output
+
+
+def test_a_grid_over_a_seed_only_key_is_warned_about(app: typer.Typer, tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("params:\n  thresholds.router.ofi_mid: [0.5, 1.0]\n"
+                    "  thresholds.router.ofi_high: [2.0, 3.0]\n")
+    result = run(app, "--grid", str(grid), "--data", str(tmp_path / "nodata"))
+    assert result.exit_code == 1  # no data: stops before any run, after the warning
+    (line,) = [x for x in result.output.splitlines() if x.startswith("warning:")]
+    assert line.startswith("warning: thresholds.router.ofi_mid has no effect on the strategy")
