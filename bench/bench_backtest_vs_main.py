@@ -37,10 +37,12 @@ Run: .venv/bin/python bench/bench_backtest_vs_main.py [--baseline REV ...] [--ro
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -82,6 +84,7 @@ class Side:
     wall_fps: list[float] = field(default_factory=list)
     cpu_fps: list[float] = field(default_factory=list)
     hashes: set[str] = field(default_factory=set)
+    decision_hashes: set[str] = field(default_factory=set)
     frames: int = 0
 
 
@@ -152,11 +155,27 @@ def run_once(side: Side, inp: Input, out: Path) -> None:
     side.wall_fps.append(got["frames"] / got["wall_s"])
     side.cpu_fps.append(got["frames"] / got["cpu_s"])
     side.hashes.add(got["sha"])
+    side.decision_hashes.add(decisions_sha256(out / "journal.sqlite"))
     print(f"  {inp.name:16s} {side.name:16s} {got['frames'] / got['wall_s']:9,.0f} frames/s wall"
           f"  {got['frames'] / got['cpu_s']:9,.0f} frames/s cpu"
           f"{'  (build)' if cache.exists() and len(list(cache.glob('*'))) > entries else ''}",
           flush=True)
     shutil.rmtree(out, ignore_errors=True)
+
+
+def decisions_sha256(journal: Path) -> str:
+    """What was decided, without how it was explained: each decision's time, coin,
+    trigger, outcome and reason (columns every revision's journal has), in id order. Equal
+    digests with different journal bytes mean the same work, explained differently."""
+    h = hashlib.sha256()
+    con = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+    try:
+        for row in con.execute("SELECT id, local_ns, coin, trigger, outcome, reason "
+                               "FROM decisions ORDER BY id"):
+            h.update(repr(row).encode())
+    finally:
+        con.close()
+    return h.hexdigest()
 
 
 def compare(inp: Input, bases: list[Side], cand: Side, rounds: int, work: Path) -> None:
@@ -180,7 +199,12 @@ def report(base: Side, cand: Side) -> None:
           f"  -> candidate {cw / bw:5.2f}x wall {cc / bc:5.2f}x cpu; journal sha256 "
           f"{'identical' if same else 'DIFFERENT'} ({sorted(base.hashes)[0][:12]} vs "
           f"{sorted(cand.hashes)[0][:12]})", flush=True)
-    if not same:
+    if same:
+        return
+    if base.decision_hashes == cand.decision_hashes and len(base.decision_hashes) == 1:
+        print("      (same decisions, outcomes and reasons: only what the journal explains "
+              "changed, so the two did the same work)")
+    else:
         print("      (different decisions: strategy or order path changed between the "
               "revisions, so the two did different work)")
 
