@@ -28,11 +28,13 @@ from hyperliquid_ofi_trader.core.journal import (
     StateChangeRow,
 )
 from hyperliquid_ofi_trader.errors import OurBugError
+from hyperliquid_ofi_trader.runtime.explain_sections import alpha_sections, router_sections
 
 _NS = 1_000_000_000
 # Input keys rendered in their own sections; anything else is listed under "other inputs".
 _SECTIONS = ("event", "source_coin", "book", "lead_book", "signals", "regime", "alpha",
-             "alpha_explain", "position", "intents", "approved", "rejected", "failed_stage")
+             "alpha_explain", "position", "intents", "router", "approved", "rejected",
+             "failed_stage")
 
 
 class ExplainError(OurBugError):
@@ -107,10 +109,14 @@ def render(row: DecisionRow, changes: list[StateChangeRow],
     for key, title in (("book", f"book {row.coin}"), ("lead_book", "lead book")):
         if isinstance(inputs.get(key), Mapping):
             parts.append(_kv_table(title, inputs[key]))
-    for key in ("signals", "regime", "alpha_explain"):
+    for key in ("signals", "regime"):
         if key in inputs:
-            parts.append(_kv_table(key.replace("_", " "), inputs[key]))
+            parts.append(_kv_table(key, inputs[key]))
+    if "alpha_explain" in inputs:
+        parts.extend(alpha_sections(inputs["alpha_explain"], _fmt, _kv_table))
     parts.append(_scalars(inputs))
+    if "router" in inputs:
+        parts.extend(router_sections(inputs["router"], _fmt, _kv_table))
     for key in ("intents", "approved", "rejected"):
         if inputs.get(key):
             parts.append(_kv_table(key, {str(i): v for i, v in enumerate(inputs[key])}))
