@@ -94,6 +94,7 @@ from hyperliquid_ofi_trader.core.stages import (
     GateResult,
     GatewayListener,
     KillSwitchStage,
+    OrderIntent,
     OrderSink,
     PlanIntent,
     PositionSource,
@@ -127,6 +128,10 @@ _log = logging.getLogger(__name__)
 R = TypeVar("R", bound=RegimeView)
 _NS_PER_S: Final = 1_000_000_000
 _NS_PER_MS: Final = 1_000_000
+# Flattening rounds per halt: each closes what is left once nothing of ours is live; an
+# IOC that finds no liquidity within its slippage is tried again, but not forever.
+_MAX_FLATTEN_ROUNDS: Final = 5
+_FLATTEN_SETTLE_NS: Final = 1_000_000_000  # venue quiet this long: positions are final
 
 
 class Outcome:
@@ -230,7 +235,8 @@ class Engine:
                  reconciler: Reconciler | None = None,
                  private_listeners: Sequence[PrivateListener] = (),
                  gateway_listeners: Sequence[GatewayListener] = (),
-                 timer_listeners: Sequence[TimerListener] = ()) -> None:
+                 timer_listeners: Sequence[TimerListener] = (),
+                 flatten: Callable[[], Sequence[OrderIntent]] | None = None) -> None:
         self.settings = (config if isinstance(config, EngineSettings)
                          else EngineSettings.from_config(config))
         self._clock = clock
@@ -245,6 +251,9 @@ class Engine:
         self._risk = risk_gate
         self._sink = order_sink
         self._kill = kill_switch
+        self._flatten = flatten  # risk.yaml flatten_on_kill: what closes positions on a halt
+        self._flatten_rounds = 0  # in this halt (a round: the orders of one ask)
+        self._last_answer_ns = 0  # local time of the last private or gateway event
         self._private = tuple(private_listeners)
         self._gateway = tuple(gateway_listeners)
         self._timer_listeners = tuple(timer_listeners)
@@ -700,6 +709,8 @@ class Engine:
                          trigger, reason)
             if tr.to_state is TradingState.HALTED:
                 self._cancel_all(reason)
+                self._flatten_rounds = 0
+                self._flatten_on_halt(tr)
             elif tr.from_state is TradingState.HALTED:
                 self._halted_failures.clear()
             if tr.to_state is TradingState.REDUCING:
@@ -715,6 +726,83 @@ class Engine:
             # Already halted: count and report, no further escalation is possible.
             self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
             _log.error("cancel_all failed while halting: %r", exc, exc_info=exc)
+
+    def _flatten_on_halt(self, tr: Transition | None) -> None:
+        """risk.yaml `flatten_on_kill`: close the open positions (risk/flatten.py) through
+        the one gate every order action passes: what REDUCING lets through (reduce-only),
+        the risk gate under REDUCING's rules, then the sink under a decision of its own,
+        one journaled decision per coin (trigger "halt"). Asked at the halt and again on
+        timers while halted: a coin is closed once none of our orders in it is live (what
+        is in flight may still fill), in at most `_MAX_FLATTEN_ROUNDS`."""
+        flatten, sink = self._flatten, self._sink
+        if flatten is None or sink is None or tr is None:
+            return
+        if self._flatten_rounds >= _MAX_FLATTEN_ROUNDS:
+            return
+        try:
+            intents = tuple(flatten())
+        except Exception as exc:  # already halted: counted and reported, nothing sent
+            self._stage_errors["flatten"] = self._stage_errors.get("flatten", 0) + 1
+            _log.error("flattening on halt failed: %r", exc, exc_info=exc)
+            return
+        if not intents:
+            return
+        self._flatten_rounds += 1
+        if self._flatten_rounds == _MAX_FLATTEN_ROUNDS:
+            _log.warning("flatten on halt: round %d of %d; what it leaves stays for the "
+                         "operator", self._flatten_rounds, _MAX_FLATTEN_ROUNDS)
+        for coin in dict.fromkeys(i.coin for i in intents):
+            plan = allowed_in(TradingState.REDUCING,
+                              tuple(i for i in intents if i.coin == coin))
+            self._flatten_coin(coin, plan, sink, tr)
+
+    def _flatten_while_halted(self, now_ns: int) -> None:
+        # On a timer while halted, once the venue has been quiet for a while: an order's
+        # final status can come before its fills reach the positions, so a coin with nothing
+        # live is only settled when no answer arrived for `_FLATTEN_SETTLE_NS`.
+        if (self._flatten is not None and self._trading.state is TradingState.HALTED
+                and now_ns - self._last_answer_ns >= _FLATTEN_SETTLE_NS):
+            self._flatten_on_halt(self._trading.last)
+
+    def _flatten_coin(self, coin: str, plan: tuple[PlanIntent, ...], sink: OrderSink,
+                      tr: Transition) -> None:
+        inputs: dict[str, Any] = {"halt": f"{tr.trigger}: {tr.reason}",
+                                  "intents": _to_builtins(plan)}
+        risk = self._risk
+        approved: tuple[PlanIntent, ...] = ()
+        if risk is None:
+            outcome, reason = Outcome.NOT_CONFIGURED, ("no risk gate configured: flattening "
+                                                       "orders are never sent unchecked")
+        else:
+            try:
+                result = risk.check(plan, TradingState.REDUCING, self._clock.now_ns())
+            except Exception as exc:
+                self._stage_errors["risk_gate"] = self._stage_errors.get("risk_gate", 0) + 1
+                _log.error("risk gate failed on flattening orders: %r", exc, exc_info=exc)
+                outcome, reason = Outcome.ERROR, f"stage risk_gate raised {exc!r}"
+            else:
+                approved = result.approved
+                inputs["rejected"] = [[_to_builtins(i), why] for i, why in result.rejected]
+                outcome = Outcome.SUBMIT if approved else Outcome.REJECTED
+                refused = "; ".join(dict.fromkeys(why for _, why in result.rejected))
+                reason = (f"flatten on halt (round {self._flatten_rounds}): {len(approved)} "
+                          f"of {len(plan)} order(s) approved"
+                          + (f" ({refused})" if refused else ""))
+        did = None
+        if approved:
+            inputs["approved"] = _to_builtins(approved)
+            did = self._journal.reserve_decision_id()
+            try:
+                sink.submit(did, approved)
+            except Exception as exc:  # already halted: counted and reported
+                self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
+                _log.error("sending flattening orders failed: %r", exc, exc_info=exc)
+        self.decisions += 1
+        self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        self.last_decision_id = self._journal.record_decision(
+            exchange_ns=tr.exchange_ns, local_ns=tr.local_ns, coin=coin, trigger="halt",
+            outcome=outcome, reason=reason, trading_state=TradingState.HALTED.value,
+            inputs=inputs, decision_id=did)
 
     def _pull_exposing(self, reason: str) -> None:
         sink = self._sink
@@ -774,6 +862,7 @@ class Engine:
                     listener.on_timer(now)
                 except Exception as exc:
                     self._stage_failed("timer", ev, "", exc)
+        self._flatten_while_halted(self._clock.now_ns())
         if ev.name != self.settings.flush_timer:
             return
         try:
@@ -790,6 +879,7 @@ class Engine:
         if isinstance(ev, AccountSnapshot):
             self._trading.reconciled()
             self._maybe_auto_resume(ev)
+        self._last_answer_ns = ev.local_ns
 
     def _on_control(self, ev: ControlCommand) -> None:
         """Operator commands (`hlofi kill` / `hlofi resume` from another terminal)."""
@@ -811,6 +901,7 @@ class Engine:
                 listener.on_private(ev)
             except Exception as exc:
                 self._stage_failed("private", ev, getattr(ev, "coin", ""), exc)
+        self._last_answer_ns = ev.local_ns
 
 
 # ---------------------------------------------------------------- helpers

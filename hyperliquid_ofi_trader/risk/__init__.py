@@ -5,7 +5,7 @@ the recovery policy and the operator's control file.
 from hyperliquid_ofi_trader.risk.control import ControlError
 from hyperliquid_ofi_trader.risk.dead_mans_switch import DeadMansSwitch
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
-from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
+from hyperliquid_ofi_trader.risk.flatten import Flattener
 from hyperliquid_ofi_trader.risk.halt_store import HaltStoreError
 from hyperliquid_ofi_trader.risk.kill_switch import KillSwitch
 from hyperliquid_ofi_trader.risk.position import PositionBook
@@ -15,7 +15,7 @@ __all__ = [
     "ControlError",
     "DeadMansSwitch",
     "ExposureGate",
-    "FlatteningSink",
+    "Flattener",
     "HaltStoreError",
     "KillSwitch",
     "PositionBook",

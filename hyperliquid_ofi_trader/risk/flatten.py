@@ -1,34 +1,37 @@
 """Optional flattening on halt (`kill_switch.flatten_on_kill` in risk.yaml).
 
-Halting always cancels every order. With flattening on, the order sink also closes each
-open position with one reduce-only IOC order priced through the touch by the router's
-slippage tolerance: reduce-only so it can never open or flip a position, IOC so nothing is
-left resting on a halted system. Off by default: a panic market close usually costs more
-than keeping a small position under a human's eyes.
+Halting always cancels every order. With flattening on, the engine then closes each open
+position with reduce-only IOC orders priced through the touch by the router's slippage
+tolerance: reduce-only so they can never open or flip a position, IOC so nothing is left
+resting on a halted system. Off by default: a panic market close usually costs more than
+keeping a small position under a human's eyes.
+
+This module only proposes the orders (`Flattener`). They go out the way every order action
+does (core/engine.py, `_flatten_on_halt`): held to what REDUCING lets through, then the
+risk gate (tick, lot, the $10 minimum, `max_order_usd`, the order budget), then the sink
+under a journaled decision of their own. So a position worth more than `max_order_usd`
+is closed in several orders, each within it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping
 
 from hyperliquid_ofi_trader.core.book_view import BookView
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.core.stages import (
-    ExposurePuller,
-    OrderIntent,
-    OrderSink,
-    PlanIntent,
-    Tif,
-)
-from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
+from hyperliquid_ofi_trader.core.stages import OrderIntent, Tif
+from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument, RoundMode
 
-FLATTEN_DECISION_ID = 0  # orders not caused by a strategy decision: the halt itself
+FLATTEN_TAG = "flatten_on_halt"
+_MAX_CHUNKS = 1_000  # a position that needs more orders than this is left to a human
 
 
 def flatten_intents(positions: Mapping[str, float], books: Mapping[str, BookView],
-                    instruments: Mapping[str, Instrument],
-                    slippage_bps: float) -> list[OrderIntent]:
-    """One reduce-only IOC per non-zero position that has a touch to trade against."""
+                    instruments: Mapping[str, Instrument], slippage_bps: float,
+                    max_order_usd: float = math.inf) -> list[OrderIntent]:
+    """Reduce-only IOCs closing every non-zero position that has a touch to trade
+    against: one per coin, or as few equal ones as keep each within `max_order_usd`."""
     intents: list[OrderIntent] = []
     for coin, size in positions.items():
         inst, book = instruments.get(coin), books.get(coin)
@@ -44,43 +47,53 @@ def flatten_intents(positions: Mapping[str, float], books: Mapping[str, BookView
         factor = 1 + slippage_bps / 1e4 if is_buy else 1 - slippage_bps / 1e4
         # Round away from the touch's far side so the limit stays within the tolerance.
         price = inst.round_price(touch[0] * factor, Side.BID if is_buy else Side.ASK)
-        intents.append(OrderIntent(coin=coin, is_buy=is_buy, size=qty, price=price,
-                                   tif=Tif.IOC, reduce_only=True, tag="flatten_on_halt"))
+        intents.extend(OrderIntent(coin=coin, is_buy=is_buy, size=part, price=price,
+                                   tif=Tif.IOC, reduce_only=True, tag=FLATTEN_TAG)
+                       for part in _chunks(inst, qty, price, max_order_usd))
     return intents
 
 
-class FlatteningSink:
-    """An `OrderSink` whose `cancel_all` also flattens when enabled."""
+def _chunks(inst: Instrument, qty: float, price: float, max_order_usd: float) -> list[float]:
+    """`qty` in n near-equal lots-rounded parts, n the fewest that keep each part's value
+    within `max_order_usd` (equal parts: no dust remainder under the venue's $10)."""
+    n = max(1, math.ceil(qty * price / max_order_usd)) if max_order_usd < math.inf else 1
+    while n <= _MAX_CHUNKS:
+        part = inst.round_size(qty / n)
+        # qty and part are on the lot grid: their difference is too, up to float error.
+        last = inst.round_size(qty - part * (n - 1), RoundMode.NEAREST)
+        if part > 0 and last * price <= max_order_usd:
+            return [part] * (n - 1) + [last]
+        n += 1
+    return [qty]  # beyond any sane split: one order, which the gate judges and refuses
 
-    __slots__ = ("_books", "_enabled", "_instruments", "_positions", "_slippage_bps",
-                 "flattened", "inner")
 
-    def __init__(self, inner: OrderSink, enabled: bool,
-                 positions: Callable[[], Mapping[str, float]],
+class Flattener:
+    """What the engine asks for while halted: the intents closing every open position of a
+    coin with nothing of ours live (`busy`). An order still live may yet fill (an IOC in
+    flight at the halt, a cancel not yet acknowledged, our own closing IOC), so the position
+    is closed once it can no longer change: the engine asks again as answers arrive."""
+
+    __slots__ = ("_books", "_busy", "_instruments", "_max_order_usd", "_positions",
+                 "_slippage_bps", "proposed")
+
+    def __init__(self, positions: Callable[[], Mapping[str, float]],
                  books: Mapping[str, BookView], instruments: Mapping[str, Instrument],
-                 slippage_bps: float) -> None:
-        self.inner = inner
-        self._enabled = enabled
+                 slippage_bps: float, max_order_usd: float = math.inf,
+                 busy: Callable[[str], bool] | None = None) -> None:
         self._positions = positions
         self._books = books
         self._instruments = instruments
         self._slippage_bps = slippage_bps
-        self.flattened = 0
+        self._max_order_usd = max_order_usd
+        self._busy = busy
+        self.proposed = 0
 
-    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
-        self.inner.submit(decision_id, intents)
-
-    def cancel_exposing(self, reason: str) -> int:
-        """Passed on when the inner sink can (see `core.stages.ExposurePuller`)."""
-        inner = self.inner
-        return inner.cancel_exposing(reason) if isinstance(inner, ExposurePuller) else 0
-
-    def cancel_all(self, reason: str) -> None:
-        self.inner.cancel_all(reason)
-        if not self._enabled:
-            return
-        intents = flatten_intents(self._positions(), self._books, self._instruments,
-                                  self._slippage_bps)
-        if intents:
-            self.flattened += len(intents)
-            self.inner.submit(FLATTEN_DECISION_ID, intents)
+    def __call__(self) -> list[OrderIntent]:
+        held = self._positions()
+        busy = self._busy
+        if busy is not None:
+            held = {coin: size for coin, size in held.items() if size and not busy(coin)}
+        intents = flatten_intents(held, self._books, self._instruments,
+                                  self._slippage_bps, self._max_order_usd)
+        self.proposed += len(intents)
+        return intents

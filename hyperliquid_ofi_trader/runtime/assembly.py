@@ -25,6 +25,7 @@ from hyperliquid_ofi_trader.core.journal import Journal
 from hyperliquid_ofi_trader.core.stages import (
     GatewayListener,
     KillSwitchStage,
+    OrderIntent,
     OrderSink,
     PositionSource,
     PrivateListener,
@@ -68,6 +69,7 @@ class Execution:
     gateway_listeners: Sequence[GatewayListener] = ()
     timer_listeners: Sequence[TimerListener] = ()
     reconciler: Reconciler | None = None  # asked for the account when the gate waits on it
+    flatten: Callable[[], Sequence[OrderIntent]] | None = None  # closes positions on a halt
 
 
 # Builds the order path once the market data and strategy exist (it needs their books and
@@ -173,5 +175,6 @@ def build_engine(cfg: AppConfig, clock: Clock, journal: Journal,
                     private_listeners=ex.private_listeners,
                     gateway_listeners=ex.gateway_listeners,
                     timer_listeners=(*ex.timer_listeners,
-                                     PersistenceWatch({"journal": journal.health})))
+                                     PersistenceWatch({"journal": journal.health})),
+                    flatten=ex.flatten)
     return engine, strategy

@@ -48,7 +48,7 @@ from hyperliquid_ofi_trader.risk.dead_mans_switch import (
     DmsKind,
 )
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
-from hyperliquid_ofi_trader.risk.flatten import FlatteningSink
+from hyperliquid_ofi_trader.risk.flatten import Flattener
 from hyperliquid_ofi_trader.risk.kill_switch import (
     KillSwitch,
     marks_from_books,
@@ -207,9 +207,12 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                                              open_orders=orders.open_order_views,
                                              edge_of=trust.edge_of, costs=costs,
                                              clock_ns=clock.now_ns), orders)
-    sink = FlatteningSink(orders, cfg.risk.kill_switch.flatten_on_kill,
-                          lambda: {c: positions.position(c) for c in positions.coins()},
-                          books, router_settings.instruments, router_settings.ioc_slippage_bps)
+    # risk.yaml flatten_on_kill: the engine sends these through the gate on a halt.
+    flatten = Flattener(lambda: {c: positions.position(c) for c in positions.coins()},
+                        books, router_settings.instruments, router_settings.ioc_slippage_bps,
+                        cfg.risk.limits.max_order_usd,
+                        busy=lambda coin: bool(orders.open_order_views(coin))
+                        ) if cfg.risk.kill_switch.flatten_on_kill else None
     gate = ExposureGate(cfg.risk.limits, positions, marks, router_settings.instruments,
                         lead_reserved_per_minute=(
                             cfg.thresholds.router.lead_reserved_orders_per_minute),
@@ -217,7 +220,7 @@ def build_execution(cfg: AppConfig, clock: Clock, markets: Mapping[str, CoinData
                             cfg.thresholds.router.exit_reserved_orders_per_minute))
     reconciler = AccountReconciler(positions)
     execution = Execution(
-        router=router, positions=positions, risk_gate=gate, order_sink=sink,
+        router=router, positions=positions, risk_gate=gate, order_sink=orders, flatten=flatten,
         kill_switch=EventTap(kill, dms, markouts),
         # Fills reach positions and trackers through the order manager (above); here:
         # funding, order statuses (fill rates), maker fills (costs: a set, repeats are

@@ -62,7 +62,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "research": ["MarketSeries", "ResearchError", "load_hyperliquid", "load_market"],
     "risk": [
-        "ControlError", "DeadMansSwitch", "ExposureGate", "FlatteningSink", "HaltStoreError",
+        "ControlError", "DeadMansSwitch", "ExposureGate", "Flattener", "HaltStoreError",
         "KillSwitch", "PositionBook", "RecoveryPolicy",
     ],
     "runtime": [

@@ -1,12 +1,11 @@
-"""Flatten on halt: reduce-only IOC orders through the touch, only when enabled."""
+"""Flatten on halt: the reduce-only IOC orders proposed (the engine sends them through the
+gate: tests/unit/core/test_engine_flatten.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from hyperliquid_ofi_trader.core.events import Side
-from hyperliquid_ofi_trader.core.stages import OrderIntent, PlanIntent, Tif
-from hyperliquid_ofi_trader.risk.flatten import FLATTEN_DECISION_ID, FlatteningSink, flatten_intents
+from hyperliquid_ofi_trader.core.stages import Tif
+from hyperliquid_ofi_trader.risk.flatten import FLATTEN_TAG, Flattener, flatten_intents
 from hyperliquid_ofi_trader.venues.hyperliquid.common.instruments import Instrument
 
 ETH = Instrument(name="ETH", asset=1, sz_decimals=4, max_leverage=25)
@@ -38,18 +37,6 @@ class Book:
         return [(self.bid, 1.0) if side == Side.BID else (self.ask, 1.0)][:n]
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.submitted: list[tuple[int, tuple[PlanIntent, ...]]] = []
-        self.cancels: list[str] = []
-
-    def submit(self, decision_id: int, intents: Sequence[PlanIntent]) -> None:
-        self.submitted.append((decision_id, tuple(intents)))
-
-    def cancel_all(self, reason: str) -> None:
-        self.cancels.append(reason)
-
-
 BOOKS = {"ETH": Book(3000.0, 3000.1), "BTC": Book(95000.0, 95001.0)}
 INSTRUMENTS = {"ETH": ETH, "BTC": BTC}
 
@@ -68,17 +55,25 @@ def test_flat_dust_and_unknown_coins_produce_nothing() -> None:
     assert flatten_intents({"ETH": 0.0, "BTC": 1e-9, "SOL": 5.0}, BOOKS, INSTRUMENTS, 5.0) == []
 
 
-def test_sink_flattens_only_when_enabled() -> None:
-    for enabled, expected in ((False, 0), (True, 1)):
-        inner = Sink()
-        sink = FlatteningSink(inner, enabled, lambda: {"ETH": -0.5}, BOOKS, INSTRUMENTS, 5.0)
-        sink.cancel_all("kill switch")
-        assert inner.cancels == ["kill switch"]
-        assert len(inner.submitted) == expected
-        if expected:
-            decision_id, intents = inner.submitted[0]
-            assert decision_id == FLATTEN_DECISION_ID
-            (flat,) = intents
-            assert isinstance(flat, OrderIntent)
-            assert flat.is_buy
-            assert flat.reduce_only
+def test_a_position_over_max_order_usd_closes_in_equal_parts_within_it() -> None:
+    # 0.25 ETH at ~2997 is ~$749: four parts of 0.0625 (~$187) at most $200 each.
+    parts = flatten_intents({"ETH": 0.25}, BOOKS, INSTRUMENTS, 10.0, max_order_usd=200.0)
+    assert [p.size for p in parts] == [0.0625] * 4
+    assert all(p.size * p.price <= 200.0 for p in parts)
+    assert {(p.is_buy, p.reduce_only, p.tif, p.tag) for p in parts} == {
+        (False, True, Tif.IOC, FLATTEN_TAG)}
+    # An odd size: equal parts on the lot, the last takes the lots left, none dust.
+    odd = flatten_intents({"ETH": -0.2501}, BOOKS, INSTRUMENTS, 10.0, max_order_usd=200.0)
+    assert sum(round(p.size * 1e4) for p in odd) == 2501
+    assert len(odd) == 4
+    assert all(p.size * p.price <= 200.0 and p.size * p.price > 150.0 for p in odd)
+
+
+def test_the_flattener_reads_positions_when_asked() -> None:
+    held = {"ETH": -0.5}
+    flattener = Flattener(lambda: held, BOOKS, INSTRUMENTS, 5.0)
+    (intent,) = flattener()
+    assert (intent.coin, intent.is_buy, intent.size) == ("ETH", True, 0.5)
+    held["ETH"] = 0.0
+    assert flattener() == []
+    assert flattener.proposed == 1
