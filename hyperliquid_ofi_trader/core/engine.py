@@ -759,7 +759,9 @@ class Engine:
     def _flatten_while_halted(self, now_ns: int) -> None:
         # On a timer while halted, once the venue has been quiet for a while: an order's
         # final status can come before its fills reach the positions, so a coin with nothing
-        # live is only settled when no answer arrived for `_FLATTEN_SETTLE_NS`.
+        # live is only settled when no answer about our orders or fills arrived for
+        # `_FLATTEN_SETTLE_NS` (periodic account snapshots, funding and dead man's switch
+        # acknowledgements do not count: they would keep a live account never quiet).
         if (self._flatten is not None and self._trading.state is TradingState.HALTED
                 and now_ns - self._last_answer_ns >= _FLATTEN_SETTLE_NS):
             self._flatten_on_halt(self._trading.last)
@@ -879,7 +881,8 @@ class Engine:
         if isinstance(ev, AccountSnapshot):
             self._trading.reconciled()
             self._maybe_auto_resume(ev)
-        self._last_answer_ns = ev.local_ns
+        elif type(ev) is not ScheduleCancelAck:  # an answer about our orders
+            self._last_answer_ns = ev.local_ns
 
     def _on_control(self, ev: ControlCommand) -> None:
         """Operator commands (`hlofi kill` / `hlofi resume` from another terminal)."""
@@ -901,7 +904,8 @@ class Engine:
                 listener.on_private(ev)
             except Exception as exc:
                 self._stage_failed("private", ev, getattr(ev, "coin", ""), exc)
-        self._last_answer_ns = ev.local_ns
+        if type(ev) is not Funding:  # orders, fills, liquidations: the position may move
+            self._last_answer_ns = ev.local_ns
 
 
 # ---------------------------------------------------------------- helpers

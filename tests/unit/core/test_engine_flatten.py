@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hyperliquid_ofi_trader.config.risk_schema import RiskLimits
 from hyperliquid_ofi_trader.core.engine import Outcome
-from hyperliquid_ofi_trader.core.events import Funding, Timer
+from hyperliquid_ofi_trader.core.events import Funding, Timer, UserFills
 from hyperliquid_ofi_trader.core.stages import Tif
 from hyperliquid_ofi_trader.core.state import TradingState
 from hyperliquid_ofi_trader.risk.exposure import ExposureGate
@@ -146,8 +146,13 @@ def _timer(t_ms: int) -> Timer:
     return Timer(exchange_ns=0, local_ns=t_ms * MS, name="status")
 
 
-def _answer(t_ms: int) -> Funding:
-    """Any private event: the venue is still answering."""
+def _answer(t_ms: int) -> UserFills:
+    """An answer about our fills: the venue is still settling."""
+    return UserFills(exchange_ns=0, local_ns=t_ms * MS, user="0xabc", is_snapshot=False,
+                     fills=())
+
+
+def _funding(t_ms: int) -> Funding:
     return Funding(exchange_ns=0, local_ns=t_ms * MS, coin="ETH", usdc=0.0, size=0.3,
                    funding_rate=0.0)
 
@@ -166,7 +171,7 @@ def test_a_coin_is_closed_once_nothing_of_ours_in_it_is_live_and_answers_settle(
     held.sizes["ETH"] = 0.35  # its fill landed
     rig.send(_answer(2_500), _timer(3_000))
     assert len(rig.sink.submitted) == sent  # an answer 0.5 s ago: not settled yet
-    rig.send(_timer(3_600))
+    rig.send(_funding(3_400), _timer(3_600))  # funding says nothing about our orders
     ((_, orders),) = rig.sink.submitted[sent:]
     assert sum(round(o.size * 1e4) for o in orders) == 3500  # what the position became
 
