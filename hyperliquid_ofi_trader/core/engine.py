@@ -733,12 +733,13 @@ class Engine:
         the risk gate under REDUCING's rules, then the sink under a decision of its own,
         one journaled decision per coin (trigger "halt"). Asked at the halt and again on
         timers while halted: a coin is closed once none of our orders in it is live (what
-        is in flight may still fill), in at most `_MAX_FLATTEN_ROUNDS`."""
+        is in flight may still fill) and the account is reconciled with the venue, in at
+        most `_MAX_FLATTEN_ROUNDS`."""
         flatten, sink = self._flatten, self._sink
         if flatten is None or sink is None or tr is None:
             return
-        if self._flatten_rounds >= _MAX_FLATTEN_ROUNDS:
-            return
+        if self._flatten_rounds >= _MAX_FLATTEN_ROUNDS or self._trading.awaiting_reconciliation:
+            return  # positions not yet confirmed by the venue: a later timer asks again
         try:
             intents = tuple(flatten())
         except Exception as exc:  # already halted: counted and reported, nothing sent

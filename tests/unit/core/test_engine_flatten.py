@@ -191,3 +191,18 @@ def test_rounds_are_bounded_per_halt(tmp_path: Path) -> None:
     rig.engine.resume("test")
     rig.engine.halt("again")  # a new halt: its own rounds
     assert len(rig.sink.submitted) - sent == 6
+
+
+def test_nothing_is_flattened_on_positions_the_venue_has_not_confirmed(
+        tmp_path: Path) -> None:
+    held = Held(ETH=0.3)
+    rig = _rig(tmp_path, held, FakeGate())
+    rig.send(bbo("ETH", 1))
+    sent = len(rig.sink.submitted)
+    rig.engine.gate._awaiting = True  # a reconnect: the account must be reconciled first
+    rig.engine.halt("test")
+    rig.send(_timer(3_000))
+    assert len(rig.sink.submitted) == sent
+    rig.engine.gate.reconciled()
+    rig.send(_timer(4_000))
+    assert len(rig.sink.submitted) == sent + 1
