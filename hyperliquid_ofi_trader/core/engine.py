@@ -802,8 +802,11 @@ class Engine:
                 _log.error("sending flattening orders failed: %r", exc, exc_info=exc)
         self.decisions += 1
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        # The halt's own round carries its stamps; a later one, the time it was asked.
+        exchange_ns, local_ns = ((tr.exchange_ns, tr.local_ns) if self._flatten_rounds <= 1
+                                 else (self._last_exchange_ns, self._clock.now_ns()))
         self.last_decision_id = self._journal.record_decision(
-            exchange_ns=tr.exchange_ns, local_ns=tr.local_ns, coin=coin, trigger="halt",
+            exchange_ns=exchange_ns, local_ns=local_ns, coin=coin, trigger="halt",
             outcome=outcome, reason=reason, trading_state=TradingState.HALTED.value,
             inputs=inputs, decision_id=did)
 

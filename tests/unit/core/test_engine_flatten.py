@@ -185,9 +185,11 @@ def test_rounds_are_bounded_per_halt(tmp_path: Path) -> None:
     rig.send(*(_timer(1_000 * k) for k in range(2, 12)))
     assert len(rig.sink.submitted) - sent == 5
     with rig.reader() as r:
-        reasons = [d.reason for d in r.decisions() if d.trigger == "halt"]
-    assert [x.split(")")[0] for x in reasons] == [
+        rows = [d for d in r.decisions() if d.trigger == "halt"]
+    assert [d.reason.split(")")[0] for d in rows] == [
         f"flatten on halt (round {k}" for k in range(1, 6)]
+    # Round 1 at the halt; each later one stamped with the timer that asked (2 s, 3 s, ...).
+    assert [d.local_ns // MS for d in rows[1:]] == [2_000, 3_000, 4_000, 5_000]
     rig.engine.resume("test")
     rig.engine.halt("again")  # a new halt: its own rounds
     assert len(rig.sink.submitted) - sent == 6
