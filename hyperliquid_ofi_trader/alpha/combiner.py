@@ -49,6 +49,7 @@ from hyperliquid_ofi_trader.alpha.compression import (
     validate_scale,
 )
 from hyperliquid_ofi_trader.alpha.conditioning import Conditioning, condition, validate_damping
+from hyperliquid_ofi_trader.alpha.finite import finite_number
 from hyperliquid_ofi_trader.alpha.forecast import EdgeEstimate, FeatureContribution
 from hyperliquid_ofi_trader.regime.state import LiquidityLevel, RegimeState, VolLevel
 
@@ -278,7 +279,7 @@ class AlphaCombiner:
                 status[i] = _MISSING
                 continue
             # Fast path: a finite plain float (x - x is NaN for inf and NaN).
-            x = value if type(value) is float and value - value == 0.0 else _finite_float(value)
+            x = value if type(value) is float and value - value == 0.0 else finite_number(value)
             if x is None:
                 values[i] = math.nan
                 status[i] = _REJECTED
@@ -336,23 +337,6 @@ def _packaged_weights() -> dict[str, float]:
     return dict(load_config(None).thresholds.alpha.weights.as_mapping())
 
 
-def _finite_float(value: object) -> float | None:
-    """`value` as a finite float, or None when it is NaN/inf or not a number.
-
-    Fast path for plain floats; numpy scalars and ints convert. Strings are refused even when
-    they parse: a producer sending text has a bug that must show up in the counters.
-    """
-    if type(value) is float:
-        return value if math.isfinite(value) else None
-    if isinstance(value, str | bytes):
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _validated_weights(weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
     if not weights:
         raise AlphaConfigError("alpha weights are empty: no signal could ever contribute")
@@ -361,7 +345,7 @@ def _validated_weights(weights: Mapping[str, float]) -> tuple[tuple[str, ...], t
     for name, w in weights.items():
         if not isinstance(name, str) or not name:
             raise AlphaConfigError(f"signal names must be non-empty strings, got {name!r}")
-        x = _finite_float(w)
+        x = finite_number(w)
         if x is None:
             raise AlphaConfigError(f"weight of {name!r} must be a finite number, got {w!r}")
         names.append(name)

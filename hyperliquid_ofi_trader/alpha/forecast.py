@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import numpy as np
 
+from hyperliquid_ofi_trader.alpha.finite import finite_number
 from hyperliquid_ofi_trader.alpha.forecast_model import ForecastModel
 
 if TYPE_CHECKING:  # the section's type only: config sits below the components
@@ -336,29 +337,17 @@ def _status(raw: object, used: float) -> str:
     """How the forecast read a signal: `raw` as published, `used` what it counted."""
     if raw is None:
         return "missing"
-    if isinstance(raw, str | bytes):
-        return "rejected"
-    try:
-        x = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return "rejected"
-    if not math.isfinite(x):
+    x = finite_number(raw)
+    if x is None:
         return "rejected"
     return "used" if x == used else "clipped"
 
 
 def _clipped_or_zero(v: object) -> float:
-    """A usable number within the feature bound, or 0 (no information) for NaN, inf and
-    non-numbers (text is refused even when it parses: a producer sending it has a bug)."""
-    if isinstance(v, str | bytes):
-        return 0.0
-    try:
-        x = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    if not math.isfinite(x):
-        return 0.0
-    return max(-_MAX_FEATURE, min(_MAX_FEATURE, x))
+    """A usable number within the feature bound, or 0 (no information) for what
+    `finite_number` refuses."""
+    x = finite_number(v)
+    return 0.0 if x is None else max(-_MAX_FEATURE, min(_MAX_FEATURE, x))
 
 
 def packaged_forecast() -> ForecastThresholds:

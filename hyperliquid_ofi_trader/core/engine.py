@@ -743,8 +743,7 @@ class Engine:
         try:
             intents = tuple(flatten())
         except Exception as exc:  # already halted: counted and reported, nothing sent
-            self._stage_errors["flatten"] = self._stage_errors.get("flatten", 0) + 1
-            _log.error("flattening on halt failed: %r", exc, exc_info=exc)
+            self._halted_stage_failed("flatten", exc)
             return
         if not intents:
             return
@@ -780,8 +779,7 @@ class Engine:
             try:
                 result = risk.check(plan, TradingState.REDUCING, self._clock.now_ns())
             except Exception as exc:
-                self._stage_errors["risk_gate"] = self._stage_errors.get("risk_gate", 0) + 1
-                _log.error("risk gate failed on flattening orders: %r", exc, exc_info=exc)
+                self._halted_stage_failed("risk_gate", exc)
                 outcome, reason = Outcome.ERROR, f"stage risk_gate raised {exc!r}"
             else:
                 approved = result.approved
@@ -798,8 +796,7 @@ class Engine:
             try:
                 sink.submit(did, approved)
             except Exception as exc:  # already halted: counted and reported
-                self._stage_errors["order_sink"] = self._stage_errors.get("order_sink", 0) + 1
-                _log.error("sending flattening orders failed: %r", exc, exc_info=exc)
+                self._halted_stage_failed("order_sink", exc)
         self.decisions += 1
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
         # The halt's own round carries its stamps; a later one, the time it was asked.
